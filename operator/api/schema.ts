@@ -1,0 +1,193 @@
+// The MonitoredService API (vigil.dev/v1alpha1): the single source of truth.
+// The CRD in crds/ is generated from these zod schemas (operator/api/generate-crd.ts),
+// and the operator, the CLI and the renderers all parse objects with them.
+// Patterns here are also enforced by kube-apiserver (Go RE2): keep them free of lookarounds.
+import { z } from 'zod';
+
+export const API_GROUP = 'vigil.dev';
+export const API_VERSION = 'v1alpha1';
+export const KIND = 'MonitoredService';
+export const PLURAL = 'monitoredservices';
+export const SINGULAR = 'monitoredservice';
+export const SHORT_NAMES = ['msvc', 'ms'];
+
+/** Prometheus duration: one or more <number><unit> parts, e.g. 30s, 1m30s, 2h. */
+export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d|w|y))+$';
+/** A Kubernetes label key (optional DNS prefix + name). */
+const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+/** IANA_SVC_NAME, what a named Service port must look like. */
+const PORT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A Prometheus alert name / label name. */
+export const PROMETHEUS_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+
+const duration = (what: string) =>
+  z
+    .string()
+    .regex(new RegExp(DURATION_PATTERN), { message: 'must be a Prometheus duration such as 30s, 1m or 1h30m' })
+    .max(32)
+    .describe(`${what} A Prometheus duration such as 30s, 1m or 1h30m.`);
+
+export const SeveritySchema = z
+  .enum(['critical', 'warning', 'info'])
+  .describe('Severity label put on the alert; routes and email subjects show it.');
+
+export const LabelSelectorRequirementSchema = z
+  .object({
+    key: z.string().min(1).max(317).regex(new RegExp(LABEL_KEY_PATTERN)).describe('Label key the requirement applies to.'),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values.'),
+    values: z
+      .array(z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)))
+      .max(64)
+      .optional()
+      .describe('Values for In and NotIn; must be empty for Exists and DoesNotExist.'),
+  })
+  .describe('A label selector requirement, as in Kubernetes label selectors.');
+
+export const LabelSelectorSchema = z
+  .object({
+    matchLabels: z
+      .record(
+        z.string().max(317).regex(new RegExp(LABEL_KEY_PATTERN)),
+        z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)),
+      )
+      .optional()
+      .describe('Labels the Service must carry, key: value.'),
+    matchExpressions: z.array(LabelSelectorRequirementSchema).max(32).optional().describe('Set-based requirements on the Service labels.'),
+  })
+  .describe(
+    "Label selector for the Service(s) to scrape, in the MonitoredService's own namespace. At least one of matchLabels or matchExpressions must be set.",
+  );
+
+export const EndpointSchema = z
+  .object({
+    port: z
+      .string()
+      .min(1)
+      .max(15)
+      .regex(new RegExp(PORT_NAME_PATTERN), { message: 'must be a Service port name (lowercase letters, digits and -)' })
+      .describe('Name of the Service port to scrape (the port must be named in the Service).'),
+    path: z
+      .string()
+      .max(1024)
+      .regex(/^\/[!-~]*$/, { message: 'must start with / and contain only printable ASCII without spaces' })
+      .default('/metrics')
+      .describe('HTTP path of the metrics endpoint.'),
+    scheme: z.enum(['http', 'https']).default('http').describe('Scheme used to scrape the endpoint.'),
+    interval: duration('How often Prometheus scrapes this endpoint.').default('15s'),
+    scrapeTimeout: duration('Timeout of one scrape; must not exceed interval.').default('10s'),
+  })
+  .describe('One port of the selected Service(s) that serves Prometheus metrics.');
+
+export const DownAlertSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Whether the built-in ServiceDown alert is generated.'),
+    for: duration('How long the service must be down before the alert fires.').default('1m'),
+    severity: SeveritySchema.default('critical'),
+  })
+  .describe(
+    'The built-in ServiceDown alert: fires when a target fails to scrape and when no healthy target exists at all (for example after its pod was deleted).',
+  );
+
+export const AlertRuleSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus alert name: letters, digits and _, not starting with a digit' })
+      .describe('Alert name (alertname label), unique within this MonitoredService.'),
+    expr: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe(
+        "PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace.",
+      ),
+    for: duration('How long the expression must hold before the alert fires.').default('0s'),
+    severity: SeveritySchema.default('warning'),
+    summary: z.string().max(1024).optional().describe('Summary annotation; Prometheus template syntax such as {{ $labels.instance }} is allowed.'),
+    description: z.string().max(4096).optional().describe('Description annotation; Prometheus template syntax is allowed.'),
+    labels: z
+      .record(z.string().max(63).regex(new RegExp(PROMETHEUS_NAME_PATTERN)), z.string().max(256))
+      .optional()
+      .describe('Extra labels put on the alert (names starting with __ or vigil_ are reserved).'),
+  })
+  .describe('A custom alert rule evaluated by Prometheus.');
+
+export const EmailNotificationSchema = z
+  .object({
+    to: z
+      .array(z.string().min(3).max(254).describe('An email address (local@domain).'))
+      .min(1)
+      .max(100)
+      .describe('Recipients of this service\'s alert emails.'),
+    sendResolved: z.boolean().default(true).describe('Whether an email is also sent when the alert resolves.'),
+  })
+  .describe('Email notification for this service\'s alerts.');
+
+export const NotifySchema = z
+  .object({
+    email: EmailNotificationSchema.optional(),
+  })
+  .describe("Where this service's alerts go. Without it they go to the cluster-wide default receiver.");
+
+export const MonitoredServiceSpecSchema = z
+  .object({
+    selector: LabelSelectorSchema,
+    endpoints: z.array(EndpointSchema).min(1).max(16).describe('Ports of the selected Services to scrape; each becomes one scrape job.'),
+    downAlert: DownAlertSchema.default({ enabled: true, for: '1m', severity: 'critical' }),
+    rules: z.array(AlertRuleSchema).max(50).default([]).describe('Custom alert rules for this service.'),
+    notify: NotifySchema.optional(),
+  })
+  .describe('What to scrape, which alerts to evaluate and who gets the emails.');
+
+export const ConditionSchema = z
+  .object({
+    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied or Ready.'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
+    reason: z.string().max(128).describe('Machine-readable reason in CamelCase.'),
+    message: z.string().max(32768).describe('Human-readable explanation.'),
+    lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
+    observedGeneration: z.number().int().optional().describe('metadata.generation this condition was computed for.'),
+  })
+  .describe('A status condition.');
+
+export const MonitoredServiceStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional().describe('The metadata.generation the operator last processed.'),
+    conditions: z.array(ConditionSchema).optional().describe('Valid, ConfigApplied and Ready conditions.'),
+    discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service.'),
+    healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded.'),
+    appliedConfigHash: z.string().optional().describe('Hash of the configuration Prometheus and Alertmanager run that includes this service.'),
+  })
+  .describe('Observed state, written by the operator.');
+
+export const ObjectMetaSchema = z.object({
+  name: z.string().min(1).max(253),
+  namespace: z.string().min(1).max(63),
+  generation: z.number().int().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+export const MonitoredServiceSchema = z.object({
+  apiVersion: z.literal(`${API_GROUP}/${API_VERSION}`),
+  kind: z.literal(KIND),
+  metadata: ObjectMetaSchema,
+  spec: MonitoredServiceSpecSchema,
+  status: MonitoredServiceStatusSchema.optional(),
+});
+
+export type MonitoredServiceInput = z.input<typeof MonitoredServiceSchema>;
+/** A MonitoredService after parsing: defaults filled in. */
+export type MonitoredService = z.output<typeof MonitoredServiceSchema>;
+export type MonitoredServiceSpec = z.output<typeof MonitoredServiceSpecSchema>;
+export type Endpoint = z.output<typeof EndpointSchema>;
+export type AlertRule = z.output<typeof AlertRuleSchema>;
+export type LabelSelector = z.output<typeof LabelSelectorSchema>;
+export type Condition = z.output<typeof ConditionSchema>;
+export type MonitoredServiceStatus = z.output<typeof MonitoredServiceStatusSchema>;
+export type Severity = z.output<typeof SeveritySchema>;

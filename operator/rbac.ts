@@ -1,0 +1,54 @@
+// Least-privilege RBAC for every Vigil identity, as data. The cdk8s app renders these rules into
+// the chart, and the integration tests check them with `kubectl auth can-i` against a real API server.
+// Cluster-wide rules go in ClusterRoles; anything touching ConfigMaps, Secrets or Leases is
+// namespaced (the install namespace) so nothing can read Secrets outside its own namespace.
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** Names of the objects Vigil creates in its install namespace. */
+export const OBJECT_NAMES = {
+  prometheusConfigMap: 'vigil-prometheus-config',
+  alertmanagerSecret: 'vigil-alertmanager-config',
+  leaderLease: 'vigil-operator',
+  operatorServiceAccount: 'vigil-operator',
+  prometheusServiceAccount: 'vigil-prometheus',
+  alertmanagerServiceAccount: 'vigil-alertmanager',
+} as const;
+
+/** Operator, cluster-wide: read MonitoredServices everywhere, write their status, emit Events. */
+export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
+  { apiGroups: ['vigil.dev'], resources: ['monitoredservices'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['vigil.dev'], resources: ['monitoredservices/status'], verbs: ['get', 'patch', 'update'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** Operator, install namespace only: the generated ConfigMap/Secret, SMTP credentials, its leader Lease. */
+export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** Prometheus service discovery, cluster-wide read of what it scrapes. */
+export const PROMETHEUS_CLUSTER_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+];
+
+/** Sync sidecar in the Prometheus pod: its one ConfigMap, read and annotate with the applied hash. */
+export const PROMETHEUS_SYNC_NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'], resourceNames: [OBJECT_NAMES.prometheusConfigMap] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** Sync sidecar in the Alertmanager pod: its one Secret, read and annotate with the applied hash. */
+export const ALERTMANAGER_SYNC_NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch'], resourceNames: [OBJECT_NAMES.alertmanagerSecret] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
