@@ -32,8 +32,9 @@ typecheck: deps ## Type-check all TypeScript (strict)
 	node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 
 .PHONY: generate
-generate: deps ## Regenerate the CRD from the zod schema (crds/)
+generate: deps ## Regenerate everything derived from the zod schema: the CRD (crds/) and the README field reference
 	node node_modules/tsx/dist/cli.mjs operator/api/generate-crd.ts
+	node node_modules/tsx/dist/cli.mjs hack/gen-field-reference.ts
 
 .PHONY: test-unit
 test-unit: deps ## Unit and golden tests (no external processes)
