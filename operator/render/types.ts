@@ -15,6 +15,8 @@ export interface SmtpSettings {
   /** Credentials are resolved by the I/O shell from a Secret; never logged, never in a ConfigMap. */
   authUsername?: string;
   authPassword?: string;
+  /** Path (as seen by Alertmanager) of a file holding the password; wins over authPassword (Alertmanager >= 0.25). */
+  authPasswordFile?: string;
   /** TLS towards the smarthost: trust this CA file, or skip verification (demo profile only). */
   tlsCaFile?: string;
   tlsInsecureSkipVerify?: boolean;
@@ -36,6 +38,8 @@ export interface GlobalSettings {
   alertmanagerUrl: string;
   /** Directory (as seen by Prometheus) holding the rule files next to prometheus.yml. */
   rulesDir: string;
+  /** Directory (as seen by Alertmanager) holding vigil-email.tmpl; default '.', i.e. next to alertmanager.yml. */
+  alertmanagerTemplatesDir?: string;
   /** Extra scrape jobs for the system itself (Prometheus, operator); already-valid Prometheus scrape_config objects. */
   selfScrapeJobs: Record<string, unknown>[];
   /** Kubernetes SD connection for Prometheus when it runs outside the cluster (tests, local stack). */

@@ -1,0 +1,106 @@
+// alertmanager.yml: SMTP settings, one route + email receiver per MonitoredService that names
+// recipients, and the cluster-wide default receiver for everything else.
+import { posix } from 'node:path';
+import { stringify } from 'yaml';
+import type { MonitoredService } from '../api/schema.js';
+import {
+  DEFAULT_RECEIVER,
+  EMAIL_TEMPLATE_FILE,
+  LABEL_MONITORED_SERVICE,
+  LABEL_NAMESPACE,
+  receiverName,
+  refOf,
+  SERVICE_DOWN_ALERT,
+  sortServices,
+  TARGET_DOWN_ALERT,
+} from './names.js';
+import { YAML_OPTIONS } from './prometheus.js';
+import type { GlobalSettings, NotificationProfile } from './types.js';
+
+/** Alerts of one service and one alert name share an email thread. */
+export const GROUP_BY = ['alertname', LABEL_NAMESPACE, LABEL_MONITORED_SERVICE];
+
+/**
+ * demo: like the original compose stack, the first email leaves as soon as Alertmanager has the
+ * alert (group_wait 0s) and changes follow within a second; repeat_interval is 1h (the stack had
+ * 60s) so that a test, or a person watching the mail catcher, sees exactly one email per firing
+ * alert and then its resolution, not a reminder every minute.
+ * production: Alertmanager's usual batching, with a reminder every 4h while an alert fires.
+ */
+export const NOTIFICATION_TIMINGS: Record<NotificationProfile, { group_wait: string; group_interval: string; repeat_interval: string }> = {
+  demo: { group_wait: '0s', group_interval: '1s', repeat_interval: '1h' },
+  production: { group_wait: '30s', group_interval: '5m', repeat_interval: '4h' },
+};
+
+export function renderAlertmanagerConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
+  const withRecipients = sortServices(services).filter((s) => (s.spec.notify?.email?.to.length ?? 0) > 0);
+  const config = {
+    global: smtpGlobals(settings),
+    templates: [posix.join(settings.alertmanagerTemplatesDir ?? '.', EMAIL_TEMPLATE_FILE)],
+    route: {
+      receiver: DEFAULT_RECEIVER,
+      group_by: GROUP_BY,
+      ...NOTIFICATION_TIMINGS[settings.profile],
+      routes: withRecipients.map((service) => ({
+        receiver: receiverName(refOf(service)),
+        matchers: [
+          `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
+          `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
+        ],
+        continue: false,
+      })),
+    },
+    // A service with no healthy target is one email (ServiceDown), not one more per failing instance.
+    inhibit_rules: [
+      {
+        source_matchers: [`alertname=${JSON.stringify(SERVICE_DOWN_ALERT)}`],
+        target_matchers: [`alertname=${JSON.stringify(TARGET_DOWN_ALERT)}`],
+        equal: [LABEL_NAMESPACE, LABEL_MONITORED_SERVICE],
+      },
+    ],
+    receivers: [
+      // Without default recipients the default receiver has no email config: Alertmanager drops those alerts.
+      {
+        name: DEFAULT_RECEIVER,
+        ...(settings.defaultRecipients.length > 0 ? { email_configs: [emailConfig(settings.defaultRecipients, true, settings)] } : {}),
+      },
+      ...withRecipients.map((service) => ({
+        name: receiverName(refOf(service)),
+        email_configs: [emailConfig(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings)],
+      })),
+    ],
+  };
+  return stringify(config, YAML_OPTIONS);
+}
+
+function smtpGlobals(settings: GlobalSettings): Record<string, unknown> {
+  const smtp = settings.smtp;
+  return {
+    smtp_smarthost: smtp.smarthost,
+    smtp_from: smtp.from,
+    ...(smtp.hello ? { smtp_hello: smtp.hello } : {}),
+    ...(smtp.authUsername ? { smtp_auth_username: smtp.authUsername } : {}),
+    // Alertmanager 0.25 can read the password from a file (a mounted Secret); an inline password
+    // is why alertmanager.yml lives in a Secret, not a ConfigMap.
+    ...(smtp.authPasswordFile ? { smtp_auth_password_file: smtp.authPasswordFile } : smtp.authPassword ? { smtp_auth_password: smtp.authPassword } : {}),
+    // Alertmanager < 0.31 speaks implicit TLS exactly when the port is 465; STARTTLS must then be off.
+    smtp_require_tls: smtp.requireTls,
+  };
+}
+
+function emailConfig(to: readonly string[], sendResolved: boolean, settings: GlobalSettings): Record<string, unknown> {
+  const smtp = settings.smtp;
+  const tls = {
+    ...(smtp.tlsCaFile ? { ca_file: smtp.tlsCaFile } : {}),
+    ...(smtp.tlsServerName ? { server_name: smtp.tlsServerName } : {}),
+    ...(smtp.tlsInsecureSkipVerify ? { insecure_skip_verify: true } : {}),
+  };
+  return {
+    to: to.join(', '),
+    send_resolved: sendResolved,
+    headers: { Subject: '{{ template "vigil.email.subject" . }}' },
+    html: '{{ template "vigil.email.html" . }}',
+    text: '{{ template "vigil.email.text" . }}',
+    ...(Object.keys(tls).length > 0 ? { tls_config: tls } : {}),
+  };
+}

@@ -1,0 +1,55 @@
+// Stable names of everything Vigil generates. Kubernetes namespaces and object names cannot
+// contain `/` or `_`, so `<ns>/<name>` and `<ns>__<name>` never collide across namespaces.
+import type { MonitoredService } from '../api/schema.js';
+import type { ObjectRef } from './types.js';
+
+export const JOB_PREFIX = 'vigil';
+export const DEFAULT_RECEIVER = 'vigil-default';
+export const EMAIL_TEMPLATE_FILE = 'vigil-email.tmpl';
+export const PROMETHEUS_CONFIG_FILE = 'prometheus.yml';
+export const ALERTMANAGER_CONFIG_FILE = 'alertmanager.yml';
+export const RULE_FILE_SUFFIX = '.rules.yaml';
+
+/** Static labels on every alert of a MonitoredService; Alertmanager routes on them. */
+export const LABEL_NAMESPACE = 'vigil_namespace';
+export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
+
+export const SERVICE_DOWN_ALERT = 'ServiceDown';
+export const TARGET_DOWN_ALERT = 'ServiceTargetDown';
+
+export function refOf(service: MonitoredService): ObjectRef {
+  return { namespace: service.metadata.namespace, name: service.metadata.name };
+}
+
+export function compareRefs(a: ObjectRef, b: ObjectRef): number {
+  return a.namespace === b.namespace ? compareStrings(a.name, b.name) : compareStrings(a.namespace, b.namespace);
+}
+
+/** Code-unit order, independent of the machine's locale. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function sortServices(services: readonly MonitoredService[]): MonitoredService[] {
+  return [...services].sort((a, b) => compareRefs(refOf(a), refOf(b)));
+}
+
+/** Scrape job of one endpoint: `vigil/<namespace>/<name>/<port>`. */
+export function jobName(ref: ObjectRef, port: string): string {
+  return `${JOB_PREFIX}/${ref.namespace}/${ref.name}/${port}`;
+}
+
+/** Rule group of one MonitoredService: `vigil/<namespace>/<name>`. */
+export function ruleGroupName(ref: ObjectRef): string {
+  return `${JOB_PREFIX}/${ref.namespace}/${ref.name}`;
+}
+
+/** ConfigMap key of one MonitoredService's rule file: `<namespace>__<name>.rules.yaml`. */
+export function ruleFileName(ref: ObjectRef): string {
+  return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;
+}
+
+/** Alertmanager receiver of one MonitoredService: `<namespace>/<name>`. */
+export function receiverName(ref: ObjectRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}

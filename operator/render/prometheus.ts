@@ -1,0 +1,102 @@
+// prometheus.yml: global settings, where alerts go, the rule files, and one scrape job per
+// (MonitoredService, endpoint) using Kubernetes service discovery.
+import { posix } from 'node:path';
+import { stringify } from 'yaml';
+import type { Endpoint, MonitoredService } from '../api/schema.js';
+import { labelSelectorString } from './label-selector.js';
+import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
+import type { GlobalSettings } from './types.js';
+
+/** Options for `yaml.stringify` shared by every renderer: no line folding, no anchors. */
+export const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
+
+export function renderPrometheusConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
+  const config = {
+    global: {
+      scrape_interval: settings.scrapeInterval,
+      evaluation_interval: settings.evaluationInterval,
+      ...(Object.keys(settings.externalLabels).length > 0 ? { external_labels: sortedRecord(settings.externalLabels) } : {}),
+    },
+    alerting: {
+      alertmanagers: [{ static_configs: [{ targets: [...settings.alertmanagerTargets] }] }],
+    },
+    rule_files: [posix.join(settings.rulesDir, `*${RULE_FILE_SUFFIX}`)],
+    scrape_configs: [
+      ...settings.selfScrapeJobs,
+      ...sortServices(services).flatMap((service) => scrapeJobs(service, settings)),
+    ],
+  };
+  return stringify(config, YAML_OPTIONS);
+}
+
+/** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
+export function scrapeJobs(service: MonitoredService, settings: GlobalSettings): Record<string, unknown>[] {
+  const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
+  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings));
+}
+
+function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings): Record<string, unknown> {
+  const { namespace } = service.metadata;
+  const selector = labelSelectorString(service.spec.selector);
+  return {
+    job_name: jobName(refOf(service), endpoint.port),
+    // Labels a target exposes about itself (namespace, pod, ...) must not override ours: they
+    // become exported_<name>, so a pod cannot pretend its series belong to another namespace.
+    honor_labels: false,
+    scheme: endpoint.scheme,
+    metrics_path: endpoint.path,
+    scrape_interval: endpoint.interval,
+    scrape_timeout: endpoint.scrapeTimeout,
+    kubernetes_sd_configs: [
+      {
+        ...kubernetesSdConnection(settings),
+        // EndpointSlices (the Endpoints API is deprecated since Kubernetes 1.33).
+        role: 'endpointslice',
+        namespaces: { names: [namespace] },
+        // Each job watches only the Services it scrapes and their EndpointSlices (which carry
+        // their Service's labels), instead of every endpoint of the namespace filtered by
+        // relabelling: SD cost then grows with what is scraped, not with jobs x endpoints.
+        selectors: [
+          { role: 'endpointslice', label: selector },
+          { role: 'service', label: selector },
+        ],
+      },
+    ],
+    relabel_configs: [
+      // Only the named port; other ports of the same Service belong to other jobs (or none).
+      { source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: escapeRegex(endpoint.port), action: 'keep' },
+      // Only slices whose Service was found by the selector (a slice not created by the
+      // EndpointSlice controller for a selected Service has no Service metadata).
+      { source_labels: ['__meta_kubernetes_service_name'], regex: '.+', action: 'keep' },
+      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace', action: 'replace' },
+      { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service', action: 'replace' },
+      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod', action: 'replace' },
+    ],
+  };
+}
+
+/** How Prometheus reaches the API server: in-cluster by default, explicit when it runs outside. */
+function kubernetesSdConnection(settings: GlobalSettings): Record<string, unknown> {
+  const sd = settings.kubernetesSd;
+  if (!sd) return {};
+  // Prometheus rejects api_server together with kubeconfig_file: the kubeconfig names the server.
+  if (sd.kubeconfigFile) return { kubeconfig_file: sd.kubeconfigFile };
+  const tls = {
+    ...(sd.caFile ? { ca_file: sd.caFile } : {}),
+    ...(sd.insecureSkipVerify ? { insecure_skip_verify: true } : {}),
+  };
+  return {
+    api_server: sd.apiServer,
+    ...(sd.bearerTokenFile ? { authorization: { type: 'Bearer', credentials_file: sd.bearerTokenFile } } : {}),
+    ...(Object.keys(tls).length > 0 ? { tls_config: tls } : {}),
+  };
+}
+
+/** RE2 escaping, for label values used as (fully anchored) relabel or PromQL regexes. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+export function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareStrings(a, b)));
+}

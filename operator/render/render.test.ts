@@ -1,0 +1,335 @@
+import { parse } from 'yaml';
+import { MonitoredServiceSchema, type MonitoredService, type MonitoredServiceInput } from '../api/schema.js';
+import { NOTIFICATION_TIMINGS } from './alertmanager.js';
+import { EMAIL_TEMPLATE } from './email-template.js';
+import { defaultSettings, hashFiles, renderConfig } from './index.js';
+import { labelSelectorString } from './label-selector.js';
+import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
+import { upSelector } from './rules.js';
+import type { GlobalSettings } from './types.js';
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function service(namespace: string, name: string, spec: Partial<MonitoredServiceInput['spec']> = {}): MonitoredService {
+  return MonitoredServiceSchema.parse({
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { namespace, name },
+    spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics' }], ...spec },
+  });
+}
+
+const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
+
+describe('labelSelectorString', () => {
+  it('renders matchLabels sorted by key, then every operator', () => {
+    expect(
+      labelSelectorString({
+        matchLabels: { 'b.io/x': '1', a: 'y' },
+        matchExpressions: [
+          { key: 'tier', operator: 'In', values: ['web', 'api'] },
+          { key: 'env', operator: 'NotIn', values: ['test'] },
+          { key: 'monitored', operator: 'Exists' },
+          { key: 'canary', operator: 'DoesNotExist' },
+        ],
+      }),
+    ).toBe('a=y,b.io/x=1,tier in (api,web),env notin (test),monitored,!canary');
+  });
+  it('accepts an empty-valued label', () => {
+    expect(labelSelectorString({ matchLabels: { a: '' } })).toBe('a=');
+  });
+});
+
+describe('renderPrometheusConfig', () => {
+  const checkout = service('shop', 'checkout', {
+    endpoints: [
+      { port: 'web', path: '/m', scheme: 'https', interval: '30s', scrapeTimeout: '5s' },
+      { port: 'admin' },
+    ],
+  });
+
+  it('renders the global part from the settings', () => {
+    const doc = parse(renderPrometheusConfig([], defaultSettings({ externalLabels: { z: '1', a: '2' }, rulesDir: '/etc/rules' }))) as Doc;
+    expect(doc.global).toEqual({ scrape_interval: '15s', evaluation_interval: '15s', external_labels: { a: '2', z: '1' } });
+    expect(Object.keys(doc.global.external_labels)).toEqual(['a', 'z']);
+    expect(doc.alerting).toEqual({ alertmanagers: [{ static_configs: [{ targets: ['localhost:9093'] }] }] });
+    expect(doc.rule_files).toEqual(['/etc/rules/*.rules.yaml']);
+    expect(doc.scrape_configs).toEqual([{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] }]);
+  });
+
+  it('puts rule files next to prometheus.yml by default (relative paths resolve against the config file)', () => {
+    const doc = parse(renderPrometheusConfig([], defaultSettings())) as Doc;
+    expect(doc.rule_files).toEqual(['*.rules.yaml']);
+    expect(doc.global.external_labels).toBeUndefined();
+  });
+
+  it('renders one job per endpoint, sorted by port, scoped to the namespace and the selected Services', () => {
+    const doc = parse(renderPrometheusConfig([checkout], settings)) as Doc;
+    const jobs = doc.scrape_configs.slice(1);
+    expect(jobs.map((j: Doc) => j.job_name)).toEqual(['vigil/shop/checkout/admin', 'vigil/shop/checkout/web']);
+    const web = jobs[1];
+    expect(web).toMatchObject({ honor_labels: false, scheme: 'https', metrics_path: '/m', scrape_interval: '30s', scrape_timeout: '5s' });
+    expect(jobs[0]).toMatchObject({ scheme: 'http', metrics_path: '/metrics', scrape_interval: '15s', scrape_timeout: '10s' });
+    expect(web.kubernetes_sd_configs).toEqual([
+      {
+        role: 'endpointslice',
+        namespaces: { names: ['shop'] },
+        selectors: [
+          { role: 'endpointslice', label: 'app=checkout' },
+          { role: 'service', label: 'app=checkout' },
+        ],
+      },
+    ]);
+    expect(web.relabel_configs[0]).toEqual({ source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: 'web', action: 'keep' });
+    const targets = web.relabel_configs.filter((r: Doc) => r.target_label).map((r: Doc) => [r.source_labels[0], r.target_label]);
+    expect(targets).toEqual([
+      ['__meta_kubernetes_namespace', 'namespace'],
+      ['__meta_kubernetes_service_name', 'service'],
+      ['__meta_kubernetes_pod_name', 'pod'],
+    ]);
+  });
+
+  it('connects to an API server outside the cluster with a token and CA', () => {
+    const s = defaultSettings({ kubernetesSd: { apiServer: 'https://127.0.0.1:6443', bearerTokenFile: '/t', caFile: '/ca', insecureSkipVerify: false } });
+    const sd = (parse(renderPrometheusConfig([checkout], s)) as Doc).scrape_configs[1].kubernetes_sd_configs[0];
+    expect(sd).toMatchObject({
+      api_server: 'https://127.0.0.1:6443',
+      authorization: { type: 'Bearer', credentials_file: '/t' },
+      tls_config: { ca_file: '/ca' },
+    });
+    expect(sd.tls_config.insecure_skip_verify).toBeUndefined();
+  });
+
+  it('uses only kubeconfig_file when one is given (Prometheus rejects it together with api_server)', () => {
+    const s = defaultSettings({ kubernetesSd: { apiServer: 'https://ignored', kubeconfigFile: '/kubeconfig' } });
+    const sd = (parse(renderPrometheusConfig([checkout], s)) as Doc).scrape_configs[1].kubernetes_sd_configs[0];
+    expect(sd.kubeconfig_file).toBe('/kubeconfig');
+    expect(sd.api_server).toBeUndefined();
+  });
+
+  it('gives same-named services in different namespaces different jobs', () => {
+    const doc = parse(renderPrometheusConfig([service('a', 'api'), service('b', 'api')], settings)) as Doc;
+    const names = doc.scrape_configs.map((j: Doc) => j.job_name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain('vigil/a/api/metrics');
+    expect(names).toContain('vigil/b/api/metrics');
+  });
+});
+
+describe('renderRuleFile', () => {
+  it('renders the down alerts and namespaced custom rules with reserved labels that users cannot override', () => {
+    const svc = service('shop', 'checkout', {
+      downAlert: { for: '2m', severity: 'critical' },
+      rules: [
+        {
+          name: 'Slow',
+          expr: 'histogram_quantile(0.9, rate(h_bucket[5m])) > 1',
+          for: '5m',
+          severity: 'info',
+          labels: { team: 'web', severity: 'critical', namespace: 'other' },
+          summary: 'slow {{ $labels.pod }}',
+        },
+      ],
+    });
+    const doc = parse(renderRuleFile(svc, defaultSettings({ evaluationInterval: '30s' }))) as Doc;
+    expect(doc.groups).toHaveLength(1);
+    const group = doc.groups[0];
+    expect(group.name).toBe('vigil/shop/checkout');
+    expect(group.interval).toBe('30s');
+    expect(group.rules.map((r: Doc) => r.alert)).toEqual(['ServiceDown', 'ServiceTargetDown', 'Slow']);
+    const [down, targetDown, slow] = group.rules;
+    expect(down).toMatchObject({
+      expr: '(count(up{job="vigil/shop/checkout/metrics"} == 1) or vector(0)) == 0',
+      for: '2m',
+      labels: { severity: 'critical', namespace: 'shop', service: 'checkout', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
+    });
+    expect(down.annotations.summary).toContain('shop/checkout');
+    expect(targetDown).toMatchObject({
+      expr: '(up{job="vigil/shop/checkout/metrics"} == 0) and on() (count(up{job="vigil/shop/checkout/metrics"}) > 1)',
+      for: '2m',
+      labels: { severity: 'warning', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
+    });
+    // Per-instance alert keeps the series' own service label (the Kubernetes Service name).
+    expect(targetDown.labels.service).toBeUndefined();
+    expect(slow).toEqual({
+      alert: 'Slow',
+      expr: 'histogram_quantile(0.9, rate(h_bucket{namespace="shop"}[5m])) > 1',
+      for: '5m',
+      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop' },
+      annotations: { summary: 'slow {{ $labels.pod }}' },
+    });
+  });
+
+  it('leaves the down alerts out when disabled and gives custom rules a default summary', () => {
+    const svc = service('batch', 'jobs', { downAlert: { enabled: false }, rules: [{ name: 'Failing', expr: 'failures_total > 0' }] });
+    const rules = (parse(renderRuleFile(svc, settings)) as Doc).groups[0].rules;
+    expect(rules.map((r: Doc) => r.alert)).toEqual(['Failing']);
+    expect(rules[0].annotations).toEqual({ summary: 'Failing on batch/jobs' });
+    expect(rules[0].for).toBe('0s');
+  });
+
+  it('keeps the down alerts of a service with no custom rules', () => {
+    const rules = (parse(renderRuleFile(service('a', 'b'), settings)) as Doc).groups[0].rules;
+    expect(rules.map((r: Doc) => r.alert)).toEqual(['ServiceDown', 'ServiceTargetDown']);
+  });
+
+  it('does not rank the per-target alert above the service alert', () => {
+    for (const [severity, target] of [['critical', 'warning'], ['warning', 'warning'], ['info', 'info']] as const) {
+      const rules = (parse(renderRuleFile(service('a', 'b', { downAlert: { severity } }), settings)) as Doc).groups[0].rules;
+      expect(rules[1].labels.severity).toBe(target);
+    }
+  });
+
+  it('throws (input must be validated first) when a custom rule reads another namespace', () => {
+    const svc = service('a', 'b', { rules: [{ name: 'X', expr: 'up{namespace="b"}' }] });
+    expect(() => renderRuleFile(svc, settings)).toThrow(/namespace="b"/);
+  });
+});
+
+describe('upSelector', () => {
+  it('matches one job exactly, several with an escaped regex', () => {
+    expect(upSelector(service('a', 'web.v2'))).toBe('up{job="vigil/a/web.v2/metrics"}');
+    expect(upSelector(service('a', 'web.v2', { endpoints: [{ port: 'z' }, { port: 'metrics' }] }))).toBe(
+      'up{job=~"vigil/a/web\\\\.v2/(?:metrics|z)"}',
+    );
+  });
+});
+
+describe('renderAlertmanagerConfig', () => {
+  const withRecipients = service('shop', 'checkout', { notify: { email: { to: ['a@example.com', 'b@example.com'], sendResolved: false } } });
+  const withoutRecipients = service('billing', 'invoices');
+
+  it('routes services with recipients to their own receiver and the rest to the default one', () => {
+    const doc = parse(renderAlertmanagerConfig([withRecipients, withoutRecipients], settings)) as Doc;
+    expect(doc.route.receiver).toBe('vigil-default');
+    expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice']);
+    expect(doc.route.routes).toEqual([
+      { receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false },
+    ]);
+    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'shop/checkout']);
+    const own = doc.receivers[1].email_configs[0];
+    expect(own).toMatchObject({
+      to: 'a@example.com, b@example.com',
+      send_resolved: false,
+      headers: { Subject: '{{ template "vigil.email.subject" . }}' },
+      html: '{{ template "vigil.email.html" . }}',
+      text: '{{ template "vigil.email.text" . }}',
+    });
+    expect(doc.receivers[0].email_configs[0]).toMatchObject({ to: 'ops@example.com', send_resolved: true });
+    expect(doc.templates).toEqual(['vigil-email.tmpl']);
+    expect(doc.inhibit_rules).toEqual([
+      {
+        source_matchers: ['alertname="ServiceDown"'],
+        target_matchers: ['alertname="ServiceTargetDown"'],
+        equal: ['vigil_namespace', 'vigil_monitoredservice'],
+      },
+    ]);
+  });
+
+  it('leaves the default receiver without email config when there are no default recipients', () => {
+    const doc = parse(renderAlertmanagerConfig([withoutRecipients], defaultSettings())) as Doc;
+    expect(doc.receivers).toEqual([{ name: 'vigil-default' }]);
+    expect(doc.route.routes).toEqual([]);
+  });
+
+  it.each(['demo', 'production'] as const)('uses the %s notification timings', (profile) => {
+    const doc = parse(renderAlertmanagerConfig([], defaultSettings({ profile }))) as Doc;
+    expect(doc.route).toMatchObject(NOTIFICATION_TIMINGS[profile]);
+  });
+
+  it('sends the first demo email at once, and only once per firing alert within a test run', () => {
+    expect(NOTIFICATION_TIMINGS.demo).toEqual({ group_wait: '0s', group_interval: '1s', repeat_interval: '1h' });
+    expect(NOTIFICATION_TIMINGS.production).toEqual({ group_wait: '30s', group_interval: '5m', repeat_interval: '4h' });
+  });
+
+  it('renders SMTP settings: implicit TLS on 465 without STARTTLS, credentials inline or from a file, TLS options', () => {
+    const base: GlobalSettings['smtp'] = { smarthost: 'mail:465', from: 'v@x', requireTls: false };
+    const inline = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, authUsername: 'u', authPassword: 'p' } }))) as Doc;
+    expect(inline.global).toEqual({ smtp_smarthost: 'mail:465', smtp_from: 'v@x', smtp_hello: 'vigil.local', smtp_auth_username: 'u', smtp_auth_password: 'p', smtp_require_tls: false });
+    const fromFile = parse(
+      renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, hello: 'h', authUsername: 'u', authPassword: 'p', authPasswordFile: '/pw' } })),
+    ) as Doc;
+    expect(fromFile.global).toEqual({ smtp_smarthost: 'mail:465', smtp_from: 'v@x', smtp_hello: 'h', smtp_auth_username: 'u', smtp_auth_password_file: '/pw', smtp_require_tls: false });
+    const tls = parse(
+      renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, tlsCaFile: '/ca', tlsServerName: 'mail', tlsInsecureSkipVerify: true } })),
+    ) as Doc;
+    expect(tls.receivers[1].email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
+    expect(inline.receivers[1].email_configs[0].tls_config).toBeUndefined();
+  });
+});
+
+describe('renderConfig', () => {
+  const services = [
+    service('shop', 'checkout', { notify: { email: { to: ['a@example.com'] } }, rules: [{ name: 'R', expr: 'x > 1' }] }),
+    service('billing', 'invoices'),
+    service('shop', 'cart', { endpoints: [{ port: 'b' }, { port: 'a' }] }),
+    service('billing', 'checkout'),
+  ];
+
+  it('returns the file sets, hashes and sorted refs', () => {
+    const out = renderConfig(services, settings);
+    expect(Object.keys(out.prometheus)).toEqual([
+      'billing__checkout.rules.yaml',
+      'billing__invoices.rules.yaml',
+      'prometheus.yml',
+      'shop__cart.rules.yaml',
+      'shop__checkout.rules.yaml',
+    ]);
+    expect(Object.keys(out.alertmanager)).toEqual(['alertmanager.yml', 'vigil-email.tmpl']);
+    expect(out.alertmanager['vigil-email.tmpl']).toBe(EMAIL_TEMPLATE);
+    expect(out.included).toEqual([
+      { namespace: 'billing', name: 'checkout' },
+      { namespace: 'billing', name: 'invoices' },
+      { namespace: 'shop', name: 'cart' },
+      { namespace: 'shop', name: 'checkout' },
+    ]);
+    expect(out.prometheusHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(out.alertmanagerHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(out.prometheusHash).toBe(hashFiles(out.prometheus));
+  });
+
+  it('is byte-identical for the same set in any order', () => {
+    const reference = renderConfig(services, settings);
+    const orders = [[...services].reverse(), [services[2]!, services[0]!, services[3]!, services[1]!], [services[1]!, services[3]!, services[0]!, services[2]!]];
+    for (const order of orders) {
+      const shuffled = [...order].map((s) => ({ ...s, spec: { ...s.spec, endpoints: [...s.spec.endpoints].reverse() } }));
+      const out = renderConfig(shuffled, settings);
+      expect(out).toEqual(reference);
+      expect(JSON.stringify(out)).toBe(JSON.stringify(reference)); // key order too
+    }
+  });
+
+  it('changes exactly the affected hash when something changes', () => {
+    const reference = renderConfig(services, settings);
+    const changedRule = renderConfig(services.map((s, i) => (i === 1 ? { ...s, spec: { ...s.spec, downAlert: { ...s.spec.downAlert, for: '5m' } } } : s)), settings);
+    expect(changedRule.prometheusHash).not.toBe(reference.prometheusHash);
+    expect(changedRule.alertmanagerHash).toBe(reference.alertmanagerHash);
+    const changedRecipients = renderConfig(services, { ...settings, defaultRecipients: ['other@example.com'] });
+    expect(changedRecipients.alertmanagerHash).not.toBe(reference.alertmanagerHash);
+    expect(changedRecipients.prometheusHash).toBe(reference.prometheusHash);
+  });
+
+  it('renders an empty set to a valid skeleton', () => {
+    const out = renderConfig([], settings);
+    expect(Object.keys(out.prometheus)).toEqual(['prometheus.yml']);
+    expect(out.included).toEqual([]);
+  });
+});
+
+describe('hashFiles', () => {
+  it('does not confuse a name/content boundary', () => {
+    expect(hashFiles({ ab: 'c' })).not.toBe(hashFiles({ a: 'bc' }));
+    expect(hashFiles({ a: 'x', b: 'y' })).toBe(hashFiles({ b: 'y', a: 'x' }));
+  });
+});
+
+describe('defaultSettings', () => {
+  it('has production defaults and merges SMTP overrides field by field', () => {
+    const d = defaultSettings();
+    expect(d).toMatchObject({ profile: 'production', scrapeInterval: '15s', evaluationInterval: '15s', rulesDir: '.' });
+    expect(d.smtp).toMatchObject({ smarthost: 'mailcatcher:465', requireTls: false });
+    const o = defaultSettings({ profile: 'demo', smtp: { ...d.smtp, from: 'x@y' } });
+    expect(o.profile).toBe('demo');
+    expect(o.smtp).toMatchObject({ smarthost: 'mailcatcher:465', from: 'x@y' });
+  });
+});
