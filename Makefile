@@ -32,9 +32,10 @@ typecheck: deps ## Type-check all TypeScript (strict)
 	node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 
 .PHONY: generate
-generate: deps ## Regenerate everything derived from the zod schema: the CRD (crds/) and the README field reference
+generate: deps ## Regenerate everything derived from a source of truth: the CRD, the README field reference, the Helm chart
 	node node_modules/tsx/dist/cli.mjs operator/api/generate-crd.ts
 	node node_modules/tsx/dist/cli.mjs hack/gen-field-reference.ts
+	node node_modules/tsx/dist/cli.mjs cdk8s/main.ts chart
 
 .PHONY: test-unit
 test-unit: deps ## Unit and golden tests (no external processes)

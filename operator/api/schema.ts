@@ -11,8 +11,29 @@ export const PLURAL = 'monitoredservices';
 export const SINGULAR = 'monitoredservice';
 export const SHORT_NAMES = ['msvc', 'ms'];
 
-/** Prometheus duration: one or more <number><unit> parts, e.g. 30s, 1m30s, 2h. */
-export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h|d|w|y))+$';
+/**
+ * Prometheus duration: <number><unit> parts with units in decreasing order, each at most once,
+ * e.g. 30s, 1m30s, 2h, 1d12h (what Prometheus' model.ParseDuration accepts; "1s1m" is rejected there).
+ */
+export const DURATION_PATTERN = '^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+/**
+ * Durations of scrape interval and timeout: only h, m, s and ms, so that the CRD's CEL rule can
+ * compare them with CEL's duration() (Go syntax, which has no d, w or y).
+ */
+export const SCRAPE_DURATION_PATTERN = '^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+/** Metadata limits. Rendered ConfigMap keys are `<namespace>__<name>.rules.yaml` and must stay within 253 characters. */
+export const MAX_NAMESPACE_LENGTH = 63;
+export const MAX_NAME_LENGTH = 253 - MAX_NAMESPACE_LENGTH - '__'.length - '.rules.yaml'.length;
+const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/**
+ * A plain email address, local@domain. Deliberately narrow: no display names, quotes, spaces, commas,
+ * angle brackets, braces or line breaks, so an address can neither inject mail headers nor be read as an
+ * Alertmanager template.
+ */
+export const EMAIL_PATTERN = '^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$';
+/** Most labels a matchLabels or rule labels map may hold (bounds the CRD's CEL cost too). */
+export const MAX_LABELS = 64;
 /** A Kubernetes label key (optional DNS prefix + name). */
 const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
@@ -24,9 +45,25 @@ export const PROMETHEUS_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 const duration = (what: string) =>
   z
     .string()
-    .regex(new RegExp(DURATION_PATTERN), { message: 'must be a Prometheus duration such as 30s, 1m or 1h30m' })
-    .max(32)
+    .min(1, { message: 'must be a Prometheus duration such as 30s, 1m or 1h30m', abort: true })
+    .max(32, { abort: true })
+    .regex(new RegExp(DURATION_PATTERN), {
+      message: 'must be a Prometheus duration such as 30s, 1m, 1h30m or 1d (units y, w, d, h, m, s, ms in that order)',
+    })
     .describe(`${what} A Prometheus duration such as 30s, 1m or 1h30m.`);
+
+const scrapeDuration = (what: string) =>
+  z
+    .string()
+    .min(1, { message: 'must be a duration such as 15s, 1m or 1m30s', abort: true })
+    .max(32, { abort: true })
+    .regex(new RegExp(SCRAPE_DURATION_PATTERN), {
+      message: 'must be a duration such as 15s, 1m or 1m30s (units h, m, s, ms in that order)',
+    })
+    .describe(`${what} A duration such as 15s, 1m or 1m30s (units h, m, s, ms).`);
+
+const LABEL_KEY_MESSAGE = 'must be a Kubernetes label key: an optional DNS prefix and /, then letters, digits, -, _ and . (at most 63), starting and ending with a letter or digit';
+const LABEL_VALUE_MESSAGE = 'must be a Kubernetes label value: at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 
 export const SeveritySchema = z
   .enum(['critical', 'warning', 'info'])
@@ -34,10 +71,15 @@ export const SeveritySchema = z
 
 export const LabelSelectorRequirementSchema = z
   .object({
-    key: z.string().min(1).max(317).regex(new RegExp(LABEL_KEY_PATTERN)).describe('Label key the requirement applies to.'),
+    key: z
+      .string()
+      .min(1, { abort: true })
+      .max(317, { abort: true })
+      .regex(new RegExp(LABEL_KEY_PATTERN), { message: LABEL_KEY_MESSAGE })
+      .describe('Label key the requirement applies to.'),
     operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values.'),
     values: z
-      .array(z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)))
+      .array(z.string().max(63, { abort: true }).regex(new RegExp(LABEL_VALUE_PATTERN), { message: LABEL_VALUE_MESSAGE }))
       .max(64)
       .optional()
       .describe('Values for In and NotIn; must be empty for Exists and DoesNotExist.'),
@@ -48,9 +90,10 @@ export const LabelSelectorSchema = z
   .object({
     matchLabels: z
       .record(
-        z.string().max(317).regex(new RegExp(LABEL_KEY_PATTERN)),
-        z.string().max(63).regex(new RegExp(LABEL_VALUE_PATTERN)),
+        z.string().max(317, { abort: true }).regex(new RegExp(LABEL_KEY_PATTERN), { message: LABEL_KEY_MESSAGE }),
+        z.string().max(63, { abort: true }).regex(new RegExp(LABEL_VALUE_PATTERN), { message: LABEL_VALUE_MESSAGE }),
       )
+      .meta({ maxProperties: MAX_LABELS })
       .optional()
       .describe('Labels the Service must carry, key: value.'),
     matchExpressions: z.array(LabelSelectorRequirementSchema).max(32).optional().describe('Set-based requirements on the Service labels.'),
@@ -63,19 +106,19 @@ export const EndpointSchema = z
   .object({
     port: z
       .string()
-      .min(1)
-      .max(15)
+      .min(1, { abort: true })
+      .max(15, { abort: true })
       .regex(new RegExp(PORT_NAME_PATTERN), { message: 'must be a Service port name (lowercase letters, digits and -)' })
       .describe('Name of the Service port to scrape (the port must be named in the Service).'),
     path: z
       .string()
-      .max(1024)
+      .max(1024, { abort: true })
       .regex(/^\/[!-~]*$/, { message: 'must start with / and contain only printable ASCII without spaces' })
       .default('/metrics')
       .describe('HTTP path of the metrics endpoint.'),
     scheme: z.enum(['http', 'https']).default('http').describe('Scheme used to scrape the endpoint.'),
-    interval: duration('How often Prometheus scrapes this endpoint.').default('15s'),
-    scrapeTimeout: duration('Timeout of one scrape; must not exceed interval.').default('10s'),
+    interval: scrapeDuration('How often Prometheus scrapes this endpoint.').default('15s'),
+    scrapeTimeout: scrapeDuration('Timeout of one scrape; must not exceed interval.').default('10s'),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 
@@ -93,8 +136,8 @@ export const AlertRuleSchema = z
   .object({
     name: z
       .string()
-      .min(1)
-      .max(63)
+      .min(1, { abort: true })
+      .max(63, { abort: true })
       .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus alert name: letters, digits and _, not starting with a digit' })
       .describe('Alert name (alertname label), unique within this MonitoredService.'),
     expr: z
@@ -109,7 +152,14 @@ export const AlertRuleSchema = z
     summary: z.string().max(1024).optional().describe('Summary annotation; Prometheus template syntax such as {{ $labels.instance }} is allowed.'),
     description: z.string().max(4096).optional().describe('Description annotation; Prometheus template syntax is allowed.'),
     labels: z
-      .record(z.string().max(63).regex(new RegExp(PROMETHEUS_NAME_PATTERN)), z.string().max(256))
+      .record(
+        z
+          .string()
+          .max(63, { abort: true })
+          .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus label name: letters, digits and _, not starting with a digit' }),
+        z.string().max(256),
+      )
+      .meta({ maxProperties: MAX_LABELS })
       .optional()
       .describe('Extra labels put on the alert (names starting with __ or vigil_ are reserved).'),
   })
@@ -118,7 +168,17 @@ export const AlertRuleSchema = z
 export const EmailNotificationSchema = z
   .object({
     to: z
-      .array(z.string().min(3).max(254).describe('An email address (local@domain).'))
+      .array(
+        z
+          .string()
+          .min(3, { abort: true })
+          .max(254, { abort: true })
+          .regex(new RegExp(EMAIL_PATTERN), {
+            message:
+              'must be a plain email address such as team@example.com (no display name, spaces, commas, quotes, angle brackets or line breaks)',
+          })
+          .describe('An email address (local@domain).'),
+      )
       .min(1)
       .max(100)
       .describe('Recipients of this service\'s alert emails.'),
@@ -164,8 +224,16 @@ export const MonitoredServiceStatusSchema = z
   .describe('Observed state, written by the operator.');
 
 export const ObjectMetaSchema = z.object({
-  name: z.string().min(1).max(253),
-  namespace: z.string().min(1).max(63),
+  name: z
+    .string()
+    .min(1, { abort: true })
+    .max(MAX_NAME_LENGTH, { message: `must be at most ${MAX_NAME_LENGTH} characters, so that the generated rule file name stays a valid ConfigMap key`, abort: true })
+    .regex(new RegExp(DNS_SUBDOMAIN_PATTERN), { message: 'must be a DNS subdomain: lowercase letters, digits, - and ., starting and ending with a letter or digit' }),
+  namespace: z
+    .string()
+    .min(1, { abort: true })
+    .max(MAX_NAMESPACE_LENGTH, { abort: true })
+    .regex(new RegExp(DNS_LABEL_PATTERN), { message: 'must be a DNS label: lowercase letters, digits and -, starting and ending with a letter or digit' }),
   generation: z.number().int().optional(),
   uid: z.string().optional(),
   resourceVersion: z.string().optional(),

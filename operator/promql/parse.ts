@@ -1,0 +1,477 @@
+// PromQL checks for alert expressions, against the Prometheus that Vigil deploys (2.42, see hack/versions.env).
+// The tree comes from @prometheus-io/lezer-promql (the parser of Prometheus' own web UI). That parser
+// follows a newer Prometheus (3.x) and knows syntax 2.42 rejects, and it checks syntax only; so on top
+// of its error nodes this file checks what Prometheus' own parser would refuse (types, function
+// signatures, empty selectors, escapes, regexes, newer syntax) and the traps that load but hurt
+// (selectors matching every series, subqueries with absurd resolution).
+import type { SyntaxNode } from '@lezer/common';
+import { parser } from '@prometheus-io/lezer-promql';
+
+export type PromQLCheck = { ok: true } | { ok: false; message: string };
+
+type ValueType = 'vector' | 'matrix' | 'scalar' | 'string';
+
+/** Prometheus' limit of points per series in a range query; a subquery resolving more is almost surely a mistake. */
+export const MAX_SUBQUERY_POINTS = 11000;
+
+class PromQLError extends Error {
+  constructor(
+    message: string,
+    readonly from: number,
+  ) {
+    super(message);
+  }
+}
+
+export function checkPromQL(expr: string): PromQLCheck {
+  if (typeof expr !== 'string' || expr.trim() === '') return { ok: false, message: 'the expression is empty' };
+  try {
+    const tree = parser.parse(expr);
+    const syntaxError = firstErrorNode(tree.topNode);
+    if (syntaxError) {
+      const what =
+        syntaxError.from >= expr.length ? 'unexpected end of expression' : `unexpected ${JSON.stringify(expr.slice(syntaxError.from, Math.max(syntaxError.to, syntaxError.from + 1)))}`;
+      return { ok: false, message: `PromQL syntax error ${at(expr, syntaxError.from)}: ${what}` };
+    }
+    const root = expressionChildren(tree.topNode)[0];
+    if (!root) return { ok: false, message: 'the expression is empty' };
+    const type = typeOf(root, expr);
+    if (type === 'matrix' || type === 'string') {
+      const hint = type === 'matrix' ? ' (a range vector such as x[5m] must be wrapped in a function like rate(x[5m]))' : '';
+      return { ok: false, message: `an alert expression must return an instant vector or a scalar, this one returns ${aType(type)}${hint}` };
+    }
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof PromQLError) return { ok: false, message: `${err.message} ${at(expr, err.from)}` };
+    return { ok: false, message: `the expression could not be checked: ${String(err)}` };
+  }
+}
+
+function rangeName(type: ValueType): string {
+  return type === 'matrix' ? 'range vector' : type === 'vector' ? 'instant vector' : type;
+}
+
+/** "a range vector", "an instant vector" */
+function aType(type: ValueType): string {
+  const name = rangeName(type);
+  return `${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/** "at line 1, column 6 (near "up ==")" */
+function at(expr: string, offset: number): string {
+  const before = expr.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const start = Math.max(0, offset - 20);
+  const near = expr.slice(start, offset + 20).replace(/\s+/g, ' ');
+  return `at line ${line}, column ${column} (near ${JSON.stringify((start > 0 ? '...' : '') + near + (offset + 20 < expr.length ? '...' : ''))})`;
+}
+
+function firstErrorNode(node: SyntaxNode): SyntaxNode | undefined {
+  const cursor = node.cursor();
+  do {
+    if (cursor.type.isError) return cursor.node;
+  } while (cursor.next());
+  return undefined;
+}
+
+const EXPRESSION_NODES = new Set([
+  'AggregateExpr', 'BinaryExpr', 'FunctionCall', 'MatrixSelector', 'NumberDurationLiteral', 'OffsetExpr', 'ParenExpr',
+  'StepInvariantExpr', 'StringLiteral', 'SubqueryExpr', 'UnaryExpr', 'VectorSelector', 'AnchoredExpr', 'SmoothedExpr',
+]);
+
+function children(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let child = node.firstChild; child; child = child.nextSibling) if (child.name !== 'LineComment') out.push(child);
+  return out;
+}
+
+function expressionChildren(node: SyntaxNode): SyntaxNode[] {
+  return children(node).filter((c) => EXPRESSION_NODES.has(c.name));
+}
+
+function text(node: SyntaxNode, expr: string): string {
+  return expr.slice(node.from, node.to);
+}
+
+/** Prometheus 2.42's functions: argument types (a trailing '?' marks optional), variadic tail, result. */
+type Arg = ValueType | `${ValueType}?` | `${ValueType}*`;
+const V: Arg = 'vector';
+const M: Arg = 'matrix';
+const S: Arg = 'scalar';
+const STR: Arg = 'string';
+const FUNCTIONS: Record<string, { args: Arg[]; returns: ValueType }> = {
+  abs: { args: [V], returns: 'vector' },
+  absent: { args: [V], returns: 'vector' },
+  absent_over_time: { args: [M], returns: 'vector' },
+  present_over_time: { args: [M], returns: 'vector' },
+  ceil: { args: [V], returns: 'vector' },
+  floor: { args: [V], returns: 'vector' },
+  exp: { args: [V], returns: 'vector' },
+  ln: { args: [V], returns: 'vector' },
+  log2: { args: [V], returns: 'vector' },
+  log10: { args: [V], returns: 'vector' },
+  sqrt: { args: [V], returns: 'vector' },
+  sgn: { args: [V], returns: 'vector' },
+  round: { args: [V, 'scalar?'], returns: 'vector' },
+  changes: { args: [M], returns: 'vector' },
+  resets: { args: [M], returns: 'vector' },
+  rate: { args: [M], returns: 'vector' },
+  irate: { args: [M], returns: 'vector' },
+  increase: { args: [M], returns: 'vector' },
+  delta: { args: [M], returns: 'vector' },
+  idelta: { args: [M], returns: 'vector' },
+  deriv: { args: [M], returns: 'vector' },
+  predict_linear: { args: [M, S], returns: 'vector' },
+  holt_winters: { args: [M, S, S], returns: 'vector' },
+  avg_over_time: { args: [M], returns: 'vector' },
+  min_over_time: { args: [M], returns: 'vector' },
+  max_over_time: { args: [M], returns: 'vector' },
+  sum_over_time: { args: [M], returns: 'vector' },
+  count_over_time: { args: [M], returns: 'vector' },
+  stddev_over_time: { args: [M], returns: 'vector' },
+  stdvar_over_time: { args: [M], returns: 'vector' },
+  last_over_time: { args: [M], returns: 'vector' },
+  quantile_over_time: { args: [S, M], returns: 'vector' },
+  clamp: { args: [V, S, S], returns: 'vector' },
+  clamp_max: { args: [V, S], returns: 'vector' },
+  clamp_min: { args: [V, S], returns: 'vector' },
+  day_of_month: { args: ['vector?'], returns: 'vector' },
+  day_of_week: { args: ['vector?'], returns: 'vector' },
+  day_of_year: { args: ['vector?'], returns: 'vector' },
+  days_in_month: { args: ['vector?'], returns: 'vector' },
+  hour: { args: ['vector?'], returns: 'vector' },
+  minute: { args: ['vector?'], returns: 'vector' },
+  month: { args: ['vector?'], returns: 'vector' },
+  year: { args: ['vector?'], returns: 'vector' },
+  histogram_quantile: { args: [S, V], returns: 'vector' },
+  histogram_count: { args: [V], returns: 'vector' },
+  histogram_sum: { args: [V], returns: 'vector' },
+  histogram_fraction: { args: [S, S, V], returns: 'vector' },
+  label_join: { args: [V, STR, STR, 'string*'], returns: 'vector' },
+  label_replace: { args: [V, STR, STR, STR, STR], returns: 'vector' },
+  scalar: { args: [V], returns: 'scalar' },
+  vector: { args: [S], returns: 'vector' },
+  time: { args: [], returns: 'scalar' },
+  pi: { args: [], returns: 'scalar' },
+  timestamp: { args: [V], returns: 'vector' },
+  sort: { args: [V], returns: 'vector' },
+  sort_desc: { args: [V], returns: 'vector' },
+  ...Object.fromEntries(
+    ['acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cos', 'cosh', 'sin', 'sinh', 'tan', 'tanh', 'deg', 'rad'].map((f) => [
+      f,
+      { args: [V], returns: 'vector' as ValueType },
+    ]),
+  ),
+};
+
+const AGGREGATIONS: Record<string, Arg[]> = {
+  sum: [V], avg: [V], count: [V], min: [V], max: [V], group: [V], stddev: [V], stdvar: [V],
+  topk: [S, V], bottomk: [S, V], quantile: [S, V], count_values: [STR, V],
+};
+
+const SET_OPERATORS = new Set(['And', 'Or', 'Unless']);
+const COMPARISON_OPERATORS = new Set(['Eql', 'Neq', 'Gtr', 'Lss', 'Gte', 'Lte']);
+const PROMETHEUS_DURATION = /^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
+const UNIT_MS: Record<string, number> = { y: 31536e6, w: 6048e5, d: 864e5, h: 36e5, m: 6e4, s: 1e3, ms: 1 };
+
+function durationMs(node: SyntaxNode, expr: string): number {
+  // Prometheus 2.42 takes a single duration literal here (3.x also allows arithmetic and plain numbers).
+  const literal = text(node, expr).trim();
+  if (literal === '' || !PROMETHEUS_DURATION.test(literal)) {
+    throw new PromQLError(`"${literal}" is not a duration such as 5m or 1h30m (Prometheus ${'2.42'} takes no arithmetic or bare numbers here)`, node.from);
+  }
+  let ms = 0;
+  for (const [, n, unit] of literal.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)) ms += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
+  return ms;
+}
+
+function typeOf(node: SyntaxNode, expr: string): ValueType {
+  switch (node.name) {
+    case 'NumberDurationLiteral': {
+      const literal = text(node, expr);
+      if (/^[0-9]+(ms|s|m|h|d|w|y)/.test(literal) && !/^0[xX]/.test(literal)) {
+        throw new PromQLError(`duration ${literal} used as a number: write it in seconds (Prometheus 2.42 has no duration numbers)`, node.from);
+      }
+      return 'scalar';
+    }
+    case 'StringLiteral':
+      unquote(node, expr);
+      return 'string';
+    case 'VectorSelector':
+      checkVectorSelector(node, expr);
+      return 'vector';
+    case 'MatrixSelector': {
+      const [selector] = expressionChildren(node);
+      const range = children(node).find((c) => c.name === 'DurationExpr');
+      if (!selector || selector.name !== 'VectorSelector') throw new PromQLError('a range [..] can only follow a plain selector such as x[5m]; use a subquery x[5m:1m] for expressions', node.from);
+      checkVectorSelector(selector, expr);
+      if (range && durationMs(range, expr) === 0) throw new PromQLError('the range of a range vector must be greater than 0', range.from);
+      return 'matrix';
+    }
+    case 'SubqueryExpr': {
+      const [inner] = expressionChildren(node);
+      const durations = children(node).filter((c) => c.name === 'DurationExpr');
+      if (!inner) throw new PromQLError('subquery without an expression', node.from);
+      const innerType = typeOf(inner, expr);
+      if (innerType !== 'vector') throw new PromQLError(`a subquery needs an instant vector expression, got ${aType(innerType)}`, node.from);
+      const [range, step] = durations;
+      if (range) {
+        const rangeMs = durationMs(range, expr);
+        if (rangeMs === 0) throw new PromQLError('the range of a subquery must be greater than 0', range.from);
+        if (step) {
+          const stepMs = durationMs(step, expr);
+          if (stepMs === 0) throw new PromQLError('the step of a subquery must be greater than 0', step.from);
+          const points = Math.floor(rangeMs / stepMs);
+          if (points > MAX_SUBQUERY_POINTS) {
+            throw new PromQLError(
+              `subquery ${text(range, expr)}:${text(step, expr)} evaluates ${points} points per series at every rule evaluation (more than ${MAX_SUBQUERY_POINTS}); use a coarser step or a shorter range`,
+              node.from,
+            );
+          }
+        }
+      }
+      return 'matrix';
+    }
+    case 'OffsetExpr': {
+      const [inner] = expressionChildren(node);
+      const offset = children(node).find((c) => c.name === 'OffsetDurationExpr');
+      if (offset) {
+        const literal = text(offset, expr).trim().replace(/^-\s*/, '');
+        if (!PROMETHEUS_DURATION.test(literal) || literal === '') throw new PromQLError(`"${text(offset, expr)}" is not an offset duration such as 5m`, offset.from);
+      }
+      if (!inner) throw new PromQLError('offset without an expression', node.from);
+      const type = typeOf(inner, expr);
+      if (!['VectorSelector', 'MatrixSelector', 'SubqueryExpr', 'StepInvariantExpr'].includes(inner.name)) {
+        throw new PromQLError('offset must directly follow a selector or a subquery', node.from);
+      }
+      return type;
+    }
+    case 'StepInvariantExpr': {
+      const [inner] = expressionChildren(node);
+      if (!inner) throw new PromQLError('@ without an expression', node.from);
+      if (!['VectorSelector', 'MatrixSelector', 'SubqueryExpr', 'OffsetExpr'].includes(inner.name)) {
+        throw new PromQLError('@ must directly follow a selector or a subquery', node.from);
+      }
+      return typeOf(inner, expr);
+    }
+    case 'ParenExpr': {
+      const [inner] = expressionChildren(node);
+      if (!inner) throw new PromQLError('empty parentheses', node.from);
+      return typeOf(inner, expr);
+    }
+    case 'UnaryExpr': {
+      const [inner] = expressionChildren(node);
+      if (!inner) throw new PromQLError('unary operator without an operand', node.from);
+      const type = typeOf(inner, expr);
+      if (type !== 'vector' && type !== 'scalar') throw new PromQLError(`unary minus/plus only applies to scalars and instant vectors, not ${aType(type)}`, node.from);
+      return type;
+    }
+    case 'BinaryExpr':
+      return binaryType(node, expr);
+    case 'FunctionCall':
+      return functionType(node, expr);
+    case 'AggregateExpr':
+      return aggregateType(node, expr);
+    case 'AnchoredExpr':
+    case 'SmoothedExpr':
+      throw new PromQLError('anchored/smoothed modifiers need Prometheus 3.x; the deployed Prometheus is 2.42', node.from);
+    default:
+      throw new PromQLError(`unsupported expression "${text(node, expr)}"`, node.from);
+  }
+}
+
+function binaryType(node: SyntaxNode, expr: string): ValueType {
+  const operands = expressionChildren(node);
+  const lhs = operands[0];
+  const rhs = operands[operands.length - 1];
+  const operator = children(node).find((c) => !EXPRESSION_NODES.has(c.name) && !['BoolModifier', 'MatchingModifierClause'].includes(c.name));
+  if (!lhs || !rhs || operands.length !== 2 || !operator) throw new PromQLError('incomplete binary expression', node.from);
+  if (children(node).some((c) => c.name === 'FillModifier' || c.name.startsWith('Fill'))) {
+    throw new PromQLError('fill modifiers need Prometheus 3.x; the deployed Prometheus is 2.42', node.from);
+  }
+  const left = typeOf(lhs, expr);
+  const right = typeOf(rhs, expr);
+  for (const [side, type] of [[lhs, left], [rhs, right]] as const) {
+    if (type !== 'vector' && type !== 'scalar') {
+      throw new PromQLError(`binary operators only work on scalars and instant vectors, this operand is ${aType(type)}`, side.from);
+    }
+  }
+  const hasBool = children(node).some((c) => c.name === 'BoolModifier');
+  if (SET_OPERATORS.has(operator.name) && (left !== 'vector' || right !== 'vector')) {
+    throw new PromQLError(`set operator "${text(operator, expr)}" needs instant vectors on both sides`, operator.from);
+  }
+  if (COMPARISON_OPERATORS.has(operator.name) && left === 'scalar' && right === 'scalar' && !hasBool) {
+    throw new PromQLError('comparisons between scalars must use the bool modifier', operator.from);
+  }
+  return left === 'scalar' && right === 'scalar' ? 'scalar' : 'vector';
+}
+
+function checkArguments(name: string, signature: Arg[], args: SyntaxNode[], expr: string, at: number): void {
+  const required = signature.filter((a) => !a.endsWith('?') && !a.endsWith('*')).length;
+  const variadic = signature.some((a) => a.endsWith('*'));
+  if (args.length < required || (!variadic && args.length > signature.length)) {
+    const expected = variadic ? `at least ${required}` : required === signature.length ? `${required}` : `${required} to ${signature.length}`;
+    throw new PromQLError(`${name}() takes ${expected} argument${expected === '1' ? '' : 's'}, got ${args.length}`, at);
+  }
+  args.forEach((arg, i) => {
+    const spec = signature[Math.min(i, signature.length - 1)] ?? 'vector';
+    const expected = spec.replace(/[?*]$/, '') as ValueType;
+    const actual = typeOf(arg, expr);
+    if (actual !== expected) {
+      const hint = expected === 'matrix' && actual === 'vector' ? ` (add a range, e.g. ${name}(${text(arg, expr)}[5m]))` : '';
+      throw new PromQLError(`argument ${i + 1} of ${name}() must be ${aType(expected)}, got ${aType(actual)}${hint}`, arg.from);
+    }
+  });
+}
+
+function functionType(node: SyntaxNode, expr: string): ValueType {
+  const identifier = children(node).find((c) => c.name === 'FunctionIdentifier');
+  const body = children(node).find((c) => c.name === 'FunctionCallBody');
+  const name = identifier ? text(identifier, expr) : '';
+  const fn = FUNCTIONS[name];
+  if (!fn) throw new PromQLError(`function ${name}() is not available in Prometheus 2.42`, node.from);
+  checkArguments(name, fn.args, body ? expressionChildren(body) : [], expr, node.from);
+  return fn.returns;
+}
+
+function aggregateType(node: SyntaxNode, expr: string): ValueType {
+  const op = children(node).find((c) => c.name === 'AggregateOp');
+  const body = children(node).find((c) => c.name === 'FunctionCallBody');
+  const name = op ? text(op, expr) : '';
+  const signature = AGGREGATIONS[name];
+  if (!signature) throw new PromQLError(`aggregation ${name} is not available in Prometheus 2.42`, node.from);
+  const modifier = children(node).find((c) => c.name === 'AggregateModifier');
+  if (modifier?.getChildren('GroupingLabels').some((g) => g.getChildren('QuotedLabelName').length > 0)) {
+    throw new PromQLError('quoted label names need Prometheus 3.x; the deployed Prometheus is 2.42', modifier.from);
+  }
+  checkArguments(name, signature, body ? expressionChildren(body) : [], expr, node.from);
+  return 'vector';
+}
+
+/** Go-style unquoting as the PromQL lexer does it; unknown escapes such as "\d" are errors there. */
+export function unquote(node: SyntaxNode, expr: string): string {
+  const raw = text(node, expr);
+  const quote = raw[0];
+  const body = raw.slice(1, -1);
+  if (quote === '`') return body;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const e = body[i + 1] ?? '';
+    const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+    if (e in simple) {
+      out += simple[e];
+      i++;
+    } else if (e === quote) {
+      out += e;
+      i++;
+    } else if (/[0-7]/.test(e) && /^[0-7]{3}$/.test(body.slice(i + 1, i + 4))) {
+      out += String.fromCharCode(parseInt(body.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(body.slice(i + 2, i + 4))) {
+      out += String.fromCharCode(parseInt(body.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 2, i + 6))) {
+      out += String.fromCharCode(parseInt(body.slice(i + 2, i + 6), 16));
+      i += 5;
+    } else if (e === 'U' && /^[0-9a-fA-F]{8}$/.test(body.slice(i + 2, i + 10))) {
+      out += String.fromCodePoint(parseInt(body.slice(i + 2, i + 10), 16));
+      i += 9;
+    } else {
+      throw new PromQLError(`unknown escape sequence "\\${e}" in string ${raw} (in a regex write "\\\\${e}" or use a backtick string)`, node.from);
+    }
+  }
+  return out;
+}
+
+interface Matcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+  regex?: RegExp;
+}
+
+/** RE2 (Prometheus) regex as a JS RegExp, fully anchored like Prometheus does; throws on what RE2 cannot compile. */
+function compileRegex(source: string, at: number): RegExp {
+  if (/\(\?<?[=!]/.test(source)) throw new PromQLError(`regex "${source}" uses a lookaround, which Prometheus (RE2) does not support`, at);
+  if (/\\[1-9]/.test(source)) throw new PromQLError(`regex "${source}" uses a backreference, which Prometheus (RE2) does not support`, at);
+  let flags = '';
+  let body = source.replace(/\(\?P</g, '(?<');
+  const inline = /^\(\?([imsU]+)\)/.exec(body);
+  if (inline) {
+    body = body.slice(inline[0].length);
+    if (inline[1]?.includes('i')) flags += 'i';
+    if (inline[1]?.includes('s')) flags += 's';
+  }
+  try {
+    return new RegExp(`^(?:${body})$`, flags);
+  } catch (err) {
+    throw new PromQLError(`invalid regex "${source}": ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, at);
+  }
+}
+
+function matchesEmpty(m: Matcher): boolean {
+  switch (m.op) {
+    case '=':
+      return m.value === '';
+    case '!=':
+      return m.value !== '';
+    case '=~':
+      return m.regex?.test('') ?? true;
+    case '!~':
+      return !(m.regex?.test('') ?? false);
+  }
+}
+
+/** True when a matcher lets through (nearly) every non-empty label value, e.g. =~".*", =~".+", !="", !~"". */
+const SAMPLE_VALUES = ['a', 'prod', 'checkout-7f9c', 'Z_9', '10.0.0.1:8080', '/metrics'];
+function matchesAnything(m: Matcher): boolean {
+  switch (m.op) {
+    case '=':
+      return false;
+    case '!=':
+      return true;
+    case '=~':
+      return SAMPLE_VALUES.every((v) => m.regex?.test(v) ?? false);
+    case '!~':
+      return SAMPLE_VALUES.every((v) => !(m.regex?.test(v) ?? true));
+  }
+}
+
+function checkVectorSelector(node: SyntaxNode, expr: string): void {
+  const metricName = children(node).find((c) => c.name === 'Identifier');
+  const matchersNode = children(node).find((c) => c.name === 'LabelMatchers');
+  const matchers: Matcher[] = [];
+  for (const child of matchersNode ? children(matchersNode) : []) {
+    if (child.name === 'QuotedLabelMatcher' || child.name === 'QuotedLabelName') {
+      throw new PromQLError('quoted label or metric names need Prometheus 3.x; the deployed Prometheus is 2.42', child.from);
+    }
+    if (child.name !== 'UnquotedLabelMatcher') continue;
+    const label = child.getChild('LabelName');
+    const op = child.getChild('MatchOp');
+    const value = child.getChild('StringLiteral');
+    if (!label || !op || !value) throw new PromQLError('incomplete label matcher', child.from);
+    const matcher: Matcher = { name: text(label, expr), op: text(op, expr) as Matcher['op'], value: unquote(value, expr) };
+    if (matcher.op === '=~' || matcher.op === '!~') matcher.regex = compileRegex(matcher.value, value.from);
+    matchers.push(matcher);
+  }
+  if (metricName) {
+    if (matchers.some((m) => m.name === '__name__')) throw new PromQLError('metric name given twice (before the braces and as __name__)', node.from);
+    return;
+  }
+  if (matchers.every(matchesEmpty)) {
+    throw new PromQLError(`selector ${text(node, expr)} needs a metric name or at least one matcher that does not match the empty string`, node.from);
+  }
+  const narrowing = matchers.filter((m) => !matchesAnything(m));
+  if (narrowing.length === 0) {
+    throw new PromQLError(
+      `selector ${text(node, expr)} has no metric name and its matchers let every series through; add a metric name or an equality matcher such as job="checkout"`,
+      node.from,
+    );
+  }
+}

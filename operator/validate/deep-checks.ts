@@ -1,0 +1,139 @@
+// Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
+// They run on the raw object, field by field, so that one run reports every problem even when
+// other parts of the object did not parse; a field whose type is wrong was already reported by zod.
+import { DownAlertSchema, EndpointSchema, AlertRuleSchema, MAX_LABELS } from '../api/schema.js';
+import { checkPromQL } from '../promql/parse.js';
+import { SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import type { ValidationIssue } from '../render/types.js';
+import { formatDurationMs, parseDurationMs } from './duration.js';
+import { formatPath } from './paths.js';
+import { checkGoTemplate } from './template.js';
+
+/** Alert names of the built-in down alert (see the renderer); custom rules must not take them. */
+const BUILT_IN_ALERTS = [SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT];
+
+type Obj = Record<string, unknown>;
+const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const defaults = {
+  interval: EndpointSchema.shape.interval.parse(undefined),
+  scrapeTimeout: EndpointSchema.shape.scrapeTimeout.parse(undefined),
+  downAlertFor: DownAlertSchema.shape.for.parse(undefined),
+  ruleFor: AlertRuleSchema.shape.for.parse(undefined),
+};
+
+export function deepChecks(raw: unknown): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const report = (path: PropertyKey[], message: string) => issues.push({ field: formatPath(path), message });
+  if (!isObject(raw) || !isObject(raw.spec)) return issues;
+  const spec = raw.spec;
+
+  checkSelector(spec.selector, report);
+  checkEndpoints(spec.endpoints, report);
+  if (isObject(spec.downAlert)) checkDurationRange(spec.downAlert.for ?? defaults.downAlertFor, ['spec', 'downAlert', 'for'], report);
+  checkRules(spec.rules, spec.downAlert, report);
+  return issues;
+}
+
+type Report = (path: PropertyKey[], message: string) => void;
+
+/** The pattern accepted the text; this catches values too large for Prometheus. */
+function checkDurationRange(value: unknown, path: PropertyKey[], report: Report): number | undefined {
+  if (typeof value !== 'string' || !/^[0-9a-z]+$/.test(value) || value.length > 32) return undefined;
+  const ms = parseDurationMs(value);
+  if (ms === undefined && /^([0-9]+(ms|s|m|h|d|w|y))+$/.test(value)) {
+    report(path, `${value} is out of range: Prometheus durations must stay below about 292 years`);
+  }
+  return ms;
+}
+
+function checkSelector(selector: unknown, report: Report): void {
+  if (!isObject(selector)) return;
+  const matchLabels = isObject(selector.matchLabels) ? Object.keys(selector.matchLabels) : [];
+  const expressions = asArray(selector.matchExpressions);
+  if (matchLabels.length === 0 && expressions.length === 0) {
+    report(['spec', 'selector'], 'must set matchLabels or matchExpressions (an empty selector would scrape every Service in the namespace)');
+  }
+  if (matchLabels.length > MAX_LABELS) report(['spec', 'selector', 'matchLabels'], `must have at most ${MAX_LABELS} labels, got ${matchLabels.length}`);
+  expressions.forEach((expression, i) => {
+    if (!isObject(expression)) return;
+    const values = asArray(expression.values);
+    const path = ['spec', 'selector', 'matchExpressions', i, 'values'];
+    if ((expression.operator === 'In' || expression.operator === 'NotIn') && values.length === 0) {
+      report(path, `must list at least one value for operator ${expression.operator}`);
+    }
+    if ((expression.operator === 'Exists' || expression.operator === 'DoesNotExist') && values.length > 0) {
+      report(path, `must be empty for operator ${expression.operator}`);
+    }
+  });
+}
+
+function checkEndpoints(endpoints: unknown, report: Report): void {
+  const firstByPort = new Map<string, number>();
+  asArray(endpoints).forEach((endpoint, i) => {
+    if (!isObject(endpoint)) return;
+    const base = ['spec', 'endpoints', i];
+    if (typeof endpoint.port === 'string') {
+      const first = firstByPort.get(endpoint.port);
+      if (first !== undefined) {
+        report([...base, 'port'], `port ${JSON.stringify(endpoint.port)} is already scraped by spec.endpoints[${first}]; list each port once`);
+      } else firstByPort.set(endpoint.port, i);
+    }
+    const interval = checkDurationRange(endpoint.interval ?? defaults.interval, [...base, 'interval'], report);
+    const timeout = checkDurationRange(endpoint.scrapeTimeout ?? defaults.scrapeTimeout, [...base, 'scrapeTimeout'], report);
+    if (interval === 0) report([...base, 'interval'], 'must be greater than 0, e.g. 15s');
+    if (timeout === 0) report([...base, 'scrapeTimeout'], 'must be greater than 0, e.g. 10s');
+    if (interval !== undefined && timeout !== undefined && interval > 0 && timeout > interval) {
+      const intervalText = endpoint.interval === undefined ? `the default interval ${defaults.interval}` : `interval ${formatDurationMs(interval)}`;
+      report([...base, 'scrapeTimeout'], `${formatDurationMs(timeout)} exceeds ${intervalText}; the scrape timeout must not exceed the interval`);
+    }
+  });
+}
+
+const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
+  { test: (n) => n.startsWith('__'), why: 'names starting with __ are reserved for Prometheus internals' },
+  { test: (n) => n.startsWith('vigil_'), why: 'names starting with vigil_ are reserved: Vigil routes alerts on them' },
+  { test: (n) => n === 'severity', why: 'severity is set by the rule\'s severity field' },
+  { test: (n) => n === 'alertname', why: 'alertname is set by the rule\'s name field' },
+];
+
+function checkTemplate(value: unknown, path: PropertyKey[], report: Report): void {
+  if (typeof value !== 'string') return;
+  const result = checkGoTemplate(value);
+  if (!result.ok) report(path, `${result.message} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
+}
+
+function checkRules(rules: unknown, downAlert: unknown, report: Report): void {
+  const firstByName = new Map<string, number>();
+  const downAlertEnabled = !isObject(downAlert) || downAlert.enabled !== false;
+  asArray(rules).forEach((rule, i) => {
+    if (!isObject(rule)) return;
+    const base = ['spec', 'rules', i];
+    if (typeof rule.name === 'string') {
+      const first = firstByName.get(rule.name);
+      if (first !== undefined) report([...base, 'name'], `duplicate rule name ${JSON.stringify(rule.name)} (also spec.rules[${first}].name); names must be unique within a MonitoredService`);
+      else firstByName.set(rule.name, i);
+      if (BUILT_IN_ALERTS.includes(rule.name) && downAlertEnabled) {
+        report([...base, 'name'], `${rule.name} is an alert of the built-in down alert; choose another name or set spec.downAlert.enabled: false`);
+      }
+    }
+    if (typeof rule.expr === 'string' && rule.expr.length <= 4096) {
+      const result = checkPromQL(rule.expr);
+      if (!result.ok) report([...base, 'expr'], result.message);
+    }
+    checkDurationRange(rule.for ?? defaults.ruleFor, [...base, 'for'], report);
+    checkTemplate(rule.summary, [...base, 'summary'], report);
+    checkTemplate(rule.description, [...base, 'description'], report);
+    if (isObject(rule.labels)) {
+      const names = Object.keys(rule.labels);
+      if (names.length > MAX_LABELS) report([...base, 'labels'], `must have at most ${MAX_LABELS} labels, got ${names.length}`);
+      for (const name of names) {
+        const reserved = RESERVED_LABELS.find((r) => r.test(name));
+        if (reserved) report([...base, 'labels', name], `label ${name} cannot be set here: ${reserved.why}`);
+        // Prometheus expands label values as templates too.
+        checkTemplate(rule.labels[name], [...base, 'labels', name], report);
+      }
+    }
+  });
+}

@@ -1,0 +1,49 @@
+// Prometheus durations (model.ParseDuration): units y, w, d, h, m, s, ms in that order, each at most once.
+// Prometheus counts a year as 365 days and a week as 7 days.
+
+const UNIT_MS: Record<string, number> = {
+  y: 365 * 24 * 3600 * 1000,
+  w: 7 * 24 * 3600 * 1000,
+  d: 24 * 3600 * 1000,
+  h: 3600 * 1000,
+  m: 60 * 1000,
+  s: 1000,
+  ms: 1,
+};
+const DURATION_RE = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
+const UNITS = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const;
+
+/** Prometheus stores durations as int64 nanoseconds; anything longer is "out of range" there. */
+export const MAX_DURATION_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+
+/** Milliseconds of a Prometheus duration, or undefined when it is not one (or overflows). */
+export function parseDurationMs(text: string): number | undefined {
+  if (text === '0') return 0;
+  if (text.length === 0 || text.length > 64) return undefined;
+  const m = DURATION_RE.exec(text);
+  if (!m) return undefined;
+  let total = 0;
+  UNITS.forEach((unit, i) => {
+    const digits = m[i + 1];
+    if (digits !== undefined) total += Number(digits) * (UNIT_MS[unit] ?? 0);
+  });
+  // 9.2e15 ms would already overflow Prometheus' int64 nanoseconds; keep a safe integer margin.
+  if (!Number.isSafeInteger(total) || total > MAX_DURATION_MS) return undefined;
+  return total;
+}
+
+/** Short human form for messages: 90000 -> "1m30s". */
+export function formatDurationMs(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const unit of UNITS) {
+    const size = UNIT_MS[unit] ?? 1;
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * size;
+    }
+  }
+  return out;
+}

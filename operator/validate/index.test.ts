@@ -1,0 +1,169 @@
+import { formatIssue, validateMonitoredService } from './index.js';
+
+const valid = () => ({
+  apiVersion: 'vigil.dev/v1alpha1',
+  kind: 'MonitoredService',
+  metadata: { name: 'checkout', namespace: 'shop' },
+  spec: {
+    selector: { matchLabels: { 'app.kubernetes.io/name': 'checkout' } },
+    endpoints: [{ port: 'metrics' }],
+    rules: [{ name: 'HighErrorRate', expr: 'rate(http_requests_total{code=~"5.."}[5m]) > 1', summary: '{{ $labels.instance }} fails' }],
+    notify: { email: { to: ['shop@example.com'] } },
+  },
+});
+
+type Mutable = ReturnType<typeof valid> & Record<string, any>;
+function issuesOf(mutate: (o: Mutable) => void): string[] {
+  const o = valid() as Mutable;
+  mutate(o);
+  const result = validateMonitoredService(o);
+  if (result.ok) return [];
+  return result.issues.map((i) => `${i.field}: ${i.message}`);
+}
+
+describe('validateMonitoredService', () => {
+  it('accepts a valid object and fills in defaults', () => {
+    const result = validateMonitoredService(valid());
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.service.spec.endpoints[0]).toEqual({ port: 'metrics', path: '/metrics', scheme: 'http', interval: '15s', scrapeTimeout: '10s' });
+    expect(result.service.spec.downAlert).toEqual({ enabled: true, for: '1m', severity: 'critical' });
+  });
+
+  it.each([null, undefined, 42, 'text', [], [1, 2]])('never throws for %p', (raw) => {
+    const result = validateMonitoredService(raw);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.ref).toEqual({ namespace: '<no namespace>', name: '<no name>' });
+  });
+
+  it('reports a huge string without running the regexes on it', () => {
+    const start = Date.now();
+    expect(issuesOf((o) => (o.spec.endpoints[0]!.port = 'a'.repeat(10_000_000)))).toEqual([
+      'spec.endpoints[0].port: is 10000000 characters long; far above any accepted length',
+    ]);
+    expect(Date.now() - start).toBeLessThan(5000);
+  });
+
+  it('reports a self-referencing object', () => {
+    const o: Record<string, unknown> = { metadata: { name: 'x', namespace: 'y' } };
+    o.spec = o;
+    const result = validateMonitoredService(o);
+    expect(result.ok ? [] : result.issues).toEqual([{ field: 'spec', message: 'refers to itself (YAML alias cycle)' }]);
+  });
+
+  it('names missing required fields', () => {
+    expect(issuesOf((o) => delete (o.spec as Record<string, unknown>).endpoints)).toEqual(['spec.endpoints: is required (a list)']);
+  });
+
+  it('names wrong types with what was given', () => {
+    expect(issuesOf((o) => (o.spec.endpoints = 'metrics' as never))).toEqual(['spec.endpoints: must be a list, got the string "metrics"']);
+  });
+
+  it('lists enum options', () => {
+    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', scheme: 'ftp' } as never))).toEqual([
+      'spec.endpoints[0].scheme: must be one of "http", "https"',
+    ]);
+  });
+
+  it('rejects a scrapeTimeout above the interval', () => {
+    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', interval: '30s', scrapeTimeout: '1m' } as never))).toEqual([
+      'spec.endpoints[0].scrapeTimeout: 1m exceeds interval 30s; the scrape timeout must not exceed the interval',
+    ]);
+    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', scrapeTimeout: '20s' } as never))).toEqual([
+      'spec.endpoints[0].scrapeTimeout: 20s exceeds the default interval 15s; the scrape timeout must not exceed the interval',
+    ]);
+  });
+
+  it('rejects day units in scrape durations (CEL cannot compare them)', () => {
+    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', interval: '1d' } as never))).toEqual([
+      'spec.endpoints[0].interval: must be a duration such as 15s, 1m or 1m30s (units h, m, s, ms in that order)',
+    ]);
+  });
+
+  it('rejects durations with units out of order', () => {
+    expect(issuesOf((o) => ((o.spec as Record<string, unknown>).downAlert = { for: '30s1m' }))).toEqual([
+      'spec.downAlert.for: must be a Prometheus duration such as 30s, 1m, 1h30m or 1d (units y, w, d, h, m, s, ms in that order)',
+    ]);
+  });
+
+  it('rejects an empty selector and values for Exists', () => {
+    expect(issuesOf((o) => (o.spec.selector = {} as never))).toEqual([
+      'spec.selector: must set matchLabels or matchExpressions (an empty selector would scrape every Service in the namespace)',
+    ]);
+    expect(issuesOf((o) => (o.spec.selector = { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } as never))).toEqual([
+      'spec.selector.matchExpressions[0].values: must be empty for operator Exists',
+    ]);
+  });
+
+  it('rejects duplicate ports and rule names', () => {
+    expect(issuesOf((o) => o.spec.endpoints.push({ port: 'metrics' }))).toEqual([
+      'spec.endpoints[1].port: port "metrics" is already scraped by spec.endpoints[0]; list each port once',
+    ]);
+    expect(issuesOf((o) => o.spec.rules.push({ name: 'HighErrorRate', expr: 'up == 0' } as never))).toEqual([
+      'spec.rules[1].name: duplicate rule name "HighErrorRate" (also spec.rules[0].name); names must be unique within a MonitoredService',
+    ]);
+  });
+
+  it('rejects an invalid PromQL expression', () => {
+    expect(issuesOf((o) => (o.spec.rules[0]!.expr = 'rate(http_requests_total[5m] > 1'))).toEqual([
+      'spec.rules[0].expr: PromQL syntax error at line 1, column 33 (near "...quests_total[5m] > 1"): unexpected end of expression',
+    ]);
+  });
+
+  it('rejects reserved label names', () => {
+    expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { severity: 'page', vigil_namespace: 'x', team: 'a' }))).toEqual([
+      "spec.rules[0].labels.severity: label severity cannot be set here: severity is set by the rule's severity field",
+      'spec.rules[0].labels.vigil_namespace: label vigil_namespace cannot be set here: names starting with vigil_ are reserved: Vigil routes alerts on them',
+    ]);
+    expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { __x: 'a' }))).toEqual([
+      'spec.rules[0].labels.__x: label __x cannot be set here: names starting with __ are reserved for Prometheus internals',
+    ]);
+    expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { 'team-name': 'a' }))).toEqual([
+      'spec.rules[0].labels["team-name"]: key "team-name" must be a Prometheus label name: letters, digits and _, not starting with a digit',
+    ]);
+  });
+
+  it('rejects a broken summary template', () => {
+    expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.instance'))).toEqual([
+      'spec.rules[0].summary: template error at line 1, column 1 in "{{ $labels.instance": unclosed action: no matching }} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})',
+    ]);
+  });
+
+  it('rejects email addresses that could inject headers', () => {
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['a@example.com\r\nBcc: b@example.com']))).toEqual([
+      'spec.notify.email.to[0]: contains a line break, which could inject mail headers; give one plain address such as team@example.com',
+    ]);
+  });
+
+  it('reports unknown fields with a suggestion', () => {
+    expect(issuesOf((o) => ((o.spec.endpoints[0] as Record<string, unknown>).scrapeTimout = '5s'))).toEqual([
+      'spec.endpoints[0].scrapeTimout: unknown field (did you mean scrapeTimeout?); accepted fields here: port, path, scheme, interval, scrapeTimeout',
+    ]);
+  });
+
+  it('limits metadata so generated names stay valid', () => {
+    expect(issuesOf((o) => (o.metadata.name = 'a'.repeat(178)))).toEqual([
+      'metadata.name: must be at most 177 characters, so that the generated rule file name stays a valid ConfigMap key',
+    ]);
+    expect(issuesOf((o) => (o.metadata.namespace = 'Shop'))).toEqual([
+      'metadata.namespace: must be a DNS label: lowercase letters, digits and -, starting and ending with a letter or digit',
+    ]);
+  });
+
+  it('reports every problem of an object in one run', () => {
+    const issues = issuesOf((o) => {
+      o.spec.rules[0]!.expr = 'up ==';
+      o.spec.notify.email.to = ['nobody'];
+      o.spec.endpoints[0] = { port: 'Metrics' } as never;
+    });
+    expect(issues.map((i) => i.split(':')[0])).toEqual(['spec.endpoints[0].port', 'spec.notify.email.to[0]', 'spec.rules[0].expr']);
+  });
+});
+
+describe('formatIssue', () => {
+  it('prints namespace/name: field: message', () => {
+    expect(formatIssue({ namespace: 'shop', name: 'checkout' }, { field: 'spec.rules[0].expr', message: 'is bad' })).toBe(
+      'shop/checkout: spec.rules[0].expr: is bad',
+    );
+  });
+});

@@ -1,0 +1,76 @@
+// Validation of one MonitoredService: the zod schema, then the checks zod cannot express.
+// Never throws: whatever comes in (null, lists, huge strings, cycles) comes out as a ValidationResult.
+import { MonitoredServiceSchema } from '../api/schema.js';
+import type { ObjectRef, ValidationIssue, ValidationResult } from '../render/types.js';
+import { deepChecks } from './deep-checks.js';
+import { formatPath } from './paths.js';
+import { unknownFieldIssues } from './unknown-fields.js';
+import { zodIssuesToValidationIssues } from './zod-issues.js';
+
+export { checkGoTemplate } from './template.js';
+export { emailAddressProblem } from './email.js';
+export { parseDurationMs } from './duration.js';
+
+/** Far above anything a MonitoredService needs; keeps regexes and parsers away from hostile input. */
+const LIMITS = { stringLength: 65536, depth: 32, nodes: 20000 };
+
+export function validateMonitoredService(raw: unknown): ValidationResult {
+  const ref = refOf(raw);
+  try {
+    const tooBig = sizeProblem(raw);
+    if (tooBig) return { ok: false, ref, issues: [tooBig] };
+    const parsed = MonitoredServiceSchema.safeParse(raw);
+    const issues: ValidationIssue[] = parsed.success ? [] : zodIssuesToValidationIssues(parsed.error, raw);
+    for (const issue of [...unknownFieldIssues(raw), ...deepChecks(raw)]) {
+      // A field zod already rejected gets one message, not two.
+      if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
+    }
+    if (parsed.success && issues.length === 0) return { ok: true, service: parsed.data };
+    return { ok: false, ref, issues };
+  } catch (err) {
+    return { ok: false, ref, issues: [{ field: 'object', message: `could not be validated: ${String(err)}` }] };
+  }
+}
+
+/** `<namespace>/<name>: <field>: <message>` */
+export function formatIssue(ref: ObjectRef, issue: ValidationIssue): string {
+  return `${ref.namespace}/${ref.name}: ${issue.field}: ${issue.message}`;
+}
+
+function refOf(raw: unknown): ObjectRef {
+  const metadata = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>).metadata : undefined;
+  const field = (key: string, fallback: string): string => {
+    const value = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>)[key] : undefined;
+    if (typeof value !== 'string' || value === '') return fallback;
+    // Keep printed names to one readable line.
+    const clean = value.replace(/[\x00-\x1f\x7f]/g, '?');
+    return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
+  };
+  return { namespace: field('namespace', '<no namespace>'), name: field('name', '<no name>') };
+}
+
+function sizeProblem(raw: unknown): ValidationIssue | undefined {
+  let nodes = 0;
+  const onPath = new Set<unknown>();
+  const visit = (value: unknown, path: PropertyKey[]): ValidationIssue | undefined => {
+    nodes++;
+    if (nodes > LIMITS.nodes) return { field: 'object', message: `is too large (more than ${LIMITS.nodes} values)` };
+    if (typeof value === 'string' && value.length > LIMITS.stringLength) {
+      return { field: formatPath(path), message: `is ${value.length} characters long; far above any accepted length` };
+    }
+    if (value === null || typeof value !== 'object') return undefined;
+    if (path.length > LIMITS.depth) return { field: formatPath(path), message: `is nested too deeply (more than ${LIMITS.depth} levels)` };
+    if (onPath.has(value)) return { field: formatPath(path), message: 'refers to itself (YAML alias cycle)' };
+    onPath.add(value);
+    try {
+      for (const [key, child] of Object.entries(value)) {
+        const problem = visit(child, [...path, Array.isArray(value) ? Number(key) : key]);
+        if (problem) return problem;
+      }
+    } finally {
+      onPath.delete(value);
+    }
+    return undefined;
+  };
+  return visit(raw, []);
+}

@@ -1,0 +1,129 @@
+// Checks the PromQL and template checkers against the real promtool (the version Vigil deploys):
+// for each case, Vigil and promtool must agree, except where Vigil is stricter on purpose (traps
+// that Prometheus loads but that hurt: results that fail at every evaluation, selectors matching every series, subqueries with absurd resolution).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { checkPromQL } from '../promql/parse.js';
+import { checkGoTemplate } from './template.js';
+
+const PROMTOOL = resolve('bin/promtool');
+
+interface Case {
+  text: string;
+  /** true: Prometheus accepts it but Vigil rejects it on purpose. */
+  vigilStricter?: boolean;
+}
+
+const EXPRESSIONS: Case[] = [
+  { text: 'up == 0' },
+  { text: 'rate(x[5m]) > 1' },
+  { text: 'rate(x) > 1' },
+  // promtool only parses; Prometheus fails these at every evaluation ("rule result is not a vector or scalar").
+  { text: 'x[5m]', vigilStricter: true },
+  { text: '"down"', vigilStricter: true },
+  { text: 'up ==' },
+  { text: 'foo(bar)' },
+  { text: '{job=~".*"}' },
+  { text: '{job=~".+"}', vigilStricter: true },
+  { text: 'max_over_time(x[1d:1s])', vigilStricter: true },
+  { text: 'max_over_time(rate(x[1m])[1h:1m]) > 2' },
+  { text: 'max_over_time(time()[30m:1m]) > 1' },
+  { text: 'x{a=~"\\d+"}' },
+  { text: 'x{a=~"\\\\d+"}' },
+  { text: 'x{a=~"(ab"}' },
+  { text: '1 > 2' },
+  { text: '1 > bool 2' },
+  { text: 'up and 1' },
+  { text: 'clamp_max(x)' },
+  { text: 'sum by (job) (rate(x[5m])) > 0' },
+  { text: 'count(up) or vector(0)' },
+  { text: 'x offset 5m @ start()' },
+  { text: 'x > 5m' },
+  { text: 'sort_by_label(x, "a")' },
+  { text: 'histogram_quantile(0.9, rate(h_bucket[5m]))' },
+  { text: 'label_replace(up, "a", "$1", "b", "(.*)")' },
+  { text: '{"up"}' },
+  { text: 'sum(x) without (a) > 1' },
+  { text: 'absent_over_time(up[5m])' },
+  { text: 'quantile_over_time(0.9, x[5m])' },
+];
+
+const TEMPLATES: Case[] = [
+  { text: '{{ $labels.instance }} is down' },
+  { text: '{{ $labels.instance' },
+  { text: '{{ if gt $value 1.0 }}high{{ end }}' },
+  { text: '{{ if gt $value 1.0 }}high' },
+  { text: '{{ end }}' },
+  { text: '{{ }}' },
+  { text: '{{ "abc }}' },
+  { text: '{{ $foo }}' },
+  { text: '{{ $x := 1 }}{{ $x }}' },
+  { text: '{{ $value | humanizePercentage }}' },
+  { text: '{{ nope $value }}' },
+  { text: '{{ range $i, $v := query "up" }}{{ $v.Value }}{{ end }}' },
+  { text: '{{/* comment */}}ok' },
+  { text: '{{ (len $labels }}' },
+  { text: '{{ with $labels.x }}{{ . }}{{ else }}none{{ end }}' },
+  { text: '{{ else }}' },
+  { text: '}} plain text' },
+  { text: '{{- $labels.a -}}' },
+  { text: '{{ humanizeDuration $value }} {{ toUpper "a" }} {{ reReplaceAll "a" "b" "c" }} {{ stripPort "a:1" }} {{ title "x" }}' },
+  { text: '{{ $value | printf "%.2f" }}' },
+  { text: '{{ template "x" }}' },
+  { text: '{{ $x := 1 }}{{ if true }}{{ $y := 2 }}{{ end }}{{ $y }}' },
+];
+
+function promtoolVerdicts(rulesFor: (c: Case) => object, cases: Case[]): Promise<boolean[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-promtool-'));
+  const files = cases.map((c, i) => {
+    const file = join(dir, `case${i}.yaml`);
+    writeFileSync(file, stringify({ groups: [{ name: 'g', rules: [rulesFor(c)] }] }));
+    return file;
+  });
+  return new Promise((resolvePromise, reject) => {
+    execFile(PROMTOOL, ['check', 'rules', ...files], { timeout: 60000 }, (error, stdout, stderr) => {
+      try {
+        const out = `${stdout}\n${stderr}`;
+        resolvePromise(
+          files.map((file) => {
+            const section = out.split('Checking ').find((s) => s.startsWith(file));
+            if (!section) throw new Error(`promtool said nothing about ${file}:\n${out}`);
+            return section.includes('SUCCESS');
+          }),
+        );
+      } catch (err) {
+        reject(error ?? err);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+const run = existsSync(PROMTOOL) ? describe : describe.skip;
+
+run('Vigil agrees with promtool 2.42 check rules', () => {
+  it('on PromQL alert expressions', async () => {
+    const verdicts = await promtoolVerdicts((c) => ({ alert: 'A', expr: c.text }), EXPRESSIONS);
+    const disagreements = EXPRESSIONS.flatMap((c, i) => {
+      const vigilOk = checkPromQL(c.text).ok;
+      const expected = c.vigilStricter ? false : verdicts[i];
+      return vigilOk === expected ? [] : [`${c.text}: promtool ${verdicts[i] ? 'accepts' : 'rejects'}, vigil ${vigilOk ? 'accepts' : 'rejects'}`];
+    });
+    expect(disagreements).toEqual([]);
+    // The stricter cases really are accepted by Prometheus (else they would not need the flag).
+    expect(EXPRESSIONS.filter((c, i) => c.vigilStricter && !verdicts[i]).map((c) => c.text)).toEqual([]);
+  });
+
+  it('on annotation templates', async () => {
+    const verdicts = await promtoolVerdicts((c) => ({ alert: 'A', expr: 'up == 0', annotations: { summary: c.text } }), TEMPLATES);
+    const disagreements = TEMPLATES.flatMap((c, i) => {
+      const vigilOk = checkGoTemplate(c.text).ok;
+      return vigilOk === verdicts[i] ? [] : [`${c.text}: promtool ${verdicts[i] ? 'accepts' : 'rejects'}, vigil ${vigilOk ? 'accepts' : 'rejects'}`];
+    });
+    expect(disagreements).toEqual([]);
+  });
+});
