@@ -1,0 +1,35 @@
+// templates/NOTES.txt: printed by `helm install`; says how to reach the UIs for the chosen exposure.
+export const NOTES_TXT = `Vigil {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.
+
+Watch it come up:
+  kubectl -n {{ .Release.Namespace }} get pods -w
+  helm test {{ .Release.Name }} -n {{ .Release.Namespace }}
+
+User interfaces:
+{{- if eq .Values.prometheus.service.type "NodePort" }}
+  Prometheus:    node port {{ .Values.prometheus.service.nodePort | default "(assigned)" }}  ({{ .Values.prometheus.externalUrl }})
+{{- else }}
+  Prometheus:    kubectl -n {{ .Release.Namespace }} port-forward svc/vigil-prometheus 9090:9090    then http://localhost:9090
+{{- end }}
+{{- if eq .Values.alertmanager.service.type "NodePort" }}
+  Alertmanager:  node port {{ .Values.alertmanager.service.nodePort | default "(assigned)" }}  ({{ .Values.alertmanager.externalUrl }})
+{{- else }}
+  Alertmanager:  kubectl -n {{ .Release.Namespace }} port-forward svc/vigil-alertmanager 9093:9093  then http://localhost:9093
+{{- end }}
+{{- if .Values.mailCatcher.enabled }}
+{{- if eq .Values.mailCatcher.service.type "NodePort" }}
+  Mail catcher:  node port {{ .Values.mailCatcher.service.nodePort | default "(assigned)" }} ({{ .Values.mailCatcher.kind }} web UI)
+{{- else }}
+  Mail catcher:  kubectl -n {{ .Release.Namespace }} port-forward svc/vigil-mail-catcher 8025:8025  then http://localhost:8025
+{{- end }}
+  Every alert email goes to the mail catcher (TLS on port 465 through stunnel); smtp.smarthost is ignored.
+{{- else }}
+  Alert emails go to {{ .Values.smtp.smarthost | default "(smtp.smarthost is not set: no email can be sent)" }} from {{ .Values.smtp.from }}.
+{{- end }}
+
+Monitor a service by applying a MonitoredService next to it:
+  kubectl explain monitoredservice.spec
+{{- if .Values.demoTarget.enabled }}
+  kubectl -n {{ .Release.Namespace }} get monitoredservice vigil-demo-target
+{{- end }}
+`;

@@ -1,0 +1,186 @@
+// Alertmanager with its sync sidecar (`vigil sync --secret vigil-alertmanager-config`). Replicas > 1
+// gossip through the headless Service: Alertmanager resolves the peer name to every pod IP and
+// re-resolves it as pods come and go, so the flags do not depend on the replica count.
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { kubeObject, type Flag, type RenderContext } from '../context.js';
+import { ALERTMANAGER_SYNC_NAMESPACE_RULES, OBJECT_NAMES } from '../../operator/rbac.js';
+import {
+  container,
+  exposedService,
+  httpProbe,
+  labels,
+  podSpec,
+  POD_IDENTITY_ENV,
+  selectorLabels,
+  type ImageRef,
+  type Json,
+  type Resources,
+  type Scheduling,
+  type ServiceExposure,
+} from './common.js';
+import { syncSidecar } from './prometheus.js';
+import { Identity } from './rbac.js';
+
+export const ALERTMANAGER_NAME = 'vigil-alertmanager';
+export const ALERTMANAGER_HEADLESS = `${ALERTMANAGER_NAME}-headless`;
+export const ALERTMANAGER_PORT = 9093;
+export const ALERTMANAGER_MESH_PORT = 9094;
+export const ALERTMANAGER_GENERATED_DIR = '/etc/alertmanager/generated';
+
+/** Valid on its own (amtool-checked in test/deploy): drops everything until the first sync. */
+export const ALERTMANAGER_BOOTSTRAP_CONFIG = stringify({
+  route: { receiver: 'bootstrap' },
+  receivers: [{ name: 'bootstrap' }],
+});
+
+/** Extra volume mounted into Alertmanager, e.g. the CA of the in-cluster mail catcher. */
+export interface ExtraVolume {
+  volume: Json;
+  mount: Json;
+}
+
+export interface AlertmanagerProps {
+  ctx: RenderContext;
+  image: ImageRef;
+  syncImage: ImageRef;
+  replicas?: number;
+  /** Holds when replicas > 1 (in helm mode a template condition). */
+  clustered: Flag;
+  externalUrl?: string;
+  service: ServiceExposure;
+  resources: Resources;
+  syncResources: Resources;
+  scheduling: Scheduling;
+  /** Mounted only while `extraVolumeEnabled` holds. */
+  extraVolume?: ExtraVolume;
+  extraVolumeEnabled?: Flag;
+  logLevel?: string;
+}
+
+export class Alertmanager extends Construct {
+  constructor(scope: Construct, id: string, props: AlertmanagerProps) {
+    super(scope, id);
+    const { ctx } = props;
+    const name = ALERTMANAGER_NAME;
+    const externalUrl = props.externalUrl ?? `http://localhost:${ALERTMANAGER_PORT}`;
+
+    new Identity(this, 'identity', {
+      ctx,
+      component: name,
+      serviceAccountName: OBJECT_NAMES.alertmanagerServiceAccount,
+      namespaceRules: ALERTMANAGER_SYNC_NAMESPACE_RULES,
+      roleName: `${name}-sync`,
+    });
+
+    kubeObject(this, ctx, 'bootstrap', 'v1', 'ConfigMap', { name: `${name}-bootstrap`, labels: labels(name) }, {
+      data: { 'alertmanager.yml': ALERTMANAGER_BOOTSTRAP_CONFIG },
+    });
+
+    const commonArgs = [
+      `--config.file=${ALERTMANAGER_GENERATED_DIR}/alertmanager.yml`,
+      '--storage.path=/alertmanager',
+      `--web.listen-address=0.0.0.0:${ALERTMANAGER_PORT}`,
+      `--web.external-url=${externalUrl}`,
+    ];
+    const clusterArgs = [
+      `--cluster.listen-address=0.0.0.0:${ALERTMANAGER_MESH_PORT}`,
+      `--cluster.advertise-address=$(POD_IP):${ALERTMANAGER_MESH_PORT}`,
+      `--cluster.peer=${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_MESH_PORT}`,
+    ];
+    // An empty listen address turns gossip off: a single replica does not wait for peers.
+    const args = ctx.choose(props.clustered, [...commonArgs, ...clusterArgs], [...commonArgs, '--cluster.listen-address=']);
+
+    const baseMounts: Json[] = [
+      { name: 'generated-config', mountPath: ALERTMANAGER_GENERATED_DIR, readOnly: true },
+      { name: 'data', mountPath: '/alertmanager' },
+    ];
+    const baseVolumes: Json[] = [
+      { name: 'generated-config', emptyDir: {} },
+      { name: 'bootstrap-config', configMap: { name: `${name}-bootstrap` } },
+      { name: 'data', emptyDir: {} },
+    ];
+    const extra = props.extraVolume;
+    const extraOn: Flag = props.extraVolumeEnabled ?? { expr: 'false', value: false };
+    const mounts = extra ? ctx.choose(extraOn, [...baseMounts, extra.mount], baseMounts) : baseMounts;
+    const volumes = extra ? ctx.choose(extraOn, [...baseVolumes, extra.volume], baseVolumes) : baseVolumes;
+
+    const bootstrap = container({
+      name: 'bootstrap-config',
+      image: props.image,
+      command: ['cp', '/etc/alertmanager/bootstrap/alertmanager.yml', `${ALERTMANAGER_GENERATED_DIR}/alertmanager.yml`],
+      volumeMounts: [
+        { name: 'bootstrap-config', mountPath: '/etc/alertmanager/bootstrap', readOnly: true },
+        { name: 'generated-config', mountPath: ALERTMANAGER_GENERATED_DIR },
+      ],
+      resources: props.syncResources,
+    });
+    const alertmanager = container({
+      name: 'alertmanager',
+      image: props.image,
+      args,
+      env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      ports: [
+        { name: 'http-web', containerPort: ALERTMANAGER_PORT },
+        { name: 'mesh-tcp', containerPort: ALERTMANAGER_MESH_PORT, protocol: 'TCP' },
+        { name: 'mesh-udp', containerPort: ALERTMANAGER_MESH_PORT, protocol: 'UDP' },
+      ],
+      volumeMounts: mounts,
+      resources: props.resources,
+      readinessProbe: httpProbe('/-/ready', 'http-web', 5),
+      livenessProbe: httpProbe('/-/healthy', 'http-web', 15, 4),
+    });
+    const sync = syncSidecar({
+      image: props.syncImage,
+      resources: props.syncResources,
+      source: ['--secret', OBJECT_NAMES.alertmanagerSecret],
+      dir: ALERTMANAGER_GENERATED_DIR,
+      serverPort: ALERTMANAGER_PORT,
+      logLevel: props.logLevel ?? 'info',
+    });
+
+    kubeObject(this, ctx, 'statefulset', 'apps/v1', 'StatefulSet', { name, labels: labels(name) }, {
+      spec: {
+        replicas: props.replicas ?? 1,
+        serviceName: ALERTMANAGER_HEADLESS,
+        // Peers find each other through DNS; starting them together is fine.
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: { labels: labels(name) },
+          spec: podSpec(props.scheduling, {
+            serviceAccountName: OBJECT_NAMES.alertmanagerServiceAccount,
+            initContainers: [bootstrap],
+            containers: [alertmanager, sync],
+            volumes,
+          }),
+        },
+      },
+    });
+
+    kubeObject(this, ctx, 'headless', 'v1', 'Service', { name: ALERTMANAGER_HEADLESS, labels: labels(name) }, {
+      spec: {
+        clusterIP: 'None',
+        // Peers must find each other before they are ready (readiness needs the cluster to settle).
+        publishNotReadyAddresses: true,
+        selector: selectorLabels(name),
+        ports: [
+          { name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' },
+          { name: 'mesh-tcp', port: ALERTMANAGER_MESH_PORT, targetPort: 'mesh-tcp', protocol: 'TCP' },
+          { name: 'mesh-udp', port: ALERTMANAGER_MESH_PORT, targetPort: 'mesh-udp', protocol: 'UDP' },
+        ],
+      },
+    });
+    exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
+  }
+}
+
+/** host:port of every Alertmanager replica, which Prometheus must all notify (GlobalSettings.alertmanagerTargets). */
+export function alertmanagerTargets(ctx: RenderContext, replicas: number): string[] {
+  const concrete = Array.from({ length: replicas }, (_, i) => `${ALERTMANAGER_NAME}-${i}.${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_PORT}`);
+  const template =
+    '{{ $targets := list }}{{ range $i := until (int .Values.alertmanager.replicas) }}' +
+    `{{ $targets = append $targets (printf "${ALERTMANAGER_NAME}-%d.${ALERTMANAGER_HEADLESS}.%s.svc:${ALERTMANAGER_PORT}" $i $.Release.Namespace) }}` +
+    '{{ end }}{{ toJson $targets }}';
+  return ctx.raw(template, concrete);
+}

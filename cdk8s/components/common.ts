@@ -1,0 +1,144 @@
+// Pieces every Vigil workload shares: labels, the restricted security contexts, images, scheduling.
+import type { Construct } from 'constructs';
+import { kubeObject, type Flag, type RenderContext } from '../context.js';
+import type { PolicyRule } from '../../operator/rbac.js';
+
+export interface ImageRef {
+  repository: string;
+  tag: string;
+  pullPolicy: string;
+}
+
+export interface Resources {
+  requests: Record<string, string | number>;
+  limits: Record<string, string | number>;
+}
+
+/** Where pods may run; applied to every pod of the release. */
+export interface Scheduling {
+  nodeSelector: Record<string, string>;
+  tolerations: Record<string, unknown>[];
+}
+
+export type Json = Record<string, unknown>;
+
+export function labels(component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/part-of': 'vigil' };
+}
+
+/** Only the immutable identity: selectors must not change between releases. */
+export function selectorLabels(component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': component };
+}
+
+/** repository:tag; in helm mode both are embedded tokens, giving `{{ .Values.x.repository }}:{{ .Values.x.tag }}`. */
+export function imageName(image: ImageRef): string {
+  return `${image.repository}:${image.tag}`;
+}
+
+/** Pod Security "restricted": non-root, seccomp RuntimeDefault; 65534 (nobody) owns the volumes. */
+export const POD_SECURITY_CONTEXT: Json = {
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  fsGroup: 65534,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export const CONTAINER_SECURITY_CONTEXT: Json = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+export interface ContainerSpec {
+  name: string;
+  image: ImageRef;
+  args?: unknown[];
+  command?: string[];
+  env?: Json[];
+  ports?: Json[];
+  volumeMounts?: Json[];
+  resources: Resources;
+  readinessProbe?: Json;
+  livenessProbe?: Json;
+  startupProbe?: Json;
+}
+
+export function container(spec: ContainerSpec): Json {
+  return {
+    name: spec.name,
+    image: imageName(spec.image),
+    imagePullPolicy: spec.image.pullPolicy,
+    ...(spec.command ? { command: spec.command } : {}),
+    ...(spec.args ? { args: spec.args } : {}),
+    ...(spec.env ? { env: spec.env } : {}),
+    ...(spec.ports ? { ports: spec.ports } : {}),
+    ...(spec.volumeMounts ? { volumeMounts: spec.volumeMounts } : {}),
+    resources: spec.resources,
+    ...(spec.readinessProbe ? { readinessProbe: spec.readinessProbe } : {}),
+    ...(spec.livenessProbe ? { livenessProbe: spec.livenessProbe } : {}),
+    ...(spec.startupProbe ? { startupProbe: spec.startupProbe } : {}),
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+  };
+}
+
+export function podSpec(scheduling: Scheduling, spec: Json): Json {
+  return {
+    securityContext: POD_SECURITY_CONTEXT,
+    nodeSelector: scheduling.nodeSelector,
+    tolerations: scheduling.tolerations,
+    ...spec,
+  };
+}
+
+/** The downward API env every Vigil process uses to find its namespace and identity. */
+export const POD_IDENTITY_ENV: Json[] = [
+  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+];
+
+export function httpProbe(path: string, port: string | number, periodSeconds = 10, failureThreshold = 3): Json {
+  return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 3 };
+}
+
+/** Rules from operator/rbac.ts, in the API's field order (resourceNames only when set). */
+export function policyRules(rules: readonly PolicyRule[]): Json[] {
+  return rules.map((r) => ({
+    apiGroups: [...r.apiGroups],
+    resources: [...r.resources],
+    verbs: [...r.verbs],
+    ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+  }));
+}
+
+
+/** How a UI Service is exposed; `fixedNodePort` holds when a NodePort Service asks for a fixed port. */
+export interface ServiceExposure {
+  type: string;
+  nodePort: number | null;
+  fixedNodePort: Flag;
+}
+
+/** A Service whose `uiPort` gets the fixed nodePort of the exposure when there is one. */
+export function exposedService(
+  scope: Construct,
+  ctx: RenderContext,
+  id: string,
+  name: string,
+  component: string,
+  exposure: ServiceExposure,
+  ports: Json[],
+  uiPort: string,
+): void {
+  const withNodePort = ports.map((p) => (p.name === uiPort ? { ...p, nodePort: exposure.nodePort } : p));
+  kubeObject(scope, ctx, id, 'v1', 'Service', { name, labels: labels(component) }, {
+    spec: {
+      type: exposure.type,
+      selector: selectorLabels(component),
+      ports: ctx.choose(exposure.fixedNodePort, withNodePort, ports),
+    },
+  });
+}

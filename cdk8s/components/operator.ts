@@ -1,0 +1,93 @@
+// The operator Deployment: its identity (rules from operator/rbac.ts), the GlobalSettings file it
+// reads (--settings), SMTP credentials only by reference to an existing Secret (--smtp-secret).
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { kubeObject, type Flag, type RenderContext } from '../context.js';
+import { OBJECT_NAMES, OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from '../../operator/rbac.js';
+import { container, httpProbe, labels, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
+import { Identity } from './rbac.js';
+import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
+
+export const OPERATOR_NAME = OBJECT_NAMES.operatorServiceAccount;
+export const OPERATOR_PORT = 8080;
+export const SETTINGS_CONFIGMAP = `${OPERATOR_NAME}-settings`;
+const SETTINGS_DIR = '/etc/vigil';
+
+export interface OperatorProps {
+  ctx: RenderContext;
+  image: ImageRef;
+  replicas?: number;
+  /** Comma-separated namespaces; empty = all. */
+  watchNamespaces: string;
+  /** Existing Secret with username/password; used when `hasSmtpSecret` holds. */
+  smtpSecret: string;
+  hasSmtpSecret: Flag;
+  logLevel?: string;
+  /** GlobalSettings (operator/render/types.ts) minus credentials; may contain tokens. */
+  settings: Record<string, unknown>;
+  resources: Resources;
+  scheduling: Scheduling;
+}
+
+export class Operator extends Construct {
+  constructor(scope: Construct, id: string, props: OperatorProps) {
+    super(scope, id);
+    const { ctx } = props;
+    const name = OPERATOR_NAME;
+
+    new Identity(this, 'identity', {
+      ctx,
+      component: name,
+      serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
+      clusterRules: OPERATOR_CLUSTER_RULES,
+      namespaceRules: OPERATOR_NAMESPACE_RULES,
+    });
+
+    kubeObject(this, ctx, 'settings', 'v1', 'ConfigMap', { name: SETTINGS_CONFIGMAP, labels: labels(name) }, {
+      data: { 'settings.yaml': stringify(props.settings) },
+    });
+
+    const args = [
+      'operator',
+      '--namespace=$(POD_NAMESPACE)',
+      `--watch-namespaces=${props.watchNamespaces}`,
+      `--settings=${SETTINGS_DIR}/settings.yaml`,
+      `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
+      `--listen=0.0.0.0:${OPERATOR_PORT}`,
+      '--leader-elect',
+      `--log-level=${props.logLevel ?? 'info'}`,
+    ];
+    const operator = container({
+      name: 'operator',
+      image: props.image,
+      args: ctx.choose(props.hasSmtpSecret, [...args, `--smtp-secret=${props.smtpSecret}`], args),
+      env: POD_IDENTITY_ENV,
+      ports: [{ name: 'http-metrics', containerPort: OPERATOR_PORT }],
+      volumeMounts: [
+        { name: 'settings', mountPath: SETTINGS_DIR, readOnly: true },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+      resources: props.resources,
+      readinessProbe: httpProbe('/readyz', 'http-metrics', 5),
+      livenessProbe: httpProbe('/healthz', 'http-metrics', 15),
+    });
+
+    kubeObject(this, ctx, 'deployment', 'apps/v1', 'Deployment', { name, labels: labels(name) }, {
+      spec: {
+        replicas: props.replicas ?? 2,
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: { labels: labels(name) },
+          spec: podSpec(props.scheduling, {
+            serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
+            containers: [operator],
+            volumes: [
+              { name: 'settings', configMap: { name: SETTINGS_CONFIGMAP } },
+              { name: 'tmp', emptyDir: {} },
+            ],
+          }),
+        },
+      },
+    });
+  }
+}

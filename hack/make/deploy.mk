@@ -1,0 +1,30 @@
+# Deployment: cdk8s manifests, the Helm chart generated from them, images, a local kind cluster.
+TSX := node node_modules/tsx/dist/cli.mjs
+
+.PHONY: manifests
+manifests: deps ## Synthesize the cdk8s app into cdk8s/dist/<profile>/*.yaml (kind and default values)
+	$(TSX) cdk8s/main.ts manifests
+
+.PHONY: chart
+chart: deps ## Regenerate the Helm chart charts/vigil from the cdk8s app (never edit it by hand)
+	$(TSX) cdk8s/main.ts chart
+
+.PHONY: images
+images: ## Build the operator, demo target and stunnel images with docker
+	hack/build-images.sh
+
+.PHONY: kind-up
+kind-up: deps ## Create a kind cluster, build and load the images, install Vigil with the demo, print the URLs
+	hack/kind-up.sh
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster
+	$(if $(wildcard bin/kind),bin/kind,kind) delete cluster --name vigil
+
+.PHONY: demo-outage
+demo-outage: ## Delete the demo target pod and wait for the alert email in the mail catcher
+	hack/demo-outage.sh
+
+.PHONY: demo-restore
+demo-restore: ## Recreate the demo target pod
+	hack/demo-restore.sh

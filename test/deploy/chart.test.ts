@@ -1,0 +1,137 @@
+// The chart is generated from the cdk8s app and never edited by hand; every workload follows the
+// restricted Pod Security profile. No external processes here (see *.int.test.ts for helm & co).
+import { synthesize, type KubeObject } from '../../cdk8s/app.js';
+import { generateChart, readChart } from '../../cdk8s/chart/generate.js';
+import { replaceTokens } from '../../cdk8s/chart/templatize.js';
+import { RenderContext } from '../../cdk8s/context.js';
+import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
+import { IMAGE_DEFAULTS, PACKAGE_VERSION, VERSIONS } from '../../cdk8s/versions.js';
+
+type Json = Record<string, unknown>;
+
+/** Pod specs of every workload (Pods themselves and the templates of controllers). */
+function podSpecs(objects: KubeObject[]): { owner: string; spec: Json }[] {
+  const out: { owner: string; spec: Json }[] = [];
+  for (const o of objects) {
+    const spec = o.spec as Json | undefined;
+    if (o.kind === 'Pod') out.push({ owner: `Pod/${o.metadata.name}`, spec: spec as Json });
+    const template = spec?.template as { spec?: Json } | undefined;
+    if (template?.spec) out.push({ owner: `${o.kind}/${o.metadata.name}`, spec: template.spec });
+  }
+  return out;
+}
+
+const FULL_VALUES = parseValues(
+  mergeValues(DEFAULT_VALUES, {
+    mailCatcher: { enabled: true, kind: 'mailhog' },
+    demoTarget: { enabled: true },
+    alertmanager: { replicas: 3 },
+    prometheus: { persistence: { enabled: true, storageClassName: 'fast' } },
+  }),
+);
+
+describe('the generated chart', () => {
+  test('charts/vigil is exactly what cdk8s/chart/generate.ts produces (run `make chart` after changing cdk8s/)', () => {
+    const generated = generateChart();
+    const onDisk = readChart();
+    expect([...onDisk.keys()].sort()).toEqual([...generated.keys()].sort());
+    for (const [path, content] of generated) expect({ path, content: onDisk.get(path) }).toEqual({ path, content });
+  });
+
+  test('templates hold Helm expressions, not literal values', () => {
+    const chart = generateChart();
+    const prometheus = chart.get('templates/vigil-prometheus-statefulset.yaml') ?? '';
+    expect(prometheus).toContain('--storage.tsdb.retention.time={{ .Values.prometheus.retention }}');
+    expect(prometheus).toContain('{{ if .Values.prometheus.persistence.enabled }}');
+    expect(prometheus).toContain('namespace: {{ toJson (.Release.Namespace) }}');
+    expect(chart.get('templates/vigil-mail-catcher-deployment.yaml')).toMatch(/^(# .*\n)?\{\{- if \.Values\.mailCatcher\.enabled \}\}\n/);
+    expect(chart.get('templates/vigil-mail-catcher-tls-secret.yaml')).toContain('genSelfSignedCert');
+    expect(chart.get('templates/vigil-demo-target-pod.yaml')).toContain('{{- if .Values.demoTarget.enabled }}');
+    for (const [path, content] of chart) expect({ path, leftover: content.match(/VIGILHELM\w+/g) }).toEqual({ path, leftover: null });
+  });
+
+  test('values.yaml holds the schema defaults and values-kind.yaml the kind overrides', () => {
+    const chart = generateChart();
+    expect(chart.get('values.yaml')).toContain(`tag: ${PACKAGE_VERSION}`);
+    expect(chart.get('values-kind.yaml')).toContain('nodePort: 30090');
+    const schema = JSON.parse(chart.get('values.schema.json') ?? '{}') as { properties: Json };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['smtp', 'mailCatcher', 'prometheus', 'alertmanager', 'operator', 'nodeSelector', 'tolerations']));
+    expect(JSON.stringify(schema)).not.toMatch(/\(\?[=!<]/); // Helm evaluates patterns with RE2: no lookarounds
+  });
+});
+
+describe('values', () => {
+  test('kind values parse, and the mail catcher is off by default (production)', () => {
+    expect(DEFAULT_VALUES.mailCatcher.enabled).toBe(false);
+    expect(KIND_RESOLVED_VALUES.mailCatcher.enabled).toBe(true);
+    expect(VigilValuesSchema.safeParse(KIND_VALUES).success).toBe(true);
+  });
+
+  test('a latest tag is rejected, naming the field', () => {
+    expect(() => parseValues({ prometheus: { image: { repository: 'x', tag: 'latest' } } })).toThrow(/prometheus\.image\.tag: must be a pinned tag/);
+  });
+
+  test('image tags come from hack/versions.env and package.json', () => {
+    expect(IMAGE_DEFAULTS.prometheus.tag).toBe(`v${VERSIONS.PROMETHEUS_VERSION}`);
+    expect(IMAGE_DEFAULTS.alertmanager.tag).toBe(`v${VERSIONS.ALERTMANAGER_VERSION}`);
+    expect(IMAGE_DEFAULTS.mailpit.tag).toBe(VERSIONS.MAILPIT_VERSION);
+    expect(IMAGE_DEFAULTS.operator.tag).toBe(PACKAGE_VERSION);
+  });
+});
+
+describe.each([
+  ['default', DEFAULT_VALUES],
+  ['kind', KIND_RESOLVED_VALUES],
+  ['full', FULL_VALUES],
+])('concrete manifests (%s values)', (_name, values) => {
+  const { objects } = synthesize('concrete', values);
+  const specs = podSpecs(objects);
+
+  test('every pod is restricted: non-root, seccomp, no escalation, no capabilities, read-only root, requests and limits', () => {
+    expect(specs.length).toBeGreaterThan(2);
+    for (const { owner, spec } of specs) {
+      expect({ owner, pod: spec.securityContext }).toMatchObject({ owner, pod: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
+      const containers = [...((spec.initContainers as Json[] | undefined) ?? []), ...(spec.containers as Json[])];
+      for (const c of containers) {
+        const where = `${owner}/${String(c.name)}`;
+        expect({ where, sc: c.securityContext }).toEqual({
+          where,
+          sc: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+        });
+        const r = c.resources as { requests: Json; limits: Json };
+        expect({ where, cpu: r.requests.cpu !== undefined && r.limits.cpu !== undefined, mem: r.requests.memory !== undefined && r.limits.memory !== undefined }).toEqual({ where, cpu: true, mem: true });
+        expect({ where, image: c.image }).toEqual({ where, image: expect.stringMatching(/^[\w./-]+:(?!latest$)[\w.-]+$/) });
+      }
+    }
+  });
+
+  test('Alertmanager clusters exactly when it has several replicas', () => {
+    const am = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager') as KubeObject;
+    const args = JSON.stringify(am);
+    if (values.alertmanager.replicas > 1) expect(args).toContain('--cluster.peer=vigil-alertmanager-headless.vigil-system.svc:9094');
+    else expect(args).toContain('"--cluster.listen-address="');
+  });
+});
+
+describe('helm tokens', () => {
+  test('whole values become toJson, embedded ones plain expressions, nested alternatives resolve', () => {
+    const ctx = new RenderContext('helm', DEFAULT_VALUES, 'ignored');
+    const retention = ctx.value<string>('prometheus.retention');
+    const replicas = ctx.value<number>('alertmanager.replicas');
+    const chosen = ctx.choose(ctx.flag('mailCatcher.enabled'), { a: retention }, { b: 1 });
+    const text = `x: ${String(replicas)}\n- --r=${retention}\ny: ${String(chosen)}\nz: "${retention}"\n`;
+    expect(replaceTokens(text, ctx.tokens)).toBe(
+      'x: {{ toJson (.Values.alertmanager.replicas) }}\n' +
+        '- --r={{ .Values.prometheus.retention }}\n' +
+        'y: {{ if .Values.mailCatcher.enabled }}{"a":{{ toJson (.Values.prometheus.retention) }}}{{ else }}{"b":1}{{ end }}\n' +
+        'z: {{ toJson (.Values.prometheus.retention) }}\n',
+    );
+  });
+
+  test('concrete mode has no tokens at all', () => {
+    const ctx = new RenderContext('concrete', DEFAULT_VALUES, 'ns');
+    expect(ctx.value('prometheus.retention')).toBe('15d');
+    expect(ctx.namespace).toBe('ns');
+    expect(ctx.tokens.size).toBe(0);
+  });
+});
