@@ -26,6 +26,11 @@ install_debian_packages() {
 }
 
 install_debian_packages
+# Debian's prometheus/promtool lack Kubernetes SD: replace them with an upstream build of the same version.
+"$REPO_ROOT/hack/install-prometheus.sh"
 "$REPO_ROOT/hack/install-kube.sh"
+"$REPO_ROOT/hack/install-helm.sh"
+"$REPO_ROOT/hack/install-kubeconform.sh"
+"$REPO_ROOT/hack/install-mailpit.sh"
 
 log "tools ready in $BIN_DIR"

@@ -1,0 +1,9 @@
+# A real etcd + kube-apiserver for people (dev-cluster) and tests (test/harness/cluster.ts).
+
+.PHONY: dev-cluster
+dev-cluster: deps tools ## Run etcd + kube-apiserver (RBAC on, CRD + Vigil RBAC installed) in the foreground; admin kubeconfig in .local/kubeconfig; Ctrl-C stops
+	node node_modules/tsx/dist/cli.mjs hack/dev-cluster.ts
+
+.PHONY: test-cluster
+test-cluster: deps tools ## Integration tests of the API-server harness and of the RBAC matrix (kubectl auth can-i)
+	$(JEST) --runInBand test/harness test/rbac.int.test.ts

@@ -1,0 +1,113 @@
+// The Kubernetes RBAC objects for one Vigil installation, built from the rules in rbac.ts.
+// Pure data: the cdk8s chart and the integration-test harness both apply exactly these objects,
+// so what `kubectl auth can-i` proves in the tests is what the chart installs.
+import {
+  ALERTMANAGER_SYNC_NAMESPACE_RULES,
+  OBJECT_NAMES,
+  OPERATOR_CLUSTER_RULES,
+  OPERATOR_NAMESPACE_RULES,
+  PROMETHEUS_CLUSTER_RULES,
+  PROMETHEUS_SYNC_NAMESPACE_RULES,
+  type PolicyRule,
+} from './rbac.js';
+
+export interface RbacObjectOptions {
+  /** Labels put on every object (the chart adds its standard labels). */
+  labels?: Record<string, string>;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+/** One identity: its ServiceAccount and what it may do, cluster-wide and in the install namespace. */
+interface Identity {
+  serviceAccount: string;
+  component: string;
+  clusterRole?: { name: string; rules: PolicyRule[] };
+  namespaceRoles: { name: string; rules: PolicyRule[] }[];
+}
+
+/** The ClusterRole names are global: they carry the install namespace so two installs do not collide. */
+export function clusterRoleName(base: string, installNamespace: string): string {
+  return `${base}-${installNamespace}`;
+}
+
+function identities(installNamespace: string): Identity[] {
+  return [
+    {
+      serviceAccount: OBJECT_NAMES.operatorServiceAccount,
+      component: 'operator',
+      clusterRole: { name: clusterRoleName(OBJECT_NAMES.operatorServiceAccount, installNamespace), rules: OPERATOR_CLUSTER_RULES },
+      namespaceRoles: [{ name: OBJECT_NAMES.operatorServiceAccount, rules: OPERATOR_NAMESPACE_RULES }],
+    },
+    {
+      // The Prometheus pod's ServiceAccount serves both Prometheus (service discovery) and its sync sidecar.
+      serviceAccount: OBJECT_NAMES.prometheusServiceAccount,
+      component: 'prometheus',
+      clusterRole: { name: clusterRoleName(OBJECT_NAMES.prometheusServiceAccount, installNamespace), rules: PROMETHEUS_CLUSTER_RULES },
+      namespaceRoles: [{ name: `${OBJECT_NAMES.prometheusServiceAccount}-sync`, rules: PROMETHEUS_SYNC_NAMESPACE_RULES }],
+    },
+    {
+      serviceAccount: OBJECT_NAMES.alertmanagerServiceAccount,
+      component: 'alertmanager',
+      namespaceRoles: [{ name: `${OBJECT_NAMES.alertmanagerServiceAccount}-sync`, rules: ALERTMANAGER_SYNC_NAMESPACE_RULES }],
+    },
+  ];
+}
+
+/** Deep copies so that callers (cdk8s constructs mutate) never change the shared rule constants. */
+function copyRules(rules: PolicyRule[]): PolicyRule[] {
+  return rules.map((r) => ({
+    apiGroups: [...r.apiGroups],
+    resources: [...r.resources],
+    verbs: [...r.verbs],
+    ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
+  }));
+}
+
+/**
+ * ServiceAccounts, ClusterRoles + ClusterRoleBindings and Roles + RoleBindings (in the install
+ * namespace) for the operator, Prometheus (+ its sync sidecar) and Alertmanager's sync sidecar.
+ * The install namespace itself is not included: whoever installs creates it.
+ */
+export function rbacObjects(installNamespace: string, opts: RbacObjectOptions = {}): KubeObject[] {
+  const meta = (name: string, component: string, namespaced: boolean) => ({
+    name,
+    ...(namespaced ? { namespace: installNamespace } : {}),
+    labels: { 'app.kubernetes.io/part-of': 'vigil', 'app.kubernetes.io/component': component, ...opts.labels },
+  });
+  const objects: KubeObject[] = [];
+  for (const id of identities(installNamespace)) {
+    const subject = { kind: 'ServiceAccount', name: id.serviceAccount, namespace: installNamespace };
+    objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(id.serviceAccount, id.component, true) });
+    if (id.clusterRole) {
+      objects.push(
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(id.clusterRole.name, id.component, false), rules: copyRules(id.clusterRole.rules) },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: meta(id.clusterRole.name, id.component, false),
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: id.clusterRole.name },
+          subjects: [subject],
+        },
+      );
+    }
+    for (const role of id.namespaceRoles) {
+      objects.push(
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(role.name, id.component, true), rules: copyRules(role.rules) },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: meta(role.name, id.component, true),
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.name },
+          subjects: [subject],
+        },
+      );
+    }
+  }
+  return objects;
+}

@@ -1,0 +1,214 @@
+// Least privilege, proven against a real kube-apiserver: the RBAC objects the chart ships
+// (operator/rbac-objects.ts) are applied, and `kubectl auth can-i --as=<ServiceAccount>` is asked
+// about every verb/resource below. The expected answers are written by hand on purpose: a rule
+// added to operator/rbac.ts must show up here as a deliberate change.
+import { startCluster, type Cluster } from './harness/cluster.js';
+import { installRbac, serviceAccountUser } from './harness/rbac.js';
+import { OBJECT_NAMES } from '../operator/rbac.js';
+
+const NS = 'vigil-system';
+const OTHER = 'team-a';
+const ALL = '*';
+const CM = OBJECT_NAMES.prometheusConfigMap;
+const SECRET = OBJECT_NAMES.alertmanagerSecret;
+const MS = 'monitoredservices.vigil.dev';
+const LEASES = 'leases.coordination.k8s.io';
+
+interface Check {
+  verb: string;
+  resource: string;
+  /** Namespace, or ALL for every namespace (-A). */
+  ns: string;
+  subresource?: string;
+  allowed: boolean;
+}
+const yes = (verb: string, resource: string, ns: string, subresource?: string): Check => ({ verb, resource, ns, subresource, allowed: true });
+const no = (verb: string, resource: string, ns: string, subresource?: string): Check => ({ verb, resource, ns, subresource, allowed: false });
+
+/** Nobody in Vigil reads Secrets outside its own namespace, nor escalates its own rights. */
+const NOBODY: Check[] = [
+  ...['get', 'list', 'watch'].flatMap((verb) => [no(verb, 'secrets', OTHER), no(verb, 'secrets', 'kube-system'), no(verb, 'secrets', 'default'), no(verb, 'secrets', ALL)]),
+  no('delete', 'customresourcedefinitions.apiextensions.k8s.io', ALL),
+  no('update', 'customresourcedefinitions.apiextensions.k8s.io', ALL),
+  no('create', 'clusterroles.rbac.authorization.k8s.io', ALL),
+  no('create', 'rolebindings.rbac.authorization.k8s.io', NS),
+  no('bind', 'clusterroles.rbac.authorization.k8s.io', ALL),
+  no('escalate', 'roles.rbac.authorization.k8s.io', NS),
+  no('impersonate', 'serviceaccounts', NS),
+  no('create', 'serviceaccounts', NS, 'token'),
+  no('create', 'pods', NS),
+  no('create', 'pods', OTHER, 'exec'),
+  no('delete', 'pods', OTHER),
+  no('delete', 'namespaces', ALL),
+];
+
+const MATRIX: Record<string, Check[]> = {
+  [OBJECT_NAMES.operatorServiceAccount]: [
+    // Reads MonitoredServices everywhere; writes only their status.
+    yes('list', MS, ALL),
+    yes('watch', MS, ALL),
+    yes('get', MS, OTHER),
+    yes('patch', MS, OTHER, 'status'),
+    yes('update', MS, OTHER, 'status'),
+    no('create', MS, OTHER),
+    no('patch', MS, OTHER),
+    no('update', MS, OTHER),
+    no('delete', MS, OTHER),
+    // Events go where the MonitoredService lives.
+    yes('create', 'events', OTHER),
+    yes('patch', 'events', OTHER),
+    no('delete', 'events', OTHER),
+    // Its generated ConfigMap and Secret (and the SMTP credentials) in the install namespace only.
+    yes('get', `configmaps/${CM}`, NS),
+    yes('update', `configmaps/${CM}`, NS),
+    yes('create', 'configmaps', NS),
+    yes('list', 'configmaps', NS),
+    no('delete', 'configmaps', NS),
+    no('get', 'configmaps', OTHER),
+    no('list', 'configmaps', ALL),
+    yes('get', `secrets/${SECRET}`, NS),
+    yes('update', `secrets/${SECRET}`, NS),
+    yes('create', 'secrets', NS),
+    no('delete', 'secrets', NS),
+    // Leader election, in the install namespace only.
+    yes('get', `${LEASES}/${OBJECT_NAMES.leaderLease}`, NS),
+    yes('create', LEASES, NS),
+    yes('update', `${LEASES}/${OBJECT_NAMES.leaderLease}`, NS),
+    no('get', LEASES, 'kube-system'),
+    no('update', LEASES, 'kube-node-lease'),
+    // Nothing about workloads.
+    no('get', 'pods', OTHER),
+    no('list', 'pods', ALL),
+    no('list', 'services', ALL),
+    no('list', 'endpoints', ALL),
+    no('get', 'customresourcedefinitions.apiextensions.k8s.io', ALL),
+    ...NOBODY,
+  ],
+  [OBJECT_NAMES.prometheusServiceAccount]: [
+    // Service discovery, cluster-wide, read only.
+    yes('list', 'services', ALL),
+    yes('watch', 'services', ALL),
+    yes('list', 'endpoints', ALL),
+    yes('watch', 'endpoints', ALL),
+    yes('list', 'pods', ALL),
+    yes('watch', 'pods', ALL),
+    yes('get', 'pods', OTHER),
+    yes('list', 'endpointslices.discovery.k8s.io', ALL),
+    yes('watch', 'endpointslices.discovery.k8s.io', ALL),
+    no('delete', 'pods', NS),
+    no('create', 'services', OTHER),
+    no('update', 'endpoints', OTHER),
+    no('list', 'nodes', ALL),
+    // The sync sidecar: its one ConfigMap, read and annotate.
+    yes('get', `configmaps/${CM}`, NS),
+    yes('watch', `configmaps/${CM}`, NS),
+    yes('list', `configmaps/${CM}`, NS),
+    yes('patch', `configmaps/${CM}`, NS),
+    no('update', `configmaps/${CM}`, NS),
+    no('delete', `configmaps/${CM}`, NS),
+    no('list', 'configmaps', NS),
+    no('get', 'configmaps/some-other-config', NS),
+    no('get', `configmaps/${CM}`, OTHER),
+    yes('create', 'events', NS),
+    // No Secret anywhere, not even Alertmanager's.
+    no('get', `secrets/${SECRET}`, NS),
+    no('list', 'secrets', NS),
+    no('list', MS, ALL),
+    ...NOBODY,
+  ],
+  [OBJECT_NAMES.alertmanagerServiceAccount]: [
+    // The sync sidecar: its one Secret.
+    yes('get', `secrets/${SECRET}`, NS),
+    yes('watch', `secrets/${SECRET}`, NS),
+    yes('list', `secrets/${SECRET}`, NS),
+    yes('patch', `secrets/${SECRET}`, NS),
+    no('update', `secrets/${SECRET}`, NS),
+    no('delete', `secrets/${SECRET}`, NS),
+    no('get', 'secrets/some-other-secret', NS),
+    no('list', 'secrets', NS),
+    no('watch', 'secrets', NS),
+    yes('create', 'events', NS),
+    no('get', `configmaps/${CM}`, NS),
+    no('list', 'configmaps', NS),
+    no('list', 'pods', ALL),
+    no('list', MS, ALL),
+    ...NOBODY,
+  ],
+  // An unrelated ServiceAccount in the install namespace gets nothing from Vigil's bindings.
+  default: [
+    no('list', MS, ALL),
+    no('get', `configmaps/${CM}`, NS),
+    no('get', `secrets/${SECRET}`, NS),
+    no('list', 'pods', ALL),
+    ...NOBODY,
+  ],
+};
+
+const describeCheck = (c: Check) =>
+  `${c.allowed ? 'may' : 'may not'} ${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''} ${c.ns === ALL ? 'in all namespaces' : `in ${c.ns}`}`;
+
+const rows = Object.entries(MATRIX).flatMap(([sa, checks]) => checks.map((check) => ({ sa, check, title: `${sa} ${describeCheck(check)}` })));
+
+let cluster: Cluster | undefined;
+const answers = new Map<string, boolean | Error>();
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  await installRbac(cluster, NS);
+  await cluster.ensureNamespace(OTHER);
+  const c = cluster;
+  // ~200 kubectl runs: a few at a time, so the suite takes seconds, not minutes, on 2 cores.
+  const queue = [...rows];
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      const { check } = row;
+      try {
+        answers.set(row.title, await c.canI(serviceAccountUser(NS, row.sa), check.verb, check.resource, { namespace: check.ns, subresource: check.subresource }));
+      } catch (err) {
+        answers.set(row.title, err as Error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}, 180_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+test('the RBAC objects are installed as expected', async () => {
+  const roles = JSON.parse(await cluster!.kubectl(['get', 'roles,rolebindings,serviceaccounts', '-n', NS, '-l', 'app.kubernetes.io/part-of=vigil', '-o', 'json'])) as {
+    items: { kind: string; metadata: { name: string } }[];
+  };
+  const names = roles.items.map((i) => `${i.kind}/${i.metadata.name}`).sort();
+  expect(names).toEqual([
+    'Role/vigil-alertmanager-sync',
+    'Role/vigil-operator',
+    'Role/vigil-prometheus-sync',
+    'RoleBinding/vigil-alertmanager-sync',
+    'RoleBinding/vigil-operator',
+    'RoleBinding/vigil-prometheus-sync',
+    'ServiceAccount/vigil-alertmanager',
+    'ServiceAccount/vigil-operator',
+    'ServiceAccount/vigil-prometheus',
+  ]);
+});
+
+test.each(rows.map((r) => [r.title, r.check.allowed] as const))('%s', (title, allowed) => {
+  const answer = answers.get(title);
+  if (answer instanceof Error) throw answer;
+  expect(answer).toBe(allowed);
+});
+
+test('a ServiceAccount token really is refused what can-i says no to', async () => {
+  // can-i asks the authorizer; this makes the real request with a TokenRequest-issued token.
+  const c = cluster!;
+  await c.kubectl(['create', 'secret', 'generic', 'team-secret', '-n', OTHER, '--from-literal=password=hunter2']);
+  await c.kubectl(['create', 'configmap', CM, '-n', NS, '--from-literal=prometheus.yml=global: {}']);
+  const prometheus = await c.createServiceAccountKubeconfig(NS, OBJECT_NAMES.prometheusServiceAccount);
+  const denied = await c.kubectlResult(['get', 'secret', 'team-secret', '-n', OTHER], { kubeconfig: prometheus });
+  expect(denied.code).not.toBe(0);
+  expect(denied.stderr).toContain('forbidden');
+  const allowed = await c.kubectl(['get', 'configmap', CM, '-n', NS, '-o', 'jsonpath={.data.prometheus\\.yml}'], { kubeconfig: prometheus });
+  expect(allowed).toBe('global: {}');
+});
