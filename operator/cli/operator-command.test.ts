@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseOperatorArgs, settingsFromYaml } from './operator-command.js';
+
+describe('parseOperatorArgs', () => {
+  it('applies defaults', () => {
+    const c = parseOperatorArgs([], { POD_NAME: 'vigil-operator-abc' });
+    expect(c).toMatchObject({ namespace: 'vigil-system', watchNamespaces: [], listen: '127.0.0.1:8080', leaderElect: false, logLevel: 'info', identity: 'vigil-operator-abc' });
+  });
+
+  it('reads flags, then VIGIL_* environment, then POD_NAMESPACE', () => {
+    const c = parseOperatorArgs(['--watch-namespaces', 'a, b', '--leader-elect', '--prometheus-url', 'http://prom:9090'], {
+      VIGIL_NAMESPACE: 'mon',
+      VIGIL_LOG_LEVEL: 'debug',
+      POD_NAMESPACE: 'ignored',
+    });
+    expect(c).toMatchObject({ namespace: 'mon', watchNamespaces: ['a', 'b'], leaderElect: true, logLevel: 'debug', prometheusUrl: 'http://prom:9090' });
+    expect(parseOperatorArgs([], { POD_NAMESPACE: 'pod-ns', VIGIL_LEADER_ELECT: 'true' })).toMatchObject({ namespace: 'pod-ns', leaderElect: true });
+  });
+
+  it('names the flag on bad input', () => {
+    expect(() => parseOperatorArgs(['--namespace', 'Bad_NS'], {})).toThrow(/--namespace/);
+    expect(() => parseOperatorArgs(['--watch-namespaces', 'ok,NOT OK'], {})).toThrow(/--watch-namespaces/);
+    expect(() => parseOperatorArgs(['--prometheus-url', 'prom:9090x'], {})).toThrow(/--prometheus-url/);
+    expect(() => parseOperatorArgs(['--log-level', 'loud'], {})).toThrow(/--log-level/);
+    expect(() => parseOperatorArgs([], { VIGIL_LEADER_ELECT: 'maybe' })).toThrow(/VIGIL_LEADER_ELECT/);
+    expect(() => parseOperatorArgs(['--bogus'], {})).toThrow(/bogus/);
+    expect(parseOperatorArgs(['--help'], {})).toBe('help');
+  });
+});
+
+describe('settingsFromYaml', () => {
+  it('merges the file over the defaults, smtp field by field', () => {
+    const s = settingsFromYaml('profile: demo\nsmtp:\n  smarthost: mail:465\ndefaultRecipients: [ops@example.com]\n', 'settings.yaml');
+    expect(s.profile).toBe('demo');
+    expect(s.smtp.smarthost).toBe('mail:465');
+    expect(s.smtp.from).toBeTruthy();
+    expect(s.defaultRecipients).toEqual(['ops@example.com']);
+  });
+
+  it('refuses SMTP credentials and unknown keys, naming them', () => {
+    expect(() => settingsFromYaml('smtp:\n  authPassword: hunter2\n', 'f.yaml')).toThrow(/smtp\.authPassword.*--smtp-secret/);
+    expect(() => settingsFromYaml('scrapeIntervall: 10s\n', 'f.yaml')).toThrow(/f\.yaml: unknown setting "scrapeIntervall"/);
+    expect(() => settingsFromYaml('profile: fast\n', 'f.yaml')).toThrow(/demo or production/);
+    expect(() => settingsFromYaml('- a\n', 'f.yaml')).toThrow(/mapping/);
+  });
+});

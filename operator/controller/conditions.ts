@@ -1,0 +1,238 @@
+// Status of one MonitoredService as a pure function of what the operator observes: the object
+// (with the status it last wrote, which is how nothing needs to be kept in memory), its
+// validation result, the desired config hashes and what the sync sidecars report.
+import type { Condition, MonitoredServiceStatus } from '../api/schema.js';
+import type { SyncReport } from './annotations.js';
+
+export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'Ready'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+export const REASONS = {
+  valid: 'SpecValid',
+  invalid: 'InvalidSpec',
+  applied: 'ConfigApplied',
+  pending: 'ApplyPending',
+  reloadFailed: 'ReloadFailed',
+  notIncluded: 'NotIncluded',
+  ready: 'Ready',
+} as const;
+
+export interface TargetCounts {
+  discovered: number;
+  healthy: number;
+}
+
+export interface ServiceObservation {
+  generation: number;
+  previous: MonitoredServiceStatus | undefined;
+  /** Undefined when valid; otherwise the readable issues (`<ns>/<name>: <field>: <message>; ...`). */
+  invalidMessage?: string;
+  /** In the config the operator renders now. */
+  included: boolean;
+  desired: { prometheusHash: string; alertmanagerHash: string };
+  prometheus: SyncReport;
+  alertmanager: SyncReport;
+  /** Undefined: unknown (no Prometheus URL, or the poll failed): keep what the status says. */
+  targets?: TargetCounts;
+  now: string;
+}
+
+function findCondition(status: MonitoredServiceStatus | undefined, type: ConditionType): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === type);
+}
+
+/** A condition carrying the previous lastTransitionTime when its status did not change. */
+function condition(
+  previous: MonitoredServiceStatus | undefined,
+  type: ConditionType,
+  status: Condition['status'],
+  reason: string,
+  message: string,
+  generation: number,
+  now: string,
+): Condition {
+  const prev = findCondition(previous, type);
+  const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : now;
+  return { type, status, reason, message, lastTransitionTime, observedGeneration: generation };
+}
+
+function isTrueFor(status: MonitoredServiceStatus | undefined, type: ConditionType, generation: number): boolean {
+  const c = findCondition(status, type);
+  return c?.status === 'True' && c.observedGeneration === generation;
+}
+
+/** A reload of the desired hash failed on this target: the error message, else undefined. */
+function reloadFailure(report: SyncReport, desiredHash: string): string | undefined {
+  if (report.failedHash === desiredHash && report.reloadError !== undefined && report.appliedHash !== desiredHash) {
+    return report.reloadError;
+  }
+  return undefined;
+}
+
+/**
+ * ConfigApplied policy:
+ * - True when both sidecars report the desired hashes as applied.
+ * - While a NEWER config is pending (because some other service changed), a service that was
+ *   already applied at its current generation stays True: the running config still contains it
+ *   exactly as specified. Without this, every apply anywhere would flip every service's Ready
+ *   to False for a few seconds. Its own spec change (new generation) does make it False until
+ *   the config with the new generation is loaded.
+ * - Otherwise False: ReloadFailed with the sidecar's error, or ApplyPending.
+ */
+export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
+  const { previous, generation, now } = obs;
+  const conditions: Condition[] = [];
+  let appliedConfigHash = previous?.appliedConfigHash;
+
+  const valid =
+    obs.invalidMessage === undefined
+      ? condition(previous, 'Valid', 'True', REASONS.valid, 'spec passed validation', generation, now)
+      : condition(previous, 'Valid', 'False', REASONS.invalid, obs.invalidMessage, generation, now);
+  conditions.push(valid);
+
+  let applied: Condition;
+  if (obs.invalidMessage !== undefined || !obs.included) {
+    applied = condition(
+      previous,
+      'ConfigApplied',
+      'False',
+      REASONS.notIncluded,
+      obs.invalidMessage !== undefined
+        ? 'left out of the generated config until the spec is valid'
+        : 'not included in the generated config',
+      generation,
+      now,
+    );
+    appliedConfigHash = undefined;
+  } else {
+    const promOk = obs.prometheus.appliedHash === obs.desired.prometheusHash;
+    const amOk = obs.alertmanager.appliedHash === obs.desired.alertmanagerHash;
+    if (promOk && amOk) {
+      applied = condition(
+        previous,
+        'ConfigApplied',
+        'True',
+        REASONS.applied,
+        `Prometheus runs config ${obs.desired.prometheusHash} and Alertmanager runs config ${obs.desired.alertmanagerHash}`,
+        generation,
+        now,
+      );
+      appliedConfigHash = obs.desired.prometheusHash;
+    } else if (isTrueFor(previous, 'ConfigApplied', generation)) {
+      applied = findCondition(previous, 'ConfigApplied')!;
+    } else {
+      const failures: string[] = [];
+      const promErr = reloadFailure(obs.prometheus, obs.desired.prometheusHash);
+      const amErr = reloadFailure(obs.alertmanager, obs.desired.alertmanagerHash);
+      if (promErr !== undefined) failures.push(`Prometheus could not load config ${obs.desired.prometheusHash}: ${promErr}`);
+      if (amErr !== undefined) failures.push(`Alertmanager could not load config ${obs.desired.alertmanagerHash}: ${amErr}`);
+      if (failures.length > 0) {
+        applied = condition(
+          previous,
+          'ConfigApplied',
+          'False',
+          REASONS.reloadFailed,
+          `${failures.join('; ')} (the last good config keeps running)`,
+          generation,
+          now,
+        );
+      } else {
+        const waiting = [!promOk ? 'Prometheus' : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
+        applied = condition(
+          previous,
+          'ConfigApplied',
+          'False',
+          REASONS.pending,
+          `waiting for ${waiting} to load the config that includes generation ${generation}`,
+          generation,
+          now,
+        );
+      }
+    }
+  }
+  conditions.push(applied);
+
+  const ready =
+    valid.status === 'True' && applied.status === 'True'
+      ? condition(previous, 'Ready', 'True', REASONS.ready, 'valid and running in Prometheus and Alertmanager', generation, now)
+      : valid.status !== 'True'
+        ? condition(previous, 'Ready', 'False', valid.reason, valid.message, generation, now)
+        : condition(previous, 'Ready', 'False', applied.reason, applied.message, generation, now);
+  conditions.push(ready);
+
+  const status: MonitoredServiceStatus = { observedGeneration: generation, conditions };
+  if (appliedConfigHash !== undefined) status.appliedConfigHash = appliedConfigHash;
+  if (obs.invalidMessage === undefined) {
+    const targets = obs.targets ?? (previous?.discoveredTargets !== undefined ? { discovered: previous.discoveredTargets, healthy: previous.healthyTargets ?? 0 } : undefined);
+    if (targets) {
+      status.discoveredTargets = targets.discovered;
+      status.healthyTargets = targets.healthy;
+    }
+  }
+  return status;
+}
+
+/** The fields the operator owns, in a canonical form, for change detection. */
+function canonical(status: MonitoredServiceStatus | undefined): string {
+  const s = status ?? {};
+  const conditions = [...(s.conditions ?? [])]
+    .filter((c) => (CONDITION_TYPES as readonly string[]).includes(c.type))
+    .sort((a, b) => a.type.localeCompare(b.type))
+    .map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
+  return JSON.stringify([s.observedGeneration ?? null, conditions, s.discoveredTargets ?? null, s.healthyTargets ?? null, s.appliedConfigHash ?? null]);
+}
+
+export function statusChanged(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): boolean {
+  return canonical(previous) !== canonical(next);
+}
+
+/**
+ * JSON merge patch body for the status subresource: sets every field of `next` and removes
+ * (null) the operator-owned fields it no longer has. Conditions are replaced as a whole.
+ */
+export function statusMergePatch(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): { status: Record<string, unknown> } {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of ['appliedConfigHash', 'discoveredTargets', 'healthyTargets'] as const) {
+    if (next[key] === undefined && previous?.[key] !== undefined) patch[key] = null;
+  }
+  return { status: patch };
+}
+
+export interface PlannedEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * Events follow transitions between the stored status and the new one, so a restarted
+ * operator does not repeat them: InvalidSpec once per generation (and message), ConfigApplied
+ * once per generation, ReloadFailed once per distinct error.
+ */
+export function eventsForTransition(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): PlannedEvent[] {
+  const events: PlannedEvent[] = [];
+  const prevValid = findCondition(previous, 'Valid');
+  const nextValid = findCondition(next, 'Valid');
+  if (
+    nextValid?.status === 'False' &&
+    !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)
+  ) {
+    events.push({ type: 'Warning', reason: REASONS.invalid, message: nextValid.message });
+  }
+  const prevApplied = findCondition(previous, 'ConfigApplied');
+  const nextApplied = findCondition(next, 'ConfigApplied');
+  if (
+    nextApplied?.status === 'True' &&
+    !(prevApplied?.status === 'True' && prevApplied.observedGeneration === nextApplied.observedGeneration)
+  ) {
+    events.push({ type: 'Normal', reason: REASONS.applied, message: nextApplied.message });
+  }
+  if (
+    nextApplied?.status === 'False' &&
+    nextApplied.reason === REASONS.reloadFailed &&
+    !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)
+  ) {
+    events.push({ type: 'Warning', reason: REASONS.reloadFailed, message: nextApplied.message });
+  }
+  return events;
+}

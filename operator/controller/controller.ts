@@ -1,0 +1,443 @@
+// The Vigil controller: informers over MonitoredServices and the two generated objects, one
+// coalescing queue, and a level-triggered reconcile that rebuilds the whole config from the caches.
+// Only the leader writes; followers keep their caches warm so a takeover is immediate.
+import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, PLURAL } from '../api/schema.js';
+import { OBJECT_NAMES } from '../rbac.js';
+import type { GlobalSettings, RenderedConfig, ValidationResult } from '../render/types.js';
+import { renderConfig } from '../render/index.js';
+import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
+import {
+  MONITORED_SERVICE_REF,
+  createEvent,
+  decodeSecretData,
+  patchMonitoredServiceStatus,
+  readConfigMapOrUndefined,
+  readSecretOrUndefined,
+  writeConfigMap,
+  writeSecret,
+} from '../kube/objects.js';
+import type { Logger } from '../observability/logger.js';
+import type { OperatorMetrics } from '../observability/metrics.js';
+import { ANNOTATIONS, readSyncReport, type SyncReport } from './annotations.js';
+import { ResilientInformer } from './informers.js';
+import { LeaderElector } from './leader.js';
+import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
+import { CoalescingQueue } from './queue.js';
+import { TargetsPoller } from './targets.js';
+
+export const FIELD_MANAGER = 'vigil-operator';
+export const COMPONENT = 'vigil-operator';
+
+const GENERATED_LABELS = { 'app.kubernetes.io/managed-by': FIELD_MANAGER, 'app.kubernetes.io/part-of': 'vigil' };
+
+export interface ControllerOptions {
+  clients: KubeClients;
+  /** Where the ConfigMap, Secret and Lease live. */
+  installNamespace: string;
+  /** Empty: all namespaces. */
+  watchNamespaces: string[];
+  /** GlobalSettings without SMTP credentials (those come from smtpSecretName). */
+  settings: GlobalSettings;
+  smtpSecretName?: string | undefined;
+  prometheusUrl?: string | undefined;
+  identity: string;
+  leaderElect: boolean;
+  log: Logger;
+  metrics: OperatorMetrics;
+  debounceMs?: number;
+  maxDelayMs?: number;
+  targetsIntervalMs?: number;
+  statusConcurrency?: number;
+  /** Lease timing (tests shorten nothing by default; kept configurable for them). */
+  lease?: { durationSeconds?: number; renewIntervalMs?: number; retryIntervalMs?: number };
+}
+
+type MsObject = KubernetesObject & RawMonitoredService;
+
+/** kube-apiserver caps the data of a ConfigMap or Secret (decoded) at 1 MiB; stay a little below. */
+export const MAX_OBJECT_DATA_BYTES = 1_000_000;
+
+function objectDataBytes(files: Record<string, string>): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(files)) total += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return total;
+}
+
+/** Runs `fn` over items with at most `limit` in flight; collects failures instead of stopping. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return errors;
+}
+
+export class Controller {
+  private readonly serviceInformers: ResilientInformer<MsObject>[];
+  private readonly configMapInformer: ResilientInformer<V1ConfigMap>;
+  private readonly secretInformer: ResilientInformer<V1Secret>;
+  private readonly smtpInformer: ResilientInformer<V1Secret> | undefined;
+  private readonly queue: CoalescingQueue;
+  private readonly elector: LeaderElector | undefined;
+  private readonly poller: TargetsPoller | undefined;
+  private readonly log: Logger;
+  /** Validation is pure per (uid, generation); PromQL parsing of a thousand objects is not free. */
+  private readonly validationMemo = new Map<string, ValidationResult>();
+  /**
+   * Statuses we wrote whose watch event may not have reached the cache yet, keyed by uid:
+   * without this a quick second reconcile would see the old status and repeat the Events.
+   */
+  private readonly writtenStatus = new Map<string, { fromResourceVersion: string; object: MsObject }>();
+  /** Last sidecar reports seen, only to count reloads for the metric. */
+  private readonly lastReports: Partial<Record<'prometheus' | 'alertmanager', SyncReport>> = {};
+  private started = false;
+  private lastRendered: RenderedConfig | undefined;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.log = opts.log;
+    const { kc, custom, core } = opts.clients;
+    const onChange = () => this.queue.add();
+    const group = API_GROUP;
+    const version = API_VERSION;
+    const plural = PLURAL;
+
+    const namespaces = opts.watchNamespaces.length > 0 ? opts.watchNamespaces : [undefined];
+    this.serviceInformers = namespaces.map(
+      (ns) =>
+        new ResilientInformer<MsObject>({
+          kc,
+          name: ns ? `monitoredservices/${ns}` : 'monitoredservices',
+          path: ns ? `/apis/${group}/${version}/namespaces/${ns}/${plural}` : `/apis/${group}/${version}/${plural}`,
+          list: () =>
+            (ns
+              ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns })
+              : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
+          onChange,
+          log: this.log,
+        }),
+    );
+    const namespace = opts.installNamespace;
+    const byName = (name: string) => `metadata.name=${name}`;
+    this.configMapInformer = new ResilientInformer<V1ConfigMap>({
+      kc,
+      name: 'configmap',
+      path: `/api/v1/namespaces/${namespace}/configmaps`,
+      fieldSelector: byName(OBJECT_NAMES.prometheusConfigMap),
+      list: () => core.listNamespacedConfigMap({ namespace, fieldSelector: byName(OBJECT_NAMES.prometheusConfigMap) }),
+      onChange: (_kind, obj) => {
+        if (obj) this.countReloads('prometheus', obj.metadata?.annotations);
+        onChange();
+      },
+      log: this.log,
+    });
+    this.secretInformer = new ResilientInformer<V1Secret>({
+      kc,
+      name: 'secret',
+      path: `/api/v1/namespaces/${namespace}/secrets`,
+      fieldSelector: byName(OBJECT_NAMES.alertmanagerSecret),
+      list: () => core.listNamespacedSecret({ namespace, fieldSelector: byName(OBJECT_NAMES.alertmanagerSecret) }),
+      onChange: (_kind, obj) => {
+        if (obj) this.countReloads('alertmanager', obj.metadata?.annotations);
+        onChange();
+      },
+      log: this.log,
+    });
+    if (opts.smtpSecretName) {
+      const smtp = opts.smtpSecretName;
+      this.smtpInformer = new ResilientInformer<V1Secret>({
+        kc,
+        name: 'smtp-secret',
+        path: `/api/v1/namespaces/${namespace}/secrets`,
+        fieldSelector: byName(smtp),
+        list: () => core.listNamespacedSecret({ namespace, fieldSelector: byName(smtp) }),
+        onChange,
+        log: this.log,
+      });
+    }
+
+    this.queue = new CoalescingQueue({
+      debounceMs: opts.debounceMs ?? 250,
+      maxDelayMs: opts.maxDelayMs ?? 2000,
+      run: () => this.reconcile(),
+      onError: (err, attempt) => this.log.warn('reconcile failed; retrying', { error: describeApiError(err), attempt }),
+      onDepth: (depth) => opts.metrics.workqueueDepth.set(depth),
+    });
+
+    if (opts.leaderElect) {
+      this.elector = new LeaderElector(opts.clients, {
+        namespace,
+        name: OBJECT_NAMES.leaderLease,
+        identity: opts.identity,
+        ...(opts.lease?.durationSeconds !== undefined ? { leaseDurationSeconds: opts.lease.durationSeconds } : {}),
+        ...(opts.lease?.renewIntervalMs !== undefined ? { renewIntervalMs: opts.lease.renewIntervalMs } : {}),
+        ...(opts.lease?.retryIntervalMs !== undefined ? { retryIntervalMs: opts.lease.retryIntervalMs } : {}),
+        onStartedLeading: () => {
+          opts.metrics.leader.set(1);
+          this.queue.add();
+        },
+        onStoppedLeading: () => opts.metrics.leader.set(0),
+        log: this.log,
+      });
+    }
+    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+  }
+
+  private get informers(): ResilientInformer<KubernetesObject>[] {
+    return [...this.serviceInformers, this.configMapInformer, this.secretInformer, ...(this.smtpInformer ? [this.smtpInformer] : [])] as ResilientInformer<KubernetesObject>[];
+  }
+
+  isLeader(): boolean {
+    return this.elector ? this.elector.isLeader() : this.started;
+  }
+
+  /** Ready once every cache was listed at least once (followers too). */
+  ready(): boolean {
+    return this.started && this.informers.every((i) => i.hasSynced);
+  }
+
+  /** The config of the last reconcile (tests, debugging). */
+  get lastRenderedConfig(): RenderedConfig | undefined {
+    return this.lastRendered;
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    // Informers that fail to connect now retry in the background; start() never throws for that.
+    await Promise.all(this.informers.map((i) => i.start().catch(() => undefined)));
+    if (this.elector) this.elector.start();
+    else this.opts.metrics.leader.set(1);
+    this.poller?.start();
+    this.queue.add();
+  }
+
+  /** Graceful stop: no new reconciles, wait for the in-flight one, release the Lease. */
+  async stop(): Promise<void> {
+    await this.queue.shutdown();
+    this.poller?.stop();
+    if (this.elector) await this.elector.release();
+    this.opts.metrics.leader.set(0);
+    await Promise.all(this.informers.map((i) => i.stop()));
+    this.started = false;
+  }
+
+  private countReloads(target: 'prometheus' | 'alertmanager', annotations: Record<string, string> | undefined): void {
+    const report = readSyncReport(annotations);
+    const last = this.lastReports[target];
+    this.lastReports[target] = report;
+    if (!last) return; // first sight after start: not a reload we witnessed
+    if (report.appliedHash && (report.appliedHash !== last.appliedHash || report.appliedAt !== last.appliedAt)) {
+      this.opts.metrics.reloads.inc({ target, result: 'success' });
+    }
+    if (report.reloadError && (report.failedHash !== last.failedHash || report.reloadError !== last.reloadError)) {
+      this.opts.metrics.reloads.inc({ target, result: 'failure' });
+    }
+  }
+
+  private validate(raw: RawMonitoredService): ValidationResult {
+    const key = `${raw.metadata?.uid ?? `${raw.metadata?.namespace}/${raw.metadata?.name}`}@${raw.metadata?.generation ?? 0}`;
+    const cached = this.validationMemo.get(key);
+    if (cached) return cached;
+    const fresh: ValidationResult = validateMonitoredService(raw);
+    this.validationMemo.set(key, fresh);
+    return fresh;
+  }
+
+  private currentServices(): MsObject[] {
+    const objects = this.serviceInformers.flatMap((i) => [...i.list()]);
+    const liveKeys = new Set<string>();
+    const result = objects.map((o) => {
+      const uid = o.metadata?.uid ?? '';
+      liveKeys.add(`${o.metadata?.uid ?? `${o.metadata?.namespace}/${o.metadata?.name}`}@${o.metadata?.generation ?? 0}`);
+      const written = this.writtenStatus.get(uid);
+      if (written) {
+        if (written.fromResourceVersion === o.metadata?.resourceVersion) return written.object;
+        this.writtenStatus.delete(uid); // the cache caught up (or moved on)
+      }
+      return o;
+    });
+    for (const key of this.validationMemo.keys()) if (!liveKeys.has(key)) this.validationMemo.delete(key);
+    return result;
+  }
+
+  private settingsWithCredentials(): GlobalSettings {
+    const settings = this.opts.settings;
+    if (!this.smtpInformer || !this.opts.smtpSecretName) return settings;
+    const secret = this.smtpInformer.get(this.opts.smtpSecretName, this.opts.installNamespace);
+    if (!secret) {
+      this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
+        secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
+      });
+      return settings;
+    }
+    const data = decodeSecretData(secret);
+    return {
+      ...settings,
+      smtp: {
+        ...settings.smtp,
+        ...(data.username !== undefined ? { authUsername: data.username } : {}),
+        ...(data.password !== undefined ? { authPassword: data.password } : {}),
+      },
+    };
+  }
+
+  /** One level-triggered pass. Throws to make the queue retry with backoff. */
+  private async reconcile(): Promise<void> {
+    if (!this.isLeader()) return;
+    if (!this.informers.every((i) => i.hasSynced)) {
+      // Rendering from an incomplete cache would drop services from the config.
+      this.log.debug('caches not synced yet; reconcile deferred', {});
+      return;
+    }
+    const endTimer = this.opts.metrics.reconcileDuration.startTimer();
+    let result = 'success';
+    try {
+      const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
+      const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
+      const plan = planReconcile({
+        objects: this.currentServices(),
+        settings: this.settingsWithCredentials(),
+        validate: (raw) => this.validate(raw),
+        formatIssue,
+        render: renderConfig,
+        prometheus: readSyncReport(configMap?.metadata?.annotations),
+        alertmanager: readSyncReport(secret?.metadata?.annotations),
+        targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
+        now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      });
+      this.lastRendered = plan.rendered;
+      this.opts.metrics.monitoredServices.set({ state: 'valid' }, plan.valid);
+      this.opts.metrics.monitoredServices.set({ state: 'invalid' }, plan.invalid.length);
+      await this.writeGeneratedObjects(plan);
+      await this.writeStatuses(plan.statusUpdates);
+    } catch (err) {
+      result = 'error';
+      throw err;
+    } finally {
+      endTimer({ result });
+    }
+  }
+
+  private async writeGeneratedObjects(plan: ReconcilePlan): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const { rendered } = plan;
+    for (const [what, files] of [['Prometheus config (ConfigMap)', rendered.prometheus], ['Alertmanager config (Secret)', rendered.alertmanager]] as const) {
+      const bytes = objectDataBytes(files);
+      if (bytes > MAX_OBJECT_DATA_BYTES) {
+        // The API server would answer 422; say why in words, keep the last written config in place.
+        throw new Error(
+          `generated ${what} is ${bytes} bytes for ${rendered.included.length} MonitoredServices, over the ${MAX_OBJECT_DATA_BYTES}-byte limit of one Kubernetes object; the last written config stays in place`,
+        );
+      }
+    }
+    if (plan.writeConfigMap && this.isLeader()) {
+      // The cache may lag behind our own last write: decide on a fresh read.
+      const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
+      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash) {
+        await this.retryOnConflict(() =>
+          writeConfigMap(
+            this.opts.clients,
+            current,
+            {
+              namespace: ns,
+              name: OBJECT_NAMES.prometheusConfigMap,
+              data: rendered.prometheus,
+              annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash },
+              labels: GENERATED_LABELS,
+            },
+            FIELD_MANAGER,
+          ),
+        );
+        this.opts.metrics.configWrites.inc({ object: 'configmap' });
+        this.log.info('wrote Prometheus config', {
+          configMap: `${ns}/${OBJECT_NAMES.prometheusConfigMap}`,
+          hash: rendered.prometheusHash,
+          services: rendered.included.length,
+          invalid: plan.invalid.length,
+        });
+      }
+    }
+    if (plan.writeSecret && this.isLeader()) {
+      const current = await readSecretOrUndefined(this.opts.clients, ns, OBJECT_NAMES.alertmanagerSecret);
+      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.alertmanagerHash) {
+        await this.retryOnConflict(() =>
+          writeSecret(
+            this.opts.clients,
+            current,
+            {
+              namespace: ns,
+              name: OBJECT_NAMES.alertmanagerSecret,
+              data: rendered.alertmanager,
+              annotations: { [ANNOTATIONS.configHash]: rendered.alertmanagerHash },
+              labels: GENERATED_LABELS,
+            },
+            FIELD_MANAGER,
+          ),
+        );
+        this.opts.metrics.configWrites.inc({ object: 'secret' });
+        this.log.info('wrote Alertmanager config', { secret: `${ns}/${OBJECT_NAMES.alertmanagerSecret}`, hash: rendered.alertmanagerHash });
+      }
+    }
+  }
+
+  /** A 409 means the object changed since we read it (a sidecar annotating it): throw, the queue retries from a fresh read. */
+  private async retryOnConflict<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (isConflict(err)) this.log.debug('write conflict; will retry from a fresh read', {});
+      throw err;
+    }
+  }
+
+  private async writeStatuses(updates: StatusUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const errors = await forEachLimited(updates, this.opts.statusConcurrency ?? 8, async (u) => {
+      if (!this.isLeader()) return;
+      const cached = this.serviceInformers.map((i) => i.get(u.name, u.namespace)).find(Boolean);
+      let updated: unknown;
+      try {
+        updated = await patchMonitoredServiceStatus(this.opts.clients, u.namespace, u.name, u.patch, FIELD_MANAGER);
+      } catch (err) {
+        if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
+        throw err;
+      }
+      if (u.uid && cached?.metadata?.resourceVersion) {
+        this.writtenStatus.set(u.uid, { fromResourceVersion: cached.metadata.resourceVersion, object: updated as MsObject });
+      }
+      for (const e of u.events) {
+        try {
+          await createEvent(
+            this.opts.clients,
+            { component: COMPONENT, instance: this.opts.identity },
+            { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid },
+            e,
+          );
+        } catch (err) {
+          // An Event is a notification, not state: log and go on rather than redo the reconcile.
+          this.log.warn('could not record event', { object: `${u.namespace}/${u.name}`, reason: e.reason, error: describeApiError(err) });
+        }
+        const level = e.type === 'Warning' ? 'warn' : 'info';
+        this.log[level](e.reason === 'InvalidSpec' ? 'MonitoredService rejected' : `MonitoredService ${e.reason}`, {
+          object: `${u.namespace}/${u.name}`,
+          generation: u.generation,
+          reason: e.reason,
+          message: e.message,
+        });
+      }
+    });
+    if (errors.length > 0) {
+      throw new Error(`${errors.length} of ${updates.length} status updates failed, first: ${describeApiError(errors[0])}`);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from '@jest/globals';
+import { defaultSettings, renderConfig } from '../render/index.js';
+import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
+
+function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
+  return {
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { namespace, name, generation, uid: `${namespace}-${name}`, resourceVersion: '10' },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      endpoints: [{ port: 'metrics' }],
+      rules: [{ name: 'Custom', expr }],
+    },
+  };
+}
+
+const settings = defaultSettings();
+
+function input(objects: RawMonitoredService[], over: Partial<ReconcileInput> = {}): ReconcileInput {
+  return {
+    objects,
+    settings,
+    validate: validateMonitoredService,
+    formatIssue,
+    render: renderConfig,
+    prometheus: {},
+    alertmanager: {},
+    targetsFor: () => undefined,
+    now: '2025-01-01T00:00:00Z',
+    ...over,
+  };
+}
+
+describe('planReconcile', () => {
+  it('renders only valid services, and the invalid one gets Valid=False naming the field', () => {
+    const plan = planReconcile(input([service('a', 'good'), service('b', 'bad', 'sum(rate(x[5m])')]));
+    expect(plan.valid).toBe(1);
+    expect(plan.invalid).toEqual([{ namespace: 'b', name: 'bad' }]);
+    expect(plan.rendered.included).toEqual([{ namespace: 'a', name: 'good' }]);
+    expect(plan.rendered.prometheus['prometheus.yml']).toContain('vigil/a/good/metrics');
+    expect(plan.rendered.prometheus['prometheus.yml']).not.toContain('vigil/b/bad');
+    expect(plan.writeConfigMap).toBe(true);
+    expect(plan.writeSecret).toBe(true);
+    const bad = plan.statusUpdates.find((u) => u.name === 'bad');
+    const valid = (bad?.patch.status.conditions as { type: string; status: string; message: string }[]).find((c) => c.type === 'Valid');
+    expect(valid?.status).toBe('False');
+    expect(valid?.message).toMatch(/^b\/bad: spec\.rules\[0\]\.expr: /);
+    expect(bad?.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
+  });
+
+  it('does not depend on the cache order and skips writes when hashes match', () => {
+    const objs = [service('a', 'one'), service('b', 'two'), service('a', 'three')];
+    const p1 = planReconcile(input(objs));
+    const p2 = planReconcile(input([...objs].reverse()));
+    expect(p2.rendered.prometheusHash).toBe(p1.rendered.prometheusHash);
+    const p3 = planReconcile(
+      input(objs, { prometheus: { configHash: p1.rendered.prometheusHash }, alertmanager: { configHash: p1.rendered.alertmanagerHash } }),
+    );
+    expect(p3.writeConfigMap).toBe(false);
+    expect(p3.writeSecret).toBe(false);
+  });
+
+  it('writes no status when nothing changed since the stored status', () => {
+    const objs = [service('a', 'one')];
+    const first = planReconcile(input(objs));
+    expect(first.statusUpdates).toHaveLength(1);
+    const stored = { ...objs[0], status: first.statusUpdates[0]!.patch.status } as RawMonitoredService;
+    const second = planReconcile(input([stored], { now: '2025-01-01T00:05:00Z' }));
+    expect(second.statusUpdates).toEqual([]);
+  });
+
+  it('leaves out objects being deleted', () => {
+    const deleting = service('a', 'gone');
+    deleting.metadata!.deletionTimestamp = '2025-01-01T00:00:00Z';
+    const plan = planReconcile(input([deleting, service('a', 'kept')]));
+    expect(plan.rendered.included).toEqual([{ namespace: 'a', name: 'kept' }]);
+    expect(plan.statusUpdates.map((u) => u.name)).toEqual(['kept']);
+  });
+});

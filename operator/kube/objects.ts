@@ -1,0 +1,178 @@
+// Typed reads/writes of the few object kinds the operator touches.
+import type { CoreV1Event, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
+import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
+
+export async function readConfigMapOrUndefined(clients: KubeClients, namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+  try {
+    return await clients.core.readNamespacedConfigMap({ name, namespace });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export async function readSecretOrUndefined(clients: KubeClients, namespace: string, name: string): Promise<V1Secret | undefined> {
+  try {
+    return await clients.core.readNamespacedSecret({ name, namespace });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Secret data values decoded from base64. */
+export function decodeSecretData(secret: V1Secret | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret?.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries(secret?.stringData ?? {})) out[k] = v;
+  return out;
+}
+
+export function encodeSecretData(data: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, 'utf8').toString('base64');
+  return out;
+}
+
+/**
+ * Creates or replaces the ConfigMap with exactly `data`, setting `annotations` and keeping every
+ * other annotation (the sync sidecar's). Replace carries the resourceVersion, so a concurrent
+ * change makes it fail with 409 rather than be lost; the caller retries from a fresh read.
+ */
+export async function writeConfigMap(
+  clients: KubeClients,
+  current: V1ConfigMap | undefined,
+  desired: { namespace: string; name: string; data: Record<string, string>; annotations: Record<string, string>; labels: Record<string, string> },
+  fieldManager: string,
+): Promise<V1ConfigMap> {
+  const { namespace, name } = desired;
+  if (!current) {
+    return clients.core.createNamespacedConfigMap({
+      namespace,
+      fieldManager,
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, data: desired.data },
+    });
+  }
+  return clients.core.replaceNamespacedConfigMap({
+    name,
+    namespace,
+    fieldManager,
+    body: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        ...current.metadata,
+        name,
+        namespace,
+        labels: { ...current.metadata?.labels, ...desired.labels },
+        annotations: { ...current.metadata?.annotations, ...desired.annotations },
+        managedFields: undefined,
+      },
+      data: desired.data,
+    },
+  });
+}
+
+/** Same as writeConfigMap for a Secret (data base64-encoded here, type Opaque). */
+export async function writeSecret(
+  clients: KubeClients,
+  current: V1Secret | undefined,
+  desired: { namespace: string; name: string; data: Record<string, string>; annotations: Record<string, string>; labels: Record<string, string> },
+  fieldManager: string,
+): Promise<V1Secret> {
+  const { namespace, name } = desired;
+  const data = encodeSecretData(desired.data);
+  if (!current) {
+    return clients.core.createNamespacedSecret({
+      namespace,
+      fieldManager,
+      body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, data },
+    });
+  }
+  return clients.core.replaceNamespacedSecret({
+    name,
+    namespace,
+    fieldManager,
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: current.type ?? 'Opaque',
+      metadata: {
+        ...current.metadata,
+        name,
+        namespace,
+        labels: { ...current.metadata?.labels, ...desired.labels },
+        annotations: { ...current.metadata?.annotations, ...desired.annotations },
+        managedFields: undefined,
+      },
+      data,
+    },
+  });
+}
+
+/** JSON merge patch of a MonitoredService's status subresource. */
+export async function patchMonitoredServiceStatus(
+  clients: KubeClients,
+  namespace: string,
+  name: string,
+  body: object,
+  fieldManager: string,
+): Promise<unknown> {
+  return clients.custom.patchNamespacedCustomObjectStatus(
+    { group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body, fieldManager },
+    MERGE_PATCH,
+  );
+}
+
+export interface EventSource {
+  /** e.g. vigil-operator */
+  component: string;
+  /** Identity of this replica (pod name). */
+  instance: string;
+}
+
+/** Kubernetes limits an Event message to 1 KiB in the events.k8s.io API; stay within it everywhere. */
+const MAX_EVENT_MESSAGE = 1024;
+
+export function truncateEventMessage(message: string): string {
+  return message.length <= MAX_EVENT_MESSAGE ? message : `${message.slice(0, MAX_EVENT_MESSAGE - 14)}… (truncated)`;
+}
+
+/** Records a core/v1 Event on an object so `kubectl describe` shows it. */
+export async function createEvent(
+  clients: KubeClients,
+  source: EventSource,
+  involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string | undefined },
+  event: { type: 'Normal' | 'Warning'; reason: string; message: string },
+  now: Date = new Date(),
+): Promise<CoreV1Event> {
+  const suffix = `${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const timestamp = now;
+  return clients.core.createNamespacedEvent({
+    namespace: involved.namespace,
+    body: {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${involved.name}.${suffix}`, namespace: involved.namespace },
+      involvedObject: {
+        apiVersion: involved.apiVersion,
+        kind: involved.kind,
+        namespace: involved.namespace,
+        name: involved.name,
+        ...(involved.uid ? { uid: involved.uid } : {}),
+      },
+      type: event.type,
+      reason: event.reason,
+      message: truncateEventMessage(event.message),
+      count: 1,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      source: { component: source.component },
+      reportingComponent: `${API_GROUP}/${source.component}`,
+      reportingInstance: source.instance,
+    },
+  });
+}
+
+export const MONITORED_SERVICE_REF = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND } as const;

@@ -1,0 +1,71 @@
+// The annotations through which the sync sidecar reports back on the object it delivers
+// (operator-contract: applied-hash/applied-at on success, reload-error/failed-hash on failure).
+// The operator compares applied-hash with the hash it desires now, so this is the only channel
+// between a running Prometheus/Alertmanager and the MonitoredService's ConfigApplied condition.
+
+export const ANNOTATIONS = {
+  /** Written by the operator: its hash of the content. */
+  configHash: 'vigil.dev/config-hash',
+  appliedHash: 'vigil.dev/applied-hash',
+  appliedAt: 'vigil.dev/applied-at',
+  reloadError: 'vigil.dev/reload-error',
+  failedHash: 'vigil.dev/failed-hash',
+} as const;
+
+/** Annotation values are small text; a reload error (a YAML dump, a stack) is cut to this length. */
+export const MAX_ERROR_ANNOTATION_LENGTH = 1024;
+
+/** Value null removes the annotation in a JSON merge patch. */
+export type AnnotationChanges = Record<string, string | null>;
+
+export function truncateMessage(message: string, max = MAX_ERROR_ANNOTATION_LENGTH): string {
+  const oneLine = message.trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 15)}… (truncated)`;
+}
+
+/** After a confirmed reload: report the hash and time, clear any earlier failure. */
+export function successAnnotations(hash: string, appliedAt: Date): AnnotationChanges {
+  return {
+    [ANNOTATIONS.appliedHash]: hash,
+    [ANNOTATIONS.appliedAt]: toRfc3339(appliedAt),
+    [ANNOTATIONS.reloadError]: null,
+    [ANNOTATIONS.failedHash]: null,
+  };
+}
+
+/** After a failed reload: applied-hash stays what the server really runs (the last good config). */
+export function failureAnnotations(hash: string, message: string): AnnotationChanges {
+  return {
+    [ANNOTATIONS.reloadError]: truncateMessage(message),
+    [ANNOTATIONS.failedHash]: hash,
+  };
+}
+
+/** RFC 3339 in UTC with second precision, the form Kubernetes itself uses for timestamps. */
+export function toRfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The changes that are not yet on the object. applied-at is only compared for presence: rewriting
+ * it on every watch event would turn each of our own patches into another event, forever.
+ */
+export function pendingAnnotationChanges(current: Record<string, string> | undefined, wanted: AnnotationChanges): AnnotationChanges {
+  const have = current ?? {};
+  const pending: AnnotationChanges = {};
+  for (const [key, value] of Object.entries(wanted)) {
+    if (value === null) {
+      if (key in have) pending[key] = null;
+    } else if (key === ANNOTATIONS.appliedAt) {
+      if (!(key in have) || have[ANNOTATIONS.appliedHash] !== wanted[ANNOTATIONS.appliedHash]) pending[key] = value;
+    } else if (have[key] !== value) {
+      pending[key] = value;
+    }
+  }
+  return pending;
+}
+
+/** A JSON merge patch (application/merge-patch+json) that touches only these annotations. */
+export function annotationMergePatch(changes: AnnotationChanges): { metadata: { annotations: AnnotationChanges } } {
+  return { metadata: { annotations: { ...changes } } };
+}

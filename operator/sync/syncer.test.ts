@@ -1,0 +1,163 @@
+// The syncer's decisions with the real file writer on a temp dir and a scripted reloader/reporter
+// (the real Prometheus/Alertmanager/API versions of these run in test/sync/*.int.test.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../observability/index.js';
+import type { AnnotationChanges } from './annotations.js';
+import { contentHash, type FileSet } from './files.js';
+import { loadLastGood, readDirFiles } from './file-writer.js';
+import { createSyncMetrics } from './metrics.js';
+import type { ReloadOutcome, Reloader } from './reloader.js';
+import { Syncer, type ObservedObject, type Reporter } from './syncer.js';
+
+class FakeServer implements Reloader {
+  reloads: FileSet[] = [];
+  /** Files containing this text are "rejected" like a bad rule file. */
+  rejectIfContains = 'BROKEN';
+  async reload(_kind: string, files: FileSet): Promise<ReloadOutcome> {
+    this.reloads.push({ ...files });
+    if (Object.values(files).some((c) => c.includes(this.rejectIfContains))) return { ok: false, message: 'prometheus rejected the new config (HTTP 500): bad rule', answered: true };
+    return { ok: true };
+  }
+}
+
+class RecordingReporter implements Reporter {
+  annotations: Record<string, string> = {};
+  patches: AnnotationChanges[] = [];
+  events: Array<{ type: string; reason: string; message: string }> = [];
+  async patchAnnotations(changes: AnnotationChanges) {
+    this.patches.push(changes);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete this.annotations[k];
+      else this.annotations[k] = v;
+    }
+  }
+  async event(type: 'Normal' | 'Warning', reason: string, message: string) {
+    this.events.push({ type, reason, message });
+  }
+}
+
+const obj = (files: FileSet, annotations: Record<string, string> = {}): ObservedObject => ({ files, annotations });
+const GOOD = { 'prometheus.yml': 'scrape_configs: []\n', 'a.rules.yaml': 'groups: []\n' };
+const GOOD2 = { 'prometheus.yml': 'scrape_configs: [{job_name: x}]\n' };
+const BAD = { 'prometheus.yml': 'scrape_configs: []\n', 'a.rules.yaml': 'BROKEN\n' };
+
+describe('Syncer', () => {
+  let dir: string;
+  let server: FakeServer;
+  let reporter: RecordingReporter;
+  let syncer: Syncer;
+  let retryScheduled: number[];
+  const metrics = createSyncMetrics({ defaultMetrics: false });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vigil-syncer-'));
+    server = new FakeServer();
+    reporter = new RecordingReporter();
+    retryScheduled = [];
+    syncer = new Syncer({
+      dir,
+      reloader: server,
+      reporter,
+      metrics,
+      log: createLogger('sync-test', 'error'),
+      retryDelay: (failures) => {
+        retryScheduled.push(failures);
+        return 60_000; // tests drive retries by new content, not by time
+      },
+    });
+    await syncer.init();
+  });
+  afterEach(async () => {
+    await syncer.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const observe = async (o: ObservedObject) => {
+    syncer.observe(o);
+    await syncer.idle();
+  };
+
+  it('writes, reloads and reports the operator hash (or the content hash without one)', async () => {
+    await observe(obj(GOOD, { 'vigil.dev/config-hash': 'op-hash-1' }));
+    expect(await readDirFiles(dir)).toEqual(GOOD);
+    expect(server.reloads).toHaveLength(1);
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('op-hash-1');
+    expect(reporter.annotations['vigil.dev/applied-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(syncer.hasGoodConfig()).toBe(true);
+    expect(await loadLastGood(dir)).toEqual(GOOD);
+    await observe(obj(GOOD2));
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe(contentHash(GOOD2));
+    expect(await readDirFiles(dir)).toEqual(GOOD2);
+  });
+
+  it('does not reload again for an annotation-only change (the echo of its own patch)', async () => {
+    await observe(obj(GOOD));
+    const patches = reporter.patches.length;
+    await observe(obj(GOOD, { ...reporter.annotations }));
+    expect(server.reloads).toHaveLength(1);
+    expect(reporter.patches).toHaveLength(patches);
+  });
+
+  it('re-patches when someone removed the applied-hash, without reloading', async () => {
+    await observe(obj(GOOD));
+    await observe(obj(GOOD, {}));
+    expect(server.reloads).toHaveLength(1);
+    expect(reporter.patches.at(-1)).toMatchObject({ 'vigil.dev/applied-hash': contentHash(GOOD) });
+  });
+
+  it('on a rejected reload restores the last good files, reports the error once and schedules a retry', async () => {
+    await observe(obj(GOOD));
+    await observe(obj(BAD, { ...reporter.annotations, 'vigil.dev/config-hash': 'bad-hash' }));
+    expect(await readDirFiles(dir)).toEqual(GOOD);
+    expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/bad rule/);
+    expect(reporter.annotations['vigil.dev/failed-hash']).toBe('bad-hash');
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe(contentHash(GOOD));
+    expect(reporter.events.filter((e) => e.type === 'Warning')).toEqual([
+      { type: 'Warning', reason: 'ReloadFailed', message: expect.stringContaining('bad-hash was not applied') },
+    ]);
+    expect(retryScheduled).toEqual([1]);
+    // Good, bad, then the recovery reload of the last good files (a failed reload is not atomic).
+    expect(server.reloads).toEqual([GOOD, BAD, GOOD]);
+    // The echo of the failure patch does not trigger another reload before the retry is due.
+    await observe(obj(BAD, { ...reporter.annotations, 'vigil.dev/config-hash': 'bad-hash' }));
+    expect(server.reloads).toHaveLength(3);
+    // A content change retries at once; success clears the error.
+    await observe(obj(GOOD2, { ...reporter.annotations, 'vigil.dev/config-hash': 'good2-hash' }));
+    expect(server.reloads).toHaveLength(4);
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('good2-hash');
+    expect(reporter.annotations['vigil.dev/reload-error']).toBeUndefined();
+    expect(reporter.annotations['vigil.dev/failed-hash']).toBeUndefined();
+    expect(await readDirFiles(dir)).toEqual(GOOD2);
+  });
+
+  it('reverting to the running config needs no reload', async () => {
+    await observe(obj(GOOD));
+    await observe(obj(BAD));
+    await observe(obj(GOOD, { ...reporter.annotations }));
+    expect(server.reloads).toEqual([GOOD, BAD, GOOD]);
+    expect(reporter.annotations['vigil.dev/reload-error']).toBeUndefined();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe(contentHash(GOOD));
+  });
+
+  it('reports undecodable objects without touching the files or the server', async () => {
+    await observe(obj(GOOD));
+    await observe(obj({ error: 'key "alertmanager.yml": data is not valid base64' }, { ...reporter.annotations }));
+    expect(server.reloads).toHaveLength(1);
+    expect(await readDirFiles(dir)).toEqual(GOOD);
+    expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/not valid base64/);
+  });
+
+  it('a new sidecar process picks up the last good copy and reloads once on start', async () => {
+    await observe(obj(GOOD));
+    await syncer.stop();
+    const second = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error') });
+    await second.init();
+    expect(second.hasGoodConfig()).toBe(true);
+    second.observe(obj(GOOD, { ...reporter.annotations }));
+    await second.idle();
+    expect(server.reloads).toHaveLength(2); // level-triggered: one reload at start
+    await second.stop();
+  });
+});

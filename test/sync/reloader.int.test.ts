@@ -1,0 +1,120 @@
+// The file writer, reloader and confirmation against a REAL Prometheus and Alertmanager (no API
+// server: the reporter only records). Proves that the confirmation reads what these versions
+// really export and that a rejected config leaves the server and the disk on the last good one.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../operator/observability/index.js';
+import type { AnnotationChanges } from '../../operator/sync/annotations.js';
+import { readDirFiles, syncDirectory } from '../../operator/sync/file-writer.js';
+import type { FileSet } from '../../operator/sync/files.js';
+import { createSyncMetrics } from '../../operator/sync/metrics.js';
+import { createHttpReloader } from '../../operator/sync/reloader.js';
+import { Syncer, type Reporter } from '../../operator/sync/syncer.js';
+import { loadedPrometheusJobs, startAlertmanager, startPrometheus } from './servers.js';
+
+const TIMEOUT = 90_000;
+
+class RecordingReporter implements Reporter {
+  annotations: Record<string, string> = {};
+  events: string[] = [];
+  async patchAnnotations(changes: AnnotationChanges) {
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete this.annotations[k];
+      else this.annotations[k] = v;
+    }
+  }
+  async event(type: string, reason: string) {
+    this.events.push(`${type}/${reason}`);
+  }
+}
+
+const promConfig = (jobs: string[]) =>
+  `global: {scrape_interval: 1m}\nrule_files: ['*.rules.yaml']\nscrape_configs:\n${jobs.map((j) => `- job_name: ${j}\n  static_configs: [{targets: ['127.0.0.1:9']}]\n`).join('')}`;
+const GOOD_RULES = 'groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n';
+const BAD_RULES = 'groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up ==\n';
+
+async function setup(kind: 'prometheus' | 'alertmanager', initial: FileSet) {
+  const dir = await mkdtemp(join(tmpdir(), `vigil-sync-${kind}-`));
+  await syncDirectory(dir, initial);
+  const server = kind === 'prometheus' ? await startPrometheus(dir) : await startAlertmanager(dir);
+  const reporter = new RecordingReporter();
+  const log = createLogger('sync-int', 'error');
+  const syncer = new Syncer({
+    dir,
+    reloader: createHttpReloader({ reloadUrl: `${server.url}/-/reload`, readyUrl: `${server.url}/-/ready`, log }),
+    reporter,
+    metrics: createSyncMetrics({ defaultMetrics: false }),
+    log,
+    retryDelay: () => 60_000,
+  });
+  await syncer.init();
+  return { dir, server, reporter, syncer };
+}
+
+describe('reload + confirmation against real Prometheus 2.42', () => {
+  let env: Awaited<ReturnType<typeof setup>> | undefined;
+  afterAll(async () => {
+    await env?.syncer.stop();
+    await env?.server.stop();
+    if (env) await rm(env.dir, { recursive: true, force: true });
+  });
+
+  it('applies a good config, refuses a bad rule file and keeps the last good one, then applies the next good one', async () => {
+    env = await setup('prometheus', { 'prometheus.yml': promConfig(['boot']) });
+    const { syncer, server, reporter, dir } = env;
+    const good = { 'prometheus.yml': promConfig(['job-a']), 'svc.rules.yaml': GOOD_RULES };
+    syncer.observe({ files: good, annotations: { 'vigil.dev/config-hash': 'h-good' } });
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
+    expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
+
+    const bad = { 'prometheus.yml': promConfig(['job-b']), 'svc.rules.yaml': BAD_RULES };
+    syncer.observe({ files: bad, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-bad' } });
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/prometheus rejected the new config \(HTTP 500\)/);
+    expect(reporter.annotations['vigil.dev/failed-hash']).toBe('h-bad');
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
+    expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
+    expect(await readDirFiles(dir)).toEqual(good);
+    expect(reporter.events).toContain('Warning/ReloadFailed');
+
+    const next = { 'prometheus.yml': promConfig(['job-a', 'job-c']) };
+    syncer.observe({ files: next, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-next' } });
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-next');
+    expect(reporter.annotations['vigil.dev/reload-error']).toBeUndefined();
+    expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a', 'job-c']);
+    // The rule file of a key that disappeared is gone from disk.
+    expect(Object.keys(await readDirFiles(dir))).toEqual(['prometheus.yml']);
+  }, TIMEOUT);
+});
+
+describe('reload + confirmation against real Alertmanager 0.25', () => {
+  let env: Awaited<ReturnType<typeof setup>> | undefined;
+  afterAll(async () => {
+    await env?.syncer.stop();
+    await env?.server.stop();
+    if (env) await rm(env.dir, { recursive: true, force: true });
+  });
+
+  it('confirms by alertmanager_config_hash and keeps the last good config on a rejected one', async () => {
+    const boot = 'route: {receiver: boot}\nreceivers: [{name: boot}]\n';
+    env = await setup('alertmanager', { 'alertmanager.yml': boot });
+    const { syncer, server, reporter, dir } = env;
+    const good = { 'alertmanager.yml': 'route: {receiver: team-a}\nreceivers: [{name: team-a}]\n' };
+    syncer.observe({ files: good, annotations: {} });
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toMatch(/^sha256:/);
+    const status = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
+    expect(status.config.original).toContain('team-a');
+
+    const bad = { 'alertmanager.yml': 'route: {receiver: missing}\nreceivers: [{name: team-a}]\n' };
+    syncer.observe({ files: bad, annotations: { ...reporter.annotations } });
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/alertmanager rejected the new config \(HTTP 500\).*missing/);
+    expect(await readDirFiles(dir)).toEqual(good);
+    const after = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
+    expect(after.config.original).toContain('team-a');
+  }, TIMEOUT);
+});
