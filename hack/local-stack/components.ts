@@ -1,0 +1,192 @@
+// Starting the stack's servers as local processes: Prometheus, Alertmanager, the Vigil programs
+// (operator, sync sidecars) and the demo target. Each start function waits until its process
+// answers, and fails with the tail of its log when the process dies first.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../../test/harness/cluster.js';
+import { logTail, startProcess, type ManagedProcess } from '../../test/harness/process.js';
+import { httpGet, pollUntil } from './net.js';
+
+export const BIN_DIR = join(REPO_ROOT, 'bin');
+const NODE = process.execPath;
+/** tsx's loader, so TypeScript entry points run in one Node process (stop() then reaches it by PID). */
+const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+export function diedCheck(proc: ManagedProcess): () => void {
+  return () => {
+    if (!proc.isRunning()) throw new Error(`${proc.name} exited; last log lines (${proc.logFile}):\n${logTail(proc.logFile)}`);
+  };
+}
+
+async function waitHttpOk(what: string, url: string, proc: ManagedProcess, timeoutMs = 60_000): Promise<void> {
+  await pollUntil(what, timeoutMs, async () => (await httpGet(url)).status === 200, { check: diedCheck(proc), intervalMs: 200 });
+}
+
+/** Runs a TypeScript program of this repository (through tsx) as a child process. */
+export function startTsProgram(name: string, entry: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ManagedProcess {
+  return startProcess(name, NODE, ['--import', TSX_LOADER, join(REPO_ROOT, entry), ...args], logFile, { ...process.env, ...env });
+}
+
+/** The `vigil` CLI (operator/bin/vigil.js: compiled dist/ if built, else the TypeScript sources). */
+export function startVigil(name: string, args: string[], logFile: string): ManagedProcess {
+  return startProcess(name, NODE, [join(REPO_ROOT, 'operator', 'bin', 'vigil.js'), ...args], logFile);
+}
+
+// --- Prometheus ---------------------------------------------------------------------------------
+
+/** A config Prometheus can start with before the sync sidecar writes the operator's one. */
+export const BOOTSTRAP_PROMETHEUS_CONFIG = '# Replaced by the vigil sync sidecar with the operator-generated config.\nglobal: {}\n';
+
+export interface PrometheusOptions {
+  dir: string;
+  port: number;
+  /** Extra /etc/hosts lines Prometheus alone sees (see hostsOverride below). */
+  extraHosts: string[];
+}
+
+export interface Prometheus {
+  process: ManagedProcess;
+  url: string;
+  configDir: string;
+  configFile: string;
+}
+
+/**
+ * Starts Prometheus 2.42 on 127.0.0.1 with lifecycle (reload) enabled and its config dir shared
+ * with the sync sidecar. It sees the extra host names through a private mount namespace whose
+ * /etc/hosts has them (util-linux `unshare`, root): the local stack's targets are published as
+ * EndpointSlice FQDNs because the API server refuses loopback IPs in endpoints.
+ */
+export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus> {
+  const configDir = join(o.dir, 'config');
+  const dataDir = join(o.dir, 'data');
+  await mkdir(configDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true });
+  const configFile = join(configDir, 'prometheus.yml');
+  if (!existsSync(configFile)) await writeFile(configFile, BOOTSTRAP_PROMETHEUS_CONFIG);
+  const url = `http://127.0.0.1:${o.port}`;
+  const prometheusArgs = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${o.port}`,
+    `--web.external-url=${url}`,
+    '--web.enable-lifecycle',
+    '--log.level=info',
+  ];
+  const hostsFile = join(o.dir, 'hosts');
+  await writeFile(hostsFile, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# vigil local stack\n${o.extraHosts.join('\n')}\n`);
+  const proc = startProcess('prometheus', 'unshare', [
+    '--mount', '--propagation', 'private', '--',
+    'sh', '-c', 'mount --bind "$1" /etc/hosts && shift && exec "$@"', 'sh', hostsFile,
+    join(BIN_DIR, 'prometheus'), ...prometheusArgs,
+  ], join(o.dir, 'prometheus.log'));
+  await waitHttpOk('Prometheus /-/ready', `${url}/-/ready`, proc);
+  return { process: proc, url, configDir, configFile };
+}
+
+// --- Alertmanager -------------------------------------------------------------------------------
+
+export const BOOTSTRAP_ALERTMANAGER_CONFIG = [
+  '# Replaced by the vigil sync sidecar with the operator-generated config.',
+  'route:',
+  '  receiver: bootstrap',
+  'receivers:',
+  '  - name: bootstrap',
+  '',
+].join('\n');
+
+export interface Alertmanager {
+  process: ManagedProcess;
+  url: string;
+  configDir: string;
+}
+
+export async function startAlertmanager(o: { dir: string; port: number }): Promise<Alertmanager> {
+  const configDir = join(o.dir, 'config');
+  const dataDir = join(o.dir, 'data');
+  await mkdir(configDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true });
+  const configFile = join(configDir, 'alertmanager.yml');
+  if (!existsSync(configFile)) await writeFile(configFile, BOOTSTRAP_ALERTMANAGER_CONFIG);
+  const url = `http://127.0.0.1:${o.port}`;
+  const proc = startProcess('alertmanager', join(BIN_DIR, 'alertmanager'), [
+    `--config.file=${configFile}`,
+    `--storage.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${o.port}`,
+    `--web.external-url=${url}`,
+    // One instance: no gossip cluster (it would listen on 0.0.0.0:9094).
+    '--cluster.listen-address=',
+    '--log.level=info',
+  ], join(o.dir, 'alertmanager.log'));
+  await waitHttpOk('Alertmanager /-/ready', `${url}/-/ready`, proc);
+  return { process: proc, url, configDir };
+}
+
+// --- Vigil operator and sync sidecars -----------------------------------------------------------
+
+export interface OperatorOptions {
+  logFile: string;
+  kubeconfig: string;
+  namespace: string;
+  settingsFile: string;
+  prometheusUrl: string;
+  listenPort: number;
+}
+
+export async function startOperator(o: OperatorOptions): Promise<ManagedProcess> {
+  const proc = startVigil('vigil-operator', [
+    'operator',
+    `--kubeconfig=${o.kubeconfig}`,
+    `--namespace=${o.namespace}`,
+    `--settings=${o.settingsFile}`,
+    `--prometheus-url=${o.prometheusUrl}`,
+    `--listen=127.0.0.1:${o.listenPort}`,
+    '--log-level=info',
+  ], o.logFile);
+  await waitHttpOk('vigil operator /readyz', `http://127.0.0.1:${o.listenPort}/readyz`, proc, 90_000);
+  return proc;
+}
+
+export interface SyncOptions {
+  name: string;
+  logFile: string;
+  kubeconfig: string;
+  namespace: string;
+  object: { configmap: string } | { secret: string };
+  dir: string;
+  reloadUrl: string;
+  readyUrl: string;
+  listenPort: number;
+}
+
+export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
+  const objectFlag = 'configmap' in o.object ? `--configmap=${o.object.configmap}` : `--secret=${o.object.secret}`;
+  const proc = startVigil(o.name, [
+    'sync',
+    `--kubeconfig=${o.kubeconfig}`,
+    `--namespace=${o.namespace}`,
+    objectFlag,
+    `--dir=${o.dir}`,
+    `--reload-url=${o.reloadUrl}`,
+    `--ready-url=${o.readyUrl}`,
+    `--listen=127.0.0.1:${o.listenPort}`,
+    '--log-level=info',
+  ], o.logFile);
+  await waitHttpOk(`${o.name} /healthz`, `http://127.0.0.1:${o.listenPort}/healthz`, proc, 90_000);
+  return proc;
+}
+
+// --- The demo target ----------------------------------------------------------------------------
+
+export async function startDemoTarget(o: { logFile: string; port: number }): Promise<ManagedProcess> {
+  const proc = startTsProgram('demo-target', 'target-service/src/main.ts', [], o.logFile, {
+    PORT: String(o.port),
+    HOST: '127.0.0.1',
+    // The outage is "the process is gone": do not linger on keep-alive connections.
+    SHUTDOWN_GRACE_MS: '1000',
+  });
+  await waitHttpOk('demo target /metrics', `http://127.0.0.1:${o.port}/metrics`, proc, 60_000);
+  return proc;
+}

@@ -1,0 +1,337 @@
+// The whole Vigil alert pipeline as local processes, no Docker: a dev API server (etcd +
+// kube-apiserver), Vigil's RBAC, the operator, Prometheus + its sync sidecar, Alertmanager + its
+// sync sidecar, stunnel (TLS on 465) in front of Mailpit, and the demo target registered through
+// a Service + EndpointSlice and the demo MonitoredService. Used by `make local-up`, the pipeline
+// tests and the latency benchmark; every process is stopped by PID in stop().
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
+import type { GlobalSettings } from '../../operator/render/types.js';
+import { startCluster, type Cluster, type ClusterOptions } from '../../test/harness/cluster.js';
+import type { ManagedProcess } from '../../test/harness/process.js';
+import { DEFAULT_INSTALL_NAMESPACE, installRbac, vigilKubeconfigs } from '../../test/harness/rbac.js';
+import {
+  BIN_DIR,
+  diedCheck,
+  startAlertmanager,
+  startDemoTarget,
+  startOperator,
+  startPrometheus,
+  startSync,
+  type Alertmanager,
+  type Prometheus,
+} from './components.js';
+import {
+  DEMO_ENDPOINTSLICE,
+  DEMO_NAME,
+  DEMO_NAMESPACE,
+  DEMO_TARGET_HOST,
+  alertBoundSeconds,
+  demoEndpointSlice,
+  demoMonitoredService,
+  demoTargetObjects,
+} from './demo.js';
+import { startMailpit, type Mailpit } from './mailpit.js';
+import { assertPortsFree, freePorts, getJson, pollUntil } from './net.js';
+import { SMTPS_PORT, SMTP_TLS_SERVER_NAME, generateSmtpTls, startStunnel, type Stunnel } from './stunnel.js';
+
+export interface StackPorts {
+  prometheus: number;
+  alertmanager: number;
+  mailpitSmtp: number;
+  mailpitUi: number;
+  target: number;
+  operator: number;
+  prometheusSync: number;
+  alertmanagerSync: number;
+}
+
+/** The ports of the original compose stack (plus Vigil's own), used by `make local-up`. */
+export const DEFAULT_PORTS: StackPorts = {
+  prometheus: 9090,
+  alertmanager: 9093,
+  mailpitSmtp: 1025,
+  mailpitUi: 8025,
+  target: 8000,
+  operator: 8080,
+  prometheusSync: 8081,
+  alertmanagerSync: 8082,
+};
+
+/** The rule evaluation interval E of the local stack (the demo MonitoredService's scrape is 5 s too). */
+export const EVALUATION_INTERVAL = '5s';
+
+/** Every port picked by the stack, each right before its server starts (tests, bench). */
+export const ANY_FREE_PORTS: StackPorts = {
+  prometheus: 0, alertmanager: 0, mailpitSmtp: 0, mailpitUi: 0, target: 0, operator: 0, prometheusSync: 0, alertmanagerSync: 0,
+};
+
+export interface StackOptions {
+  /** Where config, data and logs go; emptied at start. */
+  stateDir: string;
+  /**
+   * 0 = a free loopback port chosen just before that server starts: picking them all up front
+   * would leave seconds for another process (parallel tests) to take one.
+   */
+  ports: StackPorts;
+  log?: (message: string) => void;
+  /** Apply the demo Service/EndpointSlice/MonitoredService and wait for the target to be healthy. */
+  applyDemo?: boolean;
+  /** Passed to the API server harness (e.g. keepDir to inspect its logs after a failure). */
+  clusterOptions?: Omit<ClusterOptions, 'log'>;
+}
+
+export interface Stack {
+  readonly stateDir: string;
+  readonly cluster: Cluster;
+  readonly ports: StackPorts;
+  readonly installNamespace: string;
+  /** Admin kubeconfig, copied into stateDir so that it outlives nothing but the stack. */
+  readonly kubeconfigPath: string;
+  readonly prometheus: Prometheus;
+  readonly alertmanager: Alertmanager;
+  readonly mailpit: Mailpit;
+  readonly stunnel: Stunnel;
+  readonly settings: GlobalSettings;
+  readonly urls: { prometheus: string; alertmanager: string; mailUi: string; target: string; apiServer: string };
+  /** Processes by name, for status output. */
+  processes(): ManagedProcess[];
+  kubectl(args: string[], input?: string): Promise<string>;
+  applyDemo(): Promise<void>;
+  /** Waits until Prometheus scrapes the demo target successfully (its targets API). */
+  waitForHealthyTarget(timeoutMs?: number): Promise<void>;
+  isTargetRunning(): boolean;
+  /** Stops the demo target process (SIGTERM); resolves with the time the signal was sent. */
+  stopTarget(): Promise<number>;
+  startTarget(): Promise<void>;
+  /** Deletes the demo target's EndpointSlice (the local equivalent of deleting its pod). */
+  removeTargetEndpoints(): Promise<number>;
+  restoreTargetEndpoints(): Promise<void>;
+  /** S + E + ceil(F/E)*E + 2 s for the demo MonitoredService. */
+  alertBoundSeconds(): number;
+  stop(): Promise<void>;
+}
+
+interface PromTargetsResponse {
+  data: { activeTargets: { labels: Record<string, string>; scrapePool: string; health: string; lastError: string }[] };
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const log = opts.log ?? (() => undefined);
+  const { stateDir } = opts;
+  const ports: StackPorts = { ...opts.ports };
+  const port = async (name: keyof StackPorts): Promise<number> => {
+    if (ports[name] === 0) ports[name] = (await freePorts(1))[0]!;
+    return ports[name];
+  };
+  const ns = DEFAULT_INSTALL_NAMESPACE;
+  const started: ManagedProcess[] = [];
+  let cluster: Cluster | undefined;
+  let target: ManagedProcess | undefined;
+  let stopped = false;
+
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Reverse start order: the target and senders first, the API server last.
+    await target?.stop(3000);
+    for (const p of [...started].reverse()) await p.stop(5000);
+    await cluster?.stop();
+  };
+
+  try {
+    await assertPortsFree(
+      { stunnel: SMTPS_PORT, ...Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== 0)) },
+      'Stop whatever holds them (another `make local-up`?) and try again.',
+    );
+    await rm(stateDir, { recursive: true, force: true });
+    await mkdir(stateDir, { recursive: true });
+
+    log('starting the API server (etcd + kube-apiserver) ...');
+    cluster = await startCluster({ ...opts.clusterOptions, log: (m) => log(`  ${m}`) });
+    const kubeconfigPath = join(stateDir, 'kubeconfig');
+    await copyFile(cluster.kubeconfigPath, kubeconfigPath);
+    const c = cluster;
+
+    log('applying Vigil RBAC and creating ServiceAccount kubeconfigs ...');
+    await installRbac(c, ns);
+    const kubeconfigs = await vigilKubeconfigs(c, ns);
+
+    log('starting Mailpit and stunnel (TLS on 127.0.0.1:465) ...');
+    const tlsDir = join(stateDir, 'tls');
+    await mkdir(tlsDir);
+    const tls = await generateSmtpTls(tlsDir);
+    const mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stateDir, smtpPort: await port('mailpitSmtp'), uiPort: await port('mailpitUi') });
+    started.push(mailpit.process);
+    const stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, upstreamPort: ports.mailpitSmtp, tls });
+    started.push(stunnel.process);
+
+    log('starting Prometheus and Alertmanager ...');
+    const prometheus = await startPrometheus({ dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`] });
+    started.push(prometheus.process);
+    const alertmanager = await startAlertmanager({ dir: join(stateDir, 'alertmanager'), port: await port('alertmanager') });
+    started.push(alertmanager.process);
+
+    const operatorPort = await port('operator');
+    const settings: GlobalSettings = {
+      profile: 'demo',
+      scrapeInterval: '5s',
+      evaluationInterval: EVALUATION_INTERVAL,
+      smtp: {
+        // Port 465: Alertmanager 0.25's implicit TLS, terminated by stunnel.
+        smarthost: `127.0.0.1:${SMTPS_PORT}`,
+        from: 'vigil@vigil.localhost',
+        hello: 'vigil.localhost',
+        requireTls: false,
+        tlsCaFile: tls.caCert,
+        tlsServerName: SMTP_TLS_SERVER_NAME,
+      },
+      defaultRecipients: ['oncall@vigil.localhost'],
+      alertmanagerTargets: [`127.0.0.1:${ports.alertmanager}`],
+      prometheusUrl: prometheus.url,
+      alertmanagerUrl: alertmanager.url,
+      rulesDir: '.',
+      selfScrapeJobs: [
+        { job_name: 'prometheus', static_configs: [{ targets: [`127.0.0.1:${ports.prometheus}`] }] },
+        { job_name: 'vigil-operator', static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
+      ],
+      kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
+      externalLabels: { cluster: 'local' },
+    };
+    const settingsFile = join(stateDir, 'operator-settings.yaml');
+    await writeFile(settingsFile, `# GlobalSettings of the local stack (hack/local-stack/stack.ts)\n${stringify(settings)}`);
+
+    log('starting the Vigil operator ...');
+    const operator = await startOperator({
+      logFile: join(stateDir, 'operator.log'),
+      kubeconfig: kubeconfigs.operator,
+      namespace: ns,
+      settingsFile,
+      prometheusUrl: prometheus.url,
+      listenPort: operatorPort,
+    });
+    started.push(operator);
+
+    log('starting the sync sidecars of Prometheus and Alertmanager ...');
+    started.push(
+      await startSync({
+        name: 'prometheus-sync',
+        logFile: join(stateDir, 'prometheus-sync.log'),
+        kubeconfig: kubeconfigs.prometheus,
+        namespace: ns,
+        object: { configmap: OBJECT_NAMES.prometheusConfigMap },
+        dir: prometheus.configDir,
+        reloadUrl: `${prometheus.url}/-/reload`,
+        readyUrl: `${prometheus.url}/-/ready`,
+        listenPort: await port('prometheusSync'),
+      }),
+    );
+    started.push(
+      await startSync({
+        name: 'alertmanager-sync',
+        logFile: join(stateDir, 'alertmanager-sync.log'),
+        kubeconfig: kubeconfigs.alertmanager,
+        namespace: ns,
+        object: { secret: OBJECT_NAMES.alertmanagerSecret },
+        dir: alertmanager.configDir,
+        reloadUrl: `${alertmanager.url}/-/reload`,
+        readyUrl: `${alertmanager.url}/-/ready`,
+        listenPort: await port('alertmanagerSync'),
+      }),
+    );
+    await waitForAppliedConfig(c, ns, started);
+    log('  operator config applied by both sync sidecars');
+
+    log('starting the demo target ...');
+    const startTargetProcess = async () => {
+      target = await startDemoTarget({ logFile: join(stateDir, 'demo-target.log'), port: await port('target') });
+    };
+    await startTargetProcess();
+
+    const kubectl = (args: string[], input?: string) => c.kubectl(args, input === undefined ? {} : { input });
+    const ms = demoMonitoredService();
+    const stack: Stack = {
+      stateDir,
+      cluster: c,
+      ports,
+      installNamespace: ns,
+      kubeconfigPath,
+      prometheus,
+      alertmanager,
+      mailpit,
+      stunnel,
+      settings,
+      urls: {
+        prometheus: prometheus.url,
+        alertmanager: alertmanager.url,
+        mailUi: mailpit.uiUrl,
+        target: `http://127.0.0.1:${ports.target}`,
+        apiServer: c.server,
+      },
+      processes: () => [...started, ...(target ? [target] : [])],
+      kubectl,
+      async applyDemo() {
+        await c.apply(demoTargetObjects(ports.target), { fieldManager: 'vigil-local-stack' });
+        await kubectl(['apply', '-f', '-'], JSON.stringify(ms));
+      },
+      async waitForHealthyTarget(timeoutMs = 90_000) {
+        await pollUntil(`Prometheus to scrape ${DEMO_NAMESPACE}/${DEMO_NAME} successfully`, timeoutMs, async () => {
+          for (const p of started) diedCheck(p)();
+          const r = await getJson<PromTargetsResponse>(`${prometheus.url}/api/v1/targets?state=active`);
+          return r.data.activeTargets.some((t) => t.scrapePool.startsWith(`vigil/${DEMO_NAMESPACE}/${DEMO_NAME}/`) && t.health === 'up');
+        }, { intervalMs: 500 });
+      },
+      isTargetRunning: () => target?.isRunning() ?? false,
+      async stopTarget() {
+        if (!target?.isRunning()) throw new Error('the demo target is not running');
+        const t0 = Date.now();
+        await target.stop(3000);
+        return t0;
+      },
+      async startTarget() {
+        if (target?.isRunning()) return;
+        await startTargetProcess();
+      },
+      async removeTargetEndpoints() {
+        const t0 = Date.now();
+        await kubectl(['delete', 'endpointslice', DEMO_ENDPOINTSLICE, '-n', DEMO_NAMESPACE, '--wait=false']);
+        return t0;
+      },
+      async restoreTargetEndpoints() {
+        await c.apply([demoEndpointSlice(ports.target)], { fieldManager: 'vigil-local-stack' });
+      },
+      alertBoundSeconds: () =>
+        alertBoundSeconds(ms.spec.endpoints[0]?.interval ?? settings.scrapeInterval, settings.evaluationInterval, ms.spec.downAlert.for),
+      stop: stopAll,
+    };
+
+    if (opts.applyDemo ?? true) {
+      log(`applying the demo Service, EndpointSlice and MonitoredService (${DEMO_NAMESPACE}/${DEMO_NAME}) ...`);
+      await stack.applyDemo();
+      await stack.waitForHealthyTarget();
+      log('  Prometheus scrapes the demo target');
+    }
+    return stack;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Waits until both sync sidecars report (annotation) that their server runs the operator's config. */
+async function waitForAppliedConfig(cluster: Cluster, ns: string, processes: ManagedProcess[]): Promise<void> {
+  const annotations = async (kind: string, name: string) => {
+    const out = await cluster.kubectl(['get', kind, name, '-n', ns, '-o', 'jsonpath={.metadata.annotations}']);
+    return (out.trim() ? JSON.parse(out) : {}) as Record<string, string>;
+  };
+  await pollUntil('the operator config to be applied by both sync sidecars', 90_000, async () => {
+    for (const p of processes) diedCheck(p)();
+    for (const [kind, name] of [['configmap', OBJECT_NAMES.prometheusConfigMap], ['secret', OBJECT_NAMES.alertmanagerSecret]] as const) {
+      const a = await annotations(kind, name);
+      if (!a['vigil.dev/config-hash'] || a['vigil.dev/applied-hash'] !== a['vigil.dev/config-hash']) return false;
+    }
+    return true;
+  }, { intervalMs: 500 });
+}
+

@@ -1,0 +1,95 @@
+// `make local-up`: the whole alert pipeline on this machine, in the foreground, until Ctrl-C.
+// Writes the admin kubeconfig to .local/kubeconfig and the control address to .local/stack.json
+// (read by `make outage` / `make restore`).
+import { chmod, copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../../test/harness/cluster.js';
+import { LOCAL_DIR, STATE_FILE, startControlServer, type StackState } from './control.js';
+import { DEMO_NAME, DEMO_NAMESPACE } from './demo.js';
+import { DEFAULT_PORTS, startStack, type Stack } from './stack.js';
+
+const started = Date.now();
+const progress = (message: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+
+function urlTable(stack: Stack): string {
+  const rows: [string, string, string][] = [
+    ['Prometheus', stack.urls.prometheus, 'targets, rules, alerts, graphs'],
+    ['Alertmanager', stack.urls.alertmanager, 'alerts, silences'],
+    ['Mail UI (Mailpit)', stack.urls.mailUi, 'the alert emails (SMTP 127.0.0.1:1025, TLS via stunnel on :465)'],
+    ['Demo target', `${stack.urls.target}/metrics`, 'the monitored service'],
+    ['Kubernetes API', stack.urls.apiServer, 'kubectl with the kubeconfig below'],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length), 'Service'.length);
+  const w1 = Math.max(...rows.map((r) => r[1].length), 'URL'.length);
+  const line = (a: string, b: string, c: string) => `| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c}`;
+  return [line('Service', 'URL', 'What'), `|${'-'.repeat(w0 + 2)}|${'-'.repeat(w1 + 2)}|${'-'.repeat(20)}`, ...rows.map((r) => line(...r))].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('make local-up needs root: stunnel listens on port 465 (Alertmanager 0.25 uses implicit TLS only on 465) and Prometheus resolves the demo target in a private mount namespace.');
+    process.exit(1);
+  }
+  const stateDir = join(LOCAL_DIR, 'run');
+  progress(`starting the Vigil local stack; logs and state in ${relative(REPO_ROOT, stateDir)}/`);
+  const stack = await startStack({ stateDir, ports: DEFAULT_PORTS, log: progress });
+  const kubeconfig = join(LOCAL_DIR, 'kubeconfig');
+  await copyFile(stack.kubeconfigPath, kubeconfig);
+  await chmod(kubeconfig, 0o600);
+  const { server, url } = await startControlServer(stack);
+  const state: StackState = {
+    pid: process.pid,
+    controlUrl: url,
+    kubeconfig,
+    urls: stack.urls,
+    mailApiUrl: stack.mailpit.uiUrl,
+    boundSeconds: stack.alertBoundSeconds(),
+    demo: { namespace: DEMO_NAMESPACE, name: DEMO_NAME },
+  };
+  await writeFile(STATE_FILE, JSON.stringify(state, null, 2));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping every process of the stack ...`);
+    server.close();
+    await rm(STATE_FILE, { force: true });
+    // The kubeconfig points at a server about to disappear; remove it unless someone replaced it
+    // since (`make dev-cluster` writes the same path).
+    const current = await readFile(kubeconfig, 'utf8').catch(() => '');
+    if (current === (await readFile(stack.kubeconfigPath, 'utf8'))) await rm(kubeconfig, { force: true });
+    await stack.stop();
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('Ctrl-C'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  progress('the stack is up');
+  console.log(`
+${urlTable(stack)}
+
+To use kubectl against it:
+  export KUBECONFIG=${kubeconfig}
+  kubectl get monitoredservices -A
+
+Demo: ${DEMO_NAMESPACE}/${DEMO_NAME} (examples/demo-monitoredservice.yaml): scrape 5 s, evaluation 5 s, for 5 s;
+the email must arrive within ${state.boundSeconds} s of the target going down.
+  make outage    # stops the demo target and waits for the firing email
+  make restore   # starts it again and waits for the resolved email
+
+Press Ctrl-C to stop everything.`);
+
+  // Report processes that die on their own, instead of silently running half a stack.
+  for (const p of stack.processes()) {
+    void p.exited.then(({ code, signal }) => {
+      if (!stopping && p.name !== 'demo-target') console.error(`warning: ${p.name} (pid ${p.pid}) exited (code ${code}, signal ${signal}); log: ${p.logFile}`);
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`local-up failed: ${(err as Error).message}`);
+  process.exit(1);
+});
