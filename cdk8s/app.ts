@@ -50,8 +50,9 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
     smtp: ctx.choose(
       ctx.flag('mailCatcher.enabled'),
       // The in-cluster catcher: implicit TLS on 465 through stunnel, its install-time certificate trusted.
-      { smarthost: MAIL_CATCHER_CA.smarthost, from: v('smtp.from'), requireTls: false, tlsCaFile: MAIL_CATCHER_CA.file, tlsServerName: MAIL_CATCHER_CA.serverName },
-      { smarthost: v('smtp.smarthost'), from: v('smtp.from'), requireTls: v('smtp.requireTls'), tlsInsecureSkipVerify: v('smtp.insecureSkipVerify') },
+      // hello "" is left out of alertmanager.yml by the renderer: Alertmanager's own default.
+      { smarthost: MAIL_CATCHER_CA.smarthost, from: v('smtp.from'), hello: v('smtp.hello'), requireTls: false, tlsCaFile: MAIL_CATCHER_CA.file, tlsServerName: MAIL_CATCHER_CA.serverName },
+      { smarthost: v('smtp.smarthost'), from: v('smtp.from'), hello: v('smtp.hello'), requireTls: v('smtp.requireTls'), tlsInsecureSkipVerify: v('smtp.insecureSkipVerify') },
     ),
     defaultRecipients: v('smtp.defaultRecipients'),
     alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),

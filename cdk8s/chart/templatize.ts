@@ -52,8 +52,10 @@ export interface Template {
   content: string;
 }
 
-export function templateFileName(obj: KubeObject): string {
-  return `${obj.metadata.name}-${obj.kind.toLowerCase()}.yaml`;
+/** `<name>-<kind>.yaml`; a token in the name (e.g. the ClusterRoles' `-{{ .Release.Namespace }}`) is left out. */
+export function templateFileName(obj: { kind: string; metadata: { name: string } }): string {
+  const name = obj.metadata.name.replace(new RegExp(`-?${TOKEN_PATTERN.source}`, 'g'), '');
+  return `${name}-${obj.kind.toLowerCase()}.yaml`;
 }
 
 /** One template per object: helm labels added, condition (if any) wrapped around the whole file. */

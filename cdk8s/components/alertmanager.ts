@@ -4,7 +4,7 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
-import { ALERTMANAGER_SYNC_NAMESPACE_RULES, OBJECT_NAMES } from '../../operator/rbac.js';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
   container,
   exposedService,
@@ -65,13 +65,7 @@ export class Alertmanager extends Construct {
     const name = ALERTMANAGER_NAME;
     const externalUrl = props.externalUrl ?? `http://localhost:${ALERTMANAGER_PORT}`;
 
-    new Identity(this, 'identity', {
-      ctx,
-      component: name,
-      serviceAccountName: OBJECT_NAMES.alertmanagerServiceAccount,
-      namespaceRules: ALERTMANAGER_SYNC_NAMESPACE_RULES,
-      roleName: `${name}-sync`,
-    });
+    new Identity(this, 'identity', { ctx, component: 'alertmanager', name });
 
     kubeObject(this, ctx, 'bootstrap', 'v1', 'ConfigMap', { name: `${name}-bootstrap`, labels: labels(name) }, {
       data: { 'alertmanager.yml': ALERTMANAGER_BOOTSTRAP_CONFIG },
@@ -134,6 +128,7 @@ export class Alertmanager extends Construct {
       image: props.syncImage,
       resources: props.syncResources,
       source: ['--secret', OBJECT_NAMES.alertmanagerSecret],
+      server: 'alertmanager',
       dir: ALERTMANAGER_GENERATED_DIR,
       serverPort: ALERTMANAGER_PORT,
       logLevel: props.logLevel ?? 'info',

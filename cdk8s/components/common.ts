@@ -1,7 +1,6 @@
 // Pieces every Vigil workload shares: labels, the restricted security contexts, images, scheduling.
 import type { Construct } from 'constructs';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
-import type { PolicyRule } from '../../operator/rbac.js';
 
 export interface ImageRef {
   repository: string;
@@ -103,17 +102,6 @@ export const POD_IDENTITY_ENV: Json[] = [
 export function httpProbe(path: string, port: string | number, periodSeconds = 10, failureThreshold = 3): Json {
   return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 3 };
 }
-
-/** Rules from operator/rbac.ts, in the API's field order (resourceNames only when set). */
-export function policyRules(rules: readonly PolicyRule[]): Json[] {
-  return rules.map((r) => ({
-    apiGroups: [...r.apiGroups],
-    resources: [...r.resources],
-    verbs: [...r.verbs],
-    ...(r.resourceNames ? { resourceNames: [...r.resourceNames] } : {}),
-  }));
-}
-
 
 /** How a UI Service is exposed; `fixedNodePort` holds when a NodePort Service asks for a fixed port. */
 export interface ServiceExposure {

@@ -1,16 +1,21 @@
 // The operator Deployment: its identity (rules from operator/rbac.ts), the GlobalSettings file it
 // reads (--settings), SMTP credentials only by reference to an existing Secret (--smtp-secret).
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
-import { OBJECT_NAMES, OPERATOR_CLUSTER_RULES, OPERATOR_NAMESPACE_RULES } from '../../operator/rbac.js';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { container, httpProbe, labels, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
 import { Identity } from './rbac.js';
+import { templateFileName } from '../chart/templatize.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
 
 export const OPERATOR_NAME = OBJECT_NAMES.operatorServiceAccount;
 export const OPERATOR_PORT = 8080;
 export const SETTINGS_CONFIGMAP = `${OPERATOR_NAME}-settings`;
+export const SETTINGS_KEY = 'settings.yaml';
+/** Pod template annotation: sha256 of the settings, so that new settings restart the operator. */
+export const SETTINGS_CHECKSUM_ANNOTATION = 'checksum/settings';
 const SETTINGS_DIR = '/etc/vigil';
 
 export interface OperatorProps {
@@ -35,23 +40,25 @@ export class Operator extends Construct {
     const { ctx } = props;
     const name = OPERATOR_NAME;
 
-    new Identity(this, 'identity', {
-      ctx,
-      component: name,
-      serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
-      clusterRules: OPERATOR_CLUSTER_RULES,
-      namespaceRules: OPERATOR_NAMESPACE_RULES,
-    });
+    new Identity(this, 'identity', { ctx, component: 'operator', name });
 
+    const settingsYaml = stringify(props.settings);
     kubeObject(this, ctx, 'settings', 'v1', 'ConfigMap', { name: SETTINGS_CONFIGMAP, labels: labels(name) }, {
-      data: { 'settings.yaml': stringify(props.settings) },
+      data: { [SETTINGS_KEY]: settingsYaml },
     });
+    // The operator reads its settings once, at start: a changed ConfigMap must roll the pods
+    // (`helm upgrade --set ...`, `kubectl apply` of new manifests). Helm hashes the rendered
+    // ConfigMap template; the concrete rendering hashes the settings text.
+    const settingsChecksum = ctx.raw(
+      `{{ include (print $.Template.BasePath "/${templateFileName({ kind: 'ConfigMap', metadata: { name: SETTINGS_CONFIGMAP } })}") . | sha256sum | toJson }}`,
+      createHash('sha256').update(settingsYaml).digest('hex'),
+    );
 
     const args = [
       'operator',
       '--namespace=$(POD_NAMESPACE)',
       `--watch-namespaces=${props.watchNamespaces}`,
-      `--settings=${SETTINGS_DIR}/settings.yaml`,
+      `--settings=${SETTINGS_DIR}/${SETTINGS_KEY}`,
       `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',
@@ -77,7 +84,7 @@ export class Operator extends Construct {
         replicas: props.replicas ?? 2,
         selector: { matchLabels: selectorLabels(name) },
         template: {
-          metadata: { labels: labels(name) },
+          metadata: { labels: labels(name), annotations: { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum } },
           spec: podSpec(props.scheduling, {
             serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
             containers: [operator],

@@ -5,7 +5,7 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
-import { OBJECT_NAMES, PROMETHEUS_CLUSTER_RULES, PROMETHEUS_SYNC_NAMESPACE_RULES } from '../../operator/rbac.js';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
   container,
   exposedService,
@@ -57,11 +57,23 @@ export interface PrometheusProps {
   logLevel?: string;
 }
 
-/** The sidecar container shared by Prometheus and Alertmanager (same image as the operator). */
+/**
+ * The sidecar container shared by Prometheus and Alertmanager (same image as the operator).
+ * An ordinary container next to the server, not a native sidecar (init container with
+ * restartPolicy Always, Kubernetes >= 1.29): starting first would not give the server its config
+ * at start either, because nothing the sidecar serves says "files written" (its /readyz means a
+ * confirmed reload, which needs the running server: as a startupProbe that would deadlock). The
+ * bootstrap init container guarantees a config at start; the sidecar then writes the generated
+ * files (atomically, whenever it gets them, so a server starting later reads them directly), waits
+ * up to 30 s for --ready-url and reloads, retrying with backoff if the server is slower
+ * (e.g. a long WAL replay). The chart thereby keeps working on Kubernetes 1.27 and 1.28.
+ */
 export function syncSidecar(p: {
   image: ImageRef;
   resources: Resources;
   source: ['--configmap' | '--secret', string];
+  /** Named explicitly: the sidecar would otherwise guess it from the file names it receives. */
+  server: 'prometheus' | 'alertmanager';
   dir: string;
   serverPort: number;
   logLevel: string;
@@ -73,6 +85,7 @@ export function syncSidecar(p: {
       'sync',
       '--namespace=$(POD_NAMESPACE)',
       `${p.source[0]}=${p.source[1]}`,
+      `--server=${p.server}`,
       `--dir=${p.dir}`,
       `--reload-url=http://127.0.0.1:${p.serverPort}/-/reload`,
       `--ready-url=http://127.0.0.1:${p.serverPort}/-/ready`,
@@ -95,14 +108,7 @@ export class Prometheus extends Construct {
     const externalUrl = props.externalUrl ?? `http://localhost:${PROMETHEUS_PORT}`;
     const name = PROMETHEUS_NAME;
 
-    new Identity(this, 'identity', {
-      ctx,
-      component: name,
-      serviceAccountName: OBJECT_NAMES.prometheusServiceAccount,
-      clusterRules: PROMETHEUS_CLUSTER_RULES,
-      namespaceRules: PROMETHEUS_SYNC_NAMESPACE_RULES,
-      roleName: `${name}-sync`,
-    });
+    new Identity(this, 'identity', { ctx, component: 'prometheus', name });
 
     kubeObject(this, ctx, 'bootstrap', 'v1', 'ConfigMap', { name: `${name}-bootstrap`, labels: labels(name) }, {
       data: { 'prometheus.yml': PROMETHEUS_BOOTSTRAP_CONFIG },
@@ -150,6 +156,7 @@ export class Prometheus extends Construct {
       image: props.syncImage,
       resources: props.syncResources,
       source: ['--configmap', OBJECT_NAMES.prometheusConfigMap],
+      server: 'prometheus',
       dir: PROMETHEUS_GENERATED_DIR,
       serverPort: PROMETHEUS_PORT,
       logLevel: props.logLevel ?? 'info',

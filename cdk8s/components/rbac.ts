@@ -1,42 +1,35 @@
-// A ServiceAccount with its cluster-wide and install-namespace roles. The rules are operator/rbac.ts,
-// the one place that states what each Vigil identity may do.
+// A component's ServiceAccount and roles, taken verbatim from operator/rbac-objects.ts: that module
+// is the one place RBAC objects are built (from the rules in operator/rbac.ts), and the integration
+// tests prove those very objects with `kubectl auth can-i` against a real API server. Here they only
+// get the chart's labels and the Helm namespace (in helm mode `ctx.namespace` is a token, so the
+// ClusterRole names become `vigil-operator-{{ .Release.Namespace }}`: two releases in two
+// namespaces do not collide).
 import { Construct } from 'constructs';
 import { kubeObject, type RenderContext } from '../context.js';
-import { labels, policyRules } from './common.js';
-import type { PolicyRule } from '../../operator/rbac.js';
+import { labels } from './common.js';
+import { rbacObjects } from '../../operator/rbac-objects.js';
+
+/** The `app.kubernetes.io/component` values rbacObjects gives each identity. */
+export type RbacComponent = 'operator' | 'prometheus' | 'alertmanager';
 
 export interface IdentityProps {
   ctx: RenderContext;
-  /** ServiceAccount name; also the name of its ClusterRole/Role unless roleName is given. */
-  serviceAccountName: string;
-  component: string;
-  clusterRules?: readonly PolicyRule[];
-  namespaceRules?: readonly PolicyRule[];
-  /** Name of the namespaced Role (default: the ServiceAccount name). */
-  roleName?: string;
+  /** Which identity of rbacObjects this is. */
+  component: RbacComponent;
+  /** `app.kubernetes.io/name` of the workload (labels and manifest grouping). */
+  name: string;
 }
 
 export class Identity extends Construct {
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
-    const { ctx, serviceAccountName: sa } = props;
-    const meta = (name: string, namespaced = true) => ({ name, namespaced, labels: labels(props.component) });
-    const subject = [{ kind: 'ServiceAccount', name: sa, namespace: ctx.namespace }];
-    kubeObject(this, ctx, 'sa', 'v1', 'ServiceAccount', meta(sa), {});
-    if (props.clusterRules?.length) {
-      kubeObject(this, ctx, 'cr', 'rbac.authorization.k8s.io/v1', 'ClusterRole', meta(sa, false), { rules: policyRules(props.clusterRules) });
-      kubeObject(this, ctx, 'crb', 'rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', meta(sa, false), {
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: sa },
-        subjects: subject,
-      });
-    }
-    if (props.namespaceRules?.length) {
-      const role = props.roleName ?? sa;
-      kubeObject(this, ctx, 'role', 'rbac.authorization.k8s.io/v1', 'Role', meta(role), { rules: policyRules(props.namespaceRules) });
-      kubeObject(this, ctx, 'rb', 'rbac.authorization.k8s.io/v1', 'RoleBinding', meta(role), {
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
-        subjects: subject,
-      });
+    const { ctx } = props;
+    const objects = rbacObjects(ctx.namespace, { labels: labels(props.name) }).filter(
+      (o) => o.metadata.labels?.['app.kubernetes.io/component'] === props.component,
+    );
+    if (objects.length === 0) throw new Error(`operator/rbac-objects.ts has no objects for component ${props.component}`);
+    for (const { apiVersion, kind, metadata, ...body } of objects) {
+      kubeObject(this, ctx, `${kind}-${metadata.name}`, apiVersion, kind, { name: metadata.name, namespaced: metadata.namespace !== undefined, labels: metadata.labels }, body);
     }
   }
 }

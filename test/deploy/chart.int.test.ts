@@ -1,25 +1,24 @@
 // helm lint, and the drift check: `helm template` of charts/vigil with a values file equals the
 // cdk8s app synthesized with the same values (normalised). Three value sets exercise every
 // conditional of the chart: production defaults, kind, and everything switched the other way.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// Then what Helm itself renders goes to the operator's parts: RBAC against rbacObjects, the settings
+// through the operator's settings parser and, with the demo MonitoredService, into promtool/amtool.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesize } from '../../cdk8s/app.js';
+import { synthesize, type KubeObject } from '../../cdk8s/app.js';
+import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP, SETTINGS_KEY } from '../../cdk8s/components/operator.js';
+import { KIND } from '../../operator/api/schema.js';
+import { settingsFromYaml } from '../../operator/cli/operator-command.js';
+import { rbacObjects } from '../../operator/rbac-objects.js';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { renderConfig } from '../../operator/render/index.js';
+import { formatIssue, validateMonitoredService } from '../../operator/validate/index.js';
 import { ALERTMANAGER_BOOTSTRAP_CONFIG } from '../../cdk8s/components/alertmanager.js';
 import { PROMETHEUS_BOOTSTRAP_CONFIG } from '../../cdk8s/components/prometheus.js';
-import { DEFAULT_VALUES, KIND_VALUES, mergeValues, parseValues, type VigilValuesInput } from '../../cdk8s/values.js';
+import { DEFAULT_VALUES, KIND_VALUES, mergeValues, parseValues } from '../../cdk8s/values.js';
 import { CHART, helmTemplate, normalise, objectKey, parseManifests, tool } from './helm.js';
-
-const OTHER_WAY: VigilValuesInput = {
-  profile: 'demo',
-  smtp: { smarthost: 'smtp.example.com:587', credentialsSecret: 'smtp-credentials', defaultRecipients: ['a@example.com', 'b@example.com'], insecureSkipVerify: true },
-  operator: { replicas: 3, watchNamespaces: ['team-a', 'team-b'], logLevel: 'debug' },
-  prometheus: { persistence: { enabled: true, size: '50Gi', storageClassName: 'fast-ssd' }, service: { type: 'NodePort', nodePort: null } },
-  alertmanager: { replicas: 3 },
-  mailCatcher: { enabled: true, kind: 'mailhog' },
-  nodeSelector: { 'kubernetes.io/os': 'linux' },
-  tolerations: [{ key: 'monitoring', operator: 'Exists', effect: 'NoSchedule' }],
-};
+import { OTHER_WAY } from './value-sets.js';
 
 describe('helm chart', () => {
   test.each([
@@ -60,6 +59,45 @@ describe('helm chart', () => {
   });
 });
 
+describe('what the chart renders is what the operator is built from', () => {
+  const NS = 'monitoring';
+  const settingsOf = (objects: KubeObject[]): string => (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string>)[SETTINGS_KEY] ?? '';
+  const checksumOf = (objects: KubeObject[]): string | undefined =>
+    (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === OBJECT_NAMES.operatorServiceAccount)?.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations?.[SETTINGS_CHECKSUM_ANNOTATION];
+
+  test('RBAC: helm template installs exactly rbacObjects(<release namespace>), the objects test/rbac.int.test.ts proves', async () => {
+    const RBAC_KINDS = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+    const fromHelm = normalise(parseManifests(await helmTemplate({}, NS)).filter((o) => RBAC_KINDS.includes(o.kind))).map((o) => {
+      delete o.metadata.labels?.['app.kubernetes.io/name']; // the chart's component grouping, on top of rbacObjects' labels
+      return o;
+    });
+    const expected = normalise(rbacObjects(NS) as KubeObject[]);
+    expect(fromHelm.map(objectKey)).toEqual(expected.map(objectKey));
+    fromHelm.forEach((o, i) => expect(o).toEqual(expected[i]));
+  });
+
+  test.each([
+    ['production defaults', {}],
+    ['kind', KIND_VALUES],
+    ['every switch the other way', OTHER_WAY],
+  ])('the settings helm renders (%s) pass the operator\'s settings parser and equal the cdk8s ones', async (_name, overrides) => {
+    const fromHelm = settingsFromYaml(settingsOf(parseManifests(await helmTemplate(overrides, NS))), 'helm template');
+    const fromCdk8s = settingsFromYaml(settingsOf(synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, overrides)), NS).objects), 'cdk8s');
+    expect(fromHelm).toEqual(fromCdk8s);
+    expect(fromHelm.alertmanagerTargets[0]).toBe(`vigil-alertmanager-0.vigil-alertmanager-headless.${NS}.svc:9093`);
+  });
+
+  test('helm upgrade with new settings restarts the operator: the checksum follows the settings, nothing else', async () => {
+    const checksum = async (values: unknown) => checksumOf(parseManifests(await helmTemplate(values, NS)));
+    const base = await checksum({});
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(await checksum({})).toBe(base);
+    expect(await checksum({ prometheus: { retention: '30d' } })).toBe(base);
+    expect(await checksum({ smtp: { defaultRecipients: ['ops@example.com'] } })).not.toBe(base);
+    expect(await checksum({ scrapeInterval: '30s' })).not.toBe(base);
+  });
+});
+
 describe('embedded configs', () => {
   let dir: string;
   beforeAll(async () => {
@@ -79,6 +117,27 @@ describe('embedded configs', () => {
     await writeFile(join(dir, 'alertmanager.yml'), ALERTMANAGER_BOOTSTRAP_CONFIG);
     const r = await tool('amtool', ['check-config', join(dir, 'alertmanager.yml')]);
     expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining('SUCCESS') });
+  });
+
+  test('with the kind values, the operator renders the demo MonitoredService into configs promtool and amtool accept', async () => {
+    const objects = synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, KIND_VALUES))).objects;
+    const settings = settingsFromYaml((objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string>)[SETTINGS_KEY] ?? '', 'kind settings');
+    const demo = validateMonitoredService(objects.find((o) => o.kind === KIND));
+    if (!demo.ok) throw new Error(`the chart's demo MonitoredService is invalid: ${demo.issues.map((i) => formatIssue(demo.ref, i)).join('; ')}`);
+    const rendered = renderConfig([demo.service], settings);
+    const out = join(dir, 'rendered');
+    await mkdir(out, { recursive: true });
+    for (const [file, content] of Object.entries({ ...rendered.prometheus, ...rendered.alertmanager })) await writeFile(join(out, file), content);
+    const ruleFiles = Object.keys(rendered.prometheus).filter((f) => f !== 'prometheus.yml');
+    expect(ruleFiles.length).toBe(1);
+    for (const args of [
+      ['promtool', 'check', 'config', '--syntax-only', join(out, 'prometheus.yml')],
+      ['promtool', 'check', 'rules', ...ruleFiles.map((f) => join(out, f))],
+      ['amtool', 'check-config', join(out, 'alertmanager.yml')],
+    ]) {
+      const r = await tool(args[0] as string, args.slice(1));
+      expect({ args, code: r.code, out: r.stdout + r.stderr }).toEqual({ args, code: 0, out: expect.stringContaining('SUCCESS') });
+    }
   });
 
   test('the configs inside the rendered chart are the ones checked here', async () => {

@@ -8,6 +8,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { REPO_ROOT, type KubeObject } from '../../cdk8s/app.js';
 import { HELM_ONLY_LABELS } from '../../cdk8s/chart/templatize.js';
 import { MAIL_CATCHER_TLS_SECRET } from '../../cdk8s/components/mail-catcher.js';
+import { SETTINGS_CHECKSUM_ANNOTATION } from '../../cdk8s/components/operator.js';
 
 export const BIN = join(REPO_ROOT, 'bin');
 export const CHART = join(REPO_ROOT, 'charts', 'vigil');
@@ -60,8 +61,8 @@ function sortKeys(v: unknown): unknown {
 }
 
 /**
- * What the drift test compares: Helm's bookkeeping labels removed, the install-time TLS pair
- * replaced by a marker, keys and documents sorted.
+ * What the drift test compares: Helm's bookkeeping labels removed, the install-time TLS pair and
+ * the settings checksum replaced by markers, keys and documents sorted.
  */
 export function normalise(objects: readonly KubeObject[]): KubeObject[] {
   return objects
@@ -77,6 +78,11 @@ export function normalise(objects: readonly KubeObject[]): KubeObject[] {
         const data = obj.data as Record<string, unknown>;
         for (const [k, v] of Object.entries(data)) if (/\.ya?ml$/.test(k) && typeof v === 'string') data[k] = { parsedYaml: parse(v) as unknown };
       }
+      // Helm hashes the rendered ConfigMap template, cdk8s the settings text: compare the shape only
+      // (chart.int.test.ts checks that the Helm checksum follows the settings).
+      const podAnnotations = (obj.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations;
+      const checksum = podAnnotations?.[SETTINGS_CHECKSUM_ANNOTATION];
+      if (podAnnotations && checksum !== undefined && /^[0-9a-f]{64}$/.test(checksum)) podAnnotations[SETTINGS_CHECKSUM_ANNOTATION] = '<sha256>';
       if (obj.kind === 'Secret' && obj.metadata.name === MAIL_CATCHER_TLS_SECRET) {
         const data = obj.data as Record<string, string>;
         for (const k of Object.keys(data)) data[k] = '<generated at install time>';

@@ -1,0 +1,20 @@
+// Value sets the deployment tests render the chart with: between them they flip every switch.
+import type { VigilValuesInput } from '../../cdk8s/values.js';
+
+/** Everything the other way round from the production defaults. */
+export const OTHER_WAY: VigilValuesInput = {
+  profile: 'demo',
+  smtp: {
+    smarthost: 'smtp.example.com:587',
+    hello: 'alerts.example.com',
+    credentialsSecret: 'smtp-credentials',
+    defaultRecipients: ['a@example.com', 'b@example.com'],
+    insecureSkipVerify: true,
+  },
+  operator: { replicas: 3, watchNamespaces: ['team-a', 'team-b'], logLevel: 'debug' },
+  prometheus: { persistence: { enabled: true, size: '50Gi', storageClassName: 'fast-ssd' }, service: { type: 'NodePort', nodePort: null } },
+  alertmanager: { replicas: 3 },
+  mailCatcher: { enabled: true, kind: 'mailhog' },
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+  tolerations: [{ key: 'monitoring', operator: 'Exists', effect: 'NoSchedule' }],
+};
