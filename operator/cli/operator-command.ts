@@ -3,7 +3,6 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { Controller } from '../controller/controller.js';
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger, parseLogLevel, startHealthServer, type Logger } from '../observability/index.js';
@@ -117,35 +116,10 @@ export function parseOperatorArgs(argv: string[], env: NodeJS.ProcessEnv = proce
   };
 }
 
-const SETTINGS_KEYS: ReadonlySet<string> = new Set(Object.keys(defaultSettings()).concat(['kubernetesSd']));
-const SMTP_CREDENTIAL_KEYS = ['authUsername', 'authPassword'];
+// The settings parser lives with the renderers; re-exported for the command's callers and tests.
+import { settingsFromYaml } from '../render/settings.js';
 
-/** GlobalSettings from the --settings YAML over the defaults; credentials are refused (they go in --smtp-secret). */
-export function settingsFromYaml(text: string, source: string): GlobalSettings {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${source}: not valid YAML: ${(err as Error).message}`);
-  }
-  if (doc === null || doc === undefined) return defaultSettings();
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${source}: expected a mapping of settings`);
-  const overrides = doc as Record<string, unknown>;
-  for (const key of Object.keys(overrides)) {
-    if (!SETTINGS_KEYS.has(key)) throw new Error(`${source}: unknown setting "${key}"; known: ${[...SETTINGS_KEYS].sort().join(', ')}`);
-  }
-  const smtp = overrides.smtp;
-  if (smtp !== undefined) {
-    if (typeof smtp !== 'object' || smtp === null || Array.isArray(smtp)) throw new Error(`${source}: smtp must be a mapping`);
-    for (const key of SMTP_CREDENTIAL_KEYS) {
-      if (key in smtp) throw new Error(`${source}: smtp.${key} is not allowed here; put SMTP credentials in a Secret and pass --smtp-secret`);
-    }
-  }
-  if (overrides.profile !== undefined && overrides.profile !== 'demo' && overrides.profile !== 'production') {
-    throw new Error(`${source}: profile must be demo or production`);
-  }
-  return defaultSettings(overrides as Partial<GlobalSettings>);
-}
+export { settingsFromYaml };
 
 export interface RunningOperator {
   controller: Controller;

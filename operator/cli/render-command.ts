@@ -87,31 +87,18 @@ function withNamespace(raw: unknown, namespace: string): unknown {
   return { ...object, metadata: { ...(metadata as Record<string, unknown>), namespace } };
 }
 
-const SETTINGS_KEYS = [
-  'profile', 'scrapeInterval', 'evaluationInterval', 'smtp', 'defaultRecipients', 'alertmanagerTargets', 'prometheusUrl',
-  'alertmanagerUrl', 'rulesDir', 'selfScrapeJobs', 'kubernetesSd', 'externalLabels',
-];
-
 async function loadSettings(path: string | undefined): Promise<GlobalSettings> {
   const { defaultSettings } = await import('../render/index.js');
   if (path === undefined) return defaultSettings();
   const text = await readFile(path, 'utf8').catch(() => {
     throw new UsageError(`${path}: cannot read the settings file`);
   });
-  const docs = parseAllDocuments(text);
-  const doc = docs[0];
-  if (doc && doc.errors.length > 0) throw new UsageError(`${path}: not valid YAML: ${doc.errors[0]?.message.split('\n')[0]}`);
-  const value: unknown = doc?.toJS() ?? {};
-  if (value === null) return defaultSettings();
-  if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${path}: expected a mapping of settings`);
-  for (const key of Object.keys(value)) {
-    if (!SETTINGS_KEYS.includes(key)) throw new UsageError(`${path}: unknown setting "${key}"; known: ${SETTINGS_KEYS.join(', ')}`);
+  const { settingsFromYaml } = await import('../render/settings.js');
+  try {
+    return settingsFromYaml(text, path);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  const overrides = value as Partial<GlobalSettings>;
-  if (overrides.profile !== undefined && overrides.profile !== 'demo' && overrides.profile !== 'production') {
-    throw new UsageError(`${path}: profile must be demo or production`);
-  }
-  return defaultSettings(overrides);
 }
 
 async function writeOutput(outDir: string, files: Record<string, Record<string, string>>): Promise<string[]> {

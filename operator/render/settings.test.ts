@@ -1,0 +1,33 @@
+import { settingsFromObject, settingsFromYaml } from './settings.js';
+
+describe('settings parsing', () => {
+  it('merges a partial file over the defaults, smtp included', () => {
+    const s = settingsFromYaml('profile: demo\nsmtp:\n  smarthost: mail.example.com:465\n  tlsInsecureSkipVerify: true\nalertmanagerTemplatesDir: /etc/am\n', 'a.yaml');
+    expect(s.profile).toBe('demo');
+    expect(s.smtp.smarthost).toBe('mail.example.com:465');
+    expect(s.smtp.tlsInsecureSkipVerify).toBe(true);
+    expect(s.smtp.from).toBe('vigil@vigil.local'); // default kept
+    expect(s.alertmanagerTemplatesDir).toBe('/etc/am');
+    expect(s.scrapeInterval).toBe('15s');
+  });
+
+  it('names misspelt keys at any depth instead of ignoring them', () => {
+    expect(() => settingsFromYaml('scrapeIntervall: 10s\n', 'f.yaml')).toThrow('f.yaml: unknown setting "scrapeIntervall"');
+    expect(() => settingsFromYaml('smtp:\n  tlsInsecureSkipVerfy: true\n', 'f.yaml')).toThrow('f.yaml: unknown setting "smtp.tlsInsecureSkipVerfy"');
+  });
+
+  it('refuses SMTP credentials: they belong in a Secret', () => {
+    expect(() => settingsFromYaml('smtp:\n  authPassword: hunter2\n', 'f.yaml')).toThrow(/smtp\.authPassword is not allowed here.*--smtp-secret/);
+  });
+
+  it('says what is wrong with a value and where', () => {
+    expect(() => settingsFromYaml('profile: fast\n', 'f.yaml')).toThrow('f.yaml: profile: must be demo or production');
+    expect(() => settingsFromYaml('alertmanagerTargets: [am]\n', 'f.yaml')).toThrow('f.yaml: alertmanagerTargets.0: must be host:port');
+    expect(() => settingsFromYaml('- a\n', 'f.yaml')).toThrow('f.yaml: expected a mapping of settings');
+    expect(() => settingsFromYaml('a: [\n', 'f.yaml')).toThrow(/f\.yaml: not valid YAML/);
+  });
+
+  it('treats an empty file as the defaults', () => {
+    expect(settingsFromObject(null, 'x')).toEqual(settingsFromYaml('', 'x'));
+  });
+});
