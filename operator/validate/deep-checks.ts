@@ -2,6 +2,7 @@
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
 import { DownAlertSchema, EndpointSchema, AlertRuleSchema, MAX_LABELS } from '../api/schema.js';
+import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
 import { SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import type { ValidationIssue } from '../render/types.js';
@@ -32,7 +33,8 @@ export function deepChecks(raw: unknown): ValidationIssue[] {
   checkSelector(spec.selector, report);
   checkEndpoints(spec.endpoints, report);
   if (isObject(spec.downAlert)) checkDurationRange(spec.downAlert.for ?? defaults.downAlertFor, ['spec', 'downAlert', 'for'], report);
-  checkRules(spec.rules, spec.downAlert, report);
+  const namespace = isObject(raw.metadata) && typeof raw.metadata.namespace === 'string' ? raw.metadata.namespace : 'default';
+  checkRules(spec.rules, spec.downAlert, namespace, report);
   return issues;
 }
 
@@ -98,13 +100,47 @@ const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
   { test: (n) => n === 'alertname', why: 'alertname is set by the rule\'s name field' },
 ];
 
+/**
+ * The `query` template function runs any PromQL when the alert fires, without the namespace
+ * matcher custom rules get: its result would leak other namespaces' series into the email.
+ * Looks for `query` used as a function in the code of the actions (strings and comments blanked).
+ */
+const QUERY_FUNCTION = /(^|[\s(|])query(?=$|[\s)|])/;
+
+function usesQueryFunction(template: string): boolean {
+  let i = 0;
+  while ((i = template.indexOf('{{', i)) >= 0) {
+    i += 2;
+    let code = '';
+    while (i < template.length && !(template[i] === '}' && template[i + 1] === '}')) {
+      const c = template[i] as string;
+      if (c === '"' || c === "'" || c === '`') {
+        // A string may hold "}}": skip it whole, so the action does not end early.
+        let j = i + 1;
+        while (j < template.length && template[j] !== c) j += c !== '`' && template[j] === '\\' ? 2 : 1;
+        code += ' "" ';
+        i = j + 1;
+      } else {
+        code += c;
+        i++;
+      }
+    }
+    if (QUERY_FUNCTION.test(code.replace(/\/\*[\s\S]*?\*\//g, ' '))) return true;
+    i += 2;
+  }
+  return false;
+}
+
 function checkTemplate(value: unknown, path: PropertyKey[], report: Report): void {
   if (typeof value !== 'string') return;
   const result = checkGoTemplate(value);
   if (!result.ok) report(path, `${result.message} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
+  else if (usesQueryFunction(value)) {
+    report(path, 'the query template function is not allowed: it reads series of every namespace; use $value and $labels of the alert instead');
+  }
 }
 
-function checkRules(rules: unknown, downAlert: unknown, report: Report): void {
+function checkRules(rules: unknown, downAlert: unknown, namespace: string, report: Report): void {
   const firstByName = new Map<string, number>();
   const downAlertEnabled = !isObject(downAlert) || downAlert.enabled !== false;
   asArray(rules).forEach((rule, i) => {
@@ -121,6 +157,15 @@ function checkRules(rules: unknown, downAlert: unknown, report: Report): void {
     if (typeof rule.expr === 'string' && rule.expr.length <= 4096) {
       const result = checkPromQL(rule.expr);
       if (!result.ok) report([...base, 'expr'], result.message);
+      else {
+        // The renderer adds namespace="<ns>" to every selector and refuses other namespace matchers;
+        // refuse them here, or one such rule would make rendering fail for every service.
+        try {
+          enforceNamespace(rule.expr, namespace);
+        } catch (err) {
+          report([...base, 'expr'], (err as Error).message.replace(/\s+/g, ' '));
+        }
+      }
     }
     checkDurationRange(rule.for ?? defaults.ruleFor, [...base, 'for'], report);
     checkTemplate(rule.summary, [...base, 'summary'], report);

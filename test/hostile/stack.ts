@@ -1,0 +1,186 @@
+// The real programs the hostile-input and secret tests run against, as local processes:
+// etcd + kube-apiserver (harness, RBAC on, CRD installed), `vigil operator` with its own
+// ServiceAccount, Prometheus 2.42 and Alertmanager 0.25, each fed by its `vigil sync` sidecar.
+// No mail path: these tests look at configs, statuses and alerts, not at emails.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
+import type { GlobalSettings } from '../../operator/render/types.js';
+import { startAlertmanager, startPrometheus, startVigil, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
+import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { logTail, type ManagedProcess } from '../harness/process.js';
+import { installRbac, vigilKubeconfigs } from '../harness/rbac.js';
+
+export const INSTALL_NS = 'vigil-system';
+
+export interface HostileStack {
+  dir: string;
+  cluster: Cluster;
+  prometheus: Prometheus;
+  alertmanager: Alertmanager;
+  operator: ManagedProcess;
+  /** Log files of the Vigil processes (operator, both sidecars). */
+  vigilLogs: { operator: string; prometheusSync: string; alertmanagerSync: string };
+  /** /metrics of the operator and both sidecars. */
+  metricsUrls: string[];
+  settings: GlobalSettings;
+  /** Tails of every log, for failure messages. */
+  logs(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+export interface HostileStackOptions {
+  namespaces: string[];
+  logLevel?: 'debug' | 'info';
+  /** Created in the install namespace before the operator starts, and passed as --smtp-secret. */
+  smtpSecret?: { name: string; username: string; password: string };
+}
+
+export async function startHostileStack(opts: HostileStackOptions): Promise<HostileStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-hostile-'));
+  const started: ManagedProcess[] = [];
+  let cluster: Cluster | undefined;
+  const stop = async () => {
+    for (const p of [...started].reverse()) await p.stop(5000);
+    await cluster?.stop();
+    if (process.env.VIGIL_KEEP_STACK !== '1') await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    cluster = await startCluster();
+    const c = cluster;
+    await installRbac(c, INSTALL_NS);
+    for (const ns of opts.namespaces) await c.ensureNamespace(ns);
+    const kubeconfigs = await vigilKubeconfigs(c, INSTALL_NS);
+    if (opts.smtpSecret) {
+      const s = opts.smtpSecret;
+      await c.kubectl(['create', 'secret', 'generic', s.name, '-n', INSTALL_NS, `--from-literal=username=${s.username}`, `--from-literal=password=${s.password}`]);
+    }
+    const [promPort, amPort, operatorPort, promSyncPort, amSyncPort] = (await freePorts(5)) as [number, number, number, number, number];
+
+    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: promPort, extraHosts: [] });
+    started.push(prometheus.process);
+    const alertmanager = await startAlertmanager({ dir: join(dir, 'alertmanager'), port: amPort });
+    started.push(alertmanager.process);
+
+    const settings: GlobalSettings = {
+      profile: 'demo',
+      scrapeInterval: '5s',
+      evaluationInterval: '2s',
+      // Nothing listens there: these tests never send mail, Alertmanager only has to load the config.
+      smtp: { smarthost: '127.0.0.1:465', from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
+      defaultRecipients: ['oncall@vigil.localhost'],
+      alertmanagerTargets: [`127.0.0.1:${amPort}`],
+      prometheusUrl: prometheus.url,
+      alertmanagerUrl: alertmanager.url,
+      rulesDir: '.',
+      selfScrapeJobs: [],
+      kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
+      externalLabels: { cluster: 'hostile-test' },
+    };
+    const settingsFile = join(dir, 'operator-settings.yaml');
+    await writeFile(settingsFile, stringify(settings));
+
+    const vigilLogs = {
+      operator: join(dir, 'operator.log'),
+      prometheusSync: join(dir, 'prometheus-sync.log'),
+      alertmanagerSync: join(dir, 'alertmanager-sync.log'),
+    };
+    const operator = startVigil(
+      'vigil-operator',
+      [
+        'operator',
+        `--kubeconfig=${kubeconfigs.operator}`,
+        `--namespace=${INSTALL_NS}`,
+        `--settings=${settingsFile}`,
+        `--prometheus-url=${prometheus.url}`,
+        `--listen=127.0.0.1:${operatorPort}`,
+        `--log-level=${opts.logLevel ?? 'info'}`,
+        ...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []),
+      ],
+      vigilLogs.operator,
+    );
+    started.push(operator);
+    await pollUntil('vigil operator /readyz', 90_000, async () => (await fetch(`http://127.0.0.1:${operatorPort}/readyz`)).ok, {
+      intervalMs: 250,
+      check: () => {
+        if (!operator.isRunning()) throw new Error(`the operator exited:\n${logTail(vigilLogs.operator)}`);
+      },
+    });
+
+    // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
+    const startSidecar = async (name: string, logFile: string, kubeconfig: string, objectFlag: string, configDir: string, url: string, port: number) => {
+      const proc = startVigil(name, [
+        'sync',
+        `--kubeconfig=${kubeconfig}`,
+        `--namespace=${INSTALL_NS}`,
+        objectFlag,
+        `--dir=${configDir}`,
+        `--reload-url=${url}/-/reload`,
+        `--ready-url=${url}/-/ready`,
+        `--listen=127.0.0.1:${port}`,
+        `--log-level=${opts.logLevel ?? 'info'}`,
+      ], logFile);
+      started.push(proc);
+      await pollUntil(`${name} /healthz`, 90_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, {
+        intervalMs: 250,
+        check: () => {
+          if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(logFile)}`);
+        },
+      });
+    };
+    await startSidecar('prometheus-sync', vigilLogs.prometheusSync, kubeconfigs.prometheus, `--configmap=${OBJECT_NAMES.prometheusConfigMap}`, prometheus.configDir, prometheus.url, promSyncPort);
+    await startSidecar('alertmanager-sync', vigilLogs.alertmanagerSync, kubeconfigs.alertmanager, `--secret=${OBJECT_NAMES.alertmanagerSecret}`, alertmanager.configDir, alertmanager.url, amSyncPort);
+    const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
+
+    return {
+      dir,
+      cluster: c,
+      prometheus,
+      alertmanager,
+      operator,
+      vigilLogs,
+      metricsUrls,
+      settings,
+      logs: (lines = 30) =>
+        [...started.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, lines)}`), c.logs(10)].join('\n'),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Annotations of the generated ConfigMap or Secret. */
+export async function generatedAnnotations(cluster: Cluster, kind: 'configmap' | 'secret'): Promise<Record<string, string>> {
+  const name = kind === 'configmap' ? OBJECT_NAMES.prometheusConfigMap : OBJECT_NAMES.alertmanagerSecret;
+  const r = await cluster.kubectlResult(['get', kind, name, '-n', INSTALL_NS, '-o', 'jsonpath={.metadata.annotations}']);
+  if (r.code !== 0) return {};
+  return (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as Record<string, string>;
+}
+
+/** Waits until both sidecars report that their server runs the config the operator wrote last; returns both hashes. */
+export async function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_000): Promise<{ prometheus: string; alertmanager: string }> {
+  return pollUntil('both sync sidecars to apply the operator config', timeoutMs, async () => {
+    const hashes: string[] = [];
+    for (const kind of ['configmap', 'secret'] as const) {
+      const a = await generatedAnnotations(stack.cluster, kind);
+      const desired = a['vigil.dev/config-hash'];
+      if (!desired || a['vigil.dev/applied-hash'] !== desired) return false;
+      hashes.push(desired);
+    }
+    return { prometheus: hashes[0]!, alertmanager: hashes[1]! };
+  }, { intervalMs: 500 });
+}
+
+/** The generated files (Secret data decoded). */
+export async function generatedFiles(cluster: Cluster, kind: 'configmap' | 'secret'): Promise<Record<string, string>> {
+  const name = kind === 'configmap' ? OBJECT_NAMES.prometheusConfigMap : OBJECT_NAMES.alertmanagerSecret;
+  const obj = JSON.parse(await cluster.kubectl(['get', kind, name, '-n', INSTALL_NS, '-o', 'json'])) as { data?: Record<string, string> };
+  const data = obj.data ?? {};
+  if (kind === 'configmap') return data;
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
