@@ -13,6 +13,7 @@ export const REASONS = {
   applied: 'ConfigApplied',
   pending: 'ApplyPending',
   reloadFailed: 'ReloadFailed',
+  configTooLarge: 'ConfigTooLarge',
   notIncluded: 'NotIncluded',
   ready: 'Ready',
 } as const;
@@ -32,6 +33,8 @@ export interface ServiceObservation {
   desired: { prometheusHash: string; alertmanagerHash: string };
   prometheus: SyncReport;
   alertmanager: SyncReport;
+  /** Set when the desired config cannot be written at all (too large for one object): why. */
+  undeliverable?: string;
   /** Undefined: unknown (no Prometheus URL, or the poll failed): keep what the status says. */
   targets?: TargetCounts;
   now: string;
@@ -77,7 +80,8 @@ function reloadFailure(report: SyncReport, desiredHash: string): string | undefi
  *   exactly as specified. Without this, every apply anywhere would flip every service's Ready
  *   to False for a few seconds. Its own spec change (new generation) does make it False until
  *   the config with the new generation is loaded.
- * - Otherwise False: ReloadFailed with the sidecar's error, or ApplyPending.
+ * - Otherwise False: ConfigTooLarge when the operator cannot even write the config, ReloadFailed
+ *   with the sidecar's error, or ApplyPending.
  */
 export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   const { previous, generation, now } = obs;
@@ -120,6 +124,8 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       appliedConfigHash = obs.desired.prometheusHash;
     } else if (isTrueFor(previous, 'ConfigApplied', generation)) {
       applied = findCondition(previous, 'ConfigApplied')!;
+    } else if (obs.undeliverable !== undefined) {
+      applied = condition(previous, 'ConfigApplied', 'False', REASONS.configTooLarge, obs.undeliverable, generation, now);
     } else {
       const failures: string[] = [];
       const promErr = reloadFailure(obs.prometheus, obs.desired.prometheusHash);
@@ -207,7 +213,7 @@ export interface PlannedEvent {
 /**
  * Events follow transitions between the stored status and the new one, so a restarted
  * operator does not repeat them: InvalidSpec once per generation (and message), ConfigApplied
- * once per generation, ReloadFailed once per distinct error.
+ * once per generation, ReloadFailed once per distinct error, ConfigTooLarge once on entering it.
  */
 export function eventsForTransition(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): PlannedEvent[] {
   const events: PlannedEvent[] = [];
@@ -233,6 +239,11 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
     !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)
   ) {
     events.push({ type: 'Warning', reason: REASONS.reloadFailed, message: nextApplied.message });
+  }
+  // Its message carries sizes that change with every other service: only the transition counts,
+  // or each apply anywhere would repeat the Event on every pending service.
+  if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.configTooLarge && prevApplied?.reason !== REASONS.configTooLarge) {
+    events.push({ type: 'Warning', reason: REASONS.configTooLarge, message: nextApplied.message });
   }
   return events;
 }

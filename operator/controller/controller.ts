@@ -56,14 +56,8 @@ export interface ControllerOptions {
 
 type MsObject = KubernetesObject & RawMonitoredService;
 
-/** kube-apiserver caps the data of a ConfigMap or Secret (decoded) at 1 MiB; stay a little below. */
-export const MAX_OBJECT_DATA_BYTES = 1_000_000;
-
-function objectDataBytes(files: Record<string, string>): number {
-  let total = 0;
-  for (const [k, v] of Object.entries(files)) total += Buffer.byteLength(k) + Buffer.byteLength(v);
-  return total;
-}
+/** Re-exported for callers that knew it here; config-bundle.ts owns the storage limits. */
+export { MAX_OBJECT_DATA_BYTES } from '../kube/config-bundle.js';
 
 /** Runs `fn` over items with at most `limit` in flight; collects failures instead of stopping. */
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
@@ -103,6 +97,8 @@ export class Controller {
   private readonly lastReports: Partial<Record<'prometheus' | 'alertmanager', SyncReport>> = {};
   private started = false;
   private lastRendered: RenderedConfig | undefined;
+  /** The last "too large" message logged, so a burst of reconciles logs it once. */
+  private lastUndeliverable: string | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -330,17 +326,23 @@ export class Controller {
 
   private async writeGeneratedObjects(plan: ReconcilePlan): Promise<void> {
     const ns = this.opts.installNamespace;
-    const { rendered } = plan;
-    for (const [what, files] of [['Prometheus config (ConfigMap)', rendered.prometheus], ['Alertmanager config (Secret)', rendered.alertmanager]] as const) {
-      const bytes = objectDataBytes(files);
-      if (bytes > MAX_OBJECT_DATA_BYTES) {
-        // The API server would answer 422; say why in words, keep the last written config in place.
-        throw new Error(
-          `generated ${what} is ${bytes} bytes for ${rendered.included.length} MonitoredServices, over the ${MAX_OBJECT_DATA_BYTES}-byte limit of one Kubernetes object; the last written config stays in place`,
-        );
+    const { rendered, encoded } = plan;
+    if (plan.undeliverable !== undefined) {
+      // The API server would answer 422. Say why in words (the ConfigApplied condition and one
+      // Warning Event per affected service say it too), keep the last written config in place,
+      // and do not retry: only a change of the MonitoredServices can make it fit.
+      if (plan.undeliverable !== this.lastUndeliverable) {
+        this.log.error('generated config too large for one Kubernetes object; not written', {
+          message: plan.undeliverable,
+          services: rendered.included.length,
+          prometheusBytes: encoded.prometheus?.ok === false ? (encoded.prometheus.compressedBytes ?? encoded.prometheus.plainBytes) : undefined,
+          alertmanagerBytes: encoded.alertmanager?.ok === false ? (encoded.alertmanager.compressedBytes ?? encoded.alertmanager.plainBytes) : undefined,
+        });
       }
     }
-    if (plan.writeConfigMap && this.isLeader()) {
+    this.lastUndeliverable = plan.undeliverable;
+    const promFiles = encoded.prometheus?.ok ? encoded.prometheus : undefined;
+    if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
       const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
       if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash) {
@@ -351,7 +353,7 @@ export class Controller {
             {
               namespace: ns,
               name: OBJECT_NAMES.prometheusConfigMap,
-              data: rendered.prometheus,
+              files: promFiles,
               annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash },
               labels: GENERATED_LABELS,
             },
@@ -364,10 +366,13 @@ export class Controller {
           hash: rendered.prometheusHash,
           services: rendered.included.length,
           invalid: plan.invalid.length,
+          encoding: promFiles.form,
+          bytes: promFiles.bytes,
         });
       }
     }
-    if (plan.writeSecret && this.isLeader()) {
+    const amFiles = encoded.alertmanager?.ok ? encoded.alertmanager : undefined;
+    if (plan.writeSecret && amFiles && this.isLeader()) {
       const current = await readSecretOrUndefined(this.opts.clients, ns, OBJECT_NAMES.alertmanagerSecret);
       if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.alertmanagerHash) {
         await this.retryOnConflict(() =>
@@ -377,7 +382,7 @@ export class Controller {
             {
               namespace: ns,
               name: OBJECT_NAMES.alertmanagerSecret,
-              data: rendered.alertmanager,
+              files: amFiles,
               annotations: { [ANNOTATIONS.configHash]: rendered.alertmanagerHash },
               labels: GENERATED_LABELS,
             },
@@ -385,7 +390,12 @@ export class Controller {
           ),
         );
         this.opts.metrics.configWrites.inc({ object: 'secret' });
-        this.log.info('wrote Alertmanager config', { secret: `${ns}/${OBJECT_NAMES.alertmanagerSecret}`, hash: rendered.alertmanagerHash });
+        this.log.info('wrote Alertmanager config', {
+          secret: `${ns}/${OBJECT_NAMES.alertmanagerSecret}`,
+          hash: rendered.alertmanagerHash,
+          encoding: amFiles.form,
+          bytes: amFiles.bytes,
+        });
       }
     }
   }

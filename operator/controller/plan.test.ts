@@ -78,4 +78,51 @@ describe('planReconcile', () => {
     expect(plan.rendered.included).toEqual([{ namespace: 'a', name: 'kept' }]);
     expect(plan.statusUpdates.map((u) => u.name)).toEqual(['kept']);
   });
+
+  it('stores a large config as one gzip bundle and a small one plain', () => {
+    const small = planReconcile(input([service('a', 'one')]));
+    expect(small.encoded.prometheus).toMatchObject({ ok: true, form: 'plain' });
+    expect(small.undeliverable).toBeUndefined();
+    const many = Array.from({ length: 150 }, (_, i) => service('a', `svc-${i}`));
+    const large = planReconcile(input(many));
+    expect(large.encoded.prometheus).toMatchObject({ ok: true, form: 'bundle' });
+    // Not computed for an object that already holds the desired hash.
+    const unchanged = planReconcile(input(many, { prometheus: { configHash: large.rendered.prometheusHash } }));
+    expect(unchanged.encoded.prometheus).toBeUndefined();
+  });
+
+  it('marks pending services ConfigTooLarge (once, with an Event) when even the bundle does not fit, and keeps applied ones True', () => {
+    const objs = [service('a', 'one'), service('a', 'two')];
+    // `one` alone fits, and both servers run that config: it is True at its generation.
+    const alone = planReconcile(input([objs[0]!]));
+    const applied = { ...objs[0], status: alone.statusUpdates[0]!.patch.status } as RawMonitoredService;
+    const appliedStatus = planReconcile(
+      input([applied], {
+        prometheus: { configHash: alone.rendered.prometheusHash, appliedHash: alone.rendered.prometheusHash },
+        alertmanager: { configHash: alone.rendered.alertmanagerHash, appliedHash: alone.rendered.alertmanagerHash },
+      }),
+    ).statusUpdates[0]!.patch.status;
+    const one = { ...objs[0], status: appliedStatus } as RawMonitoredService;
+    expect((appliedStatus.conditions as { type: string; status: string }[]).find((c) => c.type === 'ConfigApplied')?.status).toBe('True');
+    // Then `two` arrives and the config no longer fits.
+    const sidecars = {
+      prometheus: { configHash: alone.rendered.prometheusHash, appliedHash: alone.rendered.prometheusHash },
+      alertmanager: { configHash: alone.rendered.alertmanagerHash, appliedHash: alone.rendered.alertmanagerHash },
+    };
+    const plan = planReconcile(input([one, objs[1]!], { ...sidecars, limits: { maxObjectBytes: 500, plainLimitBytes: 100 } }));
+    expect(plan.encoded.prometheus).toMatchObject({ ok: false });
+    expect(plan.undeliverable).toMatch(
+      /^the config for 2 MonitoredServices cannot be written: the Prometheus config \(ConfigMap vigil-prometheus-config\) is \d+ bytes even gzip-compressed \(\d+ uncompressed\), over the 500-byte limit of one Kubernetes object; .*the last written config keeps running$/,
+    );
+    const two = plan.statusUpdates.find((u) => u.name === 'two')!;
+    const cond = (two.patch.status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
+    expect(cond).toMatchObject({ status: 'False', reason: 'ConfigTooLarge', message: plan.undeliverable });
+    expect(two.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ConfigTooLarge', message: plan.undeliverable })]);
+    expect(plan.statusUpdates.find((u) => u.name === 'one')).toBeUndefined();
+
+    // Still too large after another change: the condition follows, the Event is not repeated.
+    const twoStored = { ...objs[1], status: two.patch.status } as RawMonitoredService;
+    const again = planReconcile(input([one, twoStored, service('b', 'three')], { ...sidecars, limits: { maxObjectBytes: 500, plainLimitBytes: 100 } }));
+    expect(again.statusUpdates.find((u) => u.name === 'two')?.events ?? []).toEqual([]);
+  });
 });

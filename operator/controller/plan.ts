@@ -2,6 +2,8 @@
 // sidecars report, compute the desired config, whether each generated object needs a write,
 // and which statuses/events change. The controller only executes this plan.
 import type { MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
+import { encodeFileSet, type EncodeLimits, type EncodedFiles } from '../kube/config-bundle.js';
+import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ValidationIssue, ValidationResult } from '../render/types.js';
 import type { SyncReport } from './annotations.js';
 import { computeStatus, eventsForTransition, statusChanged, statusMergePatch, type PlannedEvent, type TargetCounts } from './conditions.js';
@@ -25,6 +27,8 @@ export interface ReconcileInput {
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
   now: string;
+  /** Storage limits (tests lower them to reach "too large" with a few services). */
+  limits?: EncodeLimits;
 }
 
 export interface StatusUpdate {
@@ -40,6 +44,13 @@ export interface ReconcilePlan {
   rendered: RenderedConfig;
   writeConfigMap: boolean;
   writeSecret: boolean;
+  /**
+   * How each object to write stores its files (plain or one gzip bundle), computed only for the
+   * objects to write; `ok: false` when even compressed it would not fit in one object.
+   */
+  encoded: { prometheus?: EncodedFiles; alertmanager?: EncodedFiles };
+  /** Why the desired config cannot be delivered (too large): goes into ConfigApplied and the log. */
+  undeliverable?: string;
   statusUpdates: StatusUpdate[];
   valid: number;
   invalid: ObjectRef[];
@@ -67,6 +78,24 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const rendered = input.render(validServices, input.settings);
   const included = new Set(rendered.included.map((r) => `${r.namespace}/${r.name}`));
 
+  // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
+  const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
+  const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
+  const encoded: ReconcilePlan['encoded'] = {};
+  if (writeConfigMap) encoded.prometheus = encodeFileSet(rendered.prometheus, input.limits);
+  if (writeSecret) encoded.alertmanager = encodeFileSet(rendered.alertmanager, input.limits);
+  const problems: string[] = [];
+  if (encoded.prometheus?.ok === false) {
+    problems.push(`the Prometheus config (ConfigMap ${OBJECT_NAMES.prometheusConfigMap}) is ${encoded.prometheus.message}`);
+  }
+  if (encoded.alertmanager?.ok === false) {
+    problems.push(`the Alertmanager config (Secret ${OBJECT_NAMES.alertmanagerSecret}) is ${encoded.alertmanager.message}`);
+  }
+  const undeliverable =
+    problems.length > 0
+      ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running`
+      : undefined;
+
   const statusUpdates: StatusUpdate[] = [];
   for (const { raw, result } of results) {
     const ref = refOf(raw);
@@ -80,6 +109,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       desired: { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash },
       prometheus: input.prometheus,
       alertmanager: input.alertmanager,
+      ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(result.ok ? { targets: input.targetsFor(ref.namespace, ref.name) } : {}),
       now: input.now,
     });
@@ -97,8 +127,10 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
 
   return {
     rendered,
-    writeConfigMap: input.prometheus.configHash !== rendered.prometheusHash,
-    writeSecret: input.alertmanager.configHash !== rendered.alertmanagerHash,
+    writeConfigMap,
+    writeSecret,
+    encoded,
+    ...(undeliverable !== undefined ? { undeliverable } : {}),
     statusUpdates,
     valid: validServices.length,
     invalid: invalid.sort(byRef),

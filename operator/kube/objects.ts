@@ -2,6 +2,7 @@
 import type { CoreV1Event, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
 import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
+import { configMapPayload, secretPayload, type EncodedFiles } from './config-bundle.js';
 
 export async function readConfigMapOrUndefined(clients: KubeClients, namespace: string, name: string): Promise<V1ConfigMap | undefined> {
   try {
@@ -29,29 +30,28 @@ export function decodeSecretData(secret: V1Secret | undefined): Record<string, s
   return out;
 }
 
-export function encodeSecretData(data: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(data)) out[k] = Buffer.from(v, 'utf8').toString('base64');
-  return out;
-}
+/** A file set in the form chosen for storage (config-bundle.ts: plain keys, or one gzip bundle). */
+export type StoredFiles = Extract<EncodedFiles, { ok: true }>;
 
 /**
- * Creates or replaces the ConfigMap with exactly `data`, setting `annotations` and keeping every
+ * Creates or replaces the ConfigMap with exactly the stored files, setting `annotations` and keeping every
  * other annotation (the sync sidecar's). Replace carries the resourceVersion, so a concurrent
  * change makes it fail with 409 rather than be lost; the caller retries from a fresh read.
  */
 export async function writeConfigMap(
   clients: KubeClients,
   current: V1ConfigMap | undefined,
-  desired: { namespace: string; name: string; data: Record<string, string>; annotations: Record<string, string>; labels: Record<string, string> },
+  desired: { namespace: string; name: string; files: StoredFiles; annotations: Record<string, string>; labels: Record<string, string> },
   fieldManager: string,
 ): Promise<V1ConfigMap> {
   const { namespace, name } = desired;
+  // Exactly one of data/binaryData is set: replacing the object drops the keys of the other form.
+  const payload = configMapPayload(desired.files);
   if (!current) {
     return clients.core.createNamespacedConfigMap({
       namespace,
       fieldManager,
-      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, data: desired.data },
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, ...payload },
     });
   }
   return clients.core.replaceNamespacedConfigMap({
@@ -69,20 +69,20 @@ export async function writeConfigMap(
         annotations: { ...current.metadata?.annotations, ...desired.annotations },
         managedFields: undefined,
       },
-      data: desired.data,
+      ...payload,
     },
   });
 }
 
-/** Same as writeConfigMap for a Secret (data base64-encoded here, type Opaque). */
+/** Same as writeConfigMap for a Secret (data base64-encoded here, type Opaque; a bundle is one data key). */
 export async function writeSecret(
   clients: KubeClients,
   current: V1Secret | undefined,
-  desired: { namespace: string; name: string; data: Record<string, string>; annotations: Record<string, string>; labels: Record<string, string> },
+  desired: { namespace: string; name: string; files: StoredFiles; annotations: Record<string, string>; labels: Record<string, string> },
   fieldManager: string,
 ): Promise<V1Secret> {
   const { namespace, name } = desired;
-  const data = encodeSecretData(desired.data);
+  const data = secretPayload(desired.files);
   if (!current) {
     return clients.core.createNamespacedSecret({
       namespace,

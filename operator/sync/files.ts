@@ -1,6 +1,7 @@
 // The desired file set of a ConfigMap or Secret, and how it differs from what is on disk.
 // Pure functions: the file writer (file-writer.ts) does the I/O.
 import { createHash } from 'node:crypto';
+import { BUNDLE_KEY, decodeBundle } from '../kube/config-bundle.js';
 
 /** File name -> content (UTF-8 text: Prometheus and Alertmanager configs are text). */
 export type FileSet = Record<string, string>;
@@ -47,15 +48,38 @@ function checkKeys(files: FileSet): FileSet {
   return files;
 }
 
-function decodeBase64Strict(key: string, value: string): string {
+function checkBase64(key: string, value: string): Buffer {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
     throw new Error(`key "${key}": data is not valid base64`);
   }
-  return Buffer.from(value, 'base64').toString('utf8');
+  return Buffer.from(value, 'base64');
 }
 
-/** A ConfigMap's files: `data` as is, `binaryData` decoded (both may appear; keys never overlap). */
+function decodeBase64Strict(key: string, value: string): string {
+  return checkBase64(key, value).toString('utf8');
+}
+
+/**
+ * A large config is stored as one gzip bundle under BUNDLE_KEY (operator/kube/config-bundle.ts).
+ * It must then be the only key: a mix would leave it open which of two versions of a file counts.
+ */
+function filesFromBundle(base64: string, otherKeys: string[]): FileSet {
+  if (otherKeys.length > 0) {
+    throw new Error(`key "${BUNDLE_KEY}" (a compressed bundle of all files) must be the only key, but ${otherKeys.map((k) => `"${k}"`).join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} present too`);
+  }
+  return checkKeys(decodeBundle(checkBase64(BUNDLE_KEY, base64)));
+}
+
+/**
+ * A ConfigMap's files: `data` as is, `binaryData` decoded (both may appear; keys never overlap),
+ * or the files inside the compressed bundle when the operator stored one.
+ */
 export function filesFromConfigMap(cm: ConfigMapLike): FileSet {
+  const bundle = cm.binaryData?.[BUNDLE_KEY];
+  if (bundle !== undefined) {
+    const others = [...Object.keys(cm.data ?? {}), ...Object.keys(cm.binaryData ?? {}).filter((k) => k !== BUNDLE_KEY)];
+    return filesFromBundle(bundle, others);
+  }
   const files: FileSet = { ...(cm.data ?? {}) };
   for (const [key, value] of Object.entries(cm.binaryData ?? {})) files[key] = decodeBase64Strict(key, value);
   return checkKeys(files);
@@ -64,8 +88,14 @@ export function filesFromConfigMap(cm: ConfigMapLike): FileSet {
 /**
  * A Secret's files: `data` is base64 on the wire. `stringData` is write-only in the API (merged into
  * data by the server) but accepted here too so objects built in tests or by hand decode the same way.
+ * A compressed bundle is one `data` key.
  */
 export function filesFromSecret(secret: SecretLike): FileSet {
+  const bundle = secret.data?.[BUNDLE_KEY];
+  if (bundle !== undefined) {
+    const others = [...Object.keys(secret.data ?? {}).filter((k) => k !== BUNDLE_KEY), ...Object.keys(secret.stringData ?? {})];
+    return filesFromBundle(bundle, others);
+  }
   const files: FileSet = {};
   for (const [key, value] of Object.entries(secret.data ?? {})) files[key] = decodeBase64Strict(key, value);
   for (const [key, value] of Object.entries(secret.stringData ?? {})) files[key] = value;

@@ -37,6 +37,11 @@ export interface SyncerOptions {
   retryDelay?: (failures: number) => number;
 }
 
+/** File names for a log line: all of a few, the first ones and a count of thousands (one rule file per service). */
+function fileList(names: string[], max = 20): string[] {
+  return names.length <= max ? names : [...names.slice(0, max), `… and ${names.length - max} more`];
+}
+
 interface Failing {
   contentHash: string;
   failures: number;
@@ -140,7 +145,7 @@ export class Syncer {
     }
     const started = Date.now();
     const diff = await syncDirectory(this.options.dir, files, { mode: this.options.fileMode });
-    log.info('files written', { hash: reportedHash, written: diff.write, removed: diff.remove });
+    log.info('files written', { hash: reportedHash, written: fileList(diff.write), removed: fileList(diff.remove) });
     const outcome = await this.options.reloader.reload(kind, files);
     if (!outcome.ok) {
       await this.handleFailure(hash, object, outcome.message, kind, outcome.answered);
@@ -179,7 +184,7 @@ export class Syncer {
       // rule file and reports failure while running the new jobs with the old rules).
       try {
         const restored = await syncDirectory(this.options.dir, this.lastGood, { mode: this.options.fileMode });
-        log.info('restored last good files', { written: restored.write, removed: restored.remove });
+        log.info('restored last good files', { written: fileList(restored.write), removed: fileList(restored.remove) });
         if (answered) {
           const recovery = await this.options.reloader.reload(reloadedAs, this.lastGood);
           if (recovery.ok) log.info('server reloaded the last good config');

@@ -6,6 +6,7 @@ import { startProcess, logTail, type ManagedProcess } from '../harness/process.j
 import { installRbac, vigilKubeconfigs } from '../harness/rbac.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { ANNOTATIONS } from '../../operator/controller/annotations.js';
+import { filesFromConfigMap } from '../../operator/sync/files.js';
 
 export const INSTALL_NS = 'vigil-system';
 
@@ -59,6 +60,8 @@ export async function getJson<T = any>(cluster: Cluster, args: string[]): Promis
 export interface ConfigMapView {
   metadata: { resourceVersion: string; annotations?: Record<string, string> };
   data?: Record<string, string>;
+  /** A large config is one gzip bundle here (operator/kube/config-bundle.ts). */
+  binaryData?: Record<string, string>;
 }
 
 export async function getConfigMap(cluster: Cluster): Promise<ConfigMapView | undefined> {
@@ -80,7 +83,8 @@ export async function getSecretData(cluster: Cluster): Promise<{ annotations: Re
 
 /** Scrape job names in the generated prometheus.yml (vigil/... only), in file order. */
 export function vigilJobs(configMap: ConfigMapView | undefined): string[] {
-  const yml = configMap?.data?.['prometheus.yml'] ?? '';
+  // Decoded as the sync sidecar does: plain keys, or the gzip bundle of a large config.
+  const yml = configMap ? (filesFromConfigMap(configMap)['prometheus.yml'] ?? '') : '';
   return [...yml.matchAll(/job_name:\s*['"]?(vigil\/[^'"\s]+)['"]?/g)].map((m) => m[1] as string);
 }
 
