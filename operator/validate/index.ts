@@ -1,6 +1,7 @@
 // Validation of one MonitoredService: the zod schema, then the checks zod cannot express.
 // Never throws: whatever comes in (null, lists, huge strings, cycles) comes out as a ValidationResult.
-import { MonitoredServiceSchema } from '../api/schema.js';
+import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
+import { defaultSettings, renderConfig } from '../render/index.js';
 import type { ObjectRef, ValidationIssue, ValidationResult } from '../render/types.js';
 import { deepChecks } from './deep-checks.js';
 import { formatPath } from './paths.js';
@@ -25,10 +26,27 @@ export function validateMonitoredService(raw: unknown): ValidationResult {
       // A field zod already rejected gets one message, not two.
       if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
     }
-    if (parsed.success && issues.length === 0) return { ok: true, service: parsed.data };
+    if (parsed.success && issues.length === 0) {
+      const renderProblem = renderabilityProblem(parsed.data);
+      return renderProblem ? { ok: false, ref, issues: [renderProblem] } : { ok: true, service: parsed.data };
+    }
     return { ok: false, ref, issues };
   } catch (err) {
     return { ok: false, ref, issues: [{ field: 'object', message: `could not be validated: ${String(err)}` }] };
+  }
+}
+
+/**
+ * Last line of defence: the operator renders all valid services in one call, so one service the
+ * renderer cannot handle would stop everybody's config. Rendering it alone here turns any such gap
+ * between the checks above and the renderer into an ordinary Valid=False for that object only.
+ */
+export function renderabilityProblem(service: MonitoredService): ValidationIssue | undefined {
+  try {
+    renderConfig([service], defaultSettings());
+    return undefined;
+  } catch (err) {
+    return { field: 'spec', message: `cannot be turned into Prometheus/Alertmanager configuration: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
