@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { startAlertmanager, startPrometheus, startVigil, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
@@ -176,11 +177,9 @@ export async function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_0
   }, { intervalMs: 500 });
 }
 
-/** The generated files (Secret data decoded). */
+/** The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle). */
 export async function generatedFiles(cluster: Cluster, kind: 'configmap' | 'secret'): Promise<Record<string, string>> {
   const name = kind === 'configmap' ? OBJECT_NAMES.prometheusConfigMap : OBJECT_NAMES.alertmanagerSecret;
-  const obj = JSON.parse(await cluster.kubectl(['get', kind, name, '-n', INSTALL_NS, '-o', 'json'])) as { data?: Record<string, string> };
-  const data = obj.data ?? {};
-  if (kind === 'configmap') return data;
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  const obj = JSON.parse(await cluster.kubectl(['get', kind, name, '-n', INSTALL_NS, '-o', 'json'])) as Record<string, never>;
+  return kind === 'configmap' ? filesFromConfigMap(obj) : filesFromSecret(obj);
 }
