@@ -35,7 +35,7 @@ typecheck: deps ## Type-check all TypeScript (strict)
 .PHONY: generate
 generate: deps ## Regenerate everything derived from a source of truth: the CRD, the README field reference, the Helm chart
 	$(TSX) operator/api/generate-crd.ts
-	$(TSX) hack/gen-field-reference.ts
+	$(TSX) hack/gen-readme.ts
 	$(TSX) cdk8s/main.ts chart
 
 .PHONY: test-unit
