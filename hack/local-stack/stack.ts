@@ -67,6 +67,10 @@ export const ANY_FREE_PORTS: StackPorts = {
   prometheus: 0, alertmanager: 0, mailpitSmtp: 0, mailpitUi: 0, target: 0, operator: 0, prometheusSync: 0, alertmanagerSync: 0,
 };
 
+/** Stack processes that can be stopped and started again by name (fault tests). */
+export const COMPONENT_NAMES = ['mailpit', 'stunnel', 'prometheus', 'alertmanager', 'vigil-operator', 'prometheus-sync', 'alertmanager-sync'] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
+
 export interface StackOptions {
   /** Where config, data and logs go; emptied at start. */
   stateDir: string;
@@ -110,6 +114,10 @@ export interface Stack {
   restoreTargetEndpoints(): Promise<void>;
   /** S + E + ceil(F/E)*E + 2 s for the demo MonitoredService. */
   alertBoundSeconds(): number;
+  /** Stops one component (SIGTERM, or SIGKILL for a crash); resolves once its process is gone. */
+  stopComponent(name: ComponentName, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts a stopped component again: same ports, files and data; resolves once it answers. */
+  startComponent(name: ComponentName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +138,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let cluster: Cluster | undefined;
   let target: ManagedProcess | undefined;
   let stopped = false;
+  // How to start each component again; a restart replaces its entry in `started` (stop order).
+  const components = new Map<ComponentName, { proc: ManagedProcess; start: () => Promise<ManagedProcess> }>();
+  const launchComponent = async (name: ComponentName, start: () => Promise<ManagedProcess>): Promise<void> => {
+    const proc = await start();
+    started.push(proc);
+    components.set(name, { proc, start });
+  };
 
   const stopAll = async () => {
     if (stopped) return;
@@ -162,16 +177,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const tlsDir = join(stateDir, 'tls');
     await mkdir(tlsDir);
     const tls = await generateSmtpTls(tlsDir);
-    const mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stateDir, smtpPort: await port('mailpitSmtp'), uiPort: await port('mailpitUi') });
-    started.push(mailpit.process);
-    const stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, upstreamPort: ports.mailpitSmtp, tls });
-    started.push(stunnel.process);
+    const mailpitPorts = { smtpPort: await port('mailpitSmtp'), uiPort: await port('mailpitUi') };
+    let mailpit!: Mailpit;
+    await launchComponent('mailpit', async () => (mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stateDir, ...mailpitPorts })).process);
+    let stunnel!: Stunnel;
+    await launchComponent('stunnel', async () => (stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, upstreamPort: ports.mailpitSmtp, tls })).process);
 
     log('starting Prometheus and Alertmanager ...');
-    const prometheus = await startPrometheus({ dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`] });
-    started.push(prometheus.process);
-    const alertmanager = await startAlertmanager({ dir: join(stateDir, 'alertmanager'), port: await port('alertmanager') });
-    started.push(alertmanager.process);
+    const prometheusOptions = { dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`] };
+    let prometheus!: Prometheus;
+    await launchComponent('prometheus', async () => (prometheus = await startPrometheus(prometheusOptions)).process);
+    const alertmanagerOptions = { dir: join(stateDir, 'alertmanager'), port: await port('alertmanager') };
+    let alertmanager!: Alertmanager;
+    await launchComponent('alertmanager', async () => (alertmanager = await startAlertmanager(alertmanagerOptions)).process);
 
     const operatorPort = await port('operator');
     const settings: GlobalSettings = {
@@ -203,43 +221,41 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await writeFile(settingsFile, `# GlobalSettings of the local stack (hack/local-stack/stack.ts)\n${stringify(settings)}`);
 
     log('starting the Vigil operator ...');
-    const operator = await startOperator({
+    const operatorOptions = {
       logFile: join(stateDir, 'operator.log'),
       kubeconfig: kubeconfigs.operator,
       namespace: ns,
       settingsFile,
       prometheusUrl: prometheus.url,
       listenPort: operatorPort,
-    });
-    started.push(operator);
+    };
+    await launchComponent('vigil-operator', () => startOperator(operatorOptions));
 
     log('starting the sync sidecars of Prometheus and Alertmanager ...');
-    started.push(
-      await startSync({
-        name: 'prometheus-sync',
-        logFile: join(stateDir, 'prometheus-sync.log'),
-        kubeconfig: kubeconfigs.prometheus,
-        namespace: ns,
-        object: { configmap: OBJECT_NAMES.prometheusConfigMap },
-        dir: prometheus.configDir,
-        reloadUrl: `${prometheus.url}/-/reload`,
-        readyUrl: `${prometheus.url}/-/ready`,
-        listenPort: await port('prometheusSync'),
-      }),
-    );
-    started.push(
-      await startSync({
-        name: 'alertmanager-sync',
-        logFile: join(stateDir, 'alertmanager-sync.log'),
-        kubeconfig: kubeconfigs.alertmanager,
-        namespace: ns,
-        object: { secret: OBJECT_NAMES.alertmanagerSecret },
-        dir: alertmanager.configDir,
-        reloadUrl: `${alertmanager.url}/-/reload`,
-        readyUrl: `${alertmanager.url}/-/ready`,
-        listenPort: await port('alertmanagerSync'),
-      }),
-    );
+    const prometheusSyncOptions = {
+      name: 'prometheus-sync',
+      logFile: join(stateDir, 'prometheus-sync.log'),
+      kubeconfig: kubeconfigs.prometheus,
+      namespace: ns,
+      object: { configmap: OBJECT_NAMES.prometheusConfigMap },
+      dir: prometheus.configDir,
+      reloadUrl: `${prometheus.url}/-/reload`,
+      readyUrl: `${prometheus.url}/-/ready`,
+      listenPort: await port('prometheusSync'),
+    };
+    await launchComponent('prometheus-sync', () => startSync(prometheusSyncOptions));
+    const alertmanagerSyncOptions = {
+      name: 'alertmanager-sync',
+      logFile: join(stateDir, 'alertmanager-sync.log'),
+      kubeconfig: kubeconfigs.alertmanager,
+      namespace: ns,
+      object: { secret: OBJECT_NAMES.alertmanagerSecret },
+      dir: alertmanager.configDir,
+      reloadUrl: `${alertmanager.url}/-/reload`,
+      readyUrl: `${alertmanager.url}/-/ready`,
+      listenPort: await port('alertmanagerSync'),
+    };
+    await launchComponent('alertmanager-sync', () => startSync(alertmanagerSyncOptions));
     await waitForAppliedConfig(c, ns, started);
     log('  operator config applied by both sync sidecars');
 
@@ -257,10 +273,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ports,
       installNamespace: ns,
       kubeconfigPath,
-      prometheus,
-      alertmanager,
-      mailpit,
-      stunnel,
+      // Getters: a restarted component is a new process (startComponent below).
+      get prometheus() {
+        return prometheus;
+      },
+      get alertmanager() {
+        return alertmanager;
+      },
+      get mailpit() {
+        return mailpit;
+      },
+      get stunnel() {
+        return stunnel;
+      },
       settings,
       urls: {
         prometheus: prometheus.url,
@@ -303,6 +328,25 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
       alertBoundSeconds: () =>
         alertBoundSeconds(ms.spec.endpoints[0]?.interval ?? settings.scrapeInterval, settings.evaluationInterval, ms.spec.downAlert.for),
+      async stopComponent(name, signal = 'SIGTERM') {
+        const entry = components.get(name);
+        if (!entry) throw new Error(`unknown stack component ${name}`);
+        if (signal === 'SIGTERM') return entry.proc.stop(5000);
+        try {
+          process.kill(entry.proc.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await entry.proc.exited;
+      },
+      async startComponent(name) {
+        const entry = components.get(name);
+        if (!entry) throw new Error(`unknown stack component ${name}`);
+        if (entry.proc.isRunning()) throw new Error(`${name} is still running (pid ${entry.proc.pid}); stop it first`);
+        const proc = await entry.start();
+        started[started.indexOf(entry.proc)] = proc;
+        entry.proc = proc;
+      },
       stop: stopAll,
     };
 
