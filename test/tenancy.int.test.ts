@@ -1,0 +1,85 @@
+// Tenant isolation with the real programs: two namespaces with look-alike Services (same labels,
+// same port name). A MonitoredService in team-a discovers only team-a's endpoints, and its custom
+// rule, as loaded by Prometheus, only selects team-a's series.
+import { pollUntil } from '../hack/local-stack/net.js';
+import { startHostileStack, type HostileStack } from './hostile/stack.js';
+
+const NAMESPACES = ['team-a', 'team-b'] as const;
+let stack: HostileStack | undefined;
+
+/** A Service without selector plus its EndpointSlice, as the endpoint controller would publish it. */
+function lookAlikeService(namespace: string): object[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace, labels: { app: 'web' } },
+      spec: { ports: [{ name: 'metrics', port: 8080, targetPort: 18080 }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-1', namespace, labels: { app: 'web', 'kubernetes.io/service-name': 'web' } },
+      // FQDN: the API server refuses loopback IPs; the address need not answer to be discovered.
+      addressType: 'FQDN',
+      endpoints: [{ addresses: [`web.${namespace}.vigil.localhost`], conditions: { ready: true } }],
+      ports: [{ name: 'metrics', port: 18080, protocol: 'TCP' }],
+    },
+  ];
+}
+
+interface Target {
+  labels: Record<string, string>;
+  discoveredLabels: Record<string, string>;
+}
+
+async function activeTargets(s: HostileStack): Promise<Target[]> {
+  const body = (await (await fetch(`${s.prometheus.url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Target[] } };
+  return body.data.activeTargets;
+}
+
+beforeAll(async () => {
+  stack = await startHostileStack({ namespaces: [...NAMESPACES] });
+  const items = NAMESPACES.flatMap(lookAlikeService);
+  await stack.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
+  await stack.cluster.kubectl(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { name: 'web', namespace: 'team-a' },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        endpoints: [{ port: 'metrics', interval: '5s', scrapeTimeout: '2s' }],
+        rules: [{ name: 'AnyTargetUp', expr: 'count(up) > 0' }],
+      },
+    }),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 60_000);
+
+test("a MonitoredService discovers only its own namespace's endpoints", async () => {
+  const s = stack!;
+  const job = 'vigil/team-a/web/metrics';
+  const ours = await pollUntil('Prometheus to discover the team-a target', 90_000, async () => {
+    const targets = (await activeTargets(s)).filter((t) => t.labels.job === job);
+    return targets.length > 0 ? targets : false;
+  }, { intervalMs: 500 });
+  // Give discovery a few more rounds to show anything it would wrongly add.
+  await new Promise((r) => setTimeout(r, 12_000));
+  const all = (await activeTargets(s)).filter((t) => t.labels.job?.startsWith('vigil/'));
+  expect(ours.map((t) => t.labels.instance)).toEqual(['web.team-a.vigil.localhost:18080']);
+  expect(all.map((t) => [t.labels.job, t.labels.namespace, t.labels.instance])).toEqual([[job, 'team-a', 'web.team-a.vigil.localhost:18080']]);
+  expect(all.some((t) => JSON.stringify(t).includes('team-b'))).toBe(false);
+}, 120_000);
+
+test('the custom rule Prometheus runs is restricted to the namespace', async () => {
+  const s = stack!;
+  const body = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as {
+    data: { groups: { name: string; rules: { name: string; query: string }[] }[] };
+  };
+  const rule = body.data.groups.find((g) => g.name === 'vigil/team-a/web')?.rules.find((r) => r.name === 'AnyTargetUp');
+  expect(rule?.query).toBe('count(up{namespace="team-a"}) > 0');
+}, 30_000);
