@@ -59,7 +59,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       const s = opts.smtpSecret;
       await c.kubectl(['create', 'secret', 'generic', s.name, '-n', INSTALL_NS, `--from-literal=username=${s.username}`, `--from-literal=password=${s.password}`]);
     }
-    const [promPort, amPort, operatorPort, promSyncPort, amSyncPort] = (await freePorts(5)) as [number, number, number, number, number];
+    const [promPort, amPort, operatorPort, promSyncPort, amSyncPort, noSmtpPort] = (await freePorts(6)) as [number, number, number, number, number, number];
 
     const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: promPort, extraHosts: [] });
     started.push(prometheus.process);
@@ -70,8 +70,10 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       profile: 'demo',
       scrapeInterval: '5s',
       evaluationInterval: '2s',
-      // Nothing listens there: these tests never send mail, Alertmanager only has to load the config.
-      smtp: { smarthost: '127.0.0.1:465', from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
+      // A free port nothing listens on: these tests never send mail, Alertmanager only has to load
+      // the config. Not 465: a pipeline test or `make local-up` running at the same time listens
+      // there, and this stack's alerts would flood its mail catcher.
+      smtp: { smarthost: `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
       defaultRecipients: ['oncall@vigil.localhost'],
       alertmanagerTargets: [`127.0.0.1:${amPort}`],
       prometheusUrl: prometheus.url,
