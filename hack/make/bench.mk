@@ -1,6 +1,9 @@
 # Load benchmark: many MonitoredServices in one burst against the real programs (bench/load.ts).
-TSX := node node_modules/tsx/dist/cli.mjs
 
 .PHONY: bench-load
 bench-load: deps tools ## Apply 2,000 MonitoredServices in one burst (BENCH_SERVICES=2000); prints ConfigMap/Secret writes, reloads, time to ConfigApplied, peak RSS
 	$(TSX) bench/load.ts
+
+.PHONY: bench-storm
+bench-storm: deps tools ## Alert storm: 200 targets of 20 MonitoredServices down at once (BENCH_STORM_SERVICES=20, BENCH_STORM_TARGETS=10); prints emails per service, lost/duplicates, first/last email time, Alertmanager notification counters
+	$(TSX) bench/alert-storm.ts
