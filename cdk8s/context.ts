@@ -6,7 +6,26 @@
 // syntax at any indentation, so no nindent bookkeeping); a token inside a longer string becomes
 // `{{ EXPR }}`. Conditional parts are `choose` (if/else of two JSON alternatives) and, for whole
 // objects, `when` (the object's template file is wrapped in `{{- if }}`).
-import { ApiObject, type ApiObjectProps } from 'cdk8s';
+//
+// cdk8s-plus-27: used where every value it handles is a plain string or fixed, so tokens pass
+// through untouched: the ConfigMaps (kplus.ConfigMap with `data`, see components/common.ts
+// `configMap`). Their metadata comes from `objectMetadata` below, like every raw ApiObject's, so
+// they get the same namespace, labels and Helm condition. kplus adds `immutable: false` (the
+// Kubernetes default) to them, nothing else. Everything else stays a raw ApiObject (kubeObject),
+// because kplus would have to own values that are Helm tokens or change what is rendered:
+// - Pods and pod templates (Deployments, StatefulSets, the helm-test and demo Pods): kplus builds
+//   resources from Cpu/Size objects, nodeSelector and tolerations from typed calls, and here each
+//   of them is one token for a whole values.yaml object; it also adds its own defaults
+//   (resource limits, a `cdk8s.io/metadata.addr` label and selector, container security context
+//   fields, dnsPolicy, hostNetwork ...), which would alter the Pod Security and resource settings.
+// - Services: kplus ServicePort.targetPort is a number, ours are named ports ('http-web', 'smtps'...);
+//   it has no publishNotReadyAddresses (the Alertmanager headless Service needs it); and the
+//   exposed Services' type and port list are tokens (`ctx.choose` on the NodePort values).
+// - The mail catcher's TLS Secret: kplus.Secret only writes `stringData`, ours is base64 `data`
+//   that one Helm expression produces as a whole (`lookup` of the existing Secret, else
+//   genSelfSignedCert): split into two tokens, cert and key would come from two different calls.
+// - ServiceAccounts and RBAC: taken verbatim from operator/rbac-objects.ts (components/rbac.ts).
+import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { VigilValues } from './values.js';
 
@@ -127,9 +146,26 @@ export interface ObjectMeta {
 }
 
 /**
- * Every Kubernetes object of the app goes through here: it sets the namespace and records the
- * Helm condition of the enclosing `when`. Raw ApiObjects (not cdk8s-plus) because values may be
- * tokens: cdk8s-plus converts quantities, ports and selectors itself and would not pass them through.
+ * Metadata of every Kubernetes object of the app, raw ApiObject or cdk8s-plus construct: sets the
+ * namespace and records the Helm condition of the enclosing `when` (templatize.ts turns that
+ * annotation into the `{{- if }}` around the object's template file).
+ */
+export function objectMetadata(ctx: RenderContext, meta: ObjectMeta): ApiObjectMetadata {
+  const annotations: Record<string, string> = { ...(meta.annotations ?? {}) };
+  const condition = ctx.currentCondition();
+  if (condition !== undefined) annotations[CONDITION_ANNOTATION] = condition;
+  return {
+    name: meta.name,
+    ...(meta.namespaced === false ? {} : { namespace: ctx.namespace }),
+    ...(meta.labels ? { labels: meta.labels } : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+}
+
+/**
+ * A raw ApiObject with `objectMetadata`. Raw (not cdk8s-plus) wherever values may be tokens:
+ * cdk8s-plus converts quantities, ports and selectors itself and would not pass them through
+ * (see the top of this file).
  */
 export function kubeObject(
   scope: Construct,
@@ -140,14 +176,5 @@ export function kubeObject(
   meta: ObjectMeta,
   body: Record<string, unknown>,
 ): ApiObject {
-  const annotations: Record<string, string> = { ...(meta.annotations ?? {}) };
-  const condition = ctx.currentCondition();
-  if (condition !== undefined) annotations[CONDITION_ANNOTATION] = condition;
-  const metadata: ApiObjectProps['metadata'] = {
-    name: meta.name,
-    ...(meta.namespaced === false ? {} : { namespace: ctx.namespace }),
-    ...(meta.labels ? { labels: meta.labels } : {}),
-    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-  };
-  return new ApiObject(scope, id, { apiVersion, kind, metadata, ...body });
+  return new ApiObject(scope, id, { apiVersion, kind, metadata: objectMetadata(ctx, meta), ...body });
 }

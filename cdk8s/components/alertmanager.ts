@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
+  configMap,
   container,
   exposedService,
   httpProbe,
@@ -67,9 +68,7 @@ export class Alertmanager extends Construct {
 
     new Identity(this, 'identity', { ctx, component: 'alertmanager', name });
 
-    kubeObject(this, ctx, 'bootstrap', 'v1', 'ConfigMap', { name: `${name}-bootstrap`, labels: labels(name) }, {
-      data: { 'alertmanager.yml': ALERTMANAGER_BOOTSTRAP_CONFIG },
-    });
+    configMap(this, ctx, 'bootstrap', { name: `${name}-bootstrap`, labels: labels(name) }, { 'alertmanager.yml': ALERTMANAGER_BOOTSTRAP_CONFIG });
 
     const commonArgs = [
       `--config.file=${ALERTMANAGER_GENERATED_DIR}/alertmanager.yml`,

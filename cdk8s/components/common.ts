@@ -1,6 +1,7 @@
 // Pieces every Vigil workload shares: labels, the restricted security contexts, images, scheduling.
 import type { Construct } from 'constructs';
-import { kubeObject, type Flag, type RenderContext } from '../context.js';
+import * as kplus from 'cdk8s-plus-27';
+import { kubeObject, objectMetadata, type Flag, type ObjectMeta, type RenderContext } from '../context.js';
 
 export interface ImageRef {
   repository: string;
@@ -129,4 +130,14 @@ export function exposedService(
       ports: ctx.choose(exposure.fixedNodePort, withNodePort, ports),
     },
   });
+}
+
+/**
+ * A ConfigMap of files (key = file name). cdk8s-plus checks the keys and passes the values through
+ * as they are, so file contents holding Helm tokens (the operator settings) come out unchanged.
+ * Not immutable: `helm upgrade` rewrites these ConfigMaps when the settings or the bootstrap configs
+ * change, which Kubernetes refuses for an immutable one.
+ */
+export function configMap(scope: Construct, ctx: RenderContext, id: string, meta: ObjectMeta, files: Record<string, string>): kplus.ConfigMap {
+  return new kplus.ConfigMap(scope, id, { metadata: objectMetadata(ctx, meta), data: files, immutable: false });
 }

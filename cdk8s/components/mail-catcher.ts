@@ -6,6 +6,7 @@
 import { Construct } from 'constructs';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
 import {
+  configMap,
   container,
   exposedService,
   httpProbe,
@@ -80,9 +81,7 @@ export class MailCatcher extends Construct {
       { 'tls.crt': TLS_PLACEHOLDER, 'tls.key': TLS_PLACEHOLDER },
     );
     kubeObject(this, ctx, 'tls', 'v1', 'Secret', { name: MAIL_CATCHER_TLS_SECRET, labels: labels(name) }, { type: 'kubernetes.io/tls', data: tlsData });
-    kubeObject(this, ctx, 'stunnel-config', 'v1', 'ConfigMap', { name: `${name}-stunnel`, labels: labels(name) }, {
-      data: { 'stunnel.conf': STUNNEL_CONFIG },
-    });
+    configMap(this, ctx, 'stunnel-config', { name: `${name}-stunnel`, labels: labels(name) }, { 'stunnel.conf': STUNNEL_CONFIG });
 
     const uiPort = { name: 'http-ui', containerPort: CATCHER_UI_PORT };
     const mailpit = container({

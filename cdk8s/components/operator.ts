@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { container, httpProbe, labels, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
+import { configMap, container, httpProbe, labels, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
 import { Identity } from './rbac.js';
 import { templateFileName } from '../chart/templatize.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
@@ -43,9 +43,7 @@ export class Operator extends Construct {
     new Identity(this, 'identity', { ctx, component: 'operator', name });
 
     const settingsYaml = stringify(props.settings);
-    kubeObject(this, ctx, 'settings', 'v1', 'ConfigMap', { name: SETTINGS_CONFIGMAP, labels: labels(name) }, {
-      data: { [SETTINGS_KEY]: settingsYaml },
-    });
+    configMap(this, ctx, 'settings', { name: SETTINGS_CONFIGMAP, labels: labels(name) }, { [SETTINGS_KEY]: settingsYaml });
     // The operator reads its settings once, at start: a changed ConfigMap must roll the pods
     // (`helm upgrade --set ...`, `kubectl apply` of new manifests). Helm hashes the rendered
     // ConfigMap template; the concrete rendering hashes the settings text.

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
+  configMap,
   container,
   exposedService,
   httpProbe,
@@ -110,9 +111,7 @@ export class Prometheus extends Construct {
 
     new Identity(this, 'identity', { ctx, component: 'prometheus', name });
 
-    kubeObject(this, ctx, 'bootstrap', 'v1', 'ConfigMap', { name: `${name}-bootstrap`, labels: labels(name) }, {
-      data: { 'prometheus.yml': PROMETHEUS_BOOTSTRAP_CONFIG },
-    });
+    configMap(this, ctx, 'bootstrap', { name: `${name}-bootstrap`, labels: labels(name) }, { 'prometheus.yml': PROMETHEUS_BOOTSTRAP_CONFIG });
 
     const claimSpec: Json = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: props.persistence.size } } };
     const dataVolumeClaim = {
