@@ -4,7 +4,9 @@
 // Records and prints: writes of the generated ConfigMap/Secret (resourceVersion changes seen by a
 // watch, split into content writes by the operator and annotation patches by the sidecars),
 // reloads (the sidecars' vigil_sync_reloads_total), time until Prometheus runs the last service's
-// job and until every MonitoredService is ConfigApplied=True, and peak RSS (VmHWM) per process.
+// job and until every MonitoredService is ConfigApplied=True, the operator's reconciles, CPU time
+// of the operator and both sidecars during the burst (their process_cpu_seconds_total), and peak
+// RSS (VmHWM) per process.
 // Asserts nothing about time.
 //
 //   BENCH_SERVICES=2000 (default)   how many MonitoredServices
@@ -97,6 +99,15 @@ async function metricValue(url: string, series: string): Promise<number> {
   return line ? Number(line.slice(series.length + 1)) : NaN;
 }
 
+/** Sum of every sample of a metric, whatever its labels (e.g. a histogram's _count over results). */
+async function metricSum(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
 /** Peak and current resident memory of a process, from /proc (MiB). */
 async function memoryOf(pid: number): Promise<{ peakMiB: number; rssMiB: number } | undefined> {
   try {
@@ -144,6 +155,15 @@ async function main(): Promise<void> {
     watches.push(cm, secret);
     const reloadSeries = 'vigil_sync_reloads_total{result="success"}';
     const failedSeries = 'vigil_sync_reloads_total{result="failure"}';
+    const cpuBefore = {
+      operator: await metricSum(operatorMetrics, 'vigil_operator_process_cpu_seconds_total'),
+      prom: await metricSum(promSyncMetrics, 'vigil_sync_process_cpu_seconds_total'),
+      am: await metricSum(amSyncMetrics, 'vigil_sync_process_cpu_seconds_total'),
+    };
+    const reconcilesBefore = {
+      count: await metricSum(operatorMetrics, 'vigil_reconcile_duration_seconds_count'),
+      sum: await metricSum(operatorMetrics, 'vigil_reconcile_duration_seconds_sum'),
+    };
     const before = {
       prom: await metricValue(promSyncMetrics, reloadSeries),
       am: await metricValue(amSyncMetrics, reloadSeries),
@@ -186,6 +206,15 @@ async function main(): Promise<void> {
       promFailed: await metricValue(promSyncMetrics, failedSeries),
       amFailed: await metricValue(amSyncMetrics, failedSeries),
     };
+    const cpu = {
+      operator: (await metricSum(operatorMetrics, 'vigil_operator_process_cpu_seconds_total')) - cpuBefore.operator,
+      prom: (await metricSum(promSyncMetrics, 'vigil_sync_process_cpu_seconds_total')) - cpuBefore.prom,
+      am: (await metricSum(amSyncMetrics, 'vigil_sync_process_cpu_seconds_total')) - cpuBefore.am,
+    };
+    const reconciles = {
+      count: (await metricSum(operatorMetrics, 'vigil_reconcile_duration_seconds_count')) - reconcilesBefore.count,
+      sum: (await metricSum(operatorMetrics, 'vigil_reconcile_duration_seconds_sum')) - reconcilesBefore.sum,
+    };
     const operatorWrites = {
       cm: await metricValue(operatorMetrics, 'vigil_config_writes_total{object="configmap"}'),
       secret: await metricValue(operatorMetrics, 'vigil_config_writes_total{object="secret"}'),
@@ -213,6 +242,9 @@ async function main(): Promise<void> {
         ['kubectl apply (client side, sequential)', applyMs !== undefined ? seconds(applyMs) : 'n/a'],
         ['Prometheus runs the last service\'s job after', lastJobLoadedMs !== undefined ? seconds(lastJobLoadedMs) : 'n/a'],
         [`all ${services} ConfigApplied=True after`, seconds(allAppliedMs)],
+        ['  of which after Prometheus ran the last job', lastJobLoadedMs !== undefined ? seconds(allAppliedMs - lastJobLoadedMs) : 'n/a'],
+        ['operator reconciles (incl. their status writes)', `${reconciles.count} taking ${reconciles.sum.toFixed(1)} s in all`],
+        ['CPU time during the burst', `operator ${cpu.operator.toFixed(1)} s, Prometheus sync ${cpu.prom.toFixed(1)} s, Alertmanager sync ${cpu.am.toFixed(1)} s`],
         ['ConfigMap writes (resourceVersion changes)', `${c.versions} = ${c.contentWrites} content (operator) + ${c.annotationPatches} annotation patches (sidecar)`],
         ['Secret writes (resourceVersion changes)', `${s.versions} = ${s.contentWrites} content (operator) + ${s.annotationPatches} annotation patches (sidecar)`],
         ['operator vigil_config_writes_total (whole run)', `configmap ${operatorWrites.cm}, secret ${operatorWrites.secret}`],

@@ -56,6 +56,29 @@ export interface ControllerOptions {
 
 type MsObject = KubernetesObject & RawMonitoredService;
 
+/** Written by `kubectl apply` on every object: a JSON copy of the whole object the controller never reads. */
+const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What the caches keep of each object: everything but managedFields and kubectl's last-applied
+ * copy, which the controller never reads and which together are about as large as the spec.
+ */
+export function trimCachedObject(obj: KubernetesObject): void {
+  const metadata = obj.metadata;
+  if (!metadata) return;
+  delete metadata.managedFields;
+  if (metadata.annotations && LAST_APPLIED_ANNOTATION in metadata.annotations) {
+    const { [LAST_APPLIED_ANNOTATION]: _dropped, ...rest } = metadata.annotations;
+    metadata.annotations = rest;
+  }
+}
+
+/**
+ * Status patches (and their Events) in flight at once. The writes are small but each waits for an
+ * etcd commit: after a burst, 2,000 services going ConfigApplied are 4,000 requests.
+ */
+const DEFAULT_STATUS_CONCURRENCY = 16;
+
 /** Re-exported for callers that knew it here; config-bundle.ts owns the storage limits. */
 export { MAX_OBJECT_DATA_BYTES } from '../kube/config-bundle.js';
 
@@ -120,6 +143,7 @@ export class Controller {
               ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns })
               : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
           onChange,
+          trim: trimCachedObject,
           log: this.log,
         }),
     );
@@ -135,6 +159,7 @@ export class Controller {
         if (obj) this.countReloads('prometheus', obj.metadata?.annotations);
         onChange();
       },
+      trim: trimCachedObject,
       log: this.log,
     });
     this.secretInformer = new ResilientInformer<V1Secret>({
@@ -147,6 +172,7 @@ export class Controller {
         if (obj) this.countReloads('alertmanager', obj.metadata?.annotations);
         onChange();
       },
+      trim: trimCachedObject,
       log: this.log,
     });
     if (opts.smtpSecretName) {
@@ -412,7 +438,7 @@ export class Controller {
 
   private async writeStatuses(updates: StatusUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    const errors = await forEachLimited(updates, this.opts.statusConcurrency ?? 8, async (u) => {
+    const errors = await forEachLimited(updates, this.opts.statusConcurrency ?? DEFAULT_STATUS_CONCURRENCY, async (u) => {
       if (!this.isLeader()) return;
       const cached = this.serviceInformers.map((i) => i.get(u.name, u.namespace)).find(Boolean);
       let updated: unknown;
@@ -423,6 +449,7 @@ export class Controller {
         throw err;
       }
       if (u.uid && cached?.metadata?.resourceVersion) {
+        trimCachedObject(updated as MsObject);
         this.writtenStatus.set(u.uid, { fromResourceVersion: cached.metadata.resourceVersion, object: updated as MsObject });
       }
       for (const e of u.events) {

@@ -16,6 +16,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   fieldSelector?: string;
   /** Called on add/update/delete and after each successful (re)connect. */
   onChange: (kind: 'add' | 'update' | 'delete' | 'connect', obj?: T) => void;
+  /**
+   * Drops what the controller never reads from an object before the cache keeps it (e.g.
+   * managedFields): with thousands of objects that is megabytes held for nothing.
+   */
+  trim?: (obj: T) => void;
   log: Logger;
   name: string;
 }
@@ -31,14 +36,23 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(private readonly opts: ResilientInformerOptions<T>) {
     // The list function tells us when a (re)list succeeded: that is when the cache is complete.
+    const trim = opts.trim;
     const list = async () => {
       const result = await opts.list();
+      if (trim) for (const item of result.items) trim(item);
       this.synced = true;
       return result;
     };
     this.informer = new ListWatch<T>(opts.path, new Watch(opts.kc), list, false, undefined, opts.fieldSelector);
-    this.informer.on('add', (o) => opts.onChange('add', o));
-    this.informer.on('update', (o) => opts.onChange('update', o));
+    // The cache has just stored the very object these handlers get: trimming it here trims the cache.
+    this.informer.on('add', (o) => {
+      trim?.(o);
+      opts.onChange('add', o);
+    });
+    this.informer.on('update', (o) => {
+      trim?.(o);
+      opts.onChange('update', o);
+    });
     this.informer.on('delete', (o) => opts.onChange('delete', o));
     this.informer.on('connect', () => {
       if (this.failures > 0) opts.log.info('watch reconnecting', { informer: opts.name, afterFailures: this.failures });

@@ -16,6 +16,7 @@ import {
 } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
+import { memoFor, memoised, placeholdersFor, settingsFingerprint, splicedOr, stringifyItems } from './yaml-fragments.js';
 
 /** Alerts of one service and one alert name share an email thread. */
 export const GROUP_BY = ['alertname', LABEL_NAMESPACE, LABEL_MONITORED_SERVICE];
@@ -34,21 +35,40 @@ export const NOTIFICATION_TIMINGS: Record<NotificationProfile, { group_wait: str
 
 export function renderAlertmanagerConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
   const withRecipients = sortServices(services).filter((s) => (s.spec.notify?.email?.to.length ?? 0) > 0);
-  const config = {
+  const fingerprint = settingsFingerprint(settings);
+  const memo = memoFor(services.length);
+  // Each service's route and receiver as text, memoised (yaml-fragments.ts explains why and why it is the same text).
+  const routes = withRecipients.map((service) =>
+    memoised(memo, 'alertmanager-route', service, fingerprint, () => stringifyItems([serviceRoute(service)], YAML_OPTIONS)),
+  );
+  const receivers = withRecipients.map((service) =>
+    memoised(memo, 'alertmanager-receiver', service, fingerprint, () => stringifyItems([serviceReceiver(service, settings)], YAML_OPTIONS)),
+  );
+  // One numbering for both lists: routes are fragments 0..n-1, receivers n..2n-1.
+  const fragments = [...routes, ...receivers];
+  const placeholders = placeholdersFor(fragments);
+  const skeleton = alertmanagerDocument(placeholders.slice(0, routes.length), placeholders.slice(routes.length), settings);
+  return splicedOr(stringify(skeleton, YAML_OPTIONS), fragments, () =>
+    stringify(
+      alertmanagerDocument(
+        withRecipients.map((service) => serviceRoute(service)),
+        withRecipients.map((service) => serviceReceiver(service, settings)),
+        settings,
+      ),
+      YAML_OPTIONS,
+    ),
+  );
+}
+
+function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings: GlobalSettings): Record<string, unknown> {
+  return {
     global: smtpGlobals(settings),
     templates: [posix.join(settings.alertmanagerTemplatesDir ?? '.', EMAIL_TEMPLATE_FILE)],
     route: {
       receiver: DEFAULT_RECEIVER,
       group_by: GROUP_BY,
       ...NOTIFICATION_TIMINGS[settings.profile],
-      routes: withRecipients.map((service) => ({
-        receiver: receiverName(refOf(service)),
-        matchers: [
-          `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
-          `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
-        ],
-        continue: false,
-      })),
+      routes,
     },
     // A service with no healthy target is one email (ServiceDown), not one more per failing instance.
     inhibit_rules: [
@@ -64,13 +84,27 @@ export function renderAlertmanagerConfig(services: readonly MonitoredService[], 
         name: DEFAULT_RECEIVER,
         ...(settings.defaultRecipients.length > 0 ? { email_configs: [emailConfig(settings.defaultRecipients, true, settings)] } : {}),
       },
-      ...withRecipients.map((service) => ({
-        name: receiverName(refOf(service)),
-        email_configs: [emailConfig(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings)],
-      })),
+      ...receivers,
     ],
   };
-  return stringify(config, YAML_OPTIONS);
+}
+
+function serviceRoute(service: MonitoredService): Record<string, unknown> {
+  return {
+    receiver: receiverName(refOf(service)),
+    matchers: [
+      `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
+      `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
+    ],
+    continue: false,
+  };
+}
+
+function serviceReceiver(service: MonitoredService, settings: GlobalSettings): Record<string, unknown> {
+  return {
+    name: receiverName(refOf(service)),
+    email_configs: [emailConfig(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings)],
+  };
 }
 
 function smtpGlobals(settings: GlobalSettings): Record<string, unknown> {

@@ -14,8 +14,9 @@ import {
   sortServices,
 } from './names.js';
 import { renderPrometheusConfig } from './prometheus.js';
-import { renderRuleFile } from './rules.js';
+import { memoisedRuleFile } from './rules.js';
 import type { GlobalSettings, RenderedConfig } from './types.js';
+import { memoFor, settingsFingerprint } from './yaml-fragments.js';
 
 export { renderAlertmanagerConfig } from './alertmanager.js';
 export { renderPrometheusConfig } from './prometheus.js';
@@ -29,7 +30,9 @@ export const HASH_LENGTH = 16;
 export function renderConfig(services: MonitoredService[], settings: GlobalSettings): RenderedConfig {
   const sorted = sortServices(services);
   const prometheus: Record<string, string> = { [PROMETHEUS_CONFIG_FILE]: renderPrometheusConfig(sorted, settings) };
-  for (const service of sorted) prometheus[ruleFileName(refOf(service))] = renderRuleFile(service, settings);
+  const fingerprint = settingsFingerprint(settings);
+  const memo = memoFor(sorted.length);
+  for (const service of sorted) prometheus[ruleFileName(refOf(service))] = memoisedRuleFile(service, settings, memo, fingerprint);
   const alertmanager: Record<string, string> = {
     [ALERTMANAGER_CONFIG_FILE]: renderAlertmanagerConfig(sorted, settings),
     [EMAIL_TEMPLATE_FILE]: EMAIL_TEMPLATE,

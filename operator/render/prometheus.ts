@@ -6,12 +6,26 @@ import type { Endpoint, MonitoredService } from '../api/schema.js';
 import { labelSelectorString } from './label-selector.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
 import type { GlobalSettings } from './types.js';
+import { memoFor, memoised, placeholdersFor, settingsFingerprint, splicedOr, stringifyItems } from './yaml-fragments.js';
 
 /** Options for `yaml.stringify` shared by every renderer: no line folding, no anchors. */
 export const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 export function renderPrometheusConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
-  const config = {
+  const sorted = sortServices(services);
+  const fingerprint = settingsFingerprint(settings);
+  const memo = memoFor(sorted.length);
+  // Each service's jobs as text, memoised (yaml-fragments.ts explains why and why it is the same text).
+  const fragments = sorted.map((service) =>
+    memoised(memo, 'scrape-jobs', service, fingerprint, () => stringifyItems(scrapeJobs(service, settings), YAML_OPTIONS)),
+  );
+  return splicedOr(stringify(prometheusDocument(placeholdersFor(fragments), settings), YAML_OPTIONS), fragments, () =>
+    stringify(prometheusDocument(sorted.flatMap((service) => scrapeJobs(service, settings)), settings), YAML_OPTIONS),
+  );
+}
+
+function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): Record<string, unknown> {
+  return {
     global: {
       scrape_interval: settings.scrapeInterval,
       evaluation_interval: settings.evaluationInterval,
@@ -21,12 +35,8 @@ export function renderPrometheusConfig(services: readonly MonitoredService[], se
       alertmanagers: [{ static_configs: [{ targets: [...settings.alertmanagerTargets] }] }],
     },
     rule_files: [posix.join(settings.rulesDir, `*${RULE_FILE_SUFFIX}`)],
-    scrape_configs: [
-      ...settings.selfScrapeJobs,
-      ...sortServices(services).flatMap((service) => scrapeJobs(service, settings)),
-    ],
+    scrape_configs: [...settings.selfScrapeJobs, ...serviceJobs],
   };
-  return stringify(config, YAML_OPTIONS);
 }
 
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */

@@ -3,8 +3,10 @@
 // ours): Prometheus must report a successful reload that finished after we triggered it and the
 // scrape jobs of our file; Alertmanager must report the hash of exactly the bytes we wrote.
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
 import type { FileSet } from './files.js';
+import { scrapeJobNames } from './job-names.js';
+
+export { scrapeJobNames } from './job-names.js';
 
 export type ServerKind = 'prometheus' | 'alertmanager';
 
@@ -47,19 +49,14 @@ export function confirmPrometheusMetrics(samples: Map<string, number>, triggered
   return { ok: true };
 }
 
-/** The scrape job names of a Prometheus config (the file we wrote, or /api/v1/status/config's YAML). */
-export function scrapeJobNames(prometheusYaml: string): string[] {
-  const doc = parseYaml(prometheusYaml) as { scrape_configs?: Array<{ job_name?: unknown }> } | null;
-  const jobs = (doc?.scrape_configs ?? []).map((job) => String(job?.job_name ?? ''));
-  return jobs.sort();
-}
-
 /** The loaded config must have exactly the scrape jobs of the file we wrote. */
 export function confirmPrometheusJobs(writtenYaml: string, loadedYaml: string): Confirmation {
   const written = scrapeJobNames(writtenYaml);
   const loaded = scrapeJobNames(loadedYaml);
-  const missing = written.filter((job) => !loaded.includes(job));
-  const extra = loaded.filter((job) => !written.includes(job));
+  const writtenSet = new Set(written);
+  const loadedSet = new Set(loaded);
+  const missing = written.filter((job) => !loadedSet.has(job));
+  const extra = loaded.filter((job) => !writtenSet.has(job));
   if (missing.length === 0 && extra.length === 0) return { ok: true };
   const parts: string[] = [];
   if (missing.length > 0) parts.push(`missing jobs ${missing.join(', ')}`);

@@ -53,3 +53,23 @@ describe('contentHash', () => {
     expect(contentHash({ ab: 'c' })).not.toBe(contentHash({ a: 'bc' }));
   });
 });
+
+describe('bundle decoding', () => {
+  it('gives equal, independent file sets for the same bundle, and decodes a new one', async () => {
+    const { encodeFileSet, BUNDLE_KEY } = await import('../kube/config-bundle.js');
+    const big = (tag: string) => Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`ns__svc-${i}.rules.yaml`, `${tag} `.repeat(400)]));
+    const encode = (files: Record<string, string>) => {
+      const e = encodeFileSet(files);
+      if (!e.ok || e.form !== 'bundle') throw new Error('expected a bundle');
+      return { binaryData: { [BUNDLE_KEY]: e.bundle.toString('base64') } };
+    };
+    const one = encode(big('one'));
+    const first = filesFromConfigMap(one);
+    const second = filesFromConfigMap({ binaryData: { ...one.binaryData } });
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    second['ns__svc-0.rules.yaml'] = 'changed';
+    expect(filesFromConfigMap(one)['ns__svc-0.rules.yaml']).toBe(first['ns__svc-0.rules.yaml']);
+    expect(filesFromConfigMap(encode(big('two')))['ns__svc-0.rules.yaml']).toMatch(/^two /);
+  });
+});

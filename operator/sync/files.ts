@@ -59,6 +59,9 @@ function decodeBase64Strict(key: string, value: string): string {
   return checkBase64(key, value).toString('utf8');
 }
 
+/** The last bundle decoded successfully (the watched object's current one), and its files. */
+let lastDecodedBundle: { base64: string; files: FileSet } | undefined;
+
 /**
  * A large config is stored as one gzip bundle under BUNDLE_KEY (operator/kube/config-bundle.ts).
  * It must then be the only key: a mix would leave it open which of two versions of a file counts.
@@ -67,7 +70,12 @@ function filesFromBundle(base64: string, otherKeys: string[]): FileSet {
   if (otherKeys.length > 0) {
     throw new Error(`key "${BUNDLE_KEY}" (a compressed bundle of all files) must be the only key, but ${otherKeys.map((k) => `"${k}"`).join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} present too`);
   }
-  return checkKeys(decodeBundle(checkBase64(BUNDLE_KEY, base64)));
+  // Most watch events of a bundled object only change annotations (the sidecar's own reports, each
+  // echoed back): do not inflate and parse the same megabytes again for them.
+  if (lastDecodedBundle?.base64 === base64) return { ...lastDecodedBundle.files };
+  const files = checkKeys(decodeBundle(checkBase64(BUNDLE_KEY, base64)));
+  lastDecodedBundle = { base64, files: { ...files } };
+  return files;
 }
 
 /**

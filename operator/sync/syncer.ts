@@ -157,12 +157,14 @@ export class Syncer {
     this.options.metrics.reloads.inc({ result: 'success' });
     this.options.metrics.lastSuccess.setToCurrentTime();
     log.info('config reloaded and confirmed', { hash: reportedHash, server: kind, durationMs: Date.now() - started });
+    // Report first: the operator waits for this to mark thousands of services applied, while the
+    // copy below (one fsync per file) only matters for a later restart and cannot fail the apply.
+    await this.ensureAnnotations(object, successAnnotations(reportedHash, new Date()));
     try {
       await saveLastGood(this.options.dir, files, { mode: this.options.fileMode });
     } catch (err) {
       log.error('could not save the last good copy', { err });
     }
-    await this.ensureAnnotations(object, successAnnotations(reportedHash, new Date()));
     await this.report('Normal', 'ConfigReloaded', `${kind} reloaded config ${reportedHash} (${diff.write.length} files written, ${diff.remove.length} removed)`);
   }
 
