@@ -145,7 +145,7 @@ describe('renderRuleFile', () => {
     });
     expect(down.annotations.summary).toContain('shop/checkout');
     expect(targetDown).toMatchObject({
-      expr: '(up{job="vigil/shop/checkout/metrics"} == 0) and on() (count(up{job="vigil/shop/checkout/metrics"}) > 1)',
+      expr: '(up{job="vigil/shop/checkout/metrics"} == 0) and on() (count(up{job="vigil/shop/checkout/metrics"} == 1) > 0)',
       for: '2m',
       labels: { severity: 'warning', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
     });

@@ -101,7 +101,9 @@ function downAlertRules(service: MonitoredService): AlertingRule[] {
     },
     {
       alert: TARGET_DOWN_ALERT,
-      expr: `(${up} == 0) and on() (count(${up}) > 1)`,
+      // Only while some target is still healthy: in a total outage ServiceDown alone speaks, so a
+      // storm of instance emails cannot race Alertmanager's inhibit rule (group_wait 0s in the demo).
+      expr: `(${up} == 0) and on() (count(${up} == 1) > 0)`,
       for: down.for,
       labels: sortedRecord(reservedLabels(service, targetSeverity)),
       annotations: {
