@@ -28,8 +28,12 @@ export interface MailMessage extends MailSummary {
 export class MailpitClient {
   constructor(readonly apiUrl: string) {}
 
-  /** Newest first, as Mailpit lists them. */
-  async list(limit = 200): Promise<MailSummary[]> {
+  /**
+   * Newest first, as Mailpit lists them: every message, or only the newest `limit`. A fixed page
+   * size must not be the default: another stack's alerts reaching this catcher (e.g. through 465)
+   * pushed a test's email out of the newest 200 and the test saw it vanish. limit=0 is "all".
+   */
+  async list(limit = 0): Promise<MailSummary[]> {
     const r = await getJson<{ messages: MailSummary[] | null }>(`${this.apiUrl}/api/v1/messages?limit=${limit}`);
     return r.messages ?? [];
   }
@@ -65,6 +69,9 @@ export async function startMailpit(o: { bin: string; dir: string; smtpPort: numb
     // No network here or in tests: no update check, no reverse DNS of the (loopback) client.
     '--disable-version-check',
     '--smtp-disable-rdns',
+    // Keep every message: by default Mailpit deletes all but the newest 500 every minute, and the
+    // tests and benchmarks count emails (a burst of other alerts would silently delete theirs).
+    '--max=0',
   ], logFile);
   const uiUrl = `http://127.0.0.1:${o.uiPort}`;
   const client = new MailpitClient(uiUrl);

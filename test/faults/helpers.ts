@@ -1,11 +1,13 @@
 // What the fault tests observe of the local stack (hack/local-stack): alerts as Prometheus and
 // Alertmanager hold them, Alertmanager's own counters, the demo service's emails in Mailpit, and
 // getting the stack back to a known quiet state between faults.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { COMPONENT_NAMES, type ComponentName, type Stack } from '../../hack/local-stack/stack.js';
-import { STUNNEL_UPSTREAM_SOURCE } from '../../hack/local-stack/stunnel.js';
+import { SMTPS_PORT, STUNNEL_UPSTREAM_SOURCE } from '../../hack/local-stack/stunnel.js';
 
 export interface ServiceRef {
   namespace: string;
@@ -110,4 +112,102 @@ export async function settle(s: Stack): Promise<void> {
   await pollUntil('no active alert of the demo service in Alertmanager', 60_000, async () =>
     (await alertmanagerAlertsFor(s, DEMO)).every((a) => a.status.state !== 'active'), { intervalMs: 500 });
   await s.mailpit.client.deleteAll();
+}
+
+// --- Diagnostics of the mail catcher ----------------------------------------------------------------
+// When an email the test saw is later missing, what went wrong is only visible at that moment: which
+// Mailpit process answered (its uptime and counters), which messages it held, and who listened on
+// its ports. These collect that for the failure output.
+
+interface MailpitInfo {
+  Database: string;
+  Messages: number;
+  RuntimeStats: { Uptime: number; MessagesDeleted: number; SMTPAccepted: number; SMTPRejected: number };
+}
+
+export interface MailboxSample {
+  at: number;
+  pid: number;
+  running: boolean;
+  /** "ID Created Subject" of every message Mailpit lists, or the error of the list call. */
+  messages: string[] | string;
+  info: string;
+}
+
+const describeMail = (m: MailSummary) => `${m.ID} ${m.Created} ${JSON.stringify(m.Subject)} to ${addresses(m).join(',')}`;
+
+export async function sampleMailbox(s: Stack): Promise<MailboxSample> {
+  const mp = s.mailpit;
+  const at = Date.now();
+  let messages: string[] | string;
+  try {
+    messages = (await mp.client.list()).map(describeMail);
+  } catch (err) {
+    messages = `list failed: ${(err as Error).message}`;
+  }
+  let info: string;
+  try {
+    const i = await getJson<MailpitInfo>(`${mp.uiUrl}/api/v1/info`);
+    const r = i.RuntimeStats;
+    info = `uptime ${r.Uptime} s, ${i.Messages} messages, deleted ${r.MessagesDeleted}, smtp accepted ${r.SMTPAccepted} rejected ${r.SMTPRejected}, db ${i.Database}`;
+  } catch (err) {
+    info = `info failed: ${(err as Error).message}`;
+  }
+  return { at, pid: mp.process.pid, running: mp.process.isRunning(), messages, info };
+}
+
+/** Samples the mailbox every `intervalMs` for `durationMs` (instead of a plain sleep). */
+export async function watchMailbox(s: Stack, durationMs: number, intervalMs = 1000): Promise<MailboxSample[]> {
+  const end = Date.now() + durationMs;
+  const samples: MailboxSample[] = [];
+  for (;;) {
+    samples.push(await sampleMailbox(s));
+    const left = end - Date.now();
+    if (left <= 0) return samples;
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, left)));
+  }
+}
+
+function listeners(ports: number[]): string {
+  try {
+    const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+    return out.split('\n').filter((l) => ports.some((p) => new RegExp(`:${p}\\s`).test(l))).join('\n') || '(none)';
+  } catch (err) {
+    return `ss failed: ${(err as Error).message}`;
+  }
+}
+
+/** The newest few messages and every one about the demo service (a flood of others stays one line). */
+function listing(lines: string[]): string[] {
+  if (lines.length <= 20) return lines;
+  const demo = ` ${DEMO.namespace}/${DEMO.name} `;
+  const older = lines.slice(10);
+  return [...lines.slice(0, 10), `  ... ${older.length} older message(s), of which about ${DEMO.namespace}/${DEMO.name}:`, ...older.filter((l) => l.includes(demo))];
+}
+
+/**
+ * Everything about the mail path worth printing when an email count is wrong. `since`: times are
+ * printed relative to it; `mailId`: each sample says whether that message was listed.
+ */
+export async function mailDiagnostics(s: Stack, samples: MailboxSample[] = [], since = 0, mailId?: string): Promise<string> {
+  const now = await sampleMailbox(s);
+  const mp = s.mailpit;
+  const t = (ms: number) => (since ? `+${((ms - since) / 1000).toFixed(1)} s` : new Date(ms).toISOString());
+  const has = (x: MailboxSample) => (mailId && typeof x.messages !== 'string' ? `, ${mailId} ${x.messages.some((m) => m.startsWith(`${mailId} `)) ? 'listed' : 'MISSING'}` : '');
+  const fmt = (x: MailboxSample) =>
+    `  ${t(x.at)} pid ${x.pid}${x.running ? '' : ' (exited)'}: ${typeof x.messages === 'string' ? x.messages : `${x.messages.length} message(s)`}${has(x)}; ${x.info}`;
+  const tail = (file: string, n: number, filter?: RegExp) => {
+    if (!existsSync(file)) return `(no ${file})`;
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !filter || filter.test(l));
+    return lines.slice(-n).join('\n');
+  };
+  return [
+    `Mailpit pid ${mp.process.pid} (${mp.process.isRunning() ? 'running' : 'exited'}), API ${mp.uiUrl}, SMTP 127.0.0.1:${mp.smtpPort}; ${now.info}`,
+    `messages now (newest first):\n${typeof now.messages === 'string' ? now.messages : listing(now.messages.map((m) => `  ${m}`)).join('\n') || '  (none)'}`,
+    samples.length ? `mailbox over time:\n${samples.map(fmt).join('\n')}` : '',
+    `listeners on the mail ports:\n${listeners([mp.uiPort, mp.smtpPort, SMTPS_PORT])}`,
+    `--- ${mp.process.logFile} (tail)\n${tail(mp.process.logFile, 60)}`,
+    `--- ${s.stunnel.logFile} (tail)\n${tail(s.stunnel.logFile, 30)}`,
+    `--- ${s.alertmanager.process.logFile} (notify lines, tail)\n${tail(s.alertmanager.process.logFile, 30, /notif|email|smtp/i)}`,
+  ].filter(Boolean).join('\n');
 }
