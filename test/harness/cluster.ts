@@ -4,13 +4,13 @@
 // What the API server itself does (validation, CEL, admission incl. PodSecurity, RBAC, watches,
 // TokenRequest, server-side apply and dry-run) is all real.
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { freePorts, sleep } from '../../hack/local-stack/net.js';
 import { generatePki, type ClusterPki } from './pki.js';
 import { logTail, startProcess, type ManagedProcess } from './process.js';
 import { KubectlError, runKubectl, type KubectlOptions, type KubectlResult } from './kubectl.js';
@@ -71,28 +71,6 @@ export interface Cluster {
   /** Tails of both process logs, for failure messages. */
   logs(lines?: number): string;
 }
-
-async function freePorts(count: number): Promise<number[]> {
-  // Hold all listeners open together so the ports differ from each other.
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((res, rej) => {
-        const s = createServer();
-        s.once('error', rej);
-        s.listen(0, '127.0.0.1', () => res(s));
-      }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const addr = s.address();
-    if (addr === null || typeof addr === 'string') throw new Error('unexpected listener address');
-    return addr.port;
-  });
-  await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
-  return ports;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function httpGetStatus(url: string, tls?: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<{ status: number; body: string }> {
   return new Promise((res, rej) => {
