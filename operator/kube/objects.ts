@@ -1,5 +1,5 @@
 // Typed reads/writes of the few object kinds the operator touches.
-import type { CoreV1Event, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
 import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
 import { configMapPayload, secretPayload, type EncodedFiles } from './config-bundle.js';
@@ -33,6 +33,21 @@ export function decodeSecretData(secret: V1Secret | undefined): Record<string, s
 /** A file set in the form chosen for storage (config-bundle.ts: plain keys, or one gzip bundle). */
 export type StoredFiles = Extract<EncodedFiles, { ok: true }>;
 
+/** Metadata for replacing a generated object: ours merged over what is there (the sidecar's annotations stay). */
+function replacementMetadata(
+  current: V1ObjectMeta | undefined,
+  desired: { namespace: string; name: string; annotations: Record<string, string>; labels: Record<string, string> },
+): V1ObjectMeta {
+  return {
+    ...current,
+    name: desired.name,
+    namespace: desired.namespace,
+    labels: { ...current?.labels, ...desired.labels },
+    annotations: { ...current?.annotations, ...desired.annotations },
+    managedFields: undefined,
+  };
+}
+
 /**
  * Creates or replaces the ConfigMap with exactly the stored files, setting `annotations` and keeping every
  * other annotation (the sync sidecar's). Replace carries the resourceVersion, so a concurrent
@@ -61,14 +76,7 @@ export async function writeConfigMap(
     body: {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: {
-        ...current.metadata,
-        name,
-        namespace,
-        labels: { ...current.metadata?.labels, ...desired.labels },
-        annotations: { ...current.metadata?.annotations, ...desired.annotations },
-        managedFields: undefined,
-      },
+      metadata: replacementMetadata(current.metadata, desired),
       ...payload,
     },
   });
@@ -98,14 +106,7 @@ export async function writeSecret(
       apiVersion: 'v1',
       kind: 'Secret',
       type: current.type ?? 'Opaque',
-      metadata: {
-        ...current.metadata,
-        name,
-        namespace,
-        labels: { ...current.metadata?.labels, ...desired.labels },
-        annotations: { ...current.metadata?.annotations, ...desired.annotations },
-        managedFields: undefined,
-      },
+      metadata: replacementMetadata(current.metadata, desired),
       data,
     },
   });
