@@ -130,19 +130,25 @@ test('SIGKILL in the middle of a burst of 200 applies, then restart: exactly the
   const first = start('crash-operator-1');
   await metricsPort(first);
   const objects = many('crash', 'svc', 200);
-  // Two clients applying batches of 10 back to back: the burst lasts several seconds.
+  // Two clients applying batches of 10 back to back. The second half of the burst waits until the
+  // operator has written part of the first half, so the kill always lands mid-burst, however fast
+  // or slow the machine is (a free-running burst could finish before the first write).
   let batchesDone = 0;
+  let releaseSecondHalf!: () => void;
+  const secondHalf = new Promise<void>((resolve) => (releaseSecondHalf = resolve));
   const client = async (k: number) => {
     for (let b = k; b < 20; b += 2) {
+      if (b >= 10) await secondHalf;
       await applyObjects(c, objects.slice(b * 10, b * 10 + 10));
       batchesDone++;
     }
   };
   const burst = Promise.all([client(0), client(1)]);
-  // Kill once the operator has written part of the burst, while the rest is still arriving.
+  // Kill once the operator has written part of the burst, then let the rest arrive.
   await waitFor('part of the burst written', async () => vigilJobs(await getConfigMap(c)).some((j) => j.startsWith('vigil/crash/')), 60_000, 100);
   process.kill(first.pid, 'SIGKILL');
   const batchesAtKill = batchesDone;
+  releaseSecondHalf();
   const exit = await first.exited;
   expect(exit.signal).toBe('SIGKILL');
   const partial = vigilJobs(await getConfigMap(c)).filter((j) => j.startsWith('vigil/crash/'));
