@@ -4,9 +4,8 @@
 import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL } from '../api/schema.js';
 import { OBJECT_NAMES } from '../rbac.js';
-import type { GlobalSettings, RenderedConfig, ValidationResult } from '../render/types.js';
-import { renderConfig } from '../render/index.js';
-import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import type { GlobalSettings, RenderedConfig } from '../render/types.js';
+import { formatIssue } from '../validate/index.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
 import {
   MONITORED_SERVICE_REF,
@@ -25,6 +24,7 @@ import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
+import { objectKey, ServiceCache } from './service-cache.js';
 import { TargetsPoller } from './targets.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
@@ -109,8 +109,8 @@ export class Controller {
   private readonly elector: LeaderElector | undefined;
   private readonly poller: TargetsPoller | undefined;
   private readonly log: Logger;
-  /** Validation is pure per (uid, generation); PromQL parsing of a thousand objects is not free. */
-  private readonly validationMemo = new Map<string, ValidationResult>();
+  /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
+  private readonly serviceCache = new ServiceCache();
   /**
    * Statuses we wrote whose watch event may not have reached the cache yet, keyed by uid:
    * without this a quick second reconcile would see the old status and repeat the Events.
@@ -266,21 +266,12 @@ export class Controller {
     }
   }
 
-  private validate(raw: RawMonitoredService): ValidationResult {
-    const key = `${raw.metadata?.uid ?? `${raw.metadata?.namespace}/${raw.metadata?.name}`}@${raw.metadata?.generation ?? 0}`;
-    const cached = this.validationMemo.get(key);
-    if (cached) return cached;
-    const fresh: ValidationResult = validateMonitoredService(raw);
-    this.validationMemo.set(key, fresh);
-    return fresh;
-  }
-
   private currentServices(): MsObject[] {
     const objects = this.serviceInformers.flatMap((i) => [...i.list()]);
     const liveKeys = new Set<string>();
     const result = objects.map((o) => {
       const uid = o.metadata?.uid ?? '';
-      liveKeys.add(`${o.metadata?.uid ?? `${o.metadata?.namespace}/${o.metadata?.name}`}@${o.metadata?.generation ?? 0}`);
+      liveKeys.add(objectKey(o));
       const written = this.writtenStatus.get(uid);
       if (written) {
         if (written.fromResourceVersion === o.metadata?.resourceVersion) return written.object;
@@ -288,7 +279,7 @@ export class Controller {
       }
       return o;
     });
-    for (const key of this.validationMemo.keys()) if (!liveKeys.has(key)) this.validationMemo.delete(key);
+    this.serviceCache.prune(liveKeys);
     return result;
   }
 
@@ -326,12 +317,12 @@ export class Controller {
     try {
       const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
+      const settings = this.settingsWithCredentials();
       const plan = planReconcile({
         objects: this.currentServices(),
-        settings: this.settingsWithCredentials(),
-        validate: (raw) => this.validate(raw),
+        settings,
+        ...this.serviceCache.forReconcile(settings),
         formatIssue,
-        render: renderConfig,
         prometheus: readSyncReport(configMap?.metadata?.annotations),
         alertmanager: readSyncReport(secret?.metadata?.annotations),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),

@@ -16,7 +16,7 @@ import {
 } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
-import { memoFor, memoised, placeholdersFor, settingsFingerprint, splicedOr, stringifyItems } from './yaml-fragments.js';
+import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
 /** Alerts of one service and one alert name share an email thread. */
 export const GROUP_BY = ['alertname', LABEL_NAMESPACE, LABEL_MONITORED_SERVICE];
@@ -34,30 +34,36 @@ export const NOTIFICATION_TIMINGS: Record<NotificationProfile, { group_wait: str
 };
 
 export function renderAlertmanagerConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
-  const withRecipients = sortServices(services).filter((s) => (s.spec.notify?.email?.to.length ?? 0) > 0);
-  const fingerprint = settingsFingerprint(settings);
-  const memo = memoFor(services.length);
-  // Each service's route and receiver as text, memoised (yaml-fragments.ts explains why and why it is the same text).
-  const routes = withRecipients.map((service) =>
-    memoised(memo, 'alertmanager-route', service, fingerprint, () => stringifyItems([serviceRoute(service)], YAML_OPTIONS)),
+  const sorted = sortServices(services);
+  return assembleAlertmanagerConfig(
+    sorted.map((service) => renderRouteText(service)),
+    sorted.map((service) => renderReceiverText(service, settings)),
+    settings,
   );
-  const receivers = withRecipients.map((service) =>
-    memoised(memo, 'alertmanager-receiver', service, fingerprint, () => stringifyItems([serviceReceiver(service, settings)], YAML_OPTIONS)),
-  );
-  // One numbering for both lists: routes are fragments 0..n-1, receivers n..2n-1.
-  const fragments = [...routes, ...receivers];
-  const placeholders = placeholdersFor(fragments);
-  const skeleton = alertmanagerDocument(placeholders.slice(0, routes.length), placeholders.slice(routes.length), settings);
-  return splicedOr(stringify(skeleton, YAML_OPTIONS), fragments, () =>
-    stringify(
-      alertmanagerDocument(
-        withRecipients.map((service) => serviceRoute(service)),
-        withRecipients.map((service) => serviceReceiver(service, settings)),
-        settings,
-      ),
-      YAML_OPTIONS,
-    ),
-  );
+}
+
+function hasRecipients(service: MonitoredService): boolean {
+  return (service.spec.notify?.email?.to.length ?? 0) > 0;
+}
+
+/** The route of one service as the text of one block-sequence item (yaml-fragments.ts); '' without recipients. */
+export function renderRouteText(service: MonitoredService): string {
+  return hasRecipients(service) ? stringifyItems([serviceRoute(service)], YAML_OPTIONS) : '';
+}
+
+/** The email receiver of one service as the text of one block-sequence item; '' without recipients. */
+export function renderReceiverText(service: MonitoredService, settings: GlobalSettings): string {
+  return hasRecipients(service) ? stringifyItems([serviceReceiver(service, settings)], YAML_OPTIONS) : '';
+}
+
+/**
+ * alertmanager.yml from every service's renderRouteText and renderReceiverText, in service order:
+ * byte-identical to stringifying the whole document (yaml-fragments.ts).
+ */
+export function assembleAlertmanagerConfig(routeTexts: readonly string[], receiverTexts: readonly string[], settings: GlobalSettings): string {
+  const fragments = [routeTexts.join(''), receiverTexts.join('')];
+  const [routes, receivers] = fragments.map((f, i) => (f === '' ? [] : [placeholder(i)])) as [string[], string[]];
+  return splicedOrThrow(stringify(alertmanagerDocument(routes, receivers, settings), YAML_OPTIONS), fragments, 'alertmanager.yml');
 }
 
 function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings: GlobalSettings): Record<string, unknown> {

@@ -2,21 +2,20 @@
 // Pure and deterministic: the same set, in any order, gives byte-identical files and hashes.
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
-import { renderAlertmanagerConfig } from './alertmanager.js';
+import { assembleAlertmanagerConfig, renderReceiverText, renderRouteText } from './alertmanager.js';
 import { EMAIL_TEMPLATE } from './email-template.js';
 import {
   ALERTMANAGER_CONFIG_FILE,
+  compareRefs,
   compareStrings,
   EMAIL_TEMPLATE_FILE,
   PROMETHEUS_CONFIG_FILE,
   refOf,
   ruleFileName,
-  sortServices,
 } from './names.js';
-import { renderPrometheusConfig } from './prometheus.js';
-import { memoisedRuleFile } from './rules.js';
-import type { GlobalSettings, RenderedConfig } from './types.js';
-import { memoFor, settingsFingerprint } from './yaml-fragments.js';
+import { assemblePrometheusConfig, renderScrapeJobsText } from './prometheus.js';
+import { renderRuleFile } from './rules.js';
+import type { GlobalSettings, ObjectRef, RenderedConfig } from './types.js';
 
 export { renderAlertmanagerConfig } from './alertmanager.js';
 export { renderPrometheusConfig } from './prometheus.js';
@@ -27,14 +26,59 @@ export type * from './types.js';
 /** Hex characters of the sha256 kept in status fields and annotations. */
 export const HASH_LENGTH = 16;
 
-export function renderConfig(services: MonitoredService[], settings: GlobalSettings): RenderedConfig {
-  const sorted = sortServices(services);
-  const prometheus: Record<string, string> = { [PROMETHEUS_CONFIG_FILE]: renderPrometheusConfig(sorted, settings) };
-  const fingerprint = settingsFingerprint(settings);
-  const memo = memoFor(sorted.length);
-  for (const service of sorted) prometheus[ruleFileName(refOf(service))] = memoisedRuleFile(service, settings, memo, fingerprint);
+/**
+ * Everything one MonitoredService contributes to the generated files, as text. A pure function of
+ * (service, settings): the operator keeps it per object generation and settings
+ * (controller/service-cache.ts) so that a reconcile re-renders only what changed.
+ */
+export interface ServicePieces {
+  ref: ObjectRef;
+  /** Its scrape jobs as block-sequence items of prometheus.yml's scrape_configs ('' without endpoints). */
+  scrapeJobs: string;
+  /** Its whole rule file. */
+  ruleFile: string;
+  /** Its route and email receiver as items of alertmanager.yml's lists ('' without recipients). */
+  route: string;
+  receiver: string;
+}
+
+export function renderServicePieces(service: MonitoredService, settings: GlobalSettings): ServicePieces {
+  return {
+    ref: refOf(service),
+    scrapeJobs: renderScrapeJobsText(service, settings),
+    ruleFile: renderRuleFile(service, settings),
+    route: renderRouteText(service),
+    receiver: renderReceiverText(service, settings),
+  };
+}
+
+export function renderConfig(services: readonly MonitoredService[], settings: GlobalSettings): RenderedConfig {
+  return assembleConfig(
+    services.map((service) => renderServicePieces(service, settings)),
+    settings,
+  );
+}
+
+/**
+ * The whole configuration from every service's pieces (any order; `pieces` must come from
+ * renderServicePieces with these same settings): byte-identical to rendering the services.
+ */
+export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings): RenderedConfig {
+  // The informer cache has no stable order: the output must not depend on it.
+  const sorted = [...pieces].sort((a, b) => compareRefs(a.ref, b.ref));
+  const prometheus: Record<string, string> = {
+    [PROMETHEUS_CONFIG_FILE]: assemblePrometheusConfig(
+      sorted.map((p) => p.scrapeJobs),
+      settings,
+    ),
+  };
+  for (const p of sorted) prometheus[ruleFileName(p.ref)] = p.ruleFile;
   const alertmanager: Record<string, string> = {
-    [ALERTMANAGER_CONFIG_FILE]: renderAlertmanagerConfig(sorted, settings),
+    [ALERTMANAGER_CONFIG_FILE]: assembleAlertmanagerConfig(
+      sorted.map((p) => p.route),
+      sorted.map((p) => p.receiver),
+      settings,
+    ),
     [EMAIL_TEMPLATE_FILE]: EMAIL_TEMPLATE,
   };
   return {
@@ -42,7 +86,7 @@ export function renderConfig(services: MonitoredService[], settings: GlobalSetti
     alertmanager: sortedFiles(alertmanager),
     prometheusHash: hashFiles(prometheus),
     alertmanagerHash: hashFiles(alertmanager),
-    included: sorted.map(refOf),
+    included: sorted.map((p) => p.ref),
   };
 }
 

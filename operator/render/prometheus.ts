@@ -6,22 +6,35 @@ import type { Endpoint, MonitoredService } from '../api/schema.js';
 import { labelSelectorString } from './label-selector.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
 import type { GlobalSettings } from './types.js';
-import { memoFor, memoised, placeholdersFor, settingsFingerprint, splicedOr, stringifyItems } from './yaml-fragments.js';
+import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
 /** Options for `yaml.stringify` shared by every renderer: no line folding, no anchors. */
 export const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 export function renderPrometheusConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
-  const sorted = sortServices(services);
-  const fingerprint = settingsFingerprint(settings);
-  const memo = memoFor(sorted.length);
-  // Each service's jobs as text, memoised (yaml-fragments.ts explains why and why it is the same text).
-  const fragments = sorted.map((service) =>
-    memoised(memo, 'scrape-jobs', service, fingerprint, () => stringifyItems(scrapeJobs(service, settings), YAML_OPTIONS)),
+  return assemblePrometheusConfig(
+    sortServices(services).map((service) => renderScrapeJobsText(service, settings)),
+    settings,
   );
-  return splicedOr(stringify(prometheusDocument(placeholdersFor(fragments), settings), YAML_OPTIONS), fragments, () =>
-    stringify(prometheusDocument(sorted.flatMap((service) => scrapeJobs(service, settings)), settings), YAML_OPTIONS),
-  );
+}
+
+/**
+ * The scrape jobs of one service as the text of block-sequence items (yaml-fragments.ts), the
+ * piece assemblePrometheusConfig joins; '' for a service without endpoints.
+ */
+export function renderScrapeJobsText(service: MonitoredService, settings: GlobalSettings): string {
+  return stringifyItems(scrapeJobs(service, settings), YAML_OPTIONS);
+}
+
+/**
+ * prometheus.yml from every service's renderScrapeJobsText, in service order: byte-identical to
+ * stringifying the whole document (yaml-fragments.ts explains why), without building a YAML node
+ * tree of every job on each reconcile.
+ */
+export function assemblePrometheusConfig(scrapeJobTexts: readonly string[], settings: GlobalSettings): string {
+  const fragments = [scrapeJobTexts.join('')];
+  const jobs = fragments[0] === '' ? [] : [placeholder(0)];
+  return splicedOrThrow(stringify(prometheusDocument(jobs, settings), YAML_OPTIONS), fragments, 'prometheus.yml');
 }
 
 function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): Record<string, unknown> {

@@ -15,7 +15,6 @@ import {
 } from './names.js';
 import { escapeRegex, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
-import { memoised, type ServiceRenderMemo } from './yaml-fragments.js';
 
 interface AlertingRule {
   alert: string;
@@ -26,15 +25,6 @@ interface AlertingRule {
 }
 
 export function renderRuleFile(service: MonitoredService, settings: GlobalSettings): string {
-  return stringifyRuleFile(service, settings);
-}
-
-/** renderRuleFile for a whole-config rendering: through its memo (yaml-fragments.ts). */
-export function memoisedRuleFile(service: MonitoredService, settings: GlobalSettings, memo: ServiceRenderMemo | undefined, fingerprint: string): string {
-  return memoised(memo, 'rule-file', service, fingerprint, () => stringifyRuleFile(service, settings));
-}
-
-function stringifyRuleFile(service: MonitoredService, settings: GlobalSettings): string {
   const rules: AlertingRule[] = [...downAlertRules(service), ...service.spec.rules.map((rule) => customRule(service, rule))];
   const file = {
     groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],

@@ -1,11 +1,10 @@
-// The per-service fragments must give exactly the text of stringifying the whole document, and the
-// memo must never serve stale text.
+// The per-service fragments must give exactly the text of stringifying the whole document.
 import { parse, stringify } from 'yaml';
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
 import { demoSettings, loadCatalogue, productionSettings } from '../../test/fixtures/catalogue/index.js';
-import { defaultSettings, renderConfig } from './index.js';
+import { assembleConfig, defaultSettings, renderConfig, renderServicePieces } from './index.js';
 import { YAML_OPTIONS } from './prometheus.js';
-import { fragmentStats, placeholdersFor, SERVICE_RENDER_MEMO, ServiceRenderMemo, settingsFingerprint, splice, stringifyItems } from './yaml-fragments.js';
+import { placeholdersFor, splice, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
 /** Strings that make `yaml` quote, escape or use block scalars. */
 const AWKWARD_STRINGS = [
@@ -74,6 +73,19 @@ describe('splice', () => {
   it('renders an empty list as before when every fragment is empty', () => {
     expect(splice(stringify({ l: placeholdersFor(['', '']) }, YAML_OPTIONS), ['', ''])).toBe(stringify({ l: [] }, YAML_OPTIONS));
   });
+
+  it('splicedOrThrow names the file when the placeholders are not where they should be', () => {
+    const fragments = [stringifyItems([{ a: 1 }], YAML_OPTIONS)];
+    expect(() => splicedOrThrow(stringify({ l: [] }, YAML_OPTIONS), fragments, 'x.yml')).toThrow(/x\.yml: .*renderer bug/);
+  });
+
+  it('one fragment holding many services\' items gives the same text as one fragment per service', () => {
+    const groups = Array.from({ length: 12 }, (_, i) => [awkwardItem(i), awkwardItem(i + 5)]);
+    const texts = groups.map((items) => stringifyItems(items, YAML_OPTIONS));
+    const doc = (routes: unknown[]) => ({ route: { routes }, after: 1 });
+    const joined = [texts.join('')];
+    expect(splice(stringify(doc(placeholdersFor(joined)), YAML_OPTIONS), joined)).toBe(stringify(doc(groups.flat()), YAML_OPTIONS));
+  });
 });
 
 function service(namespace: string, name: string, extra: Record<string, unknown> = {}): MonitoredService {
@@ -99,14 +111,19 @@ describe('renderers with fragments', () => {
     ['no services', [], defaultSettings()],
   ];
 
-  it.each(cases)('%s: each big file is what stringifying its parsed form gives, without fallback', (_name, services, settings) => {
-    const before = fragmentStats.wholeDocumentFallbacks;
+  it.each(cases)('%s: each big file is what stringifying its parsed form gives', (_name, services, settings) => {
     const rendered = renderConfig(services, settings);
     for (const file of ['prometheus.yml', 'alertmanager.yml']) {
       const text = (rendered.prometheus[file] ?? rendered.alertmanager[file])!;
       expect(stringify(parse(text), YAML_OPTIONS)).toBe(text);
     }
-    expect(fragmentStats.wholeDocumentFallbacks).toBe(before);
+  });
+
+  it.each(cases)('%s: assembling pieces rendered one by one, in any order, gives the same config', (_name, services, settings) => {
+    const reference = renderConfig(services, settings);
+    const pieces = services.map((s) => renderServicePieces(s, settings));
+    expect(assembleConfig(pieces, settings)).toEqual(reference);
+    expect(assembleConfig([...pieces].reverse(), settings)).toEqual(reference);
   });
 
   it('a second rendering, and one of equal services in new objects, give the same files', () => {
@@ -114,65 +131,5 @@ describe('renderers with fragments', () => {
     const first = renderConfig(services, demoSettings);
     expect(renderConfig(services, demoSettings)).toEqual(first);
     expect(renderConfig(loadCatalogue(), demoSettings)).toEqual(first);
-  });
-
-  it('never serves memoised text for a changed service or changed settings', () => {
-    const services = [service('a', 'one'), service('b', 'two')];
-    const before = renderConfig(services, demoSettings);
-    // Mutating in place (not what the controller does, but the memo is keyed by content).
-    (services[0]!.spec.endpoints[0] as { port: string }).port = 'web';
-    const changed = renderConfig(services, demoSettings);
-    expect(changed.prometheus['prometheus.yml']).toContain('vigil/a/one/web');
-    expect(changed.prometheus['prometheus.yml']).not.toContain('vigil/a/one/metrics');
-    expect(changed.prometheusHash).not.toBe(before.prometheusHash);
-    const otherSettings = renderConfig(services, { ...demoSettings, evaluationInterval: '42s' });
-    expect(otherSettings.prometheus['a__one.rules.yaml']).toContain('interval: 42s');
-  });
-});
-
-describe('ServiceRenderMemo', () => {
-  it('renders once per content and settings', () => {
-    const memo = new ServiceRenderMemo();
-    let calls = 0;
-    const render = () => `text ${++calls}`;
-    const fp = settingsFingerprint({ a: 1 });
-    expect(memo.get('p', { x: 1 }, fp, render)).toBe('text 1');
-    expect(memo.get('p', { x: 1 }, fp, render)).toBe('text 1');
-    expect(memo.get('q', { x: 1 }, fp, render)).toBe('text 2');
-    expect(memo.get('p', { x: 2 }, fp, render)).toBe('text 3');
-    expect(memo.get('p', { x: 1 }, settingsFingerprint({ a: 2 }), render)).toBe('text 4');
-    expect(calls).toBe(4);
-  });
-
-  it('keeps what is in use and drops what is not, within two generations of largest rendering + spare', () => {
-    const memo = new ServiceRenderMemo();
-    memo.noteRendering(10);
-    let calls = 0;
-    const render = () => `text ${++calls}`;
-    const live = Array.from({ length: 10 }, (_, i) => ({ live: i }));
-    const renderAll = () => live.forEach((s) => memo.get('p', s, '', render));
-    renderAll();
-    // Thousands of other services come and go (e.g. changed generations) while the live ones stay in use.
-    for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < 700; i++) memo.get('p', { gone: round * 1000 + i }, '', render);
-      renderAll();
-    }
-    expect(calls).toBe(10 + 5 * 700); // the live services were never rendered again
-    expect(memo.size).toBeLessThanOrEqual(2 * (10 + 1000));
-  });
-
-  it('does not memoise a throw', () => {
-    const memo = new ServiceRenderMemo();
-    expect(() => memo.get('p', { x: 1 }, '', () => { throw new Error('bad'); })).toThrow('bad');
-    expect(memo.get('p', { x: 1 }, '', () => 'ok')).toBe('ok');
-  });
-
-  it('is not reset by renderings of single services with other settings (validation renders each new service alone)', () => {
-    const services = Array.from({ length: 30 }, (_, i) => service(`ns-${i % 3}`, `svc-${i}`));
-    renderConfig(services, demoSettings);
-    const fingerprintBefore = (SERVICE_RENDER_MEMO as unknown as { fingerprint: string }).fingerprint;
-    renderConfig([services[0]!], defaultSettings());
-    expect((SERVICE_RENDER_MEMO as unknown as { fingerprint: string }).fingerprint).toBe(fingerprintBefore);
-    expect(SERVICE_RENDER_MEMO.size).toBeGreaterThanOrEqual(30);
   });
 });

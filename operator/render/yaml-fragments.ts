@@ -4,16 +4,17 @@
 // whole document with `yaml` builds a node tree of every item and the text of every level: for
 // 2,000 services that is about a second of CPU and 100-200 MB of short-lived garbage, on every
 // reconcile, although typically one service changed. So each service's items are stringified on
-// their own (and memoised, see ServiceRenderMemo below), the document is stringified with one
-// placeholder item per service, and the placeholders are replaced by the items' text.
+// their own (the operator keeps them per object and generation: controller/service-cache.ts), the
+// document is stringified with one placeholder item per list, and each placeholder is replaced by
+// the joined text of the items.
 //
 // Why the text is the same: in block style, `yaml` (lineWidth 0: no folding) writes a list item the
 // same way at any depth except for the indentation of each line, and its only depth-dependent
 // choices are at the root (indent "") and at the first level (indent == indentStep). The items are
 // therefore stringified one level deeper than the root, under a dummy key, exactly as a list under
 // a top-level key, then re-indented to the placeholder's depth. Blank lines (inside block scalars)
-// carry no indentation in either form. Whenever the placeholders are not found as expected the
-// caller falls back to stringifying the whole document (see splice's undefined result).
+// carry no indentation in either form. Whenever the placeholders are not found as expected,
+// splicedOrThrow throws (the skeleton depends on the settings only: tests cover it).
 import { stringify, type CreateNodeOptions, type DocumentOptions, type SchemaOptions, type ToStringOptions } from 'yaml';
 
 /** Same options for every piece as for a whole document (YAML_OPTIONS). */
@@ -65,15 +66,14 @@ export function splice(skeleton: string, fragments: readonly string[]): string |
   return ok && seen.every(Boolean) ? out : undefined;
 }
 
-/** How often splicedOr fell back to the whole document (tests assert it stays 0). */
-export const fragmentStats = { wholeDocumentFallbacks: 0 };
-
-/** splice(skeleton, fragments), or whole() when that is not possible. */
-export function splicedOr(skeleton: string, fragments: readonly string[], whole: () => string): string {
+/**
+ * splice(skeleton, fragments), or an Error naming `file`. The skeleton depends only on the
+ * settings, so a failure is a renderer bug the golden and fragment tests catch, not an input case.
+ */
+export function splicedOrThrow(skeleton: string, fragments: readonly string[], file: string): string {
   const spliced = splice(skeleton, fragments);
-  if (spliced !== undefined) return spliced;
-  fragmentStats.wholeDocumentFallbacks += 1;
-  return whole();
+  if (spliced === undefined) throw new Error(`${file}: the per-service pieces could not be placed into the document (renderer bug)`);
+  return spliced;
 }
 
 /** Placeholders for the non-empty fragments, in order (what the skeleton's list holds). */
@@ -84,90 +84,3 @@ export function placeholdersFor(fragments: readonly string[]): string[] {
   });
   return out;
 }
-
-/**
- * Rendered pieces of each service (its rule file, scrape jobs, Alertmanager route and receiver),
- * so that an unchanged service is not rendered again on every reconcile. Content-addressed: the
- * key is the service's JSON and the value is valid for one settings fingerprint (all settings, so
- * no renderer can come to depend on a setting the memo does not see), hence a hit returns exactly
- * what a fresh rendering would, whatever object the service arrives in.
- *
- * Memory follows the set of services being rendered: two generations of entries, the current one
- * holding at most `capacity` services (the largest rendering seen plus some spare); when it is full
- * it becomes the previous one and what was not used since the last switch is dropped. An entry in
- * use moves back to the current generation.
- */
-export class ServiceRenderMemo {
-  private fingerprint: string | undefined;
-  private current = new Map<string, Map<string, string>>();
-  private previous = new Map<string, Map<string, string>>();
-  private largestRendering = 0;
-
-  /** A whole-config rendering of `services` services is about to use the memo. */
-  noteRendering(services: number): void {
-    this.largestRendering = Math.max(this.largestRendering, services);
-  }
-
-  /**
-   * `part` of `service` rendered with the settings of `fingerprint` (settingsFingerprint): the
-   * memoised text, else render()'s (a throw is not memoised).
-   */
-  get(part: string, service: object, fingerprint: string, render: () => string): string {
-    if (fingerprint !== this.fingerprint) {
-      this.current = new Map();
-      this.previous = new Map();
-      this.fingerprint = fingerprint;
-    }
-    const key = JSON.stringify(service);
-    let parts = this.current.get(key);
-    if (!parts) {
-      parts = this.previous.get(key);
-      if (parts) this.previous.delete(key);
-      else parts = new Map();
-      if (this.current.size >= this.largestRendering + SPARE_ENTRIES) {
-        this.previous = this.current;
-        this.current = new Map();
-      }
-      this.current.set(key, parts);
-    }
-    let text = parts.get(part);
-    if (text === undefined) {
-      text = render();
-      parts.set(part, text);
-    }
-    return text;
-  }
-
-  /** Number of services held (tests). */
-  get size(): number {
-    return this.current.size + this.previous.size;
-  }
-}
-
-/** Room for new and changed services beyond the largest rendering before a generation switch. */
-const SPARE_ENTRIES = 1000;
-
-/** Computed once per rendering, not once per service. */
-export function settingsFingerprint(settings: object): string {
-  return JSON.stringify(settings);
-}
-
-/** The one memo of this process's renderers (rendering is pure: sharing it is safe). */
-export const SERVICE_RENDER_MEMO = new ServiceRenderMemo();
-
-/**
- * The memo for a rendering of `services` services, or undefined for a single service: the operator
- * renders each new service alone once while validating it (with default settings), and letting
- * those renderings switch the memo's settings would throw away the whole config's pieces each time.
- */
-export function memoFor(services: number): ServiceRenderMemo | undefined {
-  if (services < 2) return undefined;
-  SERVICE_RENDER_MEMO.noteRendering(services);
-  return SERVICE_RENDER_MEMO;
-}
-
-/** memo.get(...) when there is a memo, else render(). */
-export function memoised(memo: ServiceRenderMemo | undefined, part: string, service: object, fingerprint: string, render: () => string): string {
-  return memo ? memo.get(part, service, fingerprint, render) : render();
-}
-

@@ -15,7 +15,12 @@ export { parseDurationMs } from './duration.js';
 /** Far above anything a MonitoredService needs; keeps regexes and parsers away from hostile input. */
 const LIMITS = { stringLength: 65536, depth: 32, nodes: 20000 };
 
-export function validateMonitoredService(raw: unknown): ValidationResult {
+/**
+ * `render` is the last check (see renderabilityProblem): by default the service rendered alone with
+ * default settings; the operator passes its own, which renders the service's pieces with the real
+ * settings and keeps them (controller/service-cache.ts), so a valid service is rendered once.
+ */
+export function validateMonitoredService(raw: unknown, render: (service: MonitoredService) => void = renderAlone): ValidationResult {
   const ref = refOf(raw);
   try {
     const tooBig = sizeProblem(raw);
@@ -27,7 +32,7 @@ export function validateMonitoredService(raw: unknown): ValidationResult {
       if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
     }
     if (parsed.success && issues.length === 0) {
-      const renderProblem = renderabilityProblem(parsed.data);
+      const renderProblem = renderabilityProblem(parsed.data, render);
       return renderProblem ? { ok: false, ref, issues: [renderProblem] } : { ok: true, service: parsed.data };
     }
     return { ok: false, ref, issues };
@@ -41,13 +46,17 @@ export function validateMonitoredService(raw: unknown): ValidationResult {
  * renderer cannot handle would stop everybody's config. Rendering it alone here turns any such gap
  * between the checks above and the renderer into an ordinary Valid=False for that object only.
  */
-export function renderabilityProblem(service: MonitoredService): ValidationIssue | undefined {
+export function renderabilityProblem(service: MonitoredService, render: (service: MonitoredService) => void = renderAlone): ValidationIssue | undefined {
   try {
-    renderConfig([service], defaultSettings());
+    render(service);
     return undefined;
   } catch (err) {
     return { field: 'spec', message: `cannot be turned into Prometheus/Alertmanager configuration: ${err instanceof Error ? err.message : String(err)}` };
   }
+}
+
+function renderAlone(service: MonitoredService): void {
+  renderConfig([service], defaultSettings());
 }
 
 /** `<namespace>/<name>: <field>: <message>` */
