@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { startCluster, type Cluster } from '../../test/harness/cluster.js';
+import { validateMonitoredService } from '../validate/index.js';
 
 let cluster: Cluster | undefined;
 
@@ -35,13 +36,20 @@ test('the example is accepted and defaulted by the API server', async () => {
   const minimal = await create(object('minimal', {}));
   expect(minimal.code).toBe(0);
   const got = JSON.parse(await cluster!.kubectl(['get', 'ms', 'minimal', '-n', 'crd', '-o', 'json']));
-  expect(got.spec.endpoints[0]).toEqual({ port: 'metrics', path: '/metrics', scheme: 'http', interval: '15s', scrapeTimeout: '10s' });
+  // interval and scrapeTimeout have no schema default: the renderer composes them (#11).
+  expect(got.spec.endpoints[0]).toEqual({ port: 'metrics', path: '/metrics', scheme: 'http' });
   expect(got.spec.downAlert).toEqual({ enabled: true, for: '1m', severity: 'critical' });
 });
 
 test.each([
   ['timeout', { endpoints: [{ port: 'metrics', interval: '10s', scrapeTimeout: '1m' }] }, /spec\.endpoints\[0\]\.scrapeTimeout: Invalid value: .*scrapeTimeout must not exceed interval/],
-  ['timeout-default', { endpoints: [{ port: 'metrics', scrapeTimeout: '20s' }] }, /scrapeTimeout must not exceed interval/],
+  ['port-name-64', { endpoints: [{ port: 'p'.repeat(64) }] }, /spec\.endpoints\[0\]\.port: Too long: may not be (longer|more) than 63/],
+  ['port-name-upper-case', { endpoints: [{ port: 'Metrics' }] }, /spec\.endpoints\[0\]\.port: Invalid value: "Metrics"/],
+  ['port-name-leading-hyphen', { endpoints: [{ port: '-metrics' }] }, /spec\.endpoints\[0\]\.port: Invalid value: "-metrics"/],
+  ['label-key-name-64', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(64)]: 'x' } } }, /spec\.selector\.matchLabels: Invalid value: .*label keys must be Kubernetes label keys/],
+  ['label-key-prefix-254', { selector: { matchLabels: { ['a'.repeat(254) + '/k']: 'x' } } }, /spec\.selector\.matchLabels: Invalid value: .*label key prefixes/],
+  ['expression-key-prefix-254', { selector: { matchExpressions: [{ key: 'a'.repeat(254) + '/k', operator: 'Exists' }] } }, /spec\.selector\.matchExpressions\[0\]\.key: Invalid value: .*label key prefixes/],
+  ['rule-label-name', { rules: [{ name: 'A', expr: 'up == 0', labels: { 'team-name': 'x' } }] }, /spec\.rules\[0\]\.labels: Invalid value: .*label names must be Prometheus label names/],
   ['zero-interval', { endpoints: [{ port: 'metrics', interval: '0s', scrapeTimeout: '0s' }] }, /interval must be greater than 0/],
   ['day-interval', { endpoints: [{ port: 'metrics', interval: '1d' }] }, /spec\.endpoints\[0\]\.interval: Invalid value: "1d": spec\.endpoints\[0\]\.interval in body should match/],
   ['empty-selector', { selector: {} }, /spec\.selector: Invalid value: "object": selector must set matchLabels or matchExpressions/],
@@ -52,9 +60,27 @@ test.each([
   ['email', { notify: { email: { to: ['a@example.com\r\nBcc: b@example.com'] } } }, /spec\.notify\.email\.to\[0\]: Invalid value: .*should match/],
   ['bad-severity', { downAlert: { severity: 'page' } }, /spec\.downAlert\.severity: Unsupported value: "page"/],
 ])('the API server rejects %s', async (name, spec, expected) => {
+  // Validation refuses it too (the operator and `vigil render` never see a different verdict).
+  expect(validateMonitoredService(object(name, spec)).ok).toBe(false);
   const result = await create(object(name, spec));
   expect(result.code).not.toBe(0);
   expect(result.stderr).toMatch(expected);
+});
+
+// Issue #11: what Kubernetes accepts for the objects these fields name, and defaults that compose.
+test.each([
+  ['port-name-24', { endpoints: [{ port: 'http-web-service-metrics' }] }],
+  ['port-name-63', { endpoints: [{ port: 'p'.repeat(63) }] }],
+  ['interval-only-5s', { endpoints: [{ port: 'metrics', interval: '5s' }] }],
+  ['timeout-only-20s', { endpoints: [{ port: 'metrics', scrapeTimeout: '20s' }] }],
+  ['label-key-name-63', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(63)]: 'x' } } }],
+  ['label-key-prefix-253', { selector: { matchLabels: { ['a'.repeat(253) + '/k']: 'x' } } }],
+])('the API server accepts %s, and so does validation', async (name, spec) => {
+  const o = object(name, spec);
+  expect(validateMonitoredService(o)).toMatchObject({ ok: true });
+  const result = await create(o);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
 });
 
 test('the name limit holds for names that would make invalid ConfigMap keys', async () => {

@@ -71,7 +71,11 @@ describe('generated CRD', () => {
 
   it('keeps defaults, enums, patterns and limits', () => {
     expect(at('spec.endpoints[].path').default).toBe('/metrics');
-    expect(at('spec.endpoints[].interval')).toMatchObject({ default: '15s', maxLength: 32, pattern: '^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$' });
+    // No schema default: scrapeTiming() composes interval and timeout (#11).
+    expect(at('spec.endpoints[].interval').default).toBeUndefined();
+    expect(at('spec.endpoints[].scrapeTimeout').default).toBeUndefined();
+    expect(at('spec.endpoints[].port')).toMatchObject({ maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' });
+    expect(at('spec.endpoints[].interval')).toMatchObject({ maxLength: 32, pattern: '^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$' });
     expect(at('spec.endpoints[].scheme').enum).toEqual(['http', 'https']);
     expect(at('spec.downAlert').default).toEqual({ enabled: true, for: '1m', severity: 'critical' });
     expect(at('spec.selector.matchLabels')).toMatchObject({ type: 'object', maxProperties: 64, additionalProperties: { type: 'string', maxLength: 63 } });
@@ -94,7 +98,9 @@ describe('generated CRD', () => {
     expect(rules('spec.selector')).toEqual([
       '(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)',
     ]);
-    expect(rules('spec.selector.matchExpressions[]')).toHaveLength(1);
+    expect(rules('spec.selector.matchExpressions[]')).toHaveLength(2);
+    expect(rules('spec.selector.matchLabels')).toHaveLength(2);
+    expect(rules('spec.rules[].labels')).toHaveLength(1);
     expect(at('spec.rules')).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
     expect(at('spec.endpoints')).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port'] });
     expect(at('status.conditions')).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });

@@ -9,9 +9,13 @@ import {
   API_GROUP,
   API_VERSION,
   KIND,
+  LABEL_KEY_PATTERN,
+  MAX_LABEL_KEY_LENGTH,
+  MAX_LABEL_KEY_PREFIX_LENGTH,
   MAX_NAME_LENGTH,
   MonitoredServiceSchema,
   PLURAL,
+  PROMETHEUS_NAME_PATTERN,
   SHORT_NAMES,
   SINGULAR,
 } from './schema.js';
@@ -43,7 +47,31 @@ const CEL_RULES: Record<string, CelRule[]> = {
       message: 'selector must set matchLabels or matchExpressions (an empty selector would scrape every Service in the namespace)',
     },
   ],
+  // Label keys: the pattern bounds the name part; the prefix (a DNS subdomain) needs a count.
+  // Map keys have no schema of their own in a structural schema: without these rules the API server
+  // would store keys the operator then refuses (Valid=False) instead of refusing them on apply.
+  'spec.selector.matchLabels': [
+    {
+      rule: `self.all(k, k.size() <= ${MAX_LABEL_KEY_LENGTH} && k.matches(${celString(LABEL_KEY_PATTERN)}))`,
+      message: 'label keys must be Kubernetes label keys: an optional DNS prefix and /, then at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit',
+    },
+    {
+      rule: `self.all(k, !k.contains('/') || k.matches('^[^/]{1,${MAX_LABEL_KEY_PREFIX_LENGTH}}/'))`,
+      message: `label key prefixes (before the /) must be at most ${MAX_LABEL_KEY_PREFIX_LENGTH} characters`,
+    },
+  ],
+  'spec.rules[].labels': [
+    {
+      rule: `self.all(k, k.size() <= 63 && k.matches(${celString(PROMETHEUS_NAME_PATTERN)}))`,
+      message: 'label names must be Prometheus label names: at most 63 letters, digits and _, not starting with a digit',
+    },
+  ],
   'spec.selector.matchExpressions[]': [
+    {
+      rule: `!self.key.contains('/') || self.key.matches('^[^/]{1,${MAX_LABEL_KEY_PREFIX_LENGTH}}/')`,
+      message: `label key prefixes (before the /) must be at most ${MAX_LABEL_KEY_PREFIX_LENGTH} characters`,
+      fieldPath: '.key',
+    },
     {
       rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
       message: 'values must be non-empty for operators In and NotIn, and empty for Exists and DoesNotExist',
@@ -69,6 +97,11 @@ const CEL_RULES: Record<string, CelRule[]> = {
     },
   ],
 };
+
+/** A CEL single-quoted string literal (CEL raw strings would also do; this keeps backslashes explicit). */
+function celString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
 
 /** Lists whose entries are identified by a key: duplicates are rejected and server-side apply merges per entry. */
 const LIST_MAP_KEYS: Record<string, string> = {

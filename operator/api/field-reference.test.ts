@@ -21,7 +21,9 @@ describe('README field reference', () => {
   });
 
   it('shows defaults the API applies', () => {
-    expect(rows.find((r) => r.path === 'spec.endpoints[].interval')?.defaultValue).toBe('`"15s"`');
+    expect(rows.find((r) => r.path === 'spec.endpoints[].path')?.defaultValue).toBe('`"/metrics"`');
+    // Composed defaults have no schema default; the description says how they are chosen.
+    expect(rows.find((r) => r.path === 'spec.endpoints[].interval')?.description).toMatch(/Default 15s, or scrapeTimeout when that is longer/);
     expect(rows.find((r) => r.path === 'spec.downAlert.enabled')?.defaultValue).toBe('`true`');
   });
 

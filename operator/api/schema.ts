@@ -21,6 +21,9 @@ export const DURATION_PATTERN = '^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]
  * compare them with CEL's duration() (Go syntax, which has no d, w or y).
  */
 export const SCRAPE_DURATION_PATTERN = '^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+/** Scrape interval and timeout when the endpoint sets neither (Prometheus' own defaults are 1m and 10s). */
+export const DEFAULT_SCRAPE_INTERVAL = '15s';
+export const DEFAULT_SCRAPE_TIMEOUT = '10s';
 /** Metadata limits. Rendered ConfigMap keys are `<namespace>__<name>.rules.yaml` and must stay within 253 characters. */
 export const MAX_NAMESPACE_LENGTH = 63;
 export const MAX_NAME_LENGTH = 253 - MAX_NAMESPACE_LENGTH - '__'.length - '.rules.yaml'.length;
@@ -34,11 +37,24 @@ const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const EMAIL_PATTERN = '^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$';
 /** Most labels a matchLabels or rule labels map may hold (bounds the CRD's CEL cost too). */
 export const MAX_LABELS = 64;
-/** A Kubernetes label key (optional DNS prefix + name). */
-const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+/**
+ * A Kubernetes label key, as the API server's IsQualifiedName checks it: an optional DNS-subdomain
+ * prefix (at most 253 characters, checked by MAX_LABEL_KEY_PREFIX_LENGTH) and /, then a name of at
+ * most 63 characters (bounded repetition, which RE2 supports).
+ */
+export const LABEL_KEY_PATTERN = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/** Longest prefix (before the /) of a label key: a DNS subdomain. */
+export const MAX_LABEL_KEY_PREFIX_LENGTH = 253;
+/** Prefix (253) + / + name (63). */
+export const MAX_LABEL_KEY_LENGTH = MAX_LABEL_KEY_PREFIX_LENGTH + 1 + 63;
 const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
-/** IANA_SVC_NAME, what a named Service port must look like. */
-const PORT_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/**
+ * A Service port name: the API server checks it as a DNS-1123 label (lowercase letters, digits
+ * and -, starting and ending with a letter or digit, at most 63 characters). The 15-character
+ * IANA_SVC_NAME limit applies to *container* port names, not to Service ports (issue #11).
+ */
+export const SERVICE_PORT_NAME_PATTERN = DNS_LABEL_PATTERN;
+export const MAX_SERVICE_PORT_NAME_LENGTH = 63;
 /** A Prometheus alert name / label name. */
 export const PROMETHEUS_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 
@@ -62,7 +78,7 @@ const scrapeDuration = (what: string) =>
     })
     .describe(`${what} A duration such as 15s, 1m or 1m30s (units h, m, s, ms).`);
 
-const LABEL_KEY_MESSAGE = 'must be a Kubernetes label key: an optional DNS prefix and /, then letters, digits, -, _ and . (at most 63), starting and ending with a letter or digit';
+const LABEL_KEY_MESSAGE = 'must be a Kubernetes label key: an optional DNS prefix (lowercase, at most 253 characters) and /, then at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 const LABEL_VALUE_MESSAGE = 'must be a Kubernetes label value: at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 
 export const SeveritySchema = z
@@ -74,7 +90,7 @@ export const LabelSelectorRequirementSchema = z
     key: z
       .string()
       .min(1, { abort: true })
-      .max(317, { abort: true })
+      .max(MAX_LABEL_KEY_LENGTH, { abort: true })
       .regex(new RegExp(LABEL_KEY_PATTERN), { message: LABEL_KEY_MESSAGE })
       .describe('Label key the requirement applies to.'),
     operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the key relates to the values.'),
@@ -90,7 +106,7 @@ export const LabelSelectorSchema = z
   .object({
     matchLabels: z
       .record(
-        z.string().max(317, { abort: true }).regex(new RegExp(LABEL_KEY_PATTERN), { message: LABEL_KEY_MESSAGE }),
+        z.string().max(MAX_LABEL_KEY_LENGTH, { abort: true }).regex(new RegExp(LABEL_KEY_PATTERN), { message: LABEL_KEY_MESSAGE }),
         z.string().max(63, { abort: true }).regex(new RegExp(LABEL_VALUE_PATTERN), { message: LABEL_VALUE_MESSAGE }),
       )
       .meta({ maxProperties: MAX_LABELS })
@@ -107,9 +123,11 @@ export const EndpointSchema = z
     port: z
       .string()
       .min(1, { abort: true })
-      .max(15, { abort: true })
-      .regex(new RegExp(PORT_NAME_PATTERN), { message: 'must be a Service port name (lowercase letters, digits and -)' })
-      .describe('Name of the Service port to scrape (the port must be named in the Service).'),
+      .max(MAX_SERVICE_PORT_NAME_LENGTH, { message: `must be a Service port name: at most ${MAX_SERVICE_PORT_NAME_LENGTH} characters`, abort: true })
+      .regex(new RegExp(SERVICE_PORT_NAME_PATTERN), {
+        message: `must be a Service port name: lowercase letters, digits and -, starting and ending with a letter or digit, at most ${MAX_SERVICE_PORT_NAME_LENGTH} characters`,
+      })
+      .describe('Name of the Service port to scrape (the port must be named in the Service; a DNS label of at most 63 characters).'),
     path: z
       .string()
       .max(1024, { abort: true })
@@ -117,8 +135,15 @@ export const EndpointSchema = z
       .default('/metrics')
       .describe('HTTP path of the metrics endpoint.'),
     scheme: z.enum(['http', 'https']).default('http').describe('Scheme used to scrape the endpoint.'),
-    interval: scrapeDuration('How often Prometheus scrapes this endpoint.').default('15s'),
-    scrapeTimeout: scrapeDuration('Timeout of one scrape; must not exceed interval.').default('10s'),
+    // No schema defaults here: a default the user did not write must never be why an object is
+    // refused (issue #11). scrapeTiming() (operator/render/scrape-timing.ts) fills them in the way
+    // Prometheus composes its own defaults.
+    interval: scrapeDuration(
+      `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer.`,
+    ).optional(),
+    scrapeTimeout: scrapeDuration(
+      `Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`,
+    ).optional(),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 

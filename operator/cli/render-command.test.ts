@@ -40,6 +40,10 @@ const EXPECTED_FIELD: Record<string, string> = {
   'reserved-label.yaml': 'spec.rules[0].labels.severity',
   'template-if-end.yaml': 'spec.rules[0].description',
   'template-unclosed.yaml': 'spec.rules[0].summary',
+  'template-runtime-error.yaml': 'spec.rules[0].summary',
+  'template-label-reference.yaml': 'spec.rules[0].summary',
+  'label-depends-on-value.yaml': 'spec.rules[0].labels.current',
+  'port-name-upper-case.yaml': 'spec.endpoints[0].port',
   'timeout-above-interval.yaml': 'spec.endpoints[0].scrapeTimeout',
   'unknown-field.yaml': 'spec.endpoints[0].scrapeTimout',
 };
@@ -58,13 +62,13 @@ describe('vigil render on test/fixtures/invalid', () => {
     );
     expect(err).toHaveLength(Object.keys(EXPECTED_FIELD).length);
     expect(reported).toEqual(EXPECTED_FIELD);
-    expect(out).toMatch(/^rendered 0 of 19 MonitoredServices \(19 invalid, left out\)/);
+    expect(out).toMatch(/^rendered 0 of 23 MonitoredServices \(23 invalid, left out\)/);
   });
 
   it('prints what is wrong and what is accepted', async () => {
     const { err } = await render(['-f', 'test/fixtures/invalid/timeout-above-interval.yaml', '--out', outDir]);
     expect(err).toEqual([
-      'test/fixtures/invalid/timeout-above-interval.yaml: fixtures/timeout-above-interval: spec.endpoints[0].scrapeTimeout: 30s exceeds interval 10s; the scrape timeout must not exceed the interval',
+      'test/fixtures/invalid/timeout-above-interval.yaml: fixtures/timeout-above-interval: spec.endpoints[0].scrapeTimeout: 30s exceeds interval 10s; the scrape timeout must not exceed the interval (leave scrapeTimeout out to get min(10s, interval))',
     ]);
     const injection = await render(['-f', 'test/fixtures/invalid/email-injection.yaml', '--out', outDir]);
     expect(injection.err).toEqual([

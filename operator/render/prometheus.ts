@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { Endpoint, MonitoredService } from '../api/schema.js';
 import { labelSelectorString } from './label-selector.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
+import { scrapeTiming } from './scrape-timing.js';
 import type { GlobalSettings } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
@@ -68,8 +69,7 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     honor_labels: false,
     scheme: endpoint.scheme,
     metrics_path: endpoint.path,
-    scrape_interval: endpoint.interval,
-    scrape_timeout: endpoint.scrapeTimeout,
+    ...scrapeTimingFields(endpoint),
     kubernetes_sd_configs: [
       {
         ...kubernetesSdConnection(settings),
@@ -96,6 +96,11 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
       { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod', action: 'replace' },
     ],
   };
+}
+
+function scrapeTimingFields(endpoint: Endpoint): Record<string, string> {
+  const timing = scrapeTiming(endpoint);
+  return { scrape_interval: timing.interval, scrape_timeout: timing.scrapeTimeout };
 }
 
 /** How Prometheus reaches the API server: in-cluster by default, explicit when it runs outside. */

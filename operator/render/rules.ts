@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import type { AlertRule, MonitoredService, Severity } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
+import { knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
 import {
   compareStrings,
   jobName,
@@ -108,15 +109,19 @@ function downAlertRules(service: MonitoredService): AlertingRule[] {
 
 function customRule(service: MonitoredService, rule: AlertRule): AlertingRule {
   const { namespace, name } = service.metadata;
+  // Prometheus expands these with the result series' labels only: write in what Vigil knows (alert-labels.ts).
+  const known = knownAlertLabels(refOf(service), rule);
+  const expand = (template: string) => substituteKnownLabels(template, known);
   const annotations: Record<string, string> = {
-    summary: rule.summary ?? `${rule.name} on ${namespace}/${name}`,
+    summary: rule.summary === undefined ? `${rule.name} on ${namespace}/${name}` : expand(rule.summary),
   };
-  if (rule.description !== undefined) annotations.description = rule.description;
+  if (rule.description !== undefined) annotations.description = expand(rule.description);
+  const labels = Object.fromEntries(Object.entries(rule.labels ?? {}).map(([label, value]) => [label, expand(value)]));
   return {
     alert: rule.name,
     expr: enforceNamespace(rule.expr, namespace),
     for: rule.for,
-    labels: sortedRecord({ ...(rule.labels ?? {}), ...reservedLabels(service, rule.severity) }),
+    labels: sortedRecord({ ...labels, ...reservedLabels(service, rule.severity) }),
     annotations,
   };
 }

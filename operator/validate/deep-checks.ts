@@ -1,14 +1,16 @@
 // Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
-import { DownAlertSchema, EndpointSchema, AlertRuleSchema, MAX_LABELS } from '../api/schema.js';
+import { DownAlertSchema, AlertRuleSchema, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
 import { SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
 import { formatPath } from './paths.js';
+import { isTemplateValue, knownAlertLabels, labelReferences, substituteKnownLabels } from '../render/alert-labels.js';
 import { checkGoTemplate } from './template.js';
+import { dryRunTemplate, type DryRunResult } from './template-run.js';
 
 /** Alert names of the built-in down alert (see the renderer); custom rules must not take them. */
 const BUILT_IN_ALERTS = [SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT];
@@ -18,10 +20,9 @@ const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' &
 const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const defaults = {
-  interval: EndpointSchema.shape.interval.parse(undefined),
-  scrapeTimeout: EndpointSchema.shape.scrapeTimeout.parse(undefined),
   downAlertFor: DownAlertSchema.shape.for.parse(undefined),
   ruleFor: AlertRuleSchema.shape.for.parse(undefined),
+  ruleSeverity: AlertRuleSchema.shape.severity.parse(undefined),
 };
 
 export function deepChecks(raw: unknown): ValidationIssue[] {
@@ -34,7 +35,8 @@ export function deepChecks(raw: unknown): ValidationIssue[] {
   checkEndpoints(spec.endpoints, report);
   if (isObject(spec.downAlert)) checkDurationRange(spec.downAlert.for ?? defaults.downAlertFor, ['spec', 'downAlert', 'for'], report);
   const namespace = isObject(raw.metadata) && typeof raw.metadata.namespace === 'string' ? raw.metadata.namespace : 'default';
-  checkRules(spec.rules, spec.downAlert, namespace, report);
+  const serviceName = isObject(raw.metadata) && typeof raw.metadata.name === 'string' ? raw.metadata.name : '';
+  checkRules(spec.rules, spec.downAlert, namespace, serviceName, report);
   return issues;
 }
 
@@ -58,8 +60,11 @@ function checkSelector(selector: unknown, report: Report): void {
     report(['spec', 'selector'], 'must set matchLabels or matchExpressions (an empty selector would scrape every Service in the namespace)');
   }
   if (matchLabels.length > MAX_LABELS) report(['spec', 'selector', 'matchLabels'], `must have at most ${MAX_LABELS} labels, got ${matchLabels.length}`);
+  // The key pattern bounds the name part; the prefix bound needs a count (the API server's IsQualifiedName).
+  for (const key of matchLabels) checkLabelKeyPrefix(key, ['spec', 'selector', 'matchLabels', key], report);
   expressions.forEach((expression, i) => {
     if (!isObject(expression)) return;
+    if (typeof expression.key === 'string') checkLabelKeyPrefix(expression.key, ['spec', 'selector', 'matchExpressions', i, 'key'], report);
     const values = asArray(expression.values);
     const path = ['spec', 'selector', 'matchExpressions', i, 'values'];
     if ((expression.operator === 'In' || expression.operator === 'NotIn') && values.length === 0) {
@@ -69,6 +74,13 @@ function checkSelector(selector: unknown, report: Report): void {
       report(path, `must be empty for operator ${expression.operator}`);
     }
   });
+}
+
+function checkLabelKeyPrefix(key: string, path: PropertyKey[], report: Report): void {
+  const slash = key.indexOf('/');
+  if (slash > MAX_LABEL_KEY_PREFIX_LENGTH) {
+    report(path, `label key prefix is ${slash} characters long; Kubernetes allows at most ${MAX_LABEL_KEY_PREFIX_LENGTH} (a DNS subdomain) before the /`);
+  }
 }
 
 function checkEndpoints(endpoints: unknown, report: Report): void {
@@ -82,13 +94,16 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
         report([...base, 'port'], `port ${JSON.stringify(endpoint.port)} is already scraped by spec.endpoints[${first}]; list each port once`);
       } else firstByPort.set(endpoint.port, i);
     }
-    const interval = checkDurationRange(endpoint.interval ?? defaults.interval, [...base, 'interval'], report);
-    const timeout = checkDurationRange(endpoint.scrapeTimeout ?? defaults.scrapeTimeout, [...base, 'scrapeTimeout'], report);
+    // Only what the user wrote is checked against each other: the defaults adapt (scrapeTiming).
+    const interval = endpoint.interval === undefined ? undefined : checkDurationRange(endpoint.interval, [...base, 'interval'], report);
+    const timeout = endpoint.scrapeTimeout === undefined ? undefined : checkDurationRange(endpoint.scrapeTimeout, [...base, 'scrapeTimeout'], report);
     if (interval === 0) report([...base, 'interval'], 'must be greater than 0, e.g. 15s');
     if (timeout === 0) report([...base, 'scrapeTimeout'], 'must be greater than 0, e.g. 10s');
     if (interval !== undefined && timeout !== undefined && interval > 0 && timeout > interval) {
-      const intervalText = endpoint.interval === undefined ? `the default interval ${defaults.interval}` : `interval ${formatDurationMs(interval)}`;
-      report([...base, 'scrapeTimeout'], `${formatDurationMs(timeout)} exceeds ${intervalText}; the scrape timeout must not exceed the interval`);
+      report(
+        [...base, 'scrapeTimeout'],
+        `${formatDurationMs(timeout)} exceeds interval ${formatDurationMs(interval)}; the scrape timeout must not exceed the interval (leave scrapeTimeout out to get min(10s, interval))`,
+      );
     }
   });
 }
@@ -131,16 +146,47 @@ function usesQueryFunction(template: string): boolean {
   return false;
 }
 
-function checkTemplate(value: unknown, path: PropertyKey[], report: Report): void {
-  if (typeof value !== 'string') return;
+/**
+ * Syntax, the banned query function, then a dry run of the template as Prometheus will receive it
+ * (known labels substituted): an expansion error would reach the email as
+ * `<error expanding template: ...>` (issue #11). Returns the dry-run result when the template is sound.
+ */
+function checkTemplate(value: unknown, path: PropertyKey[], report: Report, known: Record<string, string>): DryRunResult | undefined {
+  if (typeof value !== 'string') return undefined;
   const result = checkGoTemplate(value);
-  if (!result.ok) report(path, `${result.message} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
-  else if (usesQueryFunction(value)) {
+  if (!result.ok) {
+    report(path, `${result.message} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
+    return undefined;
+  }
+  if (usesQueryFunction(value)) {
     report(path, 'the query template function is not allowed: it reads series of every namespace; use $value and $labels of the alert instead');
+    return undefined;
+  }
+  if (!value.includes('{{')) return { dependsOnValue: false };
+  const run = dryRunTemplate(substituteKnownLabels(value, known));
+  if (run.error !== undefined) {
+    report(path, `fails when Prometheus expands it (the email would show "<error expanding template: ...>"): ${run.error}`);
+    return undefined;
+  }
+  return run;
+}
+
+/**
+ * Annotations and label templates see the result series' labels only. Vigil writes in the labels it
+ * knows (render/alert-labels.ts); a rule label whose value is itself a template is not known, and
+ * a reference to it would print an empty value.
+ */
+function checkTemplateLabelReferences(value: unknown, path: PropertyKey[], report: Report, templateLabels: ReadonlySet<string>): void {
+  if (typeof value !== 'string' || templateLabels.size === 0) return;
+  for (const name of new Set(labelReferences(value, templateLabels).map((r) => r.name))) {
+    report(
+      path,
+      `refers to label ${name}, which this rule sets with a template: Prometheus expands this text with the labels of the result series only, so it would print an empty value; write the template of label ${name} here instead`,
+    );
   }
 }
 
-function checkRules(rules: unknown, downAlert: unknown, namespace: string, report: Report): void {
+function checkRules(rules: unknown, downAlert: unknown, namespace: string, serviceName: string, report: Report): void {
   const firstByName = new Map<string, number>();
   const downAlertEnabled = !isObject(downAlert) || downAlert.enabled !== false;
   asArray(rules).forEach((rule, i) => {
@@ -168,8 +214,17 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, repor
       }
     }
     checkDurationRange(rule.for ?? defaults.ruleFor, [...base, 'for'], report);
-    checkTemplate(rule.summary, [...base, 'summary'], report);
-    checkTemplate(rule.description, [...base, 'description'], report);
+    const labels = isObject(rule.labels) ? rule.labels : {};
+    const stringLabels = Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const known = knownAlertLabels(
+      { namespace, name: serviceName },
+      { name: typeof rule.name === 'string' ? rule.name : '', severity: typeof rule.severity === 'string' ? rule.severity : defaults.ruleSeverity, labels: stringLabels },
+    );
+    const templateLabels = new Set(Object.keys(stringLabels).filter((name) => isTemplateValue(stringLabels[name] as string)));
+    for (const field of ['summary', 'description'] as const) {
+      checkTemplate(rule[field], [...base, field], report, known);
+      checkTemplateLabelReferences(rule[field], [...base, field], report, templateLabels);
+    }
     if (isObject(rule.labels)) {
       const names = Object.keys(rule.labels);
       if (names.length > MAX_LABELS) report([...base, 'labels'], `must have at most ${MAX_LABELS} labels, got ${names.length}`);
@@ -177,7 +232,14 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, repor
         const reserved = RESERVED_LABELS.find((r) => r.test(name));
         if (reserved) report([...base, 'labels', name], `label ${name} cannot be set here: ${reserved.why}`);
         // Prometheus expands label values as templates too.
-        checkTemplate(rule.labels[name], [...base, 'labels', name], report);
+        const run = checkTemplate(rule.labels[name], [...base, 'labels', name], report, known);
+        checkTemplateLabelReferences(rule.labels[name], [...base, 'labels', name], report, templateLabels);
+        if (run?.dependsOnValue) {
+          report(
+            [...base, 'labels', name],
+            "depends on the alert's value ($value or .Value): Prometheus would see a new label set at every evaluation, restart `for` each time and the alert would never fire; put the value in summary or description instead",
+          );
+        }
       }
     }
   });

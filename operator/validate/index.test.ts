@@ -26,7 +26,8 @@ describe('validateMonitoredService', () => {
     const result = validateMonitoredService(valid());
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.service.spec.endpoints[0]).toEqual({ port: 'metrics', path: '/metrics', scheme: 'http', interval: '15s', scrapeTimeout: '10s' });
+    // interval and scrapeTimeout stay unset: render/scrape-timing.ts composes their defaults.
+    expect(result.service.spec.endpoints[0]).toEqual({ port: 'metrics', path: '/metrics', scheme: 'http' });
     expect(result.service.spec.downAlert).toEqual({ enabled: true, for: '1m', severity: 'critical' });
   });
 
@@ -67,11 +68,15 @@ describe('validateMonitoredService', () => {
 
   it('rejects a scrapeTimeout above the interval', () => {
     expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', interval: '30s', scrapeTimeout: '1m' } as never))).toEqual([
-      'spec.endpoints[0].scrapeTimeout: 1m exceeds interval 30s; the scrape timeout must not exceed the interval',
+      'spec.endpoints[0].scrapeTimeout: 1m exceeds interval 30s; the scrape timeout must not exceed the interval (leave scrapeTimeout out to get min(10s, interval))',
     ]);
-    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', scrapeTimeout: '20s' } as never))).toEqual([
-      'spec.endpoints[0].scrapeTimeout: 20s exceeds the default interval 15s; the scrape timeout must not exceed the interval',
-    ]);
+  });
+
+  it('never refuses an object because of a default the user did not write (#11)', () => {
+    // Neighbours of the default timeout (10s) and interval (15s), each written alone.
+    for (const endpoint of [{ interval: '5s' }, { interval: '9s999ms' }, { interval: '10s' }, { interval: '11s' }, { scrapeTimeout: '15s' }, { scrapeTimeout: '20s' }, { scrapeTimeout: '1m' }]) {
+      expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', ...endpoint } as never))).toEqual([]);
+    }
   });
 
   it('rejects day units in scrape durations (CEL cannot compare them)', () => {

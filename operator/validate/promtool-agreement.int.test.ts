@@ -73,6 +73,8 @@ const TEMPLATES: Case[] = [
   { text: '{{ humanizeDuration $value }} {{ toUpper "a" }} {{ reReplaceAll "a" "b" "c" }} {{ stripPort "a:1" }} {{ title "x" }}' },
   { text: '{{ $value | printf "%.2f" }}' },
   { text: '{{ template "x" }}' },
+  // tmpl exists only in Prometheus' HTML console expander, not for alert templates.
+  { text: '{{ tmpl "x" . }}' },
   { text: '{{ $x := 1 }}{{ if true }}{{ $y := 2 }}{{ end }}{{ $y }}' },
 ];
 

@@ -5,29 +5,59 @@
 // empty commands, unbalanced parentheses, undefined variables and unknown functions.
 // It checks syntax only (like Go's template.Parse); it does not execute anything.
 
+import { TEMPLATE_FUNCTION_NAMES } from './template-functions.js';
+
 /** Variables Prometheus defines before expanding an alert template. */
 const PROMETHEUS_VARIABLES = ['$labels', '$externalLabels', '$externalURL', '$value'];
 
-/** Go's builtin template functions plus the ones Prometheus 2.42 registers for alert templates. */
-const TEMPLATE_FUNCTIONS = new Set([
-  // text/template builtins
-  'and', 'call', 'html', 'index', 'slice', 'js', 'len', 'not', 'or', 'print', 'printf', 'println', 'urlquery',
-  'eq', 'ge', 'gt', 'le', 'lt', 'ne',
-  // Prometheus (template/template.go)
-  'query', 'first', 'label', 'value', 'strvalue', 'args', 'tmpl', 'safeHtml', 'match', 'title', 'toUpper', 'toLower',
-  'graphLink', 'tableLink', 'sortByLabel', 'humanize', 'humanize1024', 'humanizeDuration', 'humanizePercentage',
-  'humanizeTimestamp', 'toTime', 'pathPrefix', 'externalURL', 'reReplaceAll', 'stripPort', 'stripDomain', 'parseDuration',
-]);
+/** Go's builtins plus the pinned Prometheus' functions: template-functions.ts is the one table. */
+const TEMPLATE_FUNCTIONS = TEMPLATE_FUNCTION_NAMES;
 
 const BLOCK_OPENERS = new Set(['if', 'range', 'with', 'define', 'block']);
 const CONSTANT_WORDS = new Set(['true', 'false', 'nil']);
 
-type Token =
+/** One token of an action; `at` is its offset in the whole template text. */
+export type Token = { at: number } & (
   | { kind: 'word'; text: string } // identifier, keyword or constant word
   | { kind: 'field'; text: string } // .Foo.Bar or .
   | { kind: 'variable'; text: string } // $x or $x.Foo
   | { kind: 'string' | 'number' | 'char'; text: string }
-  | { kind: 'declare' | 'assign' | 'pipe' | 'comma' | 'lparen' | 'rparen'; text: string };
+  | { kind: 'declare' | 'assign' | 'pipe' | 'comma' | 'lparen' | 'rparen'; text: string }
+);
+
+/** One {{ action }} of a template: its tokens (none for a comment) and the text before it. */
+export interface TemplateAction {
+  /** Offsets of "{{" and just after "}}" in the template text. */
+  start: number;
+  end: number;
+  tokens: Token[];
+  comment: boolean;
+}
+
+/**
+ * The actions of a template that passed checkGoTemplate, in order (shape: see TemplateAction).
+ * Throws on a syntax error, so call it only after checkGoTemplate said ok.
+ */
+export function templateActions(text: string): TemplateAction[] {
+  const actions: TemplateAction[] = [];
+  let pos = 0;
+  for (;;) {
+    const open = text.indexOf('{{', pos);
+    if (open < 0) return actions;
+    const fail = (what: string): never => {
+      throw new TemplateSyntaxError(what);
+    };
+    let bodyStart = open + 2;
+    if (text[bodyStart] === '-' && /[ \t\r\n]/.test(text[bodyStart + 1] ?? '')) bodyStart += 2;
+    const close = findActionEnd(text, bodyStart, fail);
+    let bodyEnd = close;
+    if (text[close - 1] === '-' && /[ \t\r\n]/.test(text[close - 2] ?? '')) bodyEnd = close - 2;
+    pos = close + 2;
+    const body = text.slice(bodyStart, bodyEnd);
+    const comment = body.trim().startsWith('/*');
+    actions.push({ start: open, end: pos, tokens: comment ? [] : tokenize(body, fail, bodyStart), comment });
+  }
+}
 
 interface Scope {
   opener: string;
@@ -118,7 +148,7 @@ function findActionEnd(text: string, from: number, fail: (what: string) => never
   return fail('unclosed action: no matching }}');
 }
 
-function tokenize(body: string, fail: (what: string) => never): Token[] {
+function tokenize(body: string, fail: (what: string) => never, offset = 0): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < body.length) {
@@ -130,37 +160,37 @@ function tokenize(body: string, fail: (what: string) => never): Token[] {
     } else if (c === '"' || c === "'" || c === '`') {
       let j = i + 1;
       while (j < body.length && body[j] !== c) j += c !== '`' && body[j] === '\\' ? 2 : 1;
-      tokens.push({ kind: c === '"' || c === '`' ? 'string' : 'char', text: body.slice(i, j + 1) });
+      tokens.push({ kind: c === '"' || c === '`' ? 'string' : 'char', text: body.slice(i, j + 1), at: offset + i });
       i = j + 1;
     } else if (rest.startsWith(':=')) {
-      tokens.push({ kind: 'declare', text: ':=' });
+      tokens.push({ kind: 'declare', text: ':=', at: offset + i });
       i += 2;
     } else if (c === '=') {
-      tokens.push({ kind: 'assign', text: '=' });
+      tokens.push({ kind: 'assign', text: '=', at: offset + i });
       i++;
     } else if (c === '|') {
-      tokens.push({ kind: 'pipe', text: '|' });
+      tokens.push({ kind: 'pipe', text: '|', at: offset + i });
       i++;
     } else if (c === ',') {
-      tokens.push({ kind: 'comma', text: ',' });
+      tokens.push({ kind: 'comma', text: ',', at: offset + i });
       i++;
     } else if (c === '(') {
-      tokens.push({ kind: 'lparen', text: '(' });
+      tokens.push({ kind: 'lparen', text: '(', at: offset + i });
       i++;
     } else if (c === ')') {
-      tokens.push({ kind: 'rparen', text: ')' });
+      tokens.push({ kind: 'rparen', text: ')', at: offset + i });
       i++;
     } else if ((m = /^\$[A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*/.exec(rest))) {
-      tokens.push({ kind: 'variable', text: m[0] });
+      tokens.push({ kind: 'variable', text: m[0], at: offset + i });
       i += m[0].length;
     } else if ((m = /^(\.[A-Za-z_][A-Za-z0-9_]*)+/.exec(rest)) || (m = /^\.(?![0-9])/.exec(rest))) {
-      tokens.push({ kind: 'field', text: m[0] });
+      tokens.push({ kind: 'field', text: m[0], at: offset + i });
       i += m[0].length;
     } else if ((m = /^[+-]?(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?)i?/.exec(rest))) {
-      tokens.push({ kind: 'number', text: m[0] });
+      tokens.push({ kind: 'number', text: m[0], at: offset + i });
       i += m[0].length;
     } else if ((m = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*/.exec(rest))) {
-      tokens.push({ kind: 'word', text: m[0] });
+      tokens.push({ kind: 'word', text: m[0], at: offset + i });
       i += m[0].length;
     } else if (rest.startsWith('/*')) {
       fail('a comment must be the whole action: {{/* ... */}}');

@@ -271,10 +271,52 @@ export function hostileCatalogue(): HostileCase[] {
     },
     {
       id: 'timeout-above-default-interval',
-      what: 'scrapeTimeout 1m with the default interval (15s)',
-      handling: 'rejected by the API server: defaults are applied before the CEL rule runs',
+      what: 'scrapeTimeout 1m without an interval (the default interval is 15s)',
+      handling: 'accepted: an unwritten interval follows the timeout (scraped every 1m); defaults never refuse an object (#11)',
       object: hostile('timeout-above-default-interval', (spec) => (spec.endpoints[0] = { port: 'metrics', scrapeTimeout: '1m' })),
-      expect: rejected('spec.endpoints[0].scrapeTimeout'),
+      expect: { outcome: 'accepted-safely' },
+    },
+    {
+      id: 'interval-below-default-timeout',
+      what: 'interval 5s without a scrapeTimeout (the default timeout is 10s)',
+      handling: 'accepted: an unwritten timeout is min(10s, interval), as Prometheus does (#11)',
+      object: hostile('interval-below-default-timeout', (spec) => (spec.endpoints[0] = { port: 'metrics', interval: '5s' })),
+      expect: { outcome: 'accepted-safely' },
+    },
+    {
+      id: 'long-service-port-name',
+      what: 'endpoint port http-web-service-metrics (24 characters; Service port names allow 63)',
+      handling: 'accepted: Service port names are DNS labels of up to 63 characters (#11)',
+      object: hostile('long-service-port-name', (spec) => (spec.endpoints[0] = { port: 'http-web-service-metrics' })),
+      expect: { outcome: 'accepted-safely' },
+    },
+    {
+      id: 'port-name-64',
+      what: 'endpoint port name of 64 characters',
+      handling: 'rejected by the API server (Service port names are DNS labels of at most 63 characters)',
+      object: hostile('port-name-64', (spec) => (spec.endpoints[0] = { port: 'p'.repeat(64) })),
+      expect: rejected('spec.endpoints[0].port'),
+    },
+    {
+      id: 'port-name-upper-case',
+      what: 'endpoint port name Metrics (upper case, which no Service port can have)',
+      handling: 'rejected by the API server (DNS label pattern)',
+      object: hostile('port-name-upper-case', (spec) => (spec.endpoints[0] = { port: 'Metrics' })),
+      expect: rejected('spec.endpoints[0].port'),
+    },
+    {
+      id: 'port-name-leading-hyphen',
+      what: 'endpoint port name -metrics',
+      handling: 'rejected by the API server (DNS label pattern)',
+      object: hostile('port-name-leading-hyphen', (spec) => (spec.endpoints[0] = { port: '-metrics' })),
+      expect: rejected('spec.endpoints[0].port'),
+    },
+    {
+      id: 'selector-key-name-64',
+      what: 'selector matchLabels key whose name part has 64 characters (no Service can carry it)',
+      handling: 'rejected by the API server (CEL rule on the matchLabels keys)',
+      object: hostile('selector-key-name-64', (spec) => (spec.selector = { matchLabels: { ['example.com/' + 'k'.repeat(64)]: 'x' } })),
+      expect: rejected('spec.selector.matchLabels', 'spec.selector.matchLabels'),
     },
     {
       id: 'duration-units-out-of-order',
@@ -449,11 +491,62 @@ export function hostileCatalogue(): HostileCase[] {
       object: hostile('template-in-label-value', withRule({ labels: { team: '{{ .Broken' } })),
       expect: invalid('spec.rules[0].labels.team'),
     },
+    // --- templates that parse but cannot do what was asked (#11) -----------------------------------
+    ...(
+      [
+        ['label-value-dollar-value', '{{ $value }}'],
+        ['label-value-dot-value', '{{ .Value }}'],
+        ['label-value-humanize', '{{ humanize $value }}'],
+        ['label-value-printf', '{{ printf "%.0f" $value }}'],
+        ['label-value-branch', '{{ if gt $value 10.0 }}high{{ else }}low{{ end }}'],
+      ] as const
+    ).map(
+      ([id, template]): HostileCase => ({
+        id,
+        what: `rule label current: ${template} (changes with the value: \`for\` restarts at every evaluation, the alert never fires)`,
+        handling: 'admitted; Valid=False: a label must not depend on the value; put it in summary or description',
+        object: hostile(id, withRule({ for: '1m', labels: { current: template } })),
+        expect: invalid('spec.rules[0].labels.current'),
+      }),
+    ),
+    ...(
+      [
+        ['template-run-field-of-value', '{{ .Value.foo }}'],
+        ['template-run-int-comparison', '{{ if gt $value 10 }}high{{ end }}'],
+        ['template-run-printf-format', '{{ printf $value }}'],
+        ['template-run-humanize-text', '{{ humanize "lots" }}'],
+        ['template-run-undefined-template', '{{ template "missing" . }}'],
+        ['template-run-bad-regexp', '{{ reReplaceAll "(" "x" $labels.instance }}'],
+        ['template-run-tmpl-html-only', '{{ tmpl "x" . }}'],
+      ] as const
+    ).map(
+      ([id, template]): HostileCase => ({
+        id,
+        what: `summary ${template} (parses, fails when Prometheus expands it)`,
+        handling: 'admitted; Valid=False: the dry run with the pinned Prometheus functions fails (the email would show <error expanding template>)',
+        object: hostile(id, withRule({ summary: template })),
+        expect: invalid('spec.rules[0].summary'),
+      }),
+    ),
+    {
+      id: 'annotation-names-template-label',
+      what: 'summary {{ $labels.owner }} where the rule sets owner: "{{ $labels.pod }}" (annotations see the series labels only)',
+      handling: 'admitted; Valid=False naming the annotation and the label',
+      object: hostile('annotation-names-template-label', withRule({ labels: { owner: '{{ $labels.pod }}' }, summary: 'owned by {{ $labels.owner }}' })),
+      expect: invalid('spec.rules[0].summary'),
+    },
+    {
+      id: 'annotation-names-rule-labels',
+      what: 'summary naming the rule label team, alertname and severity (absent from the result series)',
+      handling: 'accepted; the renderer writes in the values it knows, so the email never shows an empty value',
+      object: hostile('annotation-names-rule-labels', withRule({ labels: { team: 'payments' }, summary: '{{ $labels.alertname }} for team {{ $labels.team }} ({{ $labels.severity }})' })),
+      expect: { outcome: 'accepted-safely', ruleFileMatches: [/summary: '\{\{ "Hostile" \}\} for team \{\{ "payments" \}\} \(\{\{ "warning" \}\}\)'/] },
+    },
     // --- reserved labels and routing hijack ----------------------------------------------------------
     {
       id: 'label-dunder',
       what: 'rule label __x',
-      handling: 'admitted (the CRD cannot check map keys); Valid=False: reserved for Prometheus',
+      handling: 'admitted (a well-formed label name; the CRD checks only the syntax of map keys); Valid=False: reserved for Prometheus',
       object: hostile('label-dunder', withRule({ labels: { __x: 'y' } })),
       expect: invalid('spec.rules[0].labels.__x'),
     },
