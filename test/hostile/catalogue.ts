@@ -242,10 +242,10 @@ export function hostileCatalogue(): HostileCase[] {
     },
     {
       id: 'selector-key-invalid',
-      what: 'matchLabels key "bad key!" (the CRD cannot check map keys)',
-      handling: 'admitted; Valid=False naming the key; left out of the config',
+      what: 'matchLabels key "bad key!"',
+      handling: 'rejected by the API server (CEL rule on the matchLabels keys; validation names the key)',
       object: hostile('selector-key-invalid', (spec) => (spec.selector.matchLabels = { 'bad key!': 'x' })),
-      expect: invalid('spec.selector.matchLabels["bad key!"]'),
+      expect: rejected('spec.selector.matchLabels["bad key!"]', 'spec.selector.matchLabels'),
     },
     // --- durations -------------------------------------------------------------------------------
     {
@@ -567,9 +567,9 @@ export function hostileCatalogue(): HostileCase[] {
     {
       id: 'label-name-with-dash',
       what: 'rule label "team-name" (not a Prometheus label name)',
-      handling: 'admitted; Valid=False naming the key',
+      handling: 'rejected by the API server (CEL rule on the label names; validation names the key)',
       object: hostile('label-name-with-dash', withRule({ labels: { 'team-name': 'x' } })),
-      expect: invalid('spec.rules[0].labels["team-name"]'),
+      expect: rejected('spec.rules[0].labels["team-name"]', 'spec.rules[0].labels'),
     },
     // --- collisions after rendering --------------------------------------------------------------------
     {
