@@ -2,10 +2,12 @@
 // - mode 'concrete': every value is the real one (cdk8s/dist/<profile>/*.yaml, the drift reference);
 // - mode 'helm': values are opaque tokens (plain alphanumeric strings that survive cdk8s and YAML
 //   serialization untouched) which chart/templatize.ts replaces by Helm expressions.
-// A token standing for a whole YAML value becomes `{{ toJson EXPR }}` (JSON is valid YAML flow
-// syntax at any indentation, so no nindent bookkeeping); a token inside a longer string becomes
-// `{{ EXPR }}`. Conditional parts are `choose` (if/else of two JSON alternatives) and, for whole
-// objects, `when` (the object's template file is wrapped in `{{- if }}`).
+// The chart generator (chart/emit.ts) prints block YAML: a token standing for a whole scalar becomes
+// `{{ EXPR }}` (strings `| quote`d), a whole map or list `{{- toYaml EXPR | nindent N }}`, a token
+// inside a longer string `{{ EXPR }}`. Optional parts are one guarded line (or block) each:
+// `optionalItems`/`optionalFields` (`{{- if }}`), `fieldFromValues` (`{{- with }}`),
+// `itemsFromValues`/`fieldsFromValues` (values spliced in); `choose` is if/else of two values; whole
+// objects use `when` (the object's template is wrapped in `{{- if }}`).
 //
 // cdk8s-plus-27: used where every value it handles is a plain string or fixed, so tokens pass
 // through untouched: the ConfigMaps (kplus.ConfigMap with `data`, see components/common.ts
@@ -27,6 +29,7 @@
 // - ServiceAccounts and RBAC: taken verbatim from operator/rbac-objects.ts (components/rbac.ts).
 import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { stringify } from 'yaml';
 import type { VigilValues } from './values.js';
 
 export type RenderMode = 'concrete' | 'helm';
@@ -37,17 +40,46 @@ export interface Flag {
   readonly value: boolean;
 }
 
+/** Shape of the value a whole-value token stands for; decides how the chart prints it. */
+export type ValueShape = 'string' | 'number' | 'boolean' | 'null' | 'block';
+
 export type TokenDef =
-  /** A Go template expression producing a value. */
-  | { kind: 'expr'; expr: string }
-  /** Template text that prints a JSON value by itself (if/else, range, include ...). */
-  | { kind: 'raw'; template: string };
+  /** A Go template expression producing a value of the given shape (block = map or list: toYaml + nindent). */
+  | { kind: 'expr'; expr: string; shape: ValueShape }
+  /** Template text printing a scalar by itself (include ... | sha256sum ...). */
+  | { kind: 'raw'; template: string }
+  /** Template lines printing a block value; `indent` is the column of the value's entries. */
+  | { kind: 'block'; lines: (indent: number) => string[] }
+  /** One of two values (scalars inline, blocks as `{{- if }}`/`{{- else }}` around block YAML). */
+  | { kind: 'choice'; cond: string; whenTrue: unknown; whenFalse: unknown }
+  /** List items or map fields (`value`) present only when `cond` holds: `{{- if }}` around them. */
+  | { kind: 'guard'; cond: string; value: unknown }
+  /** A map field `key` set from values only when not empty: `{{- with }}` around it. */
+  | { kind: 'with'; key: string; expr: string; shape: ValueShape }
+  /** List items or map fields taken from a values list/map, spliced in: `{{- with }}`/toYaml. */
+  | { kind: 'splice'; expr: string }
+  /** A string that is itself a YAML document (a ConfigMap file), printed as a literal block. */
+  | { kind: 'document'; value: unknown };
 
 /** Annotation carrying the Helm condition of a whole object; removed by the chart generator. */
 export const CONDITION_ANNOTATION = 'vigil.dev/helm-condition';
 
 const TOKEN_PREFIX = 'VIGILHELMTOKEN';
 export const TOKEN_PATTERN = /VIGILHELMTOKEN[0-9]+X/g;
+
+export function shapeOf(v: unknown): ValueShape {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'object') return 'block';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'boolean';
+  return 'string';
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined || v === '' || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v).length === 0;
+}
 
 export class RenderContext {
   readonly tokens = new Map<string, TokenDef>();
@@ -56,7 +88,7 @@ export class RenderContext {
   constructor(
     readonly mode: RenderMode,
     readonly values: VigilValues,
-    /** Namespace in concrete mode; `.Release.Namespace` in helm mode. */
+    /** Namespace in concrete mode; the `vigil.namespace` helper in helm mode. */
     private readonly concreteNamespace: string,
   ) {}
 
@@ -65,7 +97,7 @@ export class RenderContext {
   }
 
   get namespace(): string {
-    return this.expr('.Release.Namespace', this.concreteNamespace);
+    return this.expr('include "vigil.namespace" $', this.concreteNamespace);
   }
 
   private token(def: TokenDef): string {
@@ -80,7 +112,7 @@ export class RenderContext {
     return this.expr(`.Values.${path}`, concrete);
   }
 
-  /** A boolean of values.yaml as a Flag for choose/when. */
+  /** A boolean of values.yaml as a Flag for choose/when/optional. */
   flag(path: string): Flag {
     return { expr: `.Values.${path}`, value: Boolean(getPath(this.values, path)) };
   }
@@ -88,20 +120,64 @@ export class RenderContext {
   /** Any Go template expression with its concrete counterpart (computed in TypeScript). */
   expr<T>(goExpr: string, concrete: T): T {
     if (!this.isHelm) return concrete;
-    return this.token({ kind: 'expr', expr: goExpr }) as T;
+    return this.token({ kind: 'expr', expr: goExpr, shape: shapeOf(concrete) }) as T;
   }
 
-  /** Template text printing a JSON value (may use named templates from _helpers.tpl). */
+  /** Template text printing a scalar (may use named templates from _helpers.tpl). */
   raw<T>(template: string, concrete: T): T {
     if (!this.isHelm) return concrete;
     return this.token({ kind: 'raw', template }) as T;
   }
 
+  /** Template lines printing a map or list value at column `indent` (see TokenDef 'block'). */
+  block<T>(lines: (indent: number) => string[], concrete: T): T {
+    if (!this.isHelm) return concrete;
+    return this.token({ kind: 'block', lines }) as T;
+  }
+
   /** whenTrue or whenFalse, decided by the values; both alternatives may contain tokens. */
   choose<T>(flag: Flag, whenTrue: T, whenFalse: T): T {
     if (!this.isHelm) return flag.value ? whenTrue : whenFalse;
-    const json = (v: unknown) => JSON.stringify(v ?? null);
-    return this.raw<T>(`{{ if ${flag.expr} }}${json(whenTrue)}{{ else }}${json(whenFalse)}{{ end }}`, whenTrue);
+    return this.token({ kind: 'choice', cond: flag.expr, whenTrue, whenFalse }) as T;
+  }
+
+  /** List items present only when the flag holds; spread into the list: `[a, ...ctx.optionalItems(f, [b])]`. */
+  optionalItems<T>(flag: Flag, items: T[]): T[] {
+    if (!this.isHelm) return flag.value ? items : [];
+    return [this.token({ kind: 'guard', cond: flag.expr, value: items }) as T];
+  }
+
+  /** Map fields present only when the flag holds; spread into the map: `{ a, ...ctx.optionalFields(f, { b }) }`. */
+  optionalFields<T extends object>(flag: Flag, fields: T): Partial<T> {
+    if (!this.isHelm) return flag.value ? fields : {};
+    return { [this.token({ kind: 'guard', cond: flag.expr, value: fields })]: true } as Partial<T>;
+  }
+
+  /** `{ key: <value at path> }` when that value is not empty, else nothing (nodeSelector, affinity ...). */
+  fieldFromValues(key: string, path: string): Record<string, unknown> {
+    const concrete = getPath(this.values, path);
+    if (!this.isHelm) return isEmpty(concrete) ? {} : { [key]: concrete };
+    return { [this.token({ kind: 'with', key, expr: `.Values.${path}`, shape: shapeOf(concrete) })]: true };
+  }
+
+  /** The items of a values list (extraArgs ...), spread into a list. */
+  itemsFromValues<T>(path: string): T[] {
+    const concrete = getPath(this.values, path) as T[];
+    if (!this.isHelm) return concrete;
+    return [this.token({ kind: 'splice', expr: `.Values.${path}` }) as T];
+  }
+
+  /** The entries of a values map (podAnnotations ...), spread into a map. */
+  fieldsFromValues(path: string): Record<string, unknown> {
+    const concrete = getPath(this.values, path) as Record<string, unknown>;
+    if (!this.isHelm) return concrete;
+    return { [this.token({ kind: 'splice', expr: `.Values.${path}` })]: true };
+  }
+
+  /** A YAML file's text (ConfigMap data): stringified here, block YAML with Helm actions in the chart. */
+  yamlDocument(value: unknown): string {
+    if (!this.isHelm) return stringify(value);
+    return this.token({ kind: 'document', value });
   }
 
   /**
@@ -126,6 +202,11 @@ export class RenderContext {
     if (this.conditions.length === 0) return undefined;
     return this.conditions.length === 1 ? this.conditions[0] : `and ${this.conditions.map((c) => `(${c})`).join(' ')}`;
   }
+}
+
+/** The negation of a flag. */
+export function not(flag: Flag): Flag {
+  return { expr: `not (${flag.expr})`, value: !flag.value };
 }
 
 export function getPath(obj: unknown, path: string): unknown {

@@ -4,7 +4,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT, synthesize, type KubeObject } from './app.js';
+import { REPO_ROOT, type KubeObject } from './kube.js';
+import { synthesize } from './synth.js';
 import { writeChart, CHART_DIR } from './chart/generate.js';
 import { DEFAULT_VALUES, KIND_RESOLVED_VALUES } from './values.js';
 

@@ -59,7 +59,8 @@ export const VigilValuesSchema = z
         image: image(IMAGE_DEFAULTS.operator),
         replicas: z.number().int().min(1).max(5).default(2).describe('Replicas; one leader is elected through a Lease.'),
         watchNamespaces: z.array(z.string()).default([]).describe('Namespaces whose MonitoredServices are watched; empty = all.'),
-        logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level of the operator and the sync sidecars.'),
+        extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of the operator, appended after the generated ones.'),
         resources: resources('50m', '96Mi', '500m', '256Mi'),
       })
       .prefault({}),
@@ -81,6 +82,7 @@ export const VigilValuesSchema = z
           .prefault({}),
         service: exposure(),
         resources: resources('100m', '256Mi', '1', '1Gi'),
+        extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of Prometheus, appended after the generated ones.'),
       })
       .prefault({}),
     alertmanager: z
@@ -90,6 +92,7 @@ export const VigilValuesSchema = z
         externalUrl: z.string().default('http://localhost:9093'),
         service: exposure(),
         resources: resources('20m', '64Mi', '200m', '256Mi'),
+        extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of Alertmanager, appended after the generated ones.'),
       })
       .prefault({}),
     mailCatcher: z
@@ -112,6 +115,13 @@ export const VigilValuesSchema = z
       .prefault({}),
     nodeSelector: z.record(z.string(), z.string()).default({}).describe('nodeSelector of every Vigil pod.'),
     tolerations: z.array(z.record(z.string(), z.unknown())).default([]).describe('Tolerations of every Vigil pod.'),
+    affinity: z.record(z.string(), z.unknown()).default({}).describe('Affinity of every Vigil pod.'),
+    priorityClassName: z.string().default('').describe('PriorityClass of every Vigil pod; empty = the cluster default.'),
+    imagePullSecrets: z
+      .array(z.object({ name: z.string().min(1) }))
+      .default([])
+      .describe('Secrets for pulling the images of every Vigil pod, e.g. [{name: regcred}].'),
+    podAnnotations: z.record(z.string(), z.string()).default({}).describe('Extra annotations on the operator, Prometheus, Alertmanager and mail catcher pods.'),
   })
   .describe('Values of the Vigil chart.');
 

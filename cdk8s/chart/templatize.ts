@@ -1,49 +1,58 @@
-// Turns the helm-mode synthesis (objects holding tokens, see context.ts) into Helm templates.
-import { stringify } from 'yaml';
-import { CONDITION_ANNOTATION, TOKEN_PATTERN, type TokenDef } from '../context.js';
-import type { KubeObject } from '../app.js';
+// Turns the helm-mode synthesis (objects holding tokens, see ../context.ts) into Helm templates:
+// one file per object under templates/<component>/, block YAML printed by emit.ts, names and labels
+// through the named templates of _helpers.tpl (helpers.ts).
+import { CONDITION_ANNOTATION, type TokenDef } from '../context.js';
+import type { KubeObject } from '../kube.js';
+import { labels, selectorLabels } from '../components/common.js';
+import { TemplateEmitter } from './emit.js';
+import { templateFileName } from './paths.js';
 
-/** Labels Helm charts conventionally carry; the drift test strips them before comparing. */
+/** Labels the `vigil.labels` helper adds for Helm; the drift test strips them before comparing. */
 export const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/instance'];
 
-const HELM_LABEL_VALUES: Record<string, string> = {
-  'helm.sh/chart': '{{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}',
-  'app.kubernetes.io/managed-by': '{{ .Release.Service }}',
-  'app.kubernetes.io/instance': '{{ .Release.Name }}',
-};
+type Json = Record<string, unknown>;
+const isMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function wholeValue(def: TokenDef): string {
-  return def.kind === 'expr' ? `{{ toJson (${def.expr}) }}` : def.template;
-}
-
-function embeddedValue(def: TokenDef): string {
-  return def.kind === 'expr' ? `{{ ${def.expr} }}` : def.template;
-}
+const sameEntries = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /**
- * Replaces every token in YAML (or JSON) text. A token that is a whole value, quoted ("T", 'T') or
- * plain after `key: ` / `- `, becomes JSON-printing template text; one inside a longer string becomes
- * `{{ EXPR }}`. Replacements may contain tokens again (choose alternatives), hence the loop.
+ * Label maps built by components/common.ts become `include` of the matching helper, in place
+ * (the component name is the argument); other labels (RBAC component labels) stay literal next to it.
  */
-export function replaceTokens(text: string, tokens: ReadonlyMap<string, TokenDef>): string {
-  const lookup = (id: string): TokenDef => {
-    const def = tokens.get(id);
-    if (!def) throw new Error(`unknown Helm token ${id}`);
-    return def;
-  };
-  let out = text;
-  for (let round = 0; round < 20; round++) {
-    if (!new RegExp(TOKEN_PATTERN.source).test(out)) return out;
-    // One regex pass per round, so text a replacement inserts is only classified in the next round.
-    const t = TOKEN_PATTERN.source;
-    const any = new RegExp(`"(${t})"|'(${t})'|(: |- |^)(${t})$|(${t})`, 'gm');
-    out = out.replace(any, (_m, dq?: string, sq?: string, lead?: string, line?: string, bare?: string) => {
-      if (dq ?? sq) return wholeValue(lookup((dq ?? sq) as string));
-      if (line) return (lead ?? '') + wholeValue(lookup(line));
-      return embeddedValue(lookup(bare as string));
-    });
+class LabelHelpers {
+  private n = 0;
+  readonly defs = new Map<string, TokenDef>();
+
+  private include(helper: string, component: string): string {
+    const id = `VIGILHELMTOKEN${1_000_000 + this.n++}X`; // beyond the context's own numbers
+    this.defs.set(id, { kind: 'block', lines: (i) => [`${' '.repeat(i)}{{- include "${helper}" (list $ ${JSON.stringify(component)}) | nindent ${i} }}`] });
+    return id;
   }
-  throw new Error('Helm tokens nested more than 20 levels deep');
+
+  /** metadata.labels of the object: vigil.labels (with Helm's labels) plus whatever else it has. */
+  objectLabels(l: Record<string, string> | undefined): Json | undefined {
+    const component = l?.['app.kubernetes.io/name'];
+    if (!l || !component) return l;
+    const own = labels(component);
+    if (!Object.entries(own).every(([k, v]) => l[k] === v)) return l;
+    const rest = Object.fromEntries(Object.entries(l).filter(([k]) => !(k in own)));
+    return { [this.include('vigil.labels', component)]: true, ...rest };
+  }
+
+  /** Pod template labels and selectors, recognised by exact equality with the common.ts maps. */
+  walk(v: unknown, key = ''): unknown {
+    if (Array.isArray(v)) return v.map((x) => this.walk(x));
+    if (!isMap(v)) return v;
+    const asStrings = v as Record<string, string>;
+    const component = asStrings['app.kubernetes.io/name'];
+    if (typeof component === 'string') {
+      if ((key === 'matchLabels' || key === 'selector') && sameEntries(asStrings, selectorLabels(component)))
+        return { [this.include('vigil.selectorLabels', component)]: true };
+      if (key === 'labels' && sameEntries(asStrings, labels(component))) return { [this.include('vigil.podLabels', component)]: true };
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.walk(x, k)]));
+  }
 }
 
 export interface Template {
@@ -52,34 +61,28 @@ export interface Template {
   content: string;
 }
 
-/** `<name>-<kind>.yaml`; a token in the name (e.g. the ClusterRoles' `-{{ .Release.Namespace }}`) is left out. */
-export function templateFileName(obj: { kind: string; metadata: { name: string } }): string {
-  const name = obj.metadata.name.replace(new RegExp(`-?${TOKEN_PATTERN.source}`, 'g'), '');
-  return `${name}-${obj.kind.toLowerCase()}.yaml`;
-}
-
-/** One template per object: helm labels added, condition (if any) wrapped around the whole file. */
+/** One template per object: helpers for labels, the condition (if any) wrapped around the whole file. */
 export function templatize(objects: readonly KubeObject[], tokens: ReadonlyMap<string, TokenDef>): Template[] {
   const seen = new Set<string>();
   return objects.map((original) => {
-    const obj = structuredClone(original);
-    const annotations = { ...(obj.metadata.annotations ?? {}) };
-    const condition = annotations[CONDITION_ANNOTATION];
-    delete annotations[CONDITION_ANNOTATION];
-    if (Object.keys(annotations).length > 0) obj.metadata.annotations = annotations;
-    else delete obj.metadata.annotations;
-    // Placeholders survive YAML serialization as plain strings; they become template text afterwards.
-    const labelPlaceholders = Object.fromEntries(HELM_ONLY_LABELS.map((l, i) => [l, `VIGILHELMLABEL${i}X`]));
-    obj.metadata.labels = { ...(obj.metadata.labels ?? {}), ...labelPlaceholders };
-    let body = stringify(obj, { lineWidth: 0, minContentWidth: 0 });
-    HELM_ONLY_LABELS.forEach((l, i) => {
-      body = body.replace(`VIGILHELMLABEL${i}X`, `${JSON.stringify('@@')}`.replace('@@', HELM_LABEL_VALUES[l] ?? ''));
-    });
-    body = replaceTokens(body, tokens);
-    const file = templateFileName(obj);
+    const file = templateFileName(original);
     if (seen.has(file)) throw new Error(`two objects map to templates/${file}`);
     seen.add(file);
-    const content = condition === undefined ? body : `{{- if ${condition} }}\n${body}{{- end }}\n`;
+    const { apiVersion, kind, metadata, ...body } = structuredClone(original);
+    const annotations = { ...(metadata.annotations ?? {}) };
+    const condition = annotations[CONDITION_ANNOTATION];
+    delete annotations[CONDITION_ANNOTATION];
+    const helpers = new LabelHelpers();
+    const meta: Json = {
+      name: metadata.name,
+      ...(metadata.namespace !== undefined ? { namespace: metadata.namespace } : {}),
+      ...(metadata.labels ? { labels: helpers.objectLabels(metadata.labels) } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    };
+    const obj = { apiVersion, kind, metadata: meta, ...(helpers.walk(body) as Json) };
+    const emitter = new TemplateEmitter(new Map([...tokens, ...helpers.defs]));
+    const body_ = `${emitter.mapping(obj, 0).join('\n')}\n`;
+    const content = condition === undefined ? body_ : `{{- if ${condition} }}\n${body_}{{- end }}\n`;
     return { file, content };
   });
 }

@@ -3,7 +3,7 @@
 // re-resolves it as pods come and go, so the flags do not depend on the replica count.
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { kubeObject, type Flag, type RenderContext } from '../context.js';
+import { kubeObject, not, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
   configMap,
@@ -11,8 +11,8 @@ import {
   exposedService,
   httpProbe,
   labels,
+  podMetadata,
   podSpec,
-  POD_IDENTITY_ENV,
   selectorLabels,
   type ImageRef,
   type Json,
@@ -20,7 +20,7 @@ import {
   type Scheduling,
   type ServiceExposure,
 } from './common.js';
-import { syncSidecar } from './prometheus.js';
+import { syncSidecar } from './sync.js';
 import { Identity } from './rbac.js';
 
 export const ALERTMANAGER_NAME = 'vigil-alertmanager';
@@ -45,18 +45,20 @@ export interface AlertmanagerProps {
   ctx: RenderContext;
   image: ImageRef;
   syncImage: ImageRef;
-  replicas?: number;
+  replicas: number;
   /** Holds when replicas > 1 (in helm mode a template condition). */
   clustered: Flag;
-  externalUrl?: string;
+  externalUrl: string;
+  /** Appended after the generated flags (values alertmanager.extraArgs). */
+  extraArgs: string[];
   service: ServiceExposure;
   resources: Resources;
   syncResources: Resources;
   scheduling: Scheduling;
   /** Mounted only while `extraVolumeEnabled` holds. */
-  extraVolume?: ExtraVolume;
-  extraVolumeEnabled?: Flag;
-  logLevel?: string;
+  extraVolume: ExtraVolume;
+  extraVolumeEnabled: Flag;
+  logLevel: string;
 }
 
 export class Alertmanager extends Construct {
@@ -64,7 +66,7 @@ export class Alertmanager extends Construct {
     super(scope, id);
     const { ctx } = props;
     const name = ALERTMANAGER_NAME;
-    const externalUrl = props.externalUrl ?? `http://localhost:${ALERTMANAGER_PORT}`;
+    const { externalUrl } = props;
 
     new Identity(this, 'identity', { ctx, component: 'alertmanager', name });
 
@@ -82,7 +84,7 @@ export class Alertmanager extends Construct {
       `--cluster.peer=${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_MESH_PORT}`,
     ];
     // An empty listen address turns gossip off: a single replica does not wait for peers.
-    const args = ctx.choose(props.clustered, [...commonArgs, ...clusterArgs], [...commonArgs, '--cluster.listen-address=']);
+    const args = [...commonArgs, ...ctx.optionalItems(props.clustered, clusterArgs), ...ctx.optionalItems(not(props.clustered), ['--cluster.listen-address=']), ...props.extraArgs];
 
     const baseMounts: Json[] = [
       { name: 'generated-config', mountPath: ALERTMANAGER_GENERATED_DIR, readOnly: true },
@@ -93,10 +95,8 @@ export class Alertmanager extends Construct {
       { name: 'bootstrap-config', configMap: { name: `${name}-bootstrap` } },
       { name: 'data', emptyDir: {} },
     ];
-    const extra = props.extraVolume;
-    const extraOn: Flag = props.extraVolumeEnabled ?? { expr: 'false', value: false };
-    const mounts = extra ? ctx.choose(extraOn, [...baseMounts, extra.mount], baseMounts) : baseMounts;
-    const volumes = extra ? ctx.choose(extraOn, [...baseVolumes, extra.volume], baseVolumes) : baseVolumes;
+    const mounts = [...baseMounts, ...ctx.optionalItems(props.extraVolumeEnabled, [props.extraVolume.mount])];
+    const volumes = [...baseVolumes, ...ctx.optionalItems(props.extraVolumeEnabled, [props.extraVolume.volume])];
 
     const bootstrap = container({
       name: 'bootstrap-config',
@@ -130,18 +130,18 @@ export class Alertmanager extends Construct {
       server: 'alertmanager',
       dir: ALERTMANAGER_GENERATED_DIR,
       serverPort: ALERTMANAGER_PORT,
-      logLevel: props.logLevel ?? 'info',
+      logLevel: props.logLevel,
     });
 
     kubeObject(this, ctx, 'statefulset', 'apps/v1', 'StatefulSet', { name, labels: labels(name) }, {
       spec: {
-        replicas: props.replicas ?? 1,
+        replicas: props.replicas,
         serviceName: ALERTMANAGER_HEADLESS,
         // Peers find each other through DNS; starting them together is fine.
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: selectorLabels(name) },
         template: {
-          metadata: { labels: labels(name) },
+          metadata: podMetadata(props.scheduling, name),
           spec: podSpec(props.scheduling, {
             serviceAccountName: OBJECT_NAMES.alertmanagerServiceAccount,
             initContainers: [bootstrap],
@@ -172,9 +172,9 @@ export class Alertmanager extends Construct {
 /** host:port of every Alertmanager replica, which Prometheus must all notify (GlobalSettings.alertmanagerTargets). */
 export function alertmanagerTargets(ctx: RenderContext, replicas: number): string[] {
   const concrete = Array.from({ length: replicas }, (_, i) => `${ALERTMANAGER_NAME}-${i}.${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_PORT}`);
-  const template =
-    '{{ $targets := list }}{{ range $i := until (int .Values.alertmanager.replicas) }}' +
-    `{{ $targets = append $targets (printf "${ALERTMANAGER_NAME}-%d.${ALERTMANAGER_HEADLESS}.%s.svc:${ALERTMANAGER_PORT}" $i $.Release.Namespace) }}` +
-    '{{ end }}{{ toJson $targets }}';
-  return ctx.raw(template, concrete);
+  const item = `printf "${ALERTMANAGER_NAME}-%d.${ALERTMANAGER_HEADLESS}.%s.svc:${ALERTMANAGER_PORT}" $i (include "vigil.namespace" $) | quote`;
+  return ctx.block(
+    (i) => [`${' '.repeat(i)}{{- range $i := until (int .Values.alertmanager.replicas) }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`],
+    concrete,
+  );
 }

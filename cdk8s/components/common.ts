@@ -14,10 +14,15 @@ export interface Resources {
   limits: Record<string, string | number>;
 }
 
-/** Where pods may run; applied to every pod of the release. */
+/**
+ * What every pod of the release gets from the values: `podFields` spread into the pod spec
+ * (imagePullSecrets, nodeSelector, affinity, tolerations, priorityClassName, each only when set),
+ * `podAnnotations` merged into the pod template annotations of the long-running workloads.
+ */
 export interface Scheduling {
-  nodeSelector: Record<string, string>;
-  tolerations: Record<string, unknown>[];
+  podFields: Record<string, unknown>;
+  /** The pod template's `annotations` field (or nothing) holding `fixed` plus the values' podAnnotations. */
+  podAnnotations(fixed: Record<string, string>): Record<string, unknown>;
 }
 
 export type Json = Record<string, unknown>;
@@ -86,12 +91,12 @@ export function container(spec: ContainerSpec): Json {
 }
 
 export function podSpec(scheduling: Scheduling, spec: Json): Json {
-  return {
-    securityContext: POD_SECURITY_CONTEXT,
-    nodeSelector: scheduling.nodeSelector,
-    tolerations: scheduling.tolerations,
-    ...spec,
-  };
+  return { ...spec, securityContext: POD_SECURITY_CONTEXT, ...scheduling.podFields };
+}
+
+/** Pod template metadata of a workload: its labels, the fixed annotations and the values' podAnnotations. */
+export function podMetadata(scheduling: Scheduling, component: string, annotations: Record<string, string> = {}): Json {
+  return { labels: labels(component), ...scheduling.podAnnotations(annotations) };
 }
 
 /** The downward API env every Vigil process uses to find its namespace and identity. */
@@ -122,12 +127,12 @@ export function exposedService(
   ports: Json[],
   uiPort: string,
 ): void {
-  const withNodePort = ports.map((p) => (p.name === uiPort ? { ...p, nodePort: exposure.nodePort } : p));
+  const withNodePort = ports.map((p) => (p.name === uiPort ? { ...p, ...ctx.optionalFields(exposure.fixedNodePort, { nodePort: exposure.nodePort }) } : p));
   kubeObject(scope, ctx, id, 'v1', 'Service', { name, labels: labels(component) }, {
     spec: {
       type: exposure.type,
       selector: selectorLabels(component),
-      ports: ctx.choose(exposure.fixedNodePort, withNodePort, ports),
+      ports: withNodePort,
     },
   });
 }

@@ -11,6 +11,7 @@ import {
   exposedService,
   httpProbe,
   labels,
+  podMetadata,
   podSpec,
   selectorLabels,
   type ImageRef,
@@ -73,11 +74,19 @@ export class MailCatcher extends Construct {
     const { ctx } = props;
     const name = MAIL_CATCHER_NAME;
 
-    const tlsData = ctx.raw(
-      `{{ $existing := lookup "v1" "Secret" .Release.Namespace "${MAIL_CATCHER_TLS_SECRET}" }}` +
-        '{{ if and $existing $existing.data }}{{ toJson $existing.data }}{{ else }}' +
-        `{{ $cert := genSelfSignedCert "${name}" nil (list "${name}" (printf "${name}.%s.svc" .Release.Namespace)) 3650 }}` +
-        '{{ toJson (dict "tls.crt" ($cert.Cert | b64enc) "tls.key" ($cert.Key | b64enc)) }}{{ end }}',
+    // Kept across upgrades (lookup of the existing Secret), else generated once at install.
+    const tlsData = ctx.block(
+      (i) =>
+        [
+          `{{- $existing := lookup "v1" "Secret" (include "vigil.namespace" $) "${MAIL_CATCHER_TLS_SECRET}" }}`,
+          '{{- if and $existing $existing.data }}',
+          `{{- toYaml $existing.data | nindent ${i} }}`,
+          '{{- else }}',
+          `{{- $cert := genSelfSignedCert "${name}" nil (list "${name}" (printf "${name}.%s.svc" (include "vigil.namespace" $))) 3650 }}`,
+          'tls.crt: {{ $cert.Cert | b64enc | quote }}',
+          'tls.key: {{ $cert.Key | b64enc | quote }}',
+          '{{- end }}',
+        ].map((l) => ' '.repeat(i) + l),
       { 'tls.crt': TLS_PLACEHOLDER, 'tls.key': TLS_PLACEHOLDER },
     );
     kubeObject(this, ctx, 'tls', 'v1', 'Secret', { name: MAIL_CATCHER_TLS_SECRET, labels: labels(name) }, { type: 'kubernetes.io/tls', data: tlsData });
@@ -133,7 +142,7 @@ export class MailCatcher extends Construct {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: selectorLabels(name) },
         template: {
-          metadata: { labels: labels(name) },
+          metadata: podMetadata(props.scheduling, name),
           spec: podSpec(props.scheduling, {
             automountServiceAccountToken: false,
             containers: [ctx.choose(props.isMailpit, mailpit, mailhog), stunnel],

@@ -5,9 +5,9 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { configMap, container, httpProbe, labels, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
+import { configMap, container, httpProbe, labels, podMetadata, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
 import { Identity } from './rbac.js';
-import { templateFileName } from '../chart/templatize.js';
+import { templateFileName } from '../chart/paths.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
 
 export const OPERATOR_NAME = OBJECT_NAMES.operatorServiceAccount;
@@ -21,13 +21,15 @@ const SETTINGS_DIR = '/etc/vigil';
 export interface OperatorProps {
   ctx: RenderContext;
   image: ImageRef;
-  replicas?: number;
+  replicas: number;
   /** Comma-separated namespaces; empty = all. */
   watchNamespaces: string;
   /** Existing Secret with username/password; used when `hasSmtpSecret` holds. */
   smtpSecret: string;
   hasSmtpSecret: Flag;
-  logLevel?: string;
+  logLevel: string;
+  /** Appended after the generated flags (values operator.extraArgs). */
+  extraArgs: string[];
   /** GlobalSettings (operator/render/types.ts) minus credentials; may contain tokens. */
   settings: Record<string, unknown>;
   resources: Resources;
@@ -42,14 +44,14 @@ export class Operator extends Construct {
 
     new Identity(this, 'identity', { ctx, component: 'operator', name });
 
-    const settingsYaml = stringify(props.settings);
+    const settingsYaml = ctx.yamlDocument(props.settings);
     configMap(this, ctx, 'settings', { name: SETTINGS_CONFIGMAP, labels: labels(name) }, { [SETTINGS_KEY]: settingsYaml });
     // The operator reads its settings once, at start: a changed ConfigMap must roll the pods
     // (`helm upgrade --set ...`, `kubectl apply` of new manifests). Helm hashes the rendered
     // ConfigMap template; the concrete rendering hashes the settings text.
     const settingsChecksum = ctx.raw(
-      `{{ include (print $.Template.BasePath "/${templateFileName({ kind: 'ConfigMap', metadata: { name: SETTINGS_CONFIGMAP } })}") . | sha256sum | toJson }}`,
-      createHash('sha256').update(settingsYaml).digest('hex'),
+      `{{ include (print $.Template.BasePath "/${templateFileName({ kind: 'ConfigMap', metadata: { name: SETTINGS_CONFIGMAP, labels: labels(name) } })}") $ | sha256sum | quote }}`,
+      createHash('sha256').update(stringify(props.settings)).digest('hex'),
     );
 
     const args = [
@@ -60,12 +62,14 @@ export class Operator extends Construct {
       `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',
-      `--log-level=${props.logLevel ?? 'info'}`,
+      `--log-level=${props.logLevel}`,
+      ...ctx.optionalItems(props.hasSmtpSecret, [`--smtp-secret=${props.smtpSecret}`]),
+      ...props.extraArgs,
     ];
     const operator = container({
       name: 'operator',
       image: props.image,
-      args: ctx.choose(props.hasSmtpSecret, [...args, `--smtp-secret=${props.smtpSecret}`], args),
+      args,
       env: POD_IDENTITY_ENV,
       ports: [{ name: 'http-metrics', containerPort: OPERATOR_PORT }],
       volumeMounts: [
@@ -79,10 +83,10 @@ export class Operator extends Construct {
 
     kubeObject(this, ctx, 'deployment', 'apps/v1', 'Deployment', { name, labels: labels(name) }, {
       spec: {
-        replicas: props.replicas ?? 2,
+        replicas: props.replicas,
         selector: { matchLabels: selectorLabels(name) },
         template: {
-          metadata: { labels: labels(name), annotations: { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum } },
+          metadata: podMetadata(props.scheduling, name, { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum }),
           spec: podSpec(props.scheduling, {
             serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
             containers: [operator],

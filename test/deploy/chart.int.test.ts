@@ -6,7 +6,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesize, type KubeObject } from '../../cdk8s/app.js';
+import { type KubeObject } from '../../cdk8s/kube.js';
+import { synthesize } from '../../cdk8s/synth.js';
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP, SETTINGS_KEY } from '../../cdk8s/components/operator.js';
 import { KIND } from '../../operator/api/schema.js';
 import { settingsFromYaml } from '../../operator/cli/operator-command.js';

@@ -1,8 +1,9 @@
 // The chart is generated from the cdk8s app and never edited by hand; every workload follows the
 // restricted Pod Security profile. No external processes here (see *.int.test.ts for helm & co).
-import { synthesize, type KubeObject } from '../../cdk8s/app.js';
+import { type KubeObject } from '../../cdk8s/kube.js';
+import { synthesize } from '../../cdk8s/synth.js';
 import { generateChart, readChart } from '../../cdk8s/chart/generate.js';
-import { replaceTokens } from '../../cdk8s/chart/templatize.js';
+import { TemplateEmitter } from '../../cdk8s/chart/emit.js';
 import { RenderContext } from '../../cdk8s/context.js';
 import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
 import { IMAGE_DEFAULTS, PACKAGE_VERSION, VERSIONS } from '../../cdk8s/versions.js';
@@ -40,14 +41,44 @@ describe('the generated chart', () => {
 
   test('templates hold Helm expressions, not literal values', () => {
     const chart = generateChart();
-    const prometheus = chart.get('templates/vigil-prometheus-statefulset.yaml') ?? '';
+    const prometheus = chart.get('templates/prometheus/statefulset.yaml') ?? '';
     expect(prometheus).toContain('--storage.tsdb.retention.time={{ .Values.prometheus.retention }}');
-    expect(prometheus).toContain('{{ if .Values.prometheus.persistence.enabled }}');
-    expect(prometheus).toContain('namespace: {{ toJson (.Release.Namespace) }}');
-    expect(chart.get('templates/vigil-mail-catcher-deployment.yaml')).toMatch(/^(# .*\n)?\{\{- if \.Values\.mailCatcher\.enabled \}\}\n/);
-    expect(chart.get('templates/vigil-mail-catcher-tls-secret.yaml')).toContain('genSelfSignedCert');
-    expect(chart.get('templates/vigil-demo-target-pod.yaml')).toContain('{{- if .Values.demoTarget.enabled }}');
+    expect(prometheus).toContain('{{- if .Values.prometheus.persistence.enabled }}');
+    expect(prometheus).toContain('namespace: {{ include "vigil.namespace" $ | quote }}');
+    expect(chart.get('templates/mail-catcher/deployment.yaml')).toMatch(/^(# .*\n)?\{\{- if \.Values\.mailCatcher\.enabled \}\}\n/);
+    expect(chart.get('templates/mail-catcher/tls-secret.yaml')).toContain('genSelfSignedCert');
+    expect(chart.get('templates/demo-target/pod.yaml')).toContain('{{- if .Values.demoTarget.enabled }}');
     for (const [path, content] of chart) expect({ path, leftover: content.match(/VIGILHELM\w+/g) }).toEqual({ path, leftover: null });
+  });
+
+  test('templates are block YAML: no one-line JSON map or list, no if/else repeating a whole list', () => {
+    for (const [path, content] of generateChart()) {
+      if (!path.startsWith('templates/') || !path.endsWith('.yaml')) continue;
+      // Template actions removed, what is left must not hold a flow map/list with content.
+      const lines = content.split('\n').map((l) => l.replace(/\{\{.*?\}\}/g, 'X'));
+      expect({ path, flow: lines.filter((l) => /(^|:\s|-\s)[[{]\s*[^\]}\s]/.test(l)) }).toEqual({ path, flow: [] });
+      expect({ path, inlineElse: content.match(/\{\{ else \}\}[[{]/g) }).toEqual({ path, inlineElse: null });
+    }
+  });
+
+  test('labels and names come from _helpers.tpl; extension points are in every workload', () => {
+    const chart = generateChart();
+    const helpers = chart.get('templates/_helpers.tpl') ?? '';
+    for (const name of ['vigil.fullname', 'vigil.namespace', 'vigil.labels', 'vigil.selectorLabels']) expect(helpers).toContain(`define "${name}"`);
+    const operator = chart.get('templates/operator/deployment.yaml') ?? '';
+    expect(operator).toContain('{{- include "vigil.labels" (list $ "vigil-operator") | nindent 4 }}');
+    expect(operator).toContain('{{- include "vigil.selectorLabels" (list $ "vigil-operator") | nindent 6 }}');
+    for (const field of ['.Values.imagePullSecrets', '.Values.affinity', '.Values.priorityClassName', '.Values.podAnnotations', '.Values.operator.extraArgs'])
+      expect({ field, present: operator.includes(`{{- with ${field} }}`) }).toEqual({ field, present: true });
+    // One guarded line per optional arg, not two copies of the list.
+    expect(operator).toMatch(/\{\{- if \.Values\.smtp\.credentialsSecret \}\}\n\s+- "--smtp-secret=\{\{ \.Values\.smtp\.credentialsSecret \}\}"\n\s+\{\{- end \}\}/);
+    expect(operator.indexOf('- name: operator')).toBeLessThan(operator.indexOf('image:'));
+  });
+
+  test('values.yaml carries the descriptions of the values schema as comments', () => {
+    const values = generateChart().get('values.yaml') ?? '';
+    expect(values).toContain('# Replicas; one leader is elected through a Lease.\n  replicas: 2');
+    expect(values).toContain('# Tolerations of every Vigil pod.\ntolerations: []');
   });
 
   test('values.yaml holds the schema defaults and values-kind.yaml the kind overrides', () => {
@@ -114,17 +145,35 @@ describe.each([
 });
 
 describe('helm tokens', () => {
-  test('whole values become toJson, embedded ones plain expressions, nested alternatives resolve', () => {
+  test('whole scalars print as actions, maps and lists as toYaml blocks, optional items behind one guard', () => {
     const ctx = new RenderContext('helm', DEFAULT_VALUES, 'ignored');
-    const retention = ctx.value<string>('prometheus.retention');
-    const replicas = ctx.value<number>('alertmanager.replicas');
-    const chosen = ctx.choose(ctx.flag('mailCatcher.enabled'), { a: retention }, { b: 1 });
-    const text = `x: ${String(replicas)}\n- --r=${retention}\ny: ${String(chosen)}\nz: "${retention}"\n`;
-    expect(replaceTokens(text, ctx.tokens)).toBe(
-      'x: {{ toJson (.Values.alertmanager.replicas) }}\n' +
-        '- --r={{ .Values.prometheus.retention }}\n' +
-        'y: {{ if .Values.mailCatcher.enabled }}{"a":{{ toJson (.Values.prometheus.retention) }}}{{ else }}{"b":1}{{ end }}\n' +
-        'z: {{ toJson (.Values.prometheus.retention) }}\n',
+    const obj = {
+      retention: ctx.value<string>('prometheus.retention'),
+      replicas: ctx.value<number>('alertmanager.replicas'),
+      arg: `--r=${ctx.value<string>('prometheus.retention')}`,
+      resources: ctx.value('prometheus.resources'),
+      list: ['a', ...ctx.optionalItems(ctx.flag('mailCatcher.enabled'), ['b'])],
+      chosen: ctx.choose(ctx.flag('mailCatcher.enabled'), { a: 1 }, { b: 2 }),
+    };
+    expect(new TemplateEmitter(ctx.tokens).mapping(obj, 0).join('\n')).toBe(
+      [
+        'retention: {{ .Values.prometheus.retention | quote }}',
+        'replicas: {{ .Values.alertmanager.replicas }}',
+        'arg: "--r={{ .Values.prometheus.retention }}"',
+        'resources:',
+        '  {{- toYaml .Values.prometheus.resources | nindent 2 }}',
+        'list:',
+        '  - a',
+        '  {{- if .Values.mailCatcher.enabled }}',
+        '  - b',
+        '  {{- end }}',
+        'chosen:',
+        '{{- if .Values.mailCatcher.enabled }}',
+        '  a: 1',
+        '{{- else }}',
+        '  b: 2',
+        '{{- end }}',
+      ].join('\n'),
     );
   });
 

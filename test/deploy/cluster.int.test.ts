@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startCluster, type Cluster } from '../harness/cluster.js';
-import { CRD_DIR, type KubeObject } from '../../cdk8s/app.js';
+import { CRD_DIR, type KubeObject } from '../../cdk8s/kube.js';
 import { KIND_VALUES } from '../../cdk8s/values.js';
 import { VERSIONS } from '../../cdk8s/versions.js';
 import { helmTemplate, parseManifests, tool } from './helm.js';

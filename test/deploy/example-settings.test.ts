@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../../cdk8s/app.js';
+import { REPO_ROOT } from '../../cdk8s/kube.js';
 import { parseOperatorArgs, settingsFromYaml } from '../../operator/cli/operator-command.js';
 import { defaultSettings, renderConfig } from '../../operator/render/index.js';
 

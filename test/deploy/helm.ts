@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { REPO_ROOT, type KubeObject } from '../../cdk8s/app.js';
+import { REPO_ROOT, type KubeObject } from '../../cdk8s/kube.js';
 import { HELM_ONLY_LABELS } from '../../cdk8s/chart/templatize.js';
 import { MAIL_CATCHER_TLS_SECRET } from '../../cdk8s/components/mail-catcher.js';
 import { SETTINGS_CHECKSUM_ANNOTATION } from '../../cdk8s/components/operator.js';

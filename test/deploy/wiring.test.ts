@@ -5,7 +5,8 @@
 // refuses unknown keys: a wrong key would crash-loop the operator), and the ports, paths, volumes,
 // users and RBAC the flags refer to must exist in the same rendering.
 import { dirname, basename, posix } from 'node:path';
-import { synthesize, type KubeObject } from '../../cdk8s/app.js';
+import { type KubeObject } from '../../cdk8s/kube.js';
+import { synthesize } from '../../cdk8s/synth.js';
 import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, mergeValues, parseValues, type VigilValues } from '../../cdk8s/values.js';
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP } from '../../cdk8s/components/operator.js';
 import { parseOperatorArgs, settingsFromYaml, type OperatorConfig } from '../../operator/cli/operator-command.js';

@@ -1,0 +1,44 @@
+// The GlobalSettings file (operator/render/types.ts) the chart gives the operator, without SMTP credentials.
+import type { RenderContext } from './context.js';
+import { PROMETHEUS_GENERATED_DIR, PROMETHEUS_PORT } from './components/prometheus.js';
+import { alertmanagerTargets } from './components/alertmanager.js';
+import { MAIL_CATCHER_CA } from './components/mail-catcher.js';
+import { OPERATOR_NAME, OPERATOR_PORT } from './components/operator.js';
+
+/** GlobalSettings (operator/render/types.ts) the operator reads, without SMTP credentials. */
+export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
+  const v = <T>(path: string) => ctx.value<T>(path);
+  const v0 = ctx.values;
+  return {
+    profile: v('profile'),
+    scrapeInterval: v('scrapeInterval'),
+    evaluationInterval: v('evaluationInterval'),
+    smtp: ctx.choose(
+      ctx.flag('mailCatcher.enabled'),
+      // The in-cluster catcher: implicit TLS on 465 through stunnel, its install-time certificate trusted.
+      // hello "" is left out of alertmanager.yml by the renderer: Alertmanager's own default.
+      { smarthost: MAIL_CATCHER_CA.smarthost, from: v('smtp.from'), hello: v('smtp.hello'), requireTls: false, tlsCaFile: MAIL_CATCHER_CA.file, tlsServerName: MAIL_CATCHER_CA.serverName },
+      { smarthost: v('smtp.smarthost'), from: v('smtp.from'), hello: v('smtp.hello'), requireTls: v('smtp.requireTls'), tlsInsecureSkipVerify: v('smtp.insecureSkipVerify') },
+    ),
+    defaultRecipients: v('smtp.defaultRecipients'),
+    alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),
+    prometheusUrl: v('prometheus.externalUrl'),
+    alertmanagerUrl: v('alertmanager.externalUrl'),
+    rulesDir: PROMETHEUS_GENERATED_DIR,
+    selfScrapeJobs: [
+      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      {
+        job_name: 'vigil-operator',
+        kubernetes_sd_configs: [
+          { role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] },
+        ],
+        relabel_configs: [
+          { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: String(OPERATOR_PORT), action: 'keep' },
+          { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+          { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+        ],
+      },
+    ],
+    externalLabels: { cluster: v('clusterName') },
+  };
+}
