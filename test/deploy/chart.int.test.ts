@@ -47,6 +47,14 @@ describe('helm chart', () => {
     fromHelm.forEach((obj, i) => expect(obj).toEqual(fromCdk8s[i]));
   });
 
+  test.each([
+    ['production defaults', {}],
+    ['every switch the other way', OTHER_WAY],
+  ])('helm template output is block YAML, no one-line JSON map or list (%s)', async (_name, overrides) => {
+    const flow = (await helmTemplate(overrides)).split('\n').filter((l) => /(^|:\s|-\s)[[{]\s*[^\]}\s]/.test(l));
+    expect(flow).toEqual([]);
+  });
+
   test('the kind values file on disk is the one the drift test uses', async () => {
     const fromFile = normalise(parseManifests((await tool('helm', ['template', 'vigil', CHART, '-n', 'vigil-system', '--include-crds', '-f', join(CHART, 'values-kind.yaml')])).stdout));
     expect(fromFile).toEqual(normalise(parseManifests(await helmTemplate(KIND_VALUES))));
