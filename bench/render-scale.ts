@@ -12,7 +12,10 @@
 //   node --cpu-prof --import tsx bench/render-scale.ts
 //
 //   BENCH_SCALE_SIZES=1000,5000,10000 (default)
+//   BENCH_SCALE_PROFILE=<dir>         also write a V8 CPU profile of each one-change step there
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
@@ -91,7 +94,19 @@ for (const n of sizes) {
     const cache = new ServiceCache();
     const first = timed(() => plan(cache, objects));
     full.push(first);
+    const session = process.env.BENCH_SCALE_PROFILE && r === 0 ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const second = timed(() => plan(cache, changed, first.value));
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(process.env.BENCH_SCALE_PROFILE!, { recursive: true });
+      writeFileSync(join(process.env.BENCH_SCALE_PROFILE!, `one-change-${n}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    }
     if (!second.value.writeConfigMap || second.value.valid !== n) throw new Error('the change did not reach the config');
     one.push(second);
     last = second.value;

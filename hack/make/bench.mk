@@ -7,3 +7,8 @@ bench-load: deps tools ## Apply 2,000 MonitoredServices in one burst (BENCH_SERV
 .PHONY: bench-storm
 bench-storm: deps tools ## Alert storm: 200 targets of 20 MonitoredServices down at once (BENCH_STORM_SERVICES=20, BENCH_STORM_TARGETS=10); prints emails per service, lost/duplicates, first/last email time, Alertmanager notification counters
 	$(TSX) bench/alert-storm.ts
+
+.PHONY: bench-scale
+bench-scale: deps ## Operator reconcile without I/O at 1,000/5,000/10,000 MonitoredServices (BENCH_SCALE_SIZES, BENCH_SCALE_REPEAT): full and one-change CPU/wall time, config size, peak RSS; table + docs/benchmarks/scale-*.svg
+	$(TSX) bench/render-scale.ts
+	$(TSX) bench/plot.ts

@@ -1,0 +1,98 @@
+// Plots of the benchmark results (docs/benchmarks/*.json) as SVG next to them, drawn with
+// Vega-Lite (compiled to Vega, rendered headless to SVG: no browser, no canvas).
+// `make bench-plots`; bench/render-scale.ts calls it after writing its results.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+const DIR = 'docs/benchmarks';
+
+/** Renders a Vega-Lite spec to an SVG file. */
+export async function writeSvg(spec: TopLevelSpec, file: string): Promise<void> {
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  writeFileSync(file, await view.toSVG());
+  view.finalize();
+  console.log(`wrote ${file}`);
+}
+
+interface ScaleRow {
+  services: number;
+  fullWallMs: number;
+  fullCpuMs: number;
+  oneChangeWallMs: number;
+  oneChangeCpuMs: number;
+  peakRssMiB: number;
+}
+
+/** docs/benchmarks/scale.json → scale-time.svg (full and one-change reconcile, CPU and wall, targets as rules). */
+export async function plotScale(): Promise<void> {
+  const file = join(DIR, 'scale.json');
+  if (!existsSync(file)) return;
+  const { rows } = JSON.parse(readFileSync(file, 'utf8')) as { rows: ScaleRow[] };
+  const values = rows.flatMap((r) => [
+    { services: r.services, step: 'full (start): CPU', ms: r.fullCpuMs },
+    { services: r.services, step: 'full (start): wall', ms: r.fullWallMs },
+    { services: r.services, step: 'one change: CPU', ms: r.oneChangeCpuMs },
+    { services: r.services, step: 'one change: wall', ms: r.oneChangeWallMs },
+  ]);
+  const targets = [
+    { target: 'target full < 2 s', ms: 2000 },
+    { target: 'target one change < 50 ms', ms: 50 },
+  ];
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Vigil operator: one reconcile, without I/O (bench/render-scale.ts)',
+      width: 520,
+      height: 320,
+      layer: [
+        {
+          data: { values },
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'services', type: 'quantitative', title: 'MonitoredServices' },
+            y: { field: 'ms', type: 'quantitative', title: 'milliseconds (log)', scale: { type: 'log' } },
+            color: { field: 'step', type: 'nominal', title: null },
+          },
+        },
+        {
+          data: { values: targets },
+          mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+          encoding: { y: { field: 'ms', type: 'quantitative' } },
+        },
+        {
+          data: { values: targets },
+          mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: 'gray' },
+          encoding: { y: { field: 'ms', type: 'quantitative' }, x: { datum: rows[0]?.services ?? 0, type: 'quantitative' }, text: { field: 'target' } },
+        },
+      ],
+    },
+    join(DIR, 'scale-time.svg'),
+  );
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Peak RSS of the benchmark process (VmHWM)',
+      width: 520,
+      height: 240,
+      data: { values: rows.map((r) => ({ services: r.services, MiB: r.peakRssMiB })) },
+      layer: [
+        {
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'services', type: 'quantitative', title: 'MonitoredServices' },
+            y: { field: 'MiB', type: 'quantitative', title: 'MiB' },
+          },
+        },
+        { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { datum: 256 } } },
+      ],
+    },
+    join(DIR, 'scale-memory.svg'),
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await plotScale();
+}
