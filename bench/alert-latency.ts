@@ -6,7 +6,7 @@
 //   BENCH_OUTAGE=process (default)  stop the target process (its scrapes fail: up == 0)
 //   BENCH_OUTAGE=endpoints          delete its EndpointSlice (the pod is gone: the target disappears;
 //                                   Prometheus applies discovery changes at most every 5 s)
-// Uses free loopback ports except stunnel's 465 (needs root, and no `make local-up` running).
+// Uses free loopback ports only (needs root for Prometheus's private mount namespace).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   }
   const f = (n: number) => `${n.toFixed(1)} s`;
   console.log(`
-alert latency, outage (${outage === 'process' ? 'target process stopped' : 'EndpointSlice deleted'}) -> firing email in Mailpit (through stunnel TLS on 465), ${runs} runs
+alert latency, outage (${outage === 'process' ? 'target process stopped' : 'EndpointSlice deleted'}) -> firing email in Mailpit (through stunnel, implicit TLS), ${runs} runs
   S (scrape) = ${ms.spec.endpoints[0]?.interval}, E (evaluation) = ${EVALUATION_INTERVAL}, F (for) = ${ms.spec.downAlert.for}
   min ${f(Math.min(...timings))}   median ${f(median(timings))}   max ${f(Math.max(...timings))}   bound S + E + ceil(F/E)*E + 2 s = ${f(bound)}
   runs: ${timings.map(f).join(', ')}`);

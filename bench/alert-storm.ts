@@ -17,8 +17,8 @@
 // stack already maps to 127.0.0.1 for Prometheus (DEMO_TARGET_HOST) plus the target's own port.
 // A slice's ports apply to all its endpoints, hence one slice (one endpoint, one port) per target.
 //
-// Needs root: stunnel listens on 465, which other tests of this repository use too; the bench
-// waits up to 10 minutes for it to be free. Every process it starts is stopped, also on failure.
+// Needs root (Prometheus runs in a private mount namespace); every port is a free loopback port.
+// Every process it starts is stopped, also on failure.
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,9 +27,8 @@ import { API_GROUP, API_VERSION, KIND } from '../operator/api/schema.js';
 import { SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../operator/render/names.js';
 import { DEMO_TARGET_HOST } from '../hack/local-stack/demo.js';
 import type { MailSummary } from '../hack/local-stack/mailpit.js';
-import { getJson, pollUntil, probePort, sleep } from '../hack/local-stack/net.js';
+import { getJson, pollUntil, sleep } from '../hack/local-stack/net.js';
 import { ANY_FREE_PORTS, startStack, type Stack } from '../hack/local-stack/stack.js';
-import { SMTPS_PORT } from '../hack/local-stack/stunnel.js';
 
 const serviceCount = Number(process.env.BENCH_STORM_SERVICES ?? '20');
 const targetsPerService = Number(process.env.BENCH_STORM_TARGETS ?? '10');
@@ -47,7 +46,6 @@ const MANAGED_BY = 'vigil-alert-storm-bench';
 /** Same timings as the demo MonitoredService: scrape 5 s, for 5 s (the stack evaluates every 5 s). */
 const SCRAPE_INTERVAL = '5s';
 const DOWN_FOR = '5s';
-const PORT_465_WAIT_MS = 10 * 60_000;
 const QUIET_MS = 30_000;
 const WINDOW_MAX_MS = 3 * 60_000;
 
@@ -245,8 +243,7 @@ function parseSubject(subject: string): ParsedSubject | undefined {
 
 /**
  * The bench service an email is about: by its subject, else by its recipient. Undefined for a
- * foreign email: Alertmanagers of other stacks on this machine (other tests) that point at
- * 127.0.0.1:465 without owning it reach this stack's stunnel, and their emails land here too.
+ * foreign email (none expected since every stack has its own stunnel port; counted, not hidden).
  */
 function attribute(m: MailSummary, services: BenchService[]): BenchService | undefined {
   const about = parseSubject(m.Subject)?.service;
@@ -274,30 +271,6 @@ class MailCollector {
 
 // --- Running it -----------------------------------------------------------------------------------
 
-/** Starts the stack once 127.0.0.1:465 is free; another test may take it meanwhile, so retries until the deadline. */
-async function startStackWhen465Free(stateDir: string): Promise<Stack> {
-  const deadline = Date.now() + PORT_465_WAIT_MS;
-  let announced = false;
-  for (;;) {
-    const code = await probePort(SMTPS_PORT);
-    if (code === 'EACCES') throw new Error(`binding 127.0.0.1:${SMTPS_PORT} needs root (stunnel; Alertmanager 0.25 uses implicit TLS only on 465)`);
-    if (code === null) {
-      try {
-        return await startStack({ stateDir, ports: ANY_FREE_PORTS, applyDemo: false, log: (m) => progress(m) });
-      } catch (err) {
-        // startStack stops whatever it started before throwing. Only a lost race for 465 is retried.
-        if ((await probePort(SMTPS_PORT)) === null || !String((err as Error).message).includes(String(SMTPS_PORT))) throw err;
-        progress(`lost the race for 127.0.0.1:${SMTPS_PORT} (${(err as Error).message.split('\n')[0]}); retrying`);
-      }
-    } else if (!announced) {
-      announced = true;
-      progress(`127.0.0.1:${SMTPS_PORT} is in use (${code}), probably by another test; waiting up to ${PORT_465_WAIT_MS / 60_000} minutes`);
-    }
-    if (Date.now() > deadline) throw new Error(`127.0.0.1:${SMTPS_PORT} stayed in use for ${PORT_465_WAIT_MS / 60_000} minutes; giving up`);
-    await sleep(5000);
-  }
-}
-
 async function main(): Promise<void> {
   const totalTargets = serviceCount * targetsPerService;
   const stateDir = await mkdtemp(join(tmpdir(), 'vigil-bench-storm-'));
@@ -322,7 +295,7 @@ async function main(): Promise<void> {
     const services = benchServices(targets.ports);
     progress(`${totalTargets} target listeners on 127.0.0.1 (ports ${Math.min(...targets.ports)}..${Math.max(...targets.ports)}), state in ${stateDir}`);
 
-    stack = await startStackWhen465Free(stateDir);
+    stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, applyDemo: false, log: (m) => progress(m) });
     const s = stack;
     const c = s.cluster;
 
@@ -482,7 +455,7 @@ emails after the takedown: ${r.mails.length} (expected ${r.services.length}: one
   services that also got a ServiceTargetDown email (inhibition missed): ${leaked.length === 0 ? 'none' : leaked.join(', ')}
   misaddressed (To is not exactly the service's recipient): ${sum((row) => row.misaddressed)}
   takedown -> first email: ${times.length ? `${times[0]!.toFixed(1)} s` : '-'}   -> last email: ${times.length ? `${times[times.length - 1]!.toFixed(1)} s` : '-'}
-  foreign emails in the same window, not counted above: ${r.foreignMails.length}${r.foreignMails.length > 0 ? ` (other stacks' Alertmanagers sending to 127.0.0.1:${SMTPS_PORT}; e.g. "${r.foreignMails[0]!.Subject}")` : ''}
+  foreign emails in the same window, not counted above: ${r.foreignMails.length}${r.foreignMails.length > 0 ? ` (e.g. "${r.foreignMails[0]!.Subject}")` : ''}
 
 Alertmanager counters (email integration), change over the window:
   alertmanager_notifications_total          +${delta('alertmanager_notifications_total')} (now ${r.countersAfter.alertmanager_notifications_total}) -- bench emails received: ${r.mails.length}

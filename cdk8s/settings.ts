@@ -15,10 +15,11 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
     evaluationInterval: v('evaluationInterval'),
     smtp: ctx.choose(
       ctx.flag('mailCatcher.enabled'),
-      // The in-cluster catcher: implicit TLS on 465 through stunnel, its install-time certificate trusted.
+      // The in-cluster catcher: implicit TLS on 465 through stunnel (forced, not inferred from the port),
+      // its install-time certificate trusted.
       // hello "" is left out of alertmanager.yml by the renderer: Alertmanager's own default.
-      { smarthost: MAIL_CATCHER_CA.smarthost, from: v('smtp.from'), hello: v('smtp.hello'), requireTls: false, tlsCaFile: MAIL_CATCHER_CA.file, tlsServerName: MAIL_CATCHER_CA.serverName },
-      { smarthost: v('smtp.smarthost'), from: v('smtp.from'), hello: v('smtp.hello'), requireTls: v('smtp.requireTls'), tlsInsecureSkipVerify: v('smtp.insecureSkipVerify') },
+      { smarthost: MAIL_CATCHER_CA.smarthost, from: v('smtp.from'), hello: v('smtp.hello'), requireTls: false, forceImplicitTls: true, tlsCaFile: MAIL_CATCHER_CA.file, tlsServerName: MAIL_CATCHER_CA.serverName },
+      { smarthost: v('smtp.smarthost'), from: v('smtp.from'), hello: v('smtp.hello'), requireTls: v('smtp.requireTls'), forceImplicitTls: v('smtp.forceImplicitTls'), tlsInsecureSkipVerify: v('smtp.insecureSkipVerify') },
     ),
     defaultRecipients: v('smtp.defaultRecipients'),
     alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),

@@ -45,15 +45,16 @@ export const VigilValuesSchema = z
     evaluationInterval: z.string().regex(/^([0-9]+(ms|s|m|h))+$/).default('15s').describe('Rule evaluation interval.'),
     smtp: z
       .object({
-        smarthost: z.string().default('').describe('host:port of the SMTP server. Port 465 means implicit TLS. Ignored when mailCatcher.enabled.'),
+        smarthost: z.string().default('').describe('host:port of the SMTP server. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.'),
         from: z.string().default('vigil@example.com').describe('From address of alert emails.'),
         hello: z.string().default('').describe('Hostname announced in EHLO; empty means Alertmanager\'s default.'),
-        requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465).'),
+        requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465, without forceImplicitTls).'),
+        forceImplicitTls: z.boolean().default(false).describe('Implicit TLS (SMTPS) whatever the port, e.g. a provider\'s SMTPS on 2465 (Alertmanager smtp_force_implicit_tls).'),
         insecureSkipVerify: z.boolean().default(false).describe('Skip verification of the SMTP server certificate (never in production).'),
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),
         defaultRecipients: z.array(z.string()).default([]).describe('Receive alerts of MonitoredServices that name no recipients.'),
       })
-      .default({ smarthost: '', from: 'vigil@example.com', hello: '', requireTls: true, insecureSkipVerify: false, credentialsSecret: '', defaultRecipients: [] }),
+      .default({ smarthost: '', from: 'vigil@example.com', hello: '', requireTls: true, forceImplicitTls: false, insecureSkipVerify: false, credentialsSecret: '', defaultRecipients: [] }),
     operator: z
       .object({
         image: image(IMAGE_DEFAULTS.operator),

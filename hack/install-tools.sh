@@ -3,9 +3,9 @@
 # hack/versions.env, and links them into ./bin. Idempotent and cached: a second run takes seconds.
 source "$(dirname "$0")/lib.sh"
 
-# Debian packages: Prometheus + promtool, Alertmanager + amtool, stunnel.
+# Debian package: stunnel (TLS in front of the mail catcher).
 install_debian_packages() {
-  local want=("prometheus=$PROMETHEUS_DEBIAN_VERSION" "prometheus-alertmanager=$ALERTMANAGER_DEBIAN_VERSION" "stunnel4=$STUNNEL_DEBIAN_VERSION")
+  local want=("stunnel4=$STUNNEL_DEBIAN_VERSION")
   local missing=()
   for spec in "${want[@]}"; do
     local pkg="${spec%%=*}" version="${spec#*=}"
@@ -17,17 +17,14 @@ install_debian_packages() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  # The Debian packages ship units that would start daemons on boot-enabled systems; we only use the binaries.
-  link_tool /usr/bin/prometheus prometheus
-  link_tool /usr/bin/promtool promtool
-  link_tool /usr/bin/prometheus-alertmanager alertmanager
-  link_tool /usr/bin/amtool amtool
   link_tool /usr/bin/stunnel4 stunnel
 }
 
 install_debian_packages
-# Debian's prometheus/promtool lack Kubernetes SD: replace them with an upstream build of the same version.
+# Prometheus 3 + promtool and Alertmanager + amtool: upstream modules with their web UIs
+# (Debian ships Prometheus 2.42 without Kubernetes SD and Alertmanager 0.25).
 "$REPO_ROOT/hack/install-prometheus.sh"
+"$REPO_ROOT/hack/install-alertmanager.sh"
 "$REPO_ROOT/hack/install-kube.sh"
 "$REPO_ROOT/hack/install-helm.sh"
 "$REPO_ROOT/hack/install-kubeconform.sh"

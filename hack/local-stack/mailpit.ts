@@ -30,7 +30,7 @@ export class MailpitClient {
 
   /**
    * Newest first, as Mailpit lists them: every message, or only the newest `limit`. A fixed page
-   * size must not be the default: another stack's alerts reaching this catcher (e.g. through 465)
+   * size must not be the default: another stack's alerts reaching this catcher (when stacks shared 127.0.0.1:465)
    * pushed a test's email out of the newest 200 and the test saw it vanish. limit=0 is "all".
    */
   async list(limit = 0): Promise<MailSummary[]> {

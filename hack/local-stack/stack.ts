@@ -1,6 +1,6 @@
 // The whole Vigil alert pipeline as local processes, no Docker: a dev API server (etcd +
 // kube-apiserver), Vigil's RBAC, the operator, Prometheus + its sync sidecar, Alertmanager + its
-// sync sidecar, stunnel (TLS on 465) in front of Mailpit, and the demo target registered through
+// sync sidecar, stunnel (implicit TLS on a loopback port) in front of Mailpit, and the demo target registered through
 // a Service + EndpointSlice and the demo MonitoredService. Used by `make local-up`, the pipeline
 // tests and the latency benchmark; every process is stopped by PID in stop().
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -34,13 +34,15 @@ import {
 } from './demo.js';
 import { startMailpit, type Mailpit } from './mailpit.js';
 import { assertPortsFree, freePorts, getJson, pollUntil } from './net.js';
-import { SMTPS_PORT, SMTP_TLS_SERVER_NAME, generateSmtpTls, startStunnel, type Stunnel } from './stunnel.js';
+import { LOCAL_SMTPS_PORT, SMTP_TLS_SERVER_NAME, generateSmtpTls, startStunnel, type Stunnel } from './stunnel.js';
 
 export interface StackPorts {
   prometheus: number;
   alertmanager: number;
   mailpitSmtp: number;
   mailpitUi: number;
+  /** stunnel's TLS listener in front of Mailpit's SMTP port. */
+  smtps: number;
   target: number;
   operator: number;
   prometheusSync: number;
@@ -53,6 +55,7 @@ export const DEFAULT_PORTS: StackPorts = {
   alertmanager: 9093,
   mailpitSmtp: 1025,
   mailpitUi: 8025,
+  smtps: LOCAL_SMTPS_PORT,
   target: 8000,
   operator: 8080,
   prometheusSync: 8081,
@@ -64,7 +67,7 @@ export const EVALUATION_INTERVAL = '5s';
 
 /** Every port picked by the stack, each right before its server starts (tests, bench). */
 export const ANY_FREE_PORTS: StackPorts = {
-  prometheus: 0, alertmanager: 0, mailpitSmtp: 0, mailpitUi: 0, target: 0, operator: 0, prometheusSync: 0, alertmanagerSync: 0,
+  prometheus: 0, alertmanager: 0, mailpitSmtp: 0, mailpitUi: 0, smtps: 0, target: 0, operator: 0, prometheusSync: 0, alertmanagerSync: 0,
 };
 
 /** Stack processes that can be stopped and started again by name (fault tests). */
@@ -157,7 +160,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   try {
     await assertPortsFree(
-      { stunnel: SMTPS_PORT, ...Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== 0)) },
+      Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== 0)),
       'Stop whatever holds them (another `make local-up`?) and try again.',
     );
     await rm(stateDir, { recursive: true, force: true });
@@ -173,15 +176,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await installRbac(c, ns);
     const kubeconfigs = await vigilKubeconfigs(c, ns);
 
-    log('starting Mailpit and stunnel (TLS on 127.0.0.1:465) ...');
+    log('starting Mailpit and stunnel (TLS in front of Mailpit) ...');
     const tlsDir = join(stateDir, 'tls');
     await mkdir(tlsDir);
     const tls = await generateSmtpTls(tlsDir);
     const mailpitPorts = { smtpPort: await port('mailpitSmtp'), uiPort: await port('mailpitUi') };
+    const stunnelPort = await port('smtps');
     let mailpit!: Mailpit;
     await launchComponent('mailpit', async () => (mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stateDir, ...mailpitPorts })).process);
     let stunnel!: Stunnel;
-    await launchComponent('stunnel', async () => (stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, upstreamPort: ports.mailpitSmtp, tls })).process);
+    await launchComponent('stunnel', async () => (stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, port: stunnelPort, upstreamPort: ports.mailpitSmtp, tls })).process);
 
     log('starting Prometheus and Alertmanager ...');
     const prometheusOptions = { dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`] };
@@ -197,11 +201,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       scrapeInterval: '5s',
       evaluationInterval: EVALUATION_INTERVAL,
       smtp: {
-        // Port 465: Alertmanager 0.25's implicit TLS, terminated by stunnel.
-        smarthost: `127.0.0.1:${SMTPS_PORT}`,
+        // Implicit TLS on an ordinary port, terminated by stunnel: forced, since the port is not 465.
+        smarthost: `127.0.0.1:${stunnelPort}`,
         from: 'vigil@vigil.localhost',
         hello: 'vigil.localhost',
         requireTls: false,
+        forceImplicitTls: true,
         tlsCaFile: tls.caCert,
         tlsServerName: SMTP_TLS_SERVER_NAME,
       },

@@ -15,7 +15,7 @@ function urlTable(stack: Stack): string {
   const rows: [string, string, string][] = [
     ['Prometheus', stack.urls.prometheus, 'targets, rules, alerts, graphs'],
     ['Alertmanager', stack.urls.alertmanager, 'alerts, silences'],
-    ['Mail UI (Mailpit)', stack.urls.mailUi, 'the alert emails (SMTP 127.0.0.1:1025, TLS via stunnel on :465)'],
+    ['Mail UI (Mailpit)', stack.urls.mailUi, `the alert emails (SMTP 127.0.0.1:${stack.ports.mailpitSmtp}, implicit TLS via stunnel on 127.0.0.1:${stack.ports.smtps})`],
     ['Demo target', `${stack.urls.target}/metrics`, 'the monitored service'],
     ['Kubernetes API', stack.urls.apiServer, 'kubectl with the kubeconfig below'],
   ];
@@ -27,7 +27,7 @@ function urlTable(stack: Stack): string {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
-    console.error('make local-up needs root: stunnel listens on port 465 (Alertmanager 0.25 uses implicit TLS only on 465) and Prometheus resolves the demo target in a private mount namespace.');
+    console.error('make local-up needs root: Prometheus resolves the demo target in a private mount namespace (unshare + a bind-mounted /etc/hosts).');
     process.exit(1);
   }
   const stateDir = join(LOCAL_DIR, 'run');

@@ -1,4 +1,6 @@
-import { checkPromQL } from './parse.js';
+import { readFileSync } from 'node:fs';
+import { readVersionsEnv } from '../../cdk8s/versions.js';
+import { checkPromQL, DEPLOYED_PROMETHEUS } from './parse.js';
 
 const message = (expr: string): string => {
   const result = checkPromQL(expr);
@@ -6,7 +8,11 @@ const message = (expr: string): string => {
   return result.message;
 };
 
-describe('checkPromQL accepts alert expressions Prometheus 2.42 accepts', () => {
+test('the checks follow the Prometheus version hack/versions.env deploys', () => {
+  expect(DEPLOYED_PROMETHEUS).toBe(readVersionsEnv(readFileSync('hack/versions.env', 'utf8')).PROMETHEUS_VERSION);
+});
+
+describe('checkPromQL accepts alert expressions Prometheus 3.15 accepts', () => {
   it.each([
     'up == 0',
     'rate(http_requests_total{code=~"5.."}[5m]) > 1',
@@ -63,8 +69,31 @@ describe('checkPromQL types', () => {
   it('rejects a wrong argument count', () => {
     expect(message('clamp_max(x)')).toMatch(/^clamp_max\(\) takes 2 arguments, got 1 /);
   });
-  it('rejects functions newer than Prometheus 2.42', () => {
-    expect(message('sort_by_label(x, "a")')).toMatch(/^function sort_by_label\(\) is not available in Prometheus 2.42 /);
+  it('rejects unknown functions', () => {
+    // The UI parser knows the function names of its version: an unknown one is a syntax error there.
+    expect(message('foo(bar)')).toMatch(/^PromQL syntax error at line 1, column 4/);
+  });
+  it('rejects experimental functions and aggregations: Vigil does not enable promql-experimental-functions', () => {
+    expect(message('sort_by_label(x, "a")')).toMatch(
+      /^the experimental function sort_by_label\(\) needs Prometheus' --enable-feature=promql-experimental-functions, which Vigil's Prometheus does not enable /,
+    );
+    expect(message('mad_over_time(x[5m]) > 1')).toMatch(/^the experimental function mad_over_time\(\) needs .*promql-experimental-functions/);
+    expect(message('limitk(2, x)')).toMatch(/^the experimental aggregation limitk needs .*promql-experimental-functions/);
+  });
+  it('rejects duration arithmetic: Vigil does not enable promql-duration-expr', () => {
+    expect(message('rate(x[5m+1m]) > 0')).toMatch(/^duration expression "5m\+1m" needs Prometheus' --enable-feature=promql-duration-expr/);
+    expect(message('rate(x[step()]) > 0')).toMatch(/promql-duration-expr/);
+  });
+  it('rejects anchored/smoothed ranges: Vigil does not enable promql-extended-range-selectors', () => {
+    expect(message('rate(x[5m] anchored) > 0')).toMatch(/promql-extended-range-selectors/);
+  });
+  it('checks arguments the way Prometheus counts optional and variadic ones', () => {
+    expect(checkPromQL('round(x)')).toEqual({ ok: true });
+    expect(checkPromQL('round(x, 5)')).toEqual({ ok: true });
+    expect(message('round(x, 5, 1)')).toMatch(/^round\(\) takes 1 to 2 arguments, got 3 /);
+    expect(checkPromQL('hour()')).toEqual({ ok: true });
+    expect(checkPromQL('label_join(x, "a", ",", "b", "c", "d")')).toEqual({ ok: true });
+    expect(message('label_join(x, "a")')).toMatch(/^label_join\(\) takes at least 3 arguments, got 2 /);
   });
   it('rejects scalar comparisons without bool', () => {
     expect(message('1 > 2')).toMatch(/^comparisons between scalars must use the bool modifier /);
@@ -75,8 +104,13 @@ describe('checkPromQL types', () => {
   it('rejects a subquery over a scalar', () => {
     expect(message('max_over_time(time()[30m:1m])')).toMatch(/^a subquery needs an instant vector expression, got a scalar /);
   });
-  it('rejects durations used as numbers (a Prometheus 3 feature)', () => {
-    expect(message('x > 5m')).toMatch(/^duration 5m used as a number/);
+  it('takes durations as numbers of seconds and numbers as durations (Prometheus 3)', () => {
+    expect(checkPromQL('x > 5m')).toEqual({ ok: true });
+    expect(checkPromQL('time() - x > 1h')).toEqual({ ok: true });
+    expect(checkPromQL('rate(x[300]) > 0')).toEqual({ ok: true });
+    expect(checkPromQL('x offset -90')).toEqual({ ok: true });
+    expect(message('rate(x[0]) > 0')).toMatch(/^the range of a range vector must be greater than 0/);
+    expect(message('max_over_time(x[86400:1])')).toMatch(/^subquery 86400:1 evaluates 86400 points per series/);
   });
 });
 
@@ -95,8 +129,18 @@ describe('checkPromQL selectors and strings', () => {
     expect(message('x{a=~"(?=x)"}')).toMatch(/uses a lookaround, which Prometheus \(RE2\) does not support/);
     expect(message('x{a=~"(ab"}')).toMatch(/^invalid regex "\(ab"/);
   });
-  it('rejects quoted label names (a Prometheus 3 feature)', () => {
-    expect(message('{"up"}')).toMatch(/^quoted label or metric names need Prometheus 3.x/);
+  it('accepts quoted UTF-8 metric and label names (Prometheus 3)', () => {
+    for (const expr of ['{"up"} == 0', '{"http.server.duration", "service.name"="checkout"} > 1', 'sum by ("k8s.pod") (rate({"a.b"}[5m])) > 0', 'x / on("a.b") group_left("c.d") y > 1']) {
+      expect([expr, checkPromQL(expr)]).toEqual([expr, { ok: true }]);
+    }
+  });
+  it('rejects a metric name given twice, quoted or not', () => {
+    expect(message('foo{"bar"}')).toMatch(/^metric name given twice/);
+    expect(message('{"foo", __name__="bar"}')).toMatch(/^metric name given twice/);
+  });
+  it('checks quoted label matchers like unquoted ones', () => {
+    expect(message('{"a.b"=~".*"}')).toMatch(/needs a metric name or at least one matcher that does not match the empty string/);
+    expect(message('x{"a.b"=~"\\d"}')).toMatch(/^unknown escape sequence/);
   });
 });
 

@@ -1,15 +1,15 @@
-// PromQL checks for alert expressions, against the Prometheus that Vigil deploys (2.42, see hack/versions.env).
-// The tree comes from @prometheus-io/lezer-promql (the parser of Prometheus' own web UI). That parser
-// follows a newer Prometheus (3.x) and knows syntax 2.42 rejects, and it checks syntax only; so on top
+// PromQL checks for alert expressions, against the Prometheus that Vigil deploys (3.15, see
+// hack/versions.env). The tree comes from @prometheus-io/lezer-promql 0.315 (the parser of
+// Prometheus' own web UI, same grammar version). That parser checks syntax only, and it also
+// parses syntax that Prometheus gates behind --enable-feature flags Vigil does not set; so on top
 // of its error nodes this file checks what Prometheus' own parser would refuse (types, function
-// signatures, empty selectors, escapes, regexes, newer syntax) and the traps that load but hurt
-// (selectors matching every series, subqueries with absurd resolution).
+// signatures, feature-gated syntax, empty selectors, escapes, regexes) and the traps that load but
+// hurt (selectors matching every series, subqueries with absurd resolution).
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@prometheus-io/lezer-promql';
+import { PROMQL_AGGREGATIONS, PROMQL_FEATURE_FLAGS, PROMQL_FUNCTIONS, type PromQLFunction, type ValueType } from './functions.js';
 
 export type PromQLCheck = { ok: true } | { ok: false; message: string };
-
-type ValueType = 'vector' | 'matrix' | 'scalar' | 'string';
 
 /** Prometheus' limit of points per series in a range query; a subquery resolving more is almost surely a mistake. */
 export const MAX_SUBQUERY_POINTS = 11000;
@@ -94,107 +94,52 @@ function text(node: SyntaxNode, expr: string): string {
   return expr.slice(node.from, node.to);
 }
 
-/** Prometheus 2.42's functions: argument types (a trailing '?' marks optional), variadic tail, result. */
-type Arg = ValueType | `${ValueType}?` | `${ValueType}*`;
-const V: Arg = 'vector';
-const M: Arg = 'matrix';
-const S: Arg = 'scalar';
-const STR: Arg = 'string';
-const FUNCTIONS: Record<string, { args: Arg[]; returns: ValueType }> = {
-  abs: { args: [V], returns: 'vector' },
-  absent: { args: [V], returns: 'vector' },
-  absent_over_time: { args: [M], returns: 'vector' },
-  present_over_time: { args: [M], returns: 'vector' },
-  ceil: { args: [V], returns: 'vector' },
-  floor: { args: [V], returns: 'vector' },
-  exp: { args: [V], returns: 'vector' },
-  ln: { args: [V], returns: 'vector' },
-  log2: { args: [V], returns: 'vector' },
-  log10: { args: [V], returns: 'vector' },
-  sqrt: { args: [V], returns: 'vector' },
-  sgn: { args: [V], returns: 'vector' },
-  round: { args: [V, 'scalar?'], returns: 'vector' },
-  changes: { args: [M], returns: 'vector' },
-  resets: { args: [M], returns: 'vector' },
-  rate: { args: [M], returns: 'vector' },
-  irate: { args: [M], returns: 'vector' },
-  increase: { args: [M], returns: 'vector' },
-  delta: { args: [M], returns: 'vector' },
-  idelta: { args: [M], returns: 'vector' },
-  deriv: { args: [M], returns: 'vector' },
-  predict_linear: { args: [M, S], returns: 'vector' },
-  holt_winters: { args: [M, S, S], returns: 'vector' },
-  avg_over_time: { args: [M], returns: 'vector' },
-  min_over_time: { args: [M], returns: 'vector' },
-  max_over_time: { args: [M], returns: 'vector' },
-  sum_over_time: { args: [M], returns: 'vector' },
-  count_over_time: { args: [M], returns: 'vector' },
-  stddev_over_time: { args: [M], returns: 'vector' },
-  stdvar_over_time: { args: [M], returns: 'vector' },
-  last_over_time: { args: [M], returns: 'vector' },
-  quantile_over_time: { args: [S, M], returns: 'vector' },
-  clamp: { args: [V, S, S], returns: 'vector' },
-  clamp_max: { args: [V, S], returns: 'vector' },
-  clamp_min: { args: [V, S], returns: 'vector' },
-  day_of_month: { args: ['vector?'], returns: 'vector' },
-  day_of_week: { args: ['vector?'], returns: 'vector' },
-  day_of_year: { args: ['vector?'], returns: 'vector' },
-  days_in_month: { args: ['vector?'], returns: 'vector' },
-  hour: { args: ['vector?'], returns: 'vector' },
-  minute: { args: ['vector?'], returns: 'vector' },
-  month: { args: ['vector?'], returns: 'vector' },
-  year: { args: ['vector?'], returns: 'vector' },
-  histogram_quantile: { args: [S, V], returns: 'vector' },
-  histogram_count: { args: [V], returns: 'vector' },
-  histogram_sum: { args: [V], returns: 'vector' },
-  histogram_fraction: { args: [S, S, V], returns: 'vector' },
-  label_join: { args: [V, STR, STR, 'string*'], returns: 'vector' },
-  label_replace: { args: [V, STR, STR, STR, STR], returns: 'vector' },
-  scalar: { args: [V], returns: 'scalar' },
-  vector: { args: [S], returns: 'vector' },
-  time: { args: [], returns: 'scalar' },
-  pi: { args: [], returns: 'scalar' },
-  timestamp: { args: [V], returns: 'vector' },
-  sort: { args: [V], returns: 'vector' },
-  sort_desc: { args: [V], returns: 'vector' },
-  ...Object.fromEntries(
-    ['acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cos', 'cosh', 'sin', 'sinh', 'tan', 'tanh', 'deg', 'rad'].map((f) => [
-      f,
-      { args: [V], returns: 'vector' as ValueType },
-    ]),
-  ),
-};
-
-const AGGREGATIONS: Record<string, Arg[]> = {
-  sum: [V], avg: [V], count: [V], min: [V], max: [V], group: [V], stddev: [V], stdvar: [V],
-  topk: [S, V], bottomk: [S, V], quantile: [S, V], count_values: [STR, V],
-};
+/** "needs --enable-feature=X, which Vigil's Prometheus does not enable" */
+function featureGated(what: string, flag: string): string {
+  return `${what} needs Prometheus' --enable-feature=${flag}, which Vigil's Prometheus does not enable`;
+}
 
 const SET_OPERATORS = new Set(['And', 'Or', 'Unless']);
 const COMPARISON_OPERATORS = new Set(['Eql', 'Neq', 'Gtr', 'Lss', 'Gte', 'Lte']);
+/** The Prometheus version whose parser these checks follow (a unit test ties it to hack/versions.env). */
+export const DEPLOYED_PROMETHEUS = '3.15.1';
 const PROMETHEUS_DURATION = /^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
 const UNIT_MS: Record<string, number> = { y: 31536e6, w: 6048e5, d: 864e5, h: 36e5, m: 6e4, s: 1e3, ms: 1 };
 
+/**
+ * Milliseconds of a range, step or offset (a DurationExpr/OffsetDurationExpr node). Prometheus 3
+ * takes a duration literal (5m, 1h30m) or a plain number of seconds (300, 1.5) here; arithmetic
+ * (5m + 1m), step(), range(), min_of/max_of are duration expressions, gated behind a feature flag.
+ */
 function durationMs(node: SyntaxNode, expr: string): number {
-  // Prometheus 2.42 takes a single duration literal here (3.x also allows arithmetic and plain numbers).
-  const literal = text(node, expr).trim();
-  if (literal === '' || !PROMETHEUS_DURATION.test(literal)) {
-    throw new PromQLError(`"${literal}" is not a duration such as 5m or 1h30m (Prometheus ${'2.42'} takes no arithmetic or bare numbers here)`, node.from);
+  const inner = children(node);
+  const literal = inner.length === 1 && inner[0]?.name === 'NumberDurationLiteralInDurationContext' ? text(inner[0], expr).trim() : undefined;
+  if (literal === undefined) throw new PromQLError(featureGated(`duration expression "${text(node, expr).trim()}"`, PROMQL_FEATURE_FLAGS.durationExpressions), node.from);
+  if (PROMETHEUS_DURATION.test(literal) && literal !== '') {
+    let ms = 0;
+    for (const [, n, unit] of literal.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)) ms += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
+    return ms;
   }
-  let ms = 0;
-  for (const [, n, unit] of literal.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)) ms += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
-  return ms;
+  const seconds = Number(literal);
+  if (/^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/.test(literal) && Number.isFinite(seconds)) return seconds * 1000;
+  throw new PromQLError(`"${literal}" is not a duration such as 5m or 1h30m, or a number of seconds`, node.from);
+}
+
+/** Milliseconds of an offset: a duration or number of seconds, optionally negative (x offset -5m). */
+function offsetMs(node: SyntaxNode, expr: string): number {
+  const inner = children(node);
+  if (inner.length === 2 && inner[0]?.name === 'UnaryOp' && inner[1]?.name === 'OffsetDurationExpr') {
+    const ms = offsetMs(inner[1], expr);
+    return text(inner[0], expr) === '-' ? -ms : ms;
+  }
+  return durationMs(node, expr);
 }
 
 function typeOf(node: SyntaxNode, expr: string): ValueType {
   switch (node.name) {
-    case 'NumberDurationLiteral': {
-      const literal = text(node, expr);
-      if (/^[0-9]+(ms|s|m|h|d|w|y)/.test(literal) && !/^0[xX]/.test(literal)) {
-        throw new PromQLError(`duration ${literal} used as a number: write it in seconds (Prometheus 2.42 has no duration numbers)`, node.from);
-      }
+    // A number, or (Prometheus 3) a duration literal used as its number of seconds (time() - 5m).
+    case 'NumberDurationLiteral':
       return 'scalar';
-    }
     case 'StringLiteral':
       unquote(node, expr);
       return 'string';
@@ -236,10 +181,7 @@ function typeOf(node: SyntaxNode, expr: string): ValueType {
     case 'OffsetExpr': {
       const [inner] = expressionChildren(node);
       const offset = children(node).find((c) => c.name === 'OffsetDurationExpr');
-      if (offset) {
-        const literal = text(offset, expr).trim().replace(/^-\s*/, '');
-        if (!PROMETHEUS_DURATION.test(literal) || literal === '') throw new PromQLError(`"${text(offset, expr)}" is not an offset duration such as 5m`, offset.from);
-      }
+      if (offset) offsetMs(offset, expr);
       if (!inner) throw new PromQLError('offset without an expression', node.from);
       const type = typeOf(inner, expr);
       if (!['VectorSelector', 'MatrixSelector', 'SubqueryExpr', 'StepInvariantExpr'].includes(inner.name)) {
@@ -275,7 +217,7 @@ function typeOf(node: SyntaxNode, expr: string): ValueType {
       return aggregateType(node, expr);
     case 'AnchoredExpr':
     case 'SmoothedExpr':
-      throw new PromQLError('anchored/smoothed modifiers need Prometheus 3.x; the deployed Prometheus is 2.42', node.from);
+      throw new PromQLError(featureGated('the anchored/smoothed range modifier', PROMQL_FEATURE_FLAGS.extendedRangeSelectors), node.from);
     default:
       throw new PromQLError(`unsupported expression "${text(node, expr)}"`, node.from);
   }
@@ -288,7 +230,7 @@ function binaryType(node: SyntaxNode, expr: string): ValueType {
   const operator = children(node).find((c) => !EXPRESSION_NODES.has(c.name) && !['BoolModifier', 'MatchingModifierClause'].includes(c.name));
   if (!lhs || !rhs || operands.length !== 2 || !operator) throw new PromQLError('incomplete binary expression', node.from);
   if (children(node).some((c) => c.name === 'FillModifier' || c.name.startsWith('Fill'))) {
-    throw new PromQLError('fill modifiers need Prometheus 3.x; the deployed Prometheus is 2.42', node.from);
+    throw new PromQLError(featureGated('a fill modifier', PROMQL_FEATURE_FLAGS.fillModifiers), node.from);
   }
   const left = typeOf(lhs, expr);
   const right = typeOf(rhs, expr);
@@ -307,16 +249,18 @@ function binaryType(node: SyntaxNode, expr: string): ValueType {
   return left === 'scalar' && right === 'scalar' ? 'scalar' : 'vector';
 }
 
-function checkArguments(name: string, signature: Arg[], args: SyntaxNode[], expr: string, at: number): void {
-  const required = signature.filter((a) => !a.endsWith('?') && !a.endsWith('*')).length;
-  const variadic = signature.some((a) => a.endsWith('*'));
-  if (args.length < required || (!variadic && args.length > signature.length)) {
-    const expected = variadic ? `at least ${required}` : required === signature.length ? `${required}` : `${required} to ${signature.length}`;
+/** Argument count and types as Prometheus' parser checks a call (see PromQLFunction.variadic). */
+function checkArguments(name: string, fn: PromQLFunction, args: SyntaxNode[], expr: string, at: number): void {
+  const declared = fn.args.length;
+  const variadic = fn.variadic ?? 0;
+  const min = variadic === 0 ? declared : declared - 1;
+  const max = variadic === 0 ? declared : variadic > 0 ? declared - 1 + variadic : Infinity;
+  if (args.length < min || args.length > max) {
+    const expected = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
     throw new PromQLError(`${name}() takes ${expected} argument${expected === '1' ? '' : 's'}, got ${args.length}`, at);
   }
   args.forEach((arg, i) => {
-    const spec = signature[Math.min(i, signature.length - 1)] ?? 'vector';
-    const expected = spec.replace(/[?*]$/, '') as ValueType;
+    const expected = fn.args[Math.min(i, declared - 1)] ?? 'vector';
     const actual = typeOf(arg, expr);
     if (actual !== expected) {
       const hint = expected === 'matrix' && actual === 'vector' ? ` (add a range, e.g. ${name}(${text(arg, expr)}[5m]))` : '';
@@ -329,9 +273,10 @@ function functionType(node: SyntaxNode, expr: string): ValueType {
   const identifier = children(node).find((c) => c.name === 'FunctionIdentifier');
   const body = children(node).find((c) => c.name === 'FunctionCallBody');
   const name = identifier ? text(identifier, expr) : '';
-  const fn = FUNCTIONS[name];
-  if (!fn) throw new PromQLError(`function ${name}() is not available in Prometheus 2.42`, node.from);
-  checkArguments(name, fn.args, body ? expressionChildren(body) : [], expr, node.from);
+  const fn = PROMQL_FUNCTIONS[name];
+  if (!fn) throw new PromQLError(`function ${name}() does not exist in Prometheus ${DEPLOYED_PROMETHEUS}`, node.from);
+  if (fn.experimental) throw new PromQLError(featureGated(`the experimental function ${name}()`, PROMQL_FEATURE_FLAGS.experimentalFunctions), node.from);
+  checkArguments(name, fn, body ? expressionChildren(body) : [], expr, node.from);
   return fn.returns;
 }
 
@@ -339,13 +284,10 @@ function aggregateType(node: SyntaxNode, expr: string): ValueType {
   const op = children(node).find((c) => c.name === 'AggregateOp');
   const body = children(node).find((c) => c.name === 'FunctionCallBody');
   const name = op ? text(op, expr) : '';
-  const signature = AGGREGATIONS[name];
-  if (!signature) throw new PromQLError(`aggregation ${name} is not available in Prometheus 2.42`, node.from);
-  const modifier = children(node).find((c) => c.name === 'AggregateModifier');
-  if (modifier?.getChildren('GroupingLabels').some((g) => g.getChildren('QuotedLabelName').length > 0)) {
-    throw new PromQLError('quoted label names need Prometheus 3.x; the deployed Prometheus is 2.42', modifier.from);
-  }
-  checkArguments(name, signature, body ? expressionChildren(body) : [], expr, node.from);
+  const aggregation = PROMQL_AGGREGATIONS[name];
+  if (!aggregation) throw new PromQLError(`aggregation ${name} does not exist in Prometheus ${DEPLOYED_PROMETHEUS}`, node.from);
+  if (aggregation.experimental) throw new PromQLError(featureGated(`the experimental aggregation ${name}`, PROMQL_FEATURE_FLAGS.experimentalFunctions), node.from);
+  checkArguments(name, { args: aggregation.args, returns: 'vector' }, body ? expressionChildren(body) : [], expr, node.from);
   return 'vector';
 }
 
@@ -444,24 +386,32 @@ function matchesAnything(m: Matcher): boolean {
 }
 
 function checkVectorSelector(node: SyntaxNode, expr: string): void {
-  const metricName = children(node).find((c) => c.name === 'Identifier');
+  const identifier = children(node).find((c) => c.name === 'Identifier');
   const matchersNode = children(node).find((c) => c.name === 'LabelMatchers');
   const matchers: Matcher[] = [];
+  // Prometheus 3 (UTF-8 names): {"foo.bar"} names the metric, {"a.b"="x"} matches a quoted label name.
+  const quotedNames: SyntaxNode[] = [];
   for (const child of matchersNode ? children(matchersNode) : []) {
-    if (child.name === 'QuotedLabelMatcher' || child.name === 'QuotedLabelName') {
-      throw new PromQLError('quoted label or metric names need Prometheus 3.x; the deployed Prometheus is 2.42', child.from);
+    if (child.name === 'QuotedLabelName') {
+      const literal = child.getChild('StringLiteral');
+      if (literal) unquote(literal, expr);
+      quotedNames.push(child);
+      continue;
     }
-    if (child.name !== 'UnquotedLabelMatcher') continue;
-    const label = child.getChild('LabelName');
+    if (child.name !== 'UnquotedLabelMatcher' && child.name !== 'QuotedLabelMatcher') continue;
+    const label = child.name === 'UnquotedLabelMatcher' ? child.getChild('LabelName') : child.getChild('QuotedLabelName')?.getChild('StringLiteral');
     const op = child.getChild('MatchOp');
     const value = child.getChild('StringLiteral');
     if (!label || !op || !value) throw new PromQLError('incomplete label matcher', child.from);
-    const matcher: Matcher = { name: text(label, expr), op: text(op, expr) as Matcher['op'], value: unquote(value, expr) };
+    const name = child.name === 'UnquotedLabelMatcher' ? text(label, expr) : unquote(label, expr);
+    const matcher: Matcher = { name, op: text(op, expr) as Matcher['op'], value: unquote(value, expr) };
     if (matcher.op === '=~' || matcher.op === '!~') matcher.regex = compileRegex(matcher.value, value.from);
     matchers.push(matcher);
   }
-  if (metricName) {
-    if (matchers.some((m) => m.name === '__name__')) throw new PromQLError('metric name given twice (before the braces and as __name__)', node.from);
+  const names = (identifier ? 1 : 0) + quotedNames.length;
+  if (names > 1) throw new PromQLError(`metric name given twice in ${text(node, expr)}`, node.from);
+  if (names === 1) {
+    if (matchers.some((m) => m.name === '__name__')) throw new PromQLError('metric name given twice (as a name and as __name__)', node.from);
     return;
   }
   if (matchers.every(matchesEmpty)) {

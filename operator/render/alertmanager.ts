@@ -120,11 +120,13 @@ function smtpGlobals(settings: GlobalSettings): Record<string, unknown> {
     smtp_from: smtp.from,
     ...(smtp.hello ? { smtp_hello: smtp.hello } : {}),
     ...(smtp.authUsername ? { smtp_auth_username: smtp.authUsername } : {}),
-    // Alertmanager 0.25 can read the password from a file (a mounted Secret); an inline password
+    // Alertmanager can read the password from a file (a mounted Secret); an inline password
     // is why alertmanager.yml lives in a Secret, not a ConfigMap.
     ...(smtp.authPasswordFile ? { smtp_auth_password_file: smtp.authPasswordFile } : smtp.authPassword ? { smtp_auth_password: smtp.authPassword } : {}),
-    // Alertmanager < 0.31 speaks implicit TLS exactly when the port is 465; STARTTLS must then be off.
     smtp_require_tls: smtp.requireTls,
+    // Implicit TLS whatever the port (Alertmanager >= 0.31); left out, Alertmanager decides by
+    // the port (465 = implicit TLS), which is its default.
+    ...(smtp.forceImplicitTls !== undefined ? { smtp_force_implicit_tls: smtp.forceImplicitTls } : {}),
   };
 }
 

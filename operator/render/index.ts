@@ -111,7 +111,7 @@ function sortedFiles(files: Record<string, string>): Record<string, string> {
 /**
  * Settings for a cluster where nothing is configured: the production notification profile,
  * the 15s scrape/evaluation rhythm of the original stack, the in-cluster mail catcher behind
- * stunnel on port 465 (implicit TLS), Prometheus scraping itself. No default recipients: alerts
+ * stunnel on port 465 (implicit TLS, forced: not left to the port number), Prometheus scraping itself. No default recipients: alerts
  * of services without their own recipients are dropped until the installation names some.
  */
 export function defaultSettings(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
@@ -124,6 +124,7 @@ export function defaultSettings(overrides: Partial<GlobalSettings> = {}): Global
       from: 'vigil@vigil.local',
       hello: 'vigil.local',
       requireTls: false,
+      forceImplicitTls: true,
     },
     defaultRecipients: [],
     alertmanagerTargets: ['localhost:9093'],

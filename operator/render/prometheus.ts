@@ -9,6 +9,9 @@ import { scrapeTiming } from './scrape-timing.js';
 import type { GlobalSettings } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
+/** Prometheus 3's name for the classic text exposition format (config `scrape_protocols` values). */
+export const FALLBACK_SCRAPE_PROTOCOL = 'PrometheusText0.0.4';
+
 /** Options for `yaml.stringify` shared by every renderer: no line folding, no anchors. */
 export const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
@@ -70,6 +73,9 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     scheme: endpoint.scheme,
     metrics_path: endpoint.path,
     ...scrapeTimingFields(endpoint),
+    // Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x parsed it as text):
+    // a target with a sloppy header would be reported down. The text format is what such targets send.
+    fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,
     kubernetes_sd_configs: [
       {
         ...kubernetesSdConnection(settings),

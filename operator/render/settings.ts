@@ -16,6 +16,7 @@ const SmtpOverridesSchema = z
     from: z.string().min(3),
     hello: z.string(),
     requireTls: z.boolean(),
+    forceImplicitTls: z.boolean(),
     authPasswordFile: z.string(),
     tlsCaFile: z.string(),
     tlsInsecureSkipVerify: z.boolean(),

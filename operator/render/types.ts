@@ -6,12 +6,19 @@ import type { MonitoredService } from '../api/schema.js';
 export type NotificationProfile = 'demo' | 'production';
 
 export interface SmtpSettings {
-  /** host:port of the SMTP server. Port 465 means implicit TLS in Alertmanager < 0.31. */
+  /** host:port of the SMTP server. Without forceImplicitTls, Alertmanager uses implicit TLS exactly when the port is 465. */
   smarthost: string;
   from: string;
   /** Hostname announced in HELO/EHLO. */
   hello?: string;
+  /** Require STARTTLS (Alertmanager's smtp_require_tls); irrelevant under implicit TLS. */
   requireTls: boolean;
+  /**
+   * Implicit TLS (SMTPS) on any port: Alertmanager >= 0.31's smtp_force_implicit_tls. Unset: port 465
+   * means implicit TLS, any other port plain SMTP (+ STARTTLS per requireTls). Without it, a TLS-only
+   * listener on another port makes Alertmanager wait for a greeting that never comes (docs/architecture.md).
+   */
+  forceImplicitTls?: boolean;
   /** Credentials are resolved by the I/O shell from a Secret; never logged, never in a ConfigMap. */
   authUsername?: string;
   authPassword?: string;

@@ -1,6 +1,6 @@
 // Faults of the alert path, with the real programs as local processes (hack/local-stack: API
-// server, operator, Prometheus 2.42 + sync sidecar, Alertmanager 0.25 + sync sidecar, stunnel on
-// 127.0.0.1:465, Mailpit, demo target). Demo timings: scrape, evaluation and `for` are 5 s;
+// server, operator, Prometheus 3 + sync sidecar, Alertmanager 0.35 + sync sidecar, stunnel on a
+// free loopback port (implicit TLS forced), Mailpit, demo target). Demo timings: scrape, evaluation and `for` are 5 s;
 // Alertmanager group_wait 0s, group_interval 1s, repeat_interval 1h.
 //
 // What "no duplicate beyond Alertmanager's dedup" means here: Alertmanager's notification log
@@ -12,8 +12,7 @@
 // evaluation interval) ahead: a Prometheus outage longer than 4 minutes makes Alertmanager
 // resolve the alert, and the restarted Prometheus then starts a new firing email. Not tested.)
 //
-// Needs root and a free 127.0.0.1:465, like the pipeline test: Alertmanager 0.25 uses implicit
-// TLS only toward port 465.
+// Needs root, like the pipeline test: Prometheus runs in a private mount namespace.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +56,7 @@ function theStack(): Stack {
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) {
-    throw new Error('the fault tests need root: stunnel must listen on 127.0.0.1:465 (Alertmanager 0.25 uses implicit TLS only on 465)');
+    throw new Error('the fault tests need root: Prometheus runs in a private mount namespace with its own /etc/hosts');
   }
   stateDir = await mkdtemp(join(tmpdir(), 'vigil-faults-'));
   stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, ...(process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {}) });
@@ -139,7 +138,7 @@ test('the SMTP path fails for 2 minutes while the alert fires (stunnel down, the
   await settle(s);
   const failuresAtStart = await failedEmailNotifications(s);
 
-  // Phase 1 (first minute): nothing listens on 465, connections are refused.
+  // Phase 1 (first minute): nothing listens on stunnel's port, connections are refused.
   const outageAt = Date.now();
   await s.stopComponent('stunnel');
   const stoppedAt = await s.stopTarget();
@@ -171,8 +170,8 @@ test('the SMTP path fails for 2 minutes while the alert fires (stunnel down, the
   // Sampled rather than slept through: if the email goes missing, the samples show when and how.
   const samples = await watchMailbox(s, QUIET_WINDOW_MS);
   const firing = await alertEmails(s, 'firing', DEMO);
-  // Only this stack's Alertmanager should send here; anything else means another stack's mail
-  // reached this catcher through 465 (not an error for this test, which counts only its own).
+  // Only this stack's Alertmanager should send here (every port is this stack's own); anything
+  // else is logged, not an error for this test, which counts only its own.
   const foreign = (await s.mailpit.client.list()).filter((m) => !m.Subject.split(' ').includes(`${DEMO.namespace}/${DEMO.name}`));
   if (foreign.length > 0) log(`note: ${foreign.length} email(s) not about ${DEMO.namespace}/${DEMO.name} in the catcher, e.g. ${JSON.stringify(foreign[0]?.Subject)}`);
   if (firing.length !== 1 || firing[0]?.ID !== mail.ID) {

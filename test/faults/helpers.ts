@@ -7,7 +7,7 @@ import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { COMPONENT_NAMES, type ComponentName, type Stack } from '../../hack/local-stack/stack.js';
-import { SMTPS_PORT, STUNNEL_UPSTREAM_SOURCE } from '../../hack/local-stack/stunnel.js';
+import { STUNNEL_UPSTREAM_SOURCE } from '../../hack/local-stack/stunnel.js';
 
 export interface ServiceRef {
   namespace: string;
@@ -205,7 +205,7 @@ export async function mailDiagnostics(s: Stack, samples: MailboxSample[] = [], s
     `Mailpit pid ${mp.process.pid} (${mp.process.isRunning() ? 'running' : 'exited'}), API ${mp.uiUrl}, SMTP 127.0.0.1:${mp.smtpPort}; ${now.info}`,
     `messages now (newest first):\n${typeof now.messages === 'string' ? now.messages : listing(now.messages.map((m) => `  ${m}`)).join('\n') || '  (none)'}`,
     samples.length ? `mailbox over time:\n${samples.map(fmt).join('\n')}` : '',
-    `listeners on the mail ports:\n${listeners([mp.uiPort, mp.smtpPort, SMTPS_PORT])}`,
+    `listeners on the mail ports:\n${listeners([mp.uiPort, mp.smtpPort, s.stunnel.port])}`,
     `--- ${mp.process.logFile} (tail)\n${tail(mp.process.logFile, 60)}`,
     `--- ${s.stunnel.logFile} (tail)\n${tail(s.stunnel.logFile, 30)}`,
     `--- ${s.alertmanager.process.logFile} (notify lines, tail)\n${tail(s.alertmanager.process.logFile, 30, /notif|email|smtp/i)}`,

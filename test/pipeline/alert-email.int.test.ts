@@ -1,10 +1,11 @@
 // The alert pipeline end to end, with the real programs as local processes (hack/local-stack):
 // a target goes down, Prometheus (config from the operator, delivered by the sync sidecar) fires
 // the demo MonitoredService's ServiceDown alert, Alertmanager emails it through stunnel's TLS
-// listener on 127.0.0.1:465, and it lands in Mailpit. Timings are the demo's: S = E = F = 5 s.
+// listener (implicit TLS forced by smtp_force_implicit_tls), and it lands in Mailpit. Timings are
+// the demo's: S = E = F = 5 s.
 //
-// Everything listens on free loopback ports except stunnel: Alertmanager 0.25 speaks implicit TLS
-// only to port 465, so this test needs root and a free 127.0.0.1:465 (not a running `make local-up`).
+// Everything listens on free loopback ports, stunnel included; root is needed for Prometheus's
+// private mount namespace (hack/local-stack/components.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ function theStack(): Stack {
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) {
-    throw new Error('the pipeline test needs root: stunnel must listen on 127.0.0.1:465 (Alertmanager 0.25 uses implicit TLS only on 465)');
+    throw new Error('the pipeline test needs root: Prometheus runs in a private mount namespace with its own /etc/hosts');
   }
   stateDir = await mkdtemp(join(tmpdir(), 'vigil-pipeline-'));
   const log = process.env.VIGIL_TEST_VERBOSE === '1' ? (m: string) => console.log(m) : undefined;

@@ -56,8 +56,8 @@ test("stunnel's log counts connections it forwarded from its own source address"
     'LOG3[1]: SSL_accept: ssl/record/ssl3_record.c:354: error:0A00010B:SSL routines::wrong version number',
   ].join('\n');
   expect(countForwardedConnections(log)).toBe(1);
-  const config = stunnelConfig({ pidFile: '/x/stunnel.pid', upstreamPort: 1025, tls: { caCert: '/x/ca.crt', serverCert: '/x/s.crt', serverKey: '/x/s.key' } });
-  expect(config).toContain('accept = 127.0.0.1:465');
+  const config = stunnelConfig({ pidFile: '/x/stunnel.pid', port: 10465, upstreamPort: 1025, tls: { caCert: '/x/ca.crt', serverCert: '/x/s.crt', serverKey: '/x/s.key' } });
+  expect(config).toContain('accept = 127.0.0.1:10465');
   expect(config).toContain('connect = 127.0.0.1:1025');
   expect(config).toContain('local = 127.0.0.2');
   expect(config).toContain('foreground = yes');
