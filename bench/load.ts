@@ -1,6 +1,6 @@
 // `make bench-load`: 2,000 MonitoredServices applied in one burst (one `kubectl apply -f` of a
 // multi-document file) to the real programs: etcd + kube-apiserver, `vigil operator`, Prometheus
-// 2.42 and Alertmanager 0.25 each fed by its `vigil sync` sidecar (test/hostile/stack.ts).
+// 3.15 and Alertmanager 0.35 each fed by its `vigil sync` sidecar (test/hostile/stack.ts).
 // Records and prints: writes of the generated ConfigMap/Secret (resourceVersion changes seen by a
 // watch, split into content writes by the operator and annotation patches by the sidecars),
 // reloads (the sidecars' vigil_sync_reloads_total), time until Prometheus runs the last service's
@@ -226,8 +226,8 @@ async function main(): Promise<void> {
       ['vigil operator', stack.operator.pid],
       ['vigil sync (Prometheus)', await pidByCmdline(`--dir=${stack.prometheus.configDir}`)],
       ['vigil sync (Alertmanager)', await pidByCmdline(`--dir=${stack.alertmanager.configDir}`)],
-      ['Prometheus 2.42', stack.prometheus.process.pid],
-      ['Alertmanager 0.25', stack.alertmanager.process.pid],
+      ['Prometheus 3.15', stack.prometheus.process.pid],
+      ['Alertmanager 0.35', stack.alertmanager.process.pid],
     ];
     const memory: Array<[string, string]> = [];
     for (const [name, pid] of processes) {

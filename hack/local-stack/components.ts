@@ -54,7 +54,7 @@ export interface Prometheus {
 }
 
 /**
- * Starts Prometheus 2.42 on 127.0.0.1 with lifecycle (reload) enabled and its config dir shared
+ * Starts Prometheus 3 on 127.0.0.1 with lifecycle (reload) enabled and its config dir shared
  * with the sync sidecar. It sees the extra host names through a private mount namespace whose
  * /etc/hosts has them (util-linux `unshare`, root): the local stack's targets are published as
  * EndpointSlice FQDNs because the API server refuses loopback IPs in endpoints.

@@ -134,5 +134,9 @@ export function defaultSettings(overrides: Partial<GlobalSettings> = {}): Global
     selfScrapeJobs: [{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] }],
     externalLabels: {},
   };
-  return { ...defaults, ...overrides, smtp: { ...defaults.smtp, ...overrides.smtp } };
+  // forceImplicitTls belongs to the default smarthost (stunnel): another smarthost without its own
+  // setting gets Alertmanager's port-based default, not the catcher's forced implicit TLS.
+  const { forceImplicitTls: _catcherOnly, ...portBased } = defaults.smtp;
+  const smtpBase = overrides.smtp?.smarthost !== undefined ? portBased : defaults.smtp;
+  return { ...defaults, ...overrides, smtp: { ...smtpBase, ...overrides.smtp } };
 }

@@ -70,6 +70,8 @@ describe('renderPrometheusConfig', () => {
     const web = jobs[1];
     expect(web).toMatchObject({ honor_labels: false, scheme: 'https', metrics_path: '/m', scrape_interval: '30s', scrape_timeout: '5s' });
     expect(jobs[0]).toMatchObject({ scheme: 'http', metrics_path: '/metrics', scrape_interval: '15s', scrape_timeout: '10s' });
+    // Prometheus 3 fails scrapes with a missing/unknown Content-Type unless a fallback is set.
+    for (const job of jobs) expect(job).toMatchObject({ fallback_scrape_protocol: 'PrometheusText0.0.4' });
     expect(web.kubernetes_sd_configs).toEqual([
       {
         role: 'endpointslice',
@@ -255,6 +257,19 @@ describe('renderAlertmanagerConfig', () => {
     ) as Doc;
     expect(tls.receivers[1].email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
     expect(inline.receivers[1].email_configs[0].tls_config).toBeUndefined();
+  });
+
+  it('forces implicit TLS when told to (any port), and leaves the port-based default to Alertmanager otherwise', () => {
+    const forced = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { smarthost: 'mail:10465', from: 'v@x', requireTls: false, forceImplicitTls: true } }))) as Doc;
+    expect(forced.global).toMatchObject({ smtp_smarthost: 'mail:10465', smtp_force_implicit_tls: true });
+    const starttls = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { smarthost: 'mail:587', from: 'v@x', requireTls: true } }))) as Doc;
+    expect(starttls.global).toMatchObject({ smtp_require_tls: true });
+    expect(starttls.global).not.toHaveProperty('smtp_force_implicit_tls');
+  });
+
+  it('forces implicit TLS towards the default smarthost (stunnel) only, not towards one the settings name', () => {
+    expect(defaultSettings().smtp).toMatchObject({ smarthost: 'mailcatcher:465', forceImplicitTls: true });
+    expect(defaultSettings({ smtp: { smarthost: 'mail.example.com:587', from: 'a@b', requireTls: true } }).smtp.forceImplicitTls).toBeUndefined();
   });
 });
 

@@ -125,7 +125,7 @@ describe('promtool test rules: the down alerts and namespace isolation', () => {
   });
 });
 
-describe('enforceNamespace output is valid PromQL for Prometheus 2.42', () => {
+describe('enforceNamespace output is valid PromQL for the pinned Prometheus', () => {
   it('promtool parses every rewritten expression', async () => {
     const dir = join(workDir, 'enforce-namespace');
     mkdirSync(dir, { recursive: true });

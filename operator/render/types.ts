@@ -22,7 +22,7 @@ export interface SmtpSettings {
   /** Credentials are resolved by the I/O shell from a Secret; never logged, never in a ConfigMap. */
   authUsername?: string;
   authPassword?: string;
-  /** Path (as seen by Alertmanager) of a file holding the password; wins over authPassword (Alertmanager >= 0.25). */
+  /** Path (as seen by Alertmanager) of a file holding the password; wins over authPassword. */
   authPasswordFile?: string;
   /** TLS towards the smarthost: trust this CA file, or skip verification (demo profile only). */
   tlsCaFile?: string;

@@ -1,5 +1,5 @@
 // Asks the server to reload the files just written, then checks that it really runs them.
-// Prometheus 2.42 (with --web.enable-lifecycle) and Alertmanager 0.25 both answer POST /-/reload
+// Prometheus (with --web.enable-lifecycle) and Alertmanager both answer POST /-/reload
 // only after the reload finished: 200 when applied, 500 with the error text when not.
 import type { Logger } from '../observability/index.js';
 import {

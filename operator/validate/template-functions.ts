@@ -84,12 +84,22 @@ export const PROMETHEUS_TEMPLATE_FUNCTIONS: Readonly<Record<string, TemplateFunc
     result: 'time',
     failsWith: ([v]) => parseFloatProblem(v) ?? (typeof v === 'number' && !Number.isFinite(v) ? 'value is NaN or Inf' : undefined),
   },
+  // Prometheus 3.x additions: toDuration (float seconds -> a Go duration, printed like 1m30s),
+  // now (the evaluation time in float seconds), urlQueryEscape (net/url.QueryEscape).
+  toDuration: floatFn(),
+  now: { params: [], result: 'float' },
+  urlQueryEscape: { params: ['string'], result: 'string' },
   pathPrefix: { params: [], result: 'string' },
   externalURL: { params: [], result: 'string' },
   parseDuration: {
     params: ['string'],
     result: 'float',
-    failsWith: ([d]) => (typeof d === 'string' && (d === '' || !PROMETHEUS_DURATION.test(d)) && d !== '0' ? `not a valid duration string: ${JSON.stringify(d)}` : undefined),
+    // Prometheus 3 parses with model.ParseDurationAllowNegative: "-5m" is fine.
+    failsWith: ([d]) => {
+      if (typeof d !== 'string') return undefined;
+      const unsigned = d.replace(/^-/, '');
+      return (unsigned === '' || !PROMETHEUS_DURATION.test(unsigned)) && unsigned !== '0' ? `not a valid duration string: ${JSON.stringify(d)}` : undefined;
+    },
   },
 };
 
@@ -101,6 +111,18 @@ export const GO_TEMPLATE_BUILTINS = [
 
 /** Every function name an alert template may call. */
 export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...GO_TEMPLATE_BUILTINS, ...Object.keys(PROMETHEUS_TEMPLATE_FUNCTIONS)]);
+
+/**
+ * Function names of Alertmanager's templates (the email templates), Alertmanager 0.35.0
+ * template/template.go DefaultFuncs, plus Go's builtins. Names only: Vigil's own email template is
+ * checked by amtool; this is for anything that validates user-supplied email text.
+ */
+export const ALERTMANAGER_TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([
+  ...GO_TEMPLATE_BUILTINS,
+  'toUpper', 'toLower', 'title', 'trimSpace', 'join', 'match', 'safeHtml', 'safeUrl', 'urlUnescape', 'reReplaceAll', 'stringSlice',
+  'routeLabels', 'date', 'tz', 'now', 'since', 'humanizeDuration', 'toDate', 'mustToDate', 'addDuration', 'toJson', 'base64encode',
+  'base64decode', 'list', 'append', 'dict',
+]);
 
 /** The variables Prometheus declares before an alert template (rules/alerting.go: the `defs` prefix). */
 export const PROMETHEUS_TEMPLATE_PREFIX = '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';

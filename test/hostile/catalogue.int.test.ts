@@ -1,5 +1,5 @@
 // The hostile catalogue against the real programs (issue 4, item 1): kube-apiserver with the
-// generated CRD, `vigil operator`, Prometheus 2.42 and Alertmanager 0.25 fed by the real `vigil sync`
+// generated CRD, `vigil operator`, Prometheus 3.15 and Alertmanager 0.35 fed by the real `vigil sync`
 // sidecars. Three good services are applied first; then every catalogue object is created with
 // kubectl. Afterwards: the API server refused what it should, naming the field; every admitted bad
 // object says Valid=False naming the field; the good services' generated config is byte-identical;

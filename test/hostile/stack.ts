@@ -1,6 +1,6 @@
 // The real programs the hostile-input and secret tests run against, as local processes:
 // etcd + kube-apiserver (harness, RBAC on, CRD installed), `vigil operator` with its own
-// ServiceAccount, Prometheus 2.42 and Alertmanager 0.25, each fed by its `vigil sync` sidecar.
+// ServiceAccount, Prometheus 3.15 and Alertmanager 0.35, each fed by its `vigil sync` sidecar.
 // No mail path: these tests look at configs, statuses and alerts, not at emails.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

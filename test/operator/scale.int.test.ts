@@ -1,5 +1,5 @@
 // 2,000 MonitoredServices in one burst, all real: the API server, `vigil operator`, both `vigil sync`
-// sidecars, Prometheus 2.42 and Alertmanager 0.25 (test/hostile/stack.ts). Plain, the rendered
+// sidecars, Prometheus 3.15 and Alertmanager 0.35 (test/hostile/stack.ts). Plain, the rendered
 // config (~5 MB) is far over the 1 MiB object limit; the operator stores it as one gzip bundle,
 // the sidecar unpacks it, and Prometheus loads every job. Timings are printed, never asserted.
 import { readdir } from 'node:fs/promises';

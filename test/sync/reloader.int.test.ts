@@ -52,7 +52,7 @@ async function setup(kind: 'prometheus' | 'alertmanager', initial: FileSet) {
   return { dir, server, reporter, syncer };
 }
 
-describe('reload + confirmation against real Prometheus 2.42', () => {
+describe('reload + confirmation against real Prometheus (hack/versions.env)', () => {
   let env: Awaited<ReturnType<typeof setup>> | undefined;
   afterAll(async () => {
     await env?.syncer.stop();
@@ -90,7 +90,7 @@ describe('reload + confirmation against real Prometheus 2.42', () => {
   }, TIMEOUT);
 });
 
-describe('reload + confirmation against real Alertmanager 0.25', () => {
+describe('reload + confirmation against real Alertmanager (hack/versions.env)', () => {
   let env: Awaited<ReturnType<typeof setup>> | undefined;
   afterAll(async () => {
     await env?.syncer.stop();

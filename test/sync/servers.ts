@@ -1,4 +1,4 @@
-// Real Prometheus 2.42 and Alertmanager 0.25 processes for the sync sidecar's integration tests,
+// Real Prometheus 3.15 and Alertmanager 0.35 processes for the sync sidecar's integration tests,
 // plus the sidecar itself as a separate process. Loopback only; stopped by PID (harness/process.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';

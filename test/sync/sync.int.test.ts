@@ -1,6 +1,6 @@
 // `vigil sync` end to end, all real: etcd + kube-apiserver (RBAC on) from the harness, the sidecar
 // as its own process authenticating as the Prometheus/Alertmanager ServiceAccount (so the
-// resourceNames-limited RBAC is exercised), a real Prometheus 2.42 and Alertmanager 0.25.
+// resourceNames-limited RBAC is exercised), a real Prometheus 3.15 and Alertmanager 0.35.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
