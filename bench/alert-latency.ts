@@ -47,7 +47,11 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.random() * 5000));
       const stoppedAt = outage === 'process' ? await stack.stopTarget() : await stack.removeTargetEndpoints();
       const { elapsedS } = await waitForAlertEmail(stack.mailpit.client, {
-        state: 'firing', namespace: DEMO_NAMESPACE, name: DEMO_NAME, since: stoppedAt, timeoutMs: (bound + 60) * 1000,
+        state: 'firing',
+        namespace: DEMO_NAMESPACE,
+        name: DEMO_NAME,
+        since: stoppedAt,
+        timeoutMs: (bound + 60) * 1000,
       });
       timings.push(elapsedS);
       console.log(`run ${i}/${runs}: firing email ${elapsedS.toFixed(1)} s after the outage began`);
@@ -55,7 +59,11 @@ async function main(): Promise<void> {
       if (outage === 'process') await stack.startTarget();
       else await stack.restoreTargetEndpoints();
       await waitForAlertEmail(stack.mailpit.client, {
-        state: 'resolved', namespace: DEMO_NAMESPACE, name: DEMO_NAME, since: restartedAt, timeoutMs: (bound + 60) * 1000,
+        state: 'resolved',
+        namespace: DEMO_NAMESPACE,
+        name: DEMO_NAME,
+        since: restartedAt,
+        timeoutMs: (bound + 60) * 1000,
       });
     }
   } finally {

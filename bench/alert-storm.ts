@@ -211,7 +211,12 @@ function sumMetrics(text: string, names: string[], match: Labels = {}): Record<s
   return sums;
 }
 
-const NOTIFICATION_METRICS = ['alertmanager_notifications_total', 'alertmanager_notifications_failed_total', 'alertmanager_notification_requests_total', 'alertmanager_notification_requests_failed_total'];
+const NOTIFICATION_METRICS = [
+  'alertmanager_notifications_total',
+  'alertmanager_notifications_failed_total',
+  'alertmanager_notification_requests_total',
+  'alertmanager_notification_requests_failed_total',
+];
 
 async function alertmanagerCounters(stack: Stack): Promise<Record<string, number>> {
   const res = await fetch(`${stack.alertmanager.url}/metrics`, { signal: AbortSignal.timeout(5000) });
@@ -258,7 +263,10 @@ function attribute(m: MailSummary, services: BenchService[]): BenchService | und
 class MailCollector {
   readonly bench = new Map<string, MailSummary>();
   readonly foreign = new Map<string, MailSummary>();
-  constructor(private readonly stack: Stack, private readonly services: BenchService[]) {}
+  constructor(
+    private readonly stack: Stack,
+    private readonly services: BenchService[],
+  ) {}
   async poll(): Promise<void> {
     for (const m of await this.stack.mailpit.client.list(1000)) {
       (attribute(m, this.services) ? this.bench : this.foreign).set(m.ID, m);
@@ -305,17 +313,24 @@ async function main(): Promise<void> {
     await c.apply(services.map(monitoredService), { fieldManager: MANAGED_BY });
 
     const appliedAt = Date.now();
-    await pollUntil(`Prometheus to scrape all ${totalTargets} targets successfully`, 5 * 60_000, async () => {
-      const healthy = await healthyTargetsByService(s);
-      const up = services.reduce((n, sv) => n + Math.min(healthy.get(key(sv.namespace, sv.name)) ?? 0, targetsPerService), 0);
-      return up === totalTargets;
-    }, { intervalMs: 1000 });
+    await pollUntil(
+      `Prometheus to scrape all ${totalTargets} targets successfully`,
+      5 * 60_000,
+      async () => {
+        const healthy = await healthyTargetsByService(s);
+        const up = services.reduce((n, sv) => n + Math.min(healthy.get(key(sv.namespace, sv.name)) ?? 0, targetsPerService), 0);
+        return up === totalTargets;
+      },
+      { intervalMs: 1000 },
+    );
     progress(`all ${totalTargets} targets healthy in Prometheus, ${((Date.now() - appliedAt) / 1000).toFixed(1)} s after the apply`);
 
     // The operator's view (status.healthyTargets), as a cross-check; informative only.
     const statusHealthy = new Map<string, number | undefined>();
     const readStatus = async () => {
-      const list = JSON.parse(await c.kubectl(['get', 'monitoredservices', '-A', '-o', 'json'])) as { items: { metadata: { namespace: string; name: string }; status?: { healthyTargets?: number } }[] };
+      const list = JSON.parse(await c.kubectl(['get', 'monitoredservices', '-A', '-o', 'json'])) as {
+        items: { metadata: { namespace: string; name: string }; status?: { healthyTargets?: number } }[];
+      };
       for (const item of list.items) statusHealthy.set(key(item.metadata.namespace, item.metadata.name), item.status?.healthyTargets);
       return services.every((sv) => statusHealthy.get(key(sv.namespace, sv.name)) === targetsPerService);
     };
@@ -325,10 +340,15 @@ async function main(): Promise<void> {
 
     // Until the first scrapes, "no healthy target" is true and ServiceDown may have fired during
     // start-up: wait until nothing of the bench is pending or active, then empty the mail catcher.
-    await pollUntil('no bench alert pending/firing in Prometheus or active in Alertmanager', 3 * 60_000, async () => {
-      const a = await stormAlerts(s);
-      return a.prometheus.length === 0 && a.alertmanager.length === 0;
-    }, { intervalMs: 1000 });
+    await pollUntil(
+      'no bench alert pending/firing in Prometheus or active in Alertmanager',
+      3 * 60_000,
+      async () => {
+        const a = await stormAlerts(s);
+        return a.prometheus.length === 0 && a.alertmanager.length === 0;
+      },
+      { intervalMs: 1000 },
+    );
     await sleep(5000); // resolved emails of start-up alerts leave within a group_interval (1 s)
     const startup = new MailCollector(s, services);
     await startup.poll();
@@ -417,7 +437,16 @@ function report(r: {
       ...(row.targetDown > 0 ? ['+TargetDown not inhibited'] : []),
       ...(row.misaddressed > 0 ? [`${row.misaddressed} misaddressed`] : []),
     ].join(', ');
-    return [k, s.recipient, String(r.statusHealthy.get(k) ?? '-'), String(row.serviceDown), String(row.targetDown), String(row.other), row.firstS === undefined ? '-' : `${row.firstS.toFixed(1)} s`, verdict];
+    return [
+      k,
+      s.recipient,
+      String(r.statusHealthy.get(k) ?? '-'),
+      String(row.serviceDown),
+      String(row.targetDown),
+      String(row.other),
+      row.firstS === undefined ? '-' : `${row.firstS.toFixed(1)} s`,
+      verdict,
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -435,7 +464,12 @@ function report(r: {
       const k = `${a.labels.alertname} ${state(a)}`;
       out[k] = (out[k] ?? 0) + 1;
     }
-    return Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
+    return (
+      Object.entries(out)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ') || 'none'
+    );
   };
 
   console.log(`

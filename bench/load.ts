@@ -67,10 +67,7 @@ async function countWrites(kc: KubeConfig, kind: 'configmaps' | 'secrets', name:
     const isBundle = BUNDLE_KEY in stored;
     writes.lastForm = isBundle ? 'gzip bundle' : 'plain';
     // Secret data and binaryData are base64 on the wire; plain ConfigMap data is text.
-    writes.lastStoredBytes = Object.entries(stored).reduce(
-      (n, [k, v]) => n + k.length + (kind === 'secrets' || isBundle ? Buffer.from(v, 'base64').length : Buffer.byteLength(v)),
-      0,
-    );
+    writes.lastStoredBytes = Object.entries(stored).reduce((n, [k, v]) => n + k.length + (kind === 'secrets' || isBundle ? Buffer.from(v, 'base64').length : Buffer.byteLength(v)), 0);
   };
   const start = async (): Promise<void> => {
     if (stopped) return;
@@ -220,7 +217,10 @@ async function main(): Promise<void> {
       secret: await metricValue(operatorMetrics, 'vigil_config_writes_total{object="secret"}'),
     };
     const promLoad = /totalDuration=(\S+)/.exec(
-      (await readFile(join(stack.dir, 'prometheus', 'prometheus.log'), 'utf8')).split('\n').filter((l) => l.includes('Completed loading of configuration file')).at(-1) ?? '',
+      (await readFile(join(stack.dir, 'prometheus', 'prometheus.log'), 'utf8'))
+        .split('\n')
+        .filter((l) => l.includes('Completed loading of configuration file'))
+        .at(-1) ?? '',
     )?.[1];
     const processes: Array<[string, number | undefined]> = [
       ['vigil operator', stack.operator.pid],
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     console.log(
       table([
         ['kubectl apply (client side, sequential)', applyMs !== undefined ? seconds(applyMs) : 'n/a'],
-        ['Prometheus runs the last service\'s job after', lastJobLoadedMs !== undefined ? seconds(lastJobLoadedMs) : 'n/a'],
+        ["Prometheus runs the last service's job after", lastJobLoadedMs !== undefined ? seconds(lastJobLoadedMs) : 'n/a'],
         [`all ${services} ConfigApplied=True after`, seconds(allAppliedMs)],
         // Issue #13's target: within 20 s of the last apply reaching the API server (kubectl returns after its last request).
         ['  of which after kubectl apply returned', applyMs !== undefined ? seconds(allAppliedMs - applyMs) : 'n/a'],

@@ -18,8 +18,23 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
       // The in-cluster catcher: implicit TLS on 465 through stunnel (forced, not inferred from the port),
       // its install-time certificate trusted.
       // hello "" is left out of alertmanager.yml by the renderer: Alertmanager's own default.
-      { smarthost: MAIL_CATCHER_CA.smarthost, from: v('smtp.from'), hello: v('smtp.hello'), requireTls: false, forceImplicitTls: true, tlsCaFile: MAIL_CATCHER_CA.file, tlsServerName: MAIL_CATCHER_CA.serverName },
-      { smarthost: v('smtp.smarthost'), from: v('smtp.from'), hello: v('smtp.hello'), requireTls: v('smtp.requireTls'), forceImplicitTls: v('smtp.forceImplicitTls'), tlsInsecureSkipVerify: v('smtp.insecureSkipVerify') },
+      {
+        smarthost: MAIL_CATCHER_CA.smarthost,
+        from: v('smtp.from'),
+        hello: v('smtp.hello'),
+        requireTls: false,
+        forceImplicitTls: true,
+        tlsCaFile: MAIL_CATCHER_CA.file,
+        tlsServerName: MAIL_CATCHER_CA.serverName,
+      },
+      {
+        smarthost: v('smtp.smarthost'),
+        from: v('smtp.from'),
+        hello: v('smtp.hello'),
+        requireTls: v('smtp.requireTls'),
+        forceImplicitTls: v('smtp.forceImplicitTls'),
+        tlsInsecureSkipVerify: v('smtp.insecureSkipVerify'),
+      },
     ),
     defaultRecipients: v('smtp.defaultRecipients'),
     alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),
@@ -30,9 +45,7 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {
         job_name: 'vigil-operator',
-        kubernetes_sd_configs: [
-          { role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] },
-        ],
+        kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] }],
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: String(OPERATOR_PORT), action: 'keep' },
           { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },

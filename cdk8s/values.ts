@@ -13,8 +13,7 @@ const ResourcesSchema = z
   })
   .describe('Container resources (requests and limits), as in a Pod spec.');
 
-const resources = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) =>
-  ResourcesSchema.default({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
+const resources = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) => ResourcesSchema.default({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
 
 const ImageSchema = z.object({
   repository: z.string().min(1).describe('Image repository.'),
@@ -36,20 +35,28 @@ const exposure = () => ServiceExposureSchema.default({ type: 'ClusterIP', nodePo
 
 export const VigilValuesSchema = z
   .object({
-    profile: z
-      .enum(['production', 'demo'])
-      .default('production')
-      .describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
+    profile: z.enum(['production', 'demo']).default('production').describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
     clusterName: z.string().max(63).default('kubernetes').describe('Value of the cluster external label on every alert.'),
-    scrapeInterval: z.string().regex(/^([0-9]+(ms|s|m|h))+$/).default('15s').describe('Default scrape interval.'),
-    evaluationInterval: z.string().regex(/^([0-9]+(ms|s|m|h))+$/).default('15s').describe('Rule evaluation interval.'),
+    scrapeInterval: z
+      .string()
+      .regex(/^([0-9]+(ms|s|m|h))+$/)
+      .default('15s')
+      .describe('Default scrape interval.'),
+    evaluationInterval: z
+      .string()
+      .regex(/^([0-9]+(ms|s|m|h))+$/)
+      .default('15s')
+      .describe('Rule evaluation interval.'),
     smtp: z
       .object({
-        smarthost: z.string().default('').describe('host:port of the SMTP server. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.'),
+        smarthost: z
+          .string()
+          .default('')
+          .describe('host:port of the SMTP server. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.'),
         from: z.string().default('vigil@example.com').describe('From address of alert emails.'),
-        hello: z.string().default('').describe('Hostname announced in EHLO; empty means Alertmanager\'s default.'),
+        hello: z.string().default('').describe("Hostname announced in EHLO; empty means Alertmanager's default."),
         requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465, without forceImplicitTls).'),
-        forceImplicitTls: z.boolean().default(false).describe('Implicit TLS (SMTPS) whatever the port, e.g. a provider\'s SMTPS on 2465 (Alertmanager smtp_force_implicit_tls).'),
+        forceImplicitTls: z.boolean().default(false).describe("Implicit TLS (SMTPS) whatever the port, e.g. a provider's SMTPS on 2465 (Alertmanager smtp_force_implicit_tls)."),
         insecureSkipVerify: z.boolean().default(false).describe('Skip verification of the SMTP server certificate (never in production).'),
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),
         defaultRecipients: z.array(z.string()).default([]).describe('Receive alerts of MonitoredServices that name no recipients.'),
@@ -72,7 +79,11 @@ export const VigilValuesSchema = z
     prometheus: z
       .object({
         image: image(IMAGE_DEFAULTS.prometheus),
-        retention: z.string().regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/).default('15d').describe('How long samples are kept.'),
+        retention: z
+          .string()
+          .regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/)
+          .default('15d')
+          .describe('How long samples are kept.'),
         externalUrl: z.string().default('http://localhost:9090').describe('URL users reach Prometheus at (links in emails).'),
         persistence: z
           .object({

@@ -77,11 +77,12 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
   ];
   const hostsFile = join(o.dir, 'hosts');
   await writeFile(hostsFile, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# vigil local stack\n${o.extraHosts.join('\n')}\n`);
-  const proc = startProcess('prometheus', 'unshare', [
-    '--mount', '--propagation', 'private', '--',
-    'sh', '-c', 'mount --bind "$1" /etc/hosts && shift && exec "$@"', 'sh', hostsFile,
-    join(BIN_DIR, 'prometheus'), ...prometheusArgs,
-  ], join(o.dir, 'prometheus.log'));
+  const proc = startProcess(
+    'prometheus',
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/hosts && shift && exec "$@"', 'sh', hostsFile, join(BIN_DIR, 'prometheus'), ...prometheusArgs],
+    join(o.dir, 'prometheus.log'),
+  );
   await waitHttpOk('Prometheus /-/ready', `${url}/-/ready`, proc);
   return { process: proc, url, configDir, configFile };
 }
@@ -111,15 +112,20 @@ export async function startAlertmanager(o: { dir: string; port: number }): Promi
   const configFile = join(configDir, 'alertmanager.yml');
   if (!existsSync(configFile)) await writeFile(configFile, BOOTSTRAP_ALERTMANAGER_CONFIG);
   const url = `http://127.0.0.1:${o.port}`;
-  const proc = startProcess('alertmanager', join(BIN_DIR, 'alertmanager'), [
-    `--config.file=${configFile}`,
-    `--storage.path=${dataDir}`,
-    `--web.listen-address=127.0.0.1:${o.port}`,
-    `--web.external-url=${url}`,
-    // One instance: no gossip cluster (it would listen on 0.0.0.0:9094).
-    '--cluster.listen-address=',
-    '--log.level=info',
-  ], join(o.dir, 'alertmanager.log'));
+  const proc = startProcess(
+    'alertmanager',
+    join(BIN_DIR, 'alertmanager'),
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${o.port}`,
+      `--web.external-url=${url}`,
+      // One instance: no gossip cluster (it would listen on 0.0.0.0:9094).
+      '--cluster.listen-address=',
+      '--log.level=info',
+    ],
+    join(o.dir, 'alertmanager.log'),
+  );
   await waitHttpOk('Alertmanager /-/ready', `${url}/-/ready`, proc);
   return { process: proc, url, configDir };
 }
@@ -136,15 +142,19 @@ export interface OperatorOptions {
 }
 
 export async function startOperator(o: OperatorOptions): Promise<ManagedProcess> {
-  const proc = startVigil('vigil-operator', [
-    'operator',
-    `--kubeconfig=${o.kubeconfig}`,
-    `--namespace=${o.namespace}`,
-    `--settings=${o.settingsFile}`,
-    `--prometheus-url=${o.prometheusUrl}`,
-    `--listen=127.0.0.1:${o.listenPort}`,
-    '--log-level=info',
-  ], o.logFile);
+  const proc = startVigil(
+    'vigil-operator',
+    [
+      'operator',
+      `--kubeconfig=${o.kubeconfig}`,
+      `--namespace=${o.namespace}`,
+      `--settings=${o.settingsFile}`,
+      `--prometheus-url=${o.prometheusUrl}`,
+      `--listen=127.0.0.1:${o.listenPort}`,
+      '--log-level=info',
+    ],
+    o.logFile,
+  );
   await waitHttpOk('vigil operator /readyz', `http://127.0.0.1:${o.listenPort}/readyz`, proc, 90_000);
   return proc;
 }
@@ -163,17 +173,21 @@ export interface SyncOptions {
 
 export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
   const objectFlag = 'configmap' in o.object ? `--configmap=${o.object.configmap}` : `--secret=${o.object.secret}`;
-  const proc = startVigil(o.name, [
-    'sync',
-    `--kubeconfig=${o.kubeconfig}`,
-    `--namespace=${o.namespace}`,
-    objectFlag,
-    `--dir=${o.dir}`,
-    `--reload-url=${o.reloadUrl}`,
-    `--ready-url=${o.readyUrl}`,
-    `--listen=127.0.0.1:${o.listenPort}`,
-    '--log-level=info',
-  ], o.logFile);
+  const proc = startVigil(
+    o.name,
+    [
+      'sync',
+      `--kubeconfig=${o.kubeconfig}`,
+      `--namespace=${o.namespace}`,
+      objectFlag,
+      `--dir=${o.dir}`,
+      `--reload-url=${o.reloadUrl}`,
+      `--ready-url=${o.readyUrl}`,
+      `--listen=127.0.0.1:${o.listenPort}`,
+      '--log-level=info',
+    ],
+    o.logFile,
+  );
   await waitHttpOk(`${o.name} /healthz`, `http://127.0.0.1:${o.listenPort}/healthz`, proc, 90_000);
   return proc;
 }

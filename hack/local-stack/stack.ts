@@ -11,27 +11,8 @@ import type { GlobalSettings } from '../../operator/render/types.js';
 import { startCluster, type Cluster, type ClusterOptions } from '../../test/harness/cluster.js';
 import type { ManagedProcess } from '../../test/harness/process.js';
 import { DEFAULT_INSTALL_NAMESPACE, installRbac, vigilKubeconfigs } from '../../test/harness/rbac.js';
-import {
-  BIN_DIR,
-  diedCheck,
-  startAlertmanager,
-  startDemoTarget,
-  startOperator,
-  startPrometheus,
-  startSync,
-  type Alertmanager,
-  type Prometheus,
-} from './components.js';
-import {
-  DEMO_ENDPOINTSLICE,
-  DEMO_NAME,
-  DEMO_NAMESPACE,
-  DEMO_TARGET_HOST,
-  alertBoundSeconds,
-  demoEndpointSlice,
-  demoMonitoredService,
-  demoTargetObjects,
-} from './demo.js';
+import { BIN_DIR, diedCheck, startAlertmanager, startDemoTarget, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from './components.js';
+import { DEMO_ENDPOINTSLICE, DEMO_NAME, DEMO_NAMESPACE, DEMO_TARGET_HOST, alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects } from './demo.js';
 import { startMailpit, type Mailpit } from './mailpit.js';
 import { assertPortsFree, freePorts, getJson, pollUntil } from './net.js';
 import { LOCAL_SMTPS_PORT, SMTP_TLS_SERVER_NAME, generateSmtpTls, startStunnel, type Stunnel } from './stunnel.js';
@@ -67,7 +48,15 @@ export const EVALUATION_INTERVAL = '5s';
 
 /** Every port picked by the stack, each right before its server starts (tests, bench). */
 export const ANY_FREE_PORTS: StackPorts = {
-  prometheus: 0, alertmanager: 0, mailpitSmtp: 0, mailpitUi: 0, smtps: 0, target: 0, operator: 0, prometheusSync: 0, alertmanagerSync: 0,
+  prometheus: 0,
+  alertmanager: 0,
+  mailpitSmtp: 0,
+  mailpitUi: 0,
+  smtps: 0,
+  target: 0,
+  operator: 0,
+  prometheusSync: 0,
+  alertmanagerSync: 0,
 };
 
 /** Stack processes that can be stopped and started again by name (fault tests). */
@@ -159,10 +148,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   try {
-    await assertPortsFree(
-      Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== 0)),
-      'Stop whatever holds them (another `make local-up`?) and try again.',
-    );
+    await assertPortsFree(Object.fromEntries(Object.entries(ports).filter(([, v]) => v !== 0)), 'Stop whatever holds them (another `make local-up`?) and try again.');
     await rm(stateDir, { recursive: true, force: true });
     await mkdir(stateDir, { recursive: true });
 
@@ -306,11 +292,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         await kubectl(['apply', '-f', '-'], JSON.stringify(ms));
       },
       async waitForHealthyTarget(timeoutMs = 90_000) {
-        await pollUntil(`Prometheus to scrape ${DEMO_NAMESPACE}/${DEMO_NAME} successfully`, timeoutMs, async () => {
-          for (const p of started) diedCheck(p)();
-          const r = await getJson<PromTargetsResponse>(`${prometheus.url}/api/v1/targets?state=active`);
-          return r.data.activeTargets.some((t) => t.scrapePool.startsWith(`vigil/${DEMO_NAMESPACE}/${DEMO_NAME}/`) && t.health === 'up');
-        }, { intervalMs: 500 });
+        await pollUntil(
+          `Prometheus to scrape ${DEMO_NAMESPACE}/${DEMO_NAME} successfully`,
+          timeoutMs,
+          async () => {
+            for (const p of started) diedCheck(p)();
+            const r = await getJson<PromTargetsResponse>(`${prometheus.url}/api/v1/targets?state=active`);
+            return r.data.activeTargets.some((t) => t.scrapePool.startsWith(`vigil/${DEMO_NAMESPACE}/${DEMO_NAME}/`) && t.health === 'up');
+          },
+          { intervalMs: 500 },
+        );
       },
       isTargetRunning: () => target?.isRunning() ?? false,
       async stopTarget() {
@@ -331,8 +322,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       async restoreTargetEndpoints() {
         await c.apply([demoEndpointSlice(ports.target)], { fieldManager: 'vigil-local-stack' });
       },
-      alertBoundSeconds: () =>
-        alertBoundSeconds(ms.spec.endpoints[0]?.interval ?? settings.scrapeInterval, settings.evaluationInterval, ms.spec.downAlert.for),
+      alertBoundSeconds: () => alertBoundSeconds(ms.spec.endpoints[0]?.interval ?? settings.scrapeInterval, settings.evaluationInterval, ms.spec.downAlert.for),
       async stopComponent(name, signal = 'SIGTERM') {
         const entry = components.get(name);
         if (!entry) throw new Error(`unknown stack component ${name}`);
@@ -374,13 +364,20 @@ async function waitForAppliedConfig(cluster: Cluster, ns: string, processes: Man
     const out = await cluster.kubectl(['get', kind, name, '-n', ns, '-o', 'jsonpath={.metadata.annotations}']);
     return (out.trim() ? JSON.parse(out) : {}) as Record<string, string>;
   };
-  await pollUntil('the operator config to be applied by both sync sidecars', 90_000, async () => {
-    for (const p of processes) diedCheck(p)();
-    for (const [kind, name] of [['configmap', OBJECT_NAMES.prometheusConfigMap], ['secret', OBJECT_NAMES.alertmanagerSecret]] as const) {
-      const a = await annotations(kind, name);
-      if (!a['vigil.dev/config-hash'] || a['vigil.dev/applied-hash'] !== a['vigil.dev/config-hash']) return false;
-    }
-    return true;
-  }, { intervalMs: 500 });
+  await pollUntil(
+    'the operator config to be applied by both sync sidecars',
+    90_000,
+    async () => {
+      for (const p of processes) diedCheck(p)();
+      for (const [kind, name] of [
+        ['configmap', OBJECT_NAMES.prometheusConfigMap],
+        ['secret', OBJECT_NAMES.alertmanagerSecret],
+      ] as const) {
+        const a = await annotations(kind, name);
+        if (!a['vigil.dev/config-hash'] || a['vigil.dev/applied-hash'] !== a['vigil.dev/config-hash']) return false;
+      }
+      return true;
+    },
+    { intervalMs: 500 },
+  );
 }
-

@@ -36,13 +36,42 @@ export interface SmtpTlsFiles {
 export async function generateSmtpTls(dir: string): Promise<SmtpTlsFiles> {
   const f = (name: string) => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-days', '30', '-subj', '/CN=Vigil local SMTP CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', f('smtp-ca.key'), '-out', f('smtp-ca.crt')]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=Vigil local SMTP CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    f('smtp-ca.key'),
+    '-out',
+    f('smtp-ca.crt'),
+  ]);
   await run('openssl', ['req', ...ec, '-subj', `/CN=${SMTP_TLS_SERVER_NAME}`, '-keyout', f('smtp-server.key'), '-out', f('smtp-server.csr')]);
   await writeFile(f('smtp-server.ext'), `subjectAltName=DNS:${SMTP_TLS_SERVER_NAME},IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  await run('openssl', ['x509', '-req', '-in', f('smtp-server.csr'), '-CA', f('smtp-ca.crt'), '-CAkey', f('smtp-ca.key'),
-    '-CAcreateserial', '-days', '30', '-extfile', f('smtp-server.ext'), '-out', f('smtp-server.crt')]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    f('smtp-server.csr'),
+    '-CA',
+    f('smtp-ca.crt'),
+    '-CAkey',
+    f('smtp-ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-extfile',
+    f('smtp-server.ext'),
+    '-out',
+    f('smtp-server.crt'),
+  ]);
   return { caCert: f('smtp-ca.crt'), serverCert: f('smtp-server.crt'), serverKey: f('smtp-server.key') };
 }
 

@@ -62,9 +62,7 @@ describe('checkPromQL types', () => {
     expect(message('"down"')).toBe('an alert expression must return an instant vector or a scalar, this one returns a string');
   });
   it('rejects rate() of an instant vector and suggests a range', () => {
-    expect(message('rate(x) > 0')).toBe(
-      'argument 1 of rate() must be a range vector, got an instant vector (add a range, e.g. rate(x[5m])) at line 1, column 6 (near "rate(x) > 0")',
-    );
+    expect(message('rate(x) > 0')).toBe('argument 1 of rate() must be a range vector, got an instant vector (add a range, e.g. rate(x[5m])) at line 1, column 6 (near "rate(x) > 0")');
   });
   it('rejects a wrong argument count', () => {
     expect(message('clamp_max(x)')).toMatch(/^clamp_max\(\) takes 2 arguments, got 1 /);
@@ -146,9 +144,7 @@ describe('checkPromQL selectors and strings', () => {
 
 describe('checkPromQL traps', () => {
   it('rejects a subquery resolving more than 11000 points', () => {
-    expect(message('max_over_time(x[1d:1s])')).toMatch(
-      /^subquery 1d:1s evaluates 86400 points per series at every rule evaluation \(more than 11000\); use a coarser step or a shorter range/,
-    );
+    expect(message('max_over_time(x[1d:1s])')).toMatch(/^subquery 1d:1s evaluates 86400 points per series at every rule evaluation \(more than 11000\); use a coarser step or a shorter range/);
   });
   it('accepts a subquery at exactly 11000 points', () => {
     expect(checkPromQL('max_over_time(x[11000s:1s])')).toEqual({ ok: true });

@@ -29,8 +29,7 @@ export function checkPromQL(expr: string): PromQLCheck {
     const tree = parser.parse(expr);
     const syntaxError = firstErrorNode(tree.topNode);
     if (syntaxError) {
-      const what =
-        syntaxError.from >= expr.length ? 'unexpected end of expression' : `unexpected ${JSON.stringify(expr.slice(syntaxError.from, Math.max(syntaxError.to, syntaxError.from + 1)))}`;
+      const what = syntaxError.from >= expr.length ? 'unexpected end of expression' : `unexpected ${JSON.stringify(expr.slice(syntaxError.from, Math.max(syntaxError.to, syntaxError.from + 1)))}`;
       return { ok: false, message: `PromQL syntax error ${at(expr, syntaxError.from)}: ${what}` };
     }
     const root = expressionChildren(tree.topNode)[0];
@@ -76,8 +75,20 @@ function firstErrorNode(node: SyntaxNode): SyntaxNode | undefined {
 }
 
 const EXPRESSION_NODES = new Set([
-  'AggregateExpr', 'BinaryExpr', 'FunctionCall', 'MatrixSelector', 'NumberDurationLiteral', 'OffsetExpr', 'ParenExpr',
-  'StepInvariantExpr', 'StringLiteral', 'SubqueryExpr', 'UnaryExpr', 'VectorSelector', 'AnchoredExpr', 'SmoothedExpr',
+  'AggregateExpr',
+  'BinaryExpr',
+  'FunctionCall',
+  'MatrixSelector',
+  'NumberDurationLiteral',
+  'OffsetExpr',
+  'ParenExpr',
+  'StepInvariantExpr',
+  'StringLiteral',
+  'SubqueryExpr',
+  'UnaryExpr',
+  'VectorSelector',
+  'AnchoredExpr',
+  'SmoothedExpr',
 ]);
 
 function children(node: SyntaxNode): SyntaxNode[] {
@@ -234,7 +245,10 @@ function binaryType(node: SyntaxNode, expr: string): ValueType {
   }
   const left = typeOf(lhs, expr);
   const right = typeOf(rhs, expr);
-  for (const [side, type] of [[lhs, left], [rhs, right]] as const) {
+  for (const [side, type] of [
+    [lhs, left],
+    [rhs, right],
+  ] as const) {
     if (type !== 'vector' && type !== 'scalar') {
       throw new PromQLError(`binary operators only work on scalars and instant vectors, this operand is ${aType(type)}`, side.from);
     }
@@ -419,9 +433,6 @@ function checkVectorSelector(node: SyntaxNode, expr: string): void {
   }
   const narrowing = matchers.filter((m) => !matchesAnything(m));
   if (narrowing.length === 0) {
-    throw new PromQLError(
-      `selector ${text(node, expr)} has no metric name and its matchers let every series through; add a metric name or an equality matcher such as job="checkout"`,
-      node.from,
-    );
+    throw new PromQLError(`selector ${text(node, expr)} has no metric name and its matchers let every series through; add a metric name or an equality matcher such as job="checkout"`, node.from);
   }
 }

@@ -4,15 +4,7 @@ import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { assembleAlertmanagerConfig, renderReceiverText, renderRouteText } from './alertmanager.js';
 import { EMAIL_TEMPLATE } from './email-template.js';
-import {
-  ALERTMANAGER_CONFIG_FILE,
-  compareRefs,
-  compareStrings,
-  EMAIL_TEMPLATE_FILE,
-  PROMETHEUS_CONFIG_FILE,
-  refOf,
-  ruleFileName,
-} from './names.js';
+import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName } from './names.js';
 import { assemblePrometheusConfig, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig } from './types.js';

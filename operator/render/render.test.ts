@@ -42,10 +42,7 @@ describe('labelSelectorString', () => {
 
 describe('renderPrometheusConfig', () => {
   const checkout = service('shop', 'checkout', {
-    endpoints: [
-      { port: 'web', path: '/m', scheme: 'https', interval: '30s', scrapeTimeout: '5s' },
-      { port: 'admin' },
-    ],
+    endpoints: [{ port: 'web', path: '/m', scheme: 'https', interval: '30s', scrapeTimeout: '5s' }, { port: 'admin' }],
   });
 
   it('renders the global part from the settings', () => {
@@ -176,7 +173,11 @@ describe('renderRuleFile', () => {
   });
 
   it('does not rank the per-target alert above the service alert', () => {
-    for (const [severity, target] of [['critical', 'warning'], ['warning', 'warning'], ['info', 'info']] as const) {
+    for (const [severity, target] of [
+      ['critical', 'warning'],
+      ['warning', 'warning'],
+      ['info', 'info'],
+    ] as const) {
       const rules = (parse(renderRuleFile(service('a', 'b', { downAlert: { severity } }), settings)) as Doc).groups[0].rules;
       expect(rules[1].labels.severity).toBe(target);
     }
@@ -191,9 +192,7 @@ describe('renderRuleFile', () => {
 describe('upSelector', () => {
   it('matches one job exactly, several with an escaped regex', () => {
     expect(upSelector(service('a', 'web.v2'))).toBe('up{job="vigil/a/web.v2/metrics"}');
-    expect(upSelector(service('a', 'web.v2', { endpoints: [{ port: 'z' }, { port: 'metrics' }] }))).toBe(
-      'up{job=~"vigil/a/web\\\\.v2/(?:metrics|z)"}',
-    );
+    expect(upSelector(service('a', 'web.v2', { endpoints: [{ port: 'z' }, { port: 'metrics' }] }))).toBe('up{job=~"vigil/a/web\\\\.v2/(?:metrics|z)"}');
   });
 });
 
@@ -205,9 +204,7 @@ describe('renderAlertmanagerConfig', () => {
     const doc = parse(renderAlertmanagerConfig([withRecipients, withoutRecipients], settings)) as Doc;
     expect(doc.route.receiver).toBe('vigil-default');
     expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice']);
-    expect(doc.route.routes).toEqual([
-      { receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false },
-    ]);
+    expect(doc.route.routes).toEqual([{ receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false }]);
     expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'shop/checkout']);
     const own = doc.receivers[1].email_configs[0];
     expect(own).toMatchObject({
@@ -248,13 +245,9 @@ describe('renderAlertmanagerConfig', () => {
     const base: GlobalSettings['smtp'] = { smarthost: 'mail:465', from: 'v@x', requireTls: false };
     const inline = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, authUsername: 'u', authPassword: 'p' } }))) as Doc;
     expect(inline.global).toEqual({ smtp_smarthost: 'mail:465', smtp_from: 'v@x', smtp_hello: 'vigil.local', smtp_auth_username: 'u', smtp_auth_password: 'p', smtp_require_tls: false });
-    const fromFile = parse(
-      renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, hello: 'h', authUsername: 'u', authPassword: 'p', authPasswordFile: '/pw' } })),
-    ) as Doc;
+    const fromFile = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, hello: 'h', authUsername: 'u', authPassword: 'p', authPasswordFile: '/pw' } }))) as Doc;
     expect(fromFile.global).toEqual({ smtp_smarthost: 'mail:465', smtp_from: 'v@x', smtp_hello: 'h', smtp_auth_username: 'u', smtp_auth_password_file: '/pw', smtp_require_tls: false });
-    const tls = parse(
-      renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, tlsCaFile: '/ca', tlsServerName: 'mail', tlsInsecureSkipVerify: true } })),
-    ) as Doc;
+    const tls = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, tlsCaFile: '/ca', tlsServerName: 'mail', tlsInsecureSkipVerify: true } }))) as Doc;
     expect(tls.receivers[1].email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
     expect(inline.receivers[1].email_configs[0].tls_config).toBeUndefined();
   });
@@ -283,13 +276,7 @@ describe('renderConfig', () => {
 
   it('returns the file sets, hashes and sorted refs', () => {
     const out = renderConfig(services, settings);
-    expect(Object.keys(out.prometheus)).toEqual([
-      'billing__checkout.rules.yaml',
-      'billing__invoices.rules.yaml',
-      'prometheus.yml',
-      'shop__cart.rules.yaml',
-      'shop__checkout.rules.yaml',
-    ]);
+    expect(Object.keys(out.prometheus)).toEqual(['billing__checkout.rules.yaml', 'billing__invoices.rules.yaml', 'prometheus.yml', 'shop__cart.rules.yaml', 'shop__checkout.rules.yaml']);
     expect(Object.keys(out.alertmanager)).toEqual(['alertmanager.yml', 'vigil-email.tmpl']);
     expect(out.alertmanager['vigil-email.tmpl']).toBe(EMAIL_TEMPLATE);
     expect(out.included).toEqual([
@@ -316,7 +303,10 @@ describe('renderConfig', () => {
 
   it('changes exactly the affected hash when something changes', () => {
     const reference = renderConfig(services, settings);
-    const changedRule = renderConfig(services.map((s, i) => (i === 1 ? { ...s, spec: { ...s.spec, downAlert: { ...s.spec.downAlert, for: '5m' } } } : s)), settings);
+    const changedRule = renderConfig(
+      services.map((s, i) => (i === 1 ? { ...s, spec: { ...s.spec, downAlert: { ...s.spec.downAlert, for: '5m' } } } : s)),
+      settings,
+    );
     expect(changedRule.prometheusHash).not.toBe(reference.prometheusHash);
     expect(changedRule.alertmanagerHash).toBe(reference.alertmanagerHash);
     const changedRecipients = renderConfig(services, { ...settings, defaultRecipients: ['other@example.com'] });

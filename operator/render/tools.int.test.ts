@@ -37,7 +37,7 @@ async function tool(bin: string, args: string[], cwd?: string): Promise<ToolResu
 function expectSuccess(result: ToolResult): void {
   if (result.code === 0) return;
   const hint = result.output.includes('field kubernetes_sd_configs not found')
-    ? '\n(bin/promtool is a build without Kubernetes service discovery, like Debian\'s: run hack/install-prometheus.sh or make tools)'
+    ? "\n(bin/promtool is a build without Kubernetes service discovery, like Debian's: run hack/install-prometheus.sh or make tools)"
     : '';
   throw new Error(`exit ${result.code}:\n${result.output}${hint}`);
 }
@@ -91,7 +91,9 @@ describe.each([
   });
 
   it('passes promtool check rules', async () => {
-    const ruleFiles = readdirSync(prometheusDir).filter((f) => f.endsWith('.rules.yaml')).sort();
+    const ruleFiles = readdirSync(prometheusDir)
+      .filter((f) => f.endsWith('.rules.yaml'))
+      .sort();
     expect(ruleFiles.length).toBe(loadCatalogue().length);
     const result = await tool(PROMTOOL, ['check', 'rules', ...ruleFiles], prometheusDir);
     expectSuccess(result);
@@ -118,7 +120,11 @@ describe('promtool test rules: the down alerts and namespace isolation', () => {
     for (const f of readdirSync(RULE_TESTS_DIR)) cpSync(join(RULE_TESTS_DIR, f), join(dir, f));
   });
 
-  it.each(readdirSync(RULE_TESTS_DIR).filter((f) => f.endsWith('.test.yaml')).sort())('%s passes', async (file) => {
+  it.each(
+    readdirSync(RULE_TESTS_DIR)
+      .filter((f) => f.endsWith('.test.yaml'))
+      .sort(),
+  )('%s passes', async (file) => {
     const result = await tool(PROMTOOL, ['test', 'rules', file], dir);
     expectSuccess(result);
     expect(result.output).toContain('SUCCESS');
@@ -213,6 +219,8 @@ describe('email templates rendered by amtool with alert data', () => {
     expect(html).toContain('<title>[FIRING:2] ServiceTargetDown shop/checkout (warning)</title>');
     expect(html).toContain('Details with &lt;b&gt;markup&lt;/b&gt; &amp; more.');
     expect(html).toContain('<a href="http://prometheus.example.com/graph?g0.expr=up&amp;g0.tab=1">Graph in Prometheus</a>');
-    expect(html).toMatch(/<a href="http:\/\/alertmanager\.example\.com\/#\/silences\/new\?filter=%7balertname%3d%22ServiceTargetDown%22%2cvigil_monitoredservice%3d%22checkout%22%2cvigil_namespace%3d%22shop%22%7d">Silence these alerts<\/a>/);
+    expect(html).toMatch(
+      /<a href="http:\/\/alertmanager\.example\.com\/#\/silences\/new\?filter=%7balertname%3d%22ServiceTargetDown%22%2cvigil_monitoredservice%3d%22checkout%22%2cvigil_namespace%3d%22shop%22%7d">Silence these alerts<\/a>/,
+    );
   });
 });

@@ -68,9 +68,7 @@ export interface ObjectRef {
   name: string;
 }
 
-export type ValidationResult =
-  | { ok: true; service: MonitoredService }
-  | { ok: false; ref: ObjectRef; issues: ValidationIssue[] };
+export type ValidationResult = { ok: true; service: MonitoredService } | { ok: false; ref: ObjectRef; issues: ValidationIssue[] };
 
 /** The rendered configuration: file name → content. Names are valid ConfigMap/Secret keys. */
 export interface RenderedConfig {

@@ -2,16 +2,7 @@
 // Prometheus (with --web.enable-lifecycle) and Alertmanager both answer POST /-/reload
 // only after the reload finished: 200 when applied, 500 with the error text when not.
 import type { Logger } from '../observability/index.js';
-import {
-  CONFIG_FILE,
-  confirmAlertmanagerMetrics,
-  confirmPrometheusJobs,
-  confirmPrometheusMetrics,
-  parseUnlabelledSamples,
-  siblingUrl,
-  type Confirmation,
-  type ServerKind,
-} from './confirm.js';
+import { CONFIG_FILE, confirmAlertmanagerMetrics, confirmPrometheusJobs, confirmPrometheusMetrics, parseUnlabelledSamples, siblingUrl, type Confirmation, type ServerKind } from './confirm.js';
 import type { FileSet } from './files.js';
 
 /** answered: the server responded to the reload (it may now run part of the rejected config). */

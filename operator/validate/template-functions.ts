@@ -104,10 +104,7 @@ export const PROMETHEUS_TEMPLATE_FUNCTIONS: Readonly<Record<string, TemplateFunc
 };
 
 /** Go text/template's predefined functions (text/template/funcs.go). */
-export const GO_TEMPLATE_BUILTINS = [
-  'and', 'call', 'html', 'index', 'slice', 'js', 'len', 'not', 'or', 'print', 'printf', 'println', 'urlquery',
-  'eq', 'ge', 'gt', 'le', 'lt', 'ne',
-] as const;
+export const GO_TEMPLATE_BUILTINS = ['and', 'call', 'html', 'index', 'slice', 'js', 'len', 'not', 'or', 'print', 'printf', 'println', 'urlquery', 'eq', 'ge', 'gt', 'le', 'lt', 'ne'] as const;
 
 /** Every function name an alert template may call. */
 export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...GO_TEMPLATE_BUILTINS, ...Object.keys(PROMETHEUS_TEMPLATE_FUNCTIONS)]);
@@ -119,9 +116,32 @@ export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([...GO_TEMPL
  */
 export const ALERTMANAGER_TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([
   ...GO_TEMPLATE_BUILTINS,
-  'toUpper', 'toLower', 'title', 'trimSpace', 'join', 'match', 'safeHtml', 'safeUrl', 'urlUnescape', 'reReplaceAll', 'stringSlice',
-  'routeLabels', 'date', 'tz', 'now', 'since', 'humanizeDuration', 'toDate', 'mustToDate', 'addDuration', 'toJson', 'base64encode',
-  'base64decode', 'list', 'append', 'dict',
+  'toUpper',
+  'toLower',
+  'title',
+  'trimSpace',
+  'join',
+  'match',
+  'safeHtml',
+  'safeUrl',
+  'urlUnescape',
+  'reReplaceAll',
+  'stringSlice',
+  'routeLabels',
+  'date',
+  'tz',
+  'now',
+  'since',
+  'humanizeDuration',
+  'toDate',
+  'mustToDate',
+  'addDuration',
+  'toJson',
+  'base64encode',
+  'base64decode',
+  'list',
+  'append',
+  'dict',
 ]);
 
 /** The variables Prometheus declares before an alert template (rules/alerting.go: the `defs` prefix). */

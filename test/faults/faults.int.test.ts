@@ -113,12 +113,16 @@ test('Prometheus is killed and restarted while the service is down: the alert re
 
   // The restarted Prometheus (config from the files the sidecar left on disk) evaluates the rule
   // again, fires after `for`, and sends the alert: Alertmanager sees an update after the restart.
-  await pollUntil('the restarted Prometheus to fire ServiceDown again', 60_000, async () =>
-    (await prometheusAlertStates(s, DEMO)).get('ServiceDown') === 'firing', { intervalMs: 500 });
-  const resent = await pollUntil('Alertmanager to receive the alert from the restarted Prometheus', 60_000, async () => {
-    const [a] = await alertmanagerServiceDown(s, DEMO);
-    return a && Date.parse(a.updatedAt) > killedAt ? a : undefined;
-  }, { intervalMs: 500 });
+  await pollUntil('the restarted Prometheus to fire ServiceDown again', 60_000, async () => (await prometheusAlertStates(s, DEMO)).get('ServiceDown') === 'firing', { intervalMs: 500 });
+  const resent = await pollUntil(
+    'Alertmanager to receive the alert from the restarted Prometheus',
+    60_000,
+    async () => {
+      const [a] = await alertmanagerServiceDown(s, DEMO);
+      return a && Date.parse(a.updatedAt) > killedAt ? a : undefined;
+    },
+    { intervalMs: 500 },
+  );
   expect(sumSamples(await metricsText(s.prometheus.url), 'prometheus_notifications_sent_total')).toBeGreaterThan(0);
   // Same labels, same fingerprint: one alert, still active, never resolved in between.
   expect(resent.labels).toEqual(before!.labels);
@@ -196,26 +200,35 @@ test("Alertmanager's sync sidecar is killed while the config changes: after its 
 
   await s.stopComponent('alertmanager-sync', 'SIGKILL');
   // A service with no targets: its ServiceDown fires as soon as Prometheus has its rule.
-  await s.kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'MonitoredService',
-    metadata: { name: probe.name, namespace: probe.namespace },
-    spec: {
-      selector: { matchLabels: { 'app.kubernetes.io/name': probe.name } },
-      endpoints: [{ port: 'http-metrics', interval: '5s', scrapeTimeout: '4s' }],
-      downAlert: { for: '5s', severity: 'critical' },
-      notify: { email: { to: [probeRecipient], sendResolved: false } },
-    },
-  }));
+  await s.kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { name: probe.name, namespace: probe.namespace },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': probe.name } },
+        endpoints: [{ port: 'http-metrics', interval: '5s', scrapeTimeout: '4s' }],
+        downAlert: { for: '5s', severity: 'critical' },
+        notify: { email: { to: [probeRecipient], sendResolved: false } },
+      },
+    }),
+  );
   try {
     const appliedAt = Date.now();
     // The operator writes the new Secret; nobody loads it.
-    const pending = await pollUntil('the operator to write a new Alertmanager config', 60_000, async () => {
-      const a = await secretAnnotations();
-      return a['vigil.dev/config-hash'] !== a['vigil.dev/applied-hash'] ? a : undefined;
-    }, { intervalMs: 500 });
-    await pollUntil('the probe service to report ConfigApplied=False (ApplyPending)', 60_000, async () =>
-      (await condition(s, probe, 'ConfigApplied'))?.reason === 'ApplyPending', { intervalMs: 1000 });
+    const pending = await pollUntil(
+      'the operator to write a new Alertmanager config',
+      60_000,
+      async () => {
+        const a = await secretAnnotations();
+        return a['vigil.dev/config-hash'] !== a['vigil.dev/applied-hash'] ? a : undefined;
+      },
+      { intervalMs: 500 },
+    );
+    await pollUntil('the probe service to report ConfigApplied=False (ApplyPending)', 60_000, async () => (await condition(s, probe, 'ConfigApplied'))?.reason === 'ApplyPending', {
+      intervalMs: 1000,
+    });
     expect(await loadedHash()).toBe(hashBefore);
 
     // Meanwhile the alert is not lost: Prometheus (its sidecar alive) has the rule, and
@@ -226,20 +239,21 @@ test("Alertmanager's sync sidecar is killed while the config changes: after its 
 
     const restartedAt = Date.now();
     await s.startComponent('alertmanager-sync');
-    await pollUntil('the restarted sidecar to apply the pending config', 60_000, async () => {
-      const a = await secretAnnotations();
-      return a['vigil.dev/applied-hash'] === pending['vigil.dev/config-hash'];
-    }, { intervalMs: 500 });
+    await pollUntil(
+      'the restarted sidecar to apply the pending config',
+      60_000,
+      async () => {
+        const a = await secretAnnotations();
+        return a['vigil.dev/applied-hash'] === pending['vigil.dev/config-hash'];
+      },
+      { intervalMs: 500 },
+    );
     log(`pending Alertmanager config applied ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the sidecar restarted`);
     // Alertmanager runs exactly the bytes of the Secret.
-    const secretYaml = Buffer.from(
-      await s.kubectl(['get', 'secret', OBJECT_NAMES.alertmanagerSecret, '-n', s.installNamespace, '-o', 'jsonpath={.data.alertmanager\\.yml}']),
-      'base64',
-    );
+    const secretYaml = Buffer.from(await s.kubectl(['get', 'secret', OBJECT_NAMES.alertmanagerSecret, '-n', s.installNamespace, '-o', 'jsonpath={.data.alertmanager\\.yml}']), 'base64');
     expect(secretYaml.toString('utf8')).toContain(probeRecipient);
     expect(await loadedHash()).toBe(alertmanagerConfigHashValue(secretYaml));
-    await pollUntil('the probe service to report ConfigApplied=True', 60_000, async () =>
-      (await condition(s, probe, 'ConfigApplied'))?.status === 'True', { intervalMs: 1000 });
+    await pollUntil('the probe service to report ConfigApplied=True', 60_000, async () => (await condition(s, probe, 'ConfigApplied'))?.status === 'True', { intervalMs: 1000 });
 
     // And routes by it: the still-firing alert now reaches the probe's own recipients.
     const { mail: viaRoute } = await waitForAlertEmail(s.mailpit.client, { state: 'firing', ...probe, since: restartedAt, timeoutMs: 60_000 });

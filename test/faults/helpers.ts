@@ -24,8 +24,7 @@ export interface AlertmanagerAlert {
   status: { state: string };
 }
 
-const isFor = (labels: Record<string, string>, ref: ServiceRef) =>
-  labels.vigil_namespace === ref.namespace && labels.vigil_monitoredservice === ref.name;
+const isFor = (labels: Record<string, string>, ref: ServiceRef) => labels.vigil_namespace === ref.namespace && labels.vigil_monitoredservice === ref.name;
 
 /** The ServiceDown alerts Alertmanager holds for a service (active ones only). */
 export async function alertmanagerServiceDown(s: Stack, ref: ServiceRef): Promise<AlertmanagerAlert[]> {
@@ -109,8 +108,7 @@ export async function settle(s: Stack): Promise<void> {
   await pollUntil('the demo MonitoredService to be Ready', 60_000, async () => (await condition(s, DEMO, 'Ready'))?.status === 'True', { intervalMs: 1000 });
   await pollUntil('no alert of the demo service in Prometheus', 60_000, async () => (await prometheusAlertStates(s, DEMO)).size === 0, { intervalMs: 500 });
   // Resolved alerts stay listed for a while; only active ones matter for the next email.
-  await pollUntil('no active alert of the demo service in Alertmanager', 60_000, async () =>
-    (await alertmanagerAlertsFor(s, DEMO)).every((a) => a.status.state !== 'active'), { intervalMs: 500 });
+  await pollUntil('no active alert of the demo service in Alertmanager', 60_000, async () => (await alertmanagerAlertsFor(s, DEMO)).every((a) => a.status.state !== 'active'), { intervalMs: 500 });
   await s.mailpit.client.deleteAll();
 }
 
@@ -171,7 +169,12 @@ export async function watchMailbox(s: Stack, durationMs: number, intervalMs = 10
 function listeners(ports: number[]): string {
   try {
     const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
-    return out.split('\n').filter((l) => ports.some((p) => new RegExp(`:${p}\\s`).test(l))).join('\n') || '(none)';
+    return (
+      out
+        .split('\n')
+        .filter((l) => ports.some((p) => new RegExp(`:${p}\\s`).test(l)))
+        .join('\n') || '(none)'
+    );
   } catch (err) {
     return `ss failed: ${(err as Error).message}`;
   }
@@ -194,11 +197,13 @@ export async function mailDiagnostics(s: Stack, samples: MailboxSample[] = [], s
   const mp = s.mailpit;
   const t = (ms: number) => (since ? `+${((ms - since) / 1000).toFixed(1)} s` : new Date(ms).toISOString());
   const has = (x: MailboxSample) => (mailId && typeof x.messages !== 'string' ? `, ${mailId} ${x.messages.some((m) => m.startsWith(`${mailId} `)) ? 'listed' : 'MISSING'}` : '');
-  const fmt = (x: MailboxSample) =>
-    `  ${t(x.at)} pid ${x.pid}${x.running ? '' : ' (exited)'}: ${typeof x.messages === 'string' ? x.messages : `${x.messages.length} message(s)`}${has(x)}; ${x.info}`;
+  const fmt = (x: MailboxSample) => `  ${t(x.at)} pid ${x.pid}${x.running ? '' : ' (exited)'}: ${typeof x.messages === 'string' ? x.messages : `${x.messages.length} message(s)`}${has(x)}; ${x.info}`;
   const tail = (file: string, n: number, filter?: RegExp) => {
     if (!existsSync(file)) return `(no ${file})`;
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !filter || filter.test(l));
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !filter || filter.test(l));
     return lines.slice(-n).join('\n');
   };
   return [
@@ -209,5 +214,7 @@ export async function mailDiagnostics(s: Stack, samples: MailboxSample[] = [], s
     `--- ${mp.process.logFile} (tail)\n${tail(mp.process.logFile, 60)}`,
     `--- ${s.stunnel.logFile} (tail)\n${tail(s.stunnel.logFile, 30)}`,
     `--- ${s.alertmanager.process.logFile} (notify lines, tail)\n${tail(s.alertmanager.process.logFile, 30, /notif|email|smtp/i)}`,
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }

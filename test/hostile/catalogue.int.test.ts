@@ -74,13 +74,18 @@ beforeAll(async () => {
   const s = stack;
   try {
     await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: good }) });
-    await pollUntil('the good services to be Valid and ConfigApplied', 120_000, async () => {
-      const all = await listMonitoredServices();
-      return goodRefs.every((r) => {
-        const o = all.find((m) => m.metadata.namespace === r.namespace && m.metadata.name === r.name);
-        return cond(o, 'Valid')?.status === 'True' && cond(o, 'ConfigApplied')?.status === 'True';
-      });
-    }, { intervalMs: 500 });
+    await pollUntil(
+      'the good services to be Valid and ConfigApplied',
+      120_000,
+      async () => {
+        const all = await listMonitoredServices();
+        return goodRefs.every((r) => {
+          const o = all.find((m) => m.metadata.namespace === r.namespace && m.metadata.name === r.name);
+          return cond(o, 'Valid')?.status === 'True' && cond(o, 'ConfigApplied')?.status === 'True';
+        });
+      },
+      { intervalMs: 500 },
+    );
     const hashes = await waitForConfigApplied(s);
     before = { configMap: await generatedFiles(s.cluster, 'configmap'), secret: await generatedFiles(s.cluster, 'secret'), hashes };
 
@@ -120,39 +125,48 @@ test('the API server admits every other case', () => {
   expect(refused).toEqual([]);
 });
 
-test('every admitted case gets its Valid condition: False naming the field for the bad ones, True for the safe ones', async () => {
-  let missing: string[] = [];
-  const byKey = await pollUntil('a Valid condition for the current generation of every admitted case', 120_000, async () => {
-    const all = new Map((await listMonitoredServices()).map((o) => [key(o.metadata.namespace, o.metadata.name), o]));
-    missing = admittedCases
-      .filter((c) => {
-        const o = all.get(key(caseNamespace(c), caseName(c)));
-        const valid = cond(o, 'Valid');
-        return valid === undefined || valid.observedGeneration !== o?.metadata.generation;
-      })
-      .map((c) => c.id);
-    return missing.length === 0 ? all : undefined;
-  }, { intervalMs: 1000 }).catch((err: Error) => {
-    throw new Error(`${err.message}; still without a Valid condition: ${missing.join(', ')}\n${theStack().logs(40)}`);
-  });
+test(
+  'every admitted case gets its Valid condition: False naming the field for the bad ones, True for the safe ones',
+  async () => {
+    let missing: string[] = [];
+    const byKey = await pollUntil(
+      'a Valid condition for the current generation of every admitted case',
+      120_000,
+      async () => {
+        const all = new Map((await listMonitoredServices()).map((o) => [key(o.metadata.namespace, o.metadata.name), o]));
+        missing = admittedCases
+          .filter((c) => {
+            const o = all.get(key(caseNamespace(c), caseName(c)));
+            const valid = cond(o, 'Valid');
+            return valid === undefined || valid.observedGeneration !== o?.metadata.generation;
+          })
+          .map((c) => c.id);
+        return missing.length === 0 ? all : undefined;
+      },
+      { intervalMs: 1000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; still without a Valid condition: ${missing.join(', ')}\n${theStack().logs(40)}`);
+    });
 
-  const problems: string[] = [];
-  for (const c of admittedCases) {
-    const o = byKey.get(key(caseNamespace(c), caseName(c)));
-    const valid = cond(o, 'Valid')!;
-    if (c.expect.outcome === 'invalid') {
-      if (valid.status !== 'False') problems.push(`${c.id}: Valid=${valid.status}, expected False`);
-      if (valid.reason !== 'InvalidSpec') problems.push(`${c.id}: reason ${valid.reason}, expected InvalidSpec`);
-      if (!valid.message.includes(`${caseNamespace(c)}/${caseName(c)}: ${c.expect.field}`)) problems.push(`${c.id}: message does not name ${c.expect.field}: ${valid.message}`);
-      if (/[\r\n]/.test(valid.message)) problems.push(`${c.id}: message spans several lines`);
-      // Not included in the config: never Ready.
-      if (cond(o, 'Ready')?.status === 'True') problems.push(`${c.id}: Ready=True although invalid`);
-    } else if (valid.status !== 'True') {
-      problems.push(`${c.id}: Valid=${valid.status} (${valid.message}), expected True`);
+    const problems: string[] = [];
+    for (const c of admittedCases) {
+      const o = byKey.get(key(caseNamespace(c), caseName(c)));
+      const valid = cond(o, 'Valid')!;
+      if (c.expect.outcome === 'invalid') {
+        if (valid.status !== 'False') problems.push(`${c.id}: Valid=${valid.status}, expected False`);
+        if (valid.reason !== 'InvalidSpec') problems.push(`${c.id}: reason ${valid.reason}, expected InvalidSpec`);
+        if (!valid.message.includes(`${caseNamespace(c)}/${caseName(c)}: ${c.expect.field}`)) problems.push(`${c.id}: message does not name ${c.expect.field}: ${valid.message}`);
+        if (/[\r\n]/.test(valid.message)) problems.push(`${c.id}: message spans several lines`);
+        // Not included in the config: never Ready.
+        if (cond(o, 'Ready')?.status === 'True') problems.push(`${c.id}: Ready=True although invalid`);
+      } else if (valid.status !== 'True') {
+        problems.push(`${c.id}: Valid=${valid.status} (${valid.message}), expected True`);
+      }
     }
-  }
-  expect(problems).toEqual([]);
-}, TIMEOUT);
+    expect(problems).toEqual([]);
+  },
+  TIMEOUT,
+);
 
 describe('after the whole catalogue', () => {
   let configMap: Record<string, string> = {};
@@ -162,12 +176,17 @@ describe('after the whole catalogue', () => {
     const s = theStack();
     // The accepted-safely cases change the config: wait until the operator wrote it and both
     // sidecars report it loaded, so that the checks below look at what the servers really run.
-    await pollUntil('the config with the accepted-safely cases to be applied', 120_000, async () => {
-      const hashes = await waitForConfigApplied(s, 5_000).catch(() => undefined);
-      if (!hashes || hashes.prometheus === before?.hashes.prometheus) return false;
-      const files = await generatedFiles(s.cluster, 'configmap');
-      return admittedCases.filter((c) => c.expect.outcome === 'accepted-safely').every((c) => files[ruleFileName({ namespace: caseNamespace(c), name: caseName(c) })] !== undefined);
-    }, { intervalMs: 1000 }).catch((err: Error) => {
+    await pollUntil(
+      'the config with the accepted-safely cases to be applied',
+      120_000,
+      async () => {
+        const hashes = await waitForConfigApplied(s, 5_000).catch(() => undefined);
+        if (!hashes || hashes.prometheus === before?.hashes.prometheus) return false;
+        const files = await generatedFiles(s.cluster, 'configmap');
+        return admittedCases.filter((c) => c.expect.outcome === 'accepted-safely').every((c) => files[ruleFileName({ namespace: caseNamespace(c), name: caseName(c) })] !== undefined);
+      },
+      { intervalMs: 1000 },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${s.logs(40)}`);
     });
     configMap = await generatedFiles(s.cluster, 'configmap');
@@ -178,9 +197,7 @@ describe('after the whole catalogue', () => {
     const all = await listMonitoredServices();
     for (const r of goodRefs) {
       const o = all.find((m) => m.metadata.namespace === r.namespace && m.metadata.name === r.name);
-      expect(`${key(r.namespace, r.name)} Valid=${cond(o, 'Valid')?.status} ConfigApplied=${cond(o, 'ConfigApplied')?.status}`).toBe(
-        `${key(r.namespace, r.name)} Valid=True ConfigApplied=True`,
-      );
+      expect(`${key(r.namespace, r.name)} Valid=${cond(o, 'Valid')?.status} ConfigApplied=${cond(o, 'ConfigApplied')?.status}`).toBe(`${key(r.namespace, r.name)} Valid=True ConfigApplied=True`);
     }
   });
 
@@ -223,7 +240,7 @@ describe('after the whole catalogue', () => {
     for (const c of catalogue.filter((x) => x.expect.outcome === 'accepted-safely')) expect(groups).toContain(`vigil/${caseNamespace(c)}/${caseName(c)}`);
   });
 
-  test('Alertmanager runs a valid config with the good services\' routes', async () => {
+  test("Alertmanager runs a valid config with the good services' routes", async () => {
     const s = theStack();
     const status = await getJson<{ config: { original: string } }>(`${s.alertmanager.url}/api/v2/status`);
     const loaded = parse(status.config.original) as { route: { routes?: { receiver: string }[] }; receivers: { name: string }[] };
@@ -235,16 +252,23 @@ describe('after the whole catalogue', () => {
     expect(metrics).toMatch(/^alertmanager_config_last_reload_successful 1$/m);
   });
 
-  test('the good services still alert: their canary alerts reach Alertmanager', async () => {
-    const s = theStack();
-    // Seen here: a notification sent while a reload rebuilds Prometheus's Alertmanager list is
-    // dropped (prometheus_notifications_dropped_total) and the firing alert is sent again only after
-    // --rules.alert.resend-delay (1m), so allow for one resend.
-    await pollUntil("every good service's CanaryAlwaysFiring alert in Alertmanager", 150_000, async () => {
-      const alerts = await getJson<{ labels: Record<string, string> }[]>(`${s.alertmanager.url}/api/v2/alerts?active=true`);
-      return goodRefs.every((r) =>
-        alerts.some((a) => a.labels.alertname === 'CanaryAlwaysFiring' && a.labels.vigil_namespace === r.namespace && a.labels.vigil_monitoredservice === r.name),
+  test(
+    'the good services still alert: their canary alerts reach Alertmanager',
+    async () => {
+      const s = theStack();
+      // Seen here: a notification sent while a reload rebuilds Prometheus's Alertmanager list is
+      // dropped (prometheus_notifications_dropped_total) and the firing alert is sent again only after
+      // --rules.alert.resend-delay (1m), so allow for one resend.
+      await pollUntil(
+        "every good service's CanaryAlwaysFiring alert in Alertmanager",
+        150_000,
+        async () => {
+          const alerts = await getJson<{ labels: Record<string, string> }[]>(`${s.alertmanager.url}/api/v2/alerts?active=true`);
+          return goodRefs.every((r) => alerts.some((a) => a.labels.alertname === 'CanaryAlwaysFiring' && a.labels.vigil_namespace === r.namespace && a.labels.vigil_monitoredservice === r.name));
+        },
+        { intervalMs: 1000 },
       );
-    }, { intervalMs: 1000 });
-  }, TIMEOUT);
+    },
+    TIMEOUT,
+  );
 });

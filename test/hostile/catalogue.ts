@@ -434,7 +434,7 @@ export function hostileCatalogue(): HostileCase[] {
     {
       id: 'promql-label-replace-namespace',
       what: 'label_replace(up, "namespace", "team-a", ...) (pretend the alert is team-a\'s)',
-      handling: 'accepted; the selector is scoped to its namespace and the alert\'s namespace/vigil_* labels are set by Vigil last',
+      handling: "accepted; the selector is scoped to its namespace and the alert's namespace/vigil_* labels are set by Vigil last",
       object: hostile('promql-label-replace-namespace', withRule({ expr: 'label_replace(up == 0, "namespace", "team-a", "", "")' })),
       expect: { outcome: 'accepted-safely', ruleFileMatches: [/up\{namespace="hostile"\} == 0/, /vigil_namespace: hostile/] },
     },
@@ -471,10 +471,7 @@ export function hostileCatalogue(): HostileCase[] {
       id: 'template-query-other-namespace',
       what: 'summary {{ query "up{namespace=\\"team-a\\"}" }} (the query template function reads any namespace and would leak it by email)',
       handling: 'admitted; Valid=False: the query function is not allowed',
-      object: hostile(
-        'template-query-other-namespace',
-        withRule({ summary: '{{ with query "sum(up{namespace=\\"team-a\\"})" }}{{ . | first | value }}{{ end }}' }),
-      ),
+      object: hostile('template-query-other-namespace', withRule({ summary: '{{ with query "sum(up{namespace=\\"team-a\\"})" }}{{ . | first | value }}{{ end }}' })),
       expect: invalid('spec.rules[0].summary'),
     },
     {
@@ -576,7 +573,14 @@ export function hostileCatalogue(): HostileCase[] {
       id: 'duplicate-rule-name',
       what: 'two rules named Twice (same alert name, one group)',
       handling: 'rejected by the API server (rules is a list map keyed by name)',
-      object: hostile('duplicate-rule-name', (spec) => (spec.rules = [{ name: 'Twice', expr: 'up == 0' }, { name: 'Twice', expr: 'up == 1' }])),
+      object: hostile(
+        'duplicate-rule-name',
+        (spec) =>
+          (spec.rules = [
+            { name: 'Twice', expr: 'up == 0' },
+            { name: 'Twice', expr: 'up == 1' },
+          ]),
+      ),
       expect: rejected('spec.rules[1]'),
     },
     {

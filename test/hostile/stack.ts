@@ -115,17 +115,21 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
 
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
     const startSidecar = async (name: string, logFile: string, kubeconfig: string, objectFlag: string, configDir: string, url: string, port: number) => {
-      const proc = startVigil(name, [
-        'sync',
-        `--kubeconfig=${kubeconfig}`,
-        `--namespace=${INSTALL_NS}`,
-        objectFlag,
-        `--dir=${configDir}`,
-        `--reload-url=${url}/-/reload`,
-        `--ready-url=${url}/-/ready`,
-        `--listen=127.0.0.1:${port}`,
-        `--log-level=${opts.logLevel ?? 'info'}`,
-      ], logFile);
+      const proc = startVigil(
+        name,
+        [
+          'sync',
+          `--kubeconfig=${kubeconfig}`,
+          `--namespace=${INSTALL_NS}`,
+          objectFlag,
+          `--dir=${configDir}`,
+          `--reload-url=${url}/-/reload`,
+          `--ready-url=${url}/-/ready`,
+          `--listen=127.0.0.1:${port}`,
+          `--log-level=${opts.logLevel ?? 'info'}`,
+        ],
+        logFile,
+      );
       started.push(proc);
       await pollUntil(`${name} /healthz`, 90_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, {
         intervalMs: 250,
@@ -147,8 +151,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       vigilLogs,
       metricsUrls,
       settings,
-      logs: (lines = 30) =>
-        [...started.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, lines)}`), c.logs(10)].join('\n'),
+      logs: (lines = 30) => [...started.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, lines)}`), c.logs(10)].join('\n'),
       stop,
     };
   } catch (err) {
@@ -167,16 +170,21 @@ export async function generatedAnnotations(cluster: Cluster, kind: 'configmap' |
 
 /** Waits until both sidecars report that their server runs the config the operator wrote last; returns both hashes. */
 export async function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_000): Promise<{ prometheus: string; alertmanager: string }> {
-  return pollUntil('both sync sidecars to apply the operator config', timeoutMs, async () => {
-    const hashes: string[] = [];
-    for (const kind of ['configmap', 'secret'] as const) {
-      const a = await generatedAnnotations(stack.cluster, kind);
-      const desired = a['vigil.dev/config-hash'];
-      if (!desired || a['vigil.dev/applied-hash'] !== desired) return false;
-      hashes.push(desired);
-    }
-    return { prometheus: hashes[0]!, alertmanager: hashes[1]! };
-  }, { intervalMs: 500 });
+  return pollUntil(
+    'both sync sidecars to apply the operator config',
+    timeoutMs,
+    async () => {
+      const hashes: string[] = [];
+      for (const kind of ['configmap', 'secret'] as const) {
+        const a = await generatedAnnotations(stack.cluster, kind);
+        const desired = a['vigil.dev/config-hash'];
+        if (!desired || a['vigil.dev/applied-hash'] !== desired) return false;
+        hashes.push(desired);
+      }
+      return { prometheus: hashes[0]!, alertmanager: hashes[1]! };
+    },
+    { intervalMs: 500 },
+  );
 }
 
 /** The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle). */

@@ -29,53 +29,69 @@ afterEach(() => {
   if (stack && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${stack.logs(40)}\n`);
 });
 
-it(`renders, writes, syncs and loads ${COUNT} MonitoredServices applied in one burst`, async () => {
-  const s = stack!;
-  const started = Date.now();
-  const { ms: applyMs } = await applyBurst(s.cluster, set.objects, join(s.dir, 'burst.yaml'));
+it(
+  `renders, writes, syncs and loads ${COUNT} MonitoredServices applied in one burst`,
+  async () => {
+    const s = stack!;
+    const started = Date.now();
+    const { ms: applyMs } = await applyBurst(s.cluster, set.objects, join(s.dir, 'burst.yaml'));
 
-  // Prometheus runs a config with the job of the last service: rendered, written, unpacked, reloaded.
-  const lastJob = jobOf(set.last);
-  // /api/v1/status/config shows a new config before Prometheus has finished loading its rules;
-  // the sidecar's applied-hash is only set once the reload request returned and was confirmed.
-  const jobs = await waitFor(`Prometheus to load ${lastJob} and the sidecar to confirm it`, async () => {
-    const loaded = await loadedPrometheusJobs(s.prometheus.url);
-    if (!loaded.includes(lastJob)) return undefined;
-    const a = await generatedAnnotations(s.cluster, 'configmap');
-    return a['vigil.dev/config-hash'] && a['vigil.dev/applied-hash'] === a['vigil.dev/config-hash'] ? loaded : undefined;
-  }, TIMEOUT, 2000);
-  const loadedMs = Date.now() - started;
-  expect(jobs.filter((j) => j.startsWith('vigil/'))).toHaveLength(COUNT);
+    // Prometheus runs a config with the job of the last service: rendered, written, unpacked, reloaded.
+    const lastJob = jobOf(set.last);
+    // /api/v1/status/config shows a new config before Prometheus has finished loading its rules;
+    // the sidecar's applied-hash is only set once the reload request returned and was confirmed.
+    const jobs = await waitFor(
+      `Prometheus to load ${lastJob} and the sidecar to confirm it`,
+      async () => {
+        const loaded = await loadedPrometheusJobs(s.prometheus.url);
+        if (!loaded.includes(lastJob)) return undefined;
+        const a = await generatedAnnotations(s.cluster, 'configmap');
+        return a['vigil.dev/config-hash'] && a['vigil.dev/applied-hash'] === a['vigil.dev/config-hash'] ? loaded : undefined;
+      },
+      TIMEOUT,
+      2000,
+    );
+    const loadedMs = Date.now() - started;
+    expect(jobs.filter((j) => j.startsWith('vigil/'))).toHaveLength(COUNT);
 
-  // Stored compressed: one key, and only because the plain form would not fit.
-  const cm = await getJson<{ data?: Record<string, string>; binaryData?: Record<string, string>; metadata: { annotations: Record<string, string> } }>(
-    s.cluster,
-    ['configmap', OBJECT_NAMES.prometheusConfigMap, '-n', INSTALL_NS],
-  );
-  expect(cm?.data).toBeUndefined();
-  expect(Object.keys(cm?.binaryData ?? {})).toEqual([BUNDLE_KEY]);
-  const bundleBytes = Buffer.from(cm!.binaryData![BUNDLE_KEY]!, 'base64').length;
-  expect(bundleBytes).toBeLessThan(1_000_000);
+    // Stored compressed: one key, and only because the plain form would not fit.
+    const cm = await getJson<{ data?: Record<string, string>; binaryData?: Record<string, string>; metadata: { annotations: Record<string, string> } }>(s.cluster, [
+      'configmap',
+      OBJECT_NAMES.prometheusConfigMap,
+      '-n',
+      INSTALL_NS,
+    ]);
+    expect(cm?.data).toBeUndefined();
+    expect(Object.keys(cm?.binaryData ?? {})).toEqual([BUNDLE_KEY]);
+    const bundleBytes = Buffer.from(cm!.binaryData![BUNDLE_KEY]!, 'base64').length;
+    expect(bundleBytes).toBeLessThan(1_000_000);
 
-  // The sidecar wrote one rule file per service next to prometheus.yml, and Prometheus loaded them.
-  const files = (await readdir(s.prometheus.configDir)).filter((f) => !f.startsWith('.'));
-  expect(files).toContain('prometheus.yml');
-  expect(files.filter((f) => f.endsWith('.rules.yaml'))).toHaveLength(COUNT);
-  const rules = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string }> } };
-  expect(rules.data.groups.map((g) => g.name)).toContain(`vigil/${set.last.namespace}/${set.last.name}`);
+    // The sidecar wrote one rule file per service next to prometheus.yml, and Prometheus loaded them.
+    const files = (await readdir(s.prometheus.configDir)).filter((f) => !f.startsWith('.'));
+    expect(files).toContain('prometheus.yml');
+    expect(files.filter((f) => f.endsWith('.rules.yaml'))).toHaveLength(COUNT);
+    const rules = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string }> } };
+    expect(rules.data.groups.map((g) => g.name)).toContain(`vigil/${set.last.namespace}/${set.last.name}`);
 
-  // Alertmanager routes the last service's alerts to its team.
-  const am = (await (await fetch(`${s.alertmanager.url}/api/v2/status`)).json()) as { config: { original: string } };
-  expect(am.config.original).toContain(`${set.last.name}-team@example.com`);
+    // Alertmanager routes the last service's alerts to its team.
+    const am = (await (await fetch(`${s.alertmanager.url}/api/v2/status`)).json()) as { config: { original: string } };
+    expect(am.config.original).toContain(`${set.last.name}-team@example.com`);
 
-  // Every MonitoredService reports it: ConfigApplied=True.
-  const applied = await waitFor(`all ${COUNT} MonitoredServices ConfigApplied=True`, async () => {
-    const c = await countConfigApplied(s.cluster);
-    return c.total === COUNT && c.true === COUNT ? c : undefined;
-  }, TIMEOUT, 3000);
-  expect(applied).toEqual({ total: COUNT, true: COUNT });
-  process.stderr.write(
-    `[scale.int] ${COUNT} services: kubectl apply ${applyMs} ms; last job loaded by Prometheus after ${loadedMs} ms; ` +
-      `all ConfigApplied after ${Date.now() - started} ms; ConfigMap bundle ${bundleBytes} bytes\n`,
-  );
-}, TIMEOUT);
+    // Every MonitoredService reports it: ConfigApplied=True.
+    const applied = await waitFor(
+      `all ${COUNT} MonitoredServices ConfigApplied=True`,
+      async () => {
+        const c = await countConfigApplied(s.cluster);
+        return c.total === COUNT && c.true === COUNT ? c : undefined;
+      },
+      TIMEOUT,
+      3000,
+    );
+    expect(applied).toEqual({ total: COUNT, true: COUNT });
+    process.stderr.write(
+      `[scale.int] ${COUNT} services: kubectl apply ${applyMs} ms; last job loaded by Prometheus after ${loadedMs} ms; ` +
+        `all ConfigApplied after ${Date.now() - started} ms; ConfigMap bundle ${bundleBytes} bytes\n`,
+    );
+  },
+  TIMEOUT,
+);

@@ -68,15 +68,25 @@ async function activeDemoAlerts(s: Stack): Promise<unknown[]> {
  */
 async function settle(s: Stack): Promise<void> {
   await s.waitForHealthyTarget();
-  await pollUntil('the demo MonitoredService to report a healthy target in its status', 60_000, async () => {
-    const st = await monitoredServiceStatus(s);
-    return (st.healthyTargets ?? 0) >= 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  }, { intervalMs: 1000 });
+  await pollUntil(
+    'the demo MonitoredService to report a healthy target in its status',
+    60_000,
+    async () => {
+      const st = await monitoredServiceStatus(s);
+      return (st.healthyTargets ?? 0) >= 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    },
+    { intervalMs: 1000 },
+  );
   await pollUntil('no active alert for the demo service in Alertmanager', 60_000, async () => (await activeDemoAlerts(s)).length === 0, { intervalMs: 500 });
-  await pollUntil('no pending or firing demo alert in Prometheus', 30_000, async () => {
-    const r = await getJson<{ data: { alerts: { labels: Record<string, string> }[] } }>(`${s.prometheus.url}/api/v1/alerts`);
-    return !r.data.alerts.some((a) => a.labels.vigil_namespace === DEMO_NAMESPACE && a.labels.vigil_monitoredservice === DEMO_NAME);
-  }, { intervalMs: 500 });
+  await pollUntil(
+    'no pending or firing demo alert in Prometheus',
+    30_000,
+    async () => {
+      const r = await getJson<{ data: { alerts: { labels: Record<string, string> }[] } }>(`${s.prometheus.url}/api/v1/alerts`);
+      return !r.data.alerts.some((a) => a.labels.vigil_namespace === DEMO_NAMESPACE && a.labels.vigil_monitoredservice === DEMO_NAME);
+    },
+    { intervalMs: 500 },
+  );
   await s.mailpit.client.deleteAll();
 }
 
@@ -135,29 +145,37 @@ async function expectResolvedEmail(s: Stack, since: number): Promise<void> {
   await expectWellFormedAlertEmail(s, mail, 'resolved');
 }
 
-test('the target process stops: exactly one firing email through stunnel, then a resolved one when it is back', async () => {
-  const s = theStack();
-  await settle(s);
-  const stoppedAt = await s.stopTarget();
-  await expectExactlyOneFiringEmail(s, stoppedAt);
+test(
+  'the target process stops: exactly one firing email through stunnel, then a resolved one when it is back',
+  async () => {
+    const s = theStack();
+    await settle(s);
+    const stoppedAt = await s.stopTarget();
+    await expectExactlyOneFiringEmail(s, stoppedAt);
 
-  const restartedAt = Date.now();
-  await s.startTarget();
-  await expectResolvedEmail(s, restartedAt);
-  await s.waitForHealthyTarget();
-}, TEST_TIMEOUT_MS);
+    const restartedAt = Date.now();
+    await s.startTarget();
+    await expectResolvedEmail(s, restartedAt);
+    await s.waitForHealthyTarget();
+  },
+  TEST_TIMEOUT_MS,
+);
 
-test("the target's endpoints are deleted (its pod is gone): the firing email arrives too, then the resolved one", async () => {
-  const s = theStack();
-  await settle(s);
-  const removedAt = await s.removeTargetEndpoints();
-  await pollUntil('Prometheus to drop the demo target', 30_000, async () => {
-    const r = await getJson<{ data: { activeTargets: { scrapePool: string }[] } }>(`${s.prometheus.url}/api/v1/targets?state=active`);
-    return !r.data.activeTargets.some((t) => t.scrapePool.startsWith(`vigil/${DEMO_NAMESPACE}/${DEMO_NAME}/`));
-  });
-  await expectExactlyOneFiringEmail(s, removedAt);
+test(
+  "the target's endpoints are deleted (its pod is gone): the firing email arrives too, then the resolved one",
+  async () => {
+    const s = theStack();
+    await settle(s);
+    const removedAt = await s.removeTargetEndpoints();
+    await pollUntil('Prometheus to drop the demo target', 30_000, async () => {
+      const r = await getJson<{ data: { activeTargets: { scrapePool: string }[] } }>(`${s.prometheus.url}/api/v1/targets?state=active`);
+      return !r.data.activeTargets.some((t) => t.scrapePool.startsWith(`vigil/${DEMO_NAMESPACE}/${DEMO_NAME}/`));
+    });
+    await expectExactlyOneFiringEmail(s, removedAt);
 
-  const restoredAt = Date.now();
-  await s.restoreTargetEndpoints();
-  await expectResolvedEmail(s, restoredAt);
-}, TEST_TIMEOUT_MS);
+    const restoredAt = Date.now();
+    await s.restoreTargetEndpoints();
+    await expectResolvedEmail(s, restoredAt);
+  },
+  TEST_TIMEOUT_MS,
+);

@@ -60,34 +60,38 @@ describe('reload + confirmation against real Prometheus (hack/versions.env)', ()
     if (env) await rm(env.dir, { recursive: true, force: true });
   });
 
-  it('applies a good config, refuses a bad rule file and keeps the last good one, then applies the next good one', async () => {
-    env = await setup('prometheus', { 'prometheus.yml': promConfig(['boot']) });
-    const { syncer, server, reporter, dir } = env;
-    const good = { 'prometheus.yml': promConfig(['job-a']), 'svc.rules.yaml': GOOD_RULES };
-    syncer.observe({ files: good, annotations: { 'vigil.dev/config-hash': 'h-good' } });
-    await syncer.idle();
-    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
-    expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
+  it(
+    'applies a good config, refuses a bad rule file and keeps the last good one, then applies the next good one',
+    async () => {
+      env = await setup('prometheus', { 'prometheus.yml': promConfig(['boot']) });
+      const { syncer, server, reporter, dir } = env;
+      const good = { 'prometheus.yml': promConfig(['job-a']), 'svc.rules.yaml': GOOD_RULES };
+      syncer.observe({ files: good, annotations: { 'vigil.dev/config-hash': 'h-good' } });
+      await syncer.idle();
+      expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
+      expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
 
-    const bad = { 'prometheus.yml': promConfig(['job-b']), 'svc.rules.yaml': BAD_RULES };
-    syncer.observe({ files: bad, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-bad' } });
-    await syncer.idle();
-    expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/prometheus rejected the new config \(HTTP 500\)/);
-    expect(reporter.annotations['vigil.dev/failed-hash']).toBe('h-bad');
-    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
-    expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
-    expect(await readDirFiles(dir)).toEqual(good);
-    expect(reporter.events).toContain('Warning/ReloadFailed');
+      const bad = { 'prometheus.yml': promConfig(['job-b']), 'svc.rules.yaml': BAD_RULES };
+      syncer.observe({ files: bad, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-bad' } });
+      await syncer.idle();
+      expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/prometheus rejected the new config \(HTTP 500\)/);
+      expect(reporter.annotations['vigil.dev/failed-hash']).toBe('h-bad');
+      expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
+      expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
+      expect(await readDirFiles(dir)).toEqual(good);
+      expect(reporter.events).toContain('Warning/ReloadFailed');
 
-    const next = { 'prometheus.yml': promConfig(['job-a', 'job-c']) };
-    syncer.observe({ files: next, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-next' } });
-    await syncer.idle();
-    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-next');
-    expect(reporter.annotations['vigil.dev/reload-error']).toBeUndefined();
-    expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a', 'job-c']);
-    // The rule file of a key that disappeared is gone from disk.
-    expect(Object.keys(await readDirFiles(dir))).toEqual(['prometheus.yml']);
-  }, TIMEOUT);
+      const next = { 'prometheus.yml': promConfig(['job-a', 'job-c']) };
+      syncer.observe({ files: next, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-next' } });
+      await syncer.idle();
+      expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-next');
+      expect(reporter.annotations['vigil.dev/reload-error']).toBeUndefined();
+      expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a', 'job-c']);
+      // The rule file of a key that disappeared is gone from disk.
+      expect(Object.keys(await readDirFiles(dir))).toEqual(['prometheus.yml']);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('reload + confirmation against real Alertmanager (hack/versions.env)', () => {
@@ -98,23 +102,27 @@ describe('reload + confirmation against real Alertmanager (hack/versions.env)', 
     if (env) await rm(env.dir, { recursive: true, force: true });
   });
 
-  it('confirms by alertmanager_config_hash and keeps the last good config on a rejected one', async () => {
-    const boot = 'route: {receiver: boot}\nreceivers: [{name: boot}]\n';
-    env = await setup('alertmanager', { 'alertmanager.yml': boot });
-    const { syncer, server, reporter, dir } = env;
-    const good = { 'alertmanager.yml': 'route: {receiver: team-a}\nreceivers: [{name: team-a}]\n' };
-    syncer.observe({ files: good, annotations: {} });
-    await syncer.idle();
-    expect(reporter.annotations['vigil.dev/applied-hash']).toMatch(/^sha256:/);
-    const status = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
-    expect(status.config.original).toContain('team-a');
+  it(
+    'confirms by alertmanager_config_hash and keeps the last good config on a rejected one',
+    async () => {
+      const boot = 'route: {receiver: boot}\nreceivers: [{name: boot}]\n';
+      env = await setup('alertmanager', { 'alertmanager.yml': boot });
+      const { syncer, server, reporter, dir } = env;
+      const good = { 'alertmanager.yml': 'route: {receiver: team-a}\nreceivers: [{name: team-a}]\n' };
+      syncer.observe({ files: good, annotations: {} });
+      await syncer.idle();
+      expect(reporter.annotations['vigil.dev/applied-hash']).toMatch(/^sha256:/);
+      const status = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
+      expect(status.config.original).toContain('team-a');
 
-    const bad = { 'alertmanager.yml': 'route: {receiver: missing}\nreceivers: [{name: team-a}]\n' };
-    syncer.observe({ files: bad, annotations: { ...reporter.annotations } });
-    await syncer.idle();
-    expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/alertmanager rejected the new config \(HTTP 500\).*missing/);
-    expect(await readDirFiles(dir)).toEqual(good);
-    const after = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
-    expect(after.config.original).toContain('team-a');
-  }, TIMEOUT);
+      const bad = { 'alertmanager.yml': 'route: {receiver: missing}\nreceivers: [{name: team-a}]\n' };
+      syncer.observe({ files: bad, annotations: { ...reporter.annotations } });
+      await syncer.idle();
+      expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/alertmanager rejected the new config \(HTTP 500\).*missing/);
+      expect(await readDirFiles(dir)).toEqual(good);
+      const after = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
+      expect(after.config.original).toContain('team-a');
+    },
+    TIMEOUT,
+  );
 });

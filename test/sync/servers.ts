@@ -54,11 +54,16 @@ async function startServer(name: string, binary: string, args: (port: number, da
   const proc = startProcess(name, join(REPO_ROOT, 'bin', binary), args(port, join(work, 'data')), join(work, `${name}.log`));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(`${name} ready`, 30_000, async () => {
-      if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
-      const r = await fetch(`${url}${readyPath}`);
-      return r.ok ? true : undefined;
-    }, 100);
+    await waitUntil(
+      `${name} ready`,
+      30_000,
+      async () => {
+        if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
+        const r = await fetch(`${url}${readyPath}`);
+        return r.ok ? true : undefined;
+      },
+      100,
+    );
   } catch (err) {
     const tail = logTail(proc.logFile);
     await stop();
@@ -72,12 +77,7 @@ export function startPrometheus(configDir: string, port?: number): Promise<Serve
   return startServer(
     'prometheus',
     'prometheus',
-    (port, data) => [
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-lifecycle',
-      `--storage.tsdb.path=${data}`,
-      `--config.file=${join(configDir, 'prometheus.yml')}`,
-    ],
+    (port, data) => [`--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle', `--storage.tsdb.path=${data}`, `--config.file=${join(configDir, 'prometheus.yml')}`],
     '/-/ready',
     port,
   );
@@ -87,12 +87,7 @@ export function startAlertmanager(configDir: string, port?: number): Promise<Ser
   return startServer(
     'alertmanager',
     'alertmanager',
-    (port, data) => [
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-      `--storage.path=${data}`,
-      `--config.file=${join(configDir, 'alertmanager.yml')}`,
-    ],
+    (port, data) => [`--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', `--storage.path=${data}`, `--config.file=${join(configDir, 'alertmanager.yml')}`],
     '/-/ready',
     port,
   );
