@@ -78,9 +78,9 @@ describe('checkPromQL types', () => {
     expect(message('mad_over_time(x[5m]) > 1')).toMatch(/^the experimental function mad_over_time\(\) needs .*promql-experimental-functions/);
     expect(message('limitk(2, x)')).toMatch(/^the experimental aggregation limitk needs .*promql-experimental-functions/);
   });
-  it('rejects duration arithmetic: Vigil does not enable promql-duration-expr', () => {
-    expect(message('rate(x[5m+1m]) > 0')).toMatch(/^duration expression "5m\+1m" needs Prometheus' --enable-feature=promql-duration-expr/);
-    expect(message('rate(x[step()]) > 0')).toMatch(/promql-duration-expr/);
+  it('accepts duration expressions (permanently enabled in Prometheus 3.15)', () => {
+    expect(checkPromQL('rate(x[5m+1m]) > 0')).toEqual({ ok: true });
+    expect(checkPromQL('max_over_time(x[1h:step()]) > 0')).toEqual({ ok: true });
   });
   it('rejects anchored/smoothed ranges: Vigil does not enable promql-extended-range-selectors', () => {
     expect(message('rate(x[5m] anchored) > 0')).toMatch(/promql-extended-range-selectors/);

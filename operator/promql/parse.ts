@@ -119,13 +119,15 @@ const UNIT_MS: Record<string, number> = { y: 31536e6, w: 6048e5, d: 864e5, h: 36
 
 /**
  * Milliseconds of a range, step or offset (a DurationExpr/OffsetDurationExpr node). Prometheus 3
- * takes a duration literal (5m, 1h30m) or a plain number of seconds (300, 1.5) here; arithmetic
- * (5m + 1m), step(), range(), min_of/max_of are duration expressions, gated behind a feature flag.
+ * takes a duration literal (5m, 1h30m) or a plain number of seconds (300, 1.5) here, and duration
+ * expressions (5m + 1m, step(), range(), min_of/max_of): 3.15 enables those permanently
+ * (promql-duration-expr is a no-op flag there, checked against the real server). An expression's
+ * value is only known at evaluation: undefined.
  */
-function durationMs(node: SyntaxNode, expr: string): number {
+function durationMs(node: SyntaxNode, expr: string): number | undefined {
   const inner = children(node);
   const literal = inner.length === 1 && inner[0]?.name === 'NumberDurationLiteralInDurationContext' ? text(inner[0], expr).trim() : undefined;
-  if (literal === undefined) throw new PromQLError(featureGated(`duration expression "${text(node, expr).trim()}"`, PROMQL_FEATURE_FLAGS.durationExpressions), node.from);
+  if (literal === undefined) return undefined;
   if (PROMETHEUS_DURATION.test(literal) && literal !== '') {
     let ms = 0;
     for (const [, n, unit] of literal.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)) ms += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
@@ -137,11 +139,11 @@ function durationMs(node: SyntaxNode, expr: string): number {
 }
 
 /** Milliseconds of an offset: a duration or number of seconds, optionally negative (x offset -5m). */
-function offsetMs(node: SyntaxNode, expr: string): number {
+function offsetMs(node: SyntaxNode, expr: string): number | undefined {
   const inner = children(node);
   if (inner.length === 2 && inner[0]?.name === 'UnaryOp' && inner[1]?.name === 'OffsetDurationExpr') {
     const ms = offsetMs(inner[1], expr);
-    return text(inner[0], expr) === '-' ? -ms : ms;
+    return ms !== undefined && text(inner[0], expr) === '-' ? -ms : ms;
   }
   return durationMs(node, expr);
 }
@@ -178,7 +180,7 @@ function typeOf(node: SyntaxNode, expr: string): ValueType {
         if (step) {
           const stepMs = durationMs(step, expr);
           if (stepMs === 0) throw new PromQLError('the step of a subquery must be greater than 0', step.from);
-          const points = Math.floor(rangeMs / stepMs);
+          const points = rangeMs !== undefined && stepMs !== undefined ? Math.floor(rangeMs / stepMs) : 0;
           if (points > MAX_SUBQUERY_POINTS) {
             throw new PromQLError(
               `subquery ${text(range, expr)}:${text(step, expr)} evaluates ${points} points per series at every rule evaluation (more than ${MAX_SUBQUERY_POINTS}); use a coarser step or a shorter range`,
