@@ -4,6 +4,10 @@
 // expressions in their place (charts/vigil); see context.ts.
 import { z } from 'zod';
 import { IMAGE_DEFAULTS } from './versions.js';
+import { DURATION_PATTERN } from '../operator/validate/duration.js';
+
+/** A Prometheus duration (operator/validate/duration.ts), not empty. */
+const duration = () => z.string().min(1).regex(new RegExp(DURATION_PATTERN));
 
 const quantity = z.union([z.string().regex(/^[0-9.]+[a-zA-Z]*$/), z.number()]);
 const ResourcesSchema = z
@@ -41,8 +45,8 @@ export const VigilValuesSchema = z
       .default('production')
       .describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
     clusterName: z.string().max(63).default('kubernetes').describe('Value of the cluster external label on every alert.'),
-    scrapeInterval: z.string().regex(/^([0-9]+(ms|s|m|h))+$/).default('15s').describe('Default scrape interval.'),
-    evaluationInterval: z.string().regex(/^([0-9]+(ms|s|m|h))+$/).default('15s').describe('Rule evaluation interval.'),
+    scrapeInterval: duration().default('15s').describe('Default scrape interval.'),
+    evaluationInterval: duration().default('15s').describe('Rule evaluation interval.'),
     smtp: z
       .object({
         smarthost: z.string().default('').describe('host:port of the SMTP server. Port 465 means implicit TLS. Ignored when mailCatcher.enabled.'),
@@ -71,7 +75,7 @@ export const VigilValuesSchema = z
     prometheus: z
       .object({
         image: image(IMAGE_DEFAULTS.prometheus),
-        retention: z.string().regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/).default('15d').describe('How long samples are kept.'),
+        retention: duration().default('15d').describe('How long samples are kept.'),
         externalUrl: z.string().default('http://localhost:9090').describe('URL users reach Prometheus at (links in emails).'),
         persistence: z
           .object({

@@ -10,15 +10,10 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
-/** Names of the objects Vigil creates in its install namespace. */
-export const OBJECT_NAMES = {
-  prometheusConfigMap: 'vigil-prometheus-config',
-  alertmanagerSecret: 'vigil-alertmanager-config',
-  leaderLease: 'vigil-operator',
-  operatorServiceAccount: 'vigil-operator',
-  prometheusServiceAccount: 'vigil-prometheus',
-  alertmanagerServiceAccount: 'vigil-alertmanager',
-} as const;
+import { OBJECT_NAMES } from './contract.js';
+
+/** Names of the objects Vigil creates in its install namespace (operator/contract.ts). */
+export { OBJECT_NAMES };
 
 /** Operator, cluster-wide: read MonitoredServices everywhere, write their status, emit Events. */
 export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [

@@ -6,6 +6,7 @@
 // (selectors matching every series, subqueries with absurd resolution).
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@prometheus-io/lezer-promql';
+import { isDuration } from '../validate/duration.js';
 
 export type PromQLCheck = { ok: true } | { ok: false; message: string };
 
@@ -172,13 +173,12 @@ const AGGREGATIONS: Record<string, Arg[]> = {
 
 const SET_OPERATORS = new Set(['And', 'Or', 'Unless']);
 const COMPARISON_OPERATORS = new Set(['Eql', 'Neq', 'Gtr', 'Lss', 'Gte', 'Lte']);
-const PROMETHEUS_DURATION = /^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
 const UNIT_MS: Record<string, number> = { y: 31536e6, w: 6048e5, d: 864e5, h: 36e5, m: 6e4, s: 1e3, ms: 1 };
 
 function durationMs(node: SyntaxNode, expr: string): number {
   // Prometheus 2.42 takes a single duration literal here (3.x also allows arithmetic and plain numbers).
   const literal = text(node, expr).trim();
-  if (literal === '' || !PROMETHEUS_DURATION.test(literal)) {
+  if (literal === '0' || !isDuration(literal)) {
     throw new PromQLError(`"${literal}" is not a duration such as 5m or 1h30m (Prometheus ${'2.42'} takes no arithmetic or bare numbers here)`, node.from);
   }
   let ms = 0;
@@ -238,7 +238,7 @@ function typeOf(node: SyntaxNode, expr: string): ValueType {
       const offset = children(node).find((c) => c.name === 'OffsetDurationExpr');
       if (offset) {
         const literal = text(offset, expr).trim().replace(/^-\s*/, '');
-        if (!PROMETHEUS_DURATION.test(literal) || literal === '') throw new PromQLError(`"${text(offset, expr)}" is not an offset duration such as 5m`, offset.from);
+        if (literal === '0' || !isDuration(literal)) throw new PromQLError(`"${text(offset, expr)}" is not an offset duration such as 5m`, offset.from);
       }
       if (!inner) throw new PromQLError('offset without an expression', node.from);
       const type = typeOf(inner, expr);

@@ -5,6 +5,7 @@
 // prometheus/common helpers/templates (ConvertToFloat, HumanizeDuration, HumanizeTimestamp).
 // When the pinned Prometheus changes (hack/versions.env), update this table and the agreement test
 // (template-run.int.test.ts) proves it against that Prometheus' own expansion.
+import { isDuration } from './duration.js';
 
 /**
  * Go parameter types the dry-run distinguishes: `string` (a Go string: a float or a missing label
@@ -29,7 +30,6 @@ export interface TemplateFunction {
 }
 
 const GO_FLOAT = /^[+-]?(\d[\d_]*\.?[\d_]*([eE][+-]?\d+)?|\.\d[\d_]*([eE][+-]?\d+)?|inf(inity)?|nan|0[xX][\da-fA-F_.]+([pP][+-]?\d+)?)$/i;
-const PROMETHEUS_DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
 
 /** strconv.ParseFloat's verdict on a known string (shape of the Go error text). */
 function parseFloatProblem(value: unknown): string | undefined {
@@ -89,7 +89,7 @@ export const PROMETHEUS_TEMPLATE_FUNCTIONS: Readonly<Record<string, TemplateFunc
   parseDuration: {
     params: ['string'],
     result: 'float',
-    failsWith: ([d]) => (typeof d === 'string' && (d === '' || !PROMETHEUS_DURATION.test(d)) && d !== '0' ? `not a valid duration string: ${JSON.stringify(d)}` : undefined),
+    failsWith: ([d]) => (typeof d === 'string' && !isDuration(d) ? `not a valid duration string: ${JSON.stringify(d)}` : undefined),
   },
 };
 
