@@ -43,11 +43,11 @@ test-unit: deps ## Unit and golden tests (no external processes)
 	$(JEST) --testPathIgnorePatterns '/node_modules/' '/dist/' '\.int\.test\.ts$$'
 
 .PHONY: test-integration
-test-integration: deps tools ## Integration tests only (real etcd, kube-apiserver, Prometheus, Alertmanager, ...)
+test-integration: deps tools node-tools ## Integration tests only (real etcd, kube-apiserver, Prometheus, Alertmanager, ...)
 	$(JEST) --runInBand --testPathPatterns '\.int\.test\.ts$$'
 
 .PHONY: test
-test: deps tools typecheck lint ## Run every test: unit, golden, promtool/amtool, integration against a real API server
+test: deps tools node-tools typecheck lint ## Run every test: unit, golden, promtool/amtool, integration against a real API server and a real node
 	$(JEST) --runInBand
 
 BIOME := node_modules/@biomejs/biome/bin/biome

@@ -3,7 +3,7 @@
 # pinned in hack/versions.env, cached in $VIGIL_CACHE like the other tools and linked into ./bin:
 #   - kubelet, kube-proxy, kube-controller-manager, kube-scheduler (hack/install-kube.sh --node),
 #   - crictl (sigs.k8s.io/cri-tools) and a CoreDNS with the plugins the cluster's Corefile uses,
-#   - Debian packages: containerd, runc, CNI plugins, iptables, docker.io (image builds) and debootstrap.
+#   - Debian packages: containerd, runc, CNI plugins, iptables, conntrack, docker.io (image builds) and debootstrap.
 # Idempotent: a second run takes seconds.
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/go-build.sh"
@@ -64,7 +64,7 @@ build_pause() {
 }
 
 want_debian=(containerd "$CONTAINERD_DEBIAN_VERSION" runc "$RUNC_DEBIAN_VERSION"
-  containernetworking-plugins "$CNI_PLUGINS_DEBIAN_VERSION" iptables "$IPTABLES_DEBIAN_VERSION"
+  containernetworking-plugins "$CNI_PLUGINS_DEBIAN_VERSION" iptables "$IPTABLES_DEBIAN_VERSION" conntrack "$CONNTRACK_DEBIAN_VERSION"
   docker.io "$DOCKER_DEBIAN_VERSION" debootstrap "$DEBOOTSTRAP_DEBIAN_VERSION")
 only="${1:-all}"
 case "$only" in
