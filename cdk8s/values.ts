@@ -65,11 +65,13 @@ export const VigilValuesSchema = z
         watchNamespaces: z.array(z.string()).default([]).describe('Namespaces whose MonitoredServices are watched; empty = all.'),
         logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level of the operator and the sync sidecars.'),
         extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of the operator, appended after the generated ones.'),
-        resources: resources('50m', '96Mi', '500m', '256Mi'),
+        // Requests at least what the real node measured (issue #9: operator 101 MiB at rest).
+        resources: resources('50m', '128Mi', '500m', '256Mi'),
       })
       .prefault({}),
     sync: z
-      .object({ resources: resources('10m', '48Mi', '200m', '128Mi') })
+      // Requests at least what the real node measured (issue #9: 70-74 MiB at rest).
+      .object({ resources: resources('10m', '96Mi', '200m', '128Mi') })
       .prefault({})
       .describe('The config sync sidecar in the Prometheus and Alertmanager pods (operator image).'),
     prometheus: z

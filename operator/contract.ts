@@ -12,6 +12,10 @@ export const OBJECT_NAMES = {
   operatorServiceAccount: 'vigil-operator',
   prometheusServiceAccount: 'vigil-prometheus',
   alertmanagerServiceAccount: 'vigil-alertmanager',
+  helmTestServiceAccount: 'vigil-test',
+  /** The chart's settings ConfigMap: owner of what must go with the release (`--owner-configmap`, issue #9). */
+  settingsConfigMap: 'vigil-operator-settings',
+  helmTestPod: 'vigil-test-ready',
 } as const;
 
 /** Annotations on the generated ConfigMap/Secret: the operator writes configHash, the sidecar the rest. */

@@ -30,6 +30,15 @@ export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
+/**
+ * The `helm test` pod: makes itself owned by the settings ConfigMap so that `helm uninstall` garbage-collects it.
+ * Helm never deletes test hooks on uninstall, and deleting the pod on success breaks `helm test --logs` (issue #9).
+ */
+export const HELM_TEST_NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: [OBJECT_NAMES.settingsConfigMap] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['patch'], resourceNames: [OBJECT_NAMES.helmTestPod] },
+];
+
 /** Prometheus service discovery, cluster-wide read of what it scrapes. */
 export const PROMETHEUS_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },

@@ -59,6 +59,8 @@ export class Operator extends Construct {
       '--namespace=$(POD_NAMESPACE)',
       `--watch-namespaces=${props.watchNamespaces}`,
       `--settings=${SETTINGS_DIR}/${SETTINGS_KEY}`,
+      // The generated ConfigMap, Secret and Lease are owned by the settings ConfigMap: helm uninstall removes them.
+      `--owner-configmap=${SETTINGS_CONFIGMAP}`,
       `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',

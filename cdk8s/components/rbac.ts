@@ -10,7 +10,7 @@ import { labels } from './common.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 
 /** The `app.kubernetes.io/component` values rbacObjects gives each identity. */
-export type RbacComponent = 'operator' | 'prometheus' | 'alertmanager';
+export type RbacComponent = 'operator' | 'prometheus' | 'alertmanager' | 'helm-test';
 
 export interface IdentityProps {
   ctx: RenderContext;

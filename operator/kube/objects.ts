@@ -1,5 +1,5 @@
 // Typed reads/writes of the few object kinds the operator touches.
-import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
 import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
 import { configMapPayload, secretPayload, type EncodedFiles } from './config-bundle.js';
@@ -33,17 +33,31 @@ export function decodeSecretData(secret: V1Secret | undefined): Record<string, s
 /** A file set in the form chosen for storage (config-bundle.ts: plain keys, or one gzip bundle). */
 export type StoredFiles = Extract<EncodedFiles, { ok: true }>;
 
+/** What the operator wants of a generated object's metadata. */
+interface DesiredMetadata {
+  namespace: string;
+  name: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  /** The owner the object is garbage-collected with (`vigil operator --owner-configmap`), issue #9. */
+  ownerReferences?: V1OwnerReference[] | undefined;
+}
+
+/** Metadata of a new generated object. */
+function creationMetadata(desired: DesiredMetadata): V1ObjectMeta {
+  const { namespace, name, labels, annotations, ownerReferences } = desired;
+  return { name, namespace, labels, annotations, ...(ownerReferences ? { ownerReferences } : {}) };
+}
+
 /** Metadata for replacing a generated object: ours merged over what is there (the sidecar's annotations stay). */
-function replacementMetadata(
-  current: V1ObjectMeta | undefined,
-  desired: { namespace: string; name: string; annotations: Record<string, string>; labels: Record<string, string> },
-): V1ObjectMeta {
+function replacementMetadata(current: V1ObjectMeta | undefined, desired: DesiredMetadata): V1ObjectMeta {
   return {
     ...current,
     name: desired.name,
     namespace: desired.namespace,
     labels: { ...current?.labels, ...desired.labels },
     annotations: { ...current?.annotations, ...desired.annotations },
+    ...(desired.ownerReferences ? { ownerReferences: desired.ownerReferences } : {}),
     managedFields: undefined,
   };
 }
@@ -56,7 +70,7 @@ function replacementMetadata(
 export async function writeConfigMap(
   clients: KubeClients,
   current: V1ConfigMap | undefined,
-  desired: { namespace: string; name: string; files: StoredFiles; annotations: Record<string, string>; labels: Record<string, string> },
+  desired: DesiredMetadata & { files: StoredFiles },
   fieldManager: string,
 ): Promise<V1ConfigMap> {
   const { namespace, name } = desired;
@@ -66,7 +80,7 @@ export async function writeConfigMap(
     return clients.core.createNamespacedConfigMap({
       namespace,
       fieldManager,
-      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, ...payload },
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: creationMetadata(desired), ...payload },
     });
   }
   return clients.core.replaceNamespacedConfigMap({
@@ -86,7 +100,7 @@ export async function writeConfigMap(
 export async function writeSecret(
   clients: KubeClients,
   current: V1Secret | undefined,
-  desired: { namespace: string; name: string; files: StoredFiles; annotations: Record<string, string>; labels: Record<string, string> },
+  desired: DesiredMetadata & { files: StoredFiles },
   fieldManager: string,
 ): Promise<V1Secret> {
   const { namespace, name } = desired;
@@ -95,7 +109,7 @@ export async function writeSecret(
     return clients.core.createNamespacedSecret({
       namespace,
       fieldManager,
-      body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, data },
+      body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: creationMetadata(desired), data },
     });
   }
   return clients.core.replaceNamespacedSecret({
