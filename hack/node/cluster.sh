@@ -238,7 +238,7 @@ up() {
     T0=$(ms)
   fi
   mkdir -p "$DIR"/{run,logs,state} "$DIR/var/lib/etcd" "$DIR/var/lib/kubelet" "$DIR/var/log/pods" "$RUN_DIR"
-  rm -f "$DIR"/logs/*.log
+  local c; for c in "${COMPONENTS[@]}"; do rm -f "$DIR/logs/$c.log"; done
   save_baseline
   pki
   write_config

@@ -187,11 +187,14 @@ ENTRYPOINT [\"/bin/prometheus\"]
 CMD [\"--config.file=/etc/prometheus/prometheus.yml\", \"--storage.tsdb.path=/prometheus\"]" \
     "$BIN_DIR/prometheus" "$BIN_DIR/promtool" "$REPO_ROOT/hack/node/prometheus.yml"
 
-  # Debian's Alertmanager reads its default templates from /usr/share/prometheus/alertmanager (upstream embeds them).
-  local am_files=("$BIN_DIR/alertmanager" "$BIN_DIR/amtool") am_templates=""
+  # Debian's Alertmanager reads its templates (default.tmpl, email.tmpl) from /usr/share/prometheus/alertmanager;
+  # upstream's binary embeds them.
+  local am_files=("$BIN_DIR/alertmanager" "$BIN_DIR/amtool") am_templates="" t
   if [[ "$(readlink -f "$BIN_DIR/alertmanager")" == /usr/bin/prometheus-alertmanager ]]; then
-    am_files+=(/usr/share/prometheus/alertmanager/default.tmpl)
-    am_templates="COPY default.tmpl /usr/share/prometheus/alertmanager/default.tmpl"
+    for t in /usr/share/prometheus/alertmanager/*.tmpl; do
+      am_files+=("$t")
+      am_templates+="COPY $(basename "$t") /usr/share/prometheus/alertmanager/"$'\n'
+    done
   fi
   binary_image "$am" "$DEBIAN_KEY" "FROM debian:bookworm-slim
 COPY alertmanager amtool /bin/
