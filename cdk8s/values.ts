@@ -17,8 +17,7 @@ const ResourcesSchema = z
   })
   .describe('Container resources (requests and limits), as in a Pod spec.');
 
-const resources = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) =>
-  ResourcesSchema.default({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
+const resources = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) => ResourcesSchema.default({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
 
 const ImageSchema = z.object({
   repository: z.string().min(1).describe('Image repository.'),
@@ -40,10 +39,7 @@ const exposure = () => ServiceExposureSchema.default({ type: 'ClusterIP', nodePo
 
 export const VigilValuesSchema = z
   .object({
-    profile: z
-      .enum(['production', 'demo'])
-      .default('production')
-      .describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
+    profile: z.enum(['production', 'demo']).default('production').describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
     clusterName: z.string().max(63).default('kubernetes').describe('Value of the cluster external label on every alert.'),
     scrapeInterval: duration().default('15s').describe('Default scrape interval.'),
     evaluationInterval: duration().default('15s').describe('Rule evaluation interval.'),
@@ -51,7 +47,7 @@ export const VigilValuesSchema = z
       .object({
         smarthost: z.string().default('').describe('host:port of the SMTP server. Port 465 means implicit TLS. Ignored when mailCatcher.enabled.'),
         from: z.string().default('vigil@example.com').describe('From address of alert emails.'),
-        hello: z.string().default('').describe('Hostname announced in EHLO; empty means Alertmanager\'s default.'),
+        hello: z.string().default('').describe("Hostname announced in EHLO; empty means Alertmanager's default."),
         requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465).'),
         insecureSkipVerify: z.boolean().default(false).describe('Skip verification of the SMTP server certificate (never in production).'),
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),

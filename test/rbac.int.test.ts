@@ -150,17 +150,10 @@ const MATRIX: Record<string, Check[]> = {
     ...NOBODY,
   ],
   // An unrelated ServiceAccount in the install namespace gets nothing from Vigil's bindings.
-  default: [
-    no('list', MS, ALL),
-    no('get', `configmaps/${CM}`, NS),
-    no('get', `secrets/${SECRET}`, NS),
-    no('list', 'pods', ALL),
-    ...NOBODY,
-  ],
+  default: [no('list', MS, ALL), no('get', `configmaps/${CM}`, NS), no('get', `secrets/${SECRET}`, NS), no('list', 'pods', ALL), ...NOBODY],
 };
 
-const describeCheck = (c: Check) =>
-  `${c.allowed ? 'may' : 'may not'} ${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''} ${c.ns === ALL ? 'in all namespaces' : `in ${c.ns}`}`;
+const describeCheck = (c: Check) => `${c.allowed ? 'may' : 'may not'} ${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''} ${c.ns === ALL ? 'in all namespaces' : `in ${c.ns}`}`;
 
 const rows = Object.entries(MATRIX).flatMap(([sa, checks]) => checks.map((check) => ({ sa, check, title: `${sa} ${describeCheck(check)}` })));
 

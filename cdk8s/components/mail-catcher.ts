@@ -146,22 +146,30 @@ export class MailCatcher extends Construct {
       // Group-readable for fsGroup 65534 only: stunnel warns about world-readable keys.
       { name: 'tls', secret: { secretName: MAIL_CATCHER_TLS_SECRET, defaultMode: 0o440 } },
     ];
-    kubeObject(this, ctx, 'deployment', 'apps/v1', 'Deployment', { name, labels: labels(name) }, {
-      spec: {
-        replicas: 1,
-        // Mails live in the pod: one instance, replaced rather than rolled.
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: podMetadata(props.scheduling, name),
-          spec: podSpec(props.scheduling, {
-            automountServiceAccountToken: false,
-            containers: [ctx.choose(props.isMailpit, mailpit, mailhog), stunnel],
-            volumes,
-          }),
+    kubeObject(
+      this,
+      ctx,
+      'deployment',
+      'apps/v1',
+      'Deployment',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          replicas: 1,
+          // Mails live in the pod: one instance, replaced rather than rolled.
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: podMetadata(props.scheduling, name),
+            spec: podSpec(props.scheduling, {
+              automountServiceAccountToken: false,
+              containers: [ctx.choose(props.isMailpit, mailpit, mailhog), stunnel],
+              volumes,
+            }),
+          },
         },
       },
-    });
+    );
 
     exposedService(
       this,

@@ -83,22 +83,30 @@ export class Operator extends Construct {
       livenessProbe: httpProbe('/healthz', 'http-metrics', 15),
     });
 
-    kubeObject(this, ctx, 'deployment', 'apps/v1', 'Deployment', { name, labels: labels(name) }, {
-      spec: {
-        replicas: props.replicas,
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: podMetadata(props.scheduling, name, { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum }),
-          spec: podSpec(props.scheduling, {
-            serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
-            containers: [operator],
-            volumes: [
-              { name: 'settings', configMap: { name: SETTINGS_CONFIGMAP } },
-              { name: 'tmp', emptyDir: {} },
-            ],
-          }),
+    kubeObject(
+      this,
+      ctx,
+      'deployment',
+      'apps/v1',
+      'Deployment',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          replicas: props.replicas,
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: podMetadata(props.scheduling, name, { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum }),
+            spec: podSpec(props.scheduling, {
+              serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
+              containers: [operator],
+              volumes: [
+                { name: 'settings', configMap: { name: SETTINGS_CONFIGMAP } },
+                { name: 'tmp', emptyDir: {} },
+              ],
+            }),
+          },
         },
       },
-    });
+    );
   }
 }

@@ -7,16 +7,7 @@ import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, RenderedConfig } from '../render/types.js';
 import { formatIssue } from '../validate/index.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
-import {
-  MONITORED_SERVICE_REF,
-  createEvent,
-  decodeSecretData,
-  patchMonitoredServiceStatus,
-  readConfigMapOrUndefined,
-  readSecretOrUndefined,
-  writeConfigMap,
-  writeSecret,
-} from '../kube/objects.js';
+import { MONITORED_SERVICE_REF, createEvent, decodeSecretData, patchMonitoredServiceStatus, readConfigMapOrUndefined, readSecretOrUndefined, writeConfigMap, writeSecret } from '../kube/objects.js';
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
 import { ANNOTATIONS, readSyncReport, type SyncReport } from './annotations.js';
@@ -149,9 +140,7 @@ export class Controller {
           name: ns ? `monitoredservices/${ns}` : 'monitoredservices',
           path: ns ? `/apis/${group}/${version}/namespaces/${ns}/${plural}` : `/apis/${group}/${version}/${plural}`,
           list: () =>
-            (ns
-              ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns })
-              : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
+            (ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
           onChange,
           trim: trimCachedObject,
           log: this.log,
@@ -458,12 +447,7 @@ export class Controller {
       }
       for (const e of u.events) {
         try {
-          await createEvent(
-            this.opts.clients,
-            { component: COMPONENT, instance: this.opts.identity },
-            { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid },
-            e,
-          );
+          await createEvent(this.opts.clients, { component: COMPONENT, instance: this.opts.identity }, { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid }, e);
         } catch (err) {
           // An Event is a notification, not state: log and go on rather than redo the reconcile.
           this.log.warn('could not record event', { object: `${u.namespace}/${u.name}`, reason: e.reason, error: describeApiError(err) });

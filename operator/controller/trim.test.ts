@@ -1,7 +1,7 @@
 import { lacksOwner, trimCachedObject } from './controller.js';
 
 describe('trimCachedObject', () => {
-  it('drops managedFields and kubectl\'s last-applied copy, and keeps everything the controller reads', () => {
+  it("drops managedFields and kubectl's last-applied copy, and keeps everything the controller reads", () => {
     const obj = {
       apiVersion: 'vigil.dev/v1alpha1',
       kind: 'MonitoredService',

@@ -67,12 +67,7 @@ function replacementMetadata(current: V1ObjectMeta | undefined, desired: Desired
  * other annotation (the sync sidecar's). Replace carries the resourceVersion, so a concurrent
  * change makes it fail with 409 rather than be lost; the caller retries from a fresh read.
  */
-export async function writeConfigMap(
-  clients: KubeClients,
-  current: V1ConfigMap | undefined,
-  desired: DesiredMetadata & { files: StoredFiles },
-  fieldManager: string,
-): Promise<V1ConfigMap> {
+export async function writeConfigMap(clients: KubeClients, current: V1ConfigMap | undefined, desired: DesiredMetadata & { files: StoredFiles }, fieldManager: string): Promise<V1ConfigMap> {
   const { namespace, name } = desired;
   // Exactly one of data/binaryData is set: replacing the object drops the keys of the other form.
   const payload = configMapPayload(desired.files);
@@ -97,12 +92,7 @@ export async function writeConfigMap(
 }
 
 /** Same as writeConfigMap for a Secret (data base64-encoded here, type Opaque; a bundle is one data key). */
-export async function writeSecret(
-  clients: KubeClients,
-  current: V1Secret | undefined,
-  desired: DesiredMetadata & { files: StoredFiles },
-  fieldManager: string,
-): Promise<V1Secret> {
+export async function writeSecret(clients: KubeClients, current: V1Secret | undefined, desired: DesiredMetadata & { files: StoredFiles }, fieldManager: string): Promise<V1Secret> {
   const { namespace, name } = desired;
   const data = secretPayload(desired.files);
   if (!current) {
@@ -127,17 +117,8 @@ export async function writeSecret(
 }
 
 /** JSON merge patch of a MonitoredService's status subresource. */
-export async function patchMonitoredServiceStatus(
-  clients: KubeClients,
-  namespace: string,
-  name: string,
-  body: object,
-  fieldManager: string,
-): Promise<unknown> {
-  return clients.custom.patchNamespacedCustomObjectStatus(
-    { group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body, fieldManager },
-    MERGE_PATCH,
-  );
+export async function patchMonitoredServiceStatus(clients: KubeClients, namespace: string, name: string, body: object, fieldManager: string): Promise<unknown> {
+  return clients.custom.patchNamespacedCustomObjectStatus({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body, fieldManager }, MERGE_PATCH);
 }
 
 export interface EventSource {
@@ -162,7 +143,9 @@ export async function createEvent(
   event: { type: 'Normal' | 'Warning'; reason: string; message: string },
   now: Date = new Date(),
 ): Promise<CoreV1Event> {
-  const suffix = `${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const suffix = `${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
   const timestamp = now;
   return clients.core.createNamespacedEvent({
     namespace: involved.namespace,

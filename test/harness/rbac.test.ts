@@ -2,7 +2,11 @@
 import { rbacObjects, type KubeObject } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES, OPERATOR_CLUSTER_RULES, PROMETHEUS_SYNC_NAMESPACE_RULES } from '../../operator/rbac.js';
 
-const names = (objs: KubeObject[], kind: string) => objs.filter((o) => o.kind === kind).map((o) => o.metadata.name).sort();
+const names = (objs: KubeObject[], kind: string) =>
+  objs
+    .filter((o) => o.kind === kind)
+    .map((o) => o.metadata.name)
+    .sort();
 
 test('one ServiceAccount per identity, namespaced objects in the install namespace', () => {
   const objs = rbacObjects('monitoring');

@@ -62,10 +62,15 @@ async function msStatus(ns: string, name: string): Promise<MsStatus> {
 }
 
 async function waitReady(ns: string, name: string): Promise<void> {
-  await pollUntil(`MonitoredService ${ns}/${name} Ready with a healthy target`, 180_000, async () => {
-    const st = await msStatus(ns, name);
-    return (st.healthyTargets ?? 0) >= 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  }, { intervalMs: 1000 });
+  await pollUntil(
+    `MonitoredService ${ns}/${name} Ready with a healthy target`,
+    180_000,
+    async () => {
+      const st = await msStatus(ns, name);
+      return (st.healthyTargets ?? 0) >= 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    },
+    { intervalMs: 1000 },
+  );
 }
 
 /** Prometheus's active targets of a MonitoredService that are up. */
@@ -76,10 +81,15 @@ async function upTargets(ns: string, name: string): Promise<number> {
 
 /** Alerts Alertmanager holds for a service; a clean start for the next email. */
 async function noActiveAlerts(ns: string, name: string): Promise<void> {
-  await pollUntil(`no active alert for ${ns}/${name}`, 120_000, async () => {
-    const alerts = await getJson<{ labels: Record<string, string> }[]>(`${ALERTMANAGER_URL}/api/v2/alerts?active=true`);
-    return !alerts.some((a) => a.labels.vigil_namespace === ns && a.labels.vigil_monitoredservice === name);
-  }, { intervalMs: 1000 });
+  await pollUntil(
+    `no active alert for ${ns}/${name}`,
+    120_000,
+    async () => {
+      const alerts = await getJson<{ labels: Record<string, string> }[]>(`${ALERTMANAGER_URL}/api/v2/alerts?active=true`);
+      return !alerts.some((a) => a.labels.vigil_namespace === ns && a.labels.vigil_monitoredservice === name);
+    },
+    { intervalMs: 1000 },
+  );
 }
 
 /** "connected remote server" lines of the stunnel sidecar: one per SMTP connection it forwarded to the catcher. */
@@ -128,7 +138,11 @@ test('helm install with the kind values: every pod Ready, helm test passes', asy
   expect(install.code).toBe(0);
   await kubectl(['wait', '-n', NS, '--for=condition=Ready', 'pod', '--all', '--timeout=180s'], { timeoutMs: 200_000 });
   const pods = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-o', 'json'])) as { items: { metadata: { name: string }; status: { phase: string } }[] };
-  expect(pods.items.map((p) => p.metadata.name).filter((n) => n.startsWith('vigil-prometheus-') || n.startsWith('vigil-alertmanager-') || n.startsWith('vigil-operator-') || n.startsWith('vigil-mail-catcher-') || n === DEMO)).toHaveLength(5);
+  expect(
+    pods.items
+      .map((p) => p.metadata.name)
+      .filter((n) => n.startsWith('vigil-prometheus-') || n.startsWith('vigil-alertmanager-') || n.startsWith('vigil-operator-') || n.startsWith('vigil-mail-catcher-') || n === DEMO),
+  ).toHaveLength(5);
   expect(pods.items.every((p) => p.status.phase === 'Running')).toBe(true);
 
   // --logs: the test pod stays after success (it used to be deleted first, and --logs exited 1).
@@ -173,7 +187,14 @@ const SHOP = 'shop-real-node';
 const SHOP_RECIPIENTS = ['shop-oncall@example.com'];
 function shopObjects(): unknown[] {
   const labels = { 'app.kubernetes.io/name': 'checkout' };
-  const securityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65534, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: 65534,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SHOP } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'checkout', namespace: SHOP, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8000, targetPort: 8000 }] } },
@@ -186,7 +207,17 @@ function shopObjects(): unknown[] {
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
-          spec: { containers: [{ name: 'checkout', image: `vigil/target-service:${process.env.npm_package_version ?? '0.1.0'}`, imagePullPolicy: 'Never', ports: [{ name: 'metrics', containerPort: 8000 }], securityContext }] },
+          spec: {
+            containers: [
+              {
+                name: 'checkout',
+                image: `vigil/target-service:${process.env.npm_package_version ?? '0.1.0'}`,
+                imagePullPolicy: 'Never',
+                ports: [{ name: 'metrics', containerPort: 8000 }],
+                securityContext,
+              },
+            ],
+          },
         },
       },
     },
@@ -205,7 +236,11 @@ function shopObjects(): unknown[] {
 }
 
 test('a new service in another namespace: target up and Ready; scaled to 0: ServiceDown to its own recipients only', async () => {
-  await kubectl(['apply', '-f', '-'], { input: shopObjects().map((o) => JSON.stringify(o)).join('\n') });
+  await kubectl(['apply', '-f', '-'], {
+    input: shopObjects()
+      .map((o) => JSON.stringify(o))
+      .join('\n'),
+  });
   try {
     await waitReady(SHOP, 'checkout');
     expect(await upTargets(SHOP, 'checkout')).toBe(1);
@@ -266,10 +301,15 @@ test('helm uninstall leaves nothing but the CRD', async () => {
   installed = false;
   // Everything listable in the namespace, except what Kubernetes itself puts into every namespace.
   const kinds = (await kubectl(['api-resources', '--verbs=list', '--namespaced', '-o', 'name'])).split('\n').filter((k) => k && k !== 'events' && k !== 'events.events.k8s.io');
-  await pollUntil('the release\'s objects to be gone from the namespace', 120_000, async () => {
-    const left = (await kubectl(['get', kinds.join(','), '-n', NS, '-o', 'name'])).split('\n').filter(Boolean);
-    return left.filter((n) => n !== 'configmap/kube-root-ca.crt' && n !== 'serviceaccount/default').length === 0;
-  }, { intervalMs: 1000 });
+  await pollUntil(
+    "the release's objects to be gone from the namespace",
+    120_000,
+    async () => {
+      const left = (await kubectl(['get', kinds.join(','), '-n', NS, '-o', 'name'])).split('\n').filter(Boolean);
+      return left.filter((n) => n !== 'configmap/kube-root-ca.crt' && n !== 'serviceaccount/default').length === 0;
+    },
+    { intervalMs: 1000 },
+  );
   const clusterScoped = await kubectl(['get', 'clusterroles,clusterrolebindings', '-o', 'name']);
   expect(clusterScoped.split('\n').filter((n) => n.includes('vigil'))).toEqual([]);
   expect(await kubectl(['get', 'crd', 'monitoredservices.vigil.dev', '-o', 'name'])).toContain('monitoredservices.vigil.dev');
