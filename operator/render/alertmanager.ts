@@ -88,7 +88,7 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
       // Without default recipients the default receiver has no email config: Alertmanager drops those alerts.
       {
         name: DEFAULT_RECEIVER,
-        ...(settings.defaultRecipients.length > 0 ? { email_configs: [emailConfig(settings.defaultRecipients, true, settings)] } : {}),
+        ...(settings.defaultRecipients.length > 0 ? { email_configs: emailConfigs(settings.defaultRecipients, true, settings) } : {}),
       },
       ...receivers,
     ],
@@ -109,7 +109,7 @@ function serviceRoute(service: MonitoredService): Record<string, unknown> {
 function serviceReceiver(service: MonitoredService, settings: GlobalSettings): Record<string, unknown> {
   return {
     name: receiverName(refOf(service)),
-    email_configs: [emailConfig(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings)],
+    email_configs: emailConfigs(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings),
   };
 }
 
@@ -126,6 +126,36 @@ function smtpGlobals(settings: GlobalSettings): Record<string, unknown> {
     // Alertmanager < 0.31 speaks implicit TLS exactly when the port is 465; STARTTLS must then be off.
     smtp_require_tls: smtp.requireTls,
   };
+}
+
+/** RFC 5322 section 2.1.1: a header line must not exceed 998 characters (without CRLF). */
+export const MAX_HEADER_LINE = 998;
+
+/**
+ * Recipients in groups whose `To: a, b, ...` header line stays within MAX_HEADER_LINE, in the given
+ * order, each recipient in exactly one group. Alertmanager writes the `to` string unfolded into the
+ * To header (and Q-encodes, not folds, a value with a line break), so a long list must be split:
+ * one email_config, hence one email, per group. 100 addresses of 60 characters make 7 groups.
+ */
+export function recipientGroups(to: readonly string[], maxLine = MAX_HEADER_LINE): string[][] {
+  const groups: string[][] = [];
+  let length = 0;
+  for (const address of to) {
+    const group = groups[groups.length - 1];
+    const added = (group && group.length > 0 ? ', '.length : 'To: '.length) + address.length;
+    if (group && group.length > 0 && length + added <= maxLine) {
+      group.push(address);
+      length += added;
+    } else {
+      groups.push([address]);
+      length = 'To: '.length + address.length;
+    }
+  }
+  return groups;
+}
+
+function emailConfigs(to: readonly string[], sendResolved: boolean, settings: GlobalSettings): Record<string, unknown>[] {
+  return recipientGroups(to).map((group) => emailConfig(group, sendResolved, settings));
 }
 
 function emailConfig(to: readonly string[], sendResolved: boolean, settings: GlobalSettings): Record<string, unknown> {
