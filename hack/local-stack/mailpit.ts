@@ -69,17 +69,22 @@ export interface Mailpit {
 
 export async function startMailpit(o: { bin: string; dir: string; smtpPort: number; uiPort: number }): Promise<Mailpit> {
   const logFile = join(o.dir, 'mailpit.log');
-  const proc = startProcess('mailpit', o.bin, [
-    `--smtp=127.0.0.1:${o.smtpPort}`,
-    `--listen=127.0.0.1:${o.uiPort}`,
-    `--database=${join(o.dir, 'mailpit.db')}`,
-    // No network here or in tests: no update check, no reverse DNS of the (loopback) client.
-    '--disable-version-check',
-    '--smtp-disable-rdns',
-    // Keep every message: by default Mailpit deletes all but the newest 500 every minute, and the
-    // tests and benchmarks count emails (a burst of other alerts would silently delete theirs).
-    '--max=0',
-  ], logFile);
+  const proc = startProcess(
+    'mailpit',
+    o.bin,
+    [
+      `--smtp=127.0.0.1:${o.smtpPort}`,
+      `--listen=127.0.0.1:${o.uiPort}`,
+      `--database=${join(o.dir, 'mailpit.db')}`,
+      // No network here or in tests: no update check, no reverse DNS of the (loopback) client.
+      '--disable-version-check',
+      '--smtp-disable-rdns',
+      // Keep every message: by default Mailpit deletes all but the newest 500 every minute, and the
+      // tests and benchmarks count emails (a burst of other alerts would silently delete theirs).
+      '--max=0',
+    ],
+    logFile,
+  );
   const uiUrl = `http://127.0.0.1:${o.uiPort}`;
   const client = new MailpitClient(uiUrl);
   await pollUntil('Mailpit API', 20_000, async () => (await client.list(1), true), {

@@ -3,17 +3,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { MonitoredService } from '../api/schema.js';
-import {
-  DEFAULT_RECEIVER,
-  EMAIL_TEMPLATE_FILE,
-  LABEL_MONITORED_SERVICE,
-  LABEL_NAMESPACE,
-  receiverName,
-  refOf,
-  SERVICE_DOWN_ALERT,
-  sortServices,
-  TARGET_DOWN_ALERT,
-} from './names.js';
+import { DEFAULT_RECEIVER, EMAIL_TEMPLATE_FILE, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, receiverName, refOf, SERVICE_DOWN_ALERT, sortServices, TARGET_DOWN_ALERT } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
@@ -98,10 +88,7 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
 function serviceRoute(service: MonitoredService): Record<string, unknown> {
   return {
     receiver: receiverName(refOf(service)),
-    matchers: [
-      `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
-      `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
-    ],
+    matchers: [`${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`, `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`],
     continue: false,
   };
 }

@@ -91,10 +91,15 @@ test('100 recipients: every one gets exactly one email, every line within 998 ch
   const groups = recipientGroups(RECIPIENTS);
   expect(groups.length).toBeGreaterThan(1); // one To line of all 100 would be 6,000+ characters
   let mails: MailSummary[] = [];
-  await pollUntil(`${groups.length} firing emails for ${NAMESPACE}/${NAME}`, 240_000, async () => {
-    mails = (await s.mailpit.client.list()).filter((m) => isAlertEmailFor(m.Subject, 'firing', NAMESPACE, NAME));
-    return mails.length >= groups.length;
-  }, { intervalMs: 1000 });
+  await pollUntil(
+    `${groups.length} firing emails for ${NAMESPACE}/${NAME}`,
+    240_000,
+    async () => {
+      mails = (await s.mailpit.client.list()).filter((m) => isAlertEmailFor(m.Subject, 'firing', NAMESPACE, NAME));
+      return mails.length >= groups.length;
+    },
+    { intervalMs: 1000 },
+  );
   // Two more evaluation rounds: no extra email (each recipient exactly once).
   await new Promise((r) => setTimeout(r, 12_000));
   mails = (await s.mailpit.client.list()).filter((m) => isAlertEmailFor(m.Subject, 'firing', NAMESPACE, NAME));
@@ -117,7 +122,8 @@ test('100 recipients: every one gets exactly one email, every line within 998 ch
     // Known labels arrive filled in; nothing printed empty or failed.
     expect(full.Text).toContain('OrdersBacklog [warning]: OrdersBacklog for team payments (warning)');
     expect(full.HTML).toContain('OrdersBacklog for team payments (warning)');
-    expect(full.Text).toContain('\n    Backlog is 42 orders.\n    Bcc: intruder@example.com\n    See the runbook.\n');
+    // The text part arrives with CRLF line ends (quoted-printable); compare lines.
+    expect(full.Text.replace(/\r\n/g, '\n')).toContain('\n    Backlog is 42 orders.\n    Bcc: intruder@example.com\n    See the runbook.\n');
     expect(full.Text).not.toMatch(/^Bcc:/m);
     expect(full.Text).not.toMatch(/<no value>|<error expanding template/);
   }
