@@ -3,7 +3,18 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { MonitoredService } from '../api/schema.js';
-import { DEFAULT_RECEIVER, EMAIL_TEMPLATE_FILE, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, receiverName, refOf, SERVICE_DOWN_ALERT, sortServices, TARGET_DOWN_ALERT } from './names.js';
+import {
+  DEFAULT_RECEIVER,
+  EMAIL_TEMPLATE_FILE,
+  LABEL_MONITORED_SERVICE,
+  LABEL_NAMESPACE,
+  receiverName,
+  refOf,
+  SERVICE_DOWN_ALERT,
+  sortServices,
+  TARGET_DOWN_ALERT,
+  UNOWNED_RECEIVER,
+} from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
@@ -36,9 +47,9 @@ function hasRecipients(service: MonitoredService): boolean {
   return (service.spec.notify?.email?.to.length ?? 0) > 0;
 }
 
-/** The route of one service as the text of one block-sequence item (yaml-fragments.ts); '' without recipients. */
+/** The route of one service as the text of one block-sequence item (yaml-fragments.ts); every service has one. */
 export function renderRouteText(service: MonitoredService): string {
-  return hasRecipients(service) ? stringifyItems([serviceRoute(service)], YAML_OPTIONS) : '';
+  return stringifyItems([serviceRoute(service)], YAML_OPTIONS);
 }
 
 /** The email receiver of one service as the text of one block-sequence item; '' without recipients. */
@@ -64,7 +75,7 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
       receiver: DEFAULT_RECEIVER,
       group_by: GROUP_BY,
       ...NOTIFICATION_TIMINGS[settings.profile],
-      routes,
+      routes: [...routes, unownedRoute()],
     },
     // A service with no healthy target is one email (ServiceDown), not one more per failing instance.
     inhibit_rules: [
@@ -81,14 +92,35 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
         ...(settings.defaultRecipients.length > 0 ? { email_configs: emailConfigs(settings.defaultRecipients, true, settings) } : {}),
       },
       ...receivers,
+      // No integration: what reaches it is dropped (Alertmanager's documented "null receiver").
+      { name: UNOWNED_RECEIVER },
     ],
   };
 }
 
+/**
+ * Alerts that carry a MonitoredService's labels but match no service route: the service was
+ * deleted, renamed, or left out of the config. Alertmanager keeps an alert active until the
+ * endsAt Prometheus last sent (up to 4 evaluation intervals, or minutes with the 1m resend
+ * delay), and on every reload routes all alerts it holds through the new tree: without this
+ * route a deleted service's firing alert fell through to the root route and emailed the default
+ * recipients, its RESOLVED too (issue #14). An inhibit rule cannot do this (it needs a firing
+ * source alert); a route to a receiver without integrations drops them. Services without their
+ * own recipients get an explicit route to the default receiver (serviceRoute), so only orphans
+ * land here.
+ */
+function unownedRoute(): Record<string, unknown> {
+  return { receiver: UNOWNED_RECEIVER, matchers: [`${LABEL_MONITORED_SERVICE}=~".+"`], continue: false };
+}
+
+/** The service's own receiver, or the default one (by name, explicitly) when it names no recipients. */
 function serviceRoute(service: MonitoredService): Record<string, unknown> {
   return {
-    receiver: receiverName(refOf(service)),
-    matchers: [`${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`, `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`],
+    receiver: hasRecipients(service) ? receiverName(refOf(service)) : DEFAULT_RECEIVER,
+    matchers: [
+      `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
+      `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
+    ],
     continue: false,
   };
 }

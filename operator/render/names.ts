@@ -5,6 +5,8 @@ import type { ObjectRef } from './types.js';
 
 export const JOB_PREFIX = 'vigil';
 export const DEFAULT_RECEIVER = 'vigil-default';
+/** Receiver without integrations for alerts of MonitoredServices that are no longer configured (alertmanager.ts). */
+export const UNOWNED_RECEIVER = 'vigil-unowned';
 export const EMAIL_TEMPLATE_FILE = 'vigil-email.tmpl';
 import { RULE_FILE_SUFFIX } from '../contract.js';
 
