@@ -125,7 +125,24 @@ export const VigilValuesSchema = z
       .describe('Secrets for pulling the images of every Vigil pod, e.g. [{name: regcred}].'),
     podAnnotations: z.record(z.string(), z.string()).default({}).describe('Extra annotations on the operator, Prometheus, Alertmanager and mail catcher pods.'),
   })
-  .describe('Values of the Vigil chart.');
+  .describe('Values of the Vigil chart.')
+  .superRefine((v, ctx) => {
+    if (v.profile === 'demo' && v.alertmanager.replicas > 1) ctx.addIssue({ code: 'custom', path: ['alertmanager', 'replicas'], message: HA_DEMO_REFUSAL });
+  });
+
+/**
+ * Why the chart refuses alertmanager.replicas > 1 with profile=demo (issue #14, measured on a
+ * real cluster: 4 emails per outage instead of 2). A clustered Alertmanager at position p in the
+ * peer list waits p x peer_timeout (15 s) before it notifies and relies on the gossiped
+ * notification log to skip what a peer already sent. With demo's group_interval of 1 s a replica's
+ * flush taken while the alert still fired runs after the first replica has already sent the
+ * RESOLVED: its firing set is not in the log any more, so it sends a stale FIRING (and later
+ * another RESOLVED). The production profile's group_interval (5m) is far above 2 x 15 s.
+ */
+export const HA_DEMO_REFUSAL =
+  'alertmanager.replicas > 1 cannot be combined with profile=demo: the demo timings (group_interval 1s) are shorter than the ' +
+  "Alertmanager cluster's peer timeout (15s), so the replicas send a stale FIRING after the RESOLVED (4 emails per outage instead of 2). " +
+  'Use profile=production with several replicas, or alertmanager.replicas=1 with profile=demo.';
 
 export type VigilValues = z.output<typeof VigilValuesSchema>;
 export type VigilValuesInput = z.input<typeof VigilValuesSchema>;
