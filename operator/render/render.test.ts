@@ -153,9 +153,9 @@ describe('renderRuleFile', () => {
     expect(loaded).toEqual({
       record: 'vigil:scrape_config_loaded:timestamp_seconds',
       expr: 'vector(time())',
-      labels: { vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_scrape_config: expect.stringMatching(/^[0-9a-f]{12}$/) },
+      labels: { namespace: 'shop', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_scrape_config: expect.stringMatching(/^[0-9a-f]{12}$/) },
     });
-    const record = `vigil:scrape_config_loaded:timestamp_seconds{vigil_monitoredservice="checkout", vigil_namespace="shop", vigil_scrape_config="${loaded.labels.vigil_scrape_config}"}`;
+    const record = `vigil:scrape_config_loaded:timestamp_seconds{namespace="shop", vigil_monitoredservice="checkout", vigil_namespace="shop", vigil_scrape_config="${loaded.labels.vigil_scrape_config}"}`;
     // Default endpoint interval 15s: grace 2 x 15s + 30s = 60s; window 60s + 2 x 30s evaluation.
     expect(down).toMatchObject({
       expr:

@@ -128,6 +128,8 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
   const graceMs = discoveryGraceMs(service);
   const windowMs = graceMs + 2 * (parseDurationMs(settings.evaluationInterval) ?? 60_000);
   const recordLabels = sortedRecord({
+    // Like every alert of the service: its series belong to its namespace (tenancy).
+    namespace,
     [LABEL_NAMESPACE]: namespace,
     [LABEL_MONITORED_SERVICE]: name,
     [LABEL_SCRAPE_CONFIG]: scrapeConfigHash(service, settings),
