@@ -43,22 +43,28 @@ test-unit: deps ## Unit and golden tests (no external processes)
 	$(JEST) --testPathIgnorePatterns '/node_modules/' '/dist/' '\.int\.test\.ts$$'
 
 .PHONY: test-integration
-test-integration: deps tools ## Integration tests only (real etcd, kube-apiserver, Prometheus, Alertmanager, ...)
+test-integration: deps tools node-tools ## Integration tests only (real etcd, kube-apiserver, Prometheus, Alertmanager, ...)
 	$(JEST) --runInBand --testPathPatterns '\.int\.test\.ts$$'
 
 .PHONY: test
-test: deps tools typecheck lint ## Run every test: unit, golden, promtool/amtool, integration against a real API server
+test: deps tools node-tools typecheck lint ## Run every test: unit, golden, promtool/amtool, integration against a real API server and a real node
 	$(JEST) --runInBand
 
 BIOME := node_modules/@biomejs/biome/bin/biome
 
 # Lint: Biome's recommended rules (biome.json; the rules set to "warn" there are pre-existing findings
-# to fix, not new ones to add). Format: biome.json matches the existing style (single quotes, trailing
-# commas, 200 columns) and is enforced on the files changed against main, so a branch never has to
-# reformat files it does not touch; `make fmt-all` is the one-time whole-repository reformat.
+# to fix, not new ones to add); `make test` runs it. Format: biome.json matches the existing style
+# (single quotes, trailing commas, 200 columns), but about half the files still differ in line
+# breaking. Reformatting them while several branches are in flight would conflict with all of them,
+# so the whole-repository reformat is one commit of its own (`make fmt-all`) at a quiet moment; until
+# then `make fmt` / `make fmt-check` cover the files changed against main and `make test` does not
+# run the format check (issue #12).
 .PHONY: lint
-lint: deps ## Lint all TypeScript (Biome, pinned) and check the formatting of files changed against main
+lint: deps ## Lint all TypeScript (Biome, pinned; biome.json)
 	$(BIOME) lint .
+
+.PHONY: fmt-check
+fmt-check: deps ## Check the formatting of the files changed against main (Biome)
 	$(BIOME) format --changed --since=main --no-errors-on-unmatched .
 
 .PHONY: fmt

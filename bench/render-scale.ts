@@ -134,8 +134,5 @@ for (const r of rows) {
   );
 }
 mkdirSync('docs/benchmarks', { recursive: true });
-writeFileSync(
-  OUT,
-  JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, repeat, rows }, null, 2) + '\n',
-);
+writeFileSync(OUT, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, repeat, rows }, null, 2) + '\n');
 console.log(`wrote ${OUT}`);

@@ -4,6 +4,10 @@
 // expressions in their place (charts/vigil); see context.ts.
 import { z } from 'zod';
 import { IMAGE_DEFAULTS } from './versions.js';
+import { DURATION_PATTERN } from '../operator/validate/duration.js';
+
+/** A Prometheus duration (operator/validate/duration.ts), not empty. */
+const duration = () => z.string().min(1).regex(new RegExp(DURATION_PATTERN));
 
 const quantity = z.union([z.string().regex(/^[0-9.]+[a-zA-Z]*$/), z.number()]);
 const ResourcesSchema = z
@@ -37,16 +41,8 @@ export const VigilValuesSchema = z
   .object({
     profile: z.enum(['production', 'demo']).default('production').describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
     clusterName: z.string().max(63).default('kubernetes').describe('Value of the cluster external label on every alert.'),
-    scrapeInterval: z
-      .string()
-      .regex(/^([0-9]+(ms|s|m|h))+$/)
-      .default('15s')
-      .describe('Default scrape interval.'),
-    evaluationInterval: z
-      .string()
-      .regex(/^([0-9]+(ms|s|m|h))+$/)
-      .default('15s')
-      .describe('Rule evaluation interval.'),
+    scrapeInterval: duration().default('15s').describe('Default scrape interval.'),
+    evaluationInterval: duration().default('15s').describe('Rule evaluation interval.'),
     smtp: z
       .object({
         smarthost: z
@@ -69,21 +65,19 @@ export const VigilValuesSchema = z
         watchNamespaces: z.array(z.string()).default([]).describe('Namespaces whose MonitoredServices are watched; empty = all.'),
         logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level of the operator and the sync sidecars.'),
         extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of the operator, appended after the generated ones.'),
-        resources: resources('50m', '96Mi', '500m', '256Mi'),
+        // Requests at least what the real node measured (issue #9: operator 101 MiB at rest).
+        resources: resources('50m', '128Mi', '500m', '256Mi'),
       })
       .prefault({}),
     sync: z
-      .object({ resources: resources('10m', '48Mi', '200m', '128Mi') })
+      // Requests at least what the real node measured (issue #9: 70-74 MiB at rest).
+      .object({ resources: resources('10m', '96Mi', '200m', '128Mi') })
       .prefault({})
       .describe('The config sync sidecar in the Prometheus and Alertmanager pods (operator image).'),
     prometheus: z
       .object({
         image: image(IMAGE_DEFAULTS.prometheus),
-        retention: z
-          .string()
-          .regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/)
-          .default('15d')
-          .describe('How long samples are kept.'),
+        retention: duration().default('15d').describe('How long samples are kept.'),
         externalUrl: z.string().default('http://localhost:9090').describe('URL users reach Prometheus at (links in emails).'),
         persistence: z
           .object({
@@ -135,7 +129,24 @@ export const VigilValuesSchema = z
       .describe('Secrets for pulling the images of every Vigil pod, e.g. [{name: regcred}].'),
     podAnnotations: z.record(z.string(), z.string()).default({}).describe('Extra annotations on the operator, Prometheus, Alertmanager and mail catcher pods.'),
   })
-  .describe('Values of the Vigil chart.');
+  .describe('Values of the Vigil chart.')
+  .superRefine((v, ctx) => {
+    if (v.profile === 'demo' && v.alertmanager.replicas > 1) ctx.addIssue({ code: 'custom', path: ['alertmanager', 'replicas'], message: HA_DEMO_REFUSAL });
+  });
+
+/**
+ * Why the chart refuses alertmanager.replicas > 1 with profile=demo (issue #14, measured on a
+ * real cluster: 4 emails per outage instead of 2). A clustered Alertmanager at position p in the
+ * peer list waits p x peer_timeout (15 s) before it notifies and relies on the gossiped
+ * notification log to skip what a peer already sent. With demo's group_interval of 1 s a replica's
+ * flush taken while the alert still fired runs after the first replica has already sent the
+ * RESOLVED: its firing set is not in the log any more, so it sends a stale FIRING (and later
+ * another RESOLVED). The production profile's group_interval (5m) is far above 2 x 15 s.
+ */
+export const HA_DEMO_REFUSAL =
+  'alertmanager.replicas > 1 cannot be combined with profile=demo: the demo timings (group_interval 1s) are shorter than the ' +
+  "Alertmanager cluster's peer timeout (15s), so the replicas send a stale FIRING after the RESOLVED (4 emails per outage instead of 2). " +
+  'Use profile=production with several replicas, or alertmanager.replicas=1 with profile=demo.';
 
 export type VigilValues = z.output<typeof VigilValuesSchema>;
 export type VigilValuesInput = z.input<typeof VigilValuesSchema>;

@@ -7,8 +7,12 @@ PKG_VERSION="$(node -p 'require("./package.json").version')"
 build() { # <image> <dockerfile> [build args...]
   local image="$1" dockerfile="$2"; shift 2
   log "building $image"
-  docker build -f "$dockerfile" -t "$image" "$@" .
+  # DOCKER_BUILD_FLAGS: extra flags, e.g. --network host (hack/node/images.sh builds without a bridge)
+  # shellcheck disable=SC2086
+  docker build ${DOCKER_BUILD_FLAGS:-} -f "$dockerfile" -t "$image" "$@" .
 }
 build "vigil/operator:$PKG_VERSION" operator/Dockerfile --build-arg "NODE_VERSION=$NODE_VERSION"
 build "vigil/target-service:$PKG_VERSION" target-service/Dockerfile --build-arg "NODE_VERSION=$NODE_VERSION"
-build "vigil/stunnel:$PKG_VERSION" images/stunnel/Dockerfile --build-arg "STUNNEL_DEBIAN_VERSION=$STUNNEL_DEBIAN_VERSION"
+# The upstream part of the Debian version (3:5.68-2+deb12u1 -> 5.68): see images/stunnel/Dockerfile.
+stunnel_version="${STUNNEL_DEBIAN_VERSION#*:}"
+build "vigil/stunnel:$PKG_VERSION" images/stunnel/Dockerfile --build-arg "STUNNEL_VERSION=${stunnel_version%-*}"

@@ -1,41 +1,56 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl (k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3)
+# Builds kube-apiserver, kubectl (and with --node kubelet, kube-proxy, kube-controller-manager,
+# kube-scheduler) from k8s.io/kubernetes and etcd (go.etcd.io/etcd/server/v3)
 # through the Go module proxy, at the versions pinned in hack/versions.env.
 # Release downloads are not reachable on the machines this project is developed on, so we build.
 source "$(dirname "$0")/lib.sh"
 
+# The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up).
+KUBE_COMMANDS=(kube-apiserver kubectl)
+NODE_COMMANDS=(kubelet kube-proxy kube-controller-manager kube-scheduler)
+[[ "${1:-}" == "--node" ]] && KUBE_COMMANDS+=("${NODE_COMMANDS[@]}")
+
+# One throwaway module for every command, so they share the Go build cache (the first one compiles the
+# shared tree, several minutes; each further one takes seconds to two minutes).
 build_kubernetes() {
-  local out="$VIGIL_CACHE/kubernetes-$KUBERNETES_VERSION"
-  if [[ -x "$out/kube-apiserver" && -x "$out/kubectl" ]]; then
-    link_tool "$out/kube-apiserver" kube-apiserver; link_tool "$out/kubectl" kubectl; return
+  local out="$VIGIL_CACHE/kubernetes-$KUBERNETES_VERSION" missing=() cmd
+  for cmd in "${KUBE_COMMANDS[@]}"; do [[ -x "$out/$cmd" ]] || missing+=("$cmd"); done
+  if ((${#missing[@]})); then
+    log "building ${missing[*]} $KUBERNETES_VERSION from the Go module proxy (first time: several minutes)"
+    local src="$VIGIL_CACHE/src/kubernetes-$KUBERNETES_VERSION"
+    mkdir -p "$src" "$out"
+    cd "$src"
+    [[ -f go.mod ]] || go mod init vigil.dev/kube-build >/dev/null 2>&1
+    # k8s.io/kubernetes requires its staging modules at exactly v0.0.0 (replaced by ./staging in its own repo);
+    # map each one to the published v0.x.y that matches this release. Pseudo-versions (k8s.io/utils
+    # v0.0.0-2025...) are real versions and must stay.
+    local gomod; gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+    local staging_version="v0.${KUBERNETES_VERSION#v1.}"
+    grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk '{print $1}' | while read -r mod; do
+      go mod edit -replace "$mod=$mod@$staging_version"
+    done
+    go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION"
+    # tools.go imports every command built so far, so `go mod tidy` keeps all their requirements.
+    local imports=() all=() file
+    for cmd in "$out"/*; do [[ -x "$cmd" && "$cmd" != *.tmp ]] && all+=("$(basename "$cmd")"); done
+    all+=("${missing[@]}")
+    for cmd in $(printf '%s\n' "${all[@]}" | sort -u); do imports+=("	_ \"k8s.io/kubernetes/cmd/$cmd\""); done
+    file="$(printf '//go:build tools\n\npackage tools\n\nimport (\n%s\n)\n' "$(printf '%s\n' "${imports[@]}")")"
+    if [[ "$(cat tools.go 2>/dev/null)" != "$file" ]]; then
+      printf '%s\n' "$file" > tools.go
+      GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
+    fi
+    local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+    local ldflags="-s -w"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    done
+    for cmd in "${missing[@]}"; do
+      CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$out/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+      mv "$out/$cmd.tmp" "$out/$cmd"
+    done
   fi
-  log "building kube-apiserver and kubectl $KUBERNETES_VERSION from the Go module proxy (first time: several minutes)"
-  local src="$VIGIL_CACHE/src/kubernetes-$KUBERNETES_VERSION"
-  mkdir -p "$src" "$out"
-  cd "$src"
-  [[ -f go.mod ]] || go mod init vigil.dev/kube-build >/dev/null 2>&1
-  # k8s.io/kubernetes requires its staging modules at v0.0.0 (replaced by ./staging in its own repo);
-  # map each one to the published v0.x.y that matches this release.
-  local gomod; gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  local staging_version="v0.${KUBERNETES_VERSION#v1.}"
-  grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk '{print $1}' | while read -r mod; do
-    go mod edit -replace "$mod=$mod@$staging_version"
-  done
-  go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION"
-  cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION" -o "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION" -o "$out/kubectl" k8s.io/kubernetes/cmd/kubectl
-  link_tool "$out/kube-apiserver" kube-apiserver; link_tool "$out/kubectl" kubectl
+  for cmd in "${KUBE_COMMANDS[@]}"; do link_tool "$out/$cmd" "$cmd"; done
 }
 
 build_etcd() {

@@ -3,6 +3,7 @@
 // so what `kubectl auth can-i` proves in the tests is what the chart installs.
 import {
   ALERTMANAGER_SYNC_NAMESPACE_RULES,
+  HELM_TEST_NAMESPACE_RULES,
   OBJECT_NAMES,
   OPERATOR_CLUSTER_RULES,
   OPERATOR_NAMESPACE_RULES,
@@ -55,6 +56,11 @@ function identities(installNamespace: string): Identity[] {
       serviceAccount: OBJECT_NAMES.alertmanagerServiceAccount,
       component: 'alertmanager',
       namespaceRoles: [{ name: `${OBJECT_NAMES.alertmanagerServiceAccount}-sync`, rules: ALERTMANAGER_SYNC_NAMESPACE_RULES }],
+    },
+    {
+      serviceAccount: OBJECT_NAMES.helmTestServiceAccount,
+      component: 'helm-test',
+      namespaceRoles: [{ name: OBJECT_NAMES.helmTestServiceAccount, rules: HELM_TEST_NAMESPACE_RULES }],
     },
   ];
 }

@@ -10,15 +10,10 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
-/** Names of the objects Vigil creates in its install namespace. */
-export const OBJECT_NAMES = {
-  prometheusConfigMap: 'vigil-prometheus-config',
-  alertmanagerSecret: 'vigil-alertmanager-config',
-  leaderLease: 'vigil-operator',
-  operatorServiceAccount: 'vigil-operator',
-  prometheusServiceAccount: 'vigil-prometheus',
-  alertmanagerServiceAccount: 'vigil-alertmanager',
-} as const;
+import { OBJECT_NAMES } from './contract.js';
+
+/** Names of the objects Vigil creates in its install namespace (operator/contract.ts). */
+export { OBJECT_NAMES };
 
 /** Operator, cluster-wide: read MonitoredServices everywhere, write their status, emit Events. */
 export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
@@ -33,6 +28,15 @@ export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/**
+ * The `helm test` pod: makes itself owned by the settings ConfigMap so that `helm uninstall` garbage-collects it.
+ * Helm never deletes test hooks on uninstall, and deleting the pod on success breaks `helm test --logs` (issue #9).
+ */
+export const HELM_TEST_NAMESPACE_RULES: PolicyRule[] = [
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: [OBJECT_NAMES.settingsConfigMap] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['patch'], resourceNames: [OBJECT_NAMES.helmTestPod] },
 ];
 
 /** Prometheus service discovery, cluster-wide read of what it scrapes. */

@@ -134,18 +134,26 @@ const MATRIX: Record<string, Check[]> = {
     no('list', MS, ALL),
     ...NOBODY,
   ],
-  // An unrelated ServiceAccount in the install namespace gets nothing from Vigil's bindings.
-  default: [
-    no('list', MS, ALL),
+  [OBJECT_NAMES.helmTestServiceAccount]: [
+    // The helm test pod adopts itself: reads the settings ConfigMap's uid, patches only its own ownerReferences.
+    yes('get', `configmaps/${OBJECT_NAMES.settingsConfigMap}`, NS),
     no('get', `configmaps/${CM}`, NS),
+    no('list', 'configmaps', NS),
+    no('update', `configmaps/${OBJECT_NAMES.settingsConfigMap}`, NS),
+    yes('patch', `pods/${OBJECT_NAMES.helmTestPod}`, NS),
+    no('patch', 'pods/vigil-operator-abc', NS),
+    no('get', 'pods', NS),
+    no('delete', `pods/${OBJECT_NAMES.helmTestPod}`, NS),
+    no('patch', `pods/${OBJECT_NAMES.helmTestPod}`, OTHER),
     no('get', `secrets/${SECRET}`, NS),
-    no('list', 'pods', ALL),
+    no('list', MS, ALL),
     ...NOBODY,
   ],
+  // An unrelated ServiceAccount in the install namespace gets nothing from Vigil's bindings.
+  default: [no('list', MS, ALL), no('get', `configmaps/${CM}`, NS), no('get', `secrets/${SECRET}`, NS), no('list', 'pods', ALL), ...NOBODY],
 };
 
-const describeCheck = (c: Check) =>
-  `${c.allowed ? 'may' : 'may not'} ${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''} ${c.ns === ALL ? 'in all namespaces' : `in ${c.ns}`}`;
+const describeCheck = (c: Check) => `${c.allowed ? 'may' : 'may not'} ${c.verb} ${c.resource}${c.subresource ? `/${c.subresource}` : ''} ${c.ns === ALL ? 'in all namespaces' : `in ${c.ns}`}`;
 
 const rows = Object.entries(MATRIX).flatMap(([sa, checks]) => checks.map((check) => ({ sa, check, title: `${sa} ${describeCheck(check)}` })));
 
@@ -185,12 +193,15 @@ test('the RBAC objects are installed as expected', async () => {
     'Role/vigil-alertmanager-sync',
     'Role/vigil-operator',
     'Role/vigil-prometheus-sync',
+    'Role/vigil-test',
     'RoleBinding/vigil-alertmanager-sync',
     'RoleBinding/vigil-operator',
     'RoleBinding/vigil-prometheus-sync',
+    'RoleBinding/vigil-test',
     'ServiceAccount/vigil-alertmanager',
     'ServiceAccount/vigil-operator',
     'ServiceAccount/vigil-prometheus',
+    'ServiceAccount/vigil-test',
   ]);
 });
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Document, isMap, isScalar, stringify, type Node } from 'yaml';
 import { CRD_DIR, REPO_ROOT } from '../kube.js';
 import { synthesize } from '../synth.js';
-import { DEFAULT_VALUES, KIND_VALUES, VigilValuesSchema } from '../values.js';
+import { DEFAULT_VALUES, HA_DEMO_REFUSAL, KIND_VALUES, VigilValuesSchema } from '../values.js';
 import { PACKAGE_VERSION } from '../versions.js';
 import { templatize } from './templatize.js';
 import { NOTES_TXT } from './notes.js';
@@ -76,6 +76,11 @@ export function generateChart(): Map<string, string> {
   files.set('.helmignore', `${GENERATED}*.orig\n*.tmp\n.DS_Store\n`);
   files.set('templates/NOTES.txt', NOTES_TXT);
   files.set('templates/_helpers.tpl', HELPERS_TPL);
+  // Combinations of values that the JSON schema cannot express: refused by name at install time.
+  files.set(
+    'templates/vigil-values-check.yaml',
+    `${GENERATED}{{- if and (eq .Values.profile "demo") (gt (int .Values.alertmanager.replicas) 1) }}\n{{- fail ${JSON.stringify(HA_DEMO_REFUSAL)} }}\n{{- end }}\n`,
+  );
   for (const crdFile of readdirSync(CRD_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     // As generated from the zod schema, unchanged (Helm installs crds/ before the templates).
     files.set(`crds/${crdFile}`, readFileSync(join(CRD_DIR, crdFile), 'utf8'));

@@ -2,9 +2,11 @@
 // It runs the operator image, whose Node has fetch; no extra image to pull.
 import { Construct } from 'constructs';
 import { kubeObject, type RenderContext } from '../context.js';
+import { Identity } from './rbac.js';
 import { container, labels, podSpec, type ImageRef, type Resources, type Scheduling } from './common.js';
 import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './alertmanager.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
 
 export const READY_URLS = [`http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}/-/ready`, `http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}/-/ready`];
 
@@ -21,6 +23,33 @@ export const READY_CHECK_SCRIPT = [
   '}',
 ].join('\n');
 
+/**
+ * Init container of the test pod: sets the pod's ownerReference to the settings ConfigMap (uid read through the
+ * API), so that `helm uninstall` garbage-collects the pod with the release. Helm deletes test hooks only by their
+ * delete policy, never on uninstall, and a `hook-succeeded` policy deletes the pod before `helm test --logs` reads
+ * it ("pods ... not found", exit 1; helm/helm#9098). Needs NODE_EXTRA_CA_CERTS = the ServiceAccount's ca.crt.
+ */
+export const ADOPT_SCRIPT = [
+  "import { readFileSync } from 'node:fs';",
+  "const sa = '/var/run/secrets/kubernetes.io/serviceaccount';",
+  "const ns = readFileSync(`${sa}/namespace`, 'utf8');",
+  "const headers = { authorization: `Bearer ${readFileSync(`${sa}/token`, 'utf8')}` };",
+  'const api = `https://${process.env.KUBERNETES_SERVICE_HOST}:${process.env.KUBERNETES_SERVICE_PORT}/api/v1/namespaces/${ns}`;',
+  'const [owner, pod] = process.argv.slice(1);',
+  'const res = await fetch(`${api}/configmaps/${owner}`, { headers });',
+  'if (!res.ok) { console.error(`GET configmap ${owner}: HTTP ${res.status}`); process.exit(1); }',
+  'const { uid } = (await res.json()).metadata;',
+  // written without `key: {`/`key: [` so that the chart's block-YAML check does not take it for a flow map
+  "const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: owner, uid };",
+  'const metadata = {};',
+  'metadata.ownerReferences = Array.of(ref);',
+  'const body = JSON.stringify({ metadata });',
+  "const patchHeaders = Object.assign({ 'content-type': 'application/merge-patch+json' }, headers);",
+  "const patch = await fetch(`${api}/pods/${pod}`, { method: 'PATCH', headers: patchHeaders, body });",
+  'if (!patch.ok) { console.error(`PATCH pod ${pod}: HTTP ${patch.status}`); process.exit(1); }',
+  'console.log(`pod ${pod} is owned by configmap ${owner}: deleted with the release`);',
+].join('\n');
+
 export interface HelmTestProps {
   ctx: RenderContext;
   image: ImageRef;
@@ -31,7 +60,8 @@ export interface HelmTestProps {
 export class HelmTest extends Construct {
   constructor(scope: Construct, id: string, props: HelmTestProps) {
     super(scope, id);
-    const name = 'vigil-test-ready';
+    const name = OBJECT_NAMES.helmTestPod;
+    new Identity(this, 'identity', { ctx: props.ctx, component: 'helm-test', name });
     kubeObject(
       this,
       props.ctx,
@@ -41,12 +71,23 @@ export class HelmTest extends Construct {
       {
         name,
         labels: labels(name),
-        annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' },
+        // Kept after success so that `helm test --logs` can read it; garbage-collected on uninstall (ADOPT_SCRIPT).
+        annotations: { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation' },
       },
       {
         spec: podSpec(props.scheduling, {
           restartPolicy: 'Never',
-          automountServiceAccountToken: false,
+          serviceAccountName: OBJECT_NAMES.helmTestServiceAccount,
+          initContainers: [
+            container({
+              name: 'adopt',
+              image: props.image,
+              command: ['node', '--input-type=module', '-e', ADOPT_SCRIPT],
+              args: [OBJECT_NAMES.settingsConfigMap, name],
+              env: [{ name: 'NODE_EXTRA_CA_CERTS', value: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' }],
+              resources: props.resources,
+            }),
+          ],
           containers: [
             container({
               name: 'check-ready',

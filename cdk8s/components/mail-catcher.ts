@@ -27,6 +27,17 @@ export const MAIL_CATCHER_TLS_SECRET = `${MAIL_CATCHER_NAME}-tls`;
 export const SMTPS_SERVICE_PORT = 465;
 /** stunnel cannot bind 465 without NET_BIND_SERVICE, which the restricted profile drops. */
 export const STUNNEL_PORT = 10465;
+
+/**
+ * Probe that stunnel listens on `port` without connecting to it: a TCP probe opens and drops a connection without
+ * a TLS handshake, which stunnel logs as an error (`SSL_accept: ... unexpected eof`) 16 times a minute (issue #9).
+ * Reads the kernel's socket table instead: a line `<sl>: 00000000:<PORT hex> 00000000:0000 0A` is a listener on
+ * 0.0.0.0 (state 0A = LISTEN). `grep` is in the stunnel image (Debian).
+ */
+export function listeningProbe(port: number, periodSeconds: number): Json {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return { exec: { command: ['grep', '-q', `^ *[0-9]*: 00000000:${hexPort} 00000000:0000 0A `, '/proc/net/tcp'] }, periodSeconds };
+}
 export const CATCHER_SMTP_PORT = 1025;
 export const CATCHER_UI_PORT = 8025;
 
@@ -125,8 +136,8 @@ export class MailCatcher extends Construct {
         { name: 'tls', mountPath: '/etc/stunnel/tls', readOnly: true },
       ],
       resources: props.resources,
-      readinessProbe: { tcpSocket: { port: 'smtps' }, periodSeconds: 5 },
-      livenessProbe: { tcpSocket: { port: 'smtps' }, periodSeconds: 15 },
+      readinessProbe: listeningProbe(STUNNEL_PORT, 5),
+      livenessProbe: listeningProbe(STUNNEL_PORT, 15),
     });
 
     const volumes: Json[] = [
@@ -135,22 +146,30 @@ export class MailCatcher extends Construct {
       // Group-readable for fsGroup 65534 only: stunnel warns about world-readable keys.
       { name: 'tls', secret: { secretName: MAIL_CATCHER_TLS_SECRET, defaultMode: 0o440 } },
     ];
-    kubeObject(this, ctx, 'deployment', 'apps/v1', 'Deployment', { name, labels: labels(name) }, {
-      spec: {
-        replicas: 1,
-        // Mails live in the pod: one instance, replaced rather than rolled.
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: podMetadata(props.scheduling, name),
-          spec: podSpec(props.scheduling, {
-            automountServiceAccountToken: false,
-            containers: [ctx.choose(props.isMailpit, mailpit, mailhog), stunnel],
-            volumes,
-          }),
+    kubeObject(
+      this,
+      ctx,
+      'deployment',
+      'apps/v1',
+      'Deployment',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          replicas: 1,
+          // Mails live in the pod: one instance, replaced rather than rolled.
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: podMetadata(props.scheduling, name),
+            spec: podSpec(props.scheduling, {
+              automountServiceAccountToken: false,
+              containers: [ctx.choose(props.isMailpit, mailpit, mailhog), stunnel],
+              volumes,
+            }),
+          },
         },
       },
-    });
+    );
 
     exposedService(
       this,

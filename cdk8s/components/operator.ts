@@ -59,6 +59,8 @@ export class Operator extends Construct {
       '--namespace=$(POD_NAMESPACE)',
       `--watch-namespaces=${props.watchNamespaces}`,
       `--settings=${SETTINGS_DIR}/${SETTINGS_KEY}`,
+      // The generated ConfigMap, Secret and Lease are owned by the settings ConfigMap: helm uninstall removes them.
+      `--owner-configmap=${SETTINGS_CONFIGMAP}`,
       `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',
@@ -81,22 +83,30 @@ export class Operator extends Construct {
       livenessProbe: httpProbe('/healthz', 'http-metrics', 15),
     });
 
-    kubeObject(this, ctx, 'deployment', 'apps/v1', 'Deployment', { name, labels: labels(name) }, {
-      spec: {
-        replicas: props.replicas,
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: podMetadata(props.scheduling, name, { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum }),
-          spec: podSpec(props.scheduling, {
-            serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
-            containers: [operator],
-            volumes: [
-              { name: 'settings', configMap: { name: SETTINGS_CONFIGMAP } },
-              { name: 'tmp', emptyDir: {} },
-            ],
-          }),
+    kubeObject(
+      this,
+      ctx,
+      'deployment',
+      'apps/v1',
+      'Deployment',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          replicas: props.replicas,
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: podMetadata(props.scheduling, name, { [SETTINGS_CHECKSUM_ANNOTATION]: settingsChecksum }),
+            spec: podSpec(props.scheduling, {
+              serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
+              containers: [operator],
+              volumes: [
+                { name: 'settings', configMap: { name: SETTINGS_CONFIGMAP } },
+                { name: 'tmp', emptyDir: {} },
+              ],
+            }),
+          },
         },
       },
-    });
+    );
   }
 }

@@ -46,6 +46,13 @@ export class MailpitClient {
     return getJson<Record<string, string[]>>(`${this.apiUrl}/api/v1/message/${encodeURIComponent(id)}/headers`);
   }
 
+  /** The message as it was received (RFC 5322 text: headers, blank line, body). */
+  async raw(id: string): Promise<string> {
+    const res = await fetch(`${this.apiUrl}/api/v1/message/${encodeURIComponent(id)}/raw`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`GET /api/v1/message/${id}/raw: HTTP ${res.status}`);
+    return res.text();
+  }
+
   async deleteAll(): Promise<void> {
     const res = await fetch(`${this.apiUrl}/api/v1/messages`, { method: 'DELETE', signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`DELETE /api/v1/messages: HTTP ${res.status}`);

@@ -7,23 +7,10 @@ import { REPO_ROOT } from '../../test/harness/cluster.js';
 import { LOCAL_DIR, STATE_FILE, startControlServer, type StackState } from './control.js';
 import { DEMO_NAME, DEMO_NAMESPACE } from './demo.js';
 import { DEFAULT_PORTS, startStack, type Stack } from './stack.js';
+import { urlTable } from './url-table.js';
 
 const started = Date.now();
 const progress = (message: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
-
-function urlTable(stack: Stack): string {
-  const rows: [string, string, string][] = [
-    ['Prometheus', stack.urls.prometheus, 'targets, rules, alerts, graphs'],
-    ['Alertmanager', stack.urls.alertmanager, 'alerts, silences'],
-    ['Mail UI (Mailpit)', stack.urls.mailUi, `the alert emails (SMTP 127.0.0.1:${stack.ports.mailpitSmtp}, implicit TLS via stunnel on 127.0.0.1:${stack.ports.smtps})`],
-    ['Demo target', `${stack.urls.target}/metrics`, 'the monitored service'],
-    ['Kubernetes API', stack.urls.apiServer, 'kubectl with the kubeconfig below'],
-  ];
-  const w0 = Math.max(...rows.map((r) => r[0].length), 'Service'.length);
-  const w1 = Math.max(...rows.map((r) => r[1].length), 'URL'.length);
-  const line = (a: string, b: string, c: string) => `| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c}`;
-  return [line('Service', 'URL', 'What'), `|${'-'.repeat(w0 + 2)}|${'-'.repeat(w1 + 2)}|${'-'.repeat(20)}`, ...rows.map((r) => line(...r))].join('\n');
-}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {

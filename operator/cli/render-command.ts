@@ -199,7 +199,9 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
     io.out(
       `rendered ${valid.length} of ${found.length} MonitoredService${found.length === 1 ? '' : 's'}` +
         (invalidObjects > 0 ? ` (${invalidObjects} invalid, left out)` : '') +
-        ` into ${show(outDir)}:`,
+        ` into ${show(outDir)}` +
+        // Say where the files went when the user did not choose (issue #11).
+        (args.values.out === undefined ? ' (the default output folder; choose another with --out <dir>):' : ':'),
     );
     for (const file of written) io.out(`  ${file}`);
     io.out(`prometheus config hash ${rendered.prometheusHash}, alertmanager config hash ${rendered.alertmanagerHash}`);

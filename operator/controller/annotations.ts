@@ -1,7 +1,6 @@
 // Annotations on the generated ConfigMap/Secret: the operator writes config-hash, the sync
-// sidecars write the rest (see the operator/sync contract).
-// One definition shared with the sync sidecar, which writes them.
-import { ANNOTATIONS } from '../sync/annotations.js';
+// sidecars write the rest (operator/contract.ts, docs/contract.md).
+import { ANNOTATIONS } from '../contract.js';
 
 export { ANNOTATIONS };
 

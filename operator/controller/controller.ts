@@ -1,22 +1,13 @@
 // The Vigil controller: informers over MonitoredServices and the two generated objects, one
 // coalescing queue, and a level-triggered reconcile that rebuilds the whole config from the caches.
 // Only the leader writes; followers keep their caches warm so a takeover is immediate.
-import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL } from '../api/schema.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, RenderedConfig } from '../render/types.js';
 import { formatIssue } from '../validate/index.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
-import {
-  MONITORED_SERVICE_REF,
-  createEvent,
-  decodeSecretData,
-  patchMonitoredServiceStatus,
-  readConfigMapOrUndefined,
-  readSecretOrUndefined,
-  writeConfigMap,
-  writeSecret,
-} from '../kube/objects.js';
+import { MONITORED_SERVICE_REF, createEvent, decodeSecretData, patchMonitoredServiceStatus, readConfigMapOrUndefined, readSecretOrUndefined, writeConfigMap, writeSecret } from '../kube/objects.js';
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
 import { ANNOTATIONS, readSyncReport, type SyncReport } from './annotations.js';
@@ -43,6 +34,11 @@ export interface ControllerOptions {
   smtpSecretName?: string | undefined;
   prometheusUrl?: string | undefined;
   identity: string;
+  /**
+   * Owner of the generated ConfigMap, Secret and Lease: they are garbage-collected when it is deleted (the chart
+   * passes its settings ConfigMap, so `helm uninstall` leaves none of them behind; issue #9).
+   */
+  ownerReferences?: V1OwnerReference[] | undefined;
   leaderElect: boolean;
   log: Logger;
   metrics: OperatorMetrics;
@@ -71,6 +67,11 @@ export function trimCachedObject(obj: KubernetesObject): void {
     const { [LAST_APPLIED_ANNOTATION]: _dropped, ...rest } = metadata.annotations;
     metadata.annotations = rest;
   }
+}
+
+/** True when `owners` are wanted but `metadata` does not carry each of them (by uid): the object needs a write. */
+export function lacksOwner(metadata: V1ObjectMeta | undefined, owners: V1OwnerReference[] | undefined): boolean {
+  return (owners ?? []).some((o) => !(metadata?.ownerReferences ?? []).some((r) => r.uid === o.uid));
 }
 
 /**
@@ -139,9 +140,7 @@ export class Controller {
           name: ns ? `monitoredservices/${ns}` : 'monitoredservices',
           path: ns ? `/apis/${group}/${version}/namespaces/${ns}/${plural}` : `/apis/${group}/${version}/${plural}`,
           list: () =>
-            (ns
-              ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns })
-              : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
+            (ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
           onChange,
           trim: trimCachedObject,
           log: this.log,
@@ -201,6 +200,7 @@ export class Controller {
         namespace,
         name: OBJECT_NAMES.leaderLease,
         identity: opts.identity,
+        ownerReferences: opts.ownerReferences,
         ...(opts.lease?.durationSeconds !== undefined ? { leaseDurationSeconds: opts.lease.durationSeconds } : {}),
         ...(opts.lease?.renewIntervalMs !== undefined ? { renewIntervalMs: opts.lease.renewIntervalMs } : {}),
         ...(opts.lease?.retryIntervalMs !== undefined ? { retryIntervalMs: opts.lease.retryIntervalMs } : {}),
@@ -362,7 +362,7 @@ export class Controller {
     if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
       const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
-      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash) {
+      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash || lacksOwner(current.metadata, this.opts.ownerReferences)) {
         await this.retryOnConflict(() =>
           writeConfigMap(
             this.opts.clients,
@@ -373,6 +373,7 @@ export class Controller {
               files: promFiles,
               annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash },
               labels: GENERATED_LABELS,
+              ownerReferences: this.opts.ownerReferences,
             },
             FIELD_MANAGER,
           ),
@@ -391,7 +392,7 @@ export class Controller {
     const amFiles = encoded.alertmanager?.ok ? encoded.alertmanager : undefined;
     if (plan.writeSecret && amFiles && this.isLeader()) {
       const current = await readSecretOrUndefined(this.opts.clients, ns, OBJECT_NAMES.alertmanagerSecret);
-      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.alertmanagerHash) {
+      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.alertmanagerHash || lacksOwner(current.metadata, this.opts.ownerReferences)) {
         await this.retryOnConflict(() =>
           writeSecret(
             this.opts.clients,
@@ -402,6 +403,7 @@ export class Controller {
               files: amFiles,
               annotations: { [ANNOTATIONS.configHash]: rendered.alertmanagerHash },
               labels: GENERATED_LABELS,
+              ownerReferences: this.opts.ownerReferences,
             },
             FIELD_MANAGER,
           ),
@@ -445,12 +447,7 @@ export class Controller {
       }
       for (const e of u.events) {
         try {
-          await createEvent(
-            this.opts.clients,
-            { component: COMPONENT, instance: this.opts.identity },
-            { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid },
-            e,
-          );
+          await createEvent(this.opts.clients, { component: COMPONENT, instance: this.opts.identity }, { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid }, e);
         } catch (err) {
           // An Event is a notification, not state: log and go on rather than redo the reconcile.
           this.log.warn('could not record event', { object: `${u.namespace}/${u.name}`, reason: e.reason, error: describeApiError(err) });

@@ -2,7 +2,7 @@
 // Expiry is judged by when THIS replica last saw the Lease change (as client-go does), not by
 // comparing the holder's renewTime with our clock: clocks of two nodes may disagree.
 // A released Lease (holderIdentity empty) is taken at once.
-import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
 
@@ -10,6 +10,8 @@ export interface LeaderElectorOptions {
   namespace: string;
   name: string;
   identity: string;
+  /** Set on the Lease when this elector creates it, so it is garbage-collected with its owner (issue #9). */
+  ownerReferences?: V1OwnerReference[] | undefined;
   leaseDurationSeconds?: number;
   /** How often the leader renews. */
   renewIntervalMs?: number;
@@ -133,7 +135,7 @@ export class LeaderElector {
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
-            metadata: { name, namespace },
+            metadata: { name, namespace, ...(this.opts.ownerReferences ? { ownerReferences: this.opts.ownerReferences } : {}) },
             spec: { holderIdentity: identity, leaseDurationSeconds: this.leaseDurationSeconds, acquireTime: now(), renewTime: now(), leaseTransitions: 0 },
           },
         });

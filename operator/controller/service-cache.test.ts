@@ -81,11 +81,16 @@ describe('ServiceCache', () => {
   ])('assembling cached pieces gives exactly renderConfig (catalogue, %s settings)', (_name, settings) => {
     const cache = new ServiceCache();
     const objects = loadCatalogue().map((s, i) => ({ ...s, metadata: { ...s.metadata, uid: `u${i}`, generation: 1 } }) as RawMonitoredService);
-    const services = objects.map((o) => cache.resolve(o, settings, hashOf(settings))).map((r) => {
-      if (!r.ok) throw new Error(JSON.stringify(r.issues));
-      return r.service;
-    });
-    const fromCache = assembleConfig(services.map((s) => cache.piecesOf(s, settings)), settings);
+    const services = objects
+      .map((o) => cache.resolve(o, settings, hashOf(settings)))
+      .map((r) => {
+        if (!r.ok) throw new Error(JSON.stringify(r.issues));
+        return r.service;
+      });
+    const fromCache = assembleConfig(
+      services.map((s) => cache.piecesOf(s, settings)),
+      settings,
+    );
     expect(fromCache).toEqual(renderConfig(services, settings));
   });
 
@@ -94,5 +99,3 @@ describe('ServiceCache', () => {
     expect(settingsHash(demoSettings)).toBe(settingsHash({ ...demoSettings }));
   });
 });
-
-

@@ -76,7 +76,11 @@ export class ServiceCache {
     const hash = settingsHash(settings);
     return {
       validate: (raw) => this.resolve(raw, settings, hash),
-      render: (services) => assembleConfig(services.map((service) => this.piecesOf(service, settings)), settings),
+      render: (services) =>
+        assembleConfig(
+          services.map((service) => this.piecesOf(service, settings)),
+          settings,
+        ),
     };
   }
 

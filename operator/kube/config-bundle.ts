@@ -17,10 +17,10 @@ import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 /** File name -> UTF-8 content, as rendered (RenderedConfig.prometheus / .alertmanager). */
 export type FileSet = Record<string, string>;
 
-/** The one key of a compressed object (binaryData of a ConfigMap, data of a Secret). */
-export const BUNDLE_KEY = 'vigil-files.json.gz';
-/** Written into the bundle so a future encoding can be told apart (and refused by old sidecars). */
-export const BUNDLE_FORMAT = 'vigil.dev/files.v1';
+import { BUNDLE_FORMAT, BUNDLE_KEY } from '../contract.js';
+
+/** Defined in operator/contract.ts (docs/contract.md). */
+export { BUNDLE_FORMAT, BUNDLE_KEY };
 
 /** kube-apiserver's limit is 1 MiB of decoded data per ConfigMap/Secret; stay a little below. */
 export const MAX_OBJECT_DATA_BYTES = 1_000_000;

@@ -1,5 +1,5 @@
 // Typed reads/writes of the few object kinds the operator touches.
-import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
 import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
 import { configMapPayload, secretPayload, type EncodedFiles } from './config-bundle.js';
@@ -33,17 +33,31 @@ export function decodeSecretData(secret: V1Secret | undefined): Record<string, s
 /** A file set in the form chosen for storage (config-bundle.ts: plain keys, or one gzip bundle). */
 export type StoredFiles = Extract<EncodedFiles, { ok: true }>;
 
+/** What the operator wants of a generated object's metadata. */
+interface DesiredMetadata {
+  namespace: string;
+  name: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+  /** The owner the object is garbage-collected with (`vigil operator --owner-configmap`), issue #9. */
+  ownerReferences?: V1OwnerReference[] | undefined;
+}
+
+/** Metadata of a new generated object. */
+function creationMetadata(desired: DesiredMetadata): V1ObjectMeta {
+  const { namespace, name, labels, annotations, ownerReferences } = desired;
+  return { name, namespace, labels, annotations, ...(ownerReferences ? { ownerReferences } : {}) };
+}
+
 /** Metadata for replacing a generated object: ours merged over what is there (the sidecar's annotations stay). */
-function replacementMetadata(
-  current: V1ObjectMeta | undefined,
-  desired: { namespace: string; name: string; annotations: Record<string, string>; labels: Record<string, string> },
-): V1ObjectMeta {
+function replacementMetadata(current: V1ObjectMeta | undefined, desired: DesiredMetadata): V1ObjectMeta {
   return {
     ...current,
     name: desired.name,
     namespace: desired.namespace,
     labels: { ...current?.labels, ...desired.labels },
     annotations: { ...current?.annotations, ...desired.annotations },
+    ...(desired.ownerReferences ? { ownerReferences: desired.ownerReferences } : {}),
     managedFields: undefined,
   };
 }
@@ -53,12 +67,7 @@ function replacementMetadata(
  * other annotation (the sync sidecar's). Replace carries the resourceVersion, so a concurrent
  * change makes it fail with 409 rather than be lost; the caller retries from a fresh read.
  */
-export async function writeConfigMap(
-  clients: KubeClients,
-  current: V1ConfigMap | undefined,
-  desired: { namespace: string; name: string; files: StoredFiles; annotations: Record<string, string>; labels: Record<string, string> },
-  fieldManager: string,
-): Promise<V1ConfigMap> {
+export async function writeConfigMap(clients: KubeClients, current: V1ConfigMap | undefined, desired: DesiredMetadata & { files: StoredFiles }, fieldManager: string): Promise<V1ConfigMap> {
   const { namespace, name } = desired;
   // Exactly one of data/binaryData is set: replacing the object drops the keys of the other form.
   const payload = configMapPayload(desired.files);
@@ -66,7 +75,7 @@ export async function writeConfigMap(
     return clients.core.createNamespacedConfigMap({
       namespace,
       fieldManager,
-      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, ...payload },
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: creationMetadata(desired), ...payload },
     });
   }
   return clients.core.replaceNamespacedConfigMap({
@@ -83,19 +92,14 @@ export async function writeConfigMap(
 }
 
 /** Same as writeConfigMap for a Secret (data base64-encoded here, type Opaque; a bundle is one data key). */
-export async function writeSecret(
-  clients: KubeClients,
-  current: V1Secret | undefined,
-  desired: { namespace: string; name: string; files: StoredFiles; annotations: Record<string, string>; labels: Record<string, string> },
-  fieldManager: string,
-): Promise<V1Secret> {
+export async function writeSecret(clients: KubeClients, current: V1Secret | undefined, desired: DesiredMetadata & { files: StoredFiles }, fieldManager: string): Promise<V1Secret> {
   const { namespace, name } = desired;
   const data = secretPayload(desired.files);
   if (!current) {
     return clients.core.createNamespacedSecret({
       namespace,
       fieldManager,
-      body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace, labels: desired.labels, annotations: desired.annotations }, data },
+      body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: creationMetadata(desired), data },
     });
   }
   return clients.core.replaceNamespacedSecret({
@@ -113,17 +117,8 @@ export async function writeSecret(
 }
 
 /** JSON merge patch of a MonitoredService's status subresource. */
-export async function patchMonitoredServiceStatus(
-  clients: KubeClients,
-  namespace: string,
-  name: string,
-  body: object,
-  fieldManager: string,
-): Promise<unknown> {
-  return clients.custom.patchNamespacedCustomObjectStatus(
-    { group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body, fieldManager },
-    MERGE_PATCH,
-  );
+export async function patchMonitoredServiceStatus(clients: KubeClients, namespace: string, name: string, body: object, fieldManager: string): Promise<unknown> {
+  return clients.custom.patchNamespacedCustomObjectStatus({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body, fieldManager }, MERGE_PATCH);
 }
 
 export interface EventSource {
@@ -148,7 +143,9 @@ export async function createEvent(
   event: { type: 'Normal' | 'Warning'; reason: string; message: string },
   now: Date = new Date(),
 ): Promise<CoreV1Event> {
-  const suffix = `${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const suffix = `${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
   const timestamp = now;
   return clients.core.createNamespacedEvent({
     namespace: involved.namespace,

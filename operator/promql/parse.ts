@@ -8,6 +8,7 @@
 import type { SyntaxNode } from '@lezer/common';
 import { parser } from '@prometheus-io/lezer-promql';
 import { PROMQL_AGGREGATIONS, PROMQL_FEATURE_FLAGS, PROMQL_FUNCTIONS, type PromQLFunction, type ValueType } from './functions.js';
+import { parseDurationMs } from '../validate/duration.js';
 
 export type PromQLCheck = { ok: true } | { ok: false; message: string };
 
@@ -114,8 +115,6 @@ const SET_OPERATORS = new Set(['And', 'Or', 'Unless']);
 const COMPARISON_OPERATORS = new Set(['Eql', 'Neq', 'Gtr', 'Lss', 'Gte', 'Lte']);
 /** The Prometheus version whose parser these checks follow (a unit test ties it to hack/versions.env). */
 export const DEPLOYED_PROMETHEUS = '3.15.1';
-const PROMETHEUS_DURATION = /^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/;
-const UNIT_MS: Record<string, number> = { y: 31536e6, w: 6048e5, d: 864e5, h: 36e5, m: 6e4, s: 1e3, ms: 1 };
 
 /**
  * Milliseconds of a range, step or offset (a DurationExpr/OffsetDurationExpr node). Prometheus 3
@@ -128,11 +127,8 @@ function durationMs(node: SyntaxNode, expr: string): number | undefined {
   const inner = children(node);
   const literal = inner.length === 1 && inner[0]?.name === 'NumberDurationLiteralInDurationContext' ? text(inner[0], expr).trim() : undefined;
   if (literal === undefined) return undefined;
-  if (PROMETHEUS_DURATION.test(literal) && literal !== '') {
-    let ms = 0;
-    for (const [, n, unit] of literal.matchAll(/([0-9]+)(ms|y|w|d|h|m|s)/g)) ms += Number(n) * (UNIT_MS[unit ?? 's'] ?? 0);
-    return ms;
-  }
+  const ms = parseDurationMs(literal);
+  if (ms !== undefined) return ms;
   const seconds = Number(literal);
   if (/^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/.test(literal) && Number.isFinite(seconds)) return seconds * 1000;
   throw new PromQLError(`"${literal}" is not a duration such as 5m or 1h30m, or a number of seconds`, node.from);

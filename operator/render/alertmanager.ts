@@ -3,7 +3,18 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { MonitoredService } from '../api/schema.js';
-import { DEFAULT_RECEIVER, EMAIL_TEMPLATE_FILE, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, receiverName, refOf, SERVICE_DOWN_ALERT, sortServices, TARGET_DOWN_ALERT } from './names.js';
+import {
+  DEFAULT_RECEIVER,
+  EMAIL_TEMPLATE_FILE,
+  LABEL_MONITORED_SERVICE,
+  LABEL_NAMESPACE,
+  receiverName,
+  refOf,
+  SERVICE_DOWN_ALERT,
+  sortServices,
+  TARGET_DOWN_ALERT,
+  UNOWNED_RECEIVER,
+} from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
@@ -36,9 +47,9 @@ function hasRecipients(service: MonitoredService): boolean {
   return (service.spec.notify?.email?.to.length ?? 0) > 0;
 }
 
-/** The route of one service as the text of one block-sequence item (yaml-fragments.ts); '' without recipients. */
+/** The route of one service as the text of one block-sequence item (yaml-fragments.ts); every service has one. */
 export function renderRouteText(service: MonitoredService): string {
-  return hasRecipients(service) ? stringifyItems([serviceRoute(service)], YAML_OPTIONS) : '';
+  return stringifyItems([serviceRoute(service)], YAML_OPTIONS);
 }
 
 /** The email receiver of one service as the text of one block-sequence item; '' without recipients. */
@@ -64,7 +75,7 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
       receiver: DEFAULT_RECEIVER,
       group_by: GROUP_BY,
       ...NOTIFICATION_TIMINGS[settings.profile],
-      routes,
+      routes: [...routes, unownedRoute()],
     },
     // A service with no healthy target is one email (ServiceDown), not one more per failing instance.
     inhibit_rules: [
@@ -78,17 +89,38 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
       // Without default recipients the default receiver has no email config: Alertmanager drops those alerts.
       {
         name: DEFAULT_RECEIVER,
-        ...(settings.defaultRecipients.length > 0 ? { email_configs: [emailConfig(settings.defaultRecipients, true, settings)] } : {}),
+        ...(settings.defaultRecipients.length > 0 ? { email_configs: emailConfigs(settings.defaultRecipients, true, settings) } : {}),
       },
       ...receivers,
+      // No integration: what reaches it is dropped (Alertmanager's documented "null receiver").
+      { name: UNOWNED_RECEIVER },
     ],
   };
 }
 
+/**
+ * Alerts that carry a MonitoredService's labels but match no service route: the service was
+ * deleted, renamed, or left out of the config. Alertmanager keeps an alert active until the
+ * endsAt Prometheus last sent (up to 4 evaluation intervals, or minutes with the 1m resend
+ * delay), and on every reload routes all alerts it holds through the new tree: without this
+ * route a deleted service's firing alert fell through to the root route and emailed the default
+ * recipients, its RESOLVED too (issue #14). An inhibit rule cannot do this (it needs a firing
+ * source alert); a route to a receiver without integrations drops them. Services without their
+ * own recipients get an explicit route to the default receiver (serviceRoute), so only orphans
+ * land here.
+ */
+function unownedRoute(): Record<string, unknown> {
+  return { receiver: UNOWNED_RECEIVER, matchers: [`${LABEL_MONITORED_SERVICE}=~".+"`], continue: false };
+}
+
+/** The service's own receiver, or the default one (by name, explicitly) when it names no recipients. */
 function serviceRoute(service: MonitoredService): Record<string, unknown> {
   return {
-    receiver: receiverName(refOf(service)),
-    matchers: [`${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`, `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`],
+    receiver: hasRecipients(service) ? receiverName(refOf(service)) : DEFAULT_RECEIVER,
+    matchers: [
+      `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
+      `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
+    ],
     continue: false,
   };
 }
@@ -96,7 +128,7 @@ function serviceRoute(service: MonitoredService): Record<string, unknown> {
 function serviceReceiver(service: MonitoredService, settings: GlobalSettings): Record<string, unknown> {
   return {
     name: receiverName(refOf(service)),
-    email_configs: [emailConfig(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings)],
+    email_configs: emailConfigs(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings),
   };
 }
 
@@ -115,6 +147,36 @@ function smtpGlobals(settings: GlobalSettings): Record<string, unknown> {
     // the port (465 = implicit TLS), which is its default.
     ...(smtp.forceImplicitTls !== undefined ? { smtp_force_implicit_tls: smtp.forceImplicitTls } : {}),
   };
+}
+
+/** RFC 5322 section 2.1.1: a header line must not exceed 998 characters (without CRLF). */
+export const MAX_HEADER_LINE = 998;
+
+/**
+ * Recipients in groups whose `To: a, b, ...` header line stays within MAX_HEADER_LINE, in the given
+ * order, each recipient in exactly one group. Alertmanager writes the `to` string unfolded into the
+ * To header (and Q-encodes, not folds, a value with a line break), so a long list must be split:
+ * one email_config, hence one email, per group. 100 addresses of 60 characters make 7 groups.
+ */
+export function recipientGroups(to: readonly string[], maxLine = MAX_HEADER_LINE): string[][] {
+  const groups: string[][] = [];
+  let length = 0;
+  for (const address of to) {
+    const group = groups[groups.length - 1];
+    const added = (group && group.length > 0 ? ', '.length : 'To: '.length) + address.length;
+    if (group && group.length > 0 && length + added <= maxLine) {
+      group.push(address);
+      length += added;
+    } else {
+      groups.push([address]);
+      length = 'To: '.length + address.length;
+    }
+  }
+  return groups;
+}
+
+function emailConfigs(to: readonly string[], sendResolved: boolean, settings: GlobalSettings): Record<string, unknown>[] {
+  return recipientGroups(to).map((group) => emailConfig(group, sendResolved, settings));
 }
 
 function emailConfig(to: readonly string[], sendResolved: boolean, settings: GlobalSettings): Record<string, unknown> {

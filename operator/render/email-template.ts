@@ -16,14 +16,15 @@ export const EMAIL_TEMPLATE = String.raw`{{/* Vigil email templates. Generated b
 {{- with .CommonLabels.severity }} ({{ . }}){{ end }}
 {{- end }}
 
+{{/* Continuation lines of multi-line text stay indented under their alert, so no body line can look like a header ("Bcc: ..."). */}}
 {{ define "vigil.email.text.alert" -}}
-* {{ .Labels.alertname }}{{ with .Labels.severity }} [{{ . }}]{{ end }}: {{ .Annotations.summary }}
+* {{ .Labels.alertname }}{{ with .Labels.severity }} [{{ . }}]{{ end }}: {{ reReplaceAll "\r?\n" "\n    " .Annotations.summary }}
 {{- with .Annotations.description }}
-  {{ . }}{{ end }}
+    {{ reReplaceAll "\r?\n" "\n    " . }}{{ end }}
   Started:  {{ .StartsAt.Format "2006-01-02 15:04:05 MST" }}
 {{- if eq .Status "resolved" }}
   Resolved: {{ .EndsAt.Format "2006-01-02 15:04:05 MST" }}{{ end }}
-  Labels:  {{ range .Labels.SortedPairs }} {{ .Name }}={{ .Value }}{{ end }}
+  Labels:  {{ range .Labels.SortedPairs }} {{ .Name }}={{ reReplaceAll "\r?\n" "\n    " .Value }}{{ end }}
   Graph:    {{ .GeneratorURL }}
 {{ end }}
 

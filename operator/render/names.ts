@@ -5,10 +5,12 @@ import type { ObjectRef } from './types.js';
 
 export const JOB_PREFIX = 'vigil';
 export const DEFAULT_RECEIVER = 'vigil-default';
+/** Receiver without integrations for alerts of MonitoredServices that are no longer configured (alertmanager.ts). */
+export const UNOWNED_RECEIVER = 'vigil-unowned';
 export const EMAIL_TEMPLATE_FILE = 'vigil-email.tmpl';
-export const PROMETHEUS_CONFIG_FILE = 'prometheus.yml';
-export const ALERTMANAGER_CONFIG_FILE = 'alertmanager.yml';
-export const RULE_FILE_SUFFIX = '.rules.yaml';
+import { RULE_FILE_SUFFIX } from '../contract.js';
+
+export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX } from '../contract.js';
 
 /** Static labels on every alert of a MonitoredService; Alertmanager routes on them. */
 export const LABEL_NAMESPACE = 'vigil_namespace';

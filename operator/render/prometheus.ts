@@ -56,6 +56,10 @@ function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): R
   };
 }
 
+/** Meta labels of Prometheus's endpointslice role (2.42 and 3.x alike) for the endpoint's conditions. */
+export const ENDPOINT_READY_LABEL = '__meta_kubernetes_endpointslice_endpoint_conditions_ready';
+export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpoint_conditions_terminating';
+
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
 export function scrapeJobs(service: MonitoredService, settings: GlobalSettings): Record<string, unknown>[] {
   const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
@@ -97,6 +101,16 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
       // Only slices whose Service was found by the selector (a slice not created by the
       // EndpointSlice controller for a selected Service has no Service metadata).
       { source_labels: ['__meta_kubernetes_service_name'], regex: '.+', action: 'keep' },
+      // Only endpoints that take traffic (issue #14): a terminating pod (EndpointSlice
+      // `terminating: true`, `ready: false`) often stops serving /metrics long before it is gone,
+      // and a pod that is not ready yet may not serve it either; scraping them made healthy
+      // rolling updates page. Kubernetes leaves a condition unset to mean ready / not terminating,
+      // and Prometheus then sets no label, hence "false"/"true" and not "".
+      {
+        source_labels: [ENDPOINT_READY_LABEL, ENDPOINT_TERMINATING_LABEL],
+        regex: 'false;.*|.*;true',
+        action: 'drop',
+      },
       { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace', action: 'replace' },
       { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service', action: 'replace' },
       { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod', action: 'replace' },

@@ -86,6 +86,12 @@ describe('renderPrometheusConfig', () => {
       ['__meta_kubernetes_service_name', 'service'],
       ['__meta_kubernetes_pod_name', 'pod'],
     ]);
+    // Endpoints that take no traffic (terminating, or not ready yet) are no targets.
+    expect(web.relabel_configs).toContainEqual({
+      source_labels: ['__meta_kubernetes_endpointslice_endpoint_conditions_ready', '__meta_kubernetes_endpointslice_endpoint_conditions_terminating'],
+      regex: 'false;.*|.*;true',
+      action: 'drop',
+    });
   });
 
   it('connects to an API server outside the cluster with a token and CA', () => {
@@ -135,10 +141,26 @@ describe('renderRuleFile', () => {
     const group = doc.groups[0];
     expect(group.name).toBe('vigil/shop/checkout');
     expect(group.interval).toBe('30s');
-    expect(group.rules.map((r: Doc) => r.alert)).toEqual(['ServiceDown', 'ServiceTargetDown', 'Slow']);
-    const [down, targetDown, slow] = group.rules;
+    expect(group.rules.map((r: Doc) => r.alert ?? r.record)).toEqual([
+      'vigil:scrape_config_loaded:timestamp_seconds',
+      'ServiceDown',
+      'ServiceTargetDown',
+      'Slow',
+    ]);
+    const [loaded, down, targetDown, slow] = group.rules;
+    // Its labels tie the record to this service's current scrape jobs (new hash: new grace period).
+    expect(loaded).toEqual({
+      record: 'vigil:scrape_config_loaded:timestamp_seconds',
+      expr: 'vector(time())',
+      labels: { namespace: 'shop', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_scrape_config: expect.stringMatching(/^[0-9a-f]{12}$/) },
+    });
+    const record = `vigil:scrape_config_loaded:timestamp_seconds{namespace="shop", vigil_monitoredservice="checkout", vigil_namespace="shop", vigil_scrape_config="${loaded.labels.vigil_scrape_config}"}`;
+    // Default endpoint interval 15s: grace 2 x 15s + 30s = 60s; window 60s + 2 x 30s evaluation.
     expect(down).toMatchObject({
-      expr: '(count(up{job="vigil/shop/checkout/metrics"} == 1) or vector(0)) == 0',
+      expr:
+        '((count(up{job="vigil/shop/checkout/metrics"} == 1) or vector(0)) == 0) and on() (' +
+        '(count(up{job="vigil/shop/checkout/metrics"} == 0) > 0) or on() ' +
+        `((time() - min_over_time(${record}[2m])) >= 60))`,
       for: '2m',
       labels: { severity: 'critical', namespace: 'shop', service: 'checkout', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
     });
@@ -169,7 +191,15 @@ describe('renderRuleFile', () => {
 
   it('keeps the down alerts of a service with no custom rules', () => {
     const rules = (parse(renderRuleFile(service('a', 'b'), settings)) as Doc).groups[0].rules;
-    expect(rules.map((r: Doc) => r.alert)).toEqual(['ServiceDown', 'ServiceTargetDown']);
+    expect(rules.map((r: Doc) => r.alert ?? r.record)).toEqual(['vigil:scrape_config_loaded:timestamp_seconds', 'ServiceDown', 'ServiceTargetDown']);
+  });
+
+  it('gives the absence of targets a new grace period exactly when the scrape jobs change', () => {
+    const hashOf = (svc: ReturnType<typeof service>) => (parse(renderRuleFile(svc, settings)) as Doc).groups[0].rules[0].labels.vigil_scrape_config;
+    const base = hashOf(service('a', 'b'));
+    expect(hashOf(service('a', 'b'))).toBe(base);
+    expect(hashOf(service('a', 'b', { downAlert: { for: '10m' } }))).toBe(base);
+    expect(hashOf(service('a', 'b', { selector: { matchLabels: { app: 'other' } } }))).not.toBe(base);
   });
 
   it('does not rank the per-target alert above the service alert', () => {
@@ -179,7 +209,7 @@ describe('renderRuleFile', () => {
       ['info', 'info'],
     ] as const) {
       const rules = (parse(renderRuleFile(service('a', 'b', { downAlert: { severity } }), settings)) as Doc).groups[0].rules;
-      expect(rules[1].labels.severity).toBe(target);
+      expect(rules.find((r: Doc) => r.alert === 'ServiceTargetDown').labels.severity).toBe(target);
     }
   });
 
@@ -204,8 +234,16 @@ describe('renderAlertmanagerConfig', () => {
     const doc = parse(renderAlertmanagerConfig([withRecipients, withoutRecipients], settings)) as Doc;
     expect(doc.route.receiver).toBe('vigil-default');
     expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice']);
-    expect(doc.route.routes).toEqual([{ receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false }]);
-    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'shop/checkout']);
+    // Every configured service has its own route (by name to the default receiver when it names
+    // nobody); an alert of any other service (deleted, renamed, left out) is dropped, never sent
+    // to the default recipients.
+    expect(doc.route.routes).toEqual([
+      { receiver: 'vigil-default', matchers: ['vigil_namespace="billing"', 'vigil_monitoredservice="invoices"'], continue: false },
+      { receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false },
+      { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
+    ]);
+    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'shop/checkout', 'vigil-unowned']);
+    expect(doc.receivers[2]).toEqual({ name: 'vigil-unowned' });
     const own = doc.receivers[1].email_configs[0];
     expect(own).toMatchObject({
       to: 'a@example.com, b@example.com',
@@ -227,8 +265,11 @@ describe('renderAlertmanagerConfig', () => {
 
   it('leaves the default receiver without email config when there are no default recipients', () => {
     const doc = parse(renderAlertmanagerConfig([withoutRecipients], defaultSettings())) as Doc;
-    expect(doc.receivers).toEqual([{ name: 'vigil-default' }]);
-    expect(doc.route.routes).toEqual([]);
+    expect(doc.receivers).toEqual([{ name: 'vigil-default' }, { name: 'vigil-unowned' }]);
+    expect(doc.route.routes).toEqual([
+      { receiver: 'vigil-default', matchers: ['vigil_namespace="billing"', 'vigil_monitoredservice="invoices"'], continue: false },
+      { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
+    ]);
   });
 
   it.each(['demo', 'production'] as const)('uses the %s notification timings', (profile) => {

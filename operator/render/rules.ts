@@ -1,7 +1,10 @@
 // One rule file per MonitoredService: the built-in down alerts and the custom rules, each
 // custom expression confined to the service's namespace.
+import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { AlertRule, MonitoredService, Severity } from '../api/schema.js';
+import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
+import { scrapeTiming } from './scrape-timing.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
 import {
@@ -14,8 +17,14 @@ import {
   SERVICE_DOWN_ALERT,
   TARGET_DOWN_ALERT,
 } from './names.js';
-import { escapeRegex, sortedRecord, YAML_OPTIONS } from './prometheus.js';
+import { escapeRegex, scrapeJobs, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
+
+interface RecordingRule {
+  record: string;
+  expr: string;
+  labels: Record<string, string>;
+}
 
 interface AlertingRule {
   alert: string;
@@ -26,7 +35,10 @@ interface AlertingRule {
 }
 
 export function renderRuleFile(service: MonitoredService, settings: GlobalSettings): string {
-  const rules: AlertingRule[] = [...downAlertRules(service), ...service.spec.rules.map((rule) => customRule(service, rule))];
+  const rules: (RecordingRule | AlertingRule)[] = [
+    ...downAlertRules(service, settings),
+    ...service.spec.rules.map((rule) => customRule(service, rule)),
+  ];
   const file = {
     groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],
   };
@@ -55,6 +67,34 @@ export function upSelector(service: MonitoredService): string {
   return `up{job=~${promqlString(jobs)}}`;
 }
 
+/** Recorded once per evaluation for each service with down alerts: the evaluation time, labelled with the scrape config it belongs to. */
+export const SCRAPE_CONFIG_LOADED_RECORD = 'vigil:scrape_config_loaded:timestamp_seconds';
+export const LABEL_SCRAPE_CONFIG = 'vigil_scrape_config';
+
+/**
+ * How long after Prometheus first evaluates a service's rules (with its current scrape jobs) a
+ * total absence of `up` series may count as "no target" (issue #14). Before the first scrape of a
+ * new job there is no `up` series at all, exactly as when every pod is gone: service discovery
+ * (Prometheus 2.x hands discovered targets to the scrape manager every 5 s; a Kubernetes watch
+ * first lists), then the first scrape at a per-target offset anywhere within the scrape interval,
+ * then the scrape itself (up to its timeout). Two scrape intervals plus 30 s covers that with
+ * margin at any interval; capped at 4 minutes so that the window below stays inside Prometheus's
+ * 5-minute lookback (see downAlertRules). Milliseconds.
+ */
+export function discoveryGraceMs(service: MonitoredService): number {
+  const longest = Math.max(...service.spec.endpoints.map((e) => parseDurationMs(scrapeTiming(e).interval) ?? 0));
+  return Math.min(2 * longest + 30_000, 240_000);
+}
+
+/**
+ * Short hash of the service's rendered scrape jobs: the recorded series gets a new identity (and so
+ * a new grace period) whenever what Prometheus discovers and scrapes for the service changes
+ * (ports, selector, interval, API server connection), not on unrelated edits.
+ */
+export function scrapeConfigHash(service: MonitoredService, settings: GlobalSettings): string {
+  return createHash('sha256').update(JSON.stringify(scrapeJobs(service, settings))).digest('hex').slice(0, 12);
+}
+
 /**
  * The built-in down alerts. Two situations, two alerts that never fire for the same outage cause
  * twice in a single-target service:
@@ -63,30 +103,57 @@ export function upSelector(service: MonitoredService): string {
  *   targets that exist but fail (`up == 0`) AND targets that are gone: a deleted pod removes its
  *   target, its `up` series goes stale and `up == 0` alone would never fire. Counting healthy
  *   targets with `or vector(0)` turns "nothing at all" into a 0 that can be compared.
+ *   But "nothing at all" is also what Prometheus sees before the first scrape of a new job, and
+ *   after a restart with an empty TSDB (a new pod): with a short `for` that was a false email
+ *   (issue #14, 1 in 5 new services). So absence alone counts only once the service's rules have
+ *   been evaluated with its current scrape jobs for the discovery grace period: a recording rule
+ *   records each evaluation's time, and `time() - min_over_time(record[W])` is how long that has
+ *   been going on (W = grace + 2 evaluation intervals, so a continuous record always has a
+ *   sample old enough; W <= 5m, so after a restart on a kept TSDB either the old `up` samples are
+ *   still within the 5-minute lookback or the old records are outside W). A failing target
+ *   (`up == 0`) needs no grace: it was discovered and scraped.
  * - ServiceTargetDown (one step less severe): one target fails while the service has more than
  *   one target, i.e. a partial outage, one alert per failing instance. With a single target
  *   ServiceDown already says everything. Alertmanager inhibits ServiceTargetDown while
  *   ServiceDown fires for the same service (see alertmanager.ts), so a total outage of a
  *   multi-target service sends one ServiceDown email, not one per instance as well.
  */
-function downAlertRules(service: MonitoredService): AlertingRule[] {
+function downAlertRules(service: MonitoredService, settings: GlobalSettings): (RecordingRule | AlertingRule)[] {
   const down = service.spec.downAlert;
   if (!down.enabled) return [];
   const { namespace, name } = service.metadata;
   const up = upSelector(service);
   const jobs = [...service.spec.endpoints].map((e) => jobName(refOf(service), e.port)).sort(compareStrings);
   const targetSeverity: Severity = down.severity === 'critical' ? 'warning' : down.severity;
+  const graceMs = discoveryGraceMs(service);
+  const windowMs = graceMs + 2 * (parseDurationMs(settings.evaluationInterval) ?? 60_000);
+  const recordLabels = sortedRecord({
+    // Like every alert of the service: its series belong to its namespace (tenancy).
+    namespace,
+    [LABEL_NAMESPACE]: namespace,
+    [LABEL_MONITORED_SERVICE]: name,
+    [LABEL_SCRAPE_CONFIG]: scrapeConfigHash(service, settings),
+  });
+  const recordSelector = `${SCRAPE_CONFIG_LOADED_RECORD}{${Object.entries(recordLabels).map(([k, v]) => `${k}=${promqlString(v)}`).join(', ')}}`;
+  const grace = formatDurationMs(graceMs);
   return [
+    { record: SCRAPE_CONFIG_LOADED_RECORD, expr: 'vector(time())', labels: recordLabels },
     {
       alert: SERVICE_DOWN_ALERT,
-      expr: `(count(${up} == 1) or vector(0)) == 0`,
+      expr:
+        `((count(${up} == 1) or vector(0)) == 0)` +
+        ` and on() (` +
+        `(count(${up} == 0) > 0)` +
+        ` or on() ((time() - min_over_time(${recordSelector}[${formatDurationMs(windowMs)}])) >= ${graceMs / 1000})` +
+        `)`,
       for: down.for,
       labels: sortedRecord({ ...reservedLabels(service, down.severity), service: name }),
       annotations: {
         summary: `${namespace}/${name} is down: no healthy scrape target`,
         description:
           `No scrape target of MonitoredService ${namespace}/${name} has answered for ${down.for}: ` +
-          `either every target fails to scrape, or none exists (pods deleted, or the selector matches no ready Service endpoints). ` +
+          `either every target fails to scrape, or none exists (pods deleted, or the selector matches no ready Service endpoints; ` +
+          `counted only after ${grace} of discovery with the current scrape jobs). ` +
           `Scrape jobs: ${jobs.join(', ')}.`,
       },
     },

@@ -5,8 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { defaultSettings } from './index.js';
 import type { GlobalSettings } from './types.js';
+import { DURATION_PATTERN } from '../validate/duration.js';
 
-const durationString = z.string().regex(/^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$/, 'must be a duration such as 15s or 1m');
+const durationString = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 15s or 1m');
 const hostPort = z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, 'must be host:port');
 
 const SmtpOverridesSchema = z

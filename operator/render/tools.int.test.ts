@@ -9,6 +9,9 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { ENFORCE_NAMESPACE_CASES } from '../promql/enforce-namespace.cases.js';
 import { CATALOGUE_DIR, demoSettings, loadCatalogue, productionSettings } from '../../test/fixtures/catalogue/index.js';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
 import { renderConfig } from './index.js';
 import type { GlobalSettings, RenderedConfig } from './types.js';
 
@@ -53,6 +56,11 @@ afterAll(() => {
 });
 
 /** Writes the rendered file sets into <workDir>/<variant>/{prometheus,alertmanager}. */
+/** examples/demo-monitoredservice.yaml, parsed (defaults filled in). */
+function demoService(): MonitoredService {
+  return MonitoredServiceSchema.parse(parse(readFileSync(join(REPO, 'examples', 'demo-monitoredservice.yaml'), 'utf8')));
+}
+
 function writeRendered(variant: string, rendered: RenderedConfig): { prometheusDir: string; alertmanagerDir: string } {
   const prometheusDir = join(workDir, variant, 'prometheus');
   const alertmanagerDir = join(workDir, variant, 'alertmanager');
@@ -104,7 +112,8 @@ describe.each([
     const result = await tool(AMTOOL, ['check-config', 'alertmanager.yml'], alertmanagerDir);
     expectSuccess(result);
     expect(result.output).toContain(' - 1 templates');
-    const receivers = 1 + loadCatalogue().filter((svc) => svc.spec.notify?.email).length;
+    // The default receiver, one per service with recipients, and the one without integrations for unowned alerts.
+    const receivers = 2 + loadCatalogue().filter((svc) => svc.spec.notify?.email).length;
     expect(result.output).toContain(` - ${receivers} receivers`);
   });
 });
@@ -116,6 +125,9 @@ describe('promtool test rules: the down alerts and namespace isolation', () => {
     dir = join(workDir, 'rule-tests');
     mkdirSync(dir, { recursive: true });
     writeRendered('rule-tests', renderConfig(loadCatalogue(), demoSettings));
+    // The demo MonitoredService as the local stack runs it (5 s scrape, evaluation and for): the
+    // timings where a false ServiceDown on startup was seen (issue #14).
+    writeRendered('rule-tests', renderConfig([demoService()], { ...demoSettings, evaluationInterval: '5s' }));
     cpSync(join(workDir, 'rule-tests', 'prometheus'), dir, { recursive: true });
     for (const f of readdirSync(RULE_TESTS_DIR)) cpSync(join(RULE_TESTS_DIR, f), join(dir, f));
   });

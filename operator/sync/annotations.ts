@@ -1,19 +1,12 @@
 // The annotations through which the sync sidecar reports back on the object it delivers
-// (operator-contract: applied-hash/applied-at on success, reload-error/failed-hash on failure).
+// (operator/contract.ts, docs/contract.md: applied-hash/applied-at on success, reload-error/failed-hash on failure).
 // The operator compares applied-hash with the hash it desires now, so this is the only channel
 // between a running Prometheus/Alertmanager and the MonitoredService's ConfigApplied condition.
 
-export const ANNOTATIONS = {
-  /** Written by the operator: its hash of the content. */
-  configHash: 'vigil.dev/config-hash',
-  appliedHash: 'vigil.dev/applied-hash',
-  appliedAt: 'vigil.dev/applied-at',
-  reloadError: 'vigil.dev/reload-error',
-  failedHash: 'vigil.dev/failed-hash',
-} as const;
+import { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH } from '../contract.js';
 
-/** Annotation values are small text; a reload error (a YAML dump, a stack) is cut to this length. */
-export const MAX_ERROR_ANNOTATION_LENGTH = 1024;
+/** Defined in operator/contract.ts (docs/contract.md). */
+export { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH };
 
 /** Value null removes the annotation in a JSON merge patch. */
 export type AnnotationChanges = Record<string, string | null>;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FileSet } from './files.js';
 import { scrapeJobNames } from './job-names.js';
+import { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE } from '../contract.js';
 
 export { scrapeJobNames } from './job-names.js';
 
@@ -12,8 +13,8 @@ export type ServerKind = 'prometheus' | 'alertmanager';
 
 /** The main config file of each server, as named in the generated ConfigMap/Secret. */
 export const CONFIG_FILE: Record<ServerKind, string> = {
-  prometheus: 'prometheus.yml',
-  alertmanager: 'alertmanager.yml',
+  prometheus: PROMETHEUS_CONFIG_FILE,
+  alertmanager: ALERTMANAGER_CONFIG_FILE,
 };
 
 export type Confirmation = { ok: true } | { ok: false; reason: string };

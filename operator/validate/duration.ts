@@ -11,6 +11,19 @@ const UNIT_MS: Record<string, number> = {
   ms: 1,
 };
 const DURATION_RE = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
+
+/**
+ * The grammar as a pattern string (JSON Schema / CRD / values.schema.json; RE2-safe). It also matches
+ * the empty string, which Prometheus refuses: check `text !== ''` too, or use isDuration.
+ */
+export const DURATION_PATTERN = '^([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+/** The units scrape_interval/scrape_timeout take in Vigil (CEL's duration() parses exactly these). */
+export const SCRAPE_DURATION_PATTERN = '^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$';
+
+/** Whether text is a Prometheus duration by grammar ("0" included, "" not); range not checked (see parseDurationMs). */
+export function isDuration(text: string): boolean {
+  return text === '0' || (text !== '' && DURATION_RE.test(text));
+}
 const UNITS = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const;
 
 /** Prometheus stores durations as int64 nanoseconds; anything longer is "out of range" there. */

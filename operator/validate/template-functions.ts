@@ -5,6 +5,7 @@
 // prometheus/common helpers/templates (ConvertToFloat, HumanizeDuration, HumanizeTimestamp).
 // When the pinned Prometheus changes (hack/versions.env), update this table and the agreement test
 // (template-run.int.test.ts) proves it against that Prometheus' own expansion.
+import { isDuration } from './duration.js';
 
 /**
  * Go parameter types the dry-run distinguishes: `string` (a Go string: a float or a missing label
@@ -29,7 +30,6 @@ export interface TemplateFunction {
 }
 
 const GO_FLOAT = /^[+-]?(\d[\d_]*\.?[\d_]*([eE][+-]?\d+)?|\.\d[\d_]*([eE][+-]?\d+)?|inf(inity)?|nan|0[xX][\da-fA-F_.]+([pP][+-]?\d+)?)$/i;
-const PROMETHEUS_DURATION = /^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$/;
 
 /** strconv.ParseFloat's verdict on a known string (shape of the Go error text). */
 function parseFloatProblem(value: unknown): string | undefined {
@@ -98,7 +98,7 @@ export const PROMETHEUS_TEMPLATE_FUNCTIONS: Readonly<Record<string, TemplateFunc
     failsWith: ([d]) => {
       if (typeof d !== 'string') return undefined;
       const unsigned = d.replace(/^-/, '');
-      return (unsigned === '' || !PROMETHEUS_DURATION.test(unsigned)) && unsigned !== '0' ? `not a valid duration string: ${JSON.stringify(d)}` : undefined;
+      return !isDuration(unsigned) ? `not a valid duration string: ${JSON.stringify(d)}` : undefined;
     },
   },
 };

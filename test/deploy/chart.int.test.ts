@@ -55,6 +55,15 @@ describe('helm chart', () => {
     expect(flow).toEqual([]);
   });
 
+  test('several Alertmanager replicas with the demo profile are refused by name; with production they install (issue #14)', async () => {
+    await expect(helmTemplate({ profile: 'demo', alertmanager: { replicas: 3 } })).rejects.toThrow(
+      /alertmanager\.replicas > 1 cannot be combined with profile=demo: .*peer timeout \(15s\).*Use profile=production/,
+    );
+    const objects = parseManifests(await helmTemplate({ profile: 'production', alertmanager: { replicas: 3 } }));
+    expect(objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager')?.spec).toMatchObject({ replicas: 3 });
+    expect(parseManifests(await helmTemplate({ profile: 'demo', alertmanager: { replicas: 1 } })).length).toBeGreaterThan(0);
+  });
+
   test('the kind values file on disk is the one the drift test uses', async () => {
     const fromFile = normalise(parseManifests((await tool('helm', ['template', 'vigil', CHART, '-n', 'vigil-system', '--include-crds', '-f', join(CHART, 'values-kind.yaml')])).stdout));
     expect(fromFile).toEqual(normalise(parseManifests(await helmTemplate(KIND_VALUES))));

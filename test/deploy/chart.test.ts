@@ -98,6 +98,11 @@ describe('values', () => {
     expect(VigilValuesSchema.safeParse(KIND_VALUES).success).toBe(true);
   });
 
+  test('several Alertmanager replicas with the demo timings are refused, naming both values (issue #14)', () => {
+    expect(() => parseValues({ profile: 'demo', alertmanager: { replicas: 3 } })).toThrow(/alertmanager\.replicas: alertmanager\.replicas > 1 cannot be combined with profile=demo/);
+    expect(parseValues({ profile: 'production', alertmanager: { replicas: 3 } }).alertmanager.replicas).toBe(3);
+  });
+
   test('a latest tag is rejected, naming the field', () => {
     expect(() => parseValues({ prometheus: { image: { repository: 'x', tag: 'latest' } } })).toThrow(/prometheus\.image\.tag: must be a pinned tag/);
   });

@@ -3,7 +3,9 @@ import type { VigilValuesInput } from '../../cdk8s/values.js';
 
 /** Everything the other way round from the production defaults. */
 export const OTHER_WAY: VigilValuesInput = {
-  profile: 'demo',
+  // Not demo: demo with several Alertmanager replicas is refused (cdk8s/values.ts, HA_DEMO_REFUSAL);
+  // the kind values cover the demo profile, this set the clustered Alertmanager.
+  profile: 'production',
   smtp: {
     smarthost: 'smtp.example.com:587',
     hello: 'alerts.example.com',

@@ -2,12 +2,16 @@
 import { rbacObjects, type KubeObject } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES, OPERATOR_CLUSTER_RULES, PROMETHEUS_SYNC_NAMESPACE_RULES } from '../../operator/rbac.js';
 
-const names = (objs: KubeObject[], kind: string) => objs.filter((o) => o.kind === kind).map((o) => o.metadata.name).sort();
+const names = (objs: KubeObject[], kind: string) =>
+  objs
+    .filter((o) => o.kind === kind)
+    .map((o) => o.metadata.name)
+    .sort();
 
 test('one ServiceAccount per identity, namespaced objects in the install namespace', () => {
   const objs = rbacObjects('monitoring');
-  expect(names(objs, 'ServiceAccount')).toEqual(['vigil-alertmanager', 'vigil-operator', 'vigil-prometheus']);
-  expect(names(objs, 'Role')).toEqual(['vigil-alertmanager-sync', 'vigil-operator', 'vigil-prometheus-sync']);
+  expect(names(objs, 'ServiceAccount')).toEqual(['vigil-alertmanager', 'vigil-operator', 'vigil-prometheus', 'vigil-test']);
+  expect(names(objs, 'Role')).toEqual(['vigil-alertmanager-sync', 'vigil-operator', 'vigil-prometheus-sync', 'vigil-test']);
   expect(names(objs, 'ClusterRole')).toEqual(['vigil-operator-monitoring', 'vigil-prometheus-monitoring']);
   for (const o of objs) {
     const clusterScoped = o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding';

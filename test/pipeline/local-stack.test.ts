@@ -3,6 +3,7 @@
 import { alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects, durationSeconds } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor } from '../../hack/local-stack/mailpit.js';
 import { countForwardedConnections, stunnelConfig } from '../../hack/local-stack/stunnel.js';
+import { urlTable } from '../../hack/local-stack/url-table.js';
 
 test('the bound is S + E + ceil(F/E)*E + 2 s', () => {
   expect(alertBoundSeconds('5s', '5s', '5s')).toBe(17);
@@ -61,4 +62,20 @@ test("stunnel's log counts connections it forwarded from its own source address"
   expect(config).toContain('connect = 127.0.0.1:1025');
   expect(config).toContain('local = 127.0.0.2');
   expect(config).toContain('foreground = yes');
+});
+
+test('the URL table printed by make local-up closes every row with | (issue #11)', () => {
+  const table = urlTable({
+    urls: { prometheus: 'http://127.0.0.1:9090', alertmanager: 'http://127.0.0.1:9093', mailUi: 'http://127.0.0.1:8025', target: 'http://127.0.0.1:8000', apiServer: 'https://127.0.0.1:6443' },
+    ports: { mailpitSmtp: 1025, smtps: 10465 },
+  } as Parameters<typeof urlTable>[0]);
+  const lines = table.split('\n');
+  expect(lines).toHaveLength(7);
+  for (const line of lines) {
+    expect(line.startsWith('|')).toBe(true);
+    expect(line.endsWith('|')).toBe(true);
+    expect(line.split('|')).toHaveLength(5);
+  }
+  expect(lines[2]).toMatch(/^\| Prometheus +\| http:\/\/127\.0\.0\.1:9090 +\| targets, rules, alerts, graphs +\|$/);
+  expect(table).toContain('implicit TLS via stunnel on 127.0.0.1:10465');
 });

@@ -1,0 +1,47 @@
+// The contract between the operator and the sync sidecars (and the chart, which names and wires
+// them): object names, the annotations through which they talk, the file names and the encoding of
+// the generated ConfigMap/Secret. Defined here once; docs/contract.md describes it for people.
+// The modules that act on it (kube/config-bundle.ts, sync/annotations.ts, rbac.ts, render/names.ts)
+// re-export what they use, so callers may import either.
+
+/** Names of the objects Vigil creates in its install namespace. */
+export const OBJECT_NAMES = {
+  prometheusConfigMap: 'vigil-prometheus-config',
+  alertmanagerSecret: 'vigil-alertmanager-config',
+  leaderLease: 'vigil-operator',
+  operatorServiceAccount: 'vigil-operator',
+  prometheusServiceAccount: 'vigil-prometheus',
+  alertmanagerServiceAccount: 'vigil-alertmanager',
+  helmTestServiceAccount: 'vigil-test',
+  /** The chart's settings ConfigMap: owner of what must go with the release (`--owner-configmap`, issue #9). */
+  settingsConfigMap: 'vigil-operator-settings',
+  helmTestPod: 'vigil-test-ready',
+} as const;
+
+/** Annotations on the generated ConfigMap/Secret: the operator writes configHash, the sidecar the rest. */
+export const ANNOTATIONS = {
+  /** Written by the operator: its hash of the content. */
+  configHash: 'vigil.dev/config-hash',
+  /** Written by the sidecar after a confirmed reload: the configHash the server now runs. */
+  appliedHash: 'vigil.dev/applied-hash',
+  /** RFC 3339 UTC time of that reload. */
+  appliedAt: 'vigil.dev/applied-at',
+  /** The server's error of the last failed reload (cut to MAX_ERROR_ANNOTATION_LENGTH); removed on success. */
+  reloadError: 'vigil.dev/reload-error',
+  /** The configHash whose reload failed; removed on success. */
+  failedHash: 'vigil.dev/failed-hash',
+} as const;
+
+/** Annotation values are small text; a reload error (a YAML dump, a stack) is cut to this length. */
+export const MAX_ERROR_ANNOTATION_LENGTH = 1024;
+
+/** Main config file of each server, a key of the generated object (and the file the sidecar writes). */
+export const PROMETHEUS_CONFIG_FILE = 'prometheus.yml';
+export const ALERTMANAGER_CONFIG_FILE = 'alertmanager.yml';
+/** Rule files: `<namespace>__<name>.rules.yaml`, one per MonitoredService, next to prometheus.yml. */
+export const RULE_FILE_SUFFIX = '.rules.yaml';
+
+/** The one key of a compressed object (binaryData of a ConfigMap, data of a Secret). */
+export const BUNDLE_KEY = 'vigil-files.json.gz';
+/** Written into the bundle so a future encoding can be told apart (and refused by old sidecars). */
+export const BUNDLE_FORMAT = 'vigil.dev/files.v1';

@@ -1,0 +1,316 @@
+// The user's flow on a real single-node Kubernetes (hack/node/cluster.sh: kubelet, containerd, kube-proxy, CoreDNS
+// in their own network namespace) with the chart's images built here (hack/node/images.sh), issue #9:
+// helm install with the kind values → every pod Ready → helm test → demo MonitoredService Ready → delete the demo
+// pod → FIRING email through the stunnel sidecar → recreate it → RESOLVED → a new service in another namespace →
+// target up, Ready → scaled to 0 → ServiceDown to its own recipients only → helm uninstall leaves only the CRD.
+// Needs root (network namespace, containerd, kubelet). The first run builds the node's binaries and images
+// (cached in ~/.cache/vigil); the cluster is torn down in afterAll, also when a step fails.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../harness/cluster.js';
+import { MailpitClient, isAlertEmailFor, waitForAlertEmail, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
+import { alertBoundSeconds } from '../../hack/local-stack/demo.js';
+import { getJson, pollUntil } from '../../hack/local-stack/net.js';
+import { ALERTMANAGER_URL, KUBECONFIG, MAIL_URL, NODE_DIR, PROMETHEUS_URL, clusterDown, clusterUp, helm, kubectl } from './node.js';
+
+const run = promisify(execFile);
+
+const NS = 'vigil-system';
+const RELEASE = 'vigil';
+const CHART = join(REPO_ROOT, 'charts', 'vigil');
+const KIND_VALUES_FILE = join(CHART, 'values-kind.yaml');
+const LOG = join(NODE_DIR, 'logs', 'real-node-test.log');
+const DEMO = 'vigil-demo-target';
+const kindValues = parse(readFileSync(KIND_VALUES_FILE, 'utf8')) as { scrapeInterval: string; evaluationInterval: string; smtp: { defaultRecipients: string[] } };
+// The demo MonitoredService's `for: 5s` (charts/vigil/templates/vigil-demo-target-monitoredservice.yaml).
+const BOUND_S = alertBoundSeconds(kindValues.scrapeInterval, kindValues.evaluationInterval, '5s');
+// Beyond the pipeline bound: the endpoint must leave the EndpointSlice and Prometheus's discovery must see it.
+const EMAIL_TIMEOUT_MS = (BOUND_S + 60) * 1000;
+
+const mail = new MailpitClient(MAIL_URL);
+let installed = false;
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('the real-node test needs root (network namespace, containerd, kubelet)');
+  // Cold: builds images (debootstrap, npm ci in docker) before the cluster starts; cached runs take about a minute.
+  await clusterUp(LOG, 40 * 60_000);
+}, 45 * 60_000);
+
+afterAll(async () => {
+  try {
+    if (installed && process.env.VIGIL_KEEP_NODE !== '1') await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '120s']);
+  } finally {
+    if (process.env.VIGIL_KEEP_NODE !== '1') await clusterDown(LOG);
+  }
+}, 300_000);
+
+interface Condition {
+  type: string;
+  status: string;
+}
+interface MsStatus {
+  healthyTargets?: number;
+  conditions?: Condition[];
+}
+
+async function msStatus(ns: string, name: string): Promise<MsStatus> {
+  const out = await kubectl(['get', 'monitoredservice', name, '-n', ns, '-o', 'jsonpath={.status}']);
+  return (out.trim() ? JSON.parse(out) : {}) as MsStatus;
+}
+
+async function waitReady(ns: string, name: string): Promise<void> {
+  await pollUntil(
+    `MonitoredService ${ns}/${name} Ready with a healthy target`,
+    180_000,
+    async () => {
+      const st = await msStatus(ns, name);
+      return (st.healthyTargets ?? 0) >= 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    },
+    { intervalMs: 1000 },
+  );
+}
+
+/** Prometheus's active targets of a MonitoredService that are up. */
+async function upTargets(ns: string, name: string): Promise<number> {
+  const r = await getJson<{ data: { activeTargets: { scrapePool: string; health: string }[] } }>(`${PROMETHEUS_URL}/api/v1/targets?state=active`);
+  return r.data.activeTargets.filter((t) => t.health === 'up' && t.scrapePool.startsWith(`vigil/${ns}/${name}/`)).length;
+}
+
+/** Alerts Alertmanager holds for a service; a clean start for the next email. */
+async function noActiveAlerts(ns: string, name: string): Promise<void> {
+  await pollUntil(
+    `no active alert for ${ns}/${name}`,
+    120_000,
+    async () => {
+      const alerts = await getJson<{ labels: Record<string, string> }[]>(`${ALERTMANAGER_URL}/api/v2/alerts?active=true`);
+      return !alerts.some((a) => a.labels.vigil_namespace === ns && a.labels.vigil_monitoredservice === name);
+    },
+    { intervalMs: 1000 },
+  );
+}
+
+/** "connected remote server" lines of the stunnel sidecar: one per SMTP connection it forwarded to the catcher. */
+async function stunnelForwarded(): Promise<number> {
+  const log = await kubectl(['logs', '-n', NS, 'deployment/vigil-mail-catcher', '-c', 'stunnel']);
+  return log.split('\n').filter((l) => /Service \[smtps\] connected remote server from /.test(l)).length;
+}
+
+async function emailsAbout(state: AlertState, ns: string, name: string): Promise<MailSummary[]> {
+  return (await mail.list()).filter((m) => isAlertEmailFor(m.Subject, state, ns, name));
+}
+
+/** The email came through the TLS hop: Mailpit's SMTP listens on the pod's 127.0.0.1 only, stunnel forwarded it. */
+async function expectThroughStunnel(m: MailSummary, forwardedBefore: number): Promise<void> {
+  const headers = await mail.headers(m.ID);
+  expect((headers.Received ?? []).join('\n')).toContain('[127.0.0.1]');
+  expect(await stunnelForwarded()).toBeGreaterThan(forwardedBefore);
+}
+
+/** Runs a hack/ script as a person would after `export KUBECONFIG=...` (what `make cluster-up` prints). */
+async function script(name: string, timeoutMs: number): Promise<string> {
+  const { stdout } = await run(join(REPO_ROOT, 'hack', name), [], { cwd: REPO_ROOT, timeout: timeoutMs, env: { ...process.env, KUBECONFIG, TIMEOUT: String(EMAIL_TIMEOUT_MS / 1000) } });
+  return stdout;
+}
+
+/** Fills the catcher with other mail (Mailpit's send API): `make demo-outage` once stopped seeing new email after 50. */
+async function fillMailbox(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${MAIL_URL}/api/v1/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ From: { Email: 'filler@example.com' }, To: [{ Email: 'filler@example.com' }], Subject: `filler ${i}`, Text: 'not an alert' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) throw new Error(`POST /api/v1/send: HTTP ${res.status}: ${await res.text()}`);
+  }
+}
+
+test('helm install with the kind values: every pod Ready, helm test passes', async () => {
+  await kubectl(['apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } }),
+  });
+  const install = await helm(['install', RELEASE, CHART, '-n', NS, '-f', KIND_VALUES_FILE, '--wait', '--timeout', '300s']);
+  installed = true;
+  expect(install.stderr).toBe('');
+  expect(install.code).toBe(0);
+  await kubectl(['wait', '-n', NS, '--for=condition=Ready', 'pod', '--all', '--timeout=180s'], { timeoutMs: 200_000 });
+  const pods = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-o', 'json'])) as { items: { metadata: { name: string }; status: { phase: string } }[] };
+  expect(
+    pods.items
+      .map((p) => p.metadata.name)
+      .filter((n) => n.startsWith('vigil-prometheus-') || n.startsWith('vigil-alertmanager-') || n.startsWith('vigil-operator-') || n.startsWith('vigil-mail-catcher-') || n === DEMO),
+  ).toHaveLength(5);
+  expect(pods.items.every((p) => p.status.phase === 'Running')).toBe(true);
+
+  // --logs: the test pod stays after success (it used to be deleted first, and --logs exited 1).
+  const t = await helm(['test', RELEASE, '-n', NS, '--logs', '--timeout', '180s']);
+  expect(t.stderr).toBe('');
+  expect(t.code).toBe(0);
+  expect(t.stdout).toMatch(/TEST SUITE:\s+vigil-test-ready[\s\S]*Phase:\s+Succeeded/);
+  expect(t.stdout).toContain('ready: http://vigil-alertmanager:9093/-/ready');
+  // ... and goes with the release: owned by the settings ConfigMap (checked by the uninstall test below).
+  const owners = await kubectl(['get', 'pod', 'vigil-test-ready', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences[*].name}']);
+  expect(owners).toBe('vigil-operator-settings');
+}, 600_000);
+
+test('the demo MonitoredService is Ready with its target up', async () => {
+  await waitReady(NS, DEMO);
+  expect(await upTargets(NS, DEMO)).toBe(1);
+}, 240_000);
+
+test('kubectl delete pod of the demo target: the firing email through stunnel; recreated: the resolved email', async () => {
+  await noActiveAlerts(NS, DEMO);
+  await mail.deleteAll();
+  await fillMailbox(60);
+  const forwarded = await stunnelForwarded();
+  const deletedAt = Date.now();
+  // make demo-outage: deletes the pod, waits for the email
+  expect(await script('demo-outage.sh', EMAIL_TIMEOUT_MS + 30_000)).toMatch(/email after \d+s: \[FIRING:1\] ServiceDown vigil-system\/vigil-demo-target/);
+  const firing = await waitForAlertEmail(mail, { state: 'firing', namespace: NS, name: DEMO, since: deletedAt, timeoutMs: EMAIL_TIMEOUT_MS });
+  console.log(`real node: delete pod → FIRING email after ${firing.elapsedS.toFixed(1)} s (pipeline bound ${BOUND_S} s): ${firing.mail.Subject}`);
+  expect(firing.mail.Subject).toContain('ServiceDown');
+  expect((firing.mail.To ?? []).map((a) => a.Address).sort()).toEqual([...kindValues.smtp.defaultRecipients].sort());
+  await expectThroughStunnel(firing.mail, forwarded);
+
+  const restoredAt = Date.now();
+  await script('demo-restore.sh', 180_000); // make demo-restore
+  const resolved = await waitForAlertEmail(mail, { state: 'resolved', namespace: NS, name: DEMO, since: restoredAt, timeoutMs: EMAIL_TIMEOUT_MS });
+  console.log(`real node: recreate pod → RESOLVED email after ${resolved.elapsedS.toFixed(1)} s`);
+  expect(resolved.mail.Subject).toContain('ServiceDown');
+  expect(await emailsAbout('firing', NS, DEMO)).toHaveLength(1);
+}, 600_000);
+
+const SHOP = 'shop-real-node';
+const SHOP_RECIPIENTS = ['shop-oncall@example.com'];
+function shopObjects(): unknown[] {
+  const labels = { 'app.kubernetes.io/name': 'checkout' };
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: 65534,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SHOP } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'checkout', namespace: SHOP, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8000, targetPort: 8000 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'checkout', namespace: SHOP, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'checkout',
+                image: `vigil/target-service:${process.env.npm_package_version ?? '0.1.0'}`,
+                imagePullPolicy: 'Never',
+                ports: [{ name: 'metrics', containerPort: 8000 }],
+                securityContext,
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { name: 'checkout', namespace: SHOP },
+      spec: {
+        selector: { matchLabels: labels },
+        endpoints: [{ port: 'metrics', path: '/metrics', interval: '5s', scrapeTimeout: '4s' }],
+        downAlert: { enabled: true, for: '5s', severity: 'critical' },
+        notify: { email: { to: SHOP_RECIPIENTS, sendResolved: true } },
+      },
+    },
+  ];
+}
+
+test('a new service in another namespace: target up and Ready; scaled to 0: ServiceDown to its own recipients only', async () => {
+  await kubectl(['apply', '-f', '-'], {
+    input: shopObjects()
+      .map((o) => JSON.stringify(o))
+      .join('\n'),
+  });
+  try {
+    await waitReady(SHOP, 'checkout');
+    expect(await upTargets(SHOP, 'checkout')).toBe(1);
+    const table = await kubectl(['get', 'ms', '-n', SHOP]);
+    expect(table).toMatch(/checkout\s+.*True/);
+
+    await noActiveAlerts(SHOP, 'checkout');
+    await mail.deleteAll();
+    const scaledAt = Date.now();
+    await kubectl(['scale', 'deployment/checkout', '-n', SHOP, '--replicas=0']);
+    const firing = await waitForAlertEmail(mail, { state: 'firing', namespace: SHOP, name: 'checkout', since: scaledAt, timeoutMs: EMAIL_TIMEOUT_MS });
+    console.log(`real node: scale to 0 → FIRING email after ${firing.elapsedS.toFixed(1)} s: ${firing.mail.Subject}`);
+    expect(firing.mail.Subject).toContain('ServiceDown');
+    expect((firing.mail.To ?? []).map((a) => a.Address).sort()).toEqual(SHOP_RECIPIENTS);
+    // nobody else was told: every email since the scale-down is to the shop's recipients
+    for (const m of await mail.list()) expect((m.To ?? []).map((a) => a.Address).sort()).toEqual(SHOP_RECIPIENTS);
+  } finally {
+    await kubectl(['delete', 'namespace', SHOP, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
+  }
+}, 600_000);
+
+/** Bytes of a Kubernetes quantity such as 96Mi or 1Gi. */
+function bytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) throw new Error(`unexpected memory quantity ${q}`);
+  return Number(m[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] ?? ''] ?? 1);
+}
+
+test('every container of the release uses less memory than it requests; stunnel logs no probe errors', async () => {
+  // The kubelet's own view (/stats/summary): working set, what eviction and the scheduler's accounting go by.
+  const summary = JSON.parse(await kubectl(['get', '--raw', '/api/v1/nodes/vigil-node/proxy/stats/summary'])) as {
+    pods: { podRef: { name: string; namespace: string }; containers: { name: string; memory?: { workingSetBytes?: number } }[] }[];
+  };
+  const pods = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-o', 'json'])) as {
+    items: { metadata: { name: string }; spec: { containers: { name: string; resources?: { requests?: { memory?: string } } }[] }; status: { phase: string } }[];
+  };
+  const report: string[] = [];
+  // Running pods: the helm test pod has Completed (its check was short-lived; it requests the sync sidecar's memory).
+  for (const pod of pods.items.filter((p) => p.status.phase === 'Running')) {
+    const stats = summary.pods.find((p) => p.podRef.namespace === NS && p.podRef.name === pod.metadata.name);
+    for (const c of pod.spec.containers) {
+      const used = stats?.containers.find((s) => s.name === c.name)?.memory?.workingSetBytes;
+      const requested = c.resources?.requests?.memory;
+      expect([pod.metadata.name, c.name, typeof used, typeof requested]).toEqual([pod.metadata.name, c.name, 'number', 'string']);
+      report.push(`${pod.metadata.name}/${c.name}: ${((used ?? 0) / 2 ** 20).toFixed(0)} MiB of ${requested}`);
+      expect({ container: `${pod.metadata.name}/${c.name}`, fits: (used ?? 0) <= bytes(requested ?? '0') }).toEqual({ container: `${pod.metadata.name}/${c.name}`, fits: true });
+    }
+  }
+  console.log(`real node: memory in use / requested:\n  ${report.join('\n  ')}`);
+  // The probes must not open TLS connections without a handshake (stunnel logged each as an error).
+  const log = await kubectl(['logs', '-n', NS, 'deployment/vigil-mail-catcher', '-c', 'stunnel']);
+  expect(log).not.toMatch(/SSL_accept|unexpected eof/);
+}, 60_000);
+
+test('helm uninstall leaves nothing but the CRD', async () => {
+  const r = await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s']);
+  expect(r.code).toBe(0);
+  installed = false;
+  // Everything listable in the namespace, except what Kubernetes itself puts into every namespace.
+  const kinds = (await kubectl(['api-resources', '--verbs=list', '--namespaced', '-o', 'name'])).split('\n').filter((k) => k && k !== 'events' && k !== 'events.events.k8s.io');
+  await pollUntil(
+    "the release's objects to be gone from the namespace",
+    120_000,
+    async () => {
+      const left = (await kubectl(['get', kinds.join(','), '-n', NS, '-o', 'name'])).split('\n').filter(Boolean);
+      return left.filter((n) => n !== 'configmap/kube-root-ca.crt' && n !== 'serviceaccount/default').length === 0;
+    },
+    { intervalMs: 1000 },
+  );
+  const clusterScoped = await kubectl(['get', 'clusterroles,clusterrolebindings', '-o', 'name']);
+  expect(clusterScoped.split('\n').filter((n) => n.includes('vigil'))).toEqual([]);
+  expect(await kubectl(['get', 'crd', 'monitoredservices.vigil.dev', '-o', 'name'])).toContain('monitoredservices.vigil.dev');
+}, 300_000);

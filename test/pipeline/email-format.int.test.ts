@@ -1,0 +1,132 @@
+// The email as it arrives (issue #11), through the real programs of the local stack: Prometheus
+// fires a rule, Alertmanager sends through stunnel's TLS listener on 127.0.0.1:465, Mailpit keeps
+// the raw message. Checked on what arrived, not on the templates:
+// - 100 recipients of 60 characters (the schema's maximum count): every line of every message within
+//   RFC 5322's 998 characters, and every recipient in exactly one message;
+// - the annotation names the rule's own label, alertname and severity: their values arrive (Prometheus
+//   alone would print them empty);
+// - the value is in the description, and the multi-line description stays indented in the text part
+//   (a line reading "Bcc: ..." must not start a line);
+// - the objects validation refuses (a label holding $value; .Value.foo) are Valid=False naming the
+//   field, and no email ever comes from them.
+// Needs root for 127.0.0.1:465 (Alertmanager 0.25 speaks implicit TLS only there): run under
+// `flock /tmp/vigil-ports.lock`.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_HEADER_LINE, recipientGroups } from '../../operator/render/alertmanager.js';
+import { isAlertEmailFor, type MailSummary } from '../../hack/local-stack/mailpit.js';
+import { pollUntil } from '../../hack/local-stack/net.js';
+import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
+
+const NAMESPACE = 'mail-format';
+const NAME = 'orders';
+const RECIPIENTS = Array.from({ length: 100 }, (_, i) => `oncall-${String(i).padStart(3, '0')}-`.padEnd(48, 'x') + '@example.com');
+
+let stack: Stack | undefined;
+let stateDir: string | undefined;
+
+const monitoredService = (name: string, rule: Record<string, unknown>, to: string[]) => ({
+  apiVersion: 'vigil.dev/v1alpha1',
+  kind: 'MonitoredService',
+  metadata: { namespace: NAMESPACE, name },
+  spec: {
+    // Nothing to scrape: the rule below fires on its own.
+    selector: { matchLabels: { app: `${name}-none` } },
+    endpoints: [{ port: 'metrics' }],
+    downAlert: { enabled: false },
+    rules: [{ name: 'OrdersBacklog', expr: 'vector(42) > 0', ...rule }],
+    notify: { email: { to, sendResolved: false } },
+  },
+});
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('needs root: stunnel listens on 127.0.0.1:465');
+  stateDir = await mkdtemp(join(tmpdir(), 'vigil-email-format-'));
+  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, applyDemo: false });
+  await stack.kubectl(['create', 'namespace', NAMESPACE]);
+  const objects = [
+    monitoredService(
+      NAME,
+      {
+        labels: { team: 'payments' },
+        summary: '{{ $labels.alertname }} for team {{ $labels.team }} ({{ $labels.severity }})',
+        description: 'Backlog is {{ $value }} orders.\nBcc: intruder@example.com\nSee the runbook.',
+      },
+      RECIPIENTS,
+    ),
+    monitoredService('label-holds-value', { labels: { current: '{{ $value }}' } }, ['refused@example.com']),
+    monitoredService('field-of-value', { summary: '{{ .Value.foo }}' }, ['refused@example.com']),
+  ];
+  await stack.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+}, 300_000);
+
+afterAll(async () => {
+  try {
+    await stack?.stop();
+  } finally {
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+function theStack(): Stack {
+  if (!stack) throw new Error('the stack did not start (see beforeAll)');
+  return stack;
+}
+
+test('the refused objects say why, naming the field', async () => {
+  const s = theStack();
+  const valid = async (name: string) => {
+    const out = await s.kubectl(['get', 'monitoredservice', name, '-n', NAMESPACE, '-o', 'jsonpath={.status.conditions[?(@.type=="Valid")]}']);
+    return out.trim() ? (JSON.parse(out) as { status: string; message: string }) : undefined;
+  };
+  await pollUntil('Valid conditions on the three objects', 120_000, async () => (await Promise.all([NAME, 'label-holds-value', 'field-of-value'].map(valid))).every((c) => c !== undefined));
+  expect((await valid(NAME))?.status).toBe('True');
+  expect(await valid('label-holds-value')).toMatchObject({ status: 'False', message: expect.stringMatching(/spec\.rules\[0\]\.labels\.current: depends on the alert's value/) });
+  expect(await valid('field-of-value')).toMatchObject({ status: 'False', message: expect.stringMatching(/spec\.rules\[0\]\.summary: fails when Prometheus expands it.*can't evaluate field foo/) });
+}, 180_000);
+
+test('100 recipients: every one gets exactly one email, every line within 998 characters, text indented, labels filled in', async () => {
+  const s = theStack();
+  const groups = recipientGroups(RECIPIENTS);
+  expect(groups.length).toBeGreaterThan(1); // one To line of all 100 would be 6,000+ characters
+  let mails: MailSummary[] = [];
+  await pollUntil(
+    `${groups.length} firing emails for ${NAMESPACE}/${NAME}`,
+    240_000,
+    async () => {
+      mails = (await s.mailpit.client.list()).filter((m) => isAlertEmailFor(m.Subject, 'firing', NAMESPACE, NAME));
+      return mails.length >= groups.length;
+    },
+    { intervalMs: 1000 },
+  );
+  // Two more evaluation rounds: no extra email (each recipient exactly once).
+  await new Promise((r) => setTimeout(r, 12_000));
+  mails = (await s.mailpit.client.list()).filter((m) => isAlertEmailFor(m.Subject, 'firing', NAMESPACE, NAME));
+  const received = mails.flatMap((m) => (m.To ?? []).map((a) => a.Address)).sort();
+  expect(received).toEqual([...RECIPIENTS].sort());
+
+  // One real email as it arrived, for the README's email section (VIGIL_EMAIL_SAMPLE=<file>).
+  if (process.env.VIGIL_EMAIL_SAMPLE && mails[0]) {
+    const { writeFile } = await import('node:fs/promises');
+    const sample = mails[0];
+    const headers = await s.mailpit.client.headers(sample.ID);
+    const full = await s.mailpit.client.message(sample.ID);
+    await writeFile(process.env.VIGIL_EMAIL_SAMPLE, JSON.stringify({ subject: sample.Subject, headers, text: full.Text, html: full.HTML }, null, 2));
+  }
+  for (const mail of mails) {
+    const raw = await s.mailpit.client.raw(mail.ID);
+    const tooLong = raw.split(/\r?\n/).filter((line) => line.length > MAX_HEADER_LINE);
+    expect(tooLong.map((l) => `${l.slice(0, 60)}... (${l.length})`)).toEqual([]);
+    const full = await s.mailpit.client.message(mail.ID);
+    // Known labels arrive filled in; nothing printed empty or failed.
+    expect(full.Text).toContain('OrdersBacklog [warning]: OrdersBacklog for team payments (warning)');
+    expect(full.HTML).toContain('OrdersBacklog for team payments (warning)');
+    // The text part arrives with CRLF line ends (quoted-printable); compare lines.
+    expect(full.Text.replace(/\r\n/g, '\n')).toContain('\n    Backlog is 42 orders.\n    Bcc: intruder@example.com\n    See the runbook.\n');
+    expect(full.Text).not.toMatch(/^Bcc:/m);
+    expect(full.Text).not.toMatch(/<no value>|<error expanding template/);
+  }
+  // Nothing ever came from the refused objects.
+  expect((await s.mailpit.client.list()).filter((m) => /label-holds-value|field-of-value/.test(m.Subject))).toEqual([]);
+}, 300_000);
