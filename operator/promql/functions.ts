@@ -137,7 +137,6 @@ export const PROMQL_AGGREGATIONS: Readonly<Record<string, { args: ValueType[]; e
 /** The --enable-feature flags behind PromQL syntax Vigil's Prometheus does not enable, by what they gate. */
 export const PROMQL_FEATURE_FLAGS = {
   experimentalFunctions: 'promql-experimental-functions',
-  durationExpressions: 'promql-duration-expr',
   extendedRangeSelectors: 'promql-extended-range-selectors',
   fillModifiers: 'promql-binop-fill-modifiers',
 } as const;
