@@ -3,6 +3,7 @@
 // signs ServiceAccount tokens. ECDSA P-256 keys keep generation well under a second, so every
 // cluster gets fresh ones (no cache to go stale or to share between parallel test workers).
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,8 +43,11 @@ async function signedCert(cwd: string, name: string, subject: string, extensions
   await ecKey(`${name}.key`, cwd);
   await openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], cwd);
   await writeFile(join(cwd, `${name}.ext`), extensions);
+  // A random serial per certificate, not -CAcreateserial: the certificates are signed in parallel and
+  // two openssl processes reading and rewriting one ca.srl file raced ("Unable to load number from ca.srl").
+  const serial = `0x${randomBytes(16).toString('hex').replace(/^./, '1')}`;
   await openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial,
       '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`],
     cwd,
   );
