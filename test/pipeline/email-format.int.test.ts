@@ -1,5 +1,5 @@
 // The email as it arrives (issue #11), through the real programs of the local stack: Prometheus
-// fires a rule, Alertmanager sends through stunnel's TLS listener on 127.0.0.1:465, Mailpit keeps
+// fires a rule, Alertmanager sends through stunnel's TLS listener (implicit TLS forced), Mailpit keeps
 // the raw message. Checked on what arrived, not on the templates:
 // - 100 recipients of 60 characters (the schema's maximum count): every line of every message within
 //   RFC 5322's 998 characters, and every recipient in exactly one message;
@@ -9,8 +9,9 @@
 //   (a line reading "Bcc: ..." must not start a line);
 // - the objects validation refuses (a label holding $value; .Value.foo) are Valid=False naming the
 //   field, and no email ever comes from them.
-// Needs root for 127.0.0.1:465 (Alertmanager 0.25 speaks implicit TLS only there): run under
-// `flock /tmp/vigil-ports.lock`.
+// Needs root (Prometheus runs in a private mount namespace, as in the local stack); every listener
+// is a free loopback port. VIGIL_EMAIL_SAMPLE=<file> writes one arrived email as JSON (the README's
+// example in "The alert email").
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ const monitoredService = (name: string, rule: Record<string, unknown>, to: strin
 });
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('needs root: stunnel listens on 127.0.0.1:465');
+  if (process.getuid?.() !== 0) throw new Error('needs root: Prometheus runs in a private mount namespace');
   stateDir = await mkdtemp(join(tmpdir(), 'vigil-email-format-'));
   stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, applyDemo: false });
   await stack.kubectl(['create', 'namespace', NAMESPACE]);
