@@ -1,36 +1,57 @@
 // `vigil operator`: the controller process. Flags per the operator contract; each also reads
 // VIGIL_<FLAG> from the environment (VIGIL_LEADER_ELECT=true for the boolean).
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Controller } from '../controller/controller.js';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { describeApiError, loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
-import { createLogger, parseLogLevel, startHealthServer, type Logger } from '../observability/index.js';
+import { OBJECT_NAMES } from '../contract.js';
+import { createLogger, startHealthServer, type Logger } from '../observability/index.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.js';
 import { defaultSettings } from '../render/index.js';
-import type { GlobalSettings } from '../render/types.js';
+import {
+  commaList,
+  defineCommand,
+  type Env,
+  envFooter,
+  type FlagValues,
+  httpUrl,
+  kubeconfigFlag,
+  listenFlag,
+  logLevelFlag,
+  namespaceFlag,
+  namespaceName,
+  objectName,
+  switchFlag,
+  valueFlag,
+} from './flags.js';
+import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';
 
-export const OPERATOR_USAGE = `Usage: vigil operator [options]
+/** The flags of `vigil operator`: parser and usage text (flags.ts). */
+export const OPERATOR_COMMAND = defineCommand({
+  name: 'operator',
+  synopsis: '[options]',
+  description: `Reconciles MonitoredServices (vigil.dev/v1alpha1) into the Prometheus config ConfigMap and the
+Alertmanager config Secret in the install namespace, and reports status and Events on each object.`,
+  flags: {
+    kubeconfig: kubeconfigFlag,
+    namespace: namespaceFlag('install namespace: generated ConfigMap/Secret, Lease, SMTP Secret'),
+    'watch-namespaces': valueFlag({ placeholder: '<a,b>', help: 'only these namespaces', parse: commaList(namespaceName), default: (): string[] => [], defaultHelp: 'all' }),
+    settings: valueFlag({ placeholder: '<file>', help: 'YAML of global settings (profile, smtp, defaultRecipients, ...); SMTP credentials do not belong here, see --smtp-secret' }),
+    'smtp-secret': valueFlag({ placeholder: '<name>', help: 'Secret in the install namespace with keys username, password', parse: objectName('Secret') }),
+    'owner-configmap': valueFlag({
+      placeholder: '<name>',
+      help: 'ConfigMap in the install namespace that owns the generated ConfigMap, Secret and Lease: deleting it deletes them (the chart passes its settings ConfigMap, so helm uninstall leaves none of them behind)',
+      parse: objectName('ConfigMap'),
+    }),
+    'prometheus-url': valueFlag({ placeholder: '<url>', help: 'Prometheus base URL, for discovered/healthy target counts', parse: httpUrl('http://prometheus:9090') }),
+    listen: listenFlag('/metrics, /healthz, /readyz', '127.0.0.1:8080'),
+    'leader-elect': switchFlag({ help: `take the Lease ${OBJECT_NAMES.leaderLease} before writing (for several replicas)` }),
+    'log-level': logLevelFlag,
+  },
+  footer: [envFooter('VIGIL_WATCH_NAMESPACES=team-a,team-b'), SERVICE_EXIT_STATUS],
+});
 
-Reconciles MonitoredServices (vigil.dev/v1alpha1) into the Prometheus config ConfigMap and the
-Alertmanager config Secret in the install namespace, and reports status and Events on each object.
-
-  --kubeconfig <path>         default: in-cluster, else $KUBECONFIG or ~/.kube/config
-  --namespace <ns>            install namespace: generated ConfigMap/Secret, Lease, SMTP Secret
-                              (default: $POD_NAMESPACE or vigil-system)
-  --watch-namespaces <a,b>    only these namespaces (default: all)
-  --settings <file>           YAML of global settings (profile, smtp, defaultRecipients, ...);
-                              SMTP credentials do not belong here, see --smtp-secret
-  --smtp-secret <name>        Secret in the install namespace with keys username, password
-  --owner-configmap <name>    ConfigMap in the install namespace that owns the generated ConfigMap,
-                              Secret and Lease: deleting it deletes them (the chart passes its
-                              settings ConfigMap, so helm uninstall leaves none of them behind)
-  --prometheus-url <url>      Prometheus base URL, for discovered/healthy target counts
-  --listen <host:port>        /metrics, /healthz, /readyz (default 127.0.0.1:8080)
-  --leader-elect              take the Lease vigil-operator before writing (for several replicas)
-  --log-level <level>         debug | info | warn | error (default info)
-Every flag can also be set as VIGIL_<FLAG>, e.g. VIGIL_WATCH_NAMESPACES=team-a,team-b.`;
+export const OPERATOR_USAGE = OPERATOR_COMMAND.usage;
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -46,84 +67,26 @@ export interface OperatorConfig {
   identity: string;
 }
 
-const STRING_FLAGS = ['kubeconfig', 'namespace', 'watch-namespaces', 'settings', 'smtp-secret', 'owner-configmap', 'prometheus-url', 'listen', 'log-level'] as const;
-type StringFlag = (typeof STRING_FLAGS)[number];
-
-function envName(flag: string): string {
-  return `VIGIL_${flag.toUpperCase().replace(/-/g, '_')}`;
-}
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-function parseBool(flag: string, value: string): boolean {
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new Error(`${envName(flag)}: "${value}" is not a boolean; use true or false`);
-}
-
-/** Flags, then environment, then defaults. Throws an Error naming the flag on bad input. */
-export function parseOperatorArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorConfig | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...Object.fromEntries(STRING_FLAGS.map((f) => [f, { type: 'string' as const }])),
-      'leader-elect': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return 'help';
-  const get = (flag: StringFlag): string | undefined => {
-    const v = (values as Record<string, string | undefined>)[flag] ?? env[envName(flag)];
-    return v === '' ? undefined : v;
-  };
-  const namespace = get('namespace') ?? (env.POD_NAMESPACE || 'vigil-system');
-  if (!DNS_LABEL.test(namespace)) throw new Error(`--namespace: "${namespace}" is not a valid namespace name`);
-  const watchNamespaces = (get('watch-namespaces') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const ns of watchNamespaces) if (!DNS_LABEL.test(ns)) throw new Error(`--watch-namespaces: "${ns}" is not a valid namespace name`);
-  const prometheusUrl = get('prometheus-url');
-  if (prometheusUrl !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(prometheusUrl);
-    } catch {
-      throw new Error(`--prometheus-url: "${prometheusUrl}" is not a URL; expected e.g. http://prometheus:9090`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--prometheus-url: "${prometheusUrl}" must be an http(s) URL`);
-  }
-  const smtpSecret = get('smtp-secret');
-  if (smtpSecret !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(smtpSecret)) throw new Error(`--smtp-secret: "${smtpSecret}" is not a valid Secret name`);
-  const ownerConfigMap = get('owner-configmap');
-  if (ownerConfigMap !== undefined && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(ownerConfigMap)) {
-    throw new Error(`--owner-configmap: "${ownerConfigMap}" is not a valid ConfigMap name`);
-  }
-  const logLevel = get('log-level') ?? 'info';
-  try {
-    parseLogLevel(logLevel);
-  } catch (err) {
-    throw new Error(`--log-level: ${(err as Error).message}`);
-  }
-  const leaderEnv = env[envName('leader-elect')];
-  const leaderElect = values['leader-elect'] ?? (leaderEnv ? parseBool('leader-elect', leaderEnv) : false);
-  const kubeconfig = get('kubeconfig');
-  const settingsFile = get('settings');
+function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env): OperatorConfig {
   return {
-    ...(kubeconfig ? { kubeconfig } : {}),
-    namespace,
-    watchNamespaces,
-    ...(settingsFile ? { settingsFile } : {}),
-    ...(smtpSecret ? { smtpSecret } : {}),
-    ...(ownerConfigMap ? { ownerConfigMap } : {}),
-    ...(prometheusUrl ? { prometheusUrl } : {}),
-    listen: get('listen') ?? '127.0.0.1:8080',
-    leaderElect,
-    logLevel,
-    identity: env.POD_NAME || `${hostname()}-${process.pid}`,
+    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    namespace: v.namespace,
+    watchNamespaces: v['watch-namespaces'],
+    ...(v.settings !== undefined ? { settingsFile: v.settings } : {}),
+    ...(v['smtp-secret'] !== undefined ? { smtpSecret: v['smtp-secret'] } : {}),
+    ...(v['owner-configmap'] !== undefined ? { ownerConfigMap: v['owner-configmap'] } : {}),
+    ...(v['prometheus-url'] !== undefined ? { prometheusUrl: v['prometheus-url'] } : {}),
+    listen: v.listen,
+    leaderElect: v['leader-elect'],
+    logLevel: v['log-level'],
+    identity: podIdentity(env),
   };
+}
+
+/** Flags, then environment, then defaults. Throws a UsageError naming the flag on bad input. */
+export function parseOperatorArgs(argv: string[], env: Env = process.env): OperatorConfig | 'help' {
+  const values = OPERATOR_COMMAND.parse(argv, env);
+  return values === 'help' ? 'help' : operatorConfig(values, env);
 }
 
 // The settings parser lives with the renderers; re-exported for the command's callers and tests.
@@ -194,32 +157,15 @@ async function ownerReference(clients: KubeClients, namespace: string, name: str
   return { apiVersion: 'v1', kind: 'ConfigMap', name, uid };
 }
 
-export async function runOperatorCommand(argv: string[]): Promise<number> {
-  let config: OperatorConfig | 'help';
-  try {
-    config = parseOperatorArgs(argv);
-  } catch (err) {
-    process.stderr.write(`vigil operator: ${(err as Error).message}\n\n${OPERATOR_USAGE}\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(`${OPERATOR_USAGE}\n`);
-    return 0;
-  }
-  const log = createLogger('operator', config.logLevel);
-  let running: RunningOperator;
-  try {
-    running = await startOperator(config, log);
-  } catch (err) {
-    log.error('could not start', { error: err });
-    return 1;
-  }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info('stopping', { signal });
-  await running.stop();
-  log.info('stopped', {});
-  return 0;
+export function runOperatorCommand(argv: string[], io?: ServiceIO): Promise<number> {
+  return runService(
+    {
+      command: OPERATOR_COMMAND,
+      config: operatorConfig,
+      logger: (config) => createLogger('operator', config.logLevel),
+      start: (config, log) => startOperator(config, log),
+    },
+    argv,
+    io,
+  );
 }

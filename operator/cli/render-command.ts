@@ -4,26 +4,35 @@
 // Exit codes: 0 all valid, 1 some object invalid (or none found), 2 usage or I/O error.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { API_GROUP, KIND, type MonitoredService } from '../api/schema.js';
 import type { GlobalSettings } from '../render/types.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { defineCommand, type FlagValues, repeatedFlag, UsageError, valueFlag } from './flags.js';
+import { EXIT } from './service.js';
 
-export const RENDER_USAGE = `Usage: vigil render -f <file-or-folder> [-f ...] [--out <dir>] [--settings <yaml>] [--namespace <ns>]
+const DEFAULT_OUT_DIR = 'vigil-out';
 
-Validates the MonitoredService objects in the given YAML files (folders are read recursively,
+/** The flags of `vigil render`: parser and usage text (flags.ts). Command line only, no VIGIL_* variables. */
+export const RENDER_COMMAND = defineCommand({
+  name: 'render',
+  synopsis: '-f <file-or-folder> [-f ...] [--out <dir>] [--settings <yaml>] [--namespace <ns>]',
+  description: `Validates the MonitoredService objects in the given YAML files (folders are read recursively,
 *.yaml and *.yml; other kinds are skipped) and writes what Vigil would generate for the valid ones:
   <out>/prometheus/prometheus.yml and <out>/prometheus/<namespace>__<name>.rules.yaml
   <out>/alertmanager/alertmanager.yml and its email template
-Every problem is printed as "<file>: <namespace>/<name>: <field>: <message>".
+Every problem is printed as "<file>: <namespace>/<name>: <field>: <message>".`,
+  flags: {
+    filename: repeatedFlag({ short: 'f', placeholder: '<path>', help: 'file or folder' }),
+    // No default in the table: render says where the files went when --out was not given (issue #11).
+    out: valueFlag({ short: 'o', placeholder: '<dir>', help: 'output folder', defaultHelp: `./${DEFAULT_OUT_DIR}`, env: false }),
+    settings: valueFlag({ placeholder: '<file>', help: 'YAML of global settings (profile, smtp, defaultRecipients, ...)', env: false }),
+    namespace: valueFlag({ short: 'n', placeholder: '<ns>', help: 'namespace for objects without metadata.namespace, as kubectl does', default: 'default', env: false }),
+  },
+  footer: [`Exit status: ${EXIT.OK} all objects valid, ${EXIT.FAILED} an object is invalid or none was found, ${EXIT.USAGE} usage or file error.`],
+});
 
-  -f, --filename <path>   file or folder (repeatable)
-  -o, --out <dir>         output folder (default ./vigil-out)
-  --settings <file>       YAML of global settings (profile, smtp, defaultRecipients, ...)
-  -n, --namespace <ns>    namespace for objects without metadata.namespace (default "default", like kubectl)
-
-Exit status: 0 all objects valid, 1 an object is invalid or none was found, 2 usage or file error.`;
+export const RENDER_USAGE = RENDER_COMMAND.usage;
 
 export interface RenderIO {
   out: (line: string) => void;
@@ -32,8 +41,6 @@ export interface RenderIO {
 }
 
 const defaultIO: RenderIO = { out: (l) => console.log(l), err: (l) => console.error(l), cwd: process.cwd() };
-
-class UsageError extends Error {}
 
 interface FoundObject {
   file: string;
@@ -120,35 +127,25 @@ async function writeOutput(outDir: string, files: Record<string, Record<string, 
 }
 
 export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO): Promise<number> {
-  let args;
+  let args: FlagValues<typeof RENDER_COMMAND.flags> | 'help';
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true },
-        out: { type: 'string', short: 'o' },
-        settings: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
+    // No VIGIL_* variables: render reads nothing from the environment.
+    args = RENDER_COMMAND.parse(argv, {});
   } catch (err) {
     io.err(`vigil render: ${(err as Error).message}\n\n${RENDER_USAGE}`);
-    return 2;
+    return EXIT.USAGE;
   }
-  if (args.values.help) {
+  if (args === 'help') {
     io.out(RENDER_USAGE);
-    return 0;
+    return EXIT.OK;
   }
-  const inputs = args.values.filename ?? [];
+  const inputs = args.filename;
   if (inputs.length === 0) {
     io.err(`vigil render: give at least one -f <file-or-folder>\n\n${RENDER_USAGE}`);
-    return 2;
+    return EXIT.USAGE;
   }
-  const defaultNamespace = args.values.namespace ?? 'default';
-  const outDir = resolve(io.cwd, args.values.out ?? 'vigil-out');
+  const defaultNamespace = args.namespace;
+  const outDir = resolve(io.cwd, args.out ?? DEFAULT_OUT_DIR);
   // Paths below the working directory print relative, others absolute.
   const show = (file: string) => {
     const rel = relative(io.cwd, file);
@@ -156,7 +153,7 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
   };
 
   try {
-    const settings = await loadSettings(args.values.settings === undefined ? undefined : resolve(io.cwd, args.values.settings));
+    const settings = await loadSettings(args.settings === undefined ? undefined : resolve(io.cwd, args.settings));
     const found: FoundObject[] = [];
     let problems = 0;
     for (const input of inputs) {
@@ -191,7 +188,7 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
 
     if (found.length === 0) {
       io.err(`vigil render: no MonitoredService (${API_GROUP}) found in ${inputs.join(', ')}`);
-      return 1;
+      return EXIT.FAILED;
     }
     const { renderConfig } = await import('../render/index.js');
     const rendered = renderConfig(valid, settings);
@@ -201,20 +198,20 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
         (invalidObjects > 0 ? ` (${invalidObjects} invalid, left out)` : '') +
         ` into ${show(outDir)}` +
         // Say where the files went when the user did not choose (issue #11).
-        (args.values.out === undefined ? ' (the default output folder; choose another with --out <dir>):' : ':'),
+        (args.out === undefined ? ' (the default output folder; choose another with --out <dir>):' : ':'),
     );
     for (const file of written) io.out(`  ${file}`);
     io.out(`prometheus config hash ${rendered.prometheusHash}, alertmanager config hash ${rendered.alertmanagerHash}`);
-    return invalidObjects > 0 || problems > 0 ? 1 : 0;
+    return invalidObjects > 0 || problems > 0 ? EXIT.FAILED : EXIT.OK;
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`vigil render: ${err.message}`);
-      return 2;
+      return EXIT.USAGE;
     }
     const code = (err as { code?: string }).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
       io.err(`vigil render: ${(err as Error).message}`);
-      return 2;
+      return EXIT.USAGE;
     }
     throw err;
   }

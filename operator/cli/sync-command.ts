@@ -1,35 +1,45 @@
 // `vigil sync`: the sidecar that delivers one ConfigMap (Prometheus) or Secret (Alertmanager) into
 // the server's config directory through the API, without the kubelet's 60-120 s volume lag.
 // Flags per the operator contract; each also reads VIGIL_<FLAG> from the environment.
-import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../kube/client.js';
-import { createLogger, parseLogLevel, startHealthServer, type Logger } from '../observability/index.js';
-import type { ServerKind } from '../sync/confirm.js';
+import { createLogger, startHealthServer, type Logger } from '../observability/index.js';
+import { CONFIG_FILE, type ServerKind } from '../sync/confirm.js';
 import { filesFromConfigMap, filesFromSecret } from '../sync/files.js';
 import { createKubeReporter } from '../sync/kube-reporter.js';
 import { createSyncMetrics } from '../sync/metrics.js';
 import { createHttpReloader } from '../sync/reloader.js';
 import { Syncer, type ObservedObject } from '../sync/syncer.js';
 import { watchOneObject, type WatchedKind, type WatchedObject } from '../sync/watcher.js';
+import { defineCommand, type Env, envFooter, type FlagValues, httpUrl, kubeconfigFlag, listenFlag, logLevelFlag, namespaceFlag, objectName, oneOf, UsageError, valueFlag } from './flags.js';
+import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';
 
-export const SYNC_USAGE = `Usage: vigil sync --namespace <ns> (--configmap <name> | --secret <name>) --dir <dir> --reload-url <url> [options]
+/** prometheus, alertmanager: the servers the syncer knows the config file of. */
+const SERVER_KINDS = Object.keys(CONFIG_FILE) as ServerKind[];
+const RELOAD_URL_EXAMPLE = 'http://127.0.0.1:9090/-/reload';
 
-Watches one ConfigMap or Secret through the Kubernetes API, writes its keys atomically as files
+/** The flags of `vigil sync`: parser and usage text (flags.ts). */
+export const SYNC_COMMAND = defineCommand({
+  name: 'sync',
+  synopsis: '--namespace <ns> (--configmap <name> | --secret <name>) --dir <dir> --reload-url <url> [options]',
+  description: `Watches one ConfigMap or Secret through the Kubernetes API, writes its keys atomically as files
 into --dir, asks the server to reload, confirms it runs the new config, and reports the result in
-the object's annotations (vigil.dev/applied-hash, vigil.dev/reload-error) and Events.
+the object's annotations (vigil.dev/applied-hash, vigil.dev/reload-error) and Events.`,
+  flags: {
+    namespace: namespaceFlag('namespace of the object'),
+    configmap: valueFlag({ placeholder: '<name>', help: 'watch this ConfigMap (Prometheus)', parse: objectName('ConfigMap') }),
+    secret: valueFlag({ placeholder: '<name>', help: 'watch this Secret (Alertmanager)', parse: objectName('Secret') }),
+    dir: valueFlag({ placeholder: '<dir>', help: 'directory the server reads its config from (shared volume)', required: 'the directory the server reads its config from' }),
+    'reload-url': valueFlag({ placeholder: '<url>', help: `e.g. ${RELOAD_URL_EXAMPLE}`, parse: httpUrl(RELOAD_URL_EXAMPLE), required: `the server's reload endpoint, e.g. ${RELOAD_URL_EXAMPLE}` }),
+    'ready-url': valueFlag({ placeholder: '<url>', help: 'polled until 200 before each reload, e.g. http://127.0.0.1:9090/-/ready', parse: httpUrl('http://127.0.0.1:9090/-/ready') }),
+    server: valueFlag({ placeholder: '<kind>', help: 'prometheus | alertmanager', parse: oneOf(SERVER_KINDS), defaultHelp: 'from prometheus.yml / alertmanager.yml' }),
+    kubeconfig: kubeconfigFlag,
+    listen: listenFlag('/healthz, /readyz, /metrics', '127.0.0.1:8081'),
+    'log-level': logLevelFlag,
+  },
+  footer: [envFooter('VIGIL_RELOAD_URL'), SERVICE_EXIT_STATUS],
+});
 
-  --namespace <ns>        namespace of the object (default: $POD_NAMESPACE or vigil-system)
-  --configmap <name>      watch this ConfigMap (Prometheus)
-  --secret <name>         watch this Secret (Alertmanager)
-  --dir <dir>             directory the server reads its config from (shared volume)
-  --reload-url <url>      e.g. http://127.0.0.1:9090/-/reload
-  --ready-url <url>       polled until 200 before each reload, e.g. http://127.0.0.1:9090/-/ready
-  --server <kind>         prometheus | alertmanager (default: from prometheus.yml / alertmanager.yml)
-  --kubeconfig <path>     default: in-cluster, else $KUBECONFIG or ~/.kube/config
-  --listen <host:port>    /healthz, /readyz, /metrics (default 127.0.0.1:8081)
-  --log-level <level>     debug | info | warn | error (default info)
-Every flag can also be set as VIGIL_<FLAG>, e.g. VIGIL_RELOAD_URL.`;
+export const SYNC_USAGE = SYNC_COMMAND.usage;
 
 export interface SyncConfig {
   namespace: string;
@@ -44,61 +54,27 @@ export interface SyncConfig {
   logLevel: string;
 }
 
-const FLAGS = ['namespace', 'configmap', 'secret', 'dir', 'reload-url', 'ready-url', 'server', 'kubeconfig', 'listen', 'log-level'] as const;
-
-function envName(flag: string): string {
-  return `VIGIL_${flag.toUpperCase().replace(/-/g, '_')}`;
-}
-
-function checkHttpUrl(flag: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`--${flag}: "${value}" is not a URL; expected e.g. http://127.0.0.1:9090/-/reload`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--${flag}: "${value}" must be an http(s) URL`);
-  return value;
-}
-
-/** Flags, then environment, then defaults. Throws an Error naming the flag on bad input. */
-export function parseSyncArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): SyncConfig | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...Object.fromEntries(FLAGS.map((f) => [f, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) return 'help';
-  const get = (flag: (typeof FLAGS)[number]): string | undefined => {
-    const v = (values as Record<string, string | undefined>)[flag] ?? env[envName(flag)];
-    return v === '' ? undefined : v;
-  };
-  const configmap = get('configmap');
-  const secret = get('secret');
-  if ((configmap === undefined) === (secret === undefined)) throw new Error('exactly one of --configmap <name> or --secret <name> is required');
-  const dir = get('dir');
-  if (!dir) throw new Error('--dir <dir> is required: the directory the server reads its config from');
-  const reloadUrl = get('reload-url');
-  if (!reloadUrl) throw new Error('--reload-url <url> is required, e.g. http://127.0.0.1:9090/-/reload');
-  const server = get('server');
-  if (server !== undefined && server !== 'prometheus' && server !== 'alertmanager') throw new Error(`--server: "${server}" is not one of prometheus, alertmanager`);
-  const logLevel = get('log-level') ?? 'info';
-  parseLogLevel(logLevel);
-  const readyUrl = get('ready-url');
-  const kubeconfig = get('kubeconfig');
+function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
+  const { configmap, secret } = v;
+  if ((configmap === undefined) === (secret === undefined)) throw new UsageError('exactly one of --configmap <name> or --secret <name> is required');
   return {
-    namespace: get('namespace') ?? (env.POD_NAMESPACE || 'vigil-system'),
+    namespace: v.namespace,
     kind: configmap !== undefined ? 'ConfigMap' : 'Secret',
     name: (configmap ?? secret) as string,
-    dir,
-    reloadUrl: checkHttpUrl('reload-url', reloadUrl),
-    ...(readyUrl ? { readyUrl: checkHttpUrl('ready-url', readyUrl) } : {}),
-    ...(server ? { server } : {}),
-    ...(kubeconfig ? { kubeconfig } : {}),
-    listen: get('listen') ?? '127.0.0.1:8081',
-    logLevel,
+    dir: v.dir,
+    reloadUrl: v['reload-url'],
+    ...(v['ready-url'] !== undefined ? { readyUrl: v['ready-url'] } : {}),
+    ...(v.server !== undefined ? { server: v.server } : {}),
+    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    listen: v.listen,
+    logLevel: v['log-level'],
   };
+}
+
+/** Flags, then environment, then defaults. Throws a UsageError naming the flag on bad input. */
+export function parseSyncArgs(argv: string[], env: Env = process.env): SyncConfig | 'help' {
+  const values = SYNC_COMMAND.parse(argv, env);
+  return values === 'help' ? 'help' : syncConfig(values);
 }
 
 /** The syncer's view of a watched object: decoded files (or why they cannot be) and annotations. */
@@ -129,7 +105,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     namespace: config.namespace,
     name: config.name,
     uid: () => latestUid,
-    instance: process.env.POD_NAME || `${hostname()}-${process.pid}`,
+    instance: podIdentity(process.env),
   });
   const syncer = new Syncer({
     dir: config.dir,
@@ -166,31 +142,15 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
   };
 }
 
-export async function runSyncCommand(argv: string[]): Promise<number> {
-  let config: SyncConfig | 'help';
-  try {
-    config = parseSyncArgs(argv);
-  } catch (err) {
-    process.stderr.write(`vigil sync: ${(err as Error).message}\n\n${SYNC_USAGE}\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(`${SYNC_USAGE}\n`);
-    return 0;
-  }
-  const log = createLogger('sync', config.logLevel).child({ object: `${config.kind}/${config.namespace}/${config.name}` });
-  let running: RunningSync;
-  try {
-    running = await startSync(config, log);
-  } catch (err) {
-    log.error('could not start', { err });
-    return 1;
-  }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info('stopping', { signal });
-  await running.stop();
-  return 0;
+export function runSyncCommand(argv: string[], io?: ServiceIO): Promise<number> {
+  return runService(
+    {
+      command: SYNC_COMMAND,
+      config: syncConfig,
+      logger: (config) => createLogger('sync', config.logLevel).child({ object: `${config.kind}/${config.namespace}/${config.name}` }),
+      start: (config, log) => startSync(config, log),
+    },
+    argv,
+    io,
+  );
 }
