@@ -7,6 +7,7 @@ import { EMAIL_TEMPLATE } from './email-template.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName } from './names.js';
 import { assemblePrometheusConfig, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
+import type { SettingsOverrides } from './settings-schema.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig } from './types.js';
 
 export { renderAlertmanagerConfig } from './alertmanager.js';
@@ -106,7 +107,7 @@ function sortedFiles(files: Record<string, string>): Record<string, string> {
  * stunnel on port 465 (implicit TLS, forced: not left to the port number), Prometheus scraping itself. No default recipients: alerts
  * of services without their own recipients are dropped until the installation names some.
  */
-export function defaultSettings(overrides: Partial<GlobalSettings> = {}): GlobalSettings {
+export function defaultSettings(overrides: SettingsOverrides = {}): GlobalSettings {
   const defaults: GlobalSettings = {
     profile: 'production',
     scrapeInterval: '15s',

@@ -2,58 +2,9 @@
 // Everything here is plain data: renderers are pure functions of (services, settings).
 import type { MonitoredService } from '../api/schema.js';
 
-/** How fast notifications go out: `demo` mirrors the original compose stack (group_wait 0s). */
-export type NotificationProfile = 'demo' | 'production';
-
-export interface SmtpSettings {
-  /** host:port of the SMTP server. Without forceImplicitTls, Alertmanager uses implicit TLS exactly when the port is 465. */
-  smarthost: string;
-  from: string;
-  /** Hostname announced in HELO/EHLO. */
-  hello?: string;
-  /** Require STARTTLS (Alertmanager's smtp_require_tls); irrelevant under implicit TLS. */
-  requireTls: boolean;
-  /**
-   * Implicit TLS (SMTPS) on any port: Alertmanager >= 0.31's smtp_force_implicit_tls. Unset: port 465
-   * means implicit TLS, any other port plain SMTP (+ STARTTLS per requireTls). Without it, a TLS-only
-   * listener on another port makes Alertmanager wait for a greeting that never comes (docs/architecture.md).
-   */
-  forceImplicitTls?: boolean;
-  /** Credentials are resolved by the I/O shell from a Secret; never logged, never in a ConfigMap. */
-  authUsername?: string;
-  authPassword?: string;
-  /** Path (as seen by Alertmanager) of a file holding the password; wins over authPassword. */
-  authPasswordFile?: string;
-  /** TLS towards the smarthost: trust this CA file, or skip verification (demo profile only). */
-  tlsCaFile?: string;
-  tlsInsecureSkipVerify?: boolean;
-  tlsServerName?: string;
-}
-
-export interface GlobalSettings {
-  profile: NotificationProfile;
-  /** Default scrape interval and the rule evaluation interval (E). */
-  scrapeInterval: string;
-  evaluationInterval: string;
-  smtp: SmtpSettings;
-  /** Cluster-wide default receiver: alerts of services without their own recipients go here. */
-  defaultRecipients: string[];
-  /** host:port of each Alertmanager Prometheus sends alerts to. */
-  alertmanagerTargets: string[];
-  /** Public URLs used in email links. */
-  prometheusUrl: string;
-  alertmanagerUrl: string;
-  /** Directory (as seen by Prometheus) holding the rule files next to prometheus.yml. */
-  rulesDir: string;
-  /** Directory (as seen by Alertmanager) holding vigil-email.tmpl; default '.', i.e. next to alertmanager.yml. */
-  alertmanagerTemplatesDir?: string;
-  /** Extra scrape jobs for the system itself (Prometheus, operator); already-valid Prometheus scrape_config objects. */
-  selfScrapeJobs: Record<string, unknown>[];
-  /** Kubernetes SD connection for Prometheus when it runs outside the cluster (tests, local stack). */
-  kubernetesSd?: { apiServer: string; kubeconfigFile?: string; bearerTokenFile?: string; caFile?: string; insecureSkipVerify?: boolean };
-  /** Cluster-wide external labels, e.g. {cluster: "kind"}. */
-  externalLabels: Record<string, string>;
-}
+// The settings types are inferred from their zod schema (settings-schema.ts), re-exported here with
+// the other contracts.
+export type { GlobalSettings, NotificationProfile, SmtpSettings } from './settings-schema.js';
 
 /** One problem found in one object: what the CLI prints and what the Valid condition says. */
 export interface ValidationIssue {

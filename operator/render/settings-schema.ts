@@ -1,0 +1,93 @@
+// The global settings (`--settings`, the chart's settings ConfigMap) as one zod schema: the
+// GlobalSettings type the renderers take is inferred from it (issue #12), and the settings file is
+// checked against a strict, partial form of it (settings.ts). The defaults are in defaultSettings().
+import { z } from 'zod';
+import { DURATION_PATTERN } from '../validate/duration.js';
+
+const durationString = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 15s or 1m');
+const hostPort = z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, 'must be host:port');
+
+/** How fast notifications go out: `demo` mirrors the original compose stack (group_wait 0s). */
+export const NotificationProfileSchema = z.enum(['demo', 'production'], { message: 'must be demo or production' });
+
+export const SmtpSettingsSchema = z.object({
+  /**
+   * host:port of the SMTP server. Without forceImplicitTls, Alertmanager uses implicit TLS exactly when the port is 465.
+   * Empty = not configured yet (the chart's production default until the user sets smtp.smarthost).
+   */
+  smarthost: z.union([z.literal(''), hostPort]),
+  from: z.string().min(3),
+  /** Hostname announced in HELO/EHLO. */
+  hello: z.string().optional(),
+  /** Require STARTTLS (Alertmanager's smtp_require_tls); irrelevant under implicit TLS. */
+  requireTls: z.boolean(),
+  /**
+   * Implicit TLS (SMTPS) on any port: Alertmanager >= 0.31's smtp_force_implicit_tls. Unset: port 465
+   * means implicit TLS, any other port plain SMTP (+ STARTTLS per requireTls). Without it, a TLS-only
+   * listener on another port makes Alertmanager wait for a greeting that never comes (docs/architecture.md).
+   */
+  forceImplicitTls: z.boolean().optional(),
+  /** Credentials are resolved by the I/O shell from a Secret; never logged, never in a ConfigMap or settings file. */
+  authUsername: z.string().optional(),
+  authPassword: z.string().optional(),
+  /** Path (as seen by Alertmanager) of a file holding the password; wins over authPassword. */
+  authPasswordFile: z.string().optional(),
+  /** TLS towards the smarthost: trust this CA file, or skip verification (demo profile only). */
+  tlsCaFile: z.string().optional(),
+  tlsInsecureSkipVerify: z.boolean().optional(),
+  tlsServerName: z.string().optional(),
+});
+
+export const GlobalSettingsSchema = z.object({
+  profile: NotificationProfileSchema,
+  /** Default scrape interval and the rule evaluation interval (E). */
+  scrapeInterval: durationString,
+  evaluationInterval: durationString,
+  smtp: SmtpSettingsSchema,
+  /** Cluster-wide default receiver: alerts of services without their own recipients go here. */
+  defaultRecipients: z.array(z.string()),
+  /** host:port of each Alertmanager Prometheus sends alerts to. */
+  alertmanagerTargets: z.array(hostPort),
+  /** Public URLs used in email links. */
+  prometheusUrl: z.string().url(),
+  alertmanagerUrl: z.string().url(),
+  /** Directory (as seen by Prometheus) holding the rule files next to prometheus.yml. */
+  rulesDir: z.string(),
+  /** Directory (as seen by Alertmanager) holding vigil-email.tmpl; default '.', i.e. next to alertmanager.yml. */
+  alertmanagerTemplatesDir: z.string().optional(),
+  /** Extra scrape jobs for the system itself (Prometheus, operator); already-valid Prometheus scrape_config objects. */
+  selfScrapeJobs: z.array(z.record(z.string(), z.unknown())),
+  /** Kubernetes SD connection for Prometheus when it runs outside the cluster (tests, local stack). */
+  kubernetesSd: z
+    .object({
+      apiServer: z.string(),
+      kubeconfigFile: z.string().optional(),
+      bearerTokenFile: z.string().optional(),
+      caFile: z.string().optional(),
+      insecureSkipVerify: z.boolean().optional(),
+    })
+    .strict()
+    .optional(),
+  /** Cluster-wide external labels, e.g. {cluster: "kind"}. */
+  externalLabels: z.record(z.string(), z.string()),
+});
+
+export type NotificationProfile = z.infer<typeof NotificationProfileSchema>;
+export type SmtpSettings = z.infer<typeof SmtpSettingsSchema>;
+export type GlobalSettings = z.infer<typeof GlobalSettingsSchema>;
+
+/** SMTP keys a settings file must not carry: credentials come from the Secret named by --smtp-secret. */
+export const SMTP_CREDENTIAL_KEYS = ['authUsername', 'authPassword'] as const;
+
+/**
+ * What a settings file may say: any subset of the settings, smtp field by field, without the SMTP
+ * credentials; unknown keys are errors (strict), so a typo never silently falls back to a default.
+ */
+export const SettingsOverridesSchema = GlobalSettingsSchema.extend({
+  smtp: SmtpSettingsSchema.omit({ authUsername: true, authPassword: true }).partial().strict(),
+})
+  .partial()
+  .strict();
+
+/** What defaultSettings() merges over the defaults: any subset, smtp field by field. */
+export type SettingsOverrides = Partial<Omit<GlobalSettings, 'smtp'>> & { smtp?: Partial<SmtpSettings> };
