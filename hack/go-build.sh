@@ -4,8 +4,12 @@
 # `go install pkg@version` refuses modules whose go.mod has replace directives (helm has them), so
 # every tool is built inside a throwaway module in the cache; the same path works for all of them.
 
-# go_build_tool <module> <version> <package> <binary name>
+# go_build_tool <module> <version> <package> <binary name>: one install of <name>-<version> at a time.
 go_build_tool() {
+  with_cache_lock "$4-$2" go_build_tool_locked "$@"
+}
+
+go_build_tool_locked() {
   local module="$1" version="$2" package="$3" name="$4"
   local out="$VIGIL_CACHE/$name-$version"
   if [[ -x "$out/$name" ]]; then link_tool "$out/$name" "$name"; return; fi

@@ -12,22 +12,13 @@
 # build log is; the API (/api/v2) and amtool work as usual. The failure is remembered
 # (ui-build-failed.log; ALERTMANAGER_UI_RETRY=1 retries). Build times go to build-times.txt.
 source "$(dirname "$0")/lib.sh"
+source "$REPO_ROOT/hack/module-build.sh"
 module="github.com/prometheus/alertmanager"
 module_version="v$ALERTMANAGER_VERSION"
 ldflags="-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION -X github.com/prometheus/common/version.Branch=module-$module_version"
-out="$VIGIL_CACHE/alertmanager-$module_version"
-src="$VIGIL_CACHE/src/alertmanager-$module_version"
-ui_failed="$out/ui-build-failed.log"
-
-copy_module() {
-  local module_dir
-  module_dir="$(go mod download -json "$module@$module_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
-  [[ -f "$module_dir/ui/web.go" ]] || { echo "no ui/web.go in $module@$module_version" >&2; return 1; }
-  rm -rf "$src"
-  mkdir -p "$src"
-  cp -R "$module_dir/." "$src/"
-  chmod -R u+w "$src"
-}
+entry="alertmanager-$module_version"
+out="$VIGIL_CACHE/$entry"
+src="$VIGIL_CACHE/src/$entry"
 
 # build_ui: ui/app/dist/mantine from ui/mantine-ui. Runs with errexit.
 build_ui() {
@@ -60,50 +51,31 @@ put_page() {
   gzip -9n <"$2" >"$1/index.html.gz"
 }
 
-if [[ ! -x "$out/alertmanager" || ! -x "$out/amtool" || (-f "$ui_failed" && -n "${ALERTMANAGER_UI_RETRY:-}") ]]; then
-  mkdir -p "$out"
-  log "building alertmanager $ALERTMANAGER_VERSION ($module) with its Mantine web UI (npm registry + Go module proxy; log: $out/build.log)"
-  started=$SECONDS
-  copy_module
-  rm -rf "$src/ui/app/dist"
-  if [[ -f "$ui_failed" && -z "${ALERTMANAGER_UI_RETRY:-}" ]]; then
-    log "WARNING: the Alertmanager web UI build failed earlier (see $ui_failed); building without it. Retry: ALERTMANAGER_UI_RETRY=1 hack/install-alertmanager.sh"
-    rc=1
-  else
-    set +e
-    (set -e; build_ui) >"$out/build.log" 2>&1
-    rc=$?
-    set -e
-    ui_seconds=$((SECONDS - started))
-    if ((rc == 0)); then
-      rm -f "$ui_failed"
-      log "alertmanager web UI built in ${ui_seconds}s"
+install_alertmanager() {
+  if needs_build "$out" ALERTMANAGER_UI_RETRY alertmanager amtool; then
+    mkdir -p "$out"
+    log "building alertmanager $ALERTMANAGER_VERSION ($module) with its Mantine web UI (npm registry + Go module proxy; log: $out/build.log)"
+    local started=$SECONDS page
+    copy_go_module "$module" "$module_version" "$src" ui/web.go
+    rm -rf "$src/ui/app/dist"
+    build_ui_or_remember "Alertmanager web UI" "$out" ALERTMANAGER_UI_RETRY "building without it" build_ui
+    if [[ "$UI_BUILT" == yes ]]; then
+      put_page "$src/ui/app/dist/elm" "$REPO_ROOT/hack/alertmanager-root.html"
     else
-      cp "$out/build.log" "$ui_failed"
-      tail -n 25 "$out/build.log" >&2
-      log "WARNING: the Alertmanager web UI build failed (exit $rc, log: $ui_failed); building without it. Retry: ALERTMANAGER_UI_RETRY=1 hack/install-alertmanager.sh"
+      page="$src/ui-not-built.html"
+      sed "s|@LOG@|$out/ui-build-failed.log|" "$REPO_ROOT/hack/alertmanager-no-ui.html" >"$page"
+      put_page "$src/ui/app/dist/elm" "$page"
+      put_page "$src/ui/app/dist/mantine" "$page"
     fi
+    go_build_into "$src" "$out" "" "$ldflags" ./cmd/alertmanager ./cmd/amtool
+    write_build_times "$out" "ui_built=$UI_BUILT"
+    log "alertmanager + amtool built in $((SECONDS - started))s"
+    rm -rf "$src"
   fi
-  if ((rc == 0)); then
-    put_page "$src/ui/app/dist/elm" "$REPO_ROOT/hack/alertmanager-root.html"
-  else
-    page="$src/ui-not-built.html"
-    sed "s|@LOG@|$ui_failed|" "$REPO_ROOT/hack/alertmanager-no-ui.html" >"$page"
-    put_page "$src/ui/app/dist/elm" "$page"
-    put_page "$src/ui/app/dist/mantine" "$page"
-  fi
-  go_started=$SECONDS
-  (
-    cd "$src"
-    GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w $ldflags" -o "$out/.tmp/" ./cmd/alertmanager ./cmd/amtool
-  )
-  mv "$out/.tmp/alertmanager" "$out/.tmp/amtool" "$out/"
-  rmdir "$out/.tmp"
-  printf 'ui_build_seconds=%s\ngo_build_seconds=%s\nui_built=%s\n' "${ui_seconds:-0}" "$((SECONDS - go_started))" "$([[ $rc == 0 ]] && echo yes || echo no)" >"$out/build-times.txt"
-  log "alertmanager + amtool built in $((SECONDS - started))s"
-  rm -rf "$src"
-fi
-link_tool "$out/alertmanager" alertmanager
-link_tool "$out/amtool" amtool
+  link_tool "$out/alertmanager" alertmanager
+  link_tool "$out/amtool" amtool
+}
+
+with_cache_lock "$entry" install_alertmanager
 "$BIN_DIR/amtool" --version >&2
 "$BIN_DIR/alertmanager" --version >&2

