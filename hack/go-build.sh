@@ -1,4 +1,4 @@
-# Shared by hack/install-{helm,kubeconform,kind}.sh: build a Go command at a pinned version through
+# Shared by hack/install-{helm,kubeconform,kind,kube,node}.sh (helm, kubeconform, kind, etcd, crictl): build a Go command at a pinned version through
 # the Go module proxy and link it into ./bin. Sourced after lib.sh.
 #
 # `go install pkg@version` refuses modules whose go.mod has replace directives (helm has them), so

