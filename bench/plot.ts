@@ -1,6 +1,6 @@
 // Plots of the benchmark results (docs/benchmarks/*.json) as SVG next to them, drawn with
 // Vega-Lite (compiled to Vega, rendered headless to SVG: no browser, no canvas).
-// `make bench-plots`; bench/render-scale.ts calls it after writing its results.
+// `tsx bench/plot.ts` redraws them all from their JSON; `make bench-scale` runs it, bench/real-node.ts calls plotRealNode.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
@@ -93,6 +93,51 @@ export async function plotScale(): Promise<void> {
   );
 }
 
+interface RealNodeResult {
+  settings: { kubeletSyncFrequency: string; scrapeInterval: string };
+  applyToTargetUp: { runs: { sidecarS: number; volumeS: number }[] };
+  outages?: { runs: { firingS: number; resolvedS: number }[] };
+}
+
+/** docs/benchmarks/real-node.json (bench/real-node.ts) → real-node.svg: every run as a tick, the median as a bar. */
+export async function plotRealNode(): Promise<void> {
+  const file = join(DIR, 'real-node.json');
+  if (!existsSync(file)) return;
+  const r = JSON.parse(readFileSync(file, 'utf8')) as RealNodeResult;
+  const applies = r.applyToTargetUp.runs;
+  const outages = r.outages?.runs ?? [];
+  const values = [
+    ...applies.map((a) => ({ series: 'apply → target up: Vigil sync sidecar', s: a.sidecarS })),
+    ...applies.map((a) => ({ series: `apply → target up: ConfigMap volume (kubelet ${r.settings.kubeletSyncFrequency})`, s: a.volumeS })),
+    ...outages.map((o) => ({ series: 'delete pod → FIRING email', s: o.firingS })),
+    ...outages.map((o) => ({ series: 'recreate pod → RESOLVED email', s: o.resolvedS })),
+  ];
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: `Real node (bench/real-node.ts, scrape interval ${r.settings.scrapeInterval}): a tick per run, the bar the median`,
+      width: 480,
+      height: 200,
+      data: { values },
+      layer: [
+        {
+          mark: { type: 'tick', thickness: 1, size: 14, opacity: 0.7 },
+          encoding: {
+            y: { field: 'series', type: 'nominal', title: null, sort: null, axis: { labelLimit: 600 } },
+            x: { field: 's', type: 'quantitative', title: 'seconds' },
+          },
+        },
+        {
+          mark: { type: 'tick', color: 'black', thickness: 3, size: 22 },
+          encoding: { y: { field: 'series', type: 'nominal', sort: null }, x: { aggregate: 'median', field: 's', type: 'quantitative' } },
+        },
+      ],
+    },
+    join(DIR, 'real-node.svg'),
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await plotScale();
+  await plotRealNode();
 }

@@ -12,3 +12,8 @@ bench-storm: deps tools ## Alert storm: 200 targets of 20 MonitoredServices down
 bench-scale: deps ## Operator reconcile without I/O at 1,000/5,000/10,000 MonitoredServices (BENCH_SCALE_SIZES, BENCH_SCALE_REPEAT): full and one-change CPU/wall time, config size, peak RSS; table + docs/benchmarks/scale-*.svg
 	$(TSX) bench/render-scale.ts
 	$(TSX) bench/plot.ts
+
+# The real node is one per machine: on a shared machine run `flock /tmp/vigil-node.lock make bench-node`.
+.PHONY: bench-node
+bench-node: deps tools node-tools ## Real node: kubectl apply → target up p50/p95 (sync sidecar vs ConfigMap volume, BENCH_APPLIES=30), delete pod → email (BENCH_OUTAGES=10); docs/benchmarks/real-node.{json,svg}
+	$(TSX) bench/real-node.ts

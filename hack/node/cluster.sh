@@ -8,6 +8,9 @@
 #   hack/node/cluster.sh down    stop everything and restore the machine, also after a crash or kill -9
 #   hack/node/cluster.sh env     print the KUBECONFIG export and the addresses
 #
+# KUBELET_SYNC_FREQUENCY (default 10s, the kubelet's own default is 1m): how often the kubelet syncs each pod,
+# which is also when a changed ConfigMap reaches a volume that mounts it (bench/real-node.ts compares that path).
+#
 # Layout: network namespace $NODE_NS with a veth pair to the host ($HOST_IF $HOST_IP <-> eth0 $NODE_IP, a /30).
 # Every component runs inside it (nsenter --net), so the pod bridge, Service IPs and kube-proxy's iptables rules
 # live there and vanish with it; nothing listens on the host's own interfaces. The host reaches the API server
@@ -176,7 +179,7 @@ authorization: {mode: Webhook}
 clusterDomain: cluster.local
 clusterDNS: [$DNS_IP]
 resolvConf: $DIR/etc/resolv.conf
-syncFrequency: 10s
+syncFrequency: ${KUBELET_SYNC_FREQUENCY:-10s}
 fileCheckFrequency: 5s
 nodeStatusUpdateFrequency: 5s
 imageGCHighThresholdPercent: 100
