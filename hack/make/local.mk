@@ -15,3 +15,7 @@ restore: ## Start the demo target again and wait for the resolved email
 .PHONY: bench
 bench: deps tools ## Measure outage-to-email latency of the local stack (BENCH_RUNS=5, BENCH_OUTAGE=process|endpoints); prints min/median/max
 	$(TSX) bench/alert-latency.ts
+
+.PHONY: local-target
+local-target: deps ## Monitor your own process on 127.0.0.1:PORT with a running `make local-up` (NAME=my-app PORT=9100, optional NAMESPACE=default TO=a@example.com,b@example.com INTERVAL=5s)
+	NAME='$(NAME)' PORT='$(PORT)' NAMESPACE='$(or $(NAMESPACE),default)' TO='$(TO)' INTERVAL='$(or $(INTERVAL),5s)' $(TSX) hack/local-stack/local-target.ts
