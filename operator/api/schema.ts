@@ -246,6 +246,15 @@ export const MonitoredServiceStatusSchema = z
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service.'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded.'),
     appliedConfigHash: z.string().optional().describe('Hash of the configuration Prometheus and Alertmanager run that includes this service.'),
+    lastValidGeneration: z
+      .number()
+      .int()
+      .optional()
+      .describe('The newest metadata.generation that passed validation: while a newer one is invalid, the config keeps running this one.'),
+    lastValidSpec: z
+      .string()
+      .optional()
+      .describe('The spec of lastValidGeneration as JSON, kept so that an invalid edit (or an operator restart meanwhile) does not take the service out of the config.'),
   })
   .describe('Observed state, written by the operator.');
 

@@ -37,6 +37,10 @@ export interface ServiceObservation {
   undeliverable?: string;
   /** Undefined: unknown (no Prometheus URL, or the poll failed): keep what the status says. */
   targets?: TargetCounts;
+  /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
+  lastValid?: { generation: number; spec: string };
+  /** Set when this generation is invalid but an older valid one is in the config instead. */
+  inForceGeneration?: number;
   now: string;
 }
 
@@ -88,14 +92,16 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   const conditions: Condition[] = [];
   let appliedConfigHash = previous?.appliedConfigHash;
 
+  const inForce = obs.invalidMessage !== undefined && obs.inForceGeneration !== undefined ? obs.inForceGeneration : undefined;
+  const keptNote = inForce !== undefined ? `; the config keeps running generation ${inForce}, the last valid one` : '';
   const valid =
     obs.invalidMessage === undefined
       ? condition(previous, 'Valid', 'True', REASONS.valid, 'spec passed validation', generation, now)
-      : condition(previous, 'Valid', 'False', REASONS.invalid, obs.invalidMessage, generation, now);
+      : condition(previous, 'Valid', 'False', REASONS.invalid, obs.invalidMessage + keptNote, generation, now);
   conditions.push(valid);
 
   let applied: Condition;
-  if (obs.invalidMessage !== undefined || !obs.included) {
+  if ((obs.invalidMessage !== undefined && inForce === undefined) || !obs.included) {
     applied = condition(
       previous,
       'ConfigApplied',
@@ -117,7 +123,8 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
         'ConfigApplied',
         'True',
         REASONS.applied,
-        `Prometheus runs config ${obs.desired.prometheusHash} and Alertmanager runs config ${obs.desired.alertmanagerHash}`,
+        `${inForce !== undefined ? `generation ${inForce} (the last valid one) is in force: ` : ''}` +
+          `Prometheus runs config ${obs.desired.prometheusHash} and Alertmanager runs config ${obs.desired.alertmanagerHash}`,
         generation,
         now,
       );
@@ -168,7 +175,14 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
 
   const status: MonitoredServiceStatus = { observedGeneration: generation, conditions };
   if (appliedConfigHash !== undefined) status.appliedConfigHash = appliedConfigHash;
-  if (obs.invalidMessage === undefined) {
+  const lastValid = obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined
+    ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec }
+    : undefined);
+  if (lastValid) {
+    status.lastValidGeneration = lastValid.generation;
+    status.lastValidSpec = lastValid.spec;
+  }
+  if (obs.invalidMessage === undefined || inForce !== undefined) {
     const targets = obs.targets ?? (previous?.discoveredTargets !== undefined ? { discovered: previous.discoveredTargets, healthy: previous.healthyTargets ?? 0 } : undefined);
     if (targets) {
       status.discoveredTargets = targets.discovered;
@@ -185,7 +199,15 @@ function canonical(status: MonitoredServiceStatus | undefined): string {
     .filter((c) => (CONDITION_TYPES as readonly string[]).includes(c.type))
     .sort((a, b) => a.type.localeCompare(b.type))
     .map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
-  return JSON.stringify([s.observedGeneration ?? null, conditions, s.discoveredTargets ?? null, s.healthyTargets ?? null, s.appliedConfigHash ?? null]);
+  return JSON.stringify([
+    s.observedGeneration ?? null,
+    conditions,
+    s.discoveredTargets ?? null,
+    s.healthyTargets ?? null,
+    s.appliedConfigHash ?? null,
+    s.lastValidGeneration ?? null,
+    s.lastValidSpec ?? null,
+  ]);
 }
 
 export function statusChanged(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): boolean {
@@ -198,7 +220,7 @@ export function statusChanged(previous: MonitoredServiceStatus | undefined, next
  */
 export function statusMergePatch(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): { status: Record<string, unknown> } {
   const patch: Record<string, unknown> = { ...next };
-  for (const key of ['appliedConfigHash', 'discoveredTargets', 'healthyTargets'] as const) {
+  for (const key of ['appliedConfigHash', 'discoveredTargets', 'healthyTargets', 'lastValidGeneration', 'lastValidSpec'] as const) {
     if (next[key] === undefined && previous?.[key] !== undefined) patch[key] = null;
   }
   return { status: patch };

@@ -16,6 +16,7 @@ import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
+import { lastValidObject } from './plan.js';
 import { TargetsPoller } from './targets.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
@@ -272,6 +273,8 @@ export class Controller {
     const result = objects.map((o) => {
       const uid = o.metadata?.uid ?? '';
       liveKeys.add(objectKey(o));
+      // The generation kept in force while the current one is invalid has its own entry (plan.ts).
+      if (o.status?.lastValidGeneration !== undefined) liveKeys.add(objectKey(lastValidObject(o)));
       const written = this.writtenStatus.get(uid);
       if (written) {
         if (written.fromResourceVersion === o.metadata?.resourceVersion) return written.object;

@@ -50,6 +50,34 @@ describe('planReconcile', () => {
     expect(bad?.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'InvalidSpec' })]);
   });
 
+  it('keeps the last valid generation in force through an invalid edit, and says so in the status', () => {
+    const v1 = service('a', 'svc', 'up == 0', 1);
+    const first = planReconcile(input([v1]));
+    const stored = first.statusUpdates[0]!.patch.status as RawMonitoredService['status'];
+    expect(stored).toMatchObject({ lastValidGeneration: 1, lastValidSpec: JSON.stringify(v1.spec) });
+
+    // Generation 2 breaks a rule: the config is still generation 1's, byte for byte.
+    const v2 = { ...service('a', 'svc', 'rate(x[5m]', 2), status: stored };
+    const second = planReconcile(input([v2]));
+    expect(second.invalid).toEqual([{ namespace: 'a', name: 'svc' }]);
+    expect(second.rendered.included).toEqual([{ namespace: 'a', name: 'svc' }]);
+    expect(second.rendered.prometheusHash).toBe(first.rendered.prometheusHash);
+    expect(second.rendered.alertmanagerHash).toBe(first.rendered.alertmanagerHash);
+    const status = second.statusUpdates[0]!.patch.status;
+    const byType = Object.fromEntries((status.conditions as { type: string; status: string; message: string }[]).map((c) => [c.type, c]));
+    expect(byType.Valid).toMatchObject({ status: 'False' });
+    expect(byType.Valid!.message).toMatch(/spec\.rules\[0\]\.expr: .*; the config keeps running generation 1, the last valid one$/);
+    expect(byType.Ready!.status).toBe('False');
+    expect(status).toMatchObject({ observedGeneration: 2, lastValidGeneration: 1, lastValidSpec: JSON.stringify(v1.spec) });
+
+    // Without a stored valid generation (invalid from the start) nothing is in force.
+    const never = planReconcile(input([service('a', 'svc', 'rate(x[5m]', 1)]));
+    expect(never.rendered.included).toEqual([]);
+    // A stored spec that no longer validates is not used either.
+    const broken = planReconcile(input([{ ...service('a', 'svc', 'rate(x[5m]', 3), status: { lastValidGeneration: 2, lastValidSpec: '{"selector":{}}' } }]));
+    expect(broken.rendered.included).toEqual([]);
+  });
+
   it('does not depend on the cache order and skips writes when hashes match', () => {
     const objs = [service('a', 'one'), service('b', 'two'), service('a', 'three')];
     const p1 = planReconcile(input(objs));

@@ -64,14 +64,53 @@ function byRef(a: ObjectRef, b: ObjectRef): number {
   return a.namespace === b.namespace ? a.name.localeCompare(b.name) : a.namespace.localeCompare(b.namespace);
 }
 
+/**
+ * The last valid generation of an object whose current generation is invalid, re-validated from
+ * its status (lastValidGeneration, lastValidSpec), or undefined when there is none or it no longer
+ * passes. Like a Deployment keeping its old ReplicaSet while a new template fails: an invalid edit
+ * must neither stop the service's monitoring nor drop its route while its alerts fire (issue #14).
+ */
+export function lastValidInForce(raw: RawMonitoredService, validate: ReconcileInput['validate']): MonitoredService | undefined {
+  if (raw.status?.lastValidGeneration === undefined || raw.status.lastValidGeneration === raw.metadata?.generation) return undefined;
+  let spec: unknown;
+  try {
+    spec = JSON.parse(raw.status.lastValidSpec ?? '');
+  } catch {
+    return undefined;
+  }
+  const result = validate({ ...lastValidObject(raw), spec });
+  return result.ok ? result.service : undefined;
+}
+
+/**
+ * The object as it was at its last valid generation, without spec (the caller parses it) and
+ * status. Its uid gets a suffix so that the controller's per-uid cache keeps it apart from the
+ * current generation instead of replacing one with the other on every reconcile.
+ */
+export function lastValidObject(raw: RawMonitoredService): RawMonitoredService {
+  const uid = raw.metadata?.uid;
+  return {
+    ...raw,
+    metadata: { ...raw.metadata, generation: raw.status?.lastValidGeneration ?? 0, ...(uid !== undefined ? { uid: `${uid}/last-valid` } : {}) },
+    spec: undefined,
+    status: undefined,
+  };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const objects = input.objects.filter((o) => o.metadata?.name && o.metadata.namespace && !o.metadata.deletionTimestamp);
-  const results = objects.map((raw) => ({ raw, result: input.validate(raw) }));
+  const results = objects.map((raw) => {
+    const result = input.validate(raw);
+    return { raw, result, inForce: result.ok ? undefined : lastValidInForce(raw, input.validate) };
+  });
   const validServices: MonitoredService[] = [];
   const invalid: ObjectRef[] = [];
-  for (const { raw, result } of results) {
+  for (const { raw, result, inForce } of results) {
     if (result.ok) validServices.push(result.service);
-    else invalid.push(refOf(raw));
+    else {
+      invalid.push(refOf(raw));
+      if (inForce) validServices.push(inForce);
+    }
   }
   // The informer cache has no stable order; the renderer output must not depend on it.
   validServices.sort((a, b) => byRef(a.metadata, b.metadata));
@@ -97,7 +136,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       : undefined;
 
   const statusUpdates: StatusUpdate[] = [];
-  for (const { raw, result } of results) {
+  for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
     const generation = raw.metadata?.generation ?? 0;
     const invalidMessage = result.ok ? undefined : result.issues.map((i) => input.formatIssue(result.ref, i)).join('; ');
@@ -110,7 +149,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       prometheus: input.prometheus,
       alertmanager: input.alertmanager,
       ...(undeliverable !== undefined ? { undeliverable } : {}),
-      ...(result.ok ? { targets: input.targetsFor(ref.namespace, ref.name) } : {}),
+      ...(result.ok || inForce ? { targets: input.targetsFor(ref.namespace, ref.name) } : {}),
+      ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
+      ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) continue;
