@@ -1,0 +1,437 @@
+// Issue #14 with the real programs as local processes (hack/local-stack: API server, operator,
+// Prometheus 3 + sync sidecar, Alertmanager 0.35 + sync sidecar, stunnel on a free loopback port,
+// Mailpit, demo target). Demo timings: scrape, evaluation and `for` are 5 s; group_wait 0s.
+//
+// 1. Alerts reach only their owners: a firing service that is deleted, renamed or broken by an
+//    invalid edit (with an operator restart in between) sends nothing to anyone else, ever; the
+//    invalid one keeps its last valid generation running (its alert keeps firing, its route stays).
+// 2. Alerts fire only when true: repeated creation of healthy services, Prometheus restarts (with
+//    and without its TSDB, i.e. a new pod) and operator restarts give no ServiceDown or
+//    ServiceTargetDown at `for: 5s`, not even pending; real outages (failing, vanished, scaled to
+//    zero, selector matching nothing) still alert within their bound.
+//
+// Needs root, like the pipeline test: Prometheus runs in a private mount namespace.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_NAMESPACE, DEMO_TARGET_HOST, demoMonitoredService, durationSeconds } from '../../hack/local-stack/demo.js';
+import { waitForAlertEmail, type MailSummary } from '../../hack/local-stack/mailpit.js';
+import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
+import { ANY_FREE_PORTS, EVALUATION_INTERVAL, startStack, type Stack } from '../../hack/local-stack/stack.js';
+import { addresses, condition, restartStopped, settle, DEMO, type ServiceRef } from './helpers.js';
+
+const DEMO_RECIPIENTS = [...(demoMonitoredService().spec.notify?.email?.to ?? [])].sort();
+
+let stack: Stack | undefined;
+let stateDir: string | undefined;
+const log = (m: string) => console.log(`[ownership] ${m}`);
+
+function theStack(): Stack {
+  if (!stack) throw new Error('the stack did not start (see beforeAll)');
+  return stack;
+}
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) {
+    throw new Error('these tests need root: Prometheus runs in a private mount namespace with its own /etc/hosts');
+  }
+  stateDir = await mkdtemp(join(tmpdir(), 'vigil-ownership-'));
+  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, ...(process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {}) });
+}, 300_000);
+
+afterAll(async () => {
+  try {
+    await stack?.stop();
+  } finally {
+    if (stateDir && process.env.VIGIL_KEEP_STACK !== '1') await rm(stateDir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+// --- objects -------------------------------------------------------------------------------------
+
+/** A Service without selector plus its EndpointSlice pointing at the demo target (a healthy target). */
+function targetObjects(name: string, port: number, endpoints: 'ready' | 'none' = 'ready'): object[] {
+  const labels = { 'app.kubernetes.io/name': name };
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: DEMO_NAMESPACE, labels },
+      spec: { ports: [{ name: 'http-metrics', port, targetPort: port, protocol: 'TCP' }] },
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-local`, namespace: DEMO_NAMESPACE, labels: { ...labels, 'kubernetes.io/service-name': name } },
+      addressType: 'FQDN',
+      endpoints: endpoints === 'ready' ? [{ addresses: [DEMO_TARGET_HOST], conditions: { ready: true } }] : [],
+      ports: [{ name: 'http-metrics', port, protocol: 'TCP' }],
+    },
+  ];
+}
+
+interface RuleSpec {
+  name: string;
+  expr: string;
+  for?: string;
+  severity?: string;
+  summary?: string;
+}
+
+function monitoredService(name: string, o: { selectorName?: string; to?: string[]; rules?: RuleSpec[] } = {}): object {
+  return {
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { name, namespace: DEMO_NAMESPACE },
+    spec: {
+      selector: { matchLabels: { 'app.kubernetes.io/name': o.selectorName ?? name } },
+      endpoints: [{ port: 'http-metrics', interval: '5s', scrapeTimeout: '4s' }],
+      downAlert: { for: '5s', severity: 'critical' },
+      rules: o.rules ?? [],
+      notify: { email: { to: o.to ?? [`${name}-owners@demo.example`], sendResolved: true } },
+    },
+  };
+}
+
+/**
+ * A custom alert that fires as soon as the service's own target is scraped (for: 0s). Only its
+ * own job's series: `up == 1` alone matches every job of the namespace, and each new service there
+ * would add an alert to the group and rightly send a new email.
+ */
+const alwaysFiring = (service: string): RuleSpec => ({
+  name: 'LeakProbe',
+  expr: `up{job="vigil/${DEMO_NAMESPACE}/${service}/http-metrics"} == 1`,
+  severity: 'warning',
+  summary: 'leak probe {{ $labels.instance }}',
+});
+
+async function apply(s: Stack, objects: object[]): Promise<void> {
+  await s.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+}
+
+async function deleteMs(s: Stack, names: string[]): Promise<void> {
+  if (names.length > 0) await s.kubectl(['delete', 'monitoredservice', ...names, '-n', DEMO_NAMESPACE, '--ignore-not-found']);
+}
+
+// --- observations --------------------------------------------------------------------------------
+
+interface AmAlert {
+  labels: Record<string, string>;
+  receivers: { name: string }[];
+  status: { state: string };
+  endsAt: string;
+}
+
+async function amAlertsOf(s: Stack, name: string): Promise<AmAlert[]> {
+  const alerts = await getJson<AmAlert[]>(`${s.alertmanager.url}/api/v2/alerts`);
+  return alerts.filter((a) => a.labels.vigil_namespace === DEMO_NAMESPACE && a.labels.vigil_monitoredservice === name);
+}
+
+/** Every email whose subject names demo/<name> (any state, any recipient). */
+async function emailsAbout(s: Stack, name: string): Promise<MailSummary[]> {
+  return (await s.mailpit.client.list()).filter((m) => m.Subject.split(' ').includes(`${DEMO_NAMESPACE}/${name}`));
+}
+
+interface RangeResult {
+  data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+}
+
+/**
+ * Every ServiceDown/ServiceTargetDown state (pending or firing) Prometheus had between `from` and
+ * now for services matching `nameRegex`, from the ALERTS series sampled every second: a pending
+ * alert is already a false positive in the making.
+ */
+async function downAlertsBetween(s: Stack, nameRegex: string, from: number): Promise<string[]> {
+  const q = `ALERTS{alertname=~"ServiceDown|ServiceTargetDown", vigil_namespace="${DEMO_NAMESPACE}", vigil_monitoredservice=~"${nameRegex}"}`;
+  const url = `${s.prometheus.url}/api/v1/query_range?query=${encodeURIComponent(q)}&start=${from / 1000}&end=${Date.now() / 1000}&step=1`;
+  const r = await getJson<RangeResult>(url);
+  return r.data.result.map((x) => `${x.metric.alertname} ${x.metric.vigil_monitoredservice} ${x.metric.alertstate} x${x.values.length}`);
+}
+
+/**
+ * The samples of `query` from `from` to now at 1 s steps, as runs of equal values with their
+ * start and end (seconds since `from`) and "gap" for steps without a sample: what happened to a
+ * series, readable in a failure message or the log.
+ */
+async function timeline(s: Stack, query: string, from: number): Promise<string> {
+  const start = Math.floor(from / 1000);
+  const end = Math.floor(Date.now() / 1000);
+  const url = `${s.prometheus.url}/api/v1/query_range?query=${encodeURIComponent(query)}&start=${start}&end=${end}&step=1`;
+  const r = await getJson<RangeResult>(url);
+  const at = new Map<number, string>();
+  for (const series of r.data.result) for (const [t, v] of series.values) at.set(Math.round(t), `${at.has(Math.round(t)) ? `${at.get(Math.round(t))}+` : ''}${v}`);
+  const runs: string[] = [];
+  let runStart = start;
+  let current = at.get(start) ?? 'gap';
+  for (let t = start + 1; t <= end + 1; t++) {
+    const v = t <= end ? (at.get(t) ?? 'gap') : undefined;
+    if (v !== current) {
+      runs.push(`${runStart - start}-${t - 1 - start}s:${current}`);
+      runStart = t;
+      current = v ?? '';
+    }
+  }
+  return runs.join(' ');
+}
+
+/** The values `label` took in the series of `selector` since `from`. */
+async function labelValues(s: Stack, label: string, selector: string, from: number): Promise<string[]> {
+  const url = `${s.prometheus.url}/api/v1/label/${label}/values?match[]=${encodeURIComponent(selector)}&start=${from / 1000}&end=${Date.now() / 1000}`;
+  return (await getJson<{ data: string[] }>(url)).data;
+}
+
+/** How long after the rules load absence of targets alerts: grace (2 x 5 s + 30 s) + for + 2 evaluations + slack. */
+const NEW_SERVICE_ABSENT_BOUND_S = 40 + 5 + 2 * durationSeconds(EVALUATION_INTERVAL) + 5;
+/** Long enough after a creation/restart to have passed the grace and `for` several times. */
+const OBSERVE_MS = 60_000;
+
+// --- 1. ownership ----------------------------------------------------------------------------------
+
+test('deleted, renamed and invalid firing services send nothing to anyone but their owners; the invalid one keeps its last valid generation', async () => {
+  const s = theStack();
+  await settle(s);
+  const names = { deleted: 'own-deleted', renamed: 'own-renamed-from', renamedTo: 'own-renamed-to', invalid: 'own-invalid' };
+  await apply(s, [
+    ...targetObjects('own-target', s.ports.target),
+    ...[names.deleted, names.renamed, names.invalid].map((n) => monitoredService(n, { selectorName: 'own-target', rules: [alwaysFiring(n)] })),
+  ]);
+  try {
+    const createdAt = Date.now();
+    for (const n of [names.deleted, names.renamed, names.invalid]) {
+      const { mail, elapsedS } = await waitForAlertEmail(s.mailpit.client, { state: 'firing', namespace: DEMO_NAMESPACE, name: n, since: createdAt, timeoutMs: 120_000 });
+      expect(addresses(mail)).toEqual([`${n}-owners@demo.example`]);
+      log(`${n}: firing LeakProbe email to its owners ${elapsedS.toFixed(1)} s after creation`);
+    }
+
+    // The three changes, then an operator crash and restart while they are being processed.
+    const changedAt = Date.now();
+    await deleteMs(s, [names.deleted]);
+    await apply(s, [monitoredService(names.renamedTo, { selectorName: 'own-target', rules: [alwaysFiring(names.renamedTo)] })]);
+    await deleteMs(s, [names.renamed]);
+    await apply(s, [monitoredService(names.invalid, { selectorName: 'own-target', rules: [alwaysFiring(names.invalid), { name: 'Broken', expr: 'rate(x[5m]' }] })]);
+    await s.stopComponent('vigil-operator', 'SIGKILL');
+    await s.startComponent('vigil-operator');
+
+    // The invalid edit: Valid=False naming the field and the generation that keeps running.
+    const valid = await pollUntil('own-invalid to report Valid=False', 60_000, async () => {
+      const c = await condition(s, { namespace: DEMO_NAMESPACE, name: names.invalid }, 'Valid');
+      return c?.status === 'False' ? c : undefined;
+    }, { intervalMs: 1000 });
+    expect(valid.message).toMatch(/spec\.rules\[1\]\.expr: .*the config keeps running generation 1, the last valid one/);
+    const status = JSON.parse(await s.kubectl(['get', 'monitoredservice', names.invalid, '-n', DEMO_NAMESPACE, '-o', 'jsonpath={.status}'])) as Record<string, unknown>;
+    expect(status).toMatchObject({ observedGeneration: 2, lastValidGeneration: 1 });
+
+    // The deleted and renamed-away services' alerts, still active in Alertmanager until their endsAt,
+    // are routed to the receiver without integrations once Alertmanager runs the new config.
+    for (const n of [names.deleted, names.renamed]) {
+      await pollUntil(`Alertmanager to route ${n}'s alerts to vigil-unowned`, 90_000, async () => {
+        const alerts = await amAlertsOf(s, n);
+        return alerts.length > 0 && alerts.every((a) => a.receivers.map((r) => r.name).join() === 'vigil-unowned');
+      }, { intervalMs: 1000 });
+    }
+    // The invalid one is still evaluated and routed to its owners.
+    const invalidAlerts = await amAlertsOf(s, names.invalid);
+    expect(invalidAlerts.length).toBeGreaterThan(0);
+    for (const a of invalidAlerts) {
+      expect(a.status.state).toBe('active');
+      expect(a.receivers.map((r) => r.name)).toEqual([`${DEMO_NAMESPACE}/${names.invalid}`]);
+    }
+    const { mail: renamedMail } = await waitForAlertEmail(s.mailpit.client, { state: 'firing', namespace: DEMO_NAMESPACE, name: names.renamedTo, since: changedAt, timeoutMs: 120_000 });
+    expect(addresses(renamedMail)).toEqual([`${names.renamedTo}-owners@demo.example`]);
+
+    // Alertmanager resolves the orphaned alerts only at their endsAt (Prometheus sends 4 x the 1m
+    // resend delay ahead): wait for that, which is when the old config emailed the default recipients.
+    await pollUntil('the orphaned alerts to stop being active', 360_000, async () => {
+      const alerts = [...(await amAlertsOf(s, names.deleted)), ...(await amAlertsOf(s, names.renamed))];
+      return alerts.every((a) => a.status.state !== 'active');
+    }, { intervalMs: 5000 });
+    await sleep(5000);
+    // What the invalid service's own scrape did meanwhile (1 = scraped; a gap = no target).
+    const invalidJob = `vigil/${DEMO_NAMESPACE}/${names.invalid}/http-metrics`;
+    log(`${names.invalid}: up since the change: ${await timeline(s, `up{job="${invalidJob}"}`, changedAt)}`);
+    for (const config of await labelValues(s, 'vigil_scrape_config', `vigil:scrape_config_loaded:timestamp_seconds{vigil_monitoredservice="${names.invalid}"}`, createdAt)) {
+      const q = `count(vigil:scrape_config_loaded:timestamp_seconds{vigil_monitoredservice="${names.invalid}", vigil_scrape_config="${config}"})`;
+      log(`${names.invalid}: rules of scrape config ${config} evaluated since the change: ${await timeline(s, q, changedAt)}`);
+    }
+
+    // Nothing about them after the change, to anybody; the invalid service sent nothing new either
+    // (its alert kept firing: same set, deduplicated).
+    for (const n of [names.deleted, names.renamed, names.invalid]) {
+      const after = (await emailsAbout(s, n)).filter((m) => Date.parse(m.Created) >= changedAt);
+      expect(after.map((m) => `${m.Subject} -> ${addresses(m).join(',')}`)).toEqual([]);
+    }
+    // And nothing of theirs ever reached the default recipients.
+    const toDefault = (await s.mailpit.client.list()).filter((m) => addresses(m).some((a) => s.settings.defaultRecipients.includes(a)));
+    expect(toDefault.map((m) => m.Subject)).toEqual([]);
+
+    // Fixing the edit brings generation 3 in force without a new email.
+    await apply(s, [monitoredService(names.invalid, { selectorName: 'own-target', rules: [alwaysFiring(names.invalid)] })]);
+    await pollUntil('own-invalid to be Ready again', 60_000, async () => (await condition(s, { namespace: DEMO_NAMESPACE, name: names.invalid }, 'Ready'))?.status === 'True', { intervalMs: 1000 });
+    await sleep(10_000);
+    expect((await emailsAbout(s, names.invalid)).filter((m) => Date.parse(m.Created) >= changedAt)).toEqual([]);
+  } finally {
+    await deleteMs(s, [names.deleted, names.renamed, names.renamedTo, names.invalid]);
+    await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', 'app.kubernetes.io/name=own-target', '--ignore-not-found']);
+    await restartStopped(s);
+  }
+}, 900_000);
+
+// --- 2. no false alerts, real outages still alert -------------------------------------------------------
+
+test('repeated creation of healthy services, Prometheus restarts (TSDB kept and wiped) and operator restarts: no ServiceDown/ServiceTargetDown, not even pending', async () => {
+  const s = theStack();
+  await settle(s);
+  const ROUNDS = 3;
+  const PER_ROUND = 8;
+  const created: string[] = [];
+  const startedAt = Date.now();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const names = Array.from({ length: PER_ROUND }, (_, i) => `fresh-${round}-${i}`);
+      created.push(...names);
+      const objects = names.flatMap((n) => [...targetObjects(n, s.ports.target), monitoredService(n)]);
+      const at = Date.now();
+      await apply(s, objects);
+      await sleep(OBSERVE_MS);
+      const seen = await downAlertsBetween(s, 'fresh-.*', at);
+      log(`round ${round + 1}: ${PER_ROUND} new healthy services, down alerts seen: ${seen.length === 0 ? 'none' : seen.join('; ')}`);
+      expect(seen).toEqual([]);
+      await deleteMs(s, names);
+      await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', `app.kubernetes.io/name in (${names.join(',')})`, '--ignore-not-found']);
+    }
+
+    // Keep one round's worth of services for the restarts.
+    const kept = Array.from({ length: PER_ROUND }, (_, i) => `fresh-kept-${i}`);
+    created.push(...kept);
+    await apply(s, kept.flatMap((n) => [...targetObjects(n, s.ports.target), monitoredService(n)]));
+    await sleep(OBSERVE_MS);
+    const restarts: { what: string; run: () => Promise<void> }[] = [
+      { what: 'Prometheus SIGTERM + start (TSDB kept)', run: async () => { await s.stopComponent('prometheus'); await s.startComponent('prometheus'); } },
+      {
+        what: 'Prometheus SIGKILL + start with an empty TSDB (a new pod)',
+        run: async () => {
+          await s.stopComponent('prometheus', 'SIGKILL');
+          await rm(join(s.stateDir, 'prometheus', 'data'), { recursive: true, force: true });
+          await s.startComponent('prometheus');
+        },
+      },
+      { what: 'Prometheus SIGKILL + start (TSDB kept)', run: async () => { await s.stopComponent('prometheus', 'SIGKILL'); await s.startComponent('prometheus'); } },
+      { what: 'Prometheus reload', run: async () => { await fetch(`${s.prometheus.url}/-/reload`, { method: 'POST' }); } },
+      { what: 'operator SIGKILL + start', run: async () => { await s.stopComponent('vigil-operator', 'SIGKILL'); await s.startComponent('vigil-operator'); } },
+    ];
+    for (const r of restarts) {
+      const at = Date.now();
+      await r.run();
+      await sleep(OBSERVE_MS);
+      // The Prometheus that answers now may have lost the ALERTS history before its restart: ask it
+      // from `at`; with an empty TSDB that is everything since it started.
+      const seen = await downAlertsBetween(s, `fresh-kept-.*|${DEMO.name}`, at);
+      log(`${r.what}: down alerts seen: ${seen.length === 0 ? 'none' : seen.join('; ')}`);
+      expect(seen).toEqual([]);
+    }
+    // No down email at all for any of them, through all of it.
+    const downEmails = (await s.mailpit.client.list()).filter((m) => Date.parse(m.Created) >= startedAt && /ServiceDown|ServiceTargetDown/.test(m.Subject));
+    expect(downEmails.map((m) => m.Subject)).toEqual([]);
+  } finally {
+    await deleteMs(s, created);
+    await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', `app.kubernetes.io/name in (${created.join(',')})`, '--ignore-not-found']);
+    await restartStopped(s);
+  }
+}, 1_200_000);
+
+test('real outages still alert within their bound: failing, vanished, scaled to zero, and a new service whose selector matches nothing', async () => {
+  const s = theStack();
+  await settle(s);
+  const bound = s.alertBoundSeconds();
+  const names = { vanished: 'out-vanished', zero: 'out-zero', nothing: 'out-nothing' };
+  await apply(s, [
+    ...targetObjects(names.vanished, s.ports.target),
+    ...targetObjects(names.zero, s.ports.target),
+    monitoredService(names.vanished),
+    monitoredService(names.zero),
+  ]);
+  try {
+    await sleep(OBSERVE_MS);
+    await s.mailpit.client.deleteAll();
+    const outcomes: string[] = [];
+    const expectServiceDown = async (name: string, since: number, boundS: number) => {
+      const { mail, elapsedS } = await waitForAlertEmail(s.mailpit.client, { state: 'firing', namespace: DEMO_NAMESPACE, name, since, timeoutMs: (boundS + 30) * 1000 });
+      expect(mail.Subject).toBe(`[FIRING:1] ServiceDown ${DEMO_NAMESPACE}/${name} (critical)`);
+      expect(addresses(mail)).toEqual(name === DEMO.name ? DEMO_RECIPIENTS : [`${name}-owners@demo.example`]);
+      outcomes.push(`${name}: ${elapsedS.toFixed(1)} s (bound ${boundS} s)`);
+      expect(elapsedS).toBeLessThanOrEqual(boundS);
+    };
+
+    // Vanished: the EndpointSlice is deleted (pod gone). Scaled to zero: the slice has no endpoints.
+    const vanishedAt = Date.now();
+    await s.kubectl(['delete', 'endpointslice', `${names.vanished}-local`, '-n', DEMO_NAMESPACE]);
+    const zeroAt = Date.now();
+    await apply(s, [targetObjects(names.zero, s.ports.target, 'none')[1]!]);
+    // A new service whose selector matches nothing: after the discovery grace.
+    const nothingAt = Date.now();
+    await apply(s, [monitoredService(names.nothing, { selectorName: 'matches-nothing' })]);
+    // Failing: the demo target stops answering.
+    const failingAt = await s.stopTarget();
+
+    // A vanished target first passes the scrape manager's fixed 5-second tick for target changes
+    // (Prometheus 3.15, README "Alert latency") and a missed evaluation: up to about 10 s above the
+    // bound of a failing target.
+    await Promise.all([
+      expectServiceDown(names.vanished, vanishedAt, bound + 10),
+      expectServiceDown(names.zero, zeroAt, bound + 10),
+      expectServiceDown(names.nothing, nothingAt, NEW_SERVICE_ABSENT_BOUND_S + 10),
+      expectServiceDown(DEMO.name, failingAt, bound),
+    ]);
+    log(`ServiceDown emails after the outage: ${outcomes.join('; ')}`);
+  } finally {
+    await deleteMs(s, Object.values(names));
+    await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', `app.kubernetes.io/name in (${names.vanished},${names.zero})`, '--ignore-not-found']);
+    await restartStopped(s);
+  }
+}, 600_000);
+
+// --- 3. rolling updates ----------------------------------------------------------------------------------
+
+test('a rolling update: terminating and not-yet-ready endpoints of a slice are no targets, so they cannot page', async () => {
+  const s = theStack();
+  await settle(s);
+  const name = 'rollout';
+  const [service, slice] = targetObjects(name, s.ports.target) as [object, { endpoints: object[] }];
+  // What the EndpointSlice controller publishes mid-rollout: the new pod ready, the old one
+  // terminating (ready=false, serving=false: its app stopped answering on SIGTERM), another new pod
+  // not ready yet. Only the first may be scraped. The other two host names do not even resolve.
+  slice.endpoints = [
+    { addresses: [DEMO_TARGET_HOST], conditions: { ready: true, serving: true, terminating: false } },
+    { addresses: ['old-pod.vigil.localhost'], conditions: { ready: false, serving: false, terminating: true } },
+    { addresses: ['starting-pod.vigil.localhost'], conditions: { ready: false, serving: false, terminating: false } },
+  ];
+  const at = Date.now();
+  await apply(s, [service, slice, monitoredService(name)]);
+  try {
+    interface Targets {
+      data: { activeTargets: { scrapePool: string; labels: Record<string, string>; health: string }[]; droppedTargets: { discoveredLabels: Record<string, string> }[] };
+    }
+    const pool = `vigil/${DEMO_NAMESPACE}/${name}/http-metrics`;
+    const targets = await pollUntil('Prometheus to scrape the ready endpoint of the rollout service', 90_000, async () => {
+      const r = await getJson<Targets>(`${s.prometheus.url}/api/v1/targets`);
+      const active = r.data.activeTargets.filter((t) => t.scrapePool === pool);
+      return active.length > 0 && active.every((t) => t.health === 'up') ? r : undefined;
+    }, { intervalMs: 1000 });
+    const active = targets.data.activeTargets.filter((t) => t.scrapePool === pool);
+    expect(active.map((t) => t.labels.instance)).toEqual([`${DEMO_TARGET_HOST}:${s.ports.target}`]);
+    // Prometheus saw the other two and dropped them by their conditions.
+    const dropped = targets.data.droppedTargets
+      .filter((t) => t.discoveredLabels.job === pool)
+      .map((t) => `${t.discoveredLabels.__address__} ready=${t.discoveredLabels.__meta_kubernetes_endpointslice_endpoint_conditions_ready} terminating=${t.discoveredLabels.__meta_kubernetes_endpointslice_endpoint_conditions_terminating}`)
+      .sort();
+    expect(dropped).toEqual([
+      `old-pod.vigil.localhost:${s.ports.target} ready=false terminating=true`,
+      `starting-pod.vigil.localhost:${s.ports.target} ready=false terminating=false`,
+    ]);
+    await sleep(30_000);
+    expect(await downAlertsBetween(s, name, at)).toEqual([]);
+  } finally {
+    await deleteMs(s, [name]);
+    await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', `app.kubernetes.io/name=${name}`, '--ignore-not-found']);
+  }
+}, 300_000);
