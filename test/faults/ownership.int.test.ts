@@ -213,10 +213,15 @@ test('deleted, renamed and invalid firing services send nothing to anyone but th
     await s.startComponent('vigil-operator');
 
     // The invalid edit: Valid=False naming the field and the generation that keeps running.
-    const valid = await pollUntil('own-invalid to report Valid=False', 60_000, async () => {
-      const c = await condition(s, { namespace: DEMO_NAMESPACE, name: names.invalid }, 'Valid');
-      return c?.status === 'False' ? c : undefined;
-    }, { intervalMs: 1000 });
+    const valid = await pollUntil(
+      'own-invalid to report Valid=False',
+      60_000,
+      async () => {
+        const c = await condition(s, { namespace: DEMO_NAMESPACE, name: names.invalid }, 'Valid');
+        return c?.status === 'False' ? c : undefined;
+      },
+      { intervalMs: 1000 },
+    );
     expect(valid.message).toMatch(/spec\.rules\[1\]\.expr: .*the config keeps running generation 1, the last valid one/);
     const status = JSON.parse(await s.kubectl(['get', 'monitoredservice', names.invalid, '-n', DEMO_NAMESPACE, '-o', 'jsonpath={.status}'])) as Record<string, unknown>;
     expect(status).toMatchObject({ observedGeneration: 2, lastValidGeneration: 1 });
@@ -224,10 +229,15 @@ test('deleted, renamed and invalid firing services send nothing to anyone but th
     // The deleted and renamed-away services' alerts, still active in Alertmanager until their endsAt,
     // are routed to the receiver without integrations once Alertmanager runs the new config.
     for (const n of [names.deleted, names.renamed]) {
-      await pollUntil(`Alertmanager to route ${n}'s alerts to vigil-unowned`, 90_000, async () => {
-        const alerts = await amAlertsOf(s, n);
-        return alerts.length > 0 && alerts.every((a) => a.receivers.map((r) => r.name).join() === 'vigil-unowned');
-      }, { intervalMs: 1000 });
+      await pollUntil(
+        `Alertmanager to route ${n}'s alerts to vigil-unowned`,
+        90_000,
+        async () => {
+          const alerts = await amAlertsOf(s, n);
+          return alerts.length > 0 && alerts.every((a) => a.receivers.map((r) => r.name).join() === 'vigil-unowned');
+        },
+        { intervalMs: 1000 },
+      );
     }
     // The invalid one is still evaluated and routed to its owners.
     const invalidAlerts = await amAlertsOf(s, names.invalid);
@@ -241,10 +251,15 @@ test('deleted, renamed and invalid firing services send nothing to anyone but th
 
     // Alertmanager resolves the orphaned alerts only at their endsAt (Prometheus sends 4 x the 1m
     // resend delay ahead): wait for that, which is when the old config emailed the default recipients.
-    await pollUntil('the orphaned alerts to stop being active', 360_000, async () => {
-      const alerts = [...(await amAlertsOf(s, names.deleted)), ...(await amAlertsOf(s, names.renamed))];
-      return alerts.every((a) => a.status.state !== 'active');
-    }, { intervalMs: 5000 });
+    await pollUntil(
+      'the orphaned alerts to stop being active',
+      360_000,
+      async () => {
+        const alerts = [...(await amAlertsOf(s, names.deleted)), ...(await amAlertsOf(s, names.renamed))];
+        return alerts.every((a) => a.status.state !== 'active');
+      },
+      { intervalMs: 5000 },
+    );
     await sleep(5000);
     // What the invalid service's own scrape did meanwhile (1 = scraped; a gap = no target).
     const invalidJob = `vigil/${DEMO_NAMESPACE}/${names.invalid}/http-metrics`;
@@ -303,10 +318,19 @@ test('repeated creation of healthy services, Prometheus restarts (TSDB kept and 
     // Keep one round's worth of services for the restarts.
     const kept = Array.from({ length: PER_ROUND }, (_, i) => `fresh-kept-${i}`);
     created.push(...kept);
-    await apply(s, kept.flatMap((n) => [...targetObjects(n, s.ports.target), monitoredService(n)]));
+    await apply(
+      s,
+      kept.flatMap((n) => [...targetObjects(n, s.ports.target), monitoredService(n)]),
+    );
     await sleep(OBSERVE_MS);
     const restarts: { what: string; run: () => Promise<void> }[] = [
-      { what: 'Prometheus SIGTERM + start (TSDB kept)', run: async () => { await s.stopComponent('prometheus'); await s.startComponent('prometheus'); } },
+      {
+        what: 'Prometheus SIGTERM + start (TSDB kept)',
+        run: async () => {
+          await s.stopComponent('prometheus');
+          await s.startComponent('prometheus');
+        },
+      },
       {
         what: 'Prometheus SIGKILL + start with an empty TSDB (a new pod)',
         run: async () => {
@@ -315,9 +339,26 @@ test('repeated creation of healthy services, Prometheus restarts (TSDB kept and 
           await s.startComponent('prometheus');
         },
       },
-      { what: 'Prometheus SIGKILL + start (TSDB kept)', run: async () => { await s.stopComponent('prometheus', 'SIGKILL'); await s.startComponent('prometheus'); } },
-      { what: 'Prometheus reload', run: async () => { await fetch(`${s.prometheus.url}/-/reload`, { method: 'POST' }); } },
-      { what: 'operator SIGKILL + start', run: async () => { await s.stopComponent('vigil-operator', 'SIGKILL'); await s.startComponent('vigil-operator'); } },
+      {
+        what: 'Prometheus SIGKILL + start (TSDB kept)',
+        run: async () => {
+          await s.stopComponent('prometheus', 'SIGKILL');
+          await s.startComponent('prometheus');
+        },
+      },
+      {
+        what: 'Prometheus reload',
+        run: async () => {
+          await fetch(`${s.prometheus.url}/-/reload`, { method: 'POST' });
+        },
+      },
+      {
+        what: 'operator SIGKILL + start',
+        run: async () => {
+          await s.stopComponent('vigil-operator', 'SIGKILL');
+          await s.startComponent('vigil-operator');
+        },
+      },
     ];
     for (const r of restarts) {
       const at = Date.now();
@@ -344,12 +385,7 @@ test('real outages still alert within their bound: failing, vanished, scaled to 
   await settle(s);
   const bound = s.alertBoundSeconds();
   const names = { vanished: 'out-vanished', zero: 'out-zero', nothing: 'out-nothing' };
-  await apply(s, [
-    ...targetObjects(names.vanished, s.ports.target),
-    ...targetObjects(names.zero, s.ports.target),
-    monitoredService(names.vanished),
-    monitoredService(names.zero),
-  ]);
+  await apply(s, [...targetObjects(names.vanished, s.ports.target), ...targetObjects(names.zero, s.ports.target), monitoredService(names.vanished), monitoredService(names.zero)]);
   try {
     await sleep(OBSERVE_MS);
     await s.mailpit.client.deleteAll();
@@ -412,22 +448,27 @@ test('a rolling update: terminating and not-yet-ready endpoints of a slice are n
       data: { activeTargets: { scrapePool: string; labels: Record<string, string>; health: string }[]; droppedTargets: { discoveredLabels: Record<string, string> }[] };
     }
     const pool = `vigil/${DEMO_NAMESPACE}/${name}/http-metrics`;
-    const targets = await pollUntil('Prometheus to scrape the ready endpoint of the rollout service', 90_000, async () => {
-      const r = await getJson<Targets>(`${s.prometheus.url}/api/v1/targets`);
-      const active = r.data.activeTargets.filter((t) => t.scrapePool === pool);
-      return active.length > 0 && active.every((t) => t.health === 'up') ? r : undefined;
-    }, { intervalMs: 1000 });
+    const targets = await pollUntil(
+      'Prometheus to scrape the ready endpoint of the rollout service',
+      90_000,
+      async () => {
+        const r = await getJson<Targets>(`${s.prometheus.url}/api/v1/targets`);
+        const active = r.data.activeTargets.filter((t) => t.scrapePool === pool);
+        return active.length > 0 && active.every((t) => t.health === 'up') ? r : undefined;
+      },
+      { intervalMs: 1000 },
+    );
     const active = targets.data.activeTargets.filter((t) => t.scrapePool === pool);
     expect(active.map((t) => t.labels.instance)).toEqual([`${DEMO_TARGET_HOST}:${s.ports.target}`]);
     // Prometheus saw the other two and dropped them by their conditions.
     const dropped = targets.data.droppedTargets
       .filter((t) => t.discoveredLabels.job === pool)
-      .map((t) => `${t.discoveredLabels.__address__} ready=${t.discoveredLabels.__meta_kubernetes_endpointslice_endpoint_conditions_ready} terminating=${t.discoveredLabels.__meta_kubernetes_endpointslice_endpoint_conditions_terminating}`)
+      .map(
+        (t) =>
+          `${t.discoveredLabels.__address__} ready=${t.discoveredLabels.__meta_kubernetes_endpointslice_endpoint_conditions_ready} terminating=${t.discoveredLabels.__meta_kubernetes_endpointslice_endpoint_conditions_terminating}`,
+      )
       .sort();
-    expect(dropped).toEqual([
-      `old-pod.vigil.localhost:${s.ports.target} ready=false terminating=true`,
-      `starting-pod.vigil.localhost:${s.ports.target} ready=false terminating=false`,
-    ]);
+    expect(dropped).toEqual([`old-pod.vigil.localhost:${s.ports.target} ready=false terminating=true`, `starting-pod.vigil.localhost:${s.ports.target} ready=false terminating=false`]);
     await sleep(30_000);
     expect(await downAlertsBetween(s, name, at)).toEqual([]);
   } finally {
