@@ -3,8 +3,8 @@
 //   node node_modules/tsx/dist/cli.mjs hack/dev-cluster.ts [--install-namespace=vigil-system]
 import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { REPO_ROOT, startCluster, type Cluster } from '../test/harness/cluster.js';
-import { installRbac, vigilKubeconfigs } from '../test/harness/rbac.js';
+import { REPO_ROOT, startCluster, type Cluster } from './local-stack/cluster.js';
+import { installRbac, vigilKubeconfigs } from './local-stack/rbac.js';
 
 const LOCAL_DIR = join(REPO_ROOT, '.local'); // git-ignored
 const ADMIN_KUBECONFIG = join(LOCAL_DIR, 'kubeconfig');

@@ -2,8 +2,8 @@
 // (operator/rbac-objects.ts) are applied, and `kubectl auth can-i --as=<ServiceAccount>` is asked
 // about every verb/resource below. The expected answers are written by hand on purpose: a rule
 // added to operator/rbac.ts must show up here as a deliberate change.
-import { startCluster, type Cluster } from './harness/cluster.js';
-import { installRbac, serviceAccountUser } from './harness/rbac.js';
+import { startCluster, type Cluster } from '../hack/local-stack/cluster.js';
+import { installRbac, serviceAccountUser } from '../hack/local-stack/rbac.js';
 import { OBJECT_NAMES } from '../operator/rbac.js';
 
 const NS = 'vigil-system';

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../../test/harness/cluster.js';
-import { logTail, startProcess, type ManagedProcess } from '../../test/harness/process.js';
+import { REPO_ROOT } from './cluster.js';
+import { logTail, startProcess, type ManagedProcess } from './process.js';
 import { httpGet, pollUntil } from './net.js';
 
 export const BIN_DIR = join(REPO_ROOT, 'bin');

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../test/harness/cluster.js';
+import { REPO_ROOT } from './cluster.js';
 import type { Stack } from './stack.js';
 
 export const LOCAL_DIR = join(REPO_ROOT, '.local');

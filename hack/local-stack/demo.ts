@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '../../test/harness/cluster.js';
+import { REPO_ROOT } from './cluster.js';
 
 export const DEMO_NAMESPACE = 'demo';
 export const DEMO_NAME = 'demo-target';

@@ -2,7 +2,7 @@
 // and the benchmark need. MailHog v1.0.1 cannot be built from the Go module proxy; Mailpit is its
 // maintained successor with the same ports (SMTP 1025, UI 8025) but its own JSON API (/api/v1).
 import { join } from 'node:path';
-import { startProcess, logTail, type ManagedProcess } from '../../test/harness/process.js';
+import { startProcess, logTail, type ManagedProcess } from './process.js';
 import { getJson, pollUntil } from './net.js';
 
 export interface MailAddress {

@@ -14,7 +14,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startProcess, logTail, type ManagedProcess } from '../../test/harness/process.js';
+import { startProcess, logTail, type ManagedProcess } from './process.js';
 import { pollUntil, probePort } from './net.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
 // (read by `make outage` / `make restore`).
 import { chmod, copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from '../../test/harness/cluster.js';
+import { REPO_ROOT } from './cluster.js';
 import { LOCAL_DIR, STATE_FILE, startControlServer, type StackState } from './control.js';
 import { DEMO_NAME, DEMO_NAMESPACE } from './demo.js';
 import { DEFAULT_PORTS, startStack, type Stack } from './stack.js';

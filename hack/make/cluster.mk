@@ -1,4 +1,4 @@
-# A real etcd + kube-apiserver for people (dev-cluster) and tests (test/harness/cluster.ts).
+# A real etcd + kube-apiserver for people (dev-cluster) and tests (hack/local-stack/cluster.ts).
 
 .PHONY: dev-cluster
 dev-cluster: deps tools ## Run etcd + kube-apiserver (RBAC on, CRD + Vigil RBAC installed) in the foreground; admin kubeconfig in .local/kubeconfig; Ctrl-C stops
@@ -6,4 +6,4 @@ dev-cluster: deps tools ## Run etcd + kube-apiserver (RBAC on, CRD + Vigil RBAC 
 
 .PHONY: test-cluster
 test-cluster: deps tools ## Integration tests of the API-server harness and of the RBAC matrix (kubectl auth can-i)
-	$(JEST) --runInBand test/harness test/rbac.int.test.ts
+	$(JEST) --runInBand hack/local-stack/cluster.int.test.ts test/rbac.int.test.ts

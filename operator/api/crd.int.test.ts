@@ -3,7 +3,7 @@
 // and kubectl explain / get show the descriptions and printer columns.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { startCluster, type Cluster } from '../../test/harness/cluster.js';
+import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { validateMonitoredService } from '../validate/index.js';
 
 let cluster: Cluster | undefined;

@@ -1,4 +1,4 @@
-// The rendered chart against the real API server (test/harness/cluster.ts):
+// The rendered chart against the real API server (hack/local-stack/cluster.ts):
 // - kubeconform -strict with schemas extracted from this kube-apiserver's /openapi/v2 (CRD included);
 // - `kubectl apply --dry-run=server` of every object in a namespace enforcing Pod Security
 //   "restricted", plus every workload's pod template as a Pod, since PodSecurity admission only
@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startCluster, type Cluster } from '../harness/cluster.js';
+import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { CRD_DIR, type KubeObject } from '../../cdk8s/kube.js';
 import { KIND_VALUES } from '../../cdk8s/values.js';
 import { VERSIONS } from '../../cdk8s/versions.js';

@@ -11,9 +11,9 @@ import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.j
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { startAlertmanager, startPrometheus, startVigil, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { logTail, type ManagedProcess } from '../harness/process.js';
-import { installRbac, vigilKubeconfigs } from '../harness/rbac.js';
+import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
+import { logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
+import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
 
 export const INSTALL_NS = 'vigil-system';
 

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../harness/cluster.js';
-import { runKubectl, type KubectlResult } from '../harness/kubectl.js';
+import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
+import { runKubectl, type KubectlResult } from '../../hack/local-stack/kubectl.js';
 
 /** The node's address in its network namespace (hack/node/cluster.sh NODE_IP); the host reaches it over a veth. */
 export const NODE_IP = '192.168.250.2';

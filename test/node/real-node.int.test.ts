@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { REPO_ROOT } from '../harness/cluster.js';
+import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
 import { MailpitClient, isAlertEmailFor, waitForAlertEmail, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { alertBoundSeconds } from '../../hack/local-stack/demo.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';

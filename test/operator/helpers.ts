@@ -1,9 +1,9 @@
 // Shared pieces of the operator integration tests: a real API server with Vigil's RBAC, the
 // operator's own ServiceAccount kubeconfig, MonitoredService fixtures and polling helpers.
 import { join } from 'node:path';
-import { startCluster, REPO_ROOT, type Cluster } from '../harness/cluster.js';
-import { startProcess, logTail, type ManagedProcess } from '../harness/process.js';
-import { installRbac, vigilKubeconfigs } from '../harness/rbac.js';
+import { startCluster, REPO_ROOT, type Cluster } from '../../hack/local-stack/cluster.js';
+import { startProcess, logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
+import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { ANNOTATIONS } from '../../operator/controller/annotations.js';
 import { filesFromConfigMap } from '../../operator/sync/files.js';

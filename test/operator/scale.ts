@@ -2,7 +2,7 @@
 // Shared by the 2,000-service integration test (scale.int.test.ts) and bench/load.ts.
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import type { Cluster } from '../harness/cluster.js';
+import type { Cluster } from '../../hack/local-stack/cluster.js';
 import { monitoredService } from './helpers.js';
 
 export interface ScaleSet {

@@ -1,11 +1,11 @@
 // Real Prometheus 3.15 and Alertmanager 0.35 processes for the sync sidecar's integration tests,
-// plus the sidecar itself as a separate process. Loopback only; stopped by PID (harness/process.ts).
+// plus the sidecar itself as a separate process. Loopback only; stopped by PID (hack/local-stack/process.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../harness/cluster.js';
-import { logTail, startProcess, type ManagedProcess } from '../harness/process.js';
+import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
+import { logTail, startProcess, type ManagedProcess } from '../../hack/local-stack/process.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

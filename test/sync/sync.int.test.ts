@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { readDirFiles } from '../../operator/sync/file-writer.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { logTail, type ManagedProcess } from '../harness/process.js';
-import { installRbac, vigilKubeconfigs } from '../harness/rbac.js';
+import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
+import { logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
+import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
 import { freePort, loadedPrometheusJobs, startAlertmanager, startPrometheus, startSyncSidecar, waitUntil, type ServerProcess } from './servers.js';
 
 const NS = 'vigil-system';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { freePorts, sleep } from '../../hack/local-stack/net.js';
+import { freePorts, sleep } from './net.js';
 import { generatePki, type ClusterPki } from './pki.js';
 import { logTail, startProcess, type ManagedProcess } from './process.js';
 import { KubectlError, runKubectl, type KubectlOptions, type KubectlResult } from './kubectl.js';

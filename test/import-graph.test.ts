@@ -1,0 +1,107 @@
+// The import graph of the repository (issue #12): no cycle between modules, and the folders layered
+// as a tree: the product (operator/, cdk8s/, target-service/) imports no dev tooling; hack/ (the stack
+// module, hack/local-stack/, used by make local-up, the tests and the benchmarks) imports nothing from
+// test/ or bench/; test/ imports nothing from bench/. Type-only imports count too; a *.test.ts file is
+// test code wherever it lives.
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve('.');
+const SOURCE_DIRS = ['operator', 'cdk8s', 'target-service', 'hack', 'test', 'bench'];
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'dist' ? [] : tsFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** file (repo-relative) -> the repo-relative .ts files it imports (static, dynamic, re-exports). */
+function importGraph(): Map<string, string[]> {
+  const files = SOURCE_DIRS.flatMap((d) => tsFiles(join(ROOT, d)));
+  const known = new Set(files.map((f) => relative(ROOT, f)));
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const targets = new Set<string>();
+    for (const match of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)'(\.{1,2}\/[^']+)'/gm)) {
+      const target = relative(ROOT, resolve(dirname(file), (match[1] as string).replace(/\.js$/, '.ts')));
+      if (known.has(target)) targets.add(target);
+    }
+    graph.set(relative(ROOT, file), [...targets]);
+  }
+  return graph;
+}
+
+/** Every cycle found by a depth-first search, each as the list of files around it. */
+function cycles(graph: Map<string, string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'visiting') found.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return found;
+}
+
+/** A file's layer: its top-level folder; tests (*.test.ts) next to the code they test are test code. */
+const layer = (file: string) => (file.endsWith('.test.ts') ? 'test' : (file.split('/')[0] as string));
+
+/** Which top-level folders each may import from (besides itself). */
+const MAY_IMPORT: Record<string, string[]> = {
+  operator: [],
+  cdk8s: ['operator'],
+  'target-service': [],
+  hack: ['operator', 'cdk8s', 'target-service'],
+  test: ['operator', 'cdk8s', 'target-service', 'hack'],
+  bench: ['operator', 'cdk8s', 'target-service', 'hack', 'test'],
+};
+
+describe('the import graph', () => {
+  const graph = importGraph();
+
+  it('reads the whole source tree', () => {
+    // Sanity: a broken pattern would find no edges and pass everything below.
+    expect(graph.size).toBeGreaterThan(200);
+    // Dynamic imports count: main.ts loads each command only when it runs.
+    expect(graph.get('operator/cli/main.ts')?.sort()).toEqual(['operator/cli/operator-command.ts', 'operator/cli/render-command.ts', 'operator/cli/sync-command.ts']);
+    // Type-only imports count (service.ts imports only the Logger type from observability/).
+    expect(graph.get('operator/cli/service.ts')?.sort()).toEqual(['operator/cli/flags.ts', 'operator/observability/index.ts']);
+    expect(graph.get('hack/local-stack/cluster.ts')).toEqual(expect.arrayContaining(['hack/local-stack/net.ts', 'hack/local-stack/process.ts']));
+  });
+
+  it('has no cycle', () => {
+    expect(cycles(graph).map((c) => c.join(' -> '))).toEqual([]);
+  });
+
+  it('layers the folders: product <- hack (the stack module) <- test <- bench', () => {
+    const offending: string[] = [];
+    for (const [file, targets] of graph) {
+      for (const target of targets) {
+        const from = layer(file);
+        const to = layer(target);
+        if (from !== to && !(MAY_IMPORT[from] ?? []).includes(to)) offending.push(`${file} -> ${target}`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('finds a cycle and a wrong-way import when there is one', () => {
+    const bad = new Map([
+      ['hack/a.ts', ['test/b.ts']],
+      ['test/b.ts', ['hack/a.ts']],
+    ]);
+    expect(cycles(bad)).toEqual([['hack/a.ts', 'test/b.ts', 'hack/a.ts']]);
+    expect(MAY_IMPORT.hack).not.toContain('test');
+  });
+});
