@@ -4,7 +4,7 @@
 // naming <name>.vigil.localhost, that host in Prometheus's private hosts file, and a MonitoredService.
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runKubectl } from '../../test/harness/kubectl.js';
+import { runKubectl } from './kubectl.js';
 import { BIN_DIR } from './components.js';
 import { LOCAL_DIR, readStackState } from './control.js';
 
