@@ -52,6 +52,7 @@ export function buildApp(ctx: RenderContext): Chart {
     image: operatorImage,
     replicas: ctx.value('operator.replicas'),
     watchNamespaces: ctx.expr('join "," .Values.operator.watchNamespaces', vals.operator.watchNamespaces.join(',')),
+    selector: ctx.value('operator.selector'),
     smtpSecret: ctx.value('smtp.credentialsSecret'),
     hasSmtpSecret: ctx.flag('smtp.credentialsSecret'),
     logLevel: ctx.value('operator.logLevel'),

@@ -63,6 +63,13 @@ export const VigilValuesSchema = z
         image: image(IMAGE_DEFAULTS.operator),
         replicas: z.number().int().min(1).max(5).default(2).describe('Replicas; one leader is elected through a Lease.'),
         watchNamespaces: z.array(z.string()).default([]).describe('Namespaces whose MonitoredServices are watched; empty = all.'),
+        selector: z
+          .string()
+          .regex(/^[^"\\\n]*$/)
+          .default('')
+          .describe(
+            'Label selector on MonitoredServices (kubectl -l syntax, e.g. vigil.dev/install=team-a); empty = all. With watchNamespaces it is the scope of this install: when the chart is installed more than once in a cluster, give each install a scope of its own (docs/deployment.md, "Several installs").',
+          ),
         logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level of the operator and the sync sidecars.'),
         extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of the operator, appended after the generated ones.'),
         // Requests at least what the real node measured (issue #9: operator 101 MiB at rest).

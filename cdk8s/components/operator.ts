@@ -24,6 +24,8 @@ export interface OperatorProps {
   replicas: number;
   /** Comma-separated namespaces; empty = all. */
   watchNamespaces: string;
+  /** Label selector on MonitoredServices; empty = all (operator/controller/install-scope.ts). */
+  selector: string;
   /** Existing Secret with username/password; used when `hasSmtpSecret` holds. */
   smtpSecret: string;
   hasSmtpSecret: Flag;
@@ -58,6 +60,7 @@ export class Operator extends Construct {
       'operator',
       '--namespace=$(POD_NAMESPACE)',
       `--watch-namespaces=${props.watchNamespaces}`,
+      `--selector=${props.selector}`,
       `--settings=${SETTINGS_DIR}/${SETTINGS_KEY}`,
       // The generated ConfigMap, Secret and Lease are owned by the settings ConfigMap: helm uninstall removes them.
       `--owner-configmap=${SETTINGS_CONFIGMAP}`,

@@ -139,6 +139,8 @@ export interface OperatorOptions {
   settingsFile: string;
   prometheusUrl: string;
   listenPort: number;
+  /** Appended to the generated flags (e.g. --selector for a second install's scope). */
+  extraArgs?: string[];
 }
 
 export async function startOperator(o: OperatorOptions): Promise<ManagedProcess> {
@@ -152,6 +154,7 @@ export async function startOperator(o: OperatorOptions): Promise<ManagedProcess>
       `--prometheus-url=${o.prometheusUrl}`,
       `--listen=127.0.0.1:${o.listenPort}`,
       '--log-level=info',
+      ...(o.extraArgs ?? []),
     ],
     o.logFile,
   );

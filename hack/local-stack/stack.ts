@@ -74,6 +74,8 @@ export interface StackOptions {
   log?: (message: string) => void;
   /** Apply the demo Service/EndpointSlice/MonitoredService and wait for the target to be healthy. */
   applyDemo?: boolean;
+  /** Extra flags of the operator (e.g. --selector: this install's scope next to another install). */
+  operatorArgs?: string[];
   /** Passed to the API server harness (e.g. keepDir to inspect its logs after a failure). */
   clusterOptions?: Omit<ClusterOptions, 'log'>;
 }
@@ -219,6 +221,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       settingsFile,
       prometheusUrl: prometheus.url,
       listenPort: operatorPort,
+      ...(opts.operatorArgs ? { extraArgs: opts.operatorArgs } : {}),
     };
     await launchComponent('vigil-operator', () => startOperator(operatorOptions));
 
@@ -359,7 +362,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 }
 
 /** Waits until both sync sidecars report (annotation) that their server runs the operator's config. */
-async function waitForAppliedConfig(cluster: Cluster, ns: string, processes: ManagedProcess[]): Promise<void> {
+export async function waitForAppliedConfig(cluster: Cluster, ns: string, processes: ManagedProcess[]): Promise<void> {
   const annotations = async (kind: string, name: string) => {
     const out = await cluster.kubectl(['get', kind, name, '-n', ns, '-o', 'jsonpath={.metadata.annotations}']);
     return (out.trim() ? JSON.parse(out) : {}) as Record<string, string>;

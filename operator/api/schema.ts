@@ -239,8 +239,17 @@ export const ConditionSchema = z
   })
   .describe('A status condition.');
 
+export const InstallStatusSchema = z
+  .object({
+    namespace: z.string().describe('Namespace of the Vigil install (operator, Prometheus, Alertmanager) that reconciles this object.'),
+    selector: z.string().optional().describe("That install's label selector on MonitoredServices (operator --selector); absent: every MonitoredService."),
+    watchNamespaces: z.array(z.string()).optional().describe("The namespaces that install watches; absent: all."),
+  })
+  .describe('The install that reconciles this object and its scope. Another install whose scope also selects the object leaves it alone while this scope still selects it.');
+
 export const MonitoredServiceStatusSchema = z
   .object({
+    install: InstallStatusSchema.optional(),
     observedGeneration: z.number().int().optional().describe('The metadata.generation the operator last processed.'),
     conditions: z.array(ConditionSchema).optional().describe('Valid, ConfigApplied and Ready conditions.'),
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service.'),
@@ -293,4 +302,5 @@ export type AlertRule = z.output<typeof AlertRuleSchema>;
 export type LabelSelector = z.output<typeof LabelSelectorSchema>;
 export type Condition = z.output<typeof ConditionSchema>;
 export type MonitoredServiceStatus = z.output<typeof MonitoredServiceStatusSchema>;
+export type InstallStatus = z.output<typeof InstallStatusSchema>;
 export type Severity = z.output<typeof SeveritySchema>;

@@ -14,7 +14,9 @@ describe('parseOperatorArgs', () => {
       POD_NAMESPACE: 'ignored',
     });
     expect(c).toMatchObject({ namespace: 'mon', watchNamespaces: ['a', 'b'], leaderElect: true, logLevel: 'debug', prometheusUrl: 'http://prom:9090' });
-    expect(parseOperatorArgs([], { POD_NAMESPACE: 'pod-ns', VIGIL_LEADER_ELECT: 'true' })).toMatchObject({ namespace: 'pod-ns', leaderElect: true });
+    expect(parseOperatorArgs([], { POD_NAMESPACE: 'pod-ns', VIGIL_LEADER_ELECT: 'true' })).toMatchObject({ namespace: 'pod-ns', leaderElect: true, selector: '' });
+    expect(parseOperatorArgs(['--selector', ' vigil.dev/install in (a,b) '], {})).toMatchObject({ selector: 'vigil.dev/install in (a,b)' });
+    expect(parseOperatorArgs([], { VIGIL_SELECTOR: 'team=a' })).toMatchObject({ selector: 'team=a' });
   });
 
   it('names the flag on bad input', () => {
@@ -22,6 +24,7 @@ describe('parseOperatorArgs', () => {
     expect(() => parseOperatorArgs(['--watch-namespaces', 'ok,NOT OK'], {})).toThrow(/--watch-namespaces/);
     expect(() => parseOperatorArgs(['--prometheus-url', 'prom:9090x'], {})).toThrow(/--prometheus-url/);
     expect(() => parseOperatorArgs(['--log-level', 'loud'], {})).toThrow(/--log-level/);
+    expect(() => parseOperatorArgs(['--selector', 'team in a,b'], {})).toThrow(/--selector: "team in a" is not a label selector requirement; accepted: comma-separated requirements/);
     expect(() => parseOperatorArgs([], { VIGIL_LEADER_ELECT: 'maybe' })).toThrow(/VIGIL_LEADER_ELECT/);
     expect(() => parseOperatorArgs(['--bogus'], {})).toThrow(/bogus/);
     expect(parseOperatorArgs(['--help'], {})).toBe('help');

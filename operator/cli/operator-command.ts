@@ -2,6 +2,7 @@
 // VIGIL_<FLAG> from the environment (VIGIL_LEADER_ELECT=true for the boolean).
 import { readFile } from 'node:fs/promises';
 import { Controller } from '../controller/controller.js';
+import { parseLabelSelector } from '../controller/install-scope.js';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { describeApiError, loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
 import { OBJECT_NAMES } from '../contract.js';
@@ -26,6 +27,12 @@ import {
 } from './flags.js';
 import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';
 
+/** A label selector as text, checked by the same parser the install scope uses (trimmed). */
+function labelSelectorText(raw: string): string {
+  parseLabelSelector(raw);
+  return raw.trim();
+}
+
 /** The flags of `vigil operator`: parser and usage text (flags.ts). */
 export const OPERATOR_COMMAND = defineCommand({
   name: 'operator',
@@ -36,6 +43,13 @@ Alertmanager config Secret in the install namespace, and reports status and Even
     kubeconfig: kubeconfigFlag,
     namespace: namespaceFlag('install namespace: generated ConfigMap/Secret, Lease, SMTP Secret'),
     'watch-namespaces': valueFlag({ placeholder: '<a,b>', help: 'only these namespaces', parse: commaList(namespaceName), default: (): string[] => [], defaultHelp: 'all' }),
+    selector: valueFlag({
+      placeholder: '<selector>',
+      help: "only MonitoredServices with these labels, e.g. vigil.dev/install=team-a (kubectl -l syntax). With --watch-namespaces this is the install's scope: give each install of the chart a scope of its own (docs/deployment.md, \"Several installs\")",
+      parse: labelSelectorText,
+      default: '',
+      defaultHelp: 'all',
+    }),
     settings: valueFlag({ placeholder: '<file>', help: 'YAML of global settings (profile, smtp, defaultRecipients, ...); SMTP credentials do not belong here, see --smtp-secret' }),
     'smtp-secret': valueFlag({ placeholder: '<name>', help: 'Secret in the install namespace with keys username, password', parse: objectName('Secret') }),
     'owner-configmap': valueFlag({
@@ -57,6 +71,8 @@ export interface OperatorConfig {
   kubeconfig?: string;
   namespace: string;
   watchNamespaces: string[];
+  /** Label selector on MonitoredServices (checked); absent or '' = all. */
+  selector?: string;
   settingsFile?: string;
   smtpSecret?: string;
   ownerConfigMap?: string;
@@ -72,6 +88,7 @@ function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env):
     ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
     namespace: v.namespace,
     watchNamespaces: v['watch-namespaces'],
+    selector: v.selector,
     ...(v.settings !== undefined ? { settingsFile: v.settings } : {}),
     ...(v['smtp-secret'] !== undefined ? { smtpSecret: v['smtp-secret'] } : {}),
     ...(v['owner-configmap'] !== undefined ? { ownerConfigMap: v['owner-configmap'] } : {}),
@@ -112,6 +129,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     ownerReferences: config.ownerConfigMap ? [await ownerReference(clients, config.namespace, config.ownerConfigMap)] : undefined,
     installNamespace: config.namespace,
     watchNamespaces: config.watchNamespaces,
+    selector: config.selector,
     settings,
     smtpSecretName: config.smtpSecret,
     prometheusUrl: config.prometheusUrl,
@@ -127,6 +145,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     server: kc.getCurrentCluster()?.server,
     installNamespace: config.namespace,
     watchNamespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
+    selector: config.selector || 'all MonitoredServices',
     leaderElect: config.leaderElect,
     identity: config.identity,
     listen: `${health.host}:${health.port}`,

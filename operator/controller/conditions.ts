@@ -1,7 +1,7 @@
 // Status of one MonitoredService as a pure function of what the operator observes: the object
 // (with the status it last wrote, which is how nothing needs to be kept in memory), its
 // validation result, the desired config hashes and what the sync sidecars report.
-import type { Condition, MonitoredServiceStatus } from '../api/schema.js';
+import type { Condition, InstallStatus, MonitoredServiceStatus } from '../api/schema.js';
 import type { SyncReport } from './annotations.js';
 
 export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'Ready'] as const;
@@ -41,6 +41,8 @@ export interface ServiceObservation {
   lastValid?: { generation: number; spec: string };
   /** Set when this generation is invalid but an older valid one is in the config instead. */
   inForceGeneration?: number;
+  /** The install reconciling the object (install-scope.ts), recorded as status.install. */
+  install?: InstallStatus;
   now: string;
 }
 
@@ -174,6 +176,8 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   conditions.push(ready);
 
   const status: MonitoredServiceStatus = { observedGeneration: generation, conditions };
+  const install = obs.install ?? previous?.install;
+  if (install) status.install = install;
   if (appliedConfigHash !== undefined) status.appliedConfigHash = appliedConfigHash;
   const lastValid = obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined
     ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec }
@@ -207,6 +211,7 @@ function canonical(status: MonitoredServiceStatus | undefined): string {
     s.appliedConfigHash ?? null,
     s.lastValidGeneration ?? null,
     s.lastValidSpec ?? null,
+    s.install ? [s.install.namespace, s.install.selector ?? null, s.install.watchNamespaces ?? null] : null,
   ]);
 }
 
@@ -222,6 +227,12 @@ export function statusMergePatch(previous: MonitoredServiceStatus | undefined, n
   const patch: Record<string, unknown> = { ...next };
   for (const key of ['appliedConfigHash', 'discoveredTargets', 'healthyTargets', 'lastValidGeneration', 'lastValidSpec'] as const) {
     if (next[key] === undefined && previous?.[key] !== undefined) patch[key] = null;
+  }
+  // A merge patch merges objects key by key: a scope part this install no longer has must be nulled.
+  if (next.install && previous?.install) {
+    const install: Record<string, unknown> = { ...next.install };
+    for (const key of ['selector', 'watchNamespaces'] as const) if (next.install[key] === undefined && previous.install[key] !== undefined) install[key] = null;
+    patch.install = install;
   }
   return { status: patch };
 }

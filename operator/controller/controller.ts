@@ -2,7 +2,7 @@
 // coalescing queue, and a level-triggered reconcile that rebuilds the whole config from the caches.
 // Only the leader writes; followers keep their caches warm so a takeover is immediate.
 import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL } from '../api/schema.js';
+import { API_GROUP, API_VERSION, PLURAL, type InstallStatus } from '../api/schema.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, RenderedConfig } from '../render/types.js';
 import { formatIssue } from '../validate/index.js';
@@ -17,6 +17,7 @@ import { planReconcile, type RawMonitoredService, type ReconcilePlan, type Statu
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
 import { lastValidObject } from './plan.js';
+import { describeInstall, installRecord } from './install-scope.js';
 import { TargetsPoller } from './targets.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
@@ -30,6 +31,12 @@ export interface ControllerOptions {
   installNamespace: string;
   /** Empty: all namespaces. */
   watchNamespaces: string[];
+  /**
+   * Label selector on MonitoredServices (string form, already checked with parseLabelSelector),
+   * passed to the API server's list and watch: this install's objects (install-scope.ts). Empty:
+   * every MonitoredService in the watched namespaces.
+   */
+  selector?: string | undefined;
   /** GlobalSettings without SMTP credentials (those come from smtpSecretName). */
   settings: GlobalSettings;
   smtpSecretName?: string | undefined;
@@ -124,6 +131,10 @@ export class Controller {
   private lastRendered: RenderedConfig | undefined;
   /** The last "too large" message logged, so a burst of reconciles logs it once. */
   private lastUndeliverable: string | undefined;
+  /** This install's scope, recorded in status.install of every object it reconciles. */
+  private readonly install: InstallStatus;
+  /** Objects held by another install already logged (namespace/name -> that install), so each is logged once. */
+  private readonly loggedOtherInstall = new Map<string, string>();
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -134,14 +145,19 @@ export class Controller {
     const plural = PLURAL;
 
     const namespaces = opts.watchNamespaces.length > 0 ? opts.watchNamespaces : [undefined];
+    const labelSelector = opts.selector?.trim() ? opts.selector.trim() : undefined;
+    this.install = installRecord(opts.installNamespace, labelSelector ?? '', opts.watchNamespaces);
     this.serviceInformers = namespaces.map(
       (ns) =>
         new ResilientInformer<MsObject>({
           kc,
           name: ns ? `monitoredservices/${ns}` : 'monitoredservices',
           path: ns ? `/apis/${group}/${version}/namespaces/${ns}/${plural}` : `/apis/${group}/${version}/${plural}`,
+          ...(labelSelector ? { labelSelector } : {}),
           list: () =>
-            (ns ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns }) : custom.listClusterCustomObject({ group, version, plural })) as Promise<KubernetesListObject<MsObject>>,
+            (ns
+              ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns, ...(labelSelector ? { labelSelector } : {}) })
+              : custom.listClusterCustomObject({ group, version, plural, ...(labelSelector ? { labelSelector } : {}) })) as Promise<KubernetesListObject<MsObject>>,
           onChange,
           trim: trimCachedObject,
           log: this.log,
@@ -330,10 +346,13 @@ export class Controller {
         alertmanager: readSyncReport(secret?.metadata?.annotations),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        install: this.install,
       });
+      this.logOtherInstall(plan);
       this.lastRendered = plan.rendered;
       this.opts.metrics.monitoredServices.set({ state: 'valid' }, plan.valid);
       this.opts.metrics.monitoredServices.set({ state: 'invalid' }, plan.invalid.length);
+      this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
       await this.writeStatuses(plan.statusUpdates);
     } catch (err) {
@@ -342,6 +361,27 @@ export class Controller {
     } finally {
       endTimer({ result });
     }
+  }
+
+  /**
+   * Overlapping scopes are a misconfiguration that would page twice: say once per object which
+   * install holds it and that this one leaves it alone (docs/deployment.md, "Several installs").
+   */
+  private logOtherInstall(plan: ReconcilePlan): void {
+    const seen = new Set<string>();
+    for (const o of plan.otherInstall) {
+      const key = `${o.namespace}/${o.name}`;
+      const holder = describeInstall(o.install);
+      seen.add(key);
+      if (this.loggedOtherInstall.get(key) === holder) continue;
+      this.loggedOtherInstall.set(key, holder);
+      this.log.warn('MonitoredService is held by another install whose scope also selects it; this install leaves it alone', {
+        object: key,
+        heldBy: holder,
+        thisInstall: describeInstall(this.install),
+      });
+    }
+    for (const key of this.loggedOtherInstall.keys()) if (!seen.has(key)) this.loggedOtherInstall.delete(key);
   }
 
   private async writeGeneratedObjects(plan: ReconcilePlan): Promise<void> {

@@ -14,6 +14,8 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   path: string;
   list: () => Promise<KubernetesListObject<T>>;
   fieldSelector?: string;
+  /** Label selector of the list and watch (the same string must be passed to `list`). */
+  labelSelector?: string;
   /** Called on add/update/delete and after each successful (re)connect. */
   onChange: (kind: 'add' | 'update' | 'delete' | 'connect', obj?: T) => void;
   /**
@@ -43,7 +45,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.synced = true;
       return result;
     };
-    this.informer = new ListWatch<T>(opts.path, new Watch(opts.kc), list, false, undefined, opts.fieldSelector);
+    this.informer = new ListWatch<T>(opts.path, new Watch(opts.kc), list, false, opts.labelSelector, opts.fieldSelector);
     // The cache has just stored the very object these handlers get: trimming it here trims the cache.
     this.informer.on('add', (o) => {
       trim?.(o);

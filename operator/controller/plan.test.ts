@@ -78,6 +78,34 @@ describe('planReconcile', () => {
     expect(broken.rendered.included).toEqual([]);
   });
 
+  it('records its install in the status and leaves objects another install holds alone (issue #14, two installs)', () => {
+    const me = { namespace: 'vigil-b', selector: 'vigil.dev/install=b' };
+    const labelled = (o: RawMonitoredService, install: string, status?: RawMonitoredService['status']): RawMonitoredService => ({
+      ...o,
+      metadata: { ...o.metadata, labels: { 'vigil.dev/install': install } },
+      ...(status ? { status } : {}),
+    });
+    const mine = labelled(service('shop', 'mine'), 'b');
+    // Held by vigil-a, whose recorded scope (all objects) still selects it: overlapping scopes.
+    const held = labelled(service('shop', 'held'), 'b', { install: { namespace: 'vigil-a' } });
+    // Held by vigil-a with a selector it no longer matches (relabelled a -> b): a stale claim.
+    const moved = labelled(service('shop', 'moved'), 'b', { install: { namespace: 'vigil-a', selector: 'vigil.dev/install=a' } });
+    const plan = planReconcile(input([mine, held, moved], { install: me }));
+    expect(plan.rendered.included).toEqual([
+      { namespace: 'shop', name: 'mine' },
+      { namespace: 'shop', name: 'moved' },
+    ]);
+    expect(plan.rendered.prometheus['prometheus.yml']).not.toContain('vigil/shop/held/');
+    expect(plan.otherInstall).toEqual([{ namespace: 'shop', name: 'held', install: { namespace: 'vigil-a' } }]);
+    expect(plan.statusUpdates.map((u) => u.name)).toEqual(['mine', 'moved']);
+    for (const u of plan.statusUpdates) expect(u.patch.status.install).toEqual(me);
+    // The stale claim's selector is replaced; a scope part this install lacks is removed (merge patch null).
+    const widened = planReconcile(input([labelled(service('shop', 'mine'), 'b', { install: { namespace: 'vigil-b', selector: 'x=y', watchNamespaces: ['shop'] } })], { install: me }));
+    expect(widened.statusUpdates[0]!.patch.status.install).toEqual({ ...me, watchNamespaces: null });
+    // Without an install (render CLI, tests) nothing is recorded.
+    expect(planReconcile(input([mine])).statusUpdates[0]!.patch.status.install).toBeUndefined();
+  });
+
   it('does not depend on the cache order and skips writes when hashes match', () => {
     const objs = [service('a', 'one'), service('b', 'two'), service('a', 'three')];
     const p1 = planReconcile(input(objs));

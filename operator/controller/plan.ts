@@ -1,18 +1,27 @@
 // One reconcile as a pure function: from every MonitoredService in the caches and what the
 // sidecars report, compute the desired config, whether each generated object needs a write,
 // and which statuses/events change. The controller only executes this plan.
-import type { MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
+import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
 import { encodeFileSet, type EncodeLimits, type EncodedFiles } from '../kube/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ValidationIssue, ValidationResult } from '../render/types.js';
 import type { SyncReport } from './annotations.js';
+import { claimedByOtherInstall } from './install-scope.js';
 import { computeStatus, eventsForTransition, statusChanged, statusMergePatch, type PlannedEvent, type TargetCounts } from './conditions.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
 export interface RawMonitoredService {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; generation?: number; uid?: string; resourceVersion?: string; deletionTimestamp?: unknown };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    generation?: number;
+    uid?: string;
+    resourceVersion?: string;
+    deletionTimestamp?: unknown;
+    labels?: Record<string, string>;
+  };
   spec?: unknown;
   status?: MonitoredServiceStatus;
 }
@@ -29,6 +38,11 @@ export interface ReconcileInput {
   now: string;
   /** Storage limits (tests lower them to reach "too large" with a few services). */
   limits?: EncodeLimits;
+  /**
+   * This install and its scope (install-scope.ts): recorded in every status it writes; objects
+   * another install holds are left alone. Undefined (tests, the CLI): every object is reconciled.
+   */
+  install?: InstallStatus;
 }
 
 export interface StatusUpdate {
@@ -54,6 +68,8 @@ export interface ReconcilePlan {
   statusUpdates: StatusUpdate[];
   valid: number;
   invalid: ObjectRef[];
+  /** Objects in this install's caches that another install holds: neither rendered nor written. */
+  otherInstall: (ObjectRef & { install: InstallStatus })[];
 }
 
 function refOf(raw: RawMonitoredService): ObjectRef {
@@ -98,7 +114,13 @@ export function lastValidObject(raw: RawMonitoredService): RawMonitoredService {
 }
 
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
-  const objects = input.objects.filter((o) => o.metadata?.name && o.metadata.namespace && !o.metadata.deletionTimestamp);
+  const otherInstall: ReconcilePlan['otherInstall'] = [];
+  const objects = input.objects.filter((o) => {
+    if (!o.metadata?.name || !o.metadata.namespace || o.metadata.deletionTimestamp) return false;
+    const holder = input.install && claimedByOtherInstall(o.status?.install, input.install, o.metadata.namespace, o.metadata.labels);
+    if (holder) otherInstall.push({ ...refOf(o), install: holder });
+    return !holder;
+  });
   const results = objects.map((raw) => {
     const result = input.validate(raw);
     return { raw, result, inForce: result.ok ? undefined : lastValidInForce(raw, input.validate) };
@@ -152,6 +174,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(result.ok || inForce ? { targets: input.targetsFor(ref.namespace, ref.name) } : {}),
       ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
       ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),
+      ...(input.install ? { install: input.install } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) continue;
@@ -175,5 +198,6 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     statusUpdates,
     valid: validServices.length,
     invalid: invalid.sort(byRef),
+    otherInstall: otherInstall.sort(byRef),
   };
 }

@@ -43,7 +43,7 @@ export function createOperatorMetrics(options: { defaultMetrics?: boolean } = {}
     }),
     monitoredServices: new Gauge({
       name: 'vigil_monitoredservices',
-      help: 'MonitoredServices seen by the operator, by validation state (valid|invalid).',
+      help: 'MonitoredServices seen by the operator, by state: valid, invalid, or other-install (held by another install whose scope also selects them; left alone).',
       labelNames: ['state'],
       registers: [registry],
     }),

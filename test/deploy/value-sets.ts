@@ -13,7 +13,7 @@ export const OTHER_WAY: VigilValuesInput = {
     defaultRecipients: ['a@example.com', 'b@example.com'],
     insecureSkipVerify: true,
   },
-  operator: { replicas: 3, watchNamespaces: ['team-a', 'team-b'], logLevel: 'debug', extraArgs: ['--log-level=debug'] },
+  operator: { replicas: 3, watchNamespaces: ['team-a', 'team-b'], selector: 'vigil.dev/install in (team-a,shared)', logLevel: 'debug', extraArgs: ['--log-level=debug'] },
   prometheus: { extraArgs: ['--query.timeout=1m'], persistence: { enabled: true, size: '50Gi', storageClassName: 'fast-ssd' }, service: { type: 'NodePort', nodePort: null } },
   alertmanager: { replicas: 3, extraArgs: ['--log.level=debug'] },
   mailCatcher: { enabled: true, kind: 'mailhog' },

@@ -138,6 +138,7 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     expect(operator).toMatchObject({
       namespace,
       watchNamespaces: values.operator.watchNamespaces,
+      selector: values.operator.selector,
       leaderElect: true,
       logLevel: values.operator.logLevel,
       identity: POD_NAME,

@@ -19,6 +19,7 @@ import { waitForAlertEmail, type MailSummary } from '../../hack/local-stack/mail
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import { ANY_FREE_PORTS, EVALUATION_INTERVAL, startStack, type Stack } from '../../hack/local-stack/stack.js';
 import { addresses, condition, restartStopped, settle, DEMO, type ServiceRef } from './helpers.js';
+import { alwaysFiring, apply, deleteMs, monitoredService, targetObjects } from './objects.js';
 
 const DEMO_RECIPIENTS = [...(demoMonitoredService().spec.notify?.email?.to ?? [])].sort();
 
@@ -48,70 +49,6 @@ afterAll(async () => {
 }, 60_000);
 
 // --- objects -------------------------------------------------------------------------------------
-
-/** A Service without selector plus its EndpointSlice pointing at the demo target (a healthy target). */
-function targetObjects(name: string, port: number, endpoints: 'ready' | 'none' = 'ready'): object[] {
-  const labels = { 'app.kubernetes.io/name': name };
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: DEMO_NAMESPACE, labels },
-      spec: { ports: [{ name: 'http-metrics', port, targetPort: port, protocol: 'TCP' }] },
-    },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-local`, namespace: DEMO_NAMESPACE, labels: { ...labels, 'kubernetes.io/service-name': name } },
-      addressType: 'FQDN',
-      endpoints: endpoints === 'ready' ? [{ addresses: [DEMO_TARGET_HOST], conditions: { ready: true } }] : [],
-      ports: [{ name: 'http-metrics', port, protocol: 'TCP' }],
-    },
-  ];
-}
-
-interface RuleSpec {
-  name: string;
-  expr: string;
-  for?: string;
-  severity?: string;
-  summary?: string;
-}
-
-function monitoredService(name: string, o: { selectorName?: string; to?: string[]; rules?: RuleSpec[] } = {}): object {
-  return {
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'MonitoredService',
-    metadata: { name, namespace: DEMO_NAMESPACE },
-    spec: {
-      selector: { matchLabels: { 'app.kubernetes.io/name': o.selectorName ?? name } },
-      endpoints: [{ port: 'http-metrics', interval: '5s', scrapeTimeout: '4s' }],
-      downAlert: { for: '5s', severity: 'critical' },
-      rules: o.rules ?? [],
-      notify: { email: { to: o.to ?? [`${name}-owners@demo.example`], sendResolved: true } },
-    },
-  };
-}
-
-/**
- * A custom alert that fires as soon as the service's own target is scraped (for: 0s). Only its
- * own job's series: `up == 1` alone matches every job of the namespace, and each new service there
- * would add an alert to the group and rightly send a new email.
- */
-const alwaysFiring = (service: string): RuleSpec => ({
-  name: 'LeakProbe',
-  expr: `up{job="vigil/${DEMO_NAMESPACE}/${service}/http-metrics"} == 1`,
-  severity: 'warning',
-  summary: 'leak probe {{ $labels.instance }}',
-});
-
-async function apply(s: Stack, objects: object[]): Promise<void> {
-  await s.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-}
-
-async function deleteMs(s: Stack, names: string[]): Promise<void> {
-  if (names.length > 0) await s.kubectl(['delete', 'monitoredservice', ...names, '-n', DEMO_NAMESPACE, '--ignore-not-found']);
-}
 
 // --- observations --------------------------------------------------------------------------------
 
