@@ -104,7 +104,20 @@ export interface Alertmanager {
   configDir: string;
 }
 
-export async function startAlertmanager(o: { dir: string; port: number }): Promise<Alertmanager> {
+export interface AlertmanagerOptions {
+  dir: string;
+  port: number;
+  /** Process name in logs (default alertmanager). */
+  name?: string;
+  /**
+   * Gossip cluster on loopback (HA tests): this peer's port, the other peers' ports, and the
+   * peer timeout (how long each peer position waits for the ones before it; default 15s).
+   * Undefined: one instance, clustering off.
+   */
+  cluster?: { listenPort: number; peerPorts: number[]; peerTimeout?: string };
+}
+
+export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertmanager> {
   const configDir = join(o.dir, 'config');
   const dataDir = join(o.dir, 'data');
   await mkdir(configDir, { recursive: true });
@@ -112,18 +125,19 @@ export async function startAlertmanager(o: { dir: string; port: number }): Promi
   const configFile = join(configDir, 'alertmanager.yml');
   if (!existsSync(configFile)) await writeFile(configFile, BOOTSTRAP_ALERTMANAGER_CONFIG);
   const url = `http://127.0.0.1:${o.port}`;
+  const clusterArgs = o.cluster
+    ? [
+        `--cluster.listen-address=127.0.0.1:${o.cluster.listenPort}`,
+        `--cluster.advertise-address=127.0.0.1:${o.cluster.listenPort}`,
+        ...o.cluster.peerPorts.map((p) => `--cluster.peer=127.0.0.1:${p}`),
+        ...(o.cluster.peerTimeout ? [`--cluster.peer-timeout=${o.cluster.peerTimeout}`] : []),
+      ]
+    : // One instance: no gossip cluster (it would listen on 0.0.0.0:9094).
+      ['--cluster.listen-address='];
   const proc = startProcess(
-    'alertmanager',
+    o.name ?? 'alertmanager',
     join(BIN_DIR, 'alertmanager'),
-    [
-      `--config.file=${configFile}`,
-      `--storage.path=${dataDir}`,
-      `--web.listen-address=127.0.0.1:${o.port}`,
-      `--web.external-url=${url}`,
-      // One instance: no gossip cluster (it would listen on 0.0.0.0:9094).
-      '--cluster.listen-address=',
-      '--log.level=info',
-    ],
+    [`--config.file=${configFile}`, `--storage.path=${dataDir}`, `--web.listen-address=127.0.0.1:${o.port}`, `--web.external-url=${url}`, ...clusterArgs, '--log.level=info'],
     join(o.dir, 'alertmanager.log'),
   );
   await waitHttpOk('Alertmanager /-/ready', `${url}/-/ready`, proc);

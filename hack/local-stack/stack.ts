@@ -74,6 +74,8 @@ export interface StackOptions {
   log?: (message: string) => void;
   /** Apply the demo Service/EndpointSlice/MonitoredService and wait for the target to be healthy. */
   applyDemo?: boolean;
+  /** Replaces parts of the stack's GlobalSettings (e.g. profile, alertmanagerTargets for an HA test). */
+  settings?: Partial<GlobalSettings>;
   /** Extra flags of the operator (e.g. --selector: this install's scope next to another install). */
   operatorArgs?: string[];
   /** Passed to the API server harness (e.g. keepDir to inspect its logs after a failure). */
@@ -209,6 +211,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ],
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
       externalLabels: { cluster: 'local' },
+      ...opts.settings,
     };
     const settingsFile = join(stateDir, 'operator-settings.yaml');
     await writeFile(settingsFile, `# GlobalSettings of the local stack (hack/local-stack/stack.ts)\n${stringify(settings)}`);

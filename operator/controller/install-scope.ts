@@ -40,7 +40,8 @@ function splitTopLevel(selector: string): string[] {
 }
 
 function checkKey(key: string, part: string): string {
-  if (!KEY.test(key) || key.split('/').pop()!.length > 63) throw new Error(`"${part}": "${key}" is not a valid label key (an optional DNS prefix and /, then at most 63 of A-Z a-z 0-9 - _ .); ${ACCEPTED}`);
+  if (!KEY.test(key) || key.split('/').pop()!.length > 63)
+    throw new Error(`"${part}": "${key}" is not a valid label key (an optional DNS prefix and /, then at most 63 of A-Z a-z 0-9 - _ .); ${ACCEPTED}`);
   return key;
 }
 
@@ -117,12 +118,7 @@ export function scopeSelects(install: InstallStatus, namespace: string, labels: 
  * unclaimed, claimed by this install (same namespace, whatever scope it recorded then), or claimed
  * by an install whose recorded scope no longer selects the object (a stale claim).
  */
-export function claimedByOtherInstall(
-  claim: InstallStatus | undefined,
-  me: InstallStatus,
-  namespace: string,
-  labels: Readonly<Record<string, string>> | undefined,
-): InstallStatus | undefined {
+export function claimedByOtherInstall(claim: InstallStatus | undefined, me: InstallStatus, namespace: string, labels: Readonly<Record<string, string>> | undefined): InstallStatus | undefined {
   if (!claim || claim.namespace === me.namespace) return undefined;
   return scopeSelects(claim, namespace, labels) ? claim : undefined;
 }
