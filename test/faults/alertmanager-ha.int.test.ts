@@ -78,7 +78,8 @@ beforeAll(async () => {
     ...(process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {}),
   });
   const generatedDir = stack.alertmanager.configDir;
-  const files = await readdir(generatedDir);
+  // The sidecar's files (config, templates); not its own bookkeeping (.last-good/ and the like).
+  const files = (await readdir(generatedDir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
   for (let i = 0; i < REPLICAS; i++) {
     const dir = join(stateDir, `alertmanager-${i}`);
     const configDir = join(dir, 'config');
