@@ -79,11 +79,12 @@ const scrapeDuration = (what: string) =>
     })
     .describe(`${what} A duration such as 15s, 1m or 1m30s (units h, m, s, ms).`);
 
-const LABEL_KEY_MESSAGE =
-  'must be a Kubernetes label key: an optional DNS prefix (lowercase, at most 253 characters) and /, then at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
+const LABEL_KEY_MESSAGE = 'must be a Kubernetes label key: an optional DNS prefix (lowercase, at most 253 characters) and /, then at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 const LABEL_VALUE_MESSAGE = 'must be a Kubernetes label value: at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 
-export const SeveritySchema = z.enum(['critical', 'warning', 'info']).describe('Severity label put on the alert; routes and email subjects show it.');
+export const SeveritySchema = z
+  .enum(['critical', 'warning', 'info'])
+  .describe('Severity label put on the alert; routes and email subjects show it.');
 
 export const LabelSelectorRequirementSchema = z
   .object({
@@ -114,7 +115,9 @@ export const LabelSelectorSchema = z
       .describe('Labels the Service must carry, key: value.'),
     matchExpressions: z.array(LabelSelectorRequirementSchema).max(32).optional().describe('Set-based requirements on the Service labels.'),
   })
-  .describe("Label selector for the Service(s) to scrape, in the MonitoredService's own namespace. At least one of matchLabels or matchExpressions must be set.");
+  .describe(
+    "Label selector for the Service(s) to scrape, in the MonitoredService's own namespace. At least one of matchLabels or matchExpressions must be set.",
+  );
 
 export const EndpointSchema = z
   .object({
@@ -136,8 +139,12 @@ export const EndpointSchema = z
     // No schema defaults here: a default the user did not write must never be why an object is
     // refused (issue #11). scrapeTiming() (operator/render/scrape-timing.ts) fills them in the way
     // Prometheus composes its own defaults.
-    interval: scrapeDuration(`How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer.`).optional(),
-    scrapeTimeout: scrapeDuration(`Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`).optional(),
+    interval: scrapeDuration(
+      `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer.`,
+    ).optional(),
+    scrapeTimeout: scrapeDuration(
+      `Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`,
+    ).optional(),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 
@@ -147,7 +154,9 @@ export const DownAlertSchema = z
     for: duration('How long the service must be down before the alert fires.').default('1m'),
     severity: SeveritySchema.default('critical'),
   })
-  .describe('The built-in ServiceDown alert: fires when a target fails to scrape and when no healthy target exists at all (for example after its pod was deleted).');
+  .describe(
+    'The built-in ServiceDown alert: fires when a target fails to scrape and when no healthy target exists at all (for example after its pod was deleted).',
+  );
 
 export const AlertRuleSchema = z
   .object({
@@ -157,14 +166,23 @@ export const AlertRuleSchema = z
       .max(63, { abort: true })
       .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus alert name: letters, digits and _, not starting with a digit' })
       .describe('Alert name (alertname label), unique within this MonitoredService.'),
-    expr: z.string().min(1).max(4096).describe("PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace."),
+    expr: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe(
+        "PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace.",
+      ),
     for: duration('How long the expression must hold before the alert fires.').default('0s'),
     severity: SeveritySchema.default('warning'),
     summary: z.string().max(1024).optional().describe('Summary annotation; Prometheus template syntax such as {{ $labels.instance }} is allowed.'),
     description: z.string().max(4096).optional().describe('Description annotation; Prometheus template syntax is allowed.'),
     labels: z
       .record(
-        z.string().max(63, { abort: true }).regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus label name: letters, digits and _, not starting with a digit' }),
+        z
+          .string()
+          .max(63, { abort: true })
+          .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus label name: letters, digits and _, not starting with a digit' }),
         z.string().max(256),
       )
       .meta({ maxProperties: MAX_LABELS })
@@ -182,16 +200,17 @@ export const EmailNotificationSchema = z
           .min(3, { abort: true })
           .max(254, { abort: true })
           .regex(new RegExp(EMAIL_PATTERN), {
-            message: 'must be a plain email address such as team@example.com (no display name, spaces, commas, quotes, angle brackets or line breaks)',
+            message:
+              'must be a plain email address such as team@example.com (no display name, spaces, commas, quotes, angle brackets or line breaks)',
           })
           .describe('An email address (local@domain).'),
       )
       .min(1)
       .max(100)
-      .describe("Recipients of this service's alert emails."),
+      .describe('Recipients of this service\'s alert emails.'),
     sendResolved: z.boolean().default(true).describe('Whether an email is also sent when the alert resolves.'),
   })
-  .describe("Email notification for this service's alerts.");
+  .describe('Email notification for this service\'s alerts.');
 
 export const NotifySchema = z
   .object({
@@ -224,7 +243,7 @@ export const InstallStatusSchema = z
   .object({
     namespace: z.string().describe('Namespace of the Vigil install (operator, Prometheus, Alertmanager) that reconciles this object.'),
     selector: z.string().optional().describe("That install's label selector on MonitoredServices (operator --selector); absent: every MonitoredService."),
-    watchNamespaces: z.array(z.string()).optional().describe('The namespaces that install watches; absent: all.'),
+    watchNamespaces: z.array(z.string()).optional().describe("The namespaces that install watches; absent: all."),
   })
   .describe('The install that reconciles this object and its scope. Another install whose scope also selects the object leaves it alone while this scope still selects it.');
 
@@ -236,7 +255,11 @@ export const MonitoredServiceStatusSchema = z
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service.'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded.'),
     appliedConfigHash: z.string().optional().describe('Hash of the configuration Prometheus and Alertmanager run that includes this service.'),
-    lastValidGeneration: z.number().int().optional().describe('The newest metadata.generation that passed validation: while a newer one is invalid, the config keeps running this one.'),
+    lastValidGeneration: z
+      .number()
+      .int()
+      .optional()
+      .describe('The newest metadata.generation that passed validation: while a newer one is invalid, the config keeps running this one.'),
     lastValidSpec: z
       .string()
       .optional()

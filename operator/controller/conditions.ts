@@ -51,7 +51,15 @@ function findCondition(status: MonitoredServiceStatus | undefined, type: Conditi
 }
 
 /** A condition carrying the previous lastTransitionTime when its status did not change. */
-function condition(previous: MonitoredServiceStatus | undefined, type: ConditionType, status: Condition['status'], reason: string, message: string, generation: number, now: string): Condition {
+function condition(
+  previous: MonitoredServiceStatus | undefined,
+  type: ConditionType,
+  status: Condition['status'],
+  reason: string,
+  message: string,
+  generation: number,
+  now: string,
+): Condition {
   const prev = findCondition(previous, type);
   const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : now;
   return { type, status, reason, message, lastTransitionTime, observedGeneration: generation };
@@ -101,7 +109,9 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       'ConfigApplied',
       'False',
       REASONS.notIncluded,
-      obs.invalidMessage !== undefined ? 'left out of the generated config until the spec is valid' : 'not included in the generated config',
+      obs.invalidMessage !== undefined
+        ? 'left out of the generated config until the spec is valid'
+        : 'not included in the generated config',
       generation,
       now,
     );
@@ -132,10 +142,26 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       if (promErr !== undefined) failures.push(`Prometheus could not load config ${obs.desired.prometheusHash}: ${promErr}`);
       if (amErr !== undefined) failures.push(`Alertmanager could not load config ${obs.desired.alertmanagerHash}: ${amErr}`);
       if (failures.length > 0) {
-        applied = condition(previous, 'ConfigApplied', 'False', REASONS.reloadFailed, `${failures.join('; ')} (the last good config keeps running)`, generation, now);
+        applied = condition(
+          previous,
+          'ConfigApplied',
+          'False',
+          REASONS.reloadFailed,
+          `${failures.join('; ')} (the last good config keeps running)`,
+          generation,
+          now,
+        );
       } else {
         const waiting = [!promOk ? 'Prometheus' : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
-        applied = condition(previous, 'ConfigApplied', 'False', REASONS.pending, `waiting for ${waiting} to load the config that includes generation ${generation}`, generation, now);
+        applied = condition(
+          previous,
+          'ConfigApplied',
+          'False',
+          REASONS.pending,
+          `waiting for ${waiting} to load the config that includes generation ${generation}`,
+          generation,
+          now,
+        );
       }
     }
   }
@@ -153,8 +179,9 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   const install = obs.install ?? previous?.install;
   if (install) status.install = install;
   if (appliedConfigHash !== undefined) status.appliedConfigHash = appliedConfigHash;
-  const lastValid =
-    obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec } : undefined);
+  const lastValid = obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined
+    ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec }
+    : undefined);
   if (lastValid) {
     status.lastValidGeneration = lastValid.generation;
     status.lastValidSpec = lastValid.spec;
@@ -225,15 +252,25 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   const events: PlannedEvent[] = [];
   const prevValid = findCondition(previous, 'Valid');
   const nextValid = findCondition(next, 'Valid');
-  if (nextValid?.status === 'False' && !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)) {
+  if (
+    nextValid?.status === 'False' &&
+    !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)
+  ) {
     events.push({ type: 'Warning', reason: REASONS.invalid, message: nextValid.message });
   }
   const prevApplied = findCondition(previous, 'ConfigApplied');
   const nextApplied = findCondition(next, 'ConfigApplied');
-  if (nextApplied?.status === 'True' && !(prevApplied?.status === 'True' && prevApplied.observedGeneration === nextApplied.observedGeneration)) {
+  if (
+    nextApplied?.status === 'True' &&
+    !(prevApplied?.status === 'True' && prevApplied.observedGeneration === nextApplied.observedGeneration)
+  ) {
     events.push({ type: 'Normal', reason: REASONS.applied, message: nextApplied.message });
   }
-  if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.reloadFailed && !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)) {
+  if (
+    nextApplied?.status === 'False' &&
+    nextApplied.reason === REASONS.reloadFailed &&
+    !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)
+  ) {
     events.push({ type: 'Warning', reason: REASONS.reloadFailed, message: nextApplied.message });
   }
   // Its message carries sizes that change with every other service: only the transition counts,

@@ -111,7 +111,9 @@ describe('planReconcile', () => {
     const p1 = planReconcile(input(objs));
     const p2 = planReconcile(input([...objs].reverse()));
     expect(p2.rendered.prometheusHash).toBe(p1.rendered.prometheusHash);
-    const p3 = planReconcile(input(objs, { prometheus: { configHash: p1.rendered.prometheusHash }, alertmanager: { configHash: p1.rendered.alertmanagerHash } }));
+    const p3 = planReconcile(
+      input(objs, { prometheus: { configHash: p1.rendered.prometheusHash }, alertmanager: { configHash: p1.rendered.alertmanagerHash } }),
+    );
     expect(p3.writeConfigMap).toBe(false);
     expect(p3.writeSecret).toBe(false);
   });

@@ -153,7 +153,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     problems.push(`the Alertmanager config (Secret ${OBJECT_NAMES.alertmanagerSecret}) is ${encoded.alertmanager.message}`);
   }
   const undeliverable =
-    problems.length > 0 ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running` : undefined;
+    problems.length > 0
+      ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running`
+      : undefined;
 
   const statusUpdates: StatusUpdate[] = [];
   for (const { raw, result, inForce } of results) {
