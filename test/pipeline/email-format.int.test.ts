@@ -7,19 +7,24 @@
 //   alone would print them empty);
 // - the value is in the description, and the multi-line description stays indented in the text part
 //   (a line reading "Bcc: ..." must not start a line);
+// - the text part's amtool command, run as printed, silences exactly the email's group;
 // - the objects validation refuses (a label holding $value; .Value.foo) are Valid=False naming the
 //   field, and no email ever comes from them.
 // Needs root (Prometheus runs in a private mount namespace, as in the local stack); every listener
 // is a free loopback port. VIGIL_EMAIL_SAMPLE=<file> writes one arrived email as JSON (the README's
 // example in "The alert email").
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { MAX_HEADER_LINE, recipientGroups } from '../../operator/render/alertmanager.js';
 import { isAlertEmailFor, type MailSummary } from '../../hack/local-stack/mailpit.js';
-import { pollUntil } from '../../hack/local-stack/net.js';
+import { BIN_DIR } from '../../hack/local-stack/components.js';
+import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
 
+const run = promisify(execFile);
 const NAMESPACE = 'mail-format';
 const NAME = 'orders';
 const RECIPIENTS = Array.from({ length: 100 }, (_, i) => `oncall-${String(i).padStart(3, '0')}-`.padEnd(48, 'x') + '@example.com');
@@ -128,6 +133,24 @@ test('100 recipients: every one gets exactly one email, every line within 998 ch
     expect(full.Text).not.toMatch(/^Bcc:/m);
     expect(full.Text).not.toMatch(/<no value>|<error expanding template/);
   }
+  // The text part's amtool command, run as printed, silences exactly this group in the real Alertmanager.
+  const first = await s.mailpit.client.message((mails[0] as MailSummary).ID);
+  const command = /^ {2}or from a shell: {4}(amtool silence add .*)$/m.exec(first.Text.replace(/\r\n/g, '\n'))?.[1];
+  expect(command).toBeDefined();
+  await run('sh', ['-c', command as string], { env: { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH}` }, timeout: 30_000 });
+  const silences = await getJson<{ status: { state: string }; comment: string; matchers: { name: string; value: string; isEqual: boolean; isRegex: boolean }[] }[]>(
+    `${s.alertmanager.url}/api/v2/silences`,
+  );
+  expect(silences.filter((x) => x.status.state === 'active').map((x) => [x.comment, [...x.matchers].sort((a, b) => a.name.localeCompare(b.name))])).toEqual([
+    [
+      'silenced from the alert email',
+      [
+        { name: 'alertname', value: 'OrdersBacklog', isEqual: true, isRegex: false },
+        { name: 'vigil_monitoredservice', value: NAME, isEqual: true, isRegex: false },
+        { name: 'vigil_namespace', value: NAMESPACE, isEqual: true, isRegex: false },
+      ],
+    ],
+  ]);
   // Nothing ever came from the refused objects.
   expect((await s.mailpit.client.list()).filter((m) => /label-holds-value|field-of-value/.test(m.Subject))).toEqual([]);
 }, 300_000);
