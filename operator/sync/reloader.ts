@@ -19,6 +19,14 @@ export interface HttpReloaderOptions {
   readyTimeoutMs?: number;
   /** A big rule set can take a while to load. */
   requestTimeoutMs?: number;
+  /**
+   * When the reload request ends without an answer (timed out, connection reset), how long to keep
+   * checking whether the server applies the config anyway (default 5 min). Prometheus and
+   * Alertmanager hand the reload to their main loop and finish it after the client has gone.
+   */
+  unansweredSettleMs?: number;
+  /** Pause between those checks (default 1 s). */
+  settlePollMs?: number;
   log: Logger;
 }
 
@@ -35,8 +43,16 @@ function describeFetchError(err: unknown): string {
   return cause ? `${e.message} (${cause})` : e.message;
 }
 
+/** The gauge each server sets to 1 or 0 after every reload it finishes. */
+const LAST_RELOAD_SUCCESSFUL: Record<ServerKind, string> = {
+  prometheus: 'prometheus_config_last_reload_successful',
+  alertmanager: 'alertmanager_config_last_reload_successful',
+};
+
 export function createHttpReloader(options: HttpReloaderOptions): Reloader {
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const unansweredSettleMs = options.unansweredSettleMs ?? 5 * 60_000;
+  const settlePollMs = options.settlePollMs ?? 1000;
   const metricsUrl = siblingUrl(options.reloadUrl, 'metrics');
   const statusConfigUrl = siblingUrl(options.reloadUrl, 'api/v1/status/config');
 
@@ -71,16 +87,60 @@ export function createHttpReloader(options: HttpReloaderOptions): Reloader {
     return confirmPrometheusJobs(written, loaded);
   }
 
+  /** The server's last-reload-successful gauge, or undefined when it cannot be read. */
+  async function lastReloadSuccessful(kind: ServerKind): Promise<number | undefined> {
+    try {
+      const metrics = await httpText(metricsUrl, { method: 'GET', timeoutMs: 10_000 });
+      return metrics.status === 200 ? parseUnlabelledSamples(metrics.body).get(LAST_RELOAD_SUCCESSFUL[kind]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * After a reload request that got no answer: polls until the server runs `files` (ok), reports a
+   * failed reload after a successful one (the request arrived and the config was refused), or
+   * `unansweredSettleMs` passes. Rolling back at once instead queued a second reload behind the
+   * first; with 2,000 services on a busy machine each reload took 45 s against the 60 s request
+   * timeout, and the sidecar alternated between new and last good config without ever confirming.
+   */
+  async function settleUnanswered(kind: ServerKind, files: FileSet, triggeredAtSeconds: number, successfulBefore: number | undefined): Promise<ReloadOutcome> {
+    const deadline = Date.now() + unansweredSettleMs;
+    let reason = 'not checked';
+    while (Date.now() < deadline) {
+      try {
+        const confirmation = await confirmOnce(kind, files, triggeredAtSeconds);
+        if (confirmation.ok) return { ok: true };
+        reason = confirmation.reason;
+      } catch (err) {
+        reason = `confirmation request failed: ${describeFetchError(err)}`;
+      }
+      if (successfulBefore === 1 && (await lastReloadSuccessful(kind)) === 0) {
+        return { ok: false, message: `${kind} reports a failed reload (${LAST_RELOAD_SUCCESSFUL[kind]} 0); its log names the cause`, answered: true };
+      }
+      await sleep(settlePollMs);
+    }
+    return { ok: false, message: `not confirmed within ${Math.round(unansweredSettleMs / 1000)} s: ${reason}`, answered: false };
+  }
+
   return {
     async reload(kind, files) {
       const notReady = await waitReady();
       if (notReady) return { ok: false, message: notReady, answered: false };
+      const successfulBefore = await lastReloadSuccessful(kind);
       const triggeredAtSeconds = Date.now() / 1000;
       let response;
       try {
         response = await httpText(options.reloadUrl, { method: 'POST', timeoutMs: requestTimeoutMs });
       } catch (err) {
-        return { ok: false, message: `POST ${options.reloadUrl} failed: ${describeFetchError(err)}`, answered: false };
+        const failure = `POST ${options.reloadUrl} failed: ${describeFetchError(err)}`;
+        options.log.warn('reload request got no answer; waiting for the server to report the outcome', { error: failure, settleMs: unansweredSettleMs });
+        const settled = await settleUnanswered(kind, files, triggeredAtSeconds, successfulBefore);
+        if (settled.ok) {
+          options.log.info('the server applied the config after the reload request had failed', { error: failure });
+          return settled;
+        }
+        return { ok: false, message: `${failure}; ${settled.message}`, answered: settled.answered };
       }
       if (response.status < 200 || response.status >= 300) {
         const detail = response.body.trim() || '(empty body)';

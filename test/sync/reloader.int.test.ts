@@ -1,6 +1,8 @@
 // The file writer, reloader and confirmation against a REAL Prometheus and Alertmanager (no API
 // server: the reporter only records). Proves that the confirmation reads what these versions
 // really export and that a rejected config leaves the server and the disk on the last good one.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,15 +36,67 @@ const promConfig = (jobs: string[]) =>
 const GOOD_RULES = 'groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n';
 const BAD_RULES = 'groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up ==\n';
 
-async function setup(kind: 'prometheus' | 'alertmanager', initial: FileSet) {
+/**
+ * A loopback HTTP proxy in front of the real server that forwards everything at once but answers
+ * POST /-/reload only `holdMs` after the server did: the reload runs, its answer arrives too late
+ * (what a busy node loading thousands of rule files looks like to the sidecar).
+ */
+async function lateReloadAnswerProxy(upstream: string, holdMs: number): Promise<{ url: string; reloads: number; close(): Promise<void> }> {
+  const state = { reloads: 0 };
+  const holds = new Set<NodeJS.Timeout>();
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const isReload = req.method === 'POST' && req.url === '/-/reload';
+      const upstreamRes = await fetch(`${upstream}${req.url}`, { method: req.method, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+      const body = Buffer.from(await upstreamRes.arrayBuffer());
+      if (isReload) {
+        state.reloads++;
+        await new Promise<void>((r) => {
+          const t = setTimeout(() => {
+            holds.delete(t);
+            r();
+          }, holdMs);
+          holds.add(t);
+        });
+      }
+      if (res.destroyed) return;
+      res.writeHead(upstreamRes.status, { 'content-type': upstreamRes.headers.get('content-type') ?? 'text/plain' });
+      res.end(body);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get reloads() {
+      return state.reloads;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const t of holds) clearTimeout(t);
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+async function setup(kind: 'prometheus' | 'alertmanager', initial: FileSet, reloaderOptions: { viaUrl?: (serverUrl: string) => Promise<string>; requestTimeoutMs?: number } = {}) {
   const dir = await mkdtemp(join(tmpdir(), `vigil-sync-${kind}-`));
   await syncDirectory(dir, initial);
   const server = kind === 'prometheus' ? await startPrometheus(dir) : await startAlertmanager(dir);
   const reporter = new RecordingReporter();
   const log = createLogger('sync-int', 'error');
+  const base = reloaderOptions.viaUrl ? await reloaderOptions.viaUrl(server.url) : server.url;
   const syncer = new Syncer({
     dir,
-    reloader: createHttpReloader({ reloadUrl: `${server.url}/-/reload`, readyUrl: `${server.url}/-/ready`, log }),
+    reloader: createHttpReloader({
+      reloadUrl: `${base}/-/reload`,
+      readyUrl: `${base}/-/ready`,
+      log,
+      ...(reloaderOptions.requestTimeoutMs ? { requestTimeoutMs: reloaderOptions.requestTimeoutMs, unansweredSettleMs: 60_000, settlePollMs: 200 } : {}),
+    }),
     reporter,
     metrics: createSyncMetrics({ defaultMetrics: false }),
     log,
@@ -122,6 +176,60 @@ describe('reload + confirmation against real Alertmanager (hack/versions.env)', 
       expect(await readDirFiles(dir)).toEqual(good);
       const after = (await (await fetch(`${server.url}/api/v2/status`)).json()) as { config: { original: string } };
       expect(after.config.original).toContain('team-a');
+    },
+    TIMEOUT,
+  );
+});
+
+describe('a reload whose answer comes after the request timed out (real Prometheus behind a slow proxy)', () => {
+  let env: Awaited<ReturnType<typeof setup>> | undefined;
+  let proxy: Awaited<ReturnType<typeof lateReloadAnswerProxy>> | undefined;
+  afterAll(async () => {
+    await env?.syncer.stop();
+    await proxy?.close();
+    await env?.server.stop();
+    if (env) await rm(env.dir, { recursive: true, force: true });
+  });
+
+  it(
+    'is confirmed from the server itself instead of rolled back; a refused one is still rolled back',
+    async () => {
+      env = await setup(
+        'prometheus',
+        { 'prometheus.yml': promConfig(['boot']) },
+        {
+          viaUrl: async (url) => {
+            proxy = await lateReloadAnswerProxy(url, 3000);
+            return proxy.url;
+          },
+          requestTimeoutMs: 500,
+        },
+      );
+      const { syncer, server, reporter, dir } = env;
+
+      const good = { 'prometheus.yml': promConfig(['job-a']), 'svc.rules.yaml': GOOD_RULES };
+      syncer.observe({ files: good, annotations: { 'vigil.dev/config-hash': 'h-good' } });
+      await syncer.idle();
+      expect(proxy!.reloads).toBe(1);
+      expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
+      expect(reporter.annotations['vigil.dev/reload-error']).toBeUndefined();
+      expect(reporter.events).not.toContain('Warning/ReloadFailed');
+      expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
+      expect(await readDirFiles(dir)).toEqual(good);
+
+      // Refused by Prometheus, answer too late again: the gauge going 1 -> 0 tells it, and the last
+      // good config is restored and reloaded.
+      const bad = { 'prometheus.yml': promConfig(['job-b']), 'svc.rules.yaml': BAD_RULES };
+      syncer.observe({ files: bad, annotations: { ...reporter.annotations, 'vigil.dev/config-hash': 'h-bad' } });
+      await syncer.idle();
+      expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/POST .* failed: .*prometheus reports a failed reload \(prometheus_config_last_reload_successful 0\)/);
+      expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h-good');
+      expect(reporter.events).toContain('Warning/ReloadFailed');
+      expect(await readDirFiles(dir)).toEqual(good);
+      // The recovery reload of the last good config is itself answered late; wait for Prometheus.
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && JSON.stringify(await loadedPrometheusJobs(server.url)) !== '["job-a"]') await new Promise((r) => setTimeout(r, 200));
+      expect(await loadedPrometheusJobs(server.url)).toEqual(['job-a']);
     },
     TIMEOUT,
   );
