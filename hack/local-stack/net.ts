@@ -57,6 +57,11 @@ export async function getJson<T>(url: string, timeoutMs = 5000): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** 250 -> "250 ms", 90000 -> "90 s": a timeout as a person reads it. */
+export function formatWait(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
 /**
  * Polls `probe` every `intervalMs` until it returns a value other than undefined/false, or throws
  * after `timeoutMs` with the last error seen. `check` runs first on every round (e.g. "did the
@@ -78,7 +83,7 @@ export async function pollUntil<T>(
     } catch (err) {
       lastError = (err as Error).message;
     }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
+    if (Date.now() >= deadline) throw new Error(`timed out after ${formatWait(timeoutMs)} waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
     await sleep(opts.intervalMs ?? 250);
   }
 }

@@ -10,10 +10,11 @@ import type { GlobalSettings } from '../../operator/render/types.js';
 import type { ManagedProcess } from './process.js';
 import { installRbac, vigilKubeconfigs } from './rbac.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { startAlertmanager, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from './components.js';
+import { diedCheck, startAlertmanager, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from './components.js';
 import { DEMO_TARGET_HOST } from './demo.js';
 import { freePorts } from './net.js';
-import { waitForAppliedConfig, type Stack } from './stack.js';
+import { waitForConfigApplied } from './config-applied.js';
+import type { Stack } from './stack.js';
 
 export interface SecondInstall {
   namespace: string;
@@ -94,7 +95,11 @@ export async function startSecondInstall(stack: Stack, o: SecondInstallOptions):
       });
     started.push(await sync('prometheus-sync', kubeconfigs.prometheus, { configmap: OBJECT_NAMES.prometheusConfigMap }, prometheus, promSyncPort!));
     started.push(await sync('alertmanager-sync', kubeconfigs.alertmanager, { secret: OBJECT_NAMES.alertmanagerSecret }, alertmanager, amSyncPort!));
-    await waitForAppliedConfig(stack.cluster, o.namespace, started);
+    await waitForConfigApplied(stack.cluster, o.namespace, {
+      check: () => {
+        for (const p of started) diedCheck(p)();
+      },
+    });
     log(`second install ${o.namespace}: both servers run its operator's config`);
     return { namespace: o.namespace, prometheus, alertmanager, settings, operatorLogFile, stop };
   } catch (err) {

@@ -12,6 +12,7 @@ import { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
 import type { ManagedProcess } from './process.js';
 import { DEFAULT_INSTALL_NAMESPACE, installRbac, vigilKubeconfigs } from './rbac.js';
 import { BIN_DIR, diedCheck, startAlertmanager, startDemoTarget, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from './components.js';
+import { waitForConfigApplied } from './config-applied.js';
 import { DEMO_ENDPOINTSLICE, DEMO_NAME, DEMO_NAMESPACE, DEMO_TARGET_HOST, alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects } from './demo.js';
 import { startMailpit, type Mailpit } from './mailpit.js';
 import { assertPortsFree, freePorts, getJson, pollUntil } from './net.js';
@@ -253,7 +254,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       listenPort: await port('alertmanagerSync'),
     };
     await launchComponent('alertmanager-sync', () => startSync(alertmanagerSyncOptions));
-    await waitForAppliedConfig(c, ns, started);
+    await waitForConfigApplied(c, ns, {
+      check: () => {
+        for (const p of started) diedCheck(p)();
+      },
+    });
     log('  operator config applied by both sync sidecars');
 
     log('starting the demo target ...');
@@ -362,28 +367,4 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stopAll();
     throw err;
   }
-}
-
-/** Waits until both sync sidecars report (annotation) that their server runs the operator's config. */
-export async function waitForAppliedConfig(cluster: Cluster, ns: string, processes: ManagedProcess[]): Promise<void> {
-  const annotations = async (kind: string, name: string) => {
-    const out = await cluster.kubectl(['get', kind, name, '-n', ns, '-o', 'jsonpath={.metadata.annotations}']);
-    return (out.trim() ? JSON.parse(out) : {}) as Record<string, string>;
-  };
-  await pollUntil(
-    'the operator config to be applied by both sync sidecars',
-    90_000,
-    async () => {
-      for (const p of processes) diedCheck(p)();
-      for (const [kind, name] of [
-        ['configmap', OBJECT_NAMES.prometheusConfigMap],
-        ['secret', OBJECT_NAMES.alertmanagerSecret],
-      ] as const) {
-        const a = await annotations(kind, name);
-        if (!a['vigil.dev/config-hash'] || a['vigil.dev/applied-hash'] !== a['vigil.dev/config-hash']) return false;
-      }
-      return true;
-    },
-    { intervalMs: 500 },
-  );
 }

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
+import { metricsText, sumSamples } from '../../hack/local-stack/metrics.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { COMPONENT_NAMES, type ComponentName, type Stack } from '../../hack/local-stack/stack.js';
 import { STUNNEL_UPSTREAM_SOURCE } from '../../hack/local-stack/stunnel.js';
@@ -44,23 +45,8 @@ export async function prometheusAlertStates(s: Stack, ref: ServiceRef): Promise<
   return new Map(r.data.alerts.filter((a) => isFor(a.labels, ref)).map((a) => [a.labels.alertname ?? '', a.state]));
 }
 
-/** Sum of the samples of `name` whose label set contains every `labels` pair (text exposition). */
-export function sumSamples(exposition: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of exposition.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const set = m[2] ?? '';
-    if (Object.entries(labels).every(([k, v]) => set.includes(`${k}=${JSON.stringify(v)}`))) sum += Number(m[3]);
-  }
-  return sum;
-}
-
-export async function metricsText(url: string): Promise<string> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`GET ${url}/metrics: HTTP ${res.status}`);
-  return res.text();
-}
+// Shared with every stack (hack/local-stack/metrics.ts); re-exported for the fault tests.
+export { metricsText, sumSamples };
 
 /** Email notifications Alertmanager gave up on (one per failed flush of a group, retries inside). */
 export async function failedEmailNotifications(s: Stack): Promise<number> {

@@ -10,6 +10,7 @@ import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { startAlertmanager, startPrometheus, startVigil, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
+import { type GeneratedKind, generatedAnnotations as annotationsOf, waitForConfigApplied as waitForConfigAppliedIn } from '../../hack/local-stack/config-applied.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
@@ -160,31 +161,14 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
   }
 }
 
-/** Annotations of the generated ConfigMap or Secret. */
-export async function generatedAnnotations(cluster: Cluster, kind: 'configmap' | 'secret'): Promise<Record<string, string>> {
-  const name = kind === 'configmap' ? OBJECT_NAMES.prometheusConfigMap : OBJECT_NAMES.alertmanagerSecret;
-  const r = await cluster.kubectlResult(['get', kind, name, '-n', INSTALL_NS, '-o', 'jsonpath={.metadata.annotations}']);
-  if (r.code !== 0) return {};
-  return (r.stdout.trim() ? JSON.parse(r.stdout) : {}) as Record<string, string>;
+/** Annotations of the generated ConfigMap or Secret (hack/local-stack/config-applied.ts). */
+export function generatedAnnotations(cluster: Cluster, kind: GeneratedKind): Promise<Record<string, string>> {
+  return annotationsOf(cluster, INSTALL_NS, kind);
 }
 
 /** Waits until both sidecars report that their server runs the config the operator wrote last; returns both hashes. */
-export async function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_000): Promise<{ prometheus: string; alertmanager: string }> {
-  return pollUntil(
-    'both sync sidecars to apply the operator config',
-    timeoutMs,
-    async () => {
-      const hashes: string[] = [];
-      for (const kind of ['configmap', 'secret'] as const) {
-        const a = await generatedAnnotations(stack.cluster, kind);
-        const desired = a['vigil.dev/config-hash'];
-        if (!desired || a['vigil.dev/applied-hash'] !== desired) return false;
-        hashes.push(desired);
-      }
-      return { prometheus: hashes[0]!, alertmanager: hashes[1]! };
-    },
-    { intervalMs: 500 },
-  );
+export function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_000): Promise<{ prometheus: string; alertmanager: string }> {
+  return waitForConfigAppliedIn(stack.cluster, INSTALL_NS, { timeoutMs });
 }
 
 /** The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle). */

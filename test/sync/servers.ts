@@ -1,40 +1,22 @@
 // Real Prometheus 3.15 and Alertmanager 0.35 processes for the sync sidecar's integration tests,
 // plus the sidecar itself as a separate process. Loopback only; stopped by PID (hack/local-stack/process.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
+import { freePorts, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import { logTail, startProcess, type ManagedProcess } from '../../hack/local-stack/process.js';
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep };
 
+/** One free loopback port (net.ts freePorts). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0] as number;
 }
 
-/** Polls until `probe` returns a value (not undefined) or the deadline passes. */
-export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = (err as Error).message;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${lastError})` : ''}`);
+/** net.ts pollUntil with the sidecar tests' fast default interval (50 ms). */
+export function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 50): Promise<T> {
+  return pollUntil(what, timeoutMs, probe, { intervalMs });
 }
 
 export interface ServerProcess {
@@ -54,15 +36,17 @@ async function startServer(name: string, binary: string, args: (port: number, da
   const proc = startProcess(name, join(REPO_ROOT, 'bin', binary), args(port, join(work, 'data')), join(work, `${name}.log`));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil(
+    await pollUntil(
       `${name} ready`,
       30_000,
-      async () => {
-        if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
-        const r = await fetch(`${url}${readyPath}`);
-        return r.ok ? true : undefined;
+      async () => ((await fetch(`${url}${readyPath}`)).ok ? true : undefined),
+      {
+        intervalMs: 100,
+        // A server that exited will not become ready: stop waiting at once.
+        check: () => {
+          if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
+        },
       },
-      100,
     );
   } catch (err) {
     const tail = logTail(proc.logFile);
