@@ -43,10 +43,17 @@ build_ui() {
   rm -rf node_modules
 }
 
-# put_page <dir> <html file>: an index.html the way ui/web.go serves it (gzip only).
+# put_page <dir> <html file>: an index.html the way ui/web.go serves it: .gz and .br. ui/web.go picks
+# brotli whenever the client accepts br (browsers do over HTTPS) and then does not fall back to .gz, so a
+# page with only index.html.gz answers 404 there. Brotli from the pinned Node's zlib (no extra tool).
 put_page() {
   mkdir -p "$1"
   gzip -9n <"$2" >"$1/index.html.gz"
+  if use_project_node >/dev/null; then
+    node -e 'const z = require("zlib"), fs = require("fs"); fs.writeFileSync(process.argv[2], z.brotliCompressSync(fs.readFileSync(process.argv[1])))' "$2" "$1/index.html.br"
+  else
+    log "WARNING: no node (make deps): $1/index.html.br not written; clients that accept br get 404 for this page"
+  fi
 }
 
 install_alertmanager() {
