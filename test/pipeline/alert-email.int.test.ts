@@ -6,43 +6,19 @@
 //
 // Everything listens on free loopback ports, stunnel included; root is needed for Prometheus's
 // private mount namespace (hack/local-stack/components.ts).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DEMO_NAME, DEMO_NAMESPACE, demoMonitoredService } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor, waitForAlertEmail, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
-import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
+import { useStack } from '../../hack/local-stack/fixture.js';
+import type { Stack } from '../../hack/local-stack/stack.js';
 import { STUNNEL_UPSTREAM_SOURCE } from '../../hack/local-stack/stunnel.js';
 
 // Per test: settle (up to ~2.5 min on a slow machine) + outage + resolve.
 const TEST_TIMEOUT_MS = 300_000;
 
 const recipients = [...(demoMonitoredService().spec.notify?.email?.to ?? [])].sort();
-let stack: Stack | undefined;
-let stateDir: string | undefined;
-
-function theStack(): Stack {
-  if (!stack) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
-
-beforeAll(async () => {
-  if (process.getuid?.() !== 0) {
-    throw new Error('the pipeline test needs root: Prometheus runs in a private mount namespace with its own /etc/hosts');
-  }
-  stateDir = await mkdtemp(join(tmpdir(), 'vigil-pipeline-'));
-  const log = process.env.VIGIL_TEST_VERBOSE === '1' ? (m: string) => console.log(m) : undefined;
-  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, ...(log ? { log } : {}) });
-}, 300_000);
-
-afterAll(async () => {
-  try {
-    await stack?.stop();
-  } finally {
-    if (stateDir && process.env.VIGIL_KEEP_STACK !== '1') await rm(stateDir, { recursive: true, force: true });
-  }
-}, 60_000);
+// Started before the tests, stopped after them (hack/local-stack/fixture.ts).
+const theStack = useStack({ name: 'pipeline' });
 
 interface MonitoredServiceStatus {
   healthyTargets?: number;

@@ -14,23 +14,17 @@
 // is a free loopback port. VIGIL_EMAIL_SAMPLE=<file> writes one arrived email as JSON (the README's
 // example in "The alert email").
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MAX_HEADER_LINE, recipientGroups } from '../../operator/render/alertmanager.js';
 import { isAlertEmailFor, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { BIN_DIR } from '../../hack/local-stack/components.js';
+import { useStack } from '../../hack/local-stack/fixture.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
-import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
 
 const run = promisify(execFile);
 const NAMESPACE = 'mail-format';
 const NAME = 'orders';
 const RECIPIENTS = Array.from({ length: 100 }, (_, i) => `oncall-${String(i).padStart(3, '0')}-`.padEnd(48, 'x') + '@example.com');
-
-let stack: Stack | undefined;
-let stateDir: string | undefined;
 
 const monitoredService = (name: string, rule: Record<string, unknown>, to: string[]) => ({
   apiVersion: 'vigil.dev/v1alpha1',
@@ -46,39 +40,28 @@ const monitoredService = (name: string, rule: Record<string, unknown>, to: strin
   },
 });
 
-beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('needs root: Prometheus runs in a private mount namespace');
-  stateDir = await mkdtemp(join(tmpdir(), 'vigil-email-format-'));
-  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, applyDemo: false });
-  await stack.kubectl(['create', 'namespace', NAMESPACE]);
-  const objects = [
-    monitoredService(
-      NAME,
-      {
-        labels: { team: 'payments' },
-        summary: '{{ $labels.alertname }} for team {{ $labels.team }} ({{ $labels.severity }})',
-        description: 'Backlog is {{ $value }} orders.\nBcc: intruder@example.com\nSee the runbook.',
-      },
-      RECIPIENTS,
-    ),
-    monitoredService('label-holds-value', { labels: { current: '{{ $value }}' } }, ['refused@example.com']),
-    monitoredService('field-of-value', { summary: '{{ .Value.foo }}' }, ['refused@example.com']),
-  ];
-  await stack.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-}, 300_000);
-
-afterAll(async () => {
-  try {
-    await stack?.stop();
-  } finally {
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  }
-}, 60_000);
-
-function theStack(): Stack {
-  if (!stack) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
+// Started before the tests, stopped after them (hack/local-stack/fixture.ts); the objects go in once it is up.
+const theStack = useStack({
+  name: 'email-format',
+  applyDemo: false,
+  setup: async (stack) => {
+    await stack.kubectl(['create', 'namespace', NAMESPACE]);
+    const objects = [
+      monitoredService(
+        NAME,
+        {
+          labels: { team: 'payments' },
+          summary: '{{ $labels.alertname }} for team {{ $labels.team }} ({{ $labels.severity }})',
+          description: 'Backlog is {{ $value }} orders.\nBcc: intruder@example.com\nSee the runbook.',
+        },
+        RECIPIENTS,
+      ),
+      monitoredService('label-holds-value', { labels: { current: '{{ $value }}' } }, ['refused@example.com']),
+      monitoredService('field-of-value', { summary: '{{ .Value.foo }}' }, ['refused@example.com']),
+    ];
+    await stack.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  },
+});
 
 test('the refused objects say why, naming the field', async () => {
   const s = theStack();

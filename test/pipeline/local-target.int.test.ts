@@ -1,22 +1,17 @@
 // `make local-target` (issue #11): a process of one's own on a loopback port, registered with the running
 // local stack, is discovered and scraped by the real Prometheus and its MonitoredService becomes Ready.
 // Needs root (Prometheus runs in a private mount namespace); every listener is a free loopback port.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localTargetHost, parseLocalTarget, registerLocalTarget } from '../../hack/local-stack/local-target.js';
 import { freePorts, getJson, pollUntil } from '../../hack/local-stack/net.js';
-import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
+import { useStack } from '../../hack/local-stack/fixture.js';
 
-let stack: Stack | undefined;
-let stateDir: string | undefined;
 let server: Server | undefined;
 let port = 0;
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('needs root: Prometheus runs in a private mount namespace');
-  stateDir = await mkdtemp(join(tmpdir(), 'vigil-local-target-'));
   [port] = (await freePorts(1)) as [number];
   // Someone's own process: plain Prometheus text on 127.0.0.1:<port>/metrics.
   server = createServer((_req, res) => {
@@ -24,17 +19,14 @@ beforeAll(async () => {
     res.end('# TYPE my_app_ready gauge\nmy_app_ready 1\n');
   });
   await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
-  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, applyDemo: false });
-}, 300_000);
+});
 
-afterAll(async () => {
-  try {
-    await stack?.stop();
-  } finally {
-    server?.close();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  }
-}, 60_000);
+afterAll(() => {
+  server?.close();
+});
+
+// Started before the tests, stopped after them (hack/local-stack/fixture.ts).
+const theStack = useStack({ name: 'local-target', applyDemo: false });
 
 test('the variables are checked, naming each one and what is accepted', () => {
   expect(() => parseLocalTarget({ NAME: 'My_App', PORT: '70000', INTERVAL: 'often' })).toThrow(
@@ -50,7 +42,7 @@ test('the variables are checked, naming each one and what is accepted', () => {
 });
 
 test('a registered loopback port is scraped by Prometheus and its MonitoredService is Ready', async () => {
-  const s = stack as Stack;
+  const s = theStack();
   const hostsFile = join(s.stateDir, 'prometheus', 'hosts');
   const target = parseLocalTarget({ NAME: 'my-app', NAMESPACE: 'my-team', PORT: String(port), TO: 'me@example.com' });
   const kubectl = (args: string[], input?: string) => s.kubectl(args, input);
