@@ -15,9 +15,14 @@ import { OBJECT_NAMES } from './contract.js';
 /** Names of the objects Vigil creates in its install namespace (operator/contract.ts). */
 export { OBJECT_NAMES };
 
-/** Operator, cluster-wide: read MonitoredServices everywhere, write their status, emit Events. */
+/**
+ * Operator, cluster-wide: read MonitoredServices everywhere, write their status, emit Events; read
+ * Services to say in status what a selector and port find (a missing port, no matching Service,
+ * Services over the same pods; issue #15).
+ */
 export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['vigil.dev'], resources: ['monitoredservices'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['vigil.dev'], resources: ['monitoredservices/status'], verbs: ['get', 'patch', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];

@@ -79,7 +79,10 @@ const MATRIX: Record<string, Check[]> = {
     // Nothing about workloads.
     no('get', 'pods', OTHER),
     no('list', 'pods', ALL),
-    no('list', 'services', ALL),
+    // Services, read only: status names the ports and Services a selector finds (issue #15).
+    yes('list', 'services', ALL),
+    yes('watch', 'services', ALL),
+    no('update', 'services', OTHER),
     no('list', 'endpoints', ALL),
     no('get', 'customresourcedefinitions.apiextensions.k8s.io', ALL),
     ...NOBODY,

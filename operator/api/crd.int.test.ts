@@ -48,14 +48,31 @@ test.each([
   ['port-name-leading-hyphen', { endpoints: [{ port: '-metrics' }] }, /spec\.endpoints\[0\]\.port: Invalid value: "-metrics"/],
   ['label-key-name-64', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(64)]: 'x' } } }, /spec\.selector\.matchLabels: Invalid value: .*label keys must be Kubernetes label keys/],
   ['label-key-prefix-254', { selector: { matchLabels: { ['a'.repeat(254) + '/k']: 'x' } } }, /spec\.selector\.matchLabels: Invalid value: .*label key prefixes/],
-  ['expression-key-prefix-254', { selector: { matchExpressions: [{ key: 'a'.repeat(254) + '/k', operator: 'Exists' }] } }, /spec\.selector\.matchExpressions\[0\]\.key: Invalid value: .*label key prefixes/],
+  [
+    'expression-key-prefix-254',
+    { selector: { matchExpressions: [{ key: 'a'.repeat(254) + '/k', operator: 'Exists' }] } },
+    /spec\.selector\.matchExpressions\[0\]\.key: Invalid value: .*label key prefixes/,
+  ],
   ['rule-label-name', { rules: [{ name: 'A', expr: 'up == 0', labels: { 'team-name': 'x' } }] }, /spec\.rules\[0\]\.labels: Invalid value: .*label names must be Prometheus label names/],
   ['zero-interval', { endpoints: [{ port: 'metrics', interval: '0s', scrapeTimeout: '0s' }] }, /interval must be greater than 0/],
   ['day-interval', { endpoints: [{ port: 'metrics', interval: '1d' }] }, /spec\.endpoints\[0\]\.interval: Invalid value: "1d": spec\.endpoints\[0\]\.interval in body should match/],
   ['empty-selector', { selector: {} }, /spec\.selector: Invalid value: "object": selector must set matchLabels or matchExpressions/],
-  ['exists-values', { selector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } }, /spec\.selector\.matchExpressions\[0\]\.values: Invalid value: .*values must be non-empty for operators In and NotIn, and empty for Exists/],
+  [
+    'exists-values',
+    { selector: { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } },
+    /spec\.selector\.matchExpressions\[0\]\.values: Invalid value: .*values must be non-empty for operators In and NotIn, and empty for Exists/,
+  ],
   ['in-no-values', { selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }, /values must be non-empty for operators In and NotIn/],
-  ['duplicate-rules', { rules: [{ name: 'A', expr: 'up == 0' }, { name: 'A', expr: 'up == 1' }] }, /spec\.rules\[1\]: Duplicate value/],
+  [
+    'duplicate-rules',
+    {
+      rules: [
+        { name: 'A', expr: 'up == 0' },
+        { name: 'A', expr: 'up == 1' },
+      ],
+    },
+    /spec\.rules\[1\]: Duplicate value/,
+  ],
   ['duplicate-ports', { endpoints: [{ port: 'metrics' }, { port: 'metrics' }] }, /spec\.endpoints\[1\]: Duplicate value/],
   ['email', { notify: { email: { to: ['a@example.com\r\nBcc: b@example.com'] } } }, /spec\.notify\.email\.to\[0\]: Invalid value: .*should match/],
   ['bad-severity', { downAlert: { severity: 'page' } }, /spec\.downAlert\.severity: Unsupported value: "page"/],
@@ -97,5 +114,5 @@ test('kubectl explain shows the field descriptions', async () => {
 
 test('kubectl get prints the condition and target columns', async () => {
   const out = await cluster!.kubectl(['get', 'ms', '-n', 'crd']);
-  expect(out.split('\n')[0]).toMatch(/^NAME\s+VALID\s+CONFIGAPPLIED\s+READY\s+HEALTHY\s+TARGETS\s+AGE$/);
+  expect(out.split('\n')[0]).toMatch(/^NAME\s+VALID\s+CONFIGAPPLIED\s+READY\s+REASON\s+HEALTHY\s+TARGETS\s+AGE$/);
 });

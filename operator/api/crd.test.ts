@@ -41,6 +41,7 @@ describe('generated CRD', () => {
       'Valid=.status.conditions[?(@.type=="Valid")].status',
       'ConfigApplied=.status.conditions[?(@.type=="ConfigApplied")].status',
       'Ready=.status.conditions[?(@.type=="Ready")].status',
+      'Reason=.status.conditions[?(@.type=="Ready")].reason',
       'Healthy=.status.healthyTargets',
       'Targets=.status.discoveredTargets',
       'Age=.metadata.creationTimestamp',
@@ -95,9 +96,7 @@ describe('generated CRD', () => {
   it('enforces cross-field rules with CEL and list keys', () => {
     const rules = (path: string) => ((at(path)['x-kubernetes-validations'] ?? []) as Array<{ rule: string }>).map((r) => r.rule);
     expect(rules('spec.endpoints[]')).toContain('!has(self.interval) || !has(self.scrapeTimeout) || duration(self.scrapeTimeout) <= duration(self.interval)');
-    expect(rules('spec.selector')).toEqual([
-      '(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)',
-    ]);
+    expect(rules('spec.selector')).toEqual(['(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)']);
     expect(rules('spec.selector.matchExpressions[]')).toHaveLength(2);
     expect(rules('spec.selector.matchLabels')).toHaveLength(2);
     expect(rules('spec.rules[].labels')).toHaveLength(1);

@@ -121,9 +121,7 @@ function transform(node: JSONSchemaProps, path: string, used: Set<string>): JSON
     if (key === '$schema') continue;
     if (key === 'additionalProperties' && value === false) continue; // forbidden beside properties; unknown fields are pruned
     if (key === 'properties') {
-      out.properties = Object.fromEntries(
-        Object.entries(value as Record<string, JSONSchemaProps>).map(([name, child]) => [name, transform(child, path === '' ? name : `${path}.${name}`, used)]),
-      );
+      out.properties = Object.fromEntries(Object.entries(value as Record<string, JSONSchemaProps>).map(([name, child]) => [name, transform(child, path === '' ? name : `${path}.${name}`, used)]));
     } else if (key === 'items') {
       out.items = transform(value as JSONSchemaProps, `${path}[]`, used);
     } else if (key === 'additionalProperties' && typeof value === 'object') {
@@ -164,11 +162,7 @@ export function monitoredServiceOpenAPISchema(): JSONSchemaProps {
   const spec = transform(generated.properties?.spec ?? {}, 'spec', used);
   const status = transform(generated.properties?.status ?? {}, 'status', used);
   // Every path named in the tables above must exist: a renamed field must not silently lose its rule.
-  const expected = [
-    ...Object.keys(CEL_RULES).map((p) => `cel:${p}`),
-    ...Object.keys(LIST_MAP_KEYS).map((p) => `list:${p}`),
-    ...Object.keys(EXTRA_PROPS).map((p) => `extra:${p}`),
-  ];
+  const expected = [...Object.keys(CEL_RULES).map((p) => `cel:${p}`), ...Object.keys(LIST_MAP_KEYS).map((p) => `list:${p}`), ...Object.keys(EXTRA_PROPS).map((p) => `extra:${p}`)];
   const missing = expected.filter((p) => !used.has(p));
   if (missing.length > 0) throw new Error(`CRD generation: schema paths not found: ${missing.join(', ')}`);
   return {
@@ -178,7 +172,8 @@ export function monitoredServiceOpenAPISchema(): JSONSchemaProps {
     properties: {
       apiVersion: {
         type: 'string',
-        description: 'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values.',
+        description:
+          'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values.',
       },
       kind: {
         type: 'string',
@@ -232,7 +227,13 @@ export function monitoredServiceCRD(): Record<string, unknown> {
           additionalPrinterColumns: [
             conditionColumn('Valid', 'Whether the spec passed validation'),
             conditionColumn('ConfigApplied', 'Whether Prometheus and Alertmanager run a configuration that includes this service'),
-            conditionColumn('Ready', 'Valid, applied and at least one healthy target'),
+            conditionColumn('Ready', 'Valid, running in Prometheus and Alertmanager, and at least one target scrapes successfully'),
+            {
+              name: 'Reason',
+              type: 'string',
+              description: 'Why Ready is what it is (e.g. PortNotFound, NoHealthyTargets, PrometheusUnreachable)',
+              jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+            },
             { name: 'Healthy', type: 'integer', description: 'Targets whose last scrape succeeded', jsonPath: '.status.healthyTargets' },
             { name: 'Targets', type: 'integer', description: 'Targets Prometheus discovered', jsonPath: '.status.discoveredTargets' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

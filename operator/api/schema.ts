@@ -79,12 +79,11 @@ const scrapeDuration = (what: string) =>
     })
     .describe(`${what} A duration such as 15s, 1m or 1m30s (units h, m, s, ms).`);
 
-const LABEL_KEY_MESSAGE = 'must be a Kubernetes label key: an optional DNS prefix (lowercase, at most 253 characters) and /, then at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
+const LABEL_KEY_MESSAGE =
+  'must be a Kubernetes label key: an optional DNS prefix (lowercase, at most 253 characters) and /, then at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 const LABEL_VALUE_MESSAGE = 'must be a Kubernetes label value: at most 63 letters, digits, -, _ and ., starting and ending with a letter or digit';
 
-export const SeveritySchema = z
-  .enum(['critical', 'warning', 'info'])
-  .describe('Severity label put on the alert; routes and email subjects show it.');
+export const SeveritySchema = z.enum(['critical', 'warning', 'info']).describe('Severity label put on the alert; routes and email subjects show it.');
 
 export const LabelSelectorRequirementSchema = z
   .object({
@@ -115,9 +114,7 @@ export const LabelSelectorSchema = z
       .describe('Labels the Service must carry, key: value.'),
     matchExpressions: z.array(LabelSelectorRequirementSchema).max(32).optional().describe('Set-based requirements on the Service labels.'),
   })
-  .describe(
-    "Label selector for the Service(s) to scrape, in the MonitoredService's own namespace. At least one of matchLabels or matchExpressions must be set.",
-  );
+  .describe("Label selector for the Service(s) to scrape, in the MonitoredService's own namespace. At least one of matchLabels or matchExpressions must be set.");
 
 export const EndpointSchema = z
   .object({
@@ -139,12 +136,8 @@ export const EndpointSchema = z
     // No schema defaults here: a default the user did not write must never be why an object is
     // refused (issue #11). scrapeTiming() (operator/render/scrape-timing.ts) fills them in the way
     // Prometheus composes its own defaults.
-    interval: scrapeDuration(
-      `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer.`,
-    ).optional(),
-    scrapeTimeout: scrapeDuration(
-      `Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`,
-    ).optional(),
+    interval: scrapeDuration(`How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer.`).optional(),
+    scrapeTimeout: scrapeDuration(`Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`).optional(),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 
@@ -154,9 +147,7 @@ export const DownAlertSchema = z
     for: duration('How long the service must be down before the alert fires.').default('1m'),
     severity: SeveritySchema.default('critical'),
   })
-  .describe(
-    'The built-in ServiceDown alert: fires when a target fails to scrape and when no healthy target exists at all (for example after its pod was deleted).',
-  );
+  .describe('The built-in ServiceDown alert: fires when a target fails to scrape and when no healthy target exists at all (for example after its pod was deleted).');
 
 export const AlertRuleSchema = z
   .object({
@@ -166,23 +157,14 @@ export const AlertRuleSchema = z
       .max(63, { abort: true })
       .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus alert name: letters, digits and _, not starting with a digit' })
       .describe('Alert name (alertname label), unique within this MonitoredService.'),
-    expr: z
-      .string()
-      .min(1)
-      .max(4096)
-      .describe(
-        "PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace.",
-      ),
+    expr: z.string().min(1).max(4096).describe("PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace."),
     for: duration('How long the expression must hold before the alert fires.').default('0s'),
     severity: SeveritySchema.default('warning'),
     summary: z.string().max(1024).optional().describe('Summary annotation; Prometheus template syntax such as {{ $labels.instance }} is allowed.'),
     description: z.string().max(4096).optional().describe('Description annotation; Prometheus template syntax is allowed.'),
     labels: z
       .record(
-        z
-          .string()
-          .max(63, { abort: true })
-          .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus label name: letters, digits and _, not starting with a digit' }),
+        z.string().max(63, { abort: true }).regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus label name: letters, digits and _, not starting with a digit' }),
         z.string().max(256),
       )
       .meta({ maxProperties: MAX_LABELS })
@@ -200,17 +182,16 @@ export const EmailNotificationSchema = z
           .min(3, { abort: true })
           .max(254, { abort: true })
           .regex(new RegExp(EMAIL_PATTERN), {
-            message:
-              'must be a plain email address such as team@example.com (no display name, spaces, commas, quotes, angle brackets or line breaks)',
+            message: 'must be a plain email address such as team@example.com (no display name, spaces, commas, quotes, angle brackets or line breaks)',
           })
           .describe('An email address (local@domain).'),
       )
       .min(1)
       .max(100)
-      .describe('Recipients of this service\'s alert emails.'),
+      .describe("Recipients of this service's alert emails."),
     sendResolved: z.boolean().default(true).describe('Whether an email is also sent when the alert resolves.'),
   })
-  .describe('Email notification for this service\'s alerts.');
+  .describe("Email notification for this service's alerts.");
 
 export const NotifySchema = z
   .object({
@@ -230,7 +211,7 @@ export const MonitoredServiceSpecSchema = z
 
 export const ConditionSchema = z
   .object({
-    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied or Ready.'),
+    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied, TargetsHealthy or Ready.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
     reason: z.string().max(128).describe('Machine-readable reason in CamelCase.'),
     message: z.string().max(32768).describe('Human-readable explanation.'),
@@ -251,9 +232,17 @@ export const MonitoredServiceStatusSchema = z
   .object({
     install: InstallStatusSchema.optional(),
     observedGeneration: z.number().int().optional().describe('The metadata.generation the operator last processed.'),
-    conditions: z.array(ConditionSchema).optional().describe('Valid, ConfigApplied and Ready conditions.'),
-    discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service.'),
-    healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded.'),
+    conditions: z
+      .array(ConditionSchema)
+      .optional()
+      .describe(
+        'Valid: the spec passed validation. ConfigApplied: Prometheus and Alertmanager run a config that includes this generation. ' +
+          'TargetsHealthy: at least one target scrapes successfully (False names a selector matching no Service, a port name the Services do not have, ' +
+          'only unnamed ports, no targets or no healthy target; Unknown when Prometheus does not answer). ' +
+          'Ready: all three are True; otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
+      ),
+    discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
+    healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),
     appliedConfigHash: z.string().optional().describe('Hash of the configuration Prometheus and Alertmanager run that includes this service.'),
     lastValidGeneration: z
       .number()

@@ -4,7 +4,7 @@
 import type { Condition, InstallStatus, MonitoredServiceStatus } from '../api/schema.js';
 import type { SyncReport } from './annotations.js';
 
-export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'Ready'] as const;
+export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'Ready'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export const REASONS = {
@@ -16,7 +16,36 @@ export const REASONS = {
   configTooLarge: 'ConfigTooLarge',
   notIncluded: 'NotIncluded',
   ready: 'Ready',
+  targetsHealthy: 'TargetsHealthy',
+  noTargets: 'NoTargets',
+  noHealthyTargets: 'NoHealthyTargets',
+  noMatchingService: 'NoMatchingService',
+  portNotFound: 'PortNotFound',
+  noNamedPort: 'NoNamedPort',
+  prometheusUnreachable: 'PrometheusUnreachable',
+  targetsUnknown: 'TargetsUnknown',
+  notScraped: 'NotScraped',
+  overlappingServices: 'OverlappingServices',
 } as const;
+
+/** Starts the sentence about Services selecting the same pods (selection.ts describeDuplicates). */
+export const OVERLAP_PREFIX = 'overlapping Services: ';
+
+/** TargetsHealthy reasons that mean the spec and the cluster's Services do not fit together. */
+const MISCONFIGURED: readonly string[] = [REASONS.noMatchingService, REASONS.portNotFound, REASONS.noNamedPort];
+
+/** Why target counts are not known right now (TargetsHealthy=Unknown). */
+export interface TargetsUnavailable {
+  reason: typeof REASONS.prometheusUnreachable | typeof REASONS.targetsUnknown;
+  message: string;
+}
+
+/** What the operator's Service cache says about the selector and ports (selection.ts). */
+export interface SelectionObservation {
+  problems: { reason: string; message: string }[];
+  /** Sentence naming Services that select the same pods (scraped once), if any. */
+  duplicates?: string | undefined;
+}
 
 export interface TargetCounts {
   discovered: number;
@@ -35,7 +64,7 @@ export interface ServiceObservation {
   alertmanager: SyncReport;
   /** Set when the desired config cannot be written at all (too large for one object): why. */
   undeliverable?: string;
-  /** Undefined: unknown (no Prometheus URL, or the poll failed): keep what the status says. */
+  /** Counts from the last successful poll of Prometheus; undefined when not known (see targetsUnavailable). */
   targets?: TargetCounts;
   /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
   lastValid?: { generation: number; spec: string };
@@ -43,6 +72,13 @@ export interface ServiceObservation {
   inForceGeneration?: number;
   /** The install reconciling the object (install-scope.ts), recorded as status.install. */
   install?: InstallStatus;
+  /**
+   * Why targets are undefined: Prometheus unreachable, or no Prometheus URL. Undefined with
+   * undefined targets: not polled yet, the stored counts stand.
+   */
+  targetsUnavailable?: TargetsUnavailable;
+  /** Undefined when the operator cannot read Services (no cache yet, or no RBAC for them). */
+  selection?: SelectionObservation;
   now: string;
 }
 
@@ -51,15 +87,7 @@ function findCondition(status: MonitoredServiceStatus | undefined, type: Conditi
 }
 
 /** A condition carrying the previous lastTransitionTime when its status did not change. */
-function condition(
-  previous: MonitoredServiceStatus | undefined,
-  type: ConditionType,
-  status: Condition['status'],
-  reason: string,
-  message: string,
-  generation: number,
-  now: string,
-): Condition {
+function condition(previous: MonitoredServiceStatus | undefined, type: ConditionType, status: Condition['status'], reason: string, message: string, generation: number, now: string): Condition {
   const prev = findCondition(previous, type);
   const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : now;
   return { type, status, reason, message, lastTransitionTime, observedGeneration: generation };
@@ -109,9 +137,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       'ConfigApplied',
       'False',
       REASONS.notIncluded,
-      obs.invalidMessage !== undefined
-        ? 'left out of the generated config until the spec is valid'
-        : 'not included in the generated config',
+      obs.invalidMessage !== undefined ? 'left out of the generated config until the spec is valid' : 'not included in the generated config',
       generation,
       now,
     );
@@ -142,38 +168,19 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       if (promErr !== undefined) failures.push(`Prometheus could not load config ${obs.desired.prometheusHash}: ${promErr}`);
       if (amErr !== undefined) failures.push(`Alertmanager could not load config ${obs.desired.alertmanagerHash}: ${amErr}`);
       if (failures.length > 0) {
-        applied = condition(
-          previous,
-          'ConfigApplied',
-          'False',
-          REASONS.reloadFailed,
-          `${failures.join('; ')} (the last good config keeps running)`,
-          generation,
-          now,
-        );
+        applied = condition(previous, 'ConfigApplied', 'False', REASONS.reloadFailed, `${failures.join('; ')} (the last good config keeps running)`, generation, now);
       } else {
         const waiting = [!promOk ? 'Prometheus' : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
-        applied = condition(
-          previous,
-          'ConfigApplied',
-          'False',
-          REASONS.pending,
-          `waiting for ${waiting} to load the config that includes generation ${generation}`,
-          generation,
-          now,
-        );
+        applied = condition(previous, 'ConfigApplied', 'False', REASONS.pending, `waiting for ${waiting} to load the config that includes generation ${generation}`, generation, now);
       }
     }
   }
   conditions.push(applied);
 
-  const ready =
-    valid.status === 'True' && applied.status === 'True'
-      ? condition(previous, 'Ready', 'True', REASONS.ready, 'valid and running in Prometheus and Alertmanager', generation, now)
-      : valid.status !== 'True'
-        ? condition(previous, 'Ready', 'False', valid.reason, valid.message, generation, now)
-        : condition(previous, 'Ready', 'False', applied.reason, applied.message, generation, now);
-  conditions.push(ready);
+  // A service whose invalid edit keeps its last valid generation in force is still scraped (issue #14).
+  const targets = computeTargetsHealthy(obs, valid.status === 'True' || inForce !== undefined);
+  conditions.push(targets.condition);
+  conditions.push(computeReady(obs, valid, applied, targets.condition));
 
   const status: MonitoredServiceStatus = { observedGeneration: generation, conditions };
   const install = obs.install ?? previous?.install;
@@ -186,14 +193,71 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
     status.lastValidGeneration = lastValid.generation;
     status.lastValidSpec = lastValid.spec;
   }
-  if (obs.invalidMessage === undefined || inForce !== undefined) {
-    const targets = obs.targets ?? (previous?.discoveredTargets !== undefined ? { discovered: previous.discoveredTargets, healthy: previous.healthyTargets ?? 0 } : undefined);
-    if (targets) {
-      status.discoveredTargets = targets.discovered;
-      status.healthyTargets = targets.healthy;
-    }
+  if (targets.counts) {
+    status.discoveredTargets = targets.counts.discovered;
+    status.healthyTargets = targets.counts.healthy;
   }
   return status;
+}
+
+/**
+ * TargetsHealthy: whether Prometheus scrapes at least one target of this service successfully.
+ * - False, naming what is wrong, when the selector matches no Service or the selected Services
+ *   have no port of an endpoint's name (or only unnamed ports): Prometheus cannot discover
+ *   anything there, whatever the counts say.
+ * - Unknown when the counts are not known: PrometheusUnreachable (polls fail, see TargetsPoller; the
+ *   counts are removed rather than frozen) or TargetsUnknown (no Prometheus URL, no poll yet).
+ * - False NoTargets (0 discovered) or NoHealthyTargets (0 of N healthy), else True.
+ * An invalid spec is not scraped: Unknown, NotScraped, no counts.
+ */
+function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { condition: Condition; counts?: TargetCounts } {
+  const { previous, generation, now } = obs;
+  const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'TargetsHealthy', status, reason, message, generation, now);
+  if (!scraped) return { condition: make('Unknown', REASONS.notScraped, 'not scraped until the spec is valid') };
+  // Right after an operator restart, before its first poll, the stored counts are the best
+  // knowledge (one poll interval at most); when Prometheus is known unreachable they are not.
+  const counts =
+    obs.targets ?? (obs.targetsUnavailable === undefined && previous?.discoveredTargets !== undefined ? { discovered: previous.discoveredTargets, healthy: previous.healthyTargets ?? 0 } : undefined);
+  const problems = obs.selection?.problems ?? [];
+  const duplicates = obs.selection?.duplicates ? `; ${obs.selection.duplicates}` : '';
+  if (problems.length > 0) {
+    const reason = problems[0]!.reason;
+    return { condition: make('False', reason, problems.map((p) => p.message).join('; ') + duplicates), ...(counts ? { counts } : {}) };
+  }
+  if (!counts) {
+    const why = obs.targetsUnavailable ?? { reason: REASONS.targetsUnknown, message: 'target health is not known yet: Prometheus has not been polled' };
+    return { condition: make('Unknown', why.reason, why.message + duplicates) };
+  }
+  if (counts.discovered === 0) {
+    return {
+      condition: make(
+        'False',
+        REASONS.noTargets,
+        `Prometheus discovered no target: the selected Services have no ready endpoints on the scraped ports (scaled to zero, or pods not ready)${duplicates}`,
+      ),
+      counts,
+    };
+  }
+  if (counts.healthy === 0) {
+    return { condition: make('False', REASONS.noHealthyTargets, `0 of ${counts.discovered} targets healthy: every scrape fails${duplicates}`), counts };
+  }
+  return { condition: make('True', REASONS.targetsHealthy, `${counts.healthy} of ${counts.discovered} targets healthy${duplicates}`), counts };
+}
+
+/**
+ * Ready is one thing: the spec is valid, Prometheus and Alertmanager run a config that includes
+ * it (ConfigApplied), and at least one of its targets scrapes successfully (TargetsHealthy).
+ * Its reason is the first that fails, in the order Valid, a misconfigured selector or port,
+ * ConfigApplied, TargetsHealthy; Unknown when target health is unknown.
+ */
+function computeReady(obs: ServiceObservation, valid: Condition, applied: Condition, targets: Condition): Condition {
+  const { previous, generation, now } = obs;
+  const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'Ready', status, reason, message, generation, now);
+  if (valid.status !== 'True') return make('False', valid.reason, valid.message);
+  if (targets.status === 'False' && MISCONFIGURED.includes(targets.reason)) return make('False', targets.reason, targets.message);
+  if (applied.status !== 'True') return make('False', applied.reason, applied.message);
+  if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
+  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}`);
 }
 
 /** The fields the operator owns, in a canonical form, for change detection. */
@@ -252,31 +316,35 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   const events: PlannedEvent[] = [];
   const prevValid = findCondition(previous, 'Valid');
   const nextValid = findCondition(next, 'Valid');
-  if (
-    nextValid?.status === 'False' &&
-    !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)
-  ) {
+  if (nextValid?.status === 'False' && !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)) {
     events.push({ type: 'Warning', reason: REASONS.invalid, message: nextValid.message });
   }
   const prevApplied = findCondition(previous, 'ConfigApplied');
   const nextApplied = findCondition(next, 'ConfigApplied');
-  if (
-    nextApplied?.status === 'True' &&
-    !(prevApplied?.status === 'True' && prevApplied.observedGeneration === nextApplied.observedGeneration)
-  ) {
+  if (nextApplied?.status === 'True' && !(prevApplied?.status === 'True' && prevApplied.observedGeneration === nextApplied.observedGeneration)) {
     events.push({ type: 'Normal', reason: REASONS.applied, message: nextApplied.message });
   }
-  if (
-    nextApplied?.status === 'False' &&
-    nextApplied.reason === REASONS.reloadFailed &&
-    !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)
-  ) {
+  if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.reloadFailed && !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)) {
     events.push({ type: 'Warning', reason: REASONS.reloadFailed, message: nextApplied.message });
   }
   // Its message carries sizes that change with every other service: only the transition counts,
   // or each apply anywhere would repeat the Event on every pending service.
   if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.configTooLarge && prevApplied?.reason !== REASONS.configTooLarge) {
     events.push({ type: 'Warning', reason: REASONS.configTooLarge, message: nextApplied.message });
+  }
+  const prevTargets = findCondition(previous, 'TargetsHealthy');
+  const nextTargets = findCondition(next, 'TargetsHealthy');
+  if (nextTargets?.status === 'False' && MISCONFIGURED.includes(nextTargets.reason) && !(prevTargets?.reason === nextTargets.reason && prevTargets.message === nextTargets.message)) {
+    events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
+  }
+  // The duplicates sentence always ends the message (computeTargetsHealthy): compare that part.
+  const overlap = (c: Condition | undefined) => {
+    const at = c?.message.indexOf(OVERLAP_PREFIX) ?? -1;
+    return at >= 0 ? c!.message.slice(at) : undefined;
+  };
+  const nextOverlap = overlap(nextTargets);
+  if (nextOverlap !== undefined && nextOverlap !== overlap(prevTargets)) {
+    events.push({ type: 'Warning', reason: REASONS.overlappingServices, message: nextOverlap });
   }
   return events;
 }

@@ -1,7 +1,7 @@
 // The Vigil controller: informers over MonitoredServices and the two generated objects, one
 // coalescing queue, and a level-triggered reconcile that rebuilds the whole config from the caches.
 // Only the leader writes; followers keep their caches warm so a takeover is immediate.
-import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret, V1Service } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL, type InstallStatus } from '../api/schema.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, RenderedConfig } from '../render/types.js';
@@ -19,6 +19,8 @@ import { objectKey, ServiceCache } from './service-cache.js';
 import { lastValidObject } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { TargetsPoller } from './targets.js';
+import { serviceInfo, type ServiceInfo } from './selection.js';
+import { REASONS, type TargetsUnavailable } from './conditions.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
 export const COMPONENT = 'vigil-operator';
@@ -109,8 +111,26 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
   return errors;
 }
 
+/** What the Service cache keeps: the fields selection.ts reads (labels, selector, clusterIP, ports). */
+export function trimService(obj: V1Service): void {
+  if (obj.metadata) {
+    delete obj.metadata.managedFields;
+    delete obj.metadata.annotations;
+  }
+  delete obj.status;
+  if (obj.spec) {
+    const { selector, clusterIP, ports } = obj.spec;
+    obj.spec = { ...(selector ? { selector } : {}), ...(clusterIP ? { clusterIP } : {}), ...(ports ? { ports } : {}) };
+  }
+}
+
 export class Controller {
   private readonly serviceInformers: ResilientInformer<MsObject>[];
+  /**
+   * core/v1 Services of the watched namespaces, only to say what a selector and port find
+   * (selection.ts). Not part of the sync gate: without them (no RBAC yet) status just says less.
+   */
+  private readonly k8sServiceInformers: ResilientInformer<V1Service>[];
   private readonly configMapInformer: ResilientInformer<V1ConfigMap>;
   private readonly secretInformer: ResilientInformer<V1Secret>;
   private readonly smtpInformer: ResilientInformer<V1Secret> | undefined;
@@ -160,6 +180,18 @@ export class Controller {
               : custom.listClusterCustomObject({ group, version, plural, ...(labelSelector ? { labelSelector } : {}) })) as Promise<KubernetesListObject<MsObject>>,
           onChange,
           trim: trimCachedObject,
+          log: this.log,
+        }),
+    );
+    this.k8sServiceInformers = namespaces.map(
+      (ns) =>
+        new ResilientInformer<V1Service>({
+          kc,
+          name: ns ? `services/${ns}` : 'services',
+          path: ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services',
+          list: () => (ns ? core.listNamespacedService({ namespace: ns }) : core.listServiceForAllNamespaces()),
+          onChange,
+          trim: trimService,
           log: this.log,
         }),
     );
@@ -253,7 +285,7 @@ export class Controller {
   async start(): Promise<void> {
     this.started = true;
     // Informers that fail to connect now retry in the background; start() never throws for that.
-    await Promise.all(this.informers.map((i) => i.start().catch(() => undefined)));
+    await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.start().catch(() => undefined)));
     if (this.elector) this.elector.start();
     else this.opts.metrics.leader.set(1);
     this.poller?.start();
@@ -266,7 +298,7 @@ export class Controller {
     this.poller?.stop();
     if (this.elector) await this.elector.release();
     this.opts.metrics.leader.set(0);
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.stop()));
     this.started = false;
   }
 
@@ -323,6 +355,33 @@ export class Controller {
     };
   }
 
+  private targetsUnavailable(): TargetsUnavailable | undefined {
+    if (!this.poller) {
+      return { reason: REASONS.targetsUnknown, message: 'target health is not known: the operator runs without --prometheus-url' };
+    }
+    const failure = this.poller.failure;
+    if (!failure) return undefined;
+    return {
+      reason: REASONS.prometheusUnreachable,
+      message: `Prometheus at ${this.poller!.url} does not answer since ${failure.since} (${failure.error}): target health unknown, and nothing may be scraped or alerting`,
+    };
+  }
+
+  /** Services per namespace from the cache, or undefined (for every namespace) until it synced. */
+  private servicesByNamespace(): ((namespace: string) => readonly ServiceInfo[] | undefined) | undefined {
+    if (!this.k8sServiceInformers.every((i) => i.hasSynced)) return undefined;
+    const byNamespace = new Map<string, ServiceInfo[]>();
+    for (const informer of this.k8sServiceInformers) {
+      for (const svc of informer.list()) {
+        const ns = svc.metadata?.namespace ?? '';
+        const list = byNamespace.get(ns) ?? [];
+        list.push(serviceInfo(svc as Parameters<typeof serviceInfo>[0]));
+        byNamespace.set(ns, list);
+      }
+    }
+    return (namespace) => byNamespace.get(namespace) ?? [];
+  }
+
   /** One level-triggered pass. Throws to make the queue retry with backoff. */
   private async reconcile(): Promise<void> {
     if (!this.isLeader()) return;
@@ -345,6 +404,8 @@ export class Controller {
         prometheus: readSyncReport(configMap?.metadata?.annotations),
         alertmanager: readSyncReport(secret?.metadata?.annotations),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
+        targetsUnavailable: this.targetsUnavailable(),
+        servicesIn: this.servicesByNamespace(),
         now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
         install: this.install,
       });

@@ -34,6 +34,30 @@ function input(objects: RawMonitoredService[], over: Partial<ReconcileInput> = {
 }
 
 describe('planReconcile', () => {
+  it('Services over the same pods: the job drops the headless twin; the other jobs and services are unchanged', () => {
+    const services = (ns: string) =>
+      ns === 'a'
+        ? [
+            { name: 'one', labels: { app: 'one' }, podSelector: { app: 'one' }, headless: false, ports: [{ name: 'metrics', port: 9 }] },
+            { name: 'one-headless', labels: { app: 'one' }, podSelector: { app: 'one' }, headless: true, ports: [{ name: 'metrics', port: 9 }] },
+            { name: 'two', labels: { app: 'two' }, podSelector: { app: 'two' }, headless: false, ports: [{ name: 'metrics', port: 9 }] },
+          ]
+        : [];
+    const plain = planReconcile(input([service('a', 'one'), service('a', 'two')]));
+    const plan = planReconcile(input([service('a', 'one'), service('a', 'two')], { servicesIn: services }));
+    const yml = plan.rendered.prometheus['prometheus.yml']!;
+    const jobs = yml.split('- job_name: ');
+    const one = jobs.find((j) => j.startsWith('vigil/a/one/metrics'))!;
+    expect(one).toMatch(/regex: one-headless\n\s+action: drop/);
+    const two = jobs.find((j) => j.startsWith('vigil/a/two/metrics'))!;
+    // Only #14's drop of not-ready/terminating endpoints; no Service is dropped from this job.
+    expect(two.match(/action: drop/g)).toHaveLength(1);
+    expect(two).not.toMatch(/- __meta_kubernetes_service_name\n\s+regex: [^\n]+\n\s+action: drop/);
+    expect(two).toBe(plain.rendered.prometheus['prometheus.yml']!.split('- job_name: ').find((j) => j.startsWith('vigil/a/two/metrics')));
+    const status = plan.statusUpdates.find((u) => u.name === 'one')!.patch.status as { conditions: { type: string; message: string }[] };
+    expect(status.conditions.find((c) => c.type === 'TargetsHealthy')?.message).toContain('one, one-headless select the same pods');
+  });
+
   it('renders only valid services, and the invalid one gets Valid=False naming the field', () => {
     const plan = planReconcile(input([service('a', 'good'), service('b', 'bad', 'sum(rate(x[5m])')]));
     expect(plan.valid).toBe(1);
@@ -111,9 +135,7 @@ describe('planReconcile', () => {
     const p1 = planReconcile(input(objs));
     const p2 = planReconcile(input([...objs].reverse()));
     expect(p2.rendered.prometheusHash).toBe(p1.rendered.prometheusHash);
-    const p3 = planReconcile(
-      input(objs, { prometheus: { configHash: p1.rendered.prometheusHash }, alertmanager: { configHash: p1.rendered.alertmanagerHash } }),
-    );
+    const p3 = planReconcile(input(objs, { prometheus: { configHash: p1.rendered.prometheusHash }, alertmanager: { configHash: p1.rendered.alertmanagerHash } }));
     expect(p3.writeConfigMap).toBe(false);
     expect(p3.writeSecret).toBe(false);
   });

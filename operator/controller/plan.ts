@@ -4,10 +4,12 @@
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
 import { encodeFileSet, type EncodeLimits, type EncodedFiles } from '../kube/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
-import type { GlobalSettings, ObjectRef, RenderedConfig, ValidationIssue, ValidationResult } from '../render/types.js';
+import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
+import { jobName } from '../render/names.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
-import { computeStatus, eventsForTransition, statusChanged, statusMergePatch, type PlannedEvent, type TargetCounts } from './conditions.js';
+import { computeStatus, eventsForTransition, statusChanged, statusMergePatch, type PlannedEvent, type SelectionObservation, type TargetCounts, type TargetsUnavailable } from './conditions.js';
+import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
 export interface RawMonitoredService {
@@ -31,10 +33,14 @@ export interface ReconcileInput {
   settings: GlobalSettings;
   validate: (raw: RawMonitoredService) => ValidationResult;
   formatIssue: (ref: ObjectRef, issue: ValidationIssue) => string;
-  render: (services: MonitoredService[], settings: GlobalSettings) => RenderedConfig;
+  render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints) => RenderedConfig;
   prometheus: SyncReport;
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
+  /** Why targetsFor says nothing right now (Prometheus unreachable); undefined otherwise. */
+  targetsUnavailable?: TargetsUnavailable | undefined;
+  /** The Services of a namespace from the operator's cache; undefined when not known. */
+  servicesIn?: (namespace: string) => readonly ServiceInfo[] | undefined;
   now: string;
   /** Storage limits (tests lower them to reach "too large" with a few services). */
   limits?: EncodeLimits;
@@ -113,6 +119,12 @@ export function lastValidObject(raw: RawMonitoredService): RawMonitoredService {
   };
 }
 
+function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: TargetCounts; targetsUnavailable?: TargetsUnavailable } {
+  const targets = input.targetsFor(ref.namespace, ref.name);
+  if (targets) return { targets };
+  return input.targetsUnavailable ? { targetsUnavailable: input.targetsUnavailable } : {};
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const objects = input.objects.filter((o) => {
@@ -136,7 +148,18 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   }
   // The informer cache has no stable order; the renderer output must not depend on it.
   validServices.sort((a, b) => byRef(a.metadata, b.metadata));
-  const rendered = input.render(validServices, input.settings);
+  // What the selectors and ports find among the Services (selection.ts): problems for the status,
+  // Services over the same pods for the scrape jobs.
+  const selections = new Map<string, SelectionObservation>();
+  const hints: ScrapeHints = {};
+  for (const service of validServices) {
+    const inNamespace = input.servicesIn?.(service.metadata.namespace);
+    if (!inNamespace) continue;
+    const report = diagnoseSelection(service, inNamespace);
+    for (const d of report.duplicates) hints[jobName(service.metadata, d.port)] = { skipServices: d.skip };
+    selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
+  }
+  const rendered = Object.keys(hints).length > 0 ? input.render(validServices, input.settings, hints) : input.render(validServices, input.settings);
   const included = new Set(rendered.included.map((r) => `${r.namespace}/${r.name}`));
 
   // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
@@ -153,9 +176,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     problems.push(`the Alertmanager config (Secret ${OBJECT_NAMES.alertmanagerSecret}) is ${encoded.alertmanager.message}`);
   }
   const undeliverable =
-    problems.length > 0
-      ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running`
-      : undefined;
+    problems.length > 0 ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running` : undefined;
 
   const statusUpdates: StatusUpdate[] = [];
   for (const { raw, result, inForce } of results) {
@@ -171,10 +192,11 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       prometheus: input.prometheus,
       alertmanager: input.alertmanager,
       ...(undeliverable !== undefined ? { undeliverable } : {}),
-      ...(result.ok || inForce ? { targets: input.targetsFor(ref.namespace, ref.name) } : {}),
+      ...(result.ok || inForce ? targetsObservation(input, ref) : {}),
       ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
       ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),
       ...(input.install ? { install: input.install } : {}),
+      ...(selections.has(`${ref.namespace}/${ref.name}`) ? { selection: selections.get(`${ref.namespace}/${ref.name}`)! } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) continue;

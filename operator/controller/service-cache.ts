@@ -8,7 +8,7 @@
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
-import { assembleConfig, renderServicePieces, type ServicePieces } from '../render/index.js';
+import { assembleConfig, renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
 import type { GlobalSettings, ValidationResult } from '../render/types.js';
 import { validateMonitoredService } from '../validate/index.js';
 import type { RawMonitoredService, ReconcileInput } from './plan.js';
@@ -76,9 +76,9 @@ export class ServiceCache {
     const hash = settingsHash(settings);
     return {
       validate: (raw) => this.resolve(raw, settings, hash),
-      render: (services) =>
+      render: (services, _settings, hints) =>
         assembleConfig(
-          services.map((service) => this.piecesOf(service, settings)),
+          services.map((service) => withScrapeHints(this.piecesOf(service, settings), service, settings, hints)),
           settings,
         ),
     };

@@ -40,7 +40,12 @@ describe('TargetsPoller', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     let changes = 0;
-    const poller = new TargetsPoller(`http://127.0.0.1:${port}`, 60_000, () => void changes++, createLogger('test', 'error', () => {}));
+    const poller = new TargetsPoller(
+      `http://127.0.0.1:${port}`,
+      60_000,
+      () => void changes++,
+      createLogger('test', 'error', () => {}),
+    );
     try {
       expect(poller.countsFor('a', 'b')).toBeUndefined();
       await poller.pollOnce();
@@ -59,6 +64,55 @@ describe('TargetsPoller', () => {
     } finally {
       poller.stop();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('reports a refused connection at once, any other failure only when the next poll fails too', () => {
+    let changes = 0;
+    const poller = new TargetsPoller(
+      'http://127.0.0.1:1',
+      60_000,
+      () => void changes++,
+      createLogger('test', 'error', () => {}),
+    );
+    poller.recordFailure('GET …: HTTP 503', false);
+    expect(poller.failure).toBeUndefined();
+    expect(changes).toBe(0);
+    poller.recordFailure('The operation was aborted due to timeout', false);
+    expect(poller.failure?.error).toBe('The operation was aborted due to timeout');
+    expect(changes).toBe(1);
+
+    const dead = new TargetsPoller(
+      'http://127.0.0.1:1',
+      60_000,
+      () => void changes++,
+      createLogger('test', 'error', () => {}),
+    );
+    dead.recordFailure('fetch failed: connect ECONNREFUSED 127.0.0.1:1', true);
+    expect(dead.failure?.error).toMatch(/ECONNREFUSED/);
+    expect(changes).toBe(2);
+  });
+
+  it('a refused connection (real socket, nothing listening) is reported at the first failed poll', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    let changes = 0;
+    const poller = new TargetsPoller(
+      `http://127.0.0.1:${port}`,
+      60_000,
+      () => void changes++,
+      createLogger('test', 'error', () => {}),
+    );
+    poller.start();
+    try {
+      const deadline = Date.now() + 5000;
+      while (!poller.failure && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(poller.failure?.error).toMatch(/ECONNREFUSED/);
+      expect(changes).toBe(1);
+    } finally {
+      poller.stop();
     }
   });
 });

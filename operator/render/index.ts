@@ -5,10 +5,10 @@ import type { MonitoredService } from '../api/schema.js';
 import { assembleAlertmanagerConfig, renderReceiverText, renderRouteText } from './alertmanager.js';
 import { EMAIL_TEMPLATE } from './email-template.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName } from './names.js';
-import { assemblePrometheusConfig, renderScrapeJobsText } from './prometheus.js';
+import { assemblePrometheusConfig, hasScrapeHints, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
 import type { SettingsOverrides } from './settings-schema.js';
-import type { GlobalSettings, ObjectRef, RenderedConfig } from './types.js';
+import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints } from './types.js';
 
 export { renderAlertmanagerConfig } from './alertmanager.js';
 export { renderPrometheusConfig } from './prometheus.js';
@@ -45,9 +45,17 @@ export function renderServicePieces(service: MonitoredService, settings: GlobalS
   };
 }
 
-export function renderConfig(services: readonly MonitoredService[], settings: GlobalSettings): RenderedConfig {
+/**
+ * `pieces` of `service` with its scrape jobs rendered under `hints` when they concern it (rare:
+ * Services over the same pods), else `pieces` itself (issue #15).
+ */
+export function withScrapeHints(pieces: ServicePieces, service: MonitoredService, settings: GlobalSettings, hints: ScrapeHints | undefined): ServicePieces {
+  return hasScrapeHints(service, hints) ? { ...pieces, scrapeJobs: renderScrapeJobsText(service, settings, hints) } : pieces;
+}
+
+export function renderConfig(services: readonly MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints): RenderedConfig {
   return assembleConfig(
-    services.map((service) => renderServicePieces(service, settings)),
+    services.map((service) => withScrapeHints(renderServicePieces(service, settings), service, settings, hints)),
     settings,
   );
 }

@@ -6,7 +6,7 @@ import type { Endpoint, MonitoredService } from '../api/schema.js';
 import { labelSelectorString } from './label-selector.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
 import { scrapeTiming } from './scrape-timing.js';
-import type { GlobalSettings } from './types.js';
+import type { GlobalSettings, ScrapeHints } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
 /** Prometheus 3's name for the classic text exposition format (config `scrape_protocols` values). */
@@ -26,8 +26,14 @@ export function renderPrometheusConfig(services: readonly MonitoredService[], se
  * The scrape jobs of one service as the text of block-sequence items (yaml-fragments.ts), the
  * piece assemblePrometheusConfig joins; '' for a service without endpoints.
  */
-export function renderScrapeJobsText(service: MonitoredService, settings: GlobalSettings): string {
-  return stringifyItems(scrapeJobs(service, settings), YAML_OPTIONS);
+export function renderScrapeJobsText(service: MonitoredService, settings: GlobalSettings, hints?: ScrapeHints): string {
+  return stringifyItems(scrapeJobs(service, settings, hints), YAML_OPTIONS);
+}
+
+/** Whether `hints` change any scrape job of `service` (else its usual pieces stand). */
+export function hasScrapeHints(service: MonitoredService, hints: ScrapeHints | undefined): boolean {
+  if (!hints) return false;
+  return service.spec.endpoints.some((endpoint) => (hints[jobName(refOf(service), endpoint.port)]?.skipServices.length ?? 0) > 0);
 }
 
 /**
@@ -61,12 +67,12 @@ export const ENDPOINT_READY_LABEL = '__meta_kubernetes_endpointslice_endpoint_co
 export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpoint_conditions_terminating';
 
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
-export function scrapeJobs(service: MonitoredService, settings: GlobalSettings): Record<string, unknown>[] {
+export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, hints?: ScrapeHints): Record<string, unknown>[] {
   const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
-  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings));
+  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)]?.skipServices ?? []));
 }
 
-function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings): Record<string, unknown> {
+function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings, skipServices: readonly string[]): Record<string, unknown> {
   const { namespace } = service.metadata;
   const selector = labelSelectorString(service.spec.selector);
   return {
@@ -111,6 +117,9 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
         regex: 'false;.*|.*;true',
         action: 'drop',
       },
+      // Services selecting the same pods as another selected Service (the operator saw identical
+      // spec.selectors, controller/selection.ts): the same pods, scraped once through the other.
+      ...(skipServices.length > 0 ? [{ source_labels: ['__meta_kubernetes_service_name'], regex: [...skipServices].sort(compareStrings).map(escapeRegex).join('|'), action: 'drop' }] : []),
       { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace', action: 'replace' },
       { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service', action: 'replace' },
       { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod', action: 'replace' },

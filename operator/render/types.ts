@@ -6,6 +6,13 @@ import type { MonitoredService } from '../api/schema.js';
 // the other contracts.
 export type { GlobalSettings, NotificationProfile, SmtpSettings } from './settings-schema.js';
 
+/**
+ * What the operator learnt from the cluster that changes a scrape job (issue #15): per job name
+ * (vigil/<ns>/<name>/<port>), Services whose pods another selected Service already covers, so
+ * each pod is scraped once. Absent: nothing to change (the CLI renders without it).
+ */
+export type ScrapeHints = Record<string, { skipServices: string[] }>;
+
 /** One problem found in one object: what the CLI prints and what the Valid condition says. */
 export interface ValidationIssue {
   /** Dotted path into the object, e.g. spec.rules[1].expr */

@@ -37,6 +37,8 @@ export interface HostileStack {
 export interface HostileStackOptions {
   namespaces: string[];
   logLevel?: 'debug' | 'info';
+  /** /etc/hosts lines only Prometheus sees (EndpointSlice FQDNs of local targets, see startPrometheus). */
+  extraHosts?: string[];
   /** Created in the install namespace before the operator starts, and passed as --smtp-secret. */
   smtpSecret?: { name: string; username: string; password: string };
 }
@@ -62,7 +64,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     }
     const [promPort, amPort, operatorPort, promSyncPort, amSyncPort, noSmtpPort] = (await freePorts(6)) as [number, number, number, number, number, number];
 
-    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: promPort, extraHosts: [] });
+    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: promPort, extraHosts: opts.extraHosts ?? [] });
     started.push(prometheus.process);
     const alertmanager = await startAlertmanager({ dir: join(dir, 'alertmanager'), port: amPort });
     started.push(alertmanager.process);

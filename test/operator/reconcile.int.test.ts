@@ -71,10 +71,14 @@ async function getMs(ns: string, name: string): Promise<any> {
 test('apply: the ConfigMap gets the scrape job and rules, the Secret the email route; status says Valid and ApplyPending', async () => {
   const c = env!.cluster;
   await applyObjects(c, [monitoredService(NS, 'checkout')]);
-  const cm = await waitFor('ConfigMap with the checkout job', async () => {
-    const cm = await getConfigMap(c);
-    return vigilJobs(cm).includes(`vigil/${NS}/checkout/metrics`) ? cm : undefined;
-  }, 30_000).catch((e) => {
+  const cm = await waitFor(
+    'ConfigMap with the checkout job',
+    async () => {
+      const cm = await getConfigMap(c);
+      return vigilJobs(cm).includes(`vigil/${NS}/checkout/metrics`) ? cm : undefined;
+    },
+    30_000,
+  ).catch((e) => {
     throw new Error(`${(e as Error).message}\n${dumpOnFailure()}`);
   });
   expect(cm.data?.[`${NS}__checkout.rules.yaml`]).toContain('HighErrorRate');
@@ -116,7 +120,10 @@ test('ConfigApplied (sidecar annotations simulated per the sync contract): True 
     return condition(ms, 'ConfigApplied')?.status === 'True' ? ms : undefined;
   });
   expect(ms.status.appliedConfigHash).toBe(promHash);
-  expect(condition(ms, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+  // Applied, but no Service carries app=checkout here: not Ready, and it says why (issue #15).
+  expect(condition(ms, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
+  expect(condition(ms, 'Ready')).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
+  expect(condition(ms, 'Ready')?.message).toBe(`spec.selector: no Service in namespace ${NS} has labels matching "app=checkout", so Prometheus discovers no target (namespace ${NS} has no Service)`);
   const events = await waitFor('ConfigApplied event', async () => {
     const list = await getJson<{ items: any[] }>(c, ['events', '-n', NS, '--field-selector', 'involvedObject.name=checkout']);
     return list?.items.some((e) => e.reason === 'ConfigApplied') ? list.items : undefined;

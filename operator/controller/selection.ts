@@ -1,0 +1,182 @@
+// What a MonitoredService's selector and endpoint ports find among the Services of its namespace,
+// as a pure function of the operator's Service cache (issue #15). Prometheus finds targets through
+// EndpointSlices by Service labels and *port name*; when the selector matches nothing, or the
+// selected Services have no port of that name (or only unnamed ports), Prometheus silently
+// discovers nothing. This names what is wrong, with what does exist, before any alert would.
+//
+// It also recognises Services that select the same pods (a ClusterIP Service and a headless one
+// over the same Deployment, a common chart pattern): Prometheus would scrape each pod once per
+// Service, doubling every sum and count. Services with an identical, non-empty `spec.selector`
+// select the same pods; for each such group one Service is scraped (a ClusterIP one before a
+// headless one, then by name) and the others are dropped by relabelling (see scrapeHints).
+// Services without a selector (EndpointSlices managed by hand) are never treated as duplicates.
+import type { LabelSelector, MonitoredService } from '../api/schema.js';
+import { labelSelectorString } from '../render/label-selector.js';
+import { compareStrings } from '../render/names.js';
+import { OVERLAP_PREFIX } from './conditions.js';
+
+/** What the operator keeps of a core/v1 Service (see trimService). */
+export interface ServiceInfo {
+  name: string;
+  labels: Record<string, string>;
+  /** spec.selector; undefined or empty for a Service without a selector. */
+  podSelector?: Record<string, string> | undefined;
+  headless: boolean;
+  ports: { name?: string | undefined; port: number; protocol?: string | undefined }[];
+}
+
+/** A problem that makes Prometheus discover nothing for one endpoint. */
+export interface SelectionProblem {
+  reason: 'NoMatchingService' | 'PortNotFound' | 'NoNamedPort';
+  message: string;
+}
+
+/** Services that select the same pods: `keep` is scraped, `skip` are dropped for this port. */
+export interface DuplicateServices {
+  port: string;
+  keep: string;
+  skip: string[];
+}
+
+export interface SelectionReport {
+  /** Names of the Services the selector matches, sorted. */
+  services: string[];
+  problems: SelectionProblem[];
+  duplicates: DuplicateServices[];
+}
+
+/** Whether `labels` satisfy a Kubernetes label selector (matchLabels AND every matchExpression). */
+export function matchesSelector(labels: Record<string, string>, selector: LabelSelector): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    switch (operator) {
+      case 'In':
+        if (!has || !values.includes(labels[key]!)) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(labels[key]!)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+/** At most `n` items joined, with "and N more". */
+function listSome(items: string[], n = 8): string {
+  if (items.length <= n) return items.join(', ');
+  return `${items.slice(0, n).join(', ')} and ${items.length - n} more`;
+}
+
+function portLabel(p: ServiceInfo['ports'][number]): string {
+  return p.name ? p.name : `unnamed ${p.port}/${p.protocol ?? 'TCP'}`;
+}
+
+/**
+ * The report for one MonitoredService given every Service of its namespace.
+ * Problems name the selector, the port and what exists instead; `endpointIndex` in the message
+ * points at the spec field to change.
+ */
+export function diagnoseSelection(service: Pick<MonitoredService, 'metadata' | 'spec'>, servicesInNamespace: readonly ServiceInfo[]): SelectionReport {
+  const ns = service.metadata.namespace;
+  const selector = labelSelectorString(service.spec.selector);
+  const matched = servicesInNamespace.filter((s) => matchesSelector(s.labels, service.spec.selector)).sort((a, b) => compareStrings(a.name, b.name));
+  const names = matched.map((s) => s.name);
+  if (matched.length === 0) {
+    const others = servicesInNamespace.map((s) => s.name).sort(compareStrings);
+    return {
+      services: [],
+      problems: [
+        {
+          reason: 'NoMatchingService',
+          message:
+            `spec.selector: no Service in namespace ${ns} has labels matching "${selector}", so Prometheus discovers no target` +
+            (others.length > 0 ? ` (Services in ${ns}: ${listSome(others)})` : ` (namespace ${ns} has no Service)`),
+        },
+      ],
+      duplicates: [],
+    };
+  }
+  const problems: SelectionProblem[] = [];
+  const duplicates: DuplicateServices[] = [];
+  service.spec.endpoints.forEach((endpoint, i) => {
+    const withPort = matched.filter((s) => s.ports.some((p) => p.name === endpoint.port));
+    if (withPort.length === 0) {
+      const allUnnamed = matched.every((s) => s.ports.every((p) => !p.name));
+      const existing = matched.map((s) => `${s.name} (${s.ports.length > 0 ? s.ports.map(portLabel).join(', ') : 'no ports'})`);
+      problems.push(
+        allUnnamed
+          ? {
+              reason: 'NoNamedPort',
+              message: `spec.endpoints[${i}].port: the selected Services have only unnamed ports: ${listSome(existing)}; Prometheus finds a port by its name, so name the Service port (spec.ports[].name) and set spec.endpoints[${i}].port to that name`,
+            }
+          : {
+              reason: 'PortNotFound',
+              message: `spec.endpoints[${i}].port: no selected Service has a port named "${endpoint.port}"; the ports that exist are: ${listSome(existing)}`,
+            },
+      );
+      return;
+    }
+    duplicates.push(...duplicateGroups(endpoint.port, withPort));
+  });
+  return { services: names, problems, duplicates };
+}
+
+/** Groups of Services with the same non-empty pod selector: one kept, the rest skipped. */
+function duplicateGroups(port: string, services: ServiceInfo[]): DuplicateServices[] {
+  const groups = new Map<string, ServiceInfo[]>();
+  for (const s of services) {
+    if (!s.podSelector || Object.keys(s.podSelector).length === 0) continue;
+    const key = JSON.stringify(Object.entries(s.podSelector).sort(([a], [b]) => compareStrings(a, b)));
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const out: DuplicateServices[] = [];
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    // A ClusterIP Service is the one users name in queries; a headless twin exists for DNS.
+    const ordered = [...group].sort((a, b) => Number(a.headless) - Number(b.headless) || compareStrings(a.name, b.name));
+    out.push({
+      port,
+      keep: ordered[0]!.name,
+      skip: ordered
+        .slice(1)
+        .map((s) => s.name)
+        .sort(compareStrings),
+    });
+  }
+  return out.sort((a, b) => compareStrings(a.keep, b.keep));
+}
+
+/** One sentence about the duplicates, for the TargetsHealthy condition and the Warning Event. */
+export function describeDuplicates(duplicates: readonly DuplicateServices[]): string | undefined {
+  if (duplicates.length === 0) return undefined;
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const d of duplicates) {
+    const text = `${[d.keep, ...d.skip].join(', ')} select the same pods (identical spec.selector): each pod is scraped once, through ${d.keep}`;
+    if (seen.has(text)) continue;
+    seen.add(text);
+    parts.push(text);
+  }
+  return `${OVERLAP_PREFIX}${parts.join('; ')}`;
+}
+
+/** The core/v1 Service fields the operator reads; everything else is dropped from the cache. */
+export function serviceInfo(obj: {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  spec?: { selector?: Record<string, string>; clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] };
+}): ServiceInfo {
+  return {
+    name: obj.metadata?.name ?? '',
+    labels: obj.metadata?.labels ?? {},
+    podSelector: obj.spec?.selector,
+    headless: obj.spec?.clusterIP === 'None',
+    ports: (obj.spec?.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })),
+  };
+}
