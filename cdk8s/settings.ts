@@ -53,6 +53,7 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
         ],
       },
     ],
+    watchdog: { webhookUrl: v('watchdog.webhookUrl'), interval: v('watchdog.interval') },
     externalLabels: { cluster: v('clusterName') },
   };
 }

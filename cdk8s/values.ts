@@ -58,6 +58,18 @@ export const VigilValuesSchema = z
         defaultRecipients: z.array(z.string()).default([]).describe('Receive alerts of MonitoredServices that name no recipients.'),
       })
       .default({ smarthost: '', from: 'vigil@example.com', hello: '', requireTls: true, forceImplicitTls: false, insecureSkipVerify: false, credentialsSecret: '', defaultRecipients: [] }),
+    watchdog: z
+      .object({
+        webhookUrl: z
+          .string()
+          .regex(/^(https?:\/\/\S+)?$/)
+          .default('')
+          .describe(
+            "Webhook of an outside heartbeat monitor (dead man's switch): Alertmanager posts the always-firing Watchdog alert there every interval while Prometheus evaluates rules and reaches Alertmanager; page when the posts stop. Empty = no webhook (the alert is still visible in Alertmanager).",
+          ),
+        interval: duration().default('1m').describe('How often the Watchdog heartbeat is posted (group_interval and repeat_interval of its route; posts come 1 to 2 intervals apart).'),
+      })
+      .prefault({}),
     operator: z
       .object({
         image: image(IMAGE_DEFAULTS.operator),

@@ -44,6 +44,8 @@ export interface PrometheusOptions {
   port: number;
   /** Extra /etc/hosts lines Prometheus alone sees (see hostsOverride below). */
   extraHosts: string[];
+  /** Extra command-line flags (tests: e.g. a short --rules.alert.resend-delay). */
+  extraArgs?: string[];
 }
 
 export interface Prometheus {
@@ -74,6 +76,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
     `--web.external-url=${url}`,
     '--web.enable-lifecycle',
     '--log.level=info',
+    ...(o.extraArgs ?? []),
   ];
   const hostsFile = join(o.dir, 'hosts');
   await writeFile(hostsFile, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# vigil local stack\n${o.extraHosts.join('\n')}\n`);

@@ -79,6 +79,10 @@ export interface StackOptions {
   settings?: Partial<GlobalSettings>;
   /** Extra flags of the operator (e.g. --selector: this install's scope next to another install). */
   operatorArgs?: string[];
+  /** The Watchdog's webhook and interval (settings.watchdog); default: none. */
+  watchdog?: GlobalSettings['watchdog'];
+  /** Extra Prometheus flags (tests: a short --rules.alert.resend-delay, see test/status/watchdog.int.test.ts). */
+  prometheusArgs?: string[];
   /** Passed to the API server harness (e.g. keepDir to inspect its logs after a failure). */
   clusterOptions?: Omit<ClusterOptions, 'log'>;
 }
@@ -179,7 +183,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await launchComponent('stunnel', async () => (stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, port: stunnelPort, upstreamPort: ports.mailpitSmtp, tls })).process);
 
     log('starting Prometheus and Alertmanager ...');
-    const prometheusOptions = { dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`] };
+    const prometheusOptions = { dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`], extraArgs: opts.prometheusArgs ?? [] };
     let prometheus!: Prometheus;
     await launchComponent('prometheus', async () => (prometheus = await startPrometheus(prometheusOptions)).process);
     const alertmanagerOptions = { dir: join(stateDir, 'alertmanager'), port: await port('alertmanager') };
@@ -211,6 +215,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         { job_name: 'vigil-operator', static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
       ],
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
+      ...(opts.watchdog ? { watchdog: opts.watchdog } : {}),
       externalLabels: { cluster: 'local' },
       ...opts.settings,
     };

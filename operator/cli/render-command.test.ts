@@ -83,7 +83,7 @@ describe('vigil render on valid objects', () => {
     expect(err).toEqual([]);
     expect(code).toBe(0);
     expect(out).toMatch(/^rendered 1 of 1 MonitoredService into /);
-    expect(readdirSync(join(outDir, 'prometheus')).sort()).toEqual(['prometheus.yml', 'shop__checkout.rules.yaml']);
+    expect(readdirSync(join(outDir, 'prometheus')).sort()).toEqual(['prometheus.yml', 'shop__checkout.rules.yaml', 'vigil-watchdog.rules.yaml']);
     expect(readdirSync(join(outDir, 'alertmanager'))).toContain('alertmanager.yml');
     expect(readFileSync(join(outDir, 'prometheus', 'shop__checkout.rules.yaml'), 'utf8')).toContain('CheckoutHighErrorRate');
   });

@@ -16,6 +16,7 @@ import {
   UNOWNED_RECEIVER,
 } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
+import { watchdogReceiver, watchdogRoute } from './watchdog.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
@@ -75,7 +76,7 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
       receiver: DEFAULT_RECEIVER,
       group_by: GROUP_BY,
       ...NOTIFICATION_TIMINGS[settings.profile],
-      routes: [...routes, unownedRoute()],
+      routes: [watchdogRoute(settings), ...routes, unownedRoute()],
     },
     // A service with no healthy target is one email (ServiceDown), not one more per failing instance.
     inhibit_rules: [
@@ -91,6 +92,7 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
         name: DEFAULT_RECEIVER,
         ...(settings.defaultRecipients.length > 0 ? { email_configs: emailConfigs(settings.defaultRecipients, true, settings) } : {}),
       },
+      watchdogReceiver(settings),
       ...receivers,
       // No integration: what reaches it is dropped (Alertmanager's documented "null receiver").
       { name: UNOWNED_RECEIVER },

@@ -8,6 +8,7 @@ import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_F
 import { assemblePrometheusConfig, hasScrapeHints, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
 import type { SettingsOverrides } from './settings-schema.js';
+import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from './watchdog.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints } from './types.js';
 
 export { renderAlertmanagerConfig } from './alertmanager.js';
@@ -74,6 +75,7 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
     ),
   };
   for (const p of sorted) prometheus[ruleFileName(p.ref)] = p.ruleFile;
+  prometheus[WATCHDOG_RULE_FILE] = renderWatchdogRuleFile(settings);
   const alertmanager: Record<string, string> = {
     [ALERTMANAGER_CONFIG_FILE]: assembleAlertmanagerConfig(
       sorted.map((p) => p.route),

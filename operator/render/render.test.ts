@@ -237,14 +237,17 @@ describe('renderAlertmanagerConfig', () => {
     // Every configured service has its own route (by name to the default receiver when it names
     // nobody); an alert of any other service (deleted, renamed, left out) is dropped, never sent
     // to the default recipients.
+    // The Watchdog (render/watchdog.ts) comes first, so no service route can take it.
     expect(doc.route.routes).toEqual([
+      { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
       { receiver: 'vigil-default', matchers: ['vigil_namespace="billing"', 'vigil_monitoredservice="invoices"'], continue: false },
       { receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false },
       { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
     ]);
-    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'shop/checkout', 'vigil-unowned']);
-    expect(doc.receivers[2]).toEqual({ name: 'vigil-unowned' });
-    const own = doc.receivers[1].email_configs[0];
+    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'vigil-watchdog', 'shop/checkout', 'vigil-unowned']);
+    expect(doc.receivers[1]).toEqual({ name: 'vigil-watchdog' }); // no webhook configured: no integration
+    expect(doc.receivers[3]).toEqual({ name: 'vigil-unowned' });
+    const own = doc.receivers[2].email_configs[0];
     expect(own).toMatchObject({
       to: 'a@example.com, b@example.com',
       send_resolved: false,
@@ -265,8 +268,9 @@ describe('renderAlertmanagerConfig', () => {
 
   it('leaves the default receiver without email config when there are no default recipients', () => {
     const doc = parse(renderAlertmanagerConfig([withoutRecipients], defaultSettings())) as Doc;
-    expect(doc.receivers).toEqual([{ name: 'vigil-default' }, { name: 'vigil-unowned' }]);
+    expect(doc.receivers).toEqual([{ name: 'vigil-default' }, { name: 'vigil-watchdog' }, { name: 'vigil-unowned' }]);
     expect(doc.route.routes).toEqual([
+      { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
       { receiver: 'vigil-default', matchers: ['vigil_namespace="billing"', 'vigil_monitoredservice="invoices"'], continue: false },
       { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
     ]);
@@ -289,8 +293,8 @@ describe('renderAlertmanagerConfig', () => {
     const fromFile = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, hello: 'h', authUsername: 'u', authPassword: 'p', authPasswordFile: '/pw' } }))) as Doc;
     expect(fromFile.global).toEqual({ smtp_smarthost: 'mail:465', smtp_from: 'v@x', smtp_hello: 'h', smtp_auth_username: 'u', smtp_auth_password_file: '/pw', smtp_require_tls: false });
     const tls = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, tlsCaFile: '/ca', tlsServerName: 'mail', tlsInsecureSkipVerify: true } }))) as Doc;
-    expect(tls.receivers[1].email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
-    expect(inline.receivers[1].email_configs[0].tls_config).toBeUndefined();
+    expect(tls.receivers.find((r: Doc) => r.name === 'shop/checkout').email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
+    expect(inline.receivers.find((r: Doc) => r.name === 'shop/checkout').email_configs[0].tls_config).toBeUndefined();
   });
 
   it('forces implicit TLS when told to (any port), and leaves the port-based default to Alertmanager otherwise', () => {
@@ -317,7 +321,7 @@ describe('renderConfig', () => {
 
   it('returns the file sets, hashes and sorted refs', () => {
     const out = renderConfig(services, settings);
-    expect(Object.keys(out.prometheus)).toEqual(['billing__checkout.rules.yaml', 'billing__invoices.rules.yaml', 'prometheus.yml', 'shop__cart.rules.yaml', 'shop__checkout.rules.yaml']);
+    expect(Object.keys(out.prometheus)).toEqual(['billing__checkout.rules.yaml', 'billing__invoices.rules.yaml', 'prometheus.yml', 'shop__cart.rules.yaml', 'shop__checkout.rules.yaml', 'vigil-watchdog.rules.yaml']);
     expect(Object.keys(out.alertmanager)).toEqual(['alertmanager.yml', 'vigil-email.tmpl']);
     expect(out.alertmanager['vigil-email.tmpl']).toBe(EMAIL_TEMPLATE);
     expect(out.included).toEqual([
@@ -357,7 +361,7 @@ describe('renderConfig', () => {
 
   it('renders an empty set to a valid skeleton', () => {
     const out = renderConfig([], settings);
-    expect(Object.keys(out.prometheus)).toEqual(['prometheus.yml']);
+    expect(Object.keys(out.prometheus)).toEqual(['prometheus.yml', 'vigil-watchdog.rules.yaml']);
     expect(out.included).toEqual([]);
   });
 });
@@ -377,5 +381,31 @@ describe('defaultSettings', () => {
     const o = defaultSettings({ profile: 'demo', smtp: { ...d.smtp, from: 'x@y' } });
     expect(o.profile).toBe('demo');
     expect(o.smtp).toMatchObject({ smarthost: 'mailcatcher:465', from: 'x@y' });
+  });
+});
+
+describe('Watchdog (dead man\'s switch)', () => {
+  it('always fires, and its route posts it to the webhook every interval, never by email', () => {
+    const withHook = defaultSettings({ defaultRecipients: ['ops@example.com'], evaluationInterval: '30s', watchdog: { webhookUrl: 'https://hb.example.com/ping', interval: '2m' } });
+    const out = renderConfig([service('shop', 'checkout')], withHook);
+    const rules = parse(out.prometheus['vigil-watchdog.rules.yaml']!) as Doc;
+    expect(rules.groups).toHaveLength(1);
+    expect(rules.groups[0]).toMatchObject({ name: 'vigil/watchdog', interval: '30s' });
+    expect(rules.groups[0].rules).toEqual([expect.objectContaining({ alert: 'Watchdog', expr: 'vector(1)', labels: { severity: 'none', vigil_watchdog: 'true' } })]);
+    const am = parse(out.alertmanager['alertmanager.yml']!) as Doc;
+    expect(am.route.routes[0]).toEqual({
+      receiver: 'vigil-watchdog',
+      matchers: ['vigil_watchdog="true"'],
+      group_by: ['alertname'],
+      group_wait: '0s',
+      group_interval: '2m',
+      repeat_interval: '2m',
+      continue: false,
+    });
+    const receiver = am.receivers.find((r: Doc) => r.name === 'vigil-watchdog');
+    expect(receiver).toEqual({ name: 'vigil-watchdog', webhook_configs: [{ url: 'https://hb.example.com/ping', send_resolved: false }] });
+    // An empty URL (the chart's default) is no webhook, not an invalid one.
+    const none = parse(renderConfig([], defaultSettings({ watchdog: { webhookUrl: '' } })).alertmanager['alertmanager.yml']!) as Doc;
+    expect(none.receivers.find((r: Doc) => r.name === 'vigil-watchdog')).toEqual({ name: 'vigil-watchdog' });
   });
 });

@@ -68,6 +68,17 @@ export const GlobalSettingsSchema = z.object({
     })
     .strict()
     .optional(),
+  /**
+   * The always-firing Watchdog alert's receiver (render/watchdog.ts): a webhook an outside
+   * heartbeat monitor listens on ('' or unset = none), and how often it is notified (default 1m).
+   */
+  watchdog: z
+    .object({
+      webhookUrl: z.union([z.literal(''), z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL such as https://heartbeat.example.com/ping, or empty')]).optional(),
+      interval: durationString.optional(),
+    })
+    .strict()
+    .optional(),
   /** Cluster-wide external labels, e.g. {cluster: "kind"}. */
   externalLabels: z.record(z.string(), z.string()),
 });

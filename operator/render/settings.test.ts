@@ -30,4 +30,11 @@ describe('settings parsing', () => {
   it('treats an empty file as the defaults', () => {
     expect(settingsFromObject(null, 'x')).toEqual(settingsFromYaml('', 'x'));
   });
+
+  it('takes the Watchdog webhook (http(s) or empty) and refuses anything else by name', () => {
+    expect(settingsFromYaml('watchdog:\n  webhookUrl: https://hb.example.com/ping\n  interval: 30s\n', 'f.yaml').watchdog).toEqual({ webhookUrl: 'https://hb.example.com/ping', interval: '30s' });
+    expect(settingsFromYaml('watchdog:\n  webhookUrl: ""\n', 'f.yaml').watchdog).toEqual({ webhookUrl: '' });
+    expect(() => settingsFromYaml('watchdog:\n  webhookUrl: ftp://x\n', 'f.yaml')).toThrow(/f\.yaml: watchdog\.webhookUrl: .*http\(s\) URL/);
+    expect(() => settingsFromYaml('watchdog:\n  interval: soon\n', 'f.yaml')).toThrow('f.yaml: watchdog.interval: must be a duration');
+  });
 });

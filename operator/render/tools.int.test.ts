@@ -102,7 +102,9 @@ describe.each([
     const ruleFiles = readdirSync(prometheusDir)
       .filter((f) => f.endsWith('.rules.yaml'))
       .sort();
-    expect(ruleFiles.length).toBe(loadCatalogue().length);
+    // One per service, plus the Watchdog's (render/watchdog.ts).
+    expect(ruleFiles.length).toBe(loadCatalogue().length + 1);
+    expect(ruleFiles).toContain('vigil-watchdog.rules.yaml');
     const result = await tool(PROMTOOL, ['check', 'rules', ...ruleFiles], prometheusDir);
     expectSuccess(result);
     expect(result.output).not.toContain('FAILED');
@@ -112,8 +114,8 @@ describe.each([
     const result = await tool(AMTOOL, ['check-config', 'alertmanager.yml'], alertmanagerDir);
     expectSuccess(result);
     expect(result.output).toContain(' - 1 templates');
-    // The default receiver, one per service with recipients, and the one without integrations for unowned alerts.
-    const receivers = 2 + loadCatalogue().filter((svc) => svc.spec.notify?.email).length;
+    // The default receiver, the Watchdog's, one per service with recipients, and the one without integrations for unowned alerts.
+    const receivers = 3 + loadCatalogue().filter((svc) => svc.spec.notify?.email).length;
     expect(result.output).toContain(` - ${receivers} receivers`);
   });
 });

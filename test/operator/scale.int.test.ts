@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUNDLE_KEY } from '../../operator/kube/config-bundle.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';
 import { INSTALL_NS, generatedAnnotations, startHostileStack, type HostileStack } from '../hostile/stack.js';
 import { loadedPrometheusJobs } from '../sync/servers.js';
 import { getJson, waitFor } from './helpers.js';
@@ -69,7 +70,8 @@ it(
     // The sidecar wrote one rule file per service next to prometheus.yml, and Prometheus loaded them.
     const files = (await readdir(s.prometheus.configDir)).filter((f) => !f.startsWith('.'));
     expect(files).toContain('prometheus.yml');
-    expect(files.filter((f) => f.endsWith('.rules.yaml'))).toHaveLength(COUNT);
+    expect(files.filter((f) => f.endsWith('.rules.yaml') && f !== WATCHDOG_RULE_FILE)).toHaveLength(COUNT);
+    expect(files).toContain(WATCHDOG_RULE_FILE);
     const rules = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string }> } };
     expect(rules.data.groups.map((g) => g.name)).toContain(`vigil/${set.last.namespace}/${set.last.name}`);
 
