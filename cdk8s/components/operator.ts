@@ -9,6 +9,7 @@ import { configMap, container, httpProbe, labels, podMetadata, podSpec, POD_IDEN
 import { Identity } from './rbac.js';
 import { templateFileName } from '../chart/paths.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
+import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './alertmanager.js';
 
 export const OPERATOR_NAME = OBJECT_NAMES.operatorServiceAccount;
 export const OPERATOR_PORT = 8080;
@@ -65,6 +66,7 @@ export class Operator extends Construct {
       // The generated ConfigMap, Secret and Lease are owned by the settings ConfigMap: helm uninstall removes them.
       `--owner-configmap=${SETTINGS_CONFIGMAP}`,
       `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
+      `--alertmanager-url=http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',
       `--log-level=${props.logLevel}`,

@@ -155,6 +155,7 @@ export interface OperatorOptions {
   namespace: string;
   settingsFile: string;
   prometheusUrl: string;
+  alertmanagerUrl?: string;
   listenPort: number;
   /** Appended to the generated flags (e.g. --selector for a second install's scope). */
   extraArgs?: string[];
@@ -169,6 +170,7 @@ export async function startOperator(o: OperatorOptions): Promise<ManagedProcess>
       `--namespace=${o.namespace}`,
       `--settings=${o.settingsFile}`,
       `--prometheus-url=${o.prometheusUrl}`,
+      ...(o.alertmanagerUrl ? [`--alertmanager-url=${o.alertmanagerUrl}`] : []),
       `--listen=127.0.0.1:${o.listenPort}`,
       '--log-level=info',
       ...(o.extraArgs ?? []),

@@ -229,6 +229,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       namespace: ns,
       settingsFile,
       prometheusUrl: prometheus.url,
+      alertmanagerUrl: alertmanager.url,
       listenPort: operatorPort,
       ...(opts.operatorArgs ? { extraArgs: opts.operatorArgs } : {}),
     };

@@ -58,6 +58,11 @@ Alertmanager config Secret in the install namespace, and reports status and Even
       parse: objectName('ConfigMap'),
     }),
     'prometheus-url': valueFlag({ placeholder: '<url>', help: 'Prometheus base URL, for discovered/healthy target counts', parse: httpUrl('http://prometheus:9090') }),
+    'alertmanager-url': valueFlag({
+      placeholder: '<url>',
+      help: 'Alertmanager base URL, polled (/metrics) so that ConfigApplied says when it does not answer or runs a config Vigil did not write',
+      parse: httpUrl('http://alertmanager:9093'),
+    }),
     listen: listenFlag('/metrics, /healthz, /readyz', '127.0.0.1:8080'),
     'leader-elect': switchFlag({ help: `take the Lease ${OBJECT_NAMES.leaderLease} before writing (for several replicas)` }),
     'log-level': logLevelFlag,
@@ -77,6 +82,7 @@ export interface OperatorConfig {
   smtpSecret?: string;
   ownerConfigMap?: string;
   prometheusUrl?: string;
+  alertmanagerUrl?: string;
   listen: string;
   leaderElect: boolean;
   logLevel: string;
@@ -93,6 +99,7 @@ function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env):
     ...(v['smtp-secret'] !== undefined ? { smtpSecret: v['smtp-secret'] } : {}),
     ...(v['owner-configmap'] !== undefined ? { ownerConfigMap: v['owner-configmap'] } : {}),
     ...(v['prometheus-url'] !== undefined ? { prometheusUrl: v['prometheus-url'] } : {}),
+    ...(v['alertmanager-url'] !== undefined ? { alertmanagerUrl: v['alertmanager-url'] } : {}),
     listen: v.listen,
     leaderElect: v['leader-elect'],
     logLevel: v['log-level'],
@@ -133,6 +140,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     settings,
     smtpSecretName: config.smtpSecret,
     prometheusUrl: config.prometheusUrl,
+    alertmanagerUrl: config.alertmanagerUrl,
     identity: config.identity,
     leaderElect: config.leaderElect,
     log,

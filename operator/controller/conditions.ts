@@ -23,6 +23,8 @@ export const REASONS = {
   portNotFound: 'PortNotFound',
   noNamedPort: 'NoNamedPort',
   prometheusUnreachable: 'PrometheusUnreachable',
+  alertmanagerUnreachable: 'AlertmanagerUnreachable',
+  alertmanagerConfigMismatch: 'AlertmanagerConfigMismatch',
   targetsUnknown: 'TargetsUnknown',
   notScraped: 'NotScraped',
   overlappingServices: 'OverlappingServices',
@@ -52,6 +54,13 @@ export interface TargetCounts {
   healthy: number;
 }
 
+/** Why ConfigApplied is not True although the sidecar reported the config applied. */
+export interface AlertmanagerProblem {
+  status: 'Unknown' | 'False';
+  reason: string;
+  message: string;
+}
+
 export interface ServiceObservation {
   generation: number;
   previous: MonitoredServiceStatus | undefined;
@@ -64,6 +73,8 @@ export interface ServiceObservation {
   alertmanager: SyncReport;
   /** Set when the desired config cannot be written at all (too large for one object): why. */
   undeliverable?: string;
+  /** Alertmanager does not answer, or runs another config than its sidecar applied (plan.ts alertmanagerProblem). */
+  alertmanagerProblem?: AlertmanagerProblem;
   /** Counts from the last successful poll of Prometheus; undefined when not known (see targetsUnavailable). */
   targets?: TargetCounts;
   /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
@@ -175,6 +186,11 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       }
     }
   }
+  // The sidecar confirmed the config once; a poll of Alertmanager says whether that still holds.
+  if (applied.status === 'True' && obs.alertmanagerProblem) {
+    const p = obs.alertmanagerProblem;
+    applied = condition(previous, 'ConfigApplied', p.status, p.reason, p.message, generation, now);
+  }
   conditions.push(applied);
 
   // A service whose invalid edit keeps its last valid generation in force is still scraped (issue #14).
@@ -255,7 +271,7 @@ function computeReady(obs: ServiceObservation, valid: Condition, applied: Condit
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'Ready', status, reason, message, generation, now);
   if (valid.status !== 'True') return make('False', valid.reason, valid.message);
   if (targets.status === 'False' && MISCONFIGURED.includes(targets.reason)) return make('False', targets.reason, targets.message);
-  if (applied.status !== 'True') return make('False', applied.reason, applied.message);
+  if (applied.status !== 'True') return make(applied.status === 'Unknown' ? 'Unknown' : 'False', applied.reason, applied.message);
   if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
   return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}`);
 }

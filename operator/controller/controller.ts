@@ -19,6 +19,7 @@ import { objectKey, ServiceCache } from './service-cache.js';
 import { lastValidObject } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { TargetsPoller } from './targets.js';
+import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
 
@@ -43,6 +44,8 @@ export interface ControllerOptions {
   settings: GlobalSettings;
   smtpSecretName?: string | undefined;
   prometheusUrl?: string | undefined;
+  /** Polled for what Alertmanager runs (alertmanager-poller.ts); without it ConfigApplied trusts the sidecar's last report. */
+  alertmanagerUrl?: string | undefined;
   identity: string;
   /**
    * Owner of the generated ConfigMap, Secret and Lease: they are garbage-collected when it is deleted (the chart
@@ -137,6 +140,7 @@ export class Controller {
   private readonly queue: CoalescingQueue;
   private readonly elector: LeaderElector | undefined;
   private readonly poller: TargetsPoller | undefined;
+  private readonly amPoller: AlertmanagerPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
   private readonly serviceCache = new ServiceCache();
@@ -262,6 +266,7 @@ export class Controller {
       });
     }
     if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
 
   private get informers(): ResilientInformer<KubernetesObject>[] {
@@ -289,6 +294,7 @@ export class Controller {
     if (this.elector) this.elector.start();
     else this.opts.metrics.leader.set(1);
     this.poller?.start();
+    this.amPoller?.start();
     this.queue.add();
   }
 
@@ -296,6 +302,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.queue.shutdown();
     this.poller?.stop();
+    this.amPoller?.stop();
     if (this.elector) await this.elector.release();
     this.opts.metrics.leader.set(0);
     await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.stop()));
@@ -355,6 +362,12 @@ export class Controller {
     };
   }
 
+  private alertmanagerUnreachable(): string | undefined {
+    const failure = this.amPoller?.failure;
+    if (!failure) return undefined;
+    return `Alertmanager at ${this.amPoller!.url} does not answer since ${failure.since} (${failure.error}): alerts may not be delivered, and what it runs is unknown`;
+  }
+
   private targetsUnavailable(): TargetsUnavailable | undefined {
     if (!this.poller) {
       return { reason: REASONS.targetsUnknown, message: 'target health is not known: the operator runs without --prometheus-url' };
@@ -405,6 +418,7 @@ export class Controller {
         alertmanager: readSyncReport(secret?.metadata?.annotations),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         targetsUnavailable: this.targetsUnavailable(),
+        ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         servicesIn: this.servicesByNamespace(),
         now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
         install: this.install,

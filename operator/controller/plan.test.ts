@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { defaultSettings, renderConfig } from '../render/index.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
@@ -203,4 +204,29 @@ describe('planReconcile', () => {
     const again = planReconcile(input([one, twoStored, service('b', 'three')], { ...sidecars, limits: { maxObjectBytes: 500, plainLimitBytes: 100 } }));
     expect(again.statusUpdates.find((u) => u.name === 'two')?.events ?? []).toEqual([]);
   });
+
+  it('Alertmanager dead or running another config: ConfigApplied and Ready say so; nothing while a newer config is pending', () => {
+    const first = planReconcile(input([service('a', 'one')]));
+    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
+    const running = { configHash: alertmanagerConfigHashValue(first.rendered.alertmanager['alertmanager.yml']!), lastReloadSuccessful: true };
+    const cond = (plan: ReturnType<typeof planReconcile>, type: string) =>
+      (plan.statusUpdates[0]?.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions.find((c) => c.type === type);
+
+    const ok = planReconcile(input([service('a', 'one')], { ...hashes, alertmanagerRunning: running }));
+    expect(cond(ok, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
+
+    const dead = planReconcile(input([service('a', 'one')], { ...hashes, alertmanagerUnreachable: 'Alertmanager at http://am:9093 does not answer since T (refused)' }));
+    expect(cond(dead, 'ConfigApplied')).toMatchObject({ status: 'Unknown', reason: 'AlertmanagerUnreachable', message: 'Alertmanager at http://am:9093 does not answer since T (refused)' });
+    expect(cond(dead, 'Ready')).toMatchObject({ status: 'Unknown', reason: 'AlertmanagerUnreachable' });
+
+    const other = planReconcile(input([service('a', 'one')], { ...hashes, alertmanagerRunning: { ...running, configHash: running.configHash + 1 } }));
+    expect(cond(other, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'AlertmanagerConfigMismatch' });
+    expect(cond(other, 'ConfigApplied')?.message).toContain(`config ${first.rendered.alertmanagerHash}, which its sidecar applied, hashes to ${running.configHash}`);
+    expect(cond(other, 'Ready')).toMatchObject({ status: 'False', reason: 'AlertmanagerConfigMismatch' });
+
+    // The sidecar has not applied the desired config yet: Alertmanager rightly runs the older one.
+    const pending = planReconcile(input([service('a', 'one')], { prometheus: hashes.prometheus, alertmanager: { appliedHash: 'older' }, alertmanagerRunning: { ...running, configHash: 7 } }));
+    expect(cond(pending, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
+  });
 });
+

@@ -5,10 +5,12 @@ import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '..
 import { encodeFileSet, type EncodeLimits, type EncodedFiles } from '../kube/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
-import { jobName } from '../render/names.js';
+import { ALERTMANAGER_CONFIG_FILE, jobName } from '../render/names.js';
+import { alertmanagerConfigHashValue } from '../sync/confirm.js';
+import type { AlertmanagerRunning } from './alertmanager-poller.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
-import { computeStatus, eventsForTransition, statusChanged, statusMergePatch, type PlannedEvent, type SelectionObservation, type TargetCounts, type TargetsUnavailable } from './conditions.js';
+import { computeStatus, eventsForTransition, REASONS, statusChanged, statusMergePatch, type AlertmanagerProblem, type PlannedEvent, type SelectionObservation, type TargetCounts, type TargetsUnavailable } from './conditions.js';
 import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
@@ -37,6 +39,10 @@ export interface ReconcileInput {
   prometheus: SyncReport;
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
+  /** What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while unknown. */
+  alertmanagerRunning?: AlertmanagerRunning | undefined;
+  /** Set while Alertmanager does not answer the poll: why, in words. */
+  alertmanagerUnreachable?: string | undefined;
   /** Why targetsFor says nothing right now (Prometheus unreachable); undefined otherwise. */
   targetsUnavailable?: TargetsUnavailable | undefined;
   /** The Services of a namespace from the operator's cache; undefined when not known. */
@@ -125,6 +131,27 @@ function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: 
   return input.targetsUnavailable ? { targetsUnavailable: input.targetsUnavailable } : {};
 }
 
+/**
+ * Whether Alertmanager really runs the config its sidecar reported as applied (issue #15): not
+ * when it does not answer (Unknown), nor when the hash it exports is not that of the config
+ * written (False: restarted from other files, or reloaded by something else). Nothing while a
+ * newer config is pending: ApplyPending says that already.
+ */
+export function alertmanagerProblem(input: ReconcileInput, rendered: RenderedConfig): AlertmanagerProblem | undefined {
+  if (input.alertmanagerUnreachable !== undefined) return { status: 'Unknown', reason: REASONS.alertmanagerUnreachable, message: input.alertmanagerUnreachable };
+  const running = input.alertmanagerRunning;
+  if (!running || input.alertmanager.appliedHash !== rendered.alertmanagerHash) return undefined;
+  const expected = alertmanagerConfigHashValue(rendered.alertmanager[ALERTMANAGER_CONFIG_FILE] ?? '');
+  if (running.configHash === expected) return undefined;
+  return {
+    status: 'False',
+    reason: REASONS.alertmanagerConfigMismatch,
+    message:
+      `Alertmanager runs a config Vigil did not write (its alertmanager_config_hash is ${running.configHash}; config ${rendered.alertmanagerHash}, which its sidecar applied, hashes to ${expected}): ` +
+      'it was restarted from other files, or reloaded by something else',
+  };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const objects = input.objects.filter((o) => {
@@ -160,14 +187,13 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
   const rendered = Object.keys(hints).length > 0 ? input.render(validServices, input.settings, hints) : input.render(validServices, input.settings);
-  const included = new Set(rendered.included.map((r) => `${r.namespace}/${r.name}`));
-
   // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
   const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
   const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
   const encoded: ReconcilePlan['encoded'] = {};
   if (writeConfigMap) encoded.prometheus = encodeFileSet(rendered.prometheus, input.limits);
   if (writeSecret) encoded.alertmanager = encodeFileSet(rendered.alertmanager, input.limits);
+  const included = new Set(rendered.included.map((r) => `${r.namespace}/${r.name}`));
   const problems: string[] = [];
   if (encoded.prometheus?.ok === false) {
     problems.push(`the Prometheus config (ConfigMap ${OBJECT_NAMES.prometheusConfigMap}) is ${encoded.prometheus.message}`);
@@ -178,6 +204,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const undeliverable =
     problems.length > 0 ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running` : undefined;
 
+  const amProblem = alertmanagerProblem(input, rendered);
   const statusUpdates: StatusUpdate[] = [];
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
@@ -191,6 +218,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       desired: { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash },
       prometheus: input.prometheus,
       alertmanager: input.alertmanager,
+      ...(amProblem ? { alertmanagerProblem: amProblem } : {}),
       ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(result.ok || inForce ? targetsObservation(input, ref) : {}),
       ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),

@@ -1,0 +1,39 @@
+// What Alertmanager runs, as it reports it (issue #15): the sidecar confirms a config once, when
+// it reloads it; afterwards only a poll sees that Alertmanager died, or restarted with (or was
+// reloaded into) a config Vigil did not write. Alertmanager exports the hash of the config file
+// it loaded as alertmanager_config_hash (operator/sync/confirm.ts).
+import type { Logger } from '../observability/logger.js';
+import { parseUnlabelledSamples } from '../sync/confirm.js';
+import { ServerPoller } from './server-poller.js';
+
+export interface AlertmanagerRunning {
+  /** alertmanager_config_hash: the first 48 bits of the MD5 of the loaded file (alertmanagerConfigHashValue). */
+  configHash: number;
+  /** alertmanager_config_last_reload_successful === 1. */
+  lastReloadSuccessful: boolean;
+}
+
+export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
+  constructor(alertmanagerUrl: string, intervalMs: number, onChange: () => void, log: Logger) {
+    super({ server: 'Alertmanager', url: alertmanagerUrl, intervalMs, onChange, log, consequence: 'services report ConfigApplied=Unknown (AlertmanagerUnreachable)' });
+  }
+
+  /** The latest report, undefined until a poll succeeded or while Alertmanager does not answer. */
+  get running(): AlertmanagerRunning | undefined {
+    return this.failure ? undefined : this.latest;
+  }
+
+  protected async fetchState(): Promise<AlertmanagerRunning> {
+    const url = new URL('/metrics', this.url).toString();
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    const samples = parseUnlabelledSamples(await res.text());
+    const configHash = samples.get('alertmanager_config_hash');
+    if (configHash === undefined) throw new Error(`GET ${url}: no alertmanager_config_hash (is it Alertmanager?)`);
+    return { configHash, lastReloadSuccessful: samples.get('alertmanager_config_last_reload_successful') === 1 };
+  }
+
+  protected same(a: AlertmanagerRunning | undefined, b: AlertmanagerRunning): boolean {
+    return a?.configHash === b.configHash && a.lastReloadSuccessful === b.lastReloadSuccessful;
+  }
+}
