@@ -49,7 +49,7 @@ export interface SelectionReport {
 export function matchesSelector(labels: Record<string, string>, selector: LabelSelector): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    const has = Object.hasOwn(labels, key);
     switch (operator) {
       case 'In':
         if (!has || !values.includes(labels[key]!)) return false;
