@@ -73,6 +73,8 @@ export interface ServiceObservation {
   alertmanager: SyncReport;
   /** Set when the desired config cannot be written at all (too large for one object): why. */
   undeliverable?: string;
+  /** Set when this service was left out so that the others fit in one object (plan.ts leaveOutUntilFits): why. */
+  leftOut?: string;
   /** Alertmanager does not answer, or runs another config than its sidecar applied (plan.ts alertmanagerProblem). */
   alertmanagerProblem?: AlertmanagerProblem;
   /** Counts from the last successful poll of Prometheus; undefined when not known (see targetsUnavailable). */
@@ -142,7 +144,10 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   conditions.push(valid);
 
   let applied: Condition;
-  if ((obs.invalidMessage !== undefined && inForce === undefined) || !obs.included) {
+  if (obs.leftOut !== undefined && obs.invalidMessage === undefined) {
+    applied = condition(previous, 'ConfigApplied', 'False', REASONS.configTooLarge, obs.leftOut, generation, now);
+    appliedConfigHash = undefined;
+  } else if ((obs.invalidMessage !== undefined && inForce === undefined) || !obs.included) {
     applied = condition(
       previous,
       'ConfigApplied',

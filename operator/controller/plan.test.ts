@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { defaultSettings, renderConfig } from '../render/index.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { createHash } from 'node:crypto';
+import { encodeFileSet } from '../kube/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 
@@ -228,5 +230,59 @@ describe('planReconcile', () => {
     const pending = planReconcile(input([service('a', 'one')], { prometheus: hashes.prometheus, alertmanager: { appliedHash: 'older' }, alertmanagerRunning: { ...running, configHash: 7 } }));
     expect(cond(pending, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
   });
+
+  it('leaves the services that do not fit out (newest, then largest first) so that the others run, and names them', () => {
+    // Random text does not compress: a service with 40 such rules is far larger than the others.
+    const noise = (i: number) => createHash('sha256').update(`noise-${i}`).digest('hex').repeat(4);
+    const big = (ns: string, name: string, generation = 1): RawMonitoredService => ({
+      ...service(ns, name, 'up == 0', generation),
+      spec: {
+        selector: { matchLabels: { app: name } },
+        endpoints: [{ port: 'metrics' }],
+        rules: Array.from({ length: 40 }, (_, i) => ({ name: `R${i}`, expr: 'up == 0', description: noise(i) })),
+      },
+    });
+    const small = [service('a', 'one'), service('a', 'two')];
+    const limits = { plainLimitBytes: 100, maxObjectBytes: planReconcileBytes(small) + 400 };
+
+    const plan = planReconcile(input([...small, big('b', 'huge')], { limits }));
+    expect(plan.undeliverable).toBeUndefined();
+    expect(plan.encoded.prometheus).toMatchObject({ ok: true });
+    expect(plan.rendered.included).toEqual([
+      { namespace: 'a', name: 'one' },
+      { namespace: 'a', name: 'two' },
+    ]);
+    const cond = (name: string) =>
+      (plan.statusUpdates.find((u) => u.name === name)?.patch.status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
+    expect(cond('huge')).toMatchObject({ status: 'False', reason: 'ConfigTooLarge' });
+    expect(cond('huge')?.message).toMatch(/^left out of the generated config: with every service it does not fit in one Kubernetes object \(\d+ bytes even gzip-compressed/);
+    expect(cond('huge')?.message).toContain('Left out, newest and largest first: b/huge (1 of 3); the other 2 services run');
+    expect(plan.statusUpdates.find((u) => u.name === 'huge')?.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ConfigTooLarge' })]);
+    // The others wait for their sidecars as usual: not held back by b/huge.
+    expect(cond('one')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
+
+    // What runs keeps running: b/huge applied at its generation stays in, a newcomer that no longer fits is left out.
+    const hugeRunning = {
+      ...big('b', 'huge'),
+      status: { observedGeneration: 1, conditions: [{ type: 'ConfigApplied', status: 'True', reason: 'ConfigApplied', message: 'm', lastTransitionTime: 'T', observedGeneration: 1 }] },
+    } as RawMonitoredService;
+    const roomy = { plainLimitBytes: 100, maxObjectBytes: planReconcileBytes([hugeRunning, small[0]!]) + 50 };
+    const next = planReconcile(input([hugeRunning, small[0]!, big('c', 'newcomer')], { limits: roomy }));
+    expect(next.rendered.included.map((r) => r.name)).toEqual(['one', 'huge']);
+    const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')?.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
+    expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
+    expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
+  });
 });
 
+/** Compressed bytes of the larger of the two generated objects for these objects (bundles). */
+function planReconcileBytes(objects: RawMonitoredService[]): number {
+  const { rendered } = planReconcile(input(objects));
+  return Math.max(
+    ...[rendered.prometheus, rendered.alertmanager].map((files) => {
+      const e = encodeFileSet(files, { plainLimitBytes: 100 });
+      if (!e.ok) throw new Error('does not fit');
+      return e.bytes;
+    }),
+  );
+}

@@ -1,5 +1,5 @@
 // Status tells the truth (issue #15), against real processes: etcd + kube-apiserver, `vigil
-// operator` (polling the real Prometheus every 10 s), Prometheus 2.42 and Alertmanager 0.25 with
+// operator` (polling the real Prometheus every 10 s), Prometheus 3.15 and Alertmanager 0.35 with
 // their sync sidecars, and the demo target as a process. The targets are published as a person
 // would publish a non-pod backend: Services plus EndpointSlices with FQDN addresses, which only
 // Prometheus resolves (to 127.0.0.1, through its private /etc/hosts).
