@@ -253,7 +253,7 @@ describe('planReconcile', () => {
       { namespace: 'a', name: 'two' },
     ]);
     const cond = (name: string) =>
-      (plan.statusUpdates.find((u) => u.name === name)?.patch.status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
+      (plan.statusUpdates.find((u) => u.name === name)!.patch.status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(cond('huge')).toMatchObject({ status: 'False', reason: 'ConfigTooLarge' });
     expect(cond('huge')?.message).toMatch(/^left out of the generated config: with every service it does not fit in one Kubernetes object \(\d+ bytes even gzip-compressed/);
     expect(cond('huge')?.message).toContain('Left out, newest and largest first: b/huge (1 of 3); the other 2 services run');
@@ -269,7 +269,7 @@ describe('planReconcile', () => {
     const roomy = { plainLimitBytes: 100, maxObjectBytes: planReconcileBytes([hugeRunning, small[0]!]) + 50 };
     const next = planReconcile(input([hugeRunning, small[0]!, big('c', 'newcomer')], { limits: roomy }));
     expect(next.rendered.included.map((r) => r.name)).toEqual(['one', 'huge']);
-    const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')?.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
+    const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')!.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
   });
