@@ -63,4 +63,4 @@ build_etcd() {
 build_etcd # go_build_tool takes the lock itself
 with_cache_lock "kubernetes-$KUBERNETES_VERSION" build_kubernetes
 "$BIN_DIR/kube-apiserver" --version >&2
-"$BIN_DIR/etcd" --version | head -1 >&2
+"$BIN_DIR/etcd" --version | sed -n 1p >&2 # sed reads to the end: head -1 could end the pipe early (SIGPIPE, exit 141 under pipefail)
