@@ -40,8 +40,7 @@ export function buildApp(ctx: RenderContext): Chart {
       ...ctx.fieldFromValues('tolerations', 'tolerations'),
       ...ctx.fieldFromValues('priorityClassName', 'priorityClassName'),
     },
-    podAnnotations: (fixed) =>
-      Object.keys(fixed).length === 0 ? ctx.fieldFromValues('annotations', 'podAnnotations') : { annotations: { ...fixed, ...ctx.fieldsFromValues('podAnnotations') } },
+    podAnnotations: (fixed) => (Object.keys(fixed).length === 0 ? ctx.fieldFromValues('annotations', 'podAnnotations') : { annotations: { ...fixed, ...ctx.fieldsFromValues('podAnnotations') } }),
   };
   const res = (path: string) => ctx.value<Resources>(path);
   const operatorImage = imageRef(ctx, 'operator.image');

@@ -248,14 +248,6 @@ export function objectMetadata(ctx: RenderContext, meta: ObjectMeta): ApiObjectM
  * cdk8s-plus converts quantities, ports and selectors itself and would not pass them through
  * (see the top of this file).
  */
-export function kubeObject(
-  scope: Construct,
-  ctx: RenderContext,
-  id: string,
-  apiVersion: string,
-  kind: string,
-  meta: ObjectMeta,
-  body: Record<string, unknown>,
-): ApiObject {
+export function kubeObject(scope: Construct, ctx: RenderContext, id: string, apiVersion: string, kind: string, meta: ObjectMeta, body: Record<string, unknown>): ApiObject {
   return new ApiObject(scope, id, { apiVersion, kind, metadata: objectMetadata(ctx, meta), ...body });
 }

@@ -8,13 +8,19 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** crds/ as generated from the zod schema; VIGIL_CRD_DIR overrides it (tests of the generator itself). */
 export const CRD_DIR = process.env.VIGIL_CRD_DIR ?? join(REPO_ROOT, 'crds');
 
-export type KubeObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 /** The CRDs from crds/ exactly as generated from the zod schema. */
 export function crdObjects(dir = CRD_DIR): KubeObject[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    files = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch {
     files = [];
   }

@@ -4,7 +4,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
-const makefiles = ['Makefile', ...readdirSync(new URL('hack/make/', root)).filter((f) => f.endsWith('.mk')).map((f) => `hack/make/${f}`)];
+const makefiles = [
+  'Makefile',
+  ...readdirSync(new URL('hack/make/', root))
+    .filter((f) => f.endsWith('.mk'))
+    .map((f) => `hack/make/${f}`),
+];
 const documentedTargets = makefiles.flatMap((f) => [...read(f).matchAll(/^([a-zA-Z0-9_-]+):.*## /gm)].map((m) => m[1]!));
 const readme = read('README.md');
 

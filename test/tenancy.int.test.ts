@@ -63,10 +63,15 @@ afterAll(async () => {
 test("a MonitoredService discovers only its own namespace's endpoints", async () => {
   const s = stack!;
   const job = 'vigil/team-a/web/metrics';
-  const ours = await pollUntil('Prometheus to discover the team-a target', 90_000, async () => {
-    const targets = (await activeTargets(s)).filter((t) => t.labels.job === job);
-    return targets.length > 0 ? targets : false;
-  }, { intervalMs: 500 });
+  const ours = await pollUntil(
+    'Prometheus to discover the team-a target',
+    90_000,
+    async () => {
+      const targets = (await activeTargets(s)).filter((t) => t.labels.job === job);
+      return targets.length > 0 ? targets : false;
+    },
+    { intervalMs: 500 },
+  );
   // Give discovery a few more rounds to show anything it would wrongly add.
   await new Promise((r) => setTimeout(r, 12_000));
   const all = (await activeTargets(s)).filter((t) => t.labels.job?.startsWith('vigil/'));

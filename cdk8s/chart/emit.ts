@@ -46,9 +46,7 @@ export class TemplateEmitter {
   /** YAML text of a scalar (or `key: scalar`) at column `indent`; strings holding tokens are double-quoted. */
   private scalar(key: string | null, v: unknown, indent: number): string[] {
     const hasToken = typeof v === 'string' && new RegExp(TOKEN_PATTERN.source).test(v) && !v.includes('\n');
-    const text = hasToken
-      ? `${key === null ? '- ' : `${keyText(key)}: `}${JSON.stringify(v)}`
-      : stringify(key === null ? [v] : { [key]: v }, { lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');
+    const text = hasToken ? `${key === null ? '- ' : `${keyText(key)}: `}${JSON.stringify(v)}` : stringify(key === null ? [v] : { [key]: v }, { lineWidth: 0, minContentWidth: 0 }).replace(/\n$/, '');
     return text.split('\n').map((l) => pad(indent) + this.embed(l));
   }
 
@@ -75,10 +73,7 @@ export class TemplateEmitter {
       if (keyDef) {
         if (keyDef.kind === 'guard') out.push(`${p}{{- if ${keyDef.cond} }}`, ...this.block(keyDef.value, indent), `${p}{{- end }}`);
         else if (keyDef.kind === 'with') {
-          const body =
-            keyDef.shape === 'block'
-              ? [`${p}${keyText(keyDef.key)}:`, `${p}  {{- toYaml . | nindent ${indent + 2} }}`]
-              : [`${p}${keyText(keyDef.key)}: ${scalarAction('.', keyDef.shape)}`];
+          const body = keyDef.shape === 'block' ? [`${p}${keyText(keyDef.key)}:`, `${p}  {{- toYaml . | nindent ${indent + 2} }}`] : [`${p}${keyText(keyDef.key)}: ${scalarAction('.', keyDef.shape)}`];
           out.push(`${p}{{- with ${keyDef.expr} }}`, ...body, `${p}{{- end }}`);
         } else if (keyDef.kind === 'splice') out.push(`${p}{{- with ${keyDef.expr} }}`, `${p}{{- toYaml . | nindent ${indent} }}`, `${p}{{- end }}`);
         else if (keyDef.kind === 'block') out.push(...keyDef.lines(indent));
@@ -103,8 +98,7 @@ export class TemplateEmitter {
         case 'block':
           return [`${p}${key}:`, ...d.lines(indent + 2)];
         case 'choice':
-          if (typeof d.whenTrue !== 'object' && typeof d.whenFalse !== 'object')
-            return [`${p}${key}: {{ if ${d.cond} }}${this.inline(d.whenTrue)}{{ else }}${this.inline(d.whenFalse)}{{ end }}`];
+          if (typeof d.whenTrue !== 'object' && typeof d.whenFalse !== 'object') return [`${p}${key}: {{ if ${d.cond} }}${this.inline(d.whenTrue)}{{ else }}${this.inline(d.whenFalse)}{{ end }}`];
           return [`${p}${key}:`, `${p}{{- if ${d.cond} }}`, ...this.block(d.whenTrue, indent + 2), `${p}{{- else }}`, ...this.block(d.whenFalse, indent + 2), `${p}{{- end }}`];
         case 'document':
           return [`${p}${key}: |`, ...this.block(d.value, indent + 2)];

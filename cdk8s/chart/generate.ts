@@ -81,7 +81,9 @@ export function generateChart(): Map<string, string> {
     'templates/vigil-values-check.yaml',
     `${GENERATED}{{- if and (eq .Values.profile "demo") (gt (int .Values.alertmanager.replicas) 1) }}\n{{- fail ${JSON.stringify(HA_DEMO_REFUSAL)} }}\n{{- end }}\n`,
   );
-  for (const crdFile of readdirSync(CRD_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const crdFile of readdirSync(CRD_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     // As generated from the zod schema, unchanged (Helm installs crds/ before the templates).
     files.set(`crds/${crdFile}`, readFileSync(join(CRD_DIR, crdFile), 'utf8'));
   }

@@ -13,8 +13,7 @@ export const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by'
 type Json = Record<string, unknown>;
 const isMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const sameEntries = (a: Record<string, string>, b: Record<string, string>) =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+const sameEntries = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /**
  * Label maps built by components/common.ts become `include` of the matching helper, in place
@@ -47,8 +46,7 @@ class LabelHelpers {
     const asStrings = v as Record<string, string>;
     const component = asStrings['app.kubernetes.io/name'];
     if (typeof component === 'string') {
-      if ((key === 'matchLabels' || key === 'selector') && sameEntries(asStrings, selectorLabels(component)))
-        return { [this.include('vigil.selectorLabels', component)]: true };
+      if ((key === 'matchLabels' || key === 'selector') && sameEntries(asStrings, selectorLabels(component))) return { [this.include('vigil.selectorLabels', component)]: true };
       if (key === 'labels' && sameEntries(asStrings, labels(component))) return { [this.include('vigil.podLabels', component)]: true };
     }
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.walk(x, k)]));

@@ -133,38 +133,54 @@ export class Alertmanager extends Construct {
       logLevel: props.logLevel,
     });
 
-    kubeObject(this, ctx, 'statefulset', 'apps/v1', 'StatefulSet', { name, labels: labels(name) }, {
-      spec: {
-        replicas: props.replicas,
-        serviceName: ALERTMANAGER_HEADLESS,
-        // Peers find each other through DNS; starting them together is fine.
-        podManagementPolicy: 'Parallel',
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: podMetadata(props.scheduling, name),
-          spec: podSpec(props.scheduling, {
-            serviceAccountName: OBJECT_NAMES.alertmanagerServiceAccount,
-            initContainers: [bootstrap],
-            containers: [alertmanager, sync],
-            volumes,
-          }),
+    kubeObject(
+      this,
+      ctx,
+      'statefulset',
+      'apps/v1',
+      'StatefulSet',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          replicas: props.replicas,
+          serviceName: ALERTMANAGER_HEADLESS,
+          // Peers find each other through DNS; starting them together is fine.
+          podManagementPolicy: 'Parallel',
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: podMetadata(props.scheduling, name),
+            spec: podSpec(props.scheduling, {
+              serviceAccountName: OBJECT_NAMES.alertmanagerServiceAccount,
+              initContainers: [bootstrap],
+              containers: [alertmanager, sync],
+              volumes,
+            }),
+          },
         },
       },
-    });
+    );
 
-    kubeObject(this, ctx, 'headless', 'v1', 'Service', { name: ALERTMANAGER_HEADLESS, labels: labels(name) }, {
-      spec: {
-        clusterIP: 'None',
-        // Peers must find each other before they are ready (readiness needs the cluster to settle).
-        publishNotReadyAddresses: true,
-        selector: selectorLabels(name),
-        ports: [
-          { name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' },
-          { name: 'mesh-tcp', port: ALERTMANAGER_MESH_PORT, targetPort: 'mesh-tcp', protocol: 'TCP' },
-          { name: 'mesh-udp', port: ALERTMANAGER_MESH_PORT, targetPort: 'mesh-udp', protocol: 'UDP' },
-        ],
+    kubeObject(
+      this,
+      ctx,
+      'headless',
+      'v1',
+      'Service',
+      { name: ALERTMANAGER_HEADLESS, labels: labels(name) },
+      {
+        spec: {
+          clusterIP: 'None',
+          // Peers must find each other before they are ready (readiness needs the cluster to settle).
+          publishNotReadyAddresses: true,
+          selector: selectorLabels(name),
+          ports: [
+            { name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' },
+            { name: 'mesh-tcp', port: ALERTMANAGER_MESH_PORT, targetPort: 'mesh-tcp', protocol: 'TCP' },
+            { name: 'mesh-udp', port: ALERTMANAGER_MESH_PORT, targetPort: 'mesh-udp', protocol: 'UDP' },
+          ],
+        },
       },
-    });
+    );
     exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
   }
 }
@@ -173,8 +189,5 @@ export class Alertmanager extends Construct {
 export function alertmanagerTargets(ctx: RenderContext, replicas: number): string[] {
   const concrete = Array.from({ length: replicas }, (_, i) => `${ALERTMANAGER_NAME}-${i}.${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_PORT}`);
   const item = `printf "${ALERTMANAGER_NAME}-%d.${ALERTMANAGER_HEADLESS}.%s.svc:${ALERTMANAGER_PORT}" $i (include "vigil.namespace" $) | quote`;
-  return ctx.block(
-    (i) => [`${' '.repeat(i)}{{- range $i := until (int .Values.alertmanager.replicas) }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`],
-    concrete,
-  );
+  return ctx.block((i) => [`${' '.repeat(i)}{{- range $i := until (int .Values.alertmanager.replicas) }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`], concrete);
 }

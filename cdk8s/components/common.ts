@@ -117,24 +117,23 @@ export interface ServiceExposure {
 }
 
 /** A Service whose `uiPort` gets the fixed nodePort of the exposure when there is one. */
-export function exposedService(
-  scope: Construct,
-  ctx: RenderContext,
-  id: string,
-  name: string,
-  component: string,
-  exposure: ServiceExposure,
-  ports: Json[],
-  uiPort: string,
-): void {
+export function exposedService(scope: Construct, ctx: RenderContext, id: string, name: string, component: string, exposure: ServiceExposure, ports: Json[], uiPort: string): void {
   const withNodePort = ports.map((p) => (p.name === uiPort ? { ...p, ...ctx.optionalFields(exposure.fixedNodePort, { nodePort: exposure.nodePort }) } : p));
-  kubeObject(scope, ctx, id, 'v1', 'Service', { name, labels: labels(component) }, {
-    spec: {
-      type: exposure.type,
-      selector: selectorLabels(component),
-      ports: withNodePort,
+  kubeObject(
+    scope,
+    ctx,
+    id,
+    'v1',
+    'Service',
+    { name, labels: labels(component) },
+    {
+      spec: {
+        type: exposure.type,
+        selector: selectorLabels(component),
+        ports: withNodePort,
+      },
     },
-  });
+  );
 }
 
 /**

@@ -36,21 +36,45 @@ export class DemoTarget extends Construct {
       readinessProbe: httpProbe('/healthz', DEMO_METRICS_PORT_NAME, 5),
       livenessProbe: httpProbe('/healthz', DEMO_METRICS_PORT_NAME, 15),
     });
-    kubeObject(this, ctx, 'pod', 'v1', 'Pod', { name, labels: labels(name) }, {
-      spec: podSpec(props.scheduling, { automountServiceAccountToken: false, restartPolicy: 'Always', containers: [target] }),
-    });
-    kubeObject(this, ctx, 'service', 'v1', 'Service', { name, labels: labels(name) }, {
-      spec: {
-        selector: selectorLabels(name),
-        ports: [{ name: DEMO_METRICS_PORT_NAME, port: DEMO_TARGET_PORT, targetPort: DEMO_METRICS_PORT_NAME, protocol: 'TCP' }],
+    kubeObject(
+      this,
+      ctx,
+      'pod',
+      'v1',
+      'Pod',
+      { name, labels: labels(name) },
+      {
+        spec: podSpec(props.scheduling, { automountServiceAccountToken: false, restartPolicy: 'Always', containers: [target] }),
       },
-    });
-    kubeObject(this, ctx, 'monitoredservice', `${API_GROUP}/${API_VERSION}`, KIND, { name, labels: labels(name) }, {
-      spec: {
-        selector: { matchLabels: selectorLabels(name) },
-        endpoints: [{ port: DEMO_METRICS_PORT_NAME, path: '/metrics', interval: props.interval ?? '5s', scrapeTimeout: props.scrapeTimeout ?? '4s' }],
-        downAlert: { enabled: true, for: props.downFor ?? '5s', severity: 'critical' },
+    );
+    kubeObject(
+      this,
+      ctx,
+      'service',
+      'v1',
+      'Service',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          selector: selectorLabels(name),
+          ports: [{ name: DEMO_METRICS_PORT_NAME, port: DEMO_TARGET_PORT, targetPort: DEMO_METRICS_PORT_NAME, protocol: 'TCP' }],
+        },
       },
-    });
+    );
+    kubeObject(
+      this,
+      ctx,
+      'monitoredservice',
+      `${API_GROUP}/${API_VERSION}`,
+      KIND,
+      { name, labels: labels(name) },
+      {
+        spec: {
+          selector: { matchLabels: selectorLabels(name) },
+          endpoints: [{ port: DEMO_METRICS_PORT_NAME, path: '/metrics', interval: props.interval ?? '5s', scrapeTimeout: props.scrapeTimeout ?? '4s' }],
+          downAlert: { enabled: true, for: props.downFor ?? '5s', severity: 'critical' },
+        },
+      },
+    );
   }
 }

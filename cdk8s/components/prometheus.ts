@@ -124,24 +124,32 @@ export class Prometheus extends Construct {
       { name: 'bootstrap-config', configMap: { name: `${name}-bootstrap` } },
     ];
 
-    kubeObject(this, ctx, 'statefulset', 'apps/v1', 'StatefulSet', { name, labels: labels(name) }, {
-      spec: {
-        replicas: 1,
-        serviceName: name,
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: podMetadata(props.scheduling, name),
-          spec: podSpec(props.scheduling, {
-            serviceAccountName: OBJECT_NAMES.prometheusServiceAccount,
-            terminationGracePeriodSeconds: 60,
-            initContainers: [bootstrap],
-            containers: [prometheus, sync],
-            volumes: [...baseVolumes, ...ctx.optionalItems(not(props.persistence.enabled), [{ name: 'data', emptyDir: {} }])],
-          }),
+    kubeObject(
+      this,
+      ctx,
+      'statefulset',
+      'apps/v1',
+      'StatefulSet',
+      { name, labels: labels(name) },
+      {
+        spec: {
+          replicas: 1,
+          serviceName: name,
+          selector: { matchLabels: selectorLabels(name) },
+          template: {
+            metadata: podMetadata(props.scheduling, name),
+            spec: podSpec(props.scheduling, {
+              serviceAccountName: OBJECT_NAMES.prometheusServiceAccount,
+              terminationGracePeriodSeconds: 60,
+              initContainers: [bootstrap],
+              containers: [prometheus, sync],
+              volumes: [...baseVolumes, ...ctx.optionalItems(not(props.persistence.enabled), [{ name: 'data', emptyDir: {} }])],
+            }),
+          },
+          ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
         },
-        ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
       },
-    });
+    );
 
     exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: PROMETHEUS_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
   }

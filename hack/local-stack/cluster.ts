@@ -128,7 +128,10 @@ async function crdManifests(crdDir: string): Promise<{ files: string[]; crds: Cr
   } catch {
     return { files: [], crds: [] };
   }
-  const files = entries.filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort().map((f) => join(crdDir, f));
+  const files = entries
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()
+    .map((f) => join(crdDir, f));
   const crds: CrdInfo[] = [];
   for (const file of files) {
     for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
@@ -193,11 +196,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const kubectlBin = join(binDir, 'kubectl');
   const dir = await mkdtemp(join(tmpdir(), DIR_PREFIX));
-  const recordOwner = () =>
-    writeFile(
-      join(dir, OWNER_FILE),
-      JSON.stringify({ ownerPid: process.pid, childPids: [processes.etcd?.pid, processes.apiserver?.pid].filter((p) => p !== undefined) }),
-    );
+  const recordOwner = () => writeFile(join(dir, OWNER_FILE), JSON.stringify({ ownerPid: process.pid, childPids: [processes.etcd?.pid, processes.apiserver?.pid].filter((p) => p !== undefined) }));
   const etcdData = join(dir, 'etcd-data');
   await mkdir(etcdData);
 
@@ -228,13 +227,23 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     };
 
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    processes.etcd = startProcess('etcd', join(binDir, 'etcd'), [
-      '--name=vigil', `--data-dir=${etcdData}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`, `--initial-cluster=vigil=${peerUrl}`,
-      // Throwaway data: skipping fsync makes every write several times faster on a shared disk.
-      '--unsafe-no-fsync=true', '--log-level=warn',
-    ], etcdLog);
+    processes.etcd = startProcess(
+      'etcd',
+      join(binDir, 'etcd'),
+      [
+        '--name=vigil',
+        `--data-dir=${etcdData}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=vigil=${peerUrl}`,
+        // Throwaway data: skipping fsync makes every write several times faster on a shared disk.
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      etcdLog,
+    );
     const etcd = processes.etcd;
     await recordOwner();
     await waitFor('etcd to become healthy', etcd, 30_000, async () => {
@@ -244,9 +253,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     log(`etcd ready at ${etcdUrl} (${Date.now() - started} ms)`);
 
     const apiServerArgs = [
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
       `--etcd-servers=${etcdUrl}`,
-      `--tls-cert-file=${pki.servingCert}`, `--tls-private-key-file=${pki.servingKey}`,
+      `--tls-cert-file=${pki.servingCert}`,
+      `--tls-private-key-file=${pki.servingKey}`,
       `--client-ca-file=${pki.caCert}`,
       '--authorization-mode=Node,RBAC',
       // PodSecurity is on by default; NodeRestriction is what real clusters add.
@@ -272,11 +284,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await launchApiServer();
 
     const kubeconfigPath = join(dir, 'admin.kubeconfig');
-    await writeFile(
-      kubeconfigPath,
-      kubeconfigYaml(server, tls.ca, { 'client-certificate-data': tls.cert.toString('base64'), 'client-key-data': tls.key.toString('base64') }, 'vigil-admin'),
-      { mode: 0o600 },
-    );
+    await writeFile(kubeconfigPath, kubeconfigYaml(server, tls.ca, { 'client-certificate-data': tls.cert.toString('base64'), 'client-key-data': tls.key.toString('base64') }, 'vigil-admin'), {
+      mode: 0o600,
+    });
 
     const kubectlResult = (args: string[], o?: KubectlOptions) => runKubectl(kubectlBin, kubeconfigPath, args, o);
     const kubectl = async (args: string[], o?: KubectlOptions) => {

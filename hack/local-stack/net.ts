@@ -67,12 +67,7 @@ export function formatWait(ms: number): string {
  * after `timeoutMs` with the last error seen. `check` runs first on every round (e.g. "did the
  * process die?") and may throw to stop waiting early.
  */
-export async function pollUntil<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined | false>,
-  opts: { intervalMs?: number; check?: () => void } = {},
-): Promise<T> {
+export async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, opts: { intervalMs?: number; check?: () => void } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   for (;;) {

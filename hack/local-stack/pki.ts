@@ -46,24 +46,38 @@ async function signedCert(cwd: string, name: string, subject: string, extensions
   // A random serial per certificate, not -CAcreateserial: the certificates are signed in parallel and
   // two openssl processes reading and rewriting one ca.srl file raced ("Unable to load number from ca.srl").
   const serial = `0x${randomBytes(16).toString('hex').replace(/^./, '1')}`;
-  await openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial,
-      '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`],
-    cwd,
-  );
+  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial, '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`], cwd);
 }
 
 export async function generatePki(dir: string): Promise<ClusterPki> {
   await mkdir(dir, { recursive: true });
   await ecKey('ca.key', dir);
   await openssl(
-    ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=vigil-test-ca', '-days', '30', '-sha256',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.crt'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'ca.key',
+      '-subj',
+      '/CN=vigil-test-ca',
+      '-days',
+      '30',
+      '-sha256',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      'ca.crt',
+    ],
     dir,
   );
   await Promise.all([
     signedCert(
-      dir, 'apiserver', '/CN=kube-apiserver',
+      dir,
+      'apiserver',
+      '/CN=kube-apiserver',
       [
         'basicConstraints=CA:FALSE',
         'keyUsage=critical,digitalSignature,keyEncipherment',
@@ -73,10 +87,7 @@ export async function generatePki(dir: string): Promise<ClusterPki> {
       ].join('\n'),
     ),
     // The organisation is the group: system:masters bypasses RBAC, like kind's and kubeadm's admin.
-    signedCert(
-      dir, 'admin', '/O=system:masters/CN=vigil-admin',
-      ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth', ''].join('\n'),
-    ),
+    signedCert(dir, 'admin', '/O=system:masters/CN=vigil-admin', ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth', ''].join('\n')),
     (async () => {
       await ecKey('sa.key', dir);
       await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);

@@ -69,9 +69,7 @@ const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(
 
 export function renderFieldReferenceTable(rows: FieldRow[]): string {
   const header = '| Field | Type | Required | Default | Description |\n|---|---|---|---|---|';
-  const lines = rows.map(
-    (r) => `| \`${r.path}\` | ${escapeCell(r.type)} | ${r.required ? 'yes' : ''} | ${escapeCell(r.defaultValue)} | ${escapeCell(r.description)} |`,
-  );
+  const lines = rows.map((r) => `| \`${r.path}\` | ${escapeCell(r.type)} | ${r.required ? 'yes' : ''} | ${escapeCell(r.defaultValue)} | ${escapeCell(r.description)} |`);
   return [header, ...lines].join('\n');
 }
 

@@ -224,7 +224,7 @@ export const InstallStatusSchema = z
   .object({
     namespace: z.string().describe('Namespace of the Vigil install (operator, Prometheus, Alertmanager) that reconciles this object.'),
     selector: z.string().optional().describe("That install's label selector on MonitoredServices (operator --selector); absent: every MonitoredService."),
-    watchNamespaces: z.array(z.string()).optional().describe("The namespaces that install watches; absent: all."),
+    watchNamespaces: z.array(z.string()).optional().describe('The namespaces that install watches; absent: all.'),
   })
   .describe('The install that reconciles this object and its scope. Another install whose scope also selects the object leaves it alone while this scope still selects it.');
 
@@ -244,11 +244,7 @@ export const MonitoredServiceStatusSchema = z
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),
     appliedConfigHash: z.string().optional().describe('Hash of the configuration Prometheus and Alertmanager run that includes this service.'),
-    lastValidGeneration: z
-      .number()
-      .int()
-      .optional()
-      .describe('The newest metadata.generation that passed validation: while a newer one is invalid, the config keeps running this one.'),
+    lastValidGeneration: z.number().int().optional().describe('The newest metadata.generation that passed validation: while a newer one is invalid, the config keeps running this one.'),
     lastValidSpec: z
       .string()
       .optional()

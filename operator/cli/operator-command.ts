@@ -45,7 +45,7 @@ Alertmanager config Secret in the install namespace, and reports status and Even
     'watch-namespaces': valueFlag({ placeholder: '<a,b>', help: 'only these namespaces', parse: commaList(namespaceName), default: (): string[] => [], defaultHelp: 'all' }),
     selector: valueFlag({
       placeholder: '<selector>',
-      help: "only MonitoredServices with these labels, e.g. vigil.dev/install=team-a (kubectl -l syntax). With --watch-namespaces this is the install's scope: give each install of the chart a scope of its own (docs/deployment.md, \"Several installs\")",
+      help: 'only MonitoredServices with these labels, e.g. vigil.dev/install=team-a (kubectl -l syntax). With --watch-namespaces this is the install\'s scope: give each install of the chart a scope of its own (docs/deployment.md, "Several installs")',
       parse: labelSelectorText,
       default: '',
       defaultHelp: 'all',

@@ -207,9 +207,8 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   const install = obs.install ?? previous?.install;
   if (install) status.install = install;
   if (appliedConfigHash !== undefined) status.appliedConfigHash = appliedConfigHash;
-  const lastValid = obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined
-    ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec }
-    : undefined);
+  const lastValid =
+    obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec } : undefined);
   if (lastValid) {
     status.lastValidGeneration = lastValid.generation;
     status.lastValidSpec = lastValid.spec;

@@ -10,7 +10,18 @@ import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
-import { computeStatus, eventsForTransition, REASONS, statusChanged, statusMergePatch, type AlertmanagerProblem, type PlannedEvent, type SelectionObservation, type TargetCounts, type TargetsUnavailable } from './conditions.js';
+import {
+  computeStatus,
+  eventsForTransition,
+  REASONS,
+  statusChanged,
+  statusMergePatch,
+  type AlertmanagerProblem,
+  type PlannedEvent,
+  type SelectionObservation,
+  type TargetCounts,
+  type TargetsUnavailable,
+} from './conditions.js';
 import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
@@ -185,9 +196,15 @@ function leaveOutUntilFits(
   renderAndEncode: RenderAndEncode,
 ): { result: ReturnType<RenderAndEncode>; messages: Map<string, string> } | undefined {
   const key = (r: ObjectRef) => `${r.namespace}/${r.name}`;
-  const running = new Set(results.filter(({ raw }) => raw.status?.conditions?.some((c) => c.type === 'ConfigApplied' && c.status === 'True' && c.observedGeneration === raw.metadata?.generation)).map(({ raw }) => key(refOf(raw))));
+  const running = new Set(
+    results
+      .filter(({ raw }) => raw.status?.conditions?.some((c) => c.type === 'ConfigApplied' && c.status === 'True' && c.observedGeneration === raw.metadata?.generation))
+      .map(({ raw }) => key(refOf(raw))),
+  );
   const sizes = new Map(services.map((s) => [key(s.metadata), ownBytes(s, rendered)]));
-  const order = [...services].sort((a, b) => Number(running.has(key(a.metadata))) - Number(running.has(key(b.metadata))) || sizes.get(key(b.metadata))! - sizes.get(key(a.metadata))! || byRef(a.metadata, b.metadata));
+  const order = [...services].sort(
+    (a, b) => Number(running.has(key(a.metadata))) - Number(running.has(key(b.metadata))) || sizes.get(key(b.metadata))! - sizes.get(key(a.metadata))! || byRef(a.metadata, b.metadata),
+  );
   const problem = [encoded.prometheus, encoded.alertmanager].find((e) => e?.ok === false) as Extract<EncodedFiles, { ok: false }>;
   const leftOut: MonitoredService[] = [];
   let kept = services;

@@ -2,15 +2,7 @@
 // the operator uses, and error classification. Nothing here knows about MonitoredServices.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import {
-  ApiException,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 

@@ -45,16 +45,25 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       res.setHeader('Content-Type', options.registry.contentType);
       res.status(200).send(body);
     } catch (err) {
-      res.status(500).type('text/plain').send(`metrics unavailable: ${(err as Error).message}\n`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`metrics unavailable: ${(err as Error).message}\n`);
     }
   });
   app.get('/healthz', (_req, res) => {
     const ok = healthy();
-    res.status(ok ? 200 : 503).type('text/plain').send(ok ? 'ok\n' : 'unhealthy\n');
+    res
+      .status(ok ? 200 : 503)
+      .type('text/plain')
+      .send(ok ? 'ok\n' : 'unhealthy\n');
   });
   app.get('/readyz', (_req, res) => {
     const ok = ready();
-    res.status(ok ? 200 : 503).type('text/plain').send(ok ? 'ok\n' : 'not ready\n');
+    res
+      .status(ok ? 200 : 503)
+      .type('text/plain')
+      .send(ok ? 'ok\n' : 'not ready\n');
   });
 
   const server: Server = await new Promise((resolve, reject) => {

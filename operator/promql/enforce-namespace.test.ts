@@ -14,10 +14,7 @@ describe('enforceNamespace', () => {
   });
 
   it('scopes every selector of a large expression (none left without the namespace)', () => {
-    const out = enforceNamespace(
-      'sum by (code) (rate(a[5m])) / ignoring(code) group_left sum(rate(b{c="d"}[5m])) > on() (scalar(c) * max_over_time(d[1h:5m]))',
-      'team-a',
-    );
+    const out = enforceNamespace('sum by (code) (rate(a[5m])) / ignoring(code) group_left sum(rate(b{c="d"}[5m])) > on() (scalar(c) * max_over_time(d[1h:5m]))', 'team-a');
     expect(out.match(/namespace="team-a"/g)).toHaveLength(4);
     expect(out).toBe(
       'sum by (code) (rate(a{namespace="team-a"}[5m])) / ignoring(code) group_left sum(rate(b{c="d", namespace="team-a"}[5m])) > on() (scalar(c{namespace="team-a"}) * max_over_time(d{namespace="team-a"}[1h:5m]))',

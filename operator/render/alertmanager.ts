@@ -119,10 +119,7 @@ function unownedRoute(): Record<string, unknown> {
 function serviceRoute(service: MonitoredService): Record<string, unknown> {
   return {
     receiver: hasRecipients(service) ? receiverName(refOf(service)) : DEFAULT_RECEIVER,
-    matchers: [
-      `${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`,
-      `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`,
-    ],
+    matchers: [`${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`, `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`],
     continue: false,
   };
 }

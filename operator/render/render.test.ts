@@ -141,12 +141,7 @@ describe('renderRuleFile', () => {
     const group = doc.groups[0];
     expect(group.name).toBe('vigil/shop/checkout');
     expect(group.interval).toBe('30s');
-    expect(group.rules.map((r: Doc) => r.alert ?? r.record)).toEqual([
-      'vigil:scrape_config_loaded:timestamp_seconds',
-      'ServiceDown',
-      'ServiceTargetDown',
-      'Slow',
-    ]);
+    expect(group.rules.map((r: Doc) => r.alert ?? r.record)).toEqual(['vigil:scrape_config_loaded:timestamp_seconds', 'ServiceDown', 'ServiceTargetDown', 'Slow']);
     const [loaded, down, targetDown, slow] = group.rules;
     // Its labels tie the record to this service's current scrape jobs (new hash: new grace period).
     expect(loaded).toEqual({
@@ -321,7 +316,14 @@ describe('renderConfig', () => {
 
   it('returns the file sets, hashes and sorted refs', () => {
     const out = renderConfig(services, settings);
-    expect(Object.keys(out.prometheus)).toEqual(['billing__checkout.rules.yaml', 'billing__invoices.rules.yaml', 'prometheus.yml', 'shop__cart.rules.yaml', 'shop__checkout.rules.yaml', 'vigil-watchdog.rules.yaml']);
+    expect(Object.keys(out.prometheus)).toEqual([
+      'billing__checkout.rules.yaml',
+      'billing__invoices.rules.yaml',
+      'prometheus.yml',
+      'shop__cart.rules.yaml',
+      'shop__checkout.rules.yaml',
+      'vigil-watchdog.rules.yaml',
+    ]);
     expect(Object.keys(out.alertmanager)).toEqual(['alertmanager.yml', 'vigil-email.tmpl']);
     expect(out.alertmanager['vigil-email.tmpl']).toBe(EMAIL_TEMPLATE);
     expect(out.included).toEqual([
@@ -384,7 +386,7 @@ describe('defaultSettings', () => {
   });
 });
 
-describe('Watchdog (dead man\'s switch)', () => {
+describe("Watchdog (dead man's switch)", () => {
   it('always fires, and its route posts it to the webhook every interval, never by email', () => {
     const withHook = defaultSettings({ defaultRecipients: ['ops@example.com'], evaluationInterval: '30s', watchdog: { webhookUrl: 'https://hb.example.com/ping', interval: '2m' } });
     const out = renderConfig([service('shop', 'checkout')], withHook);

@@ -7,16 +7,7 @@ import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
 import { scrapeTiming } from './scrape-timing.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
-import {
-  compareStrings,
-  jobName,
-  LABEL_MONITORED_SERVICE,
-  LABEL_NAMESPACE,
-  refOf,
-  ruleGroupName,
-  SERVICE_DOWN_ALERT,
-  TARGET_DOWN_ALERT,
-} from './names.js';
+import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
 import { escapeRegex, scrapeJobs, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
@@ -35,10 +26,7 @@ interface AlertingRule {
 }
 
 export function renderRuleFile(service: MonitoredService, settings: GlobalSettings): string {
-  const rules: (RecordingRule | AlertingRule)[] = [
-    ...downAlertRules(service, settings),
-    ...service.spec.rules.map((rule) => customRule(service, rule)),
-  ];
+  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings), ...service.spec.rules.map((rule) => customRule(service, rule))];
   const file = {
     groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],
   };
@@ -92,7 +80,10 @@ export function discoveryGraceMs(service: MonitoredService): number {
  * (ports, selector, interval, API server connection), not on unrelated edits.
  */
 export function scrapeConfigHash(service: MonitoredService, settings: GlobalSettings): string {
-  return createHash('sha256').update(JSON.stringify(scrapeJobs(service, settings))).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify(scrapeJobs(service, settings)))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /**
@@ -134,7 +125,9 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
     [LABEL_MONITORED_SERVICE]: name,
     [LABEL_SCRAPE_CONFIG]: scrapeConfigHash(service, settings),
   });
-  const recordSelector = `${SCRAPE_CONFIG_LOADED_RECORD}{${Object.entries(recordLabels).map(([k, v]) => `${k}=${promqlString(v)}`).join(', ')}}`;
+  const recordSelector = `${SCRAPE_CONFIG_LOADED_RECORD}{${Object.entries(recordLabels)
+    .map(([k, v]) => `${k}=${promqlString(v)}`)
+    .join(', ')}}`;
   const grace = formatDurationMs(graceMs);
   return [
     { record: SCRAPE_CONFIG_LOADED_RECORD, expr: 'vector(time())', labels: recordLabels },
@@ -166,9 +159,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
       labels: sortedRecord(reservedLabels(service, targetSeverity)),
       annotations: {
         summary: `${namespace}/${name}: target {{ $labels.instance }} is down`,
-        description:
-          `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` +
-          `has failed to scrape for ${down.for}.`,
+        description: `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` + `has failed to scrape for ${down.for}.`,
       },
     },
   ];

@@ -35,8 +35,7 @@ export function renderWatchdogRuleFile(settings: GlobalSettings): string {
               labels: { severity: 'none', [LABEL_WATCHDOG]: 'true' },
               annotations: {
                 summary: 'The alerting pipeline works (always firing)',
-                description:
-                  'This alert always fires while Prometheus evaluates rules and delivers alerts to Alertmanager. Its notifications are a heartbeat: when they stop, the pipeline is broken.',
+                description: 'This alert always fires while Prometheus evaluates rules and delivers alerts to Alertmanager. Its notifications are a heartbeat: when they stop, the pipeline is broken.',
               },
             },
           ],

@@ -79,7 +79,7 @@ describe('splice', () => {
     expect(() => splicedOrThrow(stringify({ l: [] }, YAML_OPTIONS), fragments, 'x.yml')).toThrow(/x\.yml: .*renderer bug/);
   });
 
-  it('one fragment holding many services\' items gives the same text as one fragment per service', () => {
+  it("one fragment holding many services' items gives the same text as one fragment per service", () => {
     const groups = Array.from({ length: 12 }, (_, i) => [awkwardItem(i), awkwardItem(i + 5)]);
     const texts = groups.map((items) => stringifyItems(items, YAML_OPTIONS));
     const doc = (routes: unknown[]) => ({ route: { routes }, after: 1 });

@@ -66,9 +66,10 @@ export async function syncDirectory(dir: string, desired: FileSet, options: Writ
   // New and changed files first, removals last: at no point does a file that the current config
   // references go missing while the new one is still incomplete.
   for (const key of diff.write) await writeAtomically(dir, key, desired[key] ?? '', mode);
-  for (const key of diff.remove) await unlink(join(dir, key)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  for (const key of diff.remove)
+    await unlink(join(dir, key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   return diff;
 }
 

@@ -20,7 +20,7 @@ describe('decoding objects into files', () => {
     expect(() => filesFromSecret({ data: { 'alertmanager.yml': 'not base64!' } })).toThrow('key "alertmanager.yml": data is not valid base64');
   });
 
-  it('refuses keys that would collide with the sidecar\'s own dot-files', () => {
+  it("refuses keys that would collide with the sidecar's own dot-files", () => {
     expect(invalidFileKeyReason('.last-good')).toMatch(/reserved/);
     expect(invalidFileKeyReason('a/b')).toMatch(/may only contain/);
     expect(invalidFileKeyReason('ns__name.rules.yaml')).toBeUndefined();

@@ -68,7 +68,9 @@ let lastDecodedBundle: { base64: string; files: FileSet } | undefined;
  */
 function filesFromBundle(base64: string, otherKeys: string[]): FileSet {
   if (otherKeys.length > 0) {
-    throw new Error(`key "${BUNDLE_KEY}" (a compressed bundle of all files) must be the only key, but ${otherKeys.map((k) => `"${k}"`).join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} present too`);
+    throw new Error(
+      `key "${BUNDLE_KEY}" (a compressed bundle of all files) must be the only key, but ${otherKeys.map((k) => `"${k}"`).join(', ')} ${otherKeys.length === 1 ? 'is' : 'are'} present too`,
+    );
   }
   // Most watch events of a bundled object only change annotations (the sidecar's own reports, each
   // echoed back): do not inflate and parse the same megabytes again for them.
@@ -118,8 +120,12 @@ export interface FileDiff {
 }
 
 export function diffFiles(desired: FileSet, current: FileSet): FileDiff {
-  const write = Object.keys(desired).filter((key) => current[key] !== desired[key]).sort();
-  const remove = Object.keys(current).filter((key) => !(key in desired)).sort();
+  const write = Object.keys(desired)
+    .filter((key) => current[key] !== desired[key])
+    .sort();
+  const remove = Object.keys(current)
+    .filter((key) => !(key in desired))
+    .sort();
   return { write, remove };
 }
 

@@ -75,7 +75,7 @@ describe('scrapeJobNames', () => {
     else expect(scrapeJobNames(text)).toEqual(expected);
   });
 
-  it('reads Prometheus\'s style without a full parse', () => {
+  it("reads Prometheus's style without a full parse", () => {
     expect(scanJobNames(GO_STYLE)).toEqual(['prometheus', 'vigil/shop/checkout/http', 'quoted: name', "single 'quoted'"]);
   });
 

@@ -22,7 +22,33 @@ const ITEM_KEY = /^[A-Za-z_][A-Za-z0-9_]*:( |$)/;
 /** A plain scalar that YAML's core schema can only read as this very string. */
 const SIMPLE_PLAIN = /^[A-Za-z_][A-Za-z0-9_/.:-]*$/;
 /** Plain words that start with a letter and are not strings in YAML 1.2 core (or 1.1). */
-const NON_STRING_WORDS = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'null', 'Null', 'NULL', 'y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF']);
+const NON_STRING_WORDS = new Set([
+  'true',
+  'True',
+  'TRUE',
+  'false',
+  'False',
+  'FALSE',
+  'null',
+  'Null',
+  'NULL',
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'on',
+  'On',
+  'ON',
+  'off',
+  'Off',
+  'OFF',
+]);
 
 function indentOf(line: string): number {
   let i = 0;
@@ -73,7 +99,8 @@ export function scanJobNames(prometheusYaml: string): string[] | undefined {
     const rest = line.slice(itemIndent);
     if (indent === itemIndent && /^-( |$)/.test(rest)) items.push([rest]);
     else if (indent > itemIndent) items.at(-1)!.push(rest);
-    else if (indent === 0 && TOP_LEVEL_KEY.test(line)) break; // the next top-level key
+    else if (indent === 0 && TOP_LEVEL_KEY.test(line))
+      break; // the next top-level key
     else return undefined;
   }
   if (itemIndent === undefined) return undefined;

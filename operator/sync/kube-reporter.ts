@@ -30,12 +30,7 @@ export function createKubeReporter(options: {
       }
     },
     async event(type, reason, message) {
-      await createEvent(
-        clients,
-        { component: FIELD_MANAGER, instance: options.instance },
-        { apiVersion: 'v1', kind, namespace, name, uid: options.uid() },
-        { type, reason, message },
-      );
+      await createEvent(clients, { component: FIELD_MANAGER, instance: options.instance }, { apiVersion: 'v1', kind, namespace, name, uid: options.uid() }, { type, reason, message });
     },
   };
 }

@@ -114,9 +114,7 @@ describe('Syncer', () => {
     expect(reporter.annotations['vigil.dev/reload-error']).toMatch(/bad rule/);
     expect(reporter.annotations['vigil.dev/failed-hash']).toBe('bad-hash');
     expect(reporter.annotations['vigil.dev/applied-hash']).toBe(contentHash(GOOD));
-    expect(reporter.events.filter((e) => e.type === 'Warning')).toEqual([
-      { type: 'Warning', reason: 'ReloadFailed', message: expect.stringContaining('bad-hash was not applied') },
-    ]);
+    expect(reporter.events.filter((e) => e.type === 'Warning')).toEqual([{ type: 'Warning', reason: 'ReloadFailed', message: expect.stringContaining('bad-hash was not applied') }]);
     expect(retryScheduled).toEqual([1]);
     // Good, bad, then the recovery reload of the last good files (a failed reload is not atomic).
     expect(server.reloads).toEqual([GOOD, BAD, GOOD]);

@@ -33,10 +33,14 @@ export interface OneObjectWatch {
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 type WatchEnd = { relist: boolean; error?: string };
@@ -54,10 +58,7 @@ export function watchOneObject(options: WatchOneOptions): OneObjectWatch {
   let currentRequest: AbortController | undefined;
 
   async function list(): Promise<{ object: WatchedObject | undefined; resourceVersion: string }> {
-    const result =
-      kind === 'ConfigMap'
-        ? await core.listNamespacedConfigMap({ namespace, fieldSelector })
-        : await core.listNamespacedSecret({ namespace, fieldSelector });
+    const result = kind === 'ConfigMap' ? await core.listNamespacedConfigMap({ namespace, fieldSelector }) : await core.listNamespacedSecret({ namespace, fieldSelector });
     return { object: result.items[0], resourceVersion: result.metadata?.resourceVersion ?? '' };
   }
 

@@ -111,8 +111,8 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
 const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
   { test: (n) => n.startsWith('__'), why: 'names starting with __ are reserved for Prometheus internals' },
   { test: (n) => n.startsWith('vigil_'), why: 'names starting with vigil_ are reserved: Vigil routes alerts on them' },
-  { test: (n) => n === 'severity', why: 'severity is set by the rule\'s severity field' },
-  { test: (n) => n === 'alertname', why: 'alertname is set by the rule\'s name field' },
+  { test: (n) => n === 'severity', why: "severity is set by the rule's severity field" },
+  { test: (n) => n === 'alertname', why: "alertname is set by the rule's name field" },
 ];
 
 /**

@@ -39,9 +39,7 @@ describe('validateMonitoredService', () => {
 
   it('reports a huge string without running the regexes on it', () => {
     const start = Date.now();
-    expect(issuesOf((o) => (o.spec.endpoints[0]!.port = 'a'.repeat(10_000_000)))).toEqual([
-      'spec.endpoints[0].port: is 10000000 characters long; far above any accepted length',
-    ]);
+    expect(issuesOf((o) => (o.spec.endpoints[0]!.port = 'a'.repeat(10_000_000)))).toEqual(['spec.endpoints[0].port: is 10000000 characters long; far above any accepted length']);
     expect(Date.now() - start).toBeLessThan(5000);
   });
 
@@ -61,9 +59,7 @@ describe('validateMonitoredService', () => {
   });
 
   it('lists enum options', () => {
-    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', scheme: 'ftp' } as never))).toEqual([
-      'spec.endpoints[0].scheme: must be one of "http", "https"',
-    ]);
+    expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', scheme: 'ftp' } as never))).toEqual(['spec.endpoints[0].scheme: must be one of "http", "https"']);
   });
 
   it('rejects a scrapeTimeout above the interval', () => {
@@ -92,18 +88,14 @@ describe('validateMonitoredService', () => {
   });
 
   it('rejects an empty selector and values for Exists', () => {
-    expect(issuesOf((o) => (o.spec.selector = {} as never))).toEqual([
-      'spec.selector: must set matchLabels or matchExpressions (an empty selector would scrape every Service in the namespace)',
-    ]);
+    expect(issuesOf((o) => (o.spec.selector = {} as never))).toEqual(['spec.selector: must set matchLabels or matchExpressions (an empty selector would scrape every Service in the namespace)']);
     expect(issuesOf((o) => (o.spec.selector = { matchExpressions: [{ key: 'app', operator: 'Exists', values: ['x'] }] } as never))).toEqual([
       'spec.selector.matchExpressions[0].values: must be empty for operator Exists',
     ]);
   });
 
   it('rejects duplicate ports and rule names', () => {
-    expect(issuesOf((o) => o.spec.endpoints.push({ port: 'metrics' }))).toEqual([
-      'spec.endpoints[1].port: port "metrics" is already scraped by spec.endpoints[0]; list each port once',
-    ]);
+    expect(issuesOf((o) => o.spec.endpoints.push({ port: 'metrics' }))).toEqual(['spec.endpoints[1].port: port "metrics" is already scraped by spec.endpoints[0]; list each port once']);
     expect(issuesOf((o) => o.spec.rules.push({ name: 'HighErrorRate', expr: 'up == 0' } as never))).toEqual([
       'spec.rules[1].name: duplicate rule name "HighErrorRate" (also spec.rules[0].name); names must be unique within a MonitoredService',
     ]);
@@ -147,12 +139,8 @@ describe('validateMonitoredService', () => {
   });
 
   it('limits metadata so generated names stay valid', () => {
-    expect(issuesOf((o) => (o.metadata.name = 'a'.repeat(178)))).toEqual([
-      'metadata.name: must be at most 177 characters, so that the generated rule file name stays a valid ConfigMap key',
-    ]);
-    expect(issuesOf((o) => (o.metadata.namespace = 'Shop'))).toEqual([
-      'metadata.namespace: must be a DNS label: lowercase letters, digits and -, starting and ending with a letter or digit',
-    ]);
+    expect(issuesOf((o) => (o.metadata.name = 'a'.repeat(178)))).toEqual(['metadata.name: must be at most 177 characters, so that the generated rule file name stays a valid ConfigMap key']);
+    expect(issuesOf((o) => (o.metadata.namespace = 'Shop'))).toEqual(['metadata.namespace: must be a DNS label: lowercase letters, digits and -, starting and ending with a letter or digit']);
   });
 
   it('reports every problem of an object in one run', () => {
@@ -167,8 +155,6 @@ describe('validateMonitoredService', () => {
 
 describe('formatIssue', () => {
   it('prints namespace/name: field: message', () => {
-    expect(formatIssue({ namespace: 'shop', name: 'checkout' }, { field: 'spec.rules[0].expr', message: 'is bad' })).toBe(
-      'shop/checkout: spec.rules[0].expr: is bad',
-    );
+    expect(formatIssue({ namespace: 'shop', name: 'checkout' }, { field: 'spec.rules[0].expr', message: 'is bad' })).toBe('shop/checkout: spec.rules[0].expr: is bad');
   });
 });

@@ -151,7 +151,9 @@ describe('the template dry run agrees with the pinned Prometheus (promtool test 
       const dryRunFails = dryRunTemplate(template).error !== undefined;
       return prometheusFails === dryRunFails
         ? []
-        : [`${template}: Prometheus ${prometheusFails ? `fails (${(expansions[i] as Expansion).summary})` : 'expands it'}, the dry run ${dryRunFails ? `fails (${dryRunTemplate(template).error})` : 'passes'}`];
+        : [
+            `${template}: Prometheus ${prometheusFails ? `fails (${(expansions[i] as Expansion).summary})` : 'expands it'}, the dry run ${dryRunFails ? `fails (${dryRunTemplate(template).error})` : 'passes'}`,
+          ];
     });
     expect(disagreements).toEqual([]);
     // Both verdicts occur, so the comparison can fail either way.

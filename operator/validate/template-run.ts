@@ -27,9 +27,19 @@ type Value = { fromValue?: boolean } & (
 
 /** Go type names, for error texts like Go's. */
 const GO_TYPE: Record<Value['t'], string> = {
-  string: 'string', html: 'template.HTML', float: 'float64', int: 'int', bool: 'bool', labels: 'map[string]string',
-  args: 'map[string]interface {}', data: 'struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }',
-  time: '*time.Time', sample: '*template.sample', queryResult: 'template.queryResult', any: 'interface {}', nil: '<nil>',
+  string: 'string',
+  html: 'template.HTML',
+  float: 'float64',
+  int: 'int',
+  bool: 'bool',
+  labels: 'map[string]string',
+  args: 'map[string]interface {}',
+  data: 'struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }',
+  time: '*time.Time',
+  sample: '*template.sample',
+  queryResult: 'template.queryResult',
+  any: 'interface {}',
+  nil: '<nil>',
 };
 
 const DATA_FIELDS: Record<string, Value> = {
@@ -57,11 +67,7 @@ interface Pipe {
   assign: boolean;
   cmds: Command[];
 }
-type Node =
-  | { k: 'action'; pipe: Pipe }
-  | { k: 'if' | 'with' | 'range'; pipe: Pipe; body: Node[]; orElse: Node[] }
-  | { k: 'template'; name: string; pipe?: Pipe }
-  | { k: 'text' };
+type Node = { k: 'action'; pipe: Pipe } | { k: 'if' | 'with' | 'range'; pipe: Pipe; body: Node[]; orElse: Node[] } | { k: 'template'; name: string; pipe?: Pipe } | { k: 'text' };
 
 export interface DryRunResult {
   /** The Go-like error Prometheus would print inside `<error expanding template: ...>`. */
@@ -141,7 +147,13 @@ function parseTemplate(text: string): { nodes: Node[]; defines: Map<string, Node
 
 function parsePipe(tokens: Token[]): Pipe {
   const declAt = tokens.findIndex((t) => t.kind === 'declare' || t.kind === 'assign');
-  const decl = declAt >= 0 ? tokens.slice(0, declAt).filter((t) => t.kind === 'variable').map((t) => t.text) : [];
+  const decl =
+    declAt >= 0
+      ? tokens
+          .slice(0, declAt)
+          .filter((t) => t.kind === 'variable')
+          .map((t) => t.text)
+      : [];
   const assign = declAt >= 0 && tokens[declAt]?.kind === 'assign';
   const rest = declAt >= 0 ? tokens.slice(declAt + 1) : tokens;
   let i = 0;

@@ -25,9 +25,7 @@ describe('checkGoTemplate', () => {
   });
 
   it('rejects an unclosed action, naming where it starts', () => {
-    expect(error('Instance {{ $labels.instance is down')).toBe(
-      'template error at line 1, column 10 in "{{ $labels.instance is down": unclosed action: no matching }}',
-    );
+    expect(error('Instance {{ $labels.instance is down')).toBe('template error at line 1, column 10 in "{{ $labels.instance is down": unclosed action: no matching }}');
   });
   it('rejects an unterminated string', () => {
     expect(error('{{ printf "%s $value }}')).toBe('template error at line 1, column 1 in "{{ printf "%s $value }}": unterminated quoted string');

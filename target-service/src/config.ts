@@ -11,8 +11,7 @@ export interface TargetConfig {
 
 export const DEFAULT_PORT = 8000;
 
-const USAGE =
-  'usage: main [--port N] [--host ADDR]   (env: PORT, HOST, DISK_PATH, PROC_ROOT, SYS_ROOT, SHUTDOWN_GRACE_MS)';
+const USAGE = 'usage: main [--port N] [--host ADDR]   (env: PORT, HOST, DISK_PATH, PROC_ROOT, SYS_ROOT, SHUTDOWN_GRACE_MS)';
 
 function parseInteger(value: string, what: string, min: number, max: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {

@@ -16,11 +16,7 @@ export function sineAt(epochMs: number, periodMs: number): number {
 }
 
 /** Registers the demo metrics and starts the tick timer; the returned function stops it. */
-export function registerDemoMetrics(
-  registry: Registry,
-  options: DemoMetricsOptions = DEFAULT_DEMO_METRICS,
-  now: () => number = Date.now,
-): () => void {
+export function registerDemoMetrics(registry: Registry, options: DemoMetricsOptions = DEFAULT_DEMO_METRICS, now: () => number = Date.now): () => void {
   const ticks = new Counter({
     name: 'target_ticks_total',
     help: `Ticks of a timer firing every ${options.tickIntervalMs} ms`,

@@ -107,15 +107,7 @@ export interface TemperatureSensor {
 }
 
 // Names the kernel gives to CPU die/package sensors (Intel, AMD, ARM SoCs).
-const CPU_SENSOR_NAMES: readonly RegExp[] = [
-  /^x86_pkg_temp$/,
-  /^coretemp\b/,
-  /^k10temp\b/,
-  /^zenpower\b/,
-  /^cpu[-_]?thermal/i,
-  /cpu/i,
-  /^soc[-_]?thermal/i,
-];
+const CPU_SENSOR_NAMES: readonly RegExp[] = [/^x86_pkg_temp$/, /^coretemp\b/, /^k10temp\b/, /^zenpower\b/, /^cpu[-_]?thermal/i, /cpu/i, /^soc[-_]?thermal/i];
 
 /**
  * Picks the sensor reported as "CPU temperature": the first one whose name looks like a CPU
@@ -209,13 +201,7 @@ export async function discoverTemperatureSensors(sysRoot: string): Promise<Tempe
 class ReadingGauge extends Gauge<string> {
   private readable = false;
 
-  constructor(
-    registry: Registry,
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    read: () => Promise<{ value: number; labels?: Record<string, string> } | undefined>,
-  ) {
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[], read: () => Promise<{ value: number; labels?: Record<string, string> } | undefined>) {
     super({
       name,
       help,
@@ -258,10 +244,7 @@ export interface HostMetricsHandle {
  * only when a sensor gave a reading at startup (machines and VMs without sensors get no such
  * series at all).
  */
-export async function registerHostMetrics(
-  registry: Registry,
-  paths: HostPaths = DEFAULT_HOST_PATHS,
-): Promise<HostMetricsHandle> {
+export async function registerHostMetrics(registry: Registry, paths: HostPaths = DEFAULT_HOST_PATHS): Promise<HostMetricsHandle> {
   new ReadingGauge(registry, HOST_METRIC_NAMES.memory, 'Host memory in use (MemTotal - MemAvailable), percent', [], async () => ({
     value: await readMemoryUsedPercent(paths.procRoot),
   }));

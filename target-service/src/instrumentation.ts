@@ -63,7 +63,10 @@ export function metricsHandler(registry: Registry): (req: Request, res: Response
       const body = await registry.metrics();
       res.set('Content-Type', registry.contentType).send(body);
     } catch (err) {
-      res.status(500).type('text/plain').send(`collecting metrics failed: ${(err as Error).message}\n`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`collecting metrics failed: ${(err as Error).message}\n`);
     }
   };
 }

@@ -44,9 +44,7 @@ function startMain(args: string[], env: Record<string, string>): RunningTarget {
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
     logs,
@@ -115,8 +113,6 @@ describe('target-service/src/main.ts as a process', () => {
     const target = startMain([], { HOST: '127.0.0.1', PORT: 'eighty' });
     started.push(target);
     expect(await target.exited).toEqual({ code: 1, signal: null });
-    expect(target.logs).toEqual([
-      expect.objectContaining({ level: 'error', msg: 'failed to start', error: 'PORT: "eighty" is not an integer from 0 to 65535' }),
-    ]);
+    expect(target.logs).toEqual([expect.objectContaining({ level: 'error', msg: 'failed to start', error: 'PORT: "eighty" is not an integer from 0 to 65535' })]);
   }, 40_000);
 });

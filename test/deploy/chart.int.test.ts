@@ -81,7 +81,8 @@ describe('what the chart renders is what the operator is built from', () => {
   const NS = 'monitoring';
   const settingsOf = (objects: KubeObject[]): string => (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string>)[SETTINGS_KEY] ?? '';
   const checksumOf = (objects: KubeObject[]): string | undefined =>
-    (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === OBJECT_NAMES.operatorServiceAccount)?.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations?.[SETTINGS_CHECKSUM_ANNOTATION];
+    (objects.find((o) => o.kind === 'Deployment' && o.metadata.name === OBJECT_NAMES.operatorServiceAccount)?.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template
+      .metadata.annotations?.[SETTINGS_CHECKSUM_ANNOTATION];
 
   test('RBAC: helm template installs exactly rbacObjects(<release namespace>), the objects test/rbac.int.test.ts proves', async () => {
     const RBAC_KINDS = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
@@ -98,7 +99,7 @@ describe('what the chart renders is what the operator is built from', () => {
     ['production defaults', {}],
     ['kind', KIND_VALUES],
     ['every switch the other way', OTHER_WAY],
-  ])('the settings helm renders (%s) pass the operator\'s settings parser and equal the cdk8s ones', async (_name, overrides) => {
+  ])("the settings helm renders (%s) pass the operator's settings parser and equal the cdk8s ones", async (_name, overrides) => {
     const fromHelm = settingsFromYaml(settingsOf(parseManifests(await helmTemplate(overrides, NS))), 'helm template');
     const fromCdk8s = settingsFromYaml(settingsOf(synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, overrides)), NS).objects), 'cdk8s');
     expect(fromHelm).toEqual(fromCdk8s);

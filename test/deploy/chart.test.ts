@@ -135,7 +135,11 @@ describe.each([
           sc: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
         });
         const r = c.resources as { requests: Json; limits: Json };
-        expect({ where, cpu: r.requests.cpu !== undefined && r.limits.cpu !== undefined, mem: r.requests.memory !== undefined && r.limits.memory !== undefined }).toEqual({ where, cpu: true, mem: true });
+        expect({ where, cpu: r.requests.cpu !== undefined && r.limits.cpu !== undefined, mem: r.requests.memory !== undefined && r.limits.memory !== undefined }).toEqual({
+          where,
+          cpu: true,
+          mem: true,
+        });
         expect({ where, image: c.image }).toEqual({ where, image: expect.stringMatching(/^[\w./-]+:(?!latest$)[\w.-]+$/) });
       }
     }

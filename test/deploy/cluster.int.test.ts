@@ -20,7 +20,10 @@ const NS = 'vigil-system';
 const VALUE_SETS: [string, unknown][] = [
   ['default values', {}],
   ['kind values', KIND_VALUES],
-  ['mailhog, 3 Alertmanagers, persistence', { mailCatcher: { enabled: true, kind: 'mailhog' }, demoTarget: { enabled: true }, alertmanager: { replicas: 3 }, prometheus: { persistence: { enabled: true } } }],
+  [
+    'mailhog, 3 Alertmanagers, persistence',
+    { mailCatcher: { enabled: true, kind: 'mailhog' }, demoTarget: { enabled: true }, alertmanager: { replicas: 3 }, prometheus: { persistence: { enabled: true } } },
+  ],
 ];
 
 /** Cache key: the API server version and the CRDs it serves. */
@@ -82,7 +85,12 @@ describe('rendered chart against the real API server', () => {
   });
 
   test('kubeconform -strict really rejects unknown fields and wrong types', async () => {
-    const bad = stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: { spec: { containers: [{ name: 'c', imagePullPolicy: 'Never', colour: 'red' }] } } } });
+    const bad = stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { replicas: 'two', selector: {}, template: { spec: { containers: [{ name: 'c', imagePullPolicy: 'Never', colour: 'red' }] } } },
+    });
     const r = await tool('kubeconform', ['-strict', '-output', 'text', '-schema-location', join(schemaDir, SCHEMA_LOCATION_TEMPLATE), '-'], { input: bad });
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/colour/);
@@ -121,7 +129,10 @@ describe('rendered chart against the real API server', () => {
     delete root.securityContext.runAsNonRoot;
     delete root.containers[0]!.securityContext.runAsNonRoot;
     root.securityContext.runAsUser = 0;
-    for (const [name, s, why] of [['privileged', privileged, /privileged/], ['root', root, /runAsNonRoot|runAsUser=0/]] as const) {
+    for (const [name, s, why] of [
+      ['privileged', privileged, /privileged/],
+      ['root', root, /runAsNonRoot|runAsUser=0/],
+    ] as const) {
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `bad-${name}`, namespace: NS }, spec: s };
       const r = await cluster.kubectlResult(['apply', '--dry-run=server', '-f', '-'], { input: JSON.stringify(pod) });
       expect(r.code).not.toBe(0);

@@ -59,7 +59,7 @@ function closure(defs: Record<string, Schema>, root: string): string[] {
   while (queue.length > 0) {
     const refs = new Set<string>();
     refsOf(defs[queue.pop() as string], refs);
-    for (const r of refs) if (!seen.has(r) && defs[r]) (seen.add(r), queue.push(r));
+    for (const r of refs) if (!seen.has(r) && defs[r]) seen.add(r), queue.push(r);
   }
   return [...seen].sort();
 }

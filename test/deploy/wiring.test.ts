@@ -185,7 +185,8 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     const annotations = (find(objects, 'Deployment', OBJECT_NAMES.operatorServiceAccount).spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations;
     expect(annotations?.[SETTINGS_CHECKSUM_ANNOTATION]).toMatch(/^[0-9a-f]{64}$/);
     const other = synthesize('concrete', { ...values, scrapeInterval: values.scrapeInterval === '30s' ? '20s' : '30s' }, namespace).objects;
-    const otherAnnotations = (find(other, 'Deployment', OBJECT_NAMES.operatorServiceAccount).spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations;
+    const otherAnnotations = (find(other, 'Deployment', OBJECT_NAMES.operatorServiceAccount).spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata
+      .annotations;
     expect(otherAnnotations?.[SETTINGS_CHECKSUM_ANNOTATION]).toMatch(/^[0-9a-f]{64}$/);
     expect(otherAnnotations?.[SETTINGS_CHECKSUM_ANNOTATION]).not.toBe(annotations?.[SETTINGS_CHECKSUM_ANNOTATION]);
   });
@@ -194,9 +195,7 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     const settings = chartSettings();
     const am = find(objects, 'StatefulSet', 'vigil-alertmanager');
     const amSpec = am.spec as { replicas: number; serviceName: string };
-    expect(settings.alertmanagerTargets).toEqual(
-      Array.from({ length: amSpec.replicas }, (_, i) => `vigil-alertmanager-${i}.${amSpec.serviceName}.${namespace}.svc:9093`),
-    );
+    expect(settings.alertmanagerTargets).toEqual(Array.from({ length: amSpec.replicas }, (_, i) => `vigil-alertmanager-${i}.${amSpec.serviceName}.${namespace}.svc:9093`));
     expect(find(objects, 'Service', amSpec.serviceName).spec).toMatchObject({ clusterIP: 'None' });
     const promSync = containerOf(podSpecOf(find(objects, 'StatefulSet', 'vigil-prometheus')), 'config-sync');
     expect(settings.rulesDir).toBe(flagValue(promSync.args, '--dir'));
@@ -275,7 +274,7 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     test('its ServiceAccount may read and annotate exactly that object', () => {
       const sa = pod.serviceAccountName;
       const bindings = objects.filter((o) => o.kind === 'RoleBinding' && (o.subjects as { name: string; namespace: string }[]).some((s) => s.name === sa && s.namespace === namespace));
-      const rules = bindings.flatMap((b) => (find(objects, 'Role', (b.roleRef as { name: string }).name).rules as { resources: string[]; verbs: string[]; resourceNames?: string[] }[]));
+      const rules = bindings.flatMap((b) => find(objects, 'Role', (b.roleRef as { name: string }).name).rules as { resources: string[]; verbs: string[]; resourceNames?: string[] }[]);
       const resource = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
       const rule = rules.find((r) => r.resources.includes(resource));
       expect(rule).toMatchObject({ resourceNames: [objectName], verbs: expect.arrayContaining(['get', 'list', 'watch', 'patch']) });

@@ -114,10 +114,15 @@ interface AmStatus {
 
 test('3 clustered Alertmanagers, production timings scaled 1/15: one outage = exactly one FIRING and one RESOLVED email per recipient', async () => {
   const s = stack!;
-  await pollUntil('the three Alertmanagers to form a ready cluster', 120_000, async () => {
-    const statuses = await Promise.all(peers.map((p) => getJson<AmStatus>(`${p.url}/api/v2/status`)));
-    return statuses.every((st) => st.cluster.status === 'ready' && st.cluster.peers.length === REPLICAS);
-  }, { intervalMs: 1000 });
+  await pollUntil(
+    'the three Alertmanagers to form a ready cluster',
+    120_000,
+    async () => {
+      const statuses = await Promise.all(peers.map((p) => getJson<AmStatus>(`${p.url}/api/v2/status`)));
+      return statuses.every((st) => st.cluster.status === 'ready' && st.cluster.peers.length === REPLICAS);
+    },
+    { intervalMs: 1000 },
+  );
   await s.waitForHealthyTarget();
   await s.mailpit.client.deleteAll();
 

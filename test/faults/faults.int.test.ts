@@ -201,17 +201,20 @@ test("Alertmanager's sync sidecar is killed while the config changes: after its 
   await s.stopComponent('alertmanager-sync', 'SIGKILL');
   // A service with no targets: its ServiceDown fires once Prometheus has had its rule for the
   // discovery grace (40 s at these timings) and `for`.
-  await s.kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'MonitoredService',
-    metadata: { name: probe.name, namespace: probe.namespace },
-    spec: {
-      selector: { matchLabels: { 'app.kubernetes.io/name': probe.name } },
-      endpoints: [{ port: 'http-metrics', interval: '5s', scrapeTimeout: '4s' }],
-      downAlert: { for: '5s', severity: 'critical' },
-      notify: { email: { to: [probeRecipient], sendResolved: false } },
-    },
-  }));
+  await s.kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { name: probe.name, namespace: probe.namespace },
+      spec: {
+        selector: { matchLabels: { 'app.kubernetes.io/name': probe.name } },
+        endpoints: [{ port: 'http-metrics', interval: '5s', scrapeTimeout: '4s' }],
+        downAlert: { for: '5s', severity: 'critical' },
+        notify: { email: { to: [probeRecipient], sendResolved: false } },
+      },
+    }),
+  );
   try {
     // The operator writes the new Secret; nobody loads it.
     const pending = await pollUntil(
@@ -231,10 +234,15 @@ test("Alertmanager's sync sidecar is killed while the config changes: after its 
     // Meanwhile Prometheus (its sidecar alive) has the rule and the alert fires. Alertmanager,
     // still without the probe's route, holds it but sends it to nobody: it carries a service's
     // labels, so it is not the default recipients' (issue #14), and it stays active for its owners.
-    const held = await pollUntil('Alertmanager to hold the probe alert on the receiver without integrations', 150_000, async () => {
-      const alerts = await getJson<{ labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }[]>(`${s.alertmanager.url}/api/v2/alerts`);
-      return alerts.find((a) => a.labels.vigil_monitoredservice === probe.name && a.status.state === 'active');
-    }, { intervalMs: 1000 });
+    const held = await pollUntil(
+      'Alertmanager to hold the probe alert on the receiver without integrations',
+      150_000,
+      async () => {
+        const alerts = await getJson<{ labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }[]>(`${s.alertmanager.url}/api/v2/alerts`);
+        return alerts.find((a) => a.labels.vigil_monitoredservice === probe.name && a.status.state === 'active');
+      },
+      { intervalMs: 1000 },
+    );
     expect(held.receivers.map((r) => r.name)).toEqual(['vigil-unowned']);
     await sleep(5000);
     expect((await s.mailpit.client.list()).filter((m) => m.Subject.split(' ').includes(`${probe.namespace}/${probe.name}`))).toEqual([]);

@@ -101,7 +101,7 @@ describe('the good services are not affected by the catalogue', () => {
   // The comparisons below use what renders, so they still say something when the next test fails.
   const together = renderConfig([...good, ...admitted.filter(renders)], settings);
 
-  test('every admitted catalogue object renders (one that does not would stop everybody\'s config)', () => {
+  test("every admitted catalogue object renders (one that does not would stop everybody's config)", () => {
     // planReconcile renders all valid services in one call: an object that validates but cannot be
     // rendered makes that call throw, for every service.
     const failing = admitted.filter((s) => !renders(s)).map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
@@ -117,8 +117,7 @@ describe('the good services are not affected by the catalogue', () => {
   });
 
   test('their scrape jobs are identical', () => {
-    const jobs = (yml: string | undefined) =>
-      Object.fromEntries(((parse(yml ?? '') as { scrape_configs: { job_name: string }[] }).scrape_configs ?? []).map((j) => [j.job_name, j]));
+    const jobs = (yml: string | undefined) => Object.fromEntries(((parse(yml ?? '') as { scrape_configs: { job_name: string }[] }).scrape_configs ?? []).map((j) => [j.job_name, j]));
     const before = jobs(alone.prometheus['prometheus.yml']);
     const after = jobs(together.prometheus['prometheus.yml']);
     const goodJobs = Object.keys(before).filter((name) => good.some((s) => name.startsWith(`vigil/${s.metadata.namespace}/${s.metadata.name}/`)));

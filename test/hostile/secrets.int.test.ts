@@ -72,19 +72,29 @@ beforeAll(async () => {
     // An update: new config, both sidecars reload again.
     const first = await waitForConfigApplied(s);
     await apply(service('checkout', 'up == 0 or absent(up)'));
-    await pollUntil('the updated config to be applied', 90_000, async () => {
-      const now = await waitForConfigApplied(s, 5000).catch(() => undefined);
-      return now !== undefined && now.prometheus !== first.prometheus;
-    }, { intervalMs: 500 });
+    await pollUntil(
+      'the updated config to be applied',
+      90_000,
+      async () => {
+        const now = await waitForConfigApplied(s, 5000).catch(() => undefined);
+        return now !== undefined && now.prometheus !== first.prometheus;
+      },
+      { intervalMs: 500 },
+    );
     // A deletion.
     await apply(service('payments', 'up == 0'));
     await waitCondition('payments', 'ConfigApplied', 'True');
     await s.cluster.kubectl(['delete', 'monitoredservice', 'payments', '-n', NS]);
-    await pollUntil('payments to leave the applied config', 90_000, async () => {
-      await waitForConfigApplied(s, 5000);
-      const files = await generatedFiles(s.cluster, 'configmap');
-      return files[`${NS}__payments.rules.yaml`] === undefined;
-    }, { intervalMs: 500 });
+    await pollUntil(
+      'payments to leave the applied config',
+      90_000,
+      async () => {
+        await waitForConfigApplied(s, 5000);
+        const files = await generatedFiles(s.cluster, 'configmap');
+        return files[`${NS}__payments.rules.yaml`] === undefined;
+      },
+      { intervalMs: 500 },
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${s.logs(40)}`);
   }
@@ -138,7 +148,7 @@ test('only the source Secret and the generated Secret hold it; no ConfigMap, Eve
   expect(Object.keys(cm.data)).toContain('prometheus.yml');
 });
 
-test('neither metrics endpoints nor the servers\' HTTP APIs show it', async () => {
+test("neither metrics endpoints nor the servers' HTTP APIs show it", async () => {
   const s = theStack();
   for (const url of s.metricsUrls) {
     const text = await (await fetch(url)).text();

@@ -28,7 +28,10 @@ describe('parseDockerfile', () => {
       ['1', 'node:24.21.0-bookworm-slim'],
     ]);
     const [build, final] = parsed.stages;
-    expect(runCommands(build!.instructions[1]!)).toEqual([['npm', 'ci', '--ignore-scripts'], ['npm', 'run', 'build']]);
+    expect(runCommands(build!.instructions[1]!)).toEqual([
+      ['npm', 'ci', '--ignore-scripts'],
+      ['npm', 'run', 'build'],
+    ]);
     expect(parseCopy(final!.instructions[0]!)).toEqual({ from: 'build', sources: ['/src/dist/a'], dest: './dist/a' });
     expect(final!.instructions[1]!.exec).toEqual(['node', 'main.js']);
   });
@@ -54,7 +57,18 @@ describe('dockerignore', () => {
 
   test('the real .dockerignore keeps local state out of the build context and what the Dockerfiles copy in', () => {
     const ignored = dockerignore(readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8'));
-    const out = ['.git/HEAD', 'node_modules/x/index.js', 'dist/operator/cli/main.js', 'bin/kubectl', '.local/run/kubeconfig', '.cache/x', 'vigil-out/prometheus/prometheus.yml', '.local/run/operator.log', 'operator/cli/render-command.test.ts', 'target-service/test/main.int.test.ts'];
+    const out = [
+      '.git/HEAD',
+      'node_modules/x/index.js',
+      'dist/operator/cli/main.js',
+      'bin/kubectl',
+      '.local/run/kubeconfig',
+      '.cache/x',
+      'vigil-out/prometheus/prometheus.yml',
+      '.local/run/operator.log',
+      'operator/cli/render-command.test.ts',
+      'target-service/test/main.int.test.ts',
+    ];
     const kept = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'operator/bin/vigil.js', 'operator/cli/main.ts', 'target-service/src/main.ts'];
     expect(out.filter((p) => !ignored(p))).toEqual([]);
     expect(kept.filter((p) => ignored(p))).toEqual([]);

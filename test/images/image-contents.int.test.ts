@@ -139,7 +139,11 @@ function installedPackages(nodeModules: string): string[] {
   return names;
 }
 
-const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 const isBuiltin = (specifier: string) => specifier.startsWith('node:') || builtinModules.includes(specifier);
 
 /** Static and dynamic import specifiers of the image's own JavaScript (dist/ and operator/bin). */
@@ -240,7 +244,9 @@ describe.each([
       .sort((a, b) => b.mb - a.mb)
       .slice(0, 8);
     const totalMb = diskUsage(nodeModules) / 2 ** 20;
-    console.log(`${dockerfile}: production node_modules ${totalMb.toFixed(1)} MiB, ${installedPackages(nodeModules).length} packages; largest: ${top.map((t) => `${t.n} ${t.mb.toFixed(1)}`).join(', ')}`);
+    console.log(
+      `${dockerfile}: production node_modules ${totalMb.toFixed(1)} MiB, ${installedPackages(nodeModules).length} packages; largest: ${top.map((t) => `${t.n} ${t.mb.toFixed(1)}`).join(', ')}`,
+    );
     expect(totalMb).toBeGreaterThan(1);
   });
 });

@@ -69,12 +69,7 @@ export async function getConfigMap(cluster: Cluster): Promise<ConfigMapView | un
 }
 
 export async function getSecretData(cluster: Cluster): Promise<{ annotations: Record<string, string>; data: Record<string, string> } | undefined> {
-  const s = await getJson<{ metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }>(cluster, [
-    'secret',
-    OBJECT_NAMES.alertmanagerSecret,
-    '-n',
-    INSTALL_NS,
-  ]);
+  const s = await getJson<{ metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }>(cluster, ['secret', OBJECT_NAMES.alertmanagerSecret, '-n', INSTALL_NS]);
   if (!s) return undefined;
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
@@ -111,7 +106,11 @@ export function condition(obj: any, type: string): { status: string; reason: str
 
 /** Writes the annotations a sync sidecar writes after a confirmed reload (the documented contract). */
 export async function simulateSidecarApplied(cluster: Cluster, kind: 'configmap' | 'secret', name: string, hash: string): Promise<void> {
-  const patch = { metadata: { annotations: { [ANNOTATIONS.appliedHash]: hash, [ANNOTATIONS.appliedAt]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), [ANNOTATIONS.reloadError]: null, [ANNOTATIONS.failedHash]: null } } };
+  const patch = {
+    metadata: {
+      annotations: { [ANNOTATIONS.appliedHash]: hash, [ANNOTATIONS.appliedAt]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), [ANNOTATIONS.reloadError]: null, [ANNOTATIONS.failedHash]: null },
+    },
+  };
   await cluster.kubectl(['patch', kind, name, '-n', INSTALL_NS, '--type=merge', '-p', JSON.stringify(patch)]);
 }
 

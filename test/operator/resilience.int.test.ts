@@ -41,12 +41,9 @@ afterAll(async () => {
 }, 60_000);
 
 function start(name: string, extraArgs: string[] = [], podName = name): OperatorProcess {
-  const p = spawnOperator(
-    name,
-    ['--kubeconfig', env!.operatorKubeconfig, '--namespace', INSTALL_NS, '--listen', '127.0.0.1:0', '--log-level', 'debug', ...extraArgs],
-    join(logDir, `${name}.log`),
-    { POD_NAME: podName },
-  );
+  const p = spawnOperator(name, ['--kubeconfig', env!.operatorKubeconfig, '--namespace', INSTALL_NS, '--listen', '127.0.0.1:0', '--log-level', 'debug', ...extraArgs], join(logDir, `${name}.log`), {
+    POD_NAME: podName,
+  });
   procs.push(p);
   return p;
 }
@@ -84,10 +81,14 @@ function many(ns: string, prefix: string, count: number): object[] {
 
 /** The port the operator's /metrics listens on, from its "operator started" log line. */
 async function metricsPort(p: OperatorProcess): Promise<number> {
-  return waitFor(`${p.name} started`, async () => {
-    const rec = logRecords(readFileSync(p.logFile, 'utf8')).find((r) => r.msg === 'operator started');
-    return rec ? Number(String(rec.listen).split(':').pop()) : undefined;
-  }, 30_000);
+  return waitFor(
+    `${p.name} started`,
+    async () => {
+      const rec = logRecords(readFileSync(p.logFile, 'utf8')).find((r) => r.msg === 'operator started');
+      return rec ? Number(String(rec.listen).split(':').pop()) : undefined;
+    },
+    30_000,
+  );
 }
 
 async function metric(port: number, pattern: RegExp): Promise<number | undefined> {
@@ -163,10 +164,15 @@ test('SIGKILL in the middle of a burst of 200 applies, then restart: exactly the
     expect(batchesAtKill).toBeLessThan(20);
     expect(partial.length).toBeLessThan(200);
     // Statuses converge too: every crash object has observedGeneration set by the new process.
-    await waitFor('statuses written', async () => {
-      const list = await getJson<{ items: any[] }>(c, ['monitoredservices', '-n', 'crash']);
-      return list!.items.every((i) => i.status?.observedGeneration === i.metadata.generation);
-    }, 60_000, 1000);
+    await waitFor(
+      'statuses written',
+      async () => {
+        const list = await getJson<{ items: any[] }>(c, ['monitoredservices', '-n', 'crash']);
+        return list!.items.every((i) => i.status?.observedGeneration === i.metadata.generation);
+      },
+      60_000,
+      1000,
+    );
   } finally {
     await stopAll();
   }

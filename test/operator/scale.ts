@@ -40,14 +40,17 @@ export async function applyBurst(cluster: Cluster, objects: object[], file: stri
 
 /** ConfigApplied status of every MonitoredService, counted by status. */
 export async function countConfigApplied(cluster: Cluster): Promise<{ total: number; true: number }> {
-  const out = await cluster.kubectl([
-    'get',
-    'monitoredservices',
-    '-A',
-    '-o',
-    'jsonpath={range .items[*]}{.status.conditions[?(@.type=="ConfigApplied")].status}{"\\n"}{end}',
-    // Listing thousands of objects on a busy 2-core machine took over the default minute.
-  ], { timeoutMs: 5 * 60_000 });
+  const out = await cluster.kubectl(
+    [
+      'get',
+      'monitoredservices',
+      '-A',
+      '-o',
+      'jsonpath={range .items[*]}{.status.conditions[?(@.type=="ConfigApplied")].status}{"\\n"}{end}',
+      // Listing thousands of objects on a busy 2-core machine took over the default minute.
+    ],
+    { timeoutMs: 5 * 60_000 },
+  );
   const lines = out.split('\n').slice(0, -1);
   return { total: lines.length, true: lines.filter((l) => l === 'True').length };
 }

@@ -36,18 +36,13 @@ async function startServer(name: string, binary: string, args: (port: number, da
   const proc = startProcess(name, join(REPO_ROOT, 'bin', binary), args(port, join(work, 'data')), join(work, `${name}.log`));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await pollUntil(
-      `${name} ready`,
-      30_000,
-      async () => ((await fetch(`${url}${readyPath}`)).ok ? true : undefined),
-      {
-        intervalMs: 100,
-        // A server that exited will not become ready: stop waiting at once.
-        check: () => {
-          if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
-        },
+    await pollUntil(`${name} ready`, 30_000, async () => ((await fetch(`${url}${readyPath}`)).ok ? true : undefined), {
+      intervalMs: 100,
+      // A server that exited will not become ready: stop waiting at once.
+      check: () => {
+        if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
       },
-    );
+    });
   } catch (err) {
     const tail = logTail(proc.logFile);
     await stop();
