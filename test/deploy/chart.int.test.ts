@@ -14,6 +14,7 @@ import { settingsFromYaml } from '../../operator/cli/operator-command.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { renderConfig } from '../../operator/render/index.js';
+import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';
 import { formatIssue, validateMonitoredService } from '../../operator/validate/index.js';
 import { ALERTMANAGER_BOOTSTRAP_CONFIG } from '../../cdk8s/components/alertmanager.js';
 import { PROMETHEUS_BOOTSTRAP_CONFIG } from '../../cdk8s/components/prometheus.js';
@@ -148,7 +149,9 @@ describe('embedded configs', () => {
     await mkdir(out, { recursive: true });
     for (const [file, content] of Object.entries({ ...rendered.prometheus, ...rendered.alertmanager })) await writeFile(join(out, file), content);
     const ruleFiles = Object.keys(rendered.prometheus).filter((f) => f !== 'prometheus.yml');
-    expect(ruleFiles.length).toBe(1);
+    // The demo service's rule file and the always-present Watchdog rule file (issue #15).
+    expect(ruleFiles).toContain(WATCHDOG_RULE_FILE);
+    expect(ruleFiles.filter((f) => f !== WATCHDOG_RULE_FILE)).toHaveLength(1);
     for (const args of [
       ['promtool', 'check', 'config', '--syntax-only', join(out, 'prometheus.yml')],
       ['promtool', 'check', 'rules', ...ruleFiles.map((f) => join(out, f))],
