@@ -134,6 +134,8 @@ export function createHttpReloader(options: HttpReloaderOptions): Reloader {
         response = await httpText(options.reloadUrl, { method: 'POST', timeoutMs: requestTimeoutMs });
       } catch (err) {
         const failure = `POST ${options.reloadUrl} failed: ${describeFetchError(err)}`;
+        // A refused connection never reached the server: nothing to wait for.
+        if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return { ok: false, message: failure, answered: false };
         options.log.warn('reload request got no answer; waiting for the server to report the outcome', { error: failure, settleMs: unansweredSettleMs });
         const settled = await settleUnanswered(kind, files, triggeredAtSeconds, successfulBefore);
         if (settled.ok) {

@@ -11,6 +11,7 @@ import type { AnnotationChanges } from '../../operator/sync/annotations.js';
 import { readDirFiles, syncDirectory } from '../../operator/sync/file-writer.js';
 import type { FileSet } from '../../operator/sync/files.js';
 import { createSyncMetrics } from '../../operator/sync/metrics.js';
+import { freePorts } from '../../hack/local-stack/net.js';
 import { createHttpReloader } from '../../operator/sync/reloader.js';
 import { Syncer, type Reporter } from '../../operator/sync/syncer.js';
 import { loadedPrometheusJobs, startAlertmanager, startPrometheus } from './servers.js';
@@ -234,3 +235,13 @@ describe('a reload whose answer comes after the request timed out (real Promethe
     TIMEOUT,
   );
 });
+
+test('a refused connection fails at once: the request never reached a server, so there is no reload to wait for', async () => {
+  const [port] = await freePorts(1);
+  const reloader = createHttpReloader({ reloadUrl: `http://127.0.0.1:${port}/-/reload`, log: createLogger('sync-int', 'error') });
+  const started = Date.now();
+  const outcome = await reloader.reload('prometheus', { 'prometheus.yml': promConfig(['x']) });
+  expect(outcome).toEqual({ ok: false, answered: false, message: expect.stringContaining('ECONNREFUSED') });
+  // Far below the 5-minute wait for an unanswered request that did reach a server.
+  expect(Date.now() - started).toBeLessThan(60_000);
+}, 90_000);
