@@ -107,13 +107,17 @@ async function setup(kind: 'prometheus' | 'alertmanager', initial: FileSet, relo
   return { dir, server, reporter, syncer };
 }
 
+/** Stops the syncer, then the proxy in front of the server (if any), then the server; removes the dir. */
+async function teardown(env: Awaited<ReturnType<typeof setup>> | undefined, proxy?: { close(): Promise<void> }): Promise<void> {
+  await env?.syncer.stop();
+  await proxy?.close();
+  await env?.server.stop();
+  if (env) await rm(env.dir, { recursive: true, force: true });
+}
+
 describe('reload + confirmation against real Prometheus (hack/versions.env)', () => {
   let env: Awaited<ReturnType<typeof setup>> | undefined;
-  afterAll(async () => {
-    await env?.syncer.stop();
-    await env?.server.stop();
-    if (env) await rm(env.dir, { recursive: true, force: true });
-  });
+  afterAll(() => teardown(env));
 
   it(
     'applies a good config, refuses a bad rule file and keeps the last good one, then applies the next good one',
@@ -151,11 +155,7 @@ describe('reload + confirmation against real Prometheus (hack/versions.env)', ()
 
 describe('reload + confirmation against real Alertmanager (hack/versions.env)', () => {
   let env: Awaited<ReturnType<typeof setup>> | undefined;
-  afterAll(async () => {
-    await env?.syncer.stop();
-    await env?.server.stop();
-    if (env) await rm(env.dir, { recursive: true, force: true });
-  });
+  afterAll(() => teardown(env));
 
   it(
     'confirms by alertmanager_config_hash and keeps the last good config on a rejected one',
@@ -185,12 +185,7 @@ describe('reload + confirmation against real Alertmanager (hack/versions.env)', 
 describe('a reload whose answer comes after the request timed out (real Prometheus behind a slow proxy)', () => {
   let env: Awaited<ReturnType<typeof setup>> | undefined;
   let proxy: Awaited<ReturnType<typeof lateReloadAnswerProxy>> | undefined;
-  afterAll(async () => {
-    await env?.syncer.stop();
-    await proxy?.close();
-    await env?.server.stop();
-    if (env) await rm(env.dir, { recursive: true, force: true });
-  });
+  afterAll(() => teardown(env, proxy));
 
   it(
     'is confirmed from the server itself instead of rolled back; a refused one is still rolled back',
