@@ -22,7 +22,10 @@ cd "$REPO_ROOT"
 CACHE="$VIGIL_CACHE/node-images"
 DIR="${VIGIL_NODE_DIR:-$REPO_ROOT/.local/node}"
 CTRD_SOCK=/run/vigil-node/containerd/containerd.sock
-DOCKER_RUN=/run/vigil-docker
+# One Docker engine per image cache: its data-root lives in the cache, so two builds against the same cache take
+# turns (the flock below), and builds against two caches (e.g. a cold CI run next to a warm one) get their own
+# engine, socket and exec-root.
+DOCKER_RUN="/run/vigil-docker-$(printf '%s' "$CACHE" | sha256sum | cut -c1-12)"
 export DOCKER_HOST="unix://$DOCKER_RUN/docker.sock" DOCKER_BUILDKIT=0
 NPM_TGZ="$VIGIL_CACHE/npm-$NODE_IMAGE_NPM_VERSION.tgz"
 PKG_VERSION="$(node -p 'require("./package.json").version')"
@@ -230,11 +233,13 @@ ENTRYPOINT [\"/coredns\"]" "$BIN_DIR/coredns"
 all_images() { node_images; project_images; upstream_images; }
 
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0 # sourced: functions only
+# build_images: every archive built or found, one "<image> <archive>" line each; the engine is stopped before the
+# cache lock is released, so the next holder can start its own on the same data-root.
+build_images() { all_images; docker_down; }
 case "${1:-}" in
-  build) all_images ;;
+  build) with_cache_lock node-images build_images ;;
   import)
-    list="$(all_images)"
-    docker_down
+    list="$(with_cache_lock node-images build_images)"
     while read -r image tar; do
       ctr -a "$CTRD_SOCK" -n k8s.io images import "$tar" >/dev/null \
         || { log "importing $tar ($image) failed"; exit 1; }
