@@ -262,6 +262,231 @@ test('a new service in another namespace: target up and Ready; scaled to 0: Serv
   }
 }, 600_000);
 
+// Issue #14, item 3: a Deployment of 3 whose app stops serving /metrics on SIGTERM while its pod stays Terminating
+// (what a preStop hook or a long grace period does in practice). The target-service closes its listener on SIGTERM
+// and exits; a second container of the pod that ignores SIGTERM ("holder") keeps the pod Terminating until
+// terminationGracePeriodSeconds ends, so each old pod is an EndpointSlice endpoint with `ready=false,
+// terminating=true` that no longer answers for ROLL_GRACE_S seconds. Before the fix that paged ServiceTargetDown.
+const ROLL = 'rollout-real-node';
+const ROLL_RECIPIENTS = ['rollout-oncall@example.com'];
+const ROLL_GRACE_S = 20;
+const ROLLOUTS = 3;
+const DOWN_ALERTS = 'ServiceDown|ServiceTargetDown';
+function rolloutObjects(): unknown[] {
+  const labels = { 'app.kubernetes.io/name': 'slow-stop' };
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: 65534,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  const image = `vigil/target-service:${process.env.npm_package_version ?? '0.1.0'}`;
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ROLL } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'slow-stop', namespace: ROLL, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8000, targetPort: 8000 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'slow-stop', namespace: ROLL, labels },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: labels },
+        // The default strategy (maxSurge 25% → 1, maxUnavailable 25% → 0): a new pod Ready before an old one goes.
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: ROLL_GRACE_S,
+            containers: [
+              {
+                name: 'app',
+                image,
+                imagePullPolicy: 'Never',
+                // Stops listening at once on SIGTERM (closeGracefully), so /metrics is refused while the pod terminates.
+                env: [{ name: 'SHUTDOWN_GRACE_MS', value: '0' }],
+                ports: [{ name: 'metrics', containerPort: 8000 }],
+                readinessProbe: { httpGet: { path: '/metrics', port: 8000 }, periodSeconds: 1 },
+                securityContext,
+              },
+              {
+                // Holds the pod in Terminating for the whole grace period (SIGTERM ignored, SIGKILL at the end).
+                name: 'holder',
+                image,
+                imagePullPolicy: 'Never',
+                command: ['node', '-e', "process.on('SIGTERM', () => console.log('SIGTERM ignored')); setInterval(() => {}, 1 << 30);"],
+                securityContext,
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { name: 'slow-stop', namespace: ROLL },
+      spec: {
+        selector: { matchLabels: labels },
+        endpoints: [{ port: 'metrics', path: '/metrics', interval: '5s', scrapeTimeout: '4s' }],
+        downAlert: { enabled: true, for: '5s', severity: 'critical' },
+        notify: { email: { to: ROLL_RECIPIENTS, sendResolved: true } },
+      },
+    },
+  ];
+}
+
+interface PodView {
+  metadata: { name: string; deletionTimestamp?: string };
+  status: { podIP?: string };
+}
+interface TargetView {
+  scrapePool: string;
+  health: string;
+  discoveredLabels: Record<string, string>;
+}
+
+async function rolloutPods(): Promise<PodView[]> {
+  return (JSON.parse(await kubectl(['get', 'pods', '-n', ROLL, '-o', 'json'])) as { items: PodView[] }).items;
+}
+
+/** Prometheus's down alerts (pending or firing) of the rollout service right now. */
+async function downAlertsNow(): Promise<string[]> {
+  const q = `ALERTS{alertname=~"${DOWN_ALERTS}", vigil_namespace="${ROLL}"}`;
+  const r = await getJson<{ data: { result: { metric: Record<string, string> }[] } }>(`${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(q)}`);
+  return r.data.result.map((s) => `${s.metric.alertname} ${s.metric.alertstate} ${s.metric.instance ?? ''}`);
+}
+
+async function rolloutTargets(): Promise<TargetView[]> {
+  const r = await getJson<{ data: { activeTargets: TargetView[] } }>(`${PROMETHEUS_URL}/api/v1/targets?state=active`);
+  return r.data.activeTargets.filter((t) => t.scrapePool.startsWith(`vigil/${ROLL}/slow-stop/`));
+}
+
+/**
+ * Samples every second until `stop()` resolves: Prometheus's pending/firing down alerts of the service, and its
+ * active targets against the pods that are Terminating. Returns what it saw wrong and how many samples it took.
+ */
+function sampleDuringRollouts(
+  stop: Promise<void>,
+): Promise<{ alerts: string[]; terminatingTargets: string[]; lagging: string[]; samples: number; maxGapMs: number; maxTargets: number }> {
+  const seen = { alerts: [] as string[], terminatingTargets: [] as string[], lagging: [] as string[], samples: 0, maxGapMs: 0, maxTargets: 0 };
+  let done = false;
+  void stop.finally(() => {
+    done = true;
+  });
+  // kubectl (a process per call) is slower than a second on a loaded machine: the pods come from their own loop.
+  let pods: PodView[] = [];
+  const podLoop = (async () => {
+    while (!done) pods = await rolloutPods();
+  })();
+  return (async () => {
+    let last = Date.now();
+    while (!done) {
+      const started = Date.now();
+      const [alerts, targets] = await Promise.all([downAlertsNow(), rolloutTargets()]);
+      const at = new Date().toISOString();
+      seen.samples++;
+      seen.maxGapMs = Math.max(seen.maxGapMs, Date.now() - last);
+      last = Date.now();
+      seen.maxTargets = Math.max(seen.maxTargets, targets.length);
+      for (const a of alerts) seen.alerts.push(`${at} ${a}`);
+      for (const t of targets) {
+        const d = t.discoveredLabels;
+        // Prometheus's own view of the endpoint: what the scrape job's relabelling must drop.
+        if (d.__meta_kubernetes_endpointslice_endpoint_conditions_terminating === 'true' || d.__meta_kubernetes_endpointslice_endpoint_conditions_ready === 'false') {
+          seen.terminatingTargets.push(`${at} ${d.__address__} ${d.__meta_kubernetes_pod_name} ready=${d.__meta_kubernetes_endpointslice_endpoint_conditions_ready} terminating=${d.__meta_kubernetes_endpointslice_endpoint_conditions_terminating} health=${t.health}`);
+        }
+        // The API server's view: a target still listed after its pod was deleted (discovery lag; reported, the alert check judges it).
+        const pod = pods.find((p) => p.metadata.deletionTimestamp && p.status.podIP && d.__address__?.startsWith(`${p.status.podIP}:`));
+        if (pod) seen.lagging.push(`${at} ${d.__address__} ${pod.metadata.name} deleted ${pod.metadata.deletionTimestamp} health=${t.health}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+    }
+    await podLoop;
+    return seen;
+  })();
+}
+
+test(`${ROLLOUTS} rollouts of a Deployment of 3 whose pods stop serving while Terminating: no down alert, no terminating target; scaled to 0: ServiceDown`, async () => {
+  await kubectl(['apply', '-f', '-'], {
+    input: rolloutObjects()
+      .map((o) => JSON.stringify(o))
+      .join('\n'),
+  });
+  try {
+    await kubectl(['rollout', 'status', 'deployment/slow-stop', '-n', ROLL, '--timeout=180s'], { timeoutMs: 200_000 });
+    await pollUntil('3 targets of the rollout service up', 180_000, async () => (await rolloutTargets()).filter((t) => t.health === 'up').length === 3, { intervalMs: 1000 });
+    await waitReady(ROLL, 'slow-stop');
+    // A creation-time alert would be issue #14 item 2; this test starts once the service is settled and clean.
+    expect(await downAlertsNow()).toEqual([]);
+    const startedAt = Date.now();
+
+    let finish!: () => void;
+    const stop = new Promise<void>((r) => {
+      finish = r;
+    });
+    const sampling = sampleDuringRollouts(stop);
+    const took: number[] = [];
+    let terminatingSeen = 0;
+    try {
+      for (let i = 0; i < ROLLOUTS; i++) {
+        const t0 = Date.now();
+        await kubectl(['rollout', 'restart', 'deployment/slow-stop', '-n', ROLL]);
+        await kubectl(['rollout', 'status', 'deployment/slow-stop', '-n', ROLL, '--timeout=300s'], { timeoutMs: 320_000 });
+        // The rollout is "complete" while the old pods still terminate: wait them out, that is the window under test.
+        await pollUntil(
+          'the old pods to finish terminating',
+          (ROLL_GRACE_S + 120) * 1000,
+          async () => {
+            const pods = await rolloutPods();
+            terminatingSeen = Math.max(terminatingSeen, pods.filter((p) => p.metadata.deletionTimestamp).length);
+            return pods.length === 3 && pods.every((p) => !p.metadata.deletionTimestamp);
+          },
+          { intervalMs: 1000 },
+        );
+        took.push((Date.now() - t0) / 1000);
+      }
+      // Beyond the last terminating pod: one `for` plus two evaluations for a late alert to show.
+      await new Promise((r) => setTimeout(r, (5 + 2 * 5 + 5) * 1000));
+    } finally {
+      finish();
+    }
+    const seen = await sampling;
+    // Between the 1 s samples: every rule evaluation's ALERTS sample since the start, pending included.
+    const windowS = Math.ceil((Date.now() - startedAt) / 1000) + 5;
+    const q = `count_over_time(ALERTS{alertname=~"${DOWN_ALERTS}", vigil_namespace="${ROLL}"}[${windowS}s])`;
+    const stored = await getJson<{ data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(`${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const mails = (await mail.list()).filter((m) => m.Subject.includes(`${ROLL}/slow-stop`) || (m.To ?? []).some((a) => ROLL_RECIPIENTS.includes(a.Address)));
+    const am = await getJson<{ labels: Record<string, string> }[]>(`${ALERTMANAGER_URL}/api/v2/alerts`);
+    console.log(
+      `real node: ${ROLLOUTS} rollouts of 3 slow-terminating pods (grace ${ROLL_GRACE_S} s) took ${took.map((s) => s.toFixed(0)).join(', ')} s; ` +
+        `${seen.samples} samples (longest gap ${(seen.maxGapMs / 1000).toFixed(1)} s), up to ${seen.maxTargets} targets, up to ${terminatingSeen} pods Terminating at once; ` +
+        `down alerts sampled: ${seen.alerts.length}, stored: ${stored.data.result.length}; terminating targets: ${seen.terminatingTargets.length}; ` +
+        `targets listed after their pod's deletion (discovery lag): ${seen.lagging.length}${seen.lagging.length ? `\n  ${seen.lagging.join('\n  ')}` : ''}`,
+    );
+    expect(terminatingSeen).toBeGreaterThanOrEqual(1); // the scenario happened
+    // Sampled the whole time, about once a second (the stored ALERTS check above covers every evaluation anyway).
+    expect(seen.samples).toBeGreaterThanOrEqual(ROLLOUTS * ROLL_GRACE_S);
+    expect(seen.maxGapMs).toBeLessThan(5000);
+    expect(seen.maxTargets).toBeLessThanOrEqual(4); // never the old + new pods (issue #14: targets=6)
+    expect(seen.alerts).toEqual([]);
+    expect(stored.data.result.map((s) => `${s.metric.alertname} ${s.metric.alertstate} x${s.value[1]}`)).toEqual([]);
+    expect(seen.terminatingTargets).toEqual([]);
+    expect(am.filter((a) => a.labels.vigil_namespace === ROLL).map((a) => a.labels.alertname)).toEqual([]);
+    expect(mails.map((m) => m.Subject)).toEqual([]);
+
+    // The other side: a real outage of the same service still pages, within the bound.
+    const scaledAt = Date.now();
+    await kubectl(['scale', 'deployment/slow-stop', '-n', ROLL, '--replicas=0']);
+    const firing = await waitForAlertEmail(mail, { state: 'firing', namespace: ROLL, name: 'slow-stop', since: scaledAt, timeoutMs: (BOUND_S + ROLL_GRACE_S + 60) * 1000 });
+    console.log(`real node: slow-stop scaled to 0 → FIRING email after ${firing.elapsedS.toFixed(1)} s (pipeline bound ${BOUND_S} s + grace ${ROLL_GRACE_S} s): ${firing.mail.Subject}`);
+    expect(firing.mail.Subject).toContain('ServiceDown');
+    expect((firing.mail.To ?? []).map((a) => a.Address).sort()).toEqual(ROLL_RECIPIENTS);
+  } finally {
+    await kubectl(['delete', 'namespace', ROLL, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
+  }
+}, 900_000);
+
 /** Bytes of a Kubernetes quantity such as 96Mi or 1Gi. */
 function bytes(q: string): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi)?$/.exec(q);
