@@ -160,8 +160,9 @@ describe('renderRuleFile', () => {
       labels: { severity: 'critical', namespace: 'shop', service: 'checkout', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
     });
     expect(down.annotations.summary).toContain('shop/checkout');
+    // Termination window 3 x 15s + 10s = 55s: a target counts as down only when all its samples in it failed.
     expect(targetDown).toMatchObject({
-      expr: '(up{job="vigil/shop/checkout/metrics"} == 0) and on() (count(up{job="vigil/shop/checkout/metrics"} == 1) > 0)',
+      expr: '(up{job="vigil/shop/checkout/metrics"} == 0) and (max_over_time(up{job="vigil/shop/checkout/metrics"}[55s]) == 0)' + ' and on() (count(up{job="vigil/shop/checkout/metrics"} == 1) > 0)',
       for: '2m',
       labels: { severity: 'warning', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
     });
@@ -187,6 +188,22 @@ describe('renderRuleFile', () => {
   it('keeps the down alerts of a service with no custom rules', () => {
     const rules = (parse(renderRuleFile(service('a', 'b'), settings)) as Doc).groups[0].rules;
     expect(rules.map((r: Doc) => r.alert ?? r.record)).toEqual(['vigil:scrape_config_loaded:timestamp_seconds', 'ServiceDown', 'ServiceTargetDown']);
+  });
+
+  it("takes ServiceTargetDown's termination window from the service's longest scrape interval (3 intervals + 10s)", () => {
+    const windowOf = (endpoints: { port: string; interval?: string }[]) => {
+      const rules = (parse(renderRuleFile(service('a', 'b', { endpoints }), settings)) as Doc).groups[0].rules;
+      return /max_over_time\(up\{[^}]*\}\[([^\]]+)\]\)/.exec(rules.find((r: Doc) => r.alert === 'ServiceTargetDown').expr)?.[1];
+    };
+    expect(windowOf([{ port: 'metrics', interval: '5s' }])).toBe('25s');
+    expect(windowOf([{ port: 'metrics', interval: '30s' }])).toBe('1m40s');
+    expect(windowOf([{ port: 'metrics' }])).toBe('55s');
+    expect(
+      windowOf([
+        { port: 'metrics', interval: '5s' },
+        { port: 'admin', interval: '1m' },
+      ]),
+    ).toBe('3m10s');
   });
 
   it('gives the absence of targets a new grace period exactly when the scrape jobs change', () => {

@@ -75,6 +75,26 @@ export function discoveryGraceMs(service: MonitoredService): number {
 }
 
 /**
+ * ServiceTargetDown's termination window (ms): a target counts as down only when every one of its
+ * `up` samples in this window failed (issue #14). Window = 3 x the longest scrape interval of the
+ * service's endpoints + 10 s (5 s scrapes: 25 s; 30 s scrapes: 1m40s).
+ *
+ * Why: a pod that stops serving at SIGTERM stays a target until Prometheus drops it (EndpointSlice
+ * update, then discovery's 5 s update tick: 4.5-7 s measured on the real node), and its last failed
+ * `up` stays current until the staleness marker, which Prometheus writes up to two scrape intervals
+ * after the drop (at the time of the next scrape plus one interval). The last successful sample is
+ * at most one interval before the pod stopped, so the window still holds it while the failing
+ * series is current as long as the drop comes less than 10 s after the pod stopped serving
+ * (and the alert's `for` adds its own margin); a failing live target keeps failing and fires once
+ * the window has passed. The cost: a real partial outage is reported up to (window - 1 interval)
+ * later than `for` alone would.
+ */
+export function terminationWindowMs(service: MonitoredService): number {
+  const longest = Math.max(...service.spec.endpoints.map((e) => parseDurationMs(scrapeTiming(e).interval) ?? 0));
+  return 3 * longest + 10_000;
+}
+
+/**
  * Short hash of the service's rendered scrape jobs: the recorded series gets a new identity (and so
  * a new grace period) whenever what Prometheus discovers and scrapes for the service changes
  * (ports, selector, interval, API server connection), not on unrelated edits.
@@ -104,7 +124,9 @@ export function scrapeConfigHash(service: MonitoredService, settings: GlobalSett
  *   still within the 5-minute lookback or the old records are outside W). A failing target
  *   (`up == 0`) needs no grace: it was discovered and scraped.
  * - ServiceTargetDown (one step less severe): one target fails while the service has more than
- *   one target, i.e. a partial outage, one alert per failing instance. With a single target
+ *   one target, i.e. a partial outage, one alert per failing instance, counted only once every
+ *   sample of that target in the termination window failed (terminationWindowMs: a pod stopping
+ *   in a rolling update is not a partial outage). With a single target
  *   ServiceDown already says everything. Alertmanager inhibits ServiceTargetDown while
  *   ServiceDown fires for the same service (see alertmanager.ts), so a total outage of a
  *   multi-target service sends one ServiceDown email, not one per instance as well.
@@ -129,6 +151,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
     .map(([k, v]) => `${k}=${promqlString(v)}`)
     .join(', ')}}`;
   const grace = formatDurationMs(graceMs);
+  const window = formatDurationMs(terminationWindowMs(service));
   return [
     { record: SCRAPE_CONFIG_LOADED_RECORD, expr: 'vector(time())', labels: recordLabels },
     {
@@ -154,12 +177,19 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
       alert: TARGET_DOWN_ALERT,
       // Only while some target is still healthy: in a total outage ServiceDown alone speaks, so a
       // storm of instance emails cannot race Alertmanager's inhibit rule (group_wait 0s in the demo).
-      expr: `(${up} == 0) and on() (count(${up} == 1) > 0)`,
+      // A terminating pod that stops serving at SIGTERM stays a target until discovery drops it
+      // and its last failed `up` stays current until the staleness marker: on the real node that
+      // made rollouts fire this alert (issue #14). So a target counts as down only once every
+      // sample in the termination window failed; a dropped target's series goes stale before
+      // that, a failing live target keeps failing (see terminationWindowMs).
+      expr: `(${up} == 0) and (max_over_time(${up}[${window}]) == 0) and on() (count(${up} == 1) > 0)`,
       for: down.for,
       labels: sortedRecord(reservedLabels(service, targetSeverity)),
       annotations: {
         summary: `${namespace}/${name}: target {{ $labels.instance }} is down`,
-        description: `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` + `has failed to scrape for ${down.for}.`,
+        description:
+          `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` +
+          `has failed every scrape for ${window} and then for ${down.for} more (a target failing for less than ${window}, such as a stopping pod not yet dropped by discovery, does not count).`,
       },
     },
   ];
