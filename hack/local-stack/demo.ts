@@ -68,3 +68,12 @@ export function alertBoundSeconds(scrape: string, evaluation: string, forDuratio
   const f = durationSeconds(forDuration);
   return s + e + Math.ceil(f / e) * e + 2;
 }
+
+/**
+ * The bound from one target of a multi-target service failing to its ServiceTargetDown email (seconds): the bound
+ * above plus the alert's termination window, 3 scrape intervals + 10 s (operator/render/rules.ts
+ * terminationWindowMs, issue #14). With the demo's 5 s everywhere: 17 + 25 = 42 s.
+ */
+export function targetDownBoundSeconds(scrape: string, evaluation: string, forDuration: string): number {
+  return alertBoundSeconds(scrape, evaluation, forDuration) + 3 * durationSeconds(scrape) + 10;
+}

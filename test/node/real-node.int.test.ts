@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
 import { MailpitClient, isAlertEmailFor, waitForAlertEmail, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
-import { alertBoundSeconds } from '../../hack/local-stack/demo.js';
+import { alertBoundSeconds, targetDownBoundSeconds } from '../../hack/local-stack/demo.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { ALERTMANAGER_URL, KUBECONFIG, MAIL_URL, NODE_DIR, PROMETHEUS_URL, clusterDown, clusterUp, helm, kubectl } from './node.js';
 
@@ -336,6 +336,34 @@ function rolloutObjects(): unknown[] {
   ];
 }
 
+// The other side of the rollout test: a pod of the same Service whose app hangs while the pod stays Running and Ready.
+// A bare Pod (no pod-template-hash label, so the Deployment's ReplicaSet does not adopt it) without probes, sharing
+// its process namespace so that `kubectl exec` can freeze the app (not PID 1 then: the kernel would not deliver
+// SIGSTOP to a namespace's init from inside). Frozen, the kernel still accepts the scrape's connection, nothing
+// answers, the scrape times out: `up` = 0 while the endpoint stays ready, i.e. a real partial outage.
+const HANG_POD = 'slow-stop-hang';
+// ServiceTargetDown at the rollout service's timings (5 s scrape, kind evaluation interval, for: 5s), window included.
+const TARGET_BOUND_S = targetDownBoundSeconds('5s', kindValues.evaluationInterval, '5s');
+const FREEZE_APP = [
+  "const fs = require('node:fs');",
+  "const pids = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p) && Number(p) !== process.pid && (() => { try { return fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').includes('target-service/src/main.js'); } catch { return false; } })());",
+  "if (pids.length !== 1) throw new Error('expected one target-service process, found: ' + pids.join(', '));",
+  "process.kill(Number(pids[0]), 'SIGSTOP');",
+  "console.log('SIGSTOP sent to pid ' + pids[0]);",
+].join('\n');
+function hangPod(): unknown {
+  const objects = rolloutObjects() as { kind: string; spec: { template: { metadata: object; spec: { containers: Record<string, unknown>[] } } } }[];
+  const deployment = objects.find((o) => o.kind === 'Deployment');
+  const app = { ...deployment!.spec.template.spec.containers.find((c) => c.name === 'app')! };
+  delete app.readinessProbe;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: HANG_POD, namespace: ROLL, ...deployment!.spec.template.metadata },
+    spec: { shareProcessNamespace: true, terminationGracePeriodSeconds: 2, containers: [app] },
+  };
+}
+
 interface PodView {
   metadata: { name: string; deletionTimestamp?: string };
   status: { podIP?: string };
@@ -366,9 +394,7 @@ async function rolloutTargets(): Promise<TargetView[]> {
  * Samples every second until `stop()` resolves: Prometheus's pending/firing down alerts of the service, and its
  * active targets against the pods that are Terminating. Returns what it saw wrong and how many samples it took.
  */
-function sampleDuringRollouts(
-  stop: Promise<void>,
-): Promise<{ alerts: string[]; terminatingTargets: string[]; lagging: string[]; samples: number; maxGapMs: number; maxTargets: number }> {
+function sampleDuringRollouts(stop: Promise<void>): Promise<{ alerts: string[]; terminatingTargets: string[]; lagging: string[]; samples: number; maxGapMs: number; maxTargets: number }> {
   const seen = { alerts: [] as string[], terminatingTargets: [] as string[], lagging: [] as string[], samples: 0, maxGapMs: 0, maxTargets: 0 };
   let done = false;
   void stop.finally(() => {
@@ -394,7 +420,9 @@ function sampleDuringRollouts(
         const d = t.discoveredLabels;
         // Prometheus's own view of the endpoint: what the scrape job's relabelling must drop.
         if (d.__meta_kubernetes_endpointslice_endpoint_conditions_terminating === 'true' || d.__meta_kubernetes_endpointslice_endpoint_conditions_ready === 'false') {
-          seen.terminatingTargets.push(`${at} ${d.__address__} ${d.__meta_kubernetes_pod_name} ready=${d.__meta_kubernetes_endpointslice_endpoint_conditions_ready} terminating=${d.__meta_kubernetes_endpointslice_endpoint_conditions_terminating} health=${t.health}`);
+          seen.terminatingTargets.push(
+            `${at} ${d.__address__} ${d.__meta_kubernetes_pod_name} ready=${d.__meta_kubernetes_endpointslice_endpoint_conditions_ready} terminating=${d.__meta_kubernetes_endpointslice_endpoint_conditions_terminating} health=${t.health}`,
+          );
         }
         // The API server's view: a target still listed after its pod was deleted (discovery lag; reported, the alert check judges it).
         const pod = pods.find((p) => p.metadata.deletionTimestamp && p.status.podIP && d.__address__?.startsWith(`${p.status.podIP}:`));
@@ -407,7 +435,7 @@ function sampleDuringRollouts(
   })();
 }
 
-test(`${ROLLOUTS} rollouts of a Deployment of 3 whose pods stop serving while Terminating: no down alert, no terminating target; scaled to 0: ServiceDown`, async () => {
+test(`${ROLLOUTS} rollouts of a Deployment of 3 whose pods stop serving while Terminating: no down alert, no terminating target; one pod hung: ServiceTargetDown; scaled to 0: ServiceDown`, async () => {
   await kubectl(['apply', '-f', '-'], {
     input: rolloutObjects()
       .map((o) => JSON.stringify(o))
@@ -475,7 +503,29 @@ test(`${ROLLOUTS} rollouts of a Deployment of 3 whose pods stop serving while Te
     expect(am.filter((a) => a.labels.vigil_namespace === ROLL).map((a) => a.labels.alertname)).toEqual([]);
     expect(mails.map((m) => m.Subject)).toEqual([]);
 
-    // The other side: a real outage of the same service still pages, within the bound.
+    // The other side, partial: one pod of the service hangs while it stays a ready endpoint. ServiceTargetDown (not
+    // ServiceDown: three targets stay healthy) to the service's recipients, after the termination window.
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(hangPod()) });
+    await kubectl(['wait', '--for=condition=Ready', `pod/${HANG_POD}`, '-n', ROLL, '--timeout=120s'], { timeoutMs: 140_000 });
+    await pollUntil('the hanging pod to be a 4th healthy target', 120_000, async () => (await rolloutTargets()).filter((t) => t.health === 'up').length === 4, { intervalMs: 1000 });
+    const frozenAt = Date.now();
+    console.log(`real node: ${(await kubectl(['exec', '-n', ROLL, HANG_POD, '-c', 'app', '--', 'node', '-e', FREEZE_APP])).trim()}`);
+    const targetDown = await waitForAlertEmail(mail, { state: 'firing', namespace: ROLL, name: 'slow-stop', since: frozenAt, timeoutMs: (TARGET_BOUND_S + 30) * 1000 });
+    console.log(`real node: one pod's app frozen → FIRING email after ${targetDown.elapsedS.toFixed(1)} s (bound ${TARGET_BOUND_S} s, termination window included): ${targetDown.mail.Subject}`);
+    expect(targetDown.mail.Subject).toBe(`[FIRING:1] ServiceTargetDown ${ROLL}/slow-stop (warning)`);
+    expect((targetDown.mail.To ?? []).map((a) => a.Address).sort()).toEqual(ROLL_RECIPIENTS);
+    const hangIp = (await rolloutPods()).find((p) => p.metadata.name === HANG_POD)?.status.podIP;
+    const alertsNow = await downAlertsNow();
+    expect(alertsNow).toHaveLength(1);
+    expect(alertsNow[0]).toMatch(new RegExp(`^ServiceTargetDown firing ${(hangIp ?? 'no-ip').replaceAll('.', '\\.')}:`));
+    // The hung pod goes: its endpoint leaves the slice, its series goes stale, the alert resolves.
+    const deletedAt = Date.now();
+    await kubectl(['delete', 'pod', HANG_POD, '-n', ROLL, '--wait=false']);
+    const resolved = await waitForAlertEmail(mail, { state: 'resolved', namespace: ROLL, name: 'slow-stop', since: deletedAt, timeoutMs: 120_000 });
+    console.log(`real node: hung pod deleted → RESOLVED email after ${resolved.elapsedS.toFixed(1)} s: ${resolved.mail.Subject}`);
+    expect(resolved.mail.Subject).toContain('ServiceTargetDown');
+
+    // The other side, total: a real outage of the same service still pages, within the bound.
     const scaledAt = Date.now();
     await kubectl(['scale', 'deployment/slow-stop', '-n', ROLL, '--replicas=0']);
     const firing = await waitForAlertEmail(mail, { state: 'firing', namespace: ROLL, name: 'slow-stop', since: scaledAt, timeoutMs: (BOUND_S + ROLL_GRACE_S + 60) * 1000 });
@@ -485,7 +535,7 @@ test(`${ROLLOUTS} rollouts of a Deployment of 3 whose pods stop serving while Te
   } finally {
     await kubectl(['delete', 'namespace', ROLL, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
   }
-}, 900_000);
+}, 1_200_000);
 
 /** Bytes of a Kubernetes quantity such as 96Mi or 1Gi. */
 function bytes(q: string): number {

@@ -1,6 +1,6 @@
 // Pure helpers of the local stack (hack/local-stack): the latency bound, the demo objects, how an
 // alert email is recognised and how stunnel's log proves a forwarded connection.
-import { alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects, durationSeconds } from '../../hack/local-stack/demo.js';
+import { alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects, durationSeconds, targetDownBoundSeconds } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor } from '../../hack/local-stack/mailpit.js';
 import { countForwardedConnections, stunnelConfig } from '../../hack/local-stack/stunnel.js';
 import { urlTable } from '../../hack/local-stack/url-table.js';
@@ -13,6 +13,11 @@ test('the bound is S + E + ceil(F/E)*E + 2 s', () => {
   expect(alertBoundSeconds('5s', '5s', '7s')).toBe(5 + 5 + 10 + 2);
   expect(durationSeconds('1m30s')).toBe(90);
   expect(durationSeconds('500ms')).toBe(0.5);
+});
+
+test("one target's bound adds ServiceTargetDown's termination window, 3 scrape intervals + 10 s", () => {
+  expect(targetDownBoundSeconds('5s', '5s', '5s')).toBe(17 + 25);
+  expect(targetDownBoundSeconds('30s', '15s', '1m')).toBe(30 + 15 + 60 + 2 + 100);
 });
 
 test('the demo MonitoredService has fast timings and its own recipients', () => {
