@@ -68,3 +68,8 @@ export async function apply(s: Stack, objects: object[]): Promise<void> {
 export async function deleteMs(s: Stack, names: string[]): Promise<void> {
   if (names.length > 0) await s.kubectl(['delete', 'monitoredservice', ...names, '-n', DEMO_NAMESPACE, '--ignore-not-found']);
 }
+
+/** Deletes the Services and EndpointSlices of targetObjects(name) for each of `names`. */
+export async function deleteTargets(s: Stack, names: string[]): Promise<void> {
+  if (names.length > 0) await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', `app.kubernetes.io/name in (${names.join(',')})`, '--ignore-not-found']);
+}
