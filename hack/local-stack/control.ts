@@ -1,11 +1,13 @@
 // How `make outage` / `make restore` reach the running `make local-up`: the stack owns the demo
 // target process, so it serves a tiny control API on loopback and records its address in
-// .local/stack.json. Only start/stop of the demo target; nothing else is exposed.
+// .local/stack.json. Only start/stop of the demo target and a status report (which components run and
+// answer, for the message of a timed-out `make outage`); nothing else is exposed.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from './cluster.js';
 import type { Stack } from './stack.js';
+import type { ComponentStatus } from './supervisor.js';
 
 export const LOCAL_DIR = join(REPO_ROOT, '.local');
 export const STATE_FILE = join(LOCAL_DIR, 'stack.json');
@@ -39,7 +41,7 @@ export function startControlServer(stack: Stack): Promise<{ server: Server; url:
           await stack.startTarget();
           return reply(200, { startedAt });
         }
-        if (req.method === 'GET' && req.url === '/status') return reply(200, { targetRunning: stack.isTargetRunning() });
+        if (req.method === 'GET' && req.url === '/status') return reply(200, { targetRunning: stack.isTargetRunning(), components: await stack.componentStatus() });
         return reply(404, { error: 'unknown control endpoint' });
       } catch (err) {
         return reply(500, { error: (err as Error).message });
@@ -77,4 +79,11 @@ export async function control(state: StackState, path: '/target/stop' | '/target
   const body = (await res.json()) as Record<string, number> & { error?: string };
   if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
   return body;
+}
+
+/** GET /status of the running stack: the demo target and every component (Stack.componentStatus). */
+export async function stackStatus(state: StackState): Promise<{ targetRunning: boolean; components: ComponentStatus[] }> {
+  const res = await fetch(`${state.controlUrl}/status`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`GET ${state.controlUrl}/status: HTTP ${res.status}`);
+  return (await res.json()) as { targetRunning: boolean; components: ComponentStatus[] };
 }

@@ -15,8 +15,9 @@ import { BIN_DIR, diedCheck, startAlertmanager, startDemoTarget, startOperator, 
 import { waitForConfigApplied } from './config-applied.js';
 import { DEMO_ENDPOINTSLICE, DEMO_NAME, DEMO_NAMESPACE, DEMO_TARGET_HOST, alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects } from './demo.js';
 import { startMailpit, type Mailpit } from './mailpit.js';
-import { assertPortsFree, freePorts, getJson, pollUntil } from './net.js';
+import { assertPortsFree, formatWait, freePorts, getJson, pollUntil, probePort, sleep } from './net.js';
 import { LOCAL_SMTPS_PORT, SMTP_TLS_SERVER_NAME, generateSmtpTls, startStunnel, type Stunnel } from './stunnel.js';
+import { type ComponentStatus, describeExit, type RestartPolicy, restartDecision } from './supervisor.js';
 
 export interface StackPorts {
   prometheus: number;
@@ -85,6 +86,16 @@ export interface StackOptions {
   prometheusArgs?: string[];
   /** Passed to the API server harness (e.g. keepDir to inspect its logs after a failure). */
   clusterOptions?: Omit<ClusterOptions, 'log'>;
+  /**
+   * Restart a component whose process exits without stopComponent()/stop() having asked for it (`make local-up`:
+   * LOCAL_UP_RESTART_POLICY). Undefined: no restarts (tests stop and start components themselves).
+   */
+  supervise?: RestartPolicy & {
+    /** Each restart / give-up line, as also logged: "prometheus exited with code null (signal SIGKILL); restarting (1/5) in 1000 ms". */
+    onEvent?: (message: string) => void;
+    /** After a component crashed more often than the limit: the whole stack has been stopped; `message` names the component. */
+    onGiveUp?: (message: string) => void;
+  };
 }
 
 export interface Stack {
@@ -119,6 +130,8 @@ export interface Stack {
   stopComponent(name: ComponentName, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts a stopped component again: same ports, files and data; resolves once it answers. */
   startComponent(name: ComponentName): Promise<void>;
+  /** Each component (and the API server): is its process running, does its health endpoint answer (2 s timeout)? */
+  componentStatus(): Promise<ComponentStatus[]>;
   stop(): Promise<void>;
 }
 
@@ -139,13 +152,67 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let cluster: Cluster | undefined;
   let target: ManagedProcess | undefined;
   let stopped = false;
-  // How to start each component again; a restart replaces its entry in `started` (stop order).
-  const components = new Map<ComponentName, { proc: ManagedProcess; start: () => Promise<ManagedProcess> }>();
-  const launchComponent = async (name: ComponentName, start: () => Promise<ManagedProcess>): Promise<void> => {
+  // How to start each component again and where it answers; a restart replaces its entry in `started`
+  // (stop order). `deliberate`: stopped through stopComponent(), so the supervisor leaves it stopped.
+  interface Component {
+    proc: ManagedProcess;
+    start: () => Promise<ManagedProcess>;
+    endpoint: string;
+    deliberate: boolean;
+    crashes: number[];
+    restarts: number;
+  }
+  const components = new Map<ComponentName, Component>();
+  const launchComponent = async (name: ComponentName, start: () => Promise<ManagedProcess>, endpoint: string): Promise<void> => {
     const proc = await start();
     started.push(proc);
-    components.set(name, { proc, start });
+    const entry: Component = { proc, start, endpoint, deliberate: false, crashes: [], restarts: 0 };
+    components.set(name, entry);
+    supervise(name, entry, proc);
   };
+  const replaceProcess = (entry: Component, proc: ManagedProcess) => {
+    started[started.indexOf(entry.proc)] = proc;
+    entry.proc = proc;
+  };
+
+  // The supervisor (opts.supervise): restart what exits on its own, with backoff; past the limit, stop everything.
+  const say = (message: string) => {
+    log(message);
+    opts.supervise?.onEvent?.(message);
+  };
+  function supervise(name: ComponentName, entry: Component, proc: ManagedProcess): void {
+    if (!opts.supervise) return;
+    void proc.exited.then((exit) => onCrash(name, entry, proc, describeExit(exit)));
+  }
+  async function onCrash(name: ComponentName, entry: Component, proc: ManagedProcess, how: string): Promise<void> {
+    const policy = opts.supervise;
+    if (!policy || stopped || entry.deliberate || entry.proc !== proc) return;
+    const now = Date.now();
+    entry.crashes.push(now);
+    const decision = restartDecision(entry.crashes, now, policy);
+    if (!decision.restart) {
+      const message = `${name} ${how} again: ${decision.crashes} crashes within ${formatWait(policy.windowMs ?? 600_000)}, more than the restart limit of ${policy.limit}; stopping the local stack (log: ${proc.logFile})`;
+      say(message);
+      await stopAll();
+      policy.onGiveUp?.(message);
+      return;
+    }
+    say(`${name} ${how}; restarting (${decision.attempt}/${policy.limit}) in ${formatWait(decision.delayMs)} (log: ${proc.logFile})`);
+    await sleep(decision.delayMs);
+    if (stopped || entry.deliberate || entry.proc !== proc) return;
+    let next: ManagedProcess;
+    try {
+      next = await entry.start();
+    } catch (err) {
+      // The new process died before it answered: one more crash of the same component.
+      return onCrash(name, entry, proc, `failed to start again (${(err as Error).message.split('\n')[0]})`);
+    }
+    if (stopped) return next.stop(5000);
+    replaceProcess(entry, next);
+    entry.restarts++;
+    say(`${name} restarted (pid ${next.pid})`);
+    supervise(name, entry, next);
+  }
 
   const stopAll = async () => {
     if (stopped) return;
@@ -178,17 +245,25 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const mailpitPorts = { smtpPort: await port('mailpitSmtp'), uiPort: await port('mailpitUi') };
     const stunnelPort = await port('smtps');
     let mailpit!: Mailpit;
-    await launchComponent('mailpit', async () => (mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stateDir, ...mailpitPorts })).process);
+    await launchComponent(
+      'mailpit',
+      async () => (mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stateDir, ...mailpitPorts })).process,
+      `http://127.0.0.1:${mailpitPorts.uiPort}/api/v1/messages?limit=1`,
+    );
     let stunnel!: Stunnel;
-    await launchComponent('stunnel', async () => (stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, port: stunnelPort, upstreamPort: ports.mailpitSmtp, tls })).process);
+    await launchComponent(
+      'stunnel',
+      async () => (stunnel = await startStunnel({ bin: join(BIN_DIR, 'stunnel'), dir: stateDir, port: stunnelPort, upstreamPort: ports.mailpitSmtp, tls })).process,
+      `127.0.0.1:${stunnelPort}`,
+    );
 
     log('starting Prometheus and Alertmanager ...');
     const prometheusOptions = { dir: join(stateDir, 'prometheus'), port: await port('prometheus'), extraHosts: [`127.0.0.1 ${DEMO_TARGET_HOST}`], extraArgs: opts.prometheusArgs ?? [] };
     let prometheus!: Prometheus;
-    await launchComponent('prometheus', async () => (prometheus = await startPrometheus(prometheusOptions)).process);
+    await launchComponent('prometheus', async () => (prometheus = await startPrometheus(prometheusOptions)).process, `http://127.0.0.1:${prometheusOptions.port}/-/ready`);
     const alertmanagerOptions = { dir: join(stateDir, 'alertmanager'), port: await port('alertmanager') };
     let alertmanager!: Alertmanager;
-    await launchComponent('alertmanager', async () => (alertmanager = await startAlertmanager(alertmanagerOptions)).process);
+    await launchComponent('alertmanager', async () => (alertmanager = await startAlertmanager(alertmanagerOptions)).process, `http://127.0.0.1:${alertmanagerOptions.port}/-/ready`);
 
     const operatorPort = await port('operator');
     const settings: GlobalSettings = {
@@ -233,7 +308,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       listenPort: operatorPort,
       ...(opts.operatorArgs ? { extraArgs: opts.operatorArgs } : {}),
     };
-    await launchComponent('vigil-operator', () => startOperator(operatorOptions));
+    await launchComponent('vigil-operator', () => startOperator(operatorOptions), `http://127.0.0.1:${operatorPort}/readyz`);
 
     log('starting the sync sidecars of Prometheus and Alertmanager ...');
     const prometheusSyncOptions = {
@@ -247,7 +322,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       readyUrl: `${prometheus.url}/-/ready`,
       listenPort: await port('prometheusSync'),
     };
-    await launchComponent('prometheus-sync', () => startSync(prometheusSyncOptions));
+    await launchComponent('prometheus-sync', () => startSync(prometheusSyncOptions), `http://127.0.0.1:${prometheusSyncOptions.listenPort}/healthz`);
     const alertmanagerSyncOptions = {
       name: 'alertmanager-sync',
       logFile: join(stateDir, 'alertmanager-sync.log'),
@@ -259,7 +334,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       readyUrl: `${alertmanager.url}/-/ready`,
       listenPort: await port('alertmanagerSync'),
     };
-    await launchComponent('alertmanager-sync', () => startSync(alertmanagerSyncOptions));
+    await launchComponent('alertmanager-sync', () => startSync(alertmanagerSyncOptions), `http://127.0.0.1:${alertmanagerSyncOptions.listenPort}/healthz`);
     await waitForConfigApplied(c, ns, {
       check: () => {
         for (const p of started) diedCheck(p)();
@@ -343,6 +418,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       async stopComponent(name, signal = 'SIGTERM') {
         const entry = components.get(name);
         if (!entry) throw new Error(`unknown stack component ${name}`);
+        entry.deliberate = true;
         if (signal === 'SIGTERM') return entry.proc.stop(5000);
         try {
           process.kill(entry.proc.pid, 'SIGKILL');
@@ -356,8 +432,30 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         if (!entry) throw new Error(`unknown stack component ${name}`);
         if (entry.proc.isRunning()) throw new Error(`${name} is still running (pid ${entry.proc.pid}); stop it first`);
         const proc = await entry.start();
-        started[started.indexOf(entry.proc)] = proc;
-        entry.proc = proc;
+        replaceProcess(entry, proc);
+        entry.deliberate = false;
+        supervise(name, entry, proc);
+      },
+      async componentStatus() {
+        const statuses = await Promise.all(
+          [...components].map(async ([name, entry]): Promise<ComponentStatus> => {
+            const running = entry.proc.isRunning();
+            const exit = running ? undefined : describeExit(await entry.proc.exited);
+            const problem = running ? await probeEndpoint(entry.endpoint) : undefined;
+            return {
+              name,
+              pid: entry.proc.pid,
+              running,
+              ...(exit !== undefined ? { exit } : {}),
+              endpoint: entry.endpoint,
+              ...(problem !== undefined ? { problem } : {}),
+              logFile: entry.proc.logFile,
+              restarts: entry.restarts,
+            };
+          }),
+        );
+        const apiServerRunning = c.isApiServerRunning();
+        return [{ name: 'kube-apiserver', running: apiServerRunning, endpoint: c.server, logFile: c.apiServerLog, restarts: 0 }, ...statuses];
       },
       stop: stopAll,
     };
@@ -372,5 +470,24 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * undefined when the endpoint answers, else why not: an http(s) URL must answer 200 within 2 s;
+ * host:port (stunnel, which speaks TLS only) must be listening.
+ */
+async function probeEndpoint(endpoint: string): Promise<string | undefined> {
+  if (!endpoint.startsWith('http')) {
+    const port = Number(endpoint.split(':').pop());
+    return (await probePort(port)) === 'EADDRINUSE' ? undefined : 'nothing listens on the port';
+  }
+  try {
+    const res = await fetch(endpoint, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status === 200 ? undefined : `HTTP ${res.status}`;
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    return e.cause?.code ?? (e.name === 'TimeoutError' ? 'no answer within 2 s' : e.message);
   }
 }

@@ -6,7 +6,8 @@ import { join, relative } from 'node:path';
 import { REPO_ROOT } from './cluster.js';
 import { LOCAL_DIR, STATE_FILE, startControlServer, type StackState } from './control.js';
 import { DEMO_NAME, DEMO_NAMESPACE } from './demo.js';
-import { DEFAULT_PORTS, startStack, type Stack } from './stack.js';
+import { DEFAULT_PORTS, startStack } from './stack.js';
+import { LOCAL_UP_RESTART_POLICY } from './supervisor.js';
 import { urlTable } from './url-table.js';
 
 const started = Date.now();
@@ -19,7 +20,15 @@ async function main(): Promise<void> {
   }
   const stateDir = join(LOCAL_DIR, 'run');
   progress(`starting the Vigil local stack; logs and state in ${relative(REPO_ROOT, stateDir)}/`);
-  const stack = await startStack({ stateDir, ports: DEFAULT_PORTS, log: progress });
+  // Like the compose stack's `restart: unless-stopped`, but limited: a component that keeps crashing stops
+  // the stack with a message naming it (issue #15).
+  let gaveUp: ((message: string) => void) | undefined;
+  const stack = await startStack({
+    stateDir,
+    ports: DEFAULT_PORTS,
+    log: progress,
+    supervise: { ...LOCAL_UP_RESTART_POLICY, onGiveUp: (message) => gaveUp?.(message) },
+  });
   const kubeconfig = join(LOCAL_DIR, 'kubeconfig');
   await copyFile(stack.kubeconfigPath, kubeconfig);
   await chmod(kubeconfig, 0o600);
@@ -36,7 +45,7 @@ async function main(): Promise<void> {
   await writeFile(STATE_FILE, JSON.stringify(state, null, 2));
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping every process of the stack ...`);
@@ -45,10 +54,14 @@ async function main(): Promise<void> {
     // The kubeconfig points at a server about to disappear; remove it unless someone replaced it
     // since (`make dev-cluster` writes the same path).
     const current = await readFile(kubeconfig, 'utf8').catch(() => '');
-    if (current === (await readFile(stack.kubeconfigPath, 'utf8'))) await rm(kubeconfig, { force: true });
+    if (current === (await readFile(stack.kubeconfigPath, 'utf8').catch(() => ''))) await rm(kubeconfig, { force: true });
     await stack.stop();
     console.log('stopped.');
-    process.exit(0);
+    process.exit(exitCode);
+  };
+  gaveUp = (message) => {
+    console.error(`\nlocal-up: ${message}`);
+    void shutdown('giving up', 1);
   };
   process.on('SIGINT', () => void shutdown('Ctrl-C'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -66,14 +79,9 @@ the email must arrive within ${state.boundSeconds} s of the target going down.
   make outage    # stops the demo target and waits for the firing email
   make restore   # starts it again and waits for the resolved email
 
+A component that crashes is restarted (at most ${LOCAL_UP_RESTART_POLICY.limit} times within 10 min; then the stack stops).
 Press Ctrl-C to stop everything.`);
-
-  // Report processes that die on their own, instead of silently running half a stack.
-  for (const p of stack.processes()) {
-    void p.exited.then(({ code, signal }) => {
-      if (!stopping && p.name !== 'demo-target') console.error(`warning: ${p.name} (pid ${p.pid}) exited (code ${code}, signal ${signal}); log: ${p.logFile}`);
-    });
-  }
+  // Crashed components are restarted by the stack's supervisor, which logs each restart through `progress`.
 }
 
 main().catch((err: unknown) => {
