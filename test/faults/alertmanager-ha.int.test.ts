@@ -17,15 +17,14 @@
 // < peer timeout) is what the chart refuses with more than one replica (test/deploy/chart.int.test.ts).
 //
 // Needs root, like the pipeline test: Prometheus runs in a private mount namespace.
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { startAlertmanager, type Alertmanager } from '../../hack/local-stack/components.js';
 import { DEMO_NAME, DEMO_NAMESPACE, demoMonitoredService } from '../../hack/local-stack/demo.js';
+import { useStack } from '../../hack/local-stack/fixture.js';
 import { isAlertEmailFor, waitForAlertEmail } from '../../hack/local-stack/mailpit.js';
 import { freePorts, getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
-import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
 import { NOTIFICATION_TIMINGS } from '../../operator/render/alertmanager.js';
 import { WATCHDOG_RECEIVER } from '../../operator/render/watchdog.js';
 import { addresses } from './helpers.js';
@@ -36,9 +35,7 @@ const SCALED: Record<string, string> = { '30s': '2s', '5m': '20s', '4h': '16m' }
 const PEER_TIMEOUT = '1s';
 const RECIPIENTS = [...(demoMonitoredService().spec.notify?.email?.to ?? [])].sort();
 
-let stack: Stack | undefined;
 const peers: Alertmanager[] = [];
-let stateDir: string | undefined;
 const log = (m: string) => console.log(`[alertmanager-ha] ${m}`);
 
 /**
@@ -67,57 +64,54 @@ function scaleRouteTimings(yamlText: string): string {
   return stringify(config);
 }
 
-beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root: Prometheus runs in a private mount namespace with its own /etc/hosts');
-  stateDir = await mkdtemp(join(tmpdir(), 'vigil-am-ha-'));
-  const ports = await freePorts(2 * REPLICAS);
-  const webPorts = ports.slice(0, REPLICAS);
-  const clusterPorts = ports.slice(REPLICAS);
+let webPorts: number[] = [];
+let clusterPorts: number[] = [];
+
+const theStack = useStack({
+  name: 'am-ha',
   // Prometheus notifies the three peers (not the stack's own Alertmanager, which only serves to
   // show the operator's config was loaded and confirmed).
-  stack = await startStack({
-    stateDir,
-    ports: ANY_FREE_PORTS,
-    settings: { profile: 'production', alertmanagerTargets: webPorts.map((p) => `127.0.0.1:${p}`) },
-    ...(process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {}),
-  });
-  const generatedDir = stack.alertmanager.configDir;
-  // The sidecar's files (config, templates); not its own bookkeeping (.last-good/ and the like).
-  const files = (await readdir(generatedDir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
-  for (let i = 0; i < REPLICAS; i++) {
-    const dir = join(stateDir, `alertmanager-${i}`);
-    const configDir = join(dir, 'config');
-    await mkdir(configDir, { recursive: true });
-    for (const f of files) {
-      if (f === 'alertmanager.yml') await writeFile(join(configDir, f), scaleRouteTimings(await readFile(join(generatedDir, f), 'utf8')));
-      else await copyFile(join(generatedDir, f), join(configDir, f));
+  prepare: async () => {
+    const ports = await freePorts(2 * REPLICAS);
+    webPorts = ports.slice(0, REPLICAS);
+    clusterPorts = ports.slice(REPLICAS);
+    return { settings: { profile: 'production', alertmanagerTargets: webPorts.map((p) => `127.0.0.1:${p}`) } };
+  },
+  setup: async (stack) => {
+    const generatedDir = stack.alertmanager.configDir;
+    // The sidecar's files (config, templates); not its own bookkeeping (.last-good/ and the like).
+    const files = (await readdir(generatedDir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+    for (let i = 0; i < REPLICAS; i++) {
+      const dir = join(stack.stateDir, `alertmanager-${i}`);
+      const configDir = join(dir, 'config');
+      await mkdir(configDir, { recursive: true });
+      for (const f of files) {
+        if (f === 'alertmanager.yml') await writeFile(join(configDir, f), scaleRouteTimings(await readFile(join(generatedDir, f), 'utf8')));
+        else await copyFile(join(generatedDir, f), join(configDir, f));
+      }
+      peers.push(
+        await startAlertmanager({
+          dir,
+          port: webPorts[i]!,
+          name: `alertmanager-${i}`,
+          cluster: { listenPort: clusterPorts[i]!, peerPorts: clusterPorts.filter((_, j) => j !== i), peerTimeout: PEER_TIMEOUT },
+        }),
+      );
     }
-    peers.push(
-      await startAlertmanager({
-        dir,
-        port: webPorts[i]!,
-        name: `alertmanager-${i}`,
-        cluster: { listenPort: clusterPorts[i]!, peerPorts: clusterPorts.filter((_, j) => j !== i), peerTimeout: PEER_TIMEOUT },
-      }),
-    );
-  }
-}, 360_000);
-
-afterAll(async () => {
-  try {
+  },
+  teardown: async () => {
     for (const p of peers) await p.process.stop(5000);
-    await stack?.stop();
-  } finally {
-    if (stateDir && process.env.VIGIL_KEEP_STACK !== '1') await rm(stateDir, { recursive: true, force: true });
-  }
-}, 90_000);
+  },
+  startTimeoutMs: 360_000,
+  stopTimeoutMs: 90_000,
+});
 
 interface AmStatus {
   cluster: { status: string; peers: { name: string; address: string }[] };
 }
 
 test('3 clustered Alertmanagers, production timings scaled 1/15: one outage = exactly one FIRING and one RESOLVED email per recipient', async () => {
-  const s = stack!;
+  const s = theStack();
   await pollUntil(
     'the three Alertmanagers to form a ready cluster',
     120_000,

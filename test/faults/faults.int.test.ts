@@ -13,13 +13,11 @@
 // resolve the alert, and the restarted Prometheus then starts a new firing email. Not tested.)
 //
 // Needs root, like the pipeline test: Prometheus runs in a private mount namespace.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { demoMonitoredService } from '../../hack/local-stack/demo.js';
+import { useStack } from '../../hack/local-stack/fixture.js';
 import { waitForAlertEmail } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
-import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
+import type { Stack } from '../../hack/local-stack/stack.js';
 import { alertmanagerConfigHashValue } from '../../operator/sync/confirm.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
@@ -45,30 +43,8 @@ const DEMO_RECIPIENTS = [...(demoMonitoredService().spec.notify?.email?.to ?? []
 const QUIET_WINDOW_MS = 15_000;
 const SMTP_OUTAGE_MS = 120_000;
 
-let stack: Stack | undefined;
-let stateDir: string | undefined;
+const theStack = useStack({ name: 'faults' });
 const log = (m: string) => console.log(`[faults] ${m}`);
-
-function theStack(): Stack {
-  if (!stack) throw new Error('the stack did not start (see beforeAll)');
-  return stack;
-}
-
-beforeAll(async () => {
-  if (process.getuid?.() !== 0) {
-    throw new Error('the fault tests need root: Prometheus runs in a private mount namespace with its own /etc/hosts');
-  }
-  stateDir = await mkdtemp(join(tmpdir(), 'vigil-faults-'));
-  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, ...(process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {}) });
-}, 300_000);
-
-afterAll(async () => {
-  try {
-    await stack?.stop();
-  } finally {
-    if (stateDir && process.env.VIGIL_KEEP_STACK !== '1') await rm(stateDir, { recursive: true, force: true });
-  }
-}, 60_000);
 
 /** Waits for the demo's firing email and checks it is the complete, correctly addressed one. */
 async function firstFiringEmail(s: Stack, since: number, timeoutMs: number) {

@@ -8,16 +8,16 @@
 // object's owners.
 //
 // Needs root, like the pipeline test: each Prometheus runs in a private mount namespace.
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
+import { useStack } from '../../hack/local-stack/fixture.js';
 import { waitForAlertEmail, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import { startSecondInstall, type SecondInstall } from '../../hack/local-stack/second-install.js';
-import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
+import type { Stack } from '../../hack/local-stack/stack.js';
 import { addresses } from './helpers.js';
-import { alwaysFiring, apply, deleteMs, monitoredService, targetObjects } from './objects.js';
+import { alwaysFiring, apply, deleteMs, deleteTargets, monitoredService, targetObjects } from './objects.js';
 
 const INSTALL_LABEL = 'vigil.dev/install';
 const SELECTOR_A = `${INSTALL_LABEL}!=b`;
@@ -25,27 +25,22 @@ const SELECTOR_B = `${INSTALL_LABEL}=b`;
 const B_NAMESPACE = 'vigil-b';
 const B_DEFAULT_RECIPIENTS = ['oncall-b@vigil.localhost'];
 
-let stack: Stack | undefined;
 let installB: SecondInstall | undefined;
-let stateDir: string | undefined;
 const log = (m: string) => console.log(`[installs] ${m}`);
 
-beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('these tests need root: Prometheus runs in a private mount namespace with its own /etc/hosts');
-  stateDir = await mkdtemp(join(tmpdir(), 'vigil-installs-'));
-  const verbose = process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {};
-  stack = await startStack({ stateDir, ports: ANY_FREE_PORTS, operatorArgs: [`--selector=${SELECTOR_A}`], ...verbose });
-  installB = await startSecondInstall(stack, { namespace: B_NAMESPACE, operatorArgs: [`--selector=${SELECTOR_B}`], defaultRecipients: B_DEFAULT_RECIPIENTS, ...verbose });
-}, 360_000);
-
-afterAll(async () => {
-  try {
+const theStack = useStack({
+  name: 'installs',
+  operatorArgs: [`--selector=${SELECTOR_A}`],
+  setup: async (stack) => {
+    const verbose = process.env.VIGIL_TEST_VERBOSE === '1' ? { log } : {};
+    installB = await startSecondInstall(stack, { namespace: B_NAMESPACE, operatorArgs: [`--selector=${SELECTOR_B}`], defaultRecipients: B_DEFAULT_RECIPIENTS, ...verbose });
+  },
+  teardown: async () => {
     await installB?.stop();
-    await stack?.stop();
-  } finally {
-    if (stateDir && process.env.VIGIL_KEEP_STACK !== '1') await rm(stateDir, { recursive: true, force: true });
-  }
-}, 90_000);
+  },
+  startTimeoutMs: 360_000,
+  stopTimeoutMs: 90_000,
+});
 
 interface Targets {
   data: { activeTargets: { scrapePool: string; health: string }[] };
@@ -94,8 +89,9 @@ async function logLinesAbout(file: string, name: string): Promise<string[]> {
 }
 
 test('two installs: each reconciles, scrapes and alerts only for its own objects; a relabelled object moves without a leak', async () => {
-  const s = stack!;
-  const b = installB!;
+  const s = theStack();
+  if (!installB) throw new Error('the second install did not start (see beforeAll)');
+  const b = installB;
   const operatorLogA = join(s.stateDir, 'operator.log');
   await s.mailpit.client.deleteAll();
   const objects = [
@@ -184,6 +180,6 @@ test('two installs: each reconciles, scrapes and alerts only for its own objects
     expect(toDefaults.map((m) => m.Subject)).toEqual([]);
   } finally {
     await deleteMs(s, ['inst-a', 'inst-b']);
-    await s.kubectl(['delete', 'service,endpointslice', '-n', DEMO_NAMESPACE, '-l', 'app.kubernetes.io/name in (inst-a,inst-b)', '--ignore-not-found']);
+    await deleteTargets(s, ['inst-a', 'inst-b']);
   }
 }, 600_000);
