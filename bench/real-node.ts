@@ -28,7 +28,7 @@ import { promisify } from 'node:util';
 import { alertBoundSeconds } from '../hack/local-stack/demo.js';
 import { MailpitClient, waitForAlertEmail } from '../hack/local-stack/mailpit.js';
 import { getJson, pollUntil, sleep } from '../hack/local-stack/net.js';
-import { REPO_ROOT } from '../test/harness/cluster.js';
+import { REPO_ROOT } from '../hack/local-stack/cluster.js';
 import { ALERTMANAGER_URL, KUBECONFIG, MAIL_URL, NODE_DIR, NODE_IP, PROMETHEUS_URL, clusterDown, clusterUp, helm, kubectl } from '../test/node/node.js';
 import { plotRealNode } from './plot.js';
 import { summary } from './stats.js';

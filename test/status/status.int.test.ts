@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { startDemoTarget } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
-import type { ManagedProcess } from '../harness/process.js';
+import type { ManagedProcess } from '../../hack/local-stack/process.js';
 import { startHostileStack, type HostileStack } from '../hostile/stack.js';
 
 const NS = 'status';
