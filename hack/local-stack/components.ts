@@ -20,8 +20,14 @@ export function diedCheck(proc: ManagedProcess): () => void {
   };
 }
 
+/** Waits until `url` answers 200; if it never does, stops the process (no server left behind) and throws. */
 async function waitHttpOk(what: string, url: string, proc: ManagedProcess, timeoutMs = 60_000): Promise<void> {
-  await pollUntil(what, timeoutMs, async () => (await httpGet(url)).status === 200, { check: diedCheck(proc), intervalMs: 200 });
+  try {
+    await pollUntil(what, timeoutMs, async () => (await httpGet(url)).status === 200, { check: diedCheck(proc), intervalMs: 200 });
+  } catch (err) {
+    await proc.stop(5000);
+    throw err;
+  }
 }
 
 /** Runs a TypeScript program of this repository (through tsx) as a child process. */
@@ -157,7 +163,9 @@ export interface OperatorOptions {
   prometheusUrl: string;
   alertmanagerUrl?: string;
   listenPort: number;
-  /** Appended to the generated flags (e.g. --selector for a second install's scope). */
+  /** --log-level; default info. */
+  logLevel?: 'debug' | 'info';
+  /** Appended to the generated flags (e.g. --selector for a second install's scope, --smtp-secret). */
   extraArgs?: string[];
 }
 
@@ -172,7 +180,7 @@ export async function startOperator(o: OperatorOptions): Promise<ManagedProcess>
       `--prometheus-url=${o.prometheusUrl}`,
       ...(o.alertmanagerUrl ? [`--alertmanager-url=${o.alertmanagerUrl}`] : []),
       `--listen=127.0.0.1:${o.listenPort}`,
-      '--log-level=info',
+      `--log-level=${o.logLevel ?? 'info'}`,
       ...(o.extraArgs ?? []),
     ],
     o.logFile,
@@ -191,6 +199,8 @@ export interface SyncOptions {
   reloadUrl: string;
   readyUrl: string;
   listenPort: number;
+  /** --log-level; default info. */
+  logLevel?: 'debug' | 'info';
 }
 
 export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
@@ -206,7 +216,7 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
       `--reload-url=${o.reloadUrl}`,
       `--ready-url=${o.readyUrl}`,
       `--listen=127.0.0.1:${o.listenPort}`,
-      '--log-level=info',
+      `--log-level=${o.logLevel ?? 'info'}`,
     ],
     o.logFile,
   );

@@ -9,9 +9,9 @@ import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
-import { startAlertmanager, startPrometheus, startVigil, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
+import { startAlertmanager, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { type GeneratedKind, generatedAnnotations as annotationsOf, waitForConfigApplied as waitForConfigAppliedIn } from '../../hack/local-stack/config-applied.js';
-import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
+import { freePorts } from '../../hack/local-stack/net.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
 import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
@@ -94,55 +94,46 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       prometheusSync: join(dir, 'prometheus-sync.log'),
       alertmanagerSync: join(dir, 'alertmanager-sync.log'),
     };
-    const operator = startVigil(
-      'vigil-operator',
-      [
-        'operator',
-        `--kubeconfig=${kubeconfigs.operator}`,
-        `--namespace=${INSTALL_NS}`,
-        `--settings=${settingsFile}`,
-        `--prometheus-url=${prometheus.url}`,
-        `--listen=127.0.0.1:${operatorPort}`,
-        `--log-level=${opts.logLevel ?? 'info'}`,
-        ...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []),
-      ],
-      vigilLogs.operator,
-    );
-    started.push(operator);
-    await pollUntil('vigil operator /readyz', 90_000, async () => (await fetch(`http://127.0.0.1:${operatorPort}/readyz`)).ok, {
-      intervalMs: 250,
-      check: () => {
-        if (!operator.isRunning()) throw new Error(`the operator exited:\n${logTail(vigilLogs.operator)}`);
-      },
+    const logLevel = opts.logLevel ?? 'info';
+    const operator = await startOperator({
+      logFile: vigilLogs.operator,
+      kubeconfig: kubeconfigs.operator,
+      namespace: INSTALL_NS,
+      settingsFile,
+      prometheusUrl: prometheus.url,
+      listenPort: operatorPort,
+      logLevel,
+      ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
     });
-
+    started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
-    const startSidecar = async (name: string, logFile: string, kubeconfig: string, objectFlag: string, configDir: string, url: string, port: number) => {
-      const proc = startVigil(
-        name,
-        [
-          'sync',
-          `--kubeconfig=${kubeconfig}`,
-          `--namespace=${INSTALL_NS}`,
-          objectFlag,
-          `--dir=${configDir}`,
-          `--reload-url=${url}/-/reload`,
-          `--ready-url=${url}/-/ready`,
-          `--listen=127.0.0.1:${port}`,
-          `--log-level=${opts.logLevel ?? 'info'}`,
-        ],
-        logFile,
-      );
-      started.push(proc);
-      await pollUntil(`${name} /healthz`, 90_000, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, {
-        intervalMs: 250,
-        check: () => {
-          if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(logFile)}`);
-        },
-      });
-    };
-    await startSidecar('prometheus-sync', vigilLogs.prometheusSync, kubeconfigs.prometheus, `--configmap=${OBJECT_NAMES.prometheusConfigMap}`, prometheus.configDir, prometheus.url, promSyncPort);
-    await startSidecar('alertmanager-sync', vigilLogs.alertmanagerSync, kubeconfigs.alertmanager, `--secret=${OBJECT_NAMES.alertmanagerSecret}`, alertmanager.configDir, alertmanager.url, amSyncPort);
+    const sidecar = { namespace: INSTALL_NS, logLevel };
+    started.push(
+      await startSync({
+        ...sidecar,
+        name: 'prometheus-sync',
+        logFile: vigilLogs.prometheusSync,
+        kubeconfig: kubeconfigs.prometheus,
+        object: { configmap: OBJECT_NAMES.prometheusConfigMap },
+        dir: prometheus.configDir,
+        reloadUrl: `${prometheus.url}/-/reload`,
+        readyUrl: `${prometheus.url}/-/ready`,
+        listenPort: promSyncPort,
+      }),
+    );
+    started.push(
+      await startSync({
+        ...sidecar,
+        name: 'alertmanager-sync',
+        logFile: vigilLogs.alertmanagerSync,
+        kubeconfig: kubeconfigs.alertmanager,
+        object: { secret: OBJECT_NAMES.alertmanagerSecret },
+        dir: alertmanager.configDir,
+        reloadUrl: `${alertmanager.url}/-/reload`,
+        readyUrl: `${alertmanager.url}/-/ready`,
+        listenPort: amSyncPort,
+      }),
+    );
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
     return {
