@@ -46,9 +46,12 @@ export function startVigil(name: string, args: string[], logFile: string): Manag
 export const BOOTSTRAP_PROMETHEUS_CONFIG = '# Replaced by the vigil sync sidecar with the operator-generated config.\nglobal: {}\n';
 
 export interface PrometheusOptions {
+  /** Holds data/, the log and (unless configDir is given) config/. */
   dir: string;
   port: number;
-  /** Extra /etc/hosts lines Prometheus alone sees (see hostsOverride below). */
+  /** Where prometheus.yml is (a bootstrap one is written if missing); default <dir>/config. */
+  configDir?: string;
+  /** Extra /etc/hosts lines Prometheus alone sees (see below); none: no mount namespace, no root needed. */
   extraHosts: string[];
   /** Extra command-line flags (tests: e.g. a short --rules.alert.resend-delay). */
   extraArgs?: string[];
@@ -68,7 +71,7 @@ export interface Prometheus {
  * EndpointSlice FQDNs because the API server refuses loopback IPs in endpoints.
  */
 export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus> {
-  const configDir = join(o.dir, 'config');
+  const configDir = o.configDir ?? join(o.dir, 'config');
   const dataDir = join(o.dir, 'data');
   await mkdir(configDir, { recursive: true });
   await mkdir(dataDir, { recursive: true });
@@ -84,14 +87,20 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
     '--log.level=info',
     ...(o.extraArgs ?? []),
   ];
-  const hostsFile = join(o.dir, 'hosts');
-  await writeFile(hostsFile, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# vigil local stack\n${o.extraHosts.join('\n')}\n`);
-  const proc = startProcess(
-    'prometheus',
-    'unshare',
-    ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/hosts && shift && exec "$@"', 'sh', hostsFile, join(BIN_DIR, 'prometheus'), ...prometheusArgs],
-    join(o.dir, 'prometheus.log'),
-  );
+  const logFile = join(o.dir, 'prometheus.log');
+  let proc: ManagedProcess;
+  if (o.extraHosts.length === 0) {
+    proc = startProcess('prometheus', join(BIN_DIR, 'prometheus'), prometheusArgs, logFile);
+  } else {
+    const hostsFile = join(o.dir, 'hosts');
+    await writeFile(hostsFile, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# vigil local stack\n${o.extraHosts.join('\n')}\n`);
+    proc = startProcess(
+      'prometheus',
+      'unshare',
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/hosts && shift && exec "$@"', 'sh', hostsFile, join(BIN_DIR, 'prometheus'), ...prometheusArgs],
+      logFile,
+    );
+  }
   await waitHttpOk('Prometheus /-/ready', `${url}/-/ready`, proc);
   return { process: proc, url, configDir, configFile };
 }
@@ -114,8 +123,11 @@ export interface Alertmanager {
 }
 
 export interface AlertmanagerOptions {
+  /** Holds data/, the log and (unless configDir is given) config/. */
   dir: string;
   port: number;
+  /** Where alertmanager.yml is (a bootstrap one is written if missing); default <dir>/config. */
+  configDir?: string;
   /** Process name in logs (default alertmanager). */
   name?: string;
   /**
@@ -127,7 +139,7 @@ export interface AlertmanagerOptions {
 }
 
 export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertmanager> {
-  const configDir = join(o.dir, 'config');
+  const configDir = o.configDir ?? join(o.dir, 'config');
   const dataDir = join(o.dir, 'data');
   await mkdir(configDir, { recursive: true });
   await mkdir(dataDir, { recursive: true });

@@ -1,11 +1,13 @@
-// Real Prometheus 3.15 and Alertmanager 0.35 processes for the sync sidecar's integration tests,
-// plus the sidecar itself as a separate process. Loopback only; stopped by PID (hack/local-stack/process.ts).
+// Real Prometheus 3.15 and Alertmanager 0.35 processes for the sync sidecar's integration tests
+// (started by hack/local-stack/components, reading the config dir the test's sidecar writes), plus
+// the sidecar itself as a separate process. Loopback only; stopped by PID (hack/local-stack/process.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
+import { startAlertmanager as startAlertmanagerIn, startPrometheus as startPrometheusIn } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil, sleep } from '../../hack/local-stack/net.js';
-import { logTail, startProcess, type ManagedProcess } from '../../hack/local-stack/process.js';
+import { startProcess, type ManagedProcess } from '../../hack/local-stack/process.js';
 
 export { sleep };
 
@@ -25,51 +27,35 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServer(name: string, binary: string, args: (port: number, dataDir: string) => string[], readyPath: string, fixedPort?: number): Promise<ServerProcess> {
-  const port = fixedPort ?? (await freePort());
+/**
+ * Starts a server through hack/local-stack/components with its data and log in a temp dir that
+ * goes with the process (a failed start removes it too; the error has the log tail).
+ */
+async function startServer(name: string, start: (work: string) => Promise<{ process: ManagedProcess; url: string }>): Promise<ServerProcess> {
   const work = await mkdtemp(join(tmpdir(), `vigil-sync-${name}-`));
-  // The data dir and log go with the process; a failing start prints the log tail first.
-  const stop = async () => {
-    await proc.stop();
-    await rm(work, { recursive: true, force: true });
-  };
-  const proc = startProcess(name, join(REPO_ROOT, 'bin', binary), args(port, join(work, 'data')), join(work, `${name}.log`));
-  const url = `http://127.0.0.1:${port}`;
   try {
-    await pollUntil(`${name} ready`, 30_000, async () => ((await fetch(`${url}${readyPath}`)).ok ? true : undefined), {
-      intervalMs: 100,
-      // A server that exited will not become ready: stop waiting at once.
-      check: () => {
-        if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logFile)}`);
+    const server = await start(work);
+    return {
+      proc: server.process,
+      url: server.url,
+      stop: async () => {
+        await server.process.stop();
+        await rm(work, { recursive: true, force: true });
       },
-    });
+    };
   } catch (err) {
-    const tail = logTail(proc.logFile);
-    await stop();
-    throw new Error(`${(err as Error).message}\n${tail}`);
+    await rm(work, { recursive: true, force: true });
+    throw err;
   }
-  return { proc, url, stop };
 }
 
 /** Prometheus reading <configDir>/prometheus.yml, with the lifecycle API for /-/reload. */
 export function startPrometheus(configDir: string, port?: number): Promise<ServerProcess> {
-  return startServer(
-    'prometheus',
-    'prometheus',
-    (port, data) => [`--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle', `--storage.tsdb.path=${data}`, `--config.file=${join(configDir, 'prometheus.yml')}`],
-    '/-/ready',
-    port,
-  );
+  return startServer('prometheus', async (dir) => startPrometheusIn({ dir, configDir, port: port ?? (await freePort()), extraHosts: [] }));
 }
 
 export function startAlertmanager(configDir: string, port?: number): Promise<ServerProcess> {
-  return startServer(
-    'alertmanager',
-    'alertmanager',
-    (port, data) => [`--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', `--storage.path=${data}`, `--config.file=${join(configDir, 'alertmanager.yml')}`],
-    '/-/ready',
-    port,
-  );
+  return startServer('alertmanager', async (dir) => startAlertmanagerIn({ dir, configDir, port: port ?? (await freePort()) }));
 }
 
 /** The job names Prometheus runs right now (its own view: GET /api/v1/status/config). */
