@@ -2,7 +2,7 @@
 // sidecars report, compute the desired config, whether each generated object needs a write,
 // and which statuses/events change. The controller only executes this plan.
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
-import { encodeFileSet, MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles } from '../kube/config-bundle.js';
+import { encodeFileSet, MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from '../kube/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
 import { ALERTMANAGER_CONFIG_FILE, jobName, ruleFileName } from '../render/names.js';
@@ -61,6 +61,11 @@ export interface ReconcileInput {
   now: string;
   /** Storage limits (tests lower them to reach "too large" with a few services). */
   limits?: EncodeLimits;
+  /**
+   * How a file set to write is encoded: encodeFileSet (the default) or the same through the
+   * controller's cache of compressed bundle members (service-cache.ts), byte-identical.
+   */
+  encode?: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
   /**
    * This install and its scope (install-scope.ts): recorded in every status it writes; objects
    * another install holds are left alone. Undefined (tests, the CLI): every object is reconciled.
@@ -279,8 +284,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
     const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
     const encoded: ReconcilePlan['encoded'] = {};
-    if (writeConfigMap) encoded.prometheus = encodeFileSet(rendered.prometheus, input.limits);
-    if (writeSecret) encoded.alertmanager = encodeFileSet(rendered.alertmanager, input.limits);
+    const encode = input.encode ?? encodeFileSet;
+    if (writeConfigMap) encoded.prometheus = encode(rendered.prometheus, input.limits);
+    if (writeSecret) encoded.alertmanager = encode(rendered.alertmanager, input.limits);
     return { rendered, writeConfigMap, writeSecret, encoded };
   };
   let { rendered, writeConfigMap, writeSecret, encoded } = renderAndEncode(validServices);

@@ -3,8 +3,10 @@
 // different config than rendering from scratch.
 import { loadCatalogue, demoSettings, productionSettings } from '../../test/fixtures/catalogue/index.js';
 import { assembleConfig, renderConfig, renderServicePieces as renderConfigPieces } from '../render/index.js';
-import { validateMonitoredService } from '../validate/index.js';
-import type { RawMonitoredService } from './plan.js';
+import { decodeBundle, type EncodedFiles } from '../kube/config-bundle.js';
+import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { planReconcile, type RawMonitoredService, type ReconcilePlan } from './plan.js';
+import type { GlobalSettings } from '../render/types.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
@@ -97,5 +99,57 @@ describe('ServiceCache', () => {
   it('settingsHash changes with any setting, credentials included', () => {
     expect(settingsHash(demoSettings)).not.toBe(settingsHash({ ...demoSettings, smtp: { ...demoSettings.smtp, authPassword: 'x' } }));
     expect(settingsHash(demoSettings)).toBe(settingsHash({ ...demoSettings }));
+  });
+
+  it('a sequence of reconciles through the cache writes exactly what a from-scratch reconcile writes (add, edit, delete, settings)', () => {
+    // Bundled from the first byte (plainLimitBytes 0), and prometheus.yml large enough to be cut
+    // into several bundle members (kube/config-bundle.ts), so the member cache is exercised.
+    const limits = { plainLimitBytes: 0 };
+    const plan = (objects: RawMonitoredService[], settings: GlobalSettings, cache?: ServiceCache): ReconcilePlan =>
+      planReconcile({
+        objects,
+        settings,
+        ...(cache ? cache.forReconcile(settings) : { validate: validateMonitoredService, render: renderConfig }),
+        formatIssue,
+        prometheus: {},
+        alertmanager: {},
+        targetsFor: () => undefined,
+        now: '2026-01-01T00:00:00Z',
+        limits,
+      });
+    const bundleOf = (e: EncodedFiles | undefined) => {
+      if (!e?.ok || e.form !== 'bundle') throw new Error(`expected a bundle: ${JSON.stringify(e)}`);
+      return e.bundle;
+    };
+    let objects = Array.from({ length: 200 }, (_, i) => raw(`ns-${i % 7}`, `svc-${String(i).padStart(3, '0')}`, 1));
+    const cache = new ServiceCache();
+    const steps: Array<[string, () => void, GlobalSettings]> = [
+      ['start', () => {}, demoSettings],
+      ['add', () => objects.push(raw('ns-3', 'svc-150b', 1)), demoSettings],
+      ['edit a rule', () => (objects[40] = raw('ns-5', 'svc-040', 2, 'rate(errors_total[1m]) > 3')), demoSettings],
+      ['edit recipients', () => (objects[41] = { ...raw('ns-6', 'svc-041', 2), spec: { ...(raw('ns-6', 'svc-041', 2).spec as object), notify: { email: { to: ['new@example.com'] } } } }), demoSettings],
+      ['delete', () => (objects = objects.filter((_, i) => i !== 120)), demoSettings],
+      ['settings change', () => {}, productionSettings],
+      ['nothing changed', () => {}, productionSettings],
+    ];
+    let membersDeflated = 0;
+    for (const [step, change, settings] of steps) {
+      change();
+      const cached = plan(objects, settings, cache);
+      const scratch = plan(objects, settings);
+      expect([step, cached.rendered]).toEqual([step, scratch.rendered]);
+      for (const target of ['prometheus', 'alertmanager'] as const) {
+        const [a, b] = [bundleOf(cached.encoded[target]), bundleOf(scratch.encoded[target])];
+        expect([step, target, a.equals(b)]).toEqual([step, target, true]);
+        expect(decodeBundle(a)).toEqual(cached.rendered[target]);
+      }
+      const deflated = cache.members.misses - membersDeflated;
+      membersDeflated = cache.members.misses;
+      // After the start, one change deflates a few members again, not all of them.
+      if (step !== 'start' && step !== 'settings change') expect([step, deflated < cache.members.size / 2]).toEqual([step, true]);
+      if (step === 'nothing changed') expect(deflated).toBe(0);
+      if (step === 'edit a rule') expect(deflated).toBeLessThanOrEqual(4);
+    }
+    expect(cache.members.size).toBeGreaterThan(8);
   });
 });

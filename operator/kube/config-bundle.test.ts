@@ -1,11 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { gzipSync } from 'node:zlib';
+import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { filesFromConfigMap, filesFromSecret } from '../sync/files.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_KEY,
   BundleError,
+  bundleMembers,
+  crc32Combine,
   MAX_OBJECT_DATA_BYTES,
+  memberJson,
   PLAIN_LIMIT_BYTES,
   configMapPayload,
   decodeBundle,
@@ -85,6 +88,60 @@ describe('encodeFileSet', () => {
   it('refuses to bundle more than the sidecar would inflate', () => {
     const encoded = encodeFileSet(ruleFiles(100), { plainLimitBytes: 1000, maxBundlePlainBytes: 10_000 });
     expect(encoded).toMatchObject({ ok: false, message: expect.stringContaining('over the 10000-byte limit the sync sidecar accepts') });
+  });
+});
+
+/** A prometheus.yml-like file over the split size: one top-level list item per job, some non-ASCII. */
+function bigConfig(jobs: number, changed = -1): string {
+  const items = Array.from({ length: jobs }, (_, i) =>
+    [`  - job_name: vigil/team-${i % 20}/svc-${i}/metrics`, '    honor_labels: false', `    metrics_path: /${i === changed ? 'changed' : 'metrics'}`, '    # "quoted" \\ ü'].join('\n'),
+  );
+  return `global:\n  scrape_interval: 15s\nscrape_configs:\n${items.join('\n')}\n`;
+}
+
+describe('bundle members (issue #13: one change recompresses one member)', () => {
+  it('joined, the members are exactly the canonical JSON of the file set', () => {
+    const files: Record<string, string> = { ...ruleFiles(300), 'prometheus.yml': bigConfig(2000), 'empty.rules.yaml': '' };
+    const members = bundleMembers(files);
+    expect(members.length).toBeGreaterThan(10);
+    const sorted = Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]]));
+    expect(members.map(memberJson).join('')).toBe(JSON.stringify({ format: BUNDLE_FORMAT, files: sorted }));
+    expect(bundleMembers({}).map(memberJson).join('')).toBe(JSON.stringify({ format: BUNDLE_FORMAT, files: {} }));
+  });
+
+  it('a multi-member bundle decodes to the same files, by the sidecar too', () => {
+    const files = { ...ruleFiles(300), 'prometheus.yml': bigConfig(2000) };
+    const encoded = ok(encodeFileSet(files));
+    expect(encoded.form === 'bundle' && decodeBundle(encoded.bundle)).toEqual(files);
+    expect(filesFromConfigMap(configMapPayload(encoded))).toEqual(files);
+  });
+
+  it('cuts are content-defined: one changed job or one added file changes one or two members', () => {
+    const before = { ...ruleFiles(300), 'prometheus.yml': bigConfig(2000) };
+    const keys = (files: Record<string, string>) => new Set(bundleMembers(files).map(memberJson));
+    const old = keys(before);
+    const changedJob = [...keys({ ...before, 'prometheus.yml': bigConfig(2000, 1000) })].filter((m) => !old.has(m));
+    expect(changedJob.length).toBe(1);
+    const added = [...keys({ ...before, 'team-3__svc-0007b.rules.yaml': 'groups: []\n' })].filter((m) => !old.has(m));
+    expect(added.length).toBeGreaterThanOrEqual(1);
+    expect(added.length).toBeLessThanOrEqual(2);
+  });
+
+  it('compresses within 2% of gzip over the whole JSON, and is valid gzip for zlib', () => {
+    const files: Record<string, string> = { ...ruleFiles(3000), 'prometheus.yml': bigConfig(5000) };
+    const json = JSON.stringify({ format: BUNDLE_FORMAT, files: Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]])) });
+    const whole = gzipSync(Buffer.from(json), { level: 9 });
+    const bundle = gzipBundle(files);
+    expect(bundleMembers(files).length).toBeGreaterThan(10);
+    expect(bundle.length).toBeLessThan(whole.length * 1.02);
+    expect(gunzipSync(bundle).toString('utf8')).toBe(json); // checks the CRC-32 and length trailer too
+  });
+
+  it('crc32Combine gives the CRC-32 of the concatenation', () => {
+    const a = Buffer.from('groups:\n  - name: ü'.repeat(1000));
+    const b = Buffer.from('x'.repeat(70_001));
+    expect(crc32Combine(crc32(a), crc32(b), b.length)).toBe(crc32(Buffer.concat([a, b])));
+    expect(crc32Combine(crc32(a), crc32(Buffer.alloc(0)), 0)).toBe(crc32(a));
   });
 });
 
