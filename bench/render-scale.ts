@@ -5,14 +5,16 @@
 //              (gzip bundle) for the ConfigMap and the Secret;
 //   one change one object's generation moves (new rule): it alone is validated and rendered, the
 //              config assembled and encoded again (the write to the API server is not included:
-//              bench/load.ts measures the real thing).
-// Each step is run BENCH_SCALE_REPEAT times (default 3) in fresh caches; the table gives the
-// median wall time and CPU time, the config size and the process's peak RSS. Writes
-// docs/benchmarks/scale.json for bench/plot.ts. Profile with:
+//              bench/load.ts measures the real thing). BENCH_SCALE_CHANGES (default 50) changes
+//              one after the other, each to another object: p50 and p95 of them.
+// The full step is run BENCH_SCALE_REPEAT times (default 1) in fresh caches (median), the changes
+// after the first; the table gives wall time and CPU time, the config size and the process's
+// peak RSS (VmHWM; sizes run in increasing order, so the last row is the peak of the largest).
+// Writes docs/benchmarks/scale.json for bench/plot.ts. Profile with:
 //   node --cpu-prof --import tsx bench/render-scale.ts
 //
 //   BENCH_SCALE_SIZES=1000,5000,10000 (default)
-//   BENCH_SCALE_PROFILE=<dir>         also write a V8 CPU profile of each one-change step there
+//   BENCH_SCALE_PROFILE=<dir>         also write a V8 CPU profile of the one-change steps there
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -22,10 +24,12 @@ import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../
 import { ServiceCache } from '../operator/controller/service-cache.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
+import { percentile } from './stats.js';
 import { scaleSet } from '../test/operator/scale.js';
 
 const sizes = (process.env.BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
-const repeat = Number(process.env.BENCH_SCALE_REPEAT ?? '3');
+const repeat = Number(process.env.BENCH_SCALE_REPEAT ?? '1');
+const changes = Number(process.env.BENCH_SCALE_CHANGES ?? '50');
 const OUT = 'docs/benchmarks/scale.json';
 
 function objectsOf(count: number): RawMonitoredService[] {
@@ -35,13 +39,14 @@ function objectsOf(count: number): RawMonitoredService[] {
   });
 }
 
-function withNewGeneration(objects: RawMonitoredService[], index: number): RawMonitoredService[] {
+/** `objects` with object `index` at its next generation, with a rule of its own (change number `c`). */
+function withNewGeneration(objects: RawMonitoredService[], index: number, c: number): RawMonitoredService[] {
   const changed = objects.slice();
   const o = changed[index]!;
   changed[index] = {
     ...o,
-    metadata: { ...o.metadata, generation: 2 },
-    spec: { ...(o.spec as object), rules: [{ name: 'Changed', expr: 'rate(http_requests_total[1m]) > 2', for: '2m' }] },
+    metadata: { ...o.metadata, generation: (o.metadata?.generation ?? 1) + 1 },
+    spec: { ...(o.spec as object), rules: [{ name: 'Changed', expr: `rate(http_requests_total[1m]) > ${c + 2}`, for: '2m' }] },
   };
   return changed;
 }
@@ -76,8 +81,15 @@ export interface ScaleRow {
   services: number;
   fullWallMs: number;
   fullCpuMs: number;
+  /** p50 and p95 over the changes. */
   oneChangeWallMs: number;
   oneChangeCpuMs: number;
+  oneChangeWallP95Ms: number;
+  oneChangeCpuP95Ms: number;
+  changes: number;
+  /** Bundle members deflated again per change (p50), of how many. */
+  membersDeflated: number;
+  members: number;
   prometheusBytes: number;
   storedBytes: number;
   peakRssMiB: number;
@@ -86,53 +98,84 @@ export interface ScaleRow {
 const rows: ScaleRow[] = [];
 for (const n of sizes) {
   const objects = objectsOf(n);
-  const changed = withNewGeneration(objects, Math.floor(n / 2));
   const full: Array<{ wallMs: number; cpuMs: number }> = [];
-  const one: Array<{ wallMs: number; cpuMs: number }> = [];
-  let last: ReconcilePlan | undefined;
+  let cache = new ServiceCache();
+  let first: ReconcilePlan | undefined;
   for (let r = 0; r < repeat; r++) {
-    const cache = new ServiceCache();
-    const first = timed(() => plan(cache, objects));
-    full.push(first);
-    const session = process.env.BENCH_SCALE_PROFILE && r === 0 ? new Session() : undefined;
-    if (session) {
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
-    }
-    const second = timed(() => plan(cache, changed, first.value));
-    if (session) {
-      const { profile } = await session.post('Profiler.stop');
-      mkdirSync(process.env.BENCH_SCALE_PROFILE!, { recursive: true });
-      writeFileSync(join(process.env.BENCH_SCALE_PROFILE!, `one-change-${n}.cpuprofile`), JSON.stringify(profile));
-      session.disconnect();
-    }
-    if (!second.value.writeConfigMap || second.value.valid !== n) throw new Error('the change did not reach the config');
-    one.push(second);
-    last = second.value;
+    cache = new ServiceCache();
+    const step = timed(() => plan(cache, objects));
+    full.push(step);
+    first = step.value;
   }
-  const enc = last!.encoded.prometheus;
+  const session = process.env.BENCH_SCALE_PROFILE ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const one: Array<{ wallMs: number; cpuMs: number; deflated: number }> = [];
+  let current = objects;
+  let last = first!;
+  for (let c = 0; c < changes; c++) {
+    // Spread over the set (a prime stride): each change hits another object and another member.
+    current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
+    const before = cache.members.misses;
+    const step = timed(() => plan(cache, current, last));
+    if (!step.value.writeConfigMap || step.value.valid !== n) throw new Error('the change did not reach the config');
+    one.push({ ...step, deflated: cache.members.misses - before });
+    last = step.value;
+  }
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(process.env.BENCH_SCALE_PROFILE!, { recursive: true });
+    writeFileSync(join(process.env.BENCH_SCALE_PROFILE!, `one-change-${n}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+  const enc = last.encoded.prometheus;
   rows.push({
     services: n,
     fullWallMs: median(full.map((x) => x.wallMs)),
     fullCpuMs: median(full.map((x) => x.cpuMs)),
-    oneChangeWallMs: median(one.map((x) => x.wallMs)),
-    oneChangeCpuMs: median(one.map((x) => x.cpuMs)),
-    prometheusBytes: Object.values(last!.rendered.prometheus).reduce((s, v) => s + Buffer.byteLength(v), 0),
+    oneChangeWallMs: percentile(
+      one.map((x) => x.wallMs),
+      50,
+    ),
+    oneChangeCpuMs: percentile(
+      one.map((x) => x.cpuMs),
+      50,
+    ),
+    oneChangeWallP95Ms: percentile(
+      one.map((x) => x.wallMs),
+      95,
+    ),
+    oneChangeCpuP95Ms: percentile(
+      one.map((x) => x.cpuMs),
+      95,
+    ),
+    changes,
+    membersDeflated: percentile(
+      one.map((x) => x.deflated),
+      50,
+    ),
+    members: cache.members.size,
+    prometheusBytes: Object.values(last.rendered.prometheus).reduce((s, v) => s + Buffer.byteLength(v), 0),
     storedBytes: enc?.ok ? enc.bytes : -1,
     peakRssMiB: Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024,
   });
 }
 
 const fmt = (x: number) => x.toFixed(0);
-console.log(`operator reconcile computation, median of ${repeat}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}`);
-console.log('| services | full: wall ms | full: CPU ms | one change: wall ms | one change: CPU ms | config MB | stored KB | peak RSS MiB |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`operator reconcile computation: full median of ${repeat}, one change p50/p95 of ${changes}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}`);
+console.log('| services | full: CPU ms | full: wall ms | one change: CPU ms p50 / p95 | one change: wall ms p50 / p95 | members deflated per change | config MB | stored KB | peak RSS MiB |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.services} | ${fmt(r.fullWallMs)} | ${fmt(r.fullCpuMs)} | ${fmt(r.oneChangeWallMs)} | ${fmt(r.oneChangeCpuMs)} | ${(r.prometheusBytes / 1e6).toFixed(1)} | ${(r.storedBytes / 1024).toFixed(0)} | ${fmt(r.peakRssMiB)} |`,
+    `| ${r.services} | ${fmt(r.fullCpuMs)} | ${fmt(r.fullWallMs)} | ${fmt(r.oneChangeCpuMs)} / ${fmt(r.oneChangeCpuP95Ms)} | ${fmt(r.oneChangeWallMs)} / ${fmt(r.oneChangeWallP95Ms)} | ${r.membersDeflated} of ${r.members} | ${(r.prometheusBytes / 1e6).toFixed(1)} | ${(r.storedBytes / 1024).toFixed(0)} | ${fmt(r.peakRssMiB)} |`,
   );
 }
 mkdirSync('docs/benchmarks', { recursive: true });
-writeFileSync(OUT, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, repeat, rows }, null, 2) + '\n');
+writeFileSync(
+  OUT,
+  JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, repeat, changes, rows }, null, 2) + '\n',
+);
 console.log(`wrote ${OUT}`);

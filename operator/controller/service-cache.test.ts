@@ -127,7 +127,11 @@ describe('ServiceCache', () => {
       ['start', () => {}, demoSettings],
       ['add', () => objects.push(raw('ns-3', 'svc-150b', 1)), demoSettings],
       ['edit a rule', () => (objects[40] = raw('ns-5', 'svc-040', 2, 'rate(errors_total[1m]) > 3')), demoSettings],
-      ['edit recipients', () => (objects[41] = { ...raw('ns-6', 'svc-041', 2), spec: { ...(raw('ns-6', 'svc-041', 2).spec as object), notify: { email: { to: ['new@example.com'] } } } }), demoSettings],
+      [
+        'edit recipients',
+        () => (objects[41] = { ...raw('ns-6', 'svc-041', 2), spec: { ...(raw('ns-6', 'svc-041', 2).spec as object), notify: { email: { to: ['new@example.com'] } } } }),
+        demoSettings,
+      ],
       ['delete', () => (objects = objects.filter((_, i) => i !== 120)), demoSettings],
       ['settings change', () => {}, productionSettings],
       ['nothing changed', () => {}, productionSettings],

@@ -104,7 +104,11 @@ describe('bundle members (issue #13: one change recompresses one member)', () =>
     const files: Record<string, string> = { ...ruleFiles(300), 'prometheus.yml': bigConfig(2000), 'empty.rules.yaml': '' };
     const members = bundleMembers(files);
     expect(members.length).toBeGreaterThan(10);
-    const sorted = Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]]));
+    const sorted = Object.fromEntries(
+      Object.keys(files)
+        .sort()
+        .map((k) => [k, files[k]]),
+    );
     expect(members.map(memberJson).join('')).toBe(JSON.stringify({ format: BUNDLE_FORMAT, files: sorted }));
     expect(bundleMembers({}).map(memberJson).join('')).toBe(JSON.stringify({ format: BUNDLE_FORMAT, files: {} }));
   });
@@ -129,7 +133,14 @@ describe('bundle members (issue #13: one change recompresses one member)', () =>
 
   it('compresses within 2% of gzip over the whole JSON, and is valid gzip for zlib', () => {
     const files: Record<string, string> = { ...ruleFiles(3000), 'prometheus.yml': bigConfig(5000) };
-    const json = JSON.stringify({ format: BUNDLE_FORMAT, files: Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]])) });
+    const json = JSON.stringify({
+      format: BUNDLE_FORMAT,
+      files: Object.fromEntries(
+        Object.keys(files)
+          .sort()
+          .map((k) => [k, files[k]]),
+      ),
+    });
     const whole = gzipSync(Buffer.from(json), { level: 9 });
     const bundle = gzipBundle(files);
     expect(bundleMembers(files).length).toBeGreaterThan(10);
