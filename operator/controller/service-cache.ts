@@ -135,7 +135,7 @@ export class MemberCache {
     // identifies a member across reconciles; the parts and the dictionary decide whether it is the same.
     const key = copyOf(`${member.parts[0]}\u0000${(member.parts[1] ?? '').slice(0, 200)}`);
     const cached = this.entries.get(key);
-    if (cached && cached.after.equals(tail) && sameParts(cached.parts, member.parts)) {
+    if (cached?.after.equals(tail) && sameParts(cached.parts, member.parts)) {
       cached.usedIn = this.reconcile;
       return cached.result;
     }
