@@ -20,6 +20,8 @@ import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
 import { ServiceCache } from '../operator/controller/service-cache.js';
 import { defaultSettings } from '../operator/render/index.js';
@@ -51,6 +53,26 @@ function withNewGeneration(objects: RawMonitoredService[], index: number, c: num
   return changed;
 }
 
+/**
+ * `objects` after the plan's status writes reached the informer cache, as in the controller: the
+ * next reconcile sees them, so a change leads to status writes for what changed, not for all.
+ * (Merge patch, top level; the benchmark's objects have no install scope.)
+ */
+function withStatuses(objects: RawMonitoredService[], p: ReconcilePlan): RawMonitoredService[] {
+  if (p.statusUpdates.length === 0) return objects;
+  const patches = new Map(p.statusUpdates.map((u) => [`${u.namespace}/${u.name}`, u.patch.status]));
+  return objects.map((o) => {
+    const patch = patches.get(`${o.metadata?.namespace}/${o.metadata?.name}`);
+    if (!patch) return o;
+    const status: Record<string, unknown> = { ...o.status };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete status[k];
+      else status[k] = v;
+    }
+    return { ...o, status: status as RawMonitoredService['status'] };
+  });
+}
+
 /** Wall and CPU milliseconds of fn. */
 function timed<T>(fn: () => T): { value: T; wallMs: number; cpuMs: number } {
   const cpu = process.cpuUsage();
@@ -60,6 +82,11 @@ function timed<T>(fn: () => T): { value: T; wallMs: number; cpuMs: number } {
   const used = process.cpuUsage(cpu);
   return { value, wallMs, cpuMs: (used.user + used.system) / 1000 };
 }
+
+// A full GC before reading the live heap: what the caches hold, apart from garbage V8 has not
+// collected yet (the peak RSS includes that garbage: V8 grows the heap rather than collect often).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
@@ -87,6 +114,10 @@ export interface ScaleRow {
   oneChangeWallP95Ms: number;
   oneChangeCpuP95Ms: number;
   changes: number;
+  /** V8 heap in use after a full GC, after the changes (caches and objects: what must stay). */
+  liveHeapMiB: number;
+  /** Status writes per change (p50). */
+  statusWrites: number;
   /** Bundle members deflated again per change (p50), of how many. */
   membersDeflated: number;
   members: number;
@@ -113,8 +144,8 @@ for (const n of sizes) {
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
-  const one: Array<{ wallMs: number; cpuMs: number; deflated: number }> = [];
-  let current = objects;
+  const one: Array<{ wallMs: number; cpuMs: number; deflated: number; statusWrites: number }> = [];
+  let current = withStatuses(objects, first!);
   let last = first!;
   for (let c = 0; c < changes; c++) {
     // Spread over the set (a prime stride): each change hits another object and another member.
@@ -122,8 +153,9 @@ for (const n of sizes) {
     const before = cache.members.misses;
     const step = timed(() => plan(cache, current, last));
     if (!step.value.writeConfigMap || step.value.valid !== n) throw new Error('the change did not reach the config');
-    one.push({ ...step, deflated: cache.members.misses - before });
+    one.push({ ...step, deflated: cache.members.misses - before, statusWrites: step.value.statusUpdates.length });
     last = step.value;
+    current = withStatuses(current, last);
   }
   if (session) {
     const { profile } = await session.post('Profiler.stop');
@@ -132,7 +164,10 @@ for (const n of sizes) {
     session.disconnect();
   }
   const enc = last.encoded.prometheus;
+  gc();
+  const liveHeapMiB = process.memoryUsage().heapUsed / 2 ** 20;
   rows.push({
+    liveHeapMiB,
     services: n,
     fullWallMs: median(full.map((x) => x.wallMs)),
     fullCpuMs: median(full.map((x) => x.cpuMs)),
@@ -157,6 +192,10 @@ for (const n of sizes) {
       one.map((x) => x.deflated),
       50,
     ),
+    statusWrites: percentile(
+      one.map((x) => x.statusWrites),
+      50,
+    ),
     members: cache.members.size,
     prometheusBytes: Object.values(last.rendered.prometheus).reduce((s, v) => s + Buffer.byteLength(v), 0),
     storedBytes: enc?.ok ? enc.bytes : -1,
@@ -166,11 +205,13 @@ for (const n of sizes) {
 
 const fmt = (x: number) => x.toFixed(0);
 console.log(`operator reconcile computation: full median of ${repeat}, one change p50/p95 of ${changes}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}`);
-console.log('| services | full: CPU ms | full: wall ms | one change: CPU ms p50 / p95 | one change: wall ms p50 / p95 | members deflated per change | config MB | stored KB | peak RSS MiB |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| services | full: CPU ms | full: wall ms | one change: CPU ms p50 / p95 | one change: wall ms p50 / p95 | members deflated per change | status writes per change | config MB | stored KB | peak RSS MiB |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.services} | ${fmt(r.fullCpuMs)} | ${fmt(r.fullWallMs)} | ${fmt(r.oneChangeCpuMs)} / ${fmt(r.oneChangeCpuP95Ms)} | ${fmt(r.oneChangeWallMs)} / ${fmt(r.oneChangeWallP95Ms)} | ${r.membersDeflated} of ${r.members} | ${(r.prometheusBytes / 1e6).toFixed(1)} | ${(r.storedBytes / 1024).toFixed(0)} | ${fmt(r.peakRssMiB)} |`,
+    `| ${r.services} | ${fmt(r.fullCpuMs)} | ${fmt(r.fullWallMs)} | ${fmt(r.oneChangeCpuMs)} / ${fmt(r.oneChangeCpuP95Ms)} | ${fmt(r.oneChangeWallMs)} / ${fmt(r.oneChangeWallP95Ms)} | ${r.membersDeflated} of ${r.members} | ${r.statusWrites} | ${(r.prometheusBytes / 1e6).toFixed(1)} | ${(r.storedBytes / 1024).toFixed(0)} | ${fmt(r.peakRssMiB)} | ${fmt(r.liveHeapMiB)} |`,
   );
 }
 mkdirSync('docs/benchmarks', { recursive: true });

@@ -9,7 +9,7 @@ bench-storm: deps tools ## Alert storm: 200 targets of 20 MonitoredServices down
 	$(TSX) bench/alert-storm.ts
 
 .PHONY: bench-scale
-bench-scale: deps ## Operator reconcile without I/O at 1,000/5,000/10,000 MonitoredServices (BENCH_SCALE_SIZES, BENCH_SCALE_REPEAT): full and one-change CPU/wall time, config size, peak RSS; table + docs/benchmarks/scale-*.svg
+bench-scale: deps ## Operator reconcile without I/O at 1,000/5,000/10,000 MonitoredServices (BENCH_SCALE_SIZES, BENCH_SCALE_REPEAT, BENCH_SCALE_CHANGES=50): full and one-change (p50/p95) CPU/wall time, config size, peak RSS; table + docs/benchmarks/scale-*.svg
 	$(TSX) bench/render-scale.ts
 	$(TSX) bench/plot.ts
 
