@@ -25,6 +25,7 @@ export const REASONS = {
   prometheusUnreachable: 'PrometheusUnreachable',
   alertmanagerUnreachable: 'AlertmanagerUnreachable',
   alertmanagerConfigMismatch: 'AlertmanagerConfigMismatch',
+  prometheusConfigMismatch: 'PrometheusConfigMismatch',
   targetsUnknown: 'TargetsUnknown',
   notScraped: 'NotScraped',
   overlappingServices: 'OverlappingServices',
@@ -54,7 +55,7 @@ export interface TargetCounts {
   healthy: number;
 }
 
-/** Why ConfigApplied is not True although the sidecar reported the config applied. */
+/** Why ConfigApplied is not True although the sidecar reported the config applied (Alertmanager's or Prometheus's). */
 export interface AlertmanagerProblem {
   status: 'Unknown' | 'False';
   reason: string;
@@ -77,6 +78,8 @@ export interface ServiceObservation {
   leftOut?: string;
   /** Alertmanager does not answer, or runs another config than its sidecar applied (plan.ts alertmanagerProblem). */
   alertmanagerProblem?: AlertmanagerProblem;
+  /** Prometheus runs another config than its sidecar applied (plan.ts prometheusProblem). */
+  prometheusProblem?: AlertmanagerProblem;
   /** Counts from the last successful poll of Prometheus; undefined when not known (see targetsUnavailable). */
   targets?: TargetCounts;
   /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
@@ -191,10 +194,10 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       }
     }
   }
-  // The sidecar confirmed the config once; a poll of Alertmanager says whether that still holds.
-  if (applied.status === 'True' && obs.alertmanagerProblem) {
-    const p = obs.alertmanagerProblem;
-    applied = condition(previous, 'ConfigApplied', p.status, p.reason, p.message, generation, now);
+  // The sidecars confirmed the config once; polls of Prometheus and Alertmanager say whether that still holds.
+  const serverProblem = obs.prometheusProblem ?? obs.alertmanagerProblem;
+  if (applied.status === 'True' && serverProblem) {
+    applied = condition(previous, 'ConfigApplied', serverProblem.status, serverProblem.reason, serverProblem.message, generation, now);
   }
   conditions.push(applied);
 

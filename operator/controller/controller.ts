@@ -18,6 +18,7 @@ import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
 import { lastValidObject } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
+import { PrometheusConfigPoller } from './prometheus-config.js';
 import { TargetsPoller } from './targets.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
@@ -141,6 +142,7 @@ export class Controller {
   private readonly elector: LeaderElector | undefined;
   private readonly poller: TargetsPoller | undefined;
   private readonly amPoller: AlertmanagerPoller | undefined;
+  private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
   private readonly serviceCache = new ServiceCache();
@@ -266,6 +268,7 @@ export class Controller {
       });
     }
     if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
 
@@ -294,6 +297,7 @@ export class Controller {
     if (this.elector) this.elector.start();
     else this.opts.metrics.leader.set(1);
     this.poller?.start();
+    this.promConfigPoller?.start();
     this.amPoller?.start();
     this.queue.add();
   }
@@ -302,6 +306,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.queue.shutdown();
     this.poller?.stop();
+    this.promConfigPoller?.stop();
     this.amPoller?.stop();
     if (this.elector) await this.elector.release();
     this.opts.metrics.leader.set(0);
@@ -419,6 +424,7 @@ export class Controller {
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
+        ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),
         servicesIn: this.servicesByNamespace(),
         now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
         install: this.install,

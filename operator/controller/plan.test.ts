@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { encodeFileSet } from '../kube/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
+import { scrapeJobNames } from './prometheus-config.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
   return {
@@ -228,6 +229,40 @@ describe('planReconcile', () => {
 
     // The sidecar has not applied the desired config yet: Alertmanager rightly runs the older one.
     const pending = planReconcile(input([service('a', 'one')], { prometheus: hashes.prometheus, alertmanager: { appliedHash: 'older' }, alertmanagerRunning: { ...running, configHash: 7 } }));
+    expect(cond(pending, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
+  });
+
+  it('Prometheus running other scrape jobs than the applied config: ConfigApplied and Ready False (PrometheusConfigMismatch); polls older than the apply say nothing', () => {
+    const first = planReconcile(input([service('a', 'one')]));
+    const appliedAt = '2025-01-01T00:00:00Z';
+    const after = Date.parse(appliedAt) + 5000;
+    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash, appliedAt }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
+    // What render gives here: the self-scrape job of the test settings and the service's job.
+    const jobs = scrapeJobNames(first.rendered.prometheus['prometheus.yml']!);
+    expect(jobs).toContain('vigil/a/one/metrics');
+    const cond = (plan: ReturnType<typeof planReconcile>, type: string) =>
+      (plan.statusUpdates[0]?.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions.find((c) => c.type === type);
+
+    const ok = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: jobs, polledAt: after } }));
+    expect(cond(ok, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
+
+    const foreign = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: ['node', 'somebody-else'], polledAt: after } }));
+    expect(cond(foreign, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'PrometheusConfigMismatch' });
+    expect(cond(foreign, 'ConfigApplied')?.message).toBe(
+      `Prometheus runs a config Vigil did not write (its scrape jobs are not those of config ${first.rendered.prometheusHash}, which its sidecar applied: ` +
+        `missing ${jobs.length} of Vigil's ${jobs.length} scrape jobs (${jobs.join(', ')}); 2 scrape jobs Vigil did not write (node, somebody-else)): ` +
+        'it was reloaded by something else, or restarted from other files',
+    );
+    expect(cond(foreign, 'Ready')).toMatchObject({ status: 'False', reason: 'PrometheusConfigMismatch' });
+
+    // The same answer, but sent before the sidecar's reload (+ 2 s): the previous config, not a mismatch.
+    const stale = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: ['node'], polledAt: Date.parse(appliedAt) + 1000 } }));
+    expect(cond(stale, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
+
+    // A newer config not applied yet: ApplyPending, whatever Prometheus runs.
+    const pending = planReconcile(
+      input([service('a', 'one')], { prometheus: { appliedHash: 'older', appliedAt }, alertmanager: hashes.alertmanager, prometheusRunning: { jobNames: ['node'], polledAt: after } }),
+    );
     expect(cond(pending, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
   });
 

@@ -5,9 +5,10 @@ import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '..
 import { encodeFileSet, MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from '../kube/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
-import { ALERTMANAGER_CONFIG_FILE, jobName, ruleFileName } from '../render/names.js';
+import { ALERTMANAGER_CONFIG_FILE, jobName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
+import { describeJobDifference, type PrometheusRunning, scrapeJobNames } from './prometheus-config.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
 import {
@@ -54,6 +55,8 @@ export interface ReconcileInput {
   alertmanagerRunning?: AlertmanagerRunning | undefined;
   /** Set while Alertmanager does not answer the poll: why, in words. */
   alertmanagerUnreachable?: string | undefined;
+  /** The scrape jobs Prometheus reports it runs (/api/v1/status/config), when the operator polls it; undefined while unknown. */
+  prometheusRunning?: PrometheusRunning | undefined;
   /** Why targetsFor says nothing right now (Prometheus unreachable); undefined otherwise. */
   targetsUnavailable?: TargetsUnavailable | undefined;
   /** The Services of a namespace from the operator's cache; undefined when not known. */
@@ -165,6 +168,37 @@ export function alertmanagerProblem(input: ReconcileInput, rendered: RenderedCon
     message:
       `Alertmanager runs a config Vigil did not write (its alertmanager_config_hash is ${running.configHash}; config ${rendered.alertmanagerHash}, which its sidecar applied, hashes to ${expected}): ` +
       'it was restarted from other files, or reloaded by something else',
+  };
+}
+
+/** How much later than the sidecar's appliedAt a poll of Prometheus must be sent to be compared with what it applied. */
+const APPLIED_AT_MARGIN_MS = 2000;
+
+/** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
+let expectedJobsCache: { hash: string; jobNames: string[] } | undefined;
+
+/**
+ * Whether Prometheus really runs the config its sidecar reported as applied (issue #15): False when
+ * the scrape jobs it reports (/api/v1/status/config, prometheus-config.ts says why job names) are not
+ * those of the config written: reloaded into, or restarted with, a config Vigil did not write. Nothing
+ * while a newer config is pending (ApplyPending says that) or while Prometheus's config is unknown.
+ */
+export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfig): AlertmanagerProblem | undefined {
+  const running = input.prometheusRunning;
+  if (!running || input.prometheus.appliedHash !== rendered.prometheusHash) return undefined;
+  // A poll sent before the sidecar's reload (plus 2 s for clocks of different pods) shows the previous config:
+  // comparing it would report every new service's config as a mismatch until the next poll.
+  const appliedAt = Date.parse(input.prometheus.appliedAt ?? '');
+  if (!Number.isFinite(appliedAt) || running.polledAt < appliedAt + APPLIED_AT_MARGIN_MS) return undefined;
+  if (expectedJobsCache?.hash !== rendered.prometheusHash) {
+    expectedJobsCache = { hash: rendered.prometheusHash, jobNames: scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
+  }
+  const difference = describeJobDifference(expectedJobsCache.jobNames, running.jobNames);
+  if (difference === undefined) return undefined;
+  return {
+    status: 'False',
+    reason: REASONS.prometheusConfigMismatch,
+    message: `Prometheus runs a config Vigil did not write (its scrape jobs are not those of config ${rendered.prometheusHash}, which its sidecar applied: ${difference}): it was reloaded by something else, or restarted from other files`,
   };
 }
 
@@ -311,6 +345,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     problems.length > 0 ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running` : undefined;
 
   const amProblem = alertmanagerProblem(input, rendered);
+  const promProblem = prometheusProblem(input, rendered);
   const statusUpdates: StatusUpdate[] = [];
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
@@ -325,6 +360,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       prometheus: input.prometheus,
       alertmanager: input.alertmanager,
       ...(amProblem ? { alertmanagerProblem: amProblem } : {}),
+      ...(promProblem ? { prometheusProblem: promProblem } : {}),
       ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(leftOutMessages.has(`${ref.namespace}/${ref.name}`) ? { leftOut: leftOutMessages.get(`${ref.namespace}/${ref.name}`)! } : {}),
       ...(result.ok || inForce ? targetsObservation(input, ref) : {}),

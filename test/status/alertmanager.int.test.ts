@@ -1,5 +1,6 @@
-// Alertmanager dead, or running a config Vigil did not write (issue #15), against the local stack's
-// real programs: the operator polls Alertmanager's /metrics (--alertmanager-url) and ConfigApplied,
+// Alertmanager dead, or Alertmanager or Prometheus running a config Vigil did not write (issue #15),
+// against the local stack's real programs: the operator polls Alertmanager's /metrics
+// (--alertmanager-url) and Prometheus's /api/v1/status/config (--prometheus-url), and ConfigApplied,
 // and with it Ready, say so with their own reason instead of the True the sidecar reported when it
 // last reloaded. Root is needed for Prometheus's private mount namespace (hack/local-stack).
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
@@ -100,6 +101,38 @@ test(
     }
     const back = await waitFor(s, 'Ready=True again', (c) => c.get('Ready')?.status === 'True');
     expect(back.get('ConfigApplied')?.status).toBe('True');
+  },
+  TIMEOUT_MS,
+);
+
+test(
+  'Prometheus reloaded into a config Vigil did not write: ConfigApplied and Ready False (PrometheusConfigMismatch) naming the jobs; back when its file is restored',
+  async () => {
+    const s = stack!;
+    await waitFor(s, 'the demo service Ready', (c) => c.get('Ready')?.status === 'True');
+    const file = s.prometheus.configFile;
+    const original = await readFile(file, 'utf8');
+    const reload = async () => expect((await fetch(`${s.prometheus.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    try {
+      // Valid, but not Vigil's: what a hand reload (or a restart from stale files) would load.
+      await writeFile(file, 'global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: somebody-else\n    static_configs:\n      - targets: ["127.0.0.1:9"]\n');
+      const reloadedAt = Date.now();
+      await reload();
+      const wrong = await waitFor(s, 'ConfigApplied=False', (c) => c.get('ConfigApplied')?.status === 'False');
+      const seenAfter = (Date.now() - reloadedAt) / 1000;
+      expect(wrong.get('ConfigApplied')).toMatchObject({ reason: 'PrometheusConfigMismatch' });
+      expect(wrong.get('ConfigApplied')?.message).toMatch(
+        /^Prometheus runs a config Vigil did not write \(its scrape jobs are not those of config \S+, which its sidecar applied: missing \d+ of Vigil's \d+ scrape jobs \(/,
+      );
+      expect(wrong.get('ConfigApplied')?.message).toContain('; 1 scrape job Vigil did not write (somebody-else))');
+      expect(wrong.get('Ready')).toMatchObject({ status: 'False', reason: 'PrometheusConfigMismatch' });
+      process.stderr.write(`[alertmanager.int] Prometheus reloaded into a foreign config: ConfigApplied=False seen after ${seenAfter.toFixed(1)} s\n`);
+    } finally {
+      await writeFile(file, original);
+      await reload();
+    }
+    const back = await waitFor(s, 'Ready=True again', (c) => c.get('Ready')?.status === 'True');
+    expect(back.get('ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
   },
   TIMEOUT_MS,
 );

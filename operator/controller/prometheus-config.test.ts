@@ -1,0 +1,59 @@
+// Reading scrape job names from Prometheus configs (issue #15): Vigil's rendered prometheus.yml and the
+// re-serialised YAML of Prometheus's /api/v1/status/config (the shape below is what Prometheus 3.15
+// returned for a config with these jobs: defaults filled in, names quoted only when YAML needs it).
+import { describe, expect, it } from '@jest/globals';
+import { defaultSettings, renderConfig } from '../render/index.js';
+import { validateMonitoredService } from '../validate/index.js';
+import { describeJobDifference, scrapeJobNames } from './prometheus-config.js';
+
+const STATUS_CONFIG_YAML = [
+  'global:',
+  '  scrape_interval: 5s',
+  '  scrape_timeout: 5s',
+  'rule_files:',
+  "- '*.rules.yaml'",
+  'scrape_configs:',
+  '- job_name: vigil/shop/checkout/http-metrics',
+  '  honor_timestamps: true',
+  '  metrics_path: /metrics',
+  '  static_configs:',
+  '  - targets:',
+  '    - 127.0.0.1:1',
+  '- job_name: prometheus',
+  '  honor_timestamps: true',
+  "- job_name: 'a: b #c'",
+  '  honor_timestamps: true',
+].join('\n');
+
+describe('scrapeJobNames', () => {
+  it("reads Prometheus's re-serialised config, unquoting quoted names", () => {
+    expect(scrapeJobNames(STATUS_CONFIG_YAML)).toEqual(['a: b #c', 'prometheus', 'vigil/shop/checkout/http-metrics']);
+  });
+
+  it("reads Vigil's rendered prometheus.yml: the self-scrape jobs and one job per endpoint port", () => {
+    const result = validateMonitoredService({
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { namespace: 'shop', name: 'checkout' },
+      spec: { selector: { matchLabels: { app: 'checkout' } }, endpoints: [{ port: 'web' }, { port: 'admin' }] },
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const rendered = renderConfig([result.service], { ...defaultSettings(), selfScrapeJobs: [{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] }] });
+    expect(scrapeJobNames(rendered.prometheus['prometheus.yml']!)).toEqual(['prometheus', 'vigil/shop/checkout/admin', 'vigil/shop/checkout/web']);
+  });
+
+  it('finds none in a config without scrape jobs', () => {
+    expect(scrapeJobNames('global: {}\n')).toEqual([]);
+  });
+});
+
+describe('describeJobDifference', () => {
+  it('is undefined for equal sets, whatever the order', () => {
+    expect(describeJobDifference(['a', 'b'], ['b', 'a'])).toBeUndefined();
+  });
+
+  it('names the missing and the foreign jobs, at most `show` of each', () => {
+    expect(describeJobDifference(['p', 'v/1', 'v/2', 'v/3', 'v/4'], ['p', 'x'], 2)).toBe("missing 4 of Vigil's 5 scrape jobs (v/1, v/2, and 2 more); 1 scrape job Vigil did not write (x)");
+    expect(describeJobDifference(['p'], ['p', 'x', 'y'])).toBe('2 scrape jobs Vigil did not write (x, y)');
+  });
+});
