@@ -1,5 +1,5 @@
 // Shared pieces of the operator integration tests: a real API server with Vigil's RBAC, the
-// operator's own ServiceAccount kubeconfig, MonitoredService fixtures and polling helpers.
+// operator's own ServiceAccount kubeconfig and MonitoredService fixtures (polling: hack/local-stack/net.ts pollUntil).
 import { join } from 'node:path';
 import { startCluster, REPO_ROOT, type Cluster } from '../../hack/local-stack/cluster.js';
 import { startProcess, logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
@@ -81,23 +81,6 @@ export function vigilJobs(configMap: ConfigMapView | undefined): string[] {
   // Decoded as the sync sidecar does: plain keys, or the gzip bundle of a large config.
   const yml = configMap ? (filesFromConfigMap(configMap)['prometheus.yml'] ?? '') : '';
   return [...yml.matchAll(/job_name:\s*['"]?(vigil\/[^'"\s]+)['"]?/g)].map((m) => m[1] as string);
-}
-
-/** Polls `check` until it returns a truthy value; throws with the last value/error on timeout. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export function condition(obj: any, type: string): { status: string; reason: string; message: string; observedGeneration?: number } | undefined {

@@ -2,6 +2,7 @@
 // with the vigil-operator ServiceAccount's token, so every call goes through the real RBAC.
 // The sync sidecars are not running here: where a test needs ConfigApplied, it writes the
 // annotations the sidecar writes (the documented operator/sync contract) and says so in its name.
+import { pollUntil } from '../../hack/local-stack/net.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { startOperator, type RunningOperator } from '../../operator/cli/operator-command.js';
 import { createLogger } from '../../operator/observability/logger.js';
@@ -18,7 +19,6 @@ import {
   simulateSidecarFailed,
   startOperatorEnv,
   vigilJobs,
-  waitFor,
   type OperatorEnv,
 } from './helpers.js';
 
@@ -71,20 +71,16 @@ async function getMs(ns: string, name: string): Promise<any> {
 test('apply: the ConfigMap gets the scrape job and rules, the Secret the email route; status says Valid and ApplyPending', async () => {
   const c = env!.cluster;
   await applyObjects(c, [monitoredService(NS, 'checkout')]);
-  const cm = await waitFor(
-    'ConfigMap with the checkout job',
-    async () => {
-      const cm = await getConfigMap(c);
-      return vigilJobs(cm).includes(`vigil/${NS}/checkout/metrics`) ? cm : undefined;
-    },
-    30_000,
-  ).catch((e) => {
+  const cm = await pollUntil('ConfigMap with the checkout job', 30_000, async () => {
+    const cm = await getConfigMap(c);
+    return vigilJobs(cm).includes(`vigil/${NS}/checkout/metrics`) ? cm : undefined;
+  }).catch((e) => {
     throw new Error(`${(e as Error).message}\n${dumpOnFailure()}`);
   });
   expect(cm.data?.[`${NS}__checkout.rules.yaml`]).toContain('HighErrorRate');
   expect(cm.metadata.annotations?.['vigil.dev/config-hash']).toMatch(/^[0-9a-f]{16}$/);
 
-  const secret = await waitFor('Secret with the checkout route', async () => {
+  const secret = await pollUntil('Secret with the checkout route', 30_000, async () => {
     const s = await getSecretData(c);
     return s?.data['alertmanager.yml']?.includes('checkout-team@example.com') ? s : undefined;
   });
@@ -93,7 +89,7 @@ test('apply: the ConfigMap gets the scrape job and rules, the Secret the email r
   expect(secret.data['alertmanager.yml']).toContain(SMTP_PASSWORD);
   expect(JSON.stringify(cm)).not.toContain(SMTP_PASSWORD);
 
-  const ms = await waitFor('status of checkout', async () => {
+  const ms = await pollUntil('status of checkout', 30_000, async () => {
     const ms = await getMs(NS, 'checkout');
     return condition(ms, 'ConfigApplied') ? ms : undefined;
   });
@@ -115,7 +111,7 @@ test('ConfigApplied (sidecar annotations simulated per the sync contract): True 
   expect(condition(await getMs(NS, 'checkout'), 'ConfigApplied')?.message).toMatch(/Alertmanager/);
 
   await simulateSidecarApplied(c, 'secret', OBJECT_NAMES.alertmanagerSecret, amHash);
-  const ms = await waitFor('ConfigApplied=True', async () => {
+  const ms = await pollUntil('ConfigApplied=True', 30_000, async () => {
     const ms = await getMs(NS, 'checkout');
     return condition(ms, 'ConfigApplied')?.status === 'True' ? ms : undefined;
   });
@@ -124,7 +120,7 @@ test('ConfigApplied (sidecar annotations simulated per the sync contract): True 
   expect(condition(ms, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
   expect(condition(ms, 'Ready')).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
   expect(condition(ms, 'Ready')?.message).toBe(`spec.selector: no Service in namespace ${NS} has labels matching "app=checkout", so Prometheus discovers no target (namespace ${NS} has no Service)`);
-  const events = await waitFor('ConfigApplied event', async () => {
+  const events = await pollUntil('ConfigApplied event', 30_000, async () => {
     const list = await getJson<{ items: any[] }>(c, ['events', '-n', NS, '--field-selector', 'involvedObject.name=checkout']);
     return list?.items.some((e) => e.reason === 'ConfigApplied') ? list.items : undefined;
   });
@@ -135,7 +131,7 @@ test('ConfigApplied (sidecar annotations simulated per the sync contract): True 
 test('invalid spec (passes the CRD, bad PromQL): Valid=False with a readable message and a Warning event; others unaffected, never in the ConfigMap', async () => {
   const c = env!.cluster;
   await applyObjects(c, [monitoredService(OTHER_NS, 'broken', { expr: 'sum(rate(http_requests_total[5m])' }), monitoredService(OTHER_NS, 'fine')]);
-  const broken = await waitFor('broken rejected', async () => {
+  const broken = await pollUntil('broken rejected', 30_000, async () => {
     const ms = await getMs(OTHER_NS, 'broken');
     return condition(ms, 'Valid')?.status === 'False' ? ms : undefined;
   });
@@ -145,7 +141,7 @@ test('invalid spec (passes the CRD, bad PromQL): Valid=False with a readable mes
   expect(condition(broken, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
   expect(condition(broken, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'NotIncluded' });
 
-  const warning = await waitFor('InvalidSpec event', async () => {
+  const warning = await pollUntil('InvalidSpec event', 30_000, async () => {
     const list = await getJson<{ items: any[] }>(c, ['events', '-n', OTHER_NS, '--field-selector', 'involvedObject.name=broken']);
     return list?.items.find((e) => e.reason === 'InvalidSpec');
   });
@@ -155,7 +151,7 @@ test('invalid spec (passes the CRD, bad PromQL): Valid=False with a readable mes
   const described = await c.kubectl(['describe', 'monitoredservice', 'broken', '-n', OTHER_NS]);
   expect(described).toMatch(/InvalidSpec/);
 
-  const cm = await waitFor('fine in the ConfigMap', async () => {
+  const cm = await pollUntil('fine in the ConfigMap', 30_000, async () => {
     const cm = await getConfigMap(c);
     return vigilJobs(cm).includes(`vigil/${OTHER_NS}/fine/metrics`) ? cm : undefined;
   });
@@ -164,7 +160,7 @@ test('invalid spec (passes the CRD, bad PromQL): Valid=False with a readable mes
 
   // Another reconcile must not repeat the event for the same generation.
   await applyObjects(c, [monitoredService(OTHER_NS, 'another')]);
-  await waitFor('another in the ConfigMap', async () => vigilJobs(await getConfigMap(c)).includes(`vigil/${OTHER_NS}/another/metrics`));
+  await pollUntil('another in the ConfigMap', 30_000, async () => vigilJobs(await getConfigMap(c)).includes(`vigil/${OTHER_NS}/another/metrics`));
   const list = await getJson<{ items: any[] }>(c, ['events', '-n', OTHER_NS, '--field-selector', 'involvedObject.name=broken']);
   expect(list!.items.filter((e) => e.reason === 'InvalidSpec')).toHaveLength(1);
 
@@ -179,15 +175,15 @@ test('invalid spec (passes the CRD, bad PromQL): Valid=False with a readable mes
 test('fixing the invalid object brings it in; deleting an object takes its job out', async () => {
   const c = env!.cluster;
   await applyObjects(c, [monitoredService(OTHER_NS, 'broken')]);
-  await waitFor('broken fixed and rendered', async () => vigilJobs(await getConfigMap(c)).includes(`vigil/${OTHER_NS}/broken/metrics`));
-  const ms = await waitFor('Valid=True for the new generation', async () => {
+  await pollUntil('broken fixed and rendered', 30_000, async () => vigilJobs(await getConfigMap(c)).includes(`vigil/${OTHER_NS}/broken/metrics`));
+  const ms = await pollUntil('Valid=True for the new generation', 30_000, async () => {
     const ms = await getMs(OTHER_NS, 'broken');
     return condition(ms, 'Valid')?.status === 'True' && ms.status.observedGeneration === ms.metadata.generation ? ms : undefined;
   });
   expect(ms.metadata.generation).toBe(2);
 
   await c.kubectl(['delete', 'monitoredservice', 'another', '-n', OTHER_NS]);
-  const cm = await waitFor('another gone', async () => {
+  const cm = await pollUntil('another gone', 30_000, async () => {
     const cm = await getConfigMap(c);
     return !vigilJobs(cm).includes(`vigil/${OTHER_NS}/another/metrics`) ? cm : undefined;
   });
@@ -199,18 +195,18 @@ test('fixing the invalid object brings it in; deleting an object takes its job o
 test('reload failure (sidecar annotations simulated per the sync contract): ConfigApplied=False ReloadFailed with the message, and a Warning event', async () => {
   const c = env!.cluster;
   await applyObjects(c, [monitoredService(NS, 'payments')]);
-  const cm = await waitFor('payments rendered', async () => {
+  const cm = await pollUntil('payments rendered', 30_000, async () => {
     const cm = await getConfigMap(c);
     return vigilJobs(cm).includes(`vigil/${NS}/payments/metrics`) ? cm : undefined;
   });
   const hash = cm.metadata.annotations!['vigil.dev/config-hash']!;
   await simulateSidecarFailed(c, 'configmap', OBJECT_NAMES.prometheusConfigMap, hash, 'error loading config: rule group invalid');
-  const ms = await waitFor('ReloadFailed', async () => {
+  const ms = await pollUntil('ReloadFailed', 30_000, async () => {
     const ms = await getMs(NS, 'payments');
     return condition(ms, 'ConfigApplied')?.reason === 'ReloadFailed' ? ms : undefined;
   });
   expect(condition(ms, 'ConfigApplied')?.message).toContain('error loading config: rule group invalid');
-  const ev = await waitFor('ReloadFailed event', async () => {
+  const ev = await pollUntil('ReloadFailed event', 30_000, async () => {
     const list = await getJson<{ items: any[] }>(c, ['events', '-n', NS, '--field-selector', 'involvedObject.name=payments']);
     return list?.items.find((e) => e.reason === 'ReloadFailed');
   });

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '../../hack/local-stack/net.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import {
   INSTALL_NS,
@@ -16,7 +17,6 @@ import {
   spawnOperator,
   startOperatorEnv,
   vigilJobs,
-  waitFor,
   type OperatorEnv,
   type OperatorProcess,
 } from './helpers.js';
@@ -61,14 +61,14 @@ async function expectedJobs(): Promise<string[]> {
 async function waitForExactJobs(p: OperatorProcess | undefined, timeoutMs = 60_000): Promise<string[]> {
   const expected = await expectedJobs();
   try {
-    return await waitFor(
+    return await pollUntil(
       `ConfigMap with exactly the ${expected.length} expected jobs`,
+      timeoutMs,
       async () => {
         const jobs = vigilJobs(await getConfigMap(env!.cluster));
         return JSON.stringify([...jobs].sort()) === JSON.stringify(expected) ? jobs : undefined;
       },
-      timeoutMs,
-      500,
+      { intervalMs: 500 },
     );
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${p ? p.logs(40) : ''}`);
@@ -81,14 +81,11 @@ function many(ns: string, prefix: string, count: number): object[] {
 
 /** The port the operator's /metrics listens on, from its "operator started" log line. */
 async function metricsPort(p: OperatorProcess): Promise<number> {
-  return waitFor(
-    `${p.name} started`,
-    async () => {
-      const rec = logRecords(readFileSync(p.logFile, 'utf8')).find((r) => r.msg === 'operator started');
-      return rec ? Number(String(rec.listen).split(':').pop()) : undefined;
-    },
-    30_000,
-  );
+  return pollUntil(`${p.name} started`, 30_000, async () => {
+    const rec = logRecords(readFileSync(p.logFile, 'utf8')).find((r) => r.msg === 'operator started');
+    const port = rec ? Number(String(rec.listen).split(':').pop()) : Number.NaN;
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  });
 }
 
 async function metric(port: number, pattern: RegExp): Promise<number | undefined> {
@@ -146,7 +143,7 @@ test('SIGKILL in the middle of a burst of 200 applies, then restart: exactly the
   };
   const burst = Promise.all([client(0), client(1)]);
   // Kill once the operator has written part of the burst, then let the rest arrive.
-  await waitFor('part of the burst written', async () => vigilJobs(await getConfigMap(c)).some((j) => j.startsWith('vigil/crash/')), 60_000, 100);
+  await pollUntil('part of the burst written', 60_000, async () => vigilJobs(await getConfigMap(c)).some((j) => j.startsWith('vigil/crash/')), { intervalMs: 100 });
   process.kill(first.pid, 'SIGKILL');
   const batchesAtKill = batchesDone;
   releaseSecondHalf();
@@ -164,14 +161,14 @@ test('SIGKILL in the middle of a burst of 200 applies, then restart: exactly the
     expect(batchesAtKill).toBeLessThan(20);
     expect(partial.length).toBeLessThan(200);
     // Statuses converge too: every crash object has observedGeneration set by the new process.
-    await waitFor(
+    await pollUntil(
       'statuses written',
+      60_000,
       async () => {
         const list = await getJson<{ items: any[] }>(c, ['monitoredservices', '-n', 'crash']);
         return list!.items.every((i) => i.status?.observedGeneration === i.metadata.generation);
       },
-      60_000,
-      1000,
+      { intervalMs: 1000 },
     );
   } finally {
     await stopAll();
@@ -209,11 +206,11 @@ test('two replicas with leader election: only the leader writes; SIGKILL the lea
   const c = env!.cluster;
   const a = start('replica-a', ['--leader-elect']);
   const portA = await metricsPort(a);
-  await waitFor('replica-a leads', async () => (await metric(portA, /^vigil_leader (\d+)$/m)) === 1, 30_000);
+  await pollUntil('replica-a leads', 30_000, async () => (await metric(portA, /^vigil_leader (\d+)$/m)) === 1);
   const b = start('replica-b', ['--leader-elect']);
   const portB = await metricsPort(b);
   // The follower is ready (warm caches) but not leading.
-  await waitFor('replica-b ready', async () => (await fetch(`http://127.0.0.1:${portB}/readyz`)).status === 200, 30_000);
+  await pollUntil('replica-b ready', 30_000, async () => (await fetch(`http://127.0.0.1:${portB}/readyz`)).status === 200);
   expect(await metric(portB, /^vigil_leader (\d+)$/m)).toBe(0);
 
   await applyObjects(c, [monitoredService('leader', 'one')]);
@@ -228,7 +225,7 @@ test('two replicas with leader election: only the leader writes; SIGKILL the lea
   // Kill the leader: no release, so the follower waits out the lease (15 s) and takes over.
   const killedAt = Date.now();
   process.kill(a.pid, 'SIGKILL');
-  await waitFor('replica-b leads', async () => (await metric(portB, /^vigil_leader (\d+)$/m)) === 1, 40_000, 500);
+  await pollUntil('replica-b leads', 40_000, async () => (await metric(portB, /^vigil_leader (\d+)$/m)) === 1, { intervalMs: 500 });
   const takeoverMs = Date.now() - killedAt;
   expect(takeoverMs).toBeLessThan(30_000);
   await applyObjects(c, [monitoredService('leader', 'two')]);
@@ -243,7 +240,7 @@ test('two replicas with leader election: only the leader writes; SIGKILL the lea
   const c2 = start('replica-c', ['--leader-elect']);
   const portC = await metricsPort(c2);
   const t0 = Date.now();
-  await waitFor('replica-c leads at once', async () => (await metric(portC, /^vigil_leader (\d+)$/m)) === 1, 15_000, 200);
+  await pollUntil('replica-c leads at once', 15_000, async () => (await metric(portC, /^vigil_leader (\d+)$/m)) === 1, { intervalMs: 200 });
   expect(Date.now() - t0).toBeLessThan(10_000);
   await stopAll();
 }, 240_000);

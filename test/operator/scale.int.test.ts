@@ -5,11 +5,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUNDLE_KEY } from '../../operator/kube/config-bundle.js';
+import { pollUntil } from '../../hack/local-stack/net.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';
 import { INSTALL_NS, generatedAnnotations, startHostileStack, type HostileStack } from '../hostile/stack.js';
 import { loadedPrometheusJobs } from '../sync/servers.js';
-import { getJson, waitFor } from './helpers.js';
+import { getJson } from './helpers.js';
 import { applyBurst, countConfigApplied, jobOf, scaleSet } from './scale.js';
 
 const COUNT = 2000;
@@ -41,16 +42,16 @@ it(
     const lastJob = jobOf(set.last);
     // /api/v1/status/config shows a new config before Prometheus has finished loading its rules;
     // the sidecar's applied-hash is only set once the reload request returned and was confirmed.
-    const jobs = await waitFor(
+    const jobs = await pollUntil(
       `Prometheus to load ${lastJob} and the sidecar to confirm it`,
+      TIMEOUT,
       async () => {
         const loaded = await loadedPrometheusJobs(s.prometheus.url);
         if (!loaded.includes(lastJob)) return undefined;
         const a = await generatedAnnotations(s.cluster, 'configmap');
         return a['vigil.dev/config-hash'] && a['vigil.dev/applied-hash'] === a['vigil.dev/config-hash'] ? loaded : undefined;
       },
-      TIMEOUT,
-      2000,
+      { intervalMs: 2000 },
     );
     const loadedMs = Date.now() - started;
     expect(jobs.filter((j) => j.startsWith('vigil/'))).toHaveLength(COUNT);
@@ -80,14 +81,14 @@ it(
     expect(am.config.original).toContain(`${set.last.name}-team@example.com`);
 
     // Every MonitoredService reports it: ConfigApplied=True.
-    const applied = await waitFor(
+    const applied = await pollUntil(
       `all ${COUNT} MonitoredServices ConfigApplied=True`,
+      TIMEOUT,
       async () => {
         const c = await countConfigApplied(s.cluster);
         return c.total === COUNT && c.true === COUNT ? c : undefined;
       },
-      TIMEOUT,
-      3000,
+      { intervalMs: 3000 },
     );
     expect(applied).toEqual({ total: COUNT, true: COUNT });
     process.stderr.write(
