@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { REPO_ROOT } from './cluster.js';
 import { logTail, startProcess, type ManagedProcess } from './process.js';
 import { httpGet, pollUntil } from './net.js';
@@ -234,6 +235,37 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
   );
   await waitHttpOk(`${o.name} /healthz`, `http://127.0.0.1:${o.listenPort}/healthz`, proc, 90_000);
   return proc;
+}
+
+export interface ServerSyncOptions {
+  /** The sidecar's log is <logDir>/<kind>-sync.log. */
+  logDir: string;
+  /** The ServiceAccount kubeconfig of this server (vigilKubeconfigs). */
+  kubeconfig: string;
+  /** The install namespace, where the operator writes the ConfigMap and the Secret. */
+  namespace: string;
+  listenPort: number;
+  logLevel?: 'debug' | 'info';
+}
+
+/**
+ * The sync sidecar of a Prometheus (the operator's ConfigMap) or an Alertmanager (its Secret), as
+ * in the pod: named <kind>-sync, writing into the server's config dir, reloading it by its URL.
+ */
+export function startServerSync(kind: 'prometheus' | 'alertmanager', server: { url: string; configDir: string }, o: ServerSyncOptions): Promise<ManagedProcess> {
+  const name = `${kind}-sync`;
+  return startSync({
+    name,
+    logFile: join(o.logDir, `${name}.log`),
+    kubeconfig: o.kubeconfig,
+    namespace: o.namespace,
+    object: kind === 'prometheus' ? { configmap: OBJECT_NAMES.prometheusConfigMap } : { secret: OBJECT_NAMES.alertmanagerSecret },
+    dir: server.configDir,
+    reloadUrl: `${server.url}/-/reload`,
+    readyUrl: `${server.url}/-/ready`,
+    listenPort: o.listenPort,
+    ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+  });
 }
 
 // --- The demo target ----------------------------------------------------------------------------

@@ -9,8 +9,7 @@ import { stringify } from 'yaml';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import type { ManagedProcess } from './process.js';
 import { installRbac, vigilKubeconfigs } from './rbac.js';
-import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { diedCheck, startAlertmanager, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from './components.js';
+import { diedCheck, startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from './components.js';
 import { DEMO_TARGET_HOST } from './demo.js';
 import { freePorts } from './net.js';
 import { waitForConfigApplied } from './config-applied.js';
@@ -81,20 +80,9 @@ export async function startSecondInstall(stack: Stack, o: SecondInstallOptions):
         extraArgs: o.operatorArgs,
       }),
     );
-    const sync = (name: string, kubeconfig: string, object: { configmap: string } | { secret: string }, server: Prometheus | Alertmanager, listenPort: number) =>
-      startSync({
-        name,
-        logFile: join(dir, `${name}.log`),
-        kubeconfig,
-        namespace: o.namespace,
-        object,
-        dir: server.configDir,
-        reloadUrl: `${server.url}/-/reload`,
-        readyUrl: `${server.url}/-/ready`,
-        listenPort,
-      });
-    started.push(await sync('prometheus-sync', kubeconfigs.prometheus, { configmap: OBJECT_NAMES.prometheusConfigMap }, prometheus, promSyncPort!));
-    started.push(await sync('alertmanager-sync', kubeconfigs.alertmanager, { secret: OBJECT_NAMES.alertmanagerSecret }, alertmanager, amSyncPort!));
+    const sidecar = { logDir: dir, namespace: o.namespace };
+    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort! }));
+    started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort! }));
     await waitForConfigApplied(stack.cluster, o.namespace, {
       check: () => {
         for (const p of started) diedCheck(p)();

@@ -6,12 +6,11 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { OBJECT_NAMES } from '../../operator/rbac.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
 import type { ManagedProcess } from './process.js';
 import { DEFAULT_INSTALL_NAMESPACE, installRbac, vigilKubeconfigs } from './rbac.js';
-import { BIN_DIR, diedCheck, startAlertmanager, startDemoTarget, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from './components.js';
+import { BIN_DIR, diedCheck, startAlertmanager, startDemoTarget, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from './components.js';
 import { waitForConfigApplied } from './config-applied.js';
 import { DEMO_ENDPOINTSLICE, DEMO_NAME, DEMO_NAMESPACE, DEMO_TARGET_HOST, alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects } from './demo.js';
 import { startMailpit, type Mailpit } from './mailpit.js';
@@ -311,30 +310,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await launchComponent('vigil-operator', () => startOperator(operatorOptions), `http://127.0.0.1:${operatorPort}/readyz`);
 
     log('starting the sync sidecars of Prometheus and Alertmanager ...');
-    const prometheusSyncOptions = {
-      name: 'prometheus-sync',
-      logFile: join(stateDir, 'prometheus-sync.log'),
-      kubeconfig: kubeconfigs.prometheus,
-      namespace: ns,
-      object: { configmap: OBJECT_NAMES.prometheusConfigMap },
-      dir: prometheus.configDir,
-      reloadUrl: `${prometheus.url}/-/reload`,
-      readyUrl: `${prometheus.url}/-/ready`,
-      listenPort: await port('prometheusSync'),
-    };
-    await launchComponent('prometheus-sync', () => startSync(prometheusSyncOptions), `http://127.0.0.1:${prometheusSyncOptions.listenPort}/healthz`);
-    const alertmanagerSyncOptions = {
-      name: 'alertmanager-sync',
-      logFile: join(stateDir, 'alertmanager-sync.log'),
-      kubeconfig: kubeconfigs.alertmanager,
-      namespace: ns,
-      object: { secret: OBJECT_NAMES.alertmanagerSecret },
-      dir: alertmanager.configDir,
-      reloadUrl: `${alertmanager.url}/-/reload`,
-      readyUrl: `${alertmanager.url}/-/ready`,
-      listenPort: await port('alertmanagerSync'),
-    };
-    await launchComponent('alertmanager-sync', () => startSync(alertmanagerSyncOptions), `http://127.0.0.1:${alertmanagerSyncOptions.listenPort}/healthz`);
+    const sidecar = { logDir: stateDir, namespace: ns };
+    const prometheusSyncPort = await port('prometheusSync');
+    await launchComponent(
+      'prometheus-sync',
+      () => startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: prometheusSyncPort }),
+      `http://127.0.0.1:${prometheusSyncPort}/healthz`,
+    );
+    const alertmanagerSyncPort = await port('alertmanagerSync');
+    await launchComponent(
+      'alertmanager-sync',
+      () => startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: alertmanagerSyncPort }),
+      `http://127.0.0.1:${alertmanagerSyncPort}/healthz`,
+    );
     await waitForConfigApplied(c, ns, {
       check: () => {
         for (const p of started) diedCheck(p)();

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
-import { startAlertmanager, startOperator, startPrometheus, startSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
+import { startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { type GeneratedKind, generatedAnnotations as annotationsOf, waitForConfigApplied as waitForConfigAppliedIn } from '../../hack/local-stack/config-applied.js';
 import { freePorts } from '../../hack/local-stack/net.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
@@ -107,33 +107,9 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     });
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
-    const sidecar = { namespace: INSTALL_NS, logLevel };
-    started.push(
-      await startSync({
-        ...sidecar,
-        name: 'prometheus-sync',
-        logFile: vigilLogs.prometheusSync,
-        kubeconfig: kubeconfigs.prometheus,
-        object: { configmap: OBJECT_NAMES.prometheusConfigMap },
-        dir: prometheus.configDir,
-        reloadUrl: `${prometheus.url}/-/reload`,
-        readyUrl: `${prometheus.url}/-/ready`,
-        listenPort: promSyncPort,
-      }),
-    );
-    started.push(
-      await startSync({
-        ...sidecar,
-        name: 'alertmanager-sync',
-        logFile: vigilLogs.alertmanagerSync,
-        kubeconfig: kubeconfigs.alertmanager,
-        object: { secret: OBJECT_NAMES.alertmanagerSecret },
-        dir: alertmanager.configDir,
-        reloadUrl: `${alertmanager.url}/-/reload`,
-        readyUrl: `${alertmanager.url}/-/ready`,
-        listenPort: amSyncPort,
-      }),
-    );
+    const sidecar = { logDir: dir, namespace: INSTALL_NS, logLevel };
+    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort }));
+    started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort }));
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
     return {
