@@ -14,6 +14,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { sumSamples } from '../hack/local-stack/metrics.js';
 import { ANNOTATIONS } from '../operator/controller/annotations.js';
 import { BUNDLE_KEY } from '../operator/kube/config-bundle.js';
 import { OBJECT_NAMES } from '../operator/rbac.js';
@@ -96,13 +97,9 @@ async function metricValue(url: string, series: string): Promise<number> {
   return line ? Number(line.slice(series.length + 1)) : NaN;
 }
 
-/** Sum of every sample of a metric, whatever its labels (e.g. a histogram's _count over results). */
+/** Sum of every sample of a metric at a /metrics URL, whatever its labels (e.g. a histogram's _count over results). */
 async function metricSum(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return sumSamples(await (await fetch(url)).text(), name);
 }
 
 /** Peak and current resident memory of a process, from /proc (MiB). */

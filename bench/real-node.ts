@@ -30,6 +30,7 @@ import { MailpitClient, waitForAlertEmail } from '../hack/local-stack/mailpit.js
 import { getJson, pollUntil, sleep } from '../hack/local-stack/net.js';
 import { REPO_ROOT } from '../hack/local-stack/cluster.js';
 import { ALERTMANAGER_URL, KUBECONFIG, MAIL_URL, NODE_DIR, NODE_IP, PROMETHEUS_URL, clusterDown, clusterUp, helm, kubectl } from '../test/node/node.js';
+import { RESTRICTED_CONTAINER_SECURITY, targetLabels, targetObjects } from '../test/node/target.js';
 import { plotRealNode } from './plot.js';
 import { summary } from './stats.js';
 
@@ -57,6 +58,7 @@ const CHART = join(REPO_ROOT, 'charts', 'vigil');
 const KIND_VALUES = join(CHART, 'values-kind.yaml');
 const DEMO = 'vigil-demo-target';
 const BENCH_NS = 'bench-node';
+const BENCH_TARGET = 'bench-target';
 const VOLUME_PROM = 'bench-prometheus-volume';
 const VOLUME_PROM_NODE_PORT = 30091;
 const VOLUME_PROM_URL = `http://${NODE_IP}:${VOLUME_PROM_NODE_PORT}`;
@@ -77,45 +79,13 @@ async function assertNoNode(): Promise<void> {
   }
 }
 
-const securityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
-
-/** One Service + Deployment of the demo target image in BENCH_NS that every benchmark MonitoredService selects. */
-function targetObjects(image: string): unknown[] {
-  const labels = { 'app.kubernetes.io/name': 'bench-target' };
-  return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: BENCH_NS, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bench-target', namespace: BENCH_NS, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8000, targetPort: 8000 }] } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'bench-target', namespace: BENCH_NS, labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [{ name: 'target', image, imagePullPolicy: 'Never', ports: [{ name: 'metrics', containerPort: 8000 }], securityContext: { ...securityContext, runAsUser: 65534 } }],
-          },
-        },
-      },
-    },
-  ];
-}
-
 function benchMonitoredService(name: string): unknown {
   return {
     apiVersion: 'vigil.dev/v1alpha1',
     kind: 'MonitoredService',
     metadata: { name, namespace: BENCH_NS },
     spec: {
-      selector: { matchLabels: { 'app.kubernetes.io/name': 'bench-target' } },
+      selector: { matchLabels: targetLabels(BENCH_TARGET) },
       endpoints: [{ port: 'metrics', interval: SCRAPE_INTERVAL }],
       downAlert: { enabled: false },
     },
@@ -159,7 +129,7 @@ function volumePrometheusObjects(image: string): unknown[] {
                   { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
                   { name: 'data', mountPath: '/prometheus' },
                 ],
-                securityContext,
+                securityContext: RESTRICTED_CONTAINER_SECURITY,
               },
             ],
             volumes: [
@@ -298,9 +268,11 @@ async function main(): Promise<void> {
 
     const targetImage = await kubectl(['get', 'pod', DEMO, '-n', NS, '-o', 'jsonpath={.spec.containers[0].image}']);
     const promImage = await containerImage('statefulset', 'vigil-prometheus', 'prometheus');
-    await kubectl(['apply', '-f', '-'], { input: asJson([...targetObjects(targetImage), ...volumePrometheusObjects(promImage)]) });
+    // One Service + Deployment of the demo target image that every benchmark MonitoredService selects.
+    const target = targetObjects({ namespace: BENCH_NS, app: BENCH_TARGET, image: targetImage, container: 'target', namespaceLabels: { 'pod-security.kubernetes.io/enforce': 'restricted' } });
+    await kubectl(['apply', '-f', '-'], { input: asJson([...target, ...volumePrometheusObjects(promImage)]) });
     await kubectl(['rollout', 'status', `deployment/${VOLUME_PROM}`, '-n', NS, '--timeout=300s'], { timeoutMs: 320_000 });
-    await kubectl(['rollout', 'status', 'deployment/bench-target', '-n', BENCH_NS, '--timeout=300s'], { timeoutMs: 320_000 });
+    await kubectl(['rollout', 'status', `deployment/${BENCH_TARGET}`, '-n', BENCH_NS, '--timeout=300s'], { timeoutMs: 320_000 });
     await pollUntil('the volume Prometheus ready on its NodePort', 120_000, async () => (await fetch(`${VOLUME_PROM_URL}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok);
 
     loads.applies = load();

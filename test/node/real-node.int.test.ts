@@ -15,6 +15,7 @@ import { MailpitClient, isAlertEmailFor, waitForAlertEmail, type AlertState, typ
 import { alertBoundSeconds, targetDownBoundSeconds } from '../../hack/local-stack/demo.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { ALERTMANAGER_URL, KUBECONFIG, MAIL_URL, NODE_DIR, PROMETHEUS_URL, clusterDown, clusterUp, helm, kubectl } from './node.js';
+import { TARGET_IMAGE, TARGET_SECURITY_CONTEXT, targetLabels, targetObjects, targetService } from './target.js';
 
 const run = promisify(execFile);
 
@@ -186,47 +187,14 @@ test('kubectl delete pod of the demo target: the firing email through stunnel; r
 const SHOP = 'shop-real-node';
 const SHOP_RECIPIENTS = ['shop-oncall@example.com'];
 function shopObjects(): unknown[] {
-  const labels = { 'app.kubernetes.io/name': 'checkout' };
-  const securityContext = {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: 65534,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SHOP } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'checkout', namespace: SHOP, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8000, targetPort: 8000 }] } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'checkout', namespace: SHOP, labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              {
-                name: 'checkout',
-                image: `vigil/target-service:${process.env.npm_package_version ?? '0.1.0'}`,
-                imagePullPolicy: 'Never',
-                ports: [{ name: 'metrics', containerPort: 8000 }],
-                securityContext,
-              },
-            ],
-          },
-        },
-      },
-    },
+    ...targetObjects({ namespace: SHOP, app: 'checkout', image: TARGET_IMAGE }),
     {
       apiVersion: 'vigil.dev/v1alpha1',
       kind: 'MonitoredService',
       metadata: { name: 'checkout', namespace: SHOP },
       spec: {
-        selector: { matchLabels: labels },
+        selector: { matchLabels: targetLabels('checkout') },
         endpoints: [{ port: 'metrics', path: '/metrics', interval: '5s', scrapeTimeout: '4s' }],
         downAlert: { enabled: true, for: '5s', severity: 'critical' },
         notify: { email: { to: SHOP_RECIPIENTS, sendResolved: true } },
@@ -273,19 +241,10 @@ const ROLL_GRACE_S = 20;
 const ROLLOUTS = 3;
 const DOWN_ALERTS = 'ServiceDown|ServiceTargetDown';
 function rolloutObjects(): unknown[] {
-  const labels = { 'app.kubernetes.io/name': 'slow-stop' };
-  const securityContext = {
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    runAsUser: 65534,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-  const image = `vigil/target-service:${process.env.npm_package_version ?? '0.1.0'}`;
+  const labels = targetLabels('slow-stop');
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ROLL } },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'slow-stop', namespace: ROLL, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8000, targetPort: 8000 }] } },
+    targetService(ROLL, 'slow-stop'),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -301,21 +260,21 @@ function rolloutObjects(): unknown[] {
             containers: [
               {
                 name: 'app',
-                image,
+                image: TARGET_IMAGE,
                 imagePullPolicy: 'Never',
                 // Stops listening at once on SIGTERM (closeGracefully), so /metrics is refused while the pod terminates.
                 env: [{ name: 'SHUTDOWN_GRACE_MS', value: '0' }],
                 ports: [{ name: 'metrics', containerPort: 8000 }],
                 readinessProbe: { httpGet: { path: '/metrics', port: 8000 }, periodSeconds: 1 },
-                securityContext,
+                securityContext: TARGET_SECURITY_CONTEXT,
               },
               {
                 // Holds the pod in Terminating for the whole grace period (SIGTERM ignored, SIGKILL at the end).
                 name: 'holder',
-                image,
+                image: TARGET_IMAGE,
                 imagePullPolicy: 'Never',
                 command: ['node', '-e', "process.on('SIGTERM', () => console.log('SIGTERM ignored')); setInterval(() => {}, 1 << 30);"],
-                securityContext,
+                securityContext: TARGET_SECURITY_CONTEXT,
               },
             ],
           },
