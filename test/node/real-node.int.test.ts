@@ -2,7 +2,8 @@
 // in their own network namespace) with the chart's images built here (hack/node/images.sh), issue #9:
 // helm install with the kind values → every pod Ready → helm test → demo MonitoredService Ready → delete the demo
 // pod → FIRING email through the stunnel sidecar → recreate it → RESOLVED → a new service in another namespace →
-// target up, Ready → scaled to 0 → ServiceDown to its own recipients only → helm uninstall leaves only the CRD.
+// target up, Ready → scaled to 0 → ServiceDown to its own recipients only → rollouts without a down alert → a
+// ClusterIP and a headless Service over the same pods, each pod scraped once → helm uninstall leaves only the CRD.
 // Needs root (network namespace, containerd, kubelet). The first run builds the node's binaries and images
 // (cached in ~/.cache/vigil); the cluster is torn down in afterAll, also when a step fails.
 import { execFile } from 'node:child_process';
@@ -51,8 +52,11 @@ afterAll(async () => {
 interface Condition {
   type: string;
   status: string;
+  reason: string;
+  message: string;
 }
 interface MsStatus {
+  discoveredTargets?: number;
   healthyTargets?: number;
   conditions?: Condition[];
 }
@@ -528,6 +532,123 @@ test('every container of the release uses less memory than it requests; stunnel 
   const log = await kubectl(['logs', '-n', NS, 'deployment/vigil-mail-catcher', '-c', 'stunnel']);
   expect(log).not.toMatch(/SSL_accept|unexpected eof/);
 }, 60_000);
+
+// Issue #15, item 2, with real pods, EndpointSlices and kube-proxy: a ClusterIP Service and its headless twin over the
+// same 2 pods (a common chart pattern), both labelled so that one MonitoredService selector matches both. Each pod was
+// scraped twice (service=checkout and service=checkout-headless: 4 targets for 2 pods, sums and counts doubled,
+// status 4/4, no warning). The operator sees the identical spec.selectors, scrapes each pod once through the ClusterIP
+// Service (operator/controller/selection.ts) and names both in TargetsHealthy and a Warning Event.
+const OVERLAP = 'overlap-real-node';
+// Its words (selection.ts describeDuplicates), as test/status/status.int.test.ts asserts them on the local stack.
+const OVERLAP_SENTENCE = 'overlapping Services: checkout, checkout-headless select the same pods (identical spec.selector): each pod is scraped once, through checkout';
+
+function overlapObjects(): unknown[] {
+  return [...targetObjects({ namespace: OVERLAP, app: 'checkout', image: TARGET_IMAGE, replicas: 2 }), targetService(OVERLAP, 'checkout', { name: 'checkout-headless', headless: true })];
+}
+
+function overlapMonitoredService(): unknown {
+  return {
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { name: 'checkout', namespace: OVERLAP },
+    spec: {
+      selector: { matchLabels: targetLabels('checkout') },
+      endpoints: [{ port: 'metrics', path: '/metrics', interval: '5s', scrapeTimeout: '4s' }],
+      // Not under test, and the namespace's deletion at the end must not page anyone.
+      downAlert: { enabled: false },
+    },
+  };
+}
+
+interface DiscoveredTarget {
+  discoveredLabels: Record<string, string>;
+}
+interface ActiveTarget extends DiscoveredTarget {
+  scrapePool: string;
+  health: string;
+  labels: Record<string, string>;
+}
+
+/** Warning Events about a MonitoredService, oldest first. */
+async function msWarningEvents(ns: string, name: string): Promise<{ reason: string; message: string }[]> {
+  const out = await kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.kind=MonitoredService,involvedObject.name=${name}`, '-o', 'json']);
+  return (JSON.parse(out) as { items: { type: string; reason: string; message: string }[] }).items.filter((e) => e.type === 'Warning');
+}
+
+test('a ClusterIP and a headless Service over the same 2 pods: each pod scraped once (2 targets, not 4), both Services named in status and a Warning Event', async () => {
+  // The pods and both Services first, then the MonitoredService: its first config already knows both Services, so
+  // Prometheus never runs a config that scrapes the pods twice and every target seen below is the deduplicated one.
+  await kubectl(['apply', '-f', '-'], {
+    input: overlapObjects()
+      .map((o) => JSON.stringify(o))
+      .join('\n'),
+  });
+  try {
+    await kubectl(['rollout', 'status', 'deployment/checkout', '-n', OVERLAP, '--timeout=180s'], { timeoutMs: 200_000 });
+    const pods = (JSON.parse(await kubectl(['get', 'pods', '-n', OVERLAP, '-l', 'app.kubernetes.io/name=checkout', '-o', 'json'])) as { items: PodView[] }).items;
+    const addresses = pods
+      .filter((p) => !p.metadata.deletionTimestamp)
+      .map((p) => `${p.status.podIP}:8000`)
+      .sort();
+    expect(addresses).toHaveLength(2);
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(overlapMonitoredService()) });
+
+    const healthy = `2 of 2 targets healthy; ${OVERLAP_SENTENCE}`;
+    const st = await pollUntil(
+      `MonitoredService ${OVERLAP}/checkout Ready, 2 of 2 targets healthy, the overlapping Services named`,
+      180_000,
+      async () => {
+        const now = await msStatus(OVERLAP, 'checkout');
+        const ready = now.conditions?.find((c) => c.type === 'Ready');
+        const targets = now.conditions?.find((c) => c.type === 'TargetsHealthy');
+        if (ready?.status === 'True' && targets?.message === healthy && now.discoveredTargets === 2 && now.healthyTargets === 2) return now;
+        // pollUntil's timeout names the last error: what the status said instead.
+        throw new Error(`status now: ${JSON.stringify(now)}`);
+      },
+      { intervalMs: 1000 },
+    );
+    expect(st).toMatchObject({ discoveredTargets: 2, healthyTargets: 2 });
+    expect(st.conditions?.find((c) => c.type === 'TargetsHealthy')).toMatchObject({ status: 'True', reason: 'TargetsHealthy', message: healthy });
+    expect(st.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready', message: `valid, running in Prometheus and Alertmanager, ${healthy}` });
+    const event = await pollUntil(
+      'the OverlappingServices Warning Event of the MonitoredService',
+      60_000,
+      async () => (await msWarningEvents(OVERLAP, 'checkout')).find((e) => e.reason === 'OverlappingServices'),
+      { intervalMs: 1000 },
+    );
+    expect(event.message).toBe(OVERLAP_SENTENCE);
+
+    // Prometheus's own view: it discovered both Services' endpoints of both pods (so the headless twin is not merely
+    // unseen yet) and scrapes each pod once, through checkout; the twin's endpoints are the dropped ones.
+    const jobPrefix = `vigil/${OVERLAP}/checkout/`;
+    const targets = await pollUntil(
+      "Prometheus to discover both Services' endpoints of both pods and scrape them",
+      180_000,
+      async () => {
+        const r = await getJson<{ data: { activeTargets: ActiveTarget[]; droppedTargets: DiscoveredTarget[] } }>(`${PROMETHEUS_URL}/api/v1/targets`);
+        const discovered = [...r.data.activeTargets, ...r.data.droppedTargets].filter((t) => t.discoveredLabels.job?.startsWith(jobPrefix));
+        const through = (svc: string) =>
+          discovered
+            .filter((t) => t.discoveredLabels.__meta_kubernetes_service_name === svc)
+            .map((t) => t.discoveredLabels.__address__)
+            .sort();
+        const active = r.data.activeTargets.filter((t) => t.scrapePool.startsWith(jobPrefix));
+        const seen = { checkout: through('checkout'), 'checkout-headless': through('checkout-headless'), active: active.map((t) => `${t.labels.instance} ${t.labels.service} ${t.health}`) };
+        const all = (xs: (string | undefined)[]) => JSON.stringify(xs) === JSON.stringify(addresses);
+        if (all(seen.checkout) && all(seen['checkout-headless']) && active.length > 0 && active.every((t) => t.health === 'up')) return r;
+        throw new Error(`pods ${addresses.join(', ')}; Prometheus now: ${JSON.stringify(seen)}`);
+      },
+      { intervalMs: 1000 },
+    );
+    const active = targets.data.activeTargets.filter((t) => t.scrapePool.startsWith(jobPrefix));
+    expect(active.map((t) => `${t.labels.instance} ${t.labels.service} ${t.health}`).sort()).toEqual(addresses.map((a) => `${a} checkout up`));
+    const dropped = targets.data.droppedTargets.filter((t) => t.discoveredLabels.job?.startsWith(jobPrefix) && t.discoveredLabels.__meta_kubernetes_service_name === 'checkout-headless');
+    expect(dropped.map((t) => t.discoveredLabels.__address__).sort()).toEqual(addresses);
+    console.log(`real node: overlapping Services: ${active.length} targets for ${addresses.length} pods; event: ${event.message}`);
+  } finally {
+    await kubectl(['delete', 'namespace', OVERLAP, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
+  }
+}, 600_000);
 
 test('helm uninstall leaves nothing but the CRD', async () => {
   const r = await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s']);
