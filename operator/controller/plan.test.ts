@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { encodeFileSet } from '../kube/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
-import { scrapeJobNames } from './prometheus-config.js';
+import { scrapeJobNames } from '../sync/job-names.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
   return {

@@ -8,7 +8,8 @@ import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, Validation
 import { ALERTMANAGER_CONFIG_FILE, jobName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
-import { describeJobDifference, type PrometheusRunning, scrapeJobNames } from './prometheus-config.js';
+import { scrapeJobNames } from '../sync/job-names.js';
+import { describeJobDifference, type PrometheusRunning } from './prometheus-config.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
 import {

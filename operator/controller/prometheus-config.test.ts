@@ -4,7 +4,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { defaultSettings, renderConfig } from '../render/index.js';
 import { validateMonitoredService } from '../validate/index.js';
-import { describeJobDifference, scrapeJobNames } from './prometheus-config.js';
+import { scrapeJobNames } from '../sync/job-names.js';
+import { describeJobDifference, needsConfigDownload, runtimeTimes } from './prometheus-config.js';
 
 const STATUS_CONFIG_YAML = [
   'global:',
@@ -55,5 +56,39 @@ describe('describeJobDifference', () => {
   it('names the missing and the foreign jobs, at most `show` of each', () => {
     expect(describeJobDifference(['p', 'v/1', 'v/2', 'v/3', 'v/4'], ['p', 'x'], 2)).toBe("missing 4 of Vigil's 5 scrape jobs (v/1, v/2, and 2 more); 1 scrape job Vigil did not write (x)");
     expect(describeJobDifference(['p'], ['p', 'x', 'y'])).toBe('2 scrape jobs Vigil did not write (x, y)');
+  });
+});
+
+describe('needsConfigDownload', () => {
+  const t = Date.parse('2026-11-30T19:00:09Z');
+  const loaded = (settled: boolean) => ({ loadedAt: t, jobNames: ['a'], settled });
+
+  it('downloads when nothing was read yet, or the answer has no lastConfigTime', () => {
+    expect(needsConfigDownload(undefined, t)).toBe(true);
+    expect(needsConfigDownload(loaded(true), undefined)).toBe(true);
+  });
+
+  it('downloads when lastConfigTime moved (a reload or a restart)', () => {
+    expect(needsConfigDownload(loaded(true), t + 1000)).toBe(true);
+  });
+
+  it('downloads again while the second of the last reload was not over at the download', () => {
+    expect(needsConfigDownload(loaded(false), t)).toBe(true);
+  });
+
+  it('keeps the names of a settled download while lastConfigTime stays', () => {
+    expect(needsConfigDownload(loaded(true), t)).toBe(false);
+  });
+});
+
+describe('runtimeTimes', () => {
+  it("reads lastConfigTime and serverTime of Prometheus's runtimeinfo (3.15.1 shape)", () => {
+    const data = { startTime: '2026-11-30T19:00:08.891097052Z', serverTime: '2026-11-30T19:00:17.052868146Z', reloadConfigSuccess: true, lastConfigTime: '2026-11-30T19:00:09Z' };
+    expect(runtimeTimes(data)).toEqual({ loadedAt: Date.parse('2026-11-30T19:00:09Z'), serverAt: Date.parse('2026-11-30T19:00:17.052Z') });
+  });
+
+  it('gives undefined for absent or unreadable fields', () => {
+    expect(runtimeTimes(undefined)).toEqual({ loadedAt: undefined, serverAt: undefined });
+    expect(runtimeTimes({ lastConfigTime: 7, serverTime: 'soon' })).toEqual({ loadedAt: undefined, serverAt: undefined });
   });
 });
