@@ -147,7 +147,78 @@ export async function plotRealNode(): Promise<void> {
   );
 }
 
+interface DiscoveryRow {
+  name: string;
+  services: number;
+  applyToAllUpSeconds: number;
+  discovery: { cpuSeconds: number; targetSyncSeconds: number };
+  steady: { cpuSeconds: number; rssMiB: number };
+  churn?: { cpuSeconds: number; targetSyncSeconds: number };
+  apiServerWatches: { total: number };
+}
+
+/** docs/benchmarks/discovery-layout.json (bench/discovery-layout.ts) → discovery-layout-cpu.svg and discovery-layout-watches.svg. */
+export async function plotDiscoveryLayout(): Promise<void> {
+  const file = join(DIR, 'discovery-layout.json');
+  if (!existsSync(file)) return;
+  const { rows } = JSON.parse(readFileSync(file, 'utf8')) as { rows: DiscoveryRow[] };
+  const cpu = rows.flatMap((r) => [
+    { services: r.services, layout: r.name, phase: 'discovery (apply → all up)', seconds: r.discovery.cpuSeconds },
+    { services: r.services, layout: r.name, phase: 'steady', seconds: r.steady.cpuSeconds },
+    ...(r.churn ? [{ services: r.services, layout: r.name, phase: 'churn (EndpointSlice updates)', seconds: r.churn.cpuSeconds }] : []),
+    { services: r.services, layout: r.name, phase: 'target sync (discovery + churn)', seconds: r.discovery.targetSyncSeconds + (r.churn?.targetSyncSeconds ?? 0) },
+  ]);
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Prometheus CPU seconds per phase, by discovery layout (bench/discovery-layout.ts)',
+      data: { values: cpu },
+      facet: { column: { field: 'phase', type: 'nominal', title: null, sort: null } },
+      spec: {
+        width: 150,
+        height: 220,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'services', type: 'ordinal', title: 'services' },
+          xOffset: { field: 'layout' },
+          y: { field: 'seconds', type: 'quantitative', title: 'CPU seconds' },
+          color: { field: 'layout', type: 'nominal' },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+    join(DIR, 'discovery-layout-cpu.svg'),
+  );
+  const other = rows.flatMap((r) => [
+    { services: r.services, layout: r.name, figure: 'API server watches', value: r.apiServerWatches.total },
+    { services: r.services, layout: r.name, figure: 'apply → all targets up (s)', value: r.applyToAllUpSeconds },
+    { services: r.services, layout: r.name, figure: 'steady RSS (MiB)', value: r.steady.rssMiB },
+  ]);
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Watches, time to targets up and memory, by discovery layout',
+      data: { values: other },
+      facet: { column: { field: 'figure', type: 'nominal', title: null, sort: null } },
+      spec: {
+        width: 180,
+        height: 220,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'services', type: 'ordinal', title: 'services' },
+          xOffset: { field: 'layout' },
+          y: { field: 'value', type: 'quantitative', title: null },
+          color: { field: 'layout', type: 'nominal' },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+    join(DIR, 'discovery-layout-watches.svg'),
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await plotScale();
   await plotRealNode();
+  await plotDiscoveryLayout();
 }

@@ -17,3 +17,8 @@ bench-scale: deps ## Operator reconcile without I/O at 1,000/5,000/10,000 Monito
 .PHONY: bench-node
 bench-node: deps tools node-tools ## Real node: kubectl apply → target up p50/p95 (sync sidecar vs ConfigMap volume, BENCH_APPLIES=30), delete pod → email (BENCH_OUTAGES=10); docs/benchmarks/real-node.{json,svg}
 	$(TSX) bench/real-node.ts
+
+# Published runs: `flock /tmp/vigil-bench.lock make bench-discovery` (figures go into docs/benchmarks.md).
+.PHONY: bench-discovery
+bench-discovery: deps tools ## Discovery layouts (per-job SD selectors vs one shared SD block per namespace + relabel) at 100/1,000 services with a real kube-apiserver and Prometheus (BENCH_DISCOVERY_SIZES, _NAMESPACES, _ENDPOINTS, _STEADY_S): CPU, RSS, watches, apply → targets up; docs/benchmarks/discovery-layout.{json,svg}
+	$(TSX) bench/discovery-layout.ts
