@@ -30,8 +30,6 @@ import {
   memoryFromStatus,
   pointKubernetesSdAt,
   sdBlockCounts,
-  sumBy,
-  sumsByPrefix,
   WORKLOAD_HOST_SUFFIX,
   workloadHostsLines,
   workloadObjects,
@@ -39,6 +37,7 @@ import {
   type Workload,
   type WorkloadOptions,
 } from './workload.js';
+import { sumBy, sumsByPrefix } from '../../hack/local-stack/metrics.js';
 
 export interface ChurnOptions {
   /** Rounds of updates. */

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
-import { cpuSecondsFromStat, discoveryWorkload, memoryFromStatus, pointKubernetesSdAt, sdBlockCounts, sumBy, sumsByPrefix, workloadObjects, workloadTargets } from './workload.js';
+import { sumBy, sumsByPrefix } from '../../hack/local-stack/metrics.js';
+import { cpuSecondsFromStat, discoveryWorkload, memoryFromStatus, pointKubernetesSdAt, sdBlockCounts, workloadObjects, workloadTargets } from './workload.js';
 
 describe('discoveryWorkload', () => {
   it('spreads services round-robin over namespaces, one host per endpoint', () => {

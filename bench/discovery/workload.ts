@@ -167,33 +167,3 @@ export function memoryFromStatus(status: string): { rssMiB: number; peakRssMiB: 
   };
   return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
 }
-
-/**
- * Every metric of a text exposition whose name starts with `prefix`, each summed over all its
- * label sets (histogram/summary parts by their own names: _sum, _count, _bucket).
- */
-export function sumsByPrefix(exposition: string, prefix: string): Record<string, number> {
-  const sums: Record<string, number> = {};
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const value = Number(m[3]);
-    if (Number.isFinite(value)) sums[m[1] as string] = (sums[m[1] as string] ?? 0) + value;
-  }
-  return sums;
-}
-
-/** Sum of metric `name` grouped by the value of `label` (samples without it under ''). */
-export function sumBy(exposition: string, name: string, label: string, where: Record<string, string> = {}): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of exposition.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const set = m[2] ?? '';
-    if (!Object.entries(where).every(([k, v]) => set.includes(`${k}=${JSON.stringify(v)}`))) continue;
-    const key = new RegExp(`[{,]${label}="([^"]*)"`).exec(set)?.[1] ?? '';
-    out[key] = (out[key] ?? 0) + Number(m[3]);
-  }
-  return out;
-}
