@@ -123,6 +123,44 @@ function reloadFailure(report: SyncReport, desiredHash: string): string | undefi
 }
 
 /**
+ * What ConfigApplied needs from the desired hashes and the sidecars' reports, the same for every
+ * object of one reconcile. computeStatus reads desired, prometheus and alertmanager only through
+ * this, so the controller can tell from it (with the other inputs) that a status cannot have
+ * changed although the desired hashes moved (controller/service-cache.ts StatusMemo, issue #13).
+ */
+export interface ConfigApplyState {
+  prometheusApplied: boolean;
+  alertmanagerApplied: boolean;
+  /** When both are applied: the config hash recorded in the status, and the True message's words. */
+  running?: { prometheusHash: string; message: string };
+  /** Reload failures of the desired configs, in words. */
+  failures: string[];
+}
+
+export function configApplyState(desired: ServiceObservation['desired'], prometheus: SyncReport, alertmanager: SyncReport): ConfigApplyState {
+  const prometheusApplied = prometheus.appliedHash === desired.prometheusHash;
+  const alertmanagerApplied = alertmanager.appliedHash === desired.alertmanagerHash;
+  const failures: string[] = [];
+  const promErr = reloadFailure(prometheus, desired.prometheusHash);
+  const amErr = reloadFailure(alertmanager, desired.alertmanagerHash);
+  if (promErr !== undefined) failures.push(`Prometheus could not load config ${desired.prometheusHash}: ${promErr}`);
+  if (amErr !== undefined) failures.push(`Alertmanager could not load config ${desired.alertmanagerHash}: ${amErr}`);
+  return {
+    prometheusApplied,
+    alertmanagerApplied,
+    ...(prometheusApplied && alertmanagerApplied
+      ? {
+          running: {
+            prometheusHash: desired.prometheusHash,
+            message: `Prometheus runs config ${desired.prometheusHash} and Alertmanager runs config ${desired.alertmanagerHash}`,
+          },
+        }
+      : {}),
+    failures,
+  };
+}
+
+/**
  * ConfigApplied policy:
  * - True when both sidecars report the desired hashes as applied.
  * - While a NEWER config is pending (because some other service changed), a service that was
@@ -162,30 +200,24 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
     );
     appliedConfigHash = undefined;
   } else {
-    const promOk = obs.prometheus.appliedHash === obs.desired.prometheusHash;
-    const amOk = obs.alertmanager.appliedHash === obs.desired.alertmanagerHash;
-    if (promOk && amOk) {
+    // desired, prometheus and alertmanager are read through configApplyState only (StatusMemo relies on it).
+    const { prometheusApplied: promOk, alertmanagerApplied: amOk, running, failures } = configApplyState(obs.desired, obs.prometheus, obs.alertmanager);
+    if (running !== undefined) {
       applied = condition(
         previous,
         'ConfigApplied',
         'True',
         REASONS.applied,
-        `${inForce !== undefined ? `generation ${inForce} (the last valid one) is in force: ` : ''}` +
-          `Prometheus runs config ${obs.desired.prometheusHash} and Alertmanager runs config ${obs.desired.alertmanagerHash}`,
+        `${inForce !== undefined ? `generation ${inForce} (the last valid one) is in force: ` : ''}${running.message}`,
         generation,
         now,
       );
-      appliedConfigHash = obs.desired.prometheusHash;
+      appliedConfigHash = running.prometheusHash;
     } else if (isTrueFor(previous, 'ConfigApplied', generation)) {
       applied = findCondition(previous, 'ConfigApplied')!;
     } else if (obs.undeliverable !== undefined) {
       applied = condition(previous, 'ConfigApplied', 'False', REASONS.configTooLarge, obs.undeliverable, generation, now);
     } else {
-      const failures: string[] = [];
-      const promErr = reloadFailure(obs.prometheus, obs.desired.prometheusHash);
-      const amErr = reloadFailure(obs.alertmanager, obs.desired.alertmanagerHash);
-      if (promErr !== undefined) failures.push(`Prometheus could not load config ${obs.desired.prometheusHash}: ${promErr}`);
-      if (amErr !== undefined) failures.push(`Alertmanager could not load config ${obs.desired.alertmanagerHash}: ${amErr}`);
       if (failures.length > 0) {
         applied = condition(previous, 'ConfigApplied', 'False', REASONS.reloadFailed, `${failures.join('; ')} (the last good config keeps running)`, generation, now);
       } else {
@@ -288,7 +320,7 @@ function canonical(status: MonitoredServiceStatus | undefined): string {
   const s = status ?? {};
   const conditions = [...(s.conditions ?? [])]
     .filter((c) => (CONDITION_TYPES as readonly string[]).includes(c.type))
-    .sort((a, b) => a.type.localeCompare(b.type))
+    .sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0))
     .map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
   return JSON.stringify([
     s.observedGeneration ?? null,

@@ -7,6 +7,7 @@ import { decodeBundle, type EncodedFiles } from '../kube/config-bundle.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from './plan.js';
 import type { GlobalSettings } from '../render/types.js';
+import type { SyncReport } from './annotations.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
@@ -101,19 +102,21 @@ describe('ServiceCache', () => {
     expect(settingsHash(demoSettings)).toBe(settingsHash({ ...demoSettings }));
   });
 
-  it('a sequence of reconciles through the cache writes exactly what a from-scratch reconcile writes (add, edit, delete, settings)', () => {
+  it('a sequence of reconciles through the cache writes exactly what a from-scratch reconcile writes (add, edit, delete, settings, sidecars, targets)', () => {
     // Bundled from the first byte (plainLimitBytes 0), and prometheus.yml large enough to be cut
     // into several bundle members (kube/config-bundle.ts), so the member cache is exercised.
     const limits = { plainLimitBytes: 0 };
+    // What the sidecars report and Prometheus's target counts: the same for both reconciles of a step.
+    let reports: { prometheus: SyncReport; alertmanager: SyncReport } = { prometheus: {}, alertmanager: {} };
+    let targets = new Map<string, { discovered: number; healthy: number }>();
     const plan = (objects: RawMonitoredService[], settings: GlobalSettings, cache?: ServiceCache): ReconcilePlan =>
       planReconcile({
         objects,
         settings,
         ...(cache ? cache.forReconcile(settings) : { validate: validateMonitoredService, render: renderConfig }),
         formatIssue,
-        prometheus: {},
-        alertmanager: {},
-        targetsFor: () => undefined,
+        ...reports,
+        targetsFor: (ns, name) => targets.get(`${ns}/${name}`),
         now: '2026-01-01T00:00:00Z',
         limits,
       });
@@ -122,9 +125,11 @@ describe('ServiceCache', () => {
       return e.bundle;
     };
     let objects = Array.from({ length: 200 }, (_, i) => raw(`ns-${i % 7}`, `svc-${String(i).padStart(3, '0')}`, 1));
+    let last: ReconcilePlan | undefined;
     const cache = new ServiceCache();
     const steps: Array<[string, () => void, GlobalSettings]> = [
       ['start', () => {}, demoSettings],
+      ['statuses written', () => {}, demoSettings],
       ['add', () => objects.push(raw('ns-3', 'svc-150b', 1)), demoSettings],
       ['edit a rule', () => (objects[40] = raw('ns-5', 'svc-040', 2, 'rate(errors_total[1m]) > 3')), demoSettings],
       [
@@ -132,16 +137,25 @@ describe('ServiceCache', () => {
         () => (objects[41] = { ...raw('ns-6', 'svc-041', 2), spec: { ...(raw('ns-6', 'svc-041', 2).spec as object), notify: { email: { to: ['new@example.com'] } } } }),
         demoSettings,
       ],
+      ['sidecars applied', () => (reports = { prometheus: { appliedHash: last!.rendered.prometheusHash }, alertmanager: { appliedHash: last!.rendered.alertmanagerHash } }), demoSettings],
+      ['targets polled', () => (targets = new Map(objects.slice(0, 50).map((o) => [`${o.metadata!.namespace}/${o.metadata!.name}`, { discovered: 2, healthy: 2 }]))), demoSettings],
+      ['one target down', () => (targets = new Map([...targets, ['ns-0/svc-007', { discovered: 2, healthy: 0 }]])), demoSettings],
+      ['an invalid edit', () => (objects[60] = raw('ns-4', 'svc-060', 2, 'rate(errors_total[5m] > 1')), demoSettings],
+      ['edit while applied', () => (objects[70] = raw('ns-0', 'svc-070', 2, 'rate(errors_total[1m]) > 7')), demoSettings],
+      ['reload failed', () => (reports = { ...reports, prometheus: { ...reports.prometheus, failedHash: last!.rendered.prometheusHash, reloadError: 'bad config' } }), demoSettings],
       ['delete', () => (objects = objects.filter((_, i) => i !== 120)), demoSettings],
       ['settings change', () => {}, productionSettings],
       ['nothing changed', () => {}, productionSettings],
     ];
     let membersDeflated = 0;
+    let skipped = 0;
     for (const [step, change, settings] of steps) {
       change();
       const cached = plan(objects, settings, cache);
       const scratch = plan(objects, settings);
       expect([step, cached.rendered]).toEqual([step, scratch.rendered]);
+      // The statuses and events too: the cache skips objects, never a change.
+      expect([step, cached.statusUpdates]).toEqual([step, scratch.statusUpdates]);
       for (const target of ['prometheus', 'alertmanager'] as const) {
         const [a, b] = [bundleOf(cached.encoded[target]), bundleOf(scratch.encoded[target])];
         expect([step, target, a.equals(b)]).toEqual([step, target, true]);
@@ -153,7 +167,28 @@ describe('ServiceCache', () => {
       if (step !== 'start' && step !== 'settings change') expect([step, deflated < cache.members.size / 2]).toEqual([step, true]);
       if (step === 'nothing changed') expect(deflated).toBe(0);
       if (step === 'edit a rule') expect(deflated).toBeLessThanOrEqual(4);
+      // Objects whose status cannot have changed are skipped once their status was written.
+      if (step === 'edit a rule') expect(cache.statuses.hits - skipped).toBeGreaterThan(150);
+      skipped = cache.statuses.hits;
+      // The statuses reach the objects, as through the informer (new objects for those written).
+      last = cached;
+      objects = withStatuses(objects, cached);
     }
     expect(cache.members.size).toBeGreaterThan(8);
   });
 });
+
+/** `objects` after the plan's status merge patches reached the informer cache (new objects for those patched). */
+function withStatuses(objects: RawMonitoredService[], p: ReconcilePlan): RawMonitoredService[] {
+  const patches = new Map(p.statusUpdates.map((u) => [`${u.namespace}/${u.name}`, u.patch.status]));
+  return objects.map((o) => {
+    const patch = patches.get(`${o.metadata?.namespace}/${o.metadata?.name}`);
+    if (!patch) return o;
+    const status: Record<string, unknown> = { ...o.status };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete status[k];
+      else status[k] = v;
+    }
+    return { ...o, status: status as RawMonitoredService['status'] };
+  });
+}
