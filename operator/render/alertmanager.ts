@@ -64,8 +64,12 @@ export function renderReceiverText(service: MonitoredService, settings: GlobalSe
  */
 export function assembleAlertmanagerConfig(routeTexts: readonly string[], receiverTexts: readonly string[], settings: GlobalSettings): string {
   const fragments = [routeTexts.join(''), receiverTexts.join('')];
-  const [routes, receivers] = fragments.map((f, i) => (f === '' ? [] : [placeholder(i)])) as [string[], string[]];
-  return splicedOrThrow(stringify(alertmanagerDocument(routes, receivers, settings), YAML_OPTIONS), fragments, 'alertmanager.yml');
+  return splicedOrThrow(alertmanagerSkeleton(fragments[0] !== '', fragments[1] !== '', settings), fragments, 'alertmanager.yml');
+}
+
+/** alertmanager.yml with a placeholder item (yaml-fragments.ts) where the services' routes go and one where their receivers go. */
+export function alertmanagerSkeleton(hasRoutes: boolean, hasReceivers: boolean, settings: GlobalSettings): string {
+  return stringify(alertmanagerDocument(hasRoutes ? [placeholder(0)] : [], hasReceivers ? [placeholder(1)] : [], settings), YAML_OPTIONS);
 }
 
 function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings: GlobalSettings): Record<string, unknown> {

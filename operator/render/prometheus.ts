@@ -43,8 +43,12 @@ export function hasScrapeHints(service: MonitoredService, hints: ScrapeHints | u
  */
 export function assemblePrometheusConfig(scrapeJobTexts: readonly string[], settings: GlobalSettings): string {
   const fragments = [scrapeJobTexts.join('')];
-  const jobs = fragments[0] === '' ? [] : [placeholder(0)];
-  return splicedOrThrow(stringify(prometheusDocument(jobs, settings), YAML_OPTIONS), fragments, 'prometheus.yml');
+  return splicedOrThrow(prometheusSkeleton(fragments[0] !== '', settings), fragments, 'prometheus.yml');
+}
+
+/** prometheus.yml with one placeholder item (yaml-fragments.ts) where the services' jobs go, none without jobs. */
+export function prometheusSkeleton(hasJobs: boolean, settings: GlobalSettings): string {
+  return stringify(prometheusDocument(hasJobs ? [placeholder(0)] : [], settings), YAML_OPTIONS);
 }
 
 function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): Record<string, unknown> {

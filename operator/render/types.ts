@@ -34,7 +34,7 @@ export interface RenderedConfig {
   prometheus: Record<string, string>;
   /** alertmanager.yml plus email templates. Goes in a Secret: it holds SMTP credentials. */
   alertmanager: Record<string, string>;
-  /** sha256 over both file sets, deterministic; short form used in status and annotations. */
+  /** sha256 over each file set (from its files' digests: render/index.ts hashConfig), deterministic; short form used in status and annotations. */
   prometheusHash: string;
   alertmanagerHash: string;
   /** The services included, sorted by namespace/name. */
