@@ -12,6 +12,7 @@
 //   BENCH_DISCOVERY_SIZES=100,1000  services per run
 //   BENCH_DISCOVERY_NAMESPACES=10   spread over this many namespaces
 //   BENCH_DISCOVERY_ENDPOINTS=3     endpoints (targets) per Service
+//   BENCH_DISCOVERY_PODS=1          a (never scheduled) Pod behind each endpoint; 0: none
 //   BENCH_DISCOVERY_LAYOUTS=per-job,shared
 //   BENCH_DISCOVERY_STEADY_S=60     length of the steady phase
 //   BENCH_DISCOVERY_INTERVAL=10s    scrape interval of every endpoint
@@ -35,6 +36,7 @@ const sizes = (process.env.BENCH_DISCOVERY_SIZES ?? '100,1000').split(',').map(N
 if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_DISCOVERY_SIZES must be positive integers separated by commas, got "${process.env.BENCH_DISCOVERY_SIZES}"`);
 const namespaces = intEnv('BENCH_DISCOVERY_NAMESPACES', 10);
 const endpointsPerService = intEnv('BENCH_DISCOVERY_ENDPOINTS', 3);
+const pods = (process.env.BENCH_DISCOVERY_PODS ?? '1') !== '0';
 const steadyMs = intEnv('BENCH_DISCOVERY_STEADY_S', 60) * 1000;
 const interval = process.env.BENCH_DISCOVERY_INTERVAL ?? '10s';
 const out = process.env.BENCH_DISCOVERY_OUT ?? 'docs/benchmarks/discovery-layout.json';
@@ -57,15 +59,17 @@ function monitoredServices(w: Workload): MonitoredService[] {
   });
 }
 
-/** Every target belongs to the job of its own Service: namespace, service and instance agree with the job name. */
+/** Every target belongs to the job of its own Service: namespace, service, pod and instance agree with the job name. */
 function tenancyProblems(targets: ActiveTarget[], w: Workload): string[] {
   const problems: string[] = [];
   const perJob = new Map<string, number>();
   for (const t of targets) {
     const [, namespace, service] = /^vigil\/([^/]+)\/([^/]+)\/metrics$/.exec(t.scrapePool) ?? [];
     const host = (t.labels.instance ?? '').split(':')[0] ?? '';
-    if (!namespace || t.labels.namespace !== namespace || t.labels.service !== service || !host.endsWith(`.${service}.${namespace}.vigil.localhost`)) {
-      problems.push(`job ${t.scrapePool} has target ${t.labels.instance} (namespace=${t.labels.namespace}, service=${t.labels.service})`);
+    const endpoint = /^(e\d+)\./.exec(host)?.[1];
+    const podOk = !w.pods || t.labels.pod === `${service}-${endpoint}`;
+    if (!namespace || t.labels.namespace !== namespace || t.labels.service !== service || !host.endsWith(`.${service}.${namespace}.vigil.localhost`) || !podOk) {
+      problems.push(`job ${t.scrapePool} has target ${t.labels.instance} (namespace=${t.labels.namespace}, service=${t.labels.service}, pod=${t.labels.pod})`);
     }
     perJob.set(t.scrapePool, (perJob.get(t.scrapePool) ?? 0) + 1);
   }
@@ -118,7 +122,7 @@ for (const services of sizes) {
     rows.push(
       await measureDiscovery({
         name: layout,
-        workload: { services, namespaces: Math.min(namespaces, services), endpointsPerService },
+        workload: { services, namespaces: Math.min(namespaces, services), endpointsPerService, pods },
         prometheusConfig: (w) => layoutConfig(layout, monitoredServices(w), settings),
         steadyMs: steady,
         churn: { rounds: 10, servicesPerRound: Math.max(1, Math.ceil(services / 20)), intervalMs: 3000 },
@@ -131,6 +135,6 @@ for (const services of sizes) {
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 // Three decimals are more than the measurement's precision.
 const rounded = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-writeFileSync(out, `${JSON.stringify({ machine, settings: { namespaces, endpointsPerService, interval, steadyS: steadyMs / 1000 }, rows }, rounded, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ machine, settings: { namespaces, endpointsPerService, pods, interval, steadyS: steadyMs / 1000 }, rows }, rounded, 2)}\n`);
 console.log(`wrote ${out}`);
 if (out === 'docs/benchmarks/discovery-layout.json') await plotDiscoveryLayout();

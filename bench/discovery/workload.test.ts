@@ -16,7 +16,7 @@ describe('discoveryWorkload', () => {
   });
 
   it('gives each Service an FQDN EndpointSlice with its labels and the service-name label', () => {
-    const w = discoveryWorkload({ services: 1, namespaces: 1, endpointsPerService: 2, targetPort: 8000 });
+    const w = discoveryWorkload({ services: 1, namespaces: 1, endpointsPerService: 2, targetPort: 8000, pods: false });
     type Obj = { metadata: { labels: Record<string, string> }; addressType: string; endpoints: unknown[]; ports: unknown[] };
     const [service, slice] = workloadObjects(w) as Obj[];
     expect(service!.metadata).toEqual({ name: 'svc-0000', namespace: 'disc-00', labels: { 'app.kubernetes.io/name': 'svc-0000', tier: 'bench' } });
@@ -27,6 +27,13 @@ describe('discoveryWorkload', () => {
       { addresses: ['e1.svc-0000.disc-00.vigil.localhost'], conditions: { ready: true } },
     ]);
     expect(slice!.ports).toEqual([{ name: 'metrics', port: 8000, protocol: 'TCP' }]);
+  });
+
+  it('with pods, one Pod per endpoint before the slice, referenced by targetRef', () => {
+    const w = discoveryWorkload({ services: 1, namespaces: 1, endpointsPerService: 2, targetPort: 8000 });
+    const objects = workloadObjects(w) as Array<{ kind: string; metadata: { name: string }; endpoints?: Array<{ targetRef?: unknown }> }>;
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/svc-0000-e0', 'Pod/svc-0000-e1', 'Service/svc-0000', 'EndpointSlice/svc-0000-bench']);
+    expect(objects[3]!.endpoints![1]!.targetRef).toEqual({ kind: 'Pod', namespace: 'disc-00', name: 'svc-0000-e1' });
   });
 });
 

@@ -13,6 +13,12 @@ export interface WorkloadOptions {
   endpointsPerService: number;
   /** Port of the loopback target server every endpoint points at. */
   targetPort: number;
+  /**
+   * One Pod object per endpoint (never scheduled: no kubelet), referenced by the endpoint's
+   * targetRef, as in a real namespace; Prometheus's endpointslice role watches the Pods of each
+   * namespace it discovers in, and attaches their metadata. Default true.
+   */
+  pods?: boolean;
 }
 
 export interface WorkloadService {
@@ -29,6 +35,8 @@ export interface Workload {
   services: WorkloadService[];
   /** Name and number of the one port every Service and EndpointSlice has. */
   port: { name: string; number: number };
+  /** Whether each endpoint has a Pod (WorkloadOptions.pods). */
+  pods: boolean;
 }
 
 /** Label key the workload's Services carry (dots and a slash: exercises Prometheus's label-name sanitising). */
@@ -44,7 +52,7 @@ export const WORKLOAD_HOST_SUFFIX = localTargetHost('');
  */
 export function discoveryWorkload(o: WorkloadOptions): Workload {
   for (const [k, v] of Object.entries(o)) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`discoveryWorkload: ${k} must be a positive integer, got ${v}`);
+    if (k !== 'pods' && (!Number.isInteger(v) || v < 1)) throw new Error(`discoveryWorkload: ${k} must be a positive integer, got ${v}`);
   }
   const namespaces = Array.from({ length: o.namespaces }, (_, i) => `disc-${String(i).padStart(2, '0')}`);
   const services = Array.from({ length: o.services }, (_, i): WorkloadService => {
@@ -57,19 +65,31 @@ export function discoveryWorkload(o: WorkloadOptions): Workload {
       hosts: Array.from({ length: o.endpointsPerService }, (_, e) => localTargetHost(`e${e}.${name}.${namespace}`)),
     };
   });
-  return { namespaces, services, port: { name: WORKLOAD_PORT_NAME, number: o.targetPort } };
+  return { namespaces, services, port: { name: WORKLOAD_PORT_NAME, number: o.targetPort }, pods: o.pods ?? true };
 }
 
 /** Number of scrape targets the workload should give: one per endpoint. */
 export const workloadTargets = (w: Workload) => w.services.reduce((n, s) => n + s.hosts.length, 0);
 
+/** Name of the Pod behind endpoint `i` of a Service. */
+export const podName = (s: WorkloadService, i: number) => `${s.name}-e${i}`;
+
 /**
- * The Services (no spec.selector: nothing would manage their endpoints) and their FQDN
- * EndpointSlices, as the EndpointSlice controller would label them (Service labels copied, plus
- * kubernetes.io/service-name).
+ * The Services (no spec.selector: nothing would manage their endpoints), their Pods (if
+ * w.pods) and their FQDN EndpointSlices, as the EndpointSlice controller would label them (Service
+ * labels copied, plus kubernetes.io/service-name). Pods come before the slices that reference them.
  */
 export function workloadObjects(w: Workload): object[] {
   return w.services.flatMap((s) => [
+    ...(w.pods
+      ? s.hosts.map((_, i) => ({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: podName(s, i), namespace: s.namespace, labels: s.labels },
+          // Never pulled: no kubelet runs in the benchmark's cluster.
+          spec: { containers: [{ name: 'target', image: 'vigil.invalid/bench-target:none' }] },
+        }))
+      : []),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -91,7 +111,11 @@ export function endpointSlice(w: Workload, s: WorkloadService, firstNotReady = f
       labels: { ...s.labels, 'kubernetes.io/service-name': s.name, 'endpointslice.kubernetes.io/managed-by': 'vigil-bench' },
     },
     addressType: 'FQDN',
-    endpoints: s.hosts.map((host, i) => ({ addresses: [host], conditions: { ready: !(firstNotReady && i === 0) } })),
+    endpoints: s.hosts.map((host, i) => ({
+      addresses: [host],
+      conditions: { ready: !(firstNotReady && i === 0) },
+      ...(w.pods ? { targetRef: { kind: 'Pod', namespace: s.namespace, name: podName(s, i) } } : {}),
+    })),
     ports: [{ name: w.port.name, port: w.port.number, protocol: 'TCP' }],
   };
 }
