@@ -60,7 +60,9 @@ describe('encodeFileSet', () => {
     expect(encoded.form).toBe('bundle');
     if (encoded.form !== 'bundle') return;
     expect(encoded.bytes).toBeLessThan(MAX_OBJECT_DATA_BYTES / 4);
-    expect(encoded.plainBytes).toBe(plainDataBytes(files));
+    // The size of what the sidecar inflates: the bundle's JSON.
+    expect(encoded.plainBytes).toBe(gunzipSync(encoded.bundle).length);
+    expect(encoded.plainBytes).toBeGreaterThan(plainDataBytes(files));
     expect(decodeBundle(encoded.bundle)).toEqual(files);
   });
 
@@ -153,6 +155,10 @@ describe('bundle members (issue #13: one change recompresses one member)', () =>
     const b = Buffer.from('x'.repeat(70_001));
     expect(crc32Combine(crc32(a), crc32(b), b.length)).toBe(crc32(Buffer.concat([a, b])));
     expect(crc32Combine(crc32(a), crc32(Buffer.alloc(0)), 0)).toBe(crc32(a));
+    for (const length of [1, 2, 3, 255, 256, 4097, 1_048_576, 3_000_001]) {
+      const c = Buffer.alloc(length, length % 251);
+      expect([length, crc32Combine(crc32(a), crc32(c), length)]).toEqual([length, crc32(Buffer.concat([a, c]))]);
+    }
   });
 });
 

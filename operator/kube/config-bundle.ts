@@ -35,6 +35,7 @@ export const MAX_BUNDLE_PLAIN_BYTES = 64 * 1024 * 1024;
 
 export type EncodedFiles =
   | { ok: true; form: 'plain'; files: FileSet; bytes: number }
+  /** A bundle's plainBytes: the size of the JSON it decompresses to (what the sidecar limits). */
   | { ok: true; form: 'bundle'; bundle: Buffer; bytes: number; plainBytes: number }
   | { ok: false; plainBytes: number; compressedBytes?: number; message: string };
 
@@ -169,6 +170,11 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /** The bundle of a file set: one gzip stream of its members; the same files always give the same bytes. */
 export function gzipBundle(files: FileSet, compress: MemberCompressor = compressMember): Buffer {
+  return bundleWithLength(files, compress).bundle;
+}
+
+/** gzipBundle, with the length of the JSON it decompresses to (from its members: the gzip trailer's ISIZE before the modulo). */
+function bundleWithLength(files: FileSet, compress: MemberCompressor): { bundle: Buffer; plainBytes: number } {
   let tail: Buffer = Buffer.alloc(0);
   let crc = 0;
   let length = 0;
@@ -184,40 +190,46 @@ export function gzipBundle(files: FileSet, compress: MemberCompressor = compress
   trailer.writeUInt32LE(crc, 0);
   trailer.writeUInt32LE(length % 2 ** 32, 4);
   chunks.push(FINAL_BLOCK, trailer);
-  return Buffer.concat(chunks);
+  return { bundle: Buffer.concat(chunks), plainBytes: length };
 }
 
-/** zlib's crc32_combine: the CRC-32 of A followed by B from crc(A), crc(B) and B's length. */
+/** The CRC-32 polynomial, reflected. */
+const CRC32_POLY = 0xedb88320;
+
+/** a(x) * b(x) modulo the CRC-32 polynomial, in the reflected bit order CRC-32 uses (zlib's multmodp). */
+function multModP(a: number, b: number): number {
+  let product = 0;
+  let bb = b >>> 0;
+  for (let m = 0x80000000; m !== 0; m >>>= 1) {
+    if (a & m) {
+      product ^= bb;
+      if ((a & (m - 1)) === 0) break;
+    }
+    bb = bb & 1 ? (bb >>> 1) ^ CRC32_POLY : bb >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** X2N[k] = x^(2^k) modulo the polynomial (zlib's x2n_table). */
+const X2N = (() => {
+  const table = new Uint32Array(32);
+  let p = 0x40000000; // x^1
+  table[0] = p;
+  for (let k = 1; k < 32; k++) table[k] = p = multModP(p, p);
+  return table;
+})();
+
+/**
+ * zlib's crc32_combine (its current form, which multiplies by x^(8n) modulo the polynomial instead
+ * of squaring 32x32 bit matrices: about 20 times fewer steps, and 277 members are combined per
+ * bundle): the CRC-32 of A followed by B from crc(A), crc(B) and B's length in bytes.
+ */
 export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
-  if (lengthB <= 0) return crcA >>> 0;
-  const even = new Uint32Array(32);
-  const odd = new Uint32Array(32);
-  odd[0] = 0xedb88320; // the CRC-32 polynomial, reflected
-  for (let n = 1, row = 1; n < 32; n++, row <<= 1) odd[n] = row;
-  square(even, odd); // operator for two zero bits
-  square(odd, even); // four zero bits
-  let crc = crcA >>> 0;
-  let len = lengthB;
-  do {
-    square(even, odd); // one more zero byte each time round
-    if (len % 2 === 1) crc = times(even, crc);
-    len = Math.floor(len / 2);
-    if (len === 0) break;
-    square(odd, even);
-    if (len % 2 === 1) crc = times(odd, crc);
-    len = Math.floor(len / 2);
-  } while (len !== 0);
-  return (crc ^ crcB) >>> 0;
-}
-
-function times(matrix: Uint32Array, vector: number): number {
-  let sum = 0;
-  for (let i = 0, v = vector >>> 0; v !== 0; i++, v >>>= 1) if (v & 1) sum ^= matrix[i]!;
-  return sum >>> 0;
-}
-
-function square(target: Uint32Array, matrix: Uint32Array): void {
-  for (let n = 0; n < 32; n++) target[n] = times(matrix, matrix[n]!);
+  // x^(8 * lengthB) modulo the polynomial: the shift of A's CRC past B's bytes.
+  let shift = 0x80000000; // x^0
+  let k = 3; // 8 = 2^3 bits per byte
+  for (let n = lengthB; n > 0; n = Math.floor(n / 2), k++) if (n % 2 === 1) shift = multModP(X2N[k % 32]!, shift);
+  return (multModP(shift, crcA >>> 0) ^ crcB) >>> 0;
 }
 
 export interface EncodeLimits {
@@ -228,22 +240,30 @@ export interface EncodeLimits {
 
 /**
  * Chooses the stored form of a file set, or says in words why it cannot be stored at all.
- * `compress` compresses one bundle member (the controller passes a memoising one).
+ * `compress` compresses one bundle member (the controller passes a memoising one). A bundle's
+ * plainBytes is the size of the JSON it decompresses to: what the sidecar limits (decodeBundle).
  */
 export function encodeFileSet(files: FileSet, limits: EncodeLimits = {}, compress: MemberCompressor = compressMember): EncodedFiles {
   const plainLimit = limits.plainLimitBytes ?? PLAIN_LIMIT_BYTES;
   const maxObject = limits.maxObjectBytes ?? MAX_OBJECT_DATA_BYTES;
   const maxPlainInBundle = limits.maxBundlePlainBytes ?? MAX_BUNDLE_PLAIN_BYTES;
-  const plainBytes = plainDataBytes(files);
-  if (plainBytes <= plainLimit && plainBytes <= maxObject) return { ok: true, form: 'plain', files, bytes: plainBytes };
-  if (plainBytes > maxPlainInBundle) {
-    return {
-      ok: false,
-      plainBytes,
-      message: `${plainBytes} bytes uncompressed, over the ${maxPlainInBundle}-byte limit the sync sidecar accepts for a compressed bundle`,
-    };
+  // UTF-8 takes at least one byte per UTF-16 code unit: counting units decides most cases without
+  // reading the 38 MB of 10,000 services (Buffer.byteLength of all of it took ~30 ms, issue #13).
+  let units = 0;
+  for (const name in files) units += name.length + (files[name] as string).length;
+  if (units <= Math.min(plainLimit, maxObject)) {
+    const plainBytes = plainDataBytes(files);
+    if (plainBytes <= plainLimit && plainBytes <= maxObject) return { ok: true, form: 'plain', files, bytes: plainBytes };
   }
-  const bundle = gzipBundle(files, compress);
+  const tooLarge = (plainBytes: number) => ({
+    ok: false as const,
+    plainBytes,
+    message: `${plainBytes} bytes uncompressed, over the ${maxPlainInBundle}-byte limit the sync sidecar accepts for a compressed bundle`,
+  });
+  // Its JSON takes at least a byte per code unit too: far too large ones are not even compressed.
+  if (units > maxPlainInBundle) return tooLarge(plainDataBytes(files));
+  const { bundle, plainBytes } = bundleWithLength(files, compress);
+  if (plainBytes > maxPlainInBundle) return tooLarge(plainBytes);
   const bytes = Buffer.byteLength(BUNDLE_KEY) + bundle.length;
   if (bytes > maxObject) {
     return {
