@@ -60,11 +60,20 @@ export function renderReceiverText(service: MonitoredService, settings: GlobalSe
 
 /**
  * alertmanager.yml from every service's renderRouteText and renderReceiverText, in service order:
- * byte-identical to stringifying the whole document (yaml-fragments.ts).
+ * byte-identical to stringifying the whole document (yaml-fragments.ts). `skeleton`: alertmanagerSkeleton
+ * of the same, when at hand.
  */
-export function assembleAlertmanagerConfig(routeTexts: readonly string[], receiverTexts: readonly string[], settings: GlobalSettings): string {
-  const fragments = [routeTexts.join(''), receiverTexts.join('')];
-  return splicedOrThrow(alertmanagerSkeleton(fragments[0] !== '', fragments[1] !== '', settings), fragments, 'alertmanager.yml');
+export function assembleAlertmanagerConfig(
+  routeTexts: readonly string[],
+  receiverTexts: readonly string[],
+  settings: GlobalSettings,
+  skeleton = alertmanagerSkeleton(
+    routeTexts.some((t) => t !== ''),
+    receiverTexts.some((t) => t !== ''),
+    settings,
+  ),
+): string {
+  return splicedOrThrow(skeleton, [routeTexts.join(''), receiverTexts.join('')], 'alertmanager.yml');
 }
 
 /** alertmanager.yml with a placeholder item (yaml-fragments.ts) where the services' routes go and one where their receivers go. */

@@ -77,10 +77,20 @@ export function renderConfig(services: readonly MonitoredService[], settings: Gl
 export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings): RenderedConfig {
   // The informer cache has no stable order: the output must not depend on it.
   const sorted = [...pieces].sort((a, b) => compareRefs(a.ref, b.ref));
+  const prometheusBase = prometheusSkeleton(
+    sorted.some((p) => p.scrapeJobs !== ''),
+    settings,
+  );
+  const alertmanagerBase = alertmanagerSkeleton(
+    sorted.some((p) => p.route !== ''),
+    sorted.some((p) => p.receiver !== ''),
+    settings,
+  );
   const prometheus: Record<string, string> = {
     [PROMETHEUS_CONFIG_FILE]: assemblePrometheusConfig(
       sorted.map((p) => p.scrapeJobs),
       settings,
+      prometheusBase,
     ),
   };
   for (const p of sorted) prometheus[ruleFileName(p.ref)] = p.ruleFile;
@@ -90,17 +100,17 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
       sorted.map((p) => p.route),
       sorted.map((p) => p.receiver),
       settings,
+      alertmanagerBase,
     ),
     [EMAIL_TEMPLATE_FILE]: EMAIL_TEMPLATE,
   };
   // The hashes from the pieces' digests: hashing the 38 MB of 10,000 services' files again on every
   // reconcile took ~70 ms (issue #13); a piece's digest is taken once, when it is rendered.
-  const hasJobs = sorted.some((p) => p.scrapeJobs !== '');
   const prometheusDigests: FileDigest[] = [
     [
       PROMETHEUS_CONFIG_FILE,
       documentDigest(
-        prometheusSkeleton(hasJobs, settings),
+        prometheusBase,
         sorted.map((p) => p.digests.scrapeJobs),
       ),
     ],
@@ -111,11 +121,7 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
     [
       ALERTMANAGER_CONFIG_FILE,
       documentDigest(
-        alertmanagerSkeleton(
-          sorted.some((p) => p.route !== ''),
-          sorted.some((p) => p.receiver !== ''),
-          settings,
-        ),
+        alertmanagerBase,
         sorted.map((p) => p.digests.routeAndReceiver),
       ),
     ],

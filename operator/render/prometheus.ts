@@ -39,11 +39,17 @@ export function hasScrapeHints(service: MonitoredService, hints: ScrapeHints | u
 /**
  * prometheus.yml from every service's renderScrapeJobsText, in service order: byte-identical to
  * stringifying the whole document (yaml-fragments.ts explains why), without building a YAML node
- * tree of every job on each reconcile.
+ * tree of every job on each reconcile. `skeleton`: prometheusSkeleton of the same, when at hand.
  */
-export function assemblePrometheusConfig(scrapeJobTexts: readonly string[], settings: GlobalSettings): string {
-  const fragments = [scrapeJobTexts.join('')];
-  return splicedOrThrow(prometheusSkeleton(fragments[0] !== '', settings), fragments, 'prometheus.yml');
+export function assemblePrometheusConfig(
+  scrapeJobTexts: readonly string[],
+  settings: GlobalSettings,
+  skeleton = prometheusSkeleton(
+    scrapeJobTexts.some((t) => t !== ''),
+    settings,
+  ),
+): string {
+  return splicedOrThrow(skeleton, [scrapeJobTexts.join('')], 'prometheus.yml');
 }
 
 /** prometheus.yml with one placeholder item (yaml-fragments.ts) where the services' jobs go, none without jobs. */
