@@ -555,7 +555,9 @@ export class Controller {
 
   private async writeStatuses(updates: StatusUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    const errors = await forEachLimited(updates, this.opts.statusConcurrency ?? DEFAULT_STATUS_CONCURRENCY, async (u) => {
+    const limit = this.opts.statusConcurrency ?? DEFAULT_STATUS_CONCURRENCY;
+    const written: StatusUpdate[] = [];
+    const errors = await forEachLimited(updates, limit, async (u) => {
       if (!this.isLeader()) return;
       const cached = this.serviceInformers.map((i) => i.get(u.name, u.namespace)).find(Boolean);
       let updated: unknown;
@@ -569,24 +571,33 @@ export class Controller {
         trimCachedObject(updated as MsObject);
         this.writtenStatus.set(u.uid, { fromResourceVersion: cached.metadata.resourceVersion, object: updated as MsObject });
       }
-      for (const e of u.events) {
-        try {
-          await createEvent(this.opts.clients, { component: COMPONENT, instance: this.opts.identity }, { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid }, e);
-        } catch (err) {
-          // An Event is a notification, not state: log and go on rather than redo the reconcile.
-          this.log.warn('could not record event', { object: `${u.namespace}/${u.name}`, reason: e.reason, error: describeApiError(err) });
-        }
-        const level = e.type === 'Warning' ? 'warn' : 'info';
-        this.log[level](e.reason === 'InvalidSpec' ? 'MonitoredService rejected' : `MonitoredService ${e.reason}`, {
-          object: `${u.namespace}/${u.name}`,
-          generation: u.generation,
-          reason: e.reason,
-          message: e.message,
-        });
-      }
+      if (u.events.length > 0) written.push(u);
     });
+    // Events only after every status of this pass: the status is the state users and tools wait
+    // for, an Event is a notification. After a burst of 2,000 services going ConfigApplied, the
+    // last status would otherwise wait behind up to 2,000 Event creations on the same API server.
+    await forEachLimited(written, limit, (u) => this.recordEvents(u));
     if (errors.length > 0) {
       throw new Error(`${errors.length} of ${updates.length} status updates failed, first: ${describeApiError(errors[0])}`);
+    }
+  }
+
+  /** The Events of one written status, each also logged; a failed Event is logged, not retried. */
+  private async recordEvents(u: StatusUpdate): Promise<void> {
+    for (const e of u.events) {
+      try {
+        await createEvent(this.opts.clients, { component: COMPONENT, instance: this.opts.identity }, { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid }, e);
+      } catch (err) {
+        // An Event is a notification, not state: log and go on rather than redo the reconcile.
+        this.log.warn('could not record event', { object: `${u.namespace}/${u.name}`, reason: e.reason, error: describeApiError(err) });
+      }
+      const level = e.type === 'Warning' ? 'warn' : 'info';
+      this.log[level](e.reason === 'InvalidSpec' ? 'MonitoredService rejected' : `MonitoredService ${e.reason}`, {
+        object: `${u.namespace}/${u.name}`,
+        generation: u.generation,
+        reason: e.reason,
+        message: e.message,
+      });
     }
   }
 }
