@@ -37,8 +37,8 @@ export function startTsProgram(name: string, entry: string, args: string[], logF
 }
 
 /** The `vigil` CLI (operator/bin/vigil.js: compiled dist/ if built, else the TypeScript sources). */
-export function startVigil(name: string, args: string[], logFile: string): ManagedProcess {
-  return startProcess(name, NODE, [join(REPO_ROOT, 'operator', 'bin', 'vigil.js'), ...args], logFile);
+export function startVigil(name: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ManagedProcess {
+  return startProcess(name, NODE, [join(REPO_ROOT, 'operator', 'bin', 'vigil.js'), ...args], logFile, env);
 }
 
 // --- Prometheus ---------------------------------------------------------------------------------
@@ -180,6 +180,8 @@ export interface OperatorOptions {
   logLevel?: 'debug' | 'info';
   /** Appended to the generated flags (e.g. --selector for a second install's scope, --smtp-secret). */
   extraArgs?: string[];
+  /** Extra Node flags of the operator process alone (bench-load: heap bounds, --cpu-prof), appended to NODE_OPTIONS. */
+  nodeOptions?: string;
 }
 
 export async function startOperator(o: OperatorOptions): Promise<ManagedProcess> {
@@ -197,6 +199,7 @@ export async function startOperator(o: OperatorOptions): Promise<ManagedProcess>
       ...(o.extraArgs ?? []),
     ],
     o.logFile,
+    o.nodeOptions ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : undefined,
   );
   await waitHttpOk('vigil operator /readyz', `http://127.0.0.1:${o.listenPort}/readyz`, proc, 90_000);
   return proc;

@@ -41,6 +41,10 @@ export interface HostileStackOptions {
   extraHosts?: string[];
   /** Created in the install namespace before the operator starts, and passed as --smtp-secret. */
   smtpSecret?: { name: string; username: string; password: string };
+  /** Extra Node flags of the operator process (bench-load: heap bounds, --cpu-prof). */
+  operatorNodeOptions?: string;
+  /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
+  intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
 
 export async function startHostileStack(opts: HostileStackOptions): Promise<HostileStack> {
@@ -71,8 +75,8 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
 
     const settings: GlobalSettings = {
       profile: 'demo',
-      scrapeInterval: '5s',
-      evaluationInterval: '2s',
+      scrapeInterval: opts.intervals?.scrapeInterval ?? '5s',
+      evaluationInterval: opts.intervals?.evaluationInterval ?? '2s',
       // A free port nothing listens on: these tests never send mail, Alertmanager only has to load
       // the config. Not 465: a pipeline test or `make local-up` running at the same time listens
       // there, and this stack's alerts would flood its mail catcher.
@@ -104,6 +108,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       listenPort: operatorPort,
       logLevel,
       ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
+      ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
     });
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
