@@ -273,6 +273,10 @@ interface SeriesPoint {
   created: number;
   applied: number;
   operatorRssMiB: number | undefined;
+  /** The operator's V8 heap (allocated, used) and external memory (Buffers, ArrayBuffers), from its /metrics. */
+  operatorHeapTotalMiB?: number;
+  operatorHeapUsedMiB?: number;
+  operatorExternalMiB?: number;
   /** CPU seconds used since the burst started, per process (same order and names as the table). */
   cpuS: Record<string, number>;
 }
@@ -283,7 +287,18 @@ async function plotSeries(file: string, series: SeriesPoint[], title: string): P
     { s: p.s, what: 'MonitoredServices created', n: p.created },
     { s: p.s, what: 'ConfigApplied=True', n: p.applied },
   ]);
-  const rss = series.filter((p) => p.operatorRssMiB !== undefined).map((p) => ({ s: p.s, what: 'operator RSS', mib: p.operatorRssMiB }));
+  const rss = series.flatMap((p) =>
+    (
+      [
+        ['operator RSS', p.operatorRssMiB],
+        ['V8 heap allocated', p.operatorHeapTotalMiB],
+        ['V8 heap used', p.operatorHeapUsedMiB],
+        ['external (Buffers)', p.operatorExternalMiB],
+      ] as const
+    )
+      .filter(([, mib]) => mib !== undefined)
+      .map(([what, mib]) => ({ s: p.s, what, mib })),
+  );
   await writeSvg(
     {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -306,10 +321,11 @@ async function plotSeries(file: string, series: SeriesPoint[], title: string): P
           layer: [
             {
               data: { values: rss },
-              mark: { type: 'line', color: '#888' },
+              mark: { type: 'line' },
               encoding: {
                 x: { field: 's', type: 'quantitative', title: 'seconds since kubectl apply started' },
-                y: { field: 'mib', type: 'quantitative', title: 'operator RSS (MiB)' },
+                y: { field: 'mib', type: 'quantitative', title: 'operator memory (MiB)' },
+                color: { field: 'what', type: 'nominal', title: null },
               },
             },
             { data: { values: [{ mib: 256 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'red' }, encoding: { y: { field: 'mib', type: 'quantitative' } } },
@@ -379,12 +395,23 @@ async function main(): Promise<void> {
     sampler = setInterval(() => {
       const s = Math.round((Date.now() - started) / 100) / 10;
       const { created, applied } = ms.progress;
-      void Promise.all([memoryOf(stack.operator.pid), cpuAt()]).then(([m, cpu]) =>
+      const mib = (text: string, name: string) => Math.round(sumSamples(text, name) / 1048576);
+      const heap = fetch(operatorMetrics, { signal: AbortSignal.timeout(900) })
+        .then((r) => r.text())
+        .catch(() => undefined);
+      void Promise.all([memoryOf(stack.operator.pid), cpuAt(), heap]).then(([m, cpu, text]) =>
         series.push({
           s,
           created,
           applied,
           operatorRssMiB: m?.rssMiB,
+          ...(text
+            ? {
+                operatorHeapTotalMiB: mib(text, 'vigil_operator_nodejs_heap_size_total_bytes'),
+                operatorHeapUsedMiB: mib(text, 'vigil_operator_nodejs_heap_size_used_bytes'),
+                operatorExternalMiB: mib(text, 'vigil_operator_nodejs_external_memory_bytes'),
+              }
+            : {}),
           cpuS: Object.fromEntries(processes.map(([name], i) => [name, Math.round(((cpu[i] ?? NaN) - (cpuBefore[i] ?? NaN)) * 100) / 100])),
         }),
       );
