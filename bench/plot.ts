@@ -217,8 +217,73 @@ export async function plotDiscoveryLayout(): Promise<void> {
   );
 }
 
+interface CompareResultRow {
+  tool: string;
+  services: number;
+  writtenS: { all: number };
+  operatorCpuS: { toWritten: number };
+  operatorPeakRssMiB: number;
+  sizes: { prometheusUncompressed: number; prometheusStored: number };
+  allUpS: number;
+  prometheus: { cpuToAllUpS: number; peakRssMiB: number; apiServerWatches: number };
+}
+
+/** One small-multiples chart: a panel per measure, services on a log x axis, a line per operator. */
+async function writePanels(title: string, values: Array<{ tool: string; services: number; measure: string; value: number }>, file: string): Promise<void> {
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title,
+      data: { values },
+      facet: { field: 'measure', type: 'nominal', title: null, sort: null },
+      columns: 2,
+      spec: {
+        width: 260,
+        height: 170,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'services', type: 'quantitative', title: 'services (N)', scale: { type: 'log' } },
+          y: { field: 'value', type: 'quantitative', title: null },
+          color: { field: 'tool', type: 'nominal', title: null },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+    file,
+  );
+}
+
+/** <dir>/compare.json (bench/compare.ts) → compare-operator.svg and compare-prometheus.svg. */
+export async function plotCompare(dir = DIR): Promise<void> {
+  const file = join(dir, 'compare.json');
+  if (!existsSync(file)) return;
+  const { rows } = JSON.parse(readFileSync(file, 'utf8')) as { rows: CompareResultRow[] };
+  const of = (measure: string, value: (r: CompareResultRow) => number) => rows.map((r) => ({ tool: r.tool, services: r.services, measure, value: value(r) }));
+  await writePanels(
+    'Operators side by side: one apply of N services (bench/compare.ts)',
+    [
+      ...of('apply → generated config holds all N (s, wall)', (r) => r.writtenS.all),
+      ...of('operator CPU until written (s)', (r) => r.operatorCpuS.toWritten),
+      ...of('operator peak RSS (MiB)', (r) => r.operatorPeakRssMiB),
+      ...of('Prometheus config + rules, uncompressed (KiB)', (r) => r.sizes.prometheusUncompressed / 1024),
+    ],
+    join(dir, 'compare-operator.svg'),
+  );
+  await writePanels(
+    'The same Prometheus running each generated config (bench/compare.ts)',
+    [
+      ...of('apply → all N targets up (s, wall, no kubelet delay)', (r) => r.allUpS),
+      ...of('Prometheus CPU until all up (s)', (r) => r.prometheus.cpuToAllUpS),
+      ...of('Prometheus peak RSS (MiB)', (r) => r.prometheus.peakRssMiB),
+      ...of('API server watches opened by the config', (r) => r.prometheus.apiServerWatches),
+    ],
+    join(dir, 'compare-prometheus.svg'),
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await plotScale();
   await plotRealNode();
   await plotDiscoveryLayout();
+  await plotCompare();
 }

@@ -22,3 +22,13 @@ bench-node: deps tools node-tools ## Real node: kubectl apply → target up p50/
 .PHONY: bench-discovery
 bench-discovery: deps tools ## Discovery layouts (per-job SD selectors vs one shared SD block per namespace + relabel) at 100/1,000 services with a real kube-apiserver and Prometheus (BENCH_DISCOVERY_SIZES, _NAMESPACES, _ENDPOINTS, _STEADY_S): CPU, RSS, watches, apply → targets up; docs/benchmarks/discovery-layout.{json,svg}
 	$(TSX) bench/discovery-layout.ts
+
+# prometheus-operator is built only for this benchmark (hack/install-prometheus-operator.sh; `make tools` leaves it out).
+.PHONY: prometheus-operator-tool
+prometheus-operator-tool:
+	hack/install-prometheus-operator.sh
+
+# Publishing figures on a shared machine: `flock /tmp/vigil-bench.lock make bench-compare`.
+.PHONY: bench-compare
+bench-compare: deps tools prometheus-operator-tool ## Vigil vs prometheus-operator v0.85.0 in one run at 10/100/1,000 services (BENCH_COMPARE_SIZES): apply → config written, operator CPU/RSS, config size, the same Prometheus loading each config; docs/benchmarks/compare.{json,*.svg}
+	$(TSX) bench/compare.ts
