@@ -139,7 +139,7 @@ async function apiServerWatches(cluster: Cluster): Promise<number> {
 /** One small metrics target on 127.0.0.1 serving every host name (each service scrapes its own host). */
 async function startTarget(port: number): Promise<Server> {
   let requests = 0;
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     requests++;
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
     res.end(`# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\nhttp_requests_total{code="200"} ${requests}\nhttp_requests_total{code="500"} 0\n`);
