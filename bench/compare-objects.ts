@@ -17,6 +17,7 @@
 import { parse, stringify } from 'yaml';
 import { enforceNamespace } from '../operator/promql/enforce-namespace.js';
 import { monitoredService } from '../test/operator/helpers.js';
+import { pointKubernetesSdAt } from './discovery/workload.js';
 
 type Obj = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } };
 
@@ -171,16 +172,15 @@ export function prometheusOperatorInstances(namespace: string, prometheusVersion
 /**
  * prometheus-operator's generated Prometheus config, made runnable outside a pod: `$(SHARD)` and
  * `$(POD_NAME)` expanded as its prometheus-config-reloader expands them from the pod's environment
- * (shard 0 of 1, pod prometheus-<name>-0); every kubernetes_sd_configs block gets the kubeconfig a pod's
- * ServiceAccount would stand for; the rule files' mount path (/etc/prometheus/rules/) becomes
- * `rulesDir`. Nothing else changes.
+ * (shard 0 of 1, pod prometheus-<name>-0); every scrape job's kubernetes_sd_configs block pointed at the
+ * benchmark's API server with one kubeconfig (bench/discovery/workload.ts pointKubernetesSdAt, as the
+ * discovery harness does), the Alertmanager discovery blocks too; the rule files' mount path
+ * (/etc/prometheus/rules/) becomes `rulesDir`. Nothing else changes.
  */
 export function runnablePrometheusOperatorConfig(yamlText: string, kubeconfigFile: string, rulesDir: string): string {
   const expanded = yamlText.replaceAll('$(SHARD)', '0').replaceAll('$(POD_NAME)', `prometheus-${PO_NAME}-0`);
-  const config = parse(expanded) as { rule_files?: string[]; scrape_configs?: Array<{ kubernetes_sd_configs?: object[] }>; alerting?: { alertmanagers?: Array<{ kubernetes_sd_configs?: object[] }> } };
-  const withKubeconfig = (blocks?: object[]) => blocks?.map((b) => ({ ...b, kubeconfig_file: kubeconfigFile }));
-  for (const sc of config.scrape_configs ?? []) if (sc.kubernetes_sd_configs) sc.kubernetes_sd_configs = withKubeconfig(sc.kubernetes_sd_configs);
-  for (const am of config.alerting?.alertmanagers ?? []) if (am.kubernetes_sd_configs) am.kubernetes_sd_configs = withKubeconfig(am.kubernetes_sd_configs);
+  const config = parse(pointKubernetesSdAt(expanded, { kubeconfigFile })) as { rule_files?: string[]; alerting?: { alertmanagers?: Array<{ kubernetes_sd_configs?: object[] }> } };
+  for (const am of config.alerting?.alertmanagers ?? []) if (am.kubernetes_sd_configs) am.kubernetes_sd_configs = am.kubernetes_sd_configs.map((b) => ({ ...b, kubeconfig_file: kubeconfigFile }));
   if (config.rule_files) config.rule_files = config.rule_files.map((f) => f.replace(/^\/etc\/prometheus\/rules\//, `${rulesDir}/`));
-  return stringify(config);
+  return stringify(config, { lineWidth: 0 });
 }

@@ -28,7 +28,7 @@
 //   BENCH_COMPARE_OUT=docs/benchmarks where compare.json and the SVGs go
 //   BENCH_COMPARE_TOOLS=vigil,prometheus-operator   (development: one of them alone)
 import { execFileSync } from 'node:child_process';
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { loadavg, cpus, tmpdir, totalmem } from 'node:os';
@@ -60,6 +60,7 @@ import {
 } from './compare-objects.js';
 import { plotCompare } from './plot.js';
 import { cpuSeconds, memoryOf } from './proc.js';
+import { summary } from './stats.js';
 
 const SIZES = (process.env.BENCH_COMPARE_SIZES ?? '10,100,1000').split(',').map((s) => Number(s.trim()));
 const NAMESPACES = Number(process.env.BENCH_COMPARE_NAMESPACES ?? '10');
@@ -202,8 +203,12 @@ class Milestones {
   mark(name: string, holds: boolean): void {
     if (holds && this.at[name] === undefined) this.at[name] = Date.now() - this.t0();
   }
-  waitFor(names: string[], what: string, check: () => void): Promise<true> {
-    return pollUntil(what, STEP_TIMEOUT_MS, async () => names.every((n) => this.at[n] !== undefined), { intervalMs: 100, check });
+  async waitFor(names: string[], what: string, check: () => void): Promise<void> {
+    try {
+      await pollUntil(what, STEP_TIMEOUT_MS, async () => names.every((n) => this.at[n] !== undefined), { intervalMs: 100, check });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; reached: ${JSON.stringify(this.at)}`);
+    }
   }
 }
 
@@ -376,6 +381,7 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
       'monitoredservices',
       set.targets.map((t) => vigilObjects(t, n)),
     );
+    console.log(`  vigil: kubectl apply returned after ${(applyMs / 1000).toFixed(1)} s; written so far: ${JSON.stringify(ms.at)}`);
     await ms.waitFor(['prometheusConfig', 'alertmanager'], `Vigil's generated config with all ${n} services`, check);
     const cpuWritten = await cpuSeconds(operator.pid);
     const writtenAll = Math.max(ms.at.prometheusConfig ?? NaN, ms.at.alertmanager ?? NaN);
@@ -511,6 +517,7 @@ async function runPrometheusOperator(cluster: Cluster, kc: KubeConfig, set: Comp
     console.log(`  prometheus-operator: applying ${objects.length} objects for ${n} services (load average ${loadAverage()})`);
     t0 = Date.now();
     const applyMs = await applyServerSide(cluster, runDir, 'monitors', objects);
+    console.log(`  prometheus-operator: kubectl apply returned after ${(applyMs / 1000).toFixed(1)} s; written so far: ${JSON.stringify(ms.at)}`);
     await ms.waitFor(['prometheusConfig', 'rules', 'alertmanager'], `prometheus-operator's generated config with all ${n} services`, check);
     const cpuWritten = await cpuSeconds(operator.pid);
     const writtenAll = Math.max(ms.at.prometheusConfig ?? NaN, ms.at.rules ?? NaN, ms.at.alertmanager ?? NaN);
@@ -644,6 +651,29 @@ export function printTables(rows: CompareRow[]): void {
   );
 }
 
+/**
+ * What prometheus-operator's path adds on a real node and this run cannot measure (no kubelet): the time
+ * until the kubelet rewrites a mounted Secret/ConfigMap volume. Taken from this project's own measurement
+ * on the real node (docs/benchmarks/real-node.json, bench/real-node.ts: a second Prometheus reading the
+ * generated ConfigMap as a volume, kubelet syncFrequency 1m). Those figures run from the apply to the target
+ * up, so they include discovery and the first scrape too: an upper bound of the volume delay, not the delay alone.
+ */
+function kubeletVolumeDelay(): { source: string; kubeletSyncFrequency?: string; runs: number; p50: number; max: number } | undefined {
+  const file = join('docs', 'benchmarks', 'real-node.json');
+  if (!existsSync(file)) return undefined;
+  const r = JSON.parse(readFileSync(file, 'utf8')) as { settings?: { kubeletSyncFrequency?: string }; applyToTargetUp?: { runs: Array<{ volumeS: number }> } };
+  const volume = (r.applyToTargetUp?.runs ?? []).map((x) => x.volumeS);
+  if (volume.length === 0) return undefined;
+  const s = summary(volume);
+  return {
+    source: `${file} (make bench-node): apply → target up, ConfigMap mounted as a volume`,
+    ...(r.settings?.kubeletSyncFrequency ? { kubeletSyncFrequency: r.settings.kubeletSyncFrequency } : {}),
+    runs: s.n,
+    p50: s.p50,
+    max: s.max,
+  };
+}
+
 async function main(): Promise<void> {
   if (TOOLS.includes('prometheus-operator') && (!existsSync(PO_BIN) || !existsSync(PO_CRDS)))
     throw new Error(`${PO_BIN} or ${PO_CRDS} missing: run hack/install-prometheus-operator.sh (make bench-compare does)`);
@@ -686,11 +716,17 @@ async function main(): Promise<void> {
   const loadAfter = loadAverage();
   printTables(rows);
   console.log(`\nload average before ${loadBefore}, after ${loadAfter}`);
+  const volume = kubeletVolumeDelay();
+  if (volume)
+    console.log(
+      `not measured here (no kubelet): prometheus-operator's mounted Secret reaches the pod at the kubelet's next sync; ${volume.source}: p50 ${volume.p50} s, max ${volume.max} s over ${volume.runs} runs`,
+    );
   const result = {
     startedAt,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: round(totalmem() / 2 ** 30, 1), loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
     versions: versions(),
     settings: { scrapeInterval: SCRAPE_INTERVAL, evaluationInterval: EVALUATION_INTERVAL, namespacesPerSize: NAMESPACES, steadyWindowS: STEADY_S },
+    modelledKubeletVolumeDelayS: kubeletVolumeDelay(),
     rows,
   };
   await mkdir(OUT_DIR, { recursive: true });
