@@ -18,6 +18,17 @@ export const SETTINGS_KEY = 'settings.yaml';
 /** Pod template annotation: sha256 of the settings, so that new settings restart the operator. */
 export const SETTINGS_CHECKSUM_ANNOTATION = 'checksum/settings';
 const SETTINGS_DIR = '/etc/vigil';
+/**
+ * V8 heap bounds of the operator process (issue #13; docs/benchmarks.md, "Burst"). Unbounded, V8
+ * sizes the heap from the container's memory limit (259 MiB of heap in a 256Mi container: more than
+ * the limit, so the kernel kills the pod before V8 collects hard) and lets the young generation grow
+ * to 3 x 64 MiB on a big node: the operator peaked at 537-566 MiB RSS in bench-load's 2,000-service
+ * burst with 60-120 MiB of it live. Half the container's memory limit for the old space (128 MiB of
+ * the default 256Mi; it follows when operator.resources.limits.memory is raised) and 8 MiB
+ * semi-spaces (a 24 MiB young generation): 152 MiB of heap in a 256Mi container, checked in a
+ * memory cgroup. Node 24.21 reads both from NODE_OPTIONS.
+ */
+export const OPERATOR_NODE_OPTIONS = '--max-old-space-size-percentage=50 --max-semi-space-size=8';
 
 export interface OperatorProps {
   ctx: RenderContext;
@@ -77,7 +88,7 @@ export class Operator extends Construct {
       name: 'operator',
       image: props.image,
       args,
-      env: POD_IDENTITY_ENV,
+      env: [...POD_IDENTITY_ENV, { name: 'NODE_OPTIONS', value: OPERATOR_NODE_OPTIONS }],
       ports: [{ name: 'http-metrics', containerPort: OPERATOR_PORT }],
       volumeMounts: [
         { name: 'settings', mountPath: SETTINGS_DIR, readOnly: true },
