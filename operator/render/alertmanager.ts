@@ -73,7 +73,7 @@ export function assembleAlertmanagerConfig(
     settings,
   ),
 ): string {
-  return splicedOrThrow(skeleton, [routeTexts.join(''), receiverTexts.join('')], 'alertmanager.yml');
+  return splicedOrThrow(skeleton, [routeTexts, receiverTexts], 'alertmanager.yml');
 }
 
 /** alertmanager.yml with a placeholder item (yaml-fragments.ts) where the services' routes go and one where their receivers go. */

@@ -49,7 +49,7 @@ export function assemblePrometheusConfig(
     settings,
   ),
 ): string {
-  return splicedOrThrow(skeleton, [scrapeJobTexts.join('')], 'prometheus.yml');
+  return splicedOrThrow(skeleton, [scrapeJobTexts], 'prometheus.yml');
 }
 
 /** prometheus.yml with one placeholder item (yaml-fragments.ts) where the services' jobs go, none without jobs. */

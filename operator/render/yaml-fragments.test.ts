@@ -4,7 +4,7 @@ import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js'
 import { demoSettings, loadCatalogue, productionSettings } from '../../test/fixtures/catalogue/index.js';
 import { assembleConfig, defaultSettings, renderConfig, renderServicePieces } from './index.js';
 import { YAML_OPTIONS } from './prometheus.js';
-import { placeholdersFor, splice, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
+import { placeholder, placeholdersFor, splice, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
 /** Strings that make `yaml` quote, escape or use block scalars. */
 const AWKWARD_STRINGS = [
@@ -85,6 +85,18 @@ describe('splice', () => {
     const doc = (routes: unknown[]) => ({ route: { routes }, after: 1 });
     const joined = [texts.join('')];
     expect(splice(stringify(doc(placeholdersFor(joined)), YAML_OPTIONS), joined)).toBe(stringify(doc(groups.flat()), YAML_OPTIONS));
+  });
+
+  it("a fragment given as its services' texts (empty ones among them) gives the same text as the joined fragment, at every nesting", () => {
+    const groups = Array.from({ length: 20 }, (_, i) => (i % 4 === 3 ? [] : [awkwardItem(i)]));
+    const texts = groups.map((items) => stringifyItems(items, YAML_OPTIONS));
+    const [top, nested] = [texts.slice(0, 10), [...texts.slice(10), '', '']];
+    const skeleton = stringify({ list: [placeholder(0)], route: { routes: [placeholder(1)] } }, YAML_OPTIONS);
+    const whole = stringify({ list: groups.slice(0, 10).flat(), route: { routes: groups.slice(10).flat() } }, YAML_OPTIONS);
+    expect(splice(skeleton, [top, nested])).toBe(whole);
+    expect(splice(skeleton, [top.join(''), nested.join('')])).toBe(whole);
+    // Lists of only empty texts are empty fragments: no placeholder may stand for them.
+    expect(splice(skeleton, [top, ['', '']])).toBeUndefined();
   });
 });
 

@@ -41,17 +41,25 @@ export function placeholder(index: number): string {
   return `${PLACEHOLDER_PREFIX}${index}__`;
 }
 
+/** The text of list items (stringifyItems), or texts whose concatenation is that: one per service. */
+export type Fragment = string | readonly string[];
+
+function textsOf(fragment: Fragment): readonly string[] {
+  return typeof fragment === 'string' ? [fragment] : fragment;
+}
+
 /**
  * `skeleton` (a stringified document holding one placeholder(i) item for each non-empty
  * `fragments[i]`) with every placeholder item replaced by its fragment. Undefined when the
  * placeholders are not found exactly so, at a nesting the fragments can take (the caller then
  * stringifies the whole document instead).
  */
-export function splice(skeleton: string, fragments: readonly string[]): string | undefined {
-  const seen = fragments.map((f) => f === '');
-  // Concatenated, not String.replace: the fragments of 10,000 services are megabytes, and replace
-  // copies them into a new string once more on every reconcile (issue #13).
-  let out = '';
+export function splice(skeleton: string, fragments: readonly Fragment[]): string | undefined {
+  const seen = fragments.map((f) => textsOf(f).every((t) => t === ''));
+  // The output is joined once from the skeleton's slices and the services' texts: the texts of
+  // 10,000 services are megabytes, and joining them first, then replacing, copied them twice on
+  // every reconcile (issue #13).
+  const out: string[] = [];
   let from = 0;
   for (const match of skeleton.matchAll(PLACEHOLDER_LINE)) {
     const [line, indent = '', index = ''] = match;
@@ -59,20 +67,36 @@ export function splice(skeleton: string, fragments: readonly string[]): string |
     const fragment = fragments[i];
     if (fragment === undefined || seen[i] || indent.length < 2) return undefined;
     seen[i] = true;
-    // Drop the fragment's final newline: the placeholder line keeps its own.
-    const body = fragment.endsWith('\n') ? fragment.slice(0, -1) : fragment;
+    out.push(skeleton.slice(from, match.index));
+    const texts = textsOf(fragment);
     const extra = ' '.repeat(indent.length - 2);
-    out += skeleton.slice(from, match.index) + (extra === '' ? body : body.replace(/^(?=.)/gm, extra));
+    if (extra === '') pushWithoutFinalNewline(out, texts);
+    else out.push(withoutFinalNewline(texts.join('')).replace(/^(?=.)/gm, extra));
     from = match.index + line.length;
   }
-  return seen.every(Boolean) ? out + skeleton.slice(from) : undefined;
+  if (!seen.every(Boolean)) return undefined;
+  out.push(skeleton.slice(from));
+  return out.join('');
+}
+
+/** The placeholder line keeps its own newline: a fragment's final one goes. */
+function withoutFinalNewline(text: string): string {
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+/** Pushes `texts` onto `out`, the last non-empty one without its final newline. */
+function pushWithoutFinalNewline(out: string[], texts: readonly string[]): void {
+  let last = texts.length - 1;
+  while (last >= 0 && texts[last] === '') last--;
+  for (let i = 0; i < last; i++) out.push(texts[i]!);
+  if (last >= 0) out.push(withoutFinalNewline(texts[last]!));
 }
 
 /**
  * splice(skeleton, fragments), or an Error naming `file`. The skeleton depends only on the
  * settings, so a failure is a renderer bug the golden and fragment tests catch, not an input case.
  */
-export function splicedOrThrow(skeleton: string, fragments: readonly string[], file: string): string {
+export function splicedOrThrow(skeleton: string, fragments: readonly Fragment[], file: string): string {
   const spliced = splice(skeleton, fragments);
   if (spliced === undefined) throw new Error(`${file}: the per-service pieces could not be placed into the document (renderer bug)`);
   return spliced;
