@@ -674,6 +674,75 @@ function kubeletVolumeDelay(): { source: string; kubeletSyncFrequency?: string; 
   };
 }
 
+/** The figures as the Markdown tables of docs/benchmarks.md ("Side by side with prometheus-operator"). */
+export function markdownTables(rows: CompareRow[]): string {
+  const name = (r: CompareRow) => `${r.tool === 'vigil' ? 'Vigil' : 'prometheus-operator'}`;
+  const md = (header: string[], body: string[][]) =>
+    [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const operators = md(
+    [
+      'N',
+      'operator',
+      'kubectl apply',
+      'apply → all written',
+      'operator CPU until written',
+      'operator CPU until end',
+      'operator peak RSS',
+      'Prometheus config + rules',
+      'stored',
+      'Alertmanager config',
+      'stored',
+      'generated objects',
+    ],
+    rows.map((r) => [
+      r.services.toLocaleString('en-US'),
+      name(r),
+      `${r.applyS.toFixed(1)} s`,
+      `${r.writtenS.all.toFixed(1)} s`,
+      `${(r.writtenS.all - r.applyS).toFixed(1)} s`,
+      `${r.operatorCpuS.toWritten.toFixed(2)} s`,
+      `${r.operatorCpuS.toEnd.toFixed(2)} s`,
+      `${r.operatorPeakRssMiB} MiB`,
+      kb(r.sizes.prometheusUncompressed),
+      kb(r.sizes.prometheusStored),
+      kb(r.sizes.alertmanagerUncompressed),
+      kb(r.sizes.alertmanagerStored),
+      String(r.sizes.generatedObjects),
+    ]),
+  );
+  const prometheus = md(
+    [
+      'N',
+      'config from',
+      'apply → loaded',
+      'apply → all N up',
+      'Prometheus CPU until all up',
+      'steady CPU',
+      'peak RSS',
+      'SD events',
+      'target sync',
+      'discovered targets',
+      'API-server watches',
+      'reload took',
+    ],
+    rows.map((r) => [
+      r.services.toLocaleString('en-US'),
+      name(r),
+      `${r.liveS.toFixed(1)} s`,
+      `${r.allUpS.toFixed(1)} s`,
+      `${r.prometheus.cpuToAllUpS.toFixed(2)} s`,
+      `${(r.prometheus.steadyCpuPerS * 1000).toFixed(0)} ms/s`,
+      `${r.prometheus.peakRssMiB} MiB`,
+      String(r.prometheus.sdEvents),
+      `${r.prometheus.targetSyncS.toFixed(2)} s`,
+      r.prometheus.discoveredTargets.toLocaleString('en-US'),
+      String(r.prometheus.apiServerWatches),
+      r.prometheus.reloadDuration,
+    ]),
+  );
+  return `${operators}\n\n${prometheus}\n`;
+}
+
 async function main(): Promise<void> {
   if (TOOLS.includes('prometheus-operator') && (!existsSync(PO_BIN) || !existsSync(PO_CRDS)))
     throw new Error(`${PO_BIN} or ${PO_CRDS} missing: run hack/install-prometheus-operator.sh (make bench-compare does)`);
@@ -733,6 +802,7 @@ async function main(): Promise<void> {
   await writeFile(join(OUT_DIR, 'compare.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${join(OUT_DIR, 'compare.json')}`);
   await plotCompare(OUT_DIR);
+  console.log(`\nMarkdown (docs/benchmarks.md):\n\n${markdownTables(rows)}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
