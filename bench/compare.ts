@@ -685,6 +685,7 @@ export function markdownTables(rows: CompareRow[]): string {
       'operator',
       'kubectl apply',
       'apply → all written',
+      'of which after kubectl returned',
       'operator CPU until written',
       'operator CPU until end',
       'operator peak RSS',
