@@ -7,7 +7,8 @@
 // the run fails or is interrupted (SIGINT/SIGTERM).
 //
 // Phases of one run (measureDiscovery):
-//   start     Prometheus starts with the config; the namespaces exist, the Services do not yet
+//   start     Prometheus starts with the config; the namespaces and the Pods exist (applied
+//             now), the Services and EndpointSlices do not yet
 //   discovery kubectl apply of every Service + EndpointSlice → until every target is up
 //   steady    nothing changes for steadyMs: scraping and idle discovery
 //   churn     rounds of EndpointSlice updates (one endpoint per touched Service flips ready), as
@@ -33,6 +34,7 @@ import {
   WORKLOAD_HOST_SUFFIX,
   workloadHostsLines,
   workloadObjects,
+  workloadPods,
   workloadTargets,
   type Workload,
   type WorkloadOptions,
@@ -186,6 +188,24 @@ function phase(a: Snapshot, b: Snapshot): PhaseFigures {
   };
 }
 
+/** Waits (at most 5 min) until Prometheus used less than 0.1 CPU seconds in 2 s: discovery has nothing left to process. */
+async function settle(prometheus: Prometheus): Promise<void> {
+  const cpu = async () => cpuSecondsFromStat(await readFile(`/proc/${prometheus.process.pid}/stat`, 'utf8'));
+  await sleep(2000);
+  let last = await cpu();
+  await pollUntil(
+    'Prometheus to idle',
+    5 * 60_000,
+    async () => {
+      const now = await cpu();
+      const idle = now - last < 0.1;
+      last = now;
+      return idle;
+    },
+    { intervalMs: 2000 },
+  );
+}
+
 /** Watches served by the API server, per resource (its own /metrics). */
 async function apiServerWatches(cluster: Cluster): Promise<Record<string, number>> {
   const text = await cluster.kubectl(['get', '--raw', '/metrics'], { timeoutMs: 120_000 });
@@ -267,8 +287,14 @@ export async function measureDiscovery(o: DiscoveryRunOptions): Promise<Discover
     cleanups.push(() => prometheus.process.stop(10_000));
     const comm = (await readFile(`/proc/${prometheus.process.pid}/comm`, 'utf8')).trim();
     if (comm !== 'prometheus') throw new Error(`PID ${prometheus.process.pid} runs ${comm}, not prometheus: CPU figures would be wrong`);
-    // Let the SD providers finish their initial (empty) lists before the start phase ends.
-    await sleep(3000);
+    const pods = workloadPods(workload);
+    if (pods.length > 0) {
+      log(`applying ${pods.length} Pods`);
+      await applyAll(cluster, pods, 'vigil-bench');
+    }
+    // The SD providers' initial lists and the Pods reaching every pod cache must be over before
+    // the slices come (a pod arriving after its slice never gets attached): wait until Prometheus idles.
+    await settle(prometheus);
     const zero: Snapshot = { at: startedAt, cpuSeconds: 0, rssMiB: 0, peakRssMiB: 0, metrics: {} };
     const s1 = await snapshot(prometheus);
 

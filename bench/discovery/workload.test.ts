@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { sumBy, sumsByPrefix } from '../../hack/local-stack/metrics.js';
-import { cpuSecondsFromStat, discoveryWorkload, memoryFromStatus, pointKubernetesSdAt, sdBlockCounts, workloadObjects, workloadTargets } from './workload.js';
+import { cpuSecondsFromStat, discoveryWorkload, memoryFromStatus, pointKubernetesSdAt, sdBlockCounts, workloadObjects, workloadPods, workloadTargets } from './workload.js';
 
 describe('discoveryWorkload', () => {
   it('spreads services round-robin over namespaces, one host per endpoint', () => {
@@ -29,11 +29,16 @@ describe('discoveryWorkload', () => {
     expect(slice!.ports).toEqual([{ name: 'metrics', port: 8000, protocol: 'TCP' }]);
   });
 
-  it('with pods, one Pod per endpoint before the slice, referenced by targetRef', () => {
+  it('with pods, one Pod per endpoint, referenced by targetRef', () => {
     const w = discoveryWorkload({ services: 1, namespaces: 1, endpointsPerService: 2, targetPort: 8000 });
-    const objects = workloadObjects(w) as Array<{ kind: string; metadata: { name: string }; endpoints?: Array<{ targetRef?: unknown }> }>;
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/svc-0000-e0', 'Pod/svc-0000-e1', 'Service/svc-0000', 'EndpointSlice/svc-0000-bench']);
-    expect(objects[3]!.endpoints![1]!.targetRef).toEqual({ kind: 'Pod', namespace: 'disc-00', name: 'svc-0000-e1' });
+    type Obj = { kind: string; metadata: { name: string; labels: Record<string, string> }; endpoints?: Array<{ targetRef?: unknown }> };
+    const pods = workloadPods(w) as Obj[];
+    expect(pods.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Pod/svc-0000-e0', 'Pod/svc-0000-e1']);
+    expect(pods[0]!.metadata.labels).toEqual(w.services[0]!.labels);
+    const objects = workloadObjects(w) as Obj[];
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Service/svc-0000', 'EndpointSlice/svc-0000-bench']);
+    expect(objects[1]!.endpoints![1]!.targetRef).toEqual({ kind: 'Pod', namespace: 'disc-00', name: 'svc-0000-e1' });
+    expect(workloadPods({ ...w, pods: false })).toEqual([]);
   });
 });
 

@@ -75,21 +75,30 @@ export const workloadTargets = (w: Workload) => w.services.reduce((n, s) => n + 
 export const podName = (s: WorkloadService, i: number) => `${s.name}-e${i}`;
 
 /**
- * The Services (no spec.selector: nothing would manage their endpoints), their Pods (if
- * w.pods) and their FQDN EndpointSlices, as the EndpointSlice controller would label them (Service
- * labels copied, plus kubernetes.io/service-name). Pods come before the slices that reference them.
+ * One Pod per endpoint (if w.pods), never scheduled, labelled like its Service. Apply them before
+ * workloadObjects, as in a cluster where the EndpointSlice controller only lists existing pods:
+ * Prometheus attaches a pod's metadata when the slice arrives, not when a pod arrives later.
+ */
+export function workloadPods(w: Workload): object[] {
+  if (!w.pods) return [];
+  return w.services.flatMap((s) =>
+    s.hosts.map((_, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: podName(s, i), namespace: s.namespace, labels: s.labels },
+      // Never pulled: no kubelet runs in the benchmark's cluster.
+      spec: { containers: [{ name: 'target', image: 'vigil.invalid/bench-target:none' }] },
+    })),
+  );
+}
+
+/**
+ * The Services (no spec.selector: nothing would manage their endpoints) and their FQDN
+ * EndpointSlices, as the EndpointSlice controller would label them (Service labels copied, plus
+ * kubernetes.io/service-name), each endpoint referencing its Pod when w.pods.
  */
 export function workloadObjects(w: Workload): object[] {
   return w.services.flatMap((s) => [
-    ...(w.pods
-      ? s.hosts.map((_, i) => ({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: podName(s, i), namespace: s.namespace, labels: s.labels },
-          // Never pulled: no kubelet runs in the benchmark's cluster.
-          spec: { containers: [{ name: 'target', image: 'vigil.invalid/bench-target:none' }] },
-        }))
-      : []),
     {
       apiVersion: 'v1',
       kind: 'Service',
