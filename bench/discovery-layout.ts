@@ -1,8 +1,9 @@
 // `make bench-discovery` (issue #13, item 2): which kubernetes_sd layout costs Prometheus and the
 // API server less for Vigil's scrape jobs, measured with the shipped Prometheus scraping real
 // (loopback) targets discovered from a real kube-apiserver (bench/discovery/harness.ts).
-// Layouts (bench/discovery/layouts.ts): per-job selectors (each job its own SD block) and one
-// shared block per namespace with the selector as relabel rules. For each size the layouts run
+// Layouts (bench/discovery/layouts.ts): per-job selectors (each job its own SD block), one
+// shared block per namespace with the selector as relabel rules, and that with a cap on the
+// dropped targets each job keeps. For each size the layouts run
 // one after the other, each in a fresh cluster and a fresh Prometheus. Every run checks that each
 // job's targets are exactly its own Service's endpoints (tenancy), then prints and records:
 // Prometheus CPU seconds per phase (discovery, steady, churn), RSS, target sync time, SD events,
@@ -13,7 +14,7 @@
 //   BENCH_DISCOVERY_NAMESPACES=10   spread over this many namespaces
 //   BENCH_DISCOVERY_ENDPOINTS=3     endpoints (targets) per Service
 //   BENCH_DISCOVERY_PODS=1          a (never scheduled) Pod behind each endpoint; 0: none
-//   BENCH_DISCOVERY_LAYOUTS=per-job,shared
+//   BENCH_DISCOVERY_LAYOUTS=per-job,shared,shared-capped
 //   BENCH_DISCOVERY_STEADY_S=60     length of the steady phase
 //   BENCH_DISCOVERY_INTERVAL=10s    scrape interval of every endpoint
 //   BENCH_DISCOVERY_OUT=docs/benchmarks/discovery-layout.json
@@ -23,7 +24,7 @@ import type { MonitoredService } from '../operator/api/schema.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue, validateMonitoredService } from '../operator/validate/index.js';
 import { measureDiscovery, type ActiveTarget, type DiscoveryMeasurement } from './discovery/harness.js';
-import { layoutConfig, type LayoutName } from './discovery/layouts.js';
+import { LAYOUTS, layoutConfig, type LayoutName } from './discovery/layouts.js';
 import { WORKLOAD_LABEL, WORKLOAD_PORT_NAME, type Workload } from './discovery/workload.js';
 import { plotDiscoveryLayout } from './plot.js';
 
@@ -40,9 +41,8 @@ const pods = (process.env.BENCH_DISCOVERY_PODS ?? '1') !== '0';
 const steadyMs = intEnv('BENCH_DISCOVERY_STEADY_S', 60) * 1000;
 const interval = process.env.BENCH_DISCOVERY_INTERVAL ?? '10s';
 const out = process.env.BENCH_DISCOVERY_OUT ?? 'docs/benchmarks/discovery-layout.json';
-const LAYOUTS: LayoutName[] = ['per-job', 'shared'];
 const layouts = (process.env.BENCH_DISCOVERY_LAYOUTS ?? LAYOUTS.join(',')).split(',') as LayoutName[];
-for (const l of layouts) if (!LAYOUTS.includes(l)) throw new Error(`BENCH_DISCOVERY_LAYOUTS: "${l}" is not a layout; accepted: ${LAYOUTS.join(', ')}`);
+for (const l of layouts) if (!(LAYOUTS as readonly string[]).includes(l)) throw new Error(`BENCH_DISCOVERY_LAYOUTS: "${l}" is not a layout; accepted: ${LAYOUTS.join(', ')}`);
 
 /** The MonitoredService a team would write for each workload Service (validated like the operator does). */
 function monitoredServices(w: Workload): MonitoredService[] {

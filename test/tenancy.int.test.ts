@@ -1,6 +1,8 @@
 // Tenant isolation with the real programs: two namespaces with look-alike Services (same labels,
-// same port name). A MonitoredService in team-a discovers only team-a's endpoints, and its custom
-// rule, as loaded by Prometheus, only selects team-a's series.
+// same port name), and in team-a a second Service with the same port name but other labels. A
+// MonitoredService in team-a discovers only team-a's endpoints of the Service it selects (the
+// discovery is the namespace's, shared by its jobs, and relabelling picks the Service: issue #13),
+// and its custom rule, as loaded by Prometheus, only selects team-a's series.
 import { pollUntil } from '../hack/local-stack/net.js';
 import { startHostileStack, type HostileStack } from './hostile/stack.js';
 
@@ -8,21 +10,21 @@ const NAMESPACES = ['team-a', 'team-b'] as const;
 let stack: HostileStack | undefined;
 
 /** A Service without selector plus its EndpointSlice, as the endpoint controller would publish it. */
-function lookAlikeService(namespace: string): object[] {
+function lookAlikeService(namespace: string, name = 'web', labels: Record<string, string> = { app: 'web' }): object[] {
   return [
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name: 'web', namespace, labels: { app: 'web' } },
+      metadata: { name, namespace, labels },
       spec: { ports: [{ name: 'metrics', port: 8080, targetPort: 18080 }] },
     },
     {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name: 'web-1', namespace, labels: { app: 'web', 'kubernetes.io/service-name': 'web' } },
+      metadata: { name: `${name}-1`, namespace, labels: { ...labels, 'kubernetes.io/service-name': name } },
       // FQDN: the API server refuses loopback IPs; the address need not answer to be discovered.
       addressType: 'FQDN',
-      endpoints: [{ addresses: [`web.${namespace}.vigil.localhost`], conditions: { ready: true } }],
+      endpoints: [{ addresses: [`${name}.${namespace}.vigil.localhost`], conditions: { ready: true } }],
       ports: [{ name: 'metrics', port: 18080, protocol: 'TCP' }],
     },
   ];
@@ -40,7 +42,8 @@ async function activeTargets(s: HostileStack): Promise<Target[]> {
 
 beforeAll(async () => {
   stack = await startHostileStack({ namespaces: [...NAMESPACES] });
-  const items = NAMESPACES.flatMap(lookAlikeService);
+  // team-a's neighbour: same namespace, same port name, label app=web-admin (not selected).
+  const items = [...NAMESPACES.flatMap((ns) => lookAlikeService(ns)), ...lookAlikeService('team-a', 'web-admin', { app: 'web-admin', tier: 'web' })];
   await stack.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
   await stack.cluster.kubectl(['apply', '-f', '-'], {
     input: JSON.stringify({
@@ -60,7 +63,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-test("a MonitoredService discovers only its own namespace's endpoints", async () => {
+test("a MonitoredService discovers only its own namespace's endpoints, of the Services it selects", async () => {
   const s = stack!;
   const job = 'vigil/team-a/web/metrics';
   const ours = await pollUntil(
@@ -78,6 +81,7 @@ test("a MonitoredService discovers only its own namespace's endpoints", async ()
   expect(ours.map((t) => t.labels.instance)).toEqual(['web.team-a.vigil.localhost:18080']);
   expect(all.map((t) => [t.labels.job, t.labels.namespace, t.labels.instance])).toEqual([[job, 'team-a', 'web.team-a.vigil.localhost:18080']]);
   expect(all.some((t) => JSON.stringify(t).includes('team-b'))).toBe(false);
+  expect(all.some((t) => JSON.stringify(t).includes('web-admin'))).toBe(false);
 }, 120_000);
 
 test('the custom rule Prometheus runs is restricted to the namespace', async () => {

@@ -1,8 +1,9 @@
 import { parse } from 'yaml';
 import type { MonitoredService } from '../../operator/api/schema.js';
-import { defaultSettings } from '../../operator/render/index.js';
+import { defaultSettings, renderPrometheusConfig } from '../../operator/render/index.js';
+import { KEEP_DROPPED_TARGETS } from '../../operator/render/prometheus.js';
 import { validateMonitoredService } from '../../operator/validate/index.js';
-import { layoutConfig, sanitizedLabelName, selectorRelabelRules } from './layouts.js';
+import { LAYOUTS, layoutConfig, SHIPPED_LAYOUT } from './layouts.js';
 
 function service(namespace: string, name: string): MonitoredService {
   const r = validateMonitoredService({
@@ -15,52 +16,51 @@ function service(namespace: string, name: string): MonitoredService {
   return r.service;
 }
 
-describe('selectorRelabelRules', () => {
-  it('turns each requirement into a keep/drop on the Service meta labels, with Kubernetes semantics', () => {
-    expect(
-      selectorRelabelRules({
-        matchLabels: { 'app.kubernetes.io/name': 'shop', tier: '' },
-        matchExpressions: [
-          { key: 'track', operator: 'In', values: ['stable', 'canary.1'] },
-          { key: 'env', operator: 'NotIn', values: ['dev'] },
-          { key: 'team', operator: 'Exists' },
-          { key: 'legacy', operator: 'DoesNotExist' },
-        ],
-      }),
-    ).toEqual([
-      { source_labels: ['__meta_kubernetes_service_labelpresent_app_kubernetes_io_name', '__meta_kubernetes_service_label_app_kubernetes_io_name'], regex: 'true;shop', action: 'keep' },
-      // An empty value still requires the label to be present.
-      { source_labels: ['__meta_kubernetes_service_labelpresent_tier', '__meta_kubernetes_service_label_tier'], regex: 'true;', action: 'keep' },
-      { source_labels: ['__meta_kubernetes_service_labelpresent_track', '__meta_kubernetes_service_label_track'], regex: 'true;(canary\\.1|stable)', action: 'keep' },
-      // NotIn also matches a Service without the label: drop only present-and-listed.
-      { source_labels: ['__meta_kubernetes_service_labelpresent_env', '__meta_kubernetes_service_label_env'], regex: 'true;(dev)', action: 'drop' },
-      { source_labels: ['__meta_kubernetes_service_labelpresent_team'], regex: 'true', action: 'keep' },
-      { source_labels: ['__meta_kubernetes_service_labelpresent_legacy'], regex: 'true', action: 'drop' },
-    ]);
-  });
-
-  it('sanitises label names as Prometheus does', () => {
-    expect(sanitizedLabelName('example.com/a-b_c9')).toBe('example_com_a_b_c9');
-  });
-});
+type Job = { job_name: string; kubernetes_sd_configs: unknown[]; relabel_configs: Array<{ regex?: string; source_labels?: string[] }>; keep_dropped_targets?: number };
+const jobs = (text: string) => (parse(text) as { scrape_configs: Job[] }).scrape_configs;
+const distinctBlocks = (text: string) => new Set(jobs(text).map((j) => JSON.stringify(j.kubernetes_sd_configs))).size;
 
 describe('layoutConfig', () => {
   const services = [service('a', 'x'), service('a', 'y'), service('b', 'z')];
   const settings = defaultSettings({ selfScrapeJobs: [] });
-  const sdBlocks = (text: string) => (parse(text) as { scrape_configs: Array<{ kubernetes_sd_configs: unknown[] }> }).scrape_configs.map((j) => JSON.stringify(j.kubernetes_sd_configs));
 
-  it('per-job is what the renderer ships: one distinct block per job', () => {
-    expect(new Set(sdBlocks(layoutConfig('per-job', services, settings))).size).toBe(3);
+  it('the shipped layout is exactly what the renderer renders', () => {
+    expect(layoutConfig(SHIPPED_LAYOUT, services, settings)).toBe(renderPrometheusConfig(services, settings));
   });
 
-  it('shared gives one identical block per namespace, without selectors, the selector first in relabelling', () => {
-    const text = layoutConfig('shared', services, settings);
-    const blocks = sdBlocks(text);
-    expect(blocks[0]).toBe(blocks[1]);
-    expect(new Set(blocks).size).toBe(2);
-    expect(text).not.toContain('selectors');
-    const job = (parse(text) as { scrape_configs: Array<{ job_name: string; relabel_configs: Array<{ regex?: string }> }> }).scrape_configs[1]!;
-    expect(job.job_name).toBe('vigil/a/y/metrics');
-    expect(job.relabel_configs[0]!.regex).toBe('true;y');
+  it('per-job: one distinct block per job with the selector as SD selectors, no selector relabelling', () => {
+    const text = layoutConfig('per-job', services, settings);
+    expect(distinctBlocks(text)).toBe(3);
+    const y = jobs(text)[1]!;
+    expect(y.kubernetes_sd_configs).toEqual([
+      {
+        role: 'endpointslice',
+        namespaces: { names: ['a'] },
+        selectors: [
+          { role: 'endpointslice', label: 'app.kubernetes.io/name=y' },
+          { role: 'service', label: 'app.kubernetes.io/name=y' },
+        ],
+      },
+    ]);
+    expect(y.relabel_configs[0]!.source_labels).toEqual(['__meta_kubernetes_endpointslice_port_name']);
+    expect(text).not.toContain('labelpresent');
+    expect(text).not.toContain('keep_dropped_targets');
+  });
+
+  it('shared: one identical block per namespace, the selector first in relabelling; capped adds keep_dropped_targets', () => {
+    for (const layout of ['shared', 'shared-capped'] as const) {
+      const text = layoutConfig(layout, services, settings);
+      expect(distinctBlocks(text)).toBe(2);
+      expect(text).not.toContain('selectors');
+      const y = jobs(text)[1]!;
+      expect(y.job_name).toBe('vigil/a/y/metrics');
+      expect(y.relabel_configs[0]!.regex).toBe('true;y');
+      expect(y.keep_dropped_targets).toBe(layout === 'shared' ? undefined : KEEP_DROPPED_TARGETS);
+    }
+  });
+
+  it('names every layout once', () => {
+    expect(new Set(LAYOUTS).size).toBe(3);
+    expect(LAYOUTS).toContain(SHIPPED_LAYOUT);
   });
 });

@@ -2,8 +2,7 @@
 // (MonitoredService, endpoint) using Kubernetes service discovery.
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
-import type { Endpoint, MonitoredService } from '../api/schema.js';
-import { labelSelectorString } from './label-selector.js';
+import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
 import { scrapeTiming } from './scrape-timing.js';
 import type { GlobalSettings, ScrapeHints } from './types.js';
@@ -72,6 +71,13 @@ function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): R
   };
 }
 
+/**
+ * How many dropped targets each job keeps for Prometheus's targets API and UI (`keep_dropped_targets`;
+ * 0 would mean all). Enough to see why one's own endpoints are dropped in a small Service; the
+ * dropped count stays exact (Prometheus counts them all).
+ */
+export const KEEP_DROPPED_TARGETS = 10;
+
 /** Meta labels of Prometheus's endpointslice role (2.42 and 3.x alike) for the endpoint's conditions. */
 export const ENDPOINT_READY_LABEL = '__meta_kubernetes_endpointslice_endpoint_conditions_ready';
 export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpoint_conditions_terminating';
@@ -84,7 +90,6 @@ export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, 
 
 function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings, skipServices: readonly string[]): Record<string, unknown> {
   const { namespace } = service.metadata;
-  const selector = labelSelectorString(service.spec.selector);
   return {
     job_name: jobName(refOf(service), endpoint.port),
     // Labels a target exposes about itself (namespace, pod, ...) must not override ours: they
@@ -96,26 +101,18 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     // Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x parsed it as text):
     // a target with a sloppy header would be reported down. The text format is what such targets send.
     fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,
-    kubernetes_sd_configs: [
-      {
-        ...kubernetesSdConnection(settings),
-        // EndpointSlices (the Endpoints API is deprecated since Kubernetes 1.33).
-        role: 'endpointslice',
-        namespaces: { names: [namespace] },
-        // Each job watches only the Services it scrapes and their EndpointSlices (which carry
-        // their Service's labels), instead of every endpoint of the namespace filtered by
-        // relabelling: SD cost then grows with what is scraped, not with jobs x endpoints.
-        selectors: [
-          { role: 'endpointslice', label: selector },
-          { role: 'service', label: selector },
-        ],
-      },
-    ],
+    kubernetes_sd_configs: [namespaceDiscovery(namespace, settings)],
+    // The shared discovery hands this job every endpoint of the namespace; Prometheus would keep
+    // each one its relabelling drops (all other Services' endpoints) in memory for its targets API.
+    keep_dropped_targets: KEEP_DROPPED_TARGETS,
     relabel_configs: [
+      // The job's own Services, by the MonitoredService's selector on the Service labels: the
+      // discovery above is the whole namespace's, shared with the namespace's other jobs.
+      ...selectorRelabelRules(service.spec.selector),
       // Only the named port; other ports of the same Service belong to other jobs (or none).
       { source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: escapeRegex(endpoint.port), action: 'keep' },
-      // Only slices whose Service was found by the selector (a slice not created by the
-      // EndpointSlice controller for a selected Service has no Service metadata).
+      // Only slices whose Service exists (a slice not created by the EndpointSlice controller for
+      // a Service has no Service metadata; a selector of only NotIn/DoesNotExist would keep it).
       { source_labels: ['__meta_kubernetes_service_name'], regex: '.+', action: 'keep' },
       // Only endpoints that take traffic (issue #14): a terminating pod (EndpointSlice
       // `terminating: true`, `ready: false`) often stops serving /metrics long before it is gone,
@@ -135,6 +132,50 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
       { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod', action: 'replace' },
     ],
   };
+}
+
+/**
+ * The one kubernetes_sd block of every job in `namespace`: EndpointSlices (the Endpoints API is
+ * deprecated since Kubernetes 1.33) of that namespace only, the tenancy fence. It is identical for
+ * all jobs of the namespace on purpose: Prometheus runs one discovery (one set of watches on
+ * EndpointSlices, Services and Pods) per distinct block, so N jobs in K namespaces cost K sets of
+ * watches instead of N, and each job picks its Services by relabelling (selectorRelabelRules).
+ * Measured against per-job `selectors` blocks: docs/benchmarks.md "Discovery layout" (issue #13).
+ */
+export function namespaceDiscovery(namespace: string, settings: GlobalSettings): Record<string, unknown> {
+  return { ...kubernetesSdConnection(settings), role: 'endpointslice', namespaces: { names: [namespace] } };
+}
+
+/**
+ * Prometheus's name for a Kubernetes label in its meta labels: every character outside
+ * [a-zA-Z0-9_] becomes `_` (discovery/kubernetes uses strutil.SanitizeLabelName). Two label keys
+ * that differ only there (`a.b`, `a_b`) share one meta label.
+ */
+export const sanitizedLabelName = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
+
+/**
+ * A MonitoredService's Service selector as relabel rules on the Service meta labels of the
+ * endpointslice role, with Kubernetes semantics: each requirement must hold (keep), `NotIn` and
+ * `DoesNotExist` also match Services without the label (drop only present-and-matching). The
+ * `labelpresent` meta label tells an empty value from a missing label, as Kubernetes does.
+ * Values are RE2-escaped (relabel regexes are fully anchored). Shapes: matchLabels first (sorted
+ * by key), then matchExpressions in spec order.
+ */
+export function selectorRelabelRules(selector: LabelSelector): Record<string, unknown>[] {
+  const present = (key: string) => `__meta_kubernetes_service_labelpresent_${sanitizedLabelName(key)}`;
+  const value = (key: string) => `__meta_kubernetes_service_label_${sanitizedLabelName(key)}`;
+  const oneOf = (values: readonly string[]) => `(${[...values].sort(compareStrings).map(escapeRegex).join('|')})`;
+  const rules: Record<string, unknown>[] = [];
+  for (const key of Object.keys(selector.matchLabels ?? {}).sort(compareStrings)) {
+    rules.push({ source_labels: [present(key), value(key)], regex: `true;${escapeRegex(selector.matchLabels![key]!)}`, action: 'keep' });
+  }
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    if (operator === 'In') rules.push({ source_labels: [present(key), value(key)], regex: `true;${oneOf(values)}`, action: 'keep' });
+    if (operator === 'NotIn') rules.push({ source_labels: [present(key), value(key)], regex: `true;${oneOf(values)}`, action: 'drop' });
+    if (operator === 'Exists') rules.push({ source_labels: [present(key)], regex: 'true', action: 'keep' });
+    if (operator === 'DoesNotExist') rules.push({ source_labels: [present(key)], regex: 'true', action: 'drop' });
+  }
+  return rules;
 }
 
 function scrapeTimingFields(endpoint: Endpoint): Record<string, string> {

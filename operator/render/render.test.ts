@@ -5,6 +5,7 @@ import { EMAIL_TEMPLATE } from './email-template.js';
 import { defaultSettings, renderConfig } from './index.js';
 import { labelSelectorString } from './label-selector.js';
 import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
+import { KEEP_DROPPED_TARGETS, sanitizedLabelName, selectorRelabelRules } from './prometheus.js';
 import { upSelector } from './rules.js';
 import type { GlobalSettings } from './types.js';
 
@@ -40,6 +41,36 @@ describe('labelSelectorString', () => {
   });
 });
 
+describe('selectorRelabelRules', () => {
+  it('keeps what matches every requirement, with Kubernetes semantics for each operator', () => {
+    expect(
+      selectorRelabelRules({
+        matchLabels: { 'app.kubernetes.io/name': 'shop', tier: '' },
+        matchExpressions: [
+          { key: 'track', operator: 'In', values: ['stable', 'canary.1'] },
+          { key: 'env', operator: 'NotIn', values: ['dev'] },
+          { key: 'team', operator: 'Exists' },
+          { key: 'legacy', operator: 'DoesNotExist' },
+        ],
+      }),
+    ).toEqual([
+      { source_labels: ['__meta_kubernetes_service_labelpresent_app_kubernetes_io_name', '__meta_kubernetes_service_label_app_kubernetes_io_name'], regex: 'true;shop', action: 'keep' },
+      // An empty value still requires the label to be present.
+      { source_labels: ['__meta_kubernetes_service_labelpresent_tier', '__meta_kubernetes_service_label_tier'], regex: 'true;', action: 'keep' },
+      // Values are sorted and RE2-escaped (relabel regexes are anchored).
+      { source_labels: ['__meta_kubernetes_service_labelpresent_track', '__meta_kubernetes_service_label_track'], regex: 'true;(canary\\.1|stable)', action: 'keep' },
+      // NotIn also matches a Service without the label: drop only present-and-listed.
+      { source_labels: ['__meta_kubernetes_service_labelpresent_env', '__meta_kubernetes_service_label_env'], regex: 'true;(dev)', action: 'drop' },
+      { source_labels: ['__meta_kubernetes_service_labelpresent_team'], regex: 'true', action: 'keep' },
+      { source_labels: ['__meta_kubernetes_service_labelpresent_legacy'], regex: 'true', action: 'drop' },
+    ]);
+  });
+
+  it('names labels as Prometheus sanitises them', () => {
+    expect(sanitizedLabelName('example.com/a-b_c9')).toBe('example_com_a_b_c9');
+  });
+});
+
 describe('renderPrometheusConfig', () => {
   const checkout = service('shop', 'checkout', {
     endpoints: [{ port: 'web', path: '/m', scheme: 'https', interval: '30s', scrapeTimeout: '5s' }, { port: 'admin' }],
@@ -69,17 +100,14 @@ describe('renderPrometheusConfig', () => {
     expect(jobs[0]).toMatchObject({ scheme: 'http', metrics_path: '/metrics', scrape_interval: '15s', scrape_timeout: '10s' });
     // Prometheus 3 fails scrapes with a missing/unknown Content-Type unless a fallback is set.
     for (const job of jobs) expect(job).toMatchObject({ fallback_scrape_protocol: 'PrometheusText0.0.4' });
-    expect(web.kubernetes_sd_configs).toEqual([
-      {
-        role: 'endpointslice',
-        namespaces: { names: ['shop'] },
-        selectors: [
-          { role: 'endpointslice', label: 'app=checkout' },
-          { role: 'service', label: 'app=checkout' },
-        ],
-      },
+    // One discovery per namespace (the block is the same for every job there), then the selector
+    // and the port by relabelling, before anything else.
+    expect(web.kubernetes_sd_configs).toEqual([{ role: 'endpointslice', namespaces: { names: ['shop'] } }]);
+    expect(web.keep_dropped_targets).toBe(KEEP_DROPPED_TARGETS);
+    expect(web.relabel_configs.slice(0, 2)).toEqual([
+      { source_labels: ['__meta_kubernetes_service_labelpresent_app', '__meta_kubernetes_service_label_app'], regex: 'true;checkout', action: 'keep' },
+      { source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: 'web', action: 'keep' },
     ]);
-    expect(web.relabel_configs[0]).toEqual({ source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: 'web', action: 'keep' });
     const targets = web.relabel_configs.filter((r: Doc) => r.target_label).map((r: Doc) => [r.source_labels[0], r.target_label]);
     expect(targets).toEqual([
       ['__meta_kubernetes_namespace', 'namespace'],
@@ -110,6 +138,15 @@ describe('renderPrometheusConfig', () => {
     const sd = (parse(renderPrometheusConfig([checkout], s)) as Doc).scrape_configs[1].kubernetes_sd_configs[0];
     expect(sd.kubeconfig_file).toBe('/kubeconfig');
     expect(sd.api_server).toBeUndefined();
+  });
+
+  it('gives every job of a namespace the identical discovery block, and other namespaces their own', () => {
+    const doc = parse(renderPrometheusConfig([checkout, service('shop', 'cart'), service('blog', 'web')], settings)) as Doc;
+    const blocks = new Map<string, string>(doc.scrape_configs.slice(1).map((j: Doc) => [j.job_name, JSON.stringify(j.kubernetes_sd_configs)]));
+    const shop = [...blocks].filter(([name]) => name.startsWith('vigil/shop/')).map(([, b]) => b);
+    expect(shop).toHaveLength(3);
+    expect(new Set(shop).size).toBe(1);
+    expect(blocks.get('vigil/blog/web/metrics')).toContain('"names":["blog"]');
   });
 
   it('gives same-named services in different namespaces different jobs', () => {
