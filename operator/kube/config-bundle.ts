@@ -128,8 +128,10 @@ function itemStarts(content: string): number[] {
 /** FNV-1a over a unit's syntax and first 100 characters: where members are cut. */
 function boundaryHash(syntax: string, text: string): number {
   let h = 0x811c9dc5;
-  const head = syntax + text.slice(0, 100);
-  for (let i = 0; i < head.length; i++) h = Math.imul(h ^ head.charCodeAt(i), 0x01000193);
+  // Over both strings in turn, not their concatenation: 30,000 units per reconcile at 10,000 services.
+  for (let i = 0; i < syntax.length; i++) h = Math.imul(h ^ syntax.charCodeAt(i), 0x01000193);
+  const end = Math.min(text.length, 100);
+  for (let i = 0; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
