@@ -77,3 +77,15 @@ describe('runnablePrometheusOperatorConfig', () => {
     expect(c.rule_files).toEqual(['/r/prometheus-bench-rulefiles-0/*.yaml']);
   });
 });
+
+describe('storedBytes', () => {
+  it('counts a ConfigMap’s data as text and base64 (Secret data, binaryData) decoded', async () => {
+    const { storedBytes } = await import('./compare.js');
+    const text = 'groups: []\n';
+    const b64 = Buffer.from('abcd').toString('base64');
+    const meta = { name: 'x', resourceVersion: '1' };
+    expect(storedBytes({ metadata: meta, data: { 'a.yaml': text } }, 'configmap')).toBe('a.yaml'.length + text.length);
+    expect(storedBytes({ metadata: meta, data: { k: b64 } }, 'secret')).toBe(1 + 4);
+    expect(storedBytes({ metadata: meta, binaryData: { k: b64 } }, 'configmap')).toBe(1 + 4);
+  });
+});

@@ -191,9 +191,14 @@ async function watchObjects(kc: KubeConfig, path: string, labelSelector: string 
   };
 }
 
-/** Bytes of an object's data as stored (base64 decoded) and its keys. */
-function storedBytes(obj: KubeObject): number {
-  return Object.entries({ ...obj.data, ...obj.binaryData }).reduce((n, [k, v]) => n + k.length + Buffer.from(v, 'base64').length, 0);
+/**
+ * Bytes an object's files take as stored, with their keys: a Secret's `data` and any `binaryData` are
+ * base64 on the wire (decoded length counted), a ConfigMap's `data` is plain text (UTF-8 length).
+ */
+export function storedBytes(obj: KubeObject, kind: 'configmap' | 'secret'): number {
+  const decoded = (v: string) => Buffer.from(v, 'base64').length;
+  const data = Object.entries(obj.data ?? {}).reduce((n, [k, v]) => n + k.length + (kind === 'secret' ? decoded(v) : Buffer.byteLength(v)), 0);
+  return data + Object.entries(obj.binaryData ?? {}).reduce((n, [k, v]) => n + k.length + decoded(v), 0);
 }
 
 /** Records the first time (ms after `t0`) each named condition holds. */
@@ -351,7 +356,7 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
         const ruleFiles = Object.keys(files).filter((f) => f.endsWith('.rules.yaml') && f.startsWith('c')).length;
         if (jobs === n && ruleFiles === n) {
           sizes.prometheusUncompressed = Object.values(files).reduce((s, f) => s + Buffer.byteLength(f), 0);
-          sizes.prometheusStored = storedBytes(cm);
+          sizes.prometheusStored = storedBytes(cm, 'configmap');
         }
         ms.mark('prometheusConfig', jobs === n && ruleFiles === n);
         ms.mark('rules', jobs === n && ruleFiles === n);
@@ -365,7 +370,7 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
         const routes = count(files['alertmanager.yml'] ?? '', /vigil_monitoredservice="svc-\d+"/g);
         if (routes === n) {
           sizes.alertmanagerUncompressed = Object.values(files).reduce((x, f) => x + Buffer.byteLength(f), 0);
-          sizes.alertmanagerStored = storedBytes(s);
+          sizes.alertmanagerStored = storedBytes(s, 'secret');
         }
         ms.mark('alertmanager', routes === n);
       }),
@@ -481,7 +486,7 @@ async function runPrometheusOperator(cluster: Cluster, kc: KubeConfig, set: Comp
           if (count(text, /^- job_name: serviceMonitor\//gm) === n) {
             promYaml = text;
             promConfigBytes = Buffer.byteLength(text);
-            promConfigStored = storedBytes(p);
+            promConfigStored = storedBytes(p, 'secret');
             ms.mark('prometheusConfig', true);
           }
         }
@@ -491,7 +496,7 @@ async function runPrometheusOperator(cluster: Cluster, kc: KubeConfig, set: Comp
           if (DEBUG) writeFileSync(join(runDir, 'last-alertmanager.yaml'), text);
           if (count(text, /name: c\d+-\d+\/svc-\d+\/email/g) === n) {
             sizes.alertmanagerUncompressed = Buffer.byteLength(text);
-            sizes.alertmanagerStored = storedBytes(a);
+            sizes.alertmanagerStored = storedBytes(a, 'secret');
             ms.mark('alertmanager', true);
           }
         }
@@ -505,7 +510,7 @@ async function runPrometheusOperator(cluster: Cluster, kc: KubeConfig, set: Comp
         const alerts = all.reduce((s, cm) => s + Object.values(cm.data ?? {}).reduce((x, f) => x + count(f, /alert: ServiceDown/g), 0), 0);
         if (alerts === n) {
           ruleFiles = Object.fromEntries(all.map((cm) => [cm.metadata.name, cm.data ?? {}]));
-          ruleStored = all.reduce((s, cm) => s + storedBytes(cm), 0);
+          ruleStored = all.reduce((s, cm) => s + storedBytes(cm, 'configmap'), 0);
           ms.mark('rules', true);
         }
       }),
