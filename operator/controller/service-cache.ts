@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type MemberCompressor } from '../kube/config-bundle.js';
 import { assembleConfig, renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
-import type { GlobalSettings, ValidationResult } from '../render/types.js';
+import type { GlobalSettings, RenderedConfig, ValidationResult } from '../render/types.js';
 import { validateMonitoredService } from '../validate/index.js';
 import type { RawMonitoredService, ReconcileInput, StatusInputs, StatusMemo } from './plan.js';
 
@@ -75,6 +75,12 @@ export class ServiceCache {
   /** Compressed bundle members of the last reconciles (the written objects' bytes). */
   readonly members = new MemberCache();
 
+  /**
+   * The last assembled config: a file set whose digest did not move is taken from it (one change
+   * moves one of the two, e.g. a rule leaves alertmanager.yml as it was).
+   */
+  private lastRendered: RenderedConfig | undefined;
+
   /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
   readonly statuses = new UnchangedStatuses();
 
@@ -86,11 +92,14 @@ export class ServiceCache {
       statusMemo: this.statuses,
       encode: (files, limits) => encodeFileSet(files, limits, this.members.compress),
       validate: (raw) => this.resolve(raw, settings, hash),
-      render: (services, _settings, hints) =>
-        assembleConfig(
+      render: (services, _settings, hints) => {
+        this.lastRendered = assembleConfig(
           services.map((service) => withScrapeHints(this.piecesOf(service, settings), service, settings, hints)),
           settings,
-        ),
+          this.lastRendered,
+        );
+        return this.lastRendered;
+      },
     };
   }
 

@@ -73,8 +73,11 @@ export function renderConfig(services: readonly MonitoredService[], settings: Gl
 /**
  * The whole configuration from every service's pieces (any order; `pieces` must come from
  * renderServicePieces with these same settings): byte-identical to rendering the services.
+ * `previous`: an earlier result of this function; a file set whose digest is unchanged is taken
+ * from it instead of being assembled again (the digest covers everything the files are made of),
+ * so the result is the same with or without it.
  */
-export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings): RenderedConfig {
+export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings, previous?: RenderedConfig): RenderedConfig {
   // The informer cache has no stable order: the output must not depend on it.
   const sorted = [...pieces].sort((a, b) => compareRefs(a.ref, b.ref));
   const prometheusBase = prometheusSkeleton(
@@ -86,27 +89,11 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
     sorted.some((p) => p.receiver !== ''),
     settings,
   );
-  const prometheus: Record<string, string> = {
-    [PROMETHEUS_CONFIG_FILE]: assemblePrometheusConfig(
-      sorted.map((p) => p.scrapeJobs),
-      settings,
-      prometheusBase,
-    ),
-  };
-  for (const p of sorted) prometheus[ruleFileName(p.ref)] = p.ruleFile;
-  prometheus[WATCHDOG_RULE_FILE] = renderWatchdogRuleFile(settings);
-  const alertmanager: Record<string, string> = {
-    [ALERTMANAGER_CONFIG_FILE]: assembleAlertmanagerConfig(
-      sorted.map((p) => p.route),
-      sorted.map((p) => p.receiver),
-      settings,
-      alertmanagerBase,
-    ),
-    [EMAIL_TEMPLATE_FILE]: EMAIL_TEMPLATE,
-  };
+  const ruleFiles = sorted.map((p) => ruleFileName(p.ref));
+  const watchdog = renderWatchdogRuleFile(settings);
   // The hashes from the pieces' digests: hashing the 38 MB of 10,000 services' files again on every
   // reconcile took ~70 ms (issue #13); a piece's digest is taken once, when it is rendered.
-  const prometheusDigests: FileDigest[] = [
+  const prometheusDigest = hashConfig([
     [
       PROMETHEUS_CONFIG_FILE,
       documentDigest(
@@ -114,10 +101,10 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
         sorted.map((p) => p.digests.scrapeJobs),
       ),
     ],
-    ...sorted.map((p): FileDigest => [ruleFileName(p.ref), p.digests.ruleFile]),
-    [WATCHDOG_RULE_FILE, digest(prometheus[WATCHDOG_RULE_FILE]!)],
-  ];
-  const alertmanagerDigests: FileDigest[] = [
+    ...sorted.map((p, i): FileDigest => [ruleFiles[i]!, p.digests.ruleFile]),
+    [WATCHDOG_RULE_FILE, digest(watchdog)],
+  ]);
+  const alertmanagerDigest = hashConfig([
     [
       ALERTMANAGER_CONFIG_FILE,
       documentDigest(
@@ -126,12 +113,44 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
       ),
     ],
     [EMAIL_TEMPLATE_FILE, digest(EMAIL_TEMPLATE)],
-  ];
+  ]);
+  // One change moves one of the two file sets, often only its rule file: the other is not assembled again.
+  const prometheus =
+    previous?.digests.prometheus === prometheusDigest
+      ? previous.prometheus
+      : sortedFiles([
+          [
+            PROMETHEUS_CONFIG_FILE,
+            assemblePrometheusConfig(
+              sorted.map((p) => p.scrapeJobs),
+              settings,
+              prometheusBase,
+            ),
+          ],
+          ...sorted.map((p, i): [string, string] => [ruleFiles[i]!, p.ruleFile]),
+          [WATCHDOG_RULE_FILE, watchdog],
+        ]);
+  const alertmanager =
+    previous?.digests.alertmanager === alertmanagerDigest
+      ? previous.alertmanager
+      : sortedFiles([
+          [
+            ALERTMANAGER_CONFIG_FILE,
+            assembleAlertmanagerConfig(
+              sorted.map((p) => p.route),
+              sorted.map((p) => p.receiver),
+              settings,
+              alertmanagerBase,
+            ),
+          ],
+          [EMAIL_TEMPLATE_FILE, EMAIL_TEMPLATE],
+        ]);
   return {
-    prometheus: sortedFiles(prometheus),
-    alertmanager: sortedFiles(alertmanager),
-    prometheusHash: hashConfig(prometheusDigests),
-    alertmanagerHash: hashConfig(alertmanagerDigests),
+    prometheus,
+    alertmanager,
+    prometheusHash: prometheusDigest.slice(0, HASH_LENGTH),
+    alertmanagerHash: alertmanagerDigest.slice(0, HASH_LENGTH),
+    digests: { prometheus: prometheusDigest, alertmanager: alertmanagerDigest },
     included: sorted.map((p) => p.ref),
   };
 }
@@ -162,16 +181,17 @@ function documentDigest(skeleton: string, pieceDigests: readonly string[]): stri
 
 /**
  * The config hash of a file set (status fields, the config-hash annotation): sha256 over each
- * file's name and digest, in the services' order, shortened to HASH_LENGTH hex characters. A
+ * file's name and digest, in the services' order. A
  * deterministic function of the services and settings (a restarted operator computes the same
- * hash from the same objects), and a different file set gives a different hash.
+ * hash from the same objects), and a different file set gives a different hash. Full length here
+ * (RenderedConfig.digests); status and annotations keep its first HASH_LENGTH characters.
  */
 function hashConfig(files: readonly FileDigest[]): string {
-  return digest(`${HASH_FORMAT}\n${files.map(([name, d]) => `${name}\u0000${d}`).join('\n')}`).slice(0, HASH_LENGTH);
+  return digest(`${HASH_FORMAT}\n${files.map(([name, d]) => `${name}\u0000${d}`).join('\n')}`);
 }
 
-function sortedFiles(files: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => compareStrings(a, b)));
+function sortedFiles(entries: [string, string][]): Record<string, string> {
+  return Object.fromEntries(entries.sort(([a], [b]) => compareStrings(a, b)));
 }
 
 /**

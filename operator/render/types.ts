@@ -37,6 +37,8 @@ export interface RenderedConfig {
   /** sha256 over each file set (from its files' digests: render/index.ts hashConfig), deterministic; short form used in status and annotations. */
   prometheusHash: string;
   alertmanagerHash: string;
+  /** The full sha256 (hex) behind each hash: equal digests mean equal file sets (render/index.ts assembleConfig). */
+  digests: { prometheus: string; alertmanager: string };
   /** The services included, sorted by namespace/name. */
   included: ObjectRef[];
 }
