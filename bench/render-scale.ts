@@ -28,6 +28,7 @@ import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { percentile } from './stats.js';
 import { scaleSet } from '../test/operator/scale.js';
+import { withStatuses } from '../test/operator/informer-statuses.js';
 
 const sizes = (process.env.BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
 const repeat = Number(process.env.BENCH_SCALE_REPEAT ?? '1');
@@ -51,26 +52,6 @@ function withNewGeneration(objects: RawMonitoredService[], index: number, c: num
     spec: { ...(o.spec as object), rules: [{ name: 'Changed', expr: `rate(http_requests_total[1m]) > ${c + 2}`, for: '2m' }] },
   };
   return changed;
-}
-
-/**
- * `objects` after the plan's status writes reached the informer cache, as in the controller: the
- * next reconcile sees them, so a change leads to status writes for what changed, not for all.
- * (Merge patch, top level; the benchmark's objects have no install scope.)
- */
-function withStatuses(objects: RawMonitoredService[], p: ReconcilePlan): RawMonitoredService[] {
-  if (p.statusUpdates.length === 0) return objects;
-  const patches = new Map(p.statusUpdates.map((u) => [`${u.namespace}/${u.name}`, u.patch.status]));
-  return objects.map((o) => {
-    const patch = patches.get(`${o.metadata?.namespace}/${o.metadata?.name}`);
-    if (!patch) return o;
-    const status: Record<string, unknown> = { ...o.status };
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete status[k];
-      else status[k] = v;
-    }
-    return { ...o, status: status as RawMonitoredService['status'] };
-  });
 }
 
 /** Wall and CPU milliseconds of fn. */

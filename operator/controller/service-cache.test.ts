@@ -9,6 +9,7 @@ import { planReconcile, type RawMonitoredService, type ReconcilePlan } from './p
 import type { GlobalSettings } from '../render/types.js';
 import type { SyncReport } from './annotations.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
+import { withStatuses } from '../../test/operator/informer-statuses.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
   return {
@@ -177,18 +178,3 @@ describe('ServiceCache', () => {
     expect(cache.members.size).toBeGreaterThan(8);
   });
 });
-
-/** `objects` after the plan's status merge patches reached the informer cache (new objects for those patched). */
-function withStatuses(objects: RawMonitoredService[], p: ReconcilePlan): RawMonitoredService[] {
-  const patches = new Map(p.statusUpdates.map((u) => [`${u.namespace}/${u.name}`, u.patch.status]));
-  return objects.map((o) => {
-    const patch = patches.get(`${o.metadata?.namespace}/${o.metadata?.name}`);
-    if (!patch) return o;
-    const status: Record<string, unknown> = { ...o.status };
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) delete status[k];
-      else status[k] = v;
-    }
-    return { ...o, status: status as RawMonitoredService['status'] };
-  });
-}
