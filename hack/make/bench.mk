@@ -25,7 +25,7 @@ bench-node: deps tools node-tools ## Real node: kubectl apply → target up p50/
 
 # Published runs: `flock /tmp/vigil-bench.lock make bench-discovery` (figures go into docs/benchmarks.md).
 .PHONY: bench-discovery
-bench-discovery: deps tools ## Discovery layouts (per-job SD selectors vs one shared SD block per namespace + relabel) at 100/1,000 services with a real kube-apiserver and Prometheus (BENCH_DISCOVERY_SIZES, _NAMESPACES, _ENDPOINTS, _STEADY_S): CPU, RSS, watches, apply → targets up; docs/benchmarks/discovery-layout.{json,svg}
+bench-discovery: deps tools ## Discovery layouts (per-job SD selectors vs one shared SD block per namespace + relabel) at 100/1,000 services with a real kube-apiserver and Prometheus (BENCH_DISCOVERY_SIZES, _NAMESPACES, _ENDPOINTS, _PODS, _STEADY_S, _INTERVAL, _LAYOUTS, _OUT): CPU, RSS, watches, apply → targets up; docs/benchmarks/discovery-layout.json and discovery-layout-{cpu,watches}.svg
 	$(TSX) bench/discovery-layout.ts
 
 # prometheus-operator is built only for this benchmark (hack/install-prometheus-operator.sh; `make tools` leaves it out).

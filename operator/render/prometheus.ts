@@ -73,8 +73,11 @@ function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): R
 
 /**
  * How many dropped targets each job keeps for Prometheus's targets API and UI (`keep_dropped_targets`;
- * 0 would mean all). Enough to see why one's own endpoints are dropped in a small Service; the
- * dropped count stays exact (Prometheus counts them all).
+ * 0 would mean all). Prometheus keeps the first ones it meets while syncing the job's target groups
+ * (scrape pool Sync), not the job's own: with one discovery shared by the namespace these are mostly
+ * other Services' endpoints, so in a namespace of more than a few Services a job's own not-ready or
+ * terminating endpoint is usually not among them. Bounds the memory every job would otherwise spend
+ * on every other endpoint of its namespace; the dropped count stays exact (Prometheus counts them all).
  */
 export const KEEP_DROPPED_TARGETS = 10;
 
