@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ServiceInfo } from './selection.js';
 import { defaultSettings, renderConfig } from '../render/index.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { createHash } from 'node:crypto';
@@ -60,6 +61,24 @@ describe('planReconcile', () => {
     expect(two).toBe(plain.rendered.prometheus['prometheus.yml']!.split('- job_name: ').find((j) => j.startsWith('vigil/a/two/metrics')));
     const status = plan.statusUpdates.find((u) => u.name === 'one')!.patch.status as { conditions: { type: string; message: string }[] };
     expect(status.conditions.find((c) => c.type === 'TargetsHealthy')?.message).toContain('one, one-headless select the same pods');
+  });
+
+  it('a Service whose label key equals the selector key after sanitising (a_b vs a.b): the job keeps the matched Services by name', () => {
+    const inA: ServiceInfo[] = [
+      { name: 'one', labels: { app: 'one' }, podSelector: { app: 'one' }, headless: false, ports: [{ name: 'metrics', port: 9 }] },
+      { name: 'imposter', labels: { app: 'x', a_p_p: 'one' }, podSelector: { app: 'x' }, headless: false, ports: [{ name: 'metrics', port: 9 }] },
+    ];
+    const services = (ns: string) => (ns === 'a' ? inA : []);
+    const colliding = service('a', 'one');
+    (colliding.spec as { selector: unknown }).selector = { matchLabels: { 'a.p.p': 'one' } };
+    const plan = planReconcile(input([colliding, service('a', 'two')], { servicesIn: services }));
+    const jobs = plan.rendered.prometheus['prometheus.yml']!.split('- job_name: ');
+    const one = jobs.find((j) => j.startsWith('vigil/a/one/metrics'))!;
+    // No Service has the key a.p.p: the selector matches nothing, and the label rule would take imposter's a_p_p.
+    expect(one).not.toContain('__meta_kubernetes_service_label_a_p_p');
+    expect(one).toMatch(/- __meta_kubernetes_service_name\n\s+regex: \.\*\n\s+action: drop/);
+    // The other service of the namespace keeps its label rules.
+    expect(jobs.find((j) => j.startsWith('vigil/a/two/metrics'))).toContain('__meta_kubernetes_service_labelpresent_app');
   });
 
   it('renders only valid services, and the invalid one gets Valid=False naming the field', () => {

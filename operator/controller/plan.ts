@@ -341,6 +341,13 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     if (!inNamespace) continue;
     const report = diagnoseSelection(service, inNamespace);
     for (const d of report.duplicates) hints[jobName(service.metadata, d.port)] = { skipServices: d.skip };
+    // A selector key that a Service's label key equals after Prometheus's sanitising: by name.
+    if (report.exactServices) {
+      for (const { port } of service.spec.endpoints) {
+        const job = jobName(service.metadata, port);
+        hints[job] = { skipServices: hints[job]?.skipServices ?? [], onlyServices: report.exactServices };
+      }
+    }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
   const renderAndEncode = (services: MonitoredService[]) => {

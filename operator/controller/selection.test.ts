@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredService } from '../api/schema.js';
-import { describeDuplicates, diagnoseSelection, matchesSelector, serviceInfo, type ServiceInfo } from './selection.js';
+import { collidingLabelKeys, describeDuplicates, diagnoseSelection, matchesSelector, serviceInfo, type ServiceInfo } from './selection.js';
 
 function ms(selector: MonitoredService['spec']['selector'], ports: string[]): Pick<MonitoredService, 'metadata' | 'spec'> {
   return {
@@ -88,5 +88,35 @@ describe('diagnoseSelection', () => {
       headless: true,
       ports: [{ name: 'm', port: 1, protocol: 'TCP' }],
     });
+  });
+});
+
+describe('collidingLabelKeys (Prometheus gives a.b, a-b and a_b one meta label)', () => {
+  const port = [{ name: 'metrics', port: 9 }];
+  it('none when no Service has a different key with the same sanitised name', () => {
+    expect(collidingLabelKeys({ matchLabels: { 'a.b': 'x' } }, [svc('one', { 'a.b': 'x', app: 'one' }, port), svc('two', { c_d: 'x' }, port)])).toEqual([]);
+  });
+
+  it('a Service labelled a_b or a-b collides with a.b in matchLabels or matchExpressions', () => {
+    expect(collidingLabelKeys({ matchLabels: { 'a.b': 'x' } }, [svc('one', { a_b: 'x' }, port)])).toEqual(['a.b']);
+    expect(collidingLabelKeys({ matchExpressions: [{ key: 'a.b', operator: 'DoesNotExist' }] }, [svc('one', { 'a-b': 'x' }, port)])).toEqual(['a.b']);
+    // Both keys on one Service: Prometheus keeps one of the two values, in Go's map order.
+    expect(collidingLabelKeys({ matchLabels: { 'a.b': 'x' } }, [svc('one', { 'a.b': 'x', a_b: 'y' }, port)])).toEqual(['a.b']);
+  });
+
+  it('two selector keys with one sanitised name collide whatever the Services have', () => {
+    expect(collidingLabelKeys({ matchLabels: { 'a.b': 'x', a_b: 'x' } }, [])).toEqual(['a.b', 'a_b']);
+  });
+});
+
+describe('diagnoseSelection with colliding label keys', () => {
+  it('exactServices names what the selector matches, also when that is nothing', () => {
+    const port = [{ name: 'metrics', port: 9 }];
+    const both = [svc('right', { 'a.b': 'x' }, port), svc('wrong', { a_b: 'x' }, port)];
+    expect(diagnoseSelection(ms({ matchLabels: { 'a.b': 'x' } }, ['metrics']), both)).toMatchObject({ services: ['right'], exactServices: ['right'] });
+    const onlyWrong = diagnoseSelection(ms({ matchLabels: { 'a.b': 'x' } }, ['metrics']), [svc('wrong', { a_b: 'x' }, port)]);
+    expect(onlyWrong).toMatchObject({ services: [], exactServices: [] });
+    expect(onlyWrong.problems[0]?.reason).toBe('NoMatchingService');
+    expect(diagnoseSelection(ms({ matchLabels: { app: 'x' } }, ['metrics']), [svc('one', { app: 'x' }, port)]).exactServices).toBeUndefined();
   });
 });

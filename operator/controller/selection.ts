@@ -13,6 +13,7 @@
 import type { LabelSelector, MonitoredService } from '../api/schema.js';
 import { labelSelectorString } from '../render/label-selector.js';
 import { compareStrings } from '../render/names.js';
+import { sanitizedLabelName } from '../render/prometheus.js';
 import { OVERLAP_PREFIX } from './conditions.js';
 
 /** What the operator keeps of a core/v1 Service (see trimService). */
@@ -41,6 +42,11 @@ export interface DuplicateServices {
 export interface SelectionReport {
   /** Names of the Services the selector matches, sorted. */
   services: string[];
+  /**
+   * Set when relabelling cannot apply the selector exactly in this namespace (collidingLabelKeys):
+   * the same names as `services`, for the scrape jobs to keep by name (ScrapeHints.onlyServices).
+   */
+  exactServices?: string[];
   problems: SelectionProblem[];
   duplicates: DuplicateServices[];
 }
@@ -68,6 +74,28 @@ export function matchesSelector(labels: Record<string, string>, selector: LabelS
   return true;
 }
 
+/**
+ * The selector's label keys that some Service of the namespace shares, after Prometheus's label-name
+ * sanitising (sanitizedLabelName), with a different key: `a.b` in the selector and a Service labelled
+ * `a_b` or `a-b`. Prometheus gives both one meta label, so relabel rules on it (selectorRelabelRules)
+ * would take the other key's value for the selector's: a Service labelled only `a_b: x` would match
+ * `a.b: x`, and one with both keys would match or not depending on Go's map order. Sorted, unique.
+ */
+export function collidingLabelKeys(selector: LabelSelector, servicesInNamespace: readonly ServiceInfo[]): string[] {
+  const keys = new Set([...Object.keys(selector.matchLabels ?? {}), ...(selector.matchExpressions ?? []).map((e) => e.key)]);
+  const bySanitized = new Map<string, string[]>();
+  for (const key of keys) bySanitized.set(sanitizedLabelName(key), [...(bySanitized.get(sanitizedLabelName(key)) ?? []), key]);
+  const colliding = new Set<string>();
+  // Two selector keys with one meta label collide even on a Service that has only one of them.
+  for (const group of bySanitized.values()) if (group.length > 1) for (const key of group) colliding.add(key);
+  for (const s of servicesInNamespace) {
+    for (const label of Object.keys(s.labels)) {
+      for (const key of bySanitized.get(sanitizedLabelName(label)) ?? []) if (key !== label) colliding.add(key);
+    }
+  }
+  return [...colliding].sort(compareStrings);
+}
+
 /** At most `n` items joined, with "and N more". */
 function listSome(items: string[], n = 8): string {
   if (items.length <= n) return items.join(', ');
@@ -88,9 +116,11 @@ export function diagnoseSelection(service: Pick<MonitoredService, 'metadata' | '
   const selector = labelSelectorString(service.spec.selector);
   const matched = servicesInNamespace.filter((s) => matchesSelector(s.labels, service.spec.selector)).sort((a, b) => compareStrings(a.name, b.name));
   const names = matched.map((s) => s.name);
+  const exact = collidingLabelKeys(service.spec.selector, servicesInNamespace).length > 0 ? { exactServices: names } : {};
   if (matched.length === 0) {
     const others = servicesInNamespace.map((s) => s.name).sort(compareStrings);
     return {
+      ...exact,
       services: [],
       problems: [
         {
@@ -125,7 +155,7 @@ export function diagnoseSelection(service: Pick<MonitoredService, 'metadata' | '
     }
     duplicates.push(...duplicateGroups(endpoint.port, withPort));
   });
-  return { services: names, problems, duplicates };
+  return { ...exact, services: names, problems, duplicates };
 }
 
 /** Groups of Services with the same non-empty pod selector: one kept, the rest skipped. */

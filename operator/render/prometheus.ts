@@ -32,7 +32,10 @@ export function renderScrapeJobsText(service: MonitoredService, settings: Global
 /** Whether `hints` change any scrape job of `service` (else its usual pieces stand). */
 export function hasScrapeHints(service: MonitoredService, hints: ScrapeHints | undefined): boolean {
   if (!hints) return false;
-  return service.spec.endpoints.some((endpoint) => (hints[jobName(refOf(service), endpoint.port)]?.skipServices.length ?? 0) > 0);
+  return service.spec.endpoints.some((endpoint) => {
+    const hint = hints[jobName(refOf(service), endpoint.port)];
+    return hint !== undefined && (hint.skipServices.length > 0 || hint.onlyServices !== undefined);
+  });
 }
 
 /**
@@ -88,10 +91,11 @@ export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpo
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
 export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, hints?: ScrapeHints): Record<string, unknown>[] {
   const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
-  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)]?.skipServices ?? []));
+  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)]));
 }
 
-function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings, skipServices: readonly string[]): Record<string, unknown> {
+function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings, hint: ScrapeHints[string] | undefined): Record<string, unknown> {
+  const skipServices = hint?.skipServices ?? [];
   const { namespace } = service.metadata;
   return {
     job_name: jobName(refOf(service), endpoint.port),
@@ -110,8 +114,9 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     keep_dropped_targets: KEEP_DROPPED_TARGETS,
     relabel_configs: [
       // The job's own Services, by the MonitoredService's selector on the Service labels: the
-      // discovery above is the whole namespace's, shared with the namespace's other jobs.
-      ...selectorRelabelRules(service.spec.selector),
+      // discovery above is the whole namespace's, shared with the namespace's other jobs. Where the
+      // labels cannot tell them apart (ScrapeHints.onlyServices), by the names the operator matched.
+      ...(hint?.onlyServices !== undefined ? [servicesByName(hint.onlyServices)] : selectorRelabelRules(service.spec.selector)),
       // Only the named port; other ports of the same Service belong to other jobs (or none).
       { source_labels: ['__meta_kubernetes_endpointslice_port_name'], regex: escapeRegex(endpoint.port), action: 'keep' },
       // Only slices whose Service exists (a slice not created by the EndpointSlice controller for
@@ -179,6 +184,12 @@ export function selectorRelabelRules(selector: LabelSelector): Record<string, un
     if (operator === 'DoesNotExist') rules.push({ source_labels: [present(key)], regex: 'true', action: 'drop' });
   }
   return rules;
+}
+
+/** Keeps exactly the Services named; an empty list drops every endpoint (no Service matched). */
+function servicesByName(names: readonly string[]): Record<string, unknown> {
+  if (names.length === 0) return { source_labels: ['__meta_kubernetes_service_name'], regex: '.*', action: 'drop' };
+  return { source_labels: ['__meta_kubernetes_service_name'], regex: [...names].sort(compareStrings).map(escapeRegex).join('|'), action: 'keep' };
 }
 
 function scrapeTimingFields(endpoint: Endpoint): Record<string, string> {

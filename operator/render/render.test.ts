@@ -5,7 +5,7 @@ import { EMAIL_TEMPLATE } from './email-template.js';
 import { defaultSettings, renderConfig } from './index.js';
 import { labelSelectorString } from './label-selector.js';
 import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
-import { KEEP_DROPPED_TARGETS, sanitizedLabelName, selectorRelabelRules } from './prometheus.js';
+import { hasScrapeHints, KEEP_DROPPED_TARGETS, sanitizedLabelName, scrapeJobs, selectorRelabelRules } from './prometheus.js';
 import { upSelector } from './rules.js';
 import type { GlobalSettings } from './types.js';
 
@@ -64,6 +64,18 @@ describe('selectorRelabelRules', () => {
       { source_labels: ['__meta_kubernetes_service_labelpresent_team'], regex: 'true', action: 'keep' },
       { source_labels: ['__meta_kubernetes_service_labelpresent_legacy'], regex: 'true', action: 'drop' },
     ]);
+  });
+
+  it('with ScrapeHints.onlyServices the job keeps those Services by name instead of by labels', () => {
+    const svc = service('shop', 'checkout');
+    const job = `vigil/shop/checkout/${svc.spec.endpoints[0]!.port}`;
+    const byName = scrapeJobs(svc, defaultSettings(), { [job]: { skipServices: [], onlyServices: ['checkout', 'api.v2'] } })[0] as { relabel_configs: unknown[] };
+    expect(byName.relabel_configs[0]).toEqual({ source_labels: ['__meta_kubernetes_service_name'], regex: 'api\\.v2|checkout', action: 'keep' });
+    expect(JSON.stringify(byName.relabel_configs)).not.toContain('__meta_kubernetes_service_label');
+    const none = scrapeJobs(svc, defaultSettings(), { [job]: { skipServices: [], onlyServices: [] } })[0] as { relabel_configs: unknown[] };
+    expect(none.relabel_configs[0]).toEqual({ source_labels: ['__meta_kubernetes_service_name'], regex: '.*', action: 'drop' });
+    expect(hasScrapeHints(svc, { [job]: { skipServices: [], onlyServices: [] } })).toBe(true);
+    expect(hasScrapeHints(svc, { [job]: { skipServices: [] } })).toBe(false);
   });
 
   it('names labels as Prometheus sanitises them', () => {

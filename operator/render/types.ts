@@ -7,11 +7,16 @@ import type { MonitoredService } from '../api/schema.js';
 export type { GlobalSettings, NotificationProfile, SmtpSettings } from './settings-schema.js';
 
 /**
- * What the operator learnt from the cluster that changes a scrape job (issue #15): per job name
- * (vigil/<ns>/<name>/<port>), Services whose pods another selected Service already covers, so
- * each pod is scraped once. Absent: nothing to change (the CLI renders without it).
+ * What the operator learnt from the cluster that changes a scrape job, per job name
+ * (vigil/<ns>/<name>/<port>). Absent: nothing to change (the CLI renders without it).
+ * - skipServices (issue #15): Services whose pods another selected Service already covers, so
+ *   each pod is scraped once.
+ * - onlyServices (issue #13): set when the selector cannot be applied exactly by relabelling in
+ *   this namespace (a Service has a label key that Prometheus's label-name sanitising makes equal
+ *   to a selector key, e.g. `a_b` and `a.b`): the names of the Services the selector matches, kept
+ *   by name instead (possibly none).
  */
-export type ScrapeHints = Record<string, { skipServices: string[] }>;
+export type ScrapeHints = Record<string, { skipServices: string[]; onlyServices?: string[] }>;
 
 /** One problem found in one object: what the CLI prints and what the Valid condition says. */
 export interface ValidationIssue {
