@@ -144,7 +144,9 @@ export const EndpointSchema = z
 export const DownAlertSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Whether the built-in ServiceDown alert is generated.'),
-    for: duration('How long the service must be down before the alert fires.').default('1m'),
+    for: duration(
+      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 10 s plus one scrape and one evaluation interval): a rolling update that replaces every pod faster than that can leave the service without a healthy target as Prometheus sees it for that long.',
+    ).default('1m'),
     severity: SeveritySchema.default('critical'),
   })
   .describe('The built-in ServiceDown alert: fires when a target fails to scrape and when no healthy target exists at all (for example after its pod was deleted).');

@@ -34,7 +34,7 @@ export const jobOf = (ref: { namespace: string; name: string }) => `vigil/${ref.
 export async function applyBurst(cluster: Cluster, objects: object[], file: string): Promise<{ ms: number }> {
   await writeFile(file, objects.map((o) => stringify(o)).join('---\n'));
   const started = Date.now();
-  await cluster.kubectl(['apply', '-f', file], { timeoutMs: 15 * 60_000 });
+  await cluster.kubectl(['apply', '-f', file], { timeoutMs: 25 * 60_000 });
   return { ms: Date.now() - started };
 }
 
