@@ -145,7 +145,7 @@ export const DownAlertSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Whether the built-in ServiceDown alert is generated.'),
     for: duration(
-      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 10 s plus one scrape and one evaluation interval): a rolling update that replaces every pod faster than that can leave the service without a healthy target as Prometheus sees it for that long.',
+      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 13 s plus one scrape and one evaluation interval; the default 1m is, up to 30 s scrape intervals): a rolling update that replaces every pod faster than that, of pods that stop serving at SIGTERM, can leave the service without a healthy target as Prometheus sees it for that long.',
     ).default('1m'),
     severity: SeveritySchema.default('critical'),
   })
