@@ -33,7 +33,7 @@ typecheck: deps ## Type-check all TypeScript (strict)
 	node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 
 .PHONY: generate
-generate: deps ## Regenerate everything derived from a source of truth: the CRD, the README field reference, the Helm chart
+generate: deps ## Regenerate everything derived from a source of truth: the CRD, the README field reference, the make-target table, the Helm chart
 	$(TSX) operator/api/generate-crd.ts
 	$(TSX) hack/gen-readme.ts
 	$(TSX) cdk8s/main.ts chart
@@ -68,8 +68,8 @@ fmt: deps ## Format every TypeScript/JavaScript file (Biome, biome.json)
 	$(BIOME) format --write .
 
 .PHONY: verify
-GENERATED_PATHS := crds charts README.md docs
-verify: generate ## Regenerate the CRD, README tables and chart and fail if they differ from what is committed
+GENERATED_PATHS := crds charts README.md CONTRIBUTING.md docs
+verify: generate ## Regenerate the CRD, doc tables and chart and fail if they differ from what is committed
 	@if ! git diff --quiet -- $(GENERATED_PATHS) || [ -n "$$(git ls-files --others --exclude-standard -- $(GENERATED_PATHS))" ]; then \
 	  git status --short -- $(GENERATED_PATHS); \
 	  echo "make verify: generated files differ from the committed ones; review and commit the output of 'make generate'"; exit 1; fi

@@ -1,5 +1,6 @@
-// Rewrites the generated parts of README.md (run by `make generate`): the MonitoredService field
-// reference (from the zod schema) and the table of Makefile targets (from their `## ` help texts).
+// Rewrites the generated parts of the docs (run by `make generate`): README.md's MonitoredService
+// field reference (from the zod schema) and CONTRIBUTING.md's table of Makefile targets (from their
+// `## ` help texts).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { renderFieldReferenceTable, replaceFieldReference, specFieldRows } from '../operator/api/field-reference.js';
 
@@ -24,15 +25,19 @@ function makeTargetsTable(): string {
   return ['| Target | What it does |', '|---|---|', ...rows].join('\n');
 }
 
-function replaceBlock(text: string, start: string, end: string, body: string): string {
+function replaceBlock(file: string, text: string, start: string, end: string, body: string): string {
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md: markers ${start} … ${end} not found`);
+  if (a < 0 || b < a) throw new Error(`${file}: markers ${start} … ${end} not found`);
   return `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`;
 }
 
-const before = read('README.md');
-let after = replaceFieldReference(before, renderFieldReferenceTable(specFieldRows()));
-after = replaceBlock(after, MAKE_START, MAKE_END, makeTargetsTable());
-if (after !== before) writeFileSync(new URL('README.md', root), after);
-console.log(after === before ? 'README.md up to date' : 'README.md updated');
+function rewrite(file: string, generate: (text: string) => string): void {
+  const before = read(file);
+  const after = generate(before);
+  if (after !== before) writeFileSync(new URL(file, root), after);
+  console.log(after === before ? `${file} up to date` : `${file} updated`);
+}
+
+rewrite('README.md', (text) => replaceFieldReference(text, renderFieldReferenceTable(specFieldRows())));
+rewrite('CONTRIBUTING.md', (text) => replaceBlock('CONTRIBUTING.md', text, MAKE_START, MAKE_END, makeTargetsTable()));

@@ -7,7 +7,7 @@
 #   into ui/app/dist/mantine, as upstream's `make ui-mantine` does.
 # - The classic Elm UI (served at /) needs Elm packages from package.elm-lang.org, which cannot be
 #   reached here; ui/app/dist/elm gets hack/alertmanager-root.html instead: a page that sends the
-#   browser on to ./ui/ (README "Web UIs").
+#   browser on to ./ui/ (docs/versions.md).
 # If the Mantine build fails, both paths serve a page saying the UI was not built and where its
 # build log is; the API (/api/v2) and amtool work as usual. The failure is remembered
 # (ui-build-failed.log; ALERTMANAGER_UI_RETRY=1 retries). Build times go to build-times.txt.

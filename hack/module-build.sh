@@ -9,7 +9,7 @@
 #   use_project_node              (in the UI build function) the pinned Node 24 on PATH
 #   build_ui_or_remember          the UI build, its log, and the memory of a failure
 #   go_build_into                 the commands into <out>, atomically
-#   write_build_times             build-times.txt next to the binaries (README "Web UIs")
+#   write_build_times             build-times.txt next to the binaries (docs/versions.md)
 
 # needs_build <out> <retry variable name> <binary>...: true when a binary is missing from <out>, or
 # when an earlier UI build failed (<out>/ui-build-failed.log) and the retry variable is set.

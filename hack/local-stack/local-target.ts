@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const kubectl = async (args: string[], input?: string) => {
     const r = await runKubectl(join(BIN_DIR, 'kubectl'), state.kubeconfig, args, { input });
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited with ${r.code}: ${r.stderr.trim()}`);
-    // The API server warns about FQDN EndpointSlices (deprecated); expected here, see the README.
+    // The API server warns about FQDN EndpointSlices (deprecated); expected here, see docs/running-locally.md.
     return r.stdout;
   };
   console.log((await registerLocalTarget(target, { hostsFile: join(LOCAL_DIR, 'run', 'prometheus', 'hosts'), kubectl })).trim());

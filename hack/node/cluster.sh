@@ -2,7 +2,7 @@
 # make cluster-up / cluster-down: a real single-node Kubernetes (etcd, kube-apiserver, controller-manager,
 # scheduler, kubelet, kube-proxy, containerd with CNI, CoreDNS) as local processes, air-gapped, with the
 # node as a test host in its own network namespace. Settings and the error each one answers:
-# /work/shared/real-node/FACTS.md (summarised in README "A real node").
+# /work/shared/real-node/FACTS.md (summarised in docs/running-locally.md, "make cluster-up").
 #
 #   hack/node/cluster.sh up      start (runs `down` first when a previous run left anything behind)
 #   hack/node/cluster.sh down    stop everything and restore the machine, also after a crash or kill -9

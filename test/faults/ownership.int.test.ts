@@ -392,7 +392,7 @@ test.concurrent(
       const failingAt = await s.stopTarget();
 
       // A vanished target first passes the scrape manager's fixed 5-second tick for target changes
-      // (Prometheus 3.15, README "Alert latency") and a missed evaluation: up to about 10 s above the
+      // (Prometheus 3.15, docs/benchmarks.md "Alert latency") and a missed evaluation: up to about 10 s above the
       // bound of a failing target.
       await Promise.all([
         expectServiceDown(names.vanished, vanishedAt, bound + 10),

@@ -11,8 +11,8 @@
 // - the objects validation refuses (a label holding $value; .Value.foo) are Valid=False naming the
 //   field, and no email ever comes from them.
 // Needs root (Prometheus runs in a private mount namespace, as in the local stack); every listener
-// is a free loopback port. VIGIL_EMAIL_SAMPLE=<file> writes one arrived email as JSON (the README's
-// example in "The alert email").
+// is a free loopback port. VIGIL_EMAIL_SAMPLE=<file> writes one arrived email as JSON (the examples
+// in the README's "The email you get" and docs/monitoredservice.md's "The alert email").
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { MAX_HEADER_LINE, recipientGroups } from '../../operator/render/alertmanager.js';
@@ -95,7 +95,7 @@ test('100 recipients: every one gets exactly one email, every line within 998 ch
   const received = mails.flatMap((m) => (m.To ?? []).map((a) => a.Address)).sort();
   expect(received).toEqual([...RECIPIENTS].sort());
 
-  // One real email as it arrived, for the README's email section (VIGIL_EMAIL_SAMPLE=<file>).
+  // One real email as it arrived, for the README's and docs' email examples (VIGIL_EMAIL_SAMPLE=<file>).
   if (process.env.VIGIL_EMAIL_SAMPLE && mails[0]) {
     const { writeFile } = await import('node:fs/promises');
     const sample = mails[0];
