@@ -6,6 +6,8 @@ source "$REPO_ROOT/hack/versions.env"
 # Built tools are cached outside the checkout so that fresh clones (CI) reuse them.
 VIGIL_CACHE="${VIGIL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil}"
 BIN_DIR="$REPO_ROOT/bin"
+# The pinned Node's folder (make deps) for this machine; absent where npm has no Node package for it.
+NODE_BIN_DIR="$("$REPO_ROOT/hack/pinned-node.sh" bin-dir)"
 mkdir -p "$VIGIL_CACHE" "$BIN_DIR"
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 # link_tool <cached binary> <name>: expose a cached binary as ./bin/<name>
