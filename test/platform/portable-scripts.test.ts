@@ -1,6 +1,7 @@
 // The scripts `make deps`/`make kind-up`/`make demo-*` run on a laptop must work with macOS's bash 3.2
 // and BSD tools: a table of bash-4-only and GNU-only constructs, each proven to catch a sample, none of
 // which may appear in those scripts (comments aside). Every hack/ script they call is on the list.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -106,7 +107,9 @@ describe('the forbidden-construct table', () => {
 });
 
 describe('scripts on the laptop path', () => {
-  test.each(KIND_PATH_SCRIPTS)('%s avoids bash-4-only and GNU-only constructs', (file) => {
+  test.each(KIND_PATH_SCRIPTS)('%s parses (bash -n) and avoids bash-4-only and GNU-only constructs', (file) => {
+    const parsed = spawnSync('bash', ['-n', path.join(REPO, file)], { encoding: 'utf8' });
+    expect({ code: parsed.status, stderr: parsed.stderr }).toEqual({ code: 0, stderr: '' });
     expect(findings(file, readFileSync(path.join(REPO, file), 'utf8'))).toEqual([]);
   });
 
