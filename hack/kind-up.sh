@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # make kind-up: a local kind cluster with Vigil, the mail catcher and the demo target.
-# Needs a running Docker engine. kind, kubectl and helm are built into ./bin at the pinned versions
-# when missing. Not runnable on the build machines of this repo (no Docker engine, no registry for
-# kind's node image); written for a developer laptop.
+# Needs a running Docker engine; kind, kubectl and helm are built with Go into ./bin at the pinned
+# versions when missing (Go required then). Runs on Linux and macOS (bash 3.2 and BSD tools suffice).
+#
+# Environment:
+#   KIND_NODE_IMAGE         node image for `kind create cluster` (default: KINDEST_NODE_IMAGE of
+#                           hack/versions.env, pinned by digest); a local tag is used without a pull
+#   VIGIL_SKIP_IMAGE_BUILD  1: do not build Vigil's images, load the ones already in the Docker engine
+#                           (vigil/operator, vigil/target-service, vigil/stunnel at the package version)
+#   KIND_CLUSTER_NAME       cluster name (default vigil); VIGIL_NAMESPACE: namespace (default vigil-system)
 source "$(dirname "$0")/lib.sh"
 CLUSTER="${KIND_CLUSTER_NAME:-vigil}"
+NODE_IMAGE="${KIND_NODE_IMAGE:-$KINDEST_NODE_IMAGE}"
 NS="${VIGIL_NAMESPACE:-vigil-system}"
 PKG_VERSION="$(node -p 'require("./package.json").version')"
 export PATH="$BIN_DIR:$PATH"
@@ -14,18 +21,26 @@ command -v docker >/dev/null || { log "docker is required (https://docs.docker.c
 docker info >/dev/null 2>&1 || { log "the Docker engine is not running"; exit 1; }
 [[ -x "$BIN_DIR/kind" ]] || "$REPO_ROOT/hack/install-kind.sh"
 [[ -x "$BIN_DIR/helm" ]] || "$REPO_ROOT/hack/install-helm.sh"
-[[ -x "$BIN_DIR/kubectl" ]] || "$REPO_ROOT/hack/install-kube.sh"
+[[ -x "$BIN_DIR/kubectl" ]] || "$REPO_ROOT/hack/install-kube.sh" --kubectl
 
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   log "kind cluster $CLUSTER exists; reusing it"
 else
-  log "creating kind cluster $CLUSTER (node image kindest/node:$KUBERNETES_VERSION)"
-  kind create cluster --name "$CLUSTER" --config kind-config.yaml --image "kindest/node:$KUBERNETES_VERSION" --wait 120s
+  log "creating kind cluster $CLUSTER (node image $NODE_IMAGE)"
+  kind create cluster --name "$CLUSTER" --config kind-config.yaml --image "$NODE_IMAGE" --wait 120s
 fi
 kubectl config use-context "kind-$CLUSTER" >/dev/null
 
-"$REPO_ROOT/hack/build-images.sh"
-for image in "vigil/operator:$PKG_VERSION" "vigil/target-service:$PKG_VERSION" "vigil/stunnel:$PKG_VERSION"; do
+IMAGES=("vigil/operator:$PKG_VERSION" "vigil/target-service:$PKG_VERSION" "vigil/stunnel:$PKG_VERSION")
+if [[ "${VIGIL_SKIP_IMAGE_BUILD:-}" == 1 ]]; then
+  for image in "${IMAGES[@]}"; do
+    docker image inspect "$image" >/dev/null 2>&1 || { log "VIGIL_SKIP_IMAGE_BUILD=1 but $image is not in the Docker engine (make images)"; exit 1; }
+  done
+  log "VIGIL_SKIP_IMAGE_BUILD=1: using the images already in the Docker engine"
+else
+  "$REPO_ROOT/hack/build-images.sh"
+fi
+for image in "${IMAGES[@]}"; do
   log "loading $image into kind"
   kind load docker-image --name "$CLUSTER" "$image"
 done

