@@ -13,7 +13,9 @@ import {
   MAX_LABEL_KEY_LENGTH,
   MAX_LABEL_KEY_PREFIX_LENGTH,
   MAX_NAME_LENGTH,
+  MAX_PARAM_NAME_LENGTH,
   MonitoredServiceSchema,
+  PATH_FORBIDDEN_CHARACTERS,
   PLURAL,
   PROMETHEUS_NAME_PATTERN,
   SHORT_NAMES,
@@ -76,6 +78,14 @@ const CEL_RULES: Record<string, CelRule[]> = {
       rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
       message: 'values must be non-empty for operators In and NotIn, and empty for Exists and DoesNotExist',
       fieldPath: '.values',
+    },
+  ],
+  // The path pattern allows these; a rule each names the character and what to write instead.
+  'spec.endpoints[].path': PATH_FORBIDDEN_CHARACTERS.map(({ character, message }) => ({ rule: `!self.contains(${celString(character)})`, message: `path ${message}` })),
+  'spec.endpoints[].params': [
+    {
+      rule: `self.all(k, k.size() >= 1 && k.size() <= ${MAX_PARAM_NAME_LENGTH})`,
+      message: `parameter names must be 1 to ${MAX_PARAM_NAME_LENGTH} characters long`,
     },
   ],
   // interval and scrapeTimeout only allow h/m/s/ms (SCRAPE_DURATION_PATTERN), which CEL's duration() parses.

@@ -56,6 +56,22 @@ const LABEL_VALUE_PATTERN = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
  */
 export const SERVICE_PORT_NAME_PATTERN = DNS_LABEL_PATTERN;
 export const MAX_SERVICE_PORT_NAME_LENGTH = 63;
+/**
+ * Characters a metrics path must not hold. Prometheus sends the path as written, percent-encoding
+ * what a URL path cannot carry (Go's url.URL.Path, scrape/target.go), so each of these reaches the
+ * app as a literal character of the path, never as what it is meant to be there.
+ */
+export const PATH_FORBIDDEN_CHARACTERS: readonly { character: string; message: string }[] = [
+  {
+    character: '?',
+    message: 'must not contain ?: Prometheus would request it as part of the path (/metrics%3Fformat=...) and get 404; put query parameters in params, e.g. params: {format: [prometheus]}',
+  },
+  { character: '#', message: 'must not contain #: Prometheus would request it as part of the path (%23), never as a fragment; leave the fragment out' },
+  { character: '%', message: 'must not contain %: Prometheus percent-encodes the path itself, so %2F would be requested as %252F; write the character itself' },
+];
+/** Bounds of an endpoint's params (also bound the CRD's CEL cost). */
+export const MAX_PARAMS = 32;
+export const MAX_PARAM_NAME_LENGTH = 256;
 /** A Prometheus alert name / label name. */
 export const PROMETHEUS_NAME_PATTERN = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 
@@ -126,12 +142,25 @@ export const EndpointSchema = z
         message: `must be a Service port name: lowercase letters, digits and -, starting and ending with a letter or digit, at most ${MAX_SERVICE_PORT_NAME_LENGTH} characters`,
       })
       .describe('Name of the Service port to scrape (the port must be named in the Service; a DNS label of at most 63 characters).'),
-    path: z
-      .string()
-      .max(1024, { abort: true })
-      .regex(/^\/[!-~]*$/, { message: 'must start with / and contain only printable ASCII without spaces' })
+    path: PATH_FORBIDDEN_CHARACTERS.reduce(
+      (schema, { character, message }) => schema.refine((path) => !path.includes(character), { message }),
+      z
+        .string()
+        .max(1024, { abort: true })
+        .regex(/^\/[!-~]*$/, { message: 'must start with / and contain only printable ASCII without spaces' }),
+    )
       .default('/metrics')
-      .describe('HTTP path of the metrics endpoint.'),
+      .describe('HTTP path of the metrics endpoint, without query string (see params) or fragment: ?, # and % are refused, since Prometheus would send them percent-encoded as part of the path.'),
+    params: z
+      .record(
+        z.string().min(1, { abort: true }).max(MAX_PARAM_NAME_LENGTH),
+        z.array(z.string().max(1024)).min(1, { message: 'must list at least one value (an empty list sends nothing)' }).max(16),
+      )
+      .meta({ maxProperties: MAX_PARAMS })
+      .optional()
+      .describe(
+        'Query parameters of the scrape request, name: list of values, as Prometheus\'s scrape_config params and ServiceMonitor endpoints have them; e.g. {format: [prometheus]} requests path?format=prometheus.',
+      ),
     scheme: z.enum(['http', 'https']).default('http').describe('Scheme used to scrape the endpoint.'),
     // No schema defaults here: a default the user did not write must never be why an object is
     // refused (issue #11). scrapeTiming() (operator/render/scrape-timing.ts) fills them in the way
@@ -159,7 +188,16 @@ export const AlertRuleSchema = z
       .max(63, { abort: true })
       .regex(new RegExp(PROMETHEUS_NAME_PATTERN), { message: 'must be a Prometheus alert name: letters, digits and _, not starting with a digit' })
       .describe('Alert name (alertname label), unique within this MonitoredService.'),
-    expr: z.string().min(1).max(4096).describe("PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace."),
+    expr: z
+      .string()
+      .min(1)
+      .max(4096)
+      .describe(
+        "PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace. " +
+          'A range must hold the samples its function needs: at least 2 scrape intervals for rate, irate, increase, delta, idelta, deriv, predict_linear, changes and resets, ' +
+          'at least 1 for the other range functions (4 recommended), counting the longest interval of the endpoints whose job the selector can match (all of them without a job matcher); ' +
+          'a subquery range at least as many steps.',
+      ),
     for: duration('How long the expression must hold before the alert fires.').default('0s'),
     severity: SeveritySchema.default('warning'),
     summary: z.string().max(1024).optional().describe('Summary annotation; Prometheus template syntax such as {{ $labels.instance }} is allowed.'),

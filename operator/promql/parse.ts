@@ -92,17 +92,17 @@ const EXPRESSION_NODES = new Set([
   'SmoothedExpr',
 ]);
 
-function children(node: SyntaxNode): SyntaxNode[] {
+export function children(node: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
   for (let child = node.firstChild; child; child = child.nextSibling) if (child.name !== 'LineComment') out.push(child);
   return out;
 }
 
-function expressionChildren(node: SyntaxNode): SyntaxNode[] {
+export function expressionChildren(node: SyntaxNode): SyntaxNode[] {
   return children(node).filter((c) => EXPRESSION_NODES.has(c.name));
 }
 
-function text(node: SyntaxNode, expr: string): string {
+export function text(node: SyntaxNode, expr: string): string {
   return expr.slice(node.from, node.to);
 }
 
@@ -123,7 +123,7 @@ export const DEPLOYED_PROMETHEUS = '3.15.1';
  * (promql-duration-expr is a no-op flag there, checked against the real server). An expression's
  * value is only known at evaluation: undefined.
  */
-function durationMs(node: SyntaxNode, expr: string): number | undefined {
+export function durationMs(node: SyntaxNode, expr: string): number | undefined {
   const inner = children(node);
   const literal = inner.length === 1 && inner[0]?.name === 'NumberDurationLiteralInDurationContext' ? text(inner[0], expr).trim() : undefined;
   if (literal === undefined) return undefined;
@@ -343,7 +343,7 @@ export function unquote(node: SyntaxNode, expr: string): string {
   return out;
 }
 
-interface Matcher {
+export interface Matcher {
   name: string;
   op: '=' | '!=' | '=~' | '!~';
   value: string;
@@ -369,45 +369,25 @@ function compileRegex(source: string, at: number): RegExp {
   }
 }
 
-function matchesEmpty(m: Matcher): boolean {
-  switch (m.op) {
-    case '=':
-      return m.value === '';
-    case '!=':
-      return m.value !== '';
-    case '=~':
-      return m.regex?.test('') ?? true;
-    case '!~':
-      return !(m.regex?.test('') ?? false);
-  }
-}
-
-/** True when a matcher lets through (nearly) every non-empty label value, e.g. =~".*", =~".+", !="", !~"". */
 const SAMPLE_VALUES = ['a', 'prod', 'checkout-7f9c', 'Z_9', '10.0.0.1:8080', '/metrics'];
+/** True when a matcher lets through (nearly) every non-empty label value, e.g. =~".*", =~".+", !="", !~"". */
 function matchesAnything(m: Matcher): boolean {
-  switch (m.op) {
-    case '=':
-      return false;
-    case '!=':
-      return true;
-    case '=~':
-      return SAMPLE_VALUES.every((v) => m.regex?.test(v) ?? false);
-    case '!~':
-      return SAMPLE_VALUES.every((v) => !(m.regex?.test(v) ?? true));
-  }
+  if (m.op === '=') return false;
+  if (m.op === '!=') return true;
+  return SAMPLE_VALUES.every((v) => matches(m, v));
 }
 
-function checkVectorSelector(node: SyntaxNode, expr: string): void {
+/** A selector's metric name (unquoted or Prometheus 3's quoted {"foo.bar"}) and label matchers; throws on malformed ones. */
+export function selectorParts(node: SyntaxNode, expr: string): { names: string[]; matchers: Matcher[] } {
   const identifier = children(node).find((c) => c.name === 'Identifier');
   const matchersNode = children(node).find((c) => c.name === 'LabelMatchers');
   const matchers: Matcher[] = [];
   // Prometheus 3 (UTF-8 names): {"foo.bar"} names the metric, {"a.b"="x"} matches a quoted label name.
-  const quotedNames: SyntaxNode[] = [];
+  const names: string[] = identifier ? [text(identifier, expr)] : [];
   for (const child of matchersNode ? children(matchersNode) : []) {
     if (child.name === 'QuotedLabelName') {
       const literal = child.getChild('StringLiteral');
-      if (literal) unquote(literal, expr);
-      quotedNames.push(child);
+      names.push(literal ? unquote(literal, expr) : '');
       continue;
     }
     if (child.name !== 'UnquotedLabelMatcher' && child.name !== 'QuotedLabelMatcher') continue;
@@ -420,13 +400,31 @@ function checkVectorSelector(node: SyntaxNode, expr: string): void {
     if (matcher.op === '=~' || matcher.op === '!~') matcher.regex = compileRegex(matcher.value, value.from);
     matchers.push(matcher);
   }
-  const names = (identifier ? 1 : 0) + quotedNames.length;
-  if (names > 1) throw new PromQLError(`metric name given twice in ${text(node, expr)}`, node.from);
-  if (names === 1) {
+  return { names, matchers };
+}
+
+/** Whether a label value passes a matcher (regexes fully anchored, as Prometheus has them). */
+export function matches(m: Matcher, value: string): boolean {
+  switch (m.op) {
+    case '=':
+      return value === m.value;
+    case '!=':
+      return value !== m.value;
+    case '=~':
+      return m.regex?.test(value) ?? false;
+    case '!~':
+      return !(m.regex?.test(value) ?? true);
+  }
+}
+
+function checkVectorSelector(node: SyntaxNode, expr: string): void {
+  const { names, matchers } = selectorParts(node, expr);
+  if (names.length > 1) throw new PromQLError(`metric name given twice in ${text(node, expr)}`, node.from);
+  if (names.length === 1) {
     if (matchers.some((m) => m.name === '__name__')) throw new PromQLError('metric name given twice (as a name and as __name__)', node.from);
     return;
   }
-  if (matchers.every(matchesEmpty)) {
+  if (matchers.every((m) => matches(m, ''))) {
     throw new PromQLError(`selector ${text(node, expr)} needs a metric name or at least one matcher that does not match the empty string`, node.from);
   }
   const narrowing = matchers.filter((m) => !matchesAnything(m));

@@ -104,6 +104,7 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     honor_labels: false,
     scheme: endpoint.scheme,
     metrics_path: endpoint.path,
+    ...(endpoint.params && Object.keys(endpoint.params).length > 0 ? { params: sortedRecord(endpoint.params) } : {}),
     ...scrapeTimingFields(endpoint),
     // Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x parsed it as text):
     // a target with a sloppy header would be reported down. The text format is what such targets send.
@@ -219,6 +220,7 @@ export function escapeRegex(value: string): string {
   return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 }
 
-export function sortedRecord(record: Record<string, string>): Record<string, string> {
+/** Keys sorted (so the output does not depend on input order); values as they are. */
+export function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareStrings(a, b)));
 }

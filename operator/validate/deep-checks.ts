@@ -1,13 +1,15 @@
 // Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
-import { DownAlertSchema, AlertRuleSchema, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS } from '../api/schema.js';
+import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
-import { SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
 import { formatPath } from './paths.js';
+import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
 import { isTemplateValue, knownAlertLabels, labelReferences, substituteKnownLabels } from '../render/alert-labels.js';
 import { checkGoTemplate } from './template.js';
 import { dryRunTemplate, type DryRunResult } from './template-run.js';
@@ -36,7 +38,7 @@ export function deepChecks(raw: unknown): ValidationIssue[] {
   if (isObject(spec.downAlert)) checkDurationRange(spec.downAlert.for ?? defaults.downAlertFor, ['spec', 'downAlert', 'for'], report);
   const namespace = isObject(raw.metadata) && typeof raw.metadata.namespace === 'string' ? raw.metadata.namespace : 'default';
   const serviceName = isObject(raw.metadata) && typeof raw.metadata.name === 'string' ? raw.metadata.name : '';
-  checkRules(spec.rules, spec.downAlert, namespace, serviceName, report);
+  checkRules(spec.rules, spec.downAlert, namespace, serviceName, scrapedEndpoints(spec.endpoints, namespace, serviceName), report);
   return issues;
 }
 
@@ -186,7 +188,31 @@ function checkTemplateLabelReferences(value: unknown, path: PropertyKey[], repor
   }
 }
 
-function checkRules(rules: unknown, downAlert: unknown, namespace: string, serviceName: string, report: Report): void {
+/**
+ * The service's scrape jobs with their effective intervals (defaults composed as the renderer
+ * does), or none when an endpoint's port or timing is unusable (reported elsewhere).
+ */
+function scrapedEndpoints(endpoints: unknown, namespace: string, serviceName: string): ScrapedEndpoint[] {
+  const out: ScrapedEndpoint[] = [];
+  for (const [i, endpoint] of asArray(endpoints).entries()) {
+    if (!isObject(endpoint) || typeof endpoint.port !== 'string') return [];
+    const { interval, scrapeTimeout } = endpoint;
+    if (!isScrapeDuration(interval) || !isScrapeDuration(scrapeTimeout)) return [];
+    const intervalMs = parseDurationMs(scrapeTiming({ interval, scrapeTimeout }).interval);
+    if (intervalMs === undefined || intervalMs === 0) return [];
+    const source =
+      interval !== undefined
+        ? `spec.endpoints[${i}].interval`
+        : `spec.endpoints[${i}] without interval: ${scrapeTimeout !== undefined ? 'its scrapeTimeout' : `the default ${DEFAULT_SCRAPE_INTERVAL}`}`;
+    out.push({ job: jobName({ namespace, name: serviceName }, endpoint.port), intervalMs, source });
+  }
+  return out;
+}
+
+const isScrapeDuration = (value: unknown): value is string | undefined =>
+  value === undefined || (typeof value === 'string' && value.length <= 32 && new RegExp(SCRAPE_DURATION_PATTERN).test(value) && value !== '');
+
+function checkRules(rules: unknown, downAlert: unknown, namespace: string, serviceName: string, endpoints: readonly ScrapedEndpoint[], report: Report): void {
   const firstByName = new Map<string, number>();
   const downAlertEnabled = !isObject(downAlert) || downAlert.enabled !== false;
   asArray(rules).forEach((rule, i) => {
@@ -211,6 +237,7 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
         } catch (err) {
           report([...base, 'expr'], (err as Error).message.replace(/\s+/g, ' '));
         }
+        for (const problem of rangeProblems(rule.expr, endpoints)) report([...base, 'expr'], problem);
       }
     }
     checkDurationRange(rule.for ?? defaults.ruleFor, [...base, 'for'], report);
