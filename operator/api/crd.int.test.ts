@@ -76,6 +76,12 @@ test.each([
   ['duplicate-ports', { endpoints: [{ port: 'metrics' }, { port: 'metrics' }] }, /spec\.endpoints\[1\]: Duplicate value/],
   ['email', { notify: { email: { to: ['a@example.com\r\nBcc: b@example.com'] } } }, /spec\.notify\.email\.to\[0\]: Invalid value: .*should match/],
   ['bad-severity', { downAlert: { severity: 'page' } }, /spec\.downAlert\.severity: Unsupported value: "page"/],
+  // Prometheus would request /metrics%3Fformat=prometheus and get 404.
+  ['path-query', { endpoints: [{ port: 'metrics', path: '/metrics?format=prometheus' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain \?: .*put query parameters in params/],
+  ['path-fragment', { endpoints: [{ port: 'metrics', path: '/metrics#x' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain #/],
+  ['path-percent', { endpoints: [{ port: 'metrics', path: '/a%20b' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain %/],
+  ['params-empty-list', { endpoints: [{ port: 'metrics', params: { format: [] } }] }, /spec\.endpoints\[0\]\.params\.format: Invalid value: .*should have at least 1 items/],
+  ['params-empty-name', { endpoints: [{ port: 'metrics', params: { '': ['x'] } }] }, /spec\.endpoints\[0\]\.params: Invalid value: .*parameter names must be 1 to 256 characters long/],
 ])('the API server rejects %s', async (name, spec, expected) => {
   // Validation refuses it too (the operator and `vigil render` never see a different verdict).
   expect(validateMonitoredService(object(name, spec)).ok).toBe(false);
@@ -92,6 +98,7 @@ test.each([
   ['timeout-only-20s', { endpoints: [{ port: 'metrics', scrapeTimeout: '20s' }] }],
   ['label-key-name-63', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(63)]: 'x' } } }],
   ['label-key-prefix-253', { selector: { matchLabels: { ['a'.repeat(253) + '/k']: 'x' } } }],
+  ['params', { endpoints: [{ port: 'metrics', path: '/a+b;c=d', params: { format: ['prometheus'], 'collect[]': ['a', 'b'] } }] }],
 ])('the API server accepts %s, and so does validation', async (name, spec) => {
   const o = object(name, spec);
   expect(validateMonitoredService(o)).toMatchObject({ ok: true });

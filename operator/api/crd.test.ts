@@ -100,6 +100,8 @@ describe('generated CRD', () => {
     expect(rules('spec.selector.matchExpressions[]')).toHaveLength(2);
     expect(rules('spec.selector.matchLabels')).toHaveLength(2);
     expect(rules('spec.rules[].labels')).toHaveLength(1);
+    expect(rules('spec.endpoints[].path')).toEqual(["!self.contains('?')", "!self.contains('#')", "!self.contains('%')"]);
+    expect(rules('spec.endpoints[].params')).toEqual(['self.all(k, k.size() >= 1 && k.size() <= 256)']);
     expect(at('spec.rules')).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
     expect(at('spec.endpoints')).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['port'] });
     expect(at('status.conditions')).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });

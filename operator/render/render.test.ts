@@ -134,6 +134,15 @@ describe('renderPrometheusConfig', () => {
     });
   });
 
+  it('renders params with names sorted and values in the order written, and no params key without them', () => {
+    const withParams = service('shop', 'checkout', { endpoints: [{ port: 'web', params: { 'collect[]': ['sync', 'stock'], format: ['prometheus'] } }, { port: 'admin', params: {} }] });
+    const [admin, web] = (parse(renderPrometheusConfig([withParams], settings)) as Doc).scrape_configs.slice(1);
+    expect(web.params).toEqual({ 'collect[]': ['sync', 'stock'], format: ['prometheus'] });
+    expect(Object.keys(web.params)).toEqual(['collect[]', 'format']);
+    expect(web.metrics_path).toBe('/metrics');
+    expect(admin).not.toHaveProperty('params');
+  });
+
   it('connects to an API server outside the cluster with a token and CA', () => {
     const s = defaultSettings({ kubernetesSd: { apiServer: 'https://127.0.0.1:6443', bearerTokenFile: '/t', caFile: '/ca', insecureSkipVerify: false } });
     const sd = (parse(renderPrometheusConfig([checkout], s)) as Doc).scrape_configs[1].kubernetes_sd_configs[0];

@@ -1,7 +1,7 @@
 // Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
-import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
+import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
 import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
@@ -95,6 +95,9 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
       if (first !== undefined) {
         report([...base, 'port'], `port ${JSON.stringify(endpoint.port)} is already scraped by spec.endpoints[${first}]; list each port once`);
       } else firstByPort.set(endpoint.port, i);
+    }
+    if (isObject(endpoint.params) && Object.keys(endpoint.params).length > MAX_PARAMS) {
+      report([...base, 'params'], `must have at most ${MAX_PARAMS} parameters, got ${Object.keys(endpoint.params).length}`);
     }
     // Only what the user wrote is checked against each other: the defaults adapt (scrapeTiming).
     const interval = endpoint.interval === undefined ? undefined : checkDurationRange(endpoint.interval, [...base, 'interval'], report);

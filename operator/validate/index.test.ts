@@ -134,8 +134,31 @@ describe('validateMonitoredService', () => {
 
   it('reports unknown fields with a suggestion', () => {
     expect(issuesOf((o) => ((o.spec.endpoints[0] as Record<string, unknown>).scrapeTimout = '5s'))).toEqual([
-      'spec.endpoints[0].scrapeTimout: unknown field (did you mean scrapeTimeout?); accepted fields here: port, path, scheme, interval, scrapeTimeout',
+      'spec.endpoints[0].scrapeTimout: unknown field (did you mean scrapeTimeout?); accepted fields here: port, path, params, scheme, interval, scrapeTimeout',
     ]);
+  });
+
+  it('refuses ?, # and % in the metrics path, each with what to write instead', () => {
+    const path = (p: string) => issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', path: p } as never));
+    expect(path('/metrics?format=prometheus')).toEqual([
+      'spec.endpoints[0].path: must not contain ?: Prometheus would request it as part of the path (/metrics%3Fformat=...) and get 404; put query parameters in params, e.g. params: {format: [prometheus]}',
+    ]);
+    expect(path('/metrics#top')).toEqual(['spec.endpoints[0].path: must not contain #: Prometheus would request it as part of the path (%23), never as a fragment; leave the fragment out']);
+    expect(path('/metrics%2Fprom')).toEqual([
+      'spec.endpoints[0].path: must not contain %: Prometheus percent-encodes the path itself, so %2F would be requested as %252F; write the character itself',
+    ]);
+    // Every other printable character reaches the app as written (Go's url.URL.Path).
+    for (const ok of ['/metrics', '/', '/a+b;c=d,e', "/x/(y)/*/!/'/$/&/@/:/~", '/prom/metrics.txt']) expect(path(ok)).toEqual([]);
+  });
+
+  it('takes params as name: list of values, and refuses an empty list or name', () => {
+    const params = (p: unknown) => issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', params: p } as never));
+    expect(params({ format: ['prometheus'], 'collect[]': ['cpu', 'memory'], 'odd name': ['a b&c=d'] })).toEqual([]);
+    expect(params({ format: [] })).toEqual(['spec.endpoints[0].params.format: must list at least one value (an empty list sends nothing)']);
+    expect(params({ format: 'prometheus' })).toEqual(['spec.endpoints[0].params.format: must be a list, got the string "prometheus"']);
+    expect(params({ '': ['x'] })).toEqual(['spec.endpoints[0].params[""]: key "" must not be empty']);
+    expect(params(Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, ['x']])))).toEqual([]);
+    expect(params(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`p${i}`, ['x']])))).toEqual(['spec.endpoints[0].params: must have at most 32 parameters, got 33']);
   });
 
   it('limits metadata so generated names stay valid', () => {
