@@ -43,7 +43,9 @@ const EXPECTED_FIELD: Record<string, string> = {
   'template-runtime-error.yaml': 'spec.rules[0].summary',
   'template-label-reference.yaml': 'spec.rules[0].summary',
   'label-depends-on-value.yaml': 'spec.rules[0].labels.current',
+  'path-query-string.yaml': 'spec.endpoints[0].path',
   'port-name-upper-case.yaml': 'spec.endpoints[0].port',
+  'range-below-two-intervals.yaml': 'spec.rules[0].expr',
   'timeout-above-interval.yaml': 'spec.endpoints[0].scrapeTimeout',
   'unknown-field.yaml': 'spec.endpoints[0].scrapeTimout',
 };
@@ -62,13 +64,21 @@ describe('vigil render on test/fixtures/invalid', () => {
     );
     expect(err).toHaveLength(Object.keys(EXPECTED_FIELD).length);
     expect(reported).toEqual(EXPECTED_FIELD);
-    expect(out).toMatch(/^rendered 0 of 23 MonitoredServices \(23 invalid, left out\)/);
+    expect(out).toMatch(/^rendered 0 of 25 MonitoredServices \(25 invalid, left out\)/);
   });
 
   it('prints what is wrong and what is accepted', async () => {
     const { err } = await render(['-f', 'test/fixtures/invalid/timeout-above-interval.yaml', '--out', outDir]);
     expect(err).toEqual([
       'test/fixtures/invalid/timeout-above-interval.yaml: fixtures/timeout-above-interval: spec.endpoints[0].scrapeTimeout: 30s exceeds interval 10s; the scrape timeout must not exceed the interval (leave scrapeTimeout out to get min(10s, interval))',
+    ]);
+    const query = await render(['-f', 'test/fixtures/invalid/path-query-string.yaml', '--out', outDir]);
+    expect(query.err).toEqual([
+      'test/fixtures/invalid/path-query-string.yaml: fixtures/path-query-string: spec.endpoints[0].path: must not contain ?: Prometheus would request it as part of the path (/metrics%3Fformat=...) and get 404; put query parameters in params, e.g. params: {format: [prometheus]}',
+    ]);
+    const range = await render(['-f', 'test/fixtures/invalid/range-below-two-intervals.yaml', '--out', outDir]);
+    expect(range.err).toEqual([
+      'test/fixtures/invalid/range-below-two-intervals.yaml: fixtures/range-below-two-intervals: spec.rules[0].expr: rate() needs two samples in its range, but http_requests_total{code=~"5.."}[1m] holds at most one sample (scraped every 1m: spec.endpoints[0].interval), so it never returns data and the alert can never fire; use a range of at least 2m (2 × the scrape interval), better 4m (4 ×), which survives a failed scrape',
     ]);
     const injection = await render(['-f', 'test/fixtures/invalid/email-injection.yaml', '--out', outDir]);
     expect(injection.err).toEqual([

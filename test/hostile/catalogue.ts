@@ -178,6 +178,27 @@ export function hostileCatalogue(): HostileCase[] {
       expect: rejected('spec.endpoints[0].path'),
     },
     {
+      id: 'path-query-string',
+      what: 'metrics path /metrics?format=prometheus (Prometheus requests /metrics%3Fformat=prometheus, gets 404, and ServiceDown pages for a healthy app)',
+      handling: 'rejected by the API server (CEL rule: put query parameters in params); validation says the same',
+      object: hostile('path-query-string', (spec) => (spec.endpoints[0].path = '/metrics?format=prometheus')),
+      expect: rejected('spec.endpoints[0].path'),
+    },
+    {
+      id: 'path-fragment',
+      what: 'metrics path /metrics#prometheus (sent as /metrics%23prometheus, never as a fragment)',
+      handling: 'rejected by the API server (CEL rule on #)',
+      object: hostile('path-fragment', (spec) => (spec.endpoints[0].path = '/metrics#prometheus')),
+      expect: rejected('spec.endpoints[0].path'),
+    },
+    {
+      id: 'params-empty-list',
+      what: 'params: {format: []} (an empty list sends nothing)',
+      handling: 'rejected by the API server (minItems 1)',
+      object: hostile('params-empty-list', (spec) => (spec.endpoints[0].params = { format: [] })),
+      expect: rejected('spec.endpoints[0].params.format'),
+    },
+    {
       id: 'rule-name-with-dash',
       what: 'rule name "high-error-rate" (not a Prometheus alert name)',
       handling: 'rejected by the API server (pattern)',
@@ -373,6 +394,26 @@ export function hostileCatalogue(): HostileCase[] {
       what: 'expr max_over_time(rate(x[1m])[1y:1ms]) (3e10 points per evaluation)',
       handling: 'admitted; Valid=False: subquery resolution limit',
       object: hostile('promql-subquery-bomb', withRule({ expr: 'max_over_time(rate(http_requests_total[1m])[1y:1ms]) > 0' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
+      id: 'range-one-interval',
+      what: 'expr rate(x[1m]) on a service scraped every 1m (a range holding one sample: rate never returns data, the alert never fires)',
+      handling: 'admitted; Valid=False naming the selector and the interval: use at least 2m (2 × the interval), better 4m',
+      object: hostile('range-one-interval', (spec) => {
+        spec.endpoints[0] = { port: 'metrics', interval: '1m' };
+        spec.rules = [{ name: 'Hostile', expr: 'rate(http_requests_total[1m]) > 0' }];
+      }),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
+      id: 'range-below-interval',
+      what: 'expr max_over_time(x[10s]) at the default 15s interval (no sample in the range at some evaluations: the result comes and goes)',
+      handling: 'admitted; Valid=False: use at least one scrape interval (15s), better 4',
+      object: hostile('range-below-interval', (spec) => {
+        spec.endpoints[0] = { port: 'metrics' };
+        spec.rules = [{ name: 'Hostile', expr: 'max_over_time(http_requests_total[10s]) > 0' }];
+      }),
       expect: invalid('spec.rules[0].expr'),
     },
     {
