@@ -1,4 +1,5 @@
 // The GlobalSettings file (operator/render/types.ts) the chart gives the operator, without SMTP credentials.
+import { SELF_SCRAPE_JOBS } from '../operator/render/names.js';
 import type { RenderContext } from './context.js';
 import { PROMETHEUS_GENERATED_DIR, PROMETHEUS_PORT } from './components/prometheus.js';
 import { alertmanagerTargets } from './components/alertmanager.js';
@@ -42,9 +43,9 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
     alertmanagerUrl: v('alertmanager.externalUrl'),
     rulesDir: PROMETHEUS_GENERATED_DIR,
     selfScrapeJobs: [
-      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {
-        job_name: 'vigil-operator',
+        job_name: SELF_SCRAPE_JOBS.operator,
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] }],
         relabel_configs: [
           { source_labels: ['__meta_kubernetes_pod_container_port_number'], regex: String(OPERATOR_PORT), action: 'keep' },

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import type { ManagedProcess } from './process.js';
 import { installRbac, vigilKubeconfigs } from './rbac.js';
@@ -59,8 +60,8 @@ export async function startSecondInstall(stack: Stack, o: SecondInstallOptions):
       prometheusUrl: prometheus.url,
       alertmanagerUrl: alertmanager.url,
       selfScrapeJobs: [
-        { job_name: 'prometheus', static_configs: [{ targets: [`127.0.0.1:${promPort}`] }] },
-        { job_name: 'vigil-operator', static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
+        { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`127.0.0.1:${promPort}`] }] },
+        { job_name: SELF_SCRAPE_JOBS.operator, static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
       ],
       kubernetesSd: { apiServer: stack.cluster.server, kubeconfigFile: kubeconfigs.prometheus },
       externalLabels: { cluster: 'local', install: o.namespace },

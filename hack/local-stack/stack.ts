@@ -6,6 +6,7 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
 import type { ManagedProcess } from './process.js';
@@ -285,8 +286,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       alertmanagerUrl: alertmanager.url,
       rulesDir: '.',
       selfScrapeJobs: [
-        { job_name: 'prometheus', static_configs: [{ targets: [`127.0.0.1:${ports.prometheus}`] }] },
-        { job_name: 'vigil-operator', static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
+        { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`127.0.0.1:${ports.prometheus}`] }] },
+        { job_name: SELF_SCRAPE_JOBS.operator, static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
       ],
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
       ...(opts.watchdog ? { watchdog: opts.watchdog } : {}),

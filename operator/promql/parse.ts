@@ -429,6 +429,6 @@ function checkVectorSelector(node: SyntaxNode, expr: string): void {
   }
   const narrowing = matchers.filter((m) => !matchesAnything(m));
   if (narrowing.length === 0) {
-    throw new PromQLError(`selector ${text(node, expr)} has no metric name and its matchers let every series through; add a metric name or an equality matcher such as job="checkout"`, node.from);
+    throw new PromQLError(`selector ${text(node, expr)} has no metric name and its matchers let every series through; add a metric name or an equality matcher such as service="checkout"`, node.from);
   }
 }

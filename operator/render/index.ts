@@ -4,7 +4,7 @@ import { hash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { alertmanagerSkeleton, assembleAlertmanagerConfig, renderReceiverText, renderRouteText } from './alertmanager.js';
 import { EMAIL_TEMPLATE } from './email-template.js';
-import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName } from './names.js';
+import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName, SELF_SCRAPE_JOBS } from './names.js';
 import { assemblePrometheusConfig, hasScrapeHints, prometheusSkeleton, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
 import type { SettingsOverrides } from './settings-schema.js';
@@ -217,7 +217,7 @@ export function defaultSettings(overrides: SettingsOverrides = {}): GlobalSettin
     prometheusUrl: 'http://localhost:9090',
     alertmanagerUrl: 'http://localhost:9093',
     rulesDir: '.',
-    selfScrapeJobs: [{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] }],
+    selfScrapeJobs: [{ job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: ['localhost:9090'] }] }],
     externalLabels: {},
   };
   // forceImplicitTls belongs to the default smarthost (stunnel): another smarthost without its own

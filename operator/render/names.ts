@@ -4,6 +4,11 @@ import type { MonitoredService } from '../api/schema.js';
 import type { ObjectRef } from './types.js';
 
 export const JOB_PREFIX = 'vigil';
+/**
+ * Jobs of the install's own scrape configs (settings.selfScrapeJobs); the operator's series carry
+ * the install namespace's namespace label, so rules of MonitoredServices there may read them.
+ */
+export const SELF_SCRAPE_JOBS = { prometheus: 'prometheus', operator: 'vigil-operator' } as const;
 export const DEFAULT_RECEIVER = 'vigil-default';
 /** Receiver without integrations for alerts of MonitoredServices that are no longer configured (alertmanager.ts). */
 export const UNOWNED_RECEIVER = 'vigil-unowned';

@@ -8,6 +8,7 @@ import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
+import { foreignJobProblems } from './job-matchers.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
 import { isTemplateValue, knownAlertLabels, labelReferences, substituteKnownLabels } from '../render/alert-labels.js';
@@ -241,6 +242,7 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
           report([...base, 'expr'], (err as Error).message.replace(/\s+/g, ' '));
         }
         for (const problem of rangeProblems(rule.expr, endpoints)) report([...base, 'expr'], problem);
+        for (const problem of foreignJobProblems(rule.expr, namespace, endpoints.map((e) => e.job))) report([...base, 'expr'], problem);
       }
     }
     checkDurationRange(rule.for ?? defaults.ruleFor, [...base, 'for'], report);

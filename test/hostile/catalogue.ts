@@ -407,6 +407,13 @@ export function hostileCatalogue(): HostileCase[] {
       expect: invalid('spec.rules[0].expr'),
     },
     {
+      id: 'job-from-another-setup',
+      what: 'expr up{job="checkout"} == 0 (a job name from another setup: Vigil names jobs vigil/<namespace>/<name>/<port>, so it matches nothing and the alert never fires)',
+      handling: "admitted; Valid=False naming the selector and this service's job names",
+      object: hostile('job-from-another-setup', withRule({ expr: 'up{job="checkout"} == 0' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
       id: 'range-below-interval',
       what: 'expr max_over_time(x[10s]) at the default 15s interval (no sample in the range at some evaluations: the result comes and goes)',
       handling: 'admitted; Valid=False: use at least one scrape interval (15s), better 4',

@@ -1,0 +1,28 @@
+import { foreignJobProblems } from './job-matchers.js';
+
+const OWN = ['vigil/shop/checkout/metrics'];
+
+describe('foreignJobProblems', () => {
+  it('refuses job="..." that no series of the namespace can carry, saying what the jobs are called', () => {
+    expect(foreignJobProblems('up{job="checkout"} == 0', 'shop', OWN)).toEqual([
+      'selector up{job="checkout"} can match no series: the scrape jobs of namespace shop are named vigil/shop/<MonitoredService>/<port> ' +
+        "(this service's: vigil/shop/checkout/metrics), and a target's own job label becomes exported_job; " +
+        'use job="vigil/shop/checkout/metrics", or select by Service with service="<name>"',
+    ]);
+    // Another namespace's job: the namespace matcher Vigil adds excludes its series.
+    expect(foreignJobProblems('absent(up{job="vigil/payments/api/http"})', 'shop', OWN)).toHaveLength(1);
+    expect(foreignJobProblems('sum(rate(x{job="checkout"}[5m])) / sum(rate(y{job="checkout-api"}[5m])) > 0', 'shop', OWN)).toHaveLength(2);
+  });
+
+  it("accepts the jobs of the namespace, of other MonitoredServices too, and the install's own jobs", () => {
+    for (const expr of ['up{job="vigil/shop/checkout/metrics"} == 0', 'up{job="vigil/shop/payments/http"} == 0', 'up{job="vigil-operator"} == 0', 'up{job="prometheus"} == 0']) {
+      expect(foreignJobProblems(expr, 'shop', OWN)).toEqual([]);
+    }
+  });
+
+  it('leaves alone what it cannot decide or what rules label: regexes, negations, an empty job, ALERTS', () => {
+    for (const expr of ['up{job=~"checkout.*"} == 0', 'up{job!="checkout"} == 0', 'x{job=""} > 0', 'ALERTS{job="checkout"} > 0', 'ALERTS_FOR_STATE{job="x"} > 0']) {
+      expect(foreignJobProblems(expr, 'shop', OWN)).toEqual([]);
+    }
+  });
+});

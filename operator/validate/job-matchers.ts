@@ -1,0 +1,38 @@
+// A job label no series in the namespace can carry. Every series a rule can read (its namespace's)
+// comes from a Vigil scrape job named vigil/<namespace>/<name>/<port>, and honor_labels: false
+// turns a target's own job label into exported_job; so job="checkout" (a habit from other setups)
+// matches nothing: the alert never fires, or under absent() always does. The install's own jobs
+// (SELF_SCRAPE_JOBS) are the exception.
+import { parser } from '@prometheus-io/lezer-promql';
+import { selectorParts, text } from '../promql/parse.js';
+import { JOB_PREFIX, SELF_SCRAPE_JOBS } from '../render/names.js';
+
+/** Series Prometheus writes at rule evaluation, labelled by the rules (a rule label may be called job). */
+const RULE_SERIES = new Set(['ALERTS', 'ALERTS_FOR_STATE']);
+
+const SELF_JOBS: ReadonlySet<string> = new Set(Object.values(SELF_SCRAPE_JOBS));
+
+/** One message per selector whose job="..." cannot name a job of `namespace` (expr must be one checkPromQL accepted). */
+export function foreignJobProblems(expr: string, namespace: string, ownJobs: readonly string[]): string[] {
+  const prefix = `${JOB_PREFIX}/${namespace}/`;
+  const problems: string[] = [];
+  parser.parse(expr).iterate({
+    enter: (ref) => {
+      if (ref.name !== 'VectorSelector') return undefined;
+      const { names, matchers } = selectorParts(ref.node, expr);
+      const metric = names[0] ?? matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
+      if (metric !== undefined && RULE_SERIES.has(metric)) return false;
+      for (const m of matchers) {
+        if (m.name !== 'job' || m.op !== '=' || m.value === '' || m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
+        const example = ownJobs[0] ?? `${prefix}<name>/<port>`;
+        problems.push(
+          `selector ${text(ref.node, expr)} can match no series: the scrape jobs of namespace ${namespace} are named ${prefix}<MonitoredService>/<port>` +
+            `${ownJobs.length > 0 ? ` (this service's: ${ownJobs.join(', ')})` : ''}, and a target's own job label becomes exported_job; ` +
+            `use job="${example}", or select by Service with service="<name>"`,
+        );
+      }
+      return false;
+    },
+  });
+  return problems;
+}
