@@ -77,6 +77,9 @@ test.each([
   ['email', { notify: { email: { to: ['a@example.com\r\nBcc: b@example.com'] } } }, /spec\.notify\.email\.to\[0\]: Invalid value: .*should match/],
   ['bad-severity', { downAlert: { severity: 'page' } }, /spec\.downAlert\.severity: Unsupported value: "page"/],
   // Prometheus would request /metrics%3Fformat=prometheus and get 404.
+  ['interval-5m', { endpoints: [{ port: 'metrics', interval: '5m' }] }, /spec\.endpoints\[0\]\.interval: Invalid value: .*interval plus scrapeTimeout must not exceed 5m/],
+  ['interval-4m-timeout-1m1s', { endpoints: [{ port: 'metrics', interval: '4m', scrapeTimeout: '1m1s' }] }, /interval plus scrapeTimeout must not exceed 5m/],
+  ['timeout-only-2m31s', { endpoints: [{ port: 'metrics', scrapeTimeout: '2m31s' }] }, /spec\.endpoints\[0\]\.scrapeTimeout: Invalid value: .*must not exceed 5m/],
   ['path-query', { endpoints: [{ port: 'metrics', path: '/metrics?format=prometheus' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain \?: .*put query parameters in params/],
   ['path-fragment', { endpoints: [{ port: 'metrics', path: '/metrics#x' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain #/],
   ['path-percent', { endpoints: [{ port: 'metrics', path: '/a%20b' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain %/],
@@ -98,6 +101,9 @@ test.each([
   ['timeout-only-20s', { endpoints: [{ port: 'metrics', scrapeTimeout: '20s' }] }],
   ['label-key-name-63', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(63)]: 'x' } } }],
   ['label-key-prefix-253', { selector: { matchLabels: { ['a'.repeat(253) + '/k']: 'x' } } }],
+  ['interval-4m50s', { endpoints: [{ port: 'metrics', interval: '4m50s' }] }],
+  ['interval-4m-timeout-1m', { endpoints: [{ port: 'metrics', interval: '4m', scrapeTimeout: '1m' }] }],
+  ['timeout-only-2m30s', { endpoints: [{ port: 'metrics', scrapeTimeout: '2m30s' }] }],
   ['params', { endpoints: [{ port: 'metrics', path: '/a+b;c=d', params: { format: ['prometheus'], 'collect[]': ['a', 'b'] } }] }],
 ])('the API server accepts %s, and so does validation', async (name, spec) => {
   const o = object(name, spec);

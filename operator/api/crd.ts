@@ -8,7 +8,10 @@ import { z } from 'zod';
 import {
   API_GROUP,
   API_VERSION,
+  DEFAULT_SCRAPE_INTERVAL,
+  DEFAULT_SCRAPE_TIMEOUT,
   KIND,
+  LOOKBACK_DELTA,
   LABEL_KEY_PATTERN,
   MAX_LABEL_KEY_LENGTH,
   MAX_LABEL_KEY_PREFIX_LENGTH,
@@ -103,6 +106,17 @@ const CEL_RULES: Record<string, CelRule[]> = {
     {
       rule: '!has(self.interval) || !has(self.scrapeTimeout) || duration(self.scrapeTimeout) <= duration(self.interval)',
       message: 'scrapeTimeout must not exceed interval',
+      fieldPath: '.scrapeTimeout',
+    },
+    // The defaults composed as scrapeTiming() does: timeout min(10s, interval), interval max(15s, timeout).
+    {
+      rule: `!has(self.interval) || duration(self.interval) + (has(self.scrapeTimeout) ? duration(self.scrapeTimeout) : (duration(self.interval) < duration('${DEFAULT_SCRAPE_TIMEOUT}') ? duration(self.interval) : duration('${DEFAULT_SCRAPE_TIMEOUT}'))) <= duration('${LOOKBACK_DELTA}')`,
+      message: `interval plus scrapeTimeout must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback: beyond it up has no current sample between scrapes and ServiceDown fires for a healthy app)`,
+      fieldPath: '.interval',
+    },
+    {
+      rule: `has(self.interval) || !has(self.scrapeTimeout) || duration(self.scrapeTimeout) + (duration(self.scrapeTimeout) > duration('${DEFAULT_SCRAPE_INTERVAL}') ? duration(self.scrapeTimeout) : duration('${DEFAULT_SCRAPE_INTERVAL}')) <= duration('${LOOKBACK_DELTA}')`,
+      message: `scrapeTimeout plus the interval it implies must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback)`,
       fieldPath: '.scrapeTimeout',
     },
   ],

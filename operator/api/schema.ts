@@ -25,6 +25,13 @@ export { SCRAPE_DURATION_PATTERN };
 /** Scrape interval and timeout when the endpoint sets neither (Prometheus' own defaults are 1m and 10s). */
 export const DEFAULT_SCRAPE_INTERVAL = '15s';
 export const DEFAULT_SCRAPE_TIMEOUT = '10s';
+/**
+ * How far back Prometheus looks for the latest sample of a series in an instant selector (`up`),
+ * its default --query.lookback-delta, which Vigil does not change. The next sample of an endpoint
+ * lands at most interval + scrapeTimeout after the previous one: above this, instant selectors
+ * find nothing between scrapes.
+ */
+export const LOOKBACK_DELTA = '5m';
 /** Metadata limits. Rendered ConfigMap keys are `<namespace>__<name>.rules.yaml` and must stay within 253 characters. */
 export const MAX_NAMESPACE_LENGTH = 63;
 export const MAX_NAME_LENGTH = 253 - MAX_NAMESPACE_LENGTH - '__'.length - '.rules.yaml'.length;
@@ -152,20 +159,19 @@ export const EndpointSchema = z
       .default('/metrics')
       .describe('HTTP path of the metrics endpoint, without query string (see params) or fragment: ?, # and % are refused, since Prometheus would send them percent-encoded as part of the path.'),
     params: z
-      .record(
-        z.string().min(1, { abort: true }).max(MAX_PARAM_NAME_LENGTH),
-        z.array(z.string().max(1024)).min(1, { message: 'must list at least one value (an empty list sends nothing)' }).max(16),
-      )
+      .record(z.string().min(1, { abort: true }).max(MAX_PARAM_NAME_LENGTH), z.array(z.string().max(1024)).min(1, { message: 'must list at least one value (an empty list sends nothing)' }).max(16))
       .meta({ maxProperties: MAX_PARAMS })
       .optional()
       .describe(
-        'Query parameters of the scrape request, name: list of values, as Prometheus\'s scrape_config params and ServiceMonitor endpoints have them; e.g. {format: [prometheus]} requests path?format=prometheus.',
+        "Query parameters of the scrape request, name: list of values, as Prometheus's scrape_config params and ServiceMonitor endpoints have them; e.g. {format: [prometheus]} requests path?format=prometheus.",
       ),
     scheme: z.enum(['http', 'https']).default('http').describe('Scheme used to scrape the endpoint.'),
     // No schema defaults here: a default the user did not write must never be why an object is
     // refused (issue #11). scrapeTiming() (operator/render/scrape-timing.ts) fills them in the way
     // Prometheus composes its own defaults.
-    interval: scrapeDuration(`How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer.`).optional(),
+    interval: scrapeDuration(
+      `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer. Interval plus scrapeTimeout must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback: beyond it, up has no current sample between scrapes).`,
+    ).optional(),
     scrapeTimeout: scrapeDuration(`Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`).optional(),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');

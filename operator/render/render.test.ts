@@ -135,7 +135,12 @@ describe('renderPrometheusConfig', () => {
   });
 
   it('renders params with names sorted and values in the order written, and no params key without them', () => {
-    const withParams = service('shop', 'checkout', { endpoints: [{ port: 'web', params: { 'collect[]': ['sync', 'stock'], format: ['prometheus'] } }, { port: 'admin', params: {} }] });
+    const withParams = service('shop', 'checkout', {
+      endpoints: [
+        { port: 'web', params: { 'collect[]': ['sync', 'stock'], format: ['prometheus'] } },
+        { port: 'admin', params: {} },
+      ],
+    });
     const [admin, web] = (parse(renderPrometheusConfig([withParams], settings)) as Doc).scrape_configs.slice(1);
     expect(web.params).toEqual({ 'collect[]': ['sync', 'stock'], format: ['prometheus'] });
     expect(Object.keys(web.params)).toEqual(['collect[]', 'format']);

@@ -1,7 +1,7 @@
 // Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
-import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
+import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, LOOKBACK_DELTA, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
 import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
@@ -110,8 +110,28 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
         [...base, 'scrapeTimeout'],
         `${formatDurationMs(timeout)} exceeds interval ${formatDurationMs(interval)}; the scrape timeout must not exceed the interval (leave scrapeTimeout out to get min(10s, interval))`,
       );
-    }
+    } else checkLookback(endpoint, base, report);
   });
+}
+
+const LOOKBACK_DELTA_MS = parseDurationMs(LOOKBACK_DELTA) as number;
+
+/** The next sample lands at most interval + timeout after the last: beyond the lookback, `up` has gaps. */
+function checkLookback(endpoint: Obj, base: PropertyKey[], report: Report): void {
+  const { interval, scrapeTimeout } = endpoint;
+  if (!isScrapeDuration(interval) || !isScrapeDuration(scrapeTimeout) || (interval === undefined && scrapeTimeout === undefined)) return;
+  const timing = scrapeTiming({ interval, scrapeTimeout });
+  const intervalMs = parseDurationMs(timing.interval);
+  const timeoutMs = parseDurationMs(timing.scrapeTimeout);
+  if (intervalMs === undefined || timeoutMs === undefined || intervalMs + timeoutMs <= LOOKBACK_DELTA_MS) return;
+  const fix =
+    interval !== undefined
+      ? `use an interval of at most ${formatDurationMs(Math.max(LOOKBACK_DELTA_MS - timeoutMs, 0))} with this scrapeTimeout`
+      : `use a scrapeTimeout of at most ${formatDurationMs(LOOKBACK_DELTA_MS / 2)}`;
+  report(
+    [...base, interval !== undefined ? 'interval' : 'scrapeTimeout'],
+    `interval ${timing.interval} plus scrapeTimeout ${timing.scrapeTimeout} exceeds ${LOOKBACK_DELTA}, how far back Prometheus looks for a sample: between two scrapes up has no current sample, so ServiceDown fires for a healthy app (and rules' for restarts); ${fix}`,
+  );
 }
 
 const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
@@ -242,7 +262,12 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
           report([...base, 'expr'], (err as Error).message.replace(/\s+/g, ' '));
         }
         for (const problem of rangeProblems(rule.expr, endpoints)) report([...base, 'expr'], problem);
-        for (const problem of foreignJobProblems(rule.expr, namespace, endpoints.map((e) => e.job))) report([...base, 'expr'], problem);
+        for (const problem of foreignJobProblems(
+          rule.expr,
+          namespace,
+          endpoints.map((e) => e.job),
+        ))
+          report([...base, 'expr'], problem);
       }
     }
     checkDurationRange(rule.for ?? defaults.ruleFor, [...base, 'for'], report);

@@ -75,6 +75,26 @@ describe('validateMonitoredService', () => {
     }
   });
 
+  it("refuses interval + scrapeTimeout above Prometheus's 5m lookback, defaults composed (up would have gaps between scrapes)", () => {
+    // Without rules: the example's rate(...[5m]) would be too short for these intervals.
+    const endpoint = (e: { interval?: string; scrapeTimeout?: string }) =>
+      issuesOf((o) => {
+        o.spec.endpoints[0] = { port: 'metrics', ...e } as never;
+        o.spec.rules = [];
+      });
+    for (const ok of [{ interval: '4m50s' }, { interval: '4m', scrapeTimeout: '1m' }, { scrapeTimeout: '2m30s' }, { interval: '2m30s', scrapeTimeout: '2m30s' }]) expect(endpoint(ok)).toEqual([]);
+    expect(endpoint({ interval: '5m' })).toEqual([
+      "spec.endpoints[0].interval: interval 5m plus scrapeTimeout 10s exceeds 5m, how far back Prometheus looks for a sample: between two scrapes up has no current sample, so ServiceDown fires for a healthy app (and rules' for restarts); use an interval of at most 4m50s with this scrapeTimeout",
+    ]);
+    expect(endpoint({ interval: '4m50s1ms' })).toHaveLength(1);
+    expect(endpoint({ interval: '4m', scrapeTimeout: '1m1s' })).toEqual([
+      expect.stringMatching(/^spec\.endpoints\[0\]\.interval: interval 4m plus scrapeTimeout 1m1s exceeds 5m.*at most 3m59s with this scrapeTimeout$/),
+    ]);
+    expect(endpoint({ scrapeTimeout: '2m31s' })).toEqual([
+      expect.stringMatching(/^spec\.endpoints\[0\]\.scrapeTimeout: interval 2m31s plus scrapeTimeout 2m31s exceeds 5m.*use a scrapeTimeout of at most 2m30s$/),
+    ]);
+  });
+
   it('rejects day units in scrape durations (CEL cannot compare them)', () => {
     expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', interval: '1d' } as never))).toEqual([
       'spec.endpoints[0].interval: must be a duration such as 15s, 1m or 1m30s (units h, m, s, ms in that order)',
@@ -144,9 +164,7 @@ describe('validateMonitoredService', () => {
       'spec.endpoints[0].path: must not contain ?: Prometheus would request it as part of the path (/metrics%3Fformat=...) and get 404; put query parameters in params, e.g. params: {format: [prometheus]}',
     ]);
     expect(path('/metrics#top')).toEqual(['spec.endpoints[0].path: must not contain #: Prometheus would request it as part of the path (%23), never as a fragment; leave the fragment out']);
-    expect(path('/metrics%2Fprom')).toEqual([
-      'spec.endpoints[0].path: must not contain %: Prometheus percent-encodes the path itself, so %2F would be requested as %252F; write the character itself',
-    ]);
+    expect(path('/metrics%2Fprom')).toEqual(['spec.endpoints[0].path: must not contain %: Prometheus percent-encodes the path itself, so %2F would be requested as %252F; write the character itself']);
     // Every other printable character reaches the app as written (Go's url.URL.Path).
     for (const ok of ['/metrics', '/', '/a+b;c=d,e', "/x/(y)/*/!/'/$/&/@/:/~", '/prom/metrics.txt']) expect(path(ok)).toEqual([]);
   });

@@ -100,29 +100,31 @@ describe('range check against the PromQL engine', () => {
     expect(new Set(expected.map((e) => e.split(': ').slice(1).join(': '))).size).toBe(3);
   });
 
-  it.each(INTERVALS)('promtool shows data exactly where the model says, series scraped every %s', async (interval) => {
-    const mine = ALL.filter((c) => c.interval === interval);
-    // One alert per case that fires when the function returns no data.
-    const rules = { groups: [{ name: 'ranges', interval: `${EVALUATION_STEP_MS / 1000}s`, rules: mine.map((c) => ({ alert: c.name, expr: `absent(${c.expr})` })) }] };
-    const last = Math.max(...mine.flatMap((c) => c.present.map(([t]) => t)));
-    const test = {
-      rule_files: [`ranges-${interval}.rules.yaml`],
-      evaluation_interval: `${EVALUATION_STEP_MS / 1000}s`,
-      tests: [
-        {
-          interval,
-          input_series: [{ series: 'x', values: `0+1x${Math.ceil(last / (parseDurationMs(interval) as number)) + 2}` }],
-          alert_rule_test: mine.flatMap((c) =>
-            c.present.map(([t, present]) => ({ eval_time: formatDurationMs(t), alertname: c.name, exp_alerts: present ? [] : [{ exp_labels: {} }] })),
-          ),
-        },
-      ],
-    };
-    writeFileSync(join(dir, `ranges-${interval}.rules.yaml`), stringify(rules));
-    writeFileSync(join(dir, `ranges-${interval}.test.yaml`), stringify(test));
-    const { stdout } = await run(PROMTOOL, ['test', 'rules', `ranges-${interval}.test.yaml`], { cwd: dir, timeout: 120_000 }).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool disagrees with the model:\n${err.stdout ?? ''}${err.stderr ?? ''}`.slice(0, 20_000));
-    });
-    expect(stdout).toContain('SUCCESS');
-  }, 180_000);
+  it.each(INTERVALS)(
+    'promtool shows data exactly where the model says, series scraped every %s',
+    async (interval) => {
+      const mine = ALL.filter((c) => c.interval === interval);
+      // One alert per case that fires when the function returns no data.
+      const rules = { groups: [{ name: 'ranges', interval: `${EVALUATION_STEP_MS / 1000}s`, rules: mine.map((c) => ({ alert: c.name, expr: `absent(${c.expr})` })) }] };
+      const last = Math.max(...mine.flatMap((c) => c.present.map(([t]) => t)));
+      const test = {
+        rule_files: [`ranges-${interval}.rules.yaml`],
+        evaluation_interval: `${EVALUATION_STEP_MS / 1000}s`,
+        tests: [
+          {
+            interval,
+            input_series: [{ series: 'x', values: `0+1x${Math.ceil(last / (parseDurationMs(interval) as number)) + 2}` }],
+            alert_rule_test: mine.flatMap((c) => c.present.map(([t, present]) => ({ eval_time: formatDurationMs(t), alertname: c.name, exp_alerts: present ? [] : [{ exp_labels: {} }] }))),
+          },
+        ],
+      };
+      writeFileSync(join(dir, `ranges-${interval}.rules.yaml`), stringify(rules));
+      writeFileSync(join(dir, `ranges-${interval}.test.yaml`), stringify(test));
+      const { stdout } = await run(PROMTOOL, ['test', 'rules', `ranges-${interval}.test.yaml`], { cwd: dir, timeout: 120_000 }).catch((err: { stdout?: string; stderr?: string }) => {
+        throw new Error(`promtool disagrees with the model:\n${err.stdout ?? ''}${err.stderr ?? ''}`.slice(0, 20_000));
+      });
+      expect(stdout).toContain('SUCCESS');
+    },
+    180_000,
+  );
 });

@@ -47,7 +47,7 @@ describe('ranges against the scrape interval', () => {
     [[{ port: 'metrics' }], '30s', '29s', 'spec.endpoints[0] without interval: the default 15s'],
     [[{ port: 'metrics', scrapeTimeout: '1m' }], '2m', '1m59s', 'spec.endpoints[0] without interval: its scrapeTimeout'],
     [[{ port: 'metrics', interval: '5s' }], '10s', '9s', 'spec.endpoints[0].interval'],
-    [[{ port: 'metrics', interval: '1h', scrapeTimeout: '1m' }], '2h', '119m', 'spec.endpoints[0].interval'],
+    [[{ port: 'metrics', interval: '4m', scrapeTimeout: '1m' }], '8m', '7m59s', 'spec.endpoints[0].interval'],
   ])('with endpoints %j: increase(x[%s]) is accepted, [%s] refused naming %s', (endpoints, enough, tooShort, source) => {
     expect(verdict(endpoints, `increase(x[${enough}]) > 0`)).toBe('ok');
     expect(verdict(endpoints, `increase(x[${tooShort}]) > 0`)).toContain(`: ${source})`);
@@ -87,23 +87,23 @@ describe('ranges against the scrape interval', () => {
   describe('several endpoints', () => {
     const endpoints = [
       { port: 'http', interval: '15s' },
-      { port: 'admin', interval: '5m' },
+      { port: 'admin', interval: '4m' },
     ];
 
     it('without a job matcher takes the longest interval and says how to pick one endpoint', () => {
-      expect(verdict(endpoints, 'rate(x[5m]) > 0')).toBe(
-        'shop/checkout: spec.rules[0].expr: rate() needs two samples in its range, but x[5m] holds at most one sample ' +
-          "(scraped every 5m: spec.endpoints[1].interval, the longest of this service's endpoints), so it never returns data and the alert can never fire; " +
-          'use a range of at least 10m (2 × the scrape interval), better 20m (4 ×), which survives a failed scrape, ' +
+      expect(verdict(endpoints, 'rate(x[4m]) > 0')).toBe(
+        'shop/checkout: spec.rules[0].expr: rate() needs two samples in its range, but x[4m] holds at most one sample ' +
+          "(scraped every 4m: spec.endpoints[1].interval, the longest of this service's endpoints), so it never returns data and the alert can never fire; " +
+          'use a range of at least 8m (2 × the scrape interval), better 16m (4 ×), which survives a failed scrape, ' +
           'or read one endpoint\'s series with a job matcher such as job="vigil/shop/checkout/http"',
       );
-      expect(verdict(endpoints, 'rate(x[10m]) > 0')).toBe('ok');
+      expect(verdict(endpoints, 'rate(x[8m]) > 0')).toBe('ok');
     });
 
     it('with a job matcher takes the endpoints it selects', () => {
       expect(verdict(endpoints, 'rate(x{job="vigil/shop/checkout/http"}[30s]) > 0')).toBe('ok');
       expect(verdict(endpoints, 'rate(x{job="vigil/shop/checkout/http"}[29s]) > 0')).toContain('(scraped every 15s: spec.endpoints[0].interval)');
-      expect(verdict(endpoints, 'rate(x{job=~"vigil/shop/checkout/.*"}[5m]) > 0')).toContain('spec.endpoints[1].interval, the longest of the endpoints its job matcher selects');
+      expect(verdict(endpoints, 'rate(x{job=~"vigil/shop/checkout/.*"}[4m]) > 0')).toContain('spec.endpoints[1].interval, the longest of the endpoints its job matcher selects');
       expect(verdict(endpoints, 'rate(x{job!="vigil/shop/checkout/admin"}[30s]) > 0')).toBe('ok');
     });
 
@@ -137,7 +137,7 @@ describe('subquery ranges against their step', () => {
   });
 
   it('is judged by its step, not by the scrape interval', () => {
-    expect(verdict([{ port: 'metrics', interval: '5m' }], 'max_over_time(up[10m:10s]) > 0')).toBe('ok');
+    expect(verdict([{ port: 'metrics', interval: '4m' }], 'max_over_time(up[10m:10s]) > 0')).toBe('ok');
   });
 });
 

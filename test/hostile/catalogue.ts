@@ -291,6 +291,16 @@ export function hostileCatalogue(): HostileCase[] {
       expect: rejected('spec.endpoints[0].scrapeTimeout'),
     },
     {
+      id: 'interval-beyond-lookback',
+      what: 'interval 10m (Prometheus looks back 5m for a sample: between scrapes up has none, and ServiceDown fires for a healthy app)',
+      handling: 'rejected by the API server (CEL: interval plus scrapeTimeout must not exceed 5m)',
+      object: hostile('interval-beyond-lookback', (spec) => {
+        spec.endpoints[0] = { port: 'metrics', interval: '10m' };
+        spec.rules = [];
+      }),
+      expect: rejected('spec.endpoints[0].interval'),
+    },
+    {
       id: 'timeout-above-default-interval',
       what: 'scrapeTimeout 1m without an interval (the default interval is 15s)',
       handling: 'accepted: an unwritten interval follows the timeout (scraped every 1m); defaults never refuse an object (#11)',
