@@ -200,7 +200,7 @@ export const AlertRuleSchema = z
       .max(4096)
       .describe(
         "PromQL expression; the alert fires for every series it returns. Every selector is restricted to the MonitoredService's namespace. " +
-          'A range must hold the samples its function needs: at least 2 scrape intervals for rate, irate, increase, delta, idelta, deriv, predict_linear, changes and resets, ' +
+          'A range must hold the samples its function needs: at least 2 scrape intervals for rate, irate, increase, delta, idelta, deriv, predict_linear, changes, resets, stddev_over_time and stdvar_over_time, ' +
           'at least 1 for the other range functions (4 recommended), counting the longest interval of the endpoints whose job the selector can match (all of them without a job matcher); ' +
           'a subquery range at least as many steps.',
       ),

@@ -15,11 +15,12 @@ import { validateMonitoredService } from './index.js';
 const PROMTOOL = resolve('bin/promtool');
 const run = promisify(execFile);
 
-/** Functions and how their result shows: present, or (changes) non-zero on a series that changes at every scrape. */
+/** Functions and how their result shows: present, or (changes, stddev_over_time) non-zero on a series that changes at every scrape. */
 const FUNCTIONS: { fn: string; call: (range: string) => string; needs: number }[] = [
   ...['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv'].map((fn) => ({ fn, call: (r: string) => `${fn}(x[${r}])`, needs: 2 })),
   { fn: 'predict_linear', call: (r) => `predict_linear(x[${r}], 60)`, needs: 2 },
   { fn: 'changes', call: (r) => `(changes(x[${r}]) != 0)`, needs: 2 },
+  { fn: 'stddev_over_time', call: (r) => `(stddev_over_time(x[${r}]) != 0)`, needs: 2 },
   ...['max_over_time', 'count_over_time', 'last_over_time', 'absent_over_time'].map((fn) => ({
     fn,
     // absent_over_time returns data when the range is empty: its absence is the other functions' presence.

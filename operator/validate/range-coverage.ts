@@ -11,11 +11,25 @@ import { formatDurationMs } from './duration.js';
 /**
  * Functions that need two samples in their range: with one, Prometheus returns no series (rate,
  * irate, increase, delta, idelta, deriv, predict_linear) or always 0 (changes and resets compare
- * consecutive samples). Prometheus uses start timestamps to rate a single sample only with
+ * consecutive samples; the deviation of one sample is 0). Prometheus uses start timestamps to rate a single sample only with
  * --enable-feature=use-start-timestamps, which Vigil's Prometheus does not set.
- * The other range functions (*_over_time, absent_over_time) work from one sample.
+ * The other range functions (the other *_over_time, absent_over_time) work from one sample.
  */
-export const TWO_SAMPLE_FUNCTIONS: ReadonlySet<string> = new Set(['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'predict_linear', 'changes', 'resets']);
+export const TWO_SAMPLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'predict_linear',
+  'changes',
+  'resets',
+  'stddev_over_time',
+  'stdvar_over_time',
+]);
+/** Of those, the ones that return 0 from one sample instead of nothing. */
+const ZERO_FROM_ONE_SAMPLE: ReadonlySet<string> = new Set(['changes', 'resets', 'stddev_over_time', 'stdvar_over_time']);
 
 /** Ranges this many scrape intervals long still hold two samples when one scrape fails. */
 export const RECOMMENDED_INTERVALS = 4;
@@ -83,7 +97,7 @@ function shortRange(use: RangeUse, rangeMs: number, needed: number, spacing: { m
       ? `${use.fn}() needs a ${spacing.unit} in its range, but ${use.text} holds none (${spacing.of}) in some evaluations, ${comesAndGoes}`
       : rangeMs <= spacing.ms
         ? `${use.fn}() needs two ${spacing.unit}s in its range, but ${use.text} holds at most one ${spacing.unit} (${spacing.of}), so it ${
-            use.fn === 'changes' || use.fn === 'resets' ? 'always returns 0' : 'never returns data and the alert can never fire'
+            ZERO_FROM_ONE_SAMPLE.has(use.fn) ? 'always returns 0' : 'never returns data and the alert can never fire'
           }`
         : `${use.fn}() needs two ${spacing.unit}s in its range, but ${use.text} holds two ${spacing.unit}s (${spacing.of}) only in some evaluations, ${comesAndGoes}`;
   return `${what}; use a range of at least ${fix}`;
