@@ -6,7 +6,7 @@ import { MAIL_CATCHER_CA } from './components/mail-catcher.js';
 import { OPERATOR_NAME, OPERATOR_PORT } from './components/operator.js';
 
 /** GlobalSettings (operator/render/types.ts) the operator reads, without SMTP credentials. */
-export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
+export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus: string; alertmanager: string }): Record<string, unknown> {
   const v = <T>(path: string) => ctx.value<T>(path);
   const v0 = ctx.values;
   return {
@@ -38,11 +38,12 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
     ),
     defaultRecipients: v('smtp.defaultRecipients'),
     alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),
+    alertmanagerPathPrefix: routePrefixes.alertmanager,
     prometheusUrl: v('prometheus.externalUrl'),
     alertmanagerUrl: v('alertmanager.externalUrl'),
     rulesDir: PROMETHEUS_GENERATED_DIR,
     selfScrapeJobs: [
-      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      { job_name: 'prometheus', metrics_path: `${routePrefixes.prometheus}/metrics`, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {
         job_name: 'vigil-operator',
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] }],
