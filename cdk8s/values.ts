@@ -68,7 +68,9 @@ export const VigilValuesShape = z
         smarthost: z
           .string()
           .default('')
-          .describe('Required: host:port of the SMTP server, e.g. smtp.example.com:587. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.'),
+          .describe(
+            'Required: host:port of the SMTP server, e.g. smtp.example.com:587. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.',
+          ),
         from: z.string().default('vigil@example.com').describe('From address of alert emails.'),
         hello: z.string().default('').describe("Hostname announced in EHLO; empty means Alertmanager's default."),
         requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465, without forceImplicitTls).'),
@@ -250,8 +252,7 @@ export const INSTALL_CHECKS: readonly InstallCheck[] = [
     refuses: (v) => !v.mailCatcher.enabled && !new RegExp(SMARTHOST_PATTERN).test(v.smtp.smarthost),
     goCondition: `and (not .Values.mailCatcher.enabled) (not (regexMatch ${JSON.stringify(SMARTHOST_PATTERN)} .Values.smtp.smarthost))`,
     message:
-      'smtp.smarthost must be host:port of your SMTP server, e.g. smtp.example.com:587 (STARTTLS) or smtp.example.com:465 (implicit TLS): ' +
-      'Alertmanager needs the port and has no default for it.',
+      'smtp.smarthost must be host:port of your SMTP server, e.g. smtp.example.com:587 (STARTTLS) or smtp.example.com:465 (implicit TLS): ' + 'Alertmanager needs the port and has no default for it.',
   },
   {
     path: 'smtp.defaultRecipients',
