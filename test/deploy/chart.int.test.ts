@@ -93,7 +93,8 @@ describe('helm chart', () => {
   test('the refused values install once set: a smarthost with its port, or default recipients opted out explicitly', async () => {
     expect(parseManifests(await helmTemplate(REAL_CLUSTER)).length).toBeGreaterThan(10);
     const optedOut = parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { smtp: { defaultRecipients: [], allowNoDefaultRecipients: true } })));
-    const settings = settingsFromYaml((optedOut.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string>)[SETTINGS_KEY] ?? '', 'helm');
+    const data = optedOut.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string> | undefined;
+    const settings = settingsFromYaml(data?.[SETTINGS_KEY] ?? '', 'helm');
     expect(settings.defaultRecipients).toEqual([]);
     const r = await tool('helm', ['template', 'vigil', CHART, '--set', 'prometheus.externalUrl=prometheus.example.com']);
     expect(r.code).not.toBe(0);
