@@ -127,7 +127,7 @@ test("the alert email's links are the configured external URLs, path included, a
   for (const l of graph) expect(l.startsWith(`${PROMETHEUS_EXTERNAL}/graph?`)).toBe(true);
   for (const l of silence) expect(l.startsWith(`${ALERTMANAGER_EXTERNAL}/#/silences/new?filter=`)).toBe(true);
   expect(links.some((l) => l.includes('localhost'))).toBe(false);
-  expect(message.Text).toContain(`All alerts:           ${ALERTMANAGER_EXTERNAL}\n`);
+  expect(message.Text).toMatch(new RegExp(`All alerts: +${ALERTMANAGER_EXTERNAL.replace(/[.]/g, '\\.')}\\s`));
   // The links lead somewhere: Prometheus's graph page and Alertmanager's API under the same prefix.
   expect((await fetch(graph[0] as string)).status).toBe(200);
   expect((await fetch(`${ALERTMANAGER_EXTERNAL}/api/v2/alerts?active=true`)).status).toBe(200);
@@ -160,15 +160,22 @@ test('CRD upgrade: helm upgrade leaves the old CRD (new field refused or pruned)
   await kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(service) });
   expect(await storedRecipient()).toBe('checkout-team@example.com');
   // The operator routes it: Alertmanager (under its prefix) runs a receiver for the new recipients.
-  await pollUntil(
-    'Alertmanager to run a receiver for checkout-team@example.com',
-    120_000,
-    async () => {
-      const st = (await (await fetch(`${ALERTMANAGER_EXTERNAL}/api/v2/status`)).json()) as { config: { original: string } };
-      return st.config.original.includes('checkout-team@example.com');
-    },
-    { intervalMs: 2000 },
-  );
+  try {
+    await pollUntil(
+      'Alertmanager to run a receiver for checkout-team@example.com',
+      120_000,
+      async () => {
+        const st = (await (await fetch(`${ALERTMANAGER_EXTERNAL}/api/v2/status`)).json()) as { config: { original: string } };
+        return st.config.original.includes('checkout-team@example.com');
+      },
+      { intervalMs: 2000 },
+    );
+  } catch (err) {
+    const status = await kubectl(['get', 'monitoredservice', 'checkout', '-n', NS, '-o', 'jsonpath={.metadata.generation} {.status}']).catch((e: Error) => e.message);
+    const logs = await kubectl(['logs', '-n', NS, 'deployment/vigil-operator', '--tail=40']).catch((e: Error) => e.message);
+    console.log(`checkout: ${status}\noperator log:\n${logs}`);
+    throw err;
+  }
   await kubectl(['delete', 'monitoredservice', 'checkout', '-n', NS]);
 }, 600_000);
 
