@@ -3,7 +3,7 @@
 // in helm mode it gives the chart's templates.
 import { App, Chart } from 'cdk8s';
 import { getPath, type Flag, type RenderContext } from './context.js';
-import type { ImageRef, Resources, Scheduling, ServiceExposure } from './components/common.js';
+import { imageReference, routePrefix, type ImageRef, type Resources, type Scheduling, type ServiceExposure } from './components/common.js';
 import { Prometheus } from './components/prometheus.js';
 import { Alertmanager } from './components/alertmanager.js';
 import { MailCatcher, MAIL_CATCHER_CA } from './components/mail-catcher.js';
@@ -13,7 +13,8 @@ import { HelmTest } from './components/helm-test.js';
 import { operatorSettings } from './settings.js';
 
 function imageRef(ctx: RenderContext, path: string): ImageRef {
-  return { repository: ctx.value(`${path}.repository`), tag: ctx.value(`${path}.tag`), pullPolicy: ctx.value(`${path}.pullPolicy`) };
+  const concrete = imageReference(getPath(ctx.values, path) as { registry: string; repository: string; tag: string }, ctx.values.global.imageRegistry);
+  return { name: ctx.raw(`{{ include "vigil.image" (list $ .Values.${path}) | quote }}`, concrete), pullPolicy: ctx.value(`${path}.pullPolicy`) };
 }
 
 function exposure(ctx: RenderContext, path: string): ServiceExposure {
@@ -45,6 +46,8 @@ export function buildApp(ctx: RenderContext): Chart {
   const res = (path: string) => ctx.value<Resources>(path);
   const operatorImage = imageRef(ctx, 'operator.image');
   const mailCatcherOn = ctx.flag('mailCatcher.enabled');
+  const prometheusRoutePrefix = routePrefix(ctx, 'prometheus.externalUrl');
+  const alertmanagerRoutePrefix = routePrefix(ctx, 'alertmanager.externalUrl');
 
   new Operator(chart, 'operator', {
     ctx,
@@ -56,7 +59,9 @@ export function buildApp(ctx: RenderContext): Chart {
     hasSmtpSecret: ctx.flag('smtp.credentialsSecret'),
     logLevel: ctx.value('operator.logLevel'),
     extraArgs: ctx.itemsFromValues('operator.extraArgs'),
-    settings: operatorSettings(ctx),
+    settings: operatorSettings(ctx, { prometheus: prometheusRoutePrefix, alertmanager: alertmanagerRoutePrefix }),
+    prometheusRoutePrefix,
+    alertmanagerRoutePrefix,
     resources: res('operator.resources'),
     scheduling,
   });
@@ -67,6 +72,7 @@ export function buildApp(ctx: RenderContext): Chart {
     syncImage: operatorImage,
     retention: ctx.value('prometheus.retention'),
     externalUrl: ctx.value('prometheus.externalUrl'),
+    routePrefix: prometheusRoutePrefix,
     extraArgs: ctx.itemsFromValues('prometheus.extraArgs'),
     persistence: {
       enabled: ctx.flag('prometheus.persistence.enabled'),
@@ -89,6 +95,7 @@ export function buildApp(ctx: RenderContext): Chart {
     replicas: ctx.value('alertmanager.replicas'),
     clustered,
     externalUrl: ctx.value('alertmanager.externalUrl'),
+    routePrefix: alertmanagerRoutePrefix,
     extraArgs: ctx.itemsFromValues('alertmanager.extraArgs'),
     service: exposure(ctx, 'alertmanager'),
     resources: res('alertmanager.resources'),
@@ -116,6 +123,6 @@ export function buildApp(ctx: RenderContext): Chart {
     new DemoTarget(chart, 'demo-target', { ctx, image: imageRef(ctx, 'demoTarget.image'), resources: res('demoTarget.resources'), scheduling });
   });
 
-  new HelmTest(chart, 'helm-test', { ctx, image: operatorImage, resources: res('sync.resources'), scheduling });
+  new HelmTest(chart, 'helm-test', { ctx, image: operatorImage, resources: res('sync.resources'), scheduling, prometheusRoutePrefix, alertmanagerRoutePrefix });
   return chart;
 }

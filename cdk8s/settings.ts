@@ -7,7 +7,7 @@ import { MAIL_CATCHER_CA } from './components/mail-catcher.js';
 import { OPERATOR_NAME, OPERATOR_PORT } from './components/operator.js';
 
 /** GlobalSettings (operator/render/types.ts) the operator reads, without SMTP credentials. */
-export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
+export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus: string; alertmanager: string }): Record<string, unknown> {
   const v = <T>(path: string) => ctx.value<T>(path);
   const v0 = ctx.values;
   return {
@@ -39,11 +39,12 @@ export function operatorSettings(ctx: RenderContext): Record<string, unknown> {
     ),
     defaultRecipients: v('smtp.defaultRecipients'),
     alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),
+    alertmanagerPathPrefix: routePrefixes.alertmanager,
     prometheusUrl: v('prometheus.externalUrl'),
     alertmanagerUrl: v('alertmanager.externalUrl'),
     rulesDir: PROMETHEUS_GENERATED_DIR,
     selfScrapeJobs: [
-      { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      { job_name: SELF_SCRAPE_JOBS.prometheus, metrics_path: `${routePrefixes.prometheus}/metrics`, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {
         job_name: SELF_SCRAPE_JOBS.operator,
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] }],

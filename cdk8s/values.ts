@@ -20,7 +20,12 @@ const ResourcesSchema = z
 const resources = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) => ResourcesSchema.default({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
 
 const ImageSchema = z.object({
-  repository: z.string().min(1).describe('Image repository.'),
+  registry: z
+    .string()
+    .regex(/^[^/\s]*(\/[^/\s]+)*$/)
+    .default('')
+    .describe('Registry (host[:port], optionally with a path) the image is pulled from; empty = global.imageRegistry (none: the repository as it is).'),
+  repository: z.string().min(1).describe('Image repository (without the registry).'),
   // A refinement, not a lookahead: Helm checks values.schema.json patterns with Go's RE2.
   tag: z
     .string()
@@ -29,7 +34,7 @@ const ImageSchema = z.object({
     .describe('Pinned image tag (never latest).'),
   pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent'),
 });
-const image = (d: { repository: string; tag: string }) => ImageSchema.default({ ...d, pullPolicy: 'IfNotPresent' });
+const image = (d: { registry: string; repository: string; tag: string }) => ImageSchema.default({ ...d, pullPolicy: 'IfNotPresent' });
 
 const ServiceExposureSchema = z.object({
   type: z.enum(['ClusterIP', 'NodePort']).default('ClusterIP').describe('Service type; NodePort is what kind uses.'),
@@ -37,8 +42,23 @@ const ServiceExposureSchema = z.object({
 });
 const exposure = () => ServiceExposureSchema.default({ type: 'ClusterIP', nodePort: null });
 
-export const VigilValuesSchema = z
+/** An http(s) URL without spaces, or empty (then the install checks say it is required). */
+const EXTERNAL_URL = /^(https?:\/\/[^\s/]+(\/\S*)?)?$/;
+
+/** The values' shape and defaults (values.yaml, values.schema.json); installable values also pass INSTALL_CHECKS. */
+export const VigilValuesShape = z
   .object({
+    global: z
+      .object({
+        imageRegistry: z
+          .string()
+          .regex(/^[^/\s]*(\/[^/\s]+)*$/)
+          .default('')
+          .describe(
+            'Registry of every image whose own image.registry is empty: the images Vigil builds (operator with its sync sidecars and helm test, stunnel, demo target), e.g. registry.example.com after `make push REGISTRY=registry.example.com`, pulled as <registry>/vigil/<name>:<version>. The upstream images (Prometheus, Alertmanager, Mailpit) name their registry; set it to your mirror, or to "" to use this one.',
+          ),
+      })
+      .prefault({}),
     profile: z.enum(['production', 'demo']).default('production').describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
     clusterName: z.string().max(63).default('kubernetes').describe('Value of the cluster external label on every alert.'),
     scrapeInterval: duration().default('15s').describe('Default scrape interval.'),
@@ -48,16 +68,25 @@ export const VigilValuesSchema = z
         smarthost: z
           .string()
           .default('')
-          .describe('host:port of the SMTP server. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.'),
+          .describe(
+            'Required: host:port of the SMTP server, e.g. smtp.example.com:587. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.',
+          ),
         from: z.string().default('vigil@example.com').describe('From address of alert emails.'),
         hello: z.string().default('').describe("Hostname announced in EHLO; empty means Alertmanager's default."),
         requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465, without forceImplicitTls).'),
         forceImplicitTls: z.boolean().default(false).describe("Implicit TLS (SMTPS) whatever the port, e.g. a provider's SMTPS on 2465 (Alertmanager smtp_force_implicit_tls)."),
         insecureSkipVerify: z.boolean().default(false).describe('Skip verification of the SMTP server certificate (never in production).'),
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),
-        defaultRecipients: z.array(z.string()).default([]).describe('Receive alerts of MonitoredServices that name no recipients.'),
+        defaultRecipients: z
+          .array(z.string())
+          .default([])
+          .describe('Receive alerts of MonitoredServices that name no recipients. Required unless allowNoDefaultRecipients: without them those alerts are emailed to nobody.'),
+        allowNoDefaultRecipients: z
+          .boolean()
+          .default(false)
+          .describe('Accept an empty defaultRecipients: alerts of MonitoredServices that name no recipients are then emailed to nobody, and their Ready condition says so.'),
       })
-      .default({ smarthost: '', from: 'vigil@example.com', hello: '', requireTls: true, forceImplicitTls: false, insecureSkipVerify: false, credentialsSecret: '', defaultRecipients: [] }),
+      .prefault({}),
     watchdog: z
       .object({
         webhookUrl: z
@@ -97,7 +126,13 @@ export const VigilValuesSchema = z
       .object({
         image: image(IMAGE_DEFAULTS.prometheus),
         retention: duration().default('15d').describe('How long samples are kept.'),
-        externalUrl: z.string().default('http://localhost:9090').describe('URL users reach Prometheus at (links in emails).'),
+        externalUrl: z
+          .string()
+          .regex(EXTERNAL_URL)
+          .default('')
+          .describe(
+            'Required: the URL users open Prometheus at, e.g. https://prometheus.example.com or https://example.com/prometheus; the Graph link of every alert email. A path is also the route prefix Prometheus serves under (probes, reloads and polls follow it).',
+          ),
         persistence: z
           .object({
             enabled: z.boolean().default(false).describe('PersistentVolumeClaim instead of emptyDir.'),
@@ -114,7 +149,13 @@ export const VigilValuesSchema = z
       .object({
         image: image(IMAGE_DEFAULTS.alertmanager),
         replicas: z.number().int().min(1).max(5).default(1).describe('Replicas > 1 form a gossip cluster through a headless Service.'),
-        externalUrl: z.string().default('http://localhost:9093'),
+        externalUrl: z
+          .string()
+          .regex(EXTERNAL_URL)
+          .default('')
+          .describe(
+            'Required: the URL users open Alertmanager at, e.g. https://alertmanager.example.com or https://example.com/alertmanager; the silence and all-alerts links of every alert email. A path is also the route prefix Alertmanager serves under.',
+          ),
         service: exposure(),
         resources: resources('20m', '64Mi', '200m', '256Mi'),
         extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of Alertmanager, appended after the generated ones.'),
@@ -148,10 +189,26 @@ export const VigilValuesSchema = z
       .describe('Secrets for pulling the images of every Vigil pod, e.g. [{name: regcred}].'),
     podAnnotations: z.record(z.string(), z.string()).default({}).describe('Extra annotations on the operator, Prometheus, Alertmanager and mail catcher pods.'),
   })
-  .describe('Values of the Vigil chart.')
-  .superRefine((v, ctx) => {
-    if (v.profile === 'demo' && v.alertmanager.replicas > 1) ctx.addIssue({ code: 'custom', path: ['alertmanager', 'replicas'], message: HA_DEMO_REFUSAL });
-  });
+  .describe('Values of the Vigil chart.');
+
+type Shape = z.output<typeof VigilValuesShape>;
+
+/**
+ * A combination of values the chart refuses at install time, stated twice from one place: as a
+ * TypeScript test (parseValues) and as a Go template condition (templates/vigil-values-check.yaml,
+ * which `helm install`, `helm template` and `helm lint` evaluate). values.schema.json cannot say
+ * "required unless ..." or give a message of its own.
+ */
+export interface InstallCheck {
+  /** The value to change, as shown in the message. */
+  path: string;
+  refuses: (v: Shape) => boolean;
+  goCondition: string;
+  message: string;
+}
+
+/** host:port (a bracketed IPv6 address allowed); RE2-compatible, the template uses the same pattern. */
+export const SMARTHOST_PATTERN = '^([^:\\s\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$';
 
 /**
  * Why the chart refuses alertmanager.replicas > 1 with profile=demo (issue #14, measured on a
@@ -167,8 +224,53 @@ export const HA_DEMO_REFUSAL =
   "Alertmanager cluster's peer timeout (15s), so the replicas send a stale FIRING after the RESOLVED (4 emails per outage instead of 2). " +
   'Use profile=production with several replicas, or alertmanager.replicas=1 with profile=demo.';
 
-export type VigilValues = z.output<typeof VigilValuesSchema>;
-export type VigilValuesInput = z.input<typeof VigilValuesSchema>;
+export const INSTALL_CHECKS: readonly InstallCheck[] = [
+  {
+    path: 'alertmanager.replicas',
+    refuses: (v) => v.profile === 'demo' && v.alertmanager.replicas > 1,
+    goCondition: 'and (eq .Values.profile "demo") (gt (int .Values.alertmanager.replicas) 1)',
+    message: HA_DEMO_REFUSAL,
+  },
+  {
+    path: 'prometheus.externalUrl',
+    refuses: (v) => v.prometheus.externalUrl === '',
+    goCondition: 'not .Values.prometheus.externalUrl',
+    message:
+      'prometheus.externalUrl is required: the URL your users open Prometheus at, e.g. https://prometheus.example.com or https://example.com/prometheus (behind an ingress). ' +
+      'Every alert email links to it; http://localhost:9090 is right only on a laptop cluster (values-kind.yaml).',
+  },
+  {
+    path: 'alertmanager.externalUrl',
+    refuses: (v) => v.alertmanager.externalUrl === '',
+    goCondition: 'not .Values.alertmanager.externalUrl',
+    message:
+      'alertmanager.externalUrl is required: the URL your users open Alertmanager at, e.g. https://alertmanager.example.com or https://example.com/alertmanager (behind an ingress). ' +
+      'Every alert email links to it for silences; http://localhost:9093 is right only on a laptop cluster (values-kind.yaml).',
+  },
+  {
+    path: 'smtp.smarthost',
+    refuses: (v) => !v.mailCatcher.enabled && !new RegExp(SMARTHOST_PATTERN).test(v.smtp.smarthost),
+    goCondition: `and (not .Values.mailCatcher.enabled) (not (regexMatch ${JSON.stringify(SMARTHOST_PATTERN)} .Values.smtp.smarthost))`,
+    message:
+      'smtp.smarthost must be host:port of your SMTP server, e.g. smtp.example.com:587 (STARTTLS) or smtp.example.com:465 (implicit TLS): ' + 'Alertmanager needs the port and has no default for it.',
+  },
+  {
+    path: 'smtp.defaultRecipients',
+    refuses: (v) => v.smtp.defaultRecipients.length === 0 && !v.smtp.allowNoDefaultRecipients,
+    goCondition: 'and (empty .Values.smtp.defaultRecipients) (not .Values.smtp.allowNoDefaultRecipients)',
+    message:
+      'smtp.defaultRecipients is empty: alerts of MonitoredServices that name no recipients would be emailed to nobody. ' +
+      'Set smtp.defaultRecipients (e.g. [oncall@example.com]), or smtp.allowNoDefaultRecipients=true to accept that (those services then say so in their Ready condition).',
+  },
+];
+
+/** The shape plus INSTALL_CHECKS: what an installable set of values is. */
+export const VigilValuesSchema = VigilValuesShape.superRefine((v, ctx) => {
+  for (const check of INSTALL_CHECKS) if (check.refuses(v)) ctx.addIssue({ code: 'custom', path: check.path.split('.'), message: check.message });
+});
+
+export type VigilValues = z.output<typeof VigilValuesShape>;
+export type VigilValuesInput = z.input<typeof VigilValuesShape>;
 
 /** The values a kind cluster uses (charts/vigil/values-kind.yaml): mail catcher, demo target, NodePorts, fast timings. */
 export const KIND_VALUES: VigilValuesInput = {
@@ -178,8 +280,9 @@ export const KIND_VALUES: VigilValuesInput = {
   evaluationInterval: '5s',
   smtp: { from: 'vigil@kind.local', defaultRecipients: ['oncall@example.com'] },
   operator: { replicas: 1, image: { ...IMAGE_DEFAULTS.operator, pullPolicy: 'Never' } },
-  prometheus: { retention: '2d', service: { type: 'NodePort', nodePort: 30090 } },
-  alertmanager: { service: { type: 'NodePort', nodePort: 30093 } },
+  // Right on a laptop: kind-config.yaml maps these node ports to the same localhost ports.
+  prometheus: { retention: '2d', externalUrl: 'http://localhost:9090', service: { type: 'NodePort', nodePort: 30090 } },
+  alertmanager: { externalUrl: 'http://localhost:9093', service: { type: 'NodePort', nodePort: 30093 } },
   mailCatcher: {
     enabled: true,
     service: { type: 'NodePort', nodePort: 30025 },
@@ -211,5 +314,17 @@ export function parseValues(input: unknown): VigilValues {
   return r.data;
 }
 
-export const DEFAULT_VALUES: VigilValues = parseValues({});
+/**
+ * The values a real cluster must set (docs/deployment.md): the image registry the images were pushed
+ * to, both external URLs, the SMTP server and the default recipients.
+ */
+export const REAL_CLUSTER_VALUES: VigilValuesInput = {
+  global: { imageRegistry: 'registry.example.com' },
+  smtp: { smarthost: 'smtp.example.com:587', from: 'vigil@example.com', credentialsSecret: 'vigil-smtp', defaultRecipients: ['oncall@example.com'] },
+  prometheus: { externalUrl: 'https://monitoring.example.com/prometheus' },
+  alertmanager: { externalUrl: 'https://monitoring.example.com/alertmanager' },
+};
+
+/** The chart's defaults (values.yaml): not installable on their own (INSTALL_CHECKS), the base every values file merges over. */
+export const DEFAULT_VALUES: VigilValues = VigilValuesShape.parse({});
 export const KIND_RESOLVED_VALUES: VigilValues = parseValues(mergeValues(DEFAULT_VALUES, KIND_VALUES));

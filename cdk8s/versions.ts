@@ -26,13 +26,19 @@ function pinned(key: string): string {
 
 const withV = (v: string) => (v.startsWith('v') ? v : `v${v}`);
 
+/**
+ * The images Vigil builds (`make images`, pushed by `make push REGISTRY=...` as <REGISTRY>/vigil/<name>:<version>)
+ * have no registry of their own: they take global.imageRegistry. The upstream ones name theirs.
+ */
+export const VIGIL_IMAGE_NAMES = ['operator', 'target-service', 'stunnel'] as const;
+
 export const IMAGE_DEFAULTS = {
-  operator: { repository: 'vigil/operator', tag: PACKAGE_VERSION },
-  targetService: { repository: 'vigil/target-service', tag: PACKAGE_VERSION },
+  operator: { registry: '', repository: 'vigil/operator', tag: PACKAGE_VERSION },
+  targetService: { registry: '', repository: 'vigil/target-service', tag: PACKAGE_VERSION },
   // Our own stunnel image (images/stunnel): Debian's stunnel4 at STUNNEL_DEBIAN_VERSION.
-  stunnel: { repository: 'vigil/stunnel', tag: PACKAGE_VERSION },
-  prometheus: { repository: 'quay.io/prometheus/prometheus', tag: withV(pinned('PROMETHEUS_VERSION')) },
-  alertmanager: { repository: 'quay.io/prometheus/alertmanager', tag: withV(pinned('ALERTMANAGER_VERSION')) },
-  mailpit: { repository: 'axllent/mailpit', tag: withV(pinned('MAILPIT_VERSION')) },
-  mailhog: { repository: 'mailhog/mailhog', tag: withV(pinned('MAILHOG_VERSION')) },
+  stunnel: { registry: '', repository: 'vigil/stunnel', tag: PACKAGE_VERSION },
+  prometheus: { registry: 'quay.io', repository: 'prometheus/prometheus', tag: withV(pinned('PROMETHEUS_VERSION')) },
+  alertmanager: { registry: 'quay.io', repository: 'prometheus/alertmanager', tag: withV(pinned('ALERTMANAGER_VERSION')) },
+  mailpit: { registry: 'docker.io', repository: 'axllent/mailpit', tag: withV(pinned('MAILPIT_VERSION')) },
+  mailhog: { registry: 'docker.io', repository: 'mailhog/mailhog', tag: withV(pinned('MAILHOG_VERSION')) },
 } as const;

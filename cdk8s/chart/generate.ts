@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Document, isMap, isScalar, stringify, type Node } from 'yaml';
 import { CRD_DIR, REPO_ROOT } from '../kube.js';
 import { synthesize } from '../synth.js';
-import { DEFAULT_VALUES, HA_DEMO_REFUSAL, KIND_VALUES, VigilValuesSchema } from '../values.js';
+import { DEFAULT_VALUES, INSTALL_CHECKS, KIND_VALUES, VigilValuesShape } from '../values.js';
 import { PACKAGE_VERSION } from '../versions.js';
 import { templatize } from './templatize.js';
 import { NOTES_TXT } from './notes.js';
@@ -35,7 +35,7 @@ interface JsonSchema {
 }
 
 function valuesJsonSchema(): JsonSchema & Record<string, unknown> {
-  return z.toJSONSchema(VigilValuesSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema & Record<string, unknown>;
+  return z.toJSONSchema(VigilValuesShape, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as JsonSchema & Record<string, unknown>;
 }
 
 /**
@@ -66,6 +66,15 @@ function valuesSchemaJson(): string {
   return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...schema }, null, 2)}\n`;
 }
 
+/**
+ * Values the JSON schema cannot refuse (required unless ..., combinations): each INSTALL_CHECK as
+ * a `fail` naming the value and what to set. Helm stops at the first.
+ */
+export function valuesCheckTemplate(): string {
+  const checks = INSTALL_CHECKS.map((c) => `{{- if ${c.goCondition} }}\n{{- fail ${JSON.stringify(c.message)} }}\n{{- end }}\n`);
+  return `${GENERATED}${checks.join('')}`;
+}
+
 /** Every file of the chart, path relative to charts/vigil → content. */
 export function generateChart(): Map<string, string> {
   const files = new Map<string, string>();
@@ -76,11 +85,7 @@ export function generateChart(): Map<string, string> {
   files.set('.helmignore', `${GENERATED}*.orig\n*.tmp\n.DS_Store\n`);
   files.set('templates/NOTES.txt', NOTES_TXT);
   files.set('templates/_helpers.tpl', HELPERS_TPL);
-  // Combinations of values that the JSON schema cannot express: refused by name at install time.
-  files.set(
-    'templates/vigil-values-check.yaml',
-    `${GENERATED}{{- if and (eq .Values.profile "demo") (gt (int .Values.alertmanager.replicas) 1) }}\n{{- fail ${JSON.stringify(HA_DEMO_REFUSAL)} }}\n{{- end }}\n`,
-  );
+  files.set('templates/vigil-values-check.yaml', valuesCheckTemplate());
   for (const crdFile of readdirSync(CRD_DIR)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()) {

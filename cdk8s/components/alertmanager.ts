@@ -49,6 +49,8 @@ export interface AlertmanagerProps {
   /** Holds when replicas > 1 (in helm mode a template condition). */
   clustered: Flag;
   externalUrl: string;
+  /** Path of externalUrl ('' at the root): every URL of Alertmanager starts with it. */
+  routePrefix: string;
   /** Appended after the generated flags (values alertmanager.extraArgs). */
   extraArgs: string[];
   service: ServiceExposure;
@@ -120,8 +122,8 @@ export class Alertmanager extends Construct {
       ],
       volumeMounts: mounts,
       resources: props.resources,
-      readinessProbe: httpProbe('/-/ready', 'http-web', 5),
-      livenessProbe: httpProbe('/-/healthy', 'http-web', 15, 4),
+      readinessProbe: httpProbe(`${props.routePrefix}/-/ready`, 'http-web', 5),
+      livenessProbe: httpProbe(`${props.routePrefix}/-/healthy`, 'http-web', 15, 4),
     });
     const sync = syncSidecar({
       image: props.syncImage,
@@ -130,6 +132,7 @@ export class Alertmanager extends Construct {
       server: 'alertmanager',
       dir: ALERTMANAGER_GENERATED_DIR,
       serverPort: ALERTMANAGER_PORT,
+      routePrefix: props.routePrefix,
       logLevel: props.logLevel,
     });
 

@@ -1,11 +1,11 @@
 // Pieces every Vigil workload shares: labels, the restricted security contexts, images, scheduling.
 import type { Construct } from 'constructs';
 import * as kplus from 'cdk8s-plus-27';
-import { kubeObject, objectMetadata, type Flag, type ObjectMeta, type RenderContext } from '../context.js';
+import { getPath, kubeObject, objectMetadata, type Flag, type ObjectMeta, type RenderContext } from '../context.js';
 
 export interface ImageRef {
-  repository: string;
-  tag: string;
+  /** The whole reference, [registry/]repository:tag (in helm mode one `vigil.image` include). */
+  name: string;
   pullPolicy: string;
 }
 
@@ -36,9 +36,10 @@ export function selectorLabels(component: string): Record<string, string> {
   return { 'app.kubernetes.io/name': component };
 }
 
-/** repository:tag; in helm mode both are embedded tokens, giving `{{ .Values.x.repository }}:{{ .Values.x.tag }}`. */
-export function imageName(image: ImageRef): string {
-  return `${image.repository}:${image.tag}`;
+/** [registry/]repository:tag, the registry being the image's own, else global.imageRegistry (_helpers.tpl `vigil.image`). */
+export function imageReference(image: { registry: string; repository: string; tag: string }, globalRegistry: string): string {
+  const registry = image.registry || globalRegistry;
+  return `${registry ? `${registry}/` : ''}${image.repository}:${image.tag}`;
 }
 
 /** Pod Security "restricted": non-root, seccomp RuntimeDefault; 65534 (nobody) owns the volumes. */
@@ -75,7 +76,7 @@ export interface ContainerSpec {
 export function container(spec: ContainerSpec): Json {
   return {
     name: spec.name,
-    image: imageName(spec.image),
+    image: spec.image.name,
     imagePullPolicy: spec.image.pullPolicy,
     ...(spec.command ? { command: spec.command } : {}),
     ...(spec.args ? { args: spec.args } : {}),
@@ -104,6 +105,17 @@ export const POD_IDENTITY_ENV: Json[] = [
   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
   { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
 ];
+
+/**
+ * The route prefix a server serves under: the path of its external URL without trailing slashes, '' at
+ * the root. Prometheus and Alertmanager derive --web.route-prefix from --web.external-url the same way,
+ * so every URL the chart builds for them (probes, reloads, polls, helm test) starts with it.
+ */
+export function routePrefix(ctx: RenderContext, externalUrlPath: string): string {
+  const url = getPath(ctx.values, externalUrlPath) as string;
+  const concrete = url ? new URL(url).pathname.replace(/\/+$/, '') : '';
+  return ctx.expr(`include "vigil.routePrefix" .Values.${externalUrlPath}`, concrete);
+}
 
 export function httpProbe(path: string, port: string | number, periodSeconds = 10, failureThreshold = 3): Json {
   return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 3 };

@@ -8,7 +8,10 @@ import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './alertmanager.js';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 
-export const READY_URLS = [`http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}/-/ready`, `http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}/-/ready`];
+/** The /-/ready URLs of Prometheus and Alertmanager under their route prefixes. */
+export function readyUrls(prometheusRoutePrefix: string, alertmanagerRoutePrefix: string): string[] {
+  return [`http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}${prometheusRoutePrefix}/-/ready`, `http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}${alertmanagerRoutePrefix}/-/ready`];
+}
 
 export const READY_CHECK_SCRIPT = [
   'const urls = process.argv.slice(1);',
@@ -55,6 +58,8 @@ export interface HelmTestProps {
   image: ImageRef;
   resources: Resources;
   scheduling: Scheduling;
+  prometheusRoutePrefix: string;
+  alertmanagerRoutePrefix: string;
 }
 
 export class HelmTest extends Construct {
@@ -93,7 +98,7 @@ export class HelmTest extends Construct {
               name: 'check-ready',
               image: props.image,
               command: ['node', '--input-type=module', '-e', READY_CHECK_SCRIPT],
-              args: READY_URLS,
+              args: readyUrls(props.prometheusRoutePrefix, props.alertmanagerRoutePrefix),
               resources: props.resources,
             }),
           ],

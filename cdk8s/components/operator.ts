@@ -46,6 +46,9 @@ export interface OperatorProps {
   extraArgs: string[];
   /** GlobalSettings (operator/render/types.ts) minus credentials; may contain tokens. */
   settings: Record<string, unknown>;
+  /** Route prefixes of Prometheus and Alertmanager ('' at the root): the operator polls under them. */
+  prometheusRoutePrefix: string;
+  alertmanagerRoutePrefix: string;
   resources: Resources;
   scheduling: Scheduling;
 }
@@ -76,8 +79,8 @@ export class Operator extends Construct {
       `--settings=${SETTINGS_DIR}/${SETTINGS_KEY}`,
       // The generated ConfigMap, Secret and Lease are owned by the settings ConfigMap: helm uninstall removes them.
       `--owner-configmap=${SETTINGS_CONFIGMAP}`,
-      `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}`,
-      `--alertmanager-url=http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}`,
+      `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}${props.prometheusRoutePrefix}`,
+      `--alertmanager-url=http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}${props.alertmanagerRoutePrefix}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',
       `--log-level=${props.logLevel}`,

@@ -50,6 +50,8 @@ export interface PrometheusProps {
   syncImage: ImageRef;
   retention: string;
   externalUrl: string;
+  /** Path of externalUrl ('' at the root): every URL of Prometheus starts with it. */
+  routePrefix: string;
   /** Appended after the generated flags (values prometheus.extraArgs). */
   extraArgs: string[];
   persistence: PersistenceProps;
@@ -105,10 +107,10 @@ export class Prometheus extends Construct {
         { name: 'data', mountPath: '/prometheus' },
       ],
       resources: props.resources,
-      readinessProbe: httpProbe('/-/ready', 'http-web', 5),
-      livenessProbe: httpProbe('/-/healthy', 'http-web', 15, 4),
+      readinessProbe: httpProbe(`${props.routePrefix}/-/ready`, 'http-web', 5),
+      livenessProbe: httpProbe(`${props.routePrefix}/-/healthy`, 'http-web', 15, 4),
       // WAL replay after a restart with persistent storage can take minutes.
-      startupProbe: httpProbe('/-/ready', 'http-web', 5, 120),
+      startupProbe: httpProbe(`${props.routePrefix}/-/ready`, 'http-web', 5, 120),
     });
     const sync = syncSidecar({
       image: props.syncImage,
@@ -117,6 +119,7 @@ export class Prometheus extends Construct {
       server: 'prometheus',
       dir: PROMETHEUS_GENERATED_DIR,
       serverPort: PROMETHEUS_PORT,
+      routePrefix: props.routePrefix,
       logLevel: props.logLevel,
     });
     const baseVolumes: Json[] = [

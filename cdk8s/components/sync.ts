@@ -22,6 +22,8 @@ export function syncSidecar(p: {
   server: 'prometheus' | 'alertmanager';
   dir: string;
   serverPort: number;
+  /** The server's route prefix ('' at the root). */
+  routePrefix: string;
   logLevel: string;
 }): Json {
   return container({
@@ -33,8 +35,8 @@ export function syncSidecar(p: {
       `${p.source[0]}=${p.source[1]}`,
       `--server=${p.server}`,
       `--dir=${p.dir}`,
-      `--reload-url=http://127.0.0.1:${p.serverPort}/-/reload`,
-      `--ready-url=http://127.0.0.1:${p.serverPort}/-/ready`,
+      `--reload-url=http://127.0.0.1:${p.serverPort}${p.routePrefix}/-/reload`,
+      `--ready-url=http://127.0.0.1:${p.serverPort}${p.routePrefix}/-/ready`,
       `--listen=0.0.0.0:${SYNC_PORT}`,
       `--log-level=${p.logLevel}`,
     ],

@@ -8,9 +8,15 @@ manifests: deps ## Synthesize the cdk8s app into cdk8s/dist/<profile>/*.yaml (ki
 chart: deps ## Regenerate the Helm chart charts/vigil from the cdk8s app (never edit it by hand)
 	$(TSX) cdk8s/main.ts chart
 
+# PLATFORMS=linux/amd64,linux/arm64 builds several platforms (docker buildx); empty = this machine's.
+# REGISTRY=registry.example.com also tags (make images) or pushes (make push) <REGISTRY>/vigil/<name>:<version>.
 .PHONY: images
-images: ## Build the operator, demo target and stunnel images with docker
-	hack/build-images.sh
+images: deps ## Build the operator, demo target and stunnel images (PLATFORMS=linux/amd64,linux/arm64 via docker buildx; default this machine's)
+	PLATFORMS='$(PLATFORMS)' REGISTRY='$(REGISTRY)' hack/build-images.sh build
+
+.PHONY: push
+push: deps ## Build and push the images as <REGISTRY>/vigil/<name>:<version> (make push REGISTRY=registry.example.com [PLATFORMS=...]); install with global.imageRegistry=<REGISTRY>
+	PLATFORMS='$(PLATFORMS)' REGISTRY='$(REGISTRY)' hack/build-images.sh push
 
 .PHONY: kind-up
 kind-up: deps ## Create a kind cluster (KIND_NODE_IMAGE, default pinned in hack/versions.env), build and load the images (VIGIL_SKIP_IMAGE_BUILD=1: use the ones in Docker), install Vigil with the demo, print the URLs

@@ -167,9 +167,11 @@ binary_image() {
 
 upstream_images() {
   local prom am mailpit
-  { read -r prom; read -r am; read -r mailpit; } < <(values prometheus.image.repository prometheus.image.tag \
-    alertmanager.image.repository alertmanager.image.tag mailCatcher.mailpitImage.repository mailCatcher.mailpitImage.tag \
-    | paste -d: - -)
+  # registry/repository:tag, as the chart's vigil.image helper names them (their registries are set).
+  { read -r prom; read -r am; read -r mailpit; } < <(values prometheus.image.registry prometheus.image.repository prometheus.image.tag \
+    alertmanager.image.registry alertmanager.image.repository alertmanager.image.tag \
+    mailCatcher.mailpitImage.registry mailCatcher.mailpitImage.repository mailCatcher.mailpitImage.tag \
+    | paste -d'/:' - - -)
   # The tag must be what ./bin runs, or the chart would be tested with another version than it names.
   local have
   have="v$("$BIN_DIR/prometheus" --version 2>&1 | awk 'NR==1 {print $3}')"

@@ -4,7 +4,7 @@
 // it loaded as alertmanager_config_hash (operator/sync/confirm.ts).
 import type { Logger } from '../observability/logger.js';
 import { parseUnlabelledSamples } from '../sync/confirm.js';
-import { ServerPoller } from './server-poller.js';
+import { ServerPoller, serverUrl } from './server-poller.js';
 
 export interface AlertmanagerRunning {
   /** alertmanager_config_hash: the first 48 bits of the MD5 of the loaded file (alertmanagerConfigHashValue). */
@@ -24,7 +24,7 @@ export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
   }
 
   protected async fetchState(): Promise<AlertmanagerRunning> {
-    const url = new URL('/metrics', this.url).toString();
+    const url = serverUrl(this.url, '/metrics');
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
     const samples = parseUnlabelledSamples(await res.text());

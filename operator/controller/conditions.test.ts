@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredServiceStatus } from '../api/schema.js';
-import { computeStatus, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
+import { computeStatus, UNROUTED_NOTE, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
 
 const T0 = '2025-01-01T00:00:00Z';
 const T1 = '2025-01-01T00:01:00Z';
@@ -22,6 +22,16 @@ function obs(over: Partial<ServiceObservation> = {}): ServiceObservation {
 const cond = (s: MonitoredServiceStatus, type: string) => s.conditions?.find((c) => c.type === type);
 
 describe('computeStatus', () => {
+  it('Ready stays True but says so when the alerts reach no one (no recipients, no default recipients)', () => {
+    const applied = { prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a2' }, targets: { discovered: 1, healthy: 1 } };
+    expect(cond(computeStatus(obs({ ...applied, unrouted: true })), 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Ready',
+      message: `valid, running in Prometheus and Alertmanager, 1 of 1 targets healthy; ${UNROUTED_NOTE}`,
+    });
+    expect(cond(computeStatus(obs(applied)), 'Ready')?.message).not.toContain('nobody');
+  });
+
   it('a valid service waits (ApplyPending) until both sidecars report the desired hashes', () => {
     const s = computeStatus(obs({ prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a1' } }));
     expect(s.observedGeneration).toBe(1);

@@ -31,6 +31,12 @@ export const REASONS = {
   overlappingServices: 'OverlappingServices',
 } as const;
 
+/**
+ * Said by Ready when a service's alerts reach no one (the install's smtp.allowNoDefaultRecipients):
+ * Ready stays True, as the service is monitored and its alerts are visible in Alertmanager.
+ */
+export const UNROUTED_NOTE = 'its alerts are emailed to nobody: it names no recipients (spec.notify.email.to) and the install has no default recipients (smtp.defaultRecipients)';
+
 /** Starts the sentence about Services selecting the same pods (selection.ts describeDuplicates). */
 export const OVERLAP_PREFIX = 'overlapping Services: ';
 
@@ -95,6 +101,8 @@ export interface ServiceObservation {
   targetsUnavailable?: TargetsUnavailable;
   /** Undefined when the operator cannot read Services (no cache yet, or no RBAC for them). */
   selection?: SelectionObservation;
+  /** Set when its alerts reach no one: it names no recipients and the install has no default recipients. */
+  unrouted?: boolean;
   now: string;
 }
 
@@ -312,7 +320,7 @@ function computeReady(obs: ServiceObservation, valid: Condition, applied: Condit
   if (targets.status === 'False' && MISCONFIGURED.includes(targets.reason)) return make('False', targets.reason, targets.message);
   if (applied.status !== 'True') return make(applied.status === 'Unknown' ? 'Unknown' : 'False', applied.reason, applied.message);
   if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
-  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}`);
+  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
 }
 
 /** The fields the operator owns, in a canonical form, for change detection. */

@@ -39,6 +39,24 @@ function input(objects: RawMonitoredService[], over: Partial<ReconcileInput> = {
 }
 
 describe('planReconcile', () => {
+  it('a service without recipients is unrouted only when the install has no default recipients', () => {
+    const readyMessage = (p: ReturnType<typeof planReconcile>, name: string) =>
+      (p.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; message: string }[] }).conditions.find((c) => c.type === 'Ready')?.message;
+    const withRecipients = service('a', 'mailed');
+    (withRecipients.spec as Record<string, unknown>).notify = { email: { to: ['team@example.com'] } };
+    const applied = (over: Partial<ReconcileInput>) => {
+      const first = planReconcile(input([service('a', 'orphan'), withRecipients], over));
+      const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
+      return planReconcile(input([service('a', 'orphan'), withRecipients], { ...over, ...hashes, targetsFor: () => ({ discovered: 1, healthy: 1 }) }));
+    };
+    const none = applied({ settings: { ...settings, defaultRecipients: [] } });
+    expect(readyMessage(none, 'orphan')).toContain('emailed to nobody');
+    expect(readyMessage(none, 'mailed')).not.toContain('nobody');
+    const withDefault = applied({ settings: { ...settings, defaultRecipients: ['oncall@example.com'] } });
+    expect(readyMessage(withDefault, 'orphan')).not.toContain('nobody');
+    expect(readyMessage(withDefault, 'orphan')).toMatch(/^valid, running in Prometheus and Alertmanager/);
+  });
+
   it('Services over the same pods: the job drops the headless twin; the other jobs and services are unchanged', () => {
     const services = (ns: string) =>
       ns === 'a'

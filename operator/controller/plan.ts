@@ -428,6 +428,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),
       ...(input.install ? { install: input.install } : {}),
       ...(inputs.selection ? { selection: inputs.selection } : {}),
+      ...(result.ok && input.settings.defaultRecipients.length === 0 && (result.service.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) {

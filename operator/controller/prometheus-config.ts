@@ -12,7 +12,7 @@
 // for. Not detected: a foreign config with exactly Vigil's job names.
 import type { Logger } from '../observability/logger.js';
 import { scrapeJobNames } from '../sync/job-names.js';
-import { ServerPoller } from './server-poller.js';
+import { ServerPoller, serverUrl } from './server-poller.js';
 
 export interface PrometheusRunning {
   /** job_name of every scrape config Prometheus runs, sorted. */
@@ -102,7 +102,7 @@ export class PrometheusConfigPoller extends ServerPoller<PrometheusRunning> {
     let loaded = this.loaded;
     if (loaded === undefined || needsConfigDownload(loaded, loadedAt)) {
       const data = (await this.getData('/api/v1/status/config')) as { yaml?: unknown } | undefined;
-      if (typeof data?.yaml !== 'string') throw new Error(`GET ${new URL('/api/v1/status/config', this.url)}: no data.yaml (is it Prometheus?)`);
+      if (typeof data?.yaml !== 'string') throw new Error(`GET ${serverUrl(this.url, '/api/v1/status/config')}: no data.yaml (is it Prometheus?)`);
       this.configDownloads++;
       // Without lastConfigTime nothing tells a later poll whether the config changed: settled stays false.
       loaded = { loadedAt: loadedAt ?? Number.NaN, jobNames: scrapeJobNames(data.yaml), settled: loadedAt !== undefined && serverAt !== undefined && serverAt >= loadedAt + 1000 };
@@ -114,7 +114,7 @@ export class PrometheusConfigPoller extends ServerPoller<PrometheusRunning> {
 
   /** The `data` of a Prometheus API answer; throws on a transport error or an HTTP error status. */
   private async getData(path: string): Promise<unknown> {
-    const url = new URL(path, this.url).toString();
+    const url = serverUrl(this.url, path);
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
     return ((await res.json()) as { data?: unknown }).data;

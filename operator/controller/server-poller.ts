@@ -106,6 +106,19 @@ export abstract class ServerPoller<T> {
   }
 }
 
+/**
+ * `path` (with its query) under the server's base URL, keeping the base's own path: a server run with
+ * --web.external-url https://example.com/prometheus serves its API under /prometheus, and
+ * `new URL('/api/...', base)` would drop that prefix.
+ */
+export function serverUrl(base: string, path: string): string {
+  const url = new URL(base);
+  const [pathname = '', query] = path.split('?', 2);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${pathname.replace(/^\/+/, '')}`;
+  url.search = query === undefined ? '' : `?${query}`;
+  return url.toString();
+}
+
 // Duck-typed, not instanceof: fetch's errors may come from another realm (jest's VM context).
 function describePollError(err: unknown): string {
   const e = err as { message?: unknown; cause?: { message?: unknown } } | undefined;

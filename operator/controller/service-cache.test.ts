@@ -46,6 +46,25 @@ describe('ServiceCache', () => {
     expect(third.ok && cache.piecesOf(third.service, productionSettings).ruleFile).toContain(`interval: ${productionSettings.evaluationInterval}`);
   });
 
+  it('the same generation with another spec (a CRD upgrade reads a pruned field back) is validated again; a status write is not', () => {
+    const cache = new ServiceCache();
+    const withRv = (r: RawMonitoredService, resourceVersion: string): RawMonitoredService => ({ ...r, metadata: { ...r.metadata, resourceVersion } });
+    // As served through the old CRD: spec.notify pruned.
+    const full = raw('a', 'one', 2);
+    const pruned = withRv({ ...full, spec: { ...(full.spec as Record<string, unknown>), notify: undefined } }, '10');
+    const before = cache.resolve(pruned, demoSettings, hashOf(demoSettings));
+    expect(before.ok && before.service.spec.notify).toBeFalsy();
+    // A status write: new resourceVersion, same generation and spec: from the cache.
+    expect(cache.resolve(withRv(pruned, '11'), demoSettings, hashOf(demoSettings))).toBe(before);
+    expect(cache.misses).toBe(1);
+    // The same generation read with the new CRD: the field is there, and is rendered.
+    const after = cache.resolve(withRv(full, '12'), demoSettings, hashOf(demoSettings));
+    expect(cache.misses).toBe(2);
+    expect(after.ok && cache.piecesOf(after.service, demoSettings).receiver).toContain('one@example.com');
+    expect(cache.resolve(withRv(full, '12'), demoSettings, hashOf(demoSettings))).toBe(after);
+    expect(cache.misses).toBe(2);
+  });
+
   it('keeps invalid results too, and drops the entries of deleted objects', () => {
     const cache = new ServiceCache();
     const bad = raw('a', 'bad', 1, 'rate(errors_total[5m] > 1');

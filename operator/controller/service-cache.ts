@@ -1,8 +1,12 @@
 // What the controller keeps per MonitoredService between reconciles: its validation result and,
 // for a valid one, its rendered pieces (render/index.ts ServicePieces). Both are pure functions of
-// the object's spec (fixed per uid and generation) and of the settings, so an entry is reused while
-// uid, generation and the settings hash stay the same. A reconcile after one change then validates
-// and renders one object and only joins the others' text (issue #13: 10,000 services).
+// the object's spec and of the settings, so an entry is reused while uid, generation, spec and the
+// settings hash stay the same. A reconcile after one change then validates and renders one object
+// and only joins the others' text (issue #13: 10,000 services). The generation alone does not fix
+// the spec: after a CRD upgrade the API server reads the same stored object with the new schema
+// (a field the old one pruned appears) at the same generation, and a watch event served with the
+// old schema just before can carry the pruned spec. So a new resourceVersion at an unchanged
+// generation (a status write, or that) is checked against a hash of the spec.
 //
 // One entry per live object (a new generation replaces the old one; prune() drops deleted objects),
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
@@ -16,8 +20,19 @@ import type { RawMonitoredService, ReconcileInput, StatusInputs, StatusMemo } fr
 
 interface Entry {
   generation: number;
+  /** The object's resourceVersion when the entry was last confirmed; a different one rechecks specHash. */
+  resourceVersion: string | undefined;
+  specHash: string;
   settingsHash: string;
   result: ValidationResult;
+}
+
+/** sha256 of the spec's JSON, 16 hex characters. */
+function specHashOf(raw: RawMonitoredService): string {
+  return createHash('sha256')
+    .update(JSON.stringify(raw.spec ?? null))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** sha256 of the settings' JSON (they hold SMTP credentials: only the hash is kept), 16 hex characters. */
@@ -49,8 +64,17 @@ export class ServiceCache {
   resolve(raw: RawMonitoredService, settings: GlobalSettings, hash: string): ValidationResult {
     const key = objectKey(raw);
     const generation = raw.metadata?.generation ?? 0;
+    const resourceVersion = raw.metadata?.resourceVersion;
     const cached = this.entries.get(key);
-    if (cached && cached.generation === generation && cached.settingsHash === hash) return cached.result;
+    let specHash: string | undefined;
+    if (cached && cached.generation === generation && cached.settingsHash === hash) {
+      if (resourceVersion !== undefined && cached.resourceVersion === resourceVersion) return cached.result;
+      specHash = specHashOf(raw);
+      if (specHash === cached.specHash) {
+        cached.resourceVersion = resourceVersion;
+        return cached.result;
+      }
+    }
     this.misses++;
     let pieces: ServicePieces | undefined;
     // The renderability check (validate/index.ts) is this rendering, with the real settings.
@@ -58,7 +82,7 @@ export class ServiceCache {
       pieces = this.render(service, settings);
     });
     if (result.ok && pieces) this.pieces.set(result.service, pieces);
-    this.entries.set(key, { generation, settingsHash: hash, result });
+    this.entries.set(key, { generation, resourceVersion, specHash: specHash ?? specHashOf(raw), settingsHash: hash, result });
     return result;
   }
 

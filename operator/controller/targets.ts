@@ -2,7 +2,7 @@
 // Scrape jobs are named vigil/<namespace>/<name>/<port>, so the job label says whose target it is.
 import type { Logger } from '../observability/logger.js';
 import type { TargetCounts } from './conditions.js';
-import { ServerPoller } from './server-poller.js';
+import { ServerPoller, serverUrl } from './server-poller.js';
 
 export type { PollFailure } from './server-poller.js';
 
@@ -78,7 +78,7 @@ export class TargetsPoller extends ServerPoller<TargetsByService> {
   }
 
   protected async fetchState(): Promise<TargetsByService> {
-    const url = new URL('/api/v1/targets?state=active', this.url).toString();
+    const url = serverUrl(this.url, '/api/v1/targets?state=active');
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
     return countTargets(await res.json());

@@ -67,7 +67,7 @@ function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): R
       ...(Object.keys(settings.externalLabels).length > 0 ? { external_labels: sortedRecord(settings.externalLabels) } : {}),
     },
     alerting: {
-      alertmanagers: [{ static_configs: [{ targets: [...settings.alertmanagerTargets] }] }],
+      alertmanagers: [{ ...(settings.alertmanagerPathPrefix ? { path_prefix: settings.alertmanagerPathPrefix } : {}), static_configs: [{ targets: [...settings.alertmanagerTargets] }] }],
     },
     rule_files: [posix.join(settings.rulesDir, `*${RULE_FILE_SUFFIX}`)],
     scrape_configs: [...settings.selfScrapeJobs, ...serviceJobs],

@@ -97,6 +97,12 @@ describe('renderPrometheusConfig', () => {
     expect(doc.scrape_configs).toEqual([{ job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] }]);
   });
 
+  it("sends alerts under the Alertmanagers' route prefix (alertmanagerPathPrefix, their --web.external-url path)", () => {
+    const doc = parse(renderPrometheusConfig([], defaultSettings({ alertmanagerPathPrefix: '/alertmanager' }))) as Doc;
+    expect(doc.alerting).toEqual({ alertmanagers: [{ path_prefix: '/alertmanager', static_configs: [{ targets: ['localhost:9093'] }] }] });
+    expect((parse(renderPrometheusConfig([], defaultSettings({ alertmanagerPathPrefix: '' }))) as Doc).alerting.alertmanagers[0]).not.toHaveProperty('path_prefix');
+  });
+
   it('puts rule files next to prometheus.yml by default (relative paths resolve against the config file)', () => {
     const doc = parse(renderPrometheusConfig([], defaultSettings())) as Doc;
     expect(doc.rule_files).toEqual(['*.rules.yaml']);

@@ -48,6 +48,8 @@ export const GlobalSettingsSchema = z.object({
   defaultRecipients: z.array(z.string()),
   /** host:port of each Alertmanager Prometheus sends alerts to. */
   alertmanagerTargets: z.array(hostPort),
+  /** Route prefix of those Alertmanagers (the path of their --web.external-url, e.g. /alertmanager); '' or unset = the root. */
+  alertmanagerPathPrefix: z.union([z.literal(''), z.string().regex(/^\/\S*$/, 'must be a path starting with /, such as /alertmanager, or empty')]).optional(),
   /** Public URLs used in email links. */
   prometheusUrl: z.string().url(),
   alertmanagerUrl: z.string().url(),

@@ -18,9 +18,11 @@ import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';
 import { formatIssue, validateMonitoredService } from '../../operator/validate/index.js';
 import { ALERTMANAGER_BOOTSTRAP_CONFIG } from '../../cdk8s/components/alertmanager.js';
 import { PROMETHEUS_BOOTSTRAP_CONFIG } from '../../cdk8s/components/prometheus.js';
-import { DEFAULT_VALUES, KIND_VALUES, mergeValues, parseValues } from '../../cdk8s/values.js';
+import { DEFAULT_VALUES, INSTALL_CHECKS, KIND_VALUES, mergeValues, parseValues } from '../../cdk8s/values.js';
+import { IMAGE_DEFAULTS, PACKAGE_VERSION } from '../../cdk8s/versions.js';
+import { stringify } from 'yaml';
 import { CHART, helmTemplate, normalise, objectKey, parseManifests, tool } from './helm.js';
-import { OTHER_WAY } from './value-sets.js';
+import { OTHER_WAY, REAL_CLUSTER } from './value-sets.js';
 
 describe('helm chart', () => {
   test.each([
@@ -39,7 +41,7 @@ describe('helm chart', () => {
 
   test.each([
     ['kind (charts/vigil/values-kind.yaml)', KIND_VALUES],
-    ['production defaults', {}],
+    ['a real cluster', REAL_CLUSTER],
     ['every switch the other way', OTHER_WAY],
   ])('no drift: helm template equals the cdk8s synthesis with %s', async (_name, overrides) => {
     const fromHelm = normalise(parseManifests(await helmTemplate(overrides)));
@@ -49,7 +51,7 @@ describe('helm chart', () => {
   });
 
   test.each([
-    ['production defaults', {}],
+    ['a real cluster', REAL_CLUSTER],
     ['every switch the other way', OTHER_WAY],
   ])('helm template output is block YAML, no one-line JSON map or list (%s)', async (_name, overrides) => {
     const flow = (await helmTemplate(overrides)).split('\n').filter((l) => /(^|:\s|-\s)[[{]\s*[^\]}\s]/.test(l));
@@ -60,9 +62,64 @@ describe('helm chart', () => {
     await expect(helmTemplate({ profile: 'demo', alertmanager: { replicas: 3 } })).rejects.toThrow(
       /alertmanager\.replicas > 1 cannot be combined with profile=demo: .*peer timeout \(15s\).*Use profile=production/,
     );
-    const objects = parseManifests(await helmTemplate({ profile: 'production', alertmanager: { replicas: 3 } }));
+    const objects = parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { profile: 'production', alertmanager: { replicas: 3 } })));
     expect(objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager')?.spec).toMatchObject({ replicas: 3 });
-    expect(parseManifests(await helmTemplate({ profile: 'demo', alertmanager: { replicas: 1 } })).length).toBeGreaterThan(0);
+    expect(parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { profile: 'demo', alertmanager: { replicas: 1 } }))).length).toBeGreaterThan(0);
+  });
+
+  test.each(INSTALL_CHECKS.filter((c) => c.path !== 'alertmanager.replicas').map((c) => [c.path, c] as const))(
+    'helm template refuses values without %s and says what to set; helm lint reports it',
+    async (path, check) => {
+      const without = mergeValues(
+        REAL_CLUSTER,
+        path === 'smtp.smarthost'
+          ? { smtp: { smarthost: 'smtp.example.com' } }
+          : path === 'smtp.defaultRecipients'
+            ? { smtp: { defaultRecipients: [] } }
+            : { [path.split('.')[0] as string]: { externalUrl: '' } },
+      );
+      await expect(helmTemplate(without)).rejects.toThrow(check.message);
+      const dir = await mkdtemp(join(tmpdir(), 'vigil-lint-'));
+      try {
+        await writeFile(join(dir, 'values.yaml'), stringify(without));
+        const lint = await tool('helm', ['lint', CHART, '-f', join(dir, 'values.yaml')]);
+        expect(lint.stdout + lint.stderr).toContain(check.message);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test('the refused values install once set: a smarthost with its port, or default recipients opted out explicitly', async () => {
+    expect(parseManifests(await helmTemplate(REAL_CLUSTER)).length).toBeGreaterThan(10);
+    const optedOut = parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { smtp: { defaultRecipients: [], allowNoDefaultRecipients: true } })));
+    const data = optedOut.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string> | undefined;
+    const settings = settingsFromYaml(data?.[SETTINGS_KEY] ?? '', 'helm');
+    expect(settings.defaultRecipients).toEqual([]);
+    const r = await tool('helm', ['template', 'vigil', CHART, '--set', 'prometheus.externalUrl=prometheus.example.com']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/prometheus\/externalUrl/);
+  });
+
+  test('helm template puts the registry value on every Vigil image and the route prefixes into every URL', async () => {
+    const text = await helmTemplate(REAL_CLUSTER);
+    const images = [...new Set([...text.matchAll(/image: "?([^"\s]+)"?/g)].map((m) => m[1]))].sort();
+    expect(images).toEqual([
+      `quay.io/prometheus/alertmanager:${IMAGE_DEFAULTS.alertmanager.tag}`,
+      `quay.io/prometheus/prometheus:${IMAGE_DEFAULTS.prometheus.tag}`,
+      `registry.example.com/vigil/operator:${PACKAGE_VERSION}`,
+    ]);
+    for (const url of [
+      '--prometheus-url=http://vigil-prometheus:9090/prometheus"',
+      '--alertmanager-url=http://vigil-alertmanager:9093/alertmanager"',
+      '--reload-url=http://127.0.0.1:9090/prometheus/-/reload"',
+      '--reload-url=http://127.0.0.1:9093/alertmanager/-/reload"',
+      'path: "/prometheus/-/ready"',
+      'path: "/alertmanager/-/healthy"',
+      '- "http://vigil-prometheus:9090/prometheus/-/ready"',
+      '--web.external-url=https://monitoring.example.com/alertmanager"',
+    ])
+      expect({ url, found: text.includes(url) }).toEqual({ url, found: true });
   });
 
   test('the kind values file on disk is the one the drift test uses', async () => {
@@ -87,7 +144,7 @@ describe('what the chart renders is what the operator is built from', () => {
 
   test('RBAC: helm template installs exactly rbacObjects(<release namespace>), the objects test/rbac.int.test.ts proves', async () => {
     const RBAC_KINDS = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
-    const fromHelm = normalise(parseManifests(await helmTemplate({}, NS)).filter((o) => RBAC_KINDS.includes(o.kind))).map((o) => {
+    const fromHelm = normalise(parseManifests(await helmTemplate(REAL_CLUSTER, NS)).filter((o) => RBAC_KINDS.includes(o.kind))).map((o) => {
       delete o.metadata.labels?.['app.kubernetes.io/name']; // the chart's component grouping, on top of rbacObjects' labels
       return o;
     });
@@ -97,7 +154,7 @@ describe('what the chart renders is what the operator is built from', () => {
   });
 
   test.each([
-    ['production defaults', {}],
+    ['a real cluster', REAL_CLUSTER],
     ['kind', KIND_VALUES],
     ['every switch the other way', OTHER_WAY],
   ])("the settings helm renders (%s) pass the operator's settings parser and equal the cdk8s ones", async (_name, overrides) => {
@@ -109,12 +166,12 @@ describe('what the chart renders is what the operator is built from', () => {
 
   test('helm upgrade with new settings restarts the operator: the checksum follows the settings, nothing else', async () => {
     const checksum = async (values: unknown) => checksumOf(parseManifests(await helmTemplate(values, NS)));
-    const base = await checksum({});
+    const base = await checksum(REAL_CLUSTER);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
-    expect(await checksum({})).toBe(base);
-    expect(await checksum({ prometheus: { retention: '30d' } })).toBe(base);
-    expect(await checksum({ smtp: { defaultRecipients: ['ops@example.com'] } })).not.toBe(base);
-    expect(await checksum({ scrapeInterval: '30s' })).not.toBe(base);
+    expect(await checksum(REAL_CLUSTER)).toBe(base);
+    expect(await checksum(mergeValues(REAL_CLUSTER, { prometheus: { retention: '30d' } }))).toBe(base);
+    expect(await checksum(mergeValues(REAL_CLUSTER, { smtp: { defaultRecipients: ['ops@example.com'] } }))).not.toBe(base);
+    expect(await checksum(mergeValues(REAL_CLUSTER, { scrapeInterval: '30s' }))).not.toBe(base);
   });
 });
 

@@ -7,6 +7,7 @@ import { TemplateEmitter } from '../../cdk8s/chart/emit.js';
 import { RenderContext } from '../../cdk8s/context.js';
 import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
 import { IMAGE_DEFAULTS, PACKAGE_VERSION, VERSIONS } from '../../cdk8s/versions.js';
+import { REAL_CLUSTER } from './value-sets.js';
 
 type Json = Record<string, unknown>;
 
@@ -23,7 +24,7 @@ function podSpecs(objects: KubeObject[]): { owner: string; spec: Json }[] {
 }
 
 const FULL_VALUES = parseValues(
-  mergeValues(DEFAULT_VALUES, {
+  mergeValues(mergeValues(DEFAULT_VALUES, REAL_CLUSTER), {
     mailCatcher: { enabled: true, kind: 'mailhog' },
     demoTarget: { enabled: true },
     alertmanager: { replicas: 3 },
@@ -99,8 +100,74 @@ describe('values', () => {
   });
 
   test('several Alertmanager replicas with the demo timings are refused, naming both values (issue #14)', () => {
-    expect(() => parseValues({ profile: 'demo', alertmanager: { replicas: 3 } })).toThrow(/alertmanager\.replicas: alertmanager\.replicas > 1 cannot be combined with profile=demo/);
-    expect(parseValues({ profile: 'production', alertmanager: { replicas: 3 } }).alertmanager.replicas).toBe(3);
+    expect(() => parseValues(mergeValues(REAL_CLUSTER, { profile: 'demo', alertmanager: { replicas: 3 } }))).toThrow(
+      /alertmanager\.replicas: alertmanager\.replicas > 1 cannot be combined with profile=demo/,
+    );
+    expect(parseValues(mergeValues(REAL_CLUSTER, { profile: 'production', alertmanager: { replicas: 3 } })).alertmanager.replicas).toBe(3);
+  });
+
+  test('the chart defaults are not an install: external URLs, the smarthost and the default recipients must be set, each refusal says what to set', () => {
+    const issues = (v: unknown) => {
+      const r = VigilValuesSchema.safeParse(v);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(issues({})).toEqual([
+      expect.stringMatching(/^prometheus\.externalUrl: prometheus\.externalUrl is required: .*https:\/\/example\.com\/prometheus/),
+      expect.stringMatching(/^alertmanager\.externalUrl: alertmanager\.externalUrl is required: /),
+      expect.stringMatching(/^smtp\.smarthost: smtp\.smarthost must be host:port .*smtp\.example\.com:587/),
+      expect.stringMatching(/^smtp\.defaultRecipients: smtp\.defaultRecipients is empty: .*smtp\.allowNoDefaultRecipients=true/),
+    ]);
+    expect(issues(REAL_CLUSTER)).toEqual([]);
+    expect(issues(KIND_VALUES)).toEqual([]);
+  });
+
+  test.each([
+    ['smtp.example.com', false],
+    ['smtp.example.com:', false],
+    [':587', false],
+    ['', false],
+    ['smtp.example.com:587', true],
+    ['10.0.0.1:25', true],
+    ['[2001:db8::1]:465', true],
+  ])('smarthost %j is accepted: %s (ignored with the mail catcher)', (smarthost, ok) => {
+    expect(VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { smtp: { smarthost } })).success).toBe(ok);
+    expect(VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { smtp: { smarthost }, mailCatcher: { enabled: true } })).success).toBe(true);
+  });
+
+  test('an empty defaultRecipients is an explicit opt-out', () => {
+    const none = mergeValues(REAL_CLUSTER, { smtp: { defaultRecipients: [] } });
+    expect(VigilValuesSchema.safeParse(none).success).toBe(false);
+    expect(parseValues(mergeValues(none, { smtp: { allowNoDefaultRecipients: true } })).smtp.defaultRecipients).toEqual([]);
+  });
+
+  test('external URLs must be http(s) URLs', () => {
+    for (const externalUrl of ['prometheus.example.com', 'ftp://x', 'https://', 'https://a b']) {
+      expect({ externalUrl, ok: VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { prometheus: { externalUrl } })).success }).toEqual({ externalUrl, ok: false });
+    }
+  });
+
+  test('images: the own registry, else global.imageRegistry; Vigil-built images have none of their own, upstream ones do', () => {
+    const images = (v: unknown) => {
+      const objects = synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, mergeValues(REAL_CLUSTER, v)))).objects;
+      return [...new Set(podSpecs(objects).flatMap(({ spec }) => [...((spec.initContainers as Json[] | undefined) ?? []), ...(spec.containers as Json[])].map((c) => String(c.image))))].sort();
+    };
+    const all = { mailCatcher: { enabled: true }, demoTarget: { enabled: true } };
+    expect(images(all)).toEqual(
+      [
+        `registry.example.com/vigil/operator:${PACKAGE_VERSION}`,
+        `registry.example.com/vigil/stunnel:${PACKAGE_VERSION}`,
+        `registry.example.com/vigil/target-service:${PACKAGE_VERSION}`,
+        `quay.io/prometheus/prometheus:${IMAGE_DEFAULTS.prometheus.tag}`,
+        `quay.io/prometheus/alertmanager:${IMAGE_DEFAULTS.alertmanager.tag}`,
+        `docker.io/axllent/mailpit:${IMAGE_DEFAULTS.mailpit.tag}`,
+      ].sort(),
+    );
+    // No registry at all: the bare repository (what `make images` tags and kind loads).
+    expect(images({ ...all, global: { imageRegistry: '' } })).toContain(`vigil/operator:${PACKAGE_VERSION}`);
+    // An upstream image from a mirror: its own registry, or "" to take the global one.
+    const mirrored = images({ prometheus: { image: { registry: 'mirror.example.com' } }, alertmanager: { image: { registry: '' } } });
+    expect(mirrored).toContain(`mirror.example.com/prometheus/prometheus:${IMAGE_DEFAULTS.prometheus.tag}`);
+    expect(mirrored).toContain(`registry.example.com/prometheus/alertmanager:${IMAGE_DEFAULTS.alertmanager.tag}`);
   });
 
   test('a latest tag is rejected, naming the field', () => {
@@ -117,6 +184,7 @@ describe('values', () => {
 
 describe.each([
   ['default', DEFAULT_VALUES],
+  ['real cluster', parseValues(mergeValues(DEFAULT_VALUES, REAL_CLUSTER))],
   ['kind', KIND_RESOLVED_VALUES],
   ['full', FULL_VALUES],
 ])('concrete manifests (%s values)', (_name, values) => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { CRD_DIR, type KubeObject } from '../../cdk8s/kube.js';
-import { KIND_VALUES } from '../../cdk8s/values.js';
+import { KIND_VALUES, mergeValues } from '../../cdk8s/values.js';
+import { REAL_CLUSTER } from './value-sets.js';
 import { VERSIONS } from '../../cdk8s/versions.js';
 import { helmTemplate, parseManifests, tool } from './helm.js';
 import { kubeconformSchemas, SCHEMA_LOCATION_TEMPLATE, writeSchemas } from './kube-schemas.js';
@@ -18,11 +19,11 @@ import { kubeconformSchemas, SCHEMA_LOCATION_TEMPLATE, writeSchemas } from './ku
 const SLOW = 180_000;
 const NS = 'vigil-system';
 const VALUE_SETS: [string, unknown][] = [
-  ['default values', {}],
+  ['a real cluster (registry, external URLs under path prefixes)', REAL_CLUSTER],
   ['kind values', KIND_VALUES],
   [
     'mailhog, 3 Alertmanagers, persistence',
-    { mailCatcher: { enabled: true, kind: 'mailhog' }, demoTarget: { enabled: true }, alertmanager: { replicas: 3 }, prometheus: { persistence: { enabled: true } } },
+    mergeValues(REAL_CLUSTER, { mailCatcher: { enabled: true, kind: 'mailhog' }, demoTarget: { enabled: true }, alertmanager: { replicas: 3 }, prometheus: { persistence: { enabled: true } } }),
   ],
 ];
 

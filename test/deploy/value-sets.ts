@@ -1,11 +1,16 @@
 // Value sets the deployment tests render the chart with: between them they flip every switch.
-import type { VigilValuesInput } from '../../cdk8s/values.js';
+import { REAL_CLUSTER_VALUES, type VigilValuesInput } from '../../cdk8s/values.js';
+import { IMAGE_DEFAULTS } from '../../cdk8s/versions.js';
+
+/** What a real cluster sets (docs/deployment.md): registry, external URLs under path prefixes, SMTP server, default recipients. */
+export const REAL_CLUSTER: VigilValuesInput = REAL_CLUSTER_VALUES;
 
 /** Everything the other way round from the production defaults. */
 export const OTHER_WAY: VigilValuesInput = {
   // Not demo: demo with several Alertmanager replicas is refused (cdk8s/values.ts, HA_DEMO_REFUSAL);
   // the kind values cover the demo profile, this set the clustered Alertmanager.
   profile: 'production',
+  global: { imageRegistry: 'registry.example.com:5000/platform' },
   smtp: {
     smarthost: 'smtp.example.com:587',
     hello: 'alerts.example.com',
@@ -14,8 +19,15 @@ export const OTHER_WAY: VigilValuesInput = {
     insecureSkipVerify: true,
   },
   operator: { replicas: 3, watchNamespaces: ['team-a', 'team-b'], selector: 'vigil.dev/install in (team-a,shared)', logLevel: 'debug', extraArgs: ['--log-level=debug'] },
-  prometheus: { extraArgs: ['--query.timeout=1m'], persistence: { enabled: true, size: '50Gi', storageClassName: 'fast-ssd' }, service: { type: 'NodePort', nodePort: null } },
-  alertmanager: { replicas: 3, extraArgs: ['--log.level=debug'] },
+  prometheus: {
+    // A route prefix with a trailing slash and an upstream image from a mirror.
+    externalUrl: 'https://example.com/monitoring/prometheus/',
+    image: { registry: 'mirror.example.com', repository: 'prometheus/prometheus', tag: IMAGE_DEFAULTS.prometheus.tag },
+    extraArgs: ['--query.timeout=1m'],
+    persistence: { enabled: true, size: '50Gi', storageClassName: 'fast-ssd' },
+    service: { type: 'NodePort', nodePort: null },
+  },
+  alertmanager: { replicas: 3, externalUrl: 'http://alertmanager.example.com:8080/am', extraArgs: ['--log.level=debug'] },
   mailCatcher: { enabled: true, kind: 'mailhog' },
   nodeSelector: { 'kubernetes.io/os': 'linux' },
   tolerations: [{ key: 'monitoring', operator: 'Exists', effect: 'NoSchedule' }],

@@ -13,9 +13,10 @@ import { parseOperatorArgs, settingsFromYaml, type OperatorConfig } from '../../
 import { parseSyncArgs, type SyncConfig } from '../../operator/cli/sync-command.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { parse } from 'yaml';
 import { renderConfig } from '../../operator/render/index.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
-import { OTHER_WAY } from './value-sets.js';
+import { OTHER_WAY, REAL_CLUSTER } from './value-sets.js';
 
 type Json = Record<string, unknown>;
 interface Container {
@@ -42,7 +43,7 @@ const POD_NAME = 'pod-0';
 const POD_IP = '10.1.2.3';
 
 const CASES: [string, VigilValues, string][] = [
-  ['default values', DEFAULT_VALUES, 'vigil-system'],
+  ['a real cluster (registry, external URLs under path prefixes)', parseValues(mergeValues(DEFAULT_VALUES, REAL_CLUSTER)), 'vigil-system'],
   ['kind values', KIND_RESOLVED_VALUES, 'vigil-system'],
   ['every switch the other way, namespace monitoring', parseValues(mergeValues(DEFAULT_VALUES, OTHER_WAY)), 'monitoring'],
 ];
@@ -109,6 +110,11 @@ function mountAt(c: Container, dir: string): { name: string; readOnly?: boolean 
 function flagValue(args: string[] | undefined, flag: string): string | undefined {
   const a = args?.find((x) => x.startsWith(`${flag}=`));
   return a?.slice(flag.length + 1);
+}
+
+/** Where a Prometheus or Alertmanager serves: the path of its --web.external-url, trailing slashes dropped (their own rule). */
+function routePrefixOf(server: Container): string {
+  return new URL(flagValue(server.args, '--web.external-url') ?? '').pathname.replace(/\/+$/, '');
 }
 
 describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, namespace) => {
@@ -191,6 +197,22 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     expect(otherAnnotations?.[SETTINGS_CHECKSUM_ANNOTATION]).not.toBe(annotations?.[SETTINGS_CHECKSUM_ANNOTATION]);
   });
 
+  test("the operator polls, Prometheus's self-scrape and alerts, and helm test all go under the servers' route prefixes", () => {
+    const prometheus = containerOf(podSpecOf(find(objects, 'StatefulSet', 'vigil-prometheus')), 'prometheus');
+    const alertmanager = containerOf(podSpecOf(find(objects, 'StatefulSet', 'vigil-alertmanager')), 'alertmanager');
+    const [promPrefix, amPrefix] = [routePrefixOf(prometheus), routePrefixOf(alertmanager)];
+    const operator = operatorConfig();
+    expect(new URL(operator.prometheusUrl ?? '').pathname.replace(/\/$/, '')).toBe(promPrefix);
+    expect(new URL(operator.alertmanagerUrl ?? '').pathname.replace(/\/$/, '')).toBe(amPrefix);
+    const settings = chartSettings();
+    const rendered = renderConfig([], settings).prometheus['prometheus.yml'] ?? '';
+    const doc = parse(rendered) as { alerting: { alertmanagers: { path_prefix?: string }[] }; scrape_configs: { job_name: string; metrics_path?: string }[] };
+    expect(doc.alerting.alertmanagers[0]?.path_prefix ?? '').toBe(amPrefix);
+    expect(doc.scrape_configs.find((j) => j.job_name === 'prometheus')?.metrics_path ?? '/metrics').toBe(`${promPrefix}/metrics`);
+    const helmTest = (find(objects, 'Pod', OBJECT_NAMES.helmTestPod).spec as PodSpec).containers[0]?.args ?? [];
+    expect(helmTest.map((u) => new URL(u).pathname)).toEqual([`${promPrefix}/-/ready`, `${amPrefix}/-/ready`]);
+  });
+
   test('the settings point at this rendering: every Alertmanager replica, the rules directory, the SMTP CA', () => {
     const settings = chartSettings();
     const am = find(objects, 'StatefulSet', 'vigil-alertmanager');
@@ -249,8 +271,17 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     test('it reloads and waits for the server in the same pod', () => {
       const config = syncConfig();
       const web = serverContainer.ports?.find((p) => p.name === 'http-web')?.containerPort;
-      expect(config.reloadUrl).toBe(`http://127.0.0.1:${web}/-/reload`);
-      expect(config.readyUrl).toBe(`http://127.0.0.1:${web}/-/ready`);
+      const prefix = routePrefixOf(serverContainer);
+      expect(config.reloadUrl).toBe(`http://127.0.0.1:${web}${prefix}/-/reload`);
+      expect(config.readyUrl).toBe(`http://127.0.0.1:${web}${prefix}/-/ready`);
+      // The external URL is the one of the values (the links in the emails), its path the route prefix.
+      expect(flagValue(serverContainer.args, '--web.external-url')).toBe(values[server].externalUrl);
+    });
+
+    test("the server's probes look under its route prefix", () => {
+      const prefix = routePrefixOf(serverContainer);
+      expect(serverContainer.readinessProbe?.httpGet?.path).toBe(`${prefix}/-/ready`);
+      expect(serverContainer.livenessProbe?.httpGet?.path).toBe(`${prefix}/-/healthy`);
       if (server === 'prometheus') expect(serverContainer.args).toContain('--web.enable-lifecycle'); // POST /-/reload
     });
 

@@ -14,6 +14,26 @@ vigil
 {{ .Release.Namespace }}
 {{- end }}
 
+{{/*
+An image reference: [registry/]repository:tag, the registry being the image's own, else
+global.imageRegistry (cdk8s/components/common.ts imageReference). Argument: (list $ <image values>).
+*/}}
+{{- define "vigil.image" -}}
+{{- $root := index . 0 -}}
+{{- $image := index . 1 -}}
+{{- $registry := $image.registry | default $root.Values.global.imageRegistry -}}
+{{- if $registry }}{{ $registry }}/{{ end }}{{ $image.repository }}:{{ $image.tag }}
+{{- end }}
+
+{{/*
+The route prefix of a server from its external URL (argument): the URL's path without trailing
+slashes, "" at the root, as Prometheus and Alertmanager derive --web.route-prefix
+(cdk8s/components/common.ts routePrefix).
+*/}}
+{{- define "vigil.routePrefix" -}}
+{{- regexReplaceAll "/+$" (urlParse .).path "" -}}
+{{- end }}
+
 {{/* Selector labels of a component; never change between releases. Argument: (list $ "<component name>"). */}}
 {{- define "vigil.selectorLabels" -}}
 app.kubernetes.io/name: {{ index . 1 }}
