@@ -70,9 +70,10 @@ docker_down() {
   awk '{print $2}' /proc/self/mounts | grep -E "^($CACHE/docker|$DOCKER_RUN)(/|$)" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$DOCKER_RUN"
 }
-# save <image> <archive>: docker save, atomically, dropping older archives of the same image.
+# save <image> <archive>: docker save, atomically, dropping archives of the same image unused for 2 hours (not all
+# others: another checkout with other sources may be about to import its own; every listing touches what it lists).
 save() {
-  rm -f "$CACHE/${1//[\/:]/_}"-*.tar
+  find "$CACHE" -maxdepth 1 -name "${1//[\/:]/_}-*.tar" -mmin +120 -delete
   quiet docker save "$1" -o "$2.tmp" && mv "$2.tmp" "$2"
   log "built $1 ($(du -m "$2" | cut -f1) MB)"
 }
@@ -237,7 +238,13 @@ all_images() { node_images; project_images; upstream_images; }
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0 # sourced: functions only
 # build_images: every archive built or found, one "<image> <archive>" line each; the engine is stopped before the
 # cache lock is released, so the next holder can start its own on the same data-root.
-build_images() { all_images; docker_down; }
+build_images() {
+  local list; list="$(all_images)"
+  docker_down
+  # Touched so that another checkout's save() sees them in use.
+  cut -d' ' -f2 <<<"$list" | xargs -r touch
+  printf '%s\n' "$list"
+}
 case "${1:-}" in
   build) with_cache_lock node-images build_images ;;
   import)
