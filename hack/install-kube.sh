@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl (and with --node kubelet, kube-proxy, kube-controller-manager,
-# kube-scheduler) from k8s.io/kubernetes and etcd (go.etcd.io/etcd/server/v3)
+# Builds kube-apiserver, kubectl (with --node kubelet, kube-proxy, kube-controller-manager, kube-scheduler; with
+# --kind kubeadm and kubelet for the kind node image, hack/kind/node-image.sh) from k8s.io/kubernetes and etcd (go.etcd.io/etcd/server/v3)
 # through the Go module proxy, at the versions pinned in hack/versions.env.
 # Release downloads are not reachable on the machines this project is developed on, so we build.
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/go-build.sh"
 
-# The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up).
+# The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up),
+# `--kind` the kind node image's.
 KUBE_COMMANDS=(kube-apiserver kubectl)
 NODE_COMMANDS=(kubelet kube-proxy kube-controller-manager kube-scheduler)
-[[ "${1:-}" == "--node" ]] && KUBE_COMMANDS+=("${NODE_COMMANDS[@]}")
+KIND_COMMANDS=(kubeadm kubelet)
+for arg in "$@"; do
+  case "$arg" in
+    --node) KUBE_COMMANDS+=("${NODE_COMMANDS[@]}") ;;
+    --kind) KUBE_COMMANDS+=("${KIND_COMMANDS[@]}") ;;
+    *) log "usage: $0 [--node] [--kind]"; exit 2 ;;
+  esac
+done
+mapfile -t KUBE_COMMANDS < <(printf '%s\n' "${KUBE_COMMANDS[@]}" | awk '!seen[$0]++')
 
 # One throwaway module for every command, so they share the Go build cache (the first one compiles the
 # shared tree, several minutes; each further one takes seconds to two minutes).

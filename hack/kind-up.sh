@@ -5,6 +5,9 @@
 # kind's node image); written for a developer laptop.
 source "$(dirname "$0")/lib.sh"
 CLUSTER="${KIND_CLUSTER_NAME:-vigil}"
+# KIND_NODE_IMAGE: another node image (the test's, built by hack/kind/node-image.sh); VIGIL_SKIP_IMAGE_BUILD=1: the
+# images are already in the Docker engine (hack/kind/env.sh loads them), so hack/build-images.sh is skipped.
+NODE_IMAGE="${KIND_NODE_IMAGE:-kindest/node:$KUBERNETES_VERSION}"
 NS="${VIGIL_NAMESPACE:-vigil-system}"
 PKG_VERSION="$(node -p 'require("./package.json").version')"
 export PATH="$BIN_DIR:$PATH"
@@ -19,12 +22,12 @@ docker info >/dev/null 2>&1 || { log "the Docker engine is not running"; exit 1;
 if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
   log "kind cluster $CLUSTER exists; reusing it"
 else
-  log "creating kind cluster $CLUSTER (node image kindest/node:$KUBERNETES_VERSION)"
-  kind create cluster --name "$CLUSTER" --config kind-config.yaml --image "kindest/node:$KUBERNETES_VERSION" --wait 120s
+  log "creating kind cluster $CLUSTER (node image $NODE_IMAGE)"
+  kind create cluster --name "$CLUSTER" --config kind-config.yaml --image "$NODE_IMAGE" --wait 120s
 fi
 kubectl config use-context "kind-$CLUSTER" >/dev/null
 
-"$REPO_ROOT/hack/build-images.sh"
+[[ "${VIGIL_SKIP_IMAGE_BUILD:-}" == 1 ]] || "$REPO_ROOT/hack/build-images.sh"
 for image in "vigil/operator:$PKG_VERSION" "vigil/target-service:$PKG_VERSION" "vigil/stunnel:$PKG_VERSION"; do
   log "loading $image into kind"
   kind load docker-image --name "$CLUSTER" "$image"
