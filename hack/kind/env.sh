@@ -27,8 +27,9 @@ KUBECONFIG_FILE="$DIR/kubeconfig"
 SYSCTLS=(fs.file-max fs.nr_open kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes fs.inotify.max_user_watches fs.inotify.max_user_instances
   kernel.pid_max net.netfilter.nf_conntrack_max)
-# Host paths a node container creates whatever its configuration says (kind bind-mounts /lib/modules).
-HOST_PATHS=(/lib/modules)
+# Host paths created whatever the configuration says: kind bind-mounts /lib/modules into the node; dockerd 20.10 writes
+# its trust key to /etc/docker/key.json and makes /run/docker/plugins.
+HOST_PATHS=(/lib/modules /etc/docker/key.json /run/docker)
 
 in_ns() { nsenter --net="/run/netns/$KIND_NS" "$@"; }
 ms() { date +%s%3N; }
@@ -134,8 +135,9 @@ down() {
     fi
     for p in "${HOST_PATHS[@]}"; do
       grep -qx "path $p" "$DIR/state/baseline" && continue
-      # only an empty leftover: never delete anything someone else put there
-      [[ -d "$p" ]] && ! mountpoint -q "$p" && rmdir "$p" 2>/dev/null
+      # only empty directories and the engine's key: never delete anything someone else put there
+      [[ "$p" == */key.json ]] && rm -f "$p"
+      [[ -d "$p" ]] && ! mountpoint -q "$p" && find "$p" -depth -type d -empty -delete 2>/dev/null
     done
     rm -f "$DIR/state/baseline"
   fi

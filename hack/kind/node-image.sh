@@ -38,6 +38,14 @@ BINARIES=("$KUBE/kubeadm" "$KUBE/kubelet" "$KUBE/kubectl" "$KUBE/kube-apiserver"
   "$KUBE/kube-scheduler" "$KUBE/kube-proxy" "$BIN_DIR/etcd" "$BIN_DIR/coredns-kind" "$BIN_DIR/pause" "$BIN_DIR/crictl")
 UPSTREAM_IMAGES=() # "<image> <archive>" lines of the chart's upstream-named images
 
+# quiet <command...>: output to $DIR/node-image.log; on failure its tail goes to stderr.
+quiet() {
+  "$@" >>"$DIR/node-image.log" 2>&1 && return
+  log "failed: $*"
+  tail -20 "$DIR/node-image.log" >&2
+  return 1
+}
+
 digest() { find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | cut -d' ' -f1 | sha256sum | cut -c1-16; }
 
 # tools: what the node image is made from, built or found in the cache (each install script is idempotent).
@@ -177,6 +185,7 @@ build() {
   local key="$1" tag="$2" out="$3" rootfs images=() image started=$SECONDS
   rootfs="$(rootfs)"
   WORK="$(mktemp -d /var/tmp/vigil-kind-node.XXXXXX)"
+  : >"$DIR/node-image.log"
   RUN_DIR="/run/vigil-kind-build-$key"
   trap cleanup EXIT
   mapfile -t images < <(kubeadm_images)
@@ -193,8 +202,13 @@ build() {
   start_dockerd "$RUN_DIR" "$WORK/docker" "$DIR/node-image-dockerd.log" \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
   BASE="vigil.local/kind-base:$key"
-  docker import -c 'ENV container=docker' -c 'STOPSIGNAL SIGRTMIN+3' -c 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
-    "$WORK/rootfs.tar" "$BASE" >/dev/null
+  # kind's base image's metadata: systemd learns it runs in a container, and stops on SIGRTMIN+3
+  docker import "$WORK/rootfs.tar" "vigil.local/kind-rootfs:$key" >/dev/null
+  rm -f "$WORK/rootfs.tar"
+  mkdir -p "$WORK/ctx/base"
+  printf 'FROM %s\nENV container=docker\nSTOPSIGNAL SIGRTMIN+3\nENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]\n' \
+    "vigil.local/kind-rootfs:$key" >"$WORK/ctx/base/Dockerfile"
+  quiet docker build -t "$BASE" "$WORK/ctx/base"
   local recipe ctx
   for image in "${images[@]}"; do
     recipe="$(dockerfile_for "$image")"
@@ -202,7 +216,7 @@ build() {
     mkdir -p "$ctx"
     cp -L "$(head -1 <<<"$recipe")" "$ctx/"
     tail -n +2 <<<"$recipe" >"$ctx/Dockerfile"
-    docker build -q -t "$image" "$ctx" >/dev/null
+    quiet docker build -t "$image" "$ctx"
   done
   local line upstream=()
   for line in "${UPSTREAM_IMAGES[@]}"; do
@@ -242,7 +256,7 @@ node_image() {
     "$(digest "$KIND_FILES" "$REPO_ROOT/hack/kind/files" "$REPO_ROOT/hack/kind/node-image.sh" "$REPO_ROOT/hack/kind/lib.sh")" \
     | sha256sum | cut -c1-16)"
   local tag="vigil.local/kind-node:$KUBERNETES_VERSION-$key" out="$CACHE/node-$key.tar"
-  [[ -f "$out" ]] || build "$key" "$tag" "$out"
+  [[ -f "$out" ]] || build "$key" "$tag" "$out" >&2
   echo "$tag $out"
 }
 

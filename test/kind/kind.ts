@@ -130,12 +130,12 @@ export interface MachineSnapshot {
 
 // Counters and random values that change on their own.
 const VOLATILE_SYSCTL = /^(fs\.(dentry-state|file-nr|inode-nr|inode-state|aio-nr|quota\.)|kernel\.(random\.|ns_last_pid|pty\.nr|sched_domain|perf_event)|net\.netfilter\.nf_conntrack_count)/;
-/** Paths a Docker engine, kind or kubectl would create with their defaults (the environment uses none of them). */
+/** Paths a Docker engine, kind or kubectl would create with their defaults (dockerd makes /etc/docker/key.json and /run/docker whatever its flags say). */
 export const HOST_PATHS = [
   '/lib/modules',
   '/var/lib/docker',
   '/var/lib/containerd',
-  '/etc/docker',
+  '/etc/docker/key.json',
   '/run/docker',
   '/run/containerd',
   '/var/run/docker.sock',
