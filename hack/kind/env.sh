@@ -121,8 +121,14 @@ down() {
   local p
   set +e # cleanup: every step runs, whatever the previous one found
   shopt -s globstar
-  stop_dockerd "$RUN_DIR" "$DATA_ROOT"
+  stop_dockerd "$RUN_DIR"
   reap_containers
+  # What else lives in the namespace after a crash (docker-proxy of the port mappings), by PID.
+  if [[ -e "/run/netns/$KIND_NS" ]]; then
+    p="$(ip netns pids "$KIND_NS" 2>/dev/null | tr '\n' ' ')"
+    [[ -z "${p// /}" ]] || kill -KILL $p 2>/dev/null
+  fi
+  unmount_under "$DATA_ROOT" "$RUN_DIR"
   [[ -e "/run/netns/$KIND_NS" ]] && ip netns delete "$KIND_NS"
   if [[ -f "$DIR/state/baseline" ]]; then
     while read -r kind value; do

@@ -25,10 +25,10 @@ start_dockerd() {
   return 1
 }
 
-# stop_dockerd <run dir> <data-root>: the engine started by start_dockerd (by its PID), its containers first, then
-# whatever it left mounted under its directories.
+# stop_dockerd <run dir>: the engine started by start_dockerd (by its PID), its containers first; after a crash
+# its containerd and shims, found by the paths only this engine uses. Containers that outlived it are the caller's.
 stop_dockerd() {
-  local run="$1" root="$2" pid="" i
+  local run="$1" pid="" i left
   [[ -f "$run/dockerd.pid" ]] && pid="$(cat "$run/dockerd.pid")"
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
     DOCKER_HOST="unix://$run/docker.sock" docker ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$run/docker.sock" docker rm -f >/dev/null 2>&1 || true
@@ -37,12 +37,16 @@ stop_dockerd() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$run/dockerd.pid"
-  # After a crash or a SIGKILL: its containerd and shims, found by the paths only this engine uses.
-  local left
   left="$(pgrep -f -- "$run/" || true)"
   [[ -z "$left" ]] || kill -KILL $left 2>/dev/null || true
+}
+
+# unmount_under <dir>...: every mount at or below the directories, deepest first (lazily when busy).
+unmount_under() {
+  local i pattern
+  pattern="^($(IFS='|'; echo "$*"))(/|$)"
   for i in 1 2 3; do
-    awk '{print $2}' /proc/self/mounts | grep -E "^($root|$run)(/|$)" | sort -r | while read -r m; do
+    awk '{print $2}' /proc/self/mounts | grep -E "$pattern" | sort -r | while read -r m; do
       umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done
   done

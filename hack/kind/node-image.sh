@@ -175,7 +175,11 @@ dockerfile_for() {
 RUN_DIR=""
 WORK=""
 cleanup() {
-  [[ -n "$RUN_DIR" ]] && stop_dockerd "$RUN_DIR" "$WORK/docker" && rm -rf "$RUN_DIR"
+  if [[ -n "$RUN_DIR" ]]; then
+    stop_dockerd "$RUN_DIR"
+    unmount_under "$RUN_DIR" "$WORK/docker"
+    rm -rf "$RUN_DIR"
+  fi
   [[ -n "$WORK" ]] && rm -rf "$WORK"
   return 0
 }
@@ -253,7 +257,7 @@ node_image() {
   local key
   key="$(printf '%s\n' "$KIND_VERSION" "$KUBERNETES_VERSION" "$COREDNS_VERSION" "$(rootfs_key)" \
     "$(sha256sum "${BINARIES[@]}" | cut -d' ' -f1)" "${UPSTREAM_IMAGES[@]##*/}" \
-    "$(digest "$KIND_FILES" "$REPO_ROOT/hack/kind/files" "$REPO_ROOT/hack/kind/node-image.sh" "$REPO_ROOT/hack/kind/lib.sh")" \
+    "$(digest "$KIND_FILES" "$REPO_ROOT/hack/kind/files" "$REPO_ROOT/hack/kind/node-image.sh")" \
     | sha256sum | cut -c1-16)"
   local tag="vigil.local/kind-node:$KUBERNETES_VERSION-$key" out="$CACHE/node-$key.tar"
   [[ -f "$out" ]] || build "$key" "$tag" "$out" >&2

@@ -186,6 +186,9 @@ export async function machineSnapshot(): Promise<MachineSnapshot> {
   };
 }
 
+/** The global sysctls the real node's kubelet changes (hack/node/cluster.sh SYSCTLS), as a kind node's does. */
+export const REAL_NODE_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'];
+
 /** Entries of `after` that `before` lacks, and the reverse. */
 const added = (before: string[], after: string[]) => after.filter((x) => !before.includes(x));
 
@@ -195,9 +198,13 @@ const added = (before: string[], after: string[]) => after.filter((x) => !before
  * their entries are not this environment's and are left out.
  */
 export function machineDiff(before: MachineSnapshot, after: MachineSnapshot): string[] {
-  const others = /vigil-node|\/run\/vigil-docker-|node-images\/docker|\/run\/netns\/cni-|^cni-/;
+  const others = /vigil-node|\/\.local\/node\/|\/run\/vigil-docker-|node-images\/docker|\/run\/netns\/cni-|^cni-/;
+  // While the real node runs, its kubelet sets these global sysctls too: their values are not this environment's.
+  const shared = before.netns.includes('vigil-node') || after.netns.includes('vigil-node') ? REAL_NODE_SYSCTLS : [];
   const lines: string[] = [];
-  for (const [k, v] of Object.entries(before.sysctls)) if (after.sysctls[k] !== undefined && after.sysctls[k] !== v) lines.push(`sysctl ${k}: ${v} -> ${after.sysctls[k]}`);
+  for (const [k, v] of Object.entries(before.sysctls)) {
+    if (after.sysctls[k] !== undefined && after.sysctls[k] !== v && !shared.includes(k)) lines.push(`sysctl ${k}: ${v} -> ${after.sysctls[k]}`);
+  }
   for (const [what, b, a] of [
     ['mount', before.mounts, after.mounts],
     ['link', before.links, after.links],
