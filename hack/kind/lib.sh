@@ -46,7 +46,7 @@ unmount_under() {
   local i pattern
   pattern="^($(IFS='|'; echo "$*"))(/|$)"
   for i in 1 2 3; do
-    awk '{print $2}' /proc/self/mounts | grep -E "$pattern" | sort -r | while read -r m; do
+    awk '{print $2}' /proc/self/mounts | { grep -E "$pattern" || true; } | sort -r | while read -r m; do
       umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done
   done
