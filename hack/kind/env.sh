@@ -31,23 +31,9 @@ SYSCTLS=(fs.file-max fs.nr_open kernel.panic kernel.panic_on_oops vm.overcommit_
 # its trust key to /etc/docker/key.json and makes /run/docker/plugins.
 HOST_PATHS=(/lib/modules /etc/docker/key.json /run/docker)
 
-in_ns() { nsenter --net="/run/netns/$KIND_NS" "$@"; }
 ms() { date +%s%3N; }
 T0=$(ms)
 step() { printf '[kind-env %5.1fs] %s\n' "$(($(ms) - T0))e-3" "$*" >&2; }
-
-# The machine before the first `up`; `down` restores from it and deletes it, so a crash in between keeps it.
-save_baseline() {
-  mkdir -p "$DIR/state"
-  [[ -f "$DIR/state/baseline" ]] && return
-  local s p
-  {
-    for s in "${SYSCTLS[@]}"; do [[ -e "/proc/sys/${s//.//}" ]] && echo "sysctl $s=$(sysctl -n "$s")"; done
-    for p in "${HOST_PATHS[@]}"; do [[ -e "$p" ]] && echo "path $p"; done
-    mountpoint -q /run/netns 2>/dev/null && echo "mount /run/netns"
-  } >"$DIR/state/baseline.tmp"
-  mv "$DIR/state/baseline.tmp" "$DIR/state/baseline"
-}
 
 up() {
   command -v dockerd >/dev/null && command -v jq >/dev/null || { log "needs dockerd and jq (make node-tools)"; exit 1; }
@@ -63,7 +49,7 @@ up() {
   step "node image ${node%% *} and the chart's images ready"
 
   mkdir -p "$DIR/logs"
-  save_baseline
+  save_baseline "$DIR/state/baseline" "${SYSCTLS[@]}" -- "${HOST_PATHS[@]}"
   ip netns add "$KIND_NS"
   ip -n "$KIND_NS" link set lo up
   start_dockerd "$RUN_DIR" "$DATA_ROOT" "$DIR/logs/dockerd.log" nsenter --net="/run/netns/$KIND_NS" -- \
@@ -131,16 +117,9 @@ down() {
   unmount_under "$DATA_ROOT" "$RUN_DIR"
   [[ -e "/run/netns/$KIND_NS" ]] && ip netns delete "$KIND_NS"
   if [[ -f "$DIR/state/baseline" ]]; then
-    while read -r kind value; do
-      case "$kind" in
-        sysctl) [[ "$(sysctl -n "${value%%=*}")" == "${value#*=}" ]] || sysctl -qw "$value" ;;
-      esac
-    done <"$DIR/state/baseline"
-    if ! grep -qx "mount /run/netns" "$DIR/state/baseline" && mountpoint -q /run/netns && [[ -z "$(ls -A /run/netns)" ]]; then
-      umount /run/netns
-    fi
+    restore_baseline "$DIR/state/baseline"
     for p in "${HOST_PATHS[@]}"; do
-      grep -qx "path $p" "$DIR/state/baseline" && continue
+      baseline_had "$DIR/state/baseline" "$p" && continue
       # only empty directories and the engine's key: never delete anything someone else put there
       [[ "$p" == */key.json ]] && rm -f "$p"
       [[ -d "$p" ]] && ! mountpoint -q "$p" && find "$p" -depth -type d -empty -delete 2>/dev/null
