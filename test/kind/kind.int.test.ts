@@ -34,6 +34,7 @@ import {
   netnsInode,
   nsGetJson,
   processesOf,
+  stillRunning,
   type MachineSnapshot,
 } from './kind.js';
 
@@ -233,6 +234,8 @@ test('make kind-down and the environment down leave nothing on the host', async 
   const ids = (await docker(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
   expect(ids.length).toBeGreaterThanOrEqual(1);
   const dockerdPid = Number(readFileSync(join(DOCKER_RUN_DIR, 'dockerd.pid'), 'utf8'));
+  const ours = processesOf({ netnsInode: inode, containerIds: ids });
+  expect(ours.length).toBeGreaterThan(2); // the engine, its containerd, the node's systemd, kubelet, ...
 
   await make('kind-down', LOG, 300_000);
   clusterDown = true;
@@ -240,7 +243,8 @@ test('make kind-down and the environment down leave nothing on the host', async 
   await envDown(LOG);
   envIsDown = true;
 
-  expect(processesOf(inode, ids)).toEqual([]);
+  expect(stillRunning(ours)).toEqual([]);
+  expect(processesOf({ containerIds: ids })).toEqual([]);
   expect(() => process.kill(dockerdPid, 0)).toThrow();
   expect(existsSync(NETNS_PATH)).toBe(false);
   expect(existsSync(DOCKER_RUN_DIR)).toBe(false);
@@ -260,15 +264,17 @@ test('after a crash (dockerd and its containerd killed with a kind node running)
   const ids = (await docker(['ps', '-aq', '--no-trunc'])).split('\n').filter(Boolean);
   expect(ids).toHaveLength(1);
   // The engine and its containerd die; the node container, its shim and the kubelet inside live on.
-  const engine = processesOf(inode, []).filter((p) => / (dockerd|containerd) /.test(` ${p.split(' ')[1]?.split('/').pop()} `));
+  const ours = processesOf({ netnsInode: inode, containerIds: ids });
+  const engine = ours.filter((p) => ['dockerd', 'containerd'].includes(p.split(' ')[1] ?? ''));
   expect(engine).toHaveLength(2);
-  for (const p of engine) process.kill(Number(p.split(' ')[0]), 'SIGKILL');
-  await pollUntil('the engine gone', 30_000, async () => processesOf(inode, []).every((p) => !engine.includes(p)));
-  expect(processesOf(inode, ids).length).toBeGreaterThan(0);
+  for (const p of engine) process.kill(Number(p.split(':')[0]), 'SIGKILL');
+  await pollUntil('the engine gone', 30_000, async () => stillRunning(engine).length === 0);
+  expect(stillRunning(ours).length).toBeGreaterThan(0);
 
   await envDown(LOG);
   envIsDown = true;
-  expect(processesOf(inode, ids)).toEqual([]);
+  expect(stillRunning(ours)).toEqual([]);
+  expect(processesOf({ containerIds: ids })).toEqual([]);
   expect(existsSync(NETNS_PATH)).toBe(false);
   await expectMachineAsBefore();
 }, 1_800_000);

@@ -218,20 +218,39 @@ export function machineDiff(before: MachineSnapshot, after: MachineSnapshot): st
   return lines;
 }
 
-/** PIDs whose network namespace is the one with this inode, or whose cgroup names one of the container IDs. */
-export function processesOf(netnsInode: number, containerIds: string[]): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const ns = readlinkSync(`/proc/${pid}/ns/net`);
-      const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      if (ns === `net:[${netnsInode}]` || containerIds.some((id) => cgroup.includes(id)) || cmdline.includes(DOCKER_RUN_DIR)) found.push(`${pid} ${cmdline}`);
-    } catch {
-      // gone meanwhile
-    }
+/** `<pid>:<start time> <command line>` of a process: the start time tells a reused PID apart. */
+function identity(pid: string): { id: string; ns: string; cgroup: string; cmdline: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    return { id: `${pid}:${start} ${cmdline}`, ns: readlinkSync(`/proc/${pid}/ns/net`), cgroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8'), cmdline };
+  } catch {
+    return undefined; // gone meanwhile
   }
-  return found;
+}
+
+const allProcesses = () =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(identity)
+    .filter((p) => p !== undefined);
+
+/**
+ * The environment's processes (`<pid>:<start time> <command line>`): in the namespace with this inode (only while it
+ * exists: a freed namespace's inode is reused by the next one), in a cgroup of one of the containers, or naming the
+ * engine's run directory.
+ */
+export function processesOf(o: { netnsInode?: number; containerIds: string[] }): string[] {
+  return allProcesses()
+    .filter((p) => p.ns === `net:[${o.netnsInode}]` || o.containerIds.some((id) => p.cgroup.includes(id)) || p.cmdline.includes(DOCKER_RUN_DIR))
+    .map((p) => p.id);
+}
+
+/** Those of the processes (as processesOf names them) that still run. */
+export function stillRunning(ids: string[]): string[] {
+  const now = new Set(allProcesses().map((p) => p.id));
+  return ids.filter((id) => now.has(id));
 }
 
 /** The inode of the namespace's file (what /proc/<pid>/ns/net names). */
