@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kubectl (with --node kubelet, kube-proxy, kube-controller-manager, kube-scheduler; with
-# --kind kubeadm and kubelet for the kind node image, hack/kind/node-image.sh) from k8s.io/kubernetes and etcd (go.etcd.io/etcd/server/v3)
-# through the Go module proxy, at the versions pinned in hack/versions.env.
+# --kind kubeadm and kubelet for the kind node image, hack/kind/node-image.sh) from k8s.io/kubernetes and etcd
+# (go.etcd.io/etcd/server/v3) through the Go module proxy, at the versions pinned in hack/versions.env.
 # Release downloads are not reachable on the machines this project is developed on, so we build.
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/go-build.sh"
