@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl (and with --node kubelet, kube-proxy, kube-controller-manager,
-# kube-scheduler) from k8s.io/kubernetes and etcd (go.etcd.io/etcd/server/v3)
-# through the Go module proxy, at the versions pinned in hack/versions.env. With --kubectl only kubectl
-# (what `make kind-up` needs: a laptop then builds neither etcd nor the API server).
+# Builds kube-apiserver, kubectl (with --node kubelet, kube-proxy, kube-controller-manager, kube-scheduler; with
+# --kind kubeadm and kubelet for the kind node image, hack/kind/node-image.sh) from k8s.io/kubernetes and etcd
+# (go.etcd.io/etcd/server/v3) through the Go module proxy, at the versions pinned in hack/versions.env. With
+# --kubectl only kubectl (what `make kind-up` needs: a laptop then builds neither etcd nor the API server).
 # Release downloads are not reachable on the machines this project is developed on, so we build.
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/go-build.sh"
 
-# The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up).
+# The commands built from k8s.io/kubernetes; `--node` adds the real single-node cluster's (make cluster-up),
+# `--kind` the kind node image's.
 KUBE_COMMANDS=(kube-apiserver kubectl)
 NODE_COMMANDS=(kubelet kube-proxy kube-controller-manager kube-scheduler)
-case "${1:-}" in
-  --node) KUBE_COMMANDS+=("${NODE_COMMANDS[@]}") ;;
-  --kubectl) KUBE_COMMANDS=(kubectl) ;;
-esac
+KIND_COMMANDS=(kubeadm kubelet)
+# add <command>...: appended once each (bash 3.2: no associative arrays or mapfile on the laptop path).
+add() {
+  local c e
+  for c in "$@"; do
+    for e in "${KUBE_COMMANDS[@]}"; do [[ "$e" == "$c" ]] && continue 2; done
+    KUBE_COMMANDS+=("$c")
+  done
+}
+for arg in "$@"; do
+  case "$arg" in
+    --node) add "${NODE_COMMANDS[@]}" ;;
+    --kind) add "${KIND_COMMANDS[@]}" ;;
+    --kubectl) KUBE_COMMANDS=(kubectl) ;;
+    *) log "usage: $0 [--node] [--kind] [--kubectl]"; exit 2 ;;
+  esac
+done
 
 # One throwaway module for every command, so they share the Go build cache (the first one compiles the
 # shared tree, several minutes; each further one takes seconds to two minutes).

@@ -33,26 +33,29 @@ apt_pinned() {
 }
 
 # One install per cache entry at a time (lib.sh): coredns builds in $VIGIL_CACHE/src/<entry>.
+# build_coredns [<main.go> <name>]: the real node's CoreDNS by default; the kind node image's has its own plugin list.
 build_coredns() {
-  with_cache_lock "coredns-$COREDNS_VERSION" build_coredns_locked
+  local main="${1:-$REPO_ROOT/hack/node/coredns/main.go}" name="${2:-coredns}"
+  with_cache_lock "$name-$COREDNS_VERSION" build_coredns_locked "$main" "$name"
 }
 
 build_coredns_locked() {
-  local out="$VIGIL_CACHE/coredns-$COREDNS_VERSION"
-  if [[ -x "$out/coredns" ]]; then link_tool "$out/coredns" coredns; return; fi
-  log "building coredns $COREDNS_VERSION (plugins of hack/node/coredns/main.go) from the Go module proxy"
-  local src="$VIGIL_CACHE/src/coredns-$COREDNS_VERSION"
+  local main="$1" name="$2"
+  local out="$VIGIL_CACHE/$name-$COREDNS_VERSION"
+  if [[ -x "$out/coredns" ]]; then link_tool "$out/coredns" "$name"; return; fi
+  log "building $name $COREDNS_VERSION (plugins of ${main#"$REPO_ROOT/"}) from the Go module proxy"
+  local src="$VIGIL_CACHE/src/$name-$COREDNS_VERSION"
   mkdir -p "$src" "$out"
   (
     cd "$src"
-    [[ -f go.mod ]] || go mod init vigil.dev/coredns-build >/dev/null 2>&1
-    cp "$REPO_ROOT/hack/node/coredns/main.go" main.go
+    [[ -f go.mod ]] || go mod init "vigil.dev/$name-build" >/dev/null 2>&1
+    cp "$main" main.go
     go mod edit -require "github.com/coredns/coredns@$COREDNS_VERSION"
     GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
     CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out/coredns.tmp" .
     mv "$out/coredns.tmp" "$out/coredns"
   )
-  link_tool "$out/coredns" coredns
+  link_tool "$out/coredns" "$name"
 }
 
 # The sandbox image's binary (hack/node/pause): no dependencies, keyed by its source.
@@ -83,5 +86,6 @@ case "$only" in
     build_coredns
     build_pause
     "$REPO_ROOT/hack/install-kube.sh" --node ;;
-  *) log "usage: $0 [all|debian|go]"; exit 2 ;;
+  kind-coredns) build_coredns "$REPO_ROOT/hack/kind/coredns/main.go" coredns-kind ;;
+  *) log "usage: $0 [all|debian|go|kind-coredns]"; exit 2 ;;
 esac

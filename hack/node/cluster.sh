@@ -206,20 +206,6 @@ EOF
   printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 10\n' "$CTRD_SOCK" "$CTRD_SOCK" >"$DIR/etc/crictl.yaml"
 }
 
-# The machine as it was before the first `up`: global sysctls and which host paths existed. Written once;
-# `down` restores from it and deletes it, so a crash between the two keeps the original baseline.
-save_baseline() {
-  mkdir -p "$DIR/state"
-  [[ -f "$DIR/state/baseline" ]] && return
-  local s p
-  {
-    for s in "${SYSCTLS[@]}"; do [[ -e "/proc/sys/${s//.//}" ]] && echo "sysctl $s=$(sysctl -n "$s")"; done
-    for p in "${HOST_PATHS[@]}"; do [[ -e "$p" ]] && echo "path $p"; done
-    mountpoint -q /run/netns 2>/dev/null && echo "mount /run/netns"
-  } >"$DIR/state/baseline.tmp"
-  mv "$DIR/state/baseline.tmp" "$DIR/state/baseline"
-}
-
 network_up() {
   ip netns add "$NODE_NS" # also makes /run/netns a shared self-bind mount, before any pod netns exists
   ip link add "$HOST_IF" type veth peer name eth0 netns "$NODE_NS"
@@ -242,7 +228,7 @@ up() {
   fi
   mkdir -p "$DIR"/{run,logs,state} "$DIR/var/lib/etcd" "$DIR/var/lib/kubelet" "$DIR/var/log/pods" "$RUN_DIR"
   local c; for c in "${COMPONENTS[@]}"; do rm -f "$DIR/logs/$c.log"; done
-  save_baseline
+  save_baseline "$DIR/state/baseline" "${SYSCTLS[@]}" -- "${HOST_PATHS[@]}"
   pki
   write_config
   network_up
@@ -371,16 +357,9 @@ down() {
   done
   # 6. The machine as before: sysctls, /run/netns, host paths the kubelet or CNI created.
   if [[ -f "$DIR/state/baseline" ]]; then
-    while read -r kind value; do
-      case "$kind" in
-        sysctl) [[ "$(sysctl -n "${value%%=*}")" == "${value#*=}" ]] || sysctl -qw "$value" ;;
-      esac
-    done <"$DIR/state/baseline"
-    if ! grep -qx "mount /run/netns" "$DIR/state/baseline" && mountpoint -q /run/netns && [[ -z "$(ls -A /run/netns)" ]]; then
-      umount /run/netns
-    fi
+    restore_baseline "$DIR/state/baseline"
     for p in "${HOST_PATHS[@]}"; do
-      grep -qx "path $p" "$DIR/state/baseline" && continue
+      baseline_had "$DIR/state/baseline" "$p" && continue
       # only empty leftovers (symlinks of gone pods, empty dirs): never delete someone else's data
       [[ -d "$p" ]] && ! mountpoint -q "$p" && [[ -z "$(find "$p" -type f -print -quit 2>/dev/null)" ]] && rm -rf "$p"
     done
