@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { IMAGE_DEFAULTS } from './versions.js';
 import { DURATION_PATTERN } from '../operator/validate/duration.js';
+import { EMAIL_PATTERN } from '../operator/api/schema.js';
+import { HOST_PORT_PATTERN } from '../operator/render/settings-schema.js';
 
 /** A Prometheus duration (operator/validate/duration.ts), not empty. */
 const duration = () => z.string().min(1).regex(new RegExp(DURATION_PATTERN));
@@ -42,8 +44,11 @@ const ServiceExposureSchema = z.object({
 });
 const exposure = () => ServiceExposureSchema.default({ type: 'ClusterIP', nodePort: null });
 
-/** An http(s) URL without spaces, or empty (then the install checks say it is required). */
-const EXTERNAL_URL = /^(https?:\/\/[^\s/]+(\/\S*)?)?$/;
+/**
+ * An http(s) URL, or empty (then the install checks say it is required). No query, fragment or user info: the email
+ * template appends paths and fragments (/#/silences/new?...) to it, and every email would carry the credentials.
+ */
+const EXTERNAL_URL = /^(https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?)?$/;
 
 /** The values' shape and defaults (values.yaml, values.schema.json); installable values also pass INSTALL_CHECKS. */
 export const VigilValuesShape = z
@@ -71,14 +76,14 @@ export const VigilValuesShape = z
           .describe(
             'Required: host:port of the SMTP server, e.g. smtp.example.com:587. Port 465 means implicit TLS (SMTPS), other ports STARTTLS unless forceImplicitTls. Ignored when mailCatcher.enabled.',
           ),
-        from: z.string().default('vigil@example.com').describe('From address of alert emails.'),
+        from: z.string().regex(new RegExp(EMAIL_PATTERN)).default('vigil@example.com').describe('From address of alert emails: a plain address such as alerts@example.com.'),
         hello: z.string().default('').describe("Hostname announced in EHLO; empty means Alertmanager's default."),
         requireTls: z.boolean().default(true).describe('Require STARTTLS (ports other than 465, without forceImplicitTls).'),
         forceImplicitTls: z.boolean().default(false).describe("Implicit TLS (SMTPS) whatever the port, e.g. a provider's SMTPS on 2465 (Alertmanager smtp_force_implicit_tls)."),
         insecureSkipVerify: z.boolean().default(false).describe('Skip verification of the SMTP server certificate (never in production).'),
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),
         defaultRecipients: z
-          .array(z.string())
+          .array(z.string().regex(new RegExp(EMAIL_PATTERN)))
           .default([])
           .describe('Receive alerts of MonitoredServices that name no recipients. Required unless allowNoDefaultRecipients: without them those alerts are emailed to nobody.'),
         allowNoDefaultRecipients: z
@@ -207,8 +212,8 @@ export interface InstallCheck {
   message: string;
 }
 
-/** host:port (a bracketed IPv6 address allowed); RE2-compatible, the template uses the same pattern. */
-export const SMARTHOST_PATTERN = '^([^:\\s\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$';
+/** host:port as the operator's settings take it (a bracketed IPv6 address allowed); the template uses the same pattern. */
+export const SMARTHOST_PATTERN = HOST_PORT_PATTERN;
 
 /**
  * Why the chart refuses alertmanager.replicas > 1 with profile=demo (issue #14, measured on a
@@ -252,7 +257,8 @@ export const INSTALL_CHECKS: readonly InstallCheck[] = [
     refuses: (v) => !v.mailCatcher.enabled && !new RegExp(SMARTHOST_PATTERN).test(v.smtp.smarthost),
     goCondition: `and (not .Values.mailCatcher.enabled) (not (regexMatch ${JSON.stringify(SMARTHOST_PATTERN)} .Values.smtp.smarthost))`,
     message:
-      'smtp.smarthost must be host:port of your SMTP server, e.g. smtp.example.com:587 (STARTTLS) or smtp.example.com:465 (implicit TLS): ' + 'Alertmanager needs the port and has no default for it.',
+      'smtp.smarthost must be host:port of your SMTP server, e.g. smtp.example.com:587 (STARTTLS) or smtp.example.com:465 (implicit TLS), the port from 1 to 65535: ' +
+      'Alertmanager needs the port and has no default for it.',
   },
   {
     path: 'smtp.defaultRecipients',

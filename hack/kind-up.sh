@@ -18,7 +18,11 @@ export PATH="$BIN_DIR:$PATH"
 cd "$REPO_ROOT"
 
 command -v docker >/dev/null || { log "docker is required (https://docs.docker.com/get-docker/)"; exit 1; }
-docker info >/dev/null 2>&1 || { log "the Docker engine is not running"; exit 1; }
+docker info >/dev/null 2>&1 || {
+  log "the Docker engine is not running (start Docker Desktop, colima or dockerd; on a Linux machine without a registry:"
+  log "make kind-env-up, then this command as it prints, docs/running-locally.md)"
+  exit 1
+}
 [[ -x "$BIN_DIR/kind" ]] || "$REPO_ROOT/hack/install-kind.sh"
 [[ -x "$BIN_DIR/helm" ]] || "$REPO_ROOT/hack/install-helm.sh"
 [[ -x "$BIN_DIR/kubectl" ]] || "$REPO_ROOT/hack/install-kube.sh" --kubectl

@@ -2,10 +2,17 @@
 // GlobalSettings type the renderers take is inferred from it (issue #12), and the settings file is
 // checked against a strict, partial form of it (settings.ts). The defaults are in defaultSettings().
 import { z } from 'zod';
+import { EMAIL_PATTERN } from '../api/schema.js';
 import { DURATION_PATTERN } from '../validate/duration.js';
 
 const durationString = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 15s or 1m');
-const hostPort = z.string().regex(/^[^\s:]+:[0-9]{1,5}$/, 'must be host:port');
+/**
+ * host:port, the port 1-65535, the host a name, an IPv4 address or a bracketed IPv6 address ([2001:db8::1]:25), as Go's
+ * net.SplitHostPort reads Alertmanager's smarthost. RE2-compatible: the chart's values check uses the same pattern.
+ */
+export const HOST_PORT_PATTERN = '^([^:\\s\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$';
+const hostPort = z.string().regex(new RegExp(HOST_PORT_PATTERN), 'must be host:port with a port from 1 to 65535 (an IPv6 host in brackets)');
+const emailAddress = z.string().regex(new RegExp(EMAIL_PATTERN), 'must be a plain email address such as alerts@example.com (no display name, spaces, commas, quotes or line breaks)');
 
 /** How fast notifications go out: `demo` mirrors the original compose stack (group_wait 0s). */
 export const NotificationProfileSchema = z.enum(['demo', 'production'], { message: 'must be demo or production' });
@@ -16,7 +23,7 @@ export const SmtpSettingsSchema = z.object({
    * Empty = not configured yet (the chart's production default until the user sets smtp.smarthost).
    */
   smarthost: z.union([z.literal(''), hostPort]),
-  from: z.string().min(3),
+  from: emailAddress,
   /** Hostname announced in HELO/EHLO. */
   hello: z.string().optional(),
   /** Require STARTTLS (Alertmanager's smtp_require_tls); irrelevant under implicit TLS. */
@@ -45,7 +52,7 @@ export const GlobalSettingsSchema = z.object({
   evaluationInterval: durationString,
   smtp: SmtpSettingsSchema,
   /** Cluster-wide default receiver: alerts of services without their own recipients go here. */
-  defaultRecipients: z.array(z.string()),
+  defaultRecipients: z.array(emailAddress),
   /** host:port of each Alertmanager Prometheus sends alerts to. */
   alertmanagerTargets: z.array(hostPort),
   /** Route prefix of those Alertmanagers (the path of their --web.external-url, e.g. /alertmanager); '' or unset = the root. */

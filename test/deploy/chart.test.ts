@@ -129,6 +129,11 @@ describe('values', () => {
     ['smtp.example.com:587', true],
     ['10.0.0.1:25', true],
     ['[2001:db8::1]:465', true],
+    ['smtp.example.com:0', false],
+    ['smtp.example.com:65535', true],
+    ['smtp.example.com:65536', false],
+    ['smtp.example.com:99999', false],
+    ['2001:db8::1:25', false],
   ])('smarthost %j is accepted: %s (ignored with the mail catcher)', (smarthost, ok) => {
     expect(VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { smtp: { smarthost } })).success).toBe(ok);
     expect(VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { smtp: { smarthost }, mailCatcher: { enabled: true } })).success).toBe(true);
@@ -140,10 +145,23 @@ describe('values', () => {
     expect(parseValues(mergeValues(none, { smtp: { allowNoDefaultRecipients: true } })).smtp.defaultRecipients).toEqual([]);
   });
 
-  test('external URLs must be http(s) URLs', () => {
-    for (const externalUrl of ['prometheus.example.com', 'ftp://x', 'https://', 'https://a b']) {
-      expect({ externalUrl, ok: VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { prometheus: { externalUrl } })).success }).toEqual({ externalUrl, ok: false });
+  test('external URLs must be http(s) URLs without query, fragment or user info (the email appends paths and fragments; links would carry credentials)', () => {
+    const ok = (externalUrl: string) => VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { prometheus: { externalUrl }, alertmanager: { externalUrl } })).success;
+    for (const externalUrl of ['prometheus.example.com', 'ftp://x', 'https://', 'https://a b', 'https://m.example.com/p?x=1', 'https://m.example.com/p#x', 'https://u:p@m.example.com/']) {
+      expect({ externalUrl, ok: ok(externalUrl) }).toEqual({ externalUrl, ok: false });
     }
+    for (const externalUrl of ['https://m.example.com', 'https://m.example.com/', 'http://localhost:9090', 'https://m.example.com/monitoring/prometheus']) {
+      expect({ externalUrl, ok: ok(externalUrl) }).toEqual({ externalUrl, ok: true });
+    }
+  });
+
+  test('smtp.from and the default recipients must be plain addresses (no display name, comma or line break that could add a header or a recipient)', () => {
+    const ok = (smtp: Record<string, unknown>) => VigilValuesSchema.safeParse(mergeValues(REAL_CLUSTER, { smtp })).success;
+    for (const from of ['nobody', '', 'a@example.com\r\nBcc: x@example.com', 'Vigil <a@example.com>']) expect({ from, ok: ok({ from }) }).toEqual({ from, ok: false });
+    for (const to of ['not-an-email', 'a@example.com,b@example.com', 'a@example.com\nBcc: x@example.com']) {
+      expect({ to, ok: ok({ defaultRecipients: [to] }) }).toEqual({ to, ok: false });
+    }
+    expect(ok({ from: 'alerts@example.com', defaultRecipients: ['oncall@example.com', 'team+alerts@mail.example.org'] })).toBe(true);
   });
 
   test('images: the own registry, else global.imageRegistry; Vigil-built images have none of their own, upstream ones do', () => {

@@ -188,7 +188,9 @@ test('make demo-outage: the FIRING email through stunnel; make demo-restore: the
   expect(await stunnelForwarded()).toBeGreaterThan(forwarded);
 
   const restoredAt = Date.now();
-  await make('demo-restore', LOG, 300_000);
+  expect(await make('demo-restore', LOG, EMAIL_TIMEOUT_MS + 180_000, { TIMEOUT: String(EMAIL_TIMEOUT_MS / 1000) })).toMatch(
+    /email after \d+s: \[RESOLVED\] ServiceDown vigil-system\/vigil-demo-target/,
+  );
   const resolved = await waitForAlertEmail(mail, { state: 'resolved', namespace: NS, name: DEMO, since: restoredAt, timeoutMs: EMAIL_TIMEOUT_MS });
   console.log(`kind: demo-restore → RESOLVED email after ${resolved.elapsedS.toFixed(1)} s`);
   expect(resolved.mail.Subject).toContain('ServiceDown');

@@ -181,7 +181,8 @@ test('kubectl delete pod of the demo target: the firing email through stunnel; r
   await expectThroughStunnel(firing.mail, forwarded);
 
   const restoredAt = Date.now();
-  await script('demo-restore.sh', 180_000); // make demo-restore
+  // make demo-restore: recreates the pod, waits for the resolved email
+  expect(await script('demo-restore.sh', EMAIL_TIMEOUT_MS + 150_000)).toMatch(/email after \d+s: \[RESOLVED\] ServiceDown vigil-system\/vigil-demo-target/);
   const resolved = await waitForAlertEmail(mail, { state: 'resolved', namespace: NS, name: DEMO, since: restoredAt, timeoutMs: EMAIL_TIMEOUT_MS });
   console.log(`real node: recreate pod → RESOLVED email after ${resolved.elapsedS.toFixed(1)} s`);
   expect(resolved.mail.Subject).toContain('ServiceDown');

@@ -19,6 +19,7 @@ const KIND_PATH_SCRIPTS = [
   'hack/go-build.sh',
   'hack/demo-outage.sh',
   'hack/demo-restore.sh',
+  'hack/demo-mail.sh',
 ];
 
 interface Forbidden {
