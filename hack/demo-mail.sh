@@ -10,7 +10,11 @@ TIMEOUT="${TIMEOUT:-300}"
 export PATH="$BIN_DIR:$PATH"
 
 # now_ms: epoch milliseconds, less one second: the catcher's clock may be a little behind (BSD date has no milliseconds).
-now_ms() { echo $(( $(node -p 'Date.now()') - 1000 )); }
+now_ms() {
+  local now
+  now="$(node -p 'Date.now()')" && [[ "$now" =~ ^[0-9]+$ ]] || { log "cannot read the clock with node"; return 1; }
+  echo $((now - 1000))
+}
 
 # Subjects of the messages that arrived at or after $1 (epoch ms). Both APIs list newest first, so a fixed page
 # always holds the new ones, however full the mailbox is (Mailpit API, or MailHog's with mailCatcher.kind=mailhog).

@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/demo-mail.sh"
 
-since_ms=$(now_ms)
+since_ms="$(now_ms)" || exit 1
 log "deleting pod $NS/vigil-demo-target at $(date +%T)"
 kubectl -n "$NS" delete pod vigil-demo-target --wait=false
 wait_for_demo_email FIRING "$since_ms"

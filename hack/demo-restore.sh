@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/hack/demo-mail.sh"
 cd "$REPO_ROOT"
 
-since_ms=$(now_ms)
+since_ms="$(now_ms)" || exit 1
 helm template vigil charts/vigil --namespace "$NS" -f charts/vigil/values-kind.yaml --show-only templates/demo-target/pod.yaml \
   | kubectl -n "$NS" apply -f -
 kubectl -n "$NS" wait --for=condition=Ready pod/vigil-demo-target --timeout=120s

@@ -24,7 +24,7 @@ for arg in "$@"; do
   case "$arg" in
     --node) add "${NODE_COMMANDS[@]}" ;;
     --kind) add "${KIND_COMMANDS[@]}" ;;
-    --kubectl) KUBE_COMMANDS=(kubectl) ;;
+    --kubectl) [[ $# -eq 1 ]] || { log "--kubectl goes alone"; exit 2; }; KUBE_COMMANDS=(kubectl) ;;
     *) log "usage: $0 [--node] [--kind] [--kubectl]"; exit 2 ;;
   esac
 done

@@ -40,8 +40,10 @@ with_flock() {
   fi
   VIGIL_LOCK_DEPTH=$((VIGIL_LOCK_DEPTH + 1))
   "$@"
+  local rc=$? # reached only where errexit is off (inside $(...)): the caller must still see a failure
   VIGIL_LOCK_DEPTH=$((VIGIL_LOCK_DEPTH - 1))
   eval "exec $fd>&-"
+  return "$rc"
 }
 
 # with_lock_dir <lock folder> <command> [args...]: mkdir is atomic; the folder holds the owner's PID, and a
@@ -61,5 +63,7 @@ with_lock_dir() {
   done
   echo "$$" >"$dir/pid"
   "$@"
+  local rc=$?
   rm -rf "$dir"
+  return "$rc"
 }

@@ -13,13 +13,17 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 CLUSTER_SUITES='/test/(node|kind)/'
 jest() { node node_modules/jest/bin/jest.js --runInBand --ci "$@"; }
 
-# The real node and the kind cluster are one per machine: the lane holds the machine-wide lock that `make cluster-up`
-# and bench-node users take too (CONTRIBUTING.md), so a second checkout's run waits instead of breaking both.
-flock /tmp/vigil-node.lock node node_modules/jest/bin/jest.js --runInBand --ci --testPathPatterns "$CLUSTER_SUITES" \
-  --json --outputFile "$OUT/cluster.json" >"$OUT/cluster.log" 2>&1 &
-cluster_pid=$!
-# Stop the cluster lane with us (its suites' own cleanup runs in afterAll on SIGTERM's way out).
-trap 'kill -TERM "$cluster_pid" 2>/dev/null || true' INT TERM
+# The real node and the kind cluster are one per machine: the lane holds a machine-wide lock, which people running
+# `make cluster-up` or `make bench-node` on a shared machine take by hand (CONTRIBUTING.md), so a second checkout's
+# run waits instead of breaking both.
+(
+  exec 9>/tmp/vigil-node.lock
+  flock 9
+  exec node node_modules/jest/bin/jest.js --runInBand --ci --testPathPatterns "$CLUSTER_SUITES" --json --outputFile "$OUT/cluster.json"
+) >"$OUT/cluster.log" 2>&1 &
+cluster_pid=$! # jest itself (exec), so the trap reaches it
+# Interrupted: stop the cluster lane and take its clusters down (a killed jest runs no afterAll).
+trap 'kill -TERM "$cluster_pid" 2>/dev/null; wait "$cluster_pid" 2>/dev/null; hack/kind/env.sh down >&2; hack/node/cluster.sh down >&2; exit 130' INT TERM
 
 main_rc=0
 jest --testPathIgnorePatterns '/node_modules/' '/dist/' "$CLUSTER_SUITES" --json --outputFile "$OUT/main.json" || main_rc=$?

@@ -40,7 +40,7 @@ up() {
   command -v dockerd >/dev/null && command -v jq >/dev/null || { log "needs dockerd and jq (make node-tools)"; exit 1; }
   if [[ -e "/run/netns/$KIND_NS" || -f "$DIR/state/baseline" || -d "$RUN_DIR" ]]; then
     log "a previous kind environment left state behind; cleaning it up first"
-    down
+    (down) # a subshell: down's set +e must not outlive it
     T0=$(ms)
   fi
   # Built (or found in the cache) before anything starts: a cold build takes many minutes.

@@ -73,7 +73,7 @@ rootfs() {
     debootstrap --variant=minbase --include="$(IFS=,; echo "${PACKAGES[*]}")" bookworm "$root" http://deb.debian.org/debian \
       >"$DIR/debootstrap.log" 2>&1 || { log "debootstrap failed; see $DIR/debootstrap.log"; rm -rf "$root"; exit 1; }
     check_pinned "$root" "${PINNED[@]}" || { rm -rf "$root"; exit 1; }
-    rm -f "$CACHE"/rootfs-*.tar
+    find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar' -mmin +120 -delete # not another checkout's fresh one
     tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
     rm -rf "$root"
   fi
@@ -247,7 +247,7 @@ build() {
   done
   docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' --change 'CMD []' "$c" "$tag" >/dev/null
   docker rm -f "$c" >/dev/null
-  rm -f "$CACHE"/node-*.tar
+  find "$CACHE" -maxdepth 1 -name 'node-*.tar' -mmin +120 -delete
   docker save -o "$out.tmp" "$tag" && mv "$out.tmp" "$out"
   log "built $tag in $((SECONDS - started)) s ($(du -m "$out" | cut -f1) MB)"
 }

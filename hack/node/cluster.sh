@@ -224,7 +224,7 @@ up() {
     || "$REPO_ROOT/hack/install-node.sh"
   if [[ -e "/run/netns/$NODE_NS" || -f "$DIR/state/baseline" || -d "$RUN_DIR" ]]; then
     log "a previous cluster left state behind; cleaning it up first"
-    down
+    (down) # a subshell: down's set +e must not outlive it
     T0=$(ms)
   fi
   mkdir -p "$DIR"/{run,logs,state} "$DIR/var/lib/etcd" "$DIR/var/lib/kubelet" "$DIR/var/log/pods" "$RUN_DIR"

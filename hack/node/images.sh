@@ -238,18 +238,13 @@ all_images() { node_images; project_images; upstream_images; }
 [[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0 # sourced: functions only
 # build_images: every archive built or found, one "<image> <archive>" line each; the engine is stopped before the
 # cache lock is released, so the next holder can start its own on the same data-root.
-build_images() {
-  local list; list="$(all_images)"
-  docker_down
-  # Touched so that another checkout's save() sees them in use.
-  cut -d' ' -f2 <<<"$list" | xargs -r touch
-  printf '%s\n' "$list"
-}
+build_images() { all_images; docker_down; }
 case "${1:-}" in
   build) with_cache_lock node-images build_images ;;
   import)
     list="$(with_cache_lock node-images build_images)"
     while read -r image tar; do
+      touch "$tar" # in use: another checkout's save() prunes only archives unused for 2 hours
       ctr -a "$CTRD_SOCK" -n k8s.io images import "$tar" >/dev/null \
         || { log "importing $tar ($image) failed"; exit 1; }
     done <<<"$list"
