@@ -1,4 +1,4 @@
-# kind on this machine (hack/kind): the node image built offline and a network namespace with a Docker engine, where
+# kind on this machine (hack/kind): the node image built without a container registry and a network namespace with a Docker engine, where
 # the unmodified `make kind-up` runs (test/kind/kind.int.test.ts; `make test` includes it).
 
 .PHONY: kind-node-image
