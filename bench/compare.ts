@@ -44,6 +44,7 @@ import { startProcess, type ManagedProcess } from '../hack/local-stack/process.j
 import { installRbac, vigilKubeconfigs } from '../hack/local-stack/rbac.js';
 import { ANNOTATIONS, OBJECT_NAMES } from '../operator/contract.js';
 import type { GlobalSettings } from '../operator/render/types.js';
+import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../operator/render/scrape-limits.js';
 import { filesFromConfigMap, filesFromSecret } from '../operator/sync/files.js';
 import {
   compareSet,
@@ -317,6 +318,7 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
       selfScrapeJobs: [],
       kubernetesSd: { apiServer: cluster.server, kubeconfigFile: kubeconfigs.prometheus },
       externalLabels: { cluster: 'bench-compare' },
+      scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
     };
     const settingsFile = join(runDir, 'operator-settings.yaml');
     await writeFile(settingsFile, stringify(settings));

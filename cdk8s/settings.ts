@@ -57,5 +57,6 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
     ],
     watchdog: { webhookUrl: v('watchdog.webhookUrl'), interval: v('watchdog.interval') },
     externalLabels: { cluster: v('clusterName') },
+    scrapeLimits: v('scrapeLimits'),
   };
 }

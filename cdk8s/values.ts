@@ -7,6 +7,8 @@ import { IMAGE_DEFAULTS } from './versions.js';
 import { DURATION_PATTERN } from '../operator/validate/duration.js';
 import { EMAIL_PATTERN } from '../operator/api/schema.js';
 import { HOST_PORT_PATTERN } from '../operator/render/settings-schema.js';
+import { BODY_SIZE_PATTERN, MAX_COUNT_LIMIT } from '../operator/api/scrape-limits.js';
+import { DEFAULT_SCRAPE_LIMIT_SETTINGS, type ScrapeLimitSettings } from '../operator/render/scrape-limits.js';
 
 /** A Prometheus duration (operator/validate/duration.ts), not empty. */
 const duration = () => z.string().min(1).regex(new RegExp(DURATION_PATTERN));
@@ -43,6 +45,25 @@ const ServiceExposureSchema = z.object({
   nodePort: z.number().int().min(30000).max(32767).nullable().default(null).describe('Fixed node port when type is NodePort.'),
 });
 const exposure = () => ServiceExposureSchema.default({ type: 'ClusterIP', nodePort: null });
+
+/** One value per scrape limit, defaulting to `d` (operator/render/scrape-limits.ts). */
+const scrapeLimitValues = (d: ScrapeLimitSettings['defaults']) => {
+  const count = (value: number, what: string) => z.number().int().min(0).max(MAX_COUNT_LIMIT).default(value).describe(what);
+  return z
+    .object({
+      sampleLimit: count(d.sampleLimit, 'Samples one scrape of one target may return (sample_limit).'),
+      targetLimit: count(d.targetLimit, 'Targets one scrape job (one endpoint of a MonitoredService) may have (target_limit).'),
+      labelLimit: count(d.labelLimit, 'Labels one series may carry (label_limit).'),
+      labelNameLengthLimit: count(d.labelNameLengthLimit, 'Longest label name in bytes (label_name_length_limit).'),
+      labelValueLengthLimit: count(d.labelValueLengthLimit, 'Longest label value in bytes (label_value_length_limit).'),
+      bodySizeLimit: z
+        .string()
+        .regex(new RegExp(BODY_SIZE_PATTERN))
+        .default(d.bodySizeLimit)
+        .describe('Largest uncompressed scrape body, e.g. 10MB (body_size_limit; units B, KB, MB, GB, KiB, MiB, GiB, KB = KiB = 1024 bytes), or 0.'),
+    })
+    .prefault({});
+};
 
 /**
  * An http(s) URL, or empty (then the install checks say it is required). No query, fragment or user info: the email
@@ -104,6 +125,17 @@ export const VigilValuesShape = z
         interval: duration().default('1m').describe('How often the Watchdog heartbeat is posted (group_interval and repeat_interval of its route; posts come 1 to 2 intervals apart).'),
       })
       .prefault({}),
+    scrapeLimits: z
+      .object({
+        defaults: scrapeLimitValues(DEFAULT_SCRAPE_LIMIT_SETTINGS.defaults).describe('Limits of a MonitoredService that leaves them out (spec.limits); 0 = unlimited.'),
+        ceilings: scrapeLimitValues(DEFAULT_SCRAPE_LIMIT_SETTINGS.ceilings).describe(
+          'The most a MonitoredService may ask for each limit: above it the object is refused (Valid=False naming field, value and ceiling). 0 = no ceiling (a service may then also ask 0, unlimited). Each default must be within its ceiling (the operator refuses to start otherwise). Raise the sample ceiling together with prometheus.resources.',
+        ),
+      })
+      .prefault({})
+      .describe(
+        "Scrape limits of every MonitoredService's jobs (Prometheus's sample_limit, target_limit, label_limit, label_name_length_limit, label_value_length_limit, body_size_limit): a scrape over one fails as a whole, so one team's cardinality burst cannot fill the shared Prometheus (docs/monitoredservice.md, \"Scrape limits\").",
+      ),
     operator: z
       .object({
         image: image(IMAGE_DEFAULTS.operator),

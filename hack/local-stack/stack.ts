@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
+import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
 import { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
 import type { ManagedProcess } from './process.js';
 import { DEFAULT_INSTALL_NAMESPACE, installRbac, vigilKubeconfigs } from './rbac.js';
@@ -292,6 +293,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
       ...(opts.watchdog ? { watchdog: opts.watchdog } : {}),
       externalLabels: { cluster: 'local' },
+      scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
       ...opts.settings,
     };
     const settingsFile = join(stateDir, 'operator-settings.yaml');

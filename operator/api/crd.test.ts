@@ -65,7 +65,7 @@ describe('generated CRD', () => {
       if (node.additionalProperties === false) problems.push(`${path}: additionalProperties false`);
       if (node.properties && node.additionalProperties !== undefined) problems.push(`${path}: properties and additionalProperties`);
       for (const key of ['$schema', '$ref', 'anyOf', 'oneOf', 'allOf', 'nullable', 'const']) if (key in node) problems.push(`${path}: ${key}`);
-      if (node.type === 'integer' && (node.maximum !== undefined || node.minimum !== undefined)) problems.push(`${path}: zod safe-int bounds`);
+      if (node.type === 'integer' && (node.maximum === Number.MAX_SAFE_INTEGER || node.minimum === Number.MIN_SAFE_INTEGER)) problems.push(`${path}: zod safe-int bounds`);
     });
     expect(problems).toEqual([]);
   });

@@ -4,6 +4,7 @@
 // Patterns here are also enforced by kube-apiserver (Go RE2): keep them free of lookarounds.
 import { z } from 'zod';
 import { DURATION_PATTERN, SCRAPE_DURATION_PATTERN } from '../validate/duration.js';
+import { ScrapeLimitsSchema } from './scrape-limits.js';
 
 export const API_GROUP = 'vigil.dev';
 export const API_VERSION = 'v1alpha1';
@@ -252,6 +253,7 @@ export const MonitoredServiceSpecSchema = z
     downAlert: DownAlertSchema.default({ enabled: true, for: '1m', severity: 'critical' }),
     rules: z.array(AlertRuleSchema).max(50).default([]).describe('Custom alert rules for this service.'),
     notify: NotifySchema.optional(),
+    limits: ScrapeLimitsSchema.optional(),
   })
   .describe('What to scrape, which alerts to evaluate and who gets the emails.');
 

@@ -165,11 +165,13 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
       }
     }
 
+    const { renderConfig } = await import('../render/index.js');
     const valid: MonitoredService[] = [];
     const seen = new Map<string, string>();
     let invalidObjects = 0;
     for (const { file, raw } of found) {
-      const result = validateMonitoredService(raw);
+      // Rendered alone with these settings, as the operator does: their scrape limit ceilings apply.
+      const result = validateMonitoredService(raw, (service) => renderConfig([service], settings));
       if (!result.ok) {
         invalidObjects++;
         for (const issue of result.issues) io.err(`${file}: ${formatIssue(result.ref, issue)}`);
@@ -190,7 +192,6 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
       io.err(`vigil render: no MonitoredService (${API_GROUP}) found in ${inputs.join(', ')}`);
       return EXIT.FAILED;
     }
-    const { renderConfig } = await import('../render/index.js');
     const rendered = renderConfig(valid, settings);
     const written = await writeOutput(outDir, { prometheus: rendered.prometheus, alertmanager: rendered.alertmanager });
     io.out(

@@ -7,6 +7,7 @@ import { EMAIL_TEMPLATE } from './email-template.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName, SELF_SCRAPE_JOBS } from './names.js';
 import { assemblePrometheusConfig, hasScrapeHints, prometheusSkeleton, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
+import { DEFAULT_SCRAPE_LIMIT_SETTINGS, mergeScrapeLimitSettings } from './scrape-limits.js';
 import type { SettingsOverrides } from './settings-schema.js';
 import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from './watchdog.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints } from './types.js';
@@ -219,10 +220,11 @@ export function defaultSettings(overrides: SettingsOverrides = {}): GlobalSettin
     rulesDir: '.',
     selfScrapeJobs: [{ job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: ['localhost:9090'] }] }],
     externalLabels: {},
+    scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
   };
   // forceImplicitTls belongs to the default smarthost (stunnel): another smarthost without its own
   // setting gets Alertmanager's port-based default, not the catcher's forced implicit TLS.
   const { forceImplicitTls: _catcherOnly, ...portBased } = defaults.smtp;
   const smtpBase = overrides.smtp?.smarthost !== undefined ? portBased : defaults.smtp;
-  return { ...defaults, ...overrides, smtp: { ...smtpBase, ...overrides.smtp } };
+  return { ...defaults, ...overrides, smtp: { ...smtpBase, ...overrides.smtp }, scrapeLimits: mergeScrapeLimitSettings(defaults.scrapeLimits, overrides.scrapeLimits) };
 }

@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
+import { resolveScrapeLimits, scrapeLimitFields } from './scrape-limits.js';
 import { scrapeTiming } from './scrape-timing.js';
 import type { GlobalSettings, ScrapeHints } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
@@ -91,10 +92,18 @@ export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpo
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
 export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, hints?: ScrapeHints): Record<string, unknown>[] {
   const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
-  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)]));
+  // One service's limits apply to each of its jobs alike; throws ScrapeLimitRefusal above a ceiling.
+  const limits = scrapeLimitFields(resolveScrapeLimits(service.spec.limits, settings.scrapeLimits));
+  return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)], limits));
 }
 
-function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings, hint: ScrapeHints[string] | undefined): Record<string, unknown> {
+function scrapeJob(
+  service: MonitoredService,
+  endpoint: Endpoint,
+  settings: GlobalSettings,
+  hint: ScrapeHints[string] | undefined,
+  limits: Record<string, number | string>,
+): Record<string, unknown> {
   const skipServices = hint?.skipServices ?? [];
   const { namespace } = service.metadata;
   return {
@@ -109,6 +118,8 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     // Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x parsed it as text):
     // a target with a sloppy header would be reported down. The text format is what such targets send.
     fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,
+    // A scrape over a limit fails whole (up 0): one service's burst cannot grow the shared Prometheus.
+    ...limits,
     kubernetes_sd_configs: [namespaceDiscovery(namespace, settings)],
     // The shared discovery hands this job every endpoint of the namespace; Prometheus would keep
     // each one its relabelling drops (all other Services' endpoints) in memory for its targets API.

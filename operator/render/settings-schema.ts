@@ -3,6 +3,7 @@
 // checked against a strict, partial form of it (settings.ts). The defaults are in defaultSettings().
 import { z } from 'zod';
 import { EMAIL_PATTERN } from '../api/schema.js';
+import { type ScrapeLimitSettingsOverrides, ScrapeLimitSettingsOverridesSchema, ScrapeLimitSettingsSchema } from './scrape-limits.js';
 import { DURATION_PATTERN } from '../validate/duration.js';
 
 const durationString = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a duration such as 15s or 1m');
@@ -90,6 +91,8 @@ export const GlobalSettingsSchema = z.object({
     .optional(),
   /** Cluster-wide external labels, e.g. {cluster: "kind"}. */
   externalLabels: z.record(z.string(), z.string()),
+  /** Scrape limits of every MonitoredService's jobs: the default of each limit a service leaves out, and its ceiling (render/scrape-limits.ts). */
+  scrapeLimits: ScrapeLimitSettingsSchema,
 });
 
 export type NotificationProfile = z.infer<typeof NotificationProfileSchema>;
@@ -105,9 +108,10 @@ export const SMTP_CREDENTIAL_KEYS = ['authUsername', 'authPassword'] as const;
  */
 export const SettingsOverridesSchema = GlobalSettingsSchema.extend({
   smtp: SmtpSettingsSchema.omit({ authUsername: true, authPassword: true }).partial().strict(),
+  scrapeLimits: ScrapeLimitSettingsOverridesSchema,
 })
   .partial()
   .strict();
 
 /** What defaultSettings() merges over the defaults: any subset, smtp field by field. */
-export type SettingsOverrides = Partial<Omit<GlobalSettings, 'smtp'>> & { smtp?: Partial<SmtpSettings> };
+export type SettingsOverrides = Partial<Omit<GlobalSettings, 'smtp' | 'scrapeLimits'>> & { smtp?: Partial<SmtpSettings>; scrapeLimits?: ScrapeLimitSettingsOverrides };

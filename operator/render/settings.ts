@@ -29,7 +29,12 @@ export function settingsFromObject(value: unknown, source: string): GlobalSettin
   if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source}: expected a mapping of settings`);
   const parsed = SettingsOverridesSchema.safeParse(value);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => describeIssue(source, i)).join('\n'));
-  return defaultSettings(parsed.data);
+  try {
+    return defaultSettings(parsed.data);
+  } catch (err) {
+    // Relations across the defaults, e.g. a scrape limit default above its ceiling.
+    throw new Error(`${source}: ${(err as Error).message}`);
+  }
 }
 
 /** GlobalSettings from the text of a `--settings` YAML file. */

@@ -2,6 +2,7 @@
 // Never throws: whatever comes in (null, lists, huge strings, cycles) comes out as a ValidationResult.
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
 import { defaultSettings, renderConfig } from '../render/index.js';
+import { ScrapeLimitRefusal } from '../render/scrape-limits.js';
 import type { ObjectRef, ValidationIssue, ValidationResult } from '../render/types.js';
 import { deepChecks } from './deep-checks.js';
 import { formatPath } from './paths.js';
@@ -32,8 +33,8 @@ export function validateMonitoredService(raw: unknown, render: (service: Monitor
       if (!issues.some((i) => i.field === issue.field)) issues.push(issue);
     }
     if (parsed.success && issues.length === 0) {
-      const renderProblem = renderabilityProblem(parsed.data, render);
-      return renderProblem ? { ok: false, ref, issues: [renderProblem] } : { ok: true, service: parsed.data };
+      const renderProblems = renderabilityProblems(parsed.data, render);
+      return renderProblems.length > 0 ? { ok: false, ref, issues: renderProblems } : { ok: true, service: parsed.data };
     }
     return { ok: false, ref, issues };
   } catch (err) {
@@ -47,11 +48,20 @@ export function validateMonitoredService(raw: unknown, render: (service: Monitor
  * between the checks above and the renderer into an ordinary Valid=False for that object only.
  */
 export function renderabilityProblem(service: MonitoredService, render: (service: MonitoredService) => void = renderAlone): ValidationIssue | undefined {
+  return renderabilityProblems(service, render)[0];
+}
+
+/**
+ * renderabilityProblem, except that a service the cluster's settings refuse (a scrape limit above its
+ * ceiling: render/scrape-limits.ts) gets one issue per field, each naming it.
+ */
+export function renderabilityProblems(service: MonitoredService, render: (service: MonitoredService) => void = renderAlone): ValidationIssue[] {
   try {
     render(service);
-    return undefined;
+    return [];
   } catch (err) {
-    return { field: 'spec', message: `cannot be turned into Prometheus/Alertmanager configuration: ${err instanceof Error ? err.message : String(err)}` };
+    if (err instanceof ScrapeLimitRefusal) return err.issues;
+    return [{ field: 'spec', message: `cannot be turned into Prometheus/Alertmanager configuration: ${err instanceof Error ? err.message : String(err)}` }];
   }
 }
 

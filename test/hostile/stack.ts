@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
+import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
 import { startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { type GeneratedKind, generatedAnnotations as annotationsOf, waitForConfigApplied as waitForConfigAppliedIn } from '../../hack/local-stack/config-applied.js';
 import { freePorts } from '../../hack/local-stack/net.js';
@@ -89,6 +90,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       selfScrapeJobs: [],
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
       externalLabels: { cluster: 'hostile-test' },
+      scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
     };
     const settingsFile = join(dir, 'operator-settings.yaml');
     await writeFile(settingsFile, stringify(settings));

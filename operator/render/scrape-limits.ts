@@ -1,0 +1,143 @@
+// The scrape limits of one service's jobs: spec.limits over the cluster defaults, checked against
+// the cluster ceilings (both operator settings, `scrapeLimits`), rendered as Prometheus's
+// scrape_config keys. Pure; a service over a ceiling is refused (ScrapeLimitRefusal), never clamped,
+// so what a team wrote is what runs or the team is told why not.
+import { z } from 'zod';
+import {
+  BodySizeSchema,
+  bodySizeBytes,
+  MAX_COUNT_LIMIT,
+  PROMETHEUS_LIMIT_KEYS,
+  SCRAPE_COUNT_LIMIT_FIELDS,
+  SCRAPE_LIMIT_FIELDS,
+  type ScrapeLimitField,
+  type ScrapeLimits,
+} from '../api/scrape-limits.js';
+import type { ValidationIssue } from './types.js';
+
+/** Every limit with a value; 0 (bodySizeLimit '0') = unlimited. */
+export type ResolvedScrapeLimits = { [F in ScrapeLimitField]-?: NonNullable<ScrapeLimits[F]> };
+
+const count = z.number().int().min(0).max(MAX_COUNT_LIMIT);
+const ScrapeLimitValuesSchema = z
+  .object({
+    sampleLimit: count,
+    targetLimit: count,
+    labelLimit: count,
+    labelNameLengthLimit: count,
+    labelValueLengthLimit: count,
+    bodySizeLimit: BodySizeSchema,
+  })
+  .strict();
+
+/**
+ * Defaults and ceilings of the limits. Sized for the chart's Prometheus (1Gi memory limit, a few hundred
+ * to a few thousand services): the default sample limit keeps an ordinary service (an app's client
+ * library, node_exporter: 1,000-3,000 series) well inside, the ceiling keeps one service from taking
+ * much more than a quarter of that memory (a head series costs a few KiB). Raise the ceilings together
+ * with prometheus.resources. prometheus-operator's enforced* limits (unset by default in
+ * kube-prometheus-stack) play the same role there, but clamp a larger value silently.
+ */
+export const DEFAULT_SCRAPE_LIMIT_SETTINGS: ScrapeLimitSettings = {
+  defaults: { sampleLimit: 10_000, targetLimit: 100, labelLimit: 40, labelNameLengthLimit: 256, labelValueLengthLimit: 2048, bodySizeLimit: '10MB' },
+  ceilings: { sampleLimit: 50_000, targetLimit: 1000, labelLimit: 64, labelNameLengthLimit: 1024, labelValueLengthLimit: 8192, bodySizeLimit: '100MB' },
+};
+
+/** A limit as a number for comparison: bytes for bodySizeLimit; 0 = unlimited. */
+function magnitude(field: ScrapeLimitField, value: number | string): number {
+  if (field === 'bodySizeLimit') return bodySizeBytes(String(value)) ?? Number.NaN;
+  return Number(value);
+}
+
+/** Whether `value` is more than `ceiling` allows (0 = unlimited, above any finite ceiling). */
+function exceeds(field: ScrapeLimitField, value: number | string, ceiling: number | string): boolean {
+  const c = magnitude(field, ceiling);
+  if (c === 0) return false;
+  const v = magnitude(field, value);
+  return v === 0 || v > c;
+}
+
+const unlimited = (value: number | string) => (String(value) === '0' ? '0 (unlimited)' : String(value));
+
+export const ScrapeLimitSettingsSchema = z
+  .object({
+    /** What a service gets for a limit it leaves out. */
+    defaults: ScrapeLimitValuesSchema,
+    /** The most a service may ask for each limit; 0 = no ceiling (then a service may also ask 0, unlimited). */
+    ceilings: ScrapeLimitValuesSchema,
+  })
+  .strict()
+  .superRefine((settings, ctx) => {
+    for (const field of SCRAPE_LIMIT_FIELDS) {
+      const value = settings.defaults[field];
+      const ceiling = settings.ceilings[field];
+      if (exceeds(field, value, ceiling)) {
+        ctx.addIssue({ code: 'custom', path: ['defaults', field], message: `${unlimited(value)} is above ceilings.${field} ${ceiling}: a default must be within its ceiling` });
+      }
+    }
+  });
+
+export type ScrapeLimitSettings = z.output<typeof ScrapeLimitSettingsSchema>;
+
+/** What a settings file may say: any limit of either, merged field by field over the defaults (mergeScrapeLimitSettings). */
+export const ScrapeLimitSettingsOverridesSchema = z
+  .object({ defaults: ScrapeLimitValuesSchema.partial().strict().optional(), ceilings: ScrapeLimitValuesSchema.partial().strict().optional() })
+  .strict();
+export type ScrapeLimitSettingsOverrides = z.output<typeof ScrapeLimitSettingsOverridesSchema>;
+
+/** `overrides` over `base`, field by field; throws naming the field when a default ends up above its ceiling. */
+export function mergeScrapeLimitSettings(base: ScrapeLimitSettings, overrides: ScrapeLimitSettingsOverrides | undefined): ScrapeLimitSettings {
+  const merged = { defaults: { ...base.defaults, ...overrides?.defaults }, ceilings: { ...base.ceilings, ...overrides?.ceilings } };
+  const parsed = ScrapeLimitSettingsSchema.safeParse(merged);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `scrapeLimits.${i.path.join('.')}: ${i.message}`).join('\n'));
+  return parsed.data;
+}
+
+/** Problems of a service's spec.limits under `settings`: one per limit above its ceiling (0 counts as above a finite one). */
+export function scrapeLimitIssues(limits: ScrapeLimits | undefined, settings: ScrapeLimitSettings): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const field of SCRAPE_LIMIT_FIELDS) {
+    const value = limits?.[field];
+    const ceiling = settings.ceilings[field];
+    if (value === undefined || !exceeds(field, value, ceiling)) continue;
+    issues.push({
+      field: `spec.limits.${field}`,
+      message: `${unlimited(value)} is above the cluster ceiling ${ceiling} (operator setting scrapeLimits.ceilings.${field}); ask for at most ${ceiling}, or ask the cluster's administrators to raise the ceiling`,
+    });
+  }
+  return issues;
+}
+
+/** A service whose spec is well-formed but refused by the cluster's settings (validate/index.ts reports its issues). */
+export class ScrapeLimitRefusal extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  }
+}
+
+/**
+ * The limits every job of a service runs with: each field of spec.limits, or the cluster default.
+ * Throws ScrapeLimitRefusal when a field is above its ceiling.
+ */
+export function resolveScrapeLimits(limits: ScrapeLimits | undefined, settings: ScrapeLimitSettings): ResolvedScrapeLimits {
+  const issues = scrapeLimitIssues(limits, settings);
+  if (issues.length > 0) throw new ScrapeLimitRefusal(issues);
+  const resolved = { ...settings.defaults };
+  for (const field of SCRAPE_COUNT_LIMIT_FIELDS) resolved[field] = limits?.[field] ?? resolved[field];
+  resolved.bodySizeLimit = limits?.bodySizeLimit ?? resolved.bodySizeLimit;
+  return resolved;
+}
+
+/**
+ * The scrape_config keys of `limits` (sample_limit: 10000, body_size_limit: 10MB, ...). An unlimited
+ * one is left out: Prometheus reads 0 or absent alike as "the global value", and Vigil sets no global
+ * limits, so both mean unlimited.
+ */
+export function scrapeLimitFields(limits: ResolvedScrapeLimits): Record<string, number | string> {
+  const fields: Record<string, number | string> = {};
+  for (const field of SCRAPE_LIMIT_FIELDS) {
+    const value = limits[field];
+    if (String(value) !== '0') fields[PROMETHEUS_LIMIT_KEYS[field]] = value;
+  }
+  return fields;
+}
