@@ -38,12 +38,12 @@ export const BYTE_UNITS: Readonly<Record<string, number>> = {
   GB: 1024 ** 3,
   GiB: 1024 ** 3,
 };
-export const BODY_SIZE_PATTERN = '^(0|[1-9][0-9]{0,9}(B|KB|KiB|MB|MiB|GB|GiB))$';
+export const BODY_SIZE_PATTERN = '^(0|[1-9][0-9]{0,8}(B|KB|KiB|MB|MiB|GB|GiB))$';
 
 /** Bytes of a body size matching BODY_SIZE_PATTERN (0 = unlimited); undefined for anything else. */
 export function bodySizeBytes(size: string): number | undefined {
   if (size === '0') return 0;
-  const match = /^([1-9][0-9]{0,9})(B|KB|KiB|MB|MiB|GB|GiB)$/.exec(size);
+  const match = /^([1-9][0-9]{0,8})(B|KB|KiB|MB|MiB|GB|GiB)$/.exec(size);
   return match ? Number(match[1]) * BYTE_UNITS[match[2]!]! : undefined;
 }
 

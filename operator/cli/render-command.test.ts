@@ -48,6 +48,7 @@ const EXPECTED_FIELD: Record<string, string> = {
   'range-below-two-intervals.yaml': 'spec.rules[0].expr',
   'timeout-above-interval.yaml': 'spec.endpoints[0].scrapeTimeout',
   'unknown-field.yaml': 'spec.endpoints[0].scrapeTimout',
+  'limit-above-ceiling.yaml': 'spec.limits.sampleLimit',
 };
 
 describe('vigil render on test/fixtures/invalid', () => {
@@ -64,7 +65,7 @@ describe('vigil render on test/fixtures/invalid', () => {
     );
     expect(err).toHaveLength(Object.keys(EXPECTED_FIELD).length);
     expect(reported).toEqual(EXPECTED_FIELD);
-    expect(out).toMatch(/^rendered 0 of 25 MonitoredServices \(25 invalid, left out\)/);
+    expect(out).toMatch(/^rendered 0 of 26 MonitoredServices \(26 invalid, left out\)/);
   });
 
   it('prints what is wrong and what is accepted', async () => {
@@ -84,6 +85,19 @@ describe('vigil render on test/fixtures/invalid', () => {
     expect(injection.err).toEqual([
       'test/fixtures/invalid/email-injection.yaml: fixtures/email-injection: spec.notify.email.to[0]: contains a line break, which could inject mail headers; give one plain address such as team@example.com',
     ]);
+    const limit = await render(['-f', 'test/fixtures/invalid/limit-above-ceiling.yaml', '--out', outDir]);
+    expect(limit.err).toEqual([
+      "test/fixtures/invalid/limit-above-ceiling.yaml: fixtures/limit-above-ceiling: spec.limits.sampleLimit: 200000 is above the cluster ceiling 50000 (operator setting scrapeLimits.ceilings.sampleLimit); ask for at most 50000, or ask the cluster's administrators to raise the ceiling",
+    ]);
+  });
+
+  it('takes the scrape limit ceilings from --settings', async () => {
+    const settings = join(outDir, 'settings.yaml');
+    writeFileSync(settings, 'scrapeLimits:\n  ceilings:\n    sampleLimit: 250000\n');
+    const { code, err } = await render(['-f', 'test/fixtures/invalid/limit-above-ceiling.yaml', '--settings', settings, '--out', join(outDir, 'raised')]);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(readFileSync(join(outDir, 'raised', 'prometheus', 'prometheus.yml'), 'utf8')).toContain('sample_limit: 200000');
   });
 });
 

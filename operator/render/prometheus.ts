@@ -97,13 +97,7 @@ export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, 
   return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)], limits));
 }
 
-function scrapeJob(
-  service: MonitoredService,
-  endpoint: Endpoint,
-  settings: GlobalSettings,
-  hint: ScrapeHints[string] | undefined,
-  limits: Record<string, number | string>,
-): Record<string, unknown> {
+function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: GlobalSettings, hint: ScrapeHints[string] | undefined, limits: Record<string, number | string>): Record<string, unknown> {
   const skipServices = hint?.skipServices ?? [];
   const { namespace } = service.metadata;
   return {

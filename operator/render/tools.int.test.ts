@@ -12,6 +12,7 @@ import { CATALOGUE_DIR, demoSettings, loadCatalogue, productionSettings } from '
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
+import { BYTE_UNITS, MAX_COUNT_LIMIT } from '../api/scrape-limits.js';
 import { renderConfig } from './index.js';
 import type { GlobalSettings, RenderedConfig } from './types.js';
 
@@ -73,6 +74,42 @@ function writeRendered(variant: string, rendered: RenderedConfig): { prometheusD
   }
   return { prometheusDir, alertmanagerDir };
 }
+
+describe('scrape limits (spec.limits) the schema accepts', () => {
+  it('pass promtool check config at their largest, in every body size unit', async () => {
+    // No ceilings, so that the largest values the schema takes are rendered as they are.
+    const settings: GlobalSettings = {
+      ...demoSettings,
+      scrapeLimits: {
+        defaults: demoSettings.scrapeLimits.defaults,
+        ceilings: { sampleLimit: 0, targetLimit: 0, labelLimit: 0, labelNameLengthLimit: 0, labelValueLengthLimit: 0, bodySizeLimit: '0' },
+      },
+    };
+    const units = Object.keys(BYTE_UNITS);
+    const services = [...units, '0'].map((unit, i) =>
+      MonitoredServiceSchema.parse({
+        apiVersion: 'vigil.dev/v1alpha1',
+        kind: 'MonitoredService',
+        metadata: { name: `limits-${i}`, namespace: 'limits' },
+        spec: {
+          selector: { matchLabels: { app: `limits-${i}` } },
+          endpoints: [{ port: 'metrics' }],
+          limits: {
+            sampleLimit: unit === '0' ? 0 : MAX_COUNT_LIMIT,
+            targetLimit: MAX_COUNT_LIMIT,
+            labelLimit: MAX_COUNT_LIMIT,
+            labelNameLengthLimit: MAX_COUNT_LIMIT,
+            labelValueLengthLimit: MAX_COUNT_LIMIT,
+            bodySizeLimit: unit === '0' ? '0' : `999999999${unit}`,
+          },
+        },
+      }),
+    );
+    const { prometheusDir } = writeRendered('limits', renderConfig(services, settings));
+    expect(readFileSync(join(prometheusDir, 'prometheus.yml'), 'utf8')).toContain('body_size_limit: 999999999GiB');
+    expectSuccess(await tool(PROMTOOL, ['check', 'config', 'prometheus.yml'], prometheusDir));
+  });
+});
 
 describe.each([
   // Production paths point into the container; here they point at the folder the files are written to.
