@@ -1,4 +1,5 @@
-import { bodySizeBytes } from '../api/scrape-limits.js';
+import { readFileSync } from 'node:fs';
+import { bodySizeBytes, PROMETHEUS_LIMIT_KEYS, SCRAPE_LIMIT_FIELDS } from '../api/scrape-limits.js';
 import { defaultSettings } from './index.js';
 import { scrapeJobs } from './prometheus.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, mergeScrapeLimitSettings, resolveScrapeLimits, ScrapeLimitRefusal, scrapeLimitFields, scrapeLimitIssues } from './scrape-limits.js';
@@ -122,6 +123,15 @@ describe('validateMonitoredService with the cluster settings', () => {
       const result = validateMonitoredService(service(limits));
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.issues.map((i) => i.field)).toContain(field);
+    }
+  });
+});
+
+describe('docs/monitoredservice.md', () => {
+  it('states the defaults and ceilings the operator has', () => {
+    const doc = readFileSync(new URL('../../docs/monitoredservice.md', import.meta.url), 'utf8');
+    for (const field of SCRAPE_LIMIT_FIELDS) {
+      expect(doc).toContain(`| \`${field}\` (\`${PROMETHEUS_LIMIT_KEYS[field]}\`) | ${settings.defaults[field]} | ${settings.ceilings[field]} |`);
     }
   });
 });
