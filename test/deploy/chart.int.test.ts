@@ -176,6 +176,9 @@ describe('what the chart renders is what the operator is built from', () => {
     const fromCdk8s = settingsFromYaml(settingsOf(synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, overrides)), NS).objects), 'cdk8s');
     expect(fromHelm).toEqual(fromCdk8s);
     expect(fromHelm.alertmanagerTargets[0]).toBe(`vigil-alertmanager-0.vigil-alertmanager-headless.${NS}.svc:9093`);
+    // Scrape limits: the chart's defaults where the values set none, theirs where they do.
+    const limits = mergeValues(DEFAULT_VALUES.scrapeLimits, (overrides as { scrapeLimits?: unknown }).scrapeLimits);
+    expect(fromHelm.scrapeLimits).toEqual(limits);
   });
 
   test('helm upgrade with new settings restarts the operator: the checksum follows the settings, nothing else', async () => {

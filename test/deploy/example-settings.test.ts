@@ -29,6 +29,8 @@ describe('examples/settings.yaml', () => {
     const settings = settingsFromYaml(TEXT, FILE);
     expect(settings).toMatchObject({ profile: 'demo', smtp: { smarthost: '127.0.0.1:465', requireTls: false }, externalLabels: { cluster: 'dev' } });
     expect(settings.smtp.authPassword).toBeUndefined();
+    // Its scrape limits are the defaults, as its comment says.
+    expect(settings.scrapeLimits).toEqual(defaultSettings().scrapeLimits);
   });
 
   test('it sets every setting explicitly (a complete example), only kubernetesSd is left commented out', () => {

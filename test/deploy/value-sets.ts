@@ -35,4 +35,6 @@ export const OTHER_WAY: VigilValuesInput = {
   priorityClassName: 'monitoring-critical',
   imagePullSecrets: [{ name: 'regcred' }],
   podAnnotations: { 'example.com/team': 'sre' },
+  // Merged field by field over the defaults; 0 = no ceiling.
+  scrapeLimits: { defaults: { sampleLimit: 20000, bodySizeLimit: '16MiB' }, ceilings: { sampleLimit: 0, labelLimit: 100 } },
 };
