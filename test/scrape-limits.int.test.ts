@@ -175,8 +175,14 @@ async function othersUpThroughout(window: string): Promise<void> {
 
 /** The state of a service's alert in Prometheus (crowded, also in limits-a, has its own ServiceDown firing). */
 async function alertState(alertname: string, namespace: string, service: string): Promise<string | undefined> {
-  const body = (await (await fetch(`${s().prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
-  return body.data.alerts.find((a) => a.labels.alertname === alertname && a.labels.vigil_namespace === namespace && a.labels.vigil_monitoredservice === service)?.state;
+  return (await alert(alertname, namespace, service))?.state;
+}
+
+async function alert(alertname: string, namespace: string, service: string): Promise<{ state: string; annotations: Record<string, string> } | undefined> {
+  const body = (await (await fetch(`${s().prometheus.url}/api/v1/alerts`)).json()) as {
+    data: { alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string }[] };
+  };
+  return body.data.alerts.find((a) => a.labels.alertname === alertname && a.labels.vigil_namespace === namespace && a.labels.vigil_monitoredservice === service);
 }
 
 async function inAlertmanager(alertname: string, namespace: string, service: string): Promise<boolean> {
@@ -222,6 +228,10 @@ test('a cardinality burst past sampleLimit fails only that scrape; neighbours st
   );
   // bursty's own ServiceDown fires: up is 0 (docs/monitoredservice.md, "Scrape limits").
   await pollUntil('ServiceDown of bursty firing', 60_000, async () => (await alertState('ServiceDown', NS_A, 'bursty')) === 'firing');
+  // Its description (the email's text) says why: the samples returned and the limit.
+  expect((await alert('ServiceDown', NS_A, 'bursty'))?.annotations.description).toContain(
+    `Target ${host('bursty', NS_A)}:${ports.bursty} returned 5050 samples, more than its spec.limits.sampleLimit 200: Prometheus fails such a scrape as a whole (up 0).`,
+  );
   steadyQueueDepth = 0;
   await pollUntil('SteadyQueueDeep resolved', 60_000, async () => (await alertState('SteadyQueueDeep', NS_B, 'steady')) === undefined && !(await inAlertmanager('SteadyQueueDeep', NS_B, 'steady')));
   expect((await targets(JOB.bursty))[0]).toMatchObject({ health: 'down', lastError: 'sample limit exceeded' });

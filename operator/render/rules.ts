@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { AlertRule, MonitoredService, Severity } from '../api/schema.js';
 import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
+import { resolveScrapeLimits, sampleLimitReasonTemplate } from './scrape-limits.js';
 import { scrapeTiming } from './scrape-timing.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
@@ -152,6 +153,9 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
     .join(', ')}}`;
   const grace = formatDurationMs(graceMs);
   const window = formatDurationMs(terminationWindowMs(service));
+  // Down because of the sample limit: the descriptions say so (the other limits leave no trace a rule can read).
+  const { sampleLimit } = resolveScrapeLimits(service.spec.limits, settings.scrapeLimits);
+  const samplesSelector = `scrape_samples_scraped${up.slice('up'.length)}`;
   return [
     { record: SCRAPE_CONFIG_LOADED_RECORD, expr: 'vector(time())', labels: recordLabels },
     {
@@ -170,7 +174,8 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
           `No scrape target of MonitoredService ${namespace}/${name} has answered for ${down.for}: ` +
           `either every target fails to scrape, or none exists (pods deleted, or the selector matches no ready Service endpoints; ` +
           `counted only after ${grace} of discovery with the current scrape jobs). ` +
-          `Scrape jobs: ${jobs.join(', ')}.`,
+          `Scrape jobs: ${jobs.join(', ')}.` +
+          sampleLimitReasonTemplate(samplesSelector, sampleLimit, false),
       },
     },
     {
@@ -189,7 +194,8 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
         summary: `${namespace}/${name}: target {{ $labels.instance }} is down`,
         description:
           `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` +
-          `has failed every scrape for ${window} and then for ${down.for} more (a target failing for less than ${window}, such as a stopping pod not yet dropped by discovery, does not count).`,
+          `has failed every scrape for ${window} and then for ${down.for} more (a target failing for less than ${window}, such as a stopping pod not yet dropped by discovery, does not count).` +
+          sampleLimitReasonTemplate(samplesSelector, sampleLimit, true),
       },
     },
   ];

@@ -141,3 +141,21 @@ export function scrapeLimitFields(limits: ResolvedScrapeLimits): Record<string, 
   }
   return fields;
 }
+
+/**
+ * Go template text for a down alert's description (render/rules.ts): says, for each target whose
+ * last scrape returned more samples than `sampleLimit`, that the limit is why it is down. Alert
+ * rules see `up`, not the scrape error; scrape_samples_scraped of a scrape failed by the limit still
+ * counts every sample returned, and is 0 for a scrape that failed otherwise. Expands to nothing when
+ * no target is over (or the limit is unlimited), so other outages read as before.
+ * `samplesSelector`: scrape_samples_scraped{...} of the service's jobs; `perInstance`: only the
+ * alert's own instance ($labels.job, $labels.instance), for ServiceTargetDown.
+ */
+export function sampleLimitReasonTemplate(samplesSelector: string, sampleLimit: number, perInstance: boolean): string {
+  if (sampleLimit === 0) return '';
+  const reason = `returned {{ .Value | printf "%.0f" }} samples, more than its spec.limits.sampleLimit ${sampleLimit}: Prometheus fails such a scrape as a whole (up 0). Cut the series it exposes or raise the limit.`;
+  if (perInstance) {
+    return `{{ with printf "scrape_samples_scraped{job=%q, instance=%q} > ${sampleLimit}" $labels.job $labels.instance | query }}{{ range . }} Its last scrape ${reason}{{ end }}{{ end }}`;
+  }
+  return `{{ range query \`${samplesSelector} > ${sampleLimit}\` }} Target {{ .Labels.instance }} ${reason}{{ end }}`;
+}
