@@ -13,7 +13,12 @@ import {
   type ScrapeLimitField,
   type ScrapeLimits,
 } from '../api/scrape-limits.js';
-import type { ValidationIssue } from './types.js';
+
+/** A ValidationIssue (render/types.ts), stated here: types.ts re-exports the settings types, which use this module. */
+interface ValidationIssue {
+  field: string;
+  message: string;
+}
 
 /** Every limit with a value; 0 (bodySizeLimit '0') = unlimited. */
 export type ResolvedScrapeLimits = { [F in ScrapeLimitField]-?: NonNullable<ScrapeLimits[F]> };
