@@ -7,7 +7,7 @@ import { IMAGE_DEFAULTS } from './versions.js';
 import { DURATION_PATTERN } from '../operator/validate/duration.js';
 import { EMAIL_PATTERN } from '../operator/api/schema.js';
 import { HOST_PORT_PATTERN } from '../operator/render/settings-schema.js';
-import { BODY_SIZE_PATTERN, MAX_COUNT_LIMIT } from '../operator/api/scrape-limits.js';
+import { BODY_SIZE_PATTERN, MAX_COUNT_LIMIT, SCRAPE_COUNT_LIMIT_FIELDS } from '../operator/api/scrape-limits.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, type ScrapeLimitSettings } from '../operator/render/scrape-limits.js';
 
 /** A Prometheus duration (operator/validate/duration.ts), not empty. */
@@ -300,6 +300,20 @@ export const INSTALL_CHECKS: readonly InstallCheck[] = [
       'smtp.defaultRecipients is empty: alerts of MonitoredServices that name no recipients would be emailed to nobody. ' +
       'Set smtp.defaultRecipients (e.g. [oncall@example.com]), or smtp.allowNoDefaultRecipients=true to accept that (those services then say so in their Ready condition).',
   },
+  // Each scrape limit default within its ceiling (0 = no ceiling), as the operator checks at start;
+  // bodySizeLimit, a size with units, is left to the operator.
+  ...SCRAPE_COUNT_LIMIT_FIELDS.map(
+    (field): InstallCheck => ({
+      path: `scrapeLimits.defaults.${field}`,
+      refuses: (v) => {
+        const d = v.scrapeLimits.defaults[field];
+        const c = v.scrapeLimits.ceilings[field];
+        return c !== 0 && (d === 0 || d > c);
+      },
+      goCondition: `and (ne (int .Values.scrapeLimits.ceilings.${field}) 0) (or (eq (int .Values.scrapeLimits.defaults.${field}) 0) (gt (int .Values.scrapeLimits.defaults.${field}) (int .Values.scrapeLimits.ceilings.${field})))`,
+      message: `scrapeLimits.defaults.${field} must be within scrapeLimits.ceilings.${field} (0, unlimited, only where the ceiling is 0 too): MonitoredServices that set no ${field} get the default, and the operator refuses to start with a default above its ceiling.`,
+    }),
+  ),
 ];
 
 /** The shape plus INSTALL_CHECKS: what an installable set of values is. */

@@ -19,6 +19,7 @@ import { formatIssue, validateMonitoredService } from '../../operator/validate/i
 import { ALERTMANAGER_BOOTSTRAP_CONFIG } from '../../cdk8s/components/alertmanager.js';
 import { PROMETHEUS_BOOTSTRAP_CONFIG } from '../../cdk8s/components/prometheus.js';
 import { DEFAULT_VALUES, INSTALL_CHECKS, KIND_VALUES, mergeValues, parseValues } from '../../cdk8s/values.js';
+import { MAX_COUNT_LIMIT } from '../../operator/api/scrape-limits.js';
 import { IMAGE_DEFAULTS, PACKAGE_VERSION } from '../../cdk8s/versions.js';
 import { isPair, parseAllDocuments, stringify, visit } from 'yaml';
 import { CHART, helmTemplate, normalise, objectKey, parseManifests, tool } from './helm.js';
@@ -90,7 +91,9 @@ describe('helm chart', () => {
           ? { smtp: { smarthost: 'smtp.example.com' } }
           : path === 'smtp.defaultRecipients'
             ? { smtp: { defaultRecipients: [] } }
-            : { [path.split('.')[0] as string]: { externalUrl: '' } },
+            : path.startsWith('scrapeLimits.')
+              ? { scrapeLimits: { defaults: { [path.split('.')[2] as string]: MAX_COUNT_LIMIT }, ceilings: { [path.split('.')[2] as string]: 1 } } }
+              : { [path.split('.')[0] as string]: { externalUrl: '' } },
       );
       await expect(helmTemplate(without)).rejects.toThrow(check.message);
       const dir = await mkdtemp(join(tmpdir(), 'vigil-lint-'));
