@@ -4,7 +4,8 @@
 // Prometheus fails the whole scrape over any of these: up is 0 and the target's health "down".
 //
 // How to call it (controller/conditions.ts, wherever TargetsHealthy reports a down target's lastError):
-//   const limits = resolveScrapeLimits(service.spec.limits, settings.scrapeLimits); // render/scrape-limits.ts
+//   const limits = resolveScrapeLimits(service.spec.limits, settings.scrapeLimits); // render/scrape-limits.ts;
+//   // the service as running (a valid one: resolveScrapeLimits throws above a ceiling, and such a one is not in the config)
 //   const hit = scrapeLimitHit(target.lastError, limits, { samplesScraped });
 //   if (hit) message = scrapeLimitMessage(hit);  // else Prometheus's lastError as it is
 // `samplesScraped` is optional: Prometheus's lastError for the sample limit carries no count, but
