@@ -113,5 +113,5 @@ export const SettingsOverridesSchema = GlobalSettingsSchema.extend({
   .partial()
   .strict();
 
-/** What defaultSettings() merges over the defaults: any subset, smtp field by field. */
+/** What defaultSettings() merges over the defaults: any subset, smtp and scrapeLimits field by field. */
 export type SettingsOverrides = Partial<Omit<GlobalSettings, 'smtp' | 'scrapeLimits'>> & { smtp?: Partial<SmtpSettings>; scrapeLimits?: ScrapeLimitSettingsOverrides };
