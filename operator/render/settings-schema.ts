@@ -103,7 +103,7 @@ export type GlobalSettings = z.infer<typeof GlobalSettingsSchema>;
 export const SMTP_CREDENTIAL_KEYS = ['authUsername', 'authPassword'] as const;
 
 /**
- * What a settings file may say: any subset of the settings, smtp field by field, without the SMTP
+ * What a settings file may say: any subset of the settings, smtp and scrapeLimits field by field, without the SMTP
  * credentials; unknown keys are errors (strict), so a typo never silently falls back to a default.
  */
 export const SettingsOverridesSchema = GlobalSettingsSchema.extend({
