@@ -157,7 +157,7 @@ export const VigilValuesShape = z
         maintenanceInterval: duration()
           .default('10s')
           .describe(
-            'How often Alertmanager writes its silences and notification log to its data volume (--data.maintenance-interval; Alertmanager defaults to 15m and writes them at no other time but a clean shutdown): a crash loses the silences made and the notifications sent since the last write, and re-sends those alerts. Each write rewrites both files whole (about 150 bytes per silence).',
+            'How often Alertmanager writes its silences and notification log to its data volume (--data.maintenance-interval; Alertmanager defaults to 15m and writes them at no other time but a clean shutdown): a crash loses the silences made and the notifications sent since the last write, and re-sends those alerts. Each write rewrites both files whole (about 230 bytes per silence: 1,000 silences are a 230 kB write every 10 s).',
           ),
         persistence: z
           .object({

@@ -76,6 +76,8 @@ export interface ReconcileInput {
    * another install holds are left alone. Undefined (tests, the CLI): every object is reconciled.
    */
   install?: InstallStatus;
+  /** Whether the install of that namespace is gone, so its claims are taken over (install-liveness.ts). Absent: none is. */
+  installGone?: (installNamespace: string) => boolean;
   /**
    * The controller's memo of objects whose status came out unchanged (service-cache.ts
    * StatusMemo): such an object is skipped while nothing its status depends on moved. Absent:
@@ -133,6 +135,8 @@ export interface ReconcilePlan {
   invalid: ObjectRef[];
   /** Objects in this install's caches that another install holds: neither rendered nor written. */
   otherInstall: (ObjectRef & { install: InstallStatus })[];
+  /** Namespaces of the other installs recorded in status.install of objects in the caches, held or taken over (sorted). */
+  claimingInstalls: string[];
 }
 
 function refOf(raw: RawMonitoredService): ObjectRef {
@@ -311,9 +315,12 @@ function leaveOutUntilFits(
 
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
+  const claimingInstalls = new Set<string>();
   const objects = input.objects.filter((o) => {
     if (!o.metadata?.name || !o.metadata.namespace || o.metadata.deletionTimestamp) return false;
-    const holder = input.install && claimedByOtherInstall(o.status?.install, input.install, o.metadata.namespace, o.metadata.labels);
+    const claim = o.status?.install?.namespace;
+    if (input.install && claim !== undefined && claim !== input.install.namespace) claimingInstalls.add(claim);
+    const holder = input.install && claimedByOtherInstall(o.status?.install, input.install, o.metadata.namespace, o.metadata.labels, input.installGone);
     if (holder) otherInstall.push({ ...refOf(o), install: holder });
     return !holder;
   });
@@ -456,5 +463,6 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     valid: validServices.length,
     invalid: invalid.sort(byRef),
     otherInstall: otherInstall.sort(byRef),
+    claimingInstalls: [...claimingInstalls].sort(),
   };
 }
