@@ -74,7 +74,7 @@ Alertmanager config Secret in the install namespace, and reports status and Even
     listen: listenFlag('/metrics, /healthz, /readyz', '127.0.0.1:8080'),
     'leader-elect': switchFlag({ help: `take the Lease ${OBJECT_NAMES.leaderLease} before writing (for several replicas); renewed either way: other installs read it to know this one runs` }),
     'orphan-after': valueFlag({
-      placeholder: '<duration>',
+      placeholder: '<time>',
       help: `take over a MonitoredService this install's scope selects but another install claims (status.install) when that install's Lease ${OBJECT_NAMES.leaderLease} is missing (uninstalled, namespace deleted) or has not been renewed for this long (its operator stopped); a Prometheus duration of at least 30s`,
       parse: orphanAfter,
       default: ORPHAN_AFTER_MS,

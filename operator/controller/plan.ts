@@ -313,6 +313,20 @@ function leaveOutUntilFits(
   return { result: attempt, messages };
 }
 
+/**
+ * The stored status as this install may build on it: all of it when this install wrote it (or nobody did);
+ * when another install did (taken over from a gone or relabelled-away install), only the spec's own facts
+ * (the last valid generation): what it said about its servers (config applied, targets) is not true of this
+ * install's, and keeping it would leave the gone install's green status in place.
+ */
+export function ownPrevious(status: MonitoredServiceStatus | undefined, me: InstallStatus): MonitoredServiceStatus | undefined {
+  if (!status?.install || status.install.namespace === me.namespace) return status;
+  return {
+    ...(status.lastValidGeneration !== undefined ? { lastValidGeneration: status.lastValidGeneration } : {}),
+    ...(status.lastValidSpec !== undefined ? { lastValidSpec: status.lastValidSpec } : {}),
+  };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const claimingInstalls = new Set<string>();
@@ -420,7 +434,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const invalidMessage = result.ok ? undefined : result.issues.map((i) => input.formatIssue(result.ref, i)).join('; ');
     const next = computeStatus({
       generation,
-      previous: raw.status,
+      previous: input.install ? ownPrevious(raw.status, input.install) : raw.status,
       ...(invalidMessage !== undefined ? { invalidMessage } : {}),
       included: inputs.included,
       desired: { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash },

@@ -240,7 +240,9 @@ describe.each([
 });
 
 describe('Alertmanager state (silences, notification log)', () => {
-  type Sts = { spec: { volumeClaimTemplates?: { metadata: { name: string }; spec: Json }[]; template: { spec: { volumes: { name: string; emptyDir?: Json }[]; containers: { name: string; args: string[] }[] } } } };
+  type Sts = {
+    spec: { volumeClaimTemplates?: { metadata: { name: string }; spec: Json }[]; template: { spec: { volumes: { name: string; emptyDir?: Json }[]; containers: { name: string; args: string[] }[] } } };
+  };
   const alertmanagerOf = (overrides: Json) => {
     const objects = synthesize('concrete', parseValues(mergeValues(mergeValues(DEFAULT_VALUES, REAL_CLUSTER), overrides))).objects;
     return objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager') as unknown as Sts;

@@ -51,7 +51,7 @@ async function sidecarsApplied(namespace: string): Promise<void> {
     ['configmap', OBJECT_NAMES.prometheusConfigMap],
     ['secret', OBJECT_NAMES.alertmanagerSecret],
   ] as const) {
-    const obj = await pollUntil(`${kind} ${namespace}/${name}`, 30_000, () => getJson(cluster!, [kind, name, '-n', namespace]));
+    const obj = await pollUntil<{ metadata: { annotations: Record<string, string> } }>(`${kind} ${namespace}/${name}`, 30_000, () => getJson(cluster!, [kind, name, '-n', namespace]));
     const hash = obj.metadata.annotations[ANNOTATIONS.configHash];
     const patch = { metadata: { annotations: { [ANNOTATIONS.appliedHash]: hash, [ANNOTATIONS.appliedAt]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } } };
     await cluster!.kubectl(['patch', kind, name, '-n', namespace, '--type=merge', '-p', JSON.stringify(patch)]);
