@@ -108,9 +108,14 @@ test('Alertmanager is SIGKILLed during an outage with a silence in place: restar
 
   // Wait for two maintenance runs after the email: the notification was logged, then written.
   const [sil0, nflog0] = [await maintenanceRuns(s, 'silences'), await maintenanceRuns(s, 'nflog')];
-  await pollUntil('Alertmanager to write silences and notification log twice more', 60_000, async () => (await maintenanceRuns(s, 'silences')) >= sil0 + 2 && (await maintenanceRuns(s, 'nflog')) >= nflog0 + 2, {
-    intervalMs: 1000,
-  });
+  await pollUntil(
+    'Alertmanager to write silences and notification log twice more',
+    60_000,
+    async () => (await maintenanceRuns(s, 'silences')) >= sil0 + 2 && (await maintenanceRuns(s, 'nflog')) >= nflog0 + 2,
+    {
+      intervalMs: 1000,
+    },
+  );
 
   const { killedAt, backAfterS } = await crash(s, 'alertmanager');
   log(`Alertmanager back ${backAfterS.toFixed(1)} s after SIGKILL`);
