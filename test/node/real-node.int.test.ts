@@ -196,9 +196,7 @@ async function alertmanagerRestarts(): Promise<number> {
 
 async function alertmanagerMaintenanceRuns(): Promise<number> {
   const text = await (await fetch(`${ALERTMANAGER_URL}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  return ['silences', 'nflog']
-    .map((what) => Number(new RegExp(`^alertmanager_${what}_maintenance_total (\\d+)`, 'm').exec(text)?.[1] ?? 0))
-    .reduce((a, b) => Math.min(a, b));
+  return ['silences', 'nflog'].map((what) => Number(new RegExp(`^alertmanager_${what}_maintenance_total (\\d+)`, 'm').exec(text)?.[1] ?? 0)).reduce((a, b) => Math.min(a, b));
 }
 
 // Issue 22: a crash must neither forget a silence nor re-send what was sent. The kubelet restarts the
@@ -227,8 +225,12 @@ test('Alertmanager SIGKILLed during an outage with a silence in place: the kubel
   await pollUntil('Alertmanager to write silences and notification log twice more', 60_000, async () => (await alertmanagerMaintenanceRuns()) >= runs + 2, { intervalMs: 1000 });
 
   const restarts = await alertmanagerRestarts();
-  const id = (await run(join(REPO_ROOT, 'bin', 'crictl'), ['--runtime-endpoint', 'unix:///run/vigil-node/containerd/containerd.sock', 'ps', '--name', '^alertmanager$', '--state', 'Running', '-q'])).stdout.trim();
-  const inspect = JSON.parse((await run(join(REPO_ROOT, 'bin', 'crictl'), ['--runtime-endpoint', 'unix:///run/vigil-node/containerd/containerd.sock', 'inspect', id])).stdout) as { info: { pid: number } };
+  const id = (
+    await run(join(REPO_ROOT, 'bin', 'crictl'), ['--runtime-endpoint', 'unix:///run/vigil-node/containerd/containerd.sock', 'ps', '--name', '^alertmanager$', '--state', 'Running', '-q'])
+  ).stdout.trim();
+  const inspect = JSON.parse((await run(join(REPO_ROOT, 'bin', 'crictl'), ['--runtime-endpoint', 'unix:///run/vigil-node/containerd/containerd.sock', 'inspect', id])).stdout) as {
+    info: { pid: number };
+  };
   const killedAt = Date.now();
   process.kill(inspect.info.pid, 'SIGKILL');
   await pollUntil('the kubelet to restart the Alertmanager container', 120_000, async () => (await alertmanagerRestarts()) > restarts, { intervalMs: 1000 });
