@@ -265,26 +265,24 @@ export class Controller {
 
     // The Lease is also how other installs know this one is alive (install-liveness.ts): it is renewed
     // with or without leader election; without it, this process writes whether or not it holds it.
-    {
-      this.elector = new LeaderElector(opts.clients, {
-        namespace,
-        name: OBJECT_NAMES.leaderLease,
-        identity: opts.identity,
-        ownerReferences: opts.ownerReferences,
-        ...(opts.lease?.durationSeconds !== undefined ? { leaseDurationSeconds: opts.lease.durationSeconds } : {}),
-        ...(opts.lease?.renewIntervalMs !== undefined ? { renewIntervalMs: opts.lease.renewIntervalMs } : {}),
-        ...(opts.lease?.retryIntervalMs !== undefined ? { retryIntervalMs: opts.lease.retryIntervalMs } : {}),
-        onStartedLeading: () => {
-          if (!opts.leaderElect) return;
-          opts.metrics.leader.set(1);
-          this.queue.add();
-        },
-        onStoppedLeading: () => {
-          if (opts.leaderElect) opts.metrics.leader.set(0);
-        },
-        log: this.log,
-      });
-    }
+    this.elector = new LeaderElector(opts.clients, {
+      namespace,
+      name: OBJECT_NAMES.leaderLease,
+      identity: opts.identity,
+      ownerReferences: opts.ownerReferences,
+      ...(opts.lease?.durationSeconds !== undefined ? { leaseDurationSeconds: opts.lease.durationSeconds } : {}),
+      ...(opts.lease?.renewIntervalMs !== undefined ? { renewIntervalMs: opts.lease.renewIntervalMs } : {}),
+      ...(opts.lease?.retryIntervalMs !== undefined ? { retryIntervalMs: opts.lease.retryIntervalMs } : {}),
+      onStartedLeading: () => {
+        if (!opts.leaderElect) return;
+        opts.metrics.leader.set(1);
+        this.queue.add();
+      },
+      onStoppedLeading: () => {
+        if (opts.leaderElect) opts.metrics.leader.set(0);
+      },
+      log: this.log,
+    });
     this.liveness = new InstallLiveness({
       clients: opts.clients,
       leaseName: OBJECT_NAMES.leaderLease,
