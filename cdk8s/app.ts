@@ -93,6 +93,13 @@ export function buildApp(ctx: RenderContext): Chart {
     image: imageRef(ctx, 'alertmanager.image'),
     syncImage: operatorImage,
     replicas: ctx.value('alertmanager.replicas'),
+    maintenanceInterval: ctx.value('alertmanager.maintenanceInterval'),
+    persistence: {
+      enabled: ctx.flag('alertmanager.persistence.enabled'),
+      size: ctx.value('alertmanager.persistence.size'),
+      storageClassName: ctx.value('alertmanager.persistence.storageClassName'),
+      hasStorageClass: ctx.flag('alertmanager.persistence.storageClassName'),
+    },
     clustered,
     externalUrl: ctx.value('alertmanager.externalUrl'),
     routePrefix: alertmanagerRoutePrefix,

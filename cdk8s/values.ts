@@ -186,6 +186,23 @@ export const VigilValuesShape = z
       .object({
         image: image(IMAGE_DEFAULTS.alertmanager),
         replicas: z.number().int().min(1).max(5).default(1).describe('Replicas > 1 form a gossip cluster through a headless Service.'),
+        maintenanceInterval: duration()
+          .default('10s')
+          .describe(
+            'How often Alertmanager writes its silences and notification log to its data volume (--data.maintenance-interval; Alertmanager defaults to 15m and writes them at no other time but a clean shutdown): a crash loses the silences made and the notifications sent since the last write, and re-sends those alerts. Each write rewrites both files whole (about 230 bytes per silence: 1,000 silences are a 230 kB write every 10 s).',
+          ),
+        persistence: z
+          .object({
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe(
+                'A PersistentVolumeClaim per replica for silences and the notification log instead of emptyDir. Without it they survive a container restart but not a new pod (helm upgrade, eviction): a lone replica then forgets its silences and emails every firing alert again; replicas > 1 copy them from their peers.',
+              ),
+            size: z.string().default('1Gi'),
+            storageClassName: z.string().default('').describe('Empty = the cluster default StorageClass.'),
+          })
+          .prefault({}),
         externalUrl: z
           .string()
           .regex(EXTERNAL_URL)

@@ -1,7 +1,8 @@
 // Least-privilege RBAC for every Vigil identity, as data. The cdk8s app renders these rules into
 // the chart, and the integration tests check them with `kubectl auth can-i` against a real API server.
 // Cluster-wide rules go in ClusterRoles; anything touching ConfigMaps, Secrets or Leases is
-// namespaced (the install namespace) so nothing can read Secrets outside its own namespace.
+// namespaced (the install namespace) so nothing can read Secrets outside its own namespace, except
+// the operator's read of other installs' Leases, by name only.
 
 export interface PolicyRule {
   apiGroups: string[];
@@ -25,6 +26,8 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['vigil.dev'], resources: ['monitoredservices/status'], verbs: ['get', 'patch', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // Whether the install holding a claim still runs (controller/install-liveness.ts): one GET of its Lease, by name.
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'], resourceNames: [OBJECT_NAMES.leaderLease] },
 ];
 
 /** Operator, install namespace only: the generated ConfigMap/Secret, SMTP credentials, its leader Lease. */

@@ -76,6 +76,13 @@ const MATRIX: Record<string, Check[]> = {
     yes('update', `${LEASES}/${OBJECT_NAMES.leaderLease}`, NS),
     no('get', LEASES, 'kube-system'),
     no('update', LEASES, 'kube-node-lease'),
+    // Another install's Lease, read by name only: is the install holding a claim still there?
+    yes('get', `${LEASES}/${OBJECT_NAMES.leaderLease}`, OTHER),
+    no('update', `${LEASES}/${OBJECT_NAMES.leaderLease}`, OTHER),
+    no('delete', `${LEASES}/${OBJECT_NAMES.leaderLease}`, OTHER),
+    no('get', `${LEASES}/kube-scheduler`, 'kube-system'),
+    no('list', LEASES, ALL),
+    no('watch', LEASES, OTHER),
     // Nothing about workloads.
     no('get', 'pods', OTHER),
     no('list', 'pods', ALL),

@@ -22,6 +22,7 @@ import {
 } from './common.js';
 import { syncSidecar } from './sync.js';
 import { Identity } from './rbac.js';
+import type { PersistenceProps } from './prometheus.js';
 
 export const ALERTMANAGER_NAME = 'vigil-alertmanager';
 export const ALERTMANAGER_HEADLESS = `${ALERTMANAGER_NAME}-headless`;
@@ -46,6 +47,10 @@ export interface AlertmanagerProps {
   image: ImageRef;
   syncImage: ImageRef;
   replicas: number;
+  /** --data.maintenance-interval: how often silences and the notification log are written to the data volume. */
+  maintenanceInterval: string;
+  /** The data volume (silences, notification log): a PVC per replica, or emptyDir. */
+  persistence: PersistenceProps;
   /** Holds when replicas > 1 (in helm mode a template condition). */
   clustered: Flag;
   externalUrl: string;
@@ -77,6 +82,7 @@ export class Alertmanager extends Construct {
     const commonArgs = [
       `--config.file=${ALERTMANAGER_GENERATED_DIR}/alertmanager.yml`,
       '--storage.path=/alertmanager',
+      `--data.maintenance-interval=${props.maintenanceInterval}`,
       `--web.listen-address=0.0.0.0:${ALERTMANAGER_PORT}`,
       `--web.external-url=${externalUrl}`,
     ];
@@ -95,8 +101,16 @@ export class Alertmanager extends Construct {
     const baseVolumes: Json[] = [
       { name: 'generated-config', emptyDir: {} },
       { name: 'bootstrap-config', configMap: { name: `${name}-bootstrap` } },
-      { name: 'data', emptyDir: {} },
+      ...ctx.optionalItems(not(props.persistence.enabled), [{ name: 'data', emptyDir: {} }]),
     ];
+    const dataVolumeClaim = {
+      metadata: { name: 'data' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: props.persistence.size } },
+        ...ctx.optionalFields(props.persistence.hasStorageClass, { storageClassName: props.persistence.storageClassName }),
+      },
+    };
     const mounts = [...baseMounts, ...ctx.optionalItems(props.extraVolumeEnabled, [props.extraVolume.mount])];
     const volumes = [...baseVolumes, ...ctx.optionalItems(props.extraVolumeEnabled, [props.extraVolume.volume])];
 
@@ -159,6 +173,7 @@ export class Alertmanager extends Construct {
               volumes,
             }),
           },
+          ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
         },
       },
     );

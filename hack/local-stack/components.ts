@@ -94,7 +94,9 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
     proc = startProcess('prometheus', join(BIN_DIR, 'prometheus'), prometheusArgs, logFile);
   } else {
     const hostsFile = join(o.dir, 'hosts');
-    await writeFile(hostsFile, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n# vigil local stack\n${o.extraHosts.join('\n')}\n`);
+    // A restart keeps what `make local-target` appended since: those targets would fail to resolve.
+    const existing = existsSync(hostsFile) ? readFileSync(hostsFile, 'utf8') : undefined;
+    await writeFile(hostsFile, prometheusHostsFile(existing, readFileSync('/etc/hosts', 'utf8'), o.extraHosts));
     proc = startProcess(
       'prometheus',
       'unshare',
@@ -104,6 +106,18 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
   }
   await waitHttpOk('Prometheus /-/ready', `${url}/-/ready`, proc);
   return { process: proc, url, configDir, configFile };
+}
+
+/**
+ * The text of Prometheus's private hosts file: the machine's /etc/hosts and the stack's own lines at the
+ * first start; on a restart (`existing`) every line already there, plus any of `extraHosts` missing.
+ */
+export function prometheusHostsFile(existing: string | undefined, machineHosts: string, extraHosts: readonly string[]): string {
+  if (existing === undefined) return `${machineHosts.trimEnd()}\n# vigil local stack\n${extraHosts.map((h) => `${h}\n`).join('')}`;
+  const present = new Set(existing.split('\n').map((l) => l.trim()));
+  const missing = extraHosts.filter((h) => !present.has(h.trim()));
+  const base = existing === '' || existing.endsWith('\n') ? existing : `${existing}\n`;
+  return `${base}${missing.map((h) => `${h}\n`).join('')}`;
 }
 
 // --- Alertmanager -------------------------------------------------------------------------------
@@ -137,7 +151,16 @@ export interface AlertmanagerOptions {
    * Undefined: one instance, clustering off.
    */
   cluster?: { listenPort: number; peerPorts: number[]; peerTimeout?: string };
+  /** --data.maintenance-interval; default LOCAL_ALERTMANAGER_MAINTENANCE_INTERVAL. */
+  maintenanceInterval?: string;
 }
+
+/**
+ * How often Alertmanager writes its silences and notification log to <dir>/data (--data.maintenance-interval;
+ * its default is 15m, and it writes them at no other time but a clean shutdown): a SIGKILL loses at most
+ * this much. The chart's default (alertmanager.maintenanceInterval) is the same.
+ */
+export const LOCAL_ALERTMANAGER_MAINTENANCE_INTERVAL = '10s';
 
 export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertmanager> {
   const configDir = o.configDir ?? join(o.dir, 'config');
@@ -159,7 +182,15 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertma
   const proc = startProcess(
     o.name ?? 'alertmanager',
     join(BIN_DIR, 'alertmanager'),
-    [`--config.file=${configFile}`, `--storage.path=${dataDir}`, `--web.listen-address=127.0.0.1:${o.port}`, `--web.external-url=${url}`, ...clusterArgs, '--log.level=info'],
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${dataDir}`,
+      `--data.maintenance-interval=${o.maintenanceInterval ?? LOCAL_ALERTMANAGER_MAINTENANCE_INTERVAL}`,
+      `--web.listen-address=127.0.0.1:${o.port}`,
+      `--web.external-url=${url}`,
+      ...clusterArgs,
+      '--log.level=info',
+    ],
     join(o.dir, 'alertmanager.log'),
   );
   await waitHttpOk('Alertmanager /-/ready', `${url}/-/ready`, proc);

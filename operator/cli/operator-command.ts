@@ -1,7 +1,8 @@
 // `vigil operator`: the controller process. Flags per the operator contract; each also reads
 // VIGIL_<FLAG> from the environment (VIGIL_LEADER_ELECT=true for the boolean).
 import { readFile } from 'node:fs/promises';
-import { Controller } from '../controller/controller.js';
+import { Controller, ORPHAN_AFTER_MS } from '../controller/controller.js';
+import { parseDurationMs } from '../validate/duration.js';
 import { parseLabelSelector } from '../controller/install-scope.js';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { describeApiError, loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
@@ -26,6 +27,13 @@ import {
   valueFlag,
 } from './flags.js';
 import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';
+
+/** --orphan-after in ms: at least two Lease durations (15 s each), so a rolling update of the other install's operator is not taken for its end. */
+function orphanAfter(raw: string): number {
+  const ms = parseDurationMs(raw);
+  if (ms === undefined || ms < 30_000) throw new Error(`"${raw}" is not accepted: a duration of at least 30s, such as 2m or 90s`);
+  return ms;
+}
 
 /** A label selector as text, checked by the same parser the install scope uses (trimmed). */
 function labelSelectorText(raw: string): string {
@@ -64,7 +72,14 @@ Alertmanager config Secret in the install namespace, and reports status and Even
       parse: httpUrl('http://alertmanager:9093'),
     }),
     listen: listenFlag('/metrics, /healthz, /readyz', '127.0.0.1:8080'),
-    'leader-elect': switchFlag({ help: `take the Lease ${OBJECT_NAMES.leaderLease} before writing (for several replicas)` }),
+    'leader-elect': switchFlag({ help: `take the Lease ${OBJECT_NAMES.leaderLease} before writing (for several replicas); renewed either way: other installs read it to know this one runs` }),
+    'orphan-after': valueFlag({
+      placeholder: '<time>',
+      help: `take over a MonitoredService this install's scope selects but another install claims (status.install) when that install's Lease ${OBJECT_NAMES.leaderLease} is missing (uninstalled, namespace deleted) or has not been renewed for this long (its operator stopped); a Prometheus duration of at least 30s`,
+      parse: orphanAfter,
+      default: ORPHAN_AFTER_MS,
+      defaultHelp: '2m',
+    }),
     'log-level': logLevelFlag,
   },
   footer: [envFooter('VIGIL_WATCH_NAMESPACES=team-a,team-b'), SERVICE_EXIT_STATUS],
@@ -85,6 +100,8 @@ export interface OperatorConfig {
   alertmanagerUrl?: string;
   listen: string;
   leaderElect: boolean;
+  /** --orphan-after, ms; absent: ORPHAN_AFTER_MS. */
+  orphanAfterMs?: number;
   logLevel: string;
   identity: string;
 }
@@ -102,6 +119,7 @@ function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env):
     ...(v['alertmanager-url'] !== undefined ? { alertmanagerUrl: v['alertmanager-url'] } : {}),
     listen: v.listen,
     leaderElect: v['leader-elect'],
+    orphanAfterMs: v['orphan-after'],
     logLevel: v['log-level'],
     identity: podIdentity(env),
   };
@@ -143,6 +161,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     alertmanagerUrl: config.alertmanagerUrl,
     identity: config.identity,
     leaderElect: config.leaderElect,
+    ...(config.orphanAfterMs !== undefined ? { orphanAfterMs: config.orphanAfterMs } : {}),
     log,
     metrics,
     ...tuning,

@@ -18,6 +18,7 @@ import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
 import { lastValidObject } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
+import { InstallLiveness } from './install-liveness.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
 import { TargetsPoller } from './targets.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
@@ -62,7 +63,17 @@ export interface ControllerOptions {
   statusConcurrency?: number;
   /** Lease timing (tests shorten nothing by default; kept configurable for them). */
   lease?: { durationSeconds?: number; renewIntervalMs?: number; retryIntervalMs?: number };
+  /**
+   * A MonitoredService claimed by another install whose Lease is missing or has not changed for this
+   * long (ms) is taken over (install-liveness.ts). Default ORPHAN_AFTER_MS.
+   */
+  orphanAfterMs?: number;
+  /** How often the Leases of installs holding claims are read (ms); default 5 s. */
+  installLivenessIntervalMs?: number;
 }
+
+/** The default of --orphan-after: longer than a rolling update of the operator takes, short enough that an uninstalled install's services are not left unmonitored for long. */
+export const ORPHAN_AFTER_MS = 2 * 60_000;
 
 type MsObject = KubernetesObject & RawMonitoredService;
 
@@ -139,7 +150,9 @@ export class Controller {
   private readonly secretInformer: ResilientInformer<V1Secret>;
   private readonly smtpInformer: ResilientInformer<V1Secret> | undefined;
   private readonly queue: CoalescingQueue;
-  private readonly elector: LeaderElector | undefined;
+  private readonly elector: LeaderElector;
+  /** Which installs holding claims on this install's objects are gone. */
+  private readonly liveness: InstallLiveness;
   private readonly poller: TargetsPoller | undefined;
   private readonly amPoller: AlertmanagerPoller | undefined;
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
@@ -250,23 +263,34 @@ export class Controller {
       onDepth: (depth) => opts.metrics.workqueueDepth.set(depth),
     });
 
-    if (opts.leaderElect) {
-      this.elector = new LeaderElector(opts.clients, {
-        namespace,
-        name: OBJECT_NAMES.leaderLease,
-        identity: opts.identity,
-        ownerReferences: opts.ownerReferences,
-        ...(opts.lease?.durationSeconds !== undefined ? { leaseDurationSeconds: opts.lease.durationSeconds } : {}),
-        ...(opts.lease?.renewIntervalMs !== undefined ? { renewIntervalMs: opts.lease.renewIntervalMs } : {}),
-        ...(opts.lease?.retryIntervalMs !== undefined ? { retryIntervalMs: opts.lease.retryIntervalMs } : {}),
-        onStartedLeading: () => {
-          opts.metrics.leader.set(1);
-          this.queue.add();
-        },
-        onStoppedLeading: () => opts.metrics.leader.set(0),
-        log: this.log,
-      });
-    }
+    // The Lease is also how other installs know this one is alive (install-liveness.ts): it is renewed
+    // with or without leader election; without it, this process writes whether or not it holds it.
+    this.elector = new LeaderElector(opts.clients, {
+      namespace,
+      name: OBJECT_NAMES.leaderLease,
+      identity: opts.identity,
+      ownerReferences: opts.ownerReferences,
+      ...(opts.lease?.durationSeconds !== undefined ? { leaseDurationSeconds: opts.lease.durationSeconds } : {}),
+      ...(opts.lease?.renewIntervalMs !== undefined ? { renewIntervalMs: opts.lease.renewIntervalMs } : {}),
+      ...(opts.lease?.retryIntervalMs !== undefined ? { retryIntervalMs: opts.lease.retryIntervalMs } : {}),
+      onStartedLeading: () => {
+        if (!opts.leaderElect) return;
+        opts.metrics.leader.set(1);
+        this.queue.add();
+      },
+      onStoppedLeading: () => {
+        if (opts.leaderElect) opts.metrics.leader.set(0);
+      },
+      log: this.log,
+    });
+    this.liveness = new InstallLiveness({
+      clients: opts.clients,
+      leaseName: OBJECT_NAMES.leaderLease,
+      orphanAfterMs: opts.orphanAfterMs ?? ORPHAN_AFTER_MS,
+      intervalMs: opts.installLivenessIntervalMs ?? 5000,
+      onChange,
+      log: this.log,
+    });
     if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
@@ -277,7 +301,7 @@ export class Controller {
   }
 
   isLeader(): boolean {
-    return this.elector ? this.elector.isLeader() : this.started;
+    return this.opts.leaderElect ? this.elector.isLeader() : this.started;
   }
 
   /** Ready once every cache was listed at least once (followers too). */
@@ -294,8 +318,9 @@ export class Controller {
     this.started = true;
     // Informers that fail to connect now retry in the background; start() never throws for that.
     await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.start().catch(() => undefined)));
-    if (this.elector) this.elector.start();
-    else this.opts.metrics.leader.set(1);
+    this.elector.start();
+    if (!this.opts.leaderElect) this.opts.metrics.leader.set(1);
+    this.liveness.start();
     this.poller?.start();
     this.promConfigPoller?.start();
     this.amPoller?.start();
@@ -308,7 +333,8 @@ export class Controller {
     this.poller?.stop();
     this.promConfigPoller?.stop();
     this.amPoller?.stop();
-    if (this.elector) await this.elector.release();
+    await this.liveness.stop();
+    await this.elector.release();
     this.opts.metrics.leader.set(0);
     await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.stop()));
     this.started = false;
@@ -428,7 +454,9 @@ export class Controller {
         servicesIn: this.servicesByNamespace(),
         now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
         install: this.install,
+        installGone: (ns) => this.liveness.isGone(ns),
       });
+      this.liveness.track(plan.claimingInstalls);
       this.logOtherInstall(plan);
       this.lastRendered = plan.rendered;
       this.opts.metrics.monitoredServices.set({ state: 'valid' }, plan.valid);
@@ -456,10 +484,11 @@ export class Controller {
       seen.add(key);
       if (this.loggedOtherInstall.get(key) === holder) continue;
       this.loggedOtherInstall.set(key, holder);
-      this.log.warn('MonitoredService is held by another install whose scope also selects it; this install leaves it alone', {
+      this.log.warn('MonitoredService is held by another install whose scope also selects it; this install leaves it alone while that install runs', {
         object: key,
         heldBy: holder,
         thisInstall: describeInstall(this.install),
+        takenOverWhen: `the Lease ${o.install.namespace}/${OBJECT_NAMES.leaderLease} is missing or not renewed for ${Math.round((this.opts.orphanAfterMs ?? ORPHAN_AFTER_MS) / 1000)} s`,
       });
     }
     for (const key of this.loggedOtherInstall.keys()) if (!seen.has(key)) this.loggedOtherInstall.delete(key);

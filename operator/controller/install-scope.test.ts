@@ -58,6 +58,15 @@ describe('install claims', () => {
     expect(claimedByOtherInstall(onlyShop, all, 'billing', {})).toBeUndefined();
   });
 
+  it('a claim of an install that is gone is free; a live one is held (issue 22)', () => {
+    const all = installRecord('vigil-all', '', []);
+    const gone = (ns: string) => ns === 'vigil-old';
+    expect(claimedByOtherInstall({ namespace: 'vigil-old' }, all, 'shop', {}, gone)).toBeUndefined();
+    expect(claimedByOtherInstall({ namespace: 'vigil-live' }, all, 'shop', {}, gone)).toEqual({ namespace: 'vigil-live' });
+    // This install's own claim stays its own whatever the verdict says.
+    expect(claimedByOtherInstall({ namespace: 'vigil-all' }, all, 'shop', {}, () => true)).toBeUndefined();
+  });
+
   it('a recorded selector that does not parse selects nothing (its claim is stale)', () => {
     expect(scopeSelects({ namespace: 'x', selector: 'a>1' }, 'shop', { a: '2' })).toBe(false);
   });

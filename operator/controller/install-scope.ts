@@ -6,7 +6,8 @@
 // the object (overlapping scopes, a misconfiguration) leaves an object claimed that way alone:
 // it neither renders it (no scrape job, no rules, no route) nor writes its status. A claim whose
 // recorded scope no longer selects the object (relabelled into another install) is stale and is
-// taken over.
+// taken over, and so is a claim of an install that is gone (uninstalled, its namespace deleted, its
+// operator stopped for longer than --orphan-after: install-liveness.ts).
 import type { InstallStatus } from '../api/schema.js';
 
 /** One requirement of a label selector, as Kubernetes evaluates it (k8s.io/apimachinery labels). */
@@ -115,11 +116,19 @@ export function scopeSelects(install: InstallStatus, namespace: string, labels: 
 
 /**
  * The other install that holds the object, or undefined when it is this install's to reconcile:
- * unclaimed, claimed by this install (same namespace, whatever scope it recorded then), or claimed
- * by an install whose recorded scope no longer selects the object (a stale claim).
+ * unclaimed, claimed by this install (same namespace, whatever scope it recorded then), claimed
+ * by an install whose recorded scope no longer selects the object (a stale claim), or claimed by an
+ * install that is gone (`installGone` of its namespace, install-liveness.ts; absent: none is).
  */
-export function claimedByOtherInstall(claim: InstallStatus | undefined, me: InstallStatus, namespace: string, labels: Readonly<Record<string, string>> | undefined): InstallStatus | undefined {
+export function claimedByOtherInstall(
+  claim: InstallStatus | undefined,
+  me: InstallStatus,
+  namespace: string,
+  labels: Readonly<Record<string, string>> | undefined,
+  installGone?: (installNamespace: string) => boolean,
+): InstallStatus | undefined {
   if (!claim || claim.namespace === me.namespace) return undefined;
+  if (installGone?.(claim.namespace)) return undefined;
   return scopeSelects(claim, namespace, labels) ? claim : undefined;
 }
 

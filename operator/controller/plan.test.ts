@@ -171,6 +171,47 @@ describe('planReconcile', () => {
     expect(planReconcile(input([mine])).statusUpdates[0]!.patch.status.install).toBeUndefined();
   });
 
+  it('takes over the objects of an install that is gone, writes its own status on them, and names every claiming install (issue 22)', () => {
+    const me = { namespace: 'vigil-b' };
+    const claimedBy = (name: string, install: string): RawMonitoredService => ({
+      ...service('shop', name),
+      // What the claiming install last wrote: its config applied, its targets healthy, all green.
+      status: {
+        install: { namespace: install },
+        appliedConfigHash: 'their-hash',
+        discoveredTargets: 2,
+        healthyTargets: 2,
+        conditions: ['Valid', 'ConfigApplied', 'TargetsHealthy', 'Ready'].map((type) => ({
+          type,
+          status: 'True',
+          reason: type,
+          message: 'ok',
+          observedGeneration: 1,
+          lastTransitionTime: '2026-12-01T00:00:00Z',
+        })),
+      },
+    });
+    const objects = [claimedBy('orphan', 'vigil-gone'), claimedBy('held', 'vigil-alive'), claimedBy('mine', 'vigil-b')];
+    const plan = planReconcile(input(objects, { install: me, installGone: (ns) => ns === 'vigil-gone' }));
+    expect(plan.otherInstall).toEqual([{ namespace: 'shop', name: 'held', install: { namespace: 'vigil-alive' } }]);
+    expect(plan.rendered.included).toEqual([
+      { namespace: 'shop', name: 'mine' },
+      { namespace: 'shop', name: 'orphan' },
+    ]);
+    const orphan = plan.statusUpdates.find((u) => u.name === 'orphan');
+    expect(orphan?.patch.status.install).toEqual(me);
+    // Its own conditions: this install's config is not applied yet, so nothing of the gone install's green stays.
+    const conditions = new Map((orphan?.patch.status.conditions as { type: string; status: string; reason: string }[]).map((c) => [c.type, c]));
+    expect(conditions.get('ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
+    expect(conditions.get('Ready')?.status).toBe('False');
+    expect(orphan?.patch.status.appliedConfigHash).toBeNull();
+    // The install still running keeps its status as it wrote it; this install's own object builds on its own.
+    expect(plan.statusUpdates.find((u) => u.name === 'held')).toBeUndefined();
+    expect(plan.claimingInstalls).toEqual(['vigil-alive', 'vigil-gone']);
+    // Without the verdict (never read) nobody is gone: both claims are respected.
+    expect(planReconcile(input(objects, { install: me })).otherInstall.map((o) => o.name)).toEqual(['held', 'orphan']);
+  });
+
   it('does not depend on the cache order and skips writes when hashes match', () => {
     const objs = [service('a', 'one'), service('b', 'two'), service('a', 'three')];
     const p1 = planReconcile(input(objs));

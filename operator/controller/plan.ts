@@ -76,6 +76,8 @@ export interface ReconcileInput {
    * another install holds are left alone. Undefined (tests, the CLI): every object is reconciled.
    */
   install?: InstallStatus;
+  /** Whether the install of that namespace is gone, so its claims are taken over (install-liveness.ts). Absent: none is. */
+  installGone?: (installNamespace: string) => boolean;
   /**
    * The controller's memo of objects whose status came out unchanged (service-cache.ts
    * StatusMemo): such an object is skipped while nothing its status depends on moved. Absent:
@@ -133,6 +135,8 @@ export interface ReconcilePlan {
   invalid: ObjectRef[];
   /** Objects in this install's caches that another install holds: neither rendered nor written. */
   otherInstall: (ObjectRef & { install: InstallStatus })[];
+  /** Namespaces of the other installs recorded in status.install of objects in the caches, held or taken over (sorted). */
+  claimingInstalls: string[];
 }
 
 function refOf(raw: RawMonitoredService): ObjectRef {
@@ -309,11 +313,28 @@ function leaveOutUntilFits(
   return { result: attempt, messages };
 }
 
+/**
+ * The stored status as this install may build on it: all of it when this install wrote it (or nobody did);
+ * when another install did (taken over from a gone or relabelled-away install), only the spec's own facts
+ * (the last valid generation): what it said about its servers (config applied, targets) is not true of this
+ * install's, and keeping it would leave the gone install's green status in place.
+ */
+export function ownPrevious(status: MonitoredServiceStatus | undefined, me: InstallStatus): MonitoredServiceStatus | undefined {
+  if (!status?.install || status.install.namespace === me.namespace) return status;
+  return {
+    ...(status.lastValidGeneration !== undefined ? { lastValidGeneration: status.lastValidGeneration } : {}),
+    ...(status.lastValidSpec !== undefined ? { lastValidSpec: status.lastValidSpec } : {}),
+  };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
+  const claimingInstalls = new Set<string>();
   const objects = input.objects.filter((o) => {
     if (!o.metadata?.name || !o.metadata.namespace || o.metadata.deletionTimestamp) return false;
-    const holder = input.install && claimedByOtherInstall(o.status?.install, input.install, o.metadata.namespace, o.metadata.labels);
+    const claim = o.status?.install?.namespace;
+    if (input.install && claim !== undefined && claim !== input.install.namespace) claimingInstalls.add(claim);
+    const holder = input.install && claimedByOtherInstall(o.status?.install, input.install, o.metadata.namespace, o.metadata.labels, input.installGone);
     if (holder) otherInstall.push({ ...refOf(o), install: holder });
     return !holder;
   });
@@ -413,7 +434,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const invalidMessage = result.ok ? undefined : result.issues.map((i) => input.formatIssue(result.ref, i)).join('; ');
     const next = computeStatus({
       generation,
-      previous: raw.status,
+      previous: input.install ? ownPrevious(raw.status, input.install) : raw.status,
       ...(invalidMessage !== undefined ? { invalidMessage } : {}),
       included: inputs.included,
       desired: { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash },
@@ -456,5 +477,6 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     valid: validServices.length,
     invalid: invalid.sort(byRef),
     otherInstall: otherInstall.sort(byRef),
+    claimingInstalls: [...claimingInstalls].sort(),
   };
 }

@@ -239,6 +239,44 @@ describe.each([
   });
 });
 
+describe('Alertmanager state (silences, notification log)', () => {
+  type Sts = {
+    spec: { volumeClaimTemplates?: { metadata: { name: string }; spec: Json }[]; template: { spec: { volumes: { name: string; emptyDir?: Json }[]; containers: { name: string; args: string[] }[] } } };
+  };
+  const alertmanagerOf = (overrides: Json) => {
+    const objects = synthesize('concrete', parseValues(mergeValues(mergeValues(DEFAULT_VALUES, REAL_CLUSTER), overrides))).objects;
+    return objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager') as unknown as Sts;
+  };
+  const argsOf = (sts: Sts) => sts.spec.template.spec.containers.find((c) => c.name === 'alertmanager')?.args ?? [];
+
+  test('written to disk every alertmanager.maintenanceInterval, 10s by default (Alertmanager alone: 15m)', () => {
+    expect(argsOf(alertmanagerOf({}))).toContain('--data.maintenance-interval=10s');
+    expect(argsOf(alertmanagerOf({ alertmanager: { maintenanceInterval: '30s' } }))).toContain('--data.maintenance-interval=30s');
+    expect(argsOf(alertmanagerOf({})).filter((a) => a.startsWith('--data.maintenance-interval'))).toHaveLength(1);
+  });
+
+  test('persistence on: a PersistentVolumeClaim per replica named data, no emptyDir for it', () => {
+    const sts = alertmanagerOf({ alertmanager: { replicas: 3, persistence: { enabled: true, size: '2Gi', storageClassName: 'fast' } } });
+    expect(sts.spec.volumeClaimTemplates).toEqual([{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, storageClassName: 'fast' } }]);
+    expect(sts.spec.template.spec.volumes.map((v) => v.name)).not.toContain('data');
+    const noClass = alertmanagerOf({ alertmanager: { persistence: { enabled: true } } });
+    expect(noClass.spec.volumeClaimTemplates?.[0]?.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+  });
+
+  test('persistence off (the default): data is an emptyDir, no claim', () => {
+    const sts = alertmanagerOf({});
+    expect(sts.spec.volumeClaimTemplates).toBeUndefined();
+    expect(sts.spec.template.spec.volumes.find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: {} });
+  });
+
+  test('the helm template guards the claim and the emptyDir by the same value', () => {
+    const template = generateChart().get('templates/alertmanager/statefulset.yaml') ?? '';
+    expect(template).toContain('--data.maintenance-interval={{ .Values.alertmanager.maintenanceInterval }}');
+    expect(template.match(/\{\{- if \.Values\.alertmanager\.persistence\.enabled \}\}/g)).toHaveLength(1);
+    expect(template.match(/\{\{- if not \(\.Values\.alertmanager\.persistence\.enabled\) \}\}/g)).toHaveLength(1);
+  });
+});
+
 describe('helm tokens', () => {
   test('whole scalars print as actions, maps and lists as toYaml blocks, optional items behind one guard', () => {
     const ctx = new RenderContext('helm', DEFAULT_VALUES, 'ignored');

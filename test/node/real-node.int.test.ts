@@ -189,6 +189,75 @@ test('kubectl delete pod of the demo target: the firing email through stunnel; r
   expect(await emailsAbout('firing', NS, DEMO)).toHaveLength(1);
 }, 600_000);
 
+/** The Alertmanager container's restarts as the kubelet counts them. */
+async function alertmanagerRestarts(): Promise<number> {
+  return Number(await kubectl(['get', 'pod', 'vigil-alertmanager-0', '-n', NS, '-o', 'jsonpath={.status.containerStatuses[?(@.name=="alertmanager")].restartCount}']));
+}
+
+async function alertmanagerMaintenanceRuns(): Promise<number> {
+  const text = await (await fetch(`${ALERTMANAGER_URL}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  return ['silences', 'nflog'].map((what) => Number(new RegExp(`^alertmanager_${what}_maintenance_total (\\d+)`, 'm').exec(text)?.[1] ?? 0)).reduce((a, b) => Math.min(a, b));
+}
+
+// Issue 22: a crash must neither forget a silence nor re-send what was sent. The kubelet restarts the
+// container in the same pod, whose emptyDir keeps what Alertmanager wrote (every 10 s, the chart's
+// alertmanager.maintenanceInterval). Written for the real node; a new pod needs alertmanager.persistence,
+// which this node cannot offer (no StorageClass).
+test('Alertmanager SIGKILLed during an outage with a silence in place: the kubelet restarts it, the silence stays, nothing is emailed again', async () => {
+  await noActiveAlerts(NS, DEMO);
+  await mail.deleteAll();
+  const { stdout } = await run(join(REPO_ROOT, 'bin', 'amtool'), [
+    'silence',
+    'add',
+    `--alertmanager.url=${ALERTMANAGER_URL}`,
+    '--duration=2h',
+    '--comment=silenced from the alert email',
+    'alertname=ServiceTargetDown',
+    `vigil_monitoredservice=${DEMO}`,
+    `vigil_namespace=${NS}`,
+  ]);
+  const silenceId = stdout.trim();
+  const outageAt = Date.now();
+  expect(await script('demo-outage.sh', EMAIL_TIMEOUT_MS + 30_000)).toMatch(/\[FIRING:1\] ServiceDown vigil-system\/vigil-demo-target/);
+  await waitForAlertEmail(mail, { state: 'firing', namespace: NS, name: DEMO, since: outageAt, timeoutMs: EMAIL_TIMEOUT_MS });
+  // Two writes after the email: the notification was logged, then written to the emptyDir.
+  const runs = await alertmanagerMaintenanceRuns();
+  await pollUntil('Alertmanager to write silences and notification log twice more', 60_000, async () => (await alertmanagerMaintenanceRuns()) >= runs + 2, { intervalMs: 1000 });
+
+  const restarts = await alertmanagerRestarts();
+  const id = (
+    await run(join(REPO_ROOT, 'bin', 'crictl'), ['--runtime-endpoint', 'unix:///run/vigil-node/containerd/containerd.sock', 'ps', '--name', '^alertmanager$', '--state', 'Running', '-q'])
+  ).stdout.trim();
+  const inspect = JSON.parse((await run(join(REPO_ROOT, 'bin', 'crictl'), ['--runtime-endpoint', 'unix:///run/vigil-node/containerd/containerd.sock', 'inspect', id])).stdout) as {
+    info: { pid: number };
+  };
+  const killedAt = Date.now();
+  process.kill(inspect.info.pid, 'SIGKILL');
+  await pollUntil('the kubelet to restart the Alertmanager container', 120_000, async () => (await alertmanagerRestarts()) > restarts, { intervalMs: 1000 });
+  await kubectl(['wait', '-n', NS, '--for=condition=Ready', 'pod/vigil-alertmanager-0', '--timeout=120s'], { timeoutMs: 150_000 });
+  console.log(`real node: Alertmanager Ready again ${((Date.now() - killedAt) / 1000).toFixed(1)} s after SIGKILL`);
+
+  const silences = await getJson<{ id: string; status: { state: string } }[]>(`${ALERTMANAGER_URL}/api/v2/silences`);
+  expect(silences.find((x) => x.id === silenceId)?.status.state).toBe('active');
+  // Prometheus resends the firing alert (every minute); the notification log says it was sent.
+  await pollUntil(
+    'the restarted Alertmanager to hold ServiceDown again',
+    150_000,
+    async () => {
+      const alerts = await getJson<{ labels: Record<string, string>; updatedAt: string }[]>(`${ALERTMANAGER_URL}/api/v2/alerts?active=true`);
+      return alerts.some((a) => a.labels.alertname === 'ServiceDown' && a.labels.vigil_monitoredservice === DEMO && Date.parse(a.updatedAt) > killedAt);
+    },
+    { intervalMs: 1000 },
+  );
+  await new Promise((r) => setTimeout(r, 30_000));
+  expect(await emailsAbout('firing', NS, DEMO)).toHaveLength(1);
+
+  const restoredAt = Date.now();
+  expect(await script('demo-restore.sh', EMAIL_TIMEOUT_MS + 150_000)).toMatch(/\[RESOLVED\] ServiceDown vigil-system\/vigil-demo-target/);
+  await waitForAlertEmail(mail, { state: 'resolved', namespace: NS, name: DEMO, since: restoredAt, timeoutMs: EMAIL_TIMEOUT_MS });
+  await run(join(REPO_ROOT, 'bin', 'amtool'), ['silence', 'expire', `--alertmanager.url=${ALERTMANAGER_URL}`, silenceId]);
+}, 900_000);
+
 const SHOP = 'shop-real-node';
 const SHOP_RECIPIENTS = ['shop-oncall@example.com'];
 function shopObjects(): unknown[] {
