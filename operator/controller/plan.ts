@@ -21,6 +21,7 @@ import {
   statusMergePatch,
   type AlertmanagerProblem,
   type PlannedEvent,
+  type RuleHealth,
   type SelectionObservation,
   type TargetCounts,
   type TargetsUnavailable,
@@ -53,6 +54,8 @@ export interface ReconcileInput {
   prometheus: SyncReport;
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
+  /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
+  rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
   /** What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while unknown. */
   alertmanagerRunning?: AlertmanagerRunning | undefined;
   /** Set while Alertmanager does not answer the poll: why, in words. */
@@ -97,6 +100,7 @@ export interface StatusInputs {
   inForce: MonitoredService | undefined;
   included: boolean;
   targets: TargetCounts | undefined;
+  rules: RuleHealth | { loaded: false } | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
 }
@@ -175,9 +179,10 @@ export function lastValidObject(raw: RawMonitoredService): RawMonitoredService {
   };
 }
 
-function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: TargetCounts; targetsUnavailable?: TargetsUnavailable } {
+function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: TargetCounts; rules?: RuleHealth | { loaded: false }; targetsUnavailable?: TargetsUnavailable } {
   const targets = input.targetsFor(ref.namespace, ref.name);
-  if (targets) return { targets };
+  const rules = input.rulesFor?.(ref.namespace, ref.name);
+  if (targets) return { targets, ...(rules ? { rules } : {}) };
   return input.targetsUnavailable ? { targetsUnavailable: input.targetsUnavailable } : {};
 }
 
@@ -405,6 +410,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       inForce,
       included: included.has(key),
       targets: observed.targets,
+      rules: observed.rules,
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
     };
