@@ -353,6 +353,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
         hints[job] = { skipServices: hints[job]?.skipServices ?? [], onlyServices: report.exactServices };
       }
     }
+    // What status says of a misconfigured selector or port goes into the ServiceDown email too (issue #21).
+    if (report.problems.length > 0) {
+      const downReason = report.problems.map((p) => `${p.reason}: ${p.message}`).join('; ');
+      for (const { port } of service.spec.endpoints) {
+        const job = jobName(service.metadata, port);
+        hints[job] = { skipServices: hints[job]?.skipServices ?? [], ...(hints[job]?.onlyServices ? { onlyServices: hints[job].onlyServices } : {}), downReason };
+      }
+    }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
   const renderAndEncode = (services: MonitoredService[]) => {

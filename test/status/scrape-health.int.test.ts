@@ -197,3 +197,26 @@ test('a rule that fails at every evaluation (many-to-many once there are two pod
   expect(cond(fixed, 'RulesHealthy')).toMatchObject({ status: 'True', reason: 'RulesHealthy' });
   expect(cond(fixed, 'RulesHealthy')?.message).toMatch(/^Prometheus evaluates the \d+ rules of this service without error$/);
 }, 240_000);
+
+test('a port the Service does not have: the ServiceDown alert Prometheus loads carries the reason status gives, and points at kubectl describe', async () => {
+  const objects = scraped('misport', [PODS[0]!], targetPort);
+  (objects[2] as { spec: { endpoints: { port: string }[] } }).spec.endpoints[0]!.port = 'http-metrics';
+  await apply(objects);
+  const st = await waitForCondition('misport', 'Ready', { status: 'False', reason: 'PortNotFound' });
+  const reason = cond(st, 'TargetsHealthy')!.message;
+  // What the email prints: the alert's description, as Prometheus loaded and expands it.
+  const description = await pollUntil(
+    'ServiceDown description with the reason',
+    60_000,
+    async () => {
+      const body = (await (await fetch(`${s().prometheus.url}/api/v1/rules?type=alert`)).json()) as {
+        data: { groups: { name: string; rules: { name: string; annotations: Record<string, string> }[] }[] };
+      };
+      const rule = body.data.groups.find((g) => g.name === `vigil/${NS}/misport`)?.rules.find((r) => r.name === 'ServiceDown');
+      return rule?.annotations.description.includes('The operator reports') ? rule.annotations.description : false;
+    },
+    { intervalMs: 1000 },
+  );
+  expect(description).toContain(`The operator reports: PortNotFound: ${reason}. `);
+  expect(description).toMatch(new RegExp(`kubectl describe monitoredservice -n ${NS} misport$`));
+}, 150_000);
