@@ -213,7 +213,7 @@ test('a port the Service does not have: the ServiceDown alert Prometheus loads c
         data: { groups: { name: string; rules: { name: string; annotations: Record<string, string> }[] }[] };
       };
       const rule = body.data.groups.find((g) => g.name === `vigil/${NS}/misport`)?.rules.find((r) => r.name === 'ServiceDown');
-      return rule?.annotations.description.includes('The operator reports') ? rule.annotations.description : false;
+      return rule?.annotations.description?.includes('The operator reports') ? rule.annotations.description : false;
     },
     { intervalMs: 1000 },
   );
