@@ -269,8 +269,9 @@ describe('planReconcile', () => {
 
   it('Alertmanager dead or running another config: ConfigApplied and Ready say so; nothing while a newer config is pending', () => {
     const first = planReconcile(input([service('a', 'one')]));
-    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
-    const running = { configHash: alertmanagerConfigHashValue(first.rendered.alertmanager['alertmanager.yml']!), lastReloadSuccessful: true };
+    const appliedAt = '2025-01-01T00:00:00Z';
+    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash, appliedAt } };
+    const running = { configHash: alertmanagerConfigHashValue(first.rendered.alertmanager['alertmanager.yml']!), lastReloadSuccessful: true, polledAt: Date.parse(appliedAt) + 5000 };
     const cond = (plan: ReturnType<typeof planReconcile>, type: string) =>
       (plan.statusUpdates[0]?.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions.find((c) => c.type === type);
 
@@ -285,6 +286,12 @@ describe('planReconcile', () => {
     expect(cond(other, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'AlertmanagerConfigMismatch' });
     expect(cond(other, 'ConfigApplied')?.message).toContain(`config ${first.rendered.alertmanagerHash}, which its sidecar applied, hashes to ${running.configHash}`);
     expect(cond(other, 'Ready')).toMatchObject({ status: 'False', reason: 'AlertmanagerConfigMismatch' });
+
+    // A poll sent before the sidecar's reload (2 s margin for the pods' clocks) shows the previous config:
+    // a reload in progress, not a foreign config (issue #22); the service stays ConfigApplied.
+    const inFlight = planReconcile(input([service('a', 'one')], { ...hashes, alertmanagerRunning: { ...running, configHash: running.configHash + 1, polledAt: Date.parse(appliedAt) + 1000 } }));
+    expect(cond(inFlight, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
+    expect(cond(inFlight, 'Ready')?.reason).not.toBe('AlertmanagerConfigMismatch');
 
     // The sidecar has not applied the desired config yet: Alertmanager rightly runs the older one.
     const pending = planReconcile(input([service('a', 'one')], { prometheus: hashes.prometheus, alertmanager: { appliedHash: 'older' }, alertmanagerRunning: { ...running, configHash: 7 } }));

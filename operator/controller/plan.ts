@@ -196,6 +196,10 @@ export function alertmanagerProblem(input: ReconcileInput, rendered: RenderedCon
   if (input.alertmanagerUnreachable !== undefined) return { status: 'Unknown', reason: REASONS.alertmanagerUnreachable, message: input.alertmanagerUnreachable };
   const running = input.alertmanagerRunning;
   if (!running || input.alertmanager.appliedHash !== rendered.alertmanagerHash) return undefined;
+  // A poll sent before the sidecar's reload shows the previous config: that is a reload in progress,
+  // not a foreign config. Every apply anywhere made every service False for up to a poll interval
+  // (issue #22); the next poll decides, as for Prometheus.
+  if (!polledAfterApply(running.polledAt, input.alertmanager.appliedAt)) return undefined;
   const expected = alertmanagerConfigHashValue(rendered.alertmanager[ALERTMANAGER_CONFIG_FILE] ?? '');
   if (running.configHash === expected) return undefined;
   return {
@@ -207,8 +211,14 @@ export function alertmanagerProblem(input: ReconcileInput, rendered: RenderedCon
   };
 }
 
-/** How much later than the sidecar's appliedAt a poll of Prometheus must be sent to be compared with what it applied. */
+/** How much later than the sidecar's appliedAt a poll of a server must be sent to be compared with what it applied (clocks of different pods). */
 const APPLIED_AT_MARGIN_MS = 2000;
+
+/** Whether a poll sent at `polledAt` (ms) can show the config the sidecar applied at `appliedAt` (RFC 3339); false without appliedAt. */
+export function polledAfterApply(polledAt: number, appliedAt: string | undefined): boolean {
+  const at = Date.parse(appliedAt ?? '');
+  return Number.isFinite(at) && polledAt >= at + APPLIED_AT_MARGIN_MS;
+}
 
 /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
 let expectedJobsCache: { hash: string; jobNames: string[] } | undefined;
@@ -224,8 +234,7 @@ export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfi
   if (!running || input.prometheus.appliedHash !== rendered.prometheusHash) return undefined;
   // A poll sent before the sidecar's reload (plus 2 s for clocks of different pods) shows the previous config:
   // comparing it would report every new service's config as a mismatch until the next poll.
-  const appliedAt = Date.parse(input.prometheus.appliedAt ?? '');
-  if (!Number.isFinite(appliedAt) || running.polledAt < appliedAt + APPLIED_AT_MARGIN_MS) return undefined;
+  if (!polledAfterApply(running.polledAt, input.prometheus.appliedAt)) return undefined;
   if (expectedJobsCache?.hash !== rendered.prometheusHash) {
     expectedJobsCache = { hash: rendered.prometheusHash, jobNames: scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
   }
