@@ -204,6 +204,20 @@ describe('scrape errors and rule health (issue #21)', () => {
     expect(eventsForTransition(b, c)).toEqual([expect.objectContaining({ type: 'Warning', reason: 'HTTPErrorStatus' })]);
   });
 
+  it('after an operator restart, before its first poll, the stored TargetsHealthy and RulesHealthy stand (no reason flip, no Event)', () => {
+    const before = computeStatus(obs({ ...applied, targets: { discovered: 3, healthy: 0, failures: [notFound] }, rules: { rules: 2, evaluated: 2, failures: [{ rule: 'X', error: 'e' }] } }));
+    const restarted = computeStatus(obs({ ...applied, previous: before, now: T1 }));
+    expect(cond(restarted, 'TargetsHealthy')).toEqual(cond(before, 'TargetsHealthy'));
+    expect(cond(restarted, 'RulesHealthy')).toEqual(cond(before, 'RulesHealthy'));
+    expect(cond(restarted, 'Ready')).toEqual(cond(before, 'Ready'));
+    expect(statusChanged(before, restarted)).toBe(false);
+    expect(eventsForTransition(before, restarted)).toEqual([]);
+    // A new generation is not what the stored conditions were about: recomputed from the counts.
+    const edited = computeStatus(obs({ ...applied, previous: before, generation: 2, now: T1 }));
+    expect(cond(edited, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoHealthyTargets' });
+    expect(cond(edited, 'RulesHealthy')).toMatchObject({ status: 'Unknown', reason: 'TargetsUnknown' });
+  });
+
   const manyToMany =
     'found duplicate series for the match group {} on the right hand-side of the operation: [{...}, {...}];many-to-many matching not allowed: matching labels must be unique on one side';
 

@@ -335,6 +335,13 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
     const reason = problems[0]!.reason;
     return { condition: make('False', reason, problems.map((p) => p.message).join('; ') + duplicates), ...(counts ? { counts } : {}) };
   }
+  // The stored counts do not say why targets fail (nor which are not scraped yet): the stored
+  // condition does. Recomputing it from the counts alone would turn HTTPErrorStatus into
+  // NoHealthyTargets and back after every operator restart, with an Event each way.
+  const stored = notPolledYet(obs) ? findCondition(previous, 'TargetsHealthy') : undefined;
+  if (counts && stored && stored.observedGeneration === generation && stored.reason !== REASONS.targetsUnknown) {
+    return { condition: make(stored.status, stored.reason, stored.message), counts };
+  }
   if (!counts) {
     const why = obs.targetsUnavailable ?? { reason: REASONS.targetsUnknown, message: 'target health is not known yet: Prometheus has not been polled' };
     return { condition: make('Unknown', why.reason, why.message + duplicates) };
@@ -370,6 +377,11 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
   return { condition: make('True', REASONS.targetsHealthy, `${counts.healthy} of ${counts.discovered} targets healthy${errors}${duplicates}`), counts };
 }
 
+/** Prometheus is polled but has not answered yet since the operator started: what status says stands. */
+function notPolledYet(obs: ServiceObservation): boolean {
+  return obs.targets === undefined && obs.targetsUnavailable === undefined;
+}
+
 /** Scrape errors shown in a message; the status keeps more (targets.ts MAX_FAILURE_GROUPS). */
 const SHOWN_FAILURES = 3;
 
@@ -403,6 +415,9 @@ function computeRulesHealthy(obs: ServiceObservation, scraped: boolean): Conditi
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'RulesHealthy', status, reason, message, generation, now);
   if (!scraped) return make('Unknown', REASONS.notEvaluated, 'not evaluated until the spec is valid');
   const rules = obs.rules;
+  // Before the first poll after a restart the stored condition is the best knowledge (as the counts are for TargetsHealthy).
+  const stored = notPolledYet(obs) ? findCondition(previous, 'RulesHealthy') : undefined;
+  if (stored && stored.observedGeneration === generation) return make(stored.status, stored.reason, stored.message);
   if (rules === undefined) {
     const why = obs.targetsUnavailable ?? { reason: REASONS.targetsUnknown, message: 'rule health is not known yet: Prometheus has not been polled' };
     return make('Unknown', why.reason, why.message.replace('target health', 'rule health'));
