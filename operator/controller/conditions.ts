@@ -318,7 +318,11 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  *   anything there, whatever the counts say.
  * - Unknown when the counts are not known: PrometheusUnreachable (polls fail, see TargetsPoller; the
  *   counts are removed rather than frozen) or TargetsUnknown (no Prometheus URL, no poll yet).
- * - False NoTargets (0 discovered) or NoHealthyTargets (0 of N healthy), else True.
+ * - False NoTargets (0 discovered); Unknown NotScrapedYet when no target was scraped yet (not a
+ *   failure); False when every scraped target fails, the reason being the class of the most common
+ *   error (SCRAPE_ERROR_REASONS) and the message quoting Prometheus's errors; else True (with the
+ *   errors of the failing targets, if any).
+ * - Before the first poll after an operator restart, the stored condition of this generation stands.
  * An invalid spec is not scraped: Unknown, NotScraped, no counts.
  */
 function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { condition: Condition; counts?: TargetCounts } {
@@ -382,7 +386,7 @@ function notPolledYet(obs: ServiceObservation): boolean {
   return obs.targets === undefined && obs.targetsUnavailable === undefined;
 }
 
-/** Scrape errors shown in a message; the status keeps more (targets.ts MAX_FAILURE_GROUPS). */
+/** Scrape errors shown in a message; the poll keeps more (targets.ts MAX_FAILURE_GROUPS). */
 const SHOWN_FAILURES = 3;
 
 /**
@@ -397,7 +401,7 @@ export function describeScrapeFailures(failures: readonly ScrapeFailure[], faili
   return `Prometheus's scrape error${shown.length === 1 && failing <= listed ? '' : 's'}: ${parts.join('; ')}`;
 }
 
-/** Failing rules shown in a message; the status keeps more (rules-health.ts MAX_RULE_FAILURES). */
+/** Failing rules shown in a message; the poll keeps more (rules-health.ts MAX_RULE_FAILURES). */
 const SHOWN_RULE_FAILURES = 3;
 
 /**
