@@ -251,11 +251,11 @@ export function monitoredServiceCRD(): Record<string, unknown> {
           additionalPrinterColumns: [
             conditionColumn('Valid', 'Whether the spec passed validation'),
             conditionColumn('ConfigApplied', 'Whether Prometheus and Alertmanager run a configuration that includes this service'),
-            conditionColumn('Ready', 'Valid, running in Prometheus and Alertmanager, and at least one target scrapes successfully'),
+            conditionColumn('Ready', 'Valid, running in Prometheus and Alertmanager, at least one target scrapes successfully, and no rule fails to evaluate'),
             {
               name: 'Reason',
               type: 'string',
-              description: 'Why Ready is what it is (e.g. PortNotFound, NoHealthyTargets, PrometheusUnreachable)',
+              description: 'Why Ready is what it is (e.g. PortNotFound, HTTPErrorStatus, ScrapeTimeout, RuleEvaluationFailed, PrometheusUnreachable)',
               jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
             },
             { name: 'Healthy', type: 'integer', description: 'Targets whose last scrape succeeded', jsonPath: '.status.healthyTargets' },

@@ -259,7 +259,7 @@ export const MonitoredServiceSpecSchema = z
 
 export const ConditionSchema = z
   .object({
-    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied, TargetsHealthy or Ready.'),
+    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied, TargetsHealthy, RulesHealthy or Ready.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
     reason: z.string().max(128).describe('Machine-readable reason in CamelCase.'),
     message: z.string().max(32768).describe('Human-readable explanation.'),
@@ -284,10 +284,18 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation. ConfigApplied: Prometheus and Alertmanager run a config that includes this generation. ' +
-          'TargetsHealthy: at least one target scrapes successfully (False names a selector matching no Service, a port name the Services do not have, ' +
-          'only unnamed ports, no targets or no healthy target; Unknown when Prometheus does not answer). ' +
-          'Ready: all three are True; otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
+        'Valid: the spec passed validation (False: InvalidSpec, naming the field). ' +
+          'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
+          'PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
+          'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +
+          'False: NoMatchingService (the selector matches no Service), PortNotFound (no selected Service has a port of that name), NoNamedPort (only unnamed ports), ' +
+          'NoTargets (0 discovered), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
+          'HTTPErrorStatus (e.g. 404: wrong path), ScrapeTimeout (no answer within scrapeTimeout), ConnectionRefused (nothing listens on the port), ' +
+          'LimitExceeded (a sample, label or body size limit), NoHealthyTargets (any other error). ' +
+          'Unknown: NotScrapedYet (discovered, first scrape not done: not failing), PrometheusUnreachable, TargetsUnknown (no Prometheus URL or not polled yet), NotScraped (invalid spec). ' +
+          'RulesHealthy: Prometheus evaluates every rule of the service without error (False: RuleEvaluationFailed, naming each failing rule with its error: it cannot fire; ' +
+          'Unknown: RulesNotLoaded, RulesNotEvaluatedYet, PrometheusUnreachable, TargetsUnknown, NotEvaluated). ' +
+          'Ready: Valid, ConfigApplied and TargetsHealthy are True and RulesHealthy is not False; otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
       ),
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),

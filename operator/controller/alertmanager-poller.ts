@@ -11,6 +11,11 @@ export interface AlertmanagerRunning {
   configHash: number;
   /** alertmanager_config_last_reload_successful === 1. */
   lastReloadSuccessful: boolean;
+  /**
+   * When the last successful poll was sent (ms since the epoch): an answer older than the sidecar's
+   * apply says nothing about it (plan.ts alertmanagerProblem, issue #22).
+   */
+  polledAt: number;
 }
 
 export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
@@ -18,19 +23,24 @@ export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
     super({ server: 'Alertmanager', url: alertmanagerUrl, intervalMs, onChange, log, consequence: 'services report ConfigApplied=Unknown (AlertmanagerUnreachable)' });
   }
 
+  /** Sent time of the last successful poll; `latest` keeps the time of the last change (ServerPoller stores only changes). */
+  private lastPolledAt = 0;
+
   /** The latest report, undefined until a poll succeeded or while Alertmanager does not answer. */
   get running(): AlertmanagerRunning | undefined {
-    return this.failure ? undefined : this.latest;
+    return this.failure || !this.latest ? undefined : { ...this.latest, polledAt: this.lastPolledAt };
   }
 
   protected async fetchState(): Promise<AlertmanagerRunning> {
+    const polledAt = Date.now();
     const url = serverUrl(this.url, '/metrics');
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
     const samples = parseUnlabelledSamples(await res.text());
     const configHash = samples.get('alertmanager_config_hash');
     if (configHash === undefined) throw new Error(`GET ${url}: no alertmanager_config_hash (is it Alertmanager?)`);
-    return { configHash, lastReloadSuccessful: samples.get('alertmanager_config_last_reload_successful') === 1 };
+    this.lastPolledAt = polledAt;
+    return { configHash, lastReloadSuccessful: samples.get('alertmanager_config_last_reload_successful') === 1, polledAt };
   }
 
   protected same(a: AlertmanagerRunning | undefined, b: AlertmanagerRunning): boolean {

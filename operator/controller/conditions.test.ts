@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredServiceStatus } from '../api/schema.js';
-import { computeStatus, UNROUTED_NOTE, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
+import { computeStatus, describeScrapeFailures, UNROUTED_NOTE, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
 
 const T0 = '2025-01-01T00:00:00Z';
 const T1 = '2025-01-01T00:01:00Z';
@@ -146,6 +146,132 @@ describe('computeStatus', () => {
     expect(s).toMatchObject({ discoveredTargets: 3, healthyTargets: 1 });
     const t = computeStatus(obs({ previous: { discoveredTargets: 3, healthyTargets: 1 }, targets: { discovered: 2, healthy: 2 } }));
     expect(t).toMatchObject({ discoveredTargets: 2, healthyTargets: 2 });
+  });
+});
+
+describe('scrape errors and rule health (issue #21)', () => {
+  const applied = { prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a2' } };
+  const notFound = { reason: 'HTTPErrorStatus', error: 'server returned HTTP status 404 Not Found', targets: 2, instance: '10.0.0.2:8080' };
+  const timeout = { reason: 'ScrapeTimeout', error: 'Get "http://10.0.0.3:8080/metrics": context deadline exceeded', targets: 1, instance: '10.0.0.3:8080' };
+
+  it('every target failing: the reason is the class of the most common error, the message quotes Prometheus', () => {
+    const s = computeStatus(obs({ ...applied, targets: { discovered: 3, healthy: 0, failures: [notFound, timeout] } }));
+    const message =
+      '0 of 3 targets healthy: every scrape fails; Prometheus\'s scrape errors: "server returned HTTP status 404 Not Found" (2 targets, e.g. 10.0.0.2:8080); ' +
+      '"Get \\"http://10.0.0.3:8080/metrics\\": context deadline exceeded" (target 10.0.0.3:8080)';
+    expect(cond(s, 'TargetsHealthy')).toEqual(expect.objectContaining({ status: 'False', reason: 'HTTPErrorStatus', message }));
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'HTTPErrorStatus', message });
+    expect(eventsForTransition(undefined, s)).toContainEqual({ type: 'Warning', reason: 'HTTPErrorStatus', message });
+  });
+
+  it('some targets failing: True, with the errors of the failing ones', () => {
+    const s = computeStatus(obs({ ...applied, targets: { discovered: 2, healthy: 1, failures: [{ ...timeout }] } }));
+    expect(cond(s, 'TargetsHealthy')).toMatchObject({
+      status: 'True',
+      message: '1 of 2 targets healthy; Prometheus\'s scrape error: "Get \\"http://10.0.0.3:8080/metrics\\": context deadline exceeded" (target 10.0.0.3:8080)',
+    });
+    expect(cond(s, 'Ready')?.status).toBe('True');
+  });
+
+  it('shows three errors and counts the rest', () => {
+    const f = (n: number) => ({ reason: 'NoHealthyTargets', error: `e${n}`, targets: 1, instance: `i${n}` });
+    expect(describeScrapeFailures([f(1), f(2), f(3), f(4)], 6)).toBe('Prometheus\'s scrape errors: "e1" (target i1); "e2" (target i2); "e3" (target i3); 3 more failing targets');
+  });
+
+  it('a target not scraped yet is not failing: TargetsHealthy and Ready Unknown (NotScrapedYet), never False', () => {
+    const s = computeStatus(obs({ ...applied, targets: { discovered: 1, healthy: 0, notScraped: 1 } }));
+    expect(cond(s, 'TargetsHealthy')).toMatchObject({
+      status: 'Unknown',
+      reason: 'NotScrapedYet',
+      message: '1 target discovered, not scraped yet: Prometheus scrapes a new target within one scrape interval',
+    });
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'Unknown', reason: 'NotScrapedYet' });
+    expect(eventsForTransition(undefined, s).filter((e) => e.type === 'Warning')).toEqual([]);
+    // One healthy target is enough, whatever the new ones do.
+    const t = computeStatus(obs({ ...applied, targets: { discovered: 3, healthy: 1, notScraped: 2 } }));
+    expect(cond(t, 'Ready')?.status).toBe('True');
+    // Failing and not-yet-scraped together: every scraped one fails.
+    const u = computeStatus(obs({ ...applied, targets: { discovered: 2, healthy: 0, notScraped: 1, failures: [{ ...timeout }] } }));
+    expect(cond(u, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'ScrapeTimeout' });
+    expect(cond(u, 'TargetsHealthy')?.message).toMatch(/^0 of 2 targets healthy \(1 not scraped yet\): every scrape fails; /);
+  });
+
+  it('a Warning Event on entering a scrape-error reason and when it changes, not for new counts', () => {
+    const a = computeStatus(obs({ ...applied, targets: { discovered: 1, healthy: 0, failures: [{ ...timeout }] } }));
+    const b = computeStatus(obs({ ...applied, previous: a, now: T1, targets: { discovered: 2, healthy: 0, failures: [{ ...timeout, targets: 2 }] } }));
+    expect(eventsForTransition(a, b)).toEqual([]);
+    const c = computeStatus(obs({ ...applied, previous: b, now: T1, targets: { discovered: 2, healthy: 0, failures: [notFound] } }));
+    expect(eventsForTransition(b, c)).toEqual([expect.objectContaining({ type: 'Warning', reason: 'HTTPErrorStatus' })]);
+  });
+
+  it('after an operator restart, before its first poll, the stored TargetsHealthy and RulesHealthy stand (no reason flip, no Event)', () => {
+    const before = computeStatus(obs({ ...applied, targets: { discovered: 3, healthy: 0, failures: [notFound] }, rules: { rules: 2, evaluated: 2, failures: [{ rule: 'X', error: 'e' }] } }));
+    const restarted = computeStatus(obs({ ...applied, previous: before, now: T1 }));
+    expect(cond(restarted, 'TargetsHealthy')).toEqual(cond(before, 'TargetsHealthy'));
+    expect(cond(restarted, 'RulesHealthy')).toEqual(cond(before, 'RulesHealthy'));
+    expect(cond(restarted, 'Ready')).toEqual(cond(before, 'Ready'));
+    expect(statusChanged(before, restarted)).toBe(false);
+    expect(eventsForTransition(before, restarted)).toEqual([]);
+    // A new generation is not what the stored conditions were about: recomputed from the counts.
+    const edited = computeStatus(obs({ ...applied, previous: before, generation: 2, now: T1 }));
+    expect(cond(edited, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoHealthyTargets' });
+    expect(cond(edited, 'RulesHealthy')).toMatchObject({ status: 'Unknown', reason: 'TargetsUnknown' });
+  });
+
+  const manyToMany =
+    'found duplicate series for the match group {} on the right hand-side of the operation: [{...}, {...}];many-to-many matching not allowed: matching labels must be unique on one side';
+
+  it('a rule failing to evaluate: RulesHealthy False naming it with its error, Ready False, one Event per set of failing rules', () => {
+    const healthy = { discovered: 2, healthy: 2 };
+    const s = computeStatus(obs({ ...applied, targets: healthy, rules: { rules: 4, evaluated: 4, failures: [{ rule: 'ErrorRatio', error: manyToMany }] } }));
+    const message = `Prometheus fails to evaluate (the rule cannot fire): rule ErrorRatio: ${manyToMany}`;
+    expect(cond(s, 'RulesHealthy')).toMatchObject({ status: 'False', reason: 'RuleEvaluationFailed', message });
+    expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'RuleEvaluationFailed', message });
+    expect(eventsForTransition(undefined, s)).toContainEqual({ type: 'Warning', reason: 'RuleEvaluationFailed', message });
+    const again = computeStatus(obs({ ...applied, previous: s, now: T1, targets: healthy, rules: { rules: 4, evaluated: 4, failures: [{ rule: 'ErrorRatio', error: 'other text' }] } }));
+    expect(eventsForTransition(s, again)).toEqual([]);
+    const more = computeStatus(
+      obs({
+        ...applied,
+        previous: again,
+        now: T1,
+        targets: healthy,
+        rules: {
+          rules: 6,
+          evaluated: 6,
+          failures: [
+            { rule: 'ErrorRatio', error: 'x' },
+            { rule: 'B', error: 'y' },
+            { rule: 'C', error: 'z' },
+            { rule: 'D', error: 'w' },
+          ],
+          moreFailures: 1,
+        },
+      }),
+    );
+    expect(cond(more, 'RulesHealthy')?.message).toBe('Prometheus fails to evaluate (the rule cannot fire): rule ErrorRatio: x; rule B: y; rule C: z; and 2 more failing rules');
+    expect(eventsForTransition(again, more)).toEqual([expect.objectContaining({ reason: 'RuleEvaluationFailed' })]);
+    const fixed = computeStatus(obs({ ...applied, previous: more, now: T1, targets: healthy, rules: { rules: 4, evaluated: 4 } }));
+    expect(cond(fixed, 'RulesHealthy')).toMatchObject({ status: 'True', reason: 'RulesHealthy', message: 'Prometheus evaluates the 4 rules of this service without error', lastTransitionTime: T1 });
+    expect(cond(fixed, 'Ready')?.status).toBe('True');
+  });
+
+  it('rule health not known, not loaded or not evaluated yet: RulesHealthy Unknown, Ready unaffected', () => {
+    const healthy = { discovered: 1, healthy: 1 };
+    const cases: [ServiceObservation['rules'], string][] = [
+      [undefined, 'TargetsUnknown'],
+      [{ loaded: false }, 'RulesNotLoaded'],
+      [{ rules: 3, evaluated: 0 }, 'RulesNotEvaluatedYet'],
+    ];
+    for (const [rules, reason] of cases) {
+      const s = computeStatus(obs({ ...applied, targets: healthy, ...(rules ? { rules } : {}) }));
+      expect(cond(s, 'RulesHealthy')).toMatchObject({ status: 'Unknown', reason });
+      expect(cond(s, 'Ready')?.status).toBe('True');
+    }
+    const dead = computeStatus(obs({ ...applied, targetsUnavailable: { reason: 'PrometheusUnreachable', message: 'Prometheus at http://p does not answer: target health unknown' } }));
+    expect(cond(dead, 'RulesHealthy')).toMatchObject({ status: 'Unknown', reason: 'PrometheusUnreachable', message: 'Prometheus at http://p does not answer: rule health unknown' });
+    const invalid = computeStatus(obs({ invalidMessage: 'bad', included: false, rules: { rules: 1, evaluated: 1, failures: [{ rule: 'X', error: 'e' }] } }));
+    expect(cond(invalid, 'RulesHealthy')).toMatchObject({ status: 'Unknown', reason: 'NotEvaluated' });
   });
 });
 

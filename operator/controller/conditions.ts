@@ -4,7 +4,7 @@
 import type { Condition, InstallStatus, MonitoredServiceStatus } from '../api/schema.js';
 import type { SyncReport } from './annotations.js';
 
-export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'Ready'] as const;
+export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'RulesHealthy', 'Ready'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export const REASONS = {
@@ -19,6 +19,17 @@ export const REASONS = {
   targetsHealthy: 'TargetsHealthy',
   noTargets: 'NoTargets',
   noHealthyTargets: 'NoHealthyTargets',
+  tlsError: 'TLSError',
+  httpStatus: 'HTTPErrorStatus',
+  scrapeTimeout: 'ScrapeTimeout',
+  connectionRefused: 'ConnectionRefused',
+  limitExceeded: 'LimitExceeded',
+  notScrapedYet: 'NotScrapedYet',
+  rulesHealthy: 'RulesHealthy',
+  ruleEvaluationFailed: 'RuleEvaluationFailed',
+  rulesNotLoaded: 'RulesNotLoaded',
+  rulesNotEvaluatedYet: 'RulesNotEvaluatedYet',
+  notEvaluated: 'NotEvaluated',
   noMatchingService: 'NoMatchingService',
   portNotFound: 'PortNotFound',
   noNamedPort: 'NoNamedPort',
@@ -56,9 +67,41 @@ export interface SelectionObservation {
   duplicates?: string | undefined;
 }
 
+/** TargetsHealthy reasons of a service whose every scraped target fails, by the class of Prometheus's error (targets.ts classifyScrapeError). */
+export const SCRAPE_ERROR_REASONS: readonly string[] = [REASONS.tlsError, REASONS.httpStatus, REASONS.scrapeTimeout, REASONS.connectionRefused, REASONS.limitExceeded, REASONS.noHealthyTargets];
+
+/** Failing targets of one service that fail the same way (targets.ts countTargets). */
+export interface ScrapeFailure {
+  /** One of SCRAPE_ERROR_REASONS. */
+  reason: string;
+  /** Prometheus's lastError of `instance`, verbatim. */
+  error: string;
+  /** How many of the service's targets fail this way. */
+  targets: number;
+  /** The instance the error is quoted from (first in sort order). */
+  instance: string;
+}
+
 export interface TargetCounts {
   discovered: number;
+  /** Last scrape succeeded (health "up"). */
   healthy: number;
+  /** Discovered but not scraped yet (health "unknown"); absent when 0. */
+  notScraped?: number;
+  /** Why the failing targets (health "down") fail, most targets first; absent when none fails. */
+  failures?: ScrapeFailure[];
+}
+
+/** A service's rule group as Prometheus evaluates it (rules-health.ts). */
+export interface RuleHealth {
+  /** Rules in the group. */
+  rules: number;
+  /** Rules evaluated at least once (health ok or err). */
+  evaluated: number;
+  /** Rules whose last evaluation failed (health "err"), in group order, with Prometheus's lastError. */
+  failures?: { rule: string; error: string }[];
+  /** Failing rules beyond those listed. */
+  moreFailures?: number;
 }
 
 /** Why ConfigApplied is not True although the sidecar reported the config applied (Alertmanager's or Prometheus's). */
@@ -88,6 +131,8 @@ export interface ServiceObservation {
   prometheusProblem?: AlertmanagerProblem;
   /** Counts from the last successful poll of Prometheus; undefined when not known (see targetsUnavailable). */
   targets?: TargetCounts;
+  /** Rule health from the same poll; `loaded: false` when Prometheus has no group of the service; undefined when not known. */
+  rules?: RuleHealth | { loaded: false };
   /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
   lastValid?: { generation: number; spec: string };
   /** Set when this generation is invalid but an older valid one is in the config instead. */
@@ -242,9 +287,12 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   conditions.push(applied);
 
   // A service whose invalid edit keeps its last valid generation in force is still scraped (issue #14).
-  const targets = computeTargetsHealthy(obs, valid.status === 'True' || inForce !== undefined);
+  const scraped = valid.status === 'True' || inForce !== undefined;
+  const targets = computeTargetsHealthy(obs, scraped);
   conditions.push(targets.condition);
-  conditions.push(computeReady(obs, valid, applied, targets.condition));
+  const rules = computeRulesHealthy(obs, scraped);
+  conditions.push(rules);
+  conditions.push(computeReady(obs, valid, applied, targets.condition, rules));
 
   const status: MonitoredServiceStatus = { observedGeneration: generation, conditions };
   const install = obs.install ?? previous?.install;
@@ -270,7 +318,11 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  *   anything there, whatever the counts say.
  * - Unknown when the counts are not known: PrometheusUnreachable (polls fail, see TargetsPoller; the
  *   counts are removed rather than frozen) or TargetsUnknown (no Prometheus URL, no poll yet).
- * - False NoTargets (0 discovered) or NoHealthyTargets (0 of N healthy), else True.
+ * - False NoTargets (0 discovered); Unknown NotScrapedYet when no target was scraped yet (not a
+ *   failure); False when every scraped target fails, the reason being the class of the most common
+ *   error (SCRAPE_ERROR_REASONS) and the message quoting Prometheus's errors; else True (with the
+ *   errors of the failing targets, if any).
+ * - Before the first poll after an operator restart, the stored condition of this generation stands.
  * An invalid spec is not scraped: Unknown, NotScraped, no counts.
  */
 function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { condition: Condition; counts?: TargetCounts } {
@@ -287,6 +339,13 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
     const reason = problems[0]!.reason;
     return { condition: make('False', reason, problems.map((p) => p.message).join('; ') + duplicates), ...(counts ? { counts } : {}) };
   }
+  // The stored counts do not say why targets fail (nor which are not scraped yet): the stored
+  // condition does. Recomputing it from the counts alone would turn HTTPErrorStatus into
+  // NoHealthyTargets and back after every operator restart, with an Event each way.
+  const stored = notPolledYet(obs) ? findCondition(previous, 'TargetsHealthy') : undefined;
+  if (counts && stored && stored.observedGeneration === generation && stored.reason !== REASONS.targetsUnknown) {
+    return { condition: make(stored.status, stored.reason, stored.message), counts };
+  }
   if (!counts) {
     const why = obs.targetsUnavailable ?? { reason: REASONS.targetsUnknown, message: 'target health is not known yet: Prometheus has not been polled' };
     return { condition: make('Unknown', why.reason, why.message + duplicates) };
@@ -301,25 +360,98 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
       counts,
     };
   }
-  if (counts.healthy === 0) {
-    return { condition: make('False', REASONS.noHealthyTargets, `0 of ${counts.discovered} targets healthy: every scrape fails${duplicates}`), counts };
+  const failing = counts.discovered - counts.healthy - (counts.notScraped ?? 0);
+  const errors = counts.failures && counts.failures.length > 0 ? `; ${describeScrapeFailures(counts.failures, failing)}` : '';
+  if (counts.healthy === 0 && failing === 0) {
+    // Not failing: Prometheus has not scraped them yet (a new target waits up to one scrape interval).
+    return {
+      condition: make(
+        'Unknown',
+        REASONS.notScrapedYet,
+        `${counts.discovered} target${counts.discovered === 1 ? '' : 's'} discovered, not scraped yet: Prometheus scrapes a new target within one scrape interval${duplicates}`,
+      ),
+      counts,
+    };
   }
-  return { condition: make('True', REASONS.targetsHealthy, `${counts.healthy} of ${counts.discovered} targets healthy${duplicates}`), counts };
+  if (counts.healthy === 0) {
+    const reason = counts.failures?.[0]?.reason ?? REASONS.noHealthyTargets;
+    const notYet = counts.notScraped ? ` (${counts.notScraped} not scraped yet)` : '';
+    return { condition: make('False', reason, `0 of ${counts.discovered} targets healthy${notYet}: every scrape fails${errors}${duplicates}`), counts };
+  }
+  return { condition: make('True', REASONS.targetsHealthy, `${counts.healthy} of ${counts.discovered} targets healthy${errors}${duplicates}`), counts };
+}
+
+/** Prometheus is polled but has not answered yet since the operator started: what status says stands. */
+function notPolledYet(obs: ServiceObservation): boolean {
+  return obs.targets === undefined && obs.targetsUnavailable === undefined;
+}
+
+/** Scrape errors shown in a message; the poll keeps more (targets.ts MAX_FAILURE_GROUPS). */
+const SHOWN_FAILURES = 3;
+
+/**
+ * Prometheus's errors of the failing targets, e.g. `Prometheus's scrape error: "server returned HTTP
+ * status 404 Not Found" (2 targets, e.g. 10.0.0.7:8080)`. `failing`: failing targets in all.
+ */
+export function describeScrapeFailures(failures: readonly ScrapeFailure[], failing: number): string {
+  const shown = failures.slice(0, SHOWN_FAILURES);
+  const listed = shown.reduce((n, f) => n + f.targets, 0);
+  const parts = shown.map((f) => `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`})`);
+  if (failing > listed) parts.push(`${failing - listed} more failing target${failing - listed === 1 ? '' : 's'}`);
+  return `Prometheus's scrape error${shown.length === 1 && failing <= listed ? '' : 's'}: ${parts.join('; ')}`;
+}
+
+/** Failing rules shown in a message; the poll keeps more (rules-health.ts MAX_RULE_FAILURES). */
+const SHOWN_RULE_FAILURES = 3;
+
+/**
+ * RulesHealthy: whether Prometheus evaluates the service's rule group (its down alerts and custom
+ * rules) without error.
+ * - False RuleEvaluationFailed naming each failing rule with Prometheus's lastError: such a rule
+ *   never fires (many-to-many matching once the service has two pods, for one).
+ * - Unknown: NotEvaluated (invalid spec), PrometheusUnreachable or TargetsUnknown (no poll),
+ *   RulesNotLoaded (Prometheus has no group of it yet), RulesNotEvaluatedYet (loaded, first
+ *   evaluation not done). Unknown does not change Ready: it is the normal state for seconds.
+ * - True otherwise.
+ */
+function computeRulesHealthy(obs: ServiceObservation, scraped: boolean): Condition {
+  const { previous, generation, now } = obs;
+  const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'RulesHealthy', status, reason, message, generation, now);
+  if (!scraped) return make('Unknown', REASONS.notEvaluated, 'not evaluated until the spec is valid');
+  const rules = obs.rules;
+  // Before the first poll after a restart the stored condition is the best knowledge (as the counts are for TargetsHealthy).
+  const stored = notPolledYet(obs) ? findCondition(previous, 'RulesHealthy') : undefined;
+  if (stored && stored.observedGeneration === generation) return make(stored.status, stored.reason, stored.message);
+  if (rules === undefined) {
+    const why = obs.targetsUnavailable ?? { reason: REASONS.targetsUnknown, message: 'rule health is not known yet: Prometheus has not been polled' };
+    return make('Unknown', why.reason, why.message.replace('target health', 'rule health'));
+  }
+  if (!('rules' in rules)) return make('Unknown', REASONS.rulesNotLoaded, 'Prometheus has not loaded the rule group of this service yet');
+  if (rules.failures && rules.failures.length > 0) {
+    const shown = rules.failures.slice(0, SHOWN_RULE_FAILURES).map((f) => `rule ${f.rule}: ${f.error}`);
+    const more = rules.failures.length - shown.length + (rules.moreFailures ?? 0);
+    if (more > 0) shown.push(`and ${more} more failing rule${more === 1 ? '' : 's'}`);
+    return make('False', REASONS.ruleEvaluationFailed, `Prometheus fails to evaluate (the rule cannot fire): ${shown.join('; ')}`);
+  }
+  if (rules.evaluated === 0 && rules.rules > 0) return make('Unknown', REASONS.rulesNotEvaluatedYet, 'Prometheus loaded the rule group of this service but has not evaluated it yet');
+  return make('True', REASONS.rulesHealthy, `Prometheus evaluates the ${rules.rules} rule${rules.rules === 1 ? '' : 's'} of this service without error`);
 }
 
 /**
  * Ready is one thing: the spec is valid, Prometheus and Alertmanager run a config that includes
- * it (ConfigApplied), and at least one of its targets scrapes successfully (TargetsHealthy).
- * Its reason is the first that fails, in the order Valid, a misconfigured selector or port,
- * ConfigApplied, TargetsHealthy; Unknown when target health is unknown.
+ * it (ConfigApplied), at least one of its targets scrapes successfully (TargetsHealthy), and no rule
+ * fails to evaluate (RulesHealthy not False). Its reason is the first that fails, in the order Valid,
+ * a misconfigured selector or port, ConfigApplied, TargetsHealthy, RulesHealthy; Unknown when target
+ * health is unknown (or no target was scraped yet).
  */
-function computeReady(obs: ServiceObservation, valid: Condition, applied: Condition, targets: Condition): Condition {
+function computeReady(obs: ServiceObservation, valid: Condition, applied: Condition, targets: Condition, rules: Condition): Condition {
   const { previous, generation, now } = obs;
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'Ready', status, reason, message, generation, now);
   if (valid.status !== 'True') return make('False', valid.reason, valid.message);
   if (targets.status === 'False' && MISCONFIGURED.includes(targets.reason)) return make('False', targets.reason, targets.message);
   if (applied.status !== 'True') return make(applied.status === 'Unknown' ? 'Unknown' : 'False', applied.reason, applied.message);
   if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
+  if (rules.status === 'False') return make('False', rules.reason, rules.message);
   return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
 }
 
@@ -373,8 +505,15 @@ export interface PlannedEvent {
 /**
  * Events follow transitions between the stored status and the new one, so a restarted
  * operator does not repeat them: InvalidSpec once per generation (and message), ConfigApplied
- * once per generation, ReloadFailed once per distinct error, ConfigTooLarge once on entering it.
+ * once per generation, ReloadFailed once per distinct error, ConfigTooLarge once on entering it,
+ * a scrape-error reason of TargetsHealthy once per reason, RuleEvaluationFailed once per set of
+ * failing rules.
  */
+/** The rule names of a RuleEvaluationFailed message (computeRulesHealthy), for comparison. */
+function failingRuleNames(message: string): string {
+  return [...message.matchAll(/(?:^|; |: )rule ([A-Za-z_:][A-Za-z0-9_:]*): /g)].map((m) => m[1]).join(',');
+}
+
 export function eventsForTransition(previous: MonitoredServiceStatus | undefined, next: MonitoredServiceStatus): PlannedEvent[] {
   const events: PlannedEvent[] = [];
   const prevValid = findCondition(previous, 'Valid');
@@ -399,6 +538,16 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   const nextTargets = findCondition(next, 'TargetsHealthy');
   if (nextTargets?.status === 'False' && MISCONFIGURED.includes(nextTargets.reason) && !(prevTargets?.reason === nextTargets.reason && prevTargets.message === nextTargets.message)) {
     events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
+  }
+  // Scrape errors: once on entering False and when the class changes, not for every new count or address.
+  if (nextTargets?.status === 'False' && SCRAPE_ERROR_REASONS.includes(nextTargets.reason) && !(prevTargets?.status === 'False' && prevTargets.reason === nextTargets.reason)) {
+    events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
+  }
+  // Failing rules: once per set of failing rules (an error's text may vary between evaluations).
+  const prevRules = findCondition(previous, 'RulesHealthy');
+  const nextRules = findCondition(next, 'RulesHealthy');
+  if (nextRules?.status === 'False' && !(prevRules?.status === 'False' && failingRuleNames(prevRules.message) === failingRuleNames(nextRules.message))) {
+    events.push({ type: 'Warning', reason: nextRules.reason, message: nextRules.message });
   }
   // The duplicates sentence always ends the message (computeTargetsHealthy): compare that part.
   const overlap = (c: Condition | undefined) => {

@@ -448,6 +448,7 @@ export class Controller {
         prometheus: readSyncReport(configMap?.metadata?.annotations),
         alertmanager: readSyncReport(secret?.metadata?.annotations),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
+        rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),

@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 import { describe, expect, it } from '@jest/globals';
 import type { ServiceInfo } from './selection.js';
 import { defaultSettings, renderConfig } from '../render/index.js';
@@ -79,6 +80,27 @@ describe('planReconcile', () => {
     expect(two).toBe(plain.rendered.prometheus['prometheus.yml']!.split('- job_name: ').find((j) => j.startsWith('vigil/a/two/metrics')));
     const status = plan.statusUpdates.find((u) => u.name === 'one')!.patch.status as { conditions: { type: string; message: string }[] };
     expect(status.conditions.find((c) => c.type === 'TargetsHealthy')?.message).toContain('one, one-headless select the same pods');
+  });
+
+  it('a port the selected Services do not have: the ServiceDown description says so (the email), scrape jobs and other services unchanged', () => {
+    const inA: ServiceInfo[] = [
+      { name: 'one', labels: { app: 'one' }, podSelector: { app: 'one' }, headless: false, ports: [{ name: 'http', port: 9 }] },
+      { name: 'two', labels: { app: 'two' }, podSelector: { app: 'two' }, headless: false, ports: [{ name: 'metrics', port: 9 }] },
+    ];
+    const plain = planReconcile(input([service('a', 'one'), service('a', 'two')]));
+    const plan = planReconcile(input([service('a', 'one'), service('a', 'two')], { servicesIn: (ns) => (ns === 'a' ? inA : []) }));
+    const downDescription = (p: ReturnType<typeof planReconcile>, name: string) =>
+      (parse(p.rendered.prometheus[`a__${name}.rules.yaml`]!) as { groups: { rules: { alert?: string; annotations?: { description: string } }[] }[] }).groups[0]!.rules.find(
+        (r) => r.alert === 'ServiceDown',
+      )!.annotations!.description;
+    const status = plan.statusUpdates.find((u) => u.name === 'one')!.patch.status as { conditions: { type: string; reason: string; message: string }[] };
+    const targets = status.conditions.find((c) => c.type === 'TargetsHealthy')!;
+    expect(targets.reason).toBe('PortNotFound');
+    expect(downDescription(plan, 'one')).toContain(`The operator reports: PortNotFound: ${targets.message}. `);
+    expect(downDescription(plan, 'one')).toMatch(/Reason in its status \(with Prometheus's own scrape error\): kubectl describe monitoredservice -n a one$/);
+    expect(downDescription(plain, 'one')).not.toContain('The operator reports');
+    expect(plan.rendered.prometheus['a__two.rules.yaml']).toBe(plain.rendered.prometheus['a__two.rules.yaml']);
+    expect(plan.rendered.prometheus['prometheus.yml']).toBe(plain.rendered.prometheus['prometheus.yml']);
   });
 
   it('a Service whose label key equals the selector key after sanitising (a_b vs a.b): the job keeps the matched Services by name', () => {
@@ -288,8 +310,9 @@ describe('planReconcile', () => {
 
   it('Alertmanager dead or running another config: ConfigApplied and Ready say so; nothing while a newer config is pending', () => {
     const first = planReconcile(input([service('a', 'one')]));
-    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
-    const running = { configHash: alertmanagerConfigHashValue(first.rendered.alertmanager['alertmanager.yml']!), lastReloadSuccessful: true };
+    const appliedAt = '2025-01-01T00:00:00Z';
+    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash, appliedAt } };
+    const running = { configHash: alertmanagerConfigHashValue(first.rendered.alertmanager['alertmanager.yml']!), lastReloadSuccessful: true, polledAt: Date.parse(appliedAt) + 5000 };
     const cond = (plan: ReturnType<typeof planReconcile>, type: string) =>
       (plan.statusUpdates[0]?.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions.find((c) => c.type === type);
 
@@ -304,6 +327,12 @@ describe('planReconcile', () => {
     expect(cond(other, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'AlertmanagerConfigMismatch' });
     expect(cond(other, 'ConfigApplied')?.message).toContain(`config ${first.rendered.alertmanagerHash}, which its sidecar applied, hashes to ${running.configHash}`);
     expect(cond(other, 'Ready')).toMatchObject({ status: 'False', reason: 'AlertmanagerConfigMismatch' });
+
+    // A poll sent before the sidecar's reload (2 s margin for the pods' clocks) shows the previous config:
+    // a reload in progress, not a foreign config (issue #22); the service stays ConfigApplied.
+    const inFlight = planReconcile(input([service('a', 'one')], { ...hashes, alertmanagerRunning: { ...running, configHash: running.configHash + 1, polledAt: Date.parse(appliedAt) + 1000 } }));
+    expect(cond(inFlight, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
+    expect(cond(inFlight, 'Ready')?.reason).not.toBe('AlertmanagerConfigMismatch');
 
     // The sidecar has not applied the desired config yet: Alertmanager rightly runs the older one.
     const pending = planReconcile(input([service('a', 'one')], { prometheus: hashes.prometheus, alertmanager: { appliedHash: 'older' }, alertmanagerRunning: { ...running, configHash: 7 } }));

@@ -21,6 +21,7 @@ import {
   statusMergePatch,
   type AlertmanagerProblem,
   type PlannedEvent,
+  type RuleHealth,
   type SelectionObservation,
   type TargetCounts,
   type TargetsUnavailable,
@@ -53,6 +54,8 @@ export interface ReconcileInput {
   prometheus: SyncReport;
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
+  /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
+  rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
   /** What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while unknown. */
   alertmanagerRunning?: AlertmanagerRunning | undefined;
   /** Set while Alertmanager does not answer the poll: why, in words. */
@@ -99,6 +102,7 @@ export interface StatusInputs {
   inForce: MonitoredService | undefined;
   included: boolean;
   targets: TargetCounts | undefined;
+  rules: RuleHealth | { loaded: false } | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
 }
@@ -179,9 +183,10 @@ export function lastValidObject(raw: RawMonitoredService): RawMonitoredService {
   };
 }
 
-function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: TargetCounts; targetsUnavailable?: TargetsUnavailable } {
+function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: TargetCounts; rules?: RuleHealth | { loaded: false }; targetsUnavailable?: TargetsUnavailable } {
   const targets = input.targetsFor(ref.namespace, ref.name);
-  if (targets) return { targets };
+  const rules = input.rulesFor?.(ref.namespace, ref.name);
+  if (targets) return { targets, ...(rules ? { rules } : {}) };
   return input.targetsUnavailable ? { targetsUnavailable: input.targetsUnavailable } : {};
 }
 
@@ -195,6 +200,10 @@ export function alertmanagerProblem(input: ReconcileInput, rendered: RenderedCon
   if (input.alertmanagerUnreachable !== undefined) return { status: 'Unknown', reason: REASONS.alertmanagerUnreachable, message: input.alertmanagerUnreachable };
   const running = input.alertmanagerRunning;
   if (!running || input.alertmanager.appliedHash !== rendered.alertmanagerHash) return undefined;
+  // A poll sent before the sidecar's reload shows the previous config: that is a reload in progress,
+  // not a foreign config. Every apply anywhere made every service False for up to a poll interval
+  // (issue #22); the next poll decides, as for Prometheus.
+  if (!polledAfterApply(running.polledAt, input.alertmanager.appliedAt)) return undefined;
   const expected = alertmanagerConfigHashValue(rendered.alertmanager[ALERTMANAGER_CONFIG_FILE] ?? '');
   if (running.configHash === expected) return undefined;
   return {
@@ -206,8 +215,14 @@ export function alertmanagerProblem(input: ReconcileInput, rendered: RenderedCon
   };
 }
 
-/** How much later than the sidecar's appliedAt a poll of Prometheus must be sent to be compared with what it applied. */
+/** How much later than the sidecar's appliedAt a poll of a server must be sent to be compared with what it applied (clocks of different pods). */
 const APPLIED_AT_MARGIN_MS = 2000;
+
+/** Whether a poll sent at `polledAt` (ms) can show the config the sidecar applied at `appliedAt` (RFC 3339); false without appliedAt. */
+export function polledAfterApply(polledAt: number, appliedAt: string | undefined): boolean {
+  const at = Date.parse(appliedAt ?? '');
+  return Number.isFinite(at) && polledAt >= at + APPLIED_AT_MARGIN_MS;
+}
 
 /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
 let expectedJobsCache: { hash: string; jobNames: string[] } | undefined;
@@ -223,8 +238,7 @@ export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfi
   if (!running || input.prometheus.appliedHash !== rendered.prometheusHash) return undefined;
   // A poll sent before the sidecar's reload (plus 2 s for clocks of different pods) shows the previous config:
   // comparing it would report every new service's config as a mismatch until the next poll.
-  const appliedAt = Date.parse(input.prometheus.appliedAt ?? '');
-  if (!Number.isFinite(appliedAt) || running.polledAt < appliedAt + APPLIED_AT_MARGIN_MS) return undefined;
+  if (!polledAfterApply(running.polledAt, input.prometheus.appliedAt)) return undefined;
   if (expectedJobsCache?.hash !== rendered.prometheusHash) {
     expectedJobsCache = { hash: rendered.prometheusHash, jobNames: scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
   }
@@ -369,6 +383,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
         hints[job] = { skipServices: hints[job]?.skipServices ?? [], onlyServices: report.exactServices };
       }
     }
+    // What status says of a misconfigured selector or port goes into the ServiceDown email too (issue #21).
+    if (report.problems.length > 0) {
+      const downReason = report.problems.map((p) => `${p.reason}: ${p.message}`).join('; ');
+      for (const { port } of service.spec.endpoints) {
+        const job = jobName(service.metadata, port);
+        hints[job] = { skipServices: hints[job]?.skipServices ?? [], ...(hints[job]?.onlyServices ? { onlyServices: hints[job].onlyServices } : {}), downReason };
+      }
+    }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
   const renderAndEncode = (services: MonitoredService[]) => {
@@ -426,6 +448,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       inForce,
       included: included.has(key),
       targets: observed.targets,
+      rules: observed.rules,
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
     };

@@ -159,8 +159,8 @@ export class UnchangedStatuses implements StatusMemo {
       last.inForce === inputs.inForce &&
       last.included === inputs.included &&
       last.leftOut === inputs.leftOut &&
-      last.targets?.discovered === inputs.targets?.discovered &&
-      last.targets?.healthy === inputs.targets?.healthy &&
+      (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
+      (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
       sameSelection(last.selection, inputs.selection);
     if (same) this.hits++;
     return same;

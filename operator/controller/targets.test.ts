@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import { createLogger } from '../observability/logger.js';
-import { TargetsPoller, countTargets, parseJobName, sameCounts } from './targets.js';
+import { TargetsPoller, classifyScrapeError, countTargets, parseJobName, sameCounts } from './targets.js';
+import { parseRuleGroupName, ruleHealthByService } from './rules-health.js';
 
 describe('targets', () => {
   it('parses only vigil jobs', () => {
@@ -22,9 +23,86 @@ describe('targets', () => {
         ],
       },
     });
-    expect([...counts]).toEqual([['shop/checkout', { discovered: 3, healthy: 1 }]]);
+    // health "unknown": discovered, not scraped yet; not a failure.
+    expect([...counts]).toEqual([
+      ['shop/checkout', { discovered: 3, healthy: 1, notScraped: 1, failures: [{ reason: 'NoHealthyTargets', error: 'the scrape failed (Prometheus reports no error)', targets: 1, instance: '' }] }],
+    ]);
     expect(sameCounts(counts, countTargets({ data: { activeTargets: [] } }))).toBe(false);
     expect(() => countTargets({ status: 'error' })).toThrow(/activeTargets/);
+  });
+});
+
+describe('scrape errors', () => {
+  // lastError texts as Prometheus 3.15.1 reports them (seen in test/status/scrape-health.int.test.ts and Prometheus's scrape.go).
+  it.each([
+    ['Get "https://10.1.2.3:8443/metrics": tls: failed to verify certificate: x509: certificate is valid for web.shop.svc, not 10.1.2.3', 'TLSError'],
+    ['server returned HTTP status 404 Not Found', 'HTTPErrorStatus'],
+    ['server returned HTTP status 503 Service Unavailable', 'HTTPErrorStatus'],
+    ['Get "http://10.1.2.3:8080/metrics": context deadline exceeded', 'ScrapeTimeout'],
+    ['Get "http://10.1.2.3:8080/metrics": dial tcp 10.1.2.3:8080: connect: connection refused', 'ConnectionRefused'],
+    ['sample limit exceeded', 'LimitExceeded'],
+    ['label_limit exceeded (metric: foo, number of labels: 31, limit: 30)', 'LimitExceeded'],
+    ['body size limit exceeded', 'LimitExceeded'],
+    ['Get "http://web:8080/metrics": dial tcp: lookup web on 10.96.0.10:53: no such host', 'NoHealthyTargets'],
+  ])('%s is %s', (error, reason) => {
+    expect(classifyScrapeError(error)).toBe(reason);
+  });
+
+  it('groups the same failure on several pods (different URLs and addresses) and keeps the first instance as the example, most targets first', () => {
+    const pool = 'vigil/shop/web/metrics';
+    const timeout = (ip: string) => `Get "http://${ip}:8080/metrics": context deadline exceeded`;
+    const counts = countTargets({
+      data: {
+        activeTargets: [
+          { scrapePool: pool, labels: { instance: '10.0.0.9:8080' }, health: 'down', lastError: timeout('10.0.0.9') },
+          { scrapePool: pool, labels: { instance: '10.0.0.2:8080' }, health: 'down', lastError: timeout('10.0.0.2') },
+          { scrapePool: pool, labels: { instance: '10.0.0.5:8080' }, health: 'down', lastError: 'server returned HTTP status 404 Not Found' },
+          { scrapePool: pool, labels: { instance: '10.0.0.6:8080' }, health: 'unknown', lastError: '' },
+        ],
+      },
+    });
+    expect(counts.get('shop/web')).toEqual({
+      discovered: 4,
+      healthy: 0,
+      notScraped: 1,
+      failures: [
+        { reason: 'ScrapeTimeout', error: timeout('10.0.0.2'), targets: 2, instance: '10.0.0.2:8080' },
+        { reason: 'HTTPErrorStatus', error: 'server returned HTTP status 404 Not Found', targets: 1, instance: '10.0.0.5:8080' },
+      ],
+    });
+  });
+});
+
+describe('rule health', () => {
+  it('parses only vigil rule groups', () => {
+    expect(parseRuleGroupName('vigil/shop/web')).toEqual({ namespace: 'shop', name: 'web' });
+    expect(parseRuleGroupName('vigil/shop/web/metrics')).toBeUndefined();
+    expect(parseRuleGroupName('other')).toBeUndefined();
+  });
+
+  it('counts evaluated rules and lists the failing ones with their error; "unknown" is not evaluated yet', () => {
+    const rules = ruleHealthByService({
+      status: 'success',
+      data: {
+        groups: [
+          {
+            name: 'vigil/shop/web',
+            rules: [
+              { name: 'vigil:scrape_config_loaded:timestamp_seconds', health: 'ok', lastError: '' },
+              { name: 'ServiceDown', health: 'ok' },
+              { name: 'Ratio', health: 'err', lastError: 'found duplicate series for the match group {} on the right hand-side of the operation' },
+            ],
+          },
+          { name: 'vigil/shop/new', rules: [{ name: 'ServiceDown', health: 'unknown' }] },
+          { name: 'watchdog', rules: [{ name: 'Watchdog', health: 'ok' }] },
+        ],
+      },
+    });
+    expect([...rules]).toEqual([
+      ['shop/web', { rules: 3, evaluated: 3, failures: [{ rule: 'Ratio', error: 'found duplicate series for the match group {} on the right hand-side of the operation' }] }],
+      ['shop/new', { rules: 1, evaluated: 0 }],
+    ]);
+    expect(() => ruleHealthByService({ data: {} })).toThrow(/data\.groups/);
   });
 });
 
@@ -33,9 +111,10 @@ describe('TargetsPoller', () => {
     let body: unknown = { status: 'success', data: { activeTargets: [{ scrapePool: 'vigil/a/b/metrics', health: 'up' }] } };
     let status = 200;
     const requests: string[] = [];
+    let rules: unknown = { status: 'success', data: { groups: [{ name: 'vigil/a/b', rules: [{ name: 'ServiceDown', health: 'ok' }] }] } };
     const server = createServer((req, res) => {
       requests.push(req.url ?? '');
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(req.url?.startsWith('/api/v1/rules') ? rules : body));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
@@ -49,18 +128,30 @@ describe('TargetsPoller', () => {
     try {
       expect(poller.countsFor('a', 'b')).toBeUndefined();
       await poller.pollOnce();
-      expect(requests[0]).toBe('/api/v1/targets?state=active');
+      // One poll for every service: targets and rules, two requests.
+      expect(requests.sort()).toEqual(['/api/v1/rules?exclude_alerts=true', '/api/v1/targets?state=active']);
       expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 1 });
       expect(poller.countsFor('a', 'other')).toEqual({ discovered: 0, healthy: 0 });
+      expect(poller.rulesFor('a', 'b')).toEqual({ rules: 1, evaluated: 1 });
+      expect(poller.rulesFor('a', 'other')).toEqual({ loaded: false });
       await poller.pollOnce();
       expect(changes).toBe(1);
-      body = { status: 'success', data: { activeTargets: [{ scrapePool: 'vigil/a/b/metrics', health: 'down' }] } };
+      rules = { status: 'success', data: { groups: [{ name: 'vigil/a/b', rules: [{ name: 'ServiceDown', health: 'err', lastError: 'boom' }] }] } };
       await poller.pollOnce();
       expect(changes).toBe(2);
-      expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 0 });
+      expect(poller.rulesFor('a', 'b')).toEqual({ rules: 1, evaluated: 1, failures: [{ rule: 'ServiceDown', error: 'boom' }] });
+      changes = 1;
+      body = {
+        status: 'success',
+        data: { activeTargets: [{ scrapePool: 'vigil/a/b/metrics', labels: { instance: 'b:80' }, health: 'down', lastError: 'server returned HTTP status 404 Not Found' }] },
+      };
+      await poller.pollOnce();
+      expect(changes).toBe(2);
+      const down = { discovered: 1, healthy: 0, failures: [{ reason: 'HTTPErrorStatus', error: 'server returned HTTP status 404 Not Found', targets: 1, instance: 'b:80' }] };
+      expect(poller.countsFor('a', 'b')).toEqual(down);
       status = 503;
       await expect(poller.pollOnce()).rejects.toThrow(/HTTP 503/);
-      expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 0 });
+      expect(poller.countsFor('a', 'b')).toEqual(down);
     } finally {
       poller.stop();
       await new Promise((r) => server.close(r));

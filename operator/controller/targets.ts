@@ -1,7 +1,8 @@
 // Discovered/healthy target counts per MonitoredService, from Prometheus's /api/v1/targets.
 // Scrape jobs are named vigil/<namespace>/<name>/<port>, so the job label says whose target it is.
 import type { Logger } from '../observability/logger.js';
-import type { TargetCounts } from './conditions.js';
+import { REASONS, type RuleHealth, type ScrapeFailure, type TargetCounts } from './conditions.js';
+import { ruleHealthByService, type RulesByService } from './rules-health.js';
 import { ServerPoller, serverUrl } from './server-poller.js';
 
 export type { PollFailure } from './server-poller.js';
@@ -25,12 +26,57 @@ interface ActiveTarget {
   labels?: Record<string, string>;
   discoveredLabels?: Record<string, string>;
   scrapePool?: string;
+  scrapeUrl?: string;
   health?: string;
+  lastError?: string;
 }
 
-/** Counts from a /api/v1/targets response body (already JSON-parsed). */
+/** Distinct scrape errors kept per service (most targets first); the message shows fewer (conditions.ts). */
+export const MAX_FAILURE_GROUPS = 5;
+
+/**
+ * Class of one scrape error, as Prometheus writes it in a target's lastError (scrape/scrape.go and
+ * Go's net/http, crypto/tls): the TargetsHealthy reason of a service whose targets all fail that way.
+ * NoHealthyTargets for anything else (DNS, a body Prometheus cannot parse, ...).
+ */
+export function classifyScrapeError(error: string): ScrapeFailure['reason'] {
+  if (/limit exceeded/i.test(error)) return REASONS.limitExceeded;
+  if (/server returned HTTP status \d+/.test(error)) return REASONS.httpStatus;
+  if (/x509: |tls: |certificate/i.test(error)) return REASONS.tlsError;
+  if (/context deadline exceeded|Client\.Timeout|i\/o timeout/.test(error)) return REASONS.scrapeTimeout;
+  if (/connection refused/.test(error)) return REASONS.connectionRefused;
+  return REASONS.noHealthyTargets;
+}
+
+/**
+ * An error with what differs between the targets of one service taken out (the quoted scrape URL,
+ * IP addresses and ports), so that the same failure on 20 pods is one group.
+ */
+function errorGroupKey(error: string): string {
+  return error
+    .replace(/"[a-z][a-z0-9+.-]*:\/\/[^"]*"/gi, '"<url>"')
+    .replace(/\[[0-9a-f:.]+\](?::\d+)?/gi, '<address>')
+    .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, '<address>');
+}
+
+/** The instance a target is scraped as: its instance label, else the scrape URL's host. */
+function instanceOf(t: ActiveTarget): string {
+  if (t.labels?.instance) return t.labels.instance;
+  try {
+    return new URL(t.scrapeUrl ?? '').host;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Counts and scrape errors per service from a /api/v1/targets response body (already JSON-parsed).
+ * health "unknown" (lastScrape zero: discovered, first scrape not done) counts as notScraped, not
+ * as failing; "down" targets are grouped by error (errorGroupKey), most targets first.
+ */
 export function countTargets(body: unknown): TargetsByService {
   const counts: TargetsByService = new Map();
+  const groups = new Map<string, Map<string, ScrapeFailure>>();
   const active = (body as { data?: { activeTargets?: ActiveTarget[] } })?.data?.activeTargets;
   if (!Array.isArray(active)) throw new Error('unexpected /api/v1/targets response: no data.activeTargets');
   for (const t of active) {
@@ -42,49 +88,98 @@ export function countTargets(body: unknown): TargetsByService {
     const c = counts.get(key) ?? { discovered: 0, healthy: 0 };
     c.discovered += 1;
     if (t.health === 'up') c.healthy += 1;
+    else if (t.health === 'down') {
+      const error = t.lastError?.trim() || 'the scrape failed (Prometheus reports no error)';
+      const byError = groups.get(key) ?? new Map<string, ScrapeFailure>();
+      const reason = classifyScrapeError(error);
+      const groupKey = `${reason} ${errorGroupKey(error)}`;
+      const group = byError.get(groupKey);
+      const instance = instanceOf(t);
+      // The example shown is the first instance in sort order: the same failure reads the same every poll.
+      if (!group) byError.set(groupKey, { reason, error, targets: 1, instance });
+      else {
+        group.targets += 1;
+        if (instance < group.instance) Object.assign(group, { error, instance });
+      }
+      groups.set(key, byError);
+    } else c.notScraped = (c.notScraped ?? 0) + 1;
     counts.set(key, c);
+  }
+  for (const [key, byError] of groups) {
+    const failures = [...byError.values()].sort((a, b) => b.targets - a.targets || (a.error < b.error ? -1 : a.error > b.error ? 1 : 0));
+    counts.get(key)!.failures = failures.slice(0, MAX_FAILURE_GROUPS);
   }
   return counts;
 }
 
+/** Same counts, scrape errors and rule health (what a status is computed from). */
 export function sameCounts(a: TargetsByService | undefined, b: TargetsByService | undefined): boolean {
   if (a === b) return true;
   if (!a || !b || a.size !== b.size) return false;
   for (const [k, v] of a) {
     const w = b.get(k);
-    if (!w || w.discovered !== v.discovered || w.healthy !== v.healthy) return false;
+    if (!w || JSON.stringify(w) !== JSON.stringify(v)) return false;
   }
   return true;
 }
 
+/** What one poll of Prometheus read: targets and rule health of every service. */
+export interface PrometheusHealth {
+  targets: TargetsByService;
+  rules: RulesByService;
+}
+
+function sameRules(a: RulesByService, b: RulesByService): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (JSON.stringify(b.get(k)) !== JSON.stringify(v)) return false;
+  return true;
+}
+
 /**
- * Polls Prometheus's /api/v1/targets every intervalMs (server-poller.ts: when a failure counts);
- * calls onChange when the counts changed, and when Prometheus stops or starts answering.
+ * Polls Prometheus every intervalMs, for every service at once: /api/v1/targets (counts and scrape
+ * errors) and /api/v1/rules (rule health), two requests per poll whatever the number of services
+ * (server-poller.ts: when a failure counts); calls onChange when either changed, and when
+ * Prometheus stops or starts answering.
  */
-export class TargetsPoller extends ServerPoller<TargetsByService> {
+export class TargetsPoller extends ServerPoller<PrometheusHealth> {
   constructor(prometheusUrl: string, intervalMs: number, onChange: () => void, log: Logger) {
     super({ server: 'Prometheus', url: prometheusUrl, intervalMs, onChange, log, consequence: 'services report TargetsHealthy=Unknown (PrometheusUnreachable)' });
   }
 
   /** The latest counts, or undefined until a poll succeeded. */
   get counts(): TargetsByService | undefined {
-    return this.latest;
+    return this.latest?.targets;
   }
 
   /** Counts for one service (0/0 when Prometheus has none), undefined when unknown or Prometheus is unreachable. */
   countsFor(namespace: string, name: string): TargetCounts | undefined {
     if (!this.latest || this.failure) return undefined;
-    return this.latest.get(serviceKey(namespace, name)) ?? { discovered: 0, healthy: 0 };
+    return this.latest.targets.get(serviceKey(namespace, name)) ?? { discovered: 0, healthy: 0 };
   }
 
-  protected async fetchState(): Promise<TargetsByService> {
-    const url = serverUrl(this.url, '/api/v1/targets?state=active');
+  /**
+   * Rule health of one service's group; `loaded: false` when Prometheus has no group of it (not
+   * loaded yet); undefined when unknown or Prometheus is unreachable.
+   */
+  rulesFor(namespace: string, name: string): RuleHealth | { loaded: false } | undefined {
+    if (!this.latest || this.failure) return undefined;
+    return this.latest.rules.get(serviceKey(namespace, name)) ?? { loaded: false };
+  }
+
+  protected async fetchState(): Promise<PrometheusHealth> {
+    // exclude_alerts: the active alerts of every rule would be most of the answer, and are not read.
+    const [targets, rules] = await Promise.all([this.getJson('/api/v1/targets?state=active'), this.getJson('/api/v1/rules?exclude_alerts=true')]);
+    return { targets: countTargets(targets), rules: ruleHealthByService(rules) };
+  }
+
+  private async getJson(path: string): Promise<unknown> {
+    const url = serverUrl(this.url, path);
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    return countTargets(await res.json());
+    return res.json();
   }
 
-  protected same(a: TargetsByService | undefined, b: TargetsByService): boolean {
-    return sameCounts(a, b);
+  protected same(a: PrometheusHealth | undefined, b: PrometheusHealth): boolean {
+    return a !== undefined && sameCounts(a.targets, b.targets) && sameRules(a.rules, b.rules);
   }
 }

@@ -4,7 +4,7 @@ import { hash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { alertmanagerSkeleton, assembleAlertmanagerConfig, renderReceiverText, renderRouteText } from './alertmanager.js';
 import { EMAIL_TEMPLATE } from './email-template.js';
-import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName, SELF_SCRAPE_JOBS } from './names.js';
+import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, jobName, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName, SELF_SCRAPE_JOBS } from './names.js';
 import { assemblePrometheusConfig, hasScrapeHints, prometheusSkeleton, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, mergeScrapeLimitSettings } from './scrape-limits.js';
@@ -56,12 +56,28 @@ export function renderServicePieces(service: MonitoredService, settings: GlobalS
 
 /**
  * `pieces` of `service` with its scrape jobs rendered under `hints` when they concern it (rare:
- * Services over the same pods), else `pieces` itself (issue #15).
+ * Services over the same pods), and its rule file with the downReason of its jobs (a misconfigured
+ * selector or port, issue #21), else `pieces` itself (issue #15).
  */
 export function withScrapeHints(pieces: ServicePieces, service: MonitoredService, settings: GlobalSettings, hints: ScrapeHints | undefined): ServicePieces {
-  if (!hasScrapeHints(service, hints)) return pieces;
-  const scrapeJobs = renderScrapeJobsText(service, settings, hints);
-  return { ...pieces, scrapeJobs, digests: { ...pieces.digests, scrapeJobs: digest(scrapeJobs) } };
+  let result = pieces;
+  if (hasScrapeHints(service, hints)) {
+    const scrapeJobs = renderScrapeJobsText(service, settings, hints);
+    result = { ...result, scrapeJobs, digests: { ...result.digests, scrapeJobs: digest(scrapeJobs) } };
+  }
+  const downReason = downReasonOf(service, hints);
+  if (downReason !== undefined) {
+    const ruleFile = renderRuleFile(service, settings, downReason);
+    result = { ...result, ruleFile, digests: { ...result.digests, ruleFile: digest(ruleFile) } };
+  }
+  return result;
+}
+
+/** The downReason hints of the service's jobs, joined (undefined without any). */
+function downReasonOf(service: MonitoredService, hints: ScrapeHints | undefined): string | undefined {
+  if (!hints) return undefined;
+  const reasons = [...new Set(service.spec.endpoints.map((e) => hints[jobName(refOf(service), e.port)]?.downReason).filter((r): r is string => r !== undefined))];
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
 export function renderConfig(services: readonly MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints): RenderedConfig {

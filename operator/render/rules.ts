@@ -26,8 +26,12 @@ interface AlertingRule {
   annotations: Record<string, string>;
 }
 
-export function renderRuleFile(service: MonitoredService, settings: GlobalSettings): string {
-  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings), ...service.spec.rules.map((rule) => customRule(service, rule))];
+/**
+ * `downReason`: why the operator already knows its targets cannot be discovered (ScrapeHints
+ * downReason), said in the ServiceDown description; undefined when it knows of nothing.
+ */
+export function renderRuleFile(service: MonitoredService, settings: GlobalSettings, downReason?: string): string {
+  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings, downReason), ...service.spec.rules.map((rule) => customRule(service, rule))];
   const file = {
     groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],
   };
@@ -132,7 +136,7 @@ export function scrapeConfigHash(service: MonitoredService, settings: GlobalSett
  *   ServiceDown fires for the same service (see alertmanager.ts), so a total outage of a
  *   multi-target service sends one ServiceDown email, not one per instance as well.
  */
-function downAlertRules(service: MonitoredService, settings: GlobalSettings): (RecordingRule | AlertingRule)[] {
+function downAlertRules(service: MonitoredService, settings: GlobalSettings, downReason?: string): (RecordingRule | AlertingRule)[] {
   const down = service.spec.downAlert;
   if (!down.enabled) return [];
   const { namespace, name } = service.metadata;
@@ -175,7 +179,10 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
           `either every target fails to scrape, or none exists (pods deleted, or the selector matches no ready Service endpoints; ` +
           `counted only after ${grace} of discovery with the current scrape jobs). ` +
           `Scrape jobs: ${jobs.join(', ')}.` +
-          sampleLimitReasonTemplate(samplesSelector, sampleLimit, false),
+          sampleLimitReasonTemplate(samplesSelector, sampleLimit, false) +
+          ' ' +
+          (downReason !== undefined ? `The operator reports: ${templateSafe(truncate(downReason, MAX_DOWN_REASON_CHARS))}. ` : '') +
+          `Reason in its status (with Prometheus's own scrape error): kubectl describe monitoredservice -n ${namespace} ${name}`,
       },
     },
     {
@@ -199,6 +206,18 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
       },
     },
   ];
+}
+
+/** Longest downReason written into an alert (the message lists the Services or ports that exist). */
+const MAX_DOWN_REASON_CHARS = 600;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Prometheus expands annotations as Go templates: operator text must not open an action. */
+function templateSafe(text: string): string {
+  return text.replaceAll('{{', '{ {').replaceAll('}}', '} }');
 }
 
 function customRule(service: MonitoredService, rule: AlertRule): AlertingRule {

@@ -16,7 +16,19 @@ export type { GlobalSettings, NotificationProfile, SmtpSettings } from './settin
  *   to a selector key, e.g. `a_b` and `a.b`): the names of the Services the selector matches, kept
  *   by name instead (possibly none).
  */
-export type ScrapeHints = Record<string, { skipServices: string[]; onlyServices?: string[] }>;
+export type ScrapeHints = Record<
+  string,
+  {
+    skipServices: string[];
+    onlyServices?: string[];
+    /**
+     * Why the operator's Service cache says this job can discover nothing (a selector matching no
+     * Service, a missing or unnamed port: controller/selection.ts), in words; written into the
+     * service's ServiceDown description, so that the email says it (issue #21).
+     */
+    downReason?: string;
+  }
+>;
 
 /** One problem found in one object: what the CLI prints and what the Valid condition says. */
 export interface ValidationIssue {

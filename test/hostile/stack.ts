@@ -44,6 +44,8 @@ export interface HostileStackOptions {
   smtpSecret?: { name: string; username: string; password: string };
   /** Extra Node flags of the operator process (bench-load: heap bounds, --cpu-prof). */
   operatorNodeOptions?: string;
+  /** Pass --alertmanager-url as the chart does: the operator polls what Alertmanager runs (ConfigApplied). */
+  pollAlertmanager?: boolean;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -107,6 +109,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       namespace: INSTALL_NS,
       settingsFile,
       prometheusUrl: prometheus.url,
+      ...(opts.pollAlertmanager ? { alertmanagerUrl: alertmanager.url } : {}),
       listenPort: operatorPort,
       logLevel,
       ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),

@@ -193,11 +193,12 @@ test('a ClusterIP and a headless Service over the same 3 pods: each pod scraped 
   await pollUntil('OverlappingServices event', 30_000, async () => (await warningEvents('web')).some((e) => e.reason === 'OverlappingServices'));
 }, 120_000);
 
-test('Ready follows the targets: False (NoHealthyTargets) with 0 healthy, False (NoTargets) when scaled to zero, True again when back', async () => {
+test('Ready follows the targets: False (ConnectionRefused, quoting Prometheus) with 0 healthy, False (NoTargets) when scaled to zero, True again when back', async () => {
   const port = { name: 'metrics', port: deadPort };
   await apply([service('flaky', { app: 'flaky' }, [port]), slice('flaky', { app: 'flaky' }, [PODS[0]!], port), monitored('flaky', { app: 'flaky' }, 'metrics')]);
   // Nothing listens on deadPort: discovered, never healthy.
-  const down = await waitForCondition('flaky', 'Ready', { status: 'False', reason: 'NoHealthyTargets' }, 90_000);
+  const down = await waitForCondition('flaky', 'Ready', { status: 'False', reason: 'ConnectionRefused' }, 90_000);
+  expect(cond(down, 'TargetsHealthy')?.message).toMatch(/^0 of 1 targets healthy: every scrape fails; Prometheus's scrape error: ".*connection refused" \(target /);
   expect(down).toMatchObject({ discoveredTargets: 1, healthyTargets: 0 });
   expect(cond(down, 'ConfigApplied')?.status).toBe('True');
   await s().cluster.kubectl(['delete', 'endpointslice', 'flaky-local', '-n', NS]);

@@ -1,0 +1,159 @@
+// Status that does not flap (issue #22): while another team applies changes (new recipients, a new
+// rule, a new service: each a new Prometheus and Alertmanager config, written, reloaded by the
+// sidecars and confirmed), every other team's services stay ConfigApplied=True and Ready=True, sampled
+// every second. Real processes: etcd + kube-apiserver, `vigil operator` polling Prometheus and
+// Alertmanager as the chart runs it (--prometheus-url, --alertmanager-url), Prometheus 3.15 and
+// Alertmanager 0.35 with their sync sidecars, the demo target.
+import { join } from 'node:path';
+import { startDemoTarget } from '../../hack/local-stack/components.js';
+import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
+import type { ManagedProcess } from '../../hack/local-stack/process.js';
+import { startHostileStack, type HostileStack } from '../hostile/stack.js';
+
+const STABLE_NS = 'team-a';
+const BUSY_NS = 'team-b';
+const STABLE = ['orders', 'search', 'billing'];
+const HOST = 'pod-0.no-flap.vigil.localhost';
+let stack: HostileStack | undefined;
+let target: ManagedProcess | undefined;
+let targetPort = 0;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Item {
+  metadata: { namespace: string; name: string; generation: number };
+  status?: { conditions?: Condition[] };
+}
+
+beforeAll(async () => {
+  [targetPort] = (await freePorts(1)) as [number];
+  stack = await startHostileStack({ namespaces: [STABLE_NS, BUSY_NS], extraHosts: [`127.0.0.1 ${HOST}`], pollAlertmanager: true });
+  target = await startDemoTarget({ logFile: join(stack.dir, 'target.log'), port: targetPort });
+}, 240_000);
+
+afterAll(async () => {
+  await target?.stop(5000);
+  await stack?.stop();
+}, 60_000);
+
+function s(): HostileStack {
+  if (!stack) throw new Error('the stack did not start (see beforeAll)');
+  return stack;
+}
+
+async function apply(objects: object[]): Promise<void> {
+  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+}
+
+/** A Service over the demo target (an EndpointSlice as the controller would publish it) and its MonitoredService. */
+function monitored(namespace: string, name: string, spec: Record<string, unknown> = {}): object[] {
+  const labels = { app: name };
+  const ports = [{ name: 'metrics', port: targetPort, protocol: 'TCP' }];
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name, labels }, spec: { ports: ports.map((p) => ({ ...p, targetPort })) } },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { namespace, name: `${name}-local`, labels: { ...labels, 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'vigil-status-test' } },
+      addressType: 'FQDN',
+      endpoints: [{ addresses: [HOST], conditions: { ready: true } }],
+      ports,
+    },
+    {
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { namespace, name },
+      spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', interval: '2s', scrapeTimeout: '1s' }], ...spec },
+    },
+  ];
+}
+
+async function items(namespace: string): Promise<Item[]> {
+  return (JSON.parse(await s().cluster.kubectl(['get', 'monitoredservices', '-n', namespace, '-o', 'json'])) as { items: Item[] }).items;
+}
+
+const cond = (item: Item | undefined, type: string) => item?.status?.conditions?.find((c) => c.type === type);
+
+/** Waits until `name` is ConfigApplied=True at its current generation. */
+async function waitApplied(namespace: string, name: string): Promise<void> {
+  await pollUntil(
+    `${namespace}/${name} ConfigApplied at its generation`,
+    90_000,
+    async () => {
+      const item = (await items(namespace)).find((i) => i.metadata.name === name);
+      const applied = cond(item, 'ConfigApplied') as (Condition & { observedGeneration?: number }) | undefined;
+      return applied?.status === 'True' && applied.observedGeneration === item?.metadata.generation;
+    },
+    { intervalMs: 500 },
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}\n${s().logs(20)}`);
+  });
+}
+
+test('another team applies 6 changes: every other service stays ConfigApplied, TargetsHealthy, RulesHealthy and Ready True at every 1 s sample', async () => {
+  await apply(STABLE.flatMap((name) => monitored(STABLE_NS, name)));
+  await apply(monitored(BUSY_NS, 'churn'));
+  await pollUntil(
+    'every team-a service Ready',
+    120_000,
+    async () => {
+      const now = await items(STABLE_NS);
+      return now.length === STABLE.length && now.every((i) => ['Ready', 'ConfigApplied', 'RulesHealthy'].every((t) => cond(i, t)?.status === 'True'));
+    },
+    { intervalMs: 1000 },
+  );
+  await waitApplied(BUSY_NS, 'churn');
+
+  const samples: { at: string; name: string; applied: string; ready: string; targets: string; rules: string }[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const started = Date.now();
+      const at = new Date(started).toISOString();
+      for (const i of await items(STABLE_NS)) {
+        const applied = cond(i, 'ConfigApplied');
+        const ready = cond(i, 'Ready');
+        const targets = cond(i, 'TargetsHealthy');
+        const rules = cond(i, 'RulesHealthy');
+        samples.push({
+          at,
+          name: i.metadata.name,
+          applied: `${applied?.status}/${applied?.reason}`,
+          ready: `${ready?.status}/${ready?.reason}`,
+          targets: `${targets?.status}/${targets?.reason}`,
+          rules: `${rules?.status}/${rules?.reason}`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+    }
+  })();
+  try {
+    for (let n = 1; n <= 6; n++) {
+      // Each change moves both configs: the route's recipients (Alertmanager) and a rule (Prometheus).
+      await apply(
+        monitored(BUSY_NS, 'churn', {
+          notify: { email: { to: [`team-b-${n}@vigil.localhost`] } },
+          rules: [{ name: 'Busy', expr: `up{job="vigil/${BUSY_NS}/churn/metrics"} < ${n}`, for: '1h' }],
+        }),
+      );
+      if (n === 3) await apply(monitored(BUSY_NS, `newcomer`));
+      await waitApplied(BUSY_NS, 'churn');
+      // A little more than one poll of each server after the reload.
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    await new Promise((r) => setTimeout(r, 11_000));
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  const seconds = new Set(samples.map((x) => x.at)).size;
+  expect(seconds).toBeGreaterThan(30);
+  expect(new Set(samples.map((x) => x.name))).toEqual(new Set(STABLE));
+  // Prometheus keeps an unchanged rule group's state across a reload: rule health does not move either.
+  const bad = samples.filter((x) => x.applied !== 'True/ConfigApplied' || x.ready !== 'True/Ready' || x.targets !== 'True/TargetsHealthy' || x.rules !== 'True/RulesHealthy');
+  expect(bad).toEqual([]);
+}, 420_000);
