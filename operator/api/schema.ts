@@ -215,7 +215,9 @@ export const AlertRuleSchema = z
       )
       .meta({ maxProperties: MAX_LABELS })
       .optional()
-      .describe('Extra labels put on the alert (names starting with __ or vigil_ are reserved).'),
+      .describe(
+        "Extra labels put on the alert. Refused: names starting with __ or vigil_, alertname and severity (their own fields), namespace (always the object's namespace) and cluster (the install's external label).",
+      ),
   })
   .describe('A custom alert rule evaluated by Prometheus.');
 

@@ -26,7 +26,7 @@ interface AlertingRule {
 }
 
 export function renderRuleFile(service: MonitoredService, settings: GlobalSettings): string {
-  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings), ...service.spec.rules.map((rule) => customRule(service, rule))];
+  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings), ...service.spec.rules.map((rule, i) => customRule(service, rule, i, settings))];
   const file = {
     groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],
   };
@@ -195,8 +195,16 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings): (R
   ];
 }
 
-function customRule(service: MonitoredService, rule: AlertRule): AlertingRule {
+function customRule(service: MonitoredService, rule: AlertRule, index: number, settings: GlobalSettings): AlertingRule {
   const { namespace, name } = service.metadata;
+  // Prometheus adds an external label only to alerts without that label (notifier relabelAlerts):
+  // a rule's own would claim another cluster or region. Validation refuses the chart's cluster label
+  // by name; this covers any other external label of the install (validate/index.ts reports it).
+  for (const label of Object.keys(rule.labels ?? {})) {
+    if (Object.hasOwn(settings.externalLabels, label)) {
+      throw new Error(`spec.rules[${index}].labels.${label}: label ${label} is an external label of this install; Prometheus would keep the rule's value instead of the install's, so remove it`);
+    }
+  }
   // Prometheus expands these with the result series' labels only: write in what Vigil knows (alert-labels.ts).
   const known = knownAlertLabels(refOf(service), rule);
   const expand = (template: string) => substituteKnownLabels(template, known);

@@ -4,7 +4,7 @@
 import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, LOOKBACK_DELTA, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
-import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
@@ -139,6 +139,11 @@ const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
   { test: (n) => n.startsWith('vigil_'), why: 'names starting with vigil_ are reserved: Vigil routes alerts on them' },
   { test: (n) => n === 'severity', why: "severity is set by the rule's severity field" },
   { test: (n) => n === 'alertname', why: "alertname is set by the rule's name field" },
+  { test: (n) => n === 'namespace', why: "namespace is set to the MonitoredService's own namespace on every alert (tenancy: a rule cannot speak for another namespace)" },
+  {
+    test: (n) => n === EXTERNAL_CLUSTER_LABEL,
+    why: `${EXTERNAL_CLUSTER_LABEL} is the install's external label (the chart's clusterName); Prometheus keeps a rule's own ${EXTERNAL_CLUSTER_LABEL} label instead of it, so the alert would claim another cluster`,
+  },
 ];
 
 /**

@@ -613,6 +613,20 @@ export function hostileCatalogue(): HostileCase[] {
       expect: invalid('spec.rules[0].labels.vigil_namespace'),
     },
     {
+      id: 'label-namespace',
+      what: 'rule label namespace: team-a (claim another namespace)',
+      handling: "admitted; Valid=False: namespace is set to the object's own namespace (the renderer sets it last anyway)",
+      object: hostile('label-namespace', withRule({ labels: { namespace: 'team-a' } })),
+      expect: invalid('spec.rules[0].labels.namespace'),
+    },
+    {
+      id: 'label-cluster',
+      what: 'rule label cluster: prod (claim another cluster: Prometheus keeps a rule label over the external one)',
+      handling: "admitted; Valid=False: cluster is the install's external label",
+      object: hostile('label-cluster', withRule({ labels: { cluster: 'prod' } })),
+      expect: invalid('spec.rules[0].labels.cluster'),
+    },
+    {
       id: 'label-severity-override',
       what: 'rule label severity: critical beside severity: info',
       handling: 'admitted; Valid=False: set the severity field instead',
