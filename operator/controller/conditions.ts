@@ -10,6 +10,7 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 export const REASONS = {
   valid: 'SpecValid',
   invalid: 'InvalidSpec',
+  noLongerValid: 'NoLongerValid',
   applied: 'ConfigApplied',
   pending: 'ApplyPending',
   reloadFailed: 'ReloadFailed',
@@ -92,6 +93,12 @@ export interface ServiceObservation {
   lastValid?: { generation: number; spec: string };
   /** Set when this generation is invalid but an older valid one is in the config instead. */
   inForceGeneration?: number;
+  /** Parts of inForceGeneration this operator version refuses and left out (plan.ts lastValidInForce), e.g. `spec.rules[1] (HighLatency)`. */
+  inForceWithout?: string[];
+  /** This generation passed an earlier operator version (it is lastValidGeneration) and this one refuses it. */
+  noLongerValid?: boolean;
+  /** The stored last valid generation, which this operator version refuses with no part left to keep: nothing is in force. */
+  lastValidRefused?: number;
   /** The install reconciling the object (install-scope.ts), recorded as status.install. */
   install?: InstallStatus;
   /**
@@ -185,11 +192,18 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   let appliedConfigHash = previous?.appliedConfigHash;
 
   const inForce = obs.invalidMessage !== undefined && obs.inForceGeneration !== undefined ? obs.inForceGeneration : undefined;
-  const keptNote = inForce !== undefined ? `; the config keeps running generation ${inForce}, the last valid one` : '';
+  const without = obs.inForceWithout?.length ? ` without ${obs.inForceWithout.join(', ')}, which this operator version refuses` : '';
+  const refused = obs.invalidMessage !== undefined && inForce === undefined ? obs.lastValidRefused : undefined;
+  const keptNote =
+    inForce !== undefined
+      ? `; the config keeps running ${inForce === generation ? 'this generation (valid for an earlier operator version)' : `generation ${inForce}, the last valid one${without ? ',' : ''}`}${without}`
+      : refused !== undefined
+        ? `; this operator version also refuses ${refused === generation ? 'this generation, which an earlier one ran' : `generation ${refused}, the last valid one`}, and no part of it can be kept (only rules and endpoints can be left out): the service is not monitored until the spec is fixed`
+        : '';
   const valid =
     obs.invalidMessage === undefined
       ? condition(previous, 'Valid', 'True', REASONS.valid, 'spec passed validation', generation, now)
-      : condition(previous, 'Valid', 'False', REASONS.invalid, obs.invalidMessage + keptNote, generation, now);
+      : condition(previous, 'Valid', 'False', obs.noLongerValid ? REASONS.noLongerValid : REASONS.invalid, obs.invalidMessage + keptNote, generation, now);
   conditions.push(valid);
 
   let applied: Condition;
@@ -202,7 +216,11 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       'ConfigApplied',
       'False',
       REASONS.notIncluded,
-      obs.invalidMessage !== undefined ? 'left out of the generated config until the spec is valid' : 'not included in the generated config',
+      obs.invalidMessage === undefined
+        ? 'not included in the generated config'
+        : refused !== undefined
+          ? `left out of the generated config: this operator version refuses ${refused === generation ? 'this generation, which an earlier one ran' : `generation ${refused}, the last valid one`}; fix what Valid names`
+          : 'left out of the generated config until the spec is valid',
       generation,
       now,
     );
@@ -216,7 +234,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
         'ConfigApplied',
         'True',
         REASONS.applied,
-        `${inForce !== undefined ? `generation ${inForce} (the last valid one) is in force: ` : ''}${running.message}`,
+        `${inForce !== undefined ? `${inForce === generation ? 'this generation' : `generation ${inForce} (the last valid one)`} is in force${without}: ` : ''}${running.message}`,
         generation,
         now,
       );
@@ -380,7 +398,7 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   const prevValid = findCondition(previous, 'Valid');
   const nextValid = findCondition(next, 'Valid');
   if (nextValid?.status === 'False' && !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)) {
-    events.push({ type: 'Warning', reason: REASONS.invalid, message: nextValid.message });
+    events.push({ type: 'Warning', reason: nextValid.reason, message: nextValid.message });
   }
   const prevApplied = findCondition(previous, 'ConfigApplied');
   const nextApplied = findCondition(next, 'ConfigApplied');

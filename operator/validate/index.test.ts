@@ -191,7 +191,7 @@ describe('validateMonitoredService', () => {
 
   it("refuses a rule label that is one of the install's external labels, naming it", () => {
     const o = valid() as Mutable;
-    o.spec.rules[0]!.labels = { region: 'us' };
+    (o.spec.rules[0] as Record<string, unknown>).labels = { region: 'us' };
     const result = validateMonitoredService(o, (service) => renderConfig([service], defaultSettings({ externalLabels: { cluster: 'prod', region: 'eu' } })));
     expect(result.ok ? [] : result.issues.map((i) => `${i.field}: ${i.message}`)).toEqual([
       "spec: cannot be turned into Prometheus/Alertmanager configuration: spec.rules[0].labels.region: label region is an external label of this install; Prometheus would keep the rule's value instead of the install's, so remove it",
