@@ -284,7 +284,7 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation. ConfigApplied: Prometheus and Alertmanager run a config that includes this generation. ' +
+        'Valid: the spec passed validation (False: InvalidSpec, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ConfigApplied: Prometheus and Alertmanager run a config that includes this generation. ' +
           'TargetsHealthy: at least one target scrapes successfully (False names a selector matching no Service, a port name the Services do not have, ' +
           'only unnamed ports, no targets or no healthy target; Unknown when Prometheus does not answer). ' +
           'Ready: all three are True; otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',

@@ -38,6 +38,13 @@ export const REASONS = {
  */
 export const UNROUTED_NOTE = 'its alerts are emailed to nobody: it names no recipients (spec.notify.email.to) and the install has no default recipients (smtp.defaultRecipients)';
 
+/**
+ * Said by Ready when a service has no alert at all (downAlert disabled, no rules): scraping only is a
+ * use of its own (its series feed other rules and dashboards, as a ServiceMonitor without a
+ * PrometheusRule does), so it is not refused; Ready stays True and says that nothing pages.
+ */
+export const NO_ALERTS_NOTE = 'it has no alerts (spec.downAlert.enabled is false and spec.rules is empty): it is scraped only, and nothing pages anyone when it goes down';
+
 /** Starts the sentence about Services selecting the same pods (selection.ts describeDuplicates). */
 export const OVERLAP_PREFIX = 'overlapping Services: ';
 
@@ -110,6 +117,8 @@ export interface ServiceObservation {
   selection?: SelectionObservation;
   /** Set when its alerts reach no one: it names no recipients and the install has no default recipients. */
   unrouted?: boolean;
+  /** Set when it renders no alert at all (NO_ALERTS_NOTE). */
+  noAlerts?: boolean;
   now: string;
 }
 
@@ -338,7 +347,7 @@ function computeReady(obs: ServiceObservation, valid: Condition, applied: Condit
   if (targets.status === 'False' && MISCONFIGURED.includes(targets.reason)) return make('False', targets.reason, targets.message);
   if (applied.status !== 'True') return make(applied.status === 'Unknown' ? 'Unknown' : 'False', applied.reason, applied.message);
   if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
-  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
+  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.noAlerts ? `; ${NO_ALERTS_NOTE}` : obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
 }
 
 /** The fields the operator owns, in a canonical form, for change detection. */

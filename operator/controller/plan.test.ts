@@ -57,6 +57,23 @@ describe('planReconcile', () => {
     expect(readyMessage(withDefault, 'orphan')).toMatch(/^valid, running in Prometheus and Alertmanager/);
   });
 
+  it('a service with no alert at all (downAlert disabled, no rules) is Ready, and Ready says nothing pages', () => {
+    const silent = service('a', 'silent');
+    (silent.spec as Record<string, unknown>).downAlert = { enabled: false };
+    (silent.spec as Record<string, unknown>).rules = [];
+    const objects = [silent, service('a', 'loud')];
+    const first = planReconcile(input(objects));
+    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
+    const plan = planReconcile(input(objects, { ...hashes, targetsFor: () => ({ discovered: 1, healthy: 1 }) }));
+    const ready = (name: string) => (plan.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    expect(ready('silent')).toMatchObject({
+      status: 'True',
+      message:
+        'valid, running in Prometheus and Alertmanager, 1 of 1 targets healthy; it has no alerts (spec.downAlert.enabled is false and spec.rules is empty): it is scraped only, and nothing pages anyone when it goes down',
+    });
+    expect(ready('loud')!.message).not.toContain('no alerts');
+  });
+
   it('Services over the same pods: the job drops the headless twin; the other jobs and services are unchanged', () => {
     const services = (ns: string) =>
       ns === 'a'

@@ -513,6 +513,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(input.install ? { install: input.install } : {}),
       ...(inputs.selection ? { selection: inputs.selection } : {}),
       ...(result.ok && input.settings.defaultRecipients.length === 0 && (result.service.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
+      ...(result.ok && !result.service.spec.downAlert.enabled && result.service.spec.rules.length === 0 ? { noAlerts: true } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) {
