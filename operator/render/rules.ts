@@ -71,8 +71,11 @@ export const LABEL_SCRAPE_CONFIG = 'vigil_scrape_config';
  */
 export function discoveryGraceMs(service: MonitoredService): number {
   const longest = Math.max(...service.spec.endpoints.map((e) => parseDurationMs(scrapeTiming(e).interval) ?? 0));
-  return Math.min(2 * longest + 30_000, 240_000);
+  return Math.min(2 * longest + 30_000, MAX_DISCOVERY_GRACE_MS);
 }
+
+/** Upper bound of discoveryGraceMs (ms): the grace plus two evaluation intervals must fit in the 5-minute lookback. */
+export const MAX_DISCOVERY_GRACE_MS = 240_000;
 
 /**
  * ServiceTargetDown's termination window (ms): a target counts as down only when every one of its
