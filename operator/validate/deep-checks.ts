@@ -40,7 +40,25 @@ export function deepChecks(raw: unknown): ValidationIssue[] {
   const namespace = isObject(raw.metadata) && typeof raw.metadata.namespace === 'string' ? raw.metadata.namespace : 'default';
   const serviceName = isObject(raw.metadata) && typeof raw.metadata.name === 'string' ? raw.metadata.name : '';
   checkRules(spec.rules, spec.downAlert, namespace, serviceName, scrapedEndpoints(spec.endpoints, namespace, serviceName), report);
+  if (isObject(spec.notify) && isObject(spec.notify.email)) checkRecipients(spec.notify.email.to, report);
   return issues;
+}
+
+/**
+ * Alertmanager sends one RCPT TO per listed address without removing duplicates
+ * (notify/email/email.go), so a recipient listed twice may get every email twice. The domain is
+ * compared without case (RFC 5321), the local part as written.
+ */
+function checkRecipients(to: unknown, report: Report): void {
+  const first = new Map<string, number>();
+  asArray(to).forEach((address, i) => {
+    if (typeof address !== 'string') return;
+    const at = address.lastIndexOf('@');
+    const key = at < 0 ? address : address.slice(0, at) + address.slice(at).toLowerCase();
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, i);
+    else report(['spec', 'notify', 'email', 'to', i], `${address} is already listed as spec.notify.email.to[${earlier}]; list each recipient once (Alertmanager would send every email to it twice)`);
+  });
 }
 
 type Report = (path: PropertyKey[], message: string) => void;

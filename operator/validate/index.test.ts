@@ -115,6 +115,14 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it('refuses a recipient listed twice (the domain compared without case), naming both entries', () => {
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['shop@example.com', 'ops@example.com', 'shop@EXAMPLE.com']))).toEqual([
+      'spec.notify.email.to[2]: shop@EXAMPLE.com is already listed as spec.notify.email.to[0]; list each recipient once (Alertmanager would send every email to it twice)',
+    ]);
+    // Local parts are case-sensitive by RFC 5321: different mailboxes as far as Vigil can tell.
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['shop@example.com', 'Shop@example.com']))).toEqual([]);
+  });
+
   it('rejects duplicate ports and rule names', () => {
     expect(issuesOf((o) => o.spec.endpoints.push({ port: 'metrics' }))).toEqual(['spec.endpoints[1].port: port "metrics" is already scraped by spec.endpoints[0]; list each port once']);
     expect(issuesOf((o) => o.spec.rules.push({ name: 'HighErrorRate', expr: 'up == 0' } as never))).toEqual([
