@@ -65,7 +65,8 @@ describe('planReconcile', () => {
     const first = planReconcile(input(objects));
     const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
     const plan = planReconcile(input(objects, { ...hashes, targetsFor: () => ({ discovered: 1, healthy: 1 }) }));
-    const ready = (name: string) => (plan.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    const ready = (name: string) =>
+      (plan.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
     expect(ready('silent')).toMatchObject({
       status: 'True',
       message:
@@ -218,10 +219,16 @@ describe('planReconcile', () => {
 
       // Once applied, ConfigApplied says what runs.
       const applied = planReconcile(
-        input([upgraded(base), service('shop', 'other')], { prometheus: { appliedHash: plan.rendered.prometheusHash }, alertmanager: { appliedHash: plan.rendered.alertmanagerHash }, targetsFor: () => ({ discovered: 1, healthy: 1 }) }),
+        input([upgraded(base), service('shop', 'other')], {
+          prometheus: { appliedHash: plan.rendered.prometheusHash },
+          alertmanager: { appliedHash: plan.rendered.alertmanagerHash },
+          targetsFor: () => ({ discovered: 1, healthy: 1 }),
+        }),
       );
       expect(applied.statusUpdates.find((u) => u.name === 'orders')!.patch.status.conditions).toContainEqual(expect.objectContaining({ type: 'ConfigApplied', status: 'True' }));
-      expect(conditionsOf(applied).ConfigApplied!.message).toMatch(/^this generation is in force without spec\.endpoints\[1\] \(port admin\), .*which this operator version refuses: Prometheus runs config/);
+      expect(conditionsOf(applied).ConfigApplied!.message).toMatch(
+        /^this generation is in force without spec\.endpoints\[1\] \(port admin\), .*which this operator version refuses: Prometheus runs config/,
+      );
     });
 
     it('a later invalid edit keeps the stored generation, reduced the same way', () => {

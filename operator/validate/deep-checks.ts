@@ -11,7 +11,8 @@ import { formatDurationMs, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
-import { isTemplateValue, knownAlertLabels, labelReferences, substituteKnownLabels } from '../render/alert-labels.js';
+import { isTemplateValue, knownAlertLabels, labelReferences, referencedLabelNames, substituteKnownLabels } from '../render/alert-labels.js';
+import { resultLabels } from '../promql/result-labels.js';
 import { checkGoTemplate } from './template.js';
 import { dryRunTemplate, type DryRunResult } from './template-run.js';
 
@@ -236,6 +237,23 @@ function checkTemplateLabelReferences(value: unknown, path: PropertyKey[], repor
 }
 
 /**
+ * A reference to a label the expression's result cannot carry (it aggregates it away: `sum(...)`,
+ * `sum by (job) (...)`) prints an empty value in every email: Prometheus expands annotations with the
+ * result series' labels only. Labels Vigil writes in (alertname, severity, namespace, the rule's own)
+ * do not count.
+ */
+function checkProducedLabels(template: string, path: PropertyKey[], report: Report, produced: ReadonlySet<string>, known: Record<string, string>, templateLabels: ReadonlySet<string>): void {
+  for (const name of referencedLabelNames(template)) {
+    if (produced.has(name) || Object.hasOwn(known, name) || templateLabels.has(name)) continue;
+    const has = produced.size > 0 ? `its series carry only ${[...produced].sort().join(', ')}` : 'its series carry no label';
+    report(
+      path,
+      `refers to label ${name}, which the expression's result cannot have (${has}): Prometheus expands this text with the result's labels, so it would print an empty value; keep ${name} in the aggregation (e.g. by (${[...produced, name].sort().join(', ')})) or leave the reference out`,
+    );
+  }
+}
+
+/**
  * The service's scrape jobs with their effective intervals (defaults composed as the renderer
  * does), or none when an endpoint's port or timing is unusable (reported elsewhere).
  */
@@ -273,8 +291,10 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
         report([...base, 'name'], `${rule.name} is an alert of the built-in down alert; choose another name or set spec.downAlert.enabled: false`);
       }
     }
+    let exprOk = false;
     if (typeof rule.expr === 'string' && rule.expr.length <= 4096) {
       const result = checkPromQL(rule.expr);
+      exprOk = result.ok;
       if (!result.ok) report([...base, 'expr'], result.message);
       else {
         // The renderer adds namespace="<ns>" to every selector and refuses other namespace matchers;
@@ -301,9 +321,11 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
       { name: typeof rule.name === 'string' ? rule.name : '', severity: typeof rule.severity === 'string' ? rule.severity : defaults.ruleSeverity, labels: stringLabels },
     );
     const templateLabels = new Set(Object.keys(stringLabels).filter((name) => isTemplateValue(stringLabels[name] as string)));
+    const produced = exprOk ? resultLabels(rule.expr as string) : undefined;
     for (const field of ['summary', 'description'] as const) {
-      checkTemplate(rule[field], [...base, field], report, known);
+      const run = checkTemplate(rule[field], [...base, field], report, known);
       checkTemplateLabelReferences(rule[field], [...base, field], report, templateLabels);
+      if (run && produced) checkProducedLabels(rule[field] as string, [...base, field], report, produced, known, templateLabels);
     }
     if (isObject(rule.labels)) {
       const names = Object.keys(rule.labels);
@@ -314,6 +336,7 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
         // Prometheus expands label values as templates too.
         const run = checkTemplate(rule.labels[name], [...base, 'labels', name], report, known);
         checkTemplateLabelReferences(rule.labels[name], [...base, 'labels', name], report, templateLabels);
+        if (run && produced) checkProducedLabels(rule.labels[name] as string, [...base, 'labels', name], report, produced, known, templateLabels);
         if (run?.dependsOnValue) {
           report(
             [...base, 'labels', name],

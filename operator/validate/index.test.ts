@@ -115,6 +115,28 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it("refuses a template reference to a label the expression's result cannot have (aggregated away), naming what it has", () => {
+    expect(
+      issuesOf((o) => {
+        o.spec.rules[0]!.expr = 'sum by (route) (rate(http_requests_total[5m])) > 1';
+        o.spec.rules[0]!.summary = '{{ $labels.instance }} on {{ $labels.route }} in {{ $labels.namespace }}';
+      }),
+    ).toEqual([
+      "spec.rules[0].summary: refers to label instance, which the expression's result cannot have (its series carry only route): Prometheus expands this text with the result's labels, so it would print an empty value; keep instance in the aggregation (e.g. by (instance, route)) or leave the reference out",
+    ]);
+    expect(
+      issuesOf((o) => {
+        o.spec.rules[0]!.expr = 'sum(rate(http_requests_total[5m])) > 1';
+        (o.spec.rules[0] as Record<string, unknown>).labels = { who: '{{ $labels.pod }}' };
+      }),
+    ).toEqual([
+      "spec.rules[0].summary: refers to label instance, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep instance in the aggregation (e.g. by (instance)) or leave the reference out",
+      "spec.rules[0].labels.who: refers to label pod, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep pod in the aggregation (e.g. by (pod)) or leave the reference out",
+    ]);
+    // Where labels pass through, nothing is known: accepted.
+    expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.anything }}'))).toEqual([]);
+  });
+
   it('refuses a recipient listed twice (the domain compared without case), naming both entries', () => {
     expect(issuesOf((o) => (o.spec.notify.email.to = ['shop@example.com', 'ops@example.com', 'shop@EXAMPLE.com']))).toEqual([
       'spec.notify.email.to[2]: shop@EXAMPLE.com is already listed as spec.notify.email.to[0]; list each recipient once (Alertmanager would send every email to it twice)',

@@ -16,7 +16,7 @@ describe('foreignJobProblems', () => {
 
   it('refuses a job of this service for a port it does not scrape (no other object can have that job)', () => {
     expect(foreignJobProblems('up{job="vigil/shop/checkout/admin"} == 0', 'shop', OWN)).toEqual([
-      "selector up{job=\"vigil/shop/checkout/admin\"} can match no series: job vigil/shop/checkout/admin would scrape port admin, which spec.endpoints does not list; this service's jobs are vigil/shop/checkout/metrics",
+      'selector up{job="vigil/shop/checkout/admin"} can match no series: job vigil/shop/checkout/admin would scrape port admin, which spec.endpoints does not list; this service\'s jobs are vigil/shop/checkout/metrics',
     ]);
     // Another service whose name starts the same way is another job.
     expect(foreignJobProblems('up{job="vigil/shop/checkout-api/admin"} == 0', 'shop', OWN)).toEqual([]);
