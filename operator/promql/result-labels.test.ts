@@ -15,6 +15,8 @@ describe('resultLabels', () => {
     expect(labels('(sum by (a) (x)) / on (a) group_left (b) y')).toEqual(['a', 'b']);
     expect(labels('sum by (a) (x) or sum by (b) (y)')).toEqual(['a', 'b']);
     expect(labels('topk(3, sum by (pod) (x))')).toEqual(['pod']);
+    expect(labels('sum by ("http.route", code) (rate({"http.server.request.duration_count"}[5m])) > 1')).toEqual(['code', 'http.route']);
+    expect(labels('sum by (a) (x) / on ("a") group_left ("d.e") y')).toEqual(['a', 'd.e']);
     expect(labels('vector(1)')).toEqual([]);
     expect(labels('abs(sum(x)) > 1')).toEqual([]);
   });
