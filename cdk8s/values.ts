@@ -99,6 +99,9 @@ export const VigilValuesShape = z
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),
         defaultRecipients: z
           .array(z.string().regex(new RegExp(EMAIL_PATTERN)))
+          // Alertmanager sends one RCPT TO per listed address, duplicates included.
+          .refine((to) => new Set(to).size === to.length, { message: 'must list each address once (Alertmanager would send every email to a repeated one twice)' })
+          .meta({ uniqueItems: true })
           .default([])
           .describe('Receive alerts of MonitoredServices that name no recipients. Required unless allowNoDefaultRecipients: without them those alerts are emailed to nobody.'),
         allowNoDefaultRecipients: z

@@ -130,6 +130,12 @@ describe('helm chart', () => {
     expect(() => parseValues(open)).not.toThrow();
   });
 
+  test('a default recipient listed twice is refused by helm and by the cdk8s values', async () => {
+    const twice = mergeValues(REAL_CLUSTER, { smtp: { defaultRecipients: ['oncall@example.com', 'oncall@example.com'] } });
+    await expect(helmTemplate(twice)).rejects.toThrow("at '/smtp/defaultRecipients': items at 0 and 1 are equal");
+    expect(() => parseValues(twice)).toThrow('smtp.defaultRecipients: must list each address once');
+  });
+
   test('scrapeInterval and evaluationInterval: helm and the cdk8s values accept and refuse the same values (GLOBAL_TIMING_BOUNDS)', async () => {
     const cases: [string, string, boolean][] = [
       ['scrapeInterval', '1ms', true],
