@@ -1,5 +1,5 @@
 // The GlobalSettings file (operator/render/types.ts) the chart gives the operator, without SMTP credentials.
-import { SELF_SCRAPE_JOBS } from '../operator/render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, SELF_SCRAPE_JOBS } from '../operator/render/names.js';
 import type { RenderContext } from './context.js';
 import { PROMETHEUS_GENERATED_DIR, PROMETHEUS_PORT } from './components/prometheus.js';
 import { alertmanagerTargets } from './components/alertmanager.js';
@@ -56,7 +56,7 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
       },
     ],
     watchdog: { webhookUrl: v('watchdog.webhookUrl'), interval: v('watchdog.interval') },
-    externalLabels: { cluster: v('clusterName') },
+    externalLabels: { [EXTERNAL_CLUSTER_LABEL]: v('clusterName') },
     scrapeLimits: v('scrapeLimits'),
   };
 }

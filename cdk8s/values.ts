@@ -4,18 +4,26 @@
 // expressions in their place (charts/vigil); see context.ts.
 import { z } from 'zod';
 import { IMAGE_DEFAULTS } from './versions.js';
-import { DURATION_PATTERN } from '../operator/validate/duration.js';
-import { EMAIL_PATTERN } from '../operator/api/schema.js';
+import { DURATION_PATTERN, parseDurationMs, SCRAPE_DURATION_PATTERN } from '../operator/validate/duration.js';
+import { DEFAULT_SCRAPE_INTERVAL, EMAIL_PATTERN } from '../operator/api/schema.js';
+import { GLOBAL_TIMING_BOUNDS, type GlobalTimingBound } from '../operator/render/global-timing.js';
+import { closestName } from '../operator/validate/unknown-fields.js';
 import { HOST_PORT_PATTERN } from '../operator/render/settings-schema.js';
 import { BODY_SIZE_PATTERN, MAX_COUNT_LIMIT, SCRAPE_COUNT_LIMIT_FIELDS } from '../operator/api/scrape-limits.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, type ScrapeLimitSettings } from '../operator/render/scrape-limits.js';
 
 /** A Prometheus duration (operator/validate/duration.ts), not empty. */
 const duration = () => z.string().min(1).regex(new RegExp(DURATION_PATTERN));
+/** A duration in h, m, s and ms, as MonitoredService endpoints take their interval (the install checks compute it in Go templates). */
+const scrapeDuration = () => z.string().min(1).regex(new RegExp(SCRAPE_DURATION_PATTERN));
+const boundRule = (field: GlobalTimingBound['field']) => {
+  const bound = GLOBAL_TIMING_BOUNDS.find((b) => b.field === field)!;
+  return `Units h, m, s, ms; ${bound.rule}.`;
+};
 
 const quantity = z.union([z.string().regex(/^[0-9.]+[a-zA-Z]*$/), z.number()]);
 const ResourcesSchema = z
-  .object({
+  .strictObject({
     requests: z.record(z.string(), quantity).default({}),
     limits: z.record(z.string(), quantity).default({}),
   })
@@ -23,7 +31,7 @@ const ResourcesSchema = z
 
 const resources = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) => ResourcesSchema.default({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
 
-const ImageSchema = z.object({
+const ImageSchema = z.strictObject({
   registry: z
     .string()
     .regex(/^[^/\s]*(\/[^/\s]+)*$/)
@@ -40,7 +48,7 @@ const ImageSchema = z.object({
 });
 const image = (d: { registry: string; repository: string; tag: string }) => ImageSchema.default({ ...d, pullPolicy: 'IfNotPresent' });
 
-const ServiceExposureSchema = z.object({
+const ServiceExposureSchema = z.strictObject({
   type: z.enum(['ClusterIP', 'NodePort']).default('ClusterIP').describe('Service type; NodePort is what kind uses.'),
   nodePort: z.number().int().min(30000).max(32767).nullable().default(null).describe('Fixed node port when type is NodePort.'),
 });
@@ -73,7 +81,8 @@ const EXTERNAL_URL = /^(https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?)?$/;
 
 /** The values' shape and defaults (values.yaml, values.schema.json); installable values also pass INSTALL_CHECKS. */
 export const VigilValuesShape = z
-  .object({
+  .strictObject({
+    // Open: Helm copies a parent chart's global values into every subchart's, whatever their names.
     global: z
       .object({
         imageRegistry: z
@@ -87,10 +96,16 @@ export const VigilValuesShape = z
       .prefault({}),
     profile: z.enum(['production', 'demo']).default('production').describe('Notification timing: production batches alerts; demo sends at once (group_wait 0s) like the original compose stack.'),
     clusterName: z.string().max(63).default('kubernetes').describe('Value of the cluster external label on every alert.'),
-    scrapeInterval: duration().default('15s').describe('Default scrape interval.'),
-    evaluationInterval: duration().default('15s').describe('Rule evaluation interval.'),
+    scrapeInterval: scrapeDuration()
+      .default(DEFAULT_SCRAPE_INTERVAL)
+      .describe(
+        `Prometheus's global scrape interval: that of its own and the operator's jobs. MonitoredService endpoints do not take it (without interval they are scraped every ${DEFAULT_SCRAPE_INTERVAL}, the same default). ${boundRule('scrapeInterval')}`,
+      ),
+    evaluationInterval: scrapeDuration()
+      .default('15s')
+      .describe(`Rule evaluation interval of every MonitoredService's rules and the Watchdog. ${boundRule('evaluationInterval')}`),
     smtp: z
-      .object({
+      .strictObject({
         smarthost: z
           .string()
           .default('')
@@ -105,6 +120,9 @@ export const VigilValuesShape = z
         credentialsSecret: z.string().default('').describe('Name of an existing Secret in the release namespace with keys username and password; empty = no SMTP auth.'),
         defaultRecipients: z
           .array(z.string().regex(new RegExp(EMAIL_PATTERN)))
+          // Alertmanager sends one RCPT TO per listed address, duplicates included.
+          .refine((to) => new Set(to).size === to.length, { message: 'must list each address once (Alertmanager would send every email to a repeated one twice)' })
+          .meta({ uniqueItems: true })
           .default([])
           .describe('Receive alerts of MonitoredServices that name no recipients. Required unless allowNoDefaultRecipients: without them those alerts are emailed to nobody.'),
         allowNoDefaultRecipients: z
@@ -114,7 +132,7 @@ export const VigilValuesShape = z
       })
       .prefault({}),
     watchdog: z
-      .object({
+      .strictObject({
         webhookUrl: z
           .string()
           .regex(/^(https?:\/\/\S+)?$/)
@@ -137,7 +155,7 @@ export const VigilValuesShape = z
         "Scrape limits of every MonitoredService's jobs (Prometheus's sample_limit, target_limit, label_limit, label_name_length_limit, label_value_length_limit, body_size_limit): a scrape over one fails as a whole, so one team's cardinality burst cannot fill the shared Prometheus (docs/monitoredservice.md, \"Scrape limits\").",
       ),
     operator: z
-      .object({
+      .strictObject({
         image: image(IMAGE_DEFAULTS.operator),
         replicas: z.number().int().min(1).max(5).default(2).describe('Replicas; one leader is elected through a Lease.'),
         watchNamespaces: z.array(z.string()).default([]).describe('Namespaces whose MonitoredServices are watched; empty = all.'),
@@ -156,11 +174,11 @@ export const VigilValuesShape = z
       .prefault({}),
     sync: z
       // Requests at least what the real node measured (issue #9: 70-74 MiB at rest).
-      .object({ resources: resources('10m', '96Mi', '200m', '128Mi') })
+      .strictObject({ resources: resources('10m', '96Mi', '200m', '128Mi') })
       .prefault({})
       .describe('The config sync sidecar in the Prometheus and Alertmanager pods (operator image).'),
     prometheus: z
-      .object({
+      .strictObject({
         image: image(IMAGE_DEFAULTS.prometheus),
         retention: duration().default('15d').describe('How long samples are kept.'),
         externalUrl: z
@@ -171,7 +189,7 @@ export const VigilValuesShape = z
             'Required: the URL users open Prometheus at, e.g. https://prometheus.example.com or https://example.com/prometheus; the Graph link of every alert email. A path is also the route prefix Prometheus serves under (probes, reloads and polls follow it).',
           ),
         persistence: z
-          .object({
+          .strictObject({
             enabled: z.boolean().default(false).describe('PersistentVolumeClaim instead of emptyDir.'),
             size: z.string().default('10Gi'),
             storageClassName: z.string().default('').describe('Empty = the cluster default StorageClass.'),
@@ -183,7 +201,7 @@ export const VigilValuesShape = z
       })
       .prefault({}),
     alertmanager: z
-      .object({
+      .strictObject({
         image: image(IMAGE_DEFAULTS.alertmanager),
         replicas: z.number().int().min(1).max(5).default(1).describe('Replicas > 1 form a gossip cluster through a headless Service.'),
         maintenanceInterval: duration()
@@ -216,7 +234,7 @@ export const VigilValuesShape = z
       })
       .prefault({}),
     mailCatcher: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(false).describe('Deploy a test mail catcher behind stunnel (port 465) and send every alert there. Off in production.'),
         kind: z.enum(['mailpit', 'mailhog']).default('mailpit').describe('mailpit (tested) or mailhog (as in the original stack; unmaintained).'),
         mailpitImage: image(IMAGE_DEFAULTS.mailpit),
@@ -227,7 +245,7 @@ export const VigilValuesShape = z
       })
       .prefault({}),
     demoTarget: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(false).describe('Deploy the demo target Pod, its Service and MonitoredService.'),
         image: image(IMAGE_DEFAULTS.targetService),
         resources: resources('10m', '48Mi', '200m', '128Mi'),
@@ -238,7 +256,7 @@ export const VigilValuesShape = z
     affinity: z.record(z.string(), z.unknown()).default({}).describe('Affinity of every Vigil pod.'),
     priorityClassName: z.string().default('').describe('PriorityClass of every Vigil pod; empty = the cluster default.'),
     imagePullSecrets: z
-      .array(z.object({ name: z.string().min(1) }))
+      .array(z.strictObject({ name: z.string().min(1) }))
       .default([])
       .describe('Secrets for pulling the images of every Vigil pod, e.g. [{name: regcred}].'),
     podAnnotations: z.record(z.string(), z.string()).default({}).describe('Extra annotations on the operator, Prometheus, Alertmanager and mail catcher pods.'),
@@ -258,6 +276,8 @@ export interface InstallCheck {
   path: string;
   refuses: (v: Shape) => boolean;
   goCondition: string;
+  /** A variable assignment the condition reads, emitted before it (e.g. `$x := ...`). */
+  goSetup?: string;
   message: string;
 }
 
@@ -278,7 +298,31 @@ export const HA_DEMO_REFUSAL =
   "Alertmanager cluster's peer timeout (15s), so the replicas send a stale FIRING after the RESOLVED (4 emails per outage instead of 2). " +
   'Use profile=production with several replicas, or alertmanager.replicas=1 with profile=demo.';
 
+/**
+ * A Go template expression for the milliseconds of a duration value in h, m, s and ms
+ * (SCRAPE_DURATION_PATTERN, which values.schema.json has already checked): each unit's number
+ * through regexReplaceAll, times its length.
+ */
+export function goDurationMs(value: string): string {
+  const pattern = JSON.stringify('^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$');
+  const part = (group: number, factor: number) => `(mul (atoi (regexReplaceAll ${pattern} ${value} "\${${group}}")) ${factor})`;
+  return `(add ${part(1, 3_600_000)} ${part(2, 60_000)} ${part(3, 1000)} ${part(4, 1)})`;
+}
+
+/** The global timing bounds (operator/render/global-timing.ts) as install checks. */
+const TIMING_CHECKS: InstallCheck[] = GLOBAL_TIMING_BOUNDS.map((bound) => ({
+  path: bound.field,
+  refuses: (v) => {
+    const ms = parseDurationMs(v[bound.field]);
+    return ms === undefined || ms <= 0 || ms > bound.maxMs;
+  },
+  goSetup: `$${bound.field}Ms := ${goDurationMs(`.Values.${bound.field}`)}`,
+  goCondition: `or (le $${bound.field}Ms 0) (gt $${bound.field}Ms ${bound.maxMs})`,
+  message: `${bound.field} ${bound.rule}.`,
+}));
+
 export const INSTALL_CHECKS: readonly InstallCheck[] = [
+  ...TIMING_CHECKS,
   {
     path: 'alertmanager.replicas',
     refuses: (v) => v.profile === 'demo' && v.alertmanager.replicas > 1,
@@ -377,10 +421,28 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** Parses values (defaults applied) and says which field is wrong when they are not valid. */
 export function parseValues(input: unknown): VigilValues {
   const r = VigilValuesSchema.safeParse(input ?? {});
-  if (!r.success) {
-    throw new Error(`invalid Vigil values: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
+  if (!r.success) throw new Error(`invalid Vigil values: ${r.error.issues.flatMap(describeValuesIssue).join('; ')}`);
   return r.data;
+}
+
+interface ValuesJsonSchema {
+  properties?: Record<string, ValuesJsonSchema>;
+}
+
+/**
+ * One message per problem; an unknown key (a typo such as prometheus.retension, which Helm would
+ * otherwise ignore) is named with the closest accepted key and the accepted ones.
+ */
+function describeValuesIssue(issue: z.core.$ZodIssue): string[] {
+  const path = issue.path.map(String);
+  if (issue.code !== 'unrecognized_keys') return [`${path.join('.')}: ${issue.message}`];
+  let node = z.toJSONSchema(VigilValuesShape, { io: 'input', unrepresentable: 'any' }) as ValuesJsonSchema;
+  for (const key of path) node = node.properties?.[key] ?? {};
+  const accepted = Object.keys(node.properties ?? {});
+  return issue.keys.map((key) => {
+    const close = closestName(key, accepted);
+    return `${[...path, key].join('.')}: unknown value${close ? ` (did you mean ${close}?)` : ''}; accepted here: ${accepted.join(', ')}`;
+  });
 }
 
 /**

@@ -71,7 +71,7 @@ function valuesSchemaJson(): string {
  * a `fail` naming the value and what to set. Helm stops at the first.
  */
 export function valuesCheckTemplate(): string {
-  const checks = INSTALL_CHECKS.map((c) => `{{- if ${c.goCondition} }}\n{{- fail ${JSON.stringify(c.message)} }}\n{{- end }}\n`);
+  const checks = INSTALL_CHECKS.map((c) => `${c.goSetup ? `{{- ${c.goSetup} }}\n` : ''}{{- if ${c.goCondition} }}\n{{- fail ${JSON.stringify(c.message)} }}\n{{- end }}\n`);
   return `${GENERATED}${checks.join('')}`;
 }
 

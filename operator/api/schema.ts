@@ -216,7 +216,9 @@ export const AlertRuleSchema = z
       )
       .meta({ maxProperties: MAX_LABELS })
       .optional()
-      .describe('Extra labels put on the alert (names starting with __ or vigil_ are reserved).'),
+      .describe(
+        "Extra labels put on the alert. Refused: names starting with __ or vigil_, alertname and severity (their own fields), namespace (always the object's namespace) and cluster (the install's external label).",
+      ),
   })
   .describe('A custom alert rule evaluated by Prometheus.');
 
@@ -284,7 +286,7 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation (False: InvalidSpec, naming the field). ' +
+        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ' +
           'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
           'PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +

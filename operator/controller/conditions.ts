@@ -10,6 +10,7 @@ export type ConditionType = (typeof CONDITION_TYPES)[number];
 export const REASONS = {
   valid: 'SpecValid',
   invalid: 'InvalidSpec',
+  noLongerValid: 'NoLongerValid',
   applied: 'ConfigApplied',
   pending: 'ApplyPending',
   reloadFailed: 'ReloadFailed',
@@ -47,6 +48,13 @@ export const REASONS = {
  * Ready stays True, as the service is monitored and its alerts are visible in Alertmanager.
  */
 export const UNROUTED_NOTE = 'its alerts are emailed to nobody: it names no recipients (spec.notify.email.to) and the install has no default recipients (smtp.defaultRecipients)';
+
+/**
+ * Said by Ready when a service has no alert at all (downAlert disabled, no rules): scraping only is a
+ * use of its own (its series feed other rules and dashboards, as a ServiceMonitor without a
+ * PrometheusRule does), so it is not refused; Ready stays True and says that nothing pages.
+ */
+export const NO_ALERTS_NOTE = 'it has no alerts (spec.downAlert.enabled is false and spec.rules is empty): it is scraped only, and nothing pages anyone when it goes down';
 
 /** Starts the sentence about Services selecting the same pods (selection.ts describeDuplicates). */
 export const OVERLAP_PREFIX = 'overlapping Services: ';
@@ -137,6 +145,12 @@ export interface ServiceObservation {
   lastValid?: { generation: number; spec: string };
   /** Set when this generation is invalid but an older valid one is in the config instead. */
   inForceGeneration?: number;
+  /** Parts of inForceGeneration this operator version refuses and left out (plan.ts lastValidInForce), e.g. `spec.rules[1] (HighLatency)`. */
+  inForceWithout?: string[];
+  /** This generation passed an earlier operator version (it is lastValidGeneration) and this one refuses it. */
+  noLongerValid?: boolean;
+  /** The stored last valid generation, which this operator version refuses with no part left to keep: nothing is in force. */
+  lastValidRefused?: number;
   /** The install reconciling the object (install-scope.ts), recorded as status.install. */
   install?: InstallStatus;
   /**
@@ -148,6 +162,8 @@ export interface ServiceObservation {
   selection?: SelectionObservation;
   /** Set when its alerts reach no one: it names no recipients and the install has no default recipients. */
   unrouted?: boolean;
+  /** Set when it renders no alert at all (NO_ALERTS_NOTE). */
+  noAlerts?: boolean;
   now: string;
 }
 
@@ -230,11 +246,18 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   let appliedConfigHash = previous?.appliedConfigHash;
 
   const inForce = obs.invalidMessage !== undefined && obs.inForceGeneration !== undefined ? obs.inForceGeneration : undefined;
-  const keptNote = inForce !== undefined ? `; the config keeps running generation ${inForce}, the last valid one` : '';
+  const without = obs.inForceWithout?.length ? ` without ${obs.inForceWithout.join(', ')}, which this operator version refuses` : '';
+  const refused = obs.invalidMessage !== undefined && inForce === undefined ? obs.lastValidRefused : undefined;
+  const keptNote =
+    inForce !== undefined
+      ? `; the config keeps running ${inForce === generation ? 'this generation (valid for an earlier operator version)' : `generation ${inForce}, the last valid one${without ? ',' : ''}`}${without}`
+      : refused !== undefined
+        ? `; this operator version also refuses ${refused === generation ? 'this generation, which an earlier one ran' : `generation ${refused}, the last valid one`}, and no part of it can be kept (only rules and endpoints can be left out): the service is not monitored until the spec is fixed`
+        : '';
   const valid =
     obs.invalidMessage === undefined
       ? condition(previous, 'Valid', 'True', REASONS.valid, 'spec passed validation', generation, now)
-      : condition(previous, 'Valid', 'False', REASONS.invalid, obs.invalidMessage + keptNote, generation, now);
+      : condition(previous, 'Valid', 'False', obs.noLongerValid ? REASONS.noLongerValid : REASONS.invalid, obs.invalidMessage + keptNote, generation, now);
   conditions.push(valid);
 
   let applied: Condition;
@@ -247,7 +270,11 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       'ConfigApplied',
       'False',
       REASONS.notIncluded,
-      obs.invalidMessage !== undefined ? 'left out of the generated config until the spec is valid' : 'not included in the generated config',
+      obs.invalidMessage === undefined
+        ? 'not included in the generated config'
+        : refused !== undefined
+          ? `left out of the generated config: this operator version refuses ${refused === generation ? 'this generation, which an earlier one ran' : `generation ${refused}, the last valid one`}; fix what Valid names`
+          : 'left out of the generated config until the spec is valid',
       generation,
       now,
     );
@@ -261,7 +288,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
         'ConfigApplied',
         'True',
         REASONS.applied,
-        `${inForce !== undefined ? `generation ${inForce} (the last valid one) is in force: ` : ''}${running.message}`,
+        `${inForce !== undefined ? `${inForce === generation ? 'this generation' : `generation ${inForce} (the last valid one)`} is in force${without}: ` : ''}${running.message}`,
         generation,
         now,
       );
@@ -452,7 +479,7 @@ function computeReady(obs: ServiceObservation, valid: Condition, applied: Condit
   if (applied.status !== 'True') return make(applied.status === 'Unknown' ? 'Unknown' : 'False', applied.reason, applied.message);
   if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
   if (rules.status === 'False') return make('False', rules.reason, rules.message);
-  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
+  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.noAlerts ? `; ${NO_ALERTS_NOTE}` : obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
 }
 
 /** The fields the operator owns, in a canonical form, for change detection. */
@@ -519,7 +546,7 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   const prevValid = findCondition(previous, 'Valid');
   const nextValid = findCondition(next, 'Valid');
   if (nextValid?.status === 'False' && !(prevValid?.status === 'False' && prevValid.observedGeneration === nextValid.observedGeneration && prevValid.message === nextValid.message)) {
-    events.push({ type: 'Warning', reason: REASONS.invalid, message: nextValid.message });
+    events.push({ type: 'Warning', reason: nextValid.reason, message: nextValid.message });
   }
   const prevApplied = findCondition(previous, 'ConfigApplied');
   const nextApplied = findCondition(next, 'ConfigApplied');

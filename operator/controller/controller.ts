@@ -16,7 +16,7 @@ import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
-import { lastValidObject } from './plan.js';
+import { lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
@@ -360,7 +360,7 @@ export class Controller {
       const uid = o.metadata?.uid ?? '';
       liveKeys.add(objectKey(o));
       // The generation kept in force while the current one is invalid has its own entry (plan.ts).
-      if (o.status?.lastValidGeneration !== undefined) liveKeys.add(objectKey(lastValidObject(o)));
+      for (const kept of lastValidObjects(o)) liveKeys.add(objectKey(kept));
       const written = this.writtenStatus.get(uid);
       if (written) {
         if (written.fromResourceVersion === o.metadata?.resourceVersion) return written.object;

@@ -58,6 +58,24 @@ describe('planReconcile', () => {
     expect(readyMessage(withDefault, 'orphan')).toMatch(/^valid, running in Prometheus and Alertmanager/);
   });
 
+  it('a service with no alert at all (downAlert disabled, no rules) is Ready, and Ready says nothing pages', () => {
+    const silent = service('a', 'silent');
+    (silent.spec as Record<string, unknown>).downAlert = { enabled: false };
+    (silent.spec as Record<string, unknown>).rules = [];
+    const objects = [silent, service('a', 'loud')];
+    const first = planReconcile(input(objects));
+    const hashes = { prometheus: { appliedHash: first.rendered.prometheusHash }, alertmanager: { appliedHash: first.rendered.alertmanagerHash } };
+    const plan = planReconcile(input(objects, { ...hashes, targetsFor: () => ({ discovered: 1, healthy: 1 }) }));
+    const ready = (name: string) =>
+      (plan.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    expect(ready('silent')).toMatchObject({
+      status: 'True',
+      message:
+        'valid, running in Prometheus and Alertmanager, 1 of 1 targets healthy; it has no alerts (spec.downAlert.enabled is false and spec.rules is empty): it is scraped only, and nothing pages anyone when it goes down',
+    });
+    expect(ready('loud')!.message).not.toContain('no alerts');
+  });
+
   it('Services over the same pods: the job drops the headless twin; the other jobs and services are unchanged', () => {
     const services = (ns: string) =>
       ns === 'a'
@@ -163,6 +181,98 @@ describe('planReconcile', () => {
     // A stored spec that no longer validates is not used either.
     const broken = planReconcile(input([{ ...service('a', 'svc', 'rate(x[5m]', 3), status: { lastValidGeneration: 2, lastValidSpec: '{"selector":{}}' } }]));
     expect(broken.rendered.included).toEqual([]);
+  });
+
+  describe('after an operator upgrade that refuses what an earlier version accepted', () => {
+    // What an earlier version stored: this spec passed, at this generation (status.lastValid*).
+    const upgraded = (spec: Record<string, unknown>, generation = 3, lastValidGeneration = generation, lastValidSpec = spec): RawMonitoredService => ({
+      ...service('shop', 'orders', 'up == 0', generation),
+      spec,
+      status: {
+        lastValidGeneration,
+        lastValidSpec: JSON.stringify(lastValidSpec),
+        conditions: [{ type: 'Valid', status: 'True', reason: 'SpecValid', message: 'spec passed validation', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: lastValidGeneration }],
+      },
+    });
+    const conditionsOf = (plan: ReturnType<typeof planReconcile>) =>
+      Object.fromEntries((plan.statusUpdates[0]!.patch.status.conditions as { type: string; status: string; reason: string; message: string }[]).map((c) => [c.type, c]));
+    const base = {
+      selector: { matchLabels: { app: 'orders' } },
+      endpoints: [
+        { port: 'metrics', interval: '1m' },
+        { port: 'admin', path: '/metrics?format=prometheus' },
+      ],
+      rules: [
+        { name: 'Backlog', expr: 'orders_backlog > 100' },
+        { name: 'ErrorRate', expr: 'rate(http_requests_total{job="vigil/shop/orders/metrics"}[1m]) > 1', labels: { namespace: 'payments' } },
+        { name: 'AdminErrors', expr: 'rate(http_requests_total{job="vigil/shop/orders/admin"}[5m]) > 1' },
+      ],
+    };
+
+    it('keeps rendering what still validates: refused endpoints and rules are left out, the rest (ServiceDown, route) runs; Valid names each part', () => {
+      const plan = planReconcile(input([upgraded(base), service('shop', 'other')]));
+      // Nothing else is harmed: the other service is rendered as always.
+      expect(plan.rendered.included).toEqual([
+        { namespace: 'shop', name: 'orders' },
+        { namespace: 'shop', name: 'other' },
+      ]);
+      const prom = plan.rendered.prometheus;
+      expect(scrapeJobNames(prom['prometheus.yml']!)).toEqual(expect.arrayContaining(['vigil/shop/orders/metrics', 'vigil/shop/other/metrics']));
+      expect(prom['prometheus.yml']).not.toContain('vigil/shop/orders/admin');
+      const rules = prom['shop__orders.rules.yaml']!;
+      expect(rules).toContain('alert: ServiceDown');
+      expect(rules).toContain('alert: Backlog');
+      expect(rules).not.toContain('ErrorRate');
+      // Its job is left out with the endpoint: the rule reads nothing and is refused in the second round.
+      expect(rules).not.toContain('AdminErrors');
+      const c = conditionsOf(plan);
+      expect(c.Valid).toMatchObject({ status: 'False', reason: 'NoLongerValid' });
+      expect(c.Valid!.message).toContain('shop/orders: spec.endpoints[1].path: must not contain ?');
+      expect(c.Valid!.message).toContain('shop/orders: spec.rules[1].expr: ');
+      expect(c.Valid!.message).toContain('shop/orders: spec.rules[1].labels.namespace: ');
+      expect(c.Valid!.message).toMatch(
+        /; the config keeps running this generation \(valid for an earlier operator version\) without spec\.endpoints\[1\] \(port admin\), spec\.rules\[1\] \(ErrorRate\), spec\.rules\[2\] \(AdminErrors\), which this operator version refuses$/,
+      );
+      expect(c.Ready).toMatchObject({ status: 'False', reason: 'NoLongerValid' });
+      expect(c.TargetsHealthy!.reason).not.toBe('NotScraped');
+      expect(plan.statusUpdates[0]!.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'NoLongerValid' })]);
+      // The stored generation stays what it was: fixing the spec needs a new generation.
+      expect(plan.statusUpdates[0]!.patch.status).toMatchObject({ lastValidGeneration: 3, lastValidSpec: JSON.stringify(base) });
+
+      // Once applied, ConfigApplied says what runs.
+      const applied = planReconcile(
+        input([upgraded(base), service('shop', 'other')], {
+          prometheus: { appliedHash: plan.rendered.prometheusHash },
+          alertmanager: { appliedHash: plan.rendered.alertmanagerHash },
+          targetsFor: () => ({ discovered: 1, healthy: 1 }),
+        }),
+      );
+      expect(applied.statusUpdates.find((u) => u.name === 'orders')!.patch.status.conditions).toContainEqual(expect.objectContaining({ type: 'ConfigApplied', status: 'True' }));
+      expect(conditionsOf(applied).ConfigApplied!.message).toMatch(
+        /^this generation is in force without spec\.endpoints\[1\] \(port admin\), .*which this operator version refuses: Prometheus runs config/,
+      );
+    });
+
+    it('a later invalid edit keeps the stored generation, reduced the same way', () => {
+      const plan = planReconcile(input([upgraded({ ...base, rules: [{ name: 'Broken', expr: 'rate(x[5m]' }] }, 4, 3, base)]));
+      expect(plan.rendered.included).toEqual([{ namespace: 'shop', name: 'orders' }]);
+      const c = conditionsOf(plan);
+      expect(c.Valid).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+      expect(c.Valid!.message).toMatch(/; the config keeps running generation 3, the last valid one, without spec\.endpoints\[1\] \(port admin\), /);
+    });
+
+    it('nothing can be kept when the refused part is not a rule or an endpoint: left out, and the status says why', () => {
+      const spec = { ...base, endpoints: [{ port: 'admin', path: '/metrics?format=prometheus' }], rules: [] };
+      const plan = planReconcile(input([upgraded(spec), service('shop', 'other')]));
+      expect(plan.rendered.included).toEqual([{ namespace: 'shop', name: 'other' }]);
+      const c = conditionsOf(plan);
+      expect(c.Valid).toMatchObject({ status: 'False', reason: 'NoLongerValid' });
+      expect(c.Valid!.message).toMatch(
+        /; this operator version also refuses this generation, which an earlier one ran, and no part of it can be kept \(only rules and endpoints can be left out\): the service is not monitored until the spec is fixed$/,
+      );
+      expect(c.ConfigApplied).toMatchObject({ status: 'False', reason: 'NotIncluded' });
+      expect(c.ConfigApplied!.message).toBe('left out of the generated config: this operator version refuses this generation, which an earlier one ran; fix what Valid names');
+    });
   });
 
   it('records its install in the status and leaves objects another install holds alone (issue #14, two installs)', () => {

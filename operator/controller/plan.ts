@@ -99,7 +99,7 @@ export interface ReconcileInput {
 export interface StatusInputs {
   shared: string;
   result: ValidationResult;
-  inForce: MonitoredService | undefined;
+  inForce: InForce | undefined;
   included: boolean;
   targets: TargetCounts | undefined;
   rules: RuleHealth | { loaded: false } | undefined;
@@ -151,36 +151,117 @@ function refOf(raw: RawMonitoredService): ObjectRef {
 const byRef = compareRefs;
 
 /**
- * The last valid generation of an object whose current generation is invalid, re-validated from
- * its status (lastValidGeneration, lastValidSpec), or undefined when there is none or it no longer
- * passes. Like a Deployment keeping its old ReplicaSet while a new template fails: an invalid edit
- * must neither stop the service's monitoring nor drop its route while its alerts fire (issue #14).
+ * What of an invalid object stays in the config: its last valid generation (status.lastValidSpec),
+ * whole or, when this operator version refuses parts of it, without the refused rules and
+ * endpoints. `without` names the left-out parts (empty: whole).
  */
-export function lastValidInForce(raw: RawMonitoredService, validate: ReconcileInput['validate']): MonitoredService | undefined {
-  if (raw.status?.lastValidGeneration === undefined || raw.status.lastValidGeneration === raw.metadata?.generation) return undefined;
+export interface InForce {
+  service: MonitoredService;
+  generation: number;
+  without: string[];
+}
+
+/** Rounds of leaving parts out: leaving out an endpoint can make a rule refer to a job that is gone. */
+const SALVAGE_ROUNDS = 3;
+
+/**
+ * The last valid generation of an object whose current generation is invalid, re-validated from
+ * its status (lastValidGeneration, lastValidSpec). Like a Deployment keeping its old ReplicaSet
+ * while a new template fails: an invalid edit must neither stop the service's monitoring nor drop
+ * its route while its alerts fire (issue #14).
+ *
+ * A newer operator may refuse what an older one accepted (the stored generation, or the current one
+ * when that is the last valid): then the rules and endpoints it refuses are left out and the rest
+ * (ServiceDown on the other endpoints, the route) keeps running, re-validated as a whole so that
+ * the renderer only ever sees valid services. Undefined when there is no stored generation, or when
+ * what it refuses is elsewhere (selector, downAlert, notify) or every endpoint; `current` is the
+ * result of the current generation.
+ */
+export function lastValidInForce(raw: RawMonitoredService, validate: ReconcileInput['validate'], current?: ValidationResult): InForce | undefined {
+  const generation = raw.status?.lastValidGeneration;
+  if (generation === undefined) return undefined;
   let spec: unknown;
   try {
-    spec = JSON.parse(raw.status.lastValidSpec ?? '');
+    spec = JSON.parse(raw.status?.lastValidSpec ?? '');
   } catch {
     return undefined;
   }
-  const result = validate({ ...lastValidObject(raw), spec });
-  return result.ok ? result.service : undefined;
+  const whole = current && generation === raw.metadata?.generation ? current : validate({ ...lastValidObject(raw), spec });
+  if (whole.ok) return { service: whole.service, generation, without: [] };
+  return salvage(raw, spec, whole.issues, validate, generation);
+}
+
+function salvage(raw: RawMonitoredService, spec: unknown, firstIssues: readonly ValidationIssue[], validate: ReconcileInput['validate'], generation: number): InForce | undefined {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return undefined;
+  const list = (key: string) => {
+    const value = (spec as Record<string, unknown>)[key];
+    return Array.isArray(value) ? value.map((item, index) => ({ item, index })) : undefined;
+  };
+  let rules = list('rules');
+  let endpoints = list('endpoints');
+  const without: { kind: 'rules' | 'endpoints'; index: number; item: unknown }[] = [];
+  let issues = firstIssues;
+  for (let round = 1; round <= SALVAGE_ROUNDS; round++) {
+    const drop = { rules: new Set<number>(), endpoints: new Set<number>() };
+    for (const issue of issues) {
+      const m = /^spec\.(rules|endpoints)\[(\d+)\]([.[]|$)/.exec(issue.field);
+      if (!m) return undefined;
+      drop[m[1] as 'rules' | 'endpoints'].add(Number(m[2]));
+    }
+    const keep = (items: typeof rules, kind: 'rules' | 'endpoints') =>
+      items?.filter((entry, position) => {
+        if (!drop[kind].has(position)) return true;
+        without.push({ kind, ...entry });
+        return false;
+      });
+    rules = keep(rules, 'rules');
+    endpoints = keep(endpoints, 'endpoints');
+    if (!endpoints || endpoints.length === 0) return undefined;
+    const reduced = { ...(spec as Record<string, unknown>), endpoints: endpoints.map((e) => e.item), ...(rules ? { rules: rules.map((r) => r.item) } : {}) };
+    const result = validate({ ...lastValidObject(raw, round), spec: reduced });
+    if (result.ok) {
+      without.sort((a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'endpoints' ? -1 : 1));
+      return { service: result.service, generation, without: without.map(describePart) };
+    }
+    issues = result.issues;
+  }
+  return undefined;
+}
+
+/** `spec.rules[2] (HighLatency)`, `spec.endpoints[0] (port web)`: the stored generation's numbering. */
+function describePart(part: { kind: 'rules' | 'endpoints'; index: number; item: unknown }): string {
+  const item = part.item !== null && typeof part.item === 'object' ? (part.item as Record<string, unknown>) : {};
+  const name = part.kind === 'rules' ? item.name : item.port;
+  const label = typeof name === 'string' ? ` (${part.kind === 'rules' ? name : `port ${name}`})` : '';
+  return `spec.${part.kind}[${part.index}]${label}`;
 }
 
 /**
  * The object as it was at its last valid generation, without spec (the caller parses it) and
  * status. Its uid gets a suffix so that the controller's per-uid cache keeps it apart from the
- * current generation instead of replacing one with the other on every reconcile.
+ * current generation instead of replacing one with the other on every reconcile; each round of
+ * leaving parts out (salvage) has its own.
  */
-export function lastValidObject(raw: RawMonitoredService): RawMonitoredService {
+export function lastValidObject(raw: RawMonitoredService, salvageRound = 0): RawMonitoredService {
   const uid = raw.metadata?.uid;
+  const suffix = salvageRound === 0 ? '/last-valid' : `/last-valid-part-${salvageRound}`;
   return {
     ...raw,
-    metadata: { ...raw.metadata, generation: raw.status?.lastValidGeneration ?? 0, ...(uid !== undefined ? { uid: `${uid}/last-valid` } : {}) },
+    metadata: { ...raw.metadata, generation: raw.status?.lastValidGeneration ?? 0, ...(uid !== undefined ? { uid: `${uid}${suffix}` } : {}) },
     spec: undefined,
     status: undefined,
   };
+}
+
+/**
+ * The objects lastValidInForce may validate for this object, whose cache entries the controller
+ * keeps: the stored generation, and the rounds of leaving parts out only while Valid is not True
+ * (one object each for the thousands of valid ones).
+ */
+export function lastValidObjects(raw: RawMonitoredService): RawMonitoredService[] {
+  if (raw.status?.lastValidGeneration === undefined) return [];
+  const valid = raw.status.conditions?.some((c) => c.type === 'Valid' && c.status === 'True');
+  return Array.from({ length: valid ? 1 : SALVAGE_ROUNDS + 1 }, (_, round) => lastValidObject(raw, round));
 }
 
 function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: TargetCounts; rules?: RuleHealth | { loaded: false }; targetsUnavailable?: TargetsUnavailable } {
@@ -354,7 +435,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   });
   const results = objects.map((raw) => {
     const result = input.validate(raw);
-    return { raw, result, inForce: result.ok ? undefined : lastValidInForce(raw, input.validate) };
+    return { raw, result, inForce: result.ok ? undefined : lastValidInForce(raw, input.validate, result) };
   });
   const validServices: MonitoredService[] = [];
   const invalid: ObjectRef[] = [];
@@ -362,7 +443,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     if (result.ok) validServices.push(result.service);
     else {
       invalid.push(refOf(raw));
-      if (inForce) validServices.push(inForce);
+      if (inForce) validServices.push(inForce.service);
     }
   }
   // The informer cache has no stable order; the renderer output must not depend on it.
@@ -469,10 +550,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inputs.leftOut !== undefined ? { leftOut: inputs.leftOut } : {}),
       ...observed,
       ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
-      ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),
+      ...(inForce ? { inForceGeneration: inForce.generation, ...(inForce.without.length > 0 ? { inForceWithout: inForce.without } : {}) } : {}),
+      // The current generation passed an earlier operator version: this one refuses what ran.
+      ...(!result.ok && raw.status?.lastValidGeneration === generation ? { noLongerValid: true } : {}),
+      ...(!result.ok && !inForce && raw.status?.lastValidGeneration !== undefined ? { lastValidRefused: raw.status.lastValidGeneration } : {}),
       ...(input.install ? { install: input.install } : {}),
       ...(inputs.selection ? { selection: inputs.selection } : {}),
       ...(result.ok && input.settings.defaultRecipients.length === 0 && (result.service.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
+      ...(result.ok && !result.service.spec.downAlert.enabled && result.service.spec.rules.length === 0 ? { noAlerts: true } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) {

@@ -55,6 +55,24 @@ describe('diagnoseSelection', () => {
     ]);
   });
 
+  it('a port number written as the name: PortNotFound names the port of that number (a digits-only name is valid in Kubernetes, so not refused)', () => {
+    const r = diagnoseSelection(ms({ matchLabels: { app: 'checkout' } }, ['9090']), [
+      svc('checkout', { app: 'checkout' }, [
+        { name: 'metrics', port: 9090 },
+        { name: 'http', port: 80 },
+      ]),
+    ]);
+    expect(r.problems).toEqual([
+      {
+        reason: 'PortNotFound',
+        message:
+          'spec.endpoints[0].port: no selected Service has a port named "9090"; the ports that exist are: checkout (metrics, http); 9090 is the number of port metrics: spec.endpoints[0].port takes the port\'s name, e.g. metrics',
+      },
+    ]);
+    // A Service port really named "9090" is found by that name.
+    expect(diagnoseSelection(ms({ matchLabels: { app: 'checkout' } }, ['9090']), [svc('checkout', { app: 'checkout' }, [{ name: '9090', port: 9090 }])]).problems).toEqual([]);
+  });
+
   it('only unnamed ports: NoNamedPort, saying to name the port', () => {
     const r = diagnoseSelection(ms({ matchLabels: { app: 'checkout' } }, ['metrics']), [svc('checkout', { app: 'checkout' }, [{ port: 8080 }])]);
     expect(r.problems[0]?.reason).toBe('NoNamedPort');

@@ -107,6 +107,18 @@ function portLabel(p: ServiceInfo['ports'][number]): string {
 }
 
 /**
+ * A digits-only name is a valid Service port name (a DNS-1123 label, as the API server checks
+ * Service, Endpoints and EndpointSlice port names), so it is not refused; when it is the *number*
+ * of a selected Service's named port, say which name to write.
+ */
+function numberHint(port: string, i: number, matched: readonly ServiceInfo[]): string {
+  if (!/^[0-9]+$/.test(port)) return '';
+  const names = [...new Set(matched.flatMap((s) => s.ports.filter((p) => p.name && String(p.port) === port).map((p) => p.name as string)))].sort(compareStrings);
+  if (names.length === 0) return '';
+  return `; ${port} is the number of port ${names.join(', ')}: spec.endpoints[${i}].port takes the port's name, e.g. ${names[0]}`;
+}
+
+/**
  * The report for one MonitoredService given every Service of its namespace.
  * Problems name the selector, the port and what exists instead; `endpointIndex` in the message
  * points at the spec field to change.
@@ -148,7 +160,7 @@ export function diagnoseSelection(service: Pick<MonitoredService, 'metadata' | '
             }
           : {
               reason: 'PortNotFound',
-              message: `spec.endpoints[${i}].port: no selected Service has a port named "${endpoint.port}"; the ports that exist are: ${listSome(existing)}`,
+              message: `spec.endpoints[${i}].port: no selected Service has a port named "${endpoint.port}"; the ports that exist are: ${listSome(existing)}${numberHint(endpoint.port, i, matched)}`,
             },
       );
       return;

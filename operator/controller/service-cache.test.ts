@@ -5,7 +5,7 @@ import { loadCatalogue, demoSettings, productionSettings } from '../../test/fixt
 import { assembleConfig, renderConfig, renderServicePieces as renderConfigPieces } from '../render/index.js';
 import { decodeBundle, type EncodedFiles } from '../kube/config-bundle.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
-import { planReconcile, type RawMonitoredService, type ReconcilePlan } from './plan.js';
+import { lastValidObjects, planReconcile, type RawMonitoredService, type ReconcilePlan } from './plan.js';
 import type { GlobalSettings } from '../render/types.js';
 import type { SyncReport } from './annotations.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
@@ -44,6 +44,38 @@ describe('ServiceCache', () => {
     const third = cache.resolve(a2, productionSettings, hashOf(productionSettings));
     expect(cache.misses).toBe(3);
     expect(third.ok && cache.piecesOf(third.service, productionSettings).ruleFile).toContain(`interval: ${productionSettings.evaluationInterval}`);
+  });
+
+  it('a generation an upgrade refuses in part is reduced once: later reconciles take it, and its pieces, from the cache; prune keeps its entries', () => {
+    const cache = new ServiceCache();
+    const spec = { ...(raw('a', 'one', 3).spec as Record<string, unknown>), rules: [{ name: 'Errors', expr: 'rate(errors_total[5m]) > 1', labels: { namespace: 'x' } }] };
+    const object: RawMonitoredService = {
+      ...raw('a', 'one', 3),
+      spec,
+      status: {
+        lastValidGeneration: 3,
+        lastValidSpec: JSON.stringify(spec),
+        conditions: [{ type: 'Valid', status: 'False', reason: 'NoLongerValid', message: '', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 3 }],
+      },
+    };
+    const reconcile = () =>
+      planReconcile({
+        objects: [object],
+        settings: demoSettings,
+        formatIssue,
+        prometheus: {},
+        alertmanager: {},
+        targetsFor: () => undefined,
+        now: '2025-01-01T00:00:00Z',
+        ...cache.forReconcile(demoSettings),
+      });
+    const first = reconcile();
+    expect(first.rendered.included).toEqual([{ namespace: 'a', name: 'one' }]);
+    const misses = cache.misses;
+    // What the controller keeps live (controller.ts currentServices).
+    cache.prune(new Set([objectKey(object), ...lastValidObjects(object).map(objectKey)]));
+    expect(reconcile().rendered.prometheusHash).toBe(first.rendered.prometheusHash);
+    expect(cache.misses).toBe(misses);
   });
 
   it('the same generation with another spec (a CRD upgrade reads a pruned field back) is validated again; a status write is not', () => {

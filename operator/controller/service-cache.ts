@@ -156,7 +156,8 @@ export class UnchangedStatuses implements StatusMemo {
       last !== undefined &&
       last.shared === inputs.shared &&
       last.result === inputs.result &&
-      last.inForce === inputs.inForce &&
+      last.inForce?.service === inputs.inForce?.service &&
+      last.inForce?.without.join() === inputs.inForce?.without.join() &&
       last.included === inputs.included &&
       last.leftOut === inputs.leftOut &&
       (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&

@@ -54,7 +54,7 @@ export function knownAlertLabels(ref: { namespace: string; name: string }, rule:
  * any template it cannot read). `.Labels.x` counts only where dot is still the alert data
  * (outside with/range/define/block).
  */
-export function labelReferences(template: string, names: ReadonlySet<string>): LabelReference[] {
+export function labelReferences(template: string, names: Pick<ReadonlySet<string>, 'has'>): LabelReference[] {
   if (!template.includes('{{')) return [];
   let actions;
   try {
@@ -100,6 +100,11 @@ function directReference(token: Token, dotIsData: boolean): string | undefined {
 
 function isLabelsMap(token: Token, dotIsData: boolean): boolean {
   return (token.kind === 'variable' && (token.text === '$labels' || token.text === '$.Labels')) || (token.kind === 'field' && dotIsData && token.text === '.Labels');
+}
+
+/** Every label name a template refers to (labelReferences of any name), each once. */
+export function referencedLabelNames(template: string): string[] {
+  return [...new Set(labelReferences(template, { has: () => true }).map((r) => r.name))];
 }
 
 /** The template with every reference to a known label replaced by its value as a Go string literal. */

@@ -21,6 +21,9 @@ export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX } fr
 export const LABEL_NAMESPACE = 'vigil_namespace';
 export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
 
+/** The external label naming the cluster (the chart's clusterName): on every alert a rule does not label itself. */
+export const EXTERNAL_CLUSTER_LABEL = 'cluster';
+
 export const SERVICE_DOWN_ALERT = 'ServiceDown';
 export const TARGET_DOWN_ALERT = 'ServiceTargetDown';
 

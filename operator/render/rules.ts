@@ -31,7 +31,7 @@ interface AlertingRule {
  * downReason), said in the ServiceDown description; undefined when it knows of nothing.
  */
 export function renderRuleFile(service: MonitoredService, settings: GlobalSettings, downReason?: string): string {
-  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings, downReason), ...service.spec.rules.map((rule) => customRule(service, rule))];
+  const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings, downReason), ...service.spec.rules.map((rule, i) => customRule(service, rule, i, settings))];
   const file = {
     groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],
   };
@@ -76,8 +76,11 @@ export const LABEL_SCRAPE_CONFIG = 'vigil_scrape_config';
  */
 export function discoveryGraceMs(service: MonitoredService): number {
   const longest = Math.max(...service.spec.endpoints.map((e) => parseDurationMs(scrapeTiming(e).interval) ?? 0));
-  return Math.min(2 * longest + 30_000, 240_000);
+  return Math.min(2 * longest + 30_000, MAX_DISCOVERY_GRACE_MS);
 }
+
+/** Upper bound of discoveryGraceMs (ms): the grace plus two evaluation intervals must fit in the 5-minute lookback. */
+export const MAX_DISCOVERY_GRACE_MS = 240_000;
 
 /**
  * ServiceTargetDown's termination window (ms): a target counts as down only when every one of its
@@ -220,8 +223,16 @@ function templateSafe(text: string): string {
   return text.replaceAll('{{', '{ {').replaceAll('}}', '} }');
 }
 
-function customRule(service: MonitoredService, rule: AlertRule): AlertingRule {
+function customRule(service: MonitoredService, rule: AlertRule, index: number, settings: GlobalSettings): AlertingRule {
   const { namespace, name } = service.metadata;
+  // Prometheus adds an external label only to alerts without that label (notifier relabelAlerts):
+  // a rule's own would claim another cluster or region. Validation refuses the chart's cluster label
+  // by name; this covers any other external label of the install (validate/index.ts reports it).
+  for (const label of Object.keys(rule.labels ?? {})) {
+    if (Object.hasOwn(settings.externalLabels, label)) {
+      throw new Error(`spec.rules[${index}].labels.${label}: label ${label} is an external label of this install; Prometheus would keep the rule's value instead of the install's, so remove it`);
+    }
+  }
   // Prometheus expands these with the result series' labels only: write in what Vigil knows (alert-labels.ts).
   const known = knownAlertLabels(refOf(service), rule);
   const expand = (template: string) => substituteKnownLabels(template, known);

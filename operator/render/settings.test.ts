@@ -27,6 +27,15 @@ describe('settings parsing', () => {
     expect(() => settingsFromYaml('a: [\n', 'f.yaml')).toThrow(/f\.yaml: not valid YAML/);
   });
 
+  it('bounds the global scrape and evaluation intervals as the chart does (GLOBAL_TIMING_BOUNDS)', () => {
+    expect(settingsFromYaml('scrapeInterval: 4m50s\nevaluationInterval: 30s\n', 'f.yaml')).toMatchObject({ scrapeInterval: '4m50s', evaluationInterval: '30s' });
+    expect(() => settingsFromYaml('scrapeInterval: 5m\n', 'f.yaml')).toThrow(/^f\.yaml: scrapeInterval: 5m is out of range: scrapeInterval must be above 0 and at most 4m50s: /);
+    expect(() => settingsFromYaml('scrapeInterval: 0s\n', 'f.yaml')).toThrow(/^f\.yaml: scrapeInterval: 0s is out of range/);
+    expect(() => settingsFromYaml('evaluationInterval: 31s\n', 'f.yaml')).toThrow(
+      "f.yaml: evaluationInterval: 31s is out of range: evaluationInterval must be above 0 and at most 30s: ServiceDown's window (the discovery grace, up to 4m, plus two rule evaluations) must stay within Prometheus's 5m lookback",
+    );
+  });
+
   it('treats an empty file as the defaults', () => {
     expect(settingsFromObject(null, 'x')).toEqual(settingsFromYaml('', 'x'));
   });

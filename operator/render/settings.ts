@@ -3,6 +3,7 @@
 // default. SMTP credentials are refused here; they come from a Secret (`--smtp-secret`).
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { globalTimingProblems } from './global-timing.js';
 import { defaultSettings } from './index.js';
 import { type GlobalSettings, SettingsOverridesSchema, SMTP_CREDENTIAL_KEYS } from './settings-schema.js';
 
@@ -29,12 +30,16 @@ export function settingsFromObject(value: unknown, source: string): GlobalSettin
   if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source}: expected a mapping of settings`);
   const parsed = SettingsOverridesSchema.safeParse(value);
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => describeIssue(source, i)).join('\n'));
+  let settings: GlobalSettings;
   try {
-    return defaultSettings(parsed.data);
+    settings = defaultSettings(parsed.data);
   } catch (err) {
     // Relations across the defaults, e.g. a scrape limit default above its ceiling.
     throw new Error(`${source}: ${(err as Error).message}`);
   }
+  const timing = globalTimingProblems(settings);
+  if (timing.length > 0) throw new Error(timing.map((p) => `${source}: ${p.field}: ${p.message}`).join('\n'));
+  return settings;
 }
 
 /** GlobalSettings from the text of a `--settings` YAML file. */

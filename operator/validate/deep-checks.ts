@@ -4,14 +4,15 @@
 import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, LOOKBACK_DELTA, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
-import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
-import { isTemplateValue, knownAlertLabels, labelReferences, substituteKnownLabels } from '../render/alert-labels.js';
+import { isTemplateValue, knownAlertLabels, labelReferences, referencedLabelNames, substituteKnownLabels } from '../render/alert-labels.js';
+import { resultLabels } from '../promql/result-labels.js';
 import { checkGoTemplate } from './template.js';
 import { dryRunTemplate, type DryRunResult } from './template-run.js';
 
@@ -40,7 +41,25 @@ export function deepChecks(raw: unknown): ValidationIssue[] {
   const namespace = isObject(raw.metadata) && typeof raw.metadata.namespace === 'string' ? raw.metadata.namespace : 'default';
   const serviceName = isObject(raw.metadata) && typeof raw.metadata.name === 'string' ? raw.metadata.name : '';
   checkRules(spec.rules, spec.downAlert, namespace, serviceName, scrapedEndpoints(spec.endpoints, namespace, serviceName), report);
+  if (isObject(spec.notify) && isObject(spec.notify.email)) checkRecipients(spec.notify.email.to, report);
   return issues;
+}
+
+/**
+ * Alertmanager sends one RCPT TO per listed address without removing duplicates
+ * (notify/email/email.go), so a recipient listed twice may get every email twice. The domain is
+ * compared without case (RFC 5321), the local part as written.
+ */
+function checkRecipients(to: unknown, report: Report): void {
+  const first = new Map<string, number>();
+  asArray(to).forEach((address, i) => {
+    if (typeof address !== 'string') return;
+    const at = address.lastIndexOf('@');
+    const key = at < 0 ? address : address.slice(0, at) + address.slice(at).toLowerCase();
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, i);
+    else report(['spec', 'notify', 'email', 'to', i], `${address} is already listed as spec.notify.email.to[${earlier}]; list each recipient once (Alertmanager would send every email to it twice)`);
+  });
 }
 
 type Report = (path: PropertyKey[], message: string) => void;
@@ -139,6 +158,11 @@ const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
   { test: (n) => n.startsWith('vigil_'), why: 'names starting with vigil_ are reserved: Vigil routes alerts on them' },
   { test: (n) => n === 'severity', why: "severity is set by the rule's severity field" },
   { test: (n) => n === 'alertname', why: "alertname is set by the rule's name field" },
+  { test: (n) => n === 'namespace', why: "namespace is set to the MonitoredService's own namespace on every alert (tenancy: a rule cannot speak for another namespace)" },
+  {
+    test: (n) => n === EXTERNAL_CLUSTER_LABEL,
+    why: `${EXTERNAL_CLUSTER_LABEL} is the install's external label (the chart's clusterName); Prometheus keeps a rule's own ${EXTERNAL_CLUSTER_LABEL} label instead of it, so the alert would claim another cluster`,
+  },
 ];
 
 /**
@@ -213,6 +237,23 @@ function checkTemplateLabelReferences(value: unknown, path: PropertyKey[], repor
 }
 
 /**
+ * A reference to a label the expression's result cannot carry (it aggregates it away: `sum(...)`,
+ * `sum by (job) (...)`) prints an empty value in every email: Prometheus expands annotations with the
+ * result series' labels only. Labels Vigil writes in (alertname, severity, namespace, the rule's own)
+ * do not count.
+ */
+function checkProducedLabels(template: string, path: PropertyKey[], report: Report, produced: ReadonlySet<string>, known: Record<string, string>, templateLabels: ReadonlySet<string>): void {
+  for (const name of referencedLabelNames(template)) {
+    if (produced.has(name) || Object.hasOwn(known, name) || templateLabels.has(name)) continue;
+    const has = produced.size > 0 ? `its series carry only ${[...produced].sort().join(', ')}` : 'its series carry no label';
+    report(
+      path,
+      `refers to label ${name}, which the expression's result cannot have (${has}): Prometheus expands this text with the result's labels, so it would print an empty value; keep ${name} in the aggregation (e.g. by (${[...produced, name].sort().join(', ')})) or leave the reference out`,
+    );
+  }
+}
+
+/**
  * The service's scrape jobs with their effective intervals (defaults composed as the renderer
  * does), or none when an endpoint's port or timing is unusable (reported elsewhere).
  */
@@ -250,8 +291,10 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
         report([...base, 'name'], `${rule.name} is an alert of the built-in down alert; choose another name or set spec.downAlert.enabled: false`);
       }
     }
+    let exprOk = false;
     if (typeof rule.expr === 'string' && rule.expr.length <= 4096) {
       const result = checkPromQL(rule.expr);
+      exprOk = result.ok;
       if (!result.ok) report([...base, 'expr'], result.message);
       else {
         // The renderer adds namespace="<ns>" to every selector and refuses other namespace matchers;
@@ -278,9 +321,11 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
       { name: typeof rule.name === 'string' ? rule.name : '', severity: typeof rule.severity === 'string' ? rule.severity : defaults.ruleSeverity, labels: stringLabels },
     );
     const templateLabels = new Set(Object.keys(stringLabels).filter((name) => isTemplateValue(stringLabels[name] as string)));
+    const produced = exprOk ? resultLabels(rule.expr as string) : undefined;
     for (const field of ['summary', 'description'] as const) {
-      checkTemplate(rule[field], [...base, field], report, known);
+      const run = checkTemplate(rule[field], [...base, field], report, known);
       checkTemplateLabelReferences(rule[field], [...base, field], report, templateLabels);
+      if (run && produced) checkProducedLabels(rule[field] as string, [...base, field], report, produced, known, templateLabels);
     }
     if (isObject(rule.labels)) {
       const names = Object.keys(rule.labels);
@@ -291,6 +336,7 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
         // Prometheus expands label values as templates too.
         const run = checkTemplate(rule.labels[name], [...base, 'labels', name], report, known);
         checkTemplateLabelReferences(rule.labels[name], [...base, 'labels', name], report, templateLabels);
+        if (run && produced) checkProducedLabels(rule.labels[name] as string, [...base, 'labels', name], report, produced, known, templateLabels);
         if (run?.dependsOnValue) {
           report(
             [...base, 'labels', name],

@@ -1,3 +1,4 @@
+import { defaultSettings, renderConfig } from '../render/index.js';
 import { formatIssue, validateMonitoredService } from './index.js';
 
 const valid = () => ({
@@ -114,6 +115,36 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it("refuses a template reference to a label the expression's result cannot have (aggregated away), naming what it has", () => {
+    expect(
+      issuesOf((o) => {
+        o.spec.rules[0]!.expr = 'sum by (route) (rate(http_requests_total[5m])) > 1';
+        o.spec.rules[0]!.summary = '{{ $labels.instance }} on {{ $labels.route }} in {{ $labels.namespace }}';
+      }),
+    ).toEqual([
+      "spec.rules[0].summary: refers to label instance, which the expression's result cannot have (its series carry only route): Prometheus expands this text with the result's labels, so it would print an empty value; keep instance in the aggregation (e.g. by (instance, route)) or leave the reference out",
+    ]);
+    expect(
+      issuesOf((o) => {
+        o.spec.rules[0]!.expr = 'sum(rate(http_requests_total[5m])) > 1';
+        (o.spec.rules[0] as Record<string, unknown>).labels = { who: '{{ $labels.pod }}' };
+      }),
+    ).toEqual([
+      "spec.rules[0].summary: refers to label instance, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep instance in the aggregation (e.g. by (instance)) or leave the reference out",
+      "spec.rules[0].labels.who: refers to label pod, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep pod in the aggregation (e.g. by (pod)) or leave the reference out",
+    ]);
+    // Where labels pass through, nothing is known: accepted.
+    expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.anything }}'))).toEqual([]);
+  });
+
+  it('refuses a recipient listed twice (the domain compared without case), naming both entries', () => {
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['shop@example.com', 'ops@example.com', 'shop@EXAMPLE.com']))).toEqual([
+      'spec.notify.email.to[2]: shop@EXAMPLE.com is already listed as spec.notify.email.to[0]; list each recipient once (Alertmanager would send every email to it twice)',
+    ]);
+    // Local parts are case-sensitive by RFC 5321: different mailboxes as far as Vigil can tell.
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['shop@example.com', 'Shop@example.com']))).toEqual([]);
+  });
+
   it('rejects duplicate ports and rule names', () => {
     expect(issuesOf((o) => o.spec.endpoints.push({ port: 'metrics' }))).toEqual(['spec.endpoints[1].port: port "metrics" is already scraped by spec.endpoints[0]; list each port once']);
     expect(issuesOf((o) => o.spec.rules.push({ name: 'HighErrorRate', expr: 'up == 0' } as never))).toEqual([
@@ -131,6 +162,10 @@ describe('validateMonitoredService', () => {
     expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { severity: 'page', vigil_namespace: 'x', team: 'a' }))).toEqual([
       "spec.rules[0].labels.severity: label severity cannot be set here: severity is set by the rule's severity field",
       'spec.rules[0].labels.vigil_namespace: label vigil_namespace cannot be set here: names starting with vigil_ are reserved: Vigil routes alerts on them',
+    ]);
+    expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { namespace: 'payments', cluster: 'prod', team: 'a' }))).toEqual([
+      "spec.rules[0].labels.namespace: label namespace cannot be set here: namespace is set to the MonitoredService's own namespace on every alert (tenancy: a rule cannot speak for another namespace)",
+      "spec.rules[0].labels.cluster: label cluster cannot be set here: cluster is the install's external label (the chart's clusterName); Prometheus keeps a rule's own cluster label instead of it, so the alert would claim another cluster",
     ]);
     expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { __x: 'a' }))).toEqual([
       'spec.rules[0].labels.__x: label __x cannot be set here: names starting with __ are reserved for Prometheus internals',
@@ -182,6 +217,23 @@ describe('validateMonitoredService', () => {
   it('limits metadata so generated names stay valid', () => {
     expect(issuesOf((o) => (o.metadata.name = 'a'.repeat(178)))).toEqual(['metadata.name: must be at most 177 characters, so that the generated rule file name stays a valid ConfigMap key']);
     expect(issuesOf((o) => (o.metadata.namespace = 'Shop'))).toEqual(['metadata.namespace: must be a DNS label: lowercase letters, digits and -, starting and ending with a letter or digit']);
+  });
+
+  it("refuses a rule label that is one of the install's external labels, naming it", () => {
+    const o = valid() as Mutable;
+    (o.spec.rules[0] as Record<string, unknown>).labels = { region: 'us' };
+    const result = validateMonitoredService(o, (service) => renderConfig([service], defaultSettings({ externalLabels: { cluster: 'prod', region: 'eu' } })));
+    expect(result.ok ? [] : result.issues.map((i) => `${i.field}: ${i.message}`)).toEqual([
+      "spec: cannot be turned into Prometheus/Alertmanager configuration: spec.rules[0].labels.region: label region is an external label of this install; Prometheus would keep the rule's value instead of the install's, so remove it",
+    ]);
+  });
+
+  it('accepts every Service port name the API server accepts (a DNS-1123 label, digits only included) and refuses the others', () => {
+    // Service, Endpoints and EndpointSlice port names are checked with ValidateDNS1123Label
+    // (k8s.io/kubernetes pkg/apis/core/validation validateServicePort); the IANA_SVC_NAME rule
+    // (at least one letter, at most 15 characters, no --) is for container ports only.
+    for (const port of ['9090', 'a--b', 'http-metrics', 'x'.repeat(63), '0']) expect(issuesOf((o) => (o.spec.endpoints[0]!.port = port))).toEqual([]);
+    for (const port of ['-http', 'http-', 'Metrics', 'http_metrics', 'x'.repeat(64)]) expect(issuesOf((o) => (o.spec.endpoints[0]!.port = port))).toHaveLength(1);
   });
 
   it('reports every problem of an object in one run', () => {

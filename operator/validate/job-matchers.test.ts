@@ -14,6 +14,14 @@ describe('foreignJobProblems', () => {
     expect(foreignJobProblems('sum(rate(x{job="checkout"}[5m])) / sum(rate(y{job="checkout-api"}[5m])) > 0', 'shop', OWN)).toHaveLength(2);
   });
 
+  it('refuses a job of this service for a port it does not scrape (no other object can have that job)', () => {
+    expect(foreignJobProblems('up{job="vigil/shop/checkout/admin"} == 0', 'shop', OWN)).toEqual([
+      'selector up{job="vigil/shop/checkout/admin"} can match no series: job vigil/shop/checkout/admin would scrape port admin, which spec.endpoints does not list; this service\'s jobs are vigil/shop/checkout/metrics',
+    ]);
+    // Another service whose name starts the same way is another job.
+    expect(foreignJobProblems('up{job="vigil/shop/checkout-api/admin"} == 0', 'shop', OWN)).toEqual([]);
+  });
+
   it("accepts the jobs of the namespace, of other MonitoredServices too, and the install's own jobs", () => {
     for (const expr of ['up{job="vigil/shop/checkout/metrics"} == 0', 'up{job="vigil/shop/payments/http"} == 0', 'up{job="vigil-operator"} == 0', 'up{job="prometheus"} == 0']) {
       expect(foreignJobProblems(expr, 'shop', OWN)).toEqual([]);

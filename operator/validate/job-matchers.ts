@@ -15,6 +15,8 @@ const SELF_JOBS: ReadonlySet<string> = new Set(Object.values(SELF_SCRAPE_JOBS));
 /** One message per selector whose job="..." cannot name a job of `namespace` (expr must be one checkPromQL accepted). */
 export function foreignJobProblems(expr: string, namespace: string, ownJobs: readonly string[]): string[] {
   const prefix = `${JOB_PREFIX}/${namespace}/`;
+  // A MonitoredService name holds no /: vigil/<namespace>/<this name>/ names this service's jobs only.
+  const ownPrefix = ownJobs[0]?.slice(0, ownJobs[0].lastIndexOf('/') + 1);
   const problems: string[] = [];
   parser.parse(expr).iterate({
     enter: (ref) => {
@@ -23,7 +25,15 @@ export function foreignJobProblems(expr: string, namespace: string, ownJobs: rea
       const metric = names[0] ?? matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
       if (metric !== undefined && RULE_SERIES.has(metric)) return false;
       for (const m of matchers) {
-        if (m.name !== 'job' || m.op !== '=' || m.value === '' || m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
+        if (m.name !== 'job' || m.op !== '=' || m.value === '') continue;
+        if (ownPrefix !== undefined && m.value.startsWith(ownPrefix) && !ownJobs.includes(m.value)) {
+          problems.push(
+            `selector ${text(ref.node, expr)} can match no series: job ${m.value} would scrape port ${m.value.slice(ownPrefix.length)}, which spec.endpoints does not list; ` +
+              `this service's jobs are ${ownJobs.join(', ')}`,
+          );
+          continue;
+        }
+        if (m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
         const example = ownJobs[0] ?? `${prefix}<name>/<port>`;
         problems.push(
           `selector ${text(ref.node, expr)} can match no series: the scrape jobs of namespace ${namespace} are named ${prefix}<MonitoredService>/<port>` +

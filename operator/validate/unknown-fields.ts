@@ -35,6 +35,11 @@ function editDistance(a: string, b: string): number {
   return row[b.length] as number;
 }
 
+/** The accepted name within 2 edits of `key` (case-insensitive), the closest first; undefined when none is. */
+export function closestName(key: string, accepted: readonly string[]): string | undefined {
+  return accepted.filter((name) => editDistance(name, key) <= 2).sort((a, b) => editDistance(a, key) - editDistance(b, key))[0];
+}
+
 export function unknownFieldIssues(raw: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const walk = (node: JsonSchemaNode | undefined, value: unknown, path: PropertyKey[]) => {
@@ -51,7 +56,7 @@ export function unknownFieldIssues(raw: unknown): ValidationIssue[] {
         continue;
       }
       const accepted = Object.keys(node.properties);
-      const close = accepted.filter((name) => editDistance(name, key) <= 2).sort((a, b) => editDistance(a, key) - editDistance(b, key))[0];
+      const close = closestName(key, accepted);
       issues.push({
         field: formatPath([...path, key]),
         message: `unknown field${close ? ` (did you mean ${close}?)` : ''}; accepted fields here: ${accepted.join(', ')}`,

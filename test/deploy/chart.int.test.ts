@@ -93,7 +93,11 @@ describe('helm chart', () => {
             ? { smtp: { defaultRecipients: [] } }
             : path.startsWith('scrapeLimits.')
               ? { scrapeLimits: { defaults: { [path.split('.')[2] as string]: MAX_COUNT_LIMIT }, ceilings: { [path.split('.')[2] as string]: 1 } } }
-              : { [path.split('.')[0] as string]: { externalUrl: '' } },
+              : path === 'scrapeInterval'
+                ? { scrapeInterval: '5m' }
+                : path === 'evaluationInterval'
+                  ? { evaluationInterval: '1m' }
+                  : { [path.split('.')[0] as string]: { externalUrl: '' } },
       );
       await expect(helmTemplate(without)).rejects.toThrow(check.message);
       const dir = await mkdtemp(join(tmpdir(), 'vigil-lint-'));
@@ -106,6 +110,67 @@ describe('helm chart', () => {
       }
     },
   );
+
+  test('a misspelt or unknown value is refused by helm template and helm lint (values.schema.json) and by the cdk8s synthesis, naming the key', async () => {
+    for (const [set, where, key] of [
+      ['prometheus.retension=30d', '/prometheus', 'retension'],
+      ['scrapeIntervall=1m', '', 'scrapeIntervall'],
+      ['operator.resources.claims[0].name=gpu', '/operator/resources', 'claims'],
+      ['smtp.defaultRecipient=a@example.com', '/smtp', 'defaultRecipient'],
+    ] as const) {
+      const r = await tool('helm', ['template', 'vigil', CHART, '--set', set]);
+      expect({ set, code: r.code, err: r.stderr }).toEqual({ set, code: 1, err: expect.stringContaining(`at '${where}': additional properties '${key}' not allowed`) });
+      const lint = await tool('helm', ['lint', CHART, '--set', set]);
+      expect(lint.code).not.toBe(0);
+      expect(lint.stdout + lint.stderr).toContain(`additional properties '${key}' not allowed`);
+    }
+    expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { retension: '30d' } }))).toThrow(
+      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs',
+    );
+    // Maps of the user's own keys stay open, and so does global (Helm gives a subchart its parent's globals).
+    const open = mergeValues(REAL_CLUSTER, { nodeSelector: { zone: 'a' }, podAnnotations: { team: 'x' }, global: { storageClass: 'fast' }, affinity: { nodeAffinity: {} } });
+    expect(parseManifests(await helmTemplate(open)).length).toBeGreaterThan(10);
+    expect(() => parseValues(open)).not.toThrow();
+  });
+
+  test('a default recipient listed twice is refused by helm and by the cdk8s values', async () => {
+    const twice = mergeValues(REAL_CLUSTER, { smtp: { defaultRecipients: ['oncall@example.com', 'oncall@example.com'] } });
+    await expect(helmTemplate(twice)).rejects.toThrow("at '/smtp/defaultRecipients': items at 0 and 1 are equal");
+    expect(() => parseValues(twice)).toThrow('smtp.defaultRecipients: must list each address once');
+  });
+
+  test('scrapeInterval and evaluationInterval: helm and the cdk8s values accept and refuse the same values (GLOBAL_TIMING_BOUNDS)', async () => {
+    const cases: [string, string, boolean][] = [
+      ['scrapeInterval', '1ms', true],
+      ['scrapeInterval', '4m50s', true],
+      ['scrapeInterval', '4m50s1ms', false],
+      ['scrapeInterval', '0s', false],
+      ['scrapeInterval', '1h', false],
+      ['evaluationInterval', '30s', true],
+      ['evaluationInterval', '29s999ms', true],
+      ['evaluationInterval', '30s1ms', false],
+      ['evaluationInterval', '0m0s', false],
+    ];
+    for (const [key, value, accepted] of cases) {
+      const values = mergeValues(REAL_CLUSTER, { [key]: value });
+      const helm = await helmTemplate(values).then(
+        () => true,
+        (err: Error) => {
+          expect(err.message).toContain(`${key} must be above 0 and at most`);
+          return false;
+        },
+      );
+      const synth = (() => {
+        try {
+          parseValues(values);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect({ key, value, helm, synth }).toEqual({ key, value, helm: accepted, synth: accepted });
+    }
+  });
 
   test('the refused values install once set: a smarthost with its port, or default recipients opted out explicitly', async () => {
     expect(parseManifests(await helmTemplate(REAL_CLUSTER)).length).toBeGreaterThan(10);

@@ -46,7 +46,7 @@ function goodSpec(name: string): Obj {
     rules: [
       {
         name: 'HighErrorRate',
-        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m])) > 1',
+        expr: 'sum by (instance) (rate(http_requests_total{code=~"5.."}[5m])) > 1',
         for: '2m',
         summary: '{{ $labels.instance }} answers with errors',
       },
@@ -613,6 +613,27 @@ export function hostileCatalogue(): HostileCase[] {
       expect: invalid('spec.rules[0].labels.vigil_namespace'),
     },
     {
+      id: 'label-namespace',
+      what: 'rule label namespace: team-a (claim another namespace)',
+      handling: "admitted; Valid=False: namespace is set to the object's own namespace (the renderer sets it last anyway)",
+      object: hostile('label-namespace', withRule({ labels: { namespace: 'team-a' } })),
+      expect: invalid('spec.rules[0].labels.namespace'),
+    },
+    {
+      id: 'summary-aggregated-label',
+      what: 'summary {{ $labels.instance }} on sum(rate(...)) > 1 (the label is aggregated away)',
+      handling: 'admitted; Valid=False: the result has no instance label, so the email would print an empty value',
+      object: hostile('summary-aggregated-label', withRule({ expr: 'sum(rate(x[5m])) > 1', summary: '{{ $labels.instance }} fails' })),
+      expect: invalid('spec.rules[0].summary'),
+    },
+    {
+      id: 'label-cluster',
+      what: 'rule label cluster: prod (claim another cluster: Prometheus keeps a rule label over the external one)',
+      handling: "admitted; Valid=False: cluster is the install's external label",
+      object: hostile('label-cluster', withRule({ labels: { cluster: 'prod' } })),
+      expect: invalid('spec.rules[0].labels.cluster'),
+    },
+    {
       id: 'label-severity-override',
       what: 'rule label severity: critical beside severity: info',
       handling: 'admitted; Valid=False: set the severity field instead',
@@ -676,6 +697,13 @@ export function hostileCatalogue(): HostileCase[] {
       handling: 'rejected by the API server (email pattern)',
       object: hostile('recipient-crlf-injection', (spec) => (spec.notify.email.to = ['a@example.com\r\nBcc: victim@example.org'])),
       expect: rejected('spec.notify.email.to[0]'),
+    },
+    {
+      id: 'recipient-twice',
+      what: 'recipient listed twice, the second with an upper-case domain',
+      handling: 'admitted; Valid=False: Alertmanager would send every email to it twice',
+      object: hostile('recipient-twice', (spec) => (spec.notify.email.to = ['team@example.com', 'team@EXAMPLE.com'])),
+      expect: invalid('spec.notify.email.to[1]'),
     },
     {
       id: 'recipient-display-name',
