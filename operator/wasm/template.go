@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"text/template/parse"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/template"
+)
+
+// templateDefs: the variables Prometheus defines before an alert's annotation or label template
+// (rules/alerting.go and model/rulefmt/rulefmt.go of the pinned version: the same four, joined
+// without separators, so line numbers in errors are the author's).
+var templateDefs = strings.Join([]string{
+	"{{$labels := .Labels}}",
+	"{{$externalLabels := .ExternalLabels}}",
+	"{{$externalURL := .ExternalURL}}",
+	"{{$value := .Value}}",
+}, "")
+
+// probeValues: alert values the template is expanded with. Different signs and magnitudes take
+// the common branches of if/gt/lt on $value; output that differs between them depends on the value.
+var probeValues = []float64{0, 1, -3, 12345.678}
+
+type templateRequest struct {
+	Text string `json:"text"`
+	// Name: the rule's alert name; Prometheus names the template __alert_<name>.
+	Name string `json:"name"`
+	// Labels: values known at render time; every other label the template reads gets a
+	// representative non-empty value, so with/if on it run their body.
+	Labels map[string]string `json:"labels"`
+	// ReferencedLabels: labels whose references are listed in the response (for substitution).
+	ReferencedLabels []string `json:"referencedLabels"`
+}
+
+type labelReferenceJSON struct {
+	Name string `json:"name"`
+	// Start/End: UTF-16 offsets of the reference in Text.
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+type templateResponse struct {
+	// ParseError: Prometheus's own error when it loads the rule (promtool check rules says the same).
+	ParseError string `json:"parseError,omitempty"`
+	// ExpandError: the first error of an expansion with the probe values, as the alert would show it.
+	ExpandError    string               `json:"expandError,omitempty"`
+	DependsOnValue bool                 `json:"dependsOnValue"`
+	Functions      []string             `json:"functions"`
+	References     []labelReferenceJSON `json:"references"`
+}
+
+// checkTemplate parses an alert template with Prometheus's template package and expands it with
+// representative data, as Prometheus does when the alert fires. A template calling query is not
+// expanded (it would run PromQL); the caller sees it in Functions.
+func checkTemplate(req templateRequest) templateResponse {
+	out := templateResponse{Functions: []string{}, References: []labelReferenceJSON{}}
+	name := "__alert_" + req.Name
+	full := templateDefs + req.Text
+	expander := func(value float64, lbls map[string]string) *template.Expander {
+		data := template.AlertTemplateData(lbls, map[string]string{}, "", promql.Sample{F: value})
+		return template.NewTemplateExpander(context.Background(), full, name, data, model.Time(0), nil, nil, nil)
+	}
+	if err := expander(0, nil).ParseTest(); err != nil {
+		out.ParseError = err.Error()
+		return out
+	}
+	trees, err := parseTrees(name, full)
+	if err != nil {
+		out.ParseError = err.Error()
+		return out
+	}
+	seen := map[string]bool{}
+	wanted := map[string]bool{}
+	for _, l := range req.ReferencedLabels {
+		wanted[l] = true
+	}
+	read := map[string]bool{}
+	for treeName, tree := range trees {
+		walkTemplate(tree.Root, func(n parse.Node) {
+			if id, ok := n.(*parse.IdentifierNode); ok && !seen[id.Ident] {
+				seen[id.Ident] = true
+				out.Functions = append(out.Functions, id.Ident)
+			}
+		})
+		if treeName != name {
+			continue
+		}
+		for _, ref := range labelReferences(tree.Root, true) {
+			read[ref.name] = true
+			if !wanted[ref.name] || int(ref.start) < len(templateDefs) {
+				continue
+			}
+			start, end := int(ref.start)-len(templateDefs), int(ref.end)-len(templateDefs)
+			out.References = append(out.References, labelReferenceJSON{
+				Name: ref.name, Start: utf16Offset(req.Text, start), End: utf16Offset(req.Text, end),
+			})
+		}
+	}
+	if seen["query"] {
+		return out
+	}
+	lbls := map[string]string{}
+	for l := range read {
+		lbls[l] = "x"
+	}
+	for k, v := range req.Labels {
+		lbls[k] = v
+	}
+	var first string
+	for i, v := range probeValues {
+		result, err := expander(v, lbls).Expand()
+		if err != nil {
+			out.ExpandError = err.Error()
+			return out
+		}
+		if i == 0 {
+			first = result
+		} else if result != first {
+			out.DependsOnValue = true
+		}
+	}
+	return out
+}
+
+// parseTrees: the trees of a template that ParseTest accepted (function names are checked there).
+func parseTrees(name, text string) (map[string]*parse.Tree, error) {
+	t := parse.New(name)
+	t.Mode = parse.SkipFuncCheck
+	trees := map[string]*parse.Tree{}
+	_, err := t.Parse(text, "{{", "}}", trees)
+	return trees, err
+}
+
+type labelRef struct {
+	name       string
+	start, end parse.Pos
+}
+
+// labelReferences: $labels.x, $.Labels.x, .Labels.x (where dot is still the alert data) and the
+// whole command `index $labels "x"` in a tree.
+func labelReferences(node parse.Node, dotIsData bool) []labelRef {
+	var refs []labelRef
+	var visit func(n parse.Node, dot bool)
+	visitList := func(l *parse.ListNode, dot bool) {
+		if l == nil {
+			return
+		}
+		for _, c := range l.Nodes {
+			visit(c, dot)
+		}
+	}
+	visitPipe := func(p *parse.PipeNode, dot bool) {
+		if p == nil {
+			return
+		}
+		for _, c := range p.Cmds {
+			visit(c, dot)
+		}
+	}
+	visit = func(n parse.Node, dot bool) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			visitList(n, dot)
+		case *parse.ActionNode:
+			visitPipe(n.Pipe, dot)
+		case *parse.IfNode:
+			visitPipe(n.Pipe, dot)
+			visitList(n.List, dot)
+			visitList(n.ElseList, dot)
+		case *parse.WithNode:
+			visitPipe(n.Pipe, dot)
+			visitList(n.List, false)
+			visitList(n.ElseList, dot)
+		case *parse.RangeNode:
+			visitPipe(n.Pipe, dot)
+			visitList(n.List, false)
+			visitList(n.ElseList, dot)
+		case *parse.TemplateNode:
+			visitPipe(n.Pipe, dot)
+		case *parse.PipeNode:
+			visitPipe(n, dot)
+		case *parse.CommandNode:
+			if len(n.Args) == 3 {
+				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && isLabelsMap(n.Args[1], dot) {
+					if s, ok := n.Args[2].(*parse.StringNode); ok {
+						refs = append(refs, labelRef{name: s.Text, start: n.Pos, end: s.Pos + parse.Pos(len(s.Quoted))})
+						return
+					}
+				}
+			}
+			for _, a := range n.Args {
+				visit(a, dot)
+			}
+		case *parse.VariableNode:
+			if len(n.Ident) == 2 && n.Ident[0] == "$labels" || len(n.Ident) == 3 && n.Ident[0] == "$" && n.Ident[1] == "Labels" {
+				refs = append(refs, labelRef{name: n.Ident[len(n.Ident)-1], start: n.Pos, end: n.Pos + parse.Pos(len(n.String()))})
+			}
+		case *parse.FieldNode:
+			if dot && len(n.Ident) == 2 && n.Ident[0] == "Labels" {
+				refs = append(refs, labelRef{name: n.Ident[1], start: n.Pos, end: n.Pos + parse.Pos(len(n.String()))})
+			}
+		}
+	}
+	visit(node, dotIsData)
+	return refs
+}
+
+func isLabelsMap(n parse.Node, dot bool) bool {
+	switch n := n.(type) {
+	case *parse.VariableNode:
+		return len(n.Ident) == 1 && n.Ident[0] == "$labels" || len(n.Ident) == 2 && n.Ident[0] == "$" && n.Ident[1] == "Labels"
+	case *parse.FieldNode:
+		return dot && len(n.Ident) == 1 && n.Ident[0] == "Labels"
+	}
+	return false
+}
+
+// walkTemplate calls f for every node of a template tree.
+func walkTemplate(n parse.Node, f func(parse.Node)) {
+	if n == nil {
+		return
+	}
+	f(n)
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			walkTemplate(c, f)
+		}
+	case *parse.ActionNode:
+		walkTemplate(n.Pipe, f)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			walkTemplate(c, f)
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			walkTemplate(a, f)
+		}
+	case *parse.ChainNode:
+		walkTemplate(n.Node, f)
+	case *parse.IfNode:
+		walkBranch(&n.BranchNode, f)
+	case *parse.WithNode:
+		walkBranch(&n.BranchNode, f)
+	case *parse.RangeNode:
+		walkBranch(&n.BranchNode, f)
+	case *parse.TemplateNode:
+		walkTemplate(n.Pipe, f)
+	}
+}
+
+func walkBranch(b *parse.BranchNode, f func(parse.Node)) {
+	walkTemplate(b.Pipe, f)
+	if b.List != nil {
+		walkTemplate(b.List, f)
+	}
+	if b.ElseList != nil {
+		walkTemplate(b.ElseList, f)
+	}
+}
