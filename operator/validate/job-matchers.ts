@@ -3,8 +3,7 @@
 // turns a target's own job label into exported_job; so job="checkout" (a habit from other setups)
 // matches nothing: the alert never fires, or under absent() always does. The install's own jobs
 // (SELF_SCRAPE_JOBS) are the exception.
-import { parser } from '@prometheus-io/lezer-promql';
-import { selectorParts, text } from '../promql/parse.js';
+import { analyzeExpr } from '../promql/wasm.js';
 import { JOB_PREFIX, SELF_SCRAPE_JOBS } from '../render/names.js';
 
 /** Series Prometheus writes at rule evaluation, labelled by the rules (a rule label may be called job). */
@@ -15,24 +14,20 @@ const SELF_JOBS: ReadonlySet<string> = new Set(Object.values(SELF_SCRAPE_JOBS));
 /** One message per selector whose job="..." cannot name a job of `namespace` (expr must be one checkPromQL accepted). */
 export function foreignJobProblems(expr: string, namespace: string, ownJobs: readonly string[]): string[] {
   const prefix = `${JOB_PREFIX}/${namespace}/`;
+  const analysis = analyzeExpr(expr);
+  if (!analysis.ok) return [];
   const problems: string[] = [];
-  parser.parse(expr).iterate({
-    enter: (ref) => {
-      if (ref.name !== 'VectorSelector') return undefined;
-      const { names, matchers } = selectorParts(ref.node, expr);
-      const metric = names[0] ?? matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
-      if (metric !== undefined && RULE_SERIES.has(metric)) return false;
-      for (const m of matchers) {
-        if (m.name !== 'job' || m.op !== '=' || m.value === '' || m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
-        const example = ownJobs[0] ?? `${prefix}<name>/<port>`;
-        problems.push(
-          `selector ${text(ref.node, expr)} can match no series: the scrape jobs of namespace ${namespace} are named ${prefix}<MonitoredService>/<port>` +
-            `${ownJobs.length > 0 ? ` (this service's: ${ownJobs.join(', ')})` : ''}, and a target's own job label becomes exported_job; ` +
-            `use job="${example}", or select by Service with service="<name>"`,
-        );
-      }
-      return false;
-    },
-  });
+  for (const selector of analysis.selectors) {
+    if (selector.metric !== undefined && RULE_SERIES.has(selector.metric)) continue;
+    for (const m of selector.matchers) {
+      if (m.name !== 'job' || m.op !== '=' || m.value === '' || m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
+      const example = ownJobs[0] ?? `${prefix}<name>/<port>`;
+      problems.push(
+        `selector ${selector.text} can match no series: the scrape jobs of namespace ${namespace} are named ${prefix}<MonitoredService>/<port>` +
+          `${ownJobs.length > 0 ? ` (this service's: ${ownJobs.join(', ')})` : ''}, and a target's own job label becomes exported_job; ` +
+          `use job="${example}", or select by Service with service="<name>"`,
+      );
+    }
+  }
   return problems;
 }

@@ -308,12 +308,40 @@ func insertionFor(expr string, vs *parser.VectorSelector, matcher string) insert
 	return insertion{at: -1}
 }
 
+// braceInsertion: after the last matcher of the braces opening at brace (before a trailing comma
+// or comment), or right after "{" when they are empty. Strings and comments are skipped.
 func braceInsertion(expr string, brace int, matcher string) insertion {
-	inner := strings.TrimLeft(expr[brace+1:], " \t\r\n")
-	if strings.HasPrefix(inner, "}") {
-		return insertion{at: brace + 1, text: matcher}
+	last, beforeComma := brace, brace // ends of the last significant token, and of the one before a comma
+	for i := brace + 1; i < len(expr); i++ {
+		switch c := expr[i]; c {
+		case '}':
+			if last != brace && expr[last-1] == ',' {
+				last = beforeComma
+			}
+			if last == brace {
+				return insertion{at: brace + 1, text: matcher}
+			}
+			return insertion{at: last, text: ", " + matcher}
+		case ' ', '\t', '\r', '\n':
+		case '#':
+			for i < len(expr) && expr[i] != '\n' {
+				i++
+			}
+		case '"', '\'', '`':
+			for i++; i < len(expr) && expr[i] != c; i++ {
+				if expr[i] == '\\' && c != '`' {
+					i++
+				}
+			}
+			last = i + 1
+		case ',':
+			beforeComma = last
+			last = i + 1
+		default:
+			last = i + 1
+		}
 	}
-	return insertion{at: brace + 1, text: matcher + ", "}
+	return insertion{at: -1}
 }
 
 func splice(expr string, inserts []insertion) string {
