@@ -172,14 +172,18 @@ export function matchLabel(matcher: Matcher, values: readonly string[]): boolean
 
 /**
  * An alert template (annotation or label value) as Prometheus parses it when loading rule `alertName`
- * and expands it when the alert fires. `labels`: values known at render time; `referencedLabels`: labels
- * whose references are listed.
+ * and expands it when the alert fires (not with `parseOnly`, nor when it calls query). `labels`: values
+ * known at render time; `referencedLabels`: labels whose references are listed.
  */
-export function checkAlertTemplate(text: string, options: { alertName?: string; labels?: Record<string, string>; referencedLabels?: readonly string[] } = {}): TemplateCheck {
+export function checkAlertTemplate(
+  text: string,
+  options: { alertName?: string; labels?: Record<string, string>; referencedLabels?: readonly string[]; parseOnly?: boolean } = {},
+): TemplateCheck {
   return call<TemplateCheck>('checkTemplate', {
     text,
     name: options.alertName ?? '',
     labels: options.labels ?? {},
     referencedLabels: options.referencedLabels ?? [],
+    parseOnly: options.parseOnly ?? false,
   });
 }

@@ -33,6 +33,8 @@ type templateRequest struct {
 	Labels map[string]string `json:"labels"`
 	// ReferencedLabels: labels whose references are listed in the response (for substitution).
 	ReferencedLabels []string `json:"referencedLabels"`
+	// ParseOnly: list functions and references without expanding (rendering needs no more).
+	ParseOnly bool `json:"parseOnly"`
 }
 
 type labelReferenceJSON struct {
@@ -90,8 +92,11 @@ func checkTemplate(req templateRequest) templateResponse {
 		}
 		for _, ref := range labelReferences(tree.Root, true) {
 			read[ref.name] = true
-			if !wanted[ref.name] || int(ref.start) < len(templateDefs) {
+			if !wanted[ref.name] || int(ref.start) < len(templateDefs) || int(ref.end) > len(full) {
 				continue
+			}
+			if span := full[ref.start:ref.end]; ref.written != "" && span != ref.written || ref.written == "" && !strings.HasPrefix(span, "index") {
+				continue // a position this walk misread: leave the reference as written
 			}
 			start, end := int(ref.start)-len(templateDefs), int(ref.end)-len(templateDefs)
 			out.References = append(out.References, labelReferenceJSON{
@@ -99,7 +104,7 @@ func checkTemplate(req templateRequest) templateResponse {
 			})
 		}
 	}
-	if seen["query"] {
+	if seen["query"] || req.ParseOnly {
 		return out
 	}
 	lbls := map[string]string{}
@@ -137,6 +142,8 @@ func parseTrees(name, text string) (map[string]*parse.Tree, error) {
 type labelRef struct {
 	name       string
 	start, end parse.Pos
+	// written: the reference's text, checked against the template at [start, end) (empty: not checked).
+	written string
 }
 
 // labelReferences: $labels.x, $.Labels.x, .Labels.x (where dot is still the alert data) and the
@@ -186,7 +193,7 @@ func labelReferences(node parse.Node, dotIsData bool) []labelRef {
 			if len(n.Args) == 3 {
 				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && isLabelsMap(n.Args[1], dot) {
 					if s, ok := n.Args[2].(*parse.StringNode); ok {
-						refs = append(refs, labelRef{name: s.Text, start: n.Pos, end: s.Pos + parse.Pos(len(s.Quoted))})
+						refs = append(refs, labelRef{name: s.Text, start: id.Pos, end: s.Pos + parse.Pos(len(s.Quoted))})
 						return
 					}
 				}
@@ -196,16 +203,23 @@ func labelReferences(node parse.Node, dotIsData bool) []labelRef {
 			}
 		case *parse.VariableNode:
 			if len(n.Ident) == 2 && n.Ident[0] == "$labels" || len(n.Ident) == 3 && n.Ident[0] == "$" && n.Ident[1] == "Labels" {
-				refs = append(refs, labelRef{name: n.Ident[len(n.Ident)-1], start: n.Pos, end: n.Pos + parse.Pos(len(n.String()))})
+				refs = append(refs, chainRef(n.Ident[len(n.Ident)-1], n.Pos, n.Ident[0], n.String()))
 			}
 		case *parse.FieldNode:
 			if dot && len(n.Ident) == 2 && n.Ident[0] == "Labels" {
-				refs = append(refs, labelRef{name: n.Ident[1], start: n.Pos, end: n.Pos + parse.Pos(len(n.String()))})
+				refs = append(refs, chainRef(n.Ident[1], n.Pos, "."+n.Ident[0], n.String()))
 			}
 		}
 	}
 	visit(node, dotIsData)
 	return refs
+}
+
+// chainRef: the span of a reference such as $labels.x or .Labels.x. The parser positions such a
+// chain at its first chained field, just after the head ($labels, $ or .Labels).
+func chainRef(name string, chained parse.Pos, head, written string) labelRef {
+	start := chained - parse.Pos(len(head))
+	return labelRef{name: name, start: start, end: start + parse.Pos(len(written)), written: written}
 }
 
 func isLabelsMap(n parse.Node, dot bool) bool {
