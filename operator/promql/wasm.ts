@@ -72,6 +72,7 @@ export interface TemplateCheck {
 }
 
 interface Api {
+  grammar(req: string): string;
   analyzeExpr(req: string): string;
   enforceNamespace(req: string): string;
   matchLabel(req: string): string;
@@ -186,4 +187,15 @@ export function checkAlertTemplate(
     referencedLabels: options.referencedLabels ?? [],
     parseOnly: options.parseOnly ?? false,
   });
+}
+
+/** The functions, aggregations and binary operators of the pinned parser (parser.Functions and its keywords). */
+export interface PromQLGrammar {
+  functions: { name: string; argTypes: ValueType[]; variadic: number; returnType: ValueType; experimental: boolean }[];
+  aggregations: { name: string; hasParam: boolean; experimental: boolean }[];
+  operators: { op: string; comparison: boolean; set: boolean }[];
+}
+
+export function promqlGrammar(): PromQLGrammar {
+  return call<PromQLGrammar>('grammar', {});
 }

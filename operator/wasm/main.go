@@ -20,6 +20,7 @@ func main() {
 		"enforceNamespace": func(req string) any { return enforceNamespace(decode[enforceRequest](req)) },
 		"matchLabel":       func(req string) any { return matchLabel(decode[matchRequest](req)) },
 		"checkTemplate":    func(req string) any { return checkTemplate(decode[templateRequest](req)) },
+		"grammar":          func(string) any { return grammar() },
 	}
 	obj := js.Global().Get("Object").New()
 	for name, fn := range api {
