@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"text/template/parse"
 
@@ -29,7 +30,7 @@ type templateRequest struct {
 	// Name: the rule's alert name; Prometheus names the template __alert_<name>.
 	Name string `json:"name"`
 	// Labels: values known at render time; every other label the template reads gets a
-	// representative non-empty value, so with/if on it run their body.
+	// representative non-empty value (a word, then a number), so with/if on it run their body.
 	Labels map[string]string `json:"labels"`
 	// ReferencedLabels: labels whose references are listed in the response (for substitution).
 	ReferencedLabels []string `json:"referencedLabels"`
@@ -107,27 +108,45 @@ func checkTemplate(req templateRequest) templateResponse {
 	if seen["query"] || req.ParseOnly {
 		return out
 	}
-	lbls := map[string]string{}
-	for l := range read {
-		lbls[l] = "x"
+	// Label values are unknown until the alert fires: a failure counts only when the template fails
+	// with a word and with a number as the value of every label it reads (humanize on a status code
+	// label is fine; .Length on any string is not).
+	var firstErr error
+	for _, probe := range []string{"x", "1"} {
+		lbls := map[string]string{}
+		for l := range read {
+			lbls[l] = probe
+		}
+		maps.Copy(lbls, req.Labels)
+		depends, err := expandProbes(expander, lbls)
+		if err == nil {
+			out.DependsOnValue = depends
+			return out
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
 	}
-	for k, v := range req.Labels {
-		lbls[k] = v
-	}
+	out.ExpandError = firstErr.Error()
+	return out
+}
+
+// expandProbes expands with every probe value; true when the text differs between them.
+func expandProbes(expander func(float64, map[string]string) *template.Expander, lbls map[string]string) (bool, error) {
 	var first string
+	depends := false
 	for i, v := range probeValues {
 		result, err := expander(v, lbls).Expand()
 		if err != nil {
-			out.ExpandError = err.Error()
-			return out
+			return false, err
 		}
 		if i == 0 {
 			first = result
 		} else if result != first {
-			out.DependsOnValue = true
+			depends = true
 		}
 	}
-	return out
+	return depends, nil
 }
 
 // parseTrees: the trees of a template that ParseTest accepted (function names are checked there).
