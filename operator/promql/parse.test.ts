@@ -41,7 +41,7 @@ describe('checkPromQL accepts alert expressions Prometheus 3.15 accepts', () => 
 // expression ("could not parse expression: <this>"), checked by hand with ./bin/promtool.
 const refusedAs = (expr: string, error: string) => expect(message(expr)).toBe(`Prometheus ${DEPLOYED_PROMETHEUS} cannot parse it: ${error}`);
 
-describe('checkPromQL refuses with Prometheus\' own error, line and column', () => {
+describe("checkPromQL refuses with Prometheus' own error, line and column", () => {
   it('reports a syntax error at the end of the input', () => {
     refusedAs('up ==', '1:6: parse error: unexpected end of input');
   });

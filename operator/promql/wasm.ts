@@ -54,7 +54,7 @@ export type ValueType = 'scalar' | 'vector' | 'matrix' | 'string';
 
 /** What Prometheus's parser says about an expression, and what Vigil's checks read from its tree. */
 export type ExprAnalysis =
-  | { ok: false; /** Prometheus's own error, e.g. `1:1: parse error: no grouping allowed for "and" operation`. */ error: string }
+  | { ok: false /** Prometheus's own error, e.g. `1:1: parse error: no grouping allowed for "and" operation`. */; error: string }
   | { ok: true; type: ValueType; selectors: Selector[]; ranges: RangeUse[]; subqueries: Subquery[] };
 
 /** An alert annotation or label template as Prometheus parses and expands it. */
@@ -79,9 +79,17 @@ interface Api {
   checkTemplate(req: string): string;
 }
 
+// Node's WebAssembly global, typed as far as this file uses it (the project's TypeScript libs do not declare it).
+type WasmInstance = object;
+interface WasmGlobal {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => WasmInstance;
+}
+const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmGlobal };
+
 interface GoRuntime {
-  importObject: WebAssembly.Imports;
-  run(instance: WebAssembly.Instance): Promise<void>;
+  importObject: object;
+  run(instance: WasmInstance): Promise<void>;
 }
 
 let api: Api | undefined;
@@ -97,7 +105,7 @@ function load(): Api {
   const Go = scope.Go;
   if (!Go) throw new Error(`${join(WASM_DIR, 'wasm_exec.js')} did not define Go`);
   const go = new Go();
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), go.importObject);
+  const instance = new wasm.Instance(new wasm.Module(readFileSync(file)), go.importObject);
   // run() executes Go's main synchronously up to its final select{}, which registers the functions;
   // the promise it returns settles only if Go exits, which it never does.
   void go.run(instance);
@@ -176,10 +184,7 @@ export function matchLabel(matcher: Matcher, values: readonly string[]): boolean
  * and expands it when the alert fires (not with `parseOnly`, nor when it calls query). `labels`: values
  * known at render time; `referencedLabels`: labels whose references are listed.
  */
-export function checkAlertTemplate(
-  text: string,
-  options: { alertName?: string; labels?: Record<string, string>; referencedLabels?: readonly string[]; parseOnly?: boolean } = {},
-): TemplateCheck {
+export function checkAlertTemplate(text: string, options: { alertName?: string; labels?: Record<string, string>; referencedLabels?: readonly string[]; parseOnly?: boolean } = {}): TemplateCheck {
   return call<TemplateCheck>('checkTemplate', {
     text,
     name: options.alertName ?? '',

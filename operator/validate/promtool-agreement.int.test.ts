@@ -81,7 +81,7 @@ const EXPRESSIONS: Case[] = [
   { text: 'max_over_time(x[1h:step()]) > 0', serverDecides: true },
   { text: 'absent_over_time(up[5m])' },
   { text: 'quantile_over_time(0.9, x[5m])' },
-  // promtool refuses these; the lezer-based emulation accepted them (issue 21).
+  // promtool refuses these; the emulation Vigil used before operator/wasm accepted them (issue 21).
   { text: 'a and on(x) group_left b' },
   { text: 'a or bool b' },
   { text: 'a / on(x) group_left(x) b' },
@@ -211,7 +211,8 @@ run('Vigil agrees with the pinned promtool and Prometheus (hack/versions.env)', 
     const disagreements = corpus.flatMap((expr, i) => {
       const wasm = analyzeExpr(expr);
       const refusal = promtool.get(i);
-      if (wasm.ok !== (refusal === undefined)) return [`${JSON.stringify(expr)}: promtool ${refusal === undefined ? 'accepts' : `refuses (${refusal})`}, operator/wasm ${wasm.ok ? 'accepts' : `refuses (${wasm.error})`}`];
+      if (wasm.ok !== (refusal === undefined))
+        return [`${JSON.stringify(expr)}: promtool ${refusal === undefined ? 'accepts' : `refuses (${refusal})`}, operator/wasm ${wasm.ok ? 'accepts' : `refuses (${wasm.error})`}`];
       // promtool prints only the first line of a multi-line error on its line.
       if (!wasm.ok && refusal !== PROMTOOL_OTHER_REFUSAL && wasm.error.split('\n')[0] !== refusal) return [`${JSON.stringify(expr)}: promtool says ${refusal}, operator/wasm says ${wasm.error}`];
       return [];

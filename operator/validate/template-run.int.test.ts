@@ -153,9 +153,7 @@ describe("Vigil's template expansion agrees with the pinned Prometheus (promtool
       const vigilFails = run(template).expandError !== undefined;
       return prometheusFails === vigilFails
         ? []
-        : [
-            `${template}: Prometheus ${prometheusFails ? `fails (${(expansions[i] as Expansion).summary})` : 'expands it'}, Vigil ${vigilFails ? `fails (${run(template).expandError})` : 'passes'}`,
-          ];
+        : [`${template}: Prometheus ${prometheusFails ? `fails (${(expansions[i] as Expansion).summary})` : 'expands it'}, Vigil ${vigilFails ? `fails (${run(template).expandError})` : 'passes'}`];
     });
     expect(disagreements).toEqual([]);
     // Both verdicts occur, so the comparison can fail either way.

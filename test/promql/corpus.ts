@@ -123,7 +123,37 @@ const SELECTORS = [
   'nan',
 ];
 
-const LITERALS = ['1', '-1', '+1', '0x1F', '1e3', 'Inf', 'NaN', '-Inf', '1_000', '.5', '5.', '5m', '-5m', '"a"', "'a'", '`a`', '"unterminated', '1 +', '()', '(x', 'x)', '', ' ', '# only a comment', 'x # comment', '- - x', '-(-x)', '+x', '!x'];
+const LITERALS = [
+  '1',
+  '-1',
+  '+1',
+  '0x1F',
+  '1e3',
+  'Inf',
+  'NaN',
+  '-Inf',
+  '1_000',
+  '.5',
+  '5.',
+  '5m',
+  '-5m',
+  '"a"',
+  "'a'",
+  '`a`',
+  '"unterminated',
+  '1 +',
+  '()',
+  '(x',
+  'x)',
+  '',
+  ' ',
+  '# only a comment',
+  'x # comment',
+  '- - x',
+  '-(-x)',
+  '+x',
+  '!x',
+];
 
 /** The corpus, deduplicated, in a stable order. */
 export function promqlCorpus(grammar: PromQLGrammar, randomCount = 1000): string[] {
