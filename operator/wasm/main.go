@@ -1,3 +1,5 @@
+//go:build js
+
 // The PromQL parser and the alert template package of the Prometheus that Vigil deploys
 // (hack/versions.env), compiled to WebAssembly and called in-process by the operator and
 // `vigil render` (operator/promql/wasm.ts). What Prometheus accepts is decided here by its own

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"maps"
+	"reflect"
 	"strings"
+	text_template "text/template"
 	"text/template/parse"
+	"unsafe"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql"
@@ -62,18 +67,14 @@ func checkTemplate(req templateRequest) templateResponse {
 	out := templateResponse{Functions: []string{}, References: []labelReferenceJSON{}}
 	name := "__alert_" + req.Name
 	full := templateDefs + req.Text
-	expander := func(value float64, lbls map[string]string) *template.Expander {
-		data := template.AlertTemplateData(lbls, map[string]string{}, "", promql.Sample{F: value})
-		return template.NewTemplateExpander(context.Background(), full, name, data, model.Time(0), nil, nil, nil)
-	}
-	if err := expander(0, nil).ParseTest(); err != nil {
-		out.ParseError = err.Error()
-		return out
-	}
-	trees, err := parseTrees(name, full)
+	tmpl, err := parseAlertTemplate(name, full)
 	if err != nil {
 		out.ParseError = err.Error()
 		return out
+	}
+	trees := map[string]*parse.Tree{}
+	for _, t := range tmpl.Templates() {
+		trees[t.Name()] = t.Tree
 	}
 	seen := map[string]bool{}
 	wanted := map[string]bool{}
@@ -118,7 +119,7 @@ func checkTemplate(req templateRequest) templateResponse {
 			lbls[l] = probe
 		}
 		maps.Copy(lbls, req.Labels)
-		depends, err := expandProbes(expander, lbls)
+		depends, err := expandProbes(tmpl, name, lbls)
 		if err == nil {
 			out.DependsOnValue = depends
 			return out
@@ -131,12 +132,29 @@ func checkTemplate(req templateRequest) templateResponse {
 	return out
 }
 
-// expandProbes expands with every probe value; true when the text differs between them.
-func expandProbes(expander func(float64, map[string]string) *template.Expander, lbls map[string]string) (bool, error) {
+// parseAlertTemplate parses as Prometheus's Expander.ParseTest and Expand do (its function map,
+// missingkey=zero), once: the probes below then execute the same parsed template, which is what
+// Expand does after parsing. A parse error reads as ParseTest's.
+func parseAlertTemplate(name, text string) (*text_template.Template, error) {
+	e := template.NewTemplateExpander(context.Background(), text, name, nil, model.Time(0), nil, nil, nil)
+	return text_template.New(name).Funcs(expanderFuncs(e)).Option("missingkey=zero").Parse(text)
+}
+
+// expanderFuncs: the Expander's function map (Go builtins aside, Prometheus's template functions).
+// The field is private; reading it keeps the functions exactly Prometheus's. A rename in a new
+// Prometheus version panics here, which the agreement and unit tests catch.
+func expanderFuncs(e *template.Expander) text_template.FuncMap {
+	field := reflect.ValueOf(e).Elem().FieldByName("funcMap")
+	return *(*text_template.FuncMap)(unsafe.Pointer(field.UnsafeAddr()))
+}
+
+// expandProbes executes the template with every probe value, wrapping errors and panics as
+// Expander.Expand does; true when the text differs between the values.
+func expandProbes(tmpl *text_template.Template, name string, lbls map[string]string) (bool, error) {
 	var first string
 	depends := false
 	for i, v := range probeValues {
-		result, err := expander(v, lbls).Expand()
+		result, err := execute(tmpl, name, template.AlertTemplateData(lbls, map[string]string{}, "", promql.Sample{F: v}))
 		if err != nil {
 			return false, err
 		}
@@ -149,13 +167,20 @@ func expandProbes(expander func(float64, map[string]string) *template.Expander, 
 	return depends, nil
 }
 
-// parseTrees: the trees of a template that ParseTest accepted (function names are checked there).
-func parseTrees(name, text string) (map[string]*parse.Tree, error) {
-	t := parse.New(name)
-	t.Mode = parse.SkipFuncCheck
-	trees := map[string]*parse.Tree{}
-	_, err := t.Parse(text, "{{", "}}", trees)
-	return trees, err
+func execute(tmpl *text_template.Template, name string, data any) (result string, resultErr error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var ok bool
+			if resultErr, ok = r.(error); !ok {
+				resultErr = fmt.Errorf("panic expanding template %v: %v", name, r)
+			}
+		}
+	}()
+	var buffer bytes.Buffer
+	if err := tmpl.Execute(&buffer, data); err != nil {
+		return "", fmt.Errorf("error executing template %v: %w", name, err)
+	}
+	return buffer.String(), nil
 }
 
 type labelRef struct {
