@@ -8,7 +8,7 @@
 // (issue #11). Vigil knows those values when it renders the rule, so it writes them in as string
 // literals; a reference to a rule label whose value is itself a template cannot be substituted,
 // and validation refuses it (validate/deep-checks.ts) naming the annotation and the label.
-import { checkAlertTemplate } from '../promql/wasm.js';
+import { checkAlertTemplate, type TemplateCheck } from '../promql/wasm.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from './names.js';
 
 export interface RuleLabelsInput {
@@ -60,9 +60,20 @@ export function labelReferences(template: string, names: ReadonlySet<string>): L
   return result.parseError !== undefined ? [] : result.references;
 }
 
+/**
+ * Prometheus's parse and expansion of a rule's template with the labels Vigil knows, and where it
+ * refers to them. Validation and rendering ask the very same question, so rendering a service right
+ * after validating it costs no second call (operator/promql/wasm.ts remembers answers).
+ */
+export function knownLabelTemplateCheck(template: string, known: Record<string, string>): TemplateCheck {
+  return checkAlertTemplate(template, { alertName: known.alertname ?? '', labels: known, referencedLabels: Object.keys(known).sort() });
+}
+
 /** The template with every reference to a known label replaced by its value as a Go string literal. */
 export function substituteKnownLabels(template: string, known: Record<string, string>): string {
-  const refs = labelReferences(template, new Set(Object.keys(known)));
+  if (!template.includes('{{')) return template;
+  const check = knownLabelTemplateCheck(template, known);
+  const refs = check.parseError !== undefined ? [] : check.references;
   let out = template;
   // Right to left, so earlier offsets stay valid.
   for (const ref of [...refs].sort((a, b) => b.start - a.start)) {

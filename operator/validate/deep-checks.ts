@@ -11,8 +11,8 @@ import { formatDurationMs, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
-import { isTemplateValue, knownAlertLabels, labelReferences } from '../render/alert-labels.js';
-import { checkAlertTemplate, type TemplateCheck } from '../promql/wasm.js';
+import { isTemplateValue, knownAlertLabels, knownLabelTemplateCheck, labelReferences } from '../render/alert-labels.js';
+import type { TemplateCheck } from '../promql/wasm.js';
 
 /** Alert names of the built-in down alert (see the renderer); custom rules must not take them. */
 const BUILT_IN_ALERTS = [SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT];
@@ -148,10 +148,10 @@ const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
  * substituteKnownLabels): an expansion error would reach the email as
  * `<error expanding template: ...>` (issue #11). Returns the check when the template is sound.
  */
-function checkTemplate(value: unknown, path: PropertyKey[], report: Report, known: Record<string, string>, alertName: string): TemplateCheck | undefined {
+function checkTemplate(value: unknown, path: PropertyKey[], report: Report, known: Record<string, string>): TemplateCheck | undefined {
   if (typeof value !== 'string') return undefined;
   if (!value.includes('{{')) return { dependsOnValue: false, functions: [], references: [] };
-  const result = checkAlertTemplate(value, { alertName, labels: known });
+  const result = knownLabelTemplateCheck(value, known);
   if (result.parseError !== undefined) {
     report(path, `Prometheus ${DEPLOYED_PROMETHEUS} cannot parse it: ${result.parseError} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
     return undefined;
@@ -249,7 +249,7 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
     );
     const templateLabels = new Set(Object.keys(stringLabels).filter((name) => isTemplateValue(stringLabels[name] as string)));
     for (const field of ['summary', 'description'] as const) {
-      checkTemplate(rule[field], [...base, field], report, known, known.alertname ?? '');
+      checkTemplate(rule[field], [...base, field], report, known);
       checkTemplateLabelReferences(rule[field], [...base, field], report, templateLabels);
     }
     if (isObject(rule.labels)) {
@@ -259,7 +259,7 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
         const reserved = RESERVED_LABELS.find((r) => r.test(name));
         if (reserved) report([...base, 'labels', name], `label ${name} cannot be set here: ${reserved.why}`);
         // Prometheus expands label values as templates too.
-        const run = checkTemplate(rule.labels[name], [...base, 'labels', name], report, known, known.alertname ?? '');
+        const run = checkTemplate(rule.labels[name], [...base, 'labels', name], report, known);
         checkTemplateLabelReferences(rule.labels[name], [...base, 'labels', name], report, templateLabels);
         if (run?.dependsOnValue) {
           report(

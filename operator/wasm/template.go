@@ -132,12 +132,22 @@ func checkTemplate(req templateRequest) templateResponse {
 	return out
 }
 
-// parseAlertTemplate parses as Prometheus's Expander.ParseTest and Expand do (its function map,
-// missingkey=zero), once: the probes below then execute the same parsed template, which is what
-// Expand does after parsing. A parse error reads as ParseTest's.
+// alertTemplateBase carries Prometheus's template functions for alert templates and missingkey=zero,
+// as every Expander of a rule has them (their closures only differ in the query context, which
+// Vigil never runs); cloned per template, so the functions are set up once per process.
+var alertTemplateBase = text_template.New("").
+	Funcs(expanderFuncs(template.NewTemplateExpander(context.Background(), "", "", nil, model.Time(0), nil, nil, nil))).
+	Option("missingkey=zero")
+
+// parseAlertTemplate parses as Prometheus's Expander.ParseTest and Expand do (the same function map
+// and option, the template named as the rule's), once: the probes below then execute the parsed
+// template, which is what Expand does after parsing. A parse error reads as ParseTest's.
 func parseAlertTemplate(name, text string) (*text_template.Template, error) {
-	e := template.NewTemplateExpander(context.Background(), text, name, nil, model.Time(0), nil, nil, nil)
-	return text_template.New(name).Funcs(expanderFuncs(e)).Option("missingkey=zero").Parse(text)
+	base, err := alertTemplateBase.Clone()
+	if err != nil {
+		return nil, err
+	}
+	return base.New(name).Parse(text)
 }
 
 // expanderFuncs: the Expander's function map (Go builtins aside, Prometheus's template functions).
