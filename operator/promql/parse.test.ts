@@ -8,8 +8,10 @@ const message = (expr: string): string => {
   return result.message;
 };
 
-test('the checks follow the Prometheus version hack/versions.env deploys', () => {
+test('the checks follow the Prometheus version hack/versions.env deploys, and operator/wasm is built from it', () => {
   expect(DEPLOYED_PROMETHEUS).toBe(readVersionsEnv(readFileSync('hack/versions.env', 'utf8')).PROMETHEUS_VERSION);
+  const [major, minor, patch] = DEPLOYED_PROMETHEUS.split('.').map(Number) as [number, number, number];
+  expect(readFileSync('operator/wasm/go.mod', 'utf8')).toMatch(new RegExp(`^\\s*github\\.com/prometheus/prometheus v0\\.${major * 100 + minor}\\.${patch}$`, 'm'));
 });
 
 describe('checkPromQL accepts alert expressions Prometheus 3.15 accepts', () => {
