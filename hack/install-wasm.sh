@@ -22,7 +22,8 @@ if [[ "$pinned" != "$prom_module_version" ]]; then
   exit 1
 fi
 
-hash="$( (go version; cd "$src" && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)"
+# Inside the module, so that an older go (1.21+) switches to the toolchain go.mod asks for, here and below.
+hash="$( (cd "$src" && go version && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)"
 entry="vigil-wasm-$hash"
 out="$VIGIL_CACHE/$entry"
 
@@ -31,7 +32,10 @@ build_locked() {
     log "building operator/wasm (Prometheus $PROMETHEUS_VERSION parser and templates) for js/wasm"
     mkdir -p "$out"
     (cd "$src" && GOOS=js GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$out/vigil-prometheus.wasm.tmp" .)
-    cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
+    # The glue of the toolchain that built the module (lib/wasm from Go 1.24 on, misc/wasm before).
+    local goroot
+    goroot="$(cd "$src" && go env GOROOT)"
+    cp "$(ls "$goroot/lib/wasm/wasm_exec.js" "$goroot/misc/wasm/wasm_exec.js" 2>/dev/null | head -1)" "$out/wasm_exec.js"
     mv "$out/vigil-prometheus.wasm.tmp" "$out/vigil-prometheus.wasm"
   fi
 }
