@@ -23,7 +23,11 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 .PHONY: deps
-deps: node_modules/.installed ## Install npm dependencies, including the pinned Node 24 binary on Linux (elsewhere: the machine's Node 24)
+deps: node_modules/.installed wasm ## Install npm dependencies, including the pinned Node 24 binary on Linux (elsewhere: the machine's Node 24), and build operator/wasm
+
+.PHONY: wasm
+wasm: ## Build Prometheus's PromQL parser and templates (the pinned version) to WebAssembly: operator/wasm/dist (needs Go)
+	hack/install-wasm.sh
 
 .PHONY: tools
 tools: ## Install/build the pinned tools into ./bin (Prometheus, Alertmanager, stunnel, etcd, kube-apiserver, kubectl, ...)

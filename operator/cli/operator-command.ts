@@ -9,6 +9,7 @@ import { describeApiError, loadKubeConfig, makeClients, type KubeClients } from 
 import { OBJECT_NAMES } from '../contract.js';
 import { createLogger, startHealthServer, type Logger } from '../observability/index.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.js';
+import { initPrometheusWasm } from '../promql/wasm.js';
 import { defaultSettings } from '../render/index.js';
 import {
   commaList,
@@ -146,6 +147,9 @@ export interface RunningOperator {
 
 export async function startOperator(config: OperatorConfig, log: Logger, tuning: { debounceMs?: number; maxDelayMs?: number; targetsIntervalMs?: number } = {}): Promise<RunningOperator> {
   const settings = config.settingsFile ? settingsFromYaml(await readFile(config.settingsFile, 'utf8'), config.settingsFile) : defaultSettings();
+  // Prometheus's parser and templates (operator/wasm): loaded before the first reconcile, so a missing
+  // module stops the start with its reason instead of failing every validation.
+  const wasmLoadMs = initPrometheusWasm();
   const kc = loadKubeConfig(config.kubeconfig);
   const metrics = createOperatorMetrics();
   const clients = makeClients(kc);
@@ -175,6 +179,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     selector: config.selector || 'all MonitoredServices',
     leaderElect: config.leaderElect,
     identity: config.identity,
+    prometheusWasmLoadMs: Math.round(wasmLoadMs),
     listen: `${health.host}:${health.port}`,
   });
   return {

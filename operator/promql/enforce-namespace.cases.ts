@@ -51,4 +51,8 @@ export const ENFORCE_NAMESPACE_CASES: [string, string][] = [
   ['sum(\n  rate(x[5m])  # per second\n)', 'sum(\n  rate(x{namespace="shop"}[5m])  # per second\n)'],
   ['x{a="b", # trailing comment\n}', 'x{a="b", namespace="shop", # trailing comment\n}'],
   ['x # up{namespace="other"}', 'x{namespace="shop"} # up{namespace="other"}'],
+  ['up  {a="b"} == 0', 'up  {a="b", namespace="shop"} == 0'],
+  // A comment between the name and its braces: the rewrite in place does not parse back to the enforced
+  // tree, so Prometheus's printed form of that tree is used (still scoped, comment dropped).
+  ['up # c\n{a="b"} == 0', 'up{a="b",namespace="shop"} == 0'],
 ];

@@ -8,7 +8,7 @@
 // (issue #11). Vigil knows those values when it renders the rule, so it writes them in as string
 // literals; a reference to a rule label whose value is itself a template cannot be substituted,
 // and validation refuses it (validate/deep-checks.ts) naming the annotation and the label.
-import { templateActions, type Token } from '../validate/template.js';
+import { checkAlertTemplate, type TemplateCheck } from '../promql/wasm.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from './names.js';
 
 export interface RuleLabelsInput {
@@ -50,66 +50,37 @@ export function knownAlertLabels(ref: { namespace: string; name: string }, rule:
 }
 
 /**
- * The references to the labels in `names` in a template that passed checkGoTemplate (returns [] for
- * any template it cannot read). `.Labels.x` counts only where dot is still the alert data
- * (outside with/range/define/block).
+ * The references to the labels in `names` in a template, found on the tree Prometheus's template
+ * parser builds (operator/wasm); [] for a template it refuses. `.Labels.x` counts only where dot is
+ * still the alert data (outside the bodies of with/range and defined templates).
  */
-export function labelReferences(template: string, names: Pick<ReadonlySet<string>, 'has'>): LabelReference[] {
-  if (!template.includes('{{')) return [];
-  let actions;
-  try {
-    actions = templateActions(template);
-  } catch {
-    return [];
-  }
-  const refs: LabelReference[] = [];
-  const dotStack: boolean[] = []; // per open block: does it rebind dot?
-  const end = (t: Token) => t.at + t.text.length;
-  for (const action of actions) {
-    const tokens = action.tokens;
-    const keyword = tokens[0]?.kind === 'word' ? tokens[0].text : '';
-    if (keyword === 'end') {
-      dotStack.pop();
-      continue;
-    }
-    const dotIsData = !dotStack.includes(true);
-    if (['if', 'with', 'range', 'define', 'block'].includes(keyword)) dotStack.push(keyword !== 'if');
-    tokens.forEach((token, i) => {
-      const refName = directReference(token, dotIsData);
-      if (refName !== undefined && names.has(refName)) refs.push({ name: refName, start: token.at, end: end(token) });
-      // index $labels "name"
-      const next = tokens[i + 1];
-      const key = tokens[i + 2];
-      if (token.kind === 'word' && token.text === 'index' && next && key?.kind === 'string' && isLabelsMap(next, dotIsData)) {
-        const name = key.text.startsWith('`') ? key.text.slice(1, -1) : (JSON.parse(key.text) as string);
-        const after = tokens[i + 3];
-        // Only the two-argument form, as a whole command.
-        if (names.has(name) && (after === undefined || after.kind === 'pipe' || after.kind === 'rparen')) refs.push({ name, start: token.at, end: end(key) });
-      }
-    });
-  }
-  return refs;
+export function labelReferences(template: string, names: ReadonlySet<string>): LabelReference[] {
+  if (!template.includes('{{') || names.size === 0) return [];
+  const result = checkAlertTemplate(template, { referencedLabels: [...names], parseOnly: true });
+  return result.parseError !== undefined ? [] : result.references;
 }
 
-function directReference(token: Token, dotIsData: boolean): string | undefined {
-  let m: RegExpExecArray | null;
-  if (token.kind === 'variable' && (m = /^\$(?:labels|\.Labels)\.([A-Za-z0-9_]+)$/.exec(token.text))) return m[1];
-  if (token.kind === 'field' && dotIsData && (m = /^\.Labels\.([A-Za-z0-9_]+)$/.exec(token.text))) return m[1];
-  return undefined;
-}
-
-function isLabelsMap(token: Token, dotIsData: boolean): boolean {
-  return (token.kind === 'variable' && (token.text === '$labels' || token.text === '$.Labels')) || (token.kind === 'field' && dotIsData && token.text === '.Labels');
+/**
+ * Prometheus's parse and expansion of a rule's template with the labels Vigil knows, and where it
+ * refers to them. Validation and rendering ask the very same question, so rendering a service right
+ * after validating it costs no second call (operator/promql/wasm.ts remembers answers).
+ */
+export function knownLabelTemplateCheck(template: string, known: Record<string, string>): TemplateCheck {
+  return checkAlertTemplate(template, { alertName: known.alertname ?? '', labels: known, referencedLabels: Object.keys(known).sort() });
 }
 
 /** Every label name a template refers to (labelReferences of any name), each once. */
 export function referencedLabelNames(template: string): string[] {
-  return [...new Set(labelReferences(template, { has: () => true }).map((r) => r.name))];
+  if (!template.includes('{{')) return [];
+  const result = checkAlertTemplate(template, { parseOnly: true });
+  return result.parseError !== undefined ? [] : result.labels;
 }
 
 /** The template with every reference to a known label replaced by its value as a Go string literal. */
 export function substituteKnownLabels(template: string, known: Record<string, string>): string {
-  const refs = labelReferences(template, new Set(Object.keys(known)));
+  if (!template.includes('{{')) return template;
+  const check = knownLabelTemplateCheck(template, known);
+  const refs = check.parseError !== undefined ? [] : check.references;
   let out = template;
   // Right to left, so earlier offsets stay valid.
   for (const ref of [...refs].sort((a, b) => b.start - a.start)) {

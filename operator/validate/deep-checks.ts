@@ -3,7 +3,7 @@
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
 import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, LOOKBACK_DELTA, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
-import { checkPromQL } from '../promql/parse.js';
+import { checkPromQL, DEPLOYED_PROMETHEUS } from '../promql/parse.js';
 import { EXTERNAL_CLUSTER_LABEL, jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
@@ -11,10 +11,9 @@ import { formatDurationMs, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
-import { isTemplateValue, knownAlertLabels, labelReferences, referencedLabelNames, substituteKnownLabels } from '../render/alert-labels.js';
+import { isTemplateValue, knownAlertLabels, knownLabelTemplateCheck, labelReferences, referencedLabelNames } from '../render/alert-labels.js';
 import { resultLabels } from '../promql/result-labels.js';
-import { checkGoTemplate } from './template.js';
-import { dryRunTemplate, type DryRunResult } from './template-run.js';
+import type { TemplateCheck } from '../promql/wasm.js';
 
 /** Alert names of the built-in down alert (see the renderer); custom rules must not take them. */
 const BUILT_IN_ALERTS = [SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT];
@@ -166,59 +165,30 @@ const RESERVED_LABELS: { test: (name: string) => boolean; why: string }[] = [
 ];
 
 /**
- * The `query` template function runs any PromQL when the alert fires, without the namespace
- * matcher custom rules get: its result would leak other namespaces' series into the email.
- * Looks for `query` used as a function in the code of the actions (strings and comments blanked).
+ * Prometheus's own parse of the template (its error is the one the reload would fail with), the
+ * banned `query` function (it runs any PromQL when the alert fires, without the namespace matcher
+ * custom rules get: its result would leak other namespaces' series into the email), then an
+ * expansion as Prometheus does it when the alert fires, with the labels Vigil writes in (render's
+ * substituteKnownLabels): an expansion error would reach the email as
+ * `<error expanding template: ...>` (issue #11). Returns the check when the template is sound.
  */
-const QUERY_FUNCTION = /(^|[\s(|])query(?=$|[\s)|])/;
-
-function usesQueryFunction(template: string): boolean {
-  let i = 0;
-  while ((i = template.indexOf('{{', i)) >= 0) {
-    i += 2;
-    let code = '';
-    while (i < template.length && !(template[i] === '}' && template[i + 1] === '}')) {
-      const c = template[i] as string;
-      if (c === '"' || c === "'" || c === '`') {
-        // A string may hold "}}": skip it whole, so the action does not end early.
-        let j = i + 1;
-        while (j < template.length && template[j] !== c) j += c !== '`' && template[j] === '\\' ? 2 : 1;
-        code += ' "" ';
-        i = j + 1;
-      } else {
-        code += c;
-        i++;
-      }
-    }
-    if (QUERY_FUNCTION.test(code.replace(/\/\*[\s\S]*?\*\//g, ' '))) return true;
-    i += 2;
-  }
-  return false;
-}
-
-/**
- * Syntax, the banned query function, then a dry run of the template as Prometheus will receive it
- * (known labels substituted): an expansion error would reach the email as
- * `<error expanding template: ...>` (issue #11). Returns the dry-run result when the template is sound.
- */
-function checkTemplate(value: unknown, path: PropertyKey[], report: Report, known: Record<string, string>): DryRunResult | undefined {
+function checkTemplate(value: unknown, path: PropertyKey[], report: Report, known: Record<string, string>): TemplateCheck | undefined {
   if (typeof value !== 'string') return undefined;
-  const result = checkGoTemplate(value);
-  if (!result.ok) {
-    report(path, `${result.message} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
+  if (!value.includes('{{')) return { dependsOnValue: false, functions: [], references: [], labels: [] };
+  const result = knownLabelTemplateCheck(value, known);
+  if (result.parseError !== undefined) {
+    report(path, `Prometheus ${DEPLOYED_PROMETHEUS} cannot parse it: ${result.parseError} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})`);
     return undefined;
   }
-  if (usesQueryFunction(value)) {
+  if (result.functions.includes('query')) {
     report(path, 'the query template function is not allowed: it reads series of every namespace; use $value and $labels of the alert instead');
     return undefined;
   }
-  if (!value.includes('{{')) return { dependsOnValue: false };
-  const run = dryRunTemplate(substituteKnownLabels(value, known));
-  if (run.error !== undefined) {
-    report(path, `fails when Prometheus expands it (the email would show "<error expanding template: ...>"): ${run.error}`);
+  if (result.expandError !== undefined) {
+    report(path, `fails when Prometheus expands it (the email would show "<error expanding template: ...>"): ${result.expandError}`);
     return undefined;
   }
-  return run;
+  return result;
 }
 
 /**

@@ -154,7 +154,7 @@ describe('validateMonitoredService', () => {
 
   it('rejects an invalid PromQL expression', () => {
     expect(issuesOf((o) => (o.spec.rules[0]!.expr = 'rate(http_requests_total[5m] > 1'))).toEqual([
-      'spec.rules[0].expr: PromQL syntax error at line 1, column 33 (near "...quests_total[5m] > 1"): unexpected end of expression',
+      'spec.rules[0].expr: Prometheus 3.15.1 cannot parse it: 1:33: parse error: unclosed left parenthesis',
     ]);
   });
 
@@ -177,7 +177,7 @@ describe('validateMonitoredService', () => {
 
   it('rejects a broken summary template', () => {
     expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.instance'))).toEqual([
-      'spec.rules[0].summary: template error at line 1, column 1 in "{{ $labels.instance": unclosed action: no matching }} (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})',
+      'spec.rules[0].summary: Prometheus 3.15.1 cannot parse it: template: __alert_HighErrorRate:1: unclosed action (Prometheus template syntax, e.g. {{ $labels.instance }} or {{ $value | humanize }})',
     ]);
   });
 

@@ -9,7 +9,6 @@ import { formatPath } from './paths.js';
 import { unknownFieldIssues } from './unknown-fields.js';
 import { zodIssuesToValidationIssues } from './zod-issues.js';
 
-export { checkGoTemplate } from './template.js';
 export { emailAddressProblem } from './email.js';
 export { parseDurationMs } from './duration.js';
 

@@ -3,8 +3,7 @@
 // turns a target's own job label into exported_job; so job="checkout" (a habit from other setups)
 // matches nothing: the alert never fires, or under absent() always does. The install's own jobs
 // (SELF_SCRAPE_JOBS) are the exception.
-import { parser } from '@prometheus-io/lezer-promql';
-import { selectorParts, text } from '../promql/parse.js';
+import { analyzeExpr } from '../promql/wasm.js';
 import { JOB_PREFIX, SELF_SCRAPE_JOBS } from '../render/names.js';
 
 /** Series Prometheus writes at rule evaluation, labelled by the rules (a rule label may be called job). */
@@ -17,32 +16,28 @@ export function foreignJobProblems(expr: string, namespace: string, ownJobs: rea
   const prefix = `${JOB_PREFIX}/${namespace}/`;
   // A MonitoredService name holds no /: vigil/<namespace>/<this name>/ names this service's jobs only.
   const ownPrefix = ownJobs[0]?.slice(0, ownJobs[0].lastIndexOf('/') + 1);
+  const analysis = analyzeExpr(expr);
+  if (!analysis.ok) return [];
   const problems: string[] = [];
-  parser.parse(expr).iterate({
-    enter: (ref) => {
-      if (ref.name !== 'VectorSelector') return undefined;
-      const { names, matchers } = selectorParts(ref.node, expr);
-      const metric = names[0] ?? matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
-      if (metric !== undefined && RULE_SERIES.has(metric)) return false;
-      for (const m of matchers) {
-        if (m.name !== 'job' || m.op !== '=' || m.value === '') continue;
-        if (ownPrefix !== undefined && m.value.startsWith(ownPrefix) && !ownJobs.includes(m.value)) {
-          problems.push(
-            `selector ${text(ref.node, expr)} can match no series: job ${m.value} would scrape port ${m.value.slice(ownPrefix.length)}, which spec.endpoints does not list; ` +
-              `this service's jobs are ${ownJobs.join(', ')}`,
-          );
-          continue;
-        }
-        if (m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
-        const example = ownJobs[0] ?? `${prefix}<name>/<port>`;
+  for (const selector of analysis.selectors) {
+    if (selector.metric !== undefined && RULE_SERIES.has(selector.metric)) continue;
+    for (const m of selector.matchers) {
+      if (m.name !== 'job' || m.op !== '=' || m.value === '') continue;
+      if (ownPrefix !== undefined && m.value.startsWith(ownPrefix) && !ownJobs.includes(m.value)) {
         problems.push(
-          `selector ${text(ref.node, expr)} can match no series: the scrape jobs of namespace ${namespace} are named ${prefix}<MonitoredService>/<port>` +
-            `${ownJobs.length > 0 ? ` (this service's: ${ownJobs.join(', ')})` : ''}, and a target's own job label becomes exported_job; ` +
-            `use job="${example}", or select by Service with service="<name>"`,
+          `selector ${selector.text} can match no series: job ${m.value} would scrape port ${m.value.slice(ownPrefix.length)}, which spec.endpoints does not list; ` +
+            `this service's jobs are ${ownJobs.join(', ')}`,
         );
+        continue;
       }
-      return false;
-    },
-  });
+      if (m.value.startsWith(prefix) || SELF_JOBS.has(m.value)) continue;
+      const example = ownJobs[0] ?? `${prefix}<name>/<port>`;
+      problems.push(
+        `selector ${selector.text} can match no series: the scrape jobs of namespace ${namespace} are named ${prefix}<MonitoredService>/<port>` +
+          `${ownJobs.length > 0 ? ` (this service's: ${ownJobs.join(', ')})` : ''}, and a target's own job label becomes exported_job; ` +
+          `use job="${example}", or select by Service with service="<name>"`,
+      );
+    }
+  }
   return problems;
 }

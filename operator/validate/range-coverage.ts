@@ -62,8 +62,7 @@ const samplesNeeded = (fn: string) => (TWO_SAMPLE_FUNCTIONS.has(fn) ? 2 : 1);
  */
 function selectorProblem(use: RangeUse, endpoints: readonly ScrapedEndpoint[]): string | undefined {
   if (use.source.kind !== 'selector' || use.rangeMs === undefined) return undefined;
-  const { names, matchers } = use.source;
-  const metric = names[0] ?? matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
+  const { metric, matchers } = use.source;
   if (metric !== undefined && RULE_SERIES.has(metric)) return undefined;
   const jobMatchers = matchers.filter((m) => m.name === 'job');
   const scraping = endpoints.filter((e) => jobMatchers.every((m) => matches(m, e.job)));

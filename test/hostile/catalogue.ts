@@ -378,6 +378,29 @@ export function hostileCatalogue(): HostileCase[] {
       object: hostile('promql-syntax-error', withRule({ expr: 'up ==' })),
       expect: invalid('spec.rules[0].expr'),
     },
+    // Refused by promtool and by a reloading Prometheus (the whole reload fails); the emulation before
+    // operator/wasm accepted them (issue 21).
+    {
+      id: 'promql-set-operator-group-left',
+      what: 'expr "up and on(job) group_left up" (grouping on a set operator)',
+      handling: "admitted; Valid=False with Prometheus's own parse error",
+      object: hostile('promql-set-operator-group-left', withRule({ expr: 'up and on(job) group_left up' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
+      id: 'promql-bool-set-operator',
+      what: 'expr "up or bool up" (bool on a set operator)',
+      handling: "admitted; Valid=False with Prometheus's own parse error",
+      object: hostile('promql-bool-set-operator', withRule({ expr: 'up or bool up' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
+      id: 'promql-label-in-on-and-group',
+      what: 'expr "up / on(job) group_left(job) up" (the same label in on() and group_left())',
+      handling: "admitted; Valid=False with Prometheus's own parse error",
+      object: hostile('promql-label-in-on-and-group', withRule({ expr: 'up / on(job) group_left(job) up' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
     {
       id: 'promql-range-vector',
       what: 'expr "up[5m]" (a range vector cannot be an alert)',

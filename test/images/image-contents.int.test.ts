@@ -282,7 +282,9 @@ test('every production dependency is loaded by the code of at least one image (e
 
 describe('operator image (operator/Dockerfile)', () => {
   test('copies the compiled operator and the vigil launcher, and runs the launcher', () => {
-    expect(operatorImage.copied).toEqual(['/app/package.json', '/app/package-lock.json', '/app/dist/operator', '/app/operator/bin']);
+    expect(operatorImage.copied).toEqual(['/app/package.json', '/app/package-lock.json', '/app/dist/operator', '/app/dist/operator/wasm/dist', '/app/operator/bin']);
+    // Prometheus's parser and templates (operator/wasm), where the compiled operator/promql/wasm.js looks.
+    for (const file of ['vigil-prometheus.wasm', 'wasm_exec.js']) expect(existsSync(path.join(operatorImage.appDir, 'dist', 'operator', 'wasm', 'dist', file))).toBe(true);
     expect(operatorImage.entrypoint).toEqual(['node', 'operator/bin/vigil.js']);
     expect(existsSync(path.join(operatorImage.appDir, 'dist', 'operator', 'cli', 'main.js'))).toBe(true);
     expect(existsSync(path.join(operatorImage.appDir, 'dist', 'target-service'))).toBe(false);
