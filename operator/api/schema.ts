@@ -178,7 +178,9 @@ export const EndpointSchema = z
     interval: scrapeDuration(
       `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer. At least ${MIN_SCRAPE_TIMEOUT}. Interval plus scrapeTimeout must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback: beyond it, up has no current sample between scrapes).`,
     ).optional(),
-    scrapeTimeout: scrapeDuration(`Timeout of one scrape; at least ${MIN_SCRAPE_TIMEOUT} (a healthy target fails scrapes that take longer) and at most interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`).optional(),
+    scrapeTimeout: scrapeDuration(
+      `Timeout of one scrape; at least ${MIN_SCRAPE_TIMEOUT} (a healthy target fails scrapes that take longer) and at most interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`,
+    ).optional(),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 

@@ -120,10 +120,7 @@ export function scrapeConfigHash(service: MonitoredService, settings: GlobalSett
  */
 export function activeServiceDownSelector(service: MonitoredService): string {
   const { namespace, name } = service.metadata;
-  return (
-    `ALERTS{alertname=${promqlString(SERVICE_DOWN_ALERT)}, alertstate=~"pending|firing", ` +
-    `${LABEL_NAMESPACE}=${promqlString(namespace)}, ${LABEL_MONITORED_SERVICE}=${promqlString(name)}}`
-  );
+  return `ALERTS{alertname=${promqlString(SERVICE_DOWN_ALERT)}, alertstate=~"pending|firing", ` + `${LABEL_NAMESPACE}=${promqlString(namespace)}, ${LABEL_MONITORED_SERVICE}=${promqlString(name)}}`;
 }
 
 /**

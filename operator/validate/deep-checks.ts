@@ -1,7 +1,17 @@
 // Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
-import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, LOOKBACK_DELTA, MIN_SCRAPE_TIMEOUT, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
+import {
+  DownAlertSchema,
+  AlertRuleSchema,
+  DEFAULT_SCRAPE_INTERVAL,
+  LOOKBACK_DELTA,
+  MIN_SCRAPE_TIMEOUT,
+  MAX_LABEL_KEY_PREFIX_LENGTH,
+  MAX_LABELS,
+  MAX_PARAMS,
+  SCRAPE_DURATION_PATTERN,
+} from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL } from '../promql/parse.js';
 import { jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';

@@ -117,7 +117,16 @@ test(
     await takeDown(s);
     const editedAt = Date.now();
     await rerender(s, async () => {
-      await s.kubectl(['patch', 'monitoredservice', DEMO_NAME, '-n', DEMO_NAMESPACE, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/endpoints/0/interval', value: EDITED_INTERVAL }])]);
+      await s.kubectl([
+        'patch',
+        'monitoredservice',
+        DEMO_NAME,
+        '-n',
+        DEMO_NAMESPACE,
+        '--type=json',
+        '-p',
+        JSON.stringify([{ op: 'replace', path: '/spec/endpoints/0/interval', value: EDITED_INTERVAL }]),
+      ]);
     });
     const edited = structuredClone(demoMonitoredService()) as unknown as MonitoredService;
     edited.spec.endpoints[0]!.interval = EDITED_INTERVAL;
