@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ANNOTATIONS } from '../../operator/contract.js';
 import { discoveryGraceMs } from '../../operator/render/rules.js';
-import type { MonitoredService } from '../../operator/api/schema.js';
+import { MonitoredServiceSchema } from '../../operator/api/schema.js';
 import { waitForConfigApplied, generatedAnnotations } from '../../hack/local-stack/config-applied.js';
 import { DEMO_NAME, DEMO_NAMESPACE, demoMonitoredService } from '../../hack/local-stack/demo.js';
 import { isAlertEmailFor, waitForAlertEmail, type AlertState, type MailSummary } from '../../hack/local-stack/mailpit.js';
@@ -22,6 +22,8 @@ const TEST_TIMEOUT_MS = 360_000;
 const EDITED_INTERVAL = '4s';
 
 const theStack = useStack({ name: 'edit-while-down' });
+/** The demo MonitoredService as the stack applies it, defaults filled in. */
+const demoService = () => MonitoredServiceSchema.parse(demoMonitoredService());
 
 async function demoEmails(s: Stack, state: AlertState, since: number): Promise<MailSummary[]> {
   return (await s.mailpit.client.list()).filter((m) => isAlertEmailFor(m.Subject, state, DEMO_NAMESPACE, DEMO_NAME) && Date.parse(m.Created) >= since);
@@ -55,7 +57,7 @@ async function takeDown(s: Stack): Promise<number> {
     name: DEMO_NAME,
     since: removedAt,
     // A service the stack has just created may still be within its discovery grace.
-    timeoutMs: (s.alertBoundSeconds() + 30) * 1000 + discoveryGraceMs(demoMonitoredService() as unknown as MonitoredService),
+    timeoutMs: (s.alertBoundSeconds() + 30) * 1000 + discoveryGraceMs(demoService()),
   });
   console.log(`firing email ${elapsedS.toFixed(1)} s after the endpoints went`);
   return removedAt;
@@ -128,9 +130,9 @@ test(
         JSON.stringify([{ op: 'replace', path: '/spec/endpoints/0/interval', value: EDITED_INTERVAL }]),
       ]);
     });
-    const edited = structuredClone(demoMonitoredService()) as unknown as MonitoredService;
+    const edited = demoService();
     edited.spec.endpoints[0]!.interval = EDITED_INTERVAL;
-    await expectStillFiringWithoutEmail(s, editedAt, Math.max(discoveryGraceMs(edited), discoveryGraceMs(demoMonitoredService() as unknown as MonitoredService)));
+    await expectStillFiringWithoutEmail(s, editedAt, Math.max(discoveryGraceMs(edited), discoveryGraceMs(demoService())));
     await bringBackAndExpectResolved(s);
   },
   TEST_TIMEOUT_MS,
@@ -155,7 +157,7 @@ test(
       await writeFile(join(s.stateDir, 'operator-settings.yaml'), `# changed by test/pipeline/edit-while-down.int.test.ts\n${stringify(settings)}`);
       await s.startComponent('vigil-operator');
     });
-    await expectStillFiringWithoutEmail(s, changedAt, discoveryGraceMs(demoMonitoredService() as unknown as MonitoredService));
+    await expectStillFiringWithoutEmail(s, changedAt, discoveryGraceMs(demoService()));
     await bringBackAndExpectResolved(s);
   },
   TEST_TIMEOUT_MS,
