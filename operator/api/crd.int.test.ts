@@ -54,7 +54,9 @@ test.each([
     /spec\.selector\.matchExpressions\[0\]\.key: Invalid value: .*label key prefixes/,
   ],
   ['rule-label-name', { rules: [{ name: 'A', expr: 'up == 0', labels: { 'team-name': 'x' } }] }, /spec\.rules\[0\]\.labels: Invalid value: .*label names must be Prometheus label names/],
-  ['zero-interval', { endpoints: [{ port: 'metrics', interval: '0s', scrapeTimeout: '0s' }] }, /interval must be greater than 0/],
+  ['zero-interval', { endpoints: [{ port: 'metrics', interval: '0s', scrapeTimeout: '0s' }] }, /interval must be at least 1s/],
+  ['interval-1ms', { endpoints: [{ port: 'metrics', interval: '1ms' }] }, /spec\.endpoints\[0\]\.interval: Invalid value: .*interval must be at least 1s/],
+  ['timeout-999ms', { endpoints: [{ port: 'metrics', interval: '15s', scrapeTimeout: '999ms' }] }, /spec\.endpoints\[0\]\.scrapeTimeout: Invalid value: .*scrapeTimeout must be at least 1s/],
   ['day-interval', { endpoints: [{ port: 'metrics', interval: '1d' }] }, /spec\.endpoints\[0\]\.interval: Invalid value: "1d": spec\.endpoints\[0\]\.interval in body should match/],
   ['empty-selector', { selector: {} }, /spec\.selector: Invalid value: "object": selector must set matchLabels or matchExpressions/],
   [
@@ -102,6 +104,8 @@ test.each([
   ['label-key-name-63', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(63)]: 'x' } } }],
   ['label-key-prefix-253', { selector: { matchLabels: { ['a'.repeat(253) + '/k']: 'x' } } }],
   ['interval-4m50s', { endpoints: [{ port: 'metrics', interval: '4m50s' }] }],
+  ['interval-1s', { endpoints: [{ port: 'metrics', interval: '1s' }] }],
+  ['timeout-1s', { endpoints: [{ port: 'metrics', interval: '15s', scrapeTimeout: '1s' }] }],
   ['interval-4m-timeout-1m', { endpoints: [{ port: 'metrics', interval: '4m', scrapeTimeout: '1m' }] }],
   ['timeout-only-2m30s', { endpoints: [{ port: 'metrics', scrapeTimeout: '2m30s' }] }],
   ['params', { endpoints: [{ port: 'metrics', path: '/a+b;c=d', params: { format: ['prometheus'], 'collect[]': ['a', 'b'] } }] }],
@@ -120,7 +124,7 @@ test('the name limit holds for names that would make invalid ConfigMap keys', as
 
 test('kubectl explain shows the field descriptions', async () => {
   const out = await cluster!.kubectl(['explain', 'monitoredservice.spec.endpoints.scrapeTimeout']);
-  expect(out).toMatch(/Timeout of one scrape; must not exceed interval/);
+  expect(out).toMatch(/Timeout of one scrape; at least 1s/);
   const spec = await cluster!.kubectl(['explain', 'ms.spec']);
   expect(spec).toMatch(/What to scrape, which alerts to evaluate and who gets the emails/);
 });

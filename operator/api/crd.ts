@@ -12,6 +12,7 @@ import {
   DEFAULT_SCRAPE_TIMEOUT,
   KIND,
   LOOKBACK_DELTA,
+  MIN_SCRAPE_TIMEOUT,
   LABEL_KEY_PATTERN,
   MAX_LABEL_KEY_LENGTH,
   MAX_LABEL_KEY_PREFIX_LENGTH,
@@ -93,14 +94,15 @@ const CEL_RULES: Record<string, CelRule[]> = {
   ],
   // interval and scrapeTimeout only allow h/m/s/ms (SCRAPE_DURATION_PATTERN), which CEL's duration() parses.
   'spec.endpoints[]': [
+    // MIN_SCRAPE_TIMEOUT: an interval below it would give a timeout below it (the timeout never exceeds the interval).
     {
-      rule: "!has(self.interval) || duration(self.interval) > duration('0s')",
-      message: 'interval must be greater than 0',
+      rule: `!has(self.interval) || duration(self.interval) >= duration('${MIN_SCRAPE_TIMEOUT}')`,
+      message: `interval must be at least ${MIN_SCRAPE_TIMEOUT}: its scrape timeout (at most the interval) would be shorter, and a healthy target fails scrapes that take longer`,
       fieldPath: '.interval',
     },
     {
-      rule: "!has(self.scrapeTimeout) || duration(self.scrapeTimeout) > duration('0s')",
-      message: 'scrapeTimeout must be greater than 0',
+      rule: `!has(self.scrapeTimeout) || duration(self.scrapeTimeout) >= duration('${MIN_SCRAPE_TIMEOUT}')`,
+      message: `scrapeTimeout must be at least ${MIN_SCRAPE_TIMEOUT}: a healthy target fails scrapes that take longer (a TLS handshake, a GC pause, a large exposition) and ServiceDown pages for it`,
       fieldPath: '.scrapeTimeout',
     },
     {

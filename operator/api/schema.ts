@@ -27,6 +27,12 @@ export { SCRAPE_DURATION_PATTERN };
 export const DEFAULT_SCRAPE_INTERVAL = '15s';
 export const DEFAULT_SCRAPE_TIMEOUT = '10s';
 /**
+ * Shortest scrape timeout Vigil accepts, and so shortest interval (the timeout never exceeds it).
+ * A healthy target fails every scrape that takes longer than its timeout (a TLS handshake, a GC
+ * pause, a large exposition), and then ServiceDown pages for it; below a second that is routine.
+ */
+export const MIN_SCRAPE_TIMEOUT = '1s';
+/**
  * How far back Prometheus looks for the latest sample of a series in an instant selector (`up`),
  * its default --query.lookback-delta, which Vigil does not change. The next sample of an endpoint
  * lands at most interval + scrapeTimeout after the previous one: above this, instant selectors
@@ -171,9 +177,11 @@ export const EndpointSchema = z
     // refused (issue #11). scrapeTiming() (operator/render/scrape-timing.ts) fills them in the way
     // Prometheus composes its own defaults.
     interval: scrapeDuration(
-      `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer. Interval plus scrapeTimeout must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback: beyond it, up has no current sample between scrapes).`,
+      `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer. At least ${MIN_SCRAPE_TIMEOUT}. Interval plus scrapeTimeout must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback: beyond it, up has no current sample between scrapes).`,
     ).optional(),
-    scrapeTimeout: scrapeDuration(`Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`).optional(),
+    scrapeTimeout: scrapeDuration(
+      `Timeout of one scrape; at least ${MIN_SCRAPE_TIMEOUT} (a healthy target fails scrapes that take longer) and at most interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`,
+    ).optional(),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 

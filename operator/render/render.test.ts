@@ -6,7 +6,7 @@ import { defaultSettings, renderConfig } from './index.js';
 import { labelSelectorString } from './label-selector.js';
 import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
 import { hasScrapeHints, KEEP_DROPPED_TARGETS, sanitizedLabelName, scrapeJobs, selectorRelabelRules } from './prometheus.js';
-import { upSelector } from './rules.js';
+import { discoveryGraceMs, upSelector } from './rules.js';
 import type { GlobalSettings } from './types.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -190,6 +190,18 @@ describe('renderPrometheusConfig', () => {
   });
 });
 
+describe('discoveryGraceMs', () => {
+  const grace = (endpoint: { interval?: string; scrapeTimeout?: string }) => discoveryGraceMs(service('shop', 'checkout', { endpoints: [{ port: 'metrics', ...endpoint }] }));
+  it('is 2 intervals + 30 s, at most 4 minutes, but never below interval + timeout + 30 s (the latest first sample of a new target)', () => {
+    expect(grace({})).toBe(60_000); // 15s: 2 x 15s + 30s
+    expect(grace({ interval: '1m45s' })).toBe(240_000); // 2 x 1m45s + 30s = 4m, the cap
+    expect(grace({ interval: '3m20s' })).toBe(240_000); // capped; 3m20s + 10s + 30s = 4m
+    expect(grace({ interval: '4m' })).toBe(280_000); // 4m + 10s + 30s above the cap
+    expect(grace({ interval: '4m50s' })).toBe(330_000); // 4m50s + 10s + 30s
+    expect(grace({ interval: '2m30s', scrapeTimeout: '2m30s' })).toBe(330_000); // 5m + 30s
+  });
+});
+
 describe('renderRuleFile', () => {
   it('renders the down alerts and namespaced custom rules with reserved labels that users cannot override', () => {
     const svc = service('shop', 'checkout', {
@@ -224,7 +236,9 @@ describe('renderRuleFile', () => {
       expr:
         '((count(up{job="vigil/shop/checkout/metrics"} == 1) or vector(0)) == 0) and on() (' +
         '(count(up{job="vigil/shop/checkout/metrics"} == 0) > 0) or on() ' +
-        `((time() - min_over_time(${record}[2m])) >= 60))`,
+        `((time() - min_over_time(${record}[2m])) >= 60)` +
+        // While the alert is already active, a new grace (re-rendered jobs) does not interrupt it (issue 21).
+        ' or on() ALERTS{alertname="ServiceDown", alertstate=~"pending|firing", vigil_namespace="shop", vigil_monitoredservice="checkout"})',
       for: '2m',
       labels: { severity: 'critical', namespace: 'shop', service: 'checkout', vigil_namespace: 'shop', vigil_monitoredservice: 'checkout' },
     });

@@ -68,18 +68,25 @@ export const LABEL_SCRAPE_CONFIG = 'vigil_scrape_config';
  * How long after Prometheus first evaluates a service's rules (with its current scrape jobs) a
  * total absence of `up` series may count as "no target" (issue #14). Before the first scrape of a
  * new job there is no `up` series at all, exactly as when every pod is gone: service discovery
- * (Prometheus 2.x hands discovered targets to the scrape manager every 5 s; a Kubernetes watch
- * first lists), then the first scrape at a per-target offset anywhere within the scrape interval,
- * then the scrape itself (up to its timeout). Two scrape intervals plus 30 s covers that with
- * margin at any interval; capped at 4 minutes so that the window below stays inside Prometheus's
- * 5-minute lookback (see downAlertRules). Milliseconds.
+ * (Prometheus hands discovered targets to the scrape manager every 5 s; a Kubernetes watch first
+ * lists), then the first scrape at a per-target offset anywhere within the scrape interval, then
+ * the scrape itself (up to its timeout). Two scrape intervals plus 30 s covers that with margin;
+ * capped at 4 minutes (a new service without targets pages that much sooner), but never below one
+ * interval plus its timeout plus 30 s, the latest the first sample can land with 30 s left for
+ * discovery: above 3m30s of interval + timeout the cap alone made a healthy new service page
+ * before its first scrape (issue 21, test/promtool/timing-range.int.test.ts). Milliseconds.
  */
 export function discoveryGraceMs(service: MonitoredService): number {
-  const longest = Math.max(...service.spec.endpoints.map((e) => parseDurationMs(scrapeTiming(e).interval) ?? 0));
-  return Math.min(2 * longest + 30_000, MAX_DISCOVERY_GRACE_MS);
+  const timings = service.spec.endpoints.map((e) => scrapeTiming(e)).map((t) => ({ interval: parseDurationMs(t.interval) ?? 0, timeout: parseDurationMs(t.scrapeTimeout) ?? 0 }));
+  const longest = Math.max(...timings.map((t) => t.interval));
+  const firstSample = Math.max(...timings.map((t) => t.interval + t.timeout));
+  return Math.max(Math.min(2 * longest + 30_000, MAX_DISCOVERY_GRACE_MS), firstSample + 30_000);
 }
 
-/** Upper bound of discoveryGraceMs (ms): the grace plus two evaluation intervals must fit in the 5-minute lookback. */
+/**
+ * Cap of discoveryGraceMs's two-interval term (ms): the grace plus two evaluation intervals fits in the
+ * 5-minute lookback. Only the floor (interval + timeout + 30 s, for interval + timeout above 3m30s) exceeds it.
+ */
 export const MAX_DISCOVERY_GRACE_MS = 240_000;
 
 /**
@@ -115,6 +122,19 @@ export function scrapeConfigHash(service: MonitoredService, settings: GlobalSett
 }
 
 /**
+ * ALERTS series of this service's own ServiceDown while it is pending or firing. Prometheus writes
+ * it at every evaluation the alert is active, and a staleness marker at the first one it is not, so
+ * the instant selector says "active at the previous evaluation". A rule reload keeps it (same alert
+ * name and rule labels: Prometheus copies the alert's state and writes no marker), so it carries an
+ * outage across a new discovery grace (issue 21). Only labels Vigil owns and that no edit of the
+ * scrape jobs changes.
+ */
+export function activeServiceDownSelector(service: MonitoredService): string {
+  const { namespace, name } = service.metadata;
+  return `ALERTS{alertname=${promqlString(SERVICE_DOWN_ALERT)}, alertstate=~"pending|firing", ` + `${LABEL_NAMESPACE}=${promqlString(namespace)}, ${LABEL_MONITORED_SERVICE}=${promqlString(name)}}`;
+}
+
+/**
  * The built-in down alerts. Two situations, two alerts that never fire for the same outage cause
  * twice in a single-target service:
  *
@@ -128,9 +148,15 @@ export function scrapeConfigHash(service: MonitoredService, settings: GlobalSett
  *   been evaluated with its current scrape jobs for the discovery grace period: a recording rule
  *   records each evaluation's time, and `time() - min_over_time(record[W])` is how long that has
  *   been going on (W = grace + 2 evaluation intervals, so a continuous record always has a
- *   sample old enough; W <= 5m, so after a restart on a kept TSDB either the old `up` samples are
- *   still within the 5-minute lookback or the old records are outside W). A failing target
+ *   sample old enough; at most intervals the cap keeps W within 5m, so after a restart on a kept
+ *   TSDB either the old `up` samples are still within the 5-minute lookback or the old records are
+ *   outside W). A failing target
  *   (`up == 0`) needs no grace: it was discovered and scraped.
+ *   The grace restarts whenever the scrape jobs change (an edit of the interval, an operator
+ *   upgrade rendering every job anew), yet a service that is already down has nothing left to
+ *   discover: while ServiceDown is active (pending or firing, activeServiceDownSelector) absence
+ *   keeps counting, so such an edit neither resolves the alert nor restarts its `for` (issue 21).
+ *   It ends as before, at the first evaluation that sees a healthy target.
  * - ServiceTargetDown (one step less severe): one target fails while the service has more than
  *   one target, i.e. a partial outage, one alert per failing instance, counted only once every
  *   sample of that target in the termination window failed (terminationWindowMs: a pod stopping
@@ -172,6 +198,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
         ` and on() (` +
         `(count(${up} == 0) > 0)` +
         ` or on() ((time() - min_over_time(${recordSelector}[${formatDurationMs(windowMs)}])) >= ${graceMs / 1000})` +
+        ` or on() ${activeServiceDownSelector(service)}` +
         `)`,
       for: down.for,
       labels: sortedRecord({ ...reservedLabels(service, down.severity), service: name }),

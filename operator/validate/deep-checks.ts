@@ -1,7 +1,17 @@
 // Checks zod cannot express: relations between fields, PromQL, templates, reserved names.
 // They run on the raw object, field by field, so that one run reports every problem even when
 // other parts of the object did not parse; a field whose type is wrong was already reported by zod.
-import { DownAlertSchema, AlertRuleSchema, DEFAULT_SCRAPE_INTERVAL, LOOKBACK_DELTA, MAX_LABEL_KEY_PREFIX_LENGTH, MAX_LABELS, MAX_PARAMS, SCRAPE_DURATION_PATTERN } from '../api/schema.js';
+import {
+  DownAlertSchema,
+  AlertRuleSchema,
+  DEFAULT_SCRAPE_INTERVAL,
+  LOOKBACK_DELTA,
+  MIN_SCRAPE_TIMEOUT,
+  MAX_LABEL_KEY_PREFIX_LENGTH,
+  MAX_LABELS,
+  MAX_PARAMS,
+  SCRAPE_DURATION_PATTERN,
+} from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL, DEPLOYED_PROMETHEUS } from '../promql/parse.js';
 import { EXTERNAL_CLUSTER_LABEL, jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
@@ -121,9 +131,22 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
     // Only what the user wrote is checked against each other: the defaults adapt (scrapeTiming).
     const interval = endpoint.interval === undefined ? undefined : checkDurationRange(endpoint.interval, [...base, 'interval'], report);
     const timeout = endpoint.scrapeTimeout === undefined ? undefined : checkDurationRange(endpoint.scrapeTimeout, [...base, 'scrapeTimeout'], report);
-    if (interval === 0) report([...base, 'interval'], 'must be greater than 0, e.g. 15s');
-    if (timeout === 0) report([...base, 'scrapeTimeout'], 'must be greater than 0, e.g. 10s');
-    if (interval !== undefined && timeout !== undefined && interval > 0 && timeout > interval) {
+    const tooShortInterval = interval !== undefined && interval < MIN_SCRAPE_TIMEOUT_MS;
+    const tooShortTimeout = timeout !== undefined && timeout < MIN_SCRAPE_TIMEOUT_MS;
+    if (tooShortInterval) {
+      report(
+        [...base, 'interval'],
+        `${formatDurationMs(interval)} is below ${MIN_SCRAPE_TIMEOUT}: the scrape timeout (at most the interval) would be shorter, and a healthy target fails every scrape that takes longer, so ServiceDown pages for it; use at least ${MIN_SCRAPE_TIMEOUT}, e.g. 15s`,
+      );
+    }
+    if (tooShortTimeout) {
+      report(
+        [...base, 'scrapeTimeout'],
+        `${formatDurationMs(timeout)} is below ${MIN_SCRAPE_TIMEOUT}: a healthy target fails every scrape that takes longer (a TLS handshake, a GC pause, a large exposition), so ServiceDown pages for it; use at least ${MIN_SCRAPE_TIMEOUT}, e.g. 10s`,
+      );
+    }
+    if (tooShortInterval || tooShortTimeout) return;
+    if (interval !== undefined && timeout !== undefined && timeout > interval) {
       report(
         [...base, 'scrapeTimeout'],
         `${formatDurationMs(timeout)} exceeds interval ${formatDurationMs(interval)}; the scrape timeout must not exceed the interval (leave scrapeTimeout out to get min(10s, interval))`,
@@ -133,6 +156,7 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
 }
 
 const LOOKBACK_DELTA_MS = parseDurationMs(LOOKBACK_DELTA) as number;
+const MIN_SCRAPE_TIMEOUT_MS = parseDurationMs(MIN_SCRAPE_TIMEOUT) as number;
 
 /** The next sample lands at most interval + timeout after the last: beyond the lookback, `up` has gaps. */
 function checkLookback(endpoint: Obj, base: PropertyKey[], report: Report): void {

@@ -96,6 +96,18 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it('refuses scrape timeouts below 1s, and intervals that would give one (a healthy target would fail its scrapes)', () => {
+    const endpoint = (e: { interval?: string; scrapeTimeout?: string }) => issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', ...e } as never));
+    for (const ok of [{ interval: '1s' }, { interval: '1s', scrapeTimeout: '1s' }, { scrapeTimeout: '1s' }]) expect(endpoint(ok)).toEqual([]);
+    expect(endpoint({ interval: '1ms' })).toEqual([
+      'spec.endpoints[0].interval: 1ms is below 1s: the scrape timeout (at most the interval) would be shorter, and a healthy target fails every scrape that takes longer, so ServiceDown pages for it; use at least 1s, e.g. 15s',
+    ]);
+    expect(endpoint({ interval: '15s', scrapeTimeout: '999ms' })).toEqual([
+      'spec.endpoints[0].scrapeTimeout: 999ms is below 1s: a healthy target fails every scrape that takes longer (a TLS handshake, a GC pause, a large exposition), so ServiceDown pages for it; use at least 1s, e.g. 10s',
+    ]);
+    expect(endpoint({ interval: '0s' })).toEqual([expect.stringMatching(/^spec\.endpoints\[0\]\.interval: 0s is below 1s/)]);
+  });
+
   it('rejects day units in scrape durations (CEL cannot compare them)', () => {
     expect(issuesOf((o) => (o.spec.endpoints[0] = { port: 'metrics', interval: '1d' } as never))).toEqual([
       'spec.endpoints[0].interval: must be a duration such as 15s, 1m or 1m30s (units h, m, s, ms in that order)',

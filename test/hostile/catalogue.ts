@@ -279,7 +279,7 @@ export function hostileCatalogue(): HostileCase[] {
     {
       id: 'zero-interval',
       what: 'interval: 0s',
-      handling: 'rejected by the API server (CEL: interval must be greater than 0)',
+      handling: 'rejected by the API server (CEL: interval must be at least 1s)',
       object: hostile('zero-interval', (spec) => (spec.endpoints[0].interval = '0s')),
       expect: rejected('spec.endpoints[0].interval'),
     },

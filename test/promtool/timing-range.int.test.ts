@@ -1,0 +1,286 @@
+// The built-in down alerts over the whole range of timings a MonitoredService may have (issue 21):
+// for scrape intervals, scrape timeouts and `for` values generated from the schema's own bounds
+// (boundaries plus values spread across the range), promtool's rule unit tests (the pinned
+// ./bin/promtool) show that a healthy target never pages and a failing, vanished or never-seen one
+// pages within the documented bound (docs/monitoredservice.md "How fast ServiceDown pages"), and
+// that recovery resolves it within one evaluation. Values just outside the bounds are refused by
+// validation, naming the field.
+//
+// One test file per case with five groups (promtool loads every rule file of a test file into each
+// of its groups: one file for all would evaluate every case's rules in every group), all run by one
+// promtool call.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { DEFAULT_SCRAPE_TIMEOUT, DownAlertSchema, LOOKBACK_DELTA, MIN_SCRAPE_TIMEOUT, MonitoredServiceSchema } from '../../operator/api/schema.js';
+import { defaultSettings } from '../../operator/render/index.js';
+import { discoveryGraceMs, renderRuleFile } from '../../operator/render/rules.js';
+import { jobName, refOf } from '../../operator/render/names.js';
+import { scrapeTiming } from '../../operator/render/scrape-timing.js';
+import { validateMonitoredService } from '../../operator/validate/index.js';
+import { formatDurationMs, parseDurationMs } from '../../operator/validate/duration.js';
+
+const run = promisify(execFile);
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROMTOOL = join(REPO, 'bin', 'promtool');
+
+const ms = (d: string) => {
+  const v = parseDurationMs(d);
+  if (v === undefined) throw new Error(`not a duration: ${d}`);
+  return v;
+};
+const MIN = ms(MIN_SCRAPE_TIMEOUT);
+const LOOKBACK = ms(LOOKBACK_DELTA);
+const DEFAULT_FOR = ms(DownAlertSchema.parse({}).for);
+/** Generated values are multiples of this (the values string of a series has one token per step). */
+const STEP = 500;
+/**
+ * How long after its rules are first evaluated a new target's first scrape may land at the latest,
+ * besides interval + timeout: Prometheus hands discovered targets over every 5 s, a Kubernetes watch
+ * lists first. discoveryGraceMs leaves 30 s for it; the test uses most of that.
+ */
+const DISCOVERY_MS = 25_000;
+
+/** n values from lo to hi (both included), spread geometrically, rounded to STEP. */
+function spread(lo: number, hi: number, n: number): number[] {
+  const out = new Set<number>();
+  for (let k = 0; k < n; k++) out.add(Math.round((lo * (hi / lo) ** (k / (n - 1))) / STEP) * STEP);
+  return [...out].filter((v) => v >= lo && v <= hi).sort((a, b) => a - b);
+}
+
+function service(name: string, endpoint: { interval?: string; scrapeTimeout?: string }, forText: string): Record<string, unknown> {
+  return {
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { name, namespace: 'timing' },
+    spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics', ...endpoint }], downAlert: { for: forText } },
+  };
+}
+
+interface Case {
+  name: string;
+  endpoint: { interval?: string; scrapeTimeout?: string };
+  for: string;
+  evaluation: string;
+}
+
+/**
+ * Interval and timeout pairs across the schema's range: the shortest interval and timeout, the
+ * longest interval the lookback leaves, values between, and for each interval the shortest timeout,
+ * the default composition (no timeout written), the timeout equal to the interval and the longest
+ * the lookback leaves. Only what validation admits is kept; `for` and the evaluation interval are
+ * cycled through their own generated values.
+ */
+function admittedCases(): Case[] {
+  const intervals = [...new Set([MIN, ...spread(MIN, LOOKBACK - MIN, 9), LOOKBACK - MIN, STEP * 3])].sort((a, b) => a - b);
+  const fors = [0, STEP, ...spread(STEP, 3_600_000, 5), DEFAULT_FOR];
+  const evaluations = ['15s', '5s', '1m'];
+  const cases: Case[] = [];
+  for (const interval of intervals) {
+    const timeouts = new Set<number | undefined>([undefined, MIN, interval, LOOKBACK - interval, Math.round((MIN + interval) / 2 / STEP) * STEP]);
+    for (const timeout of timeouts) {
+      if (timeout !== undefined && (timeout < MIN || timeout > interval)) continue;
+      const endpoint = { interval: formatDurationMs(interval), ...(timeout === undefined ? {} : { scrapeTimeout: formatDurationMs(timeout) }) };
+      const k = cases.length;
+      const c: Case = { name: `t${k}`, endpoint, for: formatDurationMs(fors[k % fors.length]!), evaluation: evaluations[k % evaluations.length]! };
+      if (validateMonitoredService(service(c.name, c.endpoint, c.for)).ok) cases.push(c);
+    }
+  }
+  // Only the timeout written: the interval then follows it (max(15s, timeout)).
+  for (const timeout of [MIN, ...spread(MIN, LOOKBACK / 2, 4)]) {
+    const c: Case = { name: `t${cases.length}`, endpoint: { scrapeTimeout: formatDurationMs(timeout) }, for: formatDurationMs(DEFAULT_FOR), evaluation: '15s' };
+    if (validateMonitoredService(service(c.name, c.endpoint, c.for)).ok) cases.push(c);
+  }
+  return cases;
+}
+
+/** Explicit values string: one token per `step` ms up to `end`, from samples at given times ('_' where none). */
+function values(samples: Map<number, string>, step: number, end: number): string {
+  const tokens: string[] = [];
+  for (let t = 0; t <= end; t += step) tokens.push(samples.get(t) ?? '_');
+  return tokens.join(' ');
+}
+
+const ceilTo = (v: number, m: number) => Math.ceil(v / m) * m;
+const floorTo = (v: number, m: number) => Math.floor(v / m) * m;
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * The rule unit test file of one case. Times in ms; i = interval, t = timeout, E = evaluation
+ * interval, F = for. A sample's time is when Prometheus can first read it (a scrape's sample is
+ * written at most t after it started), so samples of a healthy target are i + t apart at worst.
+ * Bounds asserted (docs/monitoredservice.md):
+ * - failing target: firing by last good scrape + i + t + E + ceil(F/E)·E;
+ * - vanished target of a running service: firing by last good scrape + i + E + ceil(F/E)·E (the
+ *   staleness marker comes at the drop, before the next scrape; a target not yet dropped fails);
+ * - a new service without any target: firing by grace + E + ceil(F/E)·E;
+ * - recovery: resolved by the first good sample + E.
+ */
+function ruleTest(c: Case, ruleFile: string): { file: Record<string, unknown>; groups: number } {
+  const svc = MonitoredServiceSchema.parse(service(c.name, c.endpoint, c.for));
+  const timing = scrapeTiming(c.endpoint);
+  const i = ms(timing.interval);
+  const t = ms(timing.scrapeTimeout);
+  const E = ms(c.evaluation);
+  const F = ms(c.for);
+  const grace = discoveryGraceMs(svc);
+  const fireAfter = E + ceilTo(F, E);
+  const step = [i, t, E, DISCOVERY_MS, grace].reduce(gcd);
+  const series = `up{job="${jobName(refOf(svc), 'metrics')}", namespace="timing", service="${c.name}", pod="${c.name}-0", instance="10.0.0.1:8080"}`;
+  const alerts = `ALERTS{alertname="ServiceDown", vigil_monitoredservice="${c.name}", seed=""}`;
+  // ALERTS as Prometheus writes it at each evaluation (its labels are the alert's): checked without annotations.
+  const firing = (at: number) => ({
+    expr: alerts,
+    eval_time: formatDurationMs(at),
+    exp_samples: [
+      {
+        labels: `ALERTS{alertname="ServiceDown", alertstate="firing", namespace="timing", service="${c.name}", severity="critical", vigil_namespace="timing", vigil_monitoredservice="${c.name}"}`,
+        value: 1,
+      },
+    ],
+  });
+  const quiet = (at: number) => ({ expr: alerts, eval_time: formatDurationMs(at), exp_samples: [] });
+  // Every evaluation up to `end`, not only the ones asked for: ALERTS records each pending or firing one.
+  const neverActive = (end: number) => ({
+    expr: `count_over_time(ALERTS{vigil_monitoredservice="${c.name}"}[${formatDurationMs(end + E)}])`,
+    eval_time: formatDurationMs(end),
+    exp_samples: [],
+  });
+  const healthyFrom = (start: number, end: number, m = new Map<number, string>()) => {
+    for (let at = start; at <= end; at += i + t) m.set(at, '1');
+    return m;
+  };
+  const groups: Record<string, unknown>[] = [];
+
+  // A new healthy service whose first scrape lands as late as discovery, offset and timeout allow.
+  const first = ceilTo(i + t + DISCOVERY_MS, step);
+  const healthyEnd = ceilTo(grace + F + 2 * E + i + t, E) + E;
+  groups.push({
+    name: `${c.name} healthy, first sample at ${formatDurationMs(first)}: never pending or firing`,
+    interval: formatDurationMs(step),
+    input_series: [{ series, values: values(healthyFrom(first, healthyEnd), step, healthyEnd) }],
+    promql_expr_test: [neverActive(healthyEnd)],
+  });
+
+  // Running past the grace, then failing; back later.
+  // The last sample of the healthy run (on its grid), once the grace is over.
+  const lastGood = first + ceilTo(Math.max(ceilTo(grace, E) + 2 * i - first, 0), i + t);
+  const failSample = lastGood + i + t;
+  const failBy = floorTo(lastGood + i + t + fireAfter, E);
+  const back = ceilTo(failBy + E, step);
+  const end = ceilTo(back + E, E);
+  const failing = healthyFrom(first, lastGood);
+  for (let at = failSample; at < back; at += i) failing.set(at, '0');
+  healthyFrom(back, end, failing);
+  groups.push({
+    name: `${c.name} failing after ${formatDurationMs(lastGood)}: firing by ${formatDurationMs(failBy)}, resolved by ${formatDurationMs(ceilTo(back, E))}`,
+    interval: formatDurationMs(step),
+    input_series: [{ series, values: values(failing, step, end) }],
+    promql_expr_test: [quiet(floorTo(lastGood, E)), firing(failBy), quiet(ceilTo(back, E))],
+  });
+
+  // Running past the grace, then its target leaves discovery (pod deleted, scaled to zero).
+  const staleAt = lastGood + i;
+  const vanishBy = floorTo(lastGood + i + fireAfter, E);
+  const vanished = healthyFrom(first, lastGood);
+  vanished.set(staleAt, 'stale');
+  const returns = ceilTo(vanishBy + E, step);
+  healthyFrom(returns, end + 2 * E, vanished);
+  groups.push({
+    name: `${c.name} vanished after ${formatDurationMs(lastGood)}: firing by ${formatDurationMs(vanishBy)}`,
+    interval: formatDurationMs(step),
+    input_series: [{ series, values: values(vanished, step, end + 2 * E) }],
+    promql_expr_test: [firing(vanishBy), quiet(ceilTo(returns, E))],
+  });
+
+  // A new service whose selector matches nothing: only another service's target exists.
+  const neverBy = ceilTo(grace, E) + ceilTo(F, E);
+  groups.push({
+    name: `${c.name} no target at all: firing by ${formatDurationMs(neverBy)} (grace ${formatDurationMs(grace)})`,
+    interval: formatDurationMs(step),
+    input_series: [{ series: series.replace(`service="${c.name}"`, 'service="other"').replace(`/${c.name}/`, '/other/'), values: values(healthyFrom(0, neverBy), step, neverBy) }],
+    promql_expr_test: [firing(neverBy)],
+  });
+
+  // Down (scaled to zero) with ServiceDown firing when its jobs were rendered anew (an interval
+  // edit, an operator upgrade): the rules start over, and with them the discovery grace, but the
+  // alert's last ALERTS sample (written by the rule group before the reload; seeded here with an
+  // extra label, so the checks see only what this group writes) keeps the outage counting: active
+  // at every evaluation through the grace, firing after `for` alone.
+  const activeEnd = ceilTo(grace, E) + E;
+  const seeded = `ALERTS{alertname="ServiceDown", alertstate="firing", namespace="timing", service="${c.name}", severity="critical", vigil_namespace="timing", vigil_monitoredservice="${c.name}", seed="previous-rule-group"}`;
+  const ownActive = `group(ALERTS{alertname="ServiceDown", vigil_monitoredservice="${c.name}", seed=""})`;
+  const everyEvaluation = [];
+  for (let at = 0; at <= activeEnd; at += E) everyEvaluation.push({ expr: ownActive, eval_time: formatDurationMs(at), exp_samples: [{ labels: '{}', value: 1 }] });
+  groups.push({
+    name: `${c.name} down and firing when its rules are reloaded: active at every evaluation through the new grace, firing by ${formatDurationMs(ceilTo(F, E))}`,
+    interval: formatDurationMs(step),
+    input_series: [{ series: seeded, values: '1' }],
+    promql_expr_test: [...everyEvaluation, ...(ceilTo(F, E) <= activeEnd ? [firing(ceilTo(F, E))] : [])],
+  });
+
+  return { file: { rule_files: [ruleFile], evaluation_interval: c.evaluation, tests: groups }, groups: groups.length };
+}
+
+describe('the down alerts over the schema range of interval, scrapeTimeout and for', () => {
+  const cases = admittedCases();
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-timing-range-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('generates cases at both ends of each range and between them', () => {
+    const intervals = cases.map((c) => ms(scrapeTiming(c.endpoint).interval));
+    const timeouts = cases.map((c) => ms(scrapeTiming(c.endpoint).scrapeTimeout));
+    expect(Math.min(...intervals)).toBe(MIN);
+    expect(Math.min(...timeouts)).toBe(MIN);
+    expect(Math.max(...intervals)).toBe(LOOKBACK - MIN);
+    expect(Math.max(...cases.map((c) => ms(scrapeTiming(c.endpoint).interval) + ms(scrapeTiming(c.endpoint).scrapeTimeout)))).toBe(LOOKBACK);
+    expect(cases.map((c) => c.for)).toEqual(expect.arrayContaining(['0s', formatDurationMs(STEP), '1h', formatDurationMs(DEFAULT_FOR)]));
+    expect(cases.length).toBeGreaterThan(30);
+  });
+
+  it('refuses the values just outside the range, naming the field', () => {
+    const refused = (endpoint: { interval?: string; scrapeTimeout?: string }) => {
+      const result = validateMonitoredService(service('edge', endpoint, '1m'));
+      return result.ok ? [] : result.issues.map((issue) => issue.field);
+    };
+    const below = formatDurationMs(MIN - 1);
+    expect(refused({ interval: below })).toEqual(['spec.endpoints[0].interval']);
+    expect(refused({ interval: '15s', scrapeTimeout: below })).toEqual(['spec.endpoints[0].scrapeTimeout']);
+    expect(refused({ interval: formatDurationMs(LOOKBACK - MIN + 1), scrapeTimeout: MIN_SCRAPE_TIMEOUT })).toEqual(['spec.endpoints[0].interval']);
+    expect(refused({ interval: formatDurationMs(LOOKBACK - ms(DEFAULT_SCRAPE_TIMEOUT) + 1) })).toEqual(['spec.endpoints[0].interval']);
+    expect(refused({ scrapeTimeout: formatDurationMs(LOOKBACK / 2 + 1) })).toEqual(['spec.endpoints[0].scrapeTimeout']);
+  });
+
+  it('promtool: healthy never pages; failing, vanished and missing targets page within the bound; recovery resolves; a rule reload keeps an outage active', async () => {
+    const files: string[] = [];
+    let groups = 0;
+    for (const c of cases) {
+      const ruleFile = `${c.name}.rules.yaml`;
+      writeFileSync(join(dir, ruleFile), renderRuleFile(MonitoredServiceSchema.parse(service(c.name, c.endpoint, c.for)), defaultSettings({ evaluationInterval: c.evaluation })));
+      const test = ruleTest(c, ruleFile);
+      groups += test.groups;
+      const testFile = `${c.name}.test.yaml`;
+      writeFileSync(join(dir, testFile), `# ${JSON.stringify(c)}\n${stringify(test.file, { lineWidth: 0 })}`);
+      files.push(testFile);
+    }
+    let output: string;
+    try {
+      const r = await run(PROMTOOL, ['test', 'rules', ...files], { cwd: dir, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+      output = r.stdout + r.stderr;
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`promtool test rules failed (cases in ${dir}):\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
+    }
+    expect(output.match(/SUCCESS/g)?.length).toBe(files.length);
+    expect(groups).toBe(5 * cases.length);
+  }, 600_000);
+});
