@@ -24,6 +24,7 @@ import {
   SHORT_NAMES,
   SINGULAR,
 } from './schema.js';
+import { SCRAPE_AUTH_MESSAGES, SCRAPE_AUTH_MESSAGES_BASIC } from './scrape-auth.js';
 
 export interface JSONSchemaProps {
   type?: string;
@@ -91,8 +92,18 @@ const CEL_RULES: Record<string, CelRule[]> = {
       message: `parameter names must be 1 to ${MAX_PARAM_NAME_LENGTH} characters long`,
     },
   ],
+  'spec.endpoints[].authorization': [{ rule: "self.type.lowerAscii() != 'basic'", message: `type ${SCRAPE_AUTH_MESSAGES_BASIC}`, fieldPath: '.type' }],
+  'spec.endpoints[].tlsConfig.ca': [{ rule: 'has(self.secret) != has(self.configMap)', message: `ca ${SCRAPE_AUTH_MESSAGES.oneSource}` }],
+  'spec.endpoints[].tlsConfig.cert': [{ rule: 'has(self.secret) != has(self.configMap)', message: `cert ${SCRAPE_AUTH_MESSAGES.oneSource}` }],
+  'spec.endpoints[].tlsConfig': [
+    { rule: '!has(self.cert) || has(self.keySecret)', message: SCRAPE_AUTH_MESSAGES.certWithoutKey, fieldPath: '.cert' },
+    { rule: '!has(self.keySecret) || has(self.cert)', message: SCRAPE_AUTH_MESSAGES.keyWithoutCert, fieldPath: '.keySecret' },
+    { rule: "!has(self.ca) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify", message: SCRAPE_AUTH_MESSAGES.caWithSkipVerify, fieldPath: '.ca' },
+  ],
   // interval and scrapeTimeout only allow h/m/s/ms (SCRAPE_DURATION_PATTERN), which CEL's duration() parses.
   'spec.endpoints[]': [
+    { rule: '!(has(self.authorization) && has(self.basicAuth))', message: SCRAPE_AUTH_MESSAGES.authorizationAndBasicAuth, fieldPath: '.basicAuth' },
+    { rule: "!has(self.tlsConfig) || self.scheme == 'https'", message: `tlsConfig ${SCRAPE_AUTH_MESSAGES.tlsWithHttp}`, fieldPath: '.tlsConfig' },
     {
       rule: "!has(self.interval) || duration(self.interval) > duration('0s')",
       message: 'interval must be greater than 0',

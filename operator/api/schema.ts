@@ -4,6 +4,7 @@
 // Patterns here are also enforced by kube-apiserver (Go RE2): keep them free of lookarounds.
 import { z } from 'zod';
 import { DURATION_PATTERN, SCRAPE_DURATION_PATTERN } from '../validate/duration.js';
+import { NATIVE_HISTOGRAMS_DESCRIPTION, ScrapeAuthorizationSchema, ScrapeBasicAuthSchema, ScrapeTLSConfigSchema } from './scrape-auth.js';
 
 export const API_GROUP = 'vigil.dev';
 export const API_VERSION = 'v1alpha1';
@@ -173,6 +174,11 @@ export const EndpointSchema = z
       `How often Prometheus scrapes this endpoint. Default ${DEFAULT_SCRAPE_INTERVAL}, or scrapeTimeout when that is longer. Interval plus scrapeTimeout must not exceed ${LOOKBACK_DELTA} (Prometheus's lookback: beyond it, up has no current sample between scrapes).`,
     ).optional(),
     scrapeTimeout: scrapeDuration(`Timeout of one scrape; must not exceed interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`).optional(),
+    // TLS, authorization and native histograms: operator/api/scrape-auth.ts.
+    tlsConfig: ScrapeTLSConfigSchema.optional(),
+    authorization: ScrapeAuthorizationSchema.optional(),
+    basicAuth: ScrapeBasicAuthSchema.optional(),
+    nativeHistograms: z.boolean().optional().describe(NATIVE_HISTOGRAMS_DESCRIPTION),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 

@@ -11,6 +11,7 @@ import { formatDurationMs, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
+import { scrapeAuthProblems } from './scrape-auth.js';
 import { isTemplateValue, knownAlertLabels, labelReferences, substituteKnownLabels } from '../render/alert-labels.js';
 import { checkGoTemplate } from './template.js';
 import { dryRunTemplate, type DryRunResult } from './template-run.js';
@@ -97,6 +98,7 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
         report([...base, 'port'], `port ${JSON.stringify(endpoint.port)} is already scraped by spec.endpoints[${first}]; list each port once`);
       } else firstByPort.set(endpoint.port, i);
     }
+    for (const problem of scrapeAuthProblems(endpoint)) report([...base, ...problem.path], problem.message);
     if (isObject(endpoint.params) && Object.keys(endpoint.params).length > MAX_PARAMS) {
       report([...base, 'params'], `must have at most ${MAX_PARAMS} parameters, got ${Object.keys(endpoint.params).length}`);
     }
