@@ -94,7 +94,7 @@ test.each([
   ['cert-no-key', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { cert: { secret: { name: 'c', key: 'tls.crt' } } } }] }, /spec\.endpoints\[0\]\.tlsConfig\.cert: Invalid value: .*cert needs keySecret/],
   ['key-no-cert', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { keySecret: { name: 'c', key: 'tls.key' } } }] }, /spec\.endpoints\[0\]\.tlsConfig\.keySecret: Invalid value: .*keySecret needs cert/],
   ['auth-type-basic', { endpoints: [{ port: 'metrics', authorization: { type: 'BASIC', credentials: { name: 't', key: 'k' } } }] }, /spec\.endpoints\[0\]\.authorization\.type: Invalid value: .*use basicAuth/],
-  ['tls-with-http', { endpoints: [{ port: 'metrics', tlsConfig: { serverName: 'a.b.svc' } }] }, /spec\.endpoints\[0\]\.tlsConfig: Invalid value: .*has no effect with scheme http: set scheme: https/],
+  ['tls-with-http', { endpoints: [{ port: 'metrics', tlsConfig: { serverName: 'a.b.svc' } }] }, /spec\.endpoints\[0\]\.tlsConfig: Invalid value: .*has no effect with scheme http .*: set scheme: https/],
   ['ca-and-skip-verify', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'ca.crt' } }, insecureSkipVerify: true } }] }, /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*ca has no effect while insecureSkipVerify/],
   ['ca-both-sources', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'k' }, configMap: { name: 'c', key: 'k' } } } }] }, /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*exactly one of secret or configMap/],
 ])('the API server rejects %s', async (name, spec, expected) => {
