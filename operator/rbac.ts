@@ -25,6 +25,11 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['vigil.dev'], resources: ['monitoredservices/status'], verbs: ['get', 'patch', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // The Secrets/ConfigMaps a MonitoredService's tlsConfig, authorization and basicAuth name, read
+  // only in that MonitoredService's own namespace and only by name (controller/scrape-credentials.ts
+  // watches with metadata.name=<name>): Kubernetes RBAC cannot grant "the objects some custom
+  // resource names", so the grant is read-only and the operator's code is the fence.
+  { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] },
 ];
 
 /** Operator, install namespace only: the generated ConfigMap/Secret, SMTP credentials, its leader Lease. */
@@ -50,9 +55,13 @@ export const PROMETHEUS_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
 ];
 
-/** Sync sidecar in the Prometheus pod: its one ConfigMap, read and annotate with the applied hash. */
+/**
+ * Sync sidecar in the Prometheus pod: its one ConfigMap, read and annotate with the applied hash;
+ * the operator's scrape-credentials Secret, read only.
+ */
 export const PROMETHEUS_SYNC_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'], resourceNames: [OBJECT_NAMES.prometheusConfigMap] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'], resourceNames: [OBJECT_NAMES.scrapeCredentialsSecret] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
