@@ -3,10 +3,27 @@ import { defaultSettings, renderConfig } from '../render/index.js';
 import { credentialFileName, type CredentialRef } from '../render/scrape-auth.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
-import { resolveCredentials, type SourceState } from './scrape-credentials.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { contentProblem, resolveCredentials, type SourceState } from './scrape-credentials.js';
 
 const token: CredentialRef = { kind: 'Secret', namespace: 'shop', name: 'orders-token', key: 'token' };
 const ca: CredentialRef = { kind: 'ConfigMap', namespace: 'shop', name: 'orders-ca', key: 'ca.crt' };
+
+describe('contentProblem', () => {
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  it('refuses what Prometheus could not load, by use', () => {
+    expect(contentProblem('not a certificate', new Set(['certificates']))).toBe('does not hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+    expect(contentProblem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', new Set(['certificates']))).toBe('does not hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+    expect(contentProblem('secret', new Set(['privateKey']))).toBe('does not hold a PEM private key');
+    expect(contentProblem(key, new Set(['privateKey']))).toBeUndefined();
+    expect(contentProblem(' \n', new Set(['text']))).toBe('is empty');
+    expect(contentProblem('t0ken\n', new Set(['text']))).toBeUndefined();
+  });
+  it('names the key in the service status', () => {
+    const result = resolveCredentials([ca], () => ({ synced: true, data: { 'ca.crt': 'nope' } }), new Map([[credentialFileName(ca), new Set(['certificates' as const])]]));
+    expect(result).toEqual({ problem: expect.stringMatching(/^ConfigMap shop\/orders-ca key "ca.crt" does not hold PEM certificates/) });
+  });
+});
 
 describe('resolveCredentials', () => {
   it('gives every value under its file name', () => {
@@ -18,7 +35,7 @@ describe('resolveCredentials', () => {
     const result = resolveCredentials([token, ca], (r) => (r.name === 'orders-token' ? { synced: true, data: { other: 'x' } } : { synced: true, data: undefined }));
     expect(result).toEqual({
       problem:
-        'Secret shop/orders-token has no key "token"; ConfigMap shop/orders-ca does not exist: the scrape settings (tlsConfig, authorization, basicAuth) read it; left out of the config until it exists',
+        'Secret shop/orders-token has no key "token"; ConfigMap shop/orders-ca does not exist: the scrape settings (tlsConfig, authorization, basicAuth) read it; left out of the config until it is fixed',
     });
   });
 

@@ -8,7 +8,8 @@ import type { CoreV1Api, KubeConfig, KubernetesListObject, KubernetesObject, V1C
 import type { MonitoredService } from '../api/schema.js';
 import type { FileSet } from '../kube/config-bundle.js';
 import type { Logger } from '../observability/logger.js';
-import { credentialFileName, serviceCredentialRefs, type CredentialRef } from '../render/scrape-auth.js';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { credentialFileName, serviceCredentialRefs, serviceCredentialUses, type CredentialRef, type CredentialUse } from '../render/scrape-auth.js';
 import { ResilientInformer } from './informers.js';
 
 /** What one referenced object looks like in the cache: not listed yet, absent, or its data decoded. */
@@ -24,14 +25,16 @@ export const FIRST_LIST_TIMEOUT_MS = 10_000;
 /** A service's credential files, or why they cannot be delivered (pending: a watch has not listed yet). */
 export type CredentialResolution = { files: FileSet } | { problem: string } | { pending: true };
 
-/** The ConfigApplied reason of a service whose referenced Secret/ConfigMap or key is missing. */
-export const CREDENTIALS_NOT_FOUND = 'CredentialsNotFound';
 
 /**
  * Pure: the files of `refs` from the objects' states. Every missing object or key is named, with
  * its namespace, so the status says exactly what to create.
  */
-export function resolveCredentials(refs: readonly CredentialRef[], stateOf: (ref: CredentialRef) => SourceState): CredentialResolution {
+export function resolveCredentials(
+  refs: readonly CredentialRef[],
+  stateOf: (ref: CredentialRef) => SourceState,
+  uses: ReadonlyMap<string, ReadonlySet<CredentialUse>> = new Map(),
+): CredentialResolution {
   const files: FileSet = {};
   const missing: string[] = [];
   let pending = false;
@@ -45,12 +48,46 @@ export function resolveCredentials(refs: readonly CredentialRef[], stateOf: (ref
     }
     if (!state.data) missing.push(`${what} does not exist`);
     else if (state.data[ref.key] === undefined) missing.push(`${what} has no key "${ref.key}"`);
-    else files[credentialFileName(ref)] = state.data[ref.key]!;
+    else {
+      const file = credentialFileName(ref);
+      const content = state.data[ref.key]!;
+      const problem = contentProblem(content, uses.get(file) ?? new Set());
+      if (problem) missing.push(`${what} key "${ref.key}" ${problem}`);
+      else files[file] = content;
+    }
   }
   if (missing.length > 0) {
-    return { problem: `${missing.join('; ')}: the scrape settings (tlsConfig, authorization, basicAuth) read it; left out of the config until it exists` };
+    return { problem: `${missing.join('; ')}: the scrape settings (tlsConfig, authorization, basicAuth) read it; left out of the config until it is fixed` };
   }
   return pending ? { pending: true } : { files };
+}
+
+/**
+ * Why Prometheus would refuse this content for its use, or undefined. A CA or certificate file it
+ * cannot parse fails the whole reload, for every team: checked here, so only this service waits.
+ */
+export function contentProblem(content: string, uses: ReadonlySet<CredentialUse>): string | undefined {
+  if (uses.has('certificates')) {
+    const blocks = content.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const parses = (pem: string) => {
+      try {
+        new X509Certificate(pem);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (blocks.length === 0 || !blocks.every(parses)) return 'does not hold PEM certificates (-----BEGIN CERTIFICATE-----)';
+  }
+  if (uses.has('privateKey')) {
+    try {
+      createPrivateKey(content);
+    } catch {
+      return 'does not hold a PEM private key';
+    }
+  }
+  if (uses.has('text') && content.trim() === '') return 'is empty';
+  return undefined;
 }
 
 /** A ConfigMap's or Secret's data as text (Secret values are base64 on the wire). */
@@ -91,8 +128,7 @@ export class ScrapeCredentialSources {
 
   /** The credential files of one valid service (ReconcileInput.scrapeCredentials). */
   resolve(service: MonitoredService): CredentialResolution {
-    const refs = serviceCredentialRefs(service);
-    return resolveCredentials(refs, (ref) => this.stateOf(ref));
+    return resolveCredentials(serviceCredentialRefs(service), (ref) => this.stateOf(ref), serviceCredentialUses(service));
   }
 
   /** Stops the watches no service of the last pass needs. */

@@ -68,6 +68,22 @@ export function serviceCredentialRefs(service: MonitoredService): CredentialRef[
   return [...byFile.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, ref]) => ref);
 }
 
+/** What Prometheus makes of a file: PEM certificates (ca, cert), a PEM private key (key), or text. */
+export type CredentialUse = 'certificates' | 'privateKey' | 'text';
+
+/** How each of the service's files is used (file name -> uses), so its content can be checked before Prometheus loads it. */
+export function serviceCredentialUses(service: MonitoredService): Map<string, Set<CredentialUse>> {
+  const uses = new Map<string, Set<CredentialUse>>();
+  const use: Record<string, CredentialUse> = { ca: 'certificates', cert: 'certificates', key: 'privateKey', credentials: 'text', username: 'text', password: 'text' };
+  for (const endpoint of service.spec.endpoints) {
+    for (const [field, ref] of Object.entries(endpointRefs(service.metadata.namespace, endpoint))) {
+      const file = credentialFileName(ref);
+      uses.set(file, (uses.get(file) ?? new Set()).add(use[field]!));
+    }
+  }
+  return uses;
+}
+
 /**
  * tls_config, authorization, basic_auth and scrape_native_histograms of one endpoint's job, in
  * that order; {} when it sets none. `dir`: the scrape-credentials directory as Prometheus sees it.
