@@ -159,6 +159,7 @@ export class UnchangedStatuses implements StatusMemo {
       last.inForce === inputs.inForce &&
       last.included === inputs.included &&
       last.leftOut === inputs.leftOut &&
+      last.credentials === inputs.credentials &&
       last.targets?.discovered === inputs.targets?.discovered &&
       last.targets?.healthy === inputs.targets?.healthy &&
       sameSelection(last.selection, inputs.selection);
