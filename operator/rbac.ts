@@ -25,12 +25,20 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['vigil.dev'], resources: ['monitoredservices/status'], verbs: ['get', 'patch', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  // The Secrets/ConfigMaps a MonitoredService's tlsConfig, authorization and basicAuth name, read
-  // only in that MonitoredService's own namespace and only by name (controller/scrape-credentials.ts
-  // watches with metadata.name=<name>): Kubernetes RBAC cannot grant "the objects some custom
-  // resource names", so the grant is read-only and the operator's code is the fence.
-  { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] },
 ];
+
+/**
+ * Reading the Secrets/ConfigMaps a MonitoredService's tlsConfig, authorization and basicAuth name
+ * (controller/scrape-credentials.ts: one watch per object, by name, in the MonitoredService's own
+ * namespace). Granted per namespace by the namespace's owners, never cluster-wide: the chart ships
+ * this ClusterRole without any binding, and a team binds it in its own namespace to the operator's
+ * ServiceAccount (RoleBinding), or writes a Role naming only the Secrets it uses (resourceNames:
+ * the operator's list and watch select by metadata.name, which such a Role permits).
+ */
+export const SCRAPE_CREDENTIALS_READER_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] }];
+
+/** Base name of that ClusterRole (rbac-objects.ts clusterRoleName adds the install namespace). */
+export const SCRAPE_CREDENTIALS_READER = 'vigil-scrape-credentials-reader';
 
 /** Operator, install namespace only: the generated ConfigMap/Secret, SMTP credentials, its leader Lease. */
 export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [

@@ -288,7 +288,8 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation. ConfigApplied: Prometheus and Alertmanager run a config that includes this generation. ' +
+        'Valid: the spec passed validation. ConfigApplied: Prometheus and Alertmanager run a config that includes this generation ' +
+          '(False CredentialsNotFound: a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed). ' +
           'TargetsHealthy: at least one target scrapes successfully (False names a selector matching no Service, a port name the Services do not have, ' +
           'only unnamed ports, no targets or no healthy target; Unknown when Prometheus does not answer). ' +
           'Ready: all three are True; otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',

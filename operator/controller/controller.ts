@@ -3,7 +3,8 @@
 // Only the leader writes; followers keep their caches warm so a takeover is immediate.
 import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret, V1Service } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL, type InstallStatus } from '../api/schema.js';
-import { OBJECT_NAMES } from '../rbac.js';
+import { OBJECT_NAMES, SCRAPE_CREDENTIALS_READER } from '../rbac.js';
+import { clusterRoleName } from '../rbac-objects.js';
 import type { GlobalSettings, RenderedConfig } from '../render/types.js';
 import { formatIssue } from '../validate/index.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
@@ -274,7 +275,11 @@ export class Controller {
         log: this.log,
       });
     }
-    this.credentialSources = new ScrapeCredentialSources(kc, core, onChange, this.log);
+    this.credentialSources = new ScrapeCredentialSources(kc, core, onChange, this.log, {
+      namespace: opts.installNamespace,
+      serviceAccount: OBJECT_NAMES.operatorServiceAccount,
+      readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
+    });
     if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);

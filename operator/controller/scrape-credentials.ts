@@ -34,6 +34,8 @@ export function resolveCredentials(
   refs: readonly CredentialRef[],
   stateOf: (ref: CredentialRef) => SourceState,
   uses: ReadonlyMap<string, ReadonlySet<CredentialUse>> = new Map(),
+  /** How the namespace's owners let the operator read there (the RoleBinding to create), for the status. */
+  grantHint?: (namespace: string) => string,
 ): CredentialResolution {
   const files: FileSet = {};
   const missing: string[] = [];
@@ -42,7 +44,7 @@ export function resolveCredentials(
     const state = stateOf(ref);
     const what = `${ref.kind} ${ref.namespace}/${ref.name}`;
     if (!state.synced) {
-      if (state.unreadable) missing.push(`${what} cannot be read by the operator (no access, or the API server fails; see its log)`);
+      if (state.unreadable) missing.push(`${what} cannot be read by the operator${grantHint ? `: ${grantHint(ref.namespace)}` : ' (no access, or the API server fails; see its log)'}`);
       else pending = true;
       continue;
     }
@@ -90,6 +92,14 @@ export function contentProblem(content: string, uses: ReadonlySet<CredentialUse>
   return undefined;
 }
 
+/** What the owners of `namespace` run to let this install's operator read the Secrets/ConfigMaps its MonitoredServices name. */
+export function grantCommand(namespace: string, install: { namespace: string; serviceAccount: string; readerClusterRole: string }): string {
+  return (
+    `no access or API errors; to grant read access in namespace ${namespace}: kubectl create rolebinding vigil-scrape-credentials -n ${namespace} ` +
+    `--clusterrole=${install.readerClusterRole} --serviceaccount=${install.namespace}:${install.serviceAccount} (or a Role naming only these Secrets)`
+  );
+}
+
 /** A ConfigMap's or Secret's data as text (Secret values are base64 on the wire). */
 function decodedData(kind: CredentialRef['kind'], obj: KubernetesObject | undefined): Record<string, string> | undefined {
   if (!obj) return undefined;
@@ -119,6 +129,8 @@ export class ScrapeCredentialSources {
     private readonly core: CoreV1Api,
     private readonly onChange: () => void,
     private readonly log: Logger,
+    /** The install: names the ClusterRole a namespace binds to let the operator read its Secrets. */
+    private readonly install: { namespace: string; serviceAccount: string; readerClusterRole: string },
   ) {}
 
   /** Starts a reconcile's bookkeeping: afterwards, only what resolve() was asked for stays watched. */
@@ -128,7 +140,7 @@ export class ScrapeCredentialSources {
 
   /** The credential files of one valid service (ReconcileInput.scrapeCredentials). */
   resolve(service: MonitoredService): CredentialResolution {
-    return resolveCredentials(serviceCredentialRefs(service), (ref) => this.stateOf(ref), serviceCredentialUses(service));
+    return resolveCredentials(serviceCredentialRefs(service), (ref) => this.stateOf(ref), serviceCredentialUses(service), (namespace) => grantCommand(namespace, this.install));
   }
 
   /** Stops the watches no service of the last pass needs. */

@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateServingPki } from '../../hack/local-stack/pki.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
-import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { OBJECT_NAMES, SCRAPE_CREDENTIALS_READER } from '../../operator/rbac.js';
+import { clusterRoleName } from '../../operator/rbac-objects.js';
 import { generatedFiles, INSTALL_NS, startHostileStack, type HostileStack } from '../hostile/stack.js';
 
 const TARGET_HOST = 'orders-0.shop.vigil.localhost';
@@ -84,6 +85,16 @@ beforeAll(async () => {
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end('orders_up 1\n');
   });
   await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
+  // shop's owners let the operator read their Secrets (the chart ships the ClusterRole unbound); other's do not.
+  await stack.cluster.kubectl([
+    'create',
+    'rolebinding',
+    'vigil-scrape-credentials',
+    '-n',
+    'shop',
+    `--clusterrole=${clusterRoleName(SCRAPE_CREDENTIALS_READER, INSTALL_NS)}`,
+    `--serviceaccount=${INSTALL_NS}:${OBJECT_NAMES.operatorServiceAccount}`,
+  ]);
   const port = (server.address() as AddressInfo).port;
   await apply([
     secret('shop', 'orders-tls', { 'ca.crt': readFileSync(pki.caCert, 'utf8') }),
@@ -153,6 +164,26 @@ test('a Secret that does not exist: that service is left out with CredentialsNot
   await apply([secret('shop', 'missing-ca', { 'ca.crt': readFileSync(caFile, 'utf8') })]);
   await pollUntil('broken ConfigApplied', 60_000, async () => ((await conditionOf('broken', 'ConfigApplied'))?.reason !== 'CredentialsNotFound' ? true : undefined)).catch(failWith);
 }, 180_000);
+
+test('in a namespace whose owners granted nothing, the status says which RoleBinding would let the operator read', async () => {
+  await stack!.cluster.kubectl(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { name: 'ungranted', namespace: 'other' },
+      spec: { selector: { matchLabels: { app: 'x' } }, endpoints: [{ port: 'https', scheme: 'https', authorization: { credentials: { name: 'orders-token', key: 'token' } } }] },
+    }),
+  });
+  const applied = await pollUntil('ConfigApplied of other/ungranted', 90_000, async () => {
+    const obj = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', 'ungranted', '-n', 'other', '-o', 'json'])) as { status?: { conditions?: { type: string; reason: string; message: string }[] } };
+    const c = obj.status?.conditions?.find((x) => x.type === 'ConfigApplied');
+    return c?.reason === 'CredentialsNotFound' ? c : undefined;
+  }).catch(failWith);
+  expect(applied.message).toContain(`Secret other/orders-token cannot be read by the operator`);
+  expect(applied.message).toContain(`kubectl create rolebinding vigil-scrape-credentials -n other --clusterrole=${clusterRoleName(SCRAPE_CREDENTIALS_READER, INSTALL_NS)}`);
+  // Meanwhile the rest kept going: shop/orders is still scraped.
+  expect((await target(JOB))?.health).toBe('up');
+}, 120_000);
 
 test('a reference cannot name another namespace: the API server refuses the field', async () => {
   const attempt = stack!.cluster.kubectl(['apply', '--validate=strict', '-f', '-'], {
