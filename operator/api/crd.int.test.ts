@@ -91,12 +91,36 @@ test.each([
     { endpoints: [{ port: 'metrics', authorization: { credentials: { name: 't', key: 'k' } }, basicAuth: { username: { name: 'a', key: 'u' }, password: { name: 'a', key: 'p' } } }] },
     /spec\.endpoints\[0\]\.basicAuth: Invalid value: .*authorization and basicAuth cannot be used together/,
   ],
-  ['cert-no-key', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { cert: { secret: { name: 'c', key: 'tls.crt' } } } }] }, /spec\.endpoints\[0\]\.tlsConfig\.cert: Invalid value: .*cert needs keySecret/],
-  ['key-no-cert', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { keySecret: { name: 'c', key: 'tls.key' } } }] }, /spec\.endpoints\[0\]\.tlsConfig\.keySecret: Invalid value: .*keySecret needs cert/],
-  ['auth-type-basic', { endpoints: [{ port: 'metrics', authorization: { type: 'BASIC', credentials: { name: 't', key: 'k' } } }] }, /spec\.endpoints\[0\]\.authorization\.type: Invalid value: .*use basicAuth/],
-  ['tls-with-http', { endpoints: [{ port: 'metrics', tlsConfig: { serverName: 'a.b.svc' } }] }, /spec\.endpoints\[0\]\.tlsConfig: Invalid value: .*has no effect with scheme http .*: set scheme: https/],
-  ['ca-and-skip-verify', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'ca.crt' } }, insecureSkipVerify: true } }] }, /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*ca has no effect while insecureSkipVerify/],
-  ['ca-both-sources', { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'k' }, configMap: { name: 'c', key: 'k' } } } }] }, /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*exactly one of secret or configMap/],
+  [
+    'cert-no-key',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { cert: { secret: { name: 'c', key: 'tls.crt' } } } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.cert: Invalid value: .*cert needs keySecret/,
+  ],
+  [
+    'key-no-cert',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { keySecret: { name: 'c', key: 'tls.key' } } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.keySecret: Invalid value: .*keySecret needs cert/,
+  ],
+  [
+    'auth-type-basic',
+    { endpoints: [{ port: 'metrics', authorization: { type: 'BASIC', credentials: { name: 't', key: 'k' } } }] },
+    /spec\.endpoints\[0\]\.authorization\.type: Invalid value: .*use basicAuth/,
+  ],
+  [
+    'tls-with-http',
+    { endpoints: [{ port: 'metrics', tlsConfig: { serverName: 'a.b.svc' } }] },
+    /spec\.endpoints\[0\]\.tlsConfig: Invalid value: .*has no effect with scheme http .*: set scheme: https/,
+  ],
+  [
+    'ca-and-skip-verify',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'ca.crt' } }, insecureSkipVerify: true } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*ca has no effect while insecureSkipVerify/,
+  ],
+  [
+    'ca-both-sources',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'k' }, configMap: { name: 'c', key: 'k' } } } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*exactly one of secret or configMap/,
+  ],
 ])('the API server rejects %s', async (name, spec, expected) => {
   // Validation refuses it too (the operator and `vigil render` never see a different verdict).
   expect(validateMonitoredService(object(name, spec)).ok).toBe(false);

@@ -98,7 +98,7 @@ const CEL_RULES: Record<string, CelRule[]> = {
   'spec.endpoints[].tlsConfig': [
     { rule: '!has(self.cert) || has(self.keySecret)', message: SCRAPE_AUTH_MESSAGES.certWithoutKey, fieldPath: '.cert' },
     { rule: '!has(self.keySecret) || has(self.cert)', message: SCRAPE_AUTH_MESSAGES.keyWithoutCert, fieldPath: '.keySecret' },
-    { rule: "!has(self.ca) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify", message: SCRAPE_AUTH_MESSAGES.caWithSkipVerify, fieldPath: '.ca' },
+    { rule: '!has(self.ca) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify', message: SCRAPE_AUTH_MESSAGES.caWithSkipVerify, fieldPath: '.ca' },
   ],
   // interval and scrapeTimeout only allow h/m/s/ms (SCRAPE_DURATION_PATTERN), which CEL's duration() parses.
   'spec.endpoints[]': [

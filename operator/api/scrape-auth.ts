@@ -61,7 +61,9 @@ export const ScrapeTLSConfigSchema = z
       ),
     insecureSkipVerify: z.boolean().optional().describe("Skip verifying the target's certificate (and ca). Prefer ca and serverName."),
   })
-  .describe('TLS towards the target (scheme https only). Certificates and key are delivered to Prometheus as files, never in its ConfigMap, and follow changes of the Secret/ConfigMap within seconds.');
+  .describe(
+    'TLS towards the target (scheme https only). Certificates and key are delivered to Prometheus as files, never in its ConfigMap, and follow changes of the Secret/ConfigMap within seconds.',
+  );
 
 export const ScrapeAuthorizationSchema = z
   .object({
@@ -86,14 +88,12 @@ export const ScrapeBasicAuthSchema = z
 
 /** Refusals of combinations (validate/scrape-auth.ts), shared with the CRD's CEL rules (api/crd.ts). */
 export const SCRAPE_AUTH_MESSAGES = {
-  authorizationAndBasicAuth:
-    'authorization and basicAuth cannot be used together (Prometheus accepts at most one of basic_auth and authorization): keep the one the target checks',
+  authorizationAndBasicAuth: 'authorization and basicAuth cannot be used together (Prometheus accepts at most one of basic_auth and authorization): keep the one the target checks',
   certWithoutKey: 'cert needs keySecret: a client certificate is useless without its private key (Prometheus refuses cert_file without key_file)',
   keyWithoutCert: 'keySecret needs cert: a client key is useless without its certificate (Prometheus refuses key_file without cert_file)',
   oneSource: 'must name exactly one of secret or configMap',
   tlsWithHttp: 'has no effect with scheme http (Prometheus never starts TLS on a plain-HTTP scrape): set scheme: https, or remove tlsConfig',
-  caWithSkipVerify:
-    'ca has no effect while insecureSkipVerify is true (nothing is verified): drop insecureSkipVerify to verify the target with ca (and serverName), or drop ca',
+  caWithSkipVerify: 'ca has no effect while insecureSkipVerify is true (nothing is verified): drop insecureSkipVerify to verify the target with ca (and serverName), or drop ca',
 } as const;
 
 export const NATIVE_HISTOGRAMS_DESCRIPTION =

@@ -72,12 +72,17 @@ function input(objects: RawMonitoredService[], over: Partial<ReconcileInput>): R
 }
 
 describe('planReconcile with scrape credentials', () => {
-  const objects = [service('orders', { authorization: { credentials: { name: 'orders-token', key: 'token' } } }), service('plain', {}), service('broken', { authorization: { credentials: { name: 'gone', key: 'token' } } })];
-  const resolve: ReconcileInput['scrapeCredentials'] = (s) =>
-    resolveCredentials(
-      objects.length > 0 ? [{ kind: 'Secret', namespace: s.metadata.namespace, name: s.spec.endpoints[0]!.authorization?.credentials.name ?? '', key: 'token' }].filter((r) => r.name !== '') as CredentialRef[] : [],
-      (r) => (r.name === 'orders-token' ? { synced: true, data: { token: 'secret-token' } } : { synced: true, data: undefined }),
-    );
+  const objects = [
+    service('orders', { authorization: { credentials: { name: 'orders-token', key: 'token' } } }),
+    service('plain', {}),
+    service('broken', { authorization: { credentials: { name: 'gone', key: 'token' } } }),
+  ];
+  /** Each service reads the Secret its authorization names; only orders-token exists. */
+  const resolve: ReconcileInput['scrapeCredentials'] = (s) => {
+    const name = s.spec.endpoints[0]!.authorization?.credentials.name;
+    const refs: CredentialRef[] = name ? [{ kind: 'Secret', namespace: s.metadata.namespace, name, key: 'token' }] : [];
+    return resolveCredentials(refs, (r) => (r.name === 'orders-token' ? { synced: true, data: { token: 'secret-token' } } : { synced: true, data: undefined }));
+  };
 
   it('leaves out only the service whose Secret is missing, with ConfigApplied=False naming it; the value never enters the ConfigMap', () => {
     const plan = planReconcile(input(objects, { scrapeCredentials: resolve }));
@@ -85,7 +90,8 @@ describe('planReconcile with scrape credentials', () => {
     expect(plan.scrapeCredentialFiles).toEqual({ 'shop__secret__orders-token__token': 'secret-token' });
     expect(plan.credentialsPending).toBe(false);
     expect(JSON.stringify(plan.rendered.prometheus)).not.toContain('secret-token');
-    const conditions = (name: string) => (plan.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions;
+    const conditions = (name: string) =>
+      (plan.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions;
     expect(conditions('broken').find((c) => c.type === 'ConfigApplied')).toMatchObject({
       status: 'False',
       reason: 'CredentialsNotFound',

@@ -25,7 +25,6 @@ export const FIRST_LIST_TIMEOUT_MS = 10_000;
 /** A service's credential files, or why they cannot be delivered (pending: a watch has not listed yet). */
 export type CredentialResolution = { files: FileSet } | { problem: string } | { pending: true };
 
-
 /**
  * Pure: the files of `refs` from the objects' states. Every missing object or key is named, with
  * its namespace, so the status says exactly what to create.
@@ -140,7 +139,12 @@ export class ScrapeCredentialSources {
 
   /** The credential files of one valid service (ReconcileInput.scrapeCredentials). */
   resolve(service: MonitoredService): CredentialResolution {
-    return resolveCredentials(serviceCredentialRefs(service), (ref) => this.stateOf(ref), serviceCredentialUses(service), (namespace) => grantCommand(namespace, this.install));
+    return resolveCredentials(
+      serviceCredentialRefs(service),
+      (ref) => this.stateOf(ref),
+      serviceCredentialUses(service),
+      (namespace) => grantCommand(namespace, this.install),
+    );
   }
 
   /** Stops the watches no service of the last pass needs. */

@@ -15,7 +15,12 @@ const full = service([
   {
     port: 'https',
     scheme: 'https',
-    tlsConfig: { ca: { configMap: { name: 'orders-ca', key: 'ca.crt' } }, cert: { secret: { name: 'client', key: 'tls.crt' } }, keySecret: { name: 'client', key: 'tls.key' }, serverName: 'orders.shop.svc' },
+    tlsConfig: {
+      ca: { configMap: { name: 'orders-ca', key: 'ca.crt' } },
+      cert: { secret: { name: 'client', key: 'tls.crt' } },
+      keySecret: { name: 'client', key: 'tls.key' },
+      serverName: 'orders.shop.svc',
+    },
     authorization: { credentials: { name: 'token', key: 'token' } },
     nativeHistograms: true,
   },

@@ -15,7 +15,7 @@ describe('missingCredentialFiles', () => {
   it('lists the files under the directory the config names and the credentials lack', () => {
     const config = { 'prometheus.yml': 'a: /creds/x__secret__t__token\nb: /creds/y__configmap__ca__ca.crt\nc: /other/z\nd: /creds/x__secret__t__token\n' };
     expect(missingCredentialFiles(config, '/creds', {})).toEqual(['x__secret__t__token', 'y__configmap__ca__ca.crt']);
-    expect(missingCredentialFiles(config, '/creds/', { 'x__secret__t__token': 't' })).toEqual(['y__configmap__ca__ca.crt']);
+    expect(missingCredentialFiles(config, '/creds/', { x__secret__t__token: 't' })).toEqual(['y__configmap__ca__ca.crt']);
     expect(missingCredentialFiles({ 'alertmanager.yml': '/creds/a' }, '/creds', {})).toEqual([]);
   });
 });
@@ -30,7 +30,12 @@ describe('Syncer with a credentials directory', () => {
     dir = await mkdtemp(join(tmpdir(), 'vigil-credentials-'));
     credentialsDir = join(dir, 'creds');
     reloads = [];
-    const reloader: Reloader = { reload: async (_kind, files): Promise<ReloadOutcome> => (reloads.push(files), { ok: true }) };
+    const reloader: Reloader = {
+      reload: async (_kind, files): Promise<ReloadOutcome> => {
+        reloads.push(files);
+        return { ok: true };
+      },
+    };
     syncer = new Syncer({
       dir: join(dir, 'config'),
       credentialsDir,

@@ -6,7 +6,7 @@ import { PROMETHEUS_CONFIG_FILE } from '../contract.js';
 import type { FileSet } from './files.js';
 
 /** RE2/JS escaping of a directory path used inside a pattern. */
-const escape = (text: string) => text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+const escapeForPattern = (text: string) => text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 
 /**
  * The credential files a config names (`<dir>/<file>` in prometheus.yml) that `available` lacks:
@@ -16,6 +16,6 @@ export function missingCredentialFiles(config: FileSet, dir: string, available: 
   const text = config[PROMETHEUS_CONFIG_FILE];
   if (text === undefined) return [];
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  const named = new Set([...text.matchAll(new RegExp(`${escape(prefix)}([-._a-zA-Z0-9]+)`, 'g'))].map((m) => m[1]!));
+  const named = new Set([...text.matchAll(new RegExp(`${escapeForPattern(prefix)}([-._a-zA-Z0-9]+)`, 'g'))].map((m) => m[1]!));
   return [...named].filter((file) => !(file in available)).sort();
 }

@@ -21,7 +21,12 @@ describe('scrape TLS and authorization', () => {
   it('accepts the full ServiceMonitor-like set and fills the authorization type', () => {
     const endpoint = {
       scheme: 'https',
-      tlsConfig: { ca: { configMap: secret('orders-ca', 'ca.crt') }, cert: { secret: secret('orders-client', 'tls.crt') }, keySecret: secret('orders-client', 'tls.key'), serverName: 'orders.shop.svc' },
+      tlsConfig: {
+        ca: { configMap: secret('orders-ca', 'ca.crt') },
+        cert: { secret: secret('orders-client', 'tls.crt') },
+        keySecret: secret('orders-client', 'tls.key'),
+        serverName: 'orders.shop.svc',
+      },
       authorization: { credentials: secret('orders-token', 'token') },
       nativeHistograms: true,
     };

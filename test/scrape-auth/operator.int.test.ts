@@ -70,7 +70,9 @@ async function target(job: string): Promise<Target | undefined> {
 }
 
 async function conditionOf(name: string, type: string): Promise<{ status: string; reason: string; message: string } | undefined> {
-  const obj = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', name, '-n', 'shop', '-o', 'json'])) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+  const obj = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', name, '-n', 'shop', '-o', 'json'])) as {
+    status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+  };
   return obj.status?.conditions?.find((c) => c.type === type);
 }
 
@@ -132,9 +134,9 @@ test('the HTTPS target is up with the CA, serverName and token from Secrets; the
 
 test('a rotated token Secret reaches the target within seconds, scrapes keep succeeding', async () => {
   accepted = new Set(['shop-token-1', 'shop-token-2']);
-  await stack!.cluster.kubectl(['create', 'secret', 'generic', 'orders-token', '-n', 'shop', '--from-literal=token=shop-token-2', '--dry-run=client', '-o', 'json']).then((json) =>
-    stack!.cluster.kubectl(['apply', '-f', '-'], { input: json }),
-  );
+  await stack!.cluster
+    .kubectl(['create', 'secret', 'generic', 'orders-token', '-n', 'shop', '--from-literal=token=shop-token-2', '--dry-run=client', '-o', 'json'])
+    .then((json) => stack!.cluster.kubectl(['apply', '-f', '-'], { input: json }));
   await pollUntil('a scrape with the rotated token', 60_000, async () => (seen.includes('shop-token-2') ? true : undefined), { intervalMs: 200 }).catch(failWith);
   accepted = new Set(['shop-token-2']);
   const from = seen.length;
@@ -158,7 +160,9 @@ test('a Secret that does not exist: that service is left out with CredentialsNot
   await pollUntil('orders ConfigApplied', 60_000, async () => ((await conditionOf('orders', 'ConfigApplied'))?.status === 'True' ? true : undefined)).catch(failWith);
   // A Secret that is not a certificate would make Prometheus refuse the whole reload: still left out, saying why.
   await apply([secret('shop', 'missing-ca', { 'ca.crt': 'not a certificate' })]);
-  await pollUntil('broken: no certificate', 60_000, async () => ((await conditionOf('broken', 'ConfigApplied'))?.message.includes('does not hold PEM certificates') ? true : undefined)).catch(failWith);
+  await pollUntil('broken: no certificate', 60_000, async () => ((await conditionOf('broken', 'ConfigApplied'))?.message.includes('does not hold PEM certificates') ? true : undefined)).catch(
+    failWith,
+  );
   expect((await target(JOB))?.health).toBe('up');
   // A real certificate brings it in.
   await apply([secret('shop', 'missing-ca', { 'ca.crt': readFileSync(caFile, 'utf8') })]);
@@ -175,7 +179,9 @@ test('in a namespace whose owners granted nothing, the status says which RoleBin
     }),
   });
   const applied = await pollUntil('ConfigApplied of other/ungranted', 90_000, async () => {
-    const obj = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', 'ungranted', '-n', 'other', '-o', 'json'])) as { status?: { conditions?: { type: string; reason: string; message: string }[] } };
+    const obj = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', 'ungranted', '-n', 'other', '-o', 'json'])) as {
+      status?: { conditions?: { type: string; reason: string; message: string }[] };
+    };
     const c = obj.status?.conditions?.find((x) => x.type === 'ConfigApplied');
     return c?.reason === 'CredentialsNotFound' ? c : undefined;
   }).catch(failWith);
