@@ -593,7 +593,7 @@ export class Controller {
       ),
     );
     this.credentialsHash = hash;
-    this.opts.metrics.configWrites.inc({ object: 'secret' });
+    this.opts.metrics.configWrites.inc({ object: 'scrape-credentials' });
     this.log.info('wrote scrape credentials', { secret: `${ns}/${name}`, hash, files: Object.keys(files).length });
   }
 
