@@ -117,6 +117,11 @@ test.each([
     /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*ca has no effect while insecureSkipVerify/,
   ],
   [
+    'classic-without-native',
+    { endpoints: [{ port: 'metrics', alwaysScrapeClassicHistograms: true }] },
+    /spec\.endpoints\[0\]\.alwaysScrapeClassicHistograms: Invalid value: .*has no effect without nativeHistograms/,
+  ],
+  [
     'ca-both-sources',
     { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'k' }, configMap: { name: 'c', key: 'k' } } } }] },
     /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*exactly one of secret or configMap/,
@@ -151,6 +156,7 @@ test.each([
           tlsConfig: { ca: { configMap: { name: 'ca', key: 'ca.crt' } }, cert: { secret: { name: 'c', key: 'tls.crt' } }, keySecret: { name: 'c', key: 'tls.key' }, serverName: 'a.b.svc' },
           authorization: { credentials: { name: 't', key: 'token' } },
           nativeHistograms: true,
+          alwaysScrapeClassicHistograms: true,
         },
         { port: 'admin', basicAuth: { username: { name: 'a', key: 'u' }, password: { name: 'a', key: 'p' } } },
       ],

@@ -103,6 +103,11 @@ const CEL_RULES: Record<string, CelRule[]> = {
   // interval and scrapeTimeout only allow h/m/s/ms (SCRAPE_DURATION_PATTERN), which CEL's duration() parses.
   'spec.endpoints[]': [
     { rule: '!(has(self.authorization) && has(self.basicAuth))', message: SCRAPE_AUTH_MESSAGES.authorizationAndBasicAuth, fieldPath: '.basicAuth' },
+    {
+      rule: '!has(self.alwaysScrapeClassicHistograms) || !self.alwaysScrapeClassicHistograms || (has(self.nativeHistograms) && self.nativeHistograms)',
+      message: `alwaysScrapeClassicHistograms ${SCRAPE_AUTH_MESSAGES.classicWithoutNative}`,
+      fieldPath: '.alwaysScrapeClassicHistograms',
+    },
     { rule: "!has(self.tlsConfig) || self.scheme == 'https'", message: `tlsConfig ${SCRAPE_AUTH_MESSAGES.tlsWithHttp}`, fieldPath: '.tlsConfig' },
     {
       rule: "!has(self.interval) || duration(self.interval) > duration('0s')",

@@ -4,7 +4,7 @@
 // Patterns here are also enforced by kube-apiserver (Go RE2): keep them free of lookarounds.
 import { z } from 'zod';
 import { DURATION_PATTERN, SCRAPE_DURATION_PATTERN } from '../validate/duration.js';
-import { NATIVE_HISTOGRAMS_DESCRIPTION, ScrapeAuthorizationSchema, ScrapeBasicAuthSchema, ScrapeTLSConfigSchema } from './scrape-auth.js';
+import { ALWAYS_SCRAPE_CLASSIC_HISTOGRAMS_DESCRIPTION, NATIVE_HISTOGRAMS_DESCRIPTION, ScrapeAuthorizationSchema, ScrapeBasicAuthSchema, ScrapeTLSConfigSchema } from './scrape-auth.js';
 
 export const API_GROUP = 'vigil.dev';
 export const API_VERSION = 'v1alpha1';
@@ -179,6 +179,7 @@ export const EndpointSchema = z
     authorization: ScrapeAuthorizationSchema.optional(),
     basicAuth: ScrapeBasicAuthSchema.optional(),
     nativeHistograms: z.boolean().optional().describe(NATIVE_HISTOGRAMS_DESCRIPTION),
+    alwaysScrapeClassicHistograms: z.boolean().optional().describe(ALWAYS_SCRAPE_CLASSIC_HISTOGRAMS_DESCRIPTION),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 

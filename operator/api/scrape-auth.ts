@@ -93,11 +93,16 @@ export const SCRAPE_AUTH_MESSAGES = {
   keyWithoutCert: 'keySecret needs cert: a client key is useless without its certificate (Prometheus refuses key_file without cert_file)',
   oneSource: 'must name exactly one of secret or configMap',
   tlsWithHttp: 'has no effect with scheme http (Prometheus never starts TLS on a plain-HTTP scrape): set scheme: https, or remove tlsConfig',
+  classicWithoutNative:
+    'has no effect without nativeHistograms: true (without it Prometheus scrapes the text format, where every histogram is classic): set nativeHistograms: true, or remove alwaysScrapeClassicHistograms',
   caWithSkipVerify: 'ca has no effect while insecureSkipVerify is true (nothing is verified): drop insecureSkipVerify to verify the target with ca (and serverName), or drop ca',
 } as const;
 
+export const ALWAYS_SCRAPE_CLASSIC_HISTOGRAMS_DESCRIPTION =
+  'With nativeHistograms: also keep the classic buckets (_bucket, _sum, _count) of a histogram the app exposes in both kinds (Prometheus always_scrape_classic_histograms); without it they are dropped, and rules on _bucket stop returning data. Only with nativeHistograms: true.';
+
 export const NATIVE_HISTOGRAMS_DESCRIPTION =
-  'Scrape native histograms (Prometheus scrape_native_histograms, off by default in Prometheus 3): Prometheus then asks for the protobuf exposition first, which is the only one that carries native histograms. Off: a native histogram is lost (an app exposing both kinds keeps its classic buckets).';
+  'Scrape native histograms (Prometheus scrape_native_histograms, off by default in Prometheus 3): Prometheus then asks for the protobuf exposition first, which is the only one that carries native histograms. Off: a native histogram is lost. On: a histogram exposed in both kinds is kept as native only, unless alwaysScrapeClassicHistograms is set.';
 
 export type ScrapeTLSConfig = z.output<typeof ScrapeTLSConfigSchema>;
 export type ScrapeAuthorization = z.output<typeof ScrapeAuthorizationSchema>;

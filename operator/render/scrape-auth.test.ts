@@ -55,6 +55,10 @@ describe('scrape job TLS and authorization', () => {
     const job = scrapeJobs(service([{ port: 'metrics', authorization: { credentials: { name: 't', key: 'k' } } }]), defaultSettings())[0]!;
     expect(job.authorization).toEqual({ type: 'Bearer', credentials_file: '/etc/prometheus/scrape-credentials/shop__secret__t__k' });
     expect(scrapeAuthFields('shop', service([{ port: 'm', nativeHistograms: false }]).spec.endpoints[0]!, '/d')).toEqual({ scrape_native_histograms: false });
+    expect(scrapeAuthFields('shop', service([{ port: 'm', nativeHistograms: true, alwaysScrapeClassicHistograms: true }]).spec.endpoints[0]!, '/d')).toEqual({
+      scrape_native_histograms: true,
+      always_scrape_classic_histograms: true,
+    });
   });
 
   it('lists every referenced value once, in the service namespace', () => {

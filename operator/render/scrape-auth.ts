@@ -85,8 +85,8 @@ export function serviceCredentialUses(service: MonitoredService): Map<string, Se
 }
 
 /**
- * tls_config, authorization, basic_auth and scrape_native_histograms of one endpoint's job, in
- * that order; {} when it sets none. `dir`: the scrape-credentials directory as Prometheus sees it.
+ * tls_config, authorization, basic_auth, scrape_native_histograms and always_scrape_classic_histograms
+ * of one endpoint's job, in that order; {} when it sets none. `dir`: the scrape-credentials directory as Prometheus sees it.
  */
 export function scrapeAuthFields(namespace: string, endpoint: Endpoint, dir: string): Record<string, unknown> {
   const refs = endpointRefs(namespace, endpoint);
@@ -104,5 +104,6 @@ export function scrapeAuthFields(namespace: string, endpoint: Endpoint, dir: str
     ...(endpoint.authorization && refs.credentials ? { authorization: { type: endpoint.authorization.type, credentials_file: file(refs.credentials) } } : {}),
     ...(refs.username && refs.password ? { basic_auth: { username_file: file(refs.username), password_file: file(refs.password) } } : {}),
     ...(endpoint.nativeHistograms !== undefined ? { scrape_native_histograms: endpoint.nativeHistograms } : {}),
+    ...(endpoint.alwaysScrapeClassicHistograms !== undefined ? { always_scrape_classic_histograms: endpoint.alwaysScrapeClassicHistograms } : {}),
   };
 }

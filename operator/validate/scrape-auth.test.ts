@@ -61,6 +61,13 @@ describe('scrape TLS and authorization', () => {
     ]);
   });
 
+  it('takes alwaysScrapeClassicHistograms only with nativeHistograms', () => {
+    expect(issues({ nativeHistograms: true, alwaysScrapeClassicHistograms: true })).toEqual([]);
+    expect(issues({ alwaysScrapeClassicHistograms: true })).toEqual([
+      'spec.endpoints[0].alwaysScrapeClassicHistograms: has no effect without nativeHistograms: true (without it Prometheus scrapes the text format, where every histogram is classic): set nativeHistograms: true, or remove alwaysScrapeClassicHistograms',
+    ]);
+  });
+
   it('takes a certificate from exactly one of secret or configMap', () => {
     const both = { secret: secret('ca', 'ca.crt'), configMap: secret('ca', 'ca.crt') };
     expect(issues({ scheme: 'https', tlsConfig: { ca: both } })).toEqual(['spec.endpoints[0].tlsConfig.ca: must name exactly one of secret or configMap']);

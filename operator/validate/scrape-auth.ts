@@ -23,6 +23,9 @@ export function scrapeAuthProblems(endpoint: Obj): ScrapeAuthProblem[] {
   if (endpoint.authorization !== undefined && endpoint.basicAuth !== undefined) {
     problems.push({ path: ['basicAuth'], message: SCRAPE_AUTH_MESSAGES.authorizationAndBasicAuth });
   }
+  if (endpoint.alwaysScrapeClassicHistograms === true && endpoint.nativeHistograms !== true) {
+    problems.push({ path: ['alwaysScrapeClassicHistograms'], message: SCRAPE_AUTH_MESSAGES.classicWithoutNative });
+  }
   const tls = endpoint.tlsConfig;
   if (!isObject(tls)) return problems;
   // scheme defaults to http: a tlsConfig without scheme: https is the common mistake.

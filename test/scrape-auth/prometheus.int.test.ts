@@ -89,7 +89,7 @@ beforeAll(async () => {
   const histograms = await listen(
     createHttpServer((req, res) => {
       if ((req.headers.accept ?? '').includes('application/vnd.google.protobuf')) {
-        res.writeHead(200, { 'Content-Type': PROTOBUF_CONTENT_TYPE }).end(nativeHistogramExposition('orders_latency_seconds', [2, 4], 8));
+        res.writeHead(200, { 'Content-Type': PROTOBUF_CONTENT_TYPE }).end(nativeHistogramExposition('orders_latency_seconds', [2, 4], 8, { classicBuckets: true }));
       } else res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end('orders_text_only 1\n');
     }),
   );
@@ -103,6 +103,7 @@ beforeAll(async () => {
     // The same without serverName: Prometheus checks the certificate against the address it dials.
     service('no-server-name', [{ port: 'https', scheme: 'https', tlsConfig: tls, authorization: auth }]),
     service('native', [{ port: 'metrics', nativeHistograms: true }]),
+    service('both', [{ port: 'metrics', nativeHistograms: true, alwaysScrapeClassicHistograms: true }]),
     service('classic', [{ port: 'metrics' }]),
   ];
   const settings = defaultSettings({ scrapeCredentialsDir: credentialsDir });
@@ -154,6 +155,16 @@ test('nativeHistograms: the native histogram is queryable; without it, it is los
   expect((await query('histogram_sum(orders_latency_seconds{job="vigil/shop/native/metrics"})'))[0]!.value[1]).toBe('8');
   await waitUntil('the classic job scraped', 30_000, async () => ((await query('orders_text_only{job="vigil/shop/classic/metrics"}')).length > 0 ? true : undefined));
   expect(await query('orders_latency_seconds{job="vigil/shop/classic/metrics"}')).toEqual([]);
+}, 60_000);
+
+test('alwaysScrapeClassicHistograms keeps the classic buckets of a histogram exposed in both kinds; without it they are dropped', async () => {
+  const buckets = await waitUntil('classic buckets of the both job', 30_000, async () => {
+    const r = await query('orders_latency_seconds_bucket{job="vigil/shop/both/metrics"}');
+    return r.length > 0 ? r : undefined;
+  });
+  expect(Object.fromEntries(buckets.map((b) => [b.metric.le, b.value[1]]))).toEqual({ '1.0': '2', '2.0': '6', '+Inf': '6' });
+  expect((await query('histogram_count(orders_latency_seconds{job="vigil/shop/both/metrics"})'))[0]?.value[1]).toBe('6');
+  expect(await query('orders_latency_seconds_bucket{job="vigil/shop/native/metrics"}')).toEqual([]);
 }, 60_000);
 
 describe('promtool check config of the same version', () => {
