@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../observability/index.js';
-import { missingCredentialFiles } from './credentials.js';
+import { credentialFilesToKeep, missingCredentialFiles } from './credentials.js';
 import type { FileSet } from './files.js';
 import { readDirFiles } from './file-writer.js';
 import { createSyncMetrics } from './metrics.js';
@@ -17,6 +17,14 @@ describe('missingCredentialFiles', () => {
     expect(missingCredentialFiles(config, '/creds', {})).toEqual(['x__secret__t__token', 'y__configmap__ca__ca.crt']);
     expect(missingCredentialFiles(config, '/creds/', { x__secret__t__token: 't' })).toEqual(['y__configmap__ca__ca.crt']);
     expect(missingCredentialFiles({ 'alertmanager.yml': '/creds/a' }, '/creds', {})).toEqual([]);
+  });
+});
+
+describe('credentialFilesToKeep', () => {
+  it('adds the files on disk the running config names, the Secret winning', () => {
+    const running = { 'prometheus.yml': 'a: /c/old\nb: /c/both\n' };
+    expect(credentialFilesToKeep({ both: 'new', fresh: 'f' }, { old: 'o', both: 'stale', gone: 'g' }, running, '/c')).toEqual({ old: 'o', both: 'new', fresh: 'f' });
+    expect(credentialFilesToKeep({ fresh: 'f' }, { old: 'o' }, undefined, '/c')).toEqual({ fresh: 'f' });
   });
 });
 
@@ -69,6 +77,19 @@ describe('Syncer with a credentials directory', () => {
     await settle(() => syncer.observeCredentials({ ns__secret__t__token: 'two' }));
     expect(await readDirFiles(credentialsDir)).toEqual({ ns__secret__t__token: 'two' });
     expect(reloads).toHaveLength(1);
+  });
+
+  it('keeps a file the running config names until a config without it is applied', async () => {
+    const names = (file: string) => ({ 'prometheus.yml': `scrape_configs:\n  - job_name: a\n    authorization:\n      credentials_file: ${credentialsDir}/${file}\n` });
+    await settle(() => syncer.observeCredentials({ old__secret__t__token: 'one' }));
+    await settle(() => syncer.observe({ files: names('old__secret__t__token'), annotations: {} }));
+    expect(reloads).toHaveLength(1);
+    // The operator drops the old file from its Secret first, then writes the config naming the new one.
+    await settle(() => syncer.observeCredentials({ new__secret__t__token: 'two' }));
+    expect(await readDirFiles(credentialsDir)).toEqual({ old__secret__t__token: 'one', new__secret__t__token: 'two' });
+    await settle(() => syncer.observe({ files: names('new__secret__t__token'), annotations: {} }));
+    expect(reloads).toHaveLength(2);
+    expect(await readDirFiles(credentialsDir)).toEqual({ new__secret__t__token: 'two' });
   });
 
   it('a config naming no credential file goes through once the credentials Secret was listed (absent counts as empty)', async () => {

@@ -7,10 +7,10 @@ import { failureAnnotations, pendingAnnotationChanges, successAnnotations, ANNOT
 import { retryDelayMs } from './backoff.js';
 import { inferServerKind, type ServerKind } from './confirm.js';
 import { contentHash, type FileSet } from './files.js';
-import { loadLastGood, removeStaleTempFiles, saveLastGood, syncDirectory } from './file-writer.js';
+import { loadLastGood, readDirFiles, removeStaleTempFiles, saveLastGood, syncDirectory } from './file-writer.js';
 import type { SyncMetrics } from './metrics.js';
 import type { Reloader } from './reloader.js';
-import { missingCredentialFiles } from './credentials.js';
+import { credentialFilesToKeep, missingCredentialFiles } from './credentials.js';
 
 /** The watched ConfigMap/Secret, already decoded. */
 export interface ObservedObject {
@@ -185,6 +185,10 @@ export class Syncer {
     this.appliedContentHash = hash;
     this.failing = undefined;
     this.lastGood = files;
+    // Files only the previous config named can go now.
+    if (this.options.credentialsDir !== undefined && this.credentials !== undefined) {
+      await this.writeCredentials(this.options.credentialsDir, this.credentials).catch((err: unknown) => log.warn('could not prune scrape credential files', { err }));
+    }
     this.options.metrics.reloads.inc({ result: 'success' });
     this.options.metrics.lastSuccess.setToCurrentTime();
     log.info('config reloaded and confirmed', { hash: reportedHash, server: kind, durationMs: Date.now() - started });
@@ -244,12 +248,17 @@ export class Syncer {
     log.info('will retry', { inMs: delay });
   }
 
-  /** Writes the credential files when their content changed (Prometheus re-reads them: no reload). */
+  /**
+   * Writes the credential files when their content changed (Prometheus re-reads them: no reload),
+   * keeping the ones the running config still names (credentialFilesToKeep).
+   */
   private async writeCredentials(dir: string, files: FileSet): Promise<void> {
-    const hash = contentHash(files);
+    // The applied hash stands for lastGood (hashing a large prometheus.yml on every pass would not).
+    const hash = `${contentHash(files)}:${this.appliedContentHash ?? ''}`;
     if (hash === this.writtenCredentialsHash) return;
+    const desired = credentialFilesToKeep(files, await readDirFiles(dir), this.lastGood, dir);
     // Keys and tokens: readable by the pod's group (fsGroup), not by the world.
-    const diff = await syncDirectory(dir, files, { mode: 0o640 });
+    const diff = await syncDirectory(dir, desired, { mode: 0o640 });
     this.writtenCredentialsHash = hash;
     this.options.log.info('scrape credential files written', { dir, written: fileList(diff.write), removed: fileList(diff.remove) });
   }
