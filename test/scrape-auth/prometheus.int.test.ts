@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +29,8 @@ let dir: string;
 let credentialsDir: string;
 let prometheus: ServerProcess | undefined;
 const servers: Server[] = [];
+let httpsServer: HttpsServer;
+let firstCa = '';
 /** Tokens the HTTPS target accepts, and the ones it saw in scrapes. */
 let acceptedTokens = new Set(['token-1']);
 const seenTokens: string[] = [];
@@ -77,14 +79,14 @@ beforeAll(async () => {
   mkdirSync(credentialsDir);
   const pki = await generateServingPki(join(dir, 'pki'), [SERVICE_DNS_NAME]);
 
-  const https = await listen(
-    createHttpsServer({ cert: readFileSync(pki.cert), key: readFileSync(pki.key) }, (req: IncomingMessage, res: ServerResponse) => {
-      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (token) seenTokens.push(token);
-      if (!token || !acceptedTokens.has(token)) return void res.writeHead(401).end('unauthorized\n');
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end('orders_up 1\n');
-    }),
-  );
+  firstCa = readFileSync(pki.caCert, 'utf8');
+  httpsServer = createHttpsServer({ cert: readFileSync(pki.cert), key: readFileSync(pki.key) }, (req: IncomingMessage, res: ServerResponse) => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token) seenTokens.push(token);
+    if (!token || !acceptedTokens.has(token)) return void res.writeHead(401).end('unauthorized\n');
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end('orders_up 1\n');
+  });
+  const https = await listen(httpsServer);
   // Protobuf to whoever asks for it (Prometheus does first once native histograms are on), else text without the histogram.
   const histograms = await listen(
     createHttpServer((req, res) => {
@@ -145,6 +147,26 @@ test('a rotated token file is used from the next scrapes on, without a reload', 
   expect((await target('vigil/shop/orders/https'))?.health).toBe('up');
   expect(await reloads()).toBe(before);
 }, 60_000);
+
+test('a rotated CA and serving certificate: the target stays up through the change, without a reload', async () => {
+  const reloads = async () => Number((await query('prometheus_config_last_reload_success_timestamp_seconds'))[0]?.value[1]);
+  const before = await reloads();
+  const next = await generateServingPki(join(dir, 'pki-2'), [SERVICE_DNS_NAME]);
+  const ca = { kind: 'Secret' as const, name: 'orders-ca', key: 'ca.crt' };
+  const upAfterScrapes = async (what: string) => {
+    const from = seenTokens.length;
+    await waitUntil(`three scrapes ${what}`, 30_000, async () => (seenTokens.length >= from + 3 ? true : undefined), 100);
+    expect((await target('vigil/shop/orders/https'))?.health).toBe('up');
+  };
+  // As a Secret is rotated in practice: both CAs, then the new certificate, then the new CA alone.
+  writeCredential(ca, `${firstCa}${readFileSync(next.caCert, 'utf8')}`);
+  await upAfterScrapes('with both CAs');
+  httpsServer.setSecureContext({ cert: readFileSync(next.cert), key: readFileSync(next.key) });
+  await upAfterScrapes('with the new certificate');
+  writeCredential(ca, readFileSync(next.caCert));
+  await upAfterScrapes('with the new CA alone');
+  expect(await reloads()).toBe(before);
+}, 90_000);
 
 test('nativeHistograms: the native histogram is queryable; without it, it is lost', async () => {
   const count = await waitUntil('histogram_count of the native job', 30_000, async () => {
