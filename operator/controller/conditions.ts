@@ -397,6 +397,9 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.reloadFailed && !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)) {
     events.push({ type: 'Warning', reason: REASONS.reloadFailed, message: nextApplied.message });
   }
+  if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.credentialsNotFound && !(prevApplied?.reason === REASONS.credentialsNotFound && prevApplied.message === nextApplied.message)) {
+    events.push({ type: 'Warning', reason: REASONS.credentialsNotFound, message: nextApplied.message });
+  }
   // Its message carries sizes that change with every other service: only the transition counts,
   // or each apply anywhere would repeat the Event on every pending service.
   if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.configTooLarge && prevApplied?.reason !== REASONS.configTooLarge) {

@@ -98,6 +98,11 @@ describe('planReconcile with scrape credentials', () => {
       message: expect.stringContaining('Secret shop/gone does not exist'),
     });
     expect(conditions('broken').find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'CredentialsNotFound' });
+    expect(plan.statusUpdates.find((u) => u.name === 'broken')!.events).toContainEqual({
+      type: 'Warning',
+      reason: 'CredentialsNotFound',
+      message: expect.stringContaining('Secret shop/gone does not exist'),
+    });
     expect(conditions('orders').find((c) => c.type === 'ConfigApplied')!.reason).not.toBe('CredentialsNotFound');
   });
 
