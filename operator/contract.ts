@@ -8,6 +8,8 @@
 export const OBJECT_NAMES = {
   prometheusConfigMap: 'vigil-prometheus-config',
   alertmanagerSecret: 'vigil-alertmanager-config',
+  /** The files scrape jobs read (ca_file, credentials_file, ...), copied from the MonitoredServices' Secrets/ConfigMaps. */
+  scrapeCredentialsSecret: 'vigil-prometheus-scrape-credentials',
   leaderLease: 'vigil-operator',
   operatorServiceAccount: 'vigil-operator',
   prometheusServiceAccount: 'vigil-prometheus',

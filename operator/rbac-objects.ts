@@ -9,6 +9,8 @@ import {
   OPERATOR_NAMESPACE_RULES,
   PROMETHEUS_CLUSTER_RULES,
   PROMETHEUS_SYNC_NAMESPACE_RULES,
+  SCRAPE_CREDENTIALS_READER,
+  SCRAPE_CREDENTIALS_READER_RULES,
   type PolicyRule,
 } from './rbac.js';
 
@@ -30,6 +32,8 @@ interface Identity {
   component: string;
   clusterRole?: { name: string; rules: PolicyRule[] };
   namespaceRoles: { name: string; rules: PolicyRule[] }[];
+  /** ClusterRoles shipped without a binding: namespace owners bind them where they want this identity to have them. */
+  unboundClusterRoles?: { name: string; rules: PolicyRule[] }[];
 }
 
 /** The ClusterRole names are global: they carry the install namespace so two installs do not collide. */
@@ -44,6 +48,7 @@ function identities(installNamespace: string): Identity[] {
       component: 'operator',
       clusterRole: { name: clusterRoleName(OBJECT_NAMES.operatorServiceAccount, installNamespace), rules: OPERATOR_CLUSTER_RULES },
       namespaceRoles: [{ name: OBJECT_NAMES.operatorServiceAccount, rules: OPERATOR_NAMESPACE_RULES }],
+      unboundClusterRoles: [{ name: clusterRoleName(SCRAPE_CREDENTIALS_READER, installNamespace), rules: SCRAPE_CREDENTIALS_READER_RULES }],
     },
     {
       // The Prometheus pod's ServiceAccount serves both Prometheus (service discovery) and its sync sidecar.
@@ -101,6 +106,9 @@ export function rbacObjects(installNamespace: string, opts: RbacObjectOptions = 
           subjects: [subject],
         },
       );
+    }
+    for (const role of id.unboundClusterRoles ?? []) {
+      objects.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(role.name, id.component, false), rules: copyRules(role.rules) });
     }
     for (const role of id.namespaceRoles) {
       objects.push(

@@ -30,6 +30,19 @@ export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'], resourceNames: [OBJECT_NAMES.leaderLease] },
 ];
 
+/**
+ * Reading the Secrets/ConfigMaps a MonitoredService's tlsConfig, authorization and basicAuth name
+ * (controller/scrape-credentials.ts: one watch per object, by name, in the MonitoredService's own
+ * namespace). Granted per namespace by the namespace's owners, never cluster-wide: the chart ships
+ * this ClusterRole without any binding, and a team binds it in its own namespace to the operator's
+ * ServiceAccount (RoleBinding), or writes a Role naming only the Secrets it uses (resourceNames:
+ * the operator's list and watch select by metadata.name, which such a Role permits).
+ */
+export const SCRAPE_CREDENTIALS_READER_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get', 'list', 'watch'] }];
+
+/** Base name of that ClusterRole (rbac-objects.ts clusterRoleName adds the install namespace). */
+export const SCRAPE_CREDENTIALS_READER = 'vigil-scrape-credentials-reader';
+
 /** Operator, install namespace only: the generated ConfigMap/Secret, SMTP credentials, its leader Lease. */
 export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
@@ -53,9 +66,13 @@ export const PROMETHEUS_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
 ];
 
-/** Sync sidecar in the Prometheus pod: its one ConfigMap, read and annotate with the applied hash. */
+/**
+ * Sync sidecar in the Prometheus pod: its one ConfigMap, read and annotate with the applied hash;
+ * the operator's scrape-credentials Secret, read only.
+ */
 export const PROMETHEUS_SYNC_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'patch'], resourceNames: [OBJECT_NAMES.prometheusConfigMap] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'], resourceNames: [OBJECT_NAMES.scrapeCredentialsSecret] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 

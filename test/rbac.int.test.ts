@@ -4,7 +4,8 @@
 // added to operator/rbac.ts must show up here as a deliberate change.
 import { startCluster, type Cluster } from '../hack/local-stack/cluster.js';
 import { installRbac, serviceAccountUser } from '../hack/local-stack/rbac.js';
-import { OBJECT_NAMES } from '../operator/rbac.js';
+import { OBJECT_NAMES, SCRAPE_CREDENTIALS_READER } from '../operator/rbac.js';
+import { clusterRoleName } from '../operator/rbac-objects.js';
 
 const NS = 'vigil-system';
 const OTHER = 'team-a';
@@ -120,7 +121,12 @@ const MATRIX: Record<string, Check[]> = {
     no('get', 'configmaps/some-other-config', NS),
     no('get', `configmaps/${CM}`, OTHER),
     yes('create', 'events', NS),
-    // No Secret anywhere, not even Alertmanager's.
+    // The operator's scrape-credentials Secret, read only; no other Secret, not even Alertmanager's.
+    yes('get', `secrets/${OBJECT_NAMES.scrapeCredentialsSecret}`, NS),
+    yes('list', `secrets/${OBJECT_NAMES.scrapeCredentialsSecret}`, NS),
+    yes('watch', `secrets/${OBJECT_NAMES.scrapeCredentialsSecret}`, NS),
+    no('patch', `secrets/${OBJECT_NAMES.scrapeCredentialsSecret}`, NS),
+    no('update', `secrets/${OBJECT_NAMES.scrapeCredentialsSecret}`, NS),
     no('get', `secrets/${SECRET}`, NS),
     no('list', 'secrets', NS),
     no('list', MS, ALL),
@@ -219,6 +225,25 @@ test.each(rows.map((r) => [r.title, r.check.allowed] as const))('%s', (title, al
   const answer = answers.get(title);
   if (answer instanceof Error) throw answer;
   expect(answer).toBe(allowed);
+});
+
+test("scrape credentials: the operator reads a team's Secrets only where the team bound the shipped ClusterRole", async () => {
+  const c = cluster!;
+  const operator = serviceAccountUser(NS, OBJECT_NAMES.operatorServiceAccount);
+  const reader = clusterRoleName(SCRAPE_CREDENTIALS_READER, NS);
+  const bindings = JSON.parse(await c.kubectl(['get', 'clusterrolebindings', '-o', 'json'])) as { items: { roleRef: { name: string } }[] };
+  expect(bindings.items.filter((b) => b.roleRef.name === reader)).toEqual([]);
+  await c.ensureNamespace('team-b');
+  expect(await c.canI(operator, 'get', 'secrets', { namespace: 'team-b' })).toBe(false);
+  await c.kubectl(['create', 'rolebinding', 'vigil-scrape-credentials', '-n', 'team-b', `--clusterrole=${reader}`, `--serviceaccount=${NS}:${OBJECT_NAMES.operatorServiceAccount}`]);
+  for (const verb of ['get', 'list', 'watch']) {
+    expect(await c.canI(operator, verb, 'secrets', { namespace: 'team-b' })).toBe(true);
+    expect(await c.canI(operator, verb, 'configmaps', { namespace: 'team-b' })).toBe(true);
+  }
+  expect(await c.canI(operator, 'update', 'secrets', { namespace: 'team-b' })).toBe(false);
+  expect(await c.canI(operator, 'get', 'secrets', { namespace: OTHER })).toBe(false);
+  expect(await c.canI(operator, 'get', 'secrets', { namespace: 'kube-system' })).toBe(false);
+  expect(await c.canI(serviceAccountUser(NS, OBJECT_NAMES.prometheusServiceAccount), 'get', 'secrets', { namespace: 'team-b' })).toBe(false);
 });
 
 test('a ServiceAccount token really is refused what can-i says no to', async () => {

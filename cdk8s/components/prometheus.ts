@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, not, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { DEFAULT_SCRAPE_CREDENTIALS_DIR } from '../../operator/render/scrape-auth.js';
 import {
   configMap,
   container,
@@ -104,6 +105,7 @@ export class Prometheus extends Construct {
       ports: [{ name: 'http-web', containerPort: PROMETHEUS_PORT }],
       volumeMounts: [
         { name: 'generated-config', mountPath: PROMETHEUS_GENERATED_DIR, readOnly: true },
+        { name: 'scrape-credentials', mountPath: DEFAULT_SCRAPE_CREDENTIALS_DIR, readOnly: true },
         { name: 'data', mountPath: '/prometheus' },
       ],
       resources: props.resources,
@@ -121,9 +123,12 @@ export class Prometheus extends Construct {
       serverPort: PROMETHEUS_PORT,
       routePrefix: props.routePrefix,
       logLevel: props.logLevel,
+      credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
     });
     const baseVolumes: Json[] = [
       { name: 'generated-config', emptyDir: {} },
+      // The files scrape jobs read (ca_file, credentials_file, ...): in memory, never on the node's disk.
+      { name: 'scrape-credentials', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
       { name: 'bootstrap-config', configMap: { name: `${name}-bootstrap` } },
     ];
 

@@ -25,6 +25,8 @@ export function syncSidecar(p: {
   /** The server's route prefix ('' at the root). */
   routePrefix: string;
   logLevel: string;
+  /** The scrape-credentials Secret and the directory (own volume `scrape-credentials`) its files go to. */
+  credentials?: { secret: string; dir: string };
 }): Json {
   return container({
     name: 'config-sync',
@@ -39,10 +41,11 @@ export function syncSidecar(p: {
       `--ready-url=http://127.0.0.1:${p.serverPort}${p.routePrefix}/-/ready`,
       `--listen=0.0.0.0:${SYNC_PORT}`,
       `--log-level=${p.logLevel}`,
+      ...(p.credentials ? [`--credentials-secret=${p.credentials.secret}`, `--credentials-dir=${p.credentials.dir}`] : []),
     ],
     env: POD_IDENTITY_ENV,
     ports: [{ name: 'http-sync', containerPort: SYNC_PORT }],
-    volumeMounts: [{ name: 'generated-config', mountPath: p.dir }],
+    volumeMounts: [{ name: 'generated-config', mountPath: p.dir }, ...(p.credentials ? [{ name: 'scrape-credentials', mountPath: p.credentials.dir }] : [])],
     resources: p.resources,
     livenessProbe: httpProbe('/healthz', 'http-sync'),
   });

@@ -3,7 +3,7 @@
 // answers, and fails with the tail of its log when the process dies first.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { REPO_ROOT } from './cluster.js';
@@ -248,6 +248,16 @@ export interface SyncOptions {
   listenPort: number;
   /** --log-level; default info. */
   logLevel?: 'debug' | 'info';
+  /** --credentials-secret and --credentials-dir (the Prometheus sidecar). */
+  credentials?: { secret: string; dir: string };
+}
+
+/**
+ * Where a local Prometheus finds its scrape credential files (settings.scrapeCredentialsDir): beside
+ * its config dir, as the chart mounts them beside /etc/prometheus/generated.
+ */
+export function scrapeCredentialsDirOf(prometheus: { configDir: string }): string {
+  return join(dirname(prometheus.configDir), 'scrape-credentials');
 }
 
 export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
@@ -264,6 +274,7 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
       `--ready-url=${o.readyUrl}`,
       `--listen=127.0.0.1:${o.listenPort}`,
       `--log-level=${o.logLevel ?? 'info'}`,
+      ...(o.credentials ? [`--credentials-secret=${o.credentials.secret}`, `--credentials-dir=${o.credentials.dir}`] : []),
     ],
     o.logFile,
   );
@@ -299,6 +310,7 @@ export function startServerSync(kind: 'prometheus' | 'alertmanager', server: { u
     readyUrl: `${server.url}/-/ready`,
     listenPort: o.listenPort,
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
+    ...(kind === 'prometheus' ? { credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(server) } } : {}),
   });
 }
 

@@ -49,7 +49,8 @@ async function signedCert(cwd: string, name: string, subject: string, extensions
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', serial, '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`], cwd);
 }
 
-export async function generatePki(dir: string): Promise<ClusterPki> {
+/** A CA of its own (ca.crt, ca.key in `dir`), as every PKI here starts. */
+async function selfSignedCa(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await ecKey('ca.key', dir);
   await openssl(
@@ -73,6 +74,25 @@ export async function generatePki(dir: string): Promise<ClusterPki> {
     ],
     dir,
   );
+}
+
+/** Paths of a serving certificate for DNS names only (no IP: a client must say which name it expects). */
+export interface ServingPki {
+  caCert: string;
+  cert: string;
+  key: string;
+}
+
+/** A fresh CA and a serving certificate it signs for `dnsNames`, in `dir` (a scrape target's TLS). */
+export async function generateServingPki(dir: string, dnsNames: readonly string[]): Promise<ServingPki> {
+  await selfSignedCa(dir);
+  const san = dnsNames.map((n) => `DNS:${n}`).join(',');
+  await signedCert(dir, 'server', `/CN=${dnsNames[0]}`, ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth', `subjectAltName=${san}`, ''].join('\n'));
+  return { caCert: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+}
+
+export async function generatePki(dir: string): Promise<ClusterPki> {
+  await selfSignedCa(dir);
   await Promise.all([
     signedCert(
       dir,

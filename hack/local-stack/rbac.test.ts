@@ -12,7 +12,9 @@ test('one ServiceAccount per identity, namespaced objects in the install namespa
   const objs = rbacObjects('monitoring');
   expect(names(objs, 'ServiceAccount')).toEqual(['vigil-alertmanager', 'vigil-operator', 'vigil-prometheus', 'vigil-test']);
   expect(names(objs, 'Role')).toEqual(['vigil-alertmanager-sync', 'vigil-operator', 'vigil-prometheus-sync', 'vigil-test']);
-  expect(names(objs, 'ClusterRole')).toEqual(['vigil-operator-monitoring', 'vigil-prometheus-monitoring']);
+  expect(names(objs, 'ClusterRole')).toEqual(['vigil-operator-monitoring', 'vigil-prometheus-monitoring', 'vigil-scrape-credentials-reader-monitoring']);
+  // The scrape-credentials reader is shipped unbound: namespace owners bind it in their namespace.
+  expect(names(objs, 'ClusterRoleBinding')).toEqual(['vigil-operator-monitoring', 'vigil-prometheus-monitoring']);
   for (const o of objs) {
     const clusterScoped = o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding';
     expect(o.metadata.namespace).toBe(clusterScoped ? undefined : 'monitoring');

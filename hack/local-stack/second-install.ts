@@ -10,7 +10,7 @@ import { SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import type { ManagedProcess } from './process.js';
 import { installRbac, vigilKubeconfigs } from './rbac.js';
-import { diedCheck, startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from './components.js';
+import { diedCheck, scrapeCredentialsDirOf, startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from './components.js';
 import { DEMO_TARGET_HOST } from './demo.js';
 import { freePorts } from './net.js';
 import { waitForConfigApplied } from './config-applied.js';
@@ -59,6 +59,7 @@ export async function startSecondInstall(stack: Stack, o: SecondInstallOptions):
       alertmanagerTargets: [`127.0.0.1:${amPort}`],
       prometheusUrl: prometheus.url,
       alertmanagerUrl: alertmanager.url,
+      scrapeCredentialsDir: scrapeCredentialsDirOf(prometheus),
       selfScrapeJobs: [
         { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`127.0.0.1:${promPort}`] }] },
         { job_name: SELF_SCRAPE_JOBS.operator, static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },

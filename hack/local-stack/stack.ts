@@ -12,7 +12,7 @@ import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limi
 import { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
 import type { ManagedProcess } from './process.js';
 import { DEFAULT_INSTALL_NAMESPACE, installRbac, vigilKubeconfigs } from './rbac.js';
-import { BIN_DIR, diedCheck, startAlertmanager, startDemoTarget, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from './components.js';
+import { BIN_DIR, diedCheck, scrapeCredentialsDirOf, startAlertmanager, startDemoTarget, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from './components.js';
 import { waitForConfigApplied } from './config-applied.js';
 import { DEMO_ENDPOINTSLICE, DEMO_NAME, DEMO_NAMESPACE, DEMO_TARGET_HOST, alertBoundSeconds, demoEndpointSlice, demoMonitoredService, demoTargetObjects } from './demo.js';
 import { startMailpit, type Mailpit } from './mailpit.js';
@@ -286,6 +286,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       prometheusUrl: prometheus.url,
       alertmanagerUrl: alertmanager.url,
       rulesDir: '.',
+      scrapeCredentialsDir: scrapeCredentialsDirOf(prometheus),
       selfScrapeJobs: [
         { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`127.0.0.1:${ports.prometheus}`] }] },
         { job_name: SELF_SCRAPE_JOBS.operator, static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },

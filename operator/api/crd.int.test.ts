@@ -87,6 +87,47 @@ test.each([
   ['path-percent', { endpoints: [{ port: 'metrics', path: '/a%20b' }] }, /spec\.endpoints\[0\]\.path: Invalid value: .*path must not contain %/],
   ['params-empty-list', { endpoints: [{ port: 'metrics', params: { format: [] } }] }, /spec\.endpoints\[0\]\.params\.format: Invalid value: .*should have at least 1 items/],
   ['params-empty-name', { endpoints: [{ port: 'metrics', params: { '': ['x'] } }] }, /spec\.endpoints\[0\]\.params: Invalid value: .*parameter names must be 1 to 256 characters long/],
+  // Scrape TLS and authorization (api/scrape-auth.ts): what Prometheus refuses, and what would be inert.
+  [
+    'auth-and-basic',
+    { endpoints: [{ port: 'metrics', authorization: { credentials: { name: 't', key: 'k' } }, basicAuth: { username: { name: 'a', key: 'u' }, password: { name: 'a', key: 'p' } } }] },
+    /spec\.endpoints\[0\]\.basicAuth: Invalid value: .*authorization and basicAuth cannot be used together/,
+  ],
+  [
+    'cert-no-key',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { cert: { secret: { name: 'c', key: 'tls.crt' } } } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.cert: Invalid value: .*cert needs keySecret/,
+  ],
+  [
+    'key-no-cert',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { keySecret: { name: 'c', key: 'tls.key' } } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.keySecret: Invalid value: .*keySecret needs cert/,
+  ],
+  [
+    'auth-type-basic',
+    { endpoints: [{ port: 'metrics', authorization: { type: 'BASIC', credentials: { name: 't', key: 'k' } } }] },
+    /spec\.endpoints\[0\]\.authorization\.type: Invalid value: .*use basicAuth/,
+  ],
+  [
+    'tls-with-http',
+    { endpoints: [{ port: 'metrics', tlsConfig: { serverName: 'a.b.svc' } }] },
+    /spec\.endpoints\[0\]\.tlsConfig: Invalid value: .*has no effect with scheme http .*: set scheme: https/,
+  ],
+  [
+    'ca-and-skip-verify',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'ca.crt' } }, insecureSkipVerify: true } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*ca has no effect while insecureSkipVerify/,
+  ],
+  [
+    'classic-without-native',
+    { endpoints: [{ port: 'metrics', alwaysScrapeClassicHistograms: true }] },
+    /spec\.endpoints\[0\]\.alwaysScrapeClassicHistograms: Invalid value: .*has no effect without nativeHistograms/,
+  ],
+  [
+    'ca-both-sources',
+    { endpoints: [{ port: 'metrics', scheme: 'https', tlsConfig: { ca: { secret: { name: 'c', key: 'k' }, configMap: { name: 'c', key: 'k' } } } }] },
+    /spec\.endpoints\[0\]\.tlsConfig\.ca: Invalid value: .*exactly one of secret or configMap/,
+  ],
 ])('the API server rejects %s', async (name, spec, expected) => {
   // Validation refuses it too (the operator and `vigil render` never see a different verdict).
   expect(validateMonitoredService(object(name, spec)).ok).toBe(false);
@@ -109,6 +150,22 @@ test.each([
   ['interval-4m-timeout-1m', { endpoints: [{ port: 'metrics', interval: '4m', scrapeTimeout: '1m' }] }],
   ['timeout-only-2m30s', { endpoints: [{ port: 'metrics', scrapeTimeout: '2m30s' }] }],
   ['params', { endpoints: [{ port: 'metrics', path: '/a+b;c=d', params: { format: ['prometheus'], 'collect[]': ['a', 'b'] } }] }],
+  [
+    'scrape-auth',
+    {
+      endpoints: [
+        {
+          port: 'https',
+          scheme: 'https',
+          tlsConfig: { ca: { configMap: { name: 'ca', key: 'ca.crt' } }, cert: { secret: { name: 'c', key: 'tls.crt' } }, keySecret: { name: 'c', key: 'tls.key' }, serverName: 'a.b.svc' },
+          authorization: { credentials: { name: 't', key: 'token' } },
+          nativeHistograms: true,
+          alwaysScrapeClassicHistograms: true,
+        },
+        { port: 'admin', basicAuth: { username: { name: 'a', key: 'u' }, password: { name: 'a', key: 'p' } } },
+      ],
+    },
+  ],
 ])('the API server accepts %s, and so does validation', async (name, spec) => {
   const o = object(name, spec);
   expect(validateMonitoredService(o)).toMatchObject({ ok: true });

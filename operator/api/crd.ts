@@ -25,6 +25,7 @@ import {
   SHORT_NAMES,
   SINGULAR,
 } from './schema.js';
+import { SCRAPE_AUTH_MESSAGES, SCRAPE_AUTH_MESSAGES_BASIC } from './scrape-auth.js';
 
 export interface JSONSchemaProps {
   type?: string;
@@ -92,9 +93,24 @@ const CEL_RULES: Record<string, CelRule[]> = {
       message: `parameter names must be 1 to ${MAX_PARAM_NAME_LENGTH} characters long`,
     },
   ],
+  'spec.endpoints[].authorization': [{ rule: "self.type.lowerAscii() != 'basic'", message: `type ${SCRAPE_AUTH_MESSAGES_BASIC}`, fieldPath: '.type' }],
+  'spec.endpoints[].tlsConfig.ca': [{ rule: 'has(self.secret) != has(self.configMap)', message: `ca ${SCRAPE_AUTH_MESSAGES.oneSource}` }],
+  'spec.endpoints[].tlsConfig.cert': [{ rule: 'has(self.secret) != has(self.configMap)', message: `cert ${SCRAPE_AUTH_MESSAGES.oneSource}` }],
+  'spec.endpoints[].tlsConfig': [
+    { rule: '!has(self.cert) || has(self.keySecret)', message: SCRAPE_AUTH_MESSAGES.certWithoutKey, fieldPath: '.cert' },
+    { rule: '!has(self.keySecret) || has(self.cert)', message: SCRAPE_AUTH_MESSAGES.keyWithoutCert, fieldPath: '.keySecret' },
+    { rule: '!has(self.ca) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify', message: SCRAPE_AUTH_MESSAGES.caWithSkipVerify, fieldPath: '.ca' },
+  ],
   // interval and scrapeTimeout only allow h/m/s/ms (SCRAPE_DURATION_PATTERN), which CEL's duration() parses.
   'spec.endpoints[]': [
     // MIN_SCRAPE_TIMEOUT: an interval below it would give a timeout below it (the timeout never exceeds the interval).
+    { rule: '!(has(self.authorization) && has(self.basicAuth))', message: SCRAPE_AUTH_MESSAGES.authorizationAndBasicAuth, fieldPath: '.basicAuth' },
+    {
+      rule: '!has(self.alwaysScrapeClassicHistograms) || !self.alwaysScrapeClassicHistograms || (has(self.nativeHistograms) && self.nativeHistograms)',
+      message: `alwaysScrapeClassicHistograms ${SCRAPE_AUTH_MESSAGES.classicWithoutNative}`,
+      fieldPath: '.alwaysScrapeClassicHistograms',
+    },
+    { rule: "!has(self.tlsConfig) || self.scheme == 'https'", message: `tlsConfig ${SCRAPE_AUTH_MESSAGES.tlsWithHttp}`, fieldPath: '.tlsConfig' },
     {
       rule: `!has(self.interval) || duration(self.interval) >= duration('${MIN_SCRAPE_TIMEOUT}')`,
       message: `interval must be at least ${MIN_SCRAPE_TIMEOUT}: its scrape timeout (at most the interval) would be shorter, and a healthy target fails scrapes that take longer`,

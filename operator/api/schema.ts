@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, SCRAPE_DURATION_PATTERN } from '../validate/duration.js';
 import { ScrapeLimitsSchema } from './scrape-limits.js';
+import { ALWAYS_SCRAPE_CLASSIC_HISTOGRAMS_DESCRIPTION, NATIVE_HISTOGRAMS_DESCRIPTION, ScrapeAuthorizationSchema, ScrapeBasicAuthSchema, ScrapeTLSConfigSchema } from './scrape-auth.js';
 
 export const API_GROUP = 'vigil.dev';
 export const API_VERSION = 'v1alpha1';
@@ -182,6 +183,12 @@ export const EndpointSchema = z
     scrapeTimeout: scrapeDuration(
       `Timeout of one scrape; at least ${MIN_SCRAPE_TIMEOUT} (a healthy target fails scrapes that take longer) and at most interval. Default ${DEFAULT_SCRAPE_TIMEOUT}, or interval when that is shorter (as Prometheus does).`,
     ).optional(),
+    // TLS, authorization and native histograms: operator/api/scrape-auth.ts.
+    tlsConfig: ScrapeTLSConfigSchema.optional(),
+    authorization: ScrapeAuthorizationSchema.optional(),
+    basicAuth: ScrapeBasicAuthSchema.optional(),
+    nativeHistograms: z.boolean().optional().describe(NATIVE_HISTOGRAMS_DESCRIPTION),
+    alwaysScrapeClassicHistograms: z.boolean().optional().describe(ALWAYS_SCRAPE_CLASSIC_HISTOGRAMS_DESCRIPTION),
   })
   .describe('One port of the selected Service(s) that serves Prometheus metrics.');
 
@@ -295,7 +302,7 @@ export const MonitoredServiceStatusSchema = z
       .optional()
       .describe(
         'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ' +
-          'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
+          'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: CredentialsNotFound (a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed), ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
           'PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +
           'False: NoMatchingService (the selector matches no Service), PortNotFound (no selected Service has a port of that name), NoNamedPort (only unnamed ports), ' +

@@ -32,6 +32,12 @@ the object's annotations (vigil.dev/applied-hash, vigil.dev/reload-error) and Ev
     'reload-url': valueFlag({ placeholder: '<url>', help: `e.g. ${RELOAD_URL_EXAMPLE}`, parse: httpUrl(RELOAD_URL_EXAMPLE), required: `the server's reload endpoint, e.g. ${RELOAD_URL_EXAMPLE}` }),
     'ready-url': valueFlag({ placeholder: '<url>', help: 'polled until 200 before each reload, e.g. http://127.0.0.1:9090/-/ready', parse: httpUrl('http://127.0.0.1:9090/-/ready') }),
     server: valueFlag({ placeholder: '<kind>', help: 'prometheus | alertmanager', parse: oneOf(SERVER_KINDS), defaultHelp: 'from prometheus.yml / alertmanager.yml' }),
+    'credentials-secret': valueFlag({
+      placeholder: '<name>',
+      help: "also watch this Secret (the operator's scrape credentials) and write its keys into --credentials-dir, before any config naming them; no reload for their changes",
+      parse: objectName('Secret'),
+    }),
+    'credentials-dir': valueFlag({ placeholder: '<dir>', help: 'directory of the scrape credential files (with --credentials-secret)' }),
     kubeconfig: kubeconfigFlag,
     listen: listenFlag('/healthz, /readyz, /metrics', '127.0.0.1:8081'),
     'log-level': logLevelFlag,
@@ -52,11 +58,16 @@ export interface SyncConfig {
   kubeconfig?: string;
   listen: string;
   logLevel: string;
+  /** The scrape-credentials Secret and where its files go (both or neither). */
+  credentials?: { secret: string; dir: string };
 }
 
 function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
   const { configmap, secret } = v;
   if ((configmap === undefined) === (secret === undefined)) throw new UsageError('exactly one of --configmap <name> or --secret <name> is required');
+  if ((v['credentials-secret'] === undefined) !== (v['credentials-dir'] === undefined)) {
+    throw new UsageError('--credentials-secret <name> and --credentials-dir <dir> go together: the Secret to watch and where its files go');
+  }
   return {
     namespace: v.namespace,
     kind: configmap !== undefined ? 'ConfigMap' : 'Secret',
@@ -68,6 +79,7 @@ function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
     ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
     listen: v.listen,
     logLevel: v['log-level'],
+    ...(v['credentials-secret'] !== undefined && v['credentials-dir'] !== undefined ? { credentials: { secret: v['credentials-secret'], dir: v['credentials-dir'] } } : {}),
   };
 }
 
@@ -116,6 +128,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     reporter,
     metrics,
     log,
+    ...(config.credentials ? { credentialsDir: config.credentials.dir } : {}),
   });
   await syncer.init();
   const health = await startHealthServer({ listen: config.listen, registry: metrics.registry, ready: () => syncer.hasGoodConfig() });
@@ -131,11 +144,31 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
       syncer.observe(toObservedObject(config.kind, object));
     },
   });
+  const credentialsWatch =
+    config.credentials &&
+    watchOneObject({
+      kc,
+      kind: 'Secret',
+      namespace: config.namespace,
+      name: config.credentials.secret,
+      log,
+      onObject(object) {
+        if (object === undefined) return syncer.observeCredentials(undefined);
+        let files: ReturnType<typeof filesFromSecret> | { error: string };
+        try {
+          files = filesFromSecret(object);
+        } catch (err) {
+          files = { error: (err as Error).message };
+        }
+        syncer.observeCredentials(files);
+      },
+    });
   log.info('sync started', { kind: config.kind, namespace: config.namespace, name: config.name, dir: config.dir, listen: `${health.host}:${health.port}` });
   return {
     listen: { host: health.host, port: health.port },
     async stop() {
       await watch.stop();
+      await credentialsWatch?.stop();
       await syncer.stop(); // lets an in-flight write + reload finish
       await health.close();
     },

@@ -41,6 +41,8 @@ export const REASONS = {
   targetsUnknown: 'TargetsUnknown',
   notScraped: 'NotScraped',
   overlappingServices: 'OverlappingServices',
+  /** A Secret/ConfigMap (or key) that tlsConfig, authorization or basicAuth names does not exist. */
+  credentialsNotFound: 'CredentialsNotFound',
 } as const;
 
 /**
@@ -131,6 +133,8 @@ export interface ServiceObservation {
   alertmanager: SyncReport;
   /** Set when the desired config cannot be written at all (too large for one object): why. */
   undeliverable?: string;
+  /** Set when this service was left out because a Secret/ConfigMap (or key) its scrape settings read is missing: which. */
+  credentialsMissing?: string;
   /** Set when this service was left out so that the others fit in one object (plan.ts leaveOutUntilFits): why. */
   leftOut?: string;
   /** Alertmanager does not answer, or runs another config than its sidecar applied (plan.ts alertmanagerProblem). */
@@ -261,7 +265,10 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   conditions.push(valid);
 
   let applied: Condition;
-  if (obs.leftOut !== undefined && obs.invalidMessage === undefined) {
+  if (obs.credentialsMissing !== undefined && obs.invalidMessage === undefined) {
+    applied = condition(previous, 'ConfigApplied', 'False', REASONS.credentialsNotFound, obs.credentialsMissing, generation, now);
+    appliedConfigHash = undefined;
+  } else if (obs.leftOut !== undefined && obs.invalidMessage === undefined) {
     applied = condition(previous, 'ConfigApplied', 'False', REASONS.configTooLarge, obs.leftOut, generation, now);
     appliedConfigHash = undefined;
   } else if ((obs.invalidMessage !== undefined && inForce === undefined) || !obs.included) {
@@ -555,6 +562,9 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   }
   if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.reloadFailed && !(prevApplied?.reason === REASONS.reloadFailed && prevApplied.message === nextApplied.message)) {
     events.push({ type: 'Warning', reason: REASONS.reloadFailed, message: nextApplied.message });
+  }
+  if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.credentialsNotFound && !(prevApplied?.reason === REASONS.credentialsNotFound && prevApplied.message === nextApplied.message)) {
+    events.push({ type: 'Warning', reason: REASONS.credentialsNotFound, message: nextApplied.message });
   }
   // Its message carries sizes that change with every other service: only the transition counts,
   // or each apply anywhere would repeat the Event on every pending service.

@@ -3,7 +3,8 @@
 // Only the leader writes; followers keep their caches warm so a takeover is immediate.
 import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret, V1Service } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL, type InstallStatus } from '../api/schema.js';
-import { OBJECT_NAMES } from '../rbac.js';
+import { OBJECT_NAMES, SCRAPE_CREDENTIALS_READER } from '../rbac.js';
+import { clusterRoleName } from '../rbac-objects.js';
 import type { GlobalSettings, RenderedConfig } from '../render/types.js';
 import { formatIssue } from '../validate/index.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
@@ -24,6 +25,9 @@ import { TargetsPoller } from './targets.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
+import { ScrapeCredentialSources } from './scrape-credentials.js';
+import { encodeFileSet, type FileSet } from '../kube/config-bundle.js';
+import { createHash } from 'node:crypto';
 
 export const FIELD_MANAGER = 'vigil-operator';
 export const COMPONENT = 'vigil-operator';
@@ -174,6 +178,10 @@ export class Controller {
   private readonly install: InstallStatus;
   /** Objects held by another install already logged (namespace/name -> that install), so each is logged once. */
   private readonly loggedOtherInstall = new Map<string, string>();
+  /** The Secrets/ConfigMaps scrape jobs read, watched one by one (scrape-credentials.ts). */
+  private readonly credentialSources: ScrapeCredentialSources;
+  /** Hash of the scrape-credentials Secret's files as last written or read. */
+  private credentialsHash: string | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -291,6 +299,11 @@ export class Controller {
       onChange,
       log: this.log,
     });
+    this.credentialSources = new ScrapeCredentialSources(kc, core, onChange, this.log, {
+      namespace: opts.installNamespace,
+      serviceAccount: OBJECT_NAMES.operatorServiceAccount,
+      readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
+    });
     if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
@@ -336,6 +349,7 @@ export class Controller {
     await this.liveness.stop();
     await this.elector.release();
     this.opts.metrics.leader.set(0);
+    await this.credentialSources.stop();
     await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.stop()));
     this.started = false;
   }
@@ -440,6 +454,7 @@ export class Controller {
       const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
       const settings = this.settingsWithCredentials();
+      this.credentialSources.beginPass();
       const plan = planReconcile({
         objects: this.currentServices(),
         settings,
@@ -456,8 +471,15 @@ export class Controller {
         now: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
         install: this.install,
         installGone: (ns) => this.liveness.isGone(ns),
+        scrapeCredentials: (service) => this.credentialSources.resolve(service),
       });
       this.liveness.track(plan.claimingInstalls);
+      await this.credentialSources.endPass();
+      if (plan.credentialsPending) {
+        // A new watch of a referenced Secret/ConfigMap has not listed yet; its list triggers the next pass.
+        this.log.debug('scrape credentials not read yet; reconcile deferred', {});
+        return;
+      }
       this.logOtherInstall(plan);
       this.lastRendered = plan.rendered;
       this.opts.metrics.monitoredServices.set({ state: 'valid' }, plan.valid);
@@ -513,6 +535,9 @@ export class Controller {
     }
     this.lastUndeliverable = plan.undeliverable;
     const promFiles = encoded.prometheus?.ok ? encoded.prometheus : undefined;
+    // Before the config that names them (the sidecar holds a config back until the files it names
+    // are there), and on its own when only a referenced Secret changed: no reload is needed then.
+    if (this.isLeader()) await this.writeScrapeCredentials(plan.scrapeCredentialFiles);
     if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
       const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
@@ -573,6 +598,35 @@ export class Controller {
     }
   }
 
+  /**
+   * The scrape-credentials Secret: the referenced values under their file names. Written when its
+   * content changes (a rotated Secret, a new reference), also while the Prometheus config stays the same.
+   */
+  private async writeScrapeCredentials(files: FileSet): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const name = OBJECT_NAMES.scrapeCredentialsSecret;
+    const hash = credentialFilesHash(files);
+    if (hash === this.credentialsHash) return;
+    const current = await readSecretOrUndefined(this.opts.clients, ns, name);
+    if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] === hash && !lacksOwner(current.metadata, this.opts.ownerReferences)) {
+      this.credentialsHash = hash;
+      return;
+    }
+    const encoded = encodeFileSet(files);
+    if (!encoded.ok) throw new Error(`the scrape credentials Secret ${ns}/${name} is ${encoded.message}`);
+    await this.retryOnConflict(() =>
+      writeSecret(
+        this.opts.clients,
+        current,
+        { namespace: ns, name, files: encoded, annotations: { [ANNOTATIONS.configHash]: hash }, labels: GENERATED_LABELS, ownerReferences: this.opts.ownerReferences },
+        FIELD_MANAGER,
+      ),
+    );
+    this.credentialsHash = hash;
+    this.opts.metrics.configWrites.inc({ object: 'scrape-credentials' });
+    this.log.info('wrote scrape credentials', { secret: `${ns}/${name}`, hash, files: Object.keys(files).length });
+  }
+
   /** A 409 means the object changed since we read it (a sidecar annotating it): throw, the queue retries from a fresh read. */
   private async retryOnConflict<T>(write: () => Promise<T>): Promise<T> {
     try {
@@ -630,4 +684,11 @@ export class Controller {
       });
     }
   }
+}
+
+/** sha256 over the sorted file names and contents, short form as the other config hashes. */
+export function credentialFilesHash(files: FileSet): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(files).sort()) h.update(`${name}\0${files[name]}\0`);
+  return `sha256:${h.digest('hex').slice(0, 16)}`;
 }

@@ -27,6 +27,7 @@ import {
   type TargetsUnavailable,
 } from './conditions.js';
 import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
+import type { CredentialResolution } from './scrape-credentials.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
 export interface RawMonitoredService {
@@ -87,6 +88,12 @@ export interface ReconcileInput {
    * every status is computed.
    */
   statusMemo?: StatusMemo;
+  /**
+   * The scrape credential files of a valid service (controller/scrape-credentials.ts), or why it
+   * cannot have them: such a service is left out of the config (a job naming a missing file would
+   * make Prometheus refuse the whole reload). Absent (the CLI, tests): no service reads any.
+   */
+  scrapeCredentials?: (service: MonitoredService) => CredentialResolution;
 }
 
 /**
@@ -105,6 +112,7 @@ export interface StatusInputs {
   rules: RuleHealth | { loaded: false } | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
+  credentials: string | undefined;
 }
 
 /** Remembers, per object, the inputs from which its status came out unchanged. */
@@ -141,6 +149,10 @@ export interface ReconcilePlan {
   otherInstall: (ObjectRef & { install: InstallStatus })[];
   /** Namespaces of the other installs recorded in status.install of objects in the caches, held or taken over (sorted). */
   claimingInstalls: string[];
+  /** The scrape credential files of the included services (file name -> content), for the credentials Secret. */
+  scrapeCredentialFiles: FileSet;
+  /** A referenced Secret/ConfigMap has not been listed yet: the plan must not be written (it would drop the service for a moment). */
+  credentialsPending: boolean;
 }
 
 function refOf(raw: RawMonitoredService): ObjectRef {
@@ -448,6 +460,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   }
   // The informer cache has no stable order; the renderer output must not depend on it.
   validServices.sort((a, b) => byRef(a.metadata, b.metadata));
+  const credentials = collectScrapeCredentials(validServices, input.scrapeCredentials);
+  validServices.splice(0, validServices.length, ...credentials.deliverable);
   // What the selectors and ports find among the Services (selection.ts): problems for the status,
   // Services over the same pods for the scrape jobs.
   const selections = new Map<string, SelectionObservation>();
@@ -532,6 +546,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       rules: observed.rules,
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
+      credentials: credentials.problems.get(key),
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
     const generation = raw.metadata?.generation ?? 0;
@@ -548,6 +563,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(promProblem ? { prometheusProblem: promProblem } : {}),
       ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(inputs.leftOut !== undefined ? { leftOut: inputs.leftOut } : {}),
+      ...(inputs.credentials !== undefined ? { credentialsMissing: inputs.credentials } : {}),
       ...observed,
       ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
       ...(inForce ? { inForceGeneration: inForce.generation, ...(inForce.without.length > 0 ? { inForceWithout: inForce.without } : {}) } : {}),
@@ -586,5 +602,29 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     invalid: invalid.sort(byRef),
     otherInstall: otherInstall.sort(byRef),
     claimingInstalls: [...claimingInstalls].sort(),
+    scrapeCredentialFiles: credentials.files,
+    credentialsPending: credentials.pending,
   };
+}
+
+/** Splits valid services into those whose credential files are at hand and those left out (with why). */
+function collectScrapeCredentials(
+  services: readonly MonitoredService[],
+  resolve: ReconcileInput['scrapeCredentials'],
+): { deliverable: MonitoredService[]; problems: Map<string, string>; files: FileSet; pending: boolean } {
+  const problems = new Map<string, string>();
+  const files: FileSet = {};
+  let pending = false;
+  if (!resolve) return { deliverable: [...services], problems, files, pending };
+  const deliverable = services.filter((service) => {
+    const resolution = resolve(service);
+    if ('problem' in resolution) {
+      problems.set(`${service.metadata.namespace}/${service.metadata.name}`, resolution.problem);
+      return false;
+    }
+    if ('pending' in resolution) pending = true;
+    else Object.assign(files, resolution.files);
+    return true;
+  });
+  return { deliverable, problems, files, pending };
 }

@@ -160,6 +160,7 @@ export class UnchangedStatuses implements StatusMemo {
       last.inForce?.without.join() === inputs.inForce?.without.join() &&
       last.included === inputs.included &&
       last.leftOut === inputs.leftOut &&
+      last.credentials === inputs.credentials &&
       (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
       (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
       sameSelection(last.selection, inputs.selection);

@@ -31,7 +31,7 @@ export function createOperatorMetrics(options: { defaultMetrics?: boolean } = {}
     }),
     configWrites: new Counter({
       name: 'vigil_config_writes_total',
-      help: 'Writes of the generated ConfigMap/Secret (only when the content hash changed).',
+      help: 'Writes of the generated ConfigMap/Secret (object configmap, secret) and of the scrape-credentials Secret (scrape-credentials), only when the content changed.',
       labelNames: ['object'],
       registers: [registry],
     }),

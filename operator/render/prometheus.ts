@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
 import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
 import { resolveScrapeLimits, scrapeLimitFields } from './scrape-limits.js';
+import { DEFAULT_SCRAPE_CREDENTIALS_DIR, scrapeAuthFields } from './scrape-auth.js';
 import { scrapeTiming } from './scrape-timing.js';
 import type { GlobalSettings, ScrapeHints } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
@@ -109,6 +110,7 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
     metrics_path: endpoint.path,
     ...(endpoint.params && Object.keys(endpoint.params).length > 0 ? { params: sortedRecord(endpoint.params) } : {}),
     ...scrapeTimingFields(endpoint),
+    ...scrapeAuthFields(namespace, endpoint, settings.scrapeCredentialsDir ?? DEFAULT_SCRAPE_CREDENTIALS_DIR),
     // Prometheus 3 fails a scrape whose Content-Type is missing or unknown (2.x parsed it as text):
     // a target with a sloppy header would be reported down. The text format is what such targets send.
     fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,

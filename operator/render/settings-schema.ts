@@ -63,6 +63,11 @@ export const GlobalSettingsSchema = z.object({
   alertmanagerUrl: z.string().url(),
   /** Directory (as seen by Prometheus) holding the rule files next to prometheus.yml. */
   rulesDir: z.string(),
+  /**
+   * Directory (as seen by Prometheus) of the scrape credential files (render/scrape-auth.ts), which
+   * the sync sidecar writes from the operator's credentials Secret; default /etc/prometheus/scrape-credentials.
+   */
+  scrapeCredentialsDir: z.string().optional(),
   /** Directory (as seen by Alertmanager) holding vigil-email.tmpl; default '.', i.e. next to alertmanager.yml. */
   alertmanagerTemplatesDir: z.string().optional(),
   /** Extra scrape jobs for the system itself (Prometheus, operator); already-valid Prometheus scrape_config objects. */

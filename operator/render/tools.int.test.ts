@@ -1,6 +1,7 @@
 // The rendered catalogue checked by the real tools of the versions we deploy: promtool (config,
 // rules, rule unit tests in test/promtool) and amtool (config, email templates rendered with data).
 // Needs ./bin/promtool built with Kubernetes SD (hack/install-prometheus.sh) and ./bin/amtool.
+import { credentialFileName, serviceCredentialRefs } from './scrape-auth.js';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -124,8 +125,14 @@ describe.each([
   beforeAll(() => {
     const dir = join(workDir, variant);
     mkdirSync(dir, { recursive: true });
-    rendered = renderConfig(loadCatalogue(), settingsFor(dir));
+    const catalogue = loadCatalogue();
+    const credentialsDir = join(dir, 'scrape-credentials');
+    rendered = renderConfig(catalogue, { ...settingsFor(dir), scrapeCredentialsDir: credentialsDir });
     ({ prometheusDir, alertmanagerDir } = writeRendered(variant, rendered));
+    // promtool checks that ca_file, credentials_file, ... exist; the operator delivers them from
+    // the referenced Secrets/ConfigMaps (scrape-credentials.int.test.ts), here they only need to be there.
+    mkdirSync(credentialsDir, { recursive: true });
+    for (const ref of catalogue.flatMap(serviceCredentialRefs)) writeFileSync(join(credentialsDir, credentialFileName(ref)), 'placeholder\n');
   });
 
   it('passes promtool check config (which also checks every rule file it includes)', async () => {

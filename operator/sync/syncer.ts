@@ -7,9 +7,10 @@ import { failureAnnotations, pendingAnnotationChanges, successAnnotations, ANNOT
 import { retryDelayMs } from './backoff.js';
 import { inferServerKind, type ServerKind } from './confirm.js';
 import { contentHash, type FileSet } from './files.js';
-import { loadLastGood, removeStaleTempFiles, saveLastGood, syncDirectory } from './file-writer.js';
+import { loadLastGood, readDirFiles, removeStaleTempFiles, saveLastGood, syncDirectory } from './file-writer.js';
 import type { SyncMetrics } from './metrics.js';
 import type { Reloader } from './reloader.js';
+import { credentialFilesToKeep, missingCredentialFiles } from './credentials.js';
 
 /** The watched ConfigMap/Secret, already decoded. */
 export interface ObservedObject {
@@ -35,6 +36,11 @@ export interface SyncerOptions {
   log: Logger;
   /** Overridable for tests. */
   retryDelay?: (failures: number) => number;
+  /**
+   * The scrape-credentials directory (sync/credentials.ts): observeCredentials() files are written
+   * there, and a config naming a file not yet there waits for it. Absent: no credentials.
+   */
+  credentialsDir?: string;
 }
 
 /** File names for a log line: all of a few, the first ones and a count of thousands (one rule file per service). */
@@ -60,8 +66,23 @@ export class Syncer {
   private running: Promise<void> | undefined;
   private rerun = false;
   private stopped = false;
+  /** The latest scrape-credentials files (undefined until the first list), and their hash on disk. */
+  private credentials: FileSet | undefined;
+  private writtenCredentialsHash: string | undefined;
 
   constructor(private readonly options: SyncerOptions) {}
+
+  /** The credentials watch reports every version here (undefined: no such Secret, i.e. none yet). */
+  observeCredentials(files: FileSet | { error: string } | undefined): void {
+    if (files !== undefined && 'error' in files) {
+      this.options.log.warn('scrape credentials cannot be decoded; keeping the files on disk as they are', { error: files.error });
+      return;
+    }
+    // Deleted after it existed: keep the files (as for the config object); never seen: none yet.
+    if (files === undefined && this.credentials !== undefined) return;
+    this.credentials = files ?? {};
+    this.kick();
+  }
 
   /** Restores state an earlier run of the sidecar left in the shared directory. */
   async init(): Promise<void> {
@@ -115,6 +136,10 @@ export class Syncer {
   }
 
   private async pass(): Promise<void> {
+    if (this.options.credentialsDir !== undefined) {
+      if (this.credentials === undefined) return; // the first list of the credentials Secret comes first
+      await this.writeCredentials(this.options.credentialsDir, this.credentials);
+    }
     const object = this.latest;
     if (!object) return;
     if ('error' in object.files) {
@@ -138,6 +163,12 @@ export class Syncer {
 
   private async apply(object: ObservedObject, files: FileSet, hash: string, reportedHash: string): Promise<void> {
     const { log } = this.options;
+    const missing = this.options.credentialsDir !== undefined ? missingCredentialFiles(files, this.options.credentialsDir, this.credentials ?? {}) : [];
+    if (missing.length > 0) {
+      // The operator writes them before the config; their watch event is on its way (it kicks a pass).
+      log.info('config names scrape credential files not delivered yet; waiting for them', { files: fileList(missing) });
+      return;
+    }
     const kind = this.options.server ?? inferServerKind(files);
     if (!kind) {
       await this.handleFailure(hash, object, 'cannot tell the server kind: the object must have exactly one of prometheus.yml / alertmanager.yml (or pass --server)', undefined);
@@ -154,6 +185,10 @@ export class Syncer {
     this.appliedContentHash = hash;
     this.failing = undefined;
     this.lastGood = files;
+    // Files only the previous config named can go now.
+    if (this.options.credentialsDir !== undefined && this.credentials !== undefined) {
+      await this.writeCredentials(this.options.credentialsDir, this.credentials).catch((err: unknown) => log.warn('could not prune scrape credential files', { err }));
+    }
     this.options.metrics.reloads.inc({ result: 'success' });
     this.options.metrics.lastSuccess.setToCurrentTime();
     log.info('config reloaded and confirmed', { hash: reportedHash, server: kind, durationMs: Date.now() - started });
@@ -211,6 +246,21 @@ export class Syncer {
     }, delay);
     this.retryTimer.unref();
     log.info('will retry', { inMs: delay });
+  }
+
+  /**
+   * Writes the credential files when their content changed (Prometheus re-reads them: no reload),
+   * keeping the ones the running config still names (credentialFilesToKeep).
+   */
+  private async writeCredentials(dir: string, files: FileSet): Promise<void> {
+    // The applied hash stands for lastGood (hashing a large prometheus.yml on every pass would not).
+    const hash = `${contentHash(files)}:${this.appliedContentHash ?? ''}`;
+    if (hash === this.writtenCredentialsHash) return;
+    const desired = credentialFilesToKeep(files, await readDirFiles(dir), this.lastGood, dir);
+    // Keys and tokens: readable by the pod's group (fsGroup), not by the world.
+    const diff = await syncDirectory(dir, desired, { mode: 0o640 });
+    this.writtenCredentialsHash = hash;
+    this.options.log.info('scrape credential files written', { dir, written: fileList(diff.write), removed: fileList(diff.remove) });
   }
 
   private async ensureAnnotations(object: ObservedObject, wanted: AnnotationChanges): Promise<void> {

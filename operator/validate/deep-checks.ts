@@ -24,6 +24,7 @@ import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
 import { isTemplateValue, knownAlertLabels, knownLabelTemplateCheck, labelReferences, referencedLabelNames } from '../render/alert-labels.js';
 import { resultLabels } from '../promql/result-labels.js';
 import type { TemplateCheck } from '../promql/wasm.js';
+import { scrapeAuthProblems } from './scrape-auth.js';
 
 /** Alert names of the built-in down alert (see the renderer); custom rules must not take them. */
 const BUILT_IN_ALERTS = [SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT];
@@ -125,6 +126,7 @@ function checkEndpoints(endpoints: unknown, report: Report): void {
         report([...base, 'port'], `port ${JSON.stringify(endpoint.port)} is already scraped by spec.endpoints[${first}]; list each port once`);
       } else firstByPort.set(endpoint.port, i);
     }
+    for (const problem of scrapeAuthProblems(endpoint)) report([...base, ...problem.path], problem.message);
     if (isObject(endpoint.params) && Object.keys(endpoint.params).length > MAX_PARAMS) {
       report([...base, 'params'], `must have at most ${MAX_PARAMS} parameters, got ${Object.keys(endpoint.params).length}`);
     }

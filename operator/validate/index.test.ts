@@ -201,7 +201,7 @@ describe('validateMonitoredService', () => {
 
   it('reports unknown fields with a suggestion', () => {
     expect(issuesOf((o) => ((o.spec.endpoints[0] as Record<string, unknown>).scrapeTimout = '5s'))).toEqual([
-      'spec.endpoints[0].scrapeTimout: unknown field (did you mean scrapeTimeout?); accepted fields here: port, path, params, scheme, interval, scrapeTimeout',
+      'spec.endpoints[0].scrapeTimout: unknown field (did you mean scrapeTimeout?); accepted fields here: port, path, params, scheme, interval, scrapeTimeout, tlsConfig, authorization, basicAuth, nativeHistograms, alwaysScrapeClassicHistograms',
     ]);
   });
 

@@ -333,6 +333,12 @@ describe('RBAC: the chart installs exactly operator/rbac-objects.ts', () => {
     expect(chart.map(key)).toEqual(expected.map(key));
     chart.forEach((o, i) => expect(o).toEqual(expected[i]));
     // ClusterRoles are global: their names carry the namespace so two installs do not collide.
-    expect(chart.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([`vigil-operator-${namespace}`, `vigil-prometheus-${namespace}`]);
+    expect(chart.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name)).toEqual([
+      `vigil-operator-${namespace}`,
+      `vigil-prometheus-${namespace}`,
+      `vigil-scrape-credentials-reader-${namespace}`,
+    ]);
+    // The scrape-credentials reader is bound by namespace owners, never by the chart.
+    expect(chart.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => (o as { roleRef?: { name: string } }).roleRef?.name)).not.toContain(`vigil-scrape-credentials-reader-${namespace}`);
   });
 });

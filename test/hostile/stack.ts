@@ -10,7 +10,7 @@ import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
-import { startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
+import { scrapeCredentialsDirOf, startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { type GeneratedKind, generatedAnnotations as annotationsOf, waitForConfigApplied as waitForConfigAppliedIn } from '../../hack/local-stack/config-applied.js';
 import { freePorts } from '../../hack/local-stack/net.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
@@ -89,6 +89,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       prometheusUrl: prometheus.url,
       alertmanagerUrl: alertmanager.url,
       rulesDir: '.',
+      scrapeCredentialsDir: scrapeCredentialsDirOf(prometheus),
       selfScrapeJobs: [],
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
       externalLabels: { cluster: 'hostile-test' },
