@@ -371,7 +371,6 @@ export class Controller {
     const objects = this.serviceInformers.flatMap((i) => [...i.list()]);
     const liveKeys = new Set<string>();
     const result = objects.map((o) => {
-      const uid = o.metadata?.uid ?? '';
       liveKeys.add(objectKey(o));
       // The generation kept in force while the current one is invalid has its own entry (plan.ts).
       for (const kept of lastValidObjects(o)) liveKeys.add(objectKey(kept));

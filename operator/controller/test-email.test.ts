@@ -36,7 +36,8 @@ describe('decideTestEmail', () => {
   it("waits, saying why, while ConfigApplied is False (the alert would miss the service's route), and records that once", () => {
     const pending = { status: 'False' as const, reason: 'ApplyPending', message: 'Alertmanager does not run generation 2 yet' };
     const decision = decideTestEmail({ annotations: annotated('1'), recorded: undefined, configApplied: pending });
-    const message = "not sent yet: Alertmanager does not run this service's route, ConfigApplied is False (ApplyPending: Alertmanager does not run generation 2 yet); it is sent once ConfigApplied is True";
+    const message =
+      "not sent yet: Alertmanager does not run this service's route, ConfigApplied is False (ApplyPending: Alertmanager does not run generation 2 yet); it is sent once ConfigApplied is True";
     expect(decision).toEqual({ action: 'record', status: { token: '1', result: 'Waiting', message } });
     expect(decideTestEmail({ annotations: annotated('1'), recorded: recorded('1', 'Waiting', message), configApplied: pending })).toEqual({ action: 'none' });
     expect(decideTestEmail({ annotations: annotated('1'), recorded: undefined, configApplied: undefined })).toMatchObject({

@@ -50,16 +50,15 @@ describe('testTokenProblem', () => {
   });
 
   it('refuses longer tokens and control characters, naming the annotation and what is accepted', () => {
-    expect(testTokenProblem('x'.repeat(129))).toBe(
-      'annotation vigil.dev/test-email: the token must be 1 to 128 characters without control characters (got 129 characters); e.g. $(date +%s)',
-    );
+    expect(testTokenProblem('x'.repeat(129))).toBe('annotation vigil.dev/test-email: the token must be 1 to 128 characters without control characters (got 129 characters); e.g. $(date +%s)');
     expect(testTokenProblem('a\nb')).toContain('without control characters');
   });
 });
 
 describe('the test alert in the rendered Alertmanager config', () => {
   it('takes the same service route as the real alerts (no route or inhibit rule names VigilTestEmail or severity) and groups by the token', () => {
-    const doc = parse(renderAlertmanagerConfig(
+    const doc = parse(
+      renderAlertmanagerConfig(
         [
           MonitoredServiceSchema.parse({
             apiVersion: 'vigil.dev/v1alpha1',
@@ -69,7 +68,8 @@ describe('the test alert in the rendered Alertmanager config', () => {
           }),
         ],
         defaultSettings({ defaultRecipients: ['ops@example.com'] }),
-      )) as {
+      ),
+    ) as {
       route: { group_by: string[]; routes: { matchers?: string[] }[] };
       inhibit_rules: { source_matchers: string[]; target_matchers: string[] }[];
     };

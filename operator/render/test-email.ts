@@ -35,7 +35,6 @@ export interface PostableAlert {
 
 /** Why a token cannot be used, or undefined when it can: 1..MAX_TEST_TOKEN_LENGTH characters, no control characters. */
 export function testTokenProblem(token: string): string | undefined {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (token.length > MAX_TEST_TOKEN_LENGTH || /[\u0000-\u001f\u007f]/.test(token)) {
     return `annotation ${TEST_EMAIL_ANNOTATION}: the token must be 1 to ${MAX_TEST_TOKEN_LENGTH} characters without control characters (got ${token.length} characters); e.g. $(date +%s)`;
   }
