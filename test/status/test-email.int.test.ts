@@ -3,9 +3,11 @@
 // MonitoredService with vigil.dev/test-email=<token> must send one email, clearly a test, to exactly
 // that service's recipients (not another team's, though both teams' routes are in the config), and
 // record the token and the result in status.testEmail; the same token again sends nothing; a new
-// token sends a new email at once; a silence of the service's alerts holds it back as it would a real
-// alert, and it is emailed once the silence is gone; with Alertmanager down the status says Failed with the error, and the next token after it is
-// back goes through. Needs root (the local stack's Prometheus runs in a private mount namespace).
+// token sends a new email at once; a silence of the service's alerts holds it back as it would a
+// real alert, and it is emailed once the silence is gone; with Alertmanager down the status says
+// Failed with the error, and the next token after it is back goes through; annotated at creation it
+// waits for the route to run. Needs root (the local stack's Prometheus runs in a private mount
+// namespace).
 import { expect, test } from '@jest/globals';
 import type { TestEmailStatus } from '../../operator/api/schema.js';
 import { useStack } from '../../hack/local-stack/fixture.js';
@@ -165,3 +167,17 @@ test('with Alertmanager down the status says Failed with the error; once it is b
   expect(last.Subject).toBe('[FIRING:1] VigilTestEmail team-b/billing (info)');
   expect(recipients(last)).toEqual(TEAM_B.to);
 }, 420_000);
+
+test("annotated at creation: it waits for Alertmanager to run the service's route, then goes to its recipients", async () => {
+  const s = theStack();
+  const TEAM_C = { namespace: 'team-c', name: 'search', to: ['search-oncall@team-c.example.com'] };
+  const before = (await testEmails()).length;
+  await s.kubectl(['create', 'namespace', TEAM_C.namespace]);
+  const object = monitoredService(TEAM_C);
+  await s.kubectl(['apply', '-f', '-'], JSON.stringify({ ...object, metadata: { ...object.metadata, annotations: { 'vigil.dev/test-email': 'at-creation' } } }));
+  // Sent only once ConfigApplied is True: before, the alert would match no service route and reach nobody.
+  expect(await recordedFor(TEAM_C, 'at-creation')).toMatchObject({ result: 'Sent', message: expect.stringContaining(TEAM_C.to[0]!) });
+  const mails = await waitForTestEmails(before + 1);
+  const last = mails[mails.length - 1]!;
+  expect([last.Subject, recipients(last)]).toEqual(['[FIRING:1] VigilTestEmail team-c/search (info)', TEAM_C.to]);
+}, 300_000);
