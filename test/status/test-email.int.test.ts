@@ -6,13 +6,14 @@
 // token sends a new email at once; a silence of the service's alerts holds it back as it would a
 // real alert, and it is emailed once the silence is gone; with Alertmanager down the status says
 // Failed with the error, and the next token after it is back goes through; annotated at creation it
-// waits for the route to run. Needs root (the local stack's Prometheus runs in a private mount
+// waits for the route to run; `vigil test-email` does the same from a shell. Needs root (the local stack's Prometheus runs in a private mount
 // namespace).
 import { expect, test } from '@jest/globals';
 import type { TestEmailStatus } from '../../operator/api/schema.js';
 import { useStack } from '../../hack/local-stack/fixture.js';
 import type { MailSummary } from '../../hack/local-stack/mailpit.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
+import { runTestEmailCommand } from '../../operator/cli/test-email-command.js';
 
 const TEAM_A = { namespace: 'team-a', name: 'orders', to: ['orders-oncall@team-a.example.com'] };
 const TEAM_B = { namespace: 'team-b', name: 'billing', to: ['billing-oncall@team-b.example.com'] };
@@ -180,4 +181,26 @@ test("annotated at creation: it waits for Alertmanager to run the service's rout
   const mails = await waitForTestEmails(before + 1);
   const last = mails[mails.length - 1]!;
   expect([last.Subject, recipients(last)]).toEqual(['[FIRING:1] VigilTestEmail team-c/search (info)', TEAM_C.to]);
+}, 300_000);
+
+test('vigil test-email <namespace>/<name> sets a new token, waits for the result and exits 0 on Sent', async () => {
+  const s = theStack();
+  const before = (await testEmails()).length;
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runTestEmailCommand([`${TEAM_A.namespace}/${TEAM_A.name}`, '--kubeconfig', s.kubeconfigPath, '--timeout', '2m'], {
+    out: (l) => void out.push(l),
+    err: (l) => void err.push(l),
+    env: {},
+    token: () => 'from-the-cli',
+  });
+  expect({ code, err }).toEqual({ code: 0, err: [] });
+  expect(out).toEqual([
+    'MonitoredService team-a/orders: vigil.dev/test-email=from-the-cli set; waiting for the operator (status.testEmail)',
+    expect.stringMatching(/^MonitoredService team-a\/orders: Sent: Alertmanager accepted the test alert VigilTestEmail at .*, to spec\.notify\.email\.to \(orders-oncall@team-a\.example\.com\)/),
+  ]);
+  const mails = await waitForTestEmails(before + 1);
+  const last = mails[mails.length - 1]!;
+  expect([last.Subject, recipients(last)]).toEqual(['[FIRING:1] VigilTestEmail team-a/orders (info)', TEAM_A.to]);
+  expect((await s.mailpit.client.message(last.ID)).Text).toContain('vigil.dev/test-email="from-the-cli"');
 }, 300_000);
