@@ -56,9 +56,10 @@ export function describeRecipients(spec: unknown, defaultRecipients: readonly st
 
 /**
  * Posts alerts to Alertmanager's API v2 (POST <url>/api/v2/alerts; the URL's path is its route
- * prefix). Throws with the HTTP status and Alertmanager's answer, or fetch's error.
+ * prefix). Throws with the HTTP status and Alertmanager's answer, or fetch's error. It runs inside a
+ * reconcile, hence the short timeout (ms): a hung Alertmanager delays the others' status by that much.
  */
-export async function postAlerts(alertmanagerUrl: string, alerts: PostableAlert[], timeoutMs = 10_000): Promise<void> {
+export async function postAlerts(alertmanagerUrl: string, alerts: PostableAlert[], timeoutMs = 5000): Promise<void> {
   const url = serverUrl(alertmanagerUrl, '/api/v2/alerts');
   let res: Response;
   try {
