@@ -293,6 +293,20 @@ export const InstallStatusSchema = z
   })
   .describe('The install that reconciles this object and its scope. Another install whose scope also selects the object leaves it alone while this scope still selects it.');
 
+export const TestEmailStatusSchema = z
+  .object({
+    token: z.string().describe('The value of the vigil.dev/test-email annotation this result is for; a new value sends a new test email.'),
+    result: z
+      .enum(['Sent', 'Failed', 'Waiting', 'Refused'])
+      .describe(
+        "Sent: Alertmanager accepted the test alert (whether the email was delivered is Alertmanager's to tell). Failed: Alertmanager did not take it (message: its error). " +
+          "Waiting: not sent yet, because Alertmanager does not run this service's route (ConfigApplied is False); it is sent once it does. Refused: the token cannot be used (message: what is accepted).",
+      ),
+    message: z.string().max(32768).describe('What happened, in words: the recipients the route reaches, or the error.'),
+    time: z.string().describe('When the result was recorded (RFC 3339); for Sent and Failed, when the alert was posted.'),
+  })
+  .describe('The last test email asked for with the annotation vigil.dev/test-email=<token> (kubectl annotate ms <name> vigil.dev/test-email=$(date +%s) --overwrite).');
+
 export const MonitoredServiceStatusSchema = z
   .object({
     install: InstallStatusSchema.optional(),
@@ -322,6 +336,7 @@ export const MonitoredServiceStatusSchema = z
       .string()
       .optional()
       .describe('The spec of lastValidGeneration as JSON, kept so that an invalid edit (or an operator restart meanwhile) does not take the service out of the config.'),
+    testEmail: TestEmailStatusSchema.optional(),
   })
   .describe('Observed state, written by the operator.');
 
@@ -361,4 +376,5 @@ export type LabelSelector = z.output<typeof LabelSelectorSchema>;
 export type Condition = z.output<typeof ConditionSchema>;
 export type MonitoredServiceStatus = z.output<typeof MonitoredServiceStatusSchema>;
 export type InstallStatus = z.output<typeof InstallStatusSchema>;
+export type TestEmailStatus = z.output<typeof TestEmailStatusSchema>;
 export type Severity = z.output<typeof SeveritySchema>;

@@ -17,6 +17,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'run the controller that turns MonitoredServices into the generated ConfigMap and Secret',
     load: async () => (await import('./operator-command.js')).runOperatorCommand,
   },
+  'test-email': {
+    summary: "send a test email through a MonitoredService's own route and print what status.testEmail says",
+    load: async () => (await import('./test-email-command.js')).runTestEmailCommand,
+  },
   sync: {
     summary: 'run the sidecar that writes the generated config next to Prometheus/Alertmanager and reloads them',
     load: async () => (await import('./sync-command.js')).runSyncCommand,

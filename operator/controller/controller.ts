@@ -28,6 +28,7 @@ import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../kube/config-bundle.js';
 import { createHash } from 'node:crypto';
+import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
 export const COMPONENT = 'vigil-operator';
@@ -182,9 +183,22 @@ export class Controller {
   private readonly credentialSources: ScrapeCredentialSources;
   /** Hash of the scrape-credentials Secret's files as last written or read. */
   private credentialsHash: string | undefined;
+  /** Test emails asked for with the vigil.dev/test-email annotation (test-email.ts). */
+  private readonly testEmails: TestEmailSender;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
+    this.testEmails = new TestEmailSender({
+      alertmanagerUrl: opts.alertmanagerUrl,
+      writeStatus: async (namespace, name, testEmail) => {
+        try {
+          await patchMonitoredServiceStatus(opts.clients, namespace, name, { status: { testEmail } }, FIELD_MANAGER);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      },
+      recordEvent: (o, type, reason, message) => this.recordEvents({ namespace: o.namespace, name: o.name, uid: o.uid, events: [{ type, reason, message }] }),
+    });
     const { kc, custom, core } = opts.clients;
     const onChange = () => this.queue.add();
     const group = API_GROUP;
@@ -371,19 +385,49 @@ export class Controller {
     const objects = this.serviceInformers.flatMap((i) => [...i.list()]);
     const liveKeys = new Set<string>();
     const result = objects.map((o) => {
-      const uid = o.metadata?.uid ?? '';
       liveKeys.add(objectKey(o));
       // The generation kept in force while the current one is invalid has its own entry (plan.ts).
       for (const kept of lastValidObjects(o)) liveKeys.add(objectKey(kept));
-      const written = this.writtenStatus.get(uid);
-      if (written) {
-        if (written.fromResourceVersion === o.metadata?.resourceVersion) return written.object;
-        this.writtenStatus.delete(uid); // the cache caught up (or moved on)
-      }
-      return o;
+      return this.withWrittenStatus(o);
     });
     this.serviceCache.prune(liveKeys);
     return result;
+  }
+
+  /** The object as this operator last wrote its status, while the cache has not caught up. */
+  private withWrittenStatus(o: MsObject): MsObject {
+    const uid = o.metadata?.uid ?? '';
+    const written = this.writtenStatus.get(uid);
+    if (written) {
+      if (written.fromResourceVersion === o.metadata?.resourceVersion) return written.object;
+      this.writtenStatus.delete(uid); // the cache caught up (or moved on)
+    }
+    return o;
+  }
+
+  /** Objects carrying the test-email annotation that this install reconciles, with the status just written. */
+  private testEmailObjects(plan: ReconcilePlan): TestEmailObject[] {
+    const elsewhere = new Set(plan.otherInstall.map((o) => `${o.namespace}/${o.name}`));
+    const objects: TestEmailObject[] = [];
+    for (const informer of this.serviceInformers) {
+      for (const cached of informer.list()) {
+        if (cached.metadata?.annotations?.[TEST_EMAIL_ANNOTATION] === undefined) continue;
+        const o = this.withWrittenStatus(cached);
+        const namespace = o.metadata?.namespace ?? '';
+        const name = o.metadata?.name ?? '';
+        if (elsewhere.has(`${namespace}/${name}`)) continue;
+        objects.push({
+          namespace,
+          name,
+          uid: o.metadata?.uid ?? '',
+          annotations: o.metadata?.annotations,
+          spec: o.spec,
+          testEmail: o.status?.testEmail,
+          configApplied: o.status?.conditions?.find((c) => c.type === 'ConfigApplied'),
+        });
+      }
+    }
+    return objects;
   }
 
   private settingsWithCredentials(): GlobalSettings {
@@ -487,6 +531,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
       await this.writeStatuses(plan.statusUpdates);
+      if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
     } catch (err) {
       result = 'error';
       throw err;
@@ -667,7 +712,7 @@ export class Controller {
   }
 
   /** The Events of one written status, each also logged; a failed Event is logged, not retried. */
-  private async recordEvents(u: StatusUpdate): Promise<void> {
+  private async recordEvents(u: Pick<StatusUpdate, 'namespace' | 'name' | 'uid' | 'events'> & { generation?: number }): Promise<void> {
     for (const e of u.events) {
       try {
         await createEvent(this.opts.clients, { component: COMPONENT, instance: this.opts.identity }, { ...MONITORED_SERVICE_REF, namespace: u.namespace, name: u.name, uid: u.uid }, e);

@@ -16,12 +16,13 @@ import {
   UNOWNED_RECEIVER,
 } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
+import { LABEL_TEST_TOKEN } from './test-email.js';
 import { watchdogReceiver, watchdogRoute } from './watchdog.js';
 import type { GlobalSettings, NotificationProfile } from './types.js';
 import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 
-/** Alerts of one service and one alert name share an email thread. */
-export const GROUP_BY = ['alertname', LABEL_NAMESPACE, LABEL_MONITORED_SERVICE];
+/** Alerts of one service and one alert name share an email thread; each test email (test-email.ts) is its own. */
+export const GROUP_BY = ['alertname', LABEL_NAMESPACE, LABEL_MONITORED_SERVICE, LABEL_TEST_TOKEN];
 
 /**
  * demo: like the original compose stack, the first email leaves as soon as Alertmanager has the

@@ -328,7 +328,7 @@ describe('renderAlertmanagerConfig', () => {
   it('routes services with recipients to their own receiver and the rest to the default one', () => {
     const doc = parse(renderAlertmanagerConfig([withRecipients, withoutRecipients], settings)) as Doc;
     expect(doc.route.receiver).toBe('vigil-default');
-    expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice']);
+    expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice', 'vigil_test_token']);
     // Every configured service has its own route (by name to the default receiver when it names
     // nobody); an alert of any other service (deleted, renamed, left out) is dropped, never sent
     // to the default recipients.
