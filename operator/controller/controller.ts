@@ -23,6 +23,10 @@ import { TargetsPoller } from './targets.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
+import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
+import { withTestSeam } from './test-seam.js';
+import { renderServicePieces } from '../render/index.js';
+import { validateMonitoredService } from '../validate/index.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
 export const COMPONENT = 'vigil-operator';
@@ -65,6 +69,21 @@ export interface ControllerOptions {
 }
 
 type MsObject = KubernetesObject & RawMonitoredService;
+
+/** What run-time isolation reads of an object: its generation and its ConfigApplied (isolation.ts ObjectFacts). */
+function objectFacts(o: RawMonitoredService, valid: boolean): ObjectFacts {
+  const generation = o.metadata?.generation ?? 0;
+  const applied = o.status?.conditions?.find((c) => c.type === 'ConfigApplied');
+  const atGeneration = applied?.observedGeneration === generation;
+  const rejected = atGeneration && (applied.reason === REASONS.rejectedByPrometheus || applied.reason === REASONS.rejectedByAlertmanager);
+  return {
+    key: `${o.metadata?.namespace}/${o.metadata?.name}`,
+    generation,
+    confirmed: atGeneration && applied.status === 'True',
+    valid,
+    ...(rejected ? { rejected: { reason: applied.reason, message: applied.message } } : {}),
+  };
+}
 
 /** Written by `kubectl apply` on every object: a JSON copy of the whole object the controller never reads. */
 const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -145,7 +164,9 @@ export class Controller {
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
-  private readonly serviceCache = new ServiceCache();
+  private readonly serviceCache = new ServiceCache(validateMonitoredService, withTestSeam(renderServicePieces));
+  /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
+  private readonly isolation = new RunTimeIsolation();
   /**
    * Statuses we wrote whose watch event may not have reached the cache yet, keyed by uid:
    * without this a quick second reconcile would see the old status and repeat the Events.
@@ -414,13 +435,32 @@ export class Controller {
       const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
       const settings = this.settingsWithCredentials();
+      const objects = this.currentServices();
+      const reports = { prometheus: readSyncReport(configMap?.metadata?.annotations), alertmanager: readSyncReport(secret?.metadata?.annotations) };
+      const cached = this.serviceCache.forReconcile(settings);
+      // Validation is cached per generation: planReconcile below gets the same results for free.
+      const quarantined = this.isolation.observe(
+        objects.map((o) => objectFacts(o, cached.validate(o).ok)),
+        reports,
+      );
+      for (const kind of ['prometheus', 'alertmanager'] as const) {
+        if (quarantined[kind].length > 0) this.log.warn(`${kind} refused these services' pieces; the others are applied without them`, { services: quarantined[kind] });
+      }
       const plan = planReconcile({
-        objects: this.currentServices(),
+        objects,
         settings,
-        ...this.serviceCache.forReconcile(settings),
+        ...cached,
+        render: (services, s, hints) => {
+          const rendered = cached.render(services, s, hints);
+          this.isolation.rendered('prometheus', rendered.prometheusHash, services);
+          this.isolation.rendered('alertmanager', rendered.alertmanagerHash, services);
+          return rendered;
+        },
+        isolate: (valid) => this.isolation.choose(valid),
+        rejected: this.isolation.rejected(),
         formatIssue,
-        prometheus: readSyncReport(configMap?.metadata?.annotations),
-        alertmanager: readSyncReport(secret?.metadata?.annotations),
+        prometheus: reports.prometheus,
+        alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
@@ -430,6 +470,10 @@ export class Controller {
         install: this.install,
       });
       this.logOtherInstall(plan);
+      this.isolation.planned('prometheus', plan.rendered.prometheusHash);
+      this.isolation.planned('alertmanager', plan.rendered.alertmanagerHash);
+      // A refusal reported before this operator rendered that config (it restarted): act on it now.
+      if (this.isolation.unhandledFailure('prometheus', reports.prometheus) || this.isolation.unhandledFailure('alertmanager', reports.alertmanager)) this.queue.add();
       this.lastRendered = plan.rendered;
       this.opts.metrics.monitoredServices.set({ state: 'valid' }, plan.valid);
       this.opts.metrics.monitoredServices.set({ state: 'invalid' }, plan.invalid.length);

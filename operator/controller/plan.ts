@@ -82,6 +82,14 @@ export interface ReconcileInput {
    * every status is computed.
    */
   statusMemo?: StatusMemo;
+  /**
+   * Run-time isolation (isolation.ts): which version of each valid service goes into each server's
+   * config (quarantined ones at their last applied generation, or not at all). Absent: every valid
+   * service as it is, in both.
+   */
+  isolate?: (valid: MonitoredService[]) => { prometheus: MonitoredService[]; alertmanager: MonitoredService[] };
+  /** Services a server refused (isolation.ts), by `<namespace>/<name>`: their ConfigApplied reason and message. */
+  rejected?: ReadonlyMap<string, { reason: string; message: string }>;
 }
 
 /**
@@ -99,6 +107,7 @@ export interface StatusInputs {
   targets: TargetCounts | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
+  rejected: { reason: string; message: string } | undefined;
 }
 
 /** Remembers, per object, the inputs from which its status came out unchanged. */
@@ -309,6 +318,28 @@ function leaveOutUntilFits(
   return { result: attempt, messages };
 }
 
+/**
+ * The config of `services`, each server's part from the versions `isolate` chooses for it (one
+ * render when both choose the same). `included`: the services in either part.
+ */
+export function renderIsolated(services: MonitoredService[], render: (services: MonitoredService[]) => RenderedConfig, isolate: ReconcileInput['isolate']): RenderedConfig {
+  if (!isolate) return render(services);
+  const chosen = isolate(services);
+  const same = chosen.prometheus.length === chosen.alertmanager.length && chosen.prometheus.every((s, i) => s === chosen.alertmanager[i]);
+  const forPrometheus = render(chosen.prometheus);
+  if (same) return forPrometheus;
+  const forAlertmanager = render(chosen.alertmanager);
+  const included = new Map([...forPrometheus.included, ...forAlertmanager.included].map((r) => [`${r.namespace}/${r.name}`, r]));
+  return {
+    prometheus: forPrometheus.prometheus,
+    prometheusHash: forPrometheus.prometheusHash,
+    alertmanager: forAlertmanager.alertmanager,
+    alertmanagerHash: forAlertmanager.alertmanagerHash,
+    digests: { prometheus: forPrometheus.digests.prometheus, alertmanager: forAlertmanager.digests.alertmanager },
+    included: [...included.values()].sort(byRef),
+  };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const objects = input.objects.filter((o) => {
@@ -350,8 +381,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
+  const renderOne = (services: MonitoredService[]) => (Object.keys(hints).length > 0 ? input.render(services, input.settings, hints) : input.render(services, input.settings));
   const renderAndEncode = (services: MonitoredService[]) => {
-    const rendered = Object.keys(hints).length > 0 ? input.render(services, input.settings, hints) : input.render(services, input.settings);
+    const rendered = renderIsolated(services, renderOne, input.isolate);
     // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
     const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
     const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
@@ -407,6 +439,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       targets: observed.targets,
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
+      rejected: result.ok ? input.rejected?.get(key) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
     const generation = raw.metadata?.generation ?? 0;
@@ -423,6 +456,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(promProblem ? { prometheusProblem: promProblem } : {}),
       ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(inputs.leftOut !== undefined ? { leftOut: inputs.leftOut } : {}),
+      ...(inputs.rejected !== undefined ? { rejected: inputs.rejected } : {}),
       ...observed,
       ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
       ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),

@@ -159,6 +159,8 @@ export class UnchangedStatuses implements StatusMemo {
       last.inForce === inputs.inForce &&
       last.included === inputs.included &&
       last.leftOut === inputs.leftOut &&
+      last.rejected?.reason === inputs.rejected?.reason &&
+      last.rejected?.message === inputs.rejected?.message &&
       last.targets?.discovered === inputs.targets?.discovered &&
       last.targets?.healthy === inputs.targets?.healthy &&
       sameSelection(last.selection, inputs.selection);
