@@ -44,6 +44,8 @@ export interface HostileStackOptions {
   smtpSecret?: { name: string; username: string; password: string };
   /** Extra Node flags of the operator process (bench-load: heap bounds, --cpu-prof). */
   operatorNodeOptions?: string;
+  /** Extra environment variables of the operator process (test seams, operator/controller/test-seam.ts). */
+  operatorEnv?: Record<string, string>;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -111,6 +113,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       logLevel,
       ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
       ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
+      ...(opts.operatorEnv ? { env: opts.operatorEnv } : {}),
     });
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
