@@ -165,3 +165,25 @@ describe('rejectionMessage', () => {
     );
   });
 });
+
+describe('RunTimeIsolation with an error that names the service', () => {
+  it("quarantines the service Alertmanager's error names, without bisection, and Prometheus still gets its new generation", () => {
+    const isolation = new RunTimeIsolation();
+    const before = [svc('a/mail', 1), svc('b/queue', 1)];
+    const now = [svc('a/mail', 2), svc('b/queue', 2)];
+    isolation.rendered('alertmanager', 'old', before);
+    isolation.rendered('alertmanager', 'new', now);
+    const facts: ObjectFacts[] = now.map((s) => ({ key: `${s.metadata.namespace}/${s.metadata.name}`, generation: 2, confirmed: false, valid: true }));
+    const error = 'alertmanager rejected the new config (HTTP 400): failed to reload config: notification config name "a/mail" is not unique';
+    const found = isolation.observe(facts, { prometheus: {}, alertmanager: { appliedHash: 'old', configHash: 'new', failedHash: 'new', reloadError: error } });
+    expect(found).toEqual({ prometheus: [], alertmanager: ['a/mail'] });
+    expect(isolation.probing()).toBe(false);
+    const chosen = isolation.choose(now);
+    expect(chosen.alertmanager.map((s) => `${s.metadata.name}@${s.metadata.generation}`)).toEqual(['mail@1', 'queue@2']);
+    expect(chosen.prometheus.map((s) => `${s.metadata.name}@${s.metadata.generation}`)).toEqual(['mail@2', 'queue@2']);
+    expect(isolation.rejected().get('a/mail')).toEqual({
+      reason: 'RejectedByAlertmanager',
+      message: `Alertmanager refused config new because of generation 2 of this service (its error names this service): ${error}; generation 1, the last one it loaded, keeps running, the other services' changes are applied; change the spec to try again`,
+    });
+  });
+});

@@ -345,6 +345,41 @@ describe('planReconcile', () => {
     expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
   });
+
+  it('run-time isolation: each server gets the versions isolate chooses, and a rejected service says so once per generation (issue 22)', () => {
+    const a1 = service('a', 'api', 'up == 0', 1);
+    const a2 = service('a', 'api', 'up == 1', 2);
+    const b2 = service('b', 'web', 'up == 2', 2);
+    const validated = (raw: RawMonitoredService) => {
+      const r = validateMonitoredService(raw);
+      if (!r.ok) throw new Error('invalid fixture');
+      return r.service;
+    };
+    const lastApplied = validated(a1);
+    // Prometheus keeps a/api at generation 1, Alertmanager gets generation 2.
+    const isolate = (valid: Parameters<NonNullable<ReconcileInput['isolate']>>[0]) => ({
+      prometheus: valid.map((s) => (s.metadata.name === 'api' ? lastApplied : s)),
+      alertmanager: valid,
+    });
+    const rejected = new Map([['a/api', { reason: 'RejectedByPrometheus', message: 'Prometheus refused config h because of generation 2 of this service' }]]);
+    const plan = planReconcile(input([a2, b2], { isolate, rejected }));
+    const expected = renderConfig([lastApplied, validated(b2)], settings);
+    expect(plan.rendered.prometheusHash).toBe(expected.prometheusHash);
+    expect(plan.rendered.alertmanagerHash).toBe(renderConfig([validated(a2), validated(b2)], settings).alertmanagerHash);
+    expect(plan.rendered.included).toEqual([
+      { namespace: 'a', name: 'api' },
+      { namespace: 'b', name: 'web' },
+    ]);
+    const update = plan.statusUpdates.find((u) => u.name === 'api')!;
+    const conditions = update.patch.status.conditions as { type: string; status: string; reason: string; message: string }[];
+    expect(conditions.find((c) => c.type === 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'RejectedByPrometheus', message: rejected.get('a/api')!.message });
+    expect(conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'RejectedByPrometheus' });
+    expect(update.events).toContainEqual({ type: 'Warning', reason: 'RejectedByPrometheus', message: rejected.get('a/api')!.message });
+    expect(plan.statusUpdates.find((u) => u.name === 'web')!.patch.status.conditions).not.toContainEqual(expect.objectContaining({ reason: 'RejectedByPrometheus' }));
+    // The same rejection again: no second Event.
+    const again = planReconcile(input([{ ...a2, status: update.patch.status as RawMonitoredService['status'] }], { isolate, rejected }));
+    expect(again.statusUpdates.flatMap((u) => u.events)).toEqual([]);
+  });
 });
 
 /** Compressed bytes of the larger of the two generated objects for these objects (bundles). */
