@@ -8,7 +8,8 @@ function svc(key: string, generation: number): MonitoredService {
   return { metadata: { namespace, name, generation } } as unknown as MonitoredService;
 }
 
-const RULES_ERROR = 'prometheus rejected the new config (HTTP 500): failed to reload config: one or more errors occurred while applying the new configuration (--config.file="/etc/prometheus/prometheus.yml")';
+const RULES_ERROR =
+  'prometheus rejected the new config (HTTP 500): failed to reload config: one or more errors occurred while applying the new configuration (--config.file="/etc/prometheus/prometheus.yml")';
 
 /**
  * Drives RunTimeIsolation the way the controller and a sidecar do, against a fake server that
