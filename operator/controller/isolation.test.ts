@@ -13,10 +13,10 @@ const RULES_ERROR =
 
 /**
  * Drives RunTimeIsolation the way the controller and a sidecar do, against a fake server that
- * refuses any config holding one of `bad` (key@generation). Returns the versions finally running
- * and how many reloads it took.
+ * refuses any config holding one of `bad` (key@generation), or (`refuseAll`, a bad operator
+ * setting) every config rendered now. Returns the versions finally running and how many reloads it took.
  */
-function converge(current: MonitoredService[], confirmedBefore: Set<string>, bad: Set<string>, isolation = new RunTimeIsolation(), appliedBefore?: MonitoredService[]) {
+function converge(current: MonitoredService[], confirmedBefore: Set<string>, bad: Set<string>, isolation = new RunTimeIsolation(), appliedBefore?: MonitoredService[], refuseAll = false) {
   const id = (services: readonly MonitoredService[]) => services.map((s) => `${s.metadata.namespace}/${s.metadata.name}@${s.metadata.generation}`).join(',');
   const report: Outcome = {};
   if (appliedBefore) {
@@ -33,7 +33,8 @@ function converge(current: MonitoredService[], confirmedBefore: Set<string>, bad
     });
     isolation.observe(facts, { prometheus: report, alertmanager: {} });
     const chosen = isolation.choose(current).prometheus;
-    const hash = id(chosen);
+    // A changed operator setting changes every config rendered from now on.
+    const hash = refuseAll ? `${id(chosen)}#new-settings` : id(chosen);
     isolation.rendered('prometheus', hash, chosen);
     isolation.planned('prometheus', hash);
     if (report.configHash === hash) {
@@ -42,7 +43,7 @@ function converge(current: MonitoredService[], confirmedBefore: Set<string>, bad
     }
     report.configHash = hash;
     reloads++;
-    if (chosen.some((s) => bad.has(`${s.metadata.namespace}/${s.metadata.name}@${s.metadata.generation}`))) {
+    if (refuseAll || chosen.some((s) => bad.has(`${s.metadata.namespace}/${s.metadata.name}@${s.metadata.generation}`))) {
       report.failedHash = hash;
       report.reloadError = RULES_ERROR;
     } else {
@@ -77,17 +78,21 @@ describe('servicesToRender', () => {
 });
 
 describe('step', () => {
-  it('quarantines the only suspect of a refused config at once, and releases it when its generation changes', () => {
+  it('convicts the only suspect of a refused config once the config without it loads, and releases it when its generation changes', () => {
     const state = emptyIsolation();
     const generations = new Map([
       ['a/x', 2],
       ['b/y', 1],
     ]);
     const outcome = { configHash: 'H', failedHash: 'H', reloadError: RULES_ERROR, appliedHash: 'G' };
-    expect(step(state, outcome, generations, ['a/x'], new Set(['H']))).toEqual(['a/x']);
+    expect(step(state, outcome, generations, ['a/x'], new Set(['H']))).toEqual([]);
+    expect(state.probe).toMatchObject({ suspects: ['a/x'], trial: [] });
+    // The config without it is the one running (G): no reload needed, it loads.
+    state.probe!.hash = 'G';
+    expect(step(state, { configHash: 'G', appliedHash: 'G' }, generations, [], new Set(['H', 'G']))).toEqual(['a/x']);
     expect(state.quarantined.get('a/x')).toMatchObject({ generation: 2, hash: 'H', foundBy: 'bisection' });
     // The same report again (the echo of the next write) changes nothing.
-    expect(step(state, outcome, generations, [], new Set(['H']))).toEqual([]);
+    expect(step(state, { configHash: 'G', appliedHash: 'G' }, generations, [], new Set(['H', 'G']))).toEqual([]);
     step(state, { appliedHash: 'G2' }, new Map([...generations, ['a/x', 3]]), [], new Set(['H']));
     expect(state.quarantined.size).toBe(0);
   });
@@ -131,8 +136,8 @@ describe('RunTimeIsolation against a server that refuses one service', () => {
     const { running, reloads, isolation } = converge(now, new Set(keys.map((k) => `${k}@1`)), new Set(['t13/svc@2']), new RunTimeIsolation(), before);
     expect([...isolation.rejected().keys()]).toEqual(['t13/svc']);
     expect(running).toBe(keys.map((k) => (k === 't13/svc' ? `${k}@1` : `${k}@2`)).join(','));
-    // The full config, ceil(log2(20)) = 5 trials at most, and the final config.
-    expect(reloads).toBeLessThanOrEqual(7);
+    // The full config, ceil(log2(20)) = 5 trials and one without the last suspect at most, and the final config.
+    expect(reloads).toBeLessThanOrEqual(8);
   });
 
   it('finds two culprits, one after the other; a new service never applied is left out', () => {
@@ -145,6 +150,16 @@ describe('RunTimeIsolation against a server that refuses one service', () => {
     expect([...isolation.rejected().keys()].sort()).toEqual(['b/two', 'e/five']);
     expect(isolation.rejected().get('e/five')?.message).toContain('left out (no generation of it ever loaded)');
     expect(running).toBe('a/one@1,c/three@1,d/four@1');
+  });
+
+  it('blames no service when the server refuses every new config whatever the services (a bad operator setting), and stops trying', () => {
+    const before = [svc('a/one', 1), svc('b/two', 1), svc('c/three', 1)];
+    const now = [svc('a/one', 2), svc('b/two', 2), svc('c/three', 1)];
+    const { running, reloads, isolation } = converge(now, new Set(['a/one@1', 'b/two@1', 'c/three@1']), new Set(), new RunTimeIsolation(), before, true);
+    expect(isolation.rejected().size).toBe(0);
+    expect(isolation.probing()).toBe(false);
+    expect(running).toBe('a/one@1,b/two@1,c/three@1');
+    expect(reloads).toBeLessThanOrEqual(5);
   });
 
   it('keeps a rejection found in status (after an operator restart) until the generation changes', () => {

@@ -12,8 +12,9 @@
 // only "one or more errors occurred while applying the new configuration", the file is named in its
 // log), by bisection over the suspects: the services not yet confirmed at their current
 // generation. A trial renders the last applied versions plus the first half of the suspects'
-// new versions; applied, that half is good; refused, the culprit is in it. One suspect left, known
-// bad: quarantined. log2(suspects) reloads at most per culprit.
+// new versions; applied, that half is good; refused, the culprit is in it. A service is convicted
+// only when a config without it (its last applied version instead) loads: one suspect left is tried
+// out that way. About log2(suspects) + 1 reloads per culprit.
 import type { MonitoredService } from '../api/schema.js';
 import type { ObjectRef } from '../render/types.js';
 import { JOB_PREFIX, RULE_FILE_SUFFIX } from '../render/names.js';
@@ -54,6 +55,8 @@ export interface IsolationState {
   probe?: Probe;
   /** The last sidecar outcome acted on (`applied:<hash>` or `failed:<hash>`): each is acted on once. */
   handled?: string;
+  /** A refused config that was refused without any of its suspects too: not bisected again. */
+  unattributed?: string;
 }
 
 export function emptyIsolation(): IsolationState {
@@ -98,8 +101,13 @@ function quarantine(state: IsolationState, keys: readonly ServiceKey[], generati
   }
 }
 
+/**
+ * Tries the first half of `suspects` (with the others held). One suspect alone is tried the other
+ * way round, without it: only a config that loads without a service convicts it, so a refusal that
+ * no service causes (the operator's own settings) blames none.
+ */
 function startProbe(state: IsolationState, suspects: ServiceKey[], held: ServiceKey[], error: string, failedHash: string): void {
-  state.probe = { suspects, trial: suspects.slice(0, Math.ceil(suspects.length / 2)), held, error, failedHash };
+  state.probe = { suspects, trial: suspects.length === 1 ? [] : suspects.slice(0, Math.ceil(suspects.length / 2)), held, error, failedHash };
 }
 
 /**
@@ -129,8 +137,9 @@ export function step(state: IsolationState, outcome: Outcome, generations: Reado
       delete state.probe;
       const named = namedInError(outcome.reloadError ?? '', trial);
       if (named.length > 0) quarantine(state, named, generations, { error: outcome.reloadError ?? probe.error, hash: outcome.failedHash ?? probe.failedHash, foundBy: 'error' });
-      else if (trial.length === 1) quarantine(state, trial, generations, { error: outcome.reloadError ?? probe.error, hash: outcome.failedHash ?? probe.failedHash, foundBy: 'bisection' });
-      else if (trial.length > 1) startProbe(state, trial, [...probe.held, ...rest], outcome.reloadError ?? probe.error, outcome.failedHash ?? probe.failedHash);
+      else if (trial.length === 0) state.unattributed = probe.failedHash;
+      // The refused full config stays the reference: its hash is the one not to bisect again.
+      else if (trial.length >= 1) startProbe(state, trial, [...probe.held, ...rest], probe.error, probe.failedHash);
     }
   } else if (failed && rendered.has(outcome.failedHash!) && (!probe || probe.hash !== undefined)) {
     state.handled = event;
@@ -138,8 +147,8 @@ export function step(state: IsolationState, outcome: Outcome, generations: Reado
     const error = outcome.reloadError!;
     const named = namedInError(error, suspects);
     if (named.length > 0) quarantine(state, named, generations, { error, hash: outcome.failedHash!, foundBy: 'error' });
-    else if (suspects.length === 1) quarantine(state, suspects, generations, { error, hash: outcome.failedHash!, foundBy: 'bisection' });
-    else if (suspects.length > 1) startProbe(state, [...suspects], [], error, outcome.failedHash!);
+    // Already shown to fail without any suspect: the plain ReloadFailed stands.
+    else if (outcome.failedHash !== state.unattributed && suspects.length > 0) startProbe(state, [...suspects], [], error, outcome.failedHash!);
   } else if (!failed) {
     state.handled = event;
   }

@@ -217,7 +217,7 @@ test('reload failure (sidecar annotations simulated per the sync contract): the 
   // The config written next leaves payments out (no generation of it ever ran).
   const without = await pollUntil('a config without payments', 30_000, async () => {
     const cm = await getConfigMap(c);
-    return cm.metadata.annotations!['vigil.dev/config-hash'] !== hash ? cm : undefined;
+    return cm && cm.metadata.annotations?.['vigil.dev/config-hash'] !== hash ? cm : undefined;
   });
   expect(vigilJobs(without)).not.toContain(`vigil/${NS}/payments/metrics`);
 }, 60_000);
