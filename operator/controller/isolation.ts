@@ -214,8 +214,11 @@ const RENDERS_KEPT = 16;
  */
 export class RunTimeIsolation {
   private readonly state: Record<ServerKind, IsolationState> = { prometheus: emptyIsolation(), alertmanager: emptyIsolation() };
-  private readonly renders: Record<ServerKind, Map<string, Map<ServiceKey, MonitoredService>>> = { prometheus: new Map(), alertmanager: new Map() };
+  /** The services of each rendered hash: the array planReconcile rendered (kept by reference, no copy: 10,000 services). */
+  private readonly renders: Record<ServerKind, Map<string, readonly MonitoredService[]>> = { prometheus: new Map(), alertmanager: new Map() };
   private readonly lastApplied: Record<ServerKind, Map<ServiceKey, MonitoredService>> = { prometheus: new Map(), alertmanager: new Map() };
+  /** The hash lastApplied was built from: rebuilt only when the applied hash moves. */
+  private readonly lastAppliedHash: Record<ServerKind, string | undefined> = { prometheus: undefined, alertmanager: undefined };
   /** RejectedBy* statuses found on objects the state does not hold (after an operator restart): kept as they are. */
   private restored = new Map<ServiceKey, { generation: number; reason: string; message: string }>();
 
@@ -226,8 +229,11 @@ export class RunTimeIsolation {
     const result = { prometheus: [] as ServiceKey[], alertmanager: [] as ServiceKey[] };
     for (const kind of ['prometheus', 'alertmanager'] as const) {
       const report = reports[kind];
-      const applied = report.appliedHash !== undefined ? this.renders[kind].get(report.appliedHash) : undefined;
-      if (applied) this.lastApplied[kind] = applied;
+      const applied = report.appliedHash !== undefined && report.appliedHash !== this.lastAppliedHash[kind] ? this.renders[kind].get(report.appliedHash) : undefined;
+      if (applied) {
+        this.lastApplied[kind] = new Map(applied.map((s) => [keyOf(s.metadata), s]));
+        this.lastAppliedHash[kind] = report.appliedHash;
+      }
       // A restored rejection counts as quarantine until the spec changes (the status is the memory).
       for (const [key, r] of this.restored) {
         if (r.reason === REJECTED_REASON[kind] && !this.state[kind].quarantined.has(key)) {
@@ -253,7 +259,7 @@ export class RunTimeIsolation {
   rendered(kind: ServerKind, hash: string, services: readonly MonitoredService[]): void {
     const renders = this.renders[kind];
     renders.delete(hash);
-    renders.set(hash, new Map(services.map((s) => [keyOf(s.metadata), s])));
+    renders.set(hash, services);
     while (renders.size > RENDERS_KEPT) renders.delete(renders.keys().next().value as string);
   }
 
