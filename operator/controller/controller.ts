@@ -16,7 +16,7 @@ import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
-import { lastValidObject } from './plan.js';
+import { lastValidInForce, lastValidObject } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
 import { TargetsPoller } from './targets.js';
@@ -71,18 +71,21 @@ export interface ControllerOptions {
 type MsObject = KubernetesObject & RawMonitoredService;
 
 /** What run-time isolation reads of an object: its generation and its ConfigApplied (isolation.ts ObjectFacts). */
-function objectFacts(o: RawMonitoredService, valid: boolean): ObjectFacts {
+function objectFacts(o: RawMonitoredService, valid: boolean, validate: Parameters<typeof lastValidInForce>[1]): ObjectFacts {
   const generation = o.metadata?.generation ?? 0;
   const applied = o.status?.conditions?.find((c) => c.type === 'ConfigApplied');
   const atGeneration = applied?.observedGeneration === generation;
   const rejected = atGeneration && (applied.reason === REASONS.rejectedByPrometheus || applied.reason === REASONS.rejectedByAlertmanager);
-  return {
+  const facts: ObjectFacts = {
     key: `${o.metadata?.namespace}/${o.metadata?.name}`,
     generation,
     confirmed: atGeneration && applied.status === 'True',
     valid,
     ...(rejected ? { rejected: { reason: applied.reason, message: applied.message } } : {}),
   };
+  // The generation that ran before it was refused, recorded as the last valid one (plan.ts lastValidOf).
+  const inForce = rejected ? lastValidInForce(o, validate) : undefined;
+  return inForce ? { ...facts, inForce } : facts;
 }
 
 /** Written by `kubectl apply` on every object: a JSON copy of the whole object the controller never reads. */
@@ -440,7 +443,7 @@ export class Controller {
       const cached = this.serviceCache.forReconcile(settings);
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
-        objects.map((o) => objectFacts(o, cached.validate(o).ok)),
+        objects.map((o) => objectFacts(o, cached.validate(o).ok, cached.validate)),
         reports,
       );
       for (const kind of ['prometheus', 'alertmanager'] as const) {

@@ -168,6 +168,12 @@ describe('RunTimeIsolation against a server that refuses one service', () => {
     isolation.observe([{ key: 'a/x', generation: 3, confirmed: false, valid: true, rejected: restored }], { prometheus: {}, alertmanager: {} });
     expect(isolation.rejected().get('a/x')).toEqual(restored);
     expect(isolation.choose([svc('a/x', 3)]).prometheus).toEqual([]);
+    // With the generation in force recorded in status, that one is rendered instead.
+    const withInForce = new RunTimeIsolation();
+    const gen2 = svc('a/x', 2);
+    withInForce.observe([{ key: 'a/x', generation: 3, confirmed: false, valid: true, rejected: restored, inForce: gen2 }], { prometheus: {}, alertmanager: {} });
+    expect(withInForce.choose([svc('a/x', 3)]).prometheus).toEqual([gen2]);
+    expect(withInForce.rejected().get('a/x')).toEqual({ ...restored, inForce: gen2 });
     isolation.observe([{ key: 'a/x', generation: 4, confirmed: false, valid: true }], { prometheus: {}, alertmanager: {} });
     expect(isolation.rejected().size).toBe(0);
   });
@@ -200,6 +206,7 @@ describe('RunTimeIsolation with an error that names the service', () => {
     expect(isolation.rejected().get('a/mail')).toEqual({
       reason: 'RejectedByAlertmanager',
       message: `Alertmanager refused config new because of generation 2 of this service (its error names this service): ${error}; generation 1, the last one it loaded, keeps running, the other services' changes are applied; change the spec to try again`,
+      inForce: before[0],
     });
   });
 });

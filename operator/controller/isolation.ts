@@ -19,7 +19,9 @@ import type { MonitoredService } from '../api/schema.js';
 import type { ObjectRef } from '../render/types.js';
 import { JOB_PREFIX, RULE_FILE_SUFFIX } from '../render/names.js';
 
-export type ServerKind = 'prometheus' | 'alertmanager';
+import type { ServerKind } from '../sync/confirm.js';
+
+export type { ServerKind };
 
 /** `<namespace>/<name>` of a MonitoredService. */
 export type ServiceKey = string;
@@ -202,6 +204,15 @@ export interface ObjectFacts {
   valid: boolean;
   /** ConfigApplied's reason and message when they are a RejectedBy* of this generation (kept in status across operator restarts). */
   rejected?: { reason: string; message: string };
+  /** With `rejected`: the generation that runs instead, from status.lastValidSpec (see Rejection.inForce). */
+  inForce?: MonitoredService;
+}
+
+/** A quarantined service's ConfigApplied, and the generation that runs instead (recorded as status.lastValid*, so a restarted operator keeps rendering it). */
+export interface Rejection {
+  reason: string;
+  message: string;
+  inForce?: MonitoredService;
 }
 
 /** How many rendered configs are remembered per server, to learn which versions an applied hash holds. */
@@ -220,12 +231,12 @@ export class RunTimeIsolation {
   /** The hash lastApplied was built from: rebuilt only when the applied hash moves. */
   private readonly lastAppliedHash: Record<ServerKind, string | undefined> = { prometheus: undefined, alertmanager: undefined };
   /** RejectedBy* statuses found on objects the state does not hold (after an operator restart): kept as they are. */
-  private restored = new Map<ServiceKey, { generation: number; reason: string; message: string }>();
+  private restored = new Map<ServiceKey, { generation: number; reason: string; message: string; inForce?: MonitoredService }>();
 
   /** Acts on both sidecars' reports; returns the services newly quarantined, per server. */
   observe(objects: readonly ObjectFacts[], reports: Record<ServerKind, Outcome>): Record<ServerKind, ServiceKey[]> {
     const generations = new Map(objects.map((o) => [o.key, o.generation]));
-    this.restored = new Map(objects.filter((o) => o.rejected).map((o) => [o.key, { generation: o.generation, ...o.rejected! }]));
+    this.restored = new Map(objects.filter((o) => o.rejected).map((o) => [o.key, { generation: o.generation, ...o.rejected!, ...(o.inForce ? { inForce: o.inForce } : {}) }]));
     const result = { prometheus: [] as ServiceKey[], alertmanager: [] as ServiceKey[] };
     for (const kind of ['prometheus', 'alertmanager'] as const) {
       const report = reports[kind];
@@ -238,6 +249,8 @@ export class RunTimeIsolation {
       for (const [key, r] of this.restored) {
         if (r.reason === REJECTED_REASON[kind] && !this.state[kind].quarantined.has(key)) {
           this.state[kind].quarantined.set(key, { generation: r.generation, error: r.message, hash: '', foundBy: 'error' });
+          // What ran before the restart: rendered again until the spec changes.
+          if (r.inForce && !this.lastApplied[kind].has(key)) this.lastApplied[kind].set(key, r.inForce);
         }
       }
       const suspects = suspectsOf(objects, this.state[kind]);
@@ -284,18 +297,19 @@ export class RunTimeIsolation {
   }
 
   /** ConfigApplied of each quarantined service (Prometheus's refusal first). */
-  rejected(): Map<ServiceKey, { reason: string; message: string }> {
-    const out = new Map<ServiceKey, { reason: string; message: string }>();
+  rejected(): Map<ServiceKey, Rejection> {
+    const out = new Map<ServiceKey, Rejection>();
     for (const kind of ['prometheus', 'alertmanager'] as const) {
       for (const [key, q] of this.state[kind].quarantined) {
         if (out.has(key)) continue;
         const restored = this.restored.get(key);
+        const last = this.lastApplied[kind].get(key);
+        const inForce = last && last.metadata.generation !== q.generation ? last : undefined;
         if (q.hash === '' && restored) {
-          out.set(key, { reason: restored.reason, message: restored.message });
+          out.set(key, { reason: restored.reason, message: restored.message, ...(inForce ? { inForce } : {}) });
           continue;
         }
-        const last = this.lastApplied[kind].get(key);
-        out.set(key, { reason: REJECTED_REASON[kind], message: rejectionMessage(kind, q, last && last.metadata.generation !== q.generation ? last.metadata.generation : undefined) });
+        out.set(key, { reason: REJECTED_REASON[kind], message: rejectionMessage(kind, q, inForce?.metadata.generation), ...(inForce ? { inForce } : {}) });
       }
     }
     return out;

@@ -5,7 +5,7 @@ import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { createHash } from 'node:crypto';
 import { encodeFileSet } from '../kube/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
-import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
+import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
@@ -379,6 +379,16 @@ describe('planReconcile', () => {
     // The same rejection again: no second Event.
     const again = planReconcile(input([{ ...a2, status: update.patch.status as RawMonitoredService['status'] }], { isolate, rejected }));
     expect(again.statusUpdates.flatMap((u) => u.events)).toEqual([]);
+
+    // With the generation that runs instead, the status records it as the one in force: a restarted
+    // operator (or an invalid edit) renders exactly that generation again.
+    const withInForce = new Map([['a/api', { ...rejected.get('a/api')!, inForce: lastApplied }]]);
+    const recorded = planReconcile(input([a2, b2], { isolate, rejected: withInForce })).statusUpdates.find((u) => u.name === 'api')!.patch.status as RawMonitoredService['status'];
+    expect(recorded).toMatchObject({ observedGeneration: 2, lastValidGeneration: 1 });
+    const restored = lastValidInForce({ ...a2, status: recorded }, validateMonitoredService);
+    expect(restored?.metadata.generation).toBe(1);
+    expect(renderConfig([restored!], settings).prometheusHash).toBe(renderConfig([lastApplied], settings).prometheusHash);
+    expect(renderConfig([restored!], settings).alertmanagerHash).toBe(renderConfig([lastApplied], settings).alertmanagerHash);
   });
 });
 

@@ -88,8 +88,12 @@ export interface ReconcileInput {
    * service as it is, in both.
    */
   isolate?: (valid: MonitoredService[]) => { prometheus: MonitoredService[]; alertmanager: MonitoredService[] };
-  /** Services a server refused (isolation.ts), by `<namespace>/<name>`: their ConfigApplied reason and message. */
-  rejected?: ReadonlyMap<string, { reason: string; message: string }>;
+  /**
+   * Services a server refused (isolation.ts), by `<namespace>/<name>`: their ConfigApplied reason and
+   * message, and the generation that runs instead, recorded as lastValidGeneration/lastValidSpec
+   * (the one in force: an invalid edit keeps it, a restarted operator renders it).
+   */
+  rejected?: ReadonlyMap<string, { reason: string; message: string; inForce?: MonitoredService }>;
 }
 
 /**
@@ -107,7 +111,7 @@ export interface StatusInputs {
   targets: TargetCounts | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
-  rejected: { reason: string; message: string } | undefined;
+  rejected: { reason: string; message: string; inForce?: MonitoredService } | undefined;
 }
 
 /** Remembers, per object, the inputs from which its status came out unchanged. */
@@ -340,6 +344,11 @@ export function renderIsolated(services: MonitoredService[], render: (services: 
   };
 }
 
+/** The generation recorded as last valid: this one, or the one a server runs instead of it (isolation.ts). */
+function lastValidOf(generation: number, raw: RawMonitoredService, inForce: MonitoredService | undefined): { generation: number; spec: string } {
+  return inForce ? { generation: inForce.metadata.generation ?? 0, spec: JSON.stringify(inForce.spec) } : { generation, spec: JSON.stringify(raw.spec ?? {}) };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const objects = input.objects.filter((o) => {
@@ -458,7 +467,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inputs.leftOut !== undefined ? { leftOut: inputs.leftOut } : {}),
       ...(inputs.rejected !== undefined ? { rejected: inputs.rejected } : {}),
       ...observed,
-      ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
+      ...(result.ok ? { lastValid: lastValidOf(generation, raw, inputs.rejected?.inForce) } : {}),
       ...(inForce ? { inForceGeneration: inForce.metadata.generation ?? 0 } : {}),
       ...(input.install ? { install: input.install } : {}),
       ...(inputs.selection ? { selection: inputs.selection } : {}),

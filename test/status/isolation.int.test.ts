@@ -125,6 +125,18 @@ test("a service whose rule file Prometheus refuses is quarantined with Prometheu
   expect(warning?.type).toBe('Warning');
   expect(warning?.message).toContain('one or more errors occurred');
 
+  // The operator restarts (SIGTERM): from A's status it knows generation 2 was refused and generation 1 runs
+  // (status.lastValidGeneration), so it keeps rendering generation 1 instead of dropping A. B's next
+  // change proves the new operator reconciled.
+  await s().restartOperator();
+  await apply(monitored(TEAM_B, 'web', ['WebThirdRule']));
+  await waitApplied(TEAM_B, 'web', 4, 60_000);
+  rules = await loadedRules();
+  expect(rules.get(`vigil/${TEAM_B}/web`)).toContain('WebThirdRule');
+  expect(rules.get(`vigil/${TEAM_A}/api`)).toContain('ApiDown');
+  expect(rules.get(`vigil/${TEAM_A}/api`)).not.toContain(UNLOADABLE);
+  expect(await configApplied(TEAM_A, 'api')).toMatchObject({ reason: 'RejectedByPrometheus', observedGeneration: 2 });
+
   // Team A fixes its service: the new generation is tried again and applied.
   await apply(monitored(TEAM_A, 'api', ['ApiDown', 'ApiFixed']));
   await waitApplied(TEAM_A, 'api', 3, 60_000);
