@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredService } from '../api/schema.js';
-import { emptyIsolation, namedInError, rejectionMessage, RunTimeIsolation, servicesToRender, step, suspectsOf, type ObjectFacts, type Outcome } from './isolation.js';
+import { emptyIsolation, isRefusal, namedInError, rejectionMessage, RunTimeIsolation, servicesToRender, step, suspectsOf, type ObjectFacts, type Outcome } from './isolation.js';
 
 /** A service version: only metadata matters to the isolation. */
 function svc(key: string, generation: number): MonitoredService {
@@ -63,6 +63,29 @@ describe('namedInError', () => {
     expect(namedInError('found multiple scrape configs with job name "vigil/team-b/web/metrics"', candidates)).toEqual(['team-b/web']);
     expect(namedInError('undefined receiver "shop/cart" used in route', candidates)).toEqual(['shop/cart']);
     expect(namedInError(RULES_ERROR, candidates)).toEqual([]);
+  });
+});
+
+describe('isRefusal', () => {
+  it("is true only when the server answered and refused (the sidecar's words, sync/reloader.ts)", () => {
+    expect(isRefusal(RULES_ERROR)).toBe(true);
+    expect(isRefusal('alertmanager rejected the new config (HTTP 400): failed to reload config: undefined receiver "a/b" used in route')).toBe(true);
+    expect(
+      isRefusal(
+        'POST http://127.0.0.1:9090/-/reload failed: fetch failed (UND_ERR_HEADERS_TIMEOUT); prometheus reports a failed reload (prometheus_config_last_reload_successful 0); its log names the cause',
+      ),
+    ).toBe(true);
+    expect(isRefusal('server not ready at http://127.0.0.1:9090/-/ready: fetch failed (ECONNREFUSED)')).toBe(false);
+    expect(isRefusal('POST http://127.0.0.1:9090/-/reload failed: fetch failed (ECONNREFUSED)')).toBe(false);
+    expect(isRefusal('reload returned 200 but could not be confirmed: Prometheus reports prometheus_config_last_reload_successful 0')).toBe(false);
+  });
+
+  it('a server that is down convicts nobody', () => {
+    const state = emptyIsolation();
+    const down = { configHash: 'H', failedHash: 'H', reloadError: 'server not ready at http://127.0.0.1:9090/-/ready: fetch failed (ECONNREFUSED)', appliedHash: 'G' };
+    step(state, down, new Map([['a/x', 2]]), ['a/x'], new Set(['H']));
+    expect(state.probe).toBeUndefined();
+    expect(state.quarantined.size).toBe(0);
   });
 });
 

@@ -74,6 +74,16 @@ export interface Outcome {
 }
 
 /**
+ * Whether a sidecar's reload-error says the server answered and refused the config (sync/reloader.ts:
+ * "<kind> rejected the new config (HTTP <status>): …", or after an unanswered request "<kind> reports a
+ * failed reload (…)"), as opposed to a server that is down, not ready or slow: only a refusal is
+ * attributed to services; the others would convict whichever service changed at that moment.
+ */
+export function isRefusal(error: string): boolean {
+  return /^(prometheus|alertmanager) rejected the new config \(HTTP \d{3}\)/.test(error) || /(prometheus|alertmanager) reports a failed reload/.test(error);
+}
+
+/**
  * Services the error text names: a rule file `<ns>__<name>.rules.yaml`, a job `vigil/<ns>/<name>/<port>`
  * (Prometheus), a receiver or route `<ns>/<name>` in quotes (Alertmanager). Only keys among `candidates`.
  */
@@ -123,7 +133,8 @@ export function step(state: IsolationState, outcome: Outcome, generations: Reado
   for (const [key, q] of state.quarantined) if (generations.get(key) !== q.generation) state.quarantined.delete(key);
   const before = new Set(state.quarantined.keys());
   const probe = state.probe;
-  const failed = outcome.failedHash !== undefined && outcome.reloadError !== undefined && outcome.appliedHash !== outcome.failedHash && outcome.failedHash === outcome.configHash;
+  const failed =
+    outcome.failedHash !== undefined && outcome.reloadError !== undefined && isRefusal(outcome.reloadError) && outcome.appliedHash !== outcome.failedHash && outcome.failedHash === outcome.configHash;
   const event = failed ? `failed:${outcome.failedHash}` : outcome.appliedHash !== undefined ? `applied:${outcome.appliedHash}` : undefined;
   if (event === undefined || event === state.handled) return [];
   if (probe && probe.hash !== undefined && (outcome.appliedHash === probe.hash || outcome.failedHash === probe.hash)) {
@@ -287,7 +298,8 @@ export class RunTimeIsolation {
 
   /** A refusal of a config this operator rendered that was not acted on yet (seen before it was rendered: after a restart). */
   unhandledFailure(kind: ServerKind, report: Outcome): boolean {
-    const failed = report.failedHash !== undefined && report.reloadError !== undefined && report.failedHash === report.configHash && report.appliedHash !== report.failedHash;
+    const failed =
+      report.failedHash !== undefined && report.reloadError !== undefined && isRefusal(report.reloadError) && report.failedHash === report.configHash && report.appliedHash !== report.failedHash;
     return failed && this.state[kind].handled !== `failed:${report.failedHash}` && this.renders[kind].has(report.failedHash!);
   }
 

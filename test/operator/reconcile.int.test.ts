@@ -201,7 +201,13 @@ test('reload failure (sidecar annotations simulated per the sync contract): the 
   });
   const hash = cm.metadata.annotations!['vigil.dev/config-hash']!;
   // The error names payments' rule file, as Prometheus's log does: no bisection needed (operator/controller/isolation.ts).
-  await simulateSidecarFailed(c, 'configmap', OBJECT_NAMES.prometheusConfigMap, hash, `error loading config: ${NS}__payments.rules.yaml: rule group invalid`);
+  await simulateSidecarFailed(
+    c,
+    'configmap',
+    OBJECT_NAMES.prometheusConfigMap,
+    hash,
+    `prometheus rejected the new config (HTTP 500): error loading config: ${NS}__payments.rules.yaml: rule group invalid`,
+  );
   const ms = await pollUntil('RejectedByPrometheus', 30_000, async () => {
     const ms = await getMs(NS, 'payments');
     return condition(ms, 'ConfigApplied')?.reason === 'RejectedByPrometheus' ? ms : undefined;
