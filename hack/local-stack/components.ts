@@ -213,6 +213,8 @@ export interface OperatorOptions {
   extraArgs?: string[];
   /** Extra Node flags of the operator process alone (bench-load: heap bounds, --cpu-prof), appended to NODE_OPTIONS. */
   nodeOptions?: string;
+  /** Extra environment variables of the operator process alone (tests: operator/controller/test-seam.ts). */
+  env?: Record<string, string>;
 }
 
 export async function startOperator(o: OperatorOptions): Promise<ManagedProcess> {
@@ -230,7 +232,7 @@ export async function startOperator(o: OperatorOptions): Promise<ManagedProcess>
       ...(o.extraArgs ?? []),
     ],
     o.logFile,
-    o.nodeOptions ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : undefined,
+    o.nodeOptions || o.env ? { ...process.env, ...o.env, ...(o.nodeOptions ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : {}) } : undefined,
   );
   await waitHttpOk('vigil operator /readyz', `http://127.0.0.1:${o.listenPort}/readyz`, proc, 90_000);
   return proc;

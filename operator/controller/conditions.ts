@@ -43,6 +43,8 @@ export const REASONS = {
   overlappingServices: 'OverlappingServices',
   /** A Secret/ConfigMap (or key) that tlsConfig, authorization or basicAuth names does not exist. */
   credentialsNotFound: 'CredentialsNotFound',
+  rejectedByPrometheus: 'RejectedByPrometheus',
+  rejectedByAlertmanager: 'RejectedByAlertmanager',
 } as const;
 
 /**
@@ -137,6 +139,8 @@ export interface ServiceObservation {
   credentialsMissing?: string;
   /** Set when this service was left out so that the others fit in one object (plan.ts leaveOutUntilFits): why. */
   leftOut?: string;
+  /** Set when a server refused this generation and the others run without it (isolation.ts): RejectedBy* and why. */
+  rejected?: { reason: string; message: string };
   /** Alertmanager does not answer, or runs another config than its sidecar applied (plan.ts alertmanagerProblem). */
   alertmanagerProblem?: AlertmanagerProblem;
   /** Prometheus runs another config than its sidecar applied (plan.ts prometheusProblem). */
@@ -267,6 +271,9 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   let applied: Condition;
   if (obs.credentialsMissing !== undefined && obs.invalidMessage === undefined) {
     applied = condition(previous, 'ConfigApplied', 'False', REASONS.credentialsNotFound, obs.credentialsMissing, generation, now);
+    appliedConfigHash = undefined;
+  } else if (obs.rejected !== undefined && obs.invalidMessage === undefined) {
+    applied = condition(previous, 'ConfigApplied', 'False', obs.rejected.reason, obs.rejected.message, generation, now);
     appliedConfigHash = undefined;
   } else if (obs.leftOut !== undefined && obs.invalidMessage === undefined) {
     applied = condition(previous, 'ConfigApplied', 'False', REASONS.configTooLarge, obs.leftOut, generation, now);
@@ -570,6 +577,10 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   // or each apply anywhere would repeat the Event on every pending service.
   if (nextApplied?.status === 'False' && nextApplied.reason === REASONS.configTooLarge && prevApplied?.reason !== REASONS.configTooLarge) {
     events.push({ type: 'Warning', reason: REASONS.configTooLarge, message: nextApplied.message });
+  }
+  const rejected: readonly string[] = [REASONS.rejectedByPrometheus, REASONS.rejectedByAlertmanager];
+  if (nextApplied?.status === 'False' && rejected.includes(nextApplied.reason) && !(prevApplied?.reason === nextApplied.reason && prevApplied.observedGeneration === nextApplied.observedGeneration)) {
+    events.push({ type: 'Warning', reason: nextApplied.reason, message: nextApplied.message });
   }
   const prevTargets = findCondition(previous, 'TargetsHealthy');
   const nextTargets = findCondition(next, 'TargetsHealthy');

@@ -17,7 +17,7 @@ import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache } from './service-cache.js';
-import { lastValidObjects } from './plan.js';
+import { lastValidInForce, lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
@@ -29,6 +29,10 @@ import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../kube/config-bundle.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
+import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
+import { withTestSeam } from './test-seam.js';
+import { renderServicePieces } from '../render/index.js';
+import { validateMonitoredService } from '../validate/index.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
 export const COMPONENT = 'vigil-operator';
@@ -81,6 +85,24 @@ export interface ControllerOptions {
 export const ORPHAN_AFTER_MS = 2 * 60_000;
 
 type MsObject = KubernetesObject & RawMonitoredService;
+
+/** What run-time isolation reads of an object: its generation and its ConfigApplied (isolation.ts ObjectFacts). */
+function objectFacts(o: RawMonitoredService, valid: boolean, validate: Parameters<typeof lastValidInForce>[1]): ObjectFacts {
+  const generation = o.metadata?.generation ?? 0;
+  const applied = o.status?.conditions?.find((c) => c.type === 'ConfigApplied');
+  const atGeneration = applied?.observedGeneration === generation;
+  const rejected = atGeneration && (applied.reason === REASONS.rejectedByPrometheus || applied.reason === REASONS.rejectedByAlertmanager);
+  const facts: ObjectFacts = {
+    key: `${o.metadata?.namespace}/${o.metadata?.name}`,
+    generation,
+    confirmed: atGeneration && applied.status === 'True',
+    valid,
+    ...(rejected ? { rejected: { reason: applied.reason, message: applied.message } } : {}),
+  };
+  // The generation that ran before it was refused, recorded as the last valid one (plan.ts lastValidOf).
+  const inForce = rejected ? lastValidInForce(o, validate)?.service : undefined;
+  return inForce ? { ...facts, inForce } : facts;
+}
 
 /** Written by `kubectl apply` on every object: a JSON copy of the whole object the controller never reads. */
 const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -163,7 +185,9 @@ export class Controller {
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
-  private readonly serviceCache = new ServiceCache();
+  private readonly serviceCache = new ServiceCache(validateMonitoredService, withTestSeam(renderServicePieces));
+  /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
+  private readonly isolation = new RunTimeIsolation();
   /**
    * Statuses we wrote whose watch event may not have reached the cache yet, keyed by uid:
    * without this a quick second reconcile would see the old status and repeat the Events.
@@ -499,13 +523,32 @@ export class Controller {
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
       const settings = this.settingsWithCredentials();
       this.credentialSources.beginPass();
+      const objects = this.currentServices();
+      const reports = { prometheus: readSyncReport(configMap?.metadata?.annotations), alertmanager: readSyncReport(secret?.metadata?.annotations) };
+      const cached = this.serviceCache.forReconcile(settings);
+      // Validation is cached per generation: planReconcile below gets the same results for free.
+      const quarantined = this.isolation.observe(
+        objects.map((o) => objectFacts(o, cached.validate(o).ok, cached.validate)),
+        reports,
+      );
+      for (const kind of ['prometheus', 'alertmanager'] as const) {
+        if (quarantined[kind].length > 0) this.log.warn(`${kind} refused these services' pieces; the others are applied without them`, { services: quarantined[kind] });
+      }
       const plan = planReconcile({
-        objects: this.currentServices(),
+        objects,
         settings,
-        ...this.serviceCache.forReconcile(settings),
+        ...cached,
+        render: (services, s, hints) => {
+          const rendered = cached.render(services, s, hints);
+          this.isolation.rendered('prometheus', rendered.prometheusHash, services);
+          this.isolation.rendered('alertmanager', rendered.alertmanagerHash, services);
+          return rendered;
+        },
+        isolate: (valid) => this.isolation.choose(valid),
+        rejected: this.isolation.rejected(),
         formatIssue,
-        prometheus: readSyncReport(configMap?.metadata?.annotations),
-        alertmanager: readSyncReport(secret?.metadata?.annotations),
+        prometheus: reports.prometheus,
+        alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
         targetsUnavailable: this.targetsUnavailable(),
@@ -525,6 +568,10 @@ export class Controller {
         return;
       }
       this.logOtherInstall(plan);
+      this.isolation.planned('prometheus', plan.rendered.prometheusHash);
+      this.isolation.planned('alertmanager', plan.rendered.alertmanagerHash);
+      // A refusal reported before this operator rendered that config (it restarted): act on it now.
+      if (this.isolation.unhandledFailure('prometheus', reports.prometheus) || this.isolation.unhandledFailure('alertmanager', reports.alertmanager)) this.queue.add();
       this.lastRendered = plan.rendered;
       this.opts.metrics.monitoredServices.set({ state: 'valid' }, plan.valid);
       this.opts.metrics.monitoredServices.set({ state: 'invalid' }, plan.invalid.length);

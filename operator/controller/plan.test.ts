@@ -6,7 +6,7 @@ import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { createHash } from 'node:crypto';
 import { encodeFileSet } from '../kube/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
-import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
+import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
@@ -524,6 +524,51 @@ describe('planReconcile', () => {
     const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')!.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
+  });
+
+  it('run-time isolation: each server gets the versions isolate chooses, and a rejected service says so once per generation (issue 22)', () => {
+    const a1 = service('a', 'api', 'up == 0', 1);
+    const a2 = service('a', 'api', 'up == 1', 2);
+    const b2 = service('b', 'web', 'up == 2', 2);
+    const validated = (raw: RawMonitoredService) => {
+      const r = validateMonitoredService(raw);
+      if (!r.ok) throw new Error('invalid fixture');
+      return r.service;
+    };
+    const lastApplied = validated(a1);
+    // Prometheus keeps a/api at generation 1, Alertmanager gets generation 2.
+    const isolate = (valid: Parameters<NonNullable<ReconcileInput['isolate']>>[0]) => ({
+      prometheus: valid.map((s) => (s.metadata.name === 'api' ? lastApplied : s)),
+      alertmanager: valid,
+    });
+    const rejected = new Map([['a/api', { reason: 'RejectedByPrometheus', message: 'Prometheus refused config h because of generation 2 of this service' }]]);
+    const plan = planReconcile(input([a2, b2], { isolate, rejected }));
+    const expected = renderConfig([lastApplied, validated(b2)], settings);
+    expect(plan.rendered.prometheusHash).toBe(expected.prometheusHash);
+    expect(plan.rendered.alertmanagerHash).toBe(renderConfig([validated(a2), validated(b2)], settings).alertmanagerHash);
+    expect(plan.rendered.included).toEqual([
+      { namespace: 'a', name: 'api' },
+      { namespace: 'b', name: 'web' },
+    ]);
+    const update = plan.statusUpdates.find((u) => u.name === 'api')!;
+    const conditions = update.patch.status.conditions as { type: string; status: string; reason: string; message: string }[];
+    expect(conditions.find((c) => c.type === 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'RejectedByPrometheus', message: rejected.get('a/api')!.message });
+    expect(conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'RejectedByPrometheus' });
+    expect(update.events).toContainEqual({ type: 'Warning', reason: 'RejectedByPrometheus', message: rejected.get('a/api')!.message });
+    expect(plan.statusUpdates.find((u) => u.name === 'web')!.patch.status.conditions).not.toContainEqual(expect.objectContaining({ reason: 'RejectedByPrometheus' }));
+    // The same rejection again: no second Event.
+    const again = planReconcile(input([{ ...a2, status: update.patch.status as RawMonitoredService['status'] }], { isolate, rejected }));
+    expect(again.statusUpdates.flatMap((u) => u.events)).toEqual([]);
+
+    // With the generation that runs instead, the status records it as the one in force: a restarted
+    // operator (or an invalid edit) renders exactly that generation again.
+    const withInForce = new Map([['a/api', { ...rejected.get('a/api')!, inForce: lastApplied }]]);
+    const recorded = planReconcile(input([a2, b2], { isolate, rejected: withInForce })).statusUpdates.find((u) => u.name === 'api')!.patch.status as RawMonitoredService['status'];
+    expect(recorded).toMatchObject({ observedGeneration: 2, lastValidGeneration: 1 });
+    const restored = lastValidInForce({ ...a2, status: recorded }, validateMonitoredService)?.service;
+    expect(restored?.metadata.generation).toBe(1);
+    expect(renderConfig([restored!], settings).prometheusHash).toBe(renderConfig([lastApplied], settings).prometheusHash);
+    expect(renderConfig([restored!], settings).alertmanagerHash).toBe(renderConfig([lastApplied], settings).alertmanagerHash);
   });
 });
 

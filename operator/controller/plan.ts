@@ -94,6 +94,18 @@ export interface ReconcileInput {
    * make Prometheus refuse the whole reload). Absent (the CLI, tests): no service reads any.
    */
   scrapeCredentials?: (service: MonitoredService) => CredentialResolution;
+  /**
+   * Run-time isolation (isolation.ts): which version of each valid service goes into each server's
+   * config (quarantined ones at their last applied generation, or not at all). Absent: every valid
+   * service as it is, in both.
+   */
+  isolate?: (valid: MonitoredService[]) => { prometheus: MonitoredService[]; alertmanager: MonitoredService[] };
+  /**
+   * Services a server refused (isolation.ts), by `<namespace>/<name>`: their ConfigApplied reason and
+   * message, and the generation that runs instead, recorded as lastValidGeneration/lastValidSpec
+   * (the one in force: an invalid edit keeps it, a restarted operator renders it).
+   */
+  rejected?: ReadonlyMap<string, { reason: string; message: string; inForce?: MonitoredService }>;
 }
 
 /**
@@ -113,6 +125,7 @@ export interface StatusInputs {
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
   credentials: string | undefined;
+  rejected: { reason: string; message: string; inForce?: MonitoredService } | undefined;
 }
 
 /** Remembers, per object, the inputs from which its status came out unchanged. */
@@ -434,6 +447,33 @@ export function ownPrevious(status: MonitoredServiceStatus | undefined, me: Inst
   };
 }
 
+/**
+ * The config of `services`, each server's part from the versions `isolate` chooses for it (one
+ * render when both choose the same). `included`: the services in either part.
+ */
+export function renderIsolated(services: MonitoredService[], render: (services: MonitoredService[]) => RenderedConfig, isolate: ReconcileInput['isolate']): RenderedConfig {
+  if (!isolate) return render(services);
+  const chosen = isolate(services);
+  const same = chosen.prometheus.length === chosen.alertmanager.length && chosen.prometheus.every((s, i) => s === chosen.alertmanager[i]);
+  const forPrometheus = render(chosen.prometheus);
+  if (same) return forPrometheus;
+  const forAlertmanager = render(chosen.alertmanager);
+  const included = new Map([...forPrometheus.included, ...forAlertmanager.included].map((r) => [`${r.namespace}/${r.name}`, r]));
+  return {
+    prometheus: forPrometheus.prometheus,
+    prometheusHash: forPrometheus.prometheusHash,
+    alertmanager: forAlertmanager.alertmanager,
+    alertmanagerHash: forAlertmanager.alertmanagerHash,
+    digests: { prometheus: forPrometheus.digests.prometheus, alertmanager: forAlertmanager.digests.alertmanager },
+    included: [...included.values()].sort(byRef),
+  };
+}
+
+/** The generation recorded as last valid: this one, or the one a server runs instead of it (isolation.ts). */
+function lastValidOf(generation: number, raw: RawMonitoredService, inForce: MonitoredService | undefined): { generation: number; spec: string } {
+  return inForce ? { generation: inForce.metadata.generation ?? 0, spec: JSON.stringify(inForce.spec) } : { generation, spec: JSON.stringify(raw.spec ?? {}) };
+}
+
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const claimingInstalls = new Set<string>();
@@ -488,8 +528,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
+  const renderOne = (services: MonitoredService[]) => (Object.keys(hints).length > 0 ? input.render(services, input.settings, hints) : input.render(services, input.settings));
   const renderAndEncode = (services: MonitoredService[]) => {
-    const rendered = Object.keys(hints).length > 0 ? input.render(services, input.settings, hints) : input.render(services, input.settings);
+    const rendered = renderIsolated(services, renderOne, input.isolate);
     // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
     const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
     const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
@@ -547,6 +588,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
       credentials: credentials.problems.get(key),
+      rejected: result.ok ? input.rejected?.get(key) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
     const generation = raw.metadata?.generation ?? 0;
@@ -564,8 +606,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(inputs.leftOut !== undefined ? { leftOut: inputs.leftOut } : {}),
       ...(inputs.credentials !== undefined ? { credentialsMissing: inputs.credentials } : {}),
+      ...(inputs.rejected !== undefined ? { rejected: inputs.rejected } : {}),
       ...observed,
-      ...(result.ok ? { lastValid: { generation, spec: JSON.stringify(raw.spec ?? {}) } } : {}),
+      ...(result.ok ? { lastValid: lastValidOf(generation, raw, inputs.rejected?.inForce) } : {}),
       ...(inForce ? { inForceGeneration: inForce.generation, ...(inForce.without.length > 0 ? { inForceWithout: inForce.without } : {}) } : {}),
       // The current generation passed an earlier operator version: this one refuses what ran.
       ...(!result.ok && raw.status?.lastValidGeneration === generation ? { noLongerValid: true } : {}),

@@ -161,6 +161,8 @@ export class UnchangedStatuses implements StatusMemo {
       last.included === inputs.included &&
       last.leftOut === inputs.leftOut &&
       last.credentials === inputs.credentials &&
+      last.rejected?.reason === inputs.rejected?.reason &&
+      last.rejected?.message === inputs.rejected?.message &&
       (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
       (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
       sameSelection(last.selection, inputs.selection);

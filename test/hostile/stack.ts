@@ -32,6 +32,8 @@ export interface HostileStack {
   settings: GlobalSettings;
   /** Tails of every log, for failure messages. */
   logs(lines?: number): string;
+  /** Stops the operator (SIGTERM) and starts it again with the same flags and log file; `operator` is the new process. */
+  restartOperator(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,8 @@ export interface HostileStackOptions {
   operatorNodeOptions?: string;
   /** Pass --alertmanager-url as the chart does: the operator polls what Alertmanager runs (ConfigApplied). */
   pollAlertmanager?: boolean;
+  /** Extra environment variables of the operator process (test seams, operator/controller/test-seam.ts). */
+  operatorEnv?: Record<string, string>;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -104,7 +108,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       alertmanagerSync: join(dir, 'alertmanager-sync.log'),
     };
     const logLevel = opts.logLevel ?? 'info';
-    const operator = await startOperator({
+    const operatorOptions: Parameters<typeof startOperator>[0] = {
       logFile: vigilLogs.operator,
       kubeconfig: kubeconfigs.operator,
       namespace: INSTALL_NS,
@@ -115,7 +119,9 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       logLevel,
       ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
       ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
-    });
+      ...(opts.operatorEnv ? { env: opts.operatorEnv } : {}),
+    };
+    const operator = await startOperator(operatorOptions);
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
     const sidecar = { logDir: dir, namespace: INSTALL_NS, logLevel };
@@ -123,7 +129,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort }));
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
-    return {
+    const stack: HostileStack = {
       dir,
       cluster: c,
       prometheus,
@@ -134,7 +140,14 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       settings,
       logs: (lines = 30) => [...started.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, lines)}`), c.logs(10)].join('\n'),
       stop,
+      restartOperator: async () => {
+        await stack.operator.stop(5000);
+        const next = await startOperator(operatorOptions);
+        started.splice(started.indexOf(stack.operator), 1, next);
+        stack.operator = next;
+      },
     };
+    return stack;
   } catch (err) {
     await stop();
     throw err;

@@ -192,7 +192,7 @@ test('fixing the invalid object brings it in; deleting an object takes its job o
   expect(secret!.data['alertmanager.yml']).not.toContain('another-team@example.com');
 }, 60_000);
 
-test('reload failure (sidecar annotations simulated per the sync contract): ConfigApplied=False ReloadFailed with the message, and a Warning event', async () => {
+test('reload failure (sidecar annotations simulated per the sync contract): the service its error names is held back, ConfigApplied=False RejectedByPrometheus with the message, and a Warning event (issue 22)', async () => {
   const c = env!.cluster;
   await applyObjects(c, [monitoredService(NS, 'payments')]);
   const cm = await pollUntil('payments rendered', 30_000, async () => {
@@ -200,19 +200,32 @@ test('reload failure (sidecar annotations simulated per the sync contract): Conf
     return vigilJobs(cm).includes(`vigil/${NS}/payments/metrics`) ? cm : undefined;
   });
   const hash = cm.metadata.annotations!['vigil.dev/config-hash']!;
-  await simulateSidecarFailed(c, 'configmap', OBJECT_NAMES.prometheusConfigMap, hash, 'error loading config: rule group invalid');
-  const ms = await pollUntil('ReloadFailed', 30_000, async () => {
+  // The error names payments' rule file, as Prometheus's log does: no bisection needed (operator/controller/isolation.ts).
+  await simulateSidecarFailed(
+    c,
+    'configmap',
+    OBJECT_NAMES.prometheusConfigMap,
+    hash,
+    `prometheus rejected the new config (HTTP 500): error loading config: ${NS}__payments.rules.yaml: rule group invalid`,
+  );
+  const ms = await pollUntil('RejectedByPrometheus', 30_000, async () => {
     const ms = await getMs(NS, 'payments');
-    return condition(ms, 'ConfigApplied')?.reason === 'ReloadFailed' ? ms : undefined;
+    return condition(ms, 'ConfigApplied')?.reason === 'RejectedByPrometheus' ? ms : undefined;
   });
-  expect(condition(ms, 'ConfigApplied')?.message).toContain('error loading config: rule group invalid');
-  const ev = await pollUntil('ReloadFailed event', 30_000, async () => {
+  expect(condition(ms, 'ConfigApplied')?.message).toContain(`error loading config: ${NS}__payments.rules.yaml: rule group invalid`);
+  const ev = await pollUntil('RejectedByPrometheus event', 30_000, async () => {
     const list = await getJson<{ items: any[] }>(c, ['events', '-n', NS, '--field-selector', 'involvedObject.name=payments']);
-    return list?.items.find((e) => e.reason === 'ReloadFailed');
+    return list?.items.find((e) => e.reason === 'RejectedByPrometheus');
   });
   expect(ev.type).toBe('Warning');
   // checkout was applied at its generation before: the still-running config keeps it applied.
   expect(condition(await getMs(NS, 'checkout'), 'ConfigApplied')?.status).toBe('True');
+  // The config written next leaves payments out (no generation of it ever ran).
+  const without = await pollUntil('a config without payments', 30_000, async () => {
+    const cm = await getConfigMap(c);
+    return cm && cm.metadata.annotations?.['vigil.dev/config-hash'] !== hash ? cm : undefined;
+  });
+  expect(vigilJobs(without)).not.toContain(`vigil/${NS}/payments/metrics`);
 }, 60_000);
 
 test('/metrics, /healthz and /readyz are served; the gauges reflect the objects', async () => {

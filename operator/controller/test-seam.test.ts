@@ -1,0 +1,34 @@
+import { describe, expect, it } from '@jest/globals';
+import { defaultSettings, renderServicePieces } from '../render/index.js';
+import { validateMonitoredService } from '../validate/index.js';
+import { withTestSeam } from './test-seam.js';
+
+function service(ruleName: string) {
+  const r = validateMonitoredService({
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { namespace: 'a', name: 'api', generation: 1 },
+    spec: { selector: { matchLabels: { app: 'api' } }, endpoints: [{ port: 'metrics' }], rules: [{ name: ruleName, expr: 'up == 0' }], notify: { email: { to: ['a@example.com'] } } },
+  });
+  if (!r.ok) throw new Error('invalid fixture');
+  return r.service;
+}
+
+describe('withTestSeam (test only)', () => {
+  const settings = defaultSettings();
+  it('is the renderer itself without the variables', () => {
+    expect(withTestSeam(renderServicePieces, {})).toBe(renderServicePieces);
+  });
+
+  it('breaks only the pieces of a service with the named rule, and their digests follow', () => {
+    const render = withTestSeam(renderServicePieces, { VIGIL_TEST_UNLOADABLE_ALERT: 'Bad', VIGIL_TEST_DUPLICATE_RECEIVER_ALERT: 'Bad' });
+    const good = service('Good');
+    expect(render(good, settings)).toEqual(renderServicePieces(good, settings));
+    const bad = render(service('Bad'), settings);
+    const plain = renderServicePieces(service('Bad'), settings);
+    expect(bad.ruleFile).toBe(`${plain.ruleFile}  - name: vigil-test-unloadable\n    rules:\n      - alert: Bad\n        expr: "up =="\n`);
+    expect(bad.receiver).toBe(`${plain.receiver}  - name: a/api\n`);
+    expect(bad.digests.ruleFile).not.toBe(plain.digests.ruleFile);
+    expect(bad.digests.routeAndReceiver).not.toBe(plain.digests.routeAndReceiver);
+  });
+});

@@ -1,0 +1,46 @@
+// TEST ONLY. Vigil's validation refuses every piece Prometheus or Alertmanager would refuse, so
+// nothing a user can write makes them refuse a reload; the run-time isolation (isolation.ts) still
+// has to be proven against the real servers. In the operator's environment:
+// - VIGIL_TEST_UNLOADABLE_ALERT=<alert name>: a service with a rule of that name gets one more rule
+//   group in its rule file, whose expression Prometheus cannot parse;
+// - VIGIL_TEST_DUPLICATE_RECEIVER_ALERT=<alert name>: a service with a rule of that name (and
+//   recipients) gets its Alertmanager receiver twice, which Alertmanager refuses.
+// No chart or manifest sets them; the integration test test/status/isolation.int.test.ts does.
+import { createHash } from 'node:crypto';
+import type { MonitoredService } from '../api/schema.js';
+import type { ServicePieces } from '../render/index.js';
+import type { GlobalSettings } from '../render/types.js';
+
+type RenderPieces = (service: MonitoredService, settings: GlobalSettings) => ServicePieces;
+
+export const UNLOADABLE_ALERT_ENV = 'VIGIL_TEST_UNLOADABLE_ALERT';
+export const DUPLICATE_RECEIVER_ALERT_ENV = 'VIGIL_TEST_DUPLICATE_RECEIVER_ALERT';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The pieces with the unloadable group appended to the rule file when the service has a rule named `alert`. */
+export function withUnloadableRule(pieces: ServicePieces, service: MonitoredService, alert: string): ServicePieces {
+  if (!(service.spec.rules ?? []).some((r) => r.name === alert)) return pieces;
+  const ruleFile = `${pieces.ruleFile}  - name: vigil-test-unloadable\n    rules:\n      - alert: ${alert}\n        expr: "up =="\n`;
+  return { ...pieces, ruleFile, digests: { ...pieces.digests, ruleFile: sha256(ruleFile) } };
+}
+
+/** The pieces with the service's receiver listed twice when it has a rule named `alert` and a receiver. */
+export function withDuplicateReceiver(pieces: ServicePieces, service: MonitoredService, alert: string): ServicePieces {
+  if (!(service.spec.rules ?? []).some((r) => r.name === alert) || pieces.receiver === '') return pieces;
+  const receiver = `${pieces.receiver}  - name: ${service.metadata.namespace}/${service.metadata.name}\n`;
+  return { ...pieces, receiver, digests: { ...pieces.digests, routeAndReceiver: sha256(`${pieces.route.length}:${pieces.route}${receiver}`) } };
+}
+
+/** The renderer the controller uses: `render` itself unless the test variable is set. */
+export function withTestSeam(render: RenderPieces, env: NodeJS.ProcessEnv = process.env): RenderPieces {
+  const unloadable = env[UNLOADABLE_ALERT_ENV];
+  const duplicate = env[DUPLICATE_RECEIVER_ALERT_ENV];
+  if (!unloadable && !duplicate) return render;
+  return (service, settings) => {
+    let pieces = render(service, settings);
+    if (unloadable) pieces = withUnloadableRule(pieces, service, unloadable);
+    if (duplicate) pieces = withDuplicateReceiver(pieces, service, duplicate);
+    return pieces;
+  };
+}
