@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredServiceStatus } from '../api/schema.js';
 import { computeStatus, describeScrapeFailures, UNROUTED_NOTE, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
+import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../render/scrape-limits.js';
 
 const T0 = '2025-01-01T00:00:00Z';
 const T1 = '2025-01-01T00:01:00Z';
@@ -176,6 +177,18 @@ describe('scrape errors and rule health (issue #21)', () => {
   it('shows three errors and counts the rest', () => {
     const f = (n: number) => ({ reason: 'NoHealthyTargets', error: `e${n}`, targets: 1, instance: `i${n}` });
     expect(describeScrapeFailures([f(1), f(2), f(3), f(4)], 6)).toBe('Prometheus\'s scrape errors: "e1" (target i1); "e2" (target i2); "e3" (target i3); 3 more failing targets');
+  });
+
+  it('names the spec.limits field and its value for a scrape a limit failed', () => {
+    const failure = { reason: 'LimitExceeded', error: 'sample limit exceeded', targets: 1, instance: '10.0.0.3:8080' };
+    const limits = { ...DEFAULT_SCRAPE_LIMIT_SETTINGS.defaults, sampleLimit: 200 };
+    expect(describeScrapeFailures([failure], 1, limits)).toBe(
+      'Prometheus\'s scrape error: "sample limit exceeded" (target 10.0.0.3:8080): scrape over spec.limits.sampleLimit 200: Prometheus fails the whole scrape (up 0, sample_limit); reduce what the target exposes, or raise spec.limits.sampleLimit (up to the cluster ceiling)',
+    );
+    // Other errors are quoted as they are.
+    expect(describeScrapeFailures([{ ...failure, reason: 'HTTPErrorStatus', error: 'server returned HTTP status 404 Not Found' }], 1, limits)).toBe(
+      'Prometheus\'s scrape error: "server returned HTTP status 404 Not Found" (target 10.0.0.3:8080)',
+    );
   });
 
   it('a target not scraped yet is not failing: TargetsHealthy and Ready Unknown (NotScrapedYet), never False', () => {

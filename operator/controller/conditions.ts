@@ -3,6 +3,8 @@
 // validation result, the desired config hashes and what the sync sidecars report.
 import type { Condition, InstallStatus, MonitoredServiceStatus } from '../api/schema.js';
 import type { SyncReport } from './annotations.js';
+import type { ResolvedScrapeLimits } from '../render/scrape-limits.js';
+import { scrapeLimitHit, scrapeLimitMessage } from './scrape-limits.js';
 
 export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'RulesHealthy', 'Ready'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
@@ -131,6 +133,8 @@ export interface ServiceObservation {
   /** In the config the operator renders now. */
   included: boolean;
   desired: { prometheusHash: string; alertmanagerHash: string };
+  /** The scrape limits the service runs with (render/scrape-limits.ts): a limit error names its field and value. */
+  scrapeLimits?: ResolvedScrapeLimits;
   prometheus: SyncReport;
   alertmanager: SyncReport;
   /** Set when the desired config cannot be written at all (too large for one object): why. */
@@ -402,7 +406,7 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
     };
   }
   const failing = counts.discovered - counts.healthy - (counts.notScraped ?? 0);
-  const errors = counts.failures && counts.failures.length > 0 ? `; ${describeScrapeFailures(counts.failures, failing)}` : '';
+  const errors = counts.failures && counts.failures.length > 0 ? `; ${describeScrapeFailures(counts.failures, failing, obs.scrapeLimits)}` : '';
   if (counts.healthy === 0 && failing === 0) {
     // Not failing: Prometheus has not scraped them yet (a new target waits up to one scrape interval).
     return {
@@ -434,10 +438,14 @@ const SHOWN_FAILURES = 3;
  * Prometheus's errors of the failing targets, e.g. `Prometheus's scrape error: "server returned HTTP
  * status 404 Not Found" (2 targets, e.g. 10.0.0.7:8080)`. `failing`: failing targets in all.
  */
-export function describeScrapeFailures(failures: readonly ScrapeFailure[], failing: number): string {
+export function describeScrapeFailures(failures: readonly ScrapeFailure[], failing: number, limits?: ResolvedScrapeLimits): string {
   const shown = failures.slice(0, SHOWN_FAILURES);
   const listed = shown.reduce((n, f) => n + f.targets, 0);
-  const parts = shown.map((f) => `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`})`);
+  const parts = shown.map((f) => {
+    // A limit error names the spec.limits field, its value and what to change (scrape-limits.ts).
+    const hit = f.reason === REASONS.limitExceeded ? scrapeLimitHit(f.error, limits) : undefined;
+    return `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`})${hit ? `: ${scrapeLimitMessage(hit)}` : ''}`;
+  });
   if (failing > listed) parts.push(`${failing - listed} more failing target${failing - listed === 1 ? '' : 's'}`);
   return `Prometheus's scrape error${shown.length === 1 && failing <= listed ? '' : 's'}: ${parts.join('; ')}`;
 }

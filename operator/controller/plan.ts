@@ -28,6 +28,7 @@ import {
 } from './conditions.js';
 import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
 import type { CredentialResolution } from './scrape-credentials.js';
+import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape-limits.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
 export interface RawMonitoredService {
@@ -447,6 +448,15 @@ export function ownPrevious(status: MonitoredServiceStatus | undefined, me: Inst
   };
 }
 
+/** The limits a valid service's jobs carry, for its TargetsHealthy message; none when they cannot be resolved. */
+function runningScrapeLimits(service: MonitoredService, settings: GlobalSettings): { scrapeLimits?: ResolvedScrapeLimits } {
+  try {
+    return { scrapeLimits: resolveScrapeLimits(service.spec.limits, settings.scrapeLimits) };
+  } catch {
+    return {};
+  }
+}
+
 /**
  * The config of `services`, each server's part from the versions `isolate` chooses for it (one
  * render when both choose the same). `included`: the services in either part.
@@ -617,6 +627,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inputs.selection ? { selection: inputs.selection } : {}),
       ...(result.ok && input.settings.defaultRecipients.length === 0 && (result.service.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
       ...(result.ok && !result.service.spec.downAlert.enabled && result.service.spec.rules.length === 0 ? { noAlerts: true } : {}),
+      ...(result.ok ? runningScrapeLimits(result.service, input.settings) : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) {
