@@ -58,7 +58,7 @@ const exposure = () => ServiceExposureSchema.default({ type: 'ClusterIP', nodePo
 const scrapeLimitValues = (d: ScrapeLimitSettings['defaults']) => {
   const count = (value: number, what: string) => z.number().int().min(0).max(MAX_COUNT_LIMIT).default(value).describe(what);
   return z
-    .object({
+    .strictObject({
       sampleLimit: count(d.sampleLimit, 'Samples one scrape of one target may return (sample_limit).'),
       targetLimit: count(d.targetLimit, 'Targets one scrape job (one endpoint of a MonitoredService) may have (target_limit).'),
       labelLimit: count(d.labelLimit, 'Labels one series may carry (label_limit).'),
@@ -144,7 +144,7 @@ export const VigilValuesShape = z
       })
       .prefault({}),
     scrapeLimits: z
-      .object({
+      .strictObject({
         defaults: scrapeLimitValues(DEFAULT_SCRAPE_LIMIT_SETTINGS.defaults).describe('Limits of a MonitoredService that leaves them out (spec.limits); 0 = unlimited.'),
         ceilings: scrapeLimitValues(DEFAULT_SCRAPE_LIMIT_SETTINGS.ceilings).describe(
           'The most a MonitoredService may ask for each limit: above it the object is refused (Valid=False naming field, value and ceiling). 0 = no ceiling (a service may then also ask 0, unlimited). Each default must be within its ceiling (the operator refuses to start otherwise). Raise the sample ceiling together with prometheus.resources.',
@@ -210,7 +210,7 @@ export const VigilValuesShape = z
             'How often Alertmanager writes its silences and notification log to its data volume (--data.maintenance-interval; Alertmanager defaults to 15m and writes them at no other time but a clean shutdown): a crash loses the silences made and the notifications sent since the last write, and re-sends those alerts. Each write rewrites both files whole (about 230 bytes per silence: 1,000 silences are a 230 kB write every 10 s).',
           ),
         persistence: z
-          .object({
+          .strictObject({
             enabled: z
               .boolean()
               .default(false)

@@ -317,7 +317,7 @@ export const MonitoredServiceStatusSchema = z
       .describe(
         'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ' +
           'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: CredentialsNotFound (a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed), ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
-          'PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
+          'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +
           'False: NoMatchingService (the selector matches no Service), PortNotFound (no selected Service has a port of that name), NoNamedPort (only unnamed ports), ' +
           'NoTargets (0 discovered), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
@@ -331,7 +331,13 @@ export const MonitoredServiceStatusSchema = z
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),
     appliedConfigHash: z.string().optional().describe('Hash of the configuration Prometheus and Alertmanager run that includes this service.'),
-    lastValidGeneration: z.number().int().optional().describe('The newest metadata.generation that passed validation: while a newer one is invalid, the config keeps running this one.'),
+    lastValidGeneration: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'The generation in force: the newest that passed validation, or, when a server refused a newer valid one (RejectedByPrometheus/RejectedByAlertmanager), the one that runs instead. While a newer one is invalid or refused, the config keeps running this one.',
+      ),
     lastValidSpec: z
       .string()
       .optional()

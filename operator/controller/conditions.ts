@@ -154,7 +154,8 @@ export interface ServiceObservation {
   /** Rule health from the same poll; `loaded: false` when Prometheus has no group of the service; undefined when not known. */
   rules?: RuleHealth | { loaded: false };
   /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
-  lastValid?: { generation: number; spec: string };
+  /** null: there is none (a new service a server refused: its generation never ran), so the stored one is not kept either. */
+  lastValid?: { generation: number; spec: string } | null;
   /** Set when this generation is invalid but an older valid one is in the config instead. */
   inForceGeneration?: number;
   /** Parts of inForceGeneration this operator version refuses and left out (plan.ts lastValidInForce), e.g. `spec.rules[1] (HighLatency)`. */
@@ -257,7 +258,11 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   const conditions: Condition[] = [];
   let appliedConfigHash = previous?.appliedConfigHash;
 
-  const inForce = obs.invalidMessage !== undefined && obs.inForceGeneration !== undefined ? obs.inForceGeneration : undefined;
+  // The kept generation runs only when it made it into the config (not left out for its credentials or size).
+  const keptOut = obs.credentialsMissing !== undefined || obs.leftOut !== undefined || !obs.included;
+  const inForce = obs.invalidMessage !== undefined && obs.inForceGeneration !== undefined && !keptOut ? obs.inForceGeneration : undefined;
+  // Checks of what is in the config apply to the kept generation of an invalid edit too.
+  const configured = obs.invalidMessage === undefined || obs.inForceGeneration !== undefined;
   const without = obs.inForceWithout?.length ? ` without ${obs.inForceWithout.join(', ')}, which this operator version refuses` : '';
   const refused = obs.invalidMessage !== undefined && inForce === undefined ? obs.lastValidRefused : undefined;
   const keptNote =
@@ -273,13 +278,13 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   conditions.push(valid);
 
   let applied: Condition;
-  if (obs.credentialsMissing !== undefined && obs.invalidMessage === undefined) {
+  if (obs.credentialsMissing !== undefined && configured) {
     applied = condition(previous, 'ConfigApplied', 'False', REASONS.credentialsNotFound, obs.credentialsMissing, generation, now);
     appliedConfigHash = undefined;
   } else if (obs.rejected !== undefined && obs.invalidMessage === undefined) {
     applied = condition(previous, 'ConfigApplied', 'False', obs.rejected.reason, obs.rejected.message, generation, now);
     appliedConfigHash = undefined;
-  } else if (obs.leftOut !== undefined && obs.invalidMessage === undefined) {
+  } else if (obs.leftOut !== undefined && configured) {
     applied = condition(previous, 'ConfigApplied', 'False', REASONS.configTooLarge, obs.leftOut, generation, now);
     appliedConfigHash = undefined;
   } else if ((obs.invalidMessage !== undefined && inForce === undefined) || !obs.included) {
@@ -344,7 +349,10 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   if (install) status.install = install;
   if (appliedConfigHash !== undefined) status.appliedConfigHash = appliedConfigHash;
   const lastValid =
-    obs.lastValid ?? (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec } : undefined);
+    obs.lastValid === null
+      ? undefined
+      : (obs.lastValid ??
+        (previous?.lastValidGeneration !== undefined && previous.lastValidSpec !== undefined ? { generation: previous.lastValidGeneration, spec: previous.lastValidSpec } : undefined));
   if (lastValid) {
     status.lastValidGeneration = lastValid.generation;
     status.lastValidSpec = lastValid.spec;

@@ -618,7 +618,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inputs.credentials !== undefined ? { credentialsMissing: inputs.credentials } : {}),
       ...(inputs.rejected !== undefined ? { rejected: inputs.rejected } : {}),
       ...observed,
-      ...(result.ok ? { lastValid: lastValidOf(generation, raw, inputs.rejected?.inForce) } : {}),
+      // A refused new service never ran: nothing of it is the last valid generation (isolation.ts).
+      ...(result.ok ? { lastValid: inputs.rejected && !inputs.rejected.inForce ? null : lastValidOf(generation, raw, inputs.rejected?.inForce) } : {}),
       ...(inForce ? { inForceGeneration: inForce.generation, ...(inForce.without.length > 0 ? { inForceWithout: inForce.without } : {}) } : {}),
       // The current generation passed an earlier operator version: this one refuses what ran.
       ...(!result.ok && raw.status?.lastValidGeneration === generation ? { noLongerValid: true } : {}),

@@ -46,6 +46,13 @@ describe('decideTestEmail', () => {
     });
   });
 
+  it('sends for a service only Prometheus refused (Alertmanager runs its route), not for one Alertmanager refused', () => {
+    const byPrometheus = { status: 'False' as const, reason: 'RejectedByPrometheus', message: 'Prometheus refused generation 2' };
+    expect(decideTestEmail({ annotations: annotated('1'), recorded: undefined, configApplied: byPrometheus })).toEqual({ action: 'send', token: '1' });
+    const byAlertmanager = { ...byPrometheus, reason: 'RejectedByAlertmanager' };
+    expect(decideTestEmail({ annotations: annotated('1'), recorded: undefined, configApplied: byAlertmanager })).toMatchObject({ action: 'record', status: { result: 'Waiting' } });
+  });
+
   it('refuses a token that cannot be a label value, once', () => {
     const long = 'x'.repeat(200);
     const decision = decideTestEmail({ annotations: annotated(long), recorded: undefined, configApplied: applied });

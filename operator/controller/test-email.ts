@@ -6,6 +6,7 @@ import type { Condition, TestEmailStatus } from '../api/schema.js';
 import { TEST_EMAIL_ANNOTATION, testEmailAlert, testTokenProblem, type PostableAlert } from '../render/test-email.js';
 import type { GlobalSettings } from '../render/types.js';
 import { serverUrl } from './server-poller.js';
+import { REASONS } from './conditions.js';
 
 export { TEST_EMAIL_ANNOTATION };
 
@@ -37,7 +38,9 @@ export function decideTestEmail(input: TestEmailInput): TestEmailDecision {
   if (problem !== undefined) return { action: 'record', status: { token, result: 'Refused', message: problem } };
   // Unknown means Alertmanager does not answer: try anyway, and record its error.
   const applied = input.configApplied;
-  if (applied?.status !== 'True' && applied?.status !== 'Unknown') {
+  // Isolation is per server: a service only Prometheus refused has its current route in Alertmanager.
+  const routed = applied?.status === 'True' || applied?.status === 'Unknown' || applied?.reason === REASONS.rejectedByPrometheus;
+  if (!routed) {
     const why = applied ? `ConfigApplied is ${applied.status} (${applied.reason}: ${applied.message})` : 'the operator has not processed this object yet';
     const message = `not sent yet: Alertmanager does not run this service's route, ${why}; it is sent once ConfigApplied is True`;
     if (recorded?.token === token && recorded.result === 'Waiting' && recorded.message === message) return { action: 'none' };
