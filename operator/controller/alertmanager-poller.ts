@@ -4,6 +4,7 @@
 // it loaded as alertmanager_config_hash (operator/sync/confirm.ts).
 import type { Logger } from '../observability/logger.js';
 import { parseUnlabelledSamples } from '../sync/confirm.js';
+import { nextDeliveries, parseEmailCounters, sameDeliveries, type EmailCounterSample, type ReceiverDelivery } from './email-delivery.js';
 import { ServerPoller, serverUrl } from './server-poller.js';
 
 export interface AlertmanagerRunning {
@@ -16,6 +17,12 @@ export interface AlertmanagerRunning {
    * apply says nothing about it (plan.ts alertmanagerProblem, issue #22).
    */
   polledAt: number;
+  /**
+   * Whether each receiver's last email attempts succeeded (email-delivery.ts), by receiver name; a
+   * receiver with no attempt yet is absent. Undefined when Alertmanager exports no receiver names
+   * (run without --enable-feature=receiver-name-in-metrics).
+   */
+  delivery?: ReadonlyMap<string, ReceiverDelivery>;
 }
 
 export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
@@ -25,6 +32,8 @@ export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
 
   /** Sent time of the last successful poll; `latest` keeps the time of the last change (ServerPoller stores only changes). */
   private lastPolledAt = 0;
+  /** The previous poll's counters and states, to tell what happened between two polls. */
+  private lastDelivery: { sample: EmailCounterSample; states: ReadonlyMap<string, ReceiverDelivery> } | undefined;
 
   /** The latest report, undefined until a poll succeeded or while Alertmanager does not answer. */
   get running(): AlertmanagerRunning | undefined {
@@ -36,14 +45,24 @@ export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
     const url = serverUrl(this.url, '/metrics');
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    const samples = parseUnlabelledSamples(await res.text());
+    const text = await res.text();
+    const samples = parseUnlabelledSamples(text);
     const configHash = samples.get('alertmanager_config_hash');
     if (configHash === undefined) throw new Error(`GET ${url}: no alertmanager_config_hash (is it Alertmanager?)`);
     this.lastPolledAt = polledAt;
-    return { configHash, lastReloadSuccessful: samples.get('alertmanager_config_last_reload_successful') === 1, polledAt };
+    const sample = parseEmailCounters(text);
+    const states = nextDeliveries(this.lastDelivery, sample, new Date(polledAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    this.lastDelivery = { sample, states };
+    return {
+      configHash,
+      lastReloadSuccessful: samples.get('alertmanager_config_last_reload_successful') === 1,
+      polledAt,
+      ...(sample.receiverNames ? { delivery: states } : {}),
+    };
   }
 
   protected same(a: AlertmanagerRunning | undefined, b: AlertmanagerRunning): boolean {
-    return a?.configHash === b.configHash && a.lastReloadSuccessful === b.lastReloadSuccessful;
+    const sameDelivery = a?.delivery === undefined || b.delivery === undefined ? a?.delivery === b.delivery : sameDeliveries(a.delivery, b.delivery);
+    return a?.configHash === b.configHash && a.lastReloadSuccessful === b.lastReloadSuccessful && sameDelivery;
   }
 }
