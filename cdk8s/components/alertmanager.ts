@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, not, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { ALERTMANAGER_FEATURES } from '../../operator/render/names.js';
 import {
   configMap,
   container,
@@ -29,6 +30,7 @@ export const ALERTMANAGER_HEADLESS = `${ALERTMANAGER_NAME}-headless`;
 export const ALERTMANAGER_PORT = 9093;
 export const ALERTMANAGER_MESH_PORT = 9094;
 export const ALERTMANAGER_GENERATED_DIR = '/etc/alertmanager/generated';
+
 
 /** Valid on its own (amtool-checked in test/deploy): drops everything until the first sync. */
 export const ALERTMANAGER_BOOTSTRAP_CONFIG = stringify({
@@ -85,6 +87,8 @@ export class Alertmanager extends Construct {
       `--data.maintenance-interval=${props.maintenanceInterval}`,
       `--web.listen-address=0.0.0.0:${ALERTMANAGER_PORT}`,
       `--web.external-url=${externalUrl}`,
+      // receiver_name on the notification counters: the operator's EmailDelivered reads them per receiver.
+      `--enable-feature=${ALERTMANAGER_FEATURES}`,
     ];
     const clusterArgs = [
       `--cluster.listen-address=0.0.0.0:${ALERTMANAGER_MESH_PORT}`,
