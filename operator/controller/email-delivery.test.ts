@@ -30,6 +30,8 @@ describe('parseEmailCounters', () => {
     const s = parseEmailCounters('alertmanager_notification_requests_total{integration="email"} 3\n');
     expect(s.receiverNames).toBe(false);
     expect(s.byReceiver.size).toBe(0);
+    // With the flag, a config without integrations (the bootstrap one) exports no series: names are not missing.
+    expect(parseEmailCounters('alertmanager_config_hash 1\n').receiverNames).toBe(true);
   });
 });
 

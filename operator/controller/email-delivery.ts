@@ -31,7 +31,11 @@ export interface EmailCounterSample {
   byReceiver: Map<string, EmailCounters>;
   /** alertmanager_config_last_reload_success_timestamp_seconds: with receiver names in metrics, a reload resets every counter. */
   reloadedAt: number | undefined;
-  /** Whether any sample carries receiver_name (the feature flag is on). */
+  /**
+   * False when the counters lack receiver_name (the feature flag is off: Alertmanager then exports
+   * one series per integration type). With the flag a config whose receivers have no integration
+   * (a bootstrap config) exports no series at all: that is not "no names".
+   */
   receiverNames: boolean;
 }
 
@@ -42,7 +46,8 @@ const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 export function parseEmailCounters(text: string): EmailCounterSample {
   const byReceiver = new Map<string, EmailCounters>();
   let reloadedAt: number | undefined;
-  let receiverNames = false;
+  let named = false;
+  let unnamed = false;
   for (const line of text.split('\n')) {
     if (line.startsWith('alertmanager_config_last_reload_success_timestamp_seconds ')) {
       reloadedAt = Number(line.split(/\s+/)[1]);
@@ -52,8 +57,11 @@ export function parseEmailCounters(text: string): EmailCounterSample {
     if (!m) continue;
     const labels = new Map([...(m[2] ?? '').matchAll(LABEL)].map((l) => [l[1], JSON.parse(`"${l[2]}"`) as string]));
     const receiver = labels.get('receiver_name');
-    if (receiver === undefined) continue;
-    receiverNames = true;
+    if (receiver === undefined) {
+      unnamed = true;
+      continue;
+    }
+    named = true;
     if (labels.get('integration') !== 'email') continue;
     const value = Number(m[3]);
     if (Number.isNaN(value)) continue;
@@ -66,7 +74,7 @@ export function parseEmailCounters(text: string): EmailCounterSample {
     }
     byReceiver.set(receiver, counters);
   }
-  return { byReceiver, reloadedAt, receiverNames };
+  return { byReceiver, reloadedAt, receiverNames: named || !unnamed };
 }
 
 /**

@@ -57,9 +57,9 @@ test(
   async () => {
     const s = theStack();
     await s.waitForHealthyTarget();
-    const before = await waitFor(s, 'the demo service Ready', (c) => c.get('Ready')?.status === 'True');
     // Nothing was sent yet: not a failure, and Ready does not wait for it.
-    expect(before.get('EmailDelivered')).toMatchObject({ status: 'Unknown', reason: 'NoNotificationsYet' });
+    const before = await waitFor(s, 'the demo service Ready, EmailDelivered Unknown', (c) => c.get('Ready')?.status === 'True' && c.get('EmailDelivered')?.status === 'Unknown');
+    expect(before.get('EmailDelivered')).toMatchObject({ reason: 'NoNotificationsYet' });
 
     await s.stopComponent('mailpit');
     const stoppedAt = await s.stopTarget();
