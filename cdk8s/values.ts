@@ -128,7 +128,9 @@ export const VigilValuesShape = z
         allowNoDefaultRecipients: z
           .boolean()
           .default(false)
-          .describe('Accept an empty defaultRecipients: alerts of MonitoredServices that name no recipients are then emailed to nobody, and their EmailDelivered and Ready conditions are False (NoRecipients).'),
+          .describe(
+            'Accept an empty defaultRecipients: alerts of MonitoredServices that name no recipients are then emailed to nobody, and their EmailDelivered and Ready conditions are False (NoRecipients).',
+          ),
       })
       .prefault({}),
     watchdog: z

@@ -31,7 +31,6 @@ export const ALERTMANAGER_PORT = 9093;
 export const ALERTMANAGER_MESH_PORT = 9094;
 export const ALERTMANAGER_GENERATED_DIR = '/etc/alertmanager/generated';
 
-
 /** Valid on its own (amtool-checked in test/deploy): drops everything until the first sync. */
 export const ALERTMANAGER_BOOTSTRAP_CONFIG = stringify({
   route: { receiver: 'bootstrap' },

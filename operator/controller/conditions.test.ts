@@ -51,7 +51,9 @@ describe('computeStatus', () => {
       expect(cond(failing, 'Ready')).toMatchObject({ status: 'False', reason: 'NotificationsFailing', message: c.message });
       expect(eventsForTransition(undefined, failing)).toContainEqual({ type: 'Warning', reason: 'NotificationsFailing', message: c.message });
       // More failed attempts: the same condition, no new Event.
-      const still = computeStatus(obs({ ...applied, previous: failing, now: T1, email: { receiver, delivery: { state: 'failing', since: '2026-12-07T12:00:00Z', failedAttempts: 9, reason: 'other' } } }));
+      const still = computeStatus(
+        obs({ ...applied, previous: failing, now: T1, email: { receiver, delivery: { state: 'failing', since: '2026-12-07T12:00:00Z', failedAttempts: 9, reason: 'other' } } }),
+      );
       expect(statusChanged(failing, still)).toBe(false);
       expect(eventsForTransition(failing, still).filter((e) => e.reason === 'NotificationsFailing')).toEqual([]);
       const back = computeStatus(obs({ ...applied, previous: failing, now: T1, email: { receiver, delivery: { state: 'delivered', since: '2026-12-07T12:02:00Z' } } }));
