@@ -4,7 +4,7 @@
 // it loaded as alertmanager_config_hash (operator/sync/confirm.ts).
 import type { Logger } from '../observability/logger.js';
 import { parseUnlabelledSamples } from '../sync/confirm.js';
-import { nextDeliveries, parseEmailCounters, sameDeliveries, type EmailCounterSample, type ReceiverDelivery } from './email-delivery.js';
+import { mergeDeliveries, nextDeliveries, parseEmailCounters, peerOf, sameDeliveries, type EmailCounterSample, type ReceiverDelivery } from './email-delivery.js';
 import { ServerPoller, serverUrl } from './server-poller.js';
 
 export interface AlertmanagerRunning {
@@ -25,6 +25,9 @@ export interface AlertmanagerRunning {
   delivery?: ReadonlyMap<string, ReceiverDelivery>;
 }
 
+/** A replica not reached for this long (restarted under a new peer name, or scaled down) no longer counts. */
+const REPLICA_FORGET_MS = 10 * 60_000;
+
 export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
   constructor(alertmanagerUrl: string, intervalMs: number, onChange: () => void, log: Logger) {
     super({ server: 'Alertmanager', url: alertmanagerUrl, intervalMs, onChange, log, consequence: 'services report ConfigApplied=Unknown (AlertmanagerUnreachable)' });
@@ -32,8 +35,11 @@ export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
 
   /** Sent time of the last successful poll; `latest` keeps the time of the last change (ServerPoller stores only changes). */
   private lastPolledAt = 0;
-  /** The previous poll's counters and states, to tell what happened between two polls. */
-  private lastDelivery: { sample: EmailCounterSample; states: ReadonlyMap<string, ReceiverDelivery> } | undefined;
+  /**
+   * Per replica (peer name, '' unclustered): its previous counters and states, to tell what happened
+   * between two polls of it, and when it last answered (a replica gone for REPLICA_FORGET_MS is forgotten).
+   */
+  private readonly replicas = new Map<string, { sample: EmailCounterSample; states: ReadonlyMap<string, ReceiverDelivery>; seenAt: number }>();
 
   /** The latest report, undefined until a poll succeeded or while Alertmanager does not answer. */
   get running(): AlertmanagerRunning | undefined {
@@ -51,13 +57,15 @@ export class AlertmanagerPoller extends ServerPoller<AlertmanagerRunning> {
     if (configHash === undefined) throw new Error(`GET ${url}: no alertmanager_config_hash (is it Alertmanager?)`);
     this.lastPolledAt = polledAt;
     const sample = parseEmailCounters(text);
-    const states = nextDeliveries(this.lastDelivery, sample, new Date(polledAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-    this.lastDelivery = { sample, states };
+    const peer = peerOf(text);
+    const states = nextDeliveries(this.replicas.get(peer), sample, new Date(polledAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    this.replicas.set(peer, { sample, states, seenAt: polledAt });
+    for (const [name, r] of this.replicas) if (polledAt - r.seenAt > REPLICA_FORGET_MS) this.replicas.delete(name);
     return {
       configHash,
       lastReloadSuccessful: samples.get('alertmanager_config_last_reload_successful') === 1,
       polledAt,
-      ...(sample.receiverNames ? { delivery: states } : {}),
+      ...(sample.receiverNames ? { delivery: mergeDeliveries([...this.replicas.values()].map((r) => r.states)) } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { nextDeliveries, parseEmailCounters, sameDeliveries, type EmailCounterSample } from './email-delivery.js';
+import { mergeDeliveries, nextDeliveries, parseEmailCounters, peerOf, sameDeliveries, type EmailCounterSample } from './email-delivery.js';
 
 // Lines as Alertmanager 0.35.0 with --enable-feature=receiver-name-in-metrics prints them after a
 // failed send (seen with ./bin/alertmanager and a smarthost on a closed port).
@@ -76,5 +76,24 @@ describe('nextDeliveries', () => {
     // A counter going down without a reload time (a restart): also a reset.
     const st2 = nextDeliveries({ sample: sample({ a: [5, 5] }, 2), states: st1 }, sample({ a: [1, 0] }, 2), T2);
     expect(st2.get('a')).toEqual({ state: 'delivered', since: T2 });
+  });
+});
+
+describe('replicas', () => {
+  it('names the replica that answered by its peer name, none when clustering is off', () => {
+    expect(peerOf('alertmanager_cluster_enabled 1\nalertmanager_cluster_peer_info{peer="01KB2Z"} 1\n')).toBe('01KB2Z');
+    expect(peerOf(METRICS)).toBe('');
+  });
+
+  it('takes, per receiver, the state of the replica whose state began last', () => {
+    const a = new Map([['r', { state: 'failing' as const, since: '2026-12-07T12:00:00Z' }]]);
+    const b = new Map([
+      ['r', { state: 'delivered' as const, since: '2026-12-07T12:01:00Z' }],
+      ['s', { state: 'delivered' as const, since: '2026-12-07T11:00:00Z' }],
+    ]);
+    const merged = mergeDeliveries([a, b]);
+    expect(merged.get('r')?.state).toBe('delivered');
+    expect(merged.get('s')?.state).toBe('delivered');
+    expect(mergeDeliveries([b, new Map([['r', { state: 'failing' as const, since: '2026-12-07T12:02:00Z' }]])]).get('r')?.state).toBe('failing');
   });
 });

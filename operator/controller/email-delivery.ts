@@ -121,6 +121,30 @@ function newestGiveUp(before: Record<string, number> | undefined, now: Record<st
   return Object.keys(now).find((reason) => (now[reason] ?? 0) > (before?.[reason] ?? 0));
 }
 
+/**
+ * The peer name of the Alertmanager replica that answered (alertmanager_cluster_peer_info{peer=...}),
+ * '' when clustering is off. Behind a Service each poll may reach another replica, each with its own
+ * counters: the poller keeps one baseline per replica.
+ */
+export function peerOf(text: string): string {
+  return /^alertmanager_cluster_peer_info\{[^}]*peer="([^"]*)"/m.exec(text)?.[1] ?? '';
+}
+
+/**
+ * One state per receiver from the states of every replica: the one whose state began last (only
+ * one replica sends each notification, the others stand by, so the newest change is the news).
+ */
+export function mergeDeliveries(perReplica: Iterable<ReadonlyMap<string, ReceiverDelivery>>): Map<string, ReceiverDelivery> {
+  const merged = new Map<string, ReceiverDelivery>();
+  for (const states of perReplica) {
+    for (const [receiver, state] of states) {
+      const current = merged.get(receiver);
+      if (!current || state.since > current.since) merged.set(receiver, state);
+    }
+  }
+  return merged;
+}
+
 /** Whether two state maps say the same (the poller reports a change only then). */
 export function sameDeliveries(a: ReadonlyMap<string, ReceiverDelivery> | undefined, b: ReadonlyMap<string, ReceiverDelivery>): boolean {
   if (!a || a.size !== b.size) return false;
