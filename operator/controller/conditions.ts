@@ -495,14 +495,15 @@ function computeRulesHealthy(obs: ServiceObservation, scraped: boolean): Conditi
  * - True EmailDelivered: the last attempts include a success.
  * - Unknown: NoNotificationsYet (no attempt since the operator started, and nothing stored for this
  *   generation), AlertmanagerUnreachable or DeliveryUnknown (not polled, or no receiver names in
- *   Alertmanager's metrics), NotEvaluated (invalid spec). Unknown does not change Ready.
+ *   Alertmanager's metrics), NotEvaluated (no route in the running config: invalid spec, or
+ *   left out). Unknown does not change Ready.
  * The receiver is shared: a failure of the default receiver shows on every service routed to it.
  */
 function computeEmailDelivered(obs: ServiceObservation, scraped: boolean): Condition {
   const { previous, generation, now } = obs;
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'EmailDelivered', status, reason, message, generation, now);
   const email = obs.email;
-  if (!scraped || !email) return make('Unknown', REASONS.notEvaluated, 'not routed until the spec is valid');
+  if (!scraped || !email) return make('Unknown', REASONS.notEvaluated, 'no route in the running config: see Valid and ConfigApplied');
   if (obs.unrouted) return make('False', REASONS.noRecipients, `${UNROUTED_NOTE}; set spec.notify.email.to, or ask for smtp.defaultRecipients`);
   const delivery = email.delivery;
   if (delivery?.state === 'failing') {
