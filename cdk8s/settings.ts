@@ -45,6 +45,8 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
     rulesDir: PROMETHEUS_GENERATED_DIR,
     selfScrapeJobs: [
       { job_name: SELF_SCRAPE_JOBS.prometheus, metrics_path: `${routePrefixes.prometheus}/metrics`, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      // Every replica: alertmanager_notifications_failed_total{integration="email",receiver_name=...} is per pod.
+      { job_name: SELF_SCRAPE_JOBS.alertmanager, metrics_path: `${routePrefixes.alertmanager}/metrics`, static_configs: [{ targets: alertmanagerTargets(ctx, v0.alertmanager.replicas) }] },
       {
         job_name: SELF_SCRAPE_JOBS.operator,
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] }],

@@ -128,7 +128,9 @@ export const VigilValuesShape = z
         allowNoDefaultRecipients: z
           .boolean()
           .default(false)
-          .describe('Accept an empty defaultRecipients: alerts of MonitoredServices that name no recipients are then emailed to nobody, and their Ready condition says so.'),
+          .describe(
+            'Accept an empty defaultRecipients: alerts of MonitoredServices that name no recipients are then emailed to nobody, and their EmailDelivered and Ready conditions are False (NoRecipients).',
+          ),
       })
       .prefault({}),
     watchdog: z
@@ -359,7 +361,7 @@ export const INSTALL_CHECKS: readonly InstallCheck[] = [
     goCondition: 'and (empty .Values.smtp.defaultRecipients) (not .Values.smtp.allowNoDefaultRecipients)',
     message:
       'smtp.defaultRecipients is empty: alerts of MonitoredServices that name no recipients would be emailed to nobody. ' +
-      'Set smtp.defaultRecipients (e.g. [oncall@example.com]), or smtp.allowNoDefaultRecipients=true to accept that (those services then say so in their Ready condition).',
+      'Set smtp.defaultRecipients (e.g. [oncall@example.com]), or smtp.allowNoDefaultRecipients=true to accept that (those services are then not Ready: EmailDelivered False, NoRecipients).',
   },
   // Each scrape limit default within its ceiling (0 = no ceiling), as the operator checks at start;
   // bodySizeLimit, a size with units, is left to the operator.

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, not, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { ALERTMANAGER_FEATURES } from '../../operator/render/names.js';
 import {
   configMap,
   container,
@@ -85,6 +86,8 @@ export class Alertmanager extends Construct {
       `--data.maintenance-interval=${props.maintenanceInterval}`,
       `--web.listen-address=0.0.0.0:${ALERTMANAGER_PORT}`,
       `--web.external-url=${externalUrl}`,
+      // receiver_name on the notification counters: the operator's EmailDelivered reads them per receiver.
+      `--enable-feature=${ALERTMANAGER_FEATURES}`,
     ];
     const clusterArgs = [
       `--cluster.listen-address=0.0.0.0:${ALERTMANAGER_MESH_PORT}`,

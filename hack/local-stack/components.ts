@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { ALERTMANAGER_FEATURES } from '../../operator/render/names.js';
 import { REPO_ROOT } from './cluster.js';
 import { logTail, startProcess, type ManagedProcess } from './process.js';
 import { httpGet, pollUntil } from './net.js';
@@ -188,6 +189,7 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertma
       `--data.maintenance-interval=${o.maintenanceInterval ?? LOCAL_ALERTMANAGER_MAINTENANCE_INTERVAL}`,
       `--web.listen-address=127.0.0.1:${o.port}`,
       `--web.external-url=${url}`,
+      `--enable-feature=${ALERTMANAGER_FEATURES}`,
       ...clusterArgs,
       '--log.level=info',
     ],

@@ -290,6 +290,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       selfScrapeJobs: [
         { job_name: SELF_SCRAPE_JOBS.prometheus, static_configs: [{ targets: [`127.0.0.1:${ports.prometheus}`] }] },
         { job_name: SELF_SCRAPE_JOBS.operator, static_configs: [{ targets: [`127.0.0.1:${operatorPort}`] }] },
+        { job_name: SELF_SCRAPE_JOBS.alertmanager, static_configs: [{ targets: [`127.0.0.1:${ports.alertmanager}`] }] },
       ],
       kubernetesSd: { apiServer: c.server, kubeconfigFile: kubeconfigs.prometheus },
       ...(opts.watchdog ? { watchdog: opts.watchdog } : {}),

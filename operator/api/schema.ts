@@ -276,7 +276,7 @@ export const MonitoredServiceSpecSchema = z
 
 export const ConditionSchema = z
   .object({
-    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied, TargetsHealthy, RulesHealthy or Ready.'),
+    type: z.string().max(64).describe('Condition type: Valid, ConfigApplied, TargetsHealthy, RulesHealthy, EmailDelivered or Ready.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
     reason: z.string().max(128).describe('Machine-readable reason in CamelCase.'),
     message: z.string().max(32768).describe('Human-readable explanation.'),
@@ -326,7 +326,11 @@ export const MonitoredServiceStatusSchema = z
           'Unknown: NotScrapedYet (discovered, first scrape not done: not failing), PrometheusUnreachable, TargetsUnknown (no Prometheus URL or not polled yet), NotScraped (invalid spec). ' +
           'RulesHealthy: Prometheus evaluates every rule of the service without error (False: RuleEvaluationFailed, naming each failing rule with its error: it cannot fire; ' +
           'Unknown: RulesNotLoaded, RulesNotEvaluatedYet, PrometheusUnreachable, TargetsUnknown, NotEvaluated). ' +
-          'Ready: Valid, ConfigApplied and TargetsHealthy are True and RulesHealthy is not False; otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
+          "EmailDelivered: the last emails Alertmanager tried to send to the receiver of this service's route were accepted by the SMTP server (False: NotificationsFailing, " +
+          'every attempt since the time named failed, Alertmanager retries and its log has the error; NoRecipients, no spec.notify.email.to and no default recipients; ' +
+          'Unknown: NoNotificationsYet, AlertmanagerUnreachable, DeliveryUnknown, NotEvaluated). ' +
+          'Ready: Valid, ConfigApplied and TargetsHealthy are True, RulesHealthy is not False and EmailDelivered is not False (nobody would be told; a service without alerts is exempt); ' +
+          'otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
       ),
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),

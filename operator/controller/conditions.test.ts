@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredServiceStatus } from '../api/schema.js';
-import { computeStatus, describeScrapeFailures, UNROUTED_NOTE, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
+import { computeStatus, describeScrapeFailures, NO_ALERTS_NOTE, UNROUTED_NOTE, eventsForTransition, statusChanged, statusMergePatch, type ServiceObservation } from './conditions.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../render/scrape-limits.js';
 
 const T0 = '2025-01-01T00:00:00Z';
@@ -23,14 +23,61 @@ function obs(over: Partial<ServiceObservation> = {}): ServiceObservation {
 const cond = (s: MonitoredServiceStatus, type: string) => s.conditions?.find((c) => c.type === type);
 
 describe('computeStatus', () => {
-  it('Ready stays True but says so when the alerts reach no one (no recipients, no default recipients)', () => {
+  describe('EmailDelivered', () => {
     const applied = { prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a2' }, targets: { discovered: 1, healthy: 1 } };
-    expect(cond(computeStatus(obs({ ...applied, unrouted: true })), 'Ready')).toMatchObject({
-      status: 'True',
-      reason: 'Ready',
-      message: `valid, running in Prometheus and Alertmanager, 1 of 1 targets healthy; ${UNROUTED_NOTE}`,
+    const receiver = 'vigil-shop-checkout';
+
+    it('False NoRecipients, and Ready False with it, when the alerts reach no one (no recipients, no default recipients)', () => {
+      const s = computeStatus(obs({ ...applied, unrouted: true, email: { receiver: 'vigil-default' } }));
+      expect(cond(s, 'EmailDelivered')).toMatchObject({ status: 'False', reason: 'NoRecipients' });
+      expect(cond(s, 'EmailDelivered')?.message).toContain(UNROUTED_NOTE);
+      expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'NoRecipients' });
     });
-    expect(cond(computeStatus(obs(applied)), 'Ready')?.message).not.toContain('nobody');
+
+    it('Unknown NoNotificationsYet before any attempt: Ready stays True', () => {
+      const s = computeStatus(obs({ ...applied, email: { receiver } }));
+      expect(cond(s, 'EmailDelivered')).toMatchObject({ status: 'Unknown', reason: 'NoNotificationsYet' });
+      expect(cond(s, 'EmailDelivered')?.message).toContain(receiver);
+      expect(cond(s, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+      expect(cond(s, 'Ready')?.message).not.toContain('nobody');
+    });
+
+    it('False NotificationsFailing names the receiver, the time, the reason and where the error is; Ready False; a Warning once, a Normal Event on recovery', () => {
+      const failing = computeStatus(obs({ ...applied, email: { receiver, delivery: { state: 'failing', since: '2026-12-07T12:00:00Z', failedAttempts: 3, reason: 'other' } } }));
+      const c = cond(failing, 'EmailDelivered')!;
+      expect(c).toMatchObject({ status: 'False', reason: 'NotificationsFailing' });
+      expect(c.message).toContain(`receiver ${receiver} failed since 2026-12-07T12:00:00Z`);
+      expect(c.message).toContain('(reason other)');
+      expect(c.message).toContain(`msg="Notify attempt failed" receiver=${receiver}`);
+      expect(cond(failing, 'Ready')).toMatchObject({ status: 'False', reason: 'NotificationsFailing', message: c.message });
+      expect(eventsForTransition(undefined, failing)).toContainEqual({ type: 'Warning', reason: 'NotificationsFailing', message: c.message });
+      // More failed attempts: the same condition, no new Event.
+      const still = computeStatus(
+        obs({ ...applied, previous: failing, now: T1, email: { receiver, delivery: { state: 'failing', since: '2026-12-07T12:00:00Z', failedAttempts: 9, reason: 'other' } } }),
+      );
+      expect(statusChanged(failing, still)).toBe(false);
+      expect(eventsForTransition(failing, still).filter((e) => e.reason === 'NotificationsFailing')).toEqual([]);
+      const back = computeStatus(obs({ ...applied, previous: failing, now: T1, email: { receiver, delivery: { state: 'delivered', since: '2026-12-07T12:02:00Z' } } }));
+      expect(cond(back, 'EmailDelivered')).toMatchObject({ status: 'True', reason: 'EmailDelivered', lastTransitionTime: T1 });
+      expect(cond(back, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+      expect(eventsForTransition(failing, back)).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'EmailDelivered' }));
+    });
+
+    it('keeps what it stored for this generation while no attempt was seen since a restart; Unknown with the reason when Alertmanager is not known', () => {
+      const failing = computeStatus(obs({ ...applied, email: { receiver, delivery: { state: 'failing', since: '2026-12-07T12:00:00Z' } } }));
+      const restarted = computeStatus(obs({ ...applied, previous: failing, now: T1, email: { receiver } }));
+      expect(cond(restarted, 'EmailDelivered')).toEqual(cond(failing, 'EmailDelivered'));
+      const unreachable = computeStatus(obs({ ...applied, previous: failing, now: T1, email: { receiver, unknown: { reason: 'AlertmanagerUnreachable', message: 'down' } } }));
+      expect(cond(unreachable, 'EmailDelivered')).toMatchObject({ status: 'Unknown', reason: 'AlertmanagerUnreachable', message: 'down' });
+      // A new generation (e.g. new recipients) starts over.
+      expect(cond(computeStatus(obs({ ...applied, generation: 2, previous: failing, email: { receiver } })), 'EmailDelivered')).toMatchObject({ reason: 'NoNotificationsYet' });
+    });
+
+    it('a service without alerts is Ready whatever its email does (nothing would page anyway)', () => {
+      const s = computeStatus(obs({ ...applied, noAlerts: true, unrouted: true, email: { receiver: 'vigil-default' } }));
+      expect(cond(s, 'EmailDelivered')).toMatchObject({ status: 'False', reason: 'NoRecipients' });
+      expect(cond(s, 'Ready')).toMatchObject({ status: 'True', message: `valid, running in Prometheus and Alertmanager, 1 of 1 targets healthy; ${NO_ALERTS_NOTE}` });
+    });
   });
 
   it('a valid service waits (ApplyPending) until both sidecars report the desired hashes', () => {

@@ -5,8 +5,9 @@ import type { Condition, InstallStatus, MonitoredServiceStatus } from '../api/sc
 import type { SyncReport } from './annotations.js';
 import type { ResolvedScrapeLimits } from '../render/scrape-limits.js';
 import { scrapeLimitHit, scrapeLimitMessage } from './scrape-limits.js';
+import type { ReceiverDelivery } from './email-delivery.js';
 
-export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'RulesHealthy', 'Ready'] as const;
+export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'RulesHealthy', 'EmailDelivered', 'Ready'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export const REASONS = {
@@ -47,11 +48,17 @@ export const REASONS = {
   credentialsNotFound: 'CredentialsNotFound',
   rejectedByPrometheus: 'RejectedByPrometheus',
   rejectedByAlertmanager: 'RejectedByAlertmanager',
+  emailDelivered: 'EmailDelivered',
+  notificationsFailing: 'NotificationsFailing',
+  noRecipients: 'NoRecipients',
+  noNotificationsYet: 'NoNotificationsYet',
+  deliveryUnknown: 'DeliveryUnknown',
 } as const;
 
 /**
- * Said by Ready when a service's alerts reach no one (the install's smtp.allowNoDefaultRecipients):
- * Ready stays True, as the service is monitored and its alerts are visible in Alertmanager.
+ * Said by EmailDelivered (False, NoRecipients) and so by Ready when a service's alerts reach no one
+ * (the install's smtp.allowNoDefaultRecipients): the service is monitored and its alerts are visible
+ * in Alertmanager, but nobody would be told when it goes down.
  */
 export const UNROUTED_NOTE = 'its alerts are emailed to nobody: it names no recipients (spec.notify.email.to) and the install has no default recipients (smtp.defaultRecipients)';
 
@@ -177,7 +184,19 @@ export interface ServiceObservation {
   unrouted?: boolean;
   /** Set when it renders no alert at all (NO_ALERTS_NOTE). */
   noAlerts?: boolean;
+  /** The receiver its route ends in and what Alertmanager's counters say of it (plan.ts emailObservation); undefined: not routed (invalid). */
+  email?: EmailObservation;
   now: string;
+}
+
+/** EmailDelivered's input: the service's receiver and its last attempts. */
+export interface EmailObservation {
+  /** The Alertmanager receiver of the service's route (its own, or the default one). */
+  receiver: string;
+  /** The receiver's state from the last poll; undefined when no attempt was seen since the operator started. */
+  delivery?: ReceiverDelivery;
+  /** Why nothing can be known of delivery (no poll of Alertmanager, unreachable, no receiver names in its metrics). */
+  unknown?: { reason: string; message: string };
 }
 
 function findCondition(status: MonitoredServiceStatus | undefined, type: ConditionType): Condition | undefined {
@@ -342,7 +361,9 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
   conditions.push(targets.condition);
   const rules = computeRulesHealthy(obs, scraped);
   conditions.push(rules);
-  conditions.push(computeReady(obs, valid, applied, targets.condition, rules));
+  const email = computeEmailDelivered(obs, scraped);
+  conditions.push(email);
+  conditions.push(computeReady(obs, valid, applied, targets.condition, rules, email));
 
   const status: MonitoredServiceStatus = { observedGeneration: generation, conditions };
   const install = obs.install ?? previous?.install;
@@ -495,13 +516,54 @@ function computeRulesHealthy(obs: ServiceObservation, scraped: boolean): Conditi
 }
 
 /**
+ * EmailDelivered: whether the service's alert emails get out, as Alertmanager counts the SMTP
+ * attempts of the receiver its route ends in (email-delivery.ts).
+ * - False NoRecipients: it names no recipients and the install has none by default (UNROUTED_NOTE).
+ * - False NotificationsFailing: every attempt to that receiver since `since` failed (Alertmanager
+ *   keeps retrying). Alertmanager 0.35 exposes the error text only in its log: the message says
+ *   where to look, with the reason label of a notification it gave up on, if any.
+ * - True EmailDelivered: the last attempts include a success.
+ * - Unknown: NoNotificationsYet (no attempt since the operator started, and nothing stored for this
+ *   generation), AlertmanagerUnreachable or DeliveryUnknown (not polled, or no receiver names in
+ *   Alertmanager's metrics), NotEvaluated (no route in the running config: invalid spec, or
+ *   left out). Unknown does not change Ready.
+ * The receiver is shared: a failure of the default receiver shows on every service routed to it.
+ */
+function computeEmailDelivered(obs: ServiceObservation, scraped: boolean): Condition {
+  const { previous, generation, now } = obs;
+  const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'EmailDelivered', status, reason, message, generation, now);
+  const email = obs.email;
+  if (!scraped || !email) return make('Unknown', REASONS.notEvaluated, 'no route in the running config: see Valid and ConfigApplied');
+  if (obs.unrouted) return make('False', REASONS.noRecipients, `${UNROUTED_NOTE}; set spec.notify.email.to, or ask for smtp.defaultRecipients`);
+  const delivery = email.delivery;
+  if (delivery?.state === 'failing') {
+    const gaveUp = delivery.reason ? `, and gave up on a notification (reason ${delivery.reason}) before retrying at the next group interval` : '';
+    return make(
+      'False',
+      REASONS.notificationsFailing,
+      `every email Alertmanager tried to send to receiver ${email.receiver} failed since ${delivery.since}${gaveUp}; it keeps retrying, nobody is told meanwhile. ` +
+        `Its log has the error (msg="Notify attempt failed" receiver=${email.receiver}); check smtp.smarthost's port and TLS mode, the credentials Secret and smtp.from`,
+    );
+  }
+  if (delivery?.state === 'delivered') return make('True', REASONS.emailDelivered, `the last email Alertmanager sent to receiver ${email.receiver} was accepted by the SMTP server`);
+  if (email.unknown) return make('Unknown', email.unknown.reason, email.unknown.message);
+  // No attempt seen since the operator started: what it stored for this generation stands.
+  const stored = findCondition(previous, 'EmailDelivered');
+  if (stored && stored.observedGeneration === generation && (stored.reason === REASONS.emailDelivered || stored.reason === REASONS.notificationsFailing)) {
+    return make(stored.status, stored.reason, stored.message);
+  }
+  return make('Unknown', REASONS.noNotificationsYet, `Alertmanager has not tried to email receiver ${email.receiver} yet: nothing fired since the operator started`);
+}
+
+/**
  * Ready is one thing: the spec is valid, Prometheus and Alertmanager run a config that includes
  * it (ConfigApplied), at least one of its targets scrapes successfully (TargetsHealthy), and no rule
- * fails to evaluate (RulesHealthy not False). Its reason is the first that fails, in the order Valid,
- * a misconfigured selector or port, ConfigApplied, TargetsHealthy, RulesHealthy; Unknown when target
- * health is unknown (or no target was scraped yet).
+ * fails to evaluate (RulesHealthy not False), and its email is not known to fail (EmailDelivered not
+ * False: nobody would be told; a service without alerts is exempt). Its reason is the first that
+ * fails, in the order Valid, a misconfigured selector or port, ConfigApplied, TargetsHealthy,
+ * RulesHealthy, EmailDelivered; Unknown when target health is unknown (or no target was scraped yet).
  */
-function computeReady(obs: ServiceObservation, valid: Condition, applied: Condition, targets: Condition, rules: Condition): Condition {
+function computeReady(obs: ServiceObservation, valid: Condition, applied: Condition, targets: Condition, rules: Condition, email: Condition): Condition {
   const { previous, generation, now } = obs;
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'Ready', status, reason, message, generation, now);
   if (valid.status !== 'True') return make('False', valid.reason, valid.message);
@@ -509,7 +571,9 @@ function computeReady(obs: ServiceObservation, valid: Condition, applied: Condit
   if (applied.status !== 'True') return make(applied.status === 'Unknown' ? 'Unknown' : 'False', applied.reason, applied.message);
   if (targets.status !== 'True') return make(targets.status, targets.reason, targets.message);
   if (rules.status === 'False') return make('False', rules.reason, rules.message);
-  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.noAlerts ? `; ${NO_ALERTS_NOTE}` : obs.unrouted ? `; ${UNROUTED_NOTE}` : ''}`);
+  // Nobody would be told when it goes down: not Ready, although it is scraped and evaluated.
+  if (email.status === 'False' && !obs.noAlerts) return make('False', email.reason, email.message);
+  return make('True', REASONS.ready, `valid, running in Prometheus and Alertmanager, ${targets.message}${obs.noAlerts ? `; ${NO_ALERTS_NOTE}` : ''}`);
 }
 
 /** The fields the operator owns, in a canonical form, for change detection. */
@@ -564,7 +628,7 @@ export interface PlannedEvent {
  * operator does not repeat them: InvalidSpec once per generation (and message), ConfigApplied
  * once per generation, ReloadFailed once per distinct error, ConfigTooLarge once on entering it,
  * a scrape-error reason of TargetsHealthy once per reason, RuleEvaluationFailed once per set of
- * failing rules.
+ * failing rules, EmailDelivered False once per reason (Warning) and its recovery (Normal).
  */
 /** The rule names of a RuleEvaluationFailed message (computeRulesHealthy), for comparison. */
 function failingRuleNames(message: string): string {
@@ -612,6 +676,15 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   const nextRules = findCondition(next, 'RulesHealthy');
   if (nextRules?.status === 'False' && !(prevRules?.status === 'False' && failingRuleNames(prevRules.message) === failingRuleNames(nextRules.message))) {
     events.push({ type: 'Warning', reason: nextRules.reason, message: nextRules.message });
+  }
+  // Email: once on entering False and when the reason changes (not when `since` moves); once on recovery.
+  const prevEmail = findCondition(previous, 'EmailDelivered');
+  const nextEmail = findCondition(next, 'EmailDelivered');
+  if (nextEmail?.status === 'False' && !(prevEmail?.status === 'False' && prevEmail.reason === nextEmail.reason)) {
+    events.push({ type: 'Warning', reason: nextEmail.reason, message: nextEmail.message });
+  }
+  if (nextEmail?.status === 'True' && prevEmail?.status === 'False' && prevEmail.reason === REASONS.notificationsFailing) {
+    events.push({ type: 'Normal', reason: REASONS.emailDelivered, message: nextEmail.message });
   }
   // The duplicates sentence always ends the message (computeTargetsHealthy): compare that part.
   const overlap = (c: Condition | undefined) => {

@@ -40,6 +40,32 @@ function input(objects: RawMonitoredService[], over: Partial<ReconcileInput> = {
 }
 
 describe('planReconcile', () => {
+  it("EmailDelivered follows the receiver of each service's route, as the Alertmanager poll reports it", () => {
+    const mailed = service('a', 'mailed');
+    (mailed.spec as Record<string, unknown>).notify = { email: { to: ['team@example.com'] } };
+    const objects = [service('a', 'orphan'), mailed];
+    const email = (p: ReturnType<typeof planReconcile>, name: string) =>
+      (p.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find(
+        (c) => c.type === 'EmailDelivered',
+      );
+    const withDefault = { ...settings, defaultRecipients: ['oncall@example.com'] };
+    // No --alertmanager-url: nothing known.
+    expect(email(planReconcile(input(objects, { settings: withDefault })), 'mailed')).toMatchObject({ status: 'Unknown', reason: 'DeliveryUnknown' });
+    const delivery = new Map([
+      ['a/mailed', { state: 'failing' as const, since: '2025-01-01T00:00:00Z' }],
+      ['vigil-default', { state: 'delivered' as const, since: '2025-01-01T00:00:00Z' }],
+    ]);
+    const polled = planReconcile(input(objects, { settings: withDefault, alertmanagerRunning: { configHash: 1, lastReloadSuccessful: true, polledAt: 0, delivery } }));
+    expect(email(polled, 'mailed')).toMatchObject({ status: 'False', reason: 'NotificationsFailing' });
+    expect(email(polled, 'mailed')?.message).toContain('receiver a/mailed');
+    expect(email(polled, 'orphan')).toMatchObject({ status: 'True', reason: 'EmailDelivered' });
+    expect(email(polled, 'orphan')?.message).toContain('receiver vigil-default');
+    // Polled, but Alertmanager names no receivers in its metrics.
+    const unnamed = planReconcile(input(objects, { settings: withDefault, alertmanagerRunning: { configHash: 1, lastReloadSuccessful: true, polledAt: 0 } }));
+    expect(email(unnamed, 'mailed')).toMatchObject({ status: 'Unknown', reason: 'DeliveryUnknown' });
+    expect(email(unnamed, 'mailed')?.message).toContain('receiver-name-in-metrics');
+  });
+
   it('a service without recipients is unrouted only when the install has no default recipients', () => {
     const readyMessage = (p: ReturnType<typeof planReconcile>, name: string) =>
       (p.statusUpdates.find((u) => u.name === name)!.patch.status as { conditions: { type: string; message: string }[] }).conditions.find((c) => c.type === 'Ready')?.message;
@@ -235,7 +261,8 @@ describe('planReconcile', () => {
       );
       expect(c.Ready).toMatchObject({ status: 'False', reason: 'NoLongerValid' });
       expect(c.TargetsHealthy!.reason).not.toBe('NotScraped');
-      expect(plan.statusUpdates[0]!.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'NoLongerValid' })]);
+      // These settings name no default recipients: NoRecipients is the other Warning (conditions.test.ts).
+      expect(plan.statusUpdates[0]!.events.filter((e) => e.reason !== 'NoRecipients')).toEqual([expect.objectContaining({ type: 'Warning', reason: 'NoLongerValid' })]);
       // The stored generation stays what it was: fixing the spec needs a new generation.
       expect(plan.statusUpdates[0]!.patch.status).toMatchObject({ lastValidGeneration: 3, lastValidSpec: JSON.stringify(base) });
 
@@ -409,7 +436,7 @@ describe('planReconcile', () => {
     const two = plan.statusUpdates.find((u) => u.name === 'two')!;
     const cond = (two.patch.status.conditions as { type: string; status: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(cond).toMatchObject({ status: 'False', reason: 'ConfigTooLarge', message: plan.undeliverable });
-    expect(two.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ConfigTooLarge', message: plan.undeliverable })]);
+    expect(two.events.filter((e) => e.reason !== 'NoRecipients')).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ConfigTooLarge', message: plan.undeliverable })]);
     expect(plan.statusUpdates.find((u) => u.name === 'one')).toBeUndefined();
 
     // Still too large after another change: the condition follows, the Event is not repeated.

@@ -29,6 +29,8 @@ import {
 import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
 import type { CredentialResolution } from './scrape-credentials.js';
 import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape-limits.js';
+import { routeReceiver } from '../render/alertmanager.js';
+import type { EmailObservation } from './conditions.js';
 
 /** A MonitoredService as it comes from the API (not yet validated). */
 export interface RawMonitoredService {
@@ -58,7 +60,11 @@ export interface ReconcileInput {
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
-  /** What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while unknown. */
+  /**
+   * What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while
+   * unknown. The key is absent when the operator does not poll Alertmanager at all (then email
+   * delivery is not known: EmailDelivered Unknown, DeliveryUnknown).
+   */
   alertmanagerRunning?: AlertmanagerRunning | undefined;
   /** Set while Alertmanager does not answer the poll: why, in words. */
   alertmanagerUnreachable?: string | undefined;
@@ -127,6 +133,7 @@ export interface StatusInputs {
   leftOut: string | undefined;
   credentials: string | undefined;
   rejected: { reason: string; message: string; inForce?: MonitoredService } | undefined;
+  email: EmailObservation | undefined;
 }
 
 /** Remembers, per object, the inputs from which its status came out unchanged. */
@@ -295,6 +302,30 @@ function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: 
   const rules = input.rulesFor?.(ref.namespace, ref.name);
   if (targets) return { targets, ...(rules ? { rules } : {}) };
   return input.targetsUnavailable ? { targetsUnavailable: input.targetsUnavailable } : {};
+}
+
+/**
+ * The receiver of a service's route and what the Alertmanager poll says of its email attempts
+ * (email-delivery.ts); `unknown` says why nothing can be said.
+ */
+export function emailObservation(input: ReconcileInput, service: MonitoredService): EmailObservation {
+  const receiver = routeReceiver(service);
+  if (!Object.hasOwn(input, 'alertmanagerRunning')) {
+    return { receiver, unknown: { reason: REASONS.deliveryUnknown, message: 'email delivery is not known: the operator runs without --alertmanager-url' } };
+  }
+  if (input.alertmanagerUnreachable !== undefined) return { receiver, unknown: { reason: REASONS.alertmanagerUnreachable, message: input.alertmanagerUnreachable } };
+  const running = input.alertmanagerRunning;
+  if (running && !running.delivery) {
+    return {
+      receiver,
+      unknown: {
+        reason: REASONS.deliveryUnknown,
+        message: 'email delivery is not known: Alertmanager exports no receiver names in its metrics (run it with --enable-feature=receiver-name-in-metrics, as the chart does)',
+      },
+    };
+  }
+  const delivery = running?.delivery?.get(receiver);
+  return { receiver, ...(delivery ? { delivery } : {}) };
 }
 
 /**
@@ -588,6 +619,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const ref = refOf(raw);
     const key = `${ref.namespace}/${ref.name}`;
     const observed: ReturnType<typeof targetsObservation> = result.ok || inForce ? targetsObservation(input, ref) : {};
+    const routed = result.ok ? result.service : inForce?.service;
     const inputs: StatusInputs = {
       shared,
       result,
@@ -599,6 +631,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       leftOut: leftOutMessages.get(key),
       credentials: credentials.problems.get(key),
       rejected: result.ok ? input.rejected?.get(key) : undefined,
+      email: routed && included.has(key) ? emailObservation(input, routed) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
     const generation = raw.metadata?.generation ?? 0;
@@ -626,9 +659,10 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(!result.ok && !inForce && raw.status?.lastValidGeneration !== undefined ? { lastValidRefused: raw.status.lastValidGeneration } : {}),
       ...(input.install ? { install: input.install } : {}),
       ...(inputs.selection ? { selection: inputs.selection } : {}),
-      ...(result.ok && input.settings.defaultRecipients.length === 0 && (result.service.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
+      ...(routed && input.settings.defaultRecipients.length === 0 && (routed.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
       ...(result.ok && !result.service.spec.downAlert.enabled && result.service.spec.rules.length === 0 ? { noAlerts: true } : {}),
       ...(result.ok ? runningScrapeLimits(result.service, input.settings) : {}),
+      ...(inputs.email ? { email: inputs.email } : {}),
       now: input.now,
     });
     if (!statusChanged(raw.status, next)) {

@@ -165,6 +165,7 @@ export class UnchangedStatuses implements StatusMemo {
       last.rejected?.message === inputs.rejected?.message &&
       (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
       (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
+      JSON.stringify(last.email) === JSON.stringify(inputs.email) &&
       sameSelection(last.selection, inputs.selection);
     if (same) this.hits++;
     return same;

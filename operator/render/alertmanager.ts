@@ -129,10 +129,15 @@ function unownedRoute(): Record<string, unknown> {
   return { receiver: UNOWNED_RECEIVER, matchers: [`${LABEL_MONITORED_SERVICE}=~".+"`], continue: false };
 }
 
+/** The receiver a service's route ends in: its own, or the default one when it names no recipients. */
+export function routeReceiver(service: MonitoredService): string {
+  return hasRecipients(service) ? receiverName(refOf(service)) : DEFAULT_RECEIVER;
+}
+
 /** The service's own receiver, or the default one (by name, explicitly) when it names no recipients. */
 function serviceRoute(service: MonitoredService): Record<string, unknown> {
   return {
-    receiver: hasRecipients(service) ? receiverName(refOf(service)) : DEFAULT_RECEIVER,
+    receiver: routeReceiver(service),
     matchers: [`${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`, `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`],
     continue: false,
   };

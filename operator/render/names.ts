@@ -8,8 +8,13 @@ export const JOB_PREFIX = 'vigil';
  * Jobs of the install's own scrape configs (settings.selfScrapeJobs); the operator's series carry
  * the install namespace's namespace label, so rules of MonitoredServices there may read them.
  */
-export const SELF_SCRAPE_JOBS = { prometheus: 'prometheus', operator: 'vigil-operator' } as const;
+export const SELF_SCRAPE_JOBS = { prometheus: 'prometheus', operator: 'vigil-operator', alertmanager: 'alertmanager' } as const;
 export const DEFAULT_RECEIVER = 'vigil-default';
+/**
+ * Alertmanager's --enable-feature wherever Vigil runs it: receiver_name on its notification counters,
+ * which EmailDelivered reads per receiver (operator/controller/email-delivery.ts).
+ */
+export const ALERTMANAGER_FEATURES = 'receiver-name-in-metrics';
 /** Receiver without integrations for alerts of MonitoredServices that are no longer configured (alertmanager.ts). */
 export const UNOWNED_RECEIVER = 'vigil-unowned';
 export const EMAIL_TEMPLATE_FILE = 'vigil-email.tmpl';

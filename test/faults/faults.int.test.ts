@@ -125,6 +125,9 @@ test('the SMTP path fails for 2 minutes while the alert fires (stunnel down, the
   await pollUntil('Alertmanager to fail to send the firing email', 90_000, async () => (await failedEmailNotifications(s)) > failuresAtStart, { intervalMs: 1000 });
   log(`first failed email notification ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the target stopped`);
   expect(await alertmanagerServiceDown(s, DEMO)).toHaveLength(1);
+  // The status says so too (EmailDelivered, from the operator's poll of Alertmanager's counters).
+  await pollUntil('EmailDelivered=False on the demo service', 90_000, async () => (await condition(s, DEMO, 'EmailDelivered'))?.status === 'False', { intervalMs: 1000 });
+  expect((await condition(s, DEMO, 'EmailDelivered'))?.reason).toBe('NotificationsFailing');
   await sleep(Math.max(0, outageAt + SMTP_OUTAGE_MS / 2 - Date.now()));
   expect(await s.mailpit.client.list()).toHaveLength(0);
 
@@ -138,6 +141,7 @@ test('the SMTP path fails for 2 minutes while the alert fires (stunnel down, the
   expect(await alertmanagerServiceDown(s, DEMO)).toHaveLength(1);
   // The alert is still firing in Prometheus: what the email will say is current.
   expect((await prometheusAlertStates(s, DEMO)).get('ServiceDown')).toBe('firing');
+  expect(await condition(s, DEMO, 'EmailDelivered')).toMatchObject({ status: 'False', reason: 'NotificationsFailing' });
 
   // Back: Alertmanager's next flush (every group_interval, 1 s) delivers.
   const restoredAt = Date.now();
@@ -158,6 +162,7 @@ test('the SMTP path fails for 2 minutes while the alert fires (stunnel down, the
     log(`expected exactly the firing email ${mail.ID} (${mail.Created}); diagnostics (times from the restore):\n${await mailDiagnostics(s, samples, restoredAt, mail.ID)}`);
   }
   expect(firing.map((m) => m.ID)).toEqual([mail.ID]);
+  await pollUntil('EmailDelivered=True again', 60_000, async () => (await condition(s, DEMO, 'EmailDelivered'))?.status === 'True', { intervalMs: 1000 });
 
   await resolveDemoOutage(s);
 }, 360_000);

@@ -189,6 +189,67 @@ test('kubectl delete pod of the demo target: the firing email through stunnel; r
   expect(await emailsAbout('firing', NS, DEMO)).toHaveLength(1);
 }, 600_000);
 
+/** Whether the in-cluster mail catcher's API answers (through its NodePort). */
+async function mailCatcherAnswers(): Promise<boolean> {
+  try {
+    await mail.list();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Issue 22: nothing told a team its email was not arriving. The mail catcher (and the stunnel in its
+// pod) is scaled away for 2 minutes while the demo target is down: Alertmanager's sends fail, the
+// operator reads that from Alertmanager's counters (EmailDelivered), and once the catcher is back
+// Alertmanager's retry delivers the firing email.
+test('SMTP down for 2 minutes during an outage: EmailDelivered False (NotificationsFailing) with a Warning Event meanwhile; back: the firing email arrives, EmailDelivered True', async () => {
+  const SMTP_OUTAGE_MS = 120_000;
+  await waitReady(NS, DEMO);
+  await noActiveAlerts(NS, DEMO);
+  await kubectl(['scale', 'deployment/vigil-mail-catcher', '-n', NS, '--replicas=0']);
+  try {
+    await pollUntil('the mail catcher to be gone', 120_000, async () => !(await mailCatcherAnswers()), { intervalMs: 1000 });
+    const outageAt = Date.now();
+    await kubectl(['delete', 'pod', DEMO, '-n', NS, '--wait=false']);
+    const emailDelivered = async () => (await msStatus(NS, DEMO)).conditions?.find((c) => c.type === 'EmailDelivered');
+    await pollUntil('EmailDelivered=False on the demo service', EMAIL_TIMEOUT_MS + 60_000, async () => (await emailDelivered())?.status === 'False', { intervalMs: 1000 });
+    const failing = await emailDelivered();
+    console.log(`real node: SMTP down → EmailDelivered=False after ${((Date.now() - outageAt) / 1000).toFixed(1)} s: ${failing?.message}`);
+    expect(failing).toMatchObject({ reason: 'NotificationsFailing' });
+    expect(failing?.message).toContain(`receiver vigil-default`);
+    const events = JSON.parse(await kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=MonitoredService,involvedObject.name=${DEMO}`, '-o', 'json'])) as {
+      items: { type: string; reason: string }[];
+    };
+    expect(events.items.some((e) => e.type === 'Warning' && e.reason === 'NotificationsFailing')).toBe(true);
+    // Prometheus scrapes Alertmanager (job alertmanager): the failures are there per receiver too.
+    const q = encodeURIComponent('alertmanager_notification_requests_failed_total{job="alertmanager",integration="email",receiver_name="vigil-default"} > 0');
+    await pollUntil(
+      'Prometheus to have the failed email attempts',
+      60_000,
+      async () => (await getJson<{ data: { result: unknown[] } }>(`${PROMETHEUS_URL}/api/v1/query?query=${q}`)).data.result.length > 0,
+      {
+        intervalMs: 2000,
+      },
+    );
+    await new Promise((r) => setTimeout(r, Math.max(0, outageAt + SMTP_OUTAGE_MS - Date.now())));
+    expect((await emailDelivered())?.status).toBe('False');
+
+    const restoredAt = Date.now();
+    await kubectl(['scale', 'deployment/vigil-mail-catcher', '-n', NS, '--replicas=1']);
+    await kubectl(['rollout', 'status', 'deployment/vigil-mail-catcher', '-n', NS, '--timeout=180s']);
+    await pollUntil('the mail catcher to answer again', 120_000, mailCatcherAnswers, { intervalMs: 1000 });
+    const firing = await waitForAlertEmail(mail, { state: 'firing', namespace: NS, name: DEMO, since: outageAt, timeoutMs: 180_000 });
+    console.log(`real node: mail catcher back → FIRING email ${((Date.parse(firing.mail.Created) - restoredAt) / 1000).toFixed(1)} s after the scale-up`);
+    await pollUntil('EmailDelivered=True again', 120_000, async () => (await emailDelivered())?.status === 'True', { intervalMs: 1000 });
+  } finally {
+    // The later tests need the catcher: back whatever failed above.
+    await kubectl(['scale', 'deployment/vigil-mail-catcher', '-n', NS, '--replicas=1']);
+  }
+  expect(await script('demo-restore.sh', EMAIL_TIMEOUT_MS + 150_000)).toMatch(/email after \d+s: \[RESOLVED\] ServiceDown vigil-system\/vigil-demo-target/);
+  await waitReady(NS, DEMO);
+}, 900_000);
+
 /** The Alertmanager container's restarts as the kubelet counts them. */
 async function alertmanagerRestarts(): Promise<number> {
   return Number(await kubectl(['get', 'pod', 'vigil-alertmanager-0', '-n', NS, '-o', 'jsonpath={.status.containerStatuses[?(@.name=="alertmanager")].restartCount}']));
