@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
-import { ServiceCache } from '../operator/controller/service-cache.js';
+import { ServiceCache } from '../operator/assemble/service-cache.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { percentile } from './stats.js';

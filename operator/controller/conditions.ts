@@ -203,7 +203,7 @@ function reloadFailure(report: SyncReport, desiredHash: string): string | undefi
  * What ConfigApplied needs from the desired hashes and the sidecars' reports, the same for every
  * object of one reconcile. computeStatus reads desired, prometheus and alertmanager only through
  * this, so the controller can tell from it (with the other inputs) that a status cannot have
- * changed although the desired hashes moved (controller/service-cache.ts StatusMemo, issue #13).
+ * changed although the desired hashes moved (status-memo.ts, issue #13).
  */
 export interface ConfigApplyState {
   prometheusApplied: boolean;

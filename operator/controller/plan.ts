@@ -2,7 +2,7 @@
 // sidecars report, compute the desired config, whether each generated object needs a write,
 // and which statuses/events change. The controller only executes this plan.
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
-import { encodeFileSet, MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from '../kube/config-bundle.js';
+import { encodeFileSet, MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from '../assemble/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
@@ -28,23 +28,9 @@ import {
 } from './conditions.js';
 import { describeDuplicates, diagnoseSelection, type ServiceInfo } from './selection.js';
 import type { CredentialResolution } from './scrape-credentials.js';
+import type { RawMonitoredService } from '../api/raw.js';
 
-/** A MonitoredService as it comes from the API (not yet validated). */
-export interface RawMonitoredService {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    generation?: number;
-    uid?: string;
-    resourceVersion?: string;
-    deletionTimestamp?: unknown;
-    labels?: Record<string, string>;
-  };
-  spec?: unknown;
-  status?: MonitoredServiceStatus;
-}
+export type { RawMonitoredService };
 
 export interface ReconcileInput {
   objects: readonly RawMonitoredService[];
@@ -72,7 +58,7 @@ export interface ReconcileInput {
   limits?: EncodeLimits;
   /**
    * How a file set to write is encoded: encodeFileSet (the default) or the same through the
-   * controller's cache of compressed bundle members (service-cache.ts), byte-identical.
+   * controller's cache of compressed bundle members (assemble/service-cache.ts), byte-identical.
    */
   encode?: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
   /**
@@ -83,7 +69,7 @@ export interface ReconcileInput {
   /** Whether the install of that namespace is gone, so its claims are taken over (install-liveness.ts). Absent: none is. */
   installGone?: (installNamespace: string) => boolean;
   /**
-   * The controller's memo of objects whose status came out unchanged (service-cache.ts
+   * The controller's memo of objects whose status came out unchanged (status-memo.ts
    * StatusMemo): such an object is skipped while nothing its status depends on moved. Absent:
    * every status is computed.
    */

@@ -24,7 +24,7 @@ export const HASH_LENGTH = 16;
 /**
  * Everything one MonitoredService contributes to the generated files, as text. A pure function of
  * (service, settings): the operator keeps it per object generation and settings
- * (controller/service-cache.ts) so that a reconcile re-renders only what changed.
+ * (assemble/service-cache.ts) so that a reconcile re-renders only what changed.
  */
 export interface ServicePieces {
   ref: ObjectRef;

@@ -18,7 +18,7 @@ const LIMITS = { stringLength: 65536, depth: 32, nodes: 20000 };
 /**
  * `render` is the last check (see renderabilityProblem): by default the service rendered alone with
  * default settings; the operator passes its own, which renders the service's pieces with the real
- * settings and keeps them (controller/service-cache.ts), so a valid service is rendered once.
+ * settings and keeps them (assemble/service-cache.ts), so a valid service is rendered once.
  */
 export function validateMonitoredService(raw: unknown, render: (service: MonitoredService) => void = renderAlone): ValidationResult {
   const ref = refOf(raw);
