@@ -75,7 +75,12 @@ describe('the import graph', () => {
     // Sanity: a broken pattern would find no edges and pass everything below.
     expect(graph.size).toBeGreaterThan(200);
     // Dynamic imports count: main.ts loads each command only when it runs.
-    expect(graph.get('operator/cli/main.ts')?.sort()).toEqual(['operator/cli/operator-command.ts', 'operator/cli/render-command.ts', 'operator/cli/sync-command.ts', 'operator/cli/test-email-command.ts']);
+    expect(graph.get('operator/cli/main.ts')?.sort()).toEqual([
+      'operator/cli/operator-command.ts',
+      'operator/cli/render-command.ts',
+      'operator/cli/sync-command.ts',
+      'operator/cli/test-email-command.ts',
+    ]);
     // Type-only imports count (service.ts imports only the Logger type from observability/).
     expect(graph.get('operator/cli/service.ts')?.sort()).toEqual(['operator/cli/flags.ts', 'operator/observability/index.ts']);
     expect(graph.get('hack/local-stack/cluster.ts')).toEqual(expect.arrayContaining(['hack/local-stack/net.ts', 'hack/local-stack/process.ts']));

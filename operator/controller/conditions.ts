@@ -137,7 +137,7 @@ export interface ServiceObservation {
   undeliverable?: string;
   /** Set when this service was left out because a Secret/ConfigMap (or key) its scrape settings read is missing: which. */
   credentialsMissing?: string;
-  /** Set when this service was left out so that the others fit in one object (plan.ts leaveOutUntilFits): why. */
+  /** Set when this service was left out so that the others fit in one object (assemble/size-fit.ts leaveOutUntilFits): why. */
   leftOut?: string;
   /** Set when a server refused this generation and the others run without it (isolation.ts): RejectedBy* and why. */
   rejected?: { reason: string; message: string };
