@@ -2,7 +2,8 @@
 // uid, generation and settings stay, redone when any of them moves, and never the source of a
 // different config than rendering from scratch.
 import { loadCatalogue, demoSettings, productionSettings } from '../../test/fixtures/catalogue/index.js';
-import { assembleConfig, renderConfig, renderServicePieces as renderConfigPieces } from '../render/index.js';
+import { renderServicePieces as renderConfigPieces } from '../render/index.js';
+import { assembleConfig, renderConfig } from './config.js';
 import { decodeBundle, type EncodedFiles } from './config-bundle.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { lastValidObjects, planReconcile, type RawMonitoredService, type ReconcilePlan } from '../controller/plan.js';

@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
-import { assembleConfig, renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
+import { renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
+import { assembleConfig } from './config.js';
 import type { GlobalSettings, RenderedConfig, ScrapeHints, ValidationResult } from '../render/types.js';
 import { validateMonitoredService } from '../validate/index.js';
 import type { RawMonitoredService } from '../api/raw.js';

@@ -1,7 +1,8 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from '@jest/globals';
 import type { ServiceInfo } from './selection.js';
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { createHash } from 'node:crypto';
 import { encodeFileSet } from '../assemble/config-bundle.js';

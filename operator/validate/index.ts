@@ -1,7 +1,8 @@
 // Validation of one MonitoredService: the zod schema, then the checks zod cannot express.
 // Never throws: whatever comes in (null, lists, huge strings, cycles) comes out as a ValidationResult.
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { ScrapeLimitRefusal } from '../render/scrape-limits.js';
 import type { ObjectRef, ValidationIssue, ValidationResult } from '../render/types.js';
 import { deepChecks } from './deep-checks.js';
