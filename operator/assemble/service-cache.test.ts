@@ -12,6 +12,7 @@ import type { SyncReport } from '../controller/annotations.js';
 import { UnchangedStatuses } from '../controller/status-memo.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 import { withStatuses } from '../../test/operator/informer-statuses.js';
+import { scrapeJobNames } from '../sync/job-names.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
   return {
@@ -149,6 +150,26 @@ describe('ServiceCache', () => {
       settings,
     );
     expect(fromCache).toEqual(renderConfig(services, settings));
+  });
+
+  it('reads the job names of a rendered prometheus.yml once per config hash, as the parser gives them', () => {
+    const cache = new ServiceCache();
+    const stages = cache.forReconcile(demoSettings);
+    const services = loadCatalogue();
+    const rendered = renderConfig(services, demoSettings);
+    const other = renderConfig(services.slice(1), demoSettings);
+    const parsed: string[] = [];
+    const parse = (yml: string) => {
+      parsed.push(yml);
+      return scrapeJobNames(yml);
+    };
+    const expected = scrapeJobNames(rendered.prometheus['prometheus.yml'] ?? '');
+    expect(expected.length).toBeGreaterThan(1);
+    expect(stages.expectedJobNames(rendered, parse)).toEqual(expected);
+    expect(stages.expectedJobNames(rendered, parse)).toEqual(expected);
+    expect(parsed).toHaveLength(1);
+    expect(stages.expectedJobNames(other, parse)).toEqual(scrapeJobNames(other.prometheus['prometheus.yml'] ?? ''));
+    expect(parsed).toHaveLength(2);
   });
 
   it('settingsHash changes with any setting, credentials included', () => {

@@ -15,6 +15,7 @@ import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
 import { renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
 import { assembleConfig } from './config.js';
+import { PROMETHEUS_CONFIG_FILE } from '../render/names.js';
 import type { GlobalSettings, RenderedConfig, ScrapeHints, ValidationResult } from '../render/types.js';
 import { validateMonitoredService } from '../validate/index.js';
 import type { RawMonitoredService } from '../api/raw.js';
@@ -51,6 +52,8 @@ export interface ReconcileStages {
   validate: (raw: RawMonitoredService) => ValidationResult;
   render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints) => RenderedConfig;
   encode: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
+  /** The scrape job names of a rendered prometheus.yml, read with `parse` (sync/job-names.ts scrapeJobNames). */
+  expectedJobNames: (rendered: RenderedConfig, parse: (prometheusYml: string) => string[]) => string[];
 }
 
 export class ServiceCache {
@@ -113,12 +116,21 @@ export class ServiceCache {
    */
   private lastRendered: RenderedConfig | undefined;
 
+  /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
+  private expectedJobs: { hash: string; jobNames: string[] } | undefined;
+
   /** planReconcile's validate, render and encode for one reconcile with `settings`, through this cache. */
   forReconcile(settings: GlobalSettings): ReconcileStages {
     const hash = settingsHash(settings);
     this.members.nextReconcile();
     return {
       encode: (files, limits) => encodeFileSet(files, limits, this.members.compress),
+      expectedJobNames: (rendered, parse) => {
+        if (this.expectedJobs?.hash !== rendered.prometheusHash) {
+          this.expectedJobs = { hash: rendered.prometheusHash, jobNames: parse(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
+        }
+        return this.expectedJobs.jobNames;
+      },
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
         this.lastRendered = assembleConfig(

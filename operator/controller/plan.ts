@@ -63,6 +63,11 @@ export interface ReconcileInput {
    */
   encode?: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
   /**
+   * The scrape job names of the rendered prometheus.yml read with `parse`, through the cache of the
+   * last one (assemble/service-cache.ts). Absent: read every time.
+   */
+  expectedJobNames?: (rendered: RenderedConfig, parse: (prometheusYml: string) => string[]) => string[];
+  /**
    * This install and its scope (install-scope.ts): recorded in every status it writes; objects
    * another install holds are left alone. Undefined (tests, the CLI): every object is reconciled.
    */
@@ -317,9 +322,6 @@ export function polledAfterApply(polledAt: number, appliedAt: string | undefined
   return Number.isFinite(at) && polledAt >= at + APPLIED_AT_MARGIN_MS;
 }
 
-/** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
-let expectedJobsCache: { hash: string; jobNames: string[] } | undefined;
-
 /**
  * Whether Prometheus really runs the config its sidecar reported as applied (issue #15): False when
  * the scrape jobs it reports (/api/v1/status/config, prometheus-config.ts says why job names) are not
@@ -332,10 +334,8 @@ export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfi
   // A poll sent before the sidecar's reload (plus 2 s for clocks of different pods) shows the previous config:
   // comparing it would report every new service's config as a mismatch until the next poll.
   if (!polledAfterApply(running.polledAt, input.prometheus.appliedAt)) return undefined;
-  if (expectedJobsCache?.hash !== rendered.prometheusHash) {
-    expectedJobsCache = { hash: rendered.prometheusHash, jobNames: scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
-  }
-  const difference = describeJobDifference(expectedJobsCache.jobNames, running.jobNames);
+  const expected = input.expectedJobNames ? input.expectedJobNames(rendered, scrapeJobNames) : scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '');
+  const difference = describeJobDifference(expected, running.jobNames);
   if (difference === undefined) return undefined;
   return {
     status: 'False',
