@@ -10,6 +10,8 @@
 //
 // One entry per live object (a new generation replaces the old one; prune() drops deleted objects),
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
+// ServiceCache is the one owner of operator/assemble/'s state (these entries, the last assembled
+// config, the deflated bundle members, the expected job names); the folder has no module-level state.
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
@@ -119,7 +121,7 @@ export class ServiceCache {
   /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
   private expectedJobs: { hash: string; jobNames: string[] } | undefined;
 
-  /** planReconcile's validate, render and encode for one reconcile with `settings`, through this cache. */
+  /** planReconcile's validate, render, encode and expected job names for one reconcile with `settings`, through this cache. */
   forReconcile(settings: GlobalSettings): ReconcileStages {
     const hash = settingsHash(settings);
     this.members.nextReconcile();
