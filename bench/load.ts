@@ -27,7 +27,7 @@ import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, PLURAL } from '../operator/api/schema.js';
 import { sumSamples } from '../hack/local-stack/metrics.js';
 import { ANNOTATIONS } from '../operator/controller/annotations.js';
-import { BUNDLE_KEY } from '../operator/kube/config-bundle.js';
+import { BUNDLE_KEY } from '../operator/assemble/config-bundle.js';
 import { OBJECT_NAMES } from '../operator/rbac.js';
 import { INSTALL_NS, startHostileStack, waitForConfigApplied, type HostileStack } from '../test/hostile/stack.js';
 import { applyBurst, jobOf, scaleSet } from '../test/operator/scale.js';

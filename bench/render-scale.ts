@@ -23,7 +23,8 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
-import { ServiceCache } from '../operator/controller/service-cache.js';
+import { ServiceCache } from '../operator/assemble/service-cache.js';
+import { UnchangedStatuses } from '../operator/controller/status-memo.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { percentile } from './stats.js';
@@ -72,11 +73,13 @@ const gc = runInNewContext('gc') as () => void;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
 
-function plan(cache: ServiceCache, objects: RawMonitoredService[], previous?: ReconcilePlan): ReconcilePlan {
+/** One reconcile as the controller runs it: through its caches (ServiceCache) and its status memo. */
+function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMonitoredService[], previous?: ReconcilePlan): ReconcilePlan {
   return planReconcile({
     objects,
     settings,
     ...cache.forReconcile(settings),
+    statusMemo: statuses,
     formatIssue,
     prometheus: { configHash: previous?.rendered.prometheusHash },
     alertmanager: { configHash: previous?.rendered.alertmanagerHash },
@@ -112,10 +115,12 @@ for (const n of sizes) {
   const objects = objectsOf(n);
   const full: Array<{ wallMs: number; cpuMs: number }> = [];
   let cache = new ServiceCache();
+  let statuses = new UnchangedStatuses();
   let first: ReconcilePlan | undefined;
   for (let r = 0; r < repeat; r++) {
     cache = new ServiceCache();
-    const step = timed(() => plan(cache, objects));
+    statuses = new UnchangedStatuses();
+    const step = timed(() => plan(cache, statuses, objects));
     full.push({ wallMs: step.wallMs, cpuMs: step.cpuMs }); // numbers only: a plan holds the whole config
     first = step.value;
   }
@@ -132,7 +137,7 @@ for (const n of sizes) {
     // Spread over the set (a prime stride): each change hits another object and another member.
     current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
     const before = cache.members.misses;
-    const step = timed(() => plan(cache, current, last));
+    const step = timed(() => plan(cache, statuses, current, last));
     if (!step.value.writeConfigMap || step.value.valid !== n) throw new Error('the change did not reach the config');
     one.push({ wallMs: step.wallMs, cpuMs: step.cpuMs, deflated: cache.members.misses - before, statusWrites: step.value.statusUpdates.length });
     last = step.value;

@@ -1,7 +1,7 @@
 // The contract between the operator and the sync sidecars (and the chart, which names and wires
 // them): object names, the annotations through which they talk, the file names and the encoding of
 // the generated ConfigMap/Secret. Defined here once; docs/contract.md describes it for people.
-// The modules that act on it (kube/config-bundle.ts, sync/annotations.ts, rbac.ts, render/names.ts)
+// The modules that act on it (assemble/config-bundle.ts, sync/annotations.ts, rbac.ts, render/names.ts)
 // re-export what they use, so callers may import either.
 
 /** Names of the objects Vigil creates in its install namespace. */

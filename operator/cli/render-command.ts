@@ -165,7 +165,7 @@ export async function runRenderCommand(argv: string[], io: RenderIO = defaultIO)
       }
     }
 
-    const { renderConfig } = await import('../render/index.js');
+    const { renderConfig } = await import('../assemble/config.js');
     const valid: MonitoredService[] = [];
     const seen = new Map<string, string>();
     let invalidObjects = 0;

@@ -148,7 +148,7 @@ export interface ServiceObservation {
   undeliverable?: string;
   /** Set when this service was left out because a Secret/ConfigMap (or key) its scrape settings read is missing: which. */
   credentialsMissing?: string;
-  /** Set when this service was left out so that the others fit in one object (plan.ts leaveOutUntilFits): why. */
+  /** Set when this service was left out so that the others fit in one object (assemble/size-fit.ts leaveOutUntilFits): why. */
   leftOut?: string;
   /** Set when a server refused this generation and the others run without it (isolation.ts): RejectedBy* and why. */
   rejected?: { reason: string; message: string };
@@ -227,7 +227,7 @@ function reloadFailure(report: SyncReport, desiredHash: string): string | undefi
  * What ConfigApplied needs from the desired hashes and the sidecars' reports, the same for every
  * object of one reconcile. computeStatus reads desired, prometheus and alertmanager only through
  * this, so the controller can tell from it (with the other inputs) that a status cannot have
- * changed although the desired hashes moved (controller/service-cache.ts StatusMemo, issue #13).
+ * changed although the desired hashes moved (status-memo.ts, issue #13).
  */
 export interface ConfigApplyState {
   prometheusApplied: boolean;

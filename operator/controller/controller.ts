@@ -16,7 +16,8 @@ import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
-import { objectKey, ServiceCache } from './service-cache.js';
+import { objectKey, ServiceCache } from '../assemble/service-cache.js';
+import { UnchangedStatuses } from './status-memo.js';
 import { lastValidInForce, lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
@@ -26,7 +27,7 @@ import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
-import { encodeFileSet, type FileSet } from '../kube/config-bundle.js';
+import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
@@ -133,7 +134,7 @@ export function lacksOwner(metadata: V1ObjectMeta | undefined, owners: V1OwnerRe
 const DEFAULT_STATUS_CONCURRENCY = 16;
 
 /** Re-exported for callers that knew it here; config-bundle.ts owns the storage limits. */
-export { MAX_OBJECT_DATA_BYTES } from '../kube/config-bundle.js';
+export { MAX_OBJECT_DATA_BYTES } from '../assemble/config-bundle.js';
 
 /** Runs `fn` over items with at most `limit` in flight; collects failures instead of stopping. */
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
@@ -186,6 +187,8 @@ export class Controller {
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
   private readonly serviceCache = new ServiceCache(validateMonitoredService, withTestSeam(renderServicePieces));
+  /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
+  private readonly statuses = new UnchangedStatuses();
   /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
   private readonly isolation = new RunTimeIsolation();
   /**
@@ -525,7 +528,7 @@ export class Controller {
       this.credentialSources.beginPass();
       const objects = this.currentServices();
       const reports = { prometheus: readSyncReport(configMap?.metadata?.annotations), alertmanager: readSyncReport(secret?.metadata?.annotations) };
-      const cached = this.serviceCache.forReconcile(settings);
+      const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
         objects.map((o) => objectFacts(o, cached.validate(o).ok, cached.validate)),

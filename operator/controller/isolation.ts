@@ -274,7 +274,7 @@ export class RunTimeIsolation {
   choose(valid: MonitoredService[]): { prometheus: MonitoredService[]; alertmanager: MonitoredService[] } {
     const prometheus = servicesToRender(valid, this.lastApplied.prometheus, this.state.prometheus);
     const alertmanager = servicesToRender(valid, this.lastApplied.alertmanager, this.state.alertmanager);
-    // Unchanged lists share one render (plan.ts renderIsolated).
+    // Unchanged lists share one render (assemble/size-fit.ts renderIsolated).
     const same = prometheus.length === alertmanager.length && prometheus.every((s, i) => s === alertmanager[i]);
     return { prometheus, alertmanager: same ? prometheus : alertmanager };
   }

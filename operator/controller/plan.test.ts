@@ -1,10 +1,11 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from '@jest/globals';
 import type { ServiceInfo } from './selection.js';
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { createHash } from 'node:crypto';
-import { encodeFileSet } from '../kube/config-bundle.js';
+import { encodeFileSet } from '../assemble/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';

@@ -2,10 +2,10 @@
 // sidecars report, compute the desired config, whether each generated object needs a write,
 // and which statuses/events change. The controller only executes this plan.
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
-import { encodeFileSet, MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from '../kube/config-bundle.js';
+import { encodeFileSet, type EncodeLimits, type EncodedFiles, type FileSet } from '../assemble/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
 import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
-import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
+import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
 import { scrapeJobNames } from '../sync/job-names.js';
@@ -31,23 +31,10 @@ import type { CredentialResolution } from './scrape-credentials.js';
 import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape-limits.js';
 import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
+import type { RawMonitoredService } from '../api/raw.js';
+import { leaveOutUntilFits, renderIsolated } from '../assemble/size-fit.js';
 
-/** A MonitoredService as it comes from the API (not yet validated). */
-export interface RawMonitoredService {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    generation?: number;
-    uid?: string;
-    resourceVersion?: string;
-    deletionTimestamp?: unknown;
-    labels?: Record<string, string>;
-  };
-  spec?: unknown;
-  status?: MonitoredServiceStatus;
-}
+export type { RawMonitoredService };
 
 export interface ReconcileInput {
   objects: readonly RawMonitoredService[];
@@ -79,9 +66,14 @@ export interface ReconcileInput {
   limits?: EncodeLimits;
   /**
    * How a file set to write is encoded: encodeFileSet (the default) or the same through the
-   * controller's cache of compressed bundle members (service-cache.ts), byte-identical.
+   * controller's cache of compressed bundle members (assemble/service-cache.ts), byte-identical.
    */
   encode?: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
+  /**
+   * The scrape job names of the rendered prometheus.yml read with `parse`, through the cache of the
+   * last one (assemble/service-cache.ts). Absent: read every time.
+   */
+  expectedJobNames?: (rendered: RenderedConfig, parse: (prometheusYml: string) => string[]) => string[];
   /**
    * This install and its scope (install-scope.ts): recorded in every status it writes; objects
    * another install holds are left alone. Undefined (tests, the CLI): every object is reconciled.
@@ -90,7 +82,7 @@ export interface ReconcileInput {
   /** Whether the install of that namespace is gone, so its claims are taken over (install-liveness.ts). Absent: none is. */
   installGone?: (installNamespace: string) => boolean;
   /**
-   * The controller's memo of objects whose status came out unchanged (service-cache.ts
+   * The controller's memo of objects whose status came out unchanged (status-memo.ts
    * StatusMemo): such an object is skipped while nothing its status depends on moved. Absent:
    * every status is computed.
    */
@@ -362,9 +354,6 @@ export function polledAfterApply(polledAt: number, appliedAt: string | undefined
   return Number.isFinite(at) && polledAt >= at + APPLIED_AT_MARGIN_MS;
 }
 
-/** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
-let expectedJobsCache: { hash: string; jobNames: string[] } | undefined;
-
 /**
  * Whether Prometheus really runs the config its sidecar reported as applied (issue #15): False when
  * the scrape jobs it reports (/api/v1/status/config, prometheus-config.ts says why job names) are not
@@ -377,92 +366,14 @@ export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfi
   // A poll sent before the sidecar's reload (plus 2 s for clocks of different pods) shows the previous config:
   // comparing it would report every new service's config as a mismatch until the next poll.
   if (!polledAfterApply(running.polledAt, input.prometheus.appliedAt)) return undefined;
-  if (expectedJobsCache?.hash !== rendered.prometheusHash) {
-    expectedJobsCache = { hash: rendered.prometheusHash, jobNames: scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
-  }
-  const difference = describeJobDifference(expectedJobsCache.jobNames, running.jobNames);
+  const expected = input.expectedJobNames ? input.expectedJobNames(rendered, scrapeJobNames) : scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '');
+  const difference = describeJobDifference(expected, running.jobNames);
   if (difference === undefined) return undefined;
   return {
     status: 'False',
     reason: REASONS.prometheusConfigMismatch,
     message: `Prometheus runs a config Vigil did not write (its scrape jobs are not those of config ${rendered.prometheusHash}, which its sidecar applied: ${difference}): it was reloaded by something else, or restarted from other files`,
   };
-}
-
-type RenderAndEncode = (services: MonitoredService[]) => { rendered: RenderedConfig; writeConfigMap: boolean; writeSecret: boolean; encoded: ReconcilePlan['encoded'] };
-
-/** A service's own share of the uncompressed config: its rule file, plus its spec as a stand-in for its jobs, route and receiver. */
-function ownBytes(service: MonitoredService, rendered: RenderedConfig): number {
-  return Buffer.byteLength(rendered.prometheus[ruleFileName(service.metadata)] ?? '') + Buffer.byteLength(JSON.stringify(service.spec));
-}
-
-/** How many uncompressed bytes to remove so that a config of this encoding fits, assuming the rest compresses alike; 2% margin. */
-function bytesToRemove(e: EncodedFiles | undefined, limits: EncodeLimits | undefined): number {
-  if (!e || e.ok) return 0;
-  const maxObject = limits?.maxObjectBytes ?? MAX_OBJECT_DATA_BYTES;
-  const maxPlain = limits?.maxBundlePlainBytes ?? MAX_BUNDLE_PLAIN_BYTES;
-  if (e.compressedBytes === undefined) return Math.ceil((e.plainBytes - maxPlain) * 1.02);
-  return Math.ceil(e.plainBytes * (1 - maxObject / e.compressedBytes) * 1.02);
-}
-
-/**
- * The config of every valid service does not fit in one object even compressed. Instead of holding
- * back every change (issue #15: 8 services of 50 incompressible rules blocked 14 teams), leave
- * services out until it fits: first those not running yet (ConfigApplied not True at their
- * generation: the newest arrivals), largest first, then running ones, largest first, so that what
- * runs keeps running. Each left-out service gets ConfigApplied=False (ConfigTooLarge) naming itself
- * and the others left out. Undefined when even leaving out every service does not help.
- */
-function leaveOutUntilFits(
-  services: MonitoredService[],
-  results: { raw: RawMonitoredService; result: ValidationResult }[],
-  rendered: RenderedConfig,
-  encoded: ReconcilePlan['encoded'],
-  limits: EncodeLimits | undefined,
-  renderAndEncode: RenderAndEncode,
-): { result: ReturnType<RenderAndEncode>; messages: Map<string, string> } | undefined {
-  const key = (r: ObjectRef) => `${r.namespace}/${r.name}`;
-  const running = new Set(
-    results
-      .filter(({ raw }) => raw.status?.conditions?.some((c) => c.type === 'ConfigApplied' && c.status === 'True' && c.observedGeneration === raw.metadata?.generation))
-      .map(({ raw }) => key(refOf(raw))),
-  );
-  const sizes = new Map(services.map((s) => [key(s.metadata), ownBytes(s, rendered)]));
-  const order = [...services].sort(
-    (a, b) => Number(running.has(key(a.metadata))) - Number(running.has(key(b.metadata))) || sizes.get(key(b.metadata))! - sizes.get(key(a.metadata))! || byRef(a.metadata, b.metadata),
-  );
-  const problem = [encoded.prometheus, encoded.alertmanager].find((e) => e?.ok === false) as Extract<EncodedFiles, { ok: false }>;
-  const leftOut: MonitoredService[] = [];
-  let kept = services;
-  let attempt: ReturnType<RenderAndEncode> | undefined;
-  let need = Math.max(bytesToRemove(encoded.prometheus, limits), bytesToRemove(encoded.alertmanager, limits), 1);
-  while (order.length > 0) {
-    let removed = 0;
-    while (order.length > 0 && removed < need) {
-      const s = order.shift()!;
-      leftOut.push(s);
-      removed += sizes.get(key(s.metadata))!;
-    }
-    const out = new Set(leftOut.map((s) => key(s.metadata)));
-    kept = services.filter((s) => !out.has(key(s.metadata)));
-    attempt = renderAndEncode(kept);
-    if (attempt.encoded.prometheus?.ok !== false && attempt.encoded.alertmanager?.ok !== false) break;
-    need = Math.max(bytesToRemove(attempt.encoded.prometheus, limits), bytesToRemove(attempt.encoded.alertmanager, limits), 1);
-    attempt = undefined;
-  }
-  if (!attempt) return undefined;
-  const names = leftOut.map((s) => key(s.metadata));
-  const list = names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
-  const messages = new Map<string, string>();
-  for (const s of leftOut) {
-    messages.set(
-      key(s.metadata),
-      `left out of the generated config: with every service it does not fit in one Kubernetes object (${problem.message}); ` +
-        `this service's part is about ${sizes.get(key(s.metadata))} bytes uncompressed. Left out, ${running.has(key(s.metadata)) ? 'running' : 'newest'} and largest first: ${list} ` +
-        `(${names.length} of ${services.length}); the other ${kept.length} services run. Make the rules smaller (fewer or shorter rules, annotations) or ask the operator's admin to split the config`,
-    );
-  }
-  return { result: attempt, messages };
 }
 
 /**
@@ -486,28 +397,6 @@ function runningScrapeLimits(service: MonitoredService, settings: GlobalSettings
   } catch {
     return {};
   }
-}
-
-/**
- * The config of `services`, each server's part from the versions `isolate` chooses for it (one
- * render when both choose the same). `included`: the services in either part.
- */
-export function renderIsolated(services: MonitoredService[], render: (services: MonitoredService[]) => RenderedConfig, isolate: ReconcileInput['isolate']): RenderedConfig {
-  if (!isolate) return render(services);
-  const chosen = isolate(services);
-  const same = chosen.prometheus.length === chosen.alertmanager.length && chosen.prometheus.every((s, i) => s === chosen.alertmanager[i]);
-  const forPrometheus = render(chosen.prometheus);
-  if (same) return forPrometheus;
-  const forAlertmanager = render(chosen.alertmanager);
-  const included = new Map([...forPrometheus.included, ...forAlertmanager.included].map((r) => [`${r.namespace}/${r.name}`, r]));
-  return {
-    prometheus: forPrometheus.prometheus,
-    prometheusHash: forPrometheus.prometheusHash,
-    alertmanager: forAlertmanager.alertmanager,
-    alertmanagerHash: forAlertmanager.alertmanagerHash,
-    digests: { prometheus: forPrometheus.digests.prometheus, alertmanager: forAlertmanager.digests.alertmanager },
-    included: [...included.values()].sort(byRef),
-  };
 }
 
 /** The generation recorded as last valid: this one, or the one a server runs instead of it (isolation.ts). */

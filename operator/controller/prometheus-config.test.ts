@@ -2,7 +2,8 @@
 // re-serialised YAML of Prometheus's /api/v1/status/config (the shape below is what Prometheus 3.15
 // returned for a config with these jobs: defaults filled in, names quoted only when YAML needs it).
 import { describe, expect, it } from '@jest/globals';
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { validateMonitoredService } from '../validate/index.js';
 import { scrapeJobNames } from '../sync/job-names.js';
 import { describeJobDifference, needsConfigDownload, runtimeTimes } from './prometheus-config.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { credentialFileName, type CredentialRef } from '../render/scrape-auth.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';

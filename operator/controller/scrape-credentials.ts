@@ -6,7 +6,7 @@
 // pod's sync sidecar writes next to Prometheus (render/scrape-auth.ts names the files).
 import type { CoreV1Api, KubeConfig, KubernetesListObject, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { MonitoredService } from '../api/schema.js';
-import type { FileSet } from '../kube/config-bundle.js';
+import type { FileSet } from '../assemble/config-bundle.js';
 import type { Logger } from '../observability/logger.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { credentialFileName, serviceCredentialRefs, serviceCredentialUses, type CredentialRef, type CredentialUse } from '../render/scrape-auth.js';

@@ -2,7 +2,7 @@
 import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
 import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
-import { configMapPayload, secretPayload, type EncodedFiles } from './config-bundle.js';
+import { configMapPayload, secretPayload, type EncodedFiles } from '../assemble/config-bundle.js';
 
 export async function readConfigMapOrUndefined(clients: KubeClients, namespace: string, name: string): Promise<V1ConfigMap | undefined> {
   try {

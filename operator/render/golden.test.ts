@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOGUE_DIR, demoSettings, loadCatalogue, productionSettings } from '../../test/fixtures/catalogue/index.js';
-import { renderConfig } from './index.js';
+import { renderConfig } from '../assemble/config.js';
 import type { RenderedConfig } from './types.js';
 
 const GOLDEN_DIR = join(CATALOGUE_DIR, '..', '..', 'golden');

@@ -1,16 +1,15 @@
-// renderConfig: the whole generated configuration for a set of valid MonitoredServices.
-// Pure and deterministic: the same set, in any order, gives byte-identical files and hashes.
+// Rendering: each MonitoredService's pieces of the generated files (renderServicePieces), and the
+// global settings. Joining every service's pieces into the files, and their hashes, is
+// operator/assemble/config.ts (renderConfig, assembleConfig).
 import { hash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
-import { alertmanagerSkeleton, assembleAlertmanagerConfig, renderReceiverText, renderRouteText } from './alertmanager.js';
-import { EMAIL_TEMPLATE } from './email-template.js';
-import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, jobName, PROMETHEUS_CONFIG_FILE, refOf, ruleFileName, SELF_SCRAPE_JOBS } from './names.js';
-import { assemblePrometheusConfig, hasScrapeHints, prometheusSkeleton, renderScrapeJobsText } from './prometheus.js';
+import { renderReceiverText, renderRouteText } from './alertmanager.js';
+import { jobName, refOf, SELF_SCRAPE_JOBS } from './names.js';
+import { hasScrapeHints, renderScrapeJobsText } from './prometheus.js';
 import { renderRuleFile } from './rules.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, mergeScrapeLimitSettings } from './scrape-limits.js';
 import type { SettingsOverrides } from './settings-schema.js';
-import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from './watchdog.js';
-import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints } from './types.js';
+import type { GlobalSettings, ObjectRef, ScrapeHints } from './types.js';
 
 export { renderAlertmanagerConfig } from './alertmanager.js';
 export { renderPrometheusConfig } from './prometheus.js';
@@ -18,13 +17,10 @@ export { renderRuleFile } from './rules.js';
 export * from './names.js';
 export type * from './types.js';
 
-/** Hex characters of the sha256 kept in status fields and annotations. */
-export const HASH_LENGTH = 16;
-
 /**
  * Everything one MonitoredService contributes to the generated files, as text. A pure function of
  * (service, settings): the operator keeps it per object generation and settings
- * (controller/service-cache.ts) so that a reconcile re-renders only what changed.
+ * (assemble/service-cache.ts) so that a reconcile re-renders only what changed.
  */
 export interface ServicePieces {
   ref: ObjectRef;
@@ -35,7 +31,7 @@ export interface ServicePieces {
   /** Its route and email receiver as items of alertmanager.yml's lists ('' without recipients). */
   route: string;
   receiver: string;
-  /** sha256 (hex) of each piece, taken with it: the config hashes are built from them (hashConfig). */
+  /** sha256 (hex) of each piece, taken with it: the config hashes are built from them (assemble/config.ts hashConfig). */
   digests: { scrapeJobs: string; ruleFile: string; routeAndReceiver: string };
 }
 
@@ -80,135 +76,9 @@ function downReasonOf(service: MonitoredService, hints: ScrapeHints | undefined)
   return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
-export function renderConfig(services: readonly MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints): RenderedConfig {
-  return assembleConfig(
-    services.map((service) => withScrapeHints(renderServicePieces(service, settings), service, settings, hints)),
-    settings,
-  );
-}
-
-/**
- * The whole configuration from every service's pieces (any order; `pieces` must come from
- * renderServicePieces with these same settings): byte-identical to rendering the services.
- * `previous`: an earlier result of this function; a file set whose digest is unchanged is taken
- * from it instead of being assembled again (the digest covers everything the files are made of),
- * so the result is the same with or without it.
- */
-export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings, previous?: RenderedConfig): RenderedConfig {
-  // The informer cache has no stable order: the output must not depend on it.
-  const sorted = [...pieces].sort((a, b) => compareRefs(a.ref, b.ref));
-  const prometheusBase = prometheusSkeleton(
-    sorted.some((p) => p.scrapeJobs !== ''),
-    settings,
-  );
-  const alertmanagerBase = alertmanagerSkeleton(
-    sorted.some((p) => p.route !== ''),
-    sorted.some((p) => p.receiver !== ''),
-    settings,
-  );
-  const ruleFiles = sorted.map((p) => ruleFileName(p.ref));
-  const watchdog = renderWatchdogRuleFile(settings);
-  // The hashes from the pieces' digests: hashing the 38 MB of 10,000 services' files again on every
-  // reconcile took ~70 ms (issue #13); a piece's digest is taken once, when it is rendered.
-  const prometheusDigest = hashConfig([
-    [
-      PROMETHEUS_CONFIG_FILE,
-      documentDigest(
-        prometheusBase,
-        sorted.map((p) => p.digests.scrapeJobs),
-      ),
-    ],
-    ...sorted.map((p, i): FileDigest => [ruleFiles[i]!, p.digests.ruleFile]),
-    [WATCHDOG_RULE_FILE, digest(watchdog)],
-  ]);
-  const alertmanagerDigest = hashConfig([
-    [
-      ALERTMANAGER_CONFIG_FILE,
-      documentDigest(
-        alertmanagerBase,
-        sorted.map((p) => p.digests.routeAndReceiver),
-      ),
-    ],
-    [EMAIL_TEMPLATE_FILE, digest(EMAIL_TEMPLATE)],
-  ]);
-  // One change moves one of the two file sets, often only its rule file: the other is not assembled again.
-  const prometheus =
-    previous?.digests.prometheus === prometheusDigest
-      ? previous.prometheus
-      : sortedFiles([
-          [
-            PROMETHEUS_CONFIG_FILE,
-            assemblePrometheusConfig(
-              sorted.map((p) => p.scrapeJobs),
-              settings,
-              prometheusBase,
-            ),
-          ],
-          ...sorted.map((p, i): [string, string] => [ruleFiles[i]!, p.ruleFile]),
-          [WATCHDOG_RULE_FILE, watchdog],
-        ]);
-  const alertmanager =
-    previous?.digests.alertmanager === alertmanagerDigest
-      ? previous.alertmanager
-      : sortedFiles([
-          [
-            ALERTMANAGER_CONFIG_FILE,
-            assembleAlertmanagerConfig(
-              sorted.map((p) => p.route),
-              sorted.map((p) => p.receiver),
-              settings,
-              alertmanagerBase,
-            ),
-          ],
-          [EMAIL_TEMPLATE_FILE, EMAIL_TEMPLATE],
-        ]);
-  return {
-    prometheus,
-    alertmanager,
-    prometheusHash: prometheusDigest.slice(0, HASH_LENGTH),
-    alertmanagerHash: alertmanagerDigest.slice(0, HASH_LENGTH),
-    digests: { prometheus: prometheusDigest, alertmanager: alertmanagerDigest },
-    included: sorted.map((p) => p.ref),
-  };
-}
-
-/** A file's name and the digest it enters the config hash with. */
-type FileDigest = [name: string, digest: string];
-
-/**
- * Names what the hash covers and how; change it whenever the way a document is put together from
- * its skeleton and pieces changes (yaml-fragments.ts splice), so that a new operator's output gets
- * a new hash and is written although skeleton and pieces stayed the same.
- */
-const HASH_FORMAT = 'vigil-config/2';
-
-/** sha256 of a text, hex. */
-function digest(text: string): string {
+/** sha256 of a text, hex: the digest of a piece (ServicePieces.digests) and of a file (assemble/config.ts). */
+export function digest(text: string): string {
   return hash('sha256', text, 'hex');
-}
-
-/**
- * The digest of a document assembled from a skeleton and per-service pieces (in order): the
- * document is a function of exactly these (yaml-fragments.ts splice), so equal digests mean equal
- * documents, and the pieces' text need not be read again.
- */
-function documentDigest(skeleton: string, pieceDigests: readonly string[]): string {
-  return digest(`${HASH_FORMAT}\u0000${skeleton.length}:${skeleton}${pieceDigests.join('')}`);
-}
-
-/**
- * The config hash of a file set (status fields, the config-hash annotation): sha256 over each
- * file's name and digest, in the services' order. A
- * deterministic function of the services and settings (a restarted operator computes the same
- * hash from the same objects), and a different file set gives a different hash. Full length here
- * (RenderedConfig.digests); status and annotations keep its first HASH_LENGTH characters.
- */
-function hashConfig(files: readonly FileDigest[]): string {
-  return digest(`${HASH_FORMAT}\n${files.map(([name, d]) => `${name}\u0000${d}`).join('\n')}`);
-}
-
-function sortedFiles(entries: [string, string][]): Record<string, string> {
-  return Object.fromEntries(entries.sort(([a], [b]) => compareStrings(a, b)));
 }
 
 /**

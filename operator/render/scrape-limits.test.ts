@@ -5,7 +5,7 @@ import { scrapeJobs } from './prometheus.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, mergeScrapeLimitSettings, resolveScrapeLimits, ScrapeLimitRefusal, scrapeLimitFields, scrapeLimitIssues } from './scrape-limits.js';
 import { settingsFromObject } from './settings.js';
 import { validateMonitoredService } from '../validate/index.js';
-import { renderConfig } from './index.js';
+import { renderConfig } from '../assemble/config.js';
 
 const settings = DEFAULT_SCRAPE_LIMIT_SETTINGS;
 

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
 import { BYTE_UNITS, MAX_COUNT_LIMIT } from '../api/scrape-limits.js';
-import { renderConfig } from './index.js';
+import { renderConfig } from '../assemble/config.js';
 import type { GlobalSettings, RenderedConfig } from './types.js';
 
 const run = promisify(execFile);

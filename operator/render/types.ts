@@ -51,10 +51,10 @@ export interface RenderedConfig {
   prometheus: Record<string, string>;
   /** alertmanager.yml plus email templates. Goes in a Secret: it holds SMTP credentials. */
   alertmanager: Record<string, string>;
-  /** sha256 over each file set (from its files' digests: render/index.ts hashConfig), deterministic; short form used in status and annotations. */
+  /** sha256 over each file set (from its files' digests: assemble/config.ts hashConfig), deterministic; short form used in status and annotations. */
   prometheusHash: string;
   alertmanagerHash: string;
-  /** The full sha256 (hex) behind each hash: equal digests mean equal file sets (render/index.ts assembleConfig). */
+  /** The full sha256 (hex) behind each hash: equal digests mean equal file sets (assemble/config.ts assembleConfig). */
   digests: { prometheus: string; alertmanager: string };
   /** The services included, sorted by namespace/name. */
   included: ObjectRef[];

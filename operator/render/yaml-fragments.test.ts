@@ -2,7 +2,8 @@
 import { parse, stringify } from 'yaml';
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
 import { demoSettings, loadCatalogue, productionSettings } from '../../test/fixtures/catalogue/index.js';
-import { assembleConfig, defaultSettings, renderConfig, renderServicePieces } from './index.js';
+import { defaultSettings, renderServicePieces } from './index.js';
+import { assembleConfig, renderConfig } from '../assemble/config.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import { placeholder, placeholdersFor, splice, splicedOrThrow, stringifyItems } from './yaml-fragments.js';
 

@@ -4,7 +4,7 @@
 // whole document with `yaml` builds a node tree of every item and the text of every level: for
 // 2,000 services that is about a second of CPU and 100-200 MB of short-lived garbage, on every
 // reconcile, although typically one service changed. So each service's items are stringified on
-// their own (the operator keeps them per object and generation: controller/service-cache.ts), the
+// their own (the operator keeps them per object and generation: assemble/service-cache.ts), the
 // document is stringified with one placeholder item per list, and each placeholder is replaced by
 // the joined text of the items.
 //

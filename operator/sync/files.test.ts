@@ -56,7 +56,7 @@ describe('contentHash', () => {
 
 describe('bundle decoding', () => {
   it('gives equal, independent file sets for the same bundle, and decodes a new one', async () => {
-    const { encodeFileSet, BUNDLE_KEY } = await import('../kube/config-bundle.js');
+    const { encodeFileSet, BUNDLE_KEY } = await import('../assemble/config-bundle.js');
     const big = (tag: string) => Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`ns__svc-${i}.rules.yaml`, `${tag} `.repeat(400)]));
     const encode = (files: Record<string, string>) => {
       const e = encodeFileSet(files);

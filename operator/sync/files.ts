@@ -1,7 +1,7 @@
 // The desired file set of a ConfigMap or Secret, and how it differs from what is on disk.
 // Pure functions: the file writer (file-writer.ts) does the I/O.
 import { createHash } from 'node:crypto';
-import { BUNDLE_KEY, decodeBundle } from '../kube/config-bundle.js';
+import { BUNDLE_KEY, decodeBundle } from '../assemble/config-bundle.js';
 
 /** File name -> content (UTF-8 text: Prometheus and Alertmanager configs are text). */
 export type FileSet = Record<string, string>;
@@ -63,7 +63,7 @@ function decodeBase64Strict(key: string, value: string): string {
 let lastDecodedBundle: { base64: string; files: FileSet } | undefined;
 
 /**
- * A large config is stored as one gzip bundle under BUNDLE_KEY (operator/kube/config-bundle.ts).
+ * A large config is stored as one gzip bundle under BUNDLE_KEY (operator/assemble/config-bundle.ts).
  * It must then be the only key: a mix would leave it open which of two versions of a file counts.
  */
 function filesFromBundle(base64: string, otherKeys: string[]): FileSet {

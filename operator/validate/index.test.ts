@@ -1,4 +1,5 @@
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { formatIssue, validateMonitoredService } from './index.js';
 
 const valid = () => ({

@@ -1,7 +1,8 @@
 // Validation of one MonitoredService: the zod schema, then the checks zod cannot express.
 // Never throws: whatever comes in (null, lists, huge strings, cycles) comes out as a ValidationResult.
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
-import { defaultSettings, renderConfig } from '../render/index.js';
+import { defaultSettings } from '../render/index.js';
+import { renderConfig } from '../assemble/config.js';
 import { ScrapeLimitRefusal } from '../render/scrape-limits.js';
 import type { ObjectRef, ValidationIssue, ValidationResult } from '../render/types.js';
 import { deepChecks } from './deep-checks.js';
@@ -18,7 +19,7 @@ const LIMITS = { stringLength: 65536, depth: 32, nodes: 20000 };
 /**
  * `render` is the last check (see renderabilityProblem): by default the service rendered alone with
  * default settings; the operator passes its own, which renders the service's pieces with the real
- * settings and keeps them (controller/service-cache.ts), so a valid service is rendered once.
+ * settings and keeps them (assemble/service-cache.ts), so a valid service is rendered once.
  */
 export function validateMonitoredService(raw: unknown, render: (service: MonitoredService) => void = renderAlone): ValidationResult {
   const ref = refOf(raw);

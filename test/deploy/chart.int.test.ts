@@ -13,7 +13,7 @@ import { KIND } from '../../operator/api/schema.js';
 import { settingsFromYaml } from '../../operator/cli/operator-command.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { renderConfig } from '../../operator/render/index.js';
+import { renderConfig } from '../../operator/assemble/config.js';
 import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';
 import { formatIssue, validateMonitoredService } from '../../operator/validate/index.js';
 import { ALERTMANAGER_BOOTSTRAP_CONFIG } from '../../cdk8s/components/alertmanager.js';

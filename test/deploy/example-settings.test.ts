@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../../cdk8s/kube.js';
 import { parseOperatorArgs, settingsFromYaml } from '../../operator/cli/operator-command.js';
-import { defaultSettings, renderConfig } from '../../operator/render/index.js';
+import { defaultSettings } from '../../operator/render/index.js';
+import { renderConfig } from '../../operator/assemble/config.js';
 
 const FILE = join(REPO_ROOT, 'examples', 'settings.yaml');
 const TEXT = readFileSync(FILE, 'utf8');

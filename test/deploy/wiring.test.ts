@@ -14,7 +14,7 @@ import { parseSyncArgs, type SyncConfig } from '../../operator/cli/sync-command.
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { parse } from 'yaml';
-import { renderConfig } from '../../operator/render/index.js';
+import { renderConfig } from '../../operator/assemble/config.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { OTHER_WAY, REAL_CLUSTER } from './value-sets.js';
 

@@ -6,7 +6,8 @@
 // - the generated config of the good services is byte-identical with or without the catalogue.
 import { parse } from 'yaml';
 import type { MonitoredService } from '../../operator/api/schema.js';
-import { defaultSettings, renderConfig, ruleFileName } from '../../operator/render/index.js';
+import { defaultSettings, ruleFileName } from '../../operator/render/index.js';
+import { renderConfig } from '../../operator/assemble/config.js';
 import type { ValidationResult } from '../../operator/render/types.js';
 import { formatIssue, validateMonitoredService } from '../../operator/validate/index.js';
 import { readFileSync } from 'node:fs';

@@ -60,7 +60,7 @@ export async function getJson<T = any>(cluster: Cluster, args: string[]): Promis
 export interface ConfigMapView {
   metadata: { resourceVersion: string; annotations?: Record<string, string> };
   data?: Record<string, string>;
-  /** A large config is one gzip bundle here (operator/kube/config-bundle.ts). */
+  /** A large config is one gzip bundle here (operator/assemble/config-bundle.ts). */
   binaryData?: Record<string, string>;
 }
 

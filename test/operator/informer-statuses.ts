@@ -1,5 +1,5 @@
 // What the informer cache holds after a reconcile's status writes: shared by the reconcile sequence
-// test (operator/controller/service-cache.test.ts) and the scale benchmark (bench/render-scale.ts),
+// test (operator/assemble/service-cache.test.ts) and the scale benchmark (bench/render-scale.ts),
 // which both feed a plan's statuses back into the objects the next reconcile reads.
 import type { RawMonitoredService, ReconcilePlan } from '../../operator/controller/plan.js';
 

@@ -4,7 +4,7 @@
 // the sidecar unpacks it, and Prometheus loads every job. Timings are printed, never asserted.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BUNDLE_KEY } from '../../operator/kube/config-bundle.js';
+import { BUNDLE_KEY } from '../../operator/assemble/config-bundle.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';

@@ -2,14 +2,17 @@
 // uid, generation and settings stay, redone when any of them moves, and never the source of a
 // different config than rendering from scratch.
 import { loadCatalogue, demoSettings, productionSettings } from '../../test/fixtures/catalogue/index.js';
-import { assembleConfig, renderConfig, renderServicePieces as renderConfigPieces } from '../render/index.js';
-import { decodeBundle, type EncodedFiles } from '../kube/config-bundle.js';
+import { renderServicePieces as renderConfigPieces } from '../render/index.js';
+import { assembleConfig, renderConfig } from './config.js';
+import { decodeBundle, type EncodedFiles } from './config-bundle.js';
 import { formatIssue, validateMonitoredService } from '../validate/index.js';
-import { lastValidObjects, planReconcile, type RawMonitoredService, type ReconcilePlan } from './plan.js';
+import { lastValidObjects, planReconcile, type RawMonitoredService, type ReconcilePlan } from '../controller/plan.js';
 import type { GlobalSettings } from '../render/types.js';
-import type { SyncReport } from './annotations.js';
+import type { SyncReport } from '../controller/annotations.js';
+import { UnchangedStatuses } from '../controller/status-memo.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 import { withStatuses } from '../../test/operator/informer-statuses.js';
+import { scrapeJobNames } from '../sync/job-names.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
   return {
@@ -149,6 +152,26 @@ describe('ServiceCache', () => {
     expect(fromCache).toEqual(renderConfig(services, settings));
   });
 
+  it('reads the job names of a rendered prometheus.yml once per config hash, as the parser gives them', () => {
+    const cache = new ServiceCache();
+    const stages = cache.forReconcile(demoSettings);
+    const services = loadCatalogue();
+    const rendered = renderConfig(services, demoSettings);
+    const other = renderConfig(services.slice(1), demoSettings);
+    const parsed: string[] = [];
+    const parse = (yml: string) => {
+      parsed.push(yml);
+      return scrapeJobNames(yml);
+    };
+    const expected = scrapeJobNames(rendered.prometheus['prometheus.yml'] ?? '');
+    expect(expected.length).toBeGreaterThan(1);
+    expect(stages.expectedJobNames(rendered, parse)).toEqual(expected);
+    expect(stages.expectedJobNames(rendered, parse)).toEqual(expected);
+    expect(parsed).toHaveLength(1);
+    expect(stages.expectedJobNames(other, parse)).toEqual(scrapeJobNames(other.prometheus['prometheus.yml'] ?? ''));
+    expect(parsed).toHaveLength(2);
+  });
+
   it('settingsHash changes with any setting, credentials included', () => {
     expect(settingsHash(demoSettings)).not.toBe(settingsHash({ ...demoSettings, smtp: { ...demoSettings.smtp, authPassword: 'x' } }));
     expect(settingsHash(demoSettings)).toBe(settingsHash({ ...demoSettings }));
@@ -156,7 +179,7 @@ describe('ServiceCache', () => {
 
   it('a sequence of reconciles through the cache writes exactly what a from-scratch reconcile writes (add, edit, delete, settings, sidecars, targets)', () => {
     // Bundled from the first byte (plainLimitBytes 0), and prometheus.yml large enough to be cut
-    // into several bundle members (kube/config-bundle.ts), so the member cache is exercised.
+    // into several bundle members (assemble/config-bundle.ts), so the member cache is exercised.
     const limits = { plainLimitBytes: 0 };
     // What the sidecars report and Prometheus's target counts: the same for both reconciles of a step.
     let reports: { prometheus: SyncReport; alertmanager: SyncReport } = { prometheus: {}, alertmanager: {} };
@@ -165,7 +188,7 @@ describe('ServiceCache', () => {
       planReconcile({
         objects,
         settings,
-        ...(cache ? cache.forReconcile(settings) : { validate: validateMonitoredService, render: renderConfig }),
+        ...(cache ? { ...cache.forReconcile(settings), statusMemo: statuses } : { validate: validateMonitoredService, render: renderConfig }),
         formatIssue,
         ...reports,
         targetsFor: (ns, name) => targets.get(`${ns}/${name}`),
@@ -179,6 +202,7 @@ describe('ServiceCache', () => {
     let objects = Array.from({ length: 200 }, (_, i) => raw(`ns-${i % 7}`, `svc-${String(i).padStart(3, '0')}`, 1));
     let last: ReconcilePlan | undefined;
     const cache = new ServiceCache();
+    const statuses = new UnchangedStatuses();
     const steps: Array<[string, () => void, GlobalSettings]> = [
       ['start', () => {}, demoSettings],
       ['statuses written', () => {}, demoSettings],
@@ -220,8 +244,8 @@ describe('ServiceCache', () => {
       if (step === 'nothing changed') expect(deflated).toBe(0);
       if (step === 'edit a rule') expect(deflated).toBeLessThanOrEqual(4);
       // Objects whose status cannot have changed are skipped once their status was written.
-      if (step === 'edit a rule') expect(cache.statuses.hits - skipped).toBeGreaterThan(150);
-      skipped = cache.statuses.hits;
+      if (step === 'edit a rule') expect(statuses.hits - skipped).toBeGreaterThan(150);
+      skipped = statuses.hits;
       // The statuses reach the objects, as through the informer (new objects for those written).
       last = cached;
       objects = withStatuses(objects, cached);

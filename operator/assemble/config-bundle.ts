@@ -59,7 +59,7 @@ export function plainDataBytes(files: FileSet): number {
  * compresses as well as deflating the whole at once (back-references reach into the previous
  * member exactly as they would), and the controller can keep each member's deflated bytes and
  * deflate again only the members whose text (or the 32 KB before it) changed
- * (controller/service-cache.ts MemberCache). The cuts are content-defined so that one change moves
+ * (assemble/service-cache.ts MemberCache). The cuts are content-defined so that one change moves
  * no other cut: a member ends before a unit (a whole file, or for a file over SPLIT_FILE_CHARS one
  * top-level list item: a scrape job, a receiver) whose leading text hashes to 0 modulo
  * MEMBER_UNITS, or once it holds MAX_MEMBER_CHARS. A pure function of the file set.

@@ -10,13 +10,17 @@
 //
 // One entry per live object (a new generation replaces the old one; prune() drops deleted objects),
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
+// ServiceCache is the one owner of operator/assemble/'s state (these entries, the last assembled
+// config, the deflated bundle members, the expected job names); the folder has no module-level state.
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
-import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type MemberCompressor } from '../kube/config-bundle.js';
-import { assembleConfig, renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
-import type { GlobalSettings, RenderedConfig, ValidationResult } from '../render/types.js';
+import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
+import { renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
+import { assembleConfig } from './config.js';
+import { PROMETHEUS_CONFIG_FILE } from '../render/names.js';
+import type { GlobalSettings, RenderedConfig, ScrapeHints, ValidationResult } from '../render/types.js';
 import { validateMonitoredService } from '../validate/index.js';
-import type { RawMonitoredService, ReconcileInput, StatusInputs, StatusMemo } from './plan.js';
+import type { RawMonitoredService } from '../api/raw.js';
 
 interface Entry {
   generation: number;
@@ -43,6 +47,15 @@ export function settingsHash(settings: GlobalSettings): string {
 /** The cache key of an object: its uid, or namespace/name for objects without one (tests, CLI). */
 export function objectKey(raw: RawMonitoredService): string {
   return raw.metadata?.uid ?? `${raw.metadata?.namespace}/${raw.metadata?.name}`;
+}
+
+/** The stages planReconcile (controller/plan.ts ReconcileInput) runs through the cache. */
+export interface ReconcileStages {
+  validate: (raw: RawMonitoredService) => ValidationResult;
+  render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints) => RenderedConfig;
+  encode: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
+  /** The scrape job names of a rendered prometheus.yml, read with `parse` (sync/job-names.ts scrapeJobNames). */
+  expectedJobNames: (rendered: RenderedConfig, parse: (prometheusYml: string) => string[]) => string[];
 }
 
 export class ServiceCache {
@@ -105,16 +118,21 @@ export class ServiceCache {
    */
   private lastRendered: RenderedConfig | undefined;
 
-  /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
-  readonly statuses = new UnchangedStatuses();
+  /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
+  private expectedJobs: { hash: string; jobNames: string[] } | undefined;
 
-  /** planReconcile's validate, render and encode for one reconcile with `settings`, through this cache. */
-  forReconcile(settings: GlobalSettings): Pick<ReconcileInput, 'validate' | 'render' | 'encode' | 'statusMemo'> {
+  /** planReconcile's validate, render, encode and expected job names for one reconcile with `settings`, through this cache. */
+  forReconcile(settings: GlobalSettings): ReconcileStages {
     const hash = settingsHash(settings);
     this.members.nextReconcile();
     return {
-      statusMemo: this.statuses,
       encode: (files, limits) => encodeFileSet(files, limits, this.members.compress),
+      expectedJobNames: (rendered, parse) => {
+        if (this.expectedJobs?.hash !== rendered.prometheusHash) {
+          this.expectedJobs = { hash: rendered.prometheusHash, jobNames: parse(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
+        }
+        return this.expectedJobs.jobNames;
+      },
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
         this.lastRendered = assembleConfig(
@@ -137,51 +155,6 @@ export class ServiceCache {
   }
 }
 
-/**
- * Per object (the informer's object itself: a changed generation, spec or stored status is a new
- * object), the inputs from which its status last came out unchanged. Computing and comparing the
- * status of each of 10,000 objects took ~0.1 s per reconcile (issue #13) although a change moves
- * one; an object whose inputs are all equal is skipped, which gives the same plan because its
- * status would again equal the stored one (plan.ts StatusInputs says why the time does not count).
- * Entries go with their objects (WeakMap).
- */
-export class UnchangedStatuses implements StatusMemo {
-  private readonly entries = new WeakMap<RawMonitoredService, StatusInputs>();
-  /** Statuses skipped (not computed), for tests. */
-  hits = 0;
-
-  unchanged(raw: RawMonitoredService, inputs: StatusInputs): boolean {
-    const last = this.entries.get(raw);
-    const same =
-      last !== undefined &&
-      last.shared === inputs.shared &&
-      last.result === inputs.result &&
-      last.inForce?.service === inputs.inForce?.service &&
-      last.inForce?.without.join() === inputs.inForce?.without.join() &&
-      last.included === inputs.included &&
-      last.leftOut === inputs.leftOut &&
-      last.credentials === inputs.credentials &&
-      last.rejected?.reason === inputs.rejected?.reason &&
-      last.rejected?.message === inputs.rejected?.message &&
-      (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
-      (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
-      JSON.stringify(last.email) === JSON.stringify(inputs.email) &&
-      sameSelection(last.selection, inputs.selection);
-    if (same) this.hits++;
-    return same;
-  }
-
-  remember(raw: RawMonitoredService, inputs: StatusInputs): void {
-    this.entries.set(raw, inputs);
-  }
-}
-
-function sameSelection(a: StatusInputs['selection'], b: StatusInputs['selection']): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.duplicates !== b.duplicates || a.problems.length !== b.problems.length) return false;
-  return a.problems.every((p, i) => p.reason === b.problems[i]!.reason && p.message === b.problems[i]!.message);
-}
-
 interface MemberEntry {
   parts: string[];
   /** The tail it was deflated after (its dictionary). */
@@ -191,7 +164,7 @@ interface MemberEntry {
 }
 
 /**
- * The deflated bytes of each bundle member (kube/config-bundle.ts bundleMembers) of the last
+ * The deflated bytes of each bundle member (assemble/config-bundle.ts bundleMembers) of the last
  * reconciles, so that after one change only the members whose text, or the 32 KB before them,
  * changed are deflated again (issue #13: the whole 36 MB of 10,000 services took ~0.5 s). An entry
  * is reused only when every part of the member and its dictionary are equal to the cached ones, so
