@@ -89,6 +89,34 @@ describe('checkAlertTemplate expands as Prometheus does when the alert fires', (
     expect(check(text).dependsOnValue).toBe(depends);
   });
 
+  it.each([
+    ['{{ range 3000000 }}' + 'x'.repeat(100) + '{{ end }}', /\{\{ range 3000000 \}\} repeats its body/],
+    ['{{ range 100000 }}{{ range 100000 }}{{ end }}{{ end }}', /range 100000/],
+    ['{{ $n := 100000 }}{{ range $n }}x{{ end }}', /range \$n/],
+    ['{{ range $i := 5 }}{{ $i }}{{ end }}', /range \$i := 5/],
+    ['{{ printf "%0999999d" 1 }}', /pads to 999999 characters; widths and precisions up to 100/],
+    ['{{ printf "%.200f" $value }}', /pads to 200 characters/],
+    ['{{ printf "%*d" 1000000 1 }}', /takes its width or precision from an argument/],
+    [`{{ $labels.a }}{{ range $k, $v := $labels }}${'y'.repeat(70000)}{{ end }}`, /expands to more than 64 KiB/],
+  ])('refuses case %# as too costly to expand, before or while expanding', (text, error) => {
+    const started = Date.now();
+    const result = check(text);
+    expect(result.costError).toMatch(error);
+    expect(result.expandError).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(10_000); // generous: it must stop, not expand megabytes
+  });
+
+  it.each([
+    '{{ range $k, $v := $labels }}{{ $k }}={{ $v }} {{ end }}',
+    '{{ printf "%-20s %8.2f" $labels.instance $value }}',
+    '{{ $value | printf "%.3f" }} is 100% of {{ $labels.job }}',
+    'x'.repeat(60000),
+  ])('accepts case %# as cheap to expand', (text) => {
+    const result = check(text.length > 200 ? `{{ $labels.a }}${text}` : text);
+    expect(result.costError).toBeUndefined();
+    expect(result.expandError).toBeUndefined();
+  });
+
   it('expands with the labels Vigil knows at render time', () => {
     expect(checkAlertTemplate('{{ $labels.team | humanize }}', { alertName: 'A', labels: { team: 'payments' } }).expandError).toMatch(/parsing "payments"/);
   });

@@ -71,6 +71,8 @@ export interface TemplateCheck {
   parseError?: string;
   /** The first error of an expansion with representative data (labels given or "x", several values). */
   expandError?: string;
+  /** Why the template is refused as too costly to expand (a range over a number, a printf width above 100, output above 64 KiB); set instead of expandError. */
+  costError?: string;
   /** Whether the expanded text differs between alert values. */
   dependsOnValue: boolean;
   /** Every function name the template calls (Go builtins and Prometheus's). */

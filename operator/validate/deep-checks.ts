@@ -210,6 +210,10 @@ function checkTemplate(value: unknown, path: PropertyKey[], report: Report, know
     report(path, 'the query template function is not allowed: it reads series of every namespace; use $value and $labels of the alert instead');
     return undefined;
   }
+  if (result.costError !== undefined) {
+    report(path, `is too costly to expand: ${result.costError}`);
+    return undefined;
+  }
   if (result.expandError !== undefined) {
     report(path, `fails when Prometheus expands it (the email would show "<error expanding template: ...>"): ${result.expandError}`);
     return undefined;

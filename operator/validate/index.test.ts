@@ -194,6 +194,17 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it('rejects a template that would loop or expand to megabytes, naming what to change', () => {
+    const started = Date.now();
+    expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).description = `{{ range 3000000 }}${'x'.repeat(100)}{{ end }}`))).toEqual([
+      'spec.rules[0].description: is too costly to expand: {{ range 3000000 }} repeats its body that many times at every evaluation; range over $labels (e.g. {{ range $k, $v := $labels }}) or write the text out',
+    ]);
+    expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ printf "%0999999d" 1 }}'))).toEqual([
+      'spec.rules[0].summary: is too costly to expand: the format "%0999999d" pads to 999999 characters; widths and precisions up to 100 are accepted',
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000); // generous: refused before expanding
+  });
+
   it('rejects email addresses that could inject headers', () => {
     expect(issuesOf((o) => (o.spec.notify.email.to = ['a@example.com\r\nBcc: b@example.com']))).toEqual([
       'spec.notify.email.to[0]: contains a line break, which could inject mail headers; give one plain address such as team@example.com',

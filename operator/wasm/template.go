@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	text_template "text/template"
@@ -55,7 +57,10 @@ type templateResponse struct {
 	// ParseError: Prometheus's own error when it loads the rule (promtool check rules says the same).
 	ParseError string `json:"parseError,omitempty"`
 	// ExpandError: the first error of an expansion with the probe values, as the alert would show it.
-	ExpandError    string               `json:"expandError,omitempty"`
+	ExpandError string `json:"expandError,omitempty"`
+	// CostError: why the template is refused as too costly to expand (a range over a number, a huge
+	// printf width, output above maxExpansionBytes); it is then not expanded (or expansion stopped).
+	CostError      string               `json:"costError,omitempty"`
 	DependsOnValue bool                 `json:"dependsOnValue"`
 	Functions      []string             `json:"functions"`
 	References     []labelReferenceJSON `json:"references"`
@@ -117,6 +122,12 @@ func checkTemplate(req templateRequest) templateResponse {
 	if seen["query"] || req.ParseOnly {
 		return out
 	}
+	for _, tree := range trees {
+		if msg := costlyNode(tree.Root); msg != "" {
+			out.CostError = msg
+			return out
+		}
+	}
 	// Label values are unknown until the alert fires: a failure counts only when the template fails
 	// with a word and with a number as the value of every label it reads (humanize on a status code
 	// label is fine; .Length on any string is not).
@@ -128,6 +139,10 @@ func checkTemplate(req templateRequest) templateResponse {
 		}
 		maps.Copy(lbls, req.Labels)
 		depends, err := expandProbes(tmpl, name, lbls)
+		if errors.Is(err, errTooLarge) {
+			out.CostError = fmt.Sprintf("expands to more than %d KiB: the email would carry it at every notification and Prometheus would expand it at every evaluation; keep alert templates to a few lines", maxExpansionBytes/1024)
+			return out
+		}
 		if err == nil {
 			out.DependsOnValue = depends
 			return out
@@ -194,11 +209,97 @@ func execute(tmpl *text_template.Template, name string, data any) (result string
 			}
 		}
 	}()
-	var buffer bytes.Buffer
+	buffer := cappedWriter{limit: maxExpansionBytes}
 	if err := tmpl.Execute(&buffer, data); err != nil {
 		return "", fmt.Errorf("error executing template %v: %w", name, err)
 	}
 	return buffer.String(), nil
+}
+
+// maxExpansionBytes: the most text one expansion of an alert template may produce. An annotation
+// is a few lines of an email; the operator validates in-process (256Mi), so a template that
+// expands to megabytes must stop early rather than be written out.
+const maxExpansionBytes = 64 * 1024
+
+var errTooLarge = errors.New("template output too large")
+
+// cappedWriter: a buffer that refuses writes beyond limit (text/template returns the writer's error
+// unwrapped from Execute, so errors.Is finds errTooLarge).
+type cappedWriter struct {
+	bytes.Buffer
+	limit int
+}
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	if w.Len()+len(p) > w.limit {
+		return 0, errTooLarge
+	}
+	return w.Buffer.Write(p)
+}
+
+// maxFormatWidth: the largest printf width or precision accepted; a column or a number of decimals
+// never needs more, and %0999999d alone writes a megabyte.
+const maxFormatWidth = 100
+
+// formatVerb: a printf verb with its flags, width and precision (fmt's syntax; * takes them from an argument).
+var formatVerb = regexp.MustCompile(`%[-+# 0]*(\[\d+\])?(\d+|\*)?(?:\.(\[\d+\])?(\d+|\*)?)?[a-zA-Z]?`)
+
+// costlyNode: why a template could loop or grow without bound however small its text (empty when
+// it cannot). Go's text/template ranges over an integer n (n iterations, nestable: range 100000
+// inside range 100000 never ends in practice), and printf pads to any width. Checked on the parse
+// tree before expanding, as expansion in WebAssembly cannot be interrupted. Variables assigned a
+// number are tracked by name (scopes aside: a name that ever holds a number counts).
+func costlyNode(root parse.Node) string {
+	numeric := map[string]bool{}
+	msg := ""
+	isNumber := func(p *parse.PipeNode) bool {
+		if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+			return false
+		}
+		switch a := p.Cmds[0].Args[0].(type) {
+		case *parse.NumberNode:
+			return true
+		case *parse.VariableNode:
+			return len(a.Ident) == 1 && numeric[a.Ident[0]]
+		}
+		return false
+	}
+	walkTemplate(root, func(n parse.Node) {
+		if msg != "" {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.PipeNode:
+			if n != nil && len(n.Decl) > 0 && isNumber(n) {
+				for _, v := range n.Decl {
+					numeric[v.Ident[0]] = true
+				}
+			}
+		case *parse.RangeNode:
+			if isNumber(n.Pipe) {
+				msg = fmt.Sprintf("{{ range %s }} repeats its body that many times at every evaluation; range over $labels (e.g. {{ range $k, $v := $labels }}) or write the text out", n.Pipe)
+			}
+		case *parse.StringNode:
+			for _, m := range formatVerb.FindAllStringSubmatch(n.Text, -1) {
+				for _, w := range []string{m[2], m[4]} {
+					if w == "*" {
+						msg = fmt.Sprintf("the format %q takes its width or precision from an argument (*); write it as a number up to %d", m[0], maxFormatWidth)
+					} else if w != "" && (len(w) > 6 || atoi(w) > maxFormatWidth) {
+						msg = fmt.Sprintf("the format %q pads to %s characters; widths and precisions up to %d are accepted", m[0], w, maxFormatWidth)
+					}
+				}
+			}
+		}
+	})
+	return msg
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 type labelRef struct {
