@@ -48,9 +48,11 @@ const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /**
  * A plain email address, local@domain. Deliberately narrow: no display names, quotes, spaces, commas,
  * angle brackets, braces or line breaks, so an address can neither inject mail headers nor be read as an
- * Alertmanager template.
+ * Alertmanager template. Dots only between characters of the part before @ (RFC 5322's dot-atom): Go's
+ * net/mail, which Alertmanager parses its whole `to` list with, refuses .a@, a.@ and a..b@, and then
+ * nobody on the list gets the email (operator/validate/email.ts checks with net/mail itself).
  */
-export const EMAIL_PATTERN = '^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$';
+export const EMAIL_PATTERN = '^[A-Za-z0-9_%+-]+(\\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$';
 /** Most labels a matchLabels or rule labels map may hold (bounds the CRD's CEL cost too). */
 export const MAX_LABELS = 64;
 /**

@@ -89,6 +89,7 @@ interface Api {
   enforceNamespace(req: string): string;
   matchLabel(req: string): string;
   checkTemplate(req: string): string;
+  parseAddress(req: string): string;
 }
 
 // Node's WebAssembly global, typed as far as this file uses it (the project's TypeScript libs do not declare it).
@@ -191,6 +192,15 @@ export function matchLabel(matcher: Matcher, values: readonly string[]): boolean
   const out = call<{ matches?: boolean[]; error?: string }>('matchLabel', { matcher, values });
   if (out.error !== undefined) throw new Error(out.error);
   return out.matches ?? [];
+}
+
+/**
+ * `address` as Go's net/mail.ParseAddress reads it, the parser Alertmanager runs on its `to` and
+ * `from` lists: the bare address and display name, or net/mail's error.
+ */
+export function parseMailAddress(address: string): { ok: true; name: string; address: string } | { ok: false; error: string } {
+  const out = call<{ parseError?: string; name?: string; address?: string }>('parseAddress', { address });
+  return out.parseError !== undefined ? { ok: false, error: out.parseError } : { ok: true, name: out.name ?? '', address: out.address ?? '' };
 }
 
 /**

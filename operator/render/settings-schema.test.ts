@@ -28,6 +28,9 @@ describe('GlobalSettingsSchema', () => {
     expect(['nobody', 'a@example.com\r\nBcc: b@example.com', 'A <a@example.com>'].map((from) => smtp({ from }))).toEqual([false, false, false]);
     const recipients = (defaultRecipients: string[]) => GlobalSettingsSchema.safeParse({ ...defaultSettings(), defaultRecipients }).success;
     expect([recipients(['a@example.com,b@example.com']), recipients(['x']), recipients(['oncall@example.com'])]).toEqual([false, false, true]);
+    // Go's net/mail (Alertmanager's parser of the whole list) refuses these dots: no one would get mail.
+    expect([recipients(['oncall@example.com', 'john..doe@example.com']), recipients(['.a@example.com']), smtp({ from: 'vigil.@example.com' })]).toEqual([false, false, false]);
+    expect([recipients(['team+alerts@xn--bcher-kva.example']), smtp({ from: 'vigil.alerts@example.com' })]).toEqual([true, true]);
   });
 
   it('lets a settings file carry every setting except the SMTP credentials', () => {

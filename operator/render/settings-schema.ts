@@ -13,7 +13,12 @@ const durationString = z.string().regex(new RegExp(DURATION_PATTERN), 'must be a
  */
 export const HOST_PORT_PATTERN = '^([^:\\s\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$';
 const hostPort = z.string().regex(new RegExp(HOST_PORT_PATTERN), 'must be host:port with a port from 1 to 65535 (an IPv6 host in brackets)');
-const emailAddress = z.string().regex(new RegExp(EMAIL_PATTERN), 'must be a plain email address such as alerts@example.com (no display name, spaces, commas, quotes or line breaks)');
+const emailAddress = z
+  .string()
+  .regex(
+    new RegExp(EMAIL_PATTERN),
+    "must be a plain email address such as alerts@example.com (no display name, spaces, commas, quotes or line breaks; dots only between characters before @, as Alertmanager's parser Go net/mail requires)",
+  );
 
 /** How fast notifications go out: `demo` mirrors the original compose stack (group_wait 0s). */
 export const NotificationProfileSchema = z.enum(['demo', 'production'], { message: 'must be demo or production' });

@@ -19,6 +19,7 @@ import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
+import { emailAddressProblem, mailParserProblem } from './email.js';
 import { formatPath } from './paths.js';
 import { rangeProblems, type ScrapedEndpoint } from './range-coverage.js';
 import { isTemplateValue, knownAlertLabels, knownLabelTemplateCheck, labelReferences, referencedLabelNames } from '../render/alert-labels.js';
@@ -56,7 +57,8 @@ export function deepChecks(raw: unknown): ValidationIssue[] {
 }
 
 /**
- * Alertmanager sends one RCPT TO per listed address without removing duplicates
+ * Every address as Go's net/mail reads it (what zod's pattern accepted; Alertmanager parses the joined
+ * list with it and fails it whole). Alertmanager sends one RCPT TO per listed address without removing duplicates
  * (notify/email/email.go), so a recipient listed twice may get every email twice. The domain is
  * compared without case (RFC 5321), the local part as written.
  */
@@ -64,6 +66,10 @@ function checkRecipients(to: unknown, report: Report): void {
   const first = new Map<string, number>();
   asArray(to).forEach((address, i) => {
     if (typeof address !== 'string') return;
+    if (emailAddressProblem(address) === undefined) {
+      const problem = mailParserProblem(address);
+      if (problem !== undefined) report(['spec', 'notify', 'email', 'to', i], problem);
+    }
     const at = address.lastIndexOf('@');
     const key = at < 0 ? address : address.slice(0, at) + address.slice(at).toLowerCase();
     const earlier = first.get(key);

@@ -150,6 +150,13 @@ describe('validateMonitoredService', () => {
     expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.anything }}'))).toEqual([]);
   });
 
+  it('refuses a recipient Alertmanager cannot parse: it fails the whole to list', () => {
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['oncall@example.com', 'john..doe@example.com']))).toEqual([
+      "spec.notify.email.to[1]: Alertmanager's address parser (Go net/mail) refuses it, and then no one on the list gets the email: the part before @ must not start or end with a dot or have two dots in a row",
+    ]);
+    expect(issuesOf((o) => (o.spec.notify.email.to = ['oncall+pager@example.com', 'ops@xn--bcher-kva.example']))).toEqual([]);
+  });
+
   it('refuses a recipient listed twice (the domain compared without case), naming both entries', () => {
     expect(issuesOf((o) => (o.spec.notify.email.to = ['shop@example.com', 'ops@example.com', 'shop@EXAMPLE.com']))).toEqual([
       'spec.notify.email.to[2]: shop@EXAMPLE.com is already listed as spec.notify.email.to[0]; list each recipient once (Alertmanager would send every email to it twice)',

@@ -23,6 +23,7 @@ func main() {
 		"matchLabel":       func(req string) any { return matchLabel(decode[matchRequest](req)) },
 		"checkTemplate":    func(req string) any { return checkTemplate(decode[templateRequest](req)) },
 		"grammar":          func(string) any { return grammar() },
+		"parseAddress":     func(req string) any { return parseAddress(decode[addressRequest](req)) },
 	}
 	obj := js.Global().Get("Object").New()
 	for name, fn := range api {
