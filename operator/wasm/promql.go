@@ -442,7 +442,28 @@ func resultLabels(expr parser.Expr) map[string]bool {
 		if n.LHS.Type() == parser.ValueTypeScalar {
 			return resultLabels(n.RHS)
 		}
-		return resultLabels(n.LHS)
+		left := resultLabels(n.LHS)
+		// One-to-one matching between vectors: the engine's resultMetric keeps only the on(...)
+		// labels of the left side's series, or deletes the ignoring(...) ones (set operators are
+		// many-to-many and keep the series whole; the parser drops VectorMatching unless both
+		// sides are vectors).
+		if m := n.VectorMatching; m != nil && m.Card == parser.CardOneToOne {
+			if m.On {
+				kept := map[string]bool{}
+				for _, l := range m.MatchingLabels {
+					if left == nil || left[l] {
+						kept[l] = true
+					}
+				}
+				return kept
+			}
+			if left != nil {
+				for _, l := range m.MatchingLabels {
+					delete(left, l)
+				}
+			}
+		}
+		return left
 	case *parser.Call:
 		switch n.Func.Name {
 		case "vector", "time", "scalar", "pi":
@@ -460,9 +481,39 @@ func resultLabels(expr parser.Expr) map[string]bool {
 				return nil
 			}
 		}
+		switch n.Func.Name {
+		case "histogram_quantile", "histogram_fraction", "histogram_quantiles":
+			// The classic buckets of one histogram are grouped without le (engine.go
+			// resetHistograms), and the result carries the group's labels.
+			delete(out, "le")
+		}
+		if n.Func.Name == "histogram_quantiles" && len(n.Args) > 1 {
+			// Adds a label, named by its second argument, holding each quantile.
+			if s, ok := unwrapString(n.Args[1]); ok {
+				out[s] = true
+			} else {
+				return nil
+			}
+		}
 		return out
 	}
 	return nil
+}
+
+// unwrapString: the value of a string literal argument, through parentheses.
+func unwrapString(e parser.Expr) (string, bool) {
+	for {
+		switch n := e.(type) {
+		case *parser.ParenExpr:
+			e = n.Expr
+		case *parser.StepInvariantExpr:
+			e = n.Expr
+		case *parser.StringLiteral:
+			return n.Val, true
+		default:
+			return "", false
+		}
+	}
 }
 
 func unionLabels(a, b map[string]bool) map[string]bool {
