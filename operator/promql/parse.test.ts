@@ -81,7 +81,24 @@ describe('checkPromQL types', () => {
   });
   it('accepts duration expressions (enabled by default in Prometheus 3.15)', () => {
     expect(checkPromQL('rate(x[5m+1m]) > 0')).toEqual({ ok: true });
-    expect(checkPromQL('max_over_time(x[1h:step()]) > 0')).toEqual({ ok: true });
+    expect(checkPromQL('rate(x[max_of(step() * 4, 5m)]) > 0')).toEqual({ ok: true });
+    expect(checkPromQL('rate(x[5m] offset (1m - 2m)) > 0')).toEqual({ ok: true }); // offsets may be negative
+    expect(checkPromQL('max_over_time(x[1h:min_of(step(), 1m) + 30s]) > 0')).toEqual({ ok: true });
+  });
+  // A rule is an instant query: PreprocessExpr(expr, t, t, 0) evaluates step() and range() as 0s
+  // (rules.EngineQueryFunc → NewInstantQuery), and a range or subquery step that is not positive
+  // fails the rule at every evaluation. (promtool test rules cannot confirm: its rule loader parses
+  // without duration expressions.)
+  it.each([
+    ['rate(x[step()*4]) > 0', '7:15'],
+    ['rate(x[range()]) > 0', '7:14'],
+    ['rate(x[1m-2m]) > 0', '7:12'],
+    ['max_over_time(x[1h:step()]) > 0', '19:25'], // 0-based byte offsets of step(), end exclusive
+  ])('refuses %s: its range is not positive at rule evaluation', (expr, position) => {
+    expect(checkPromQL(expr)).toEqual({
+      ok: false,
+      message: `Prometheus 3.15.1 would fail it at every rule evaluation: ${position}: duration must be greater than 0 (a rule is evaluated as an instant query, where step() and range() are 0s; ranges and subquery steps must come out positive, e.g. [5m] or [max_of(step()*4, 5m)])`,
+    });
   });
   it('checks arguments the way Prometheus counts optional and variadic ones', () => {
     expect(checkPromQL('round(x)')).toEqual({ ok: true });

@@ -24,6 +24,12 @@ export function checkPromQL(expr: string): PromQLCheck {
     const hint = analysis.type === 'matrix' ? ' (a range vector such as x[5m] must be wrapped in a function like rate(x[5m]))' : '';
     return { ok: false, message: `an alert expression must return an instant vector or a scalar, this one returns ${analysis.type === 'matrix' ? 'a range vector' : 'a string'}${hint}` };
   }
+  if (analysis.evalError !== undefined) {
+    return {
+      ok: false,
+      message: `Prometheus ${DEPLOYED_PROMETHEUS} would fail it at every rule evaluation: ${analysis.evalError} (a rule is evaluated as an instant query, where step() and range() are 0s; ranges and subquery steps must come out positive, e.g. [5m] or [max_of(step()*4, 5m)])`,
+    };
+  }
   const open = analysis.selectors.find((s) => !s.narrowing);
   if (open) {
     return {

@@ -63,6 +63,8 @@ export type ExprAnalysis =
       subqueries: Subquery[];
       /** An upper bound of the result series' label names (without __name__); undefined when the expression does not bound them (a plain selector). */
       resultLabels: string[] | undefined;
+      /** The error every rule evaluation fails with before reading data (duration expressions evaluated with step() and range() 0s), e.g. `5:12: duration must be greater than 0`. */
+      evalError?: string;
     };
 
 /** An alert annotation or label template as Prometheus parses and expands it. */
@@ -156,6 +158,7 @@ interface RawAnalysis {
   ranges?: (Omit<RangeUse, 'rangeMs'> & { rangeMs: number | null })[];
   subqueries?: { text: string; rangeMs: number | null; stepMs: number | null }[];
   resultLabels?: string[];
+  evalError?: string;
 }
 
 const orUndefined = (n: number | null | undefined) => (n === null ? undefined : n);
@@ -175,6 +178,7 @@ export function analyzeExpr(expr: string): ExprAnalysis {
     })),
     subqueries: (raw.subqueries ?? []).map((s) => ({ text: s.text, rangeMs: orUndefined(s.rangeMs), stepMs: orUndefined(s.stepMs) })),
     resultLabels: raw.resultLabels,
+    ...(raw.evalError !== undefined && { evalError: raw.evalError }),
   };
 }
 

@@ -178,6 +178,12 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it('rejects a range that is not positive when the rule is evaluated (step() and range() are 0s there)', () => {
+    expect(issuesOf((o) => (o.spec.rules[0]!.expr = 'rate(http_requests_total[step()*4]) > 1'))).toEqual([
+      'spec.rules[0].expr: Prometheus 3.15.1 would fail it at every rule evaluation: 25:33: duration must be greater than 0 (a rule is evaluated as an instant query, where step() and range() are 0s; ranges and subquery steps must come out positive, e.g. [5m] or [max_of(step()*4, 5m)])',
+    ]);
+  });
+
   it('rejects reserved label names', () => {
     expect(issuesOf((o) => ((o.spec.rules[0] as Record<string, unknown>).labels = { severity: 'page', vigil_namespace: 'x', team: 'a' }))).toEqual([
       "spec.rules[0].labels.severity: label severity cannot be set here: severity is set by the rule's severity field",

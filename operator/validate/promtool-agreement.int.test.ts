@@ -78,7 +78,13 @@ const EXPRESSIONS: Case[] = [
   { text: 'rate(x[5m] anchored) > 0' },
   { text: 'rate(x[5m+1m]) > 0', serverDecides: true },
   { text: 'x offset (1h - 5m) > 0', serverDecides: true },
-  { text: 'max_over_time(x[1h:step()]) > 0', serverDecides: true },
+  // Loaded, but failing every evaluation with "duration must be greater than 0": a rule is an instant
+  // query, where step() and range() are 0s.
+  { text: 'max_over_time(x[1h:step()]) > 0', serverDecides: true, vigilStricter: true },
+  { text: 'rate(x[step()*4]) > 0', serverDecides: true, vigilStricter: true },
+  { text: 'rate(x[range()]) > 0', serverDecides: true, vigilStricter: true },
+  { text: 'rate(x[1m-2m]) > 0', serverDecides: true, vigilStricter: true },
+  { text: 'rate(x[max_of(step()*4, 5m)]) > 0', serverDecides: true },
   { text: 'absent_over_time(up[5m])' },
   { text: 'quantile_over_time(0.9, x[5m])' },
   // promtool refuses these; the emulation Vigil used before operator/wasm accepted them (issue 21).

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/promql/parser/posrange"
 )
@@ -65,6 +66,9 @@ type exprResponse struct {
 	Selectors  []selectorJSON `json:"selectors,omitempty"`
 	Ranges     []rangeUseJSON `json:"ranges,omitempty"`
 	Subqueries []subqueryJSON `json:"subqueries,omitempty"`
+	// EvalError: the error Prometheus's rule evaluation fails with before reading any data (a
+	// duration expression that is not positive, NaN, out of range or divides by zero).
+	EvalError string `json:"evalError,omitempty"`
 	// ResultLabels: an upper bound of the result series' label names (resultLabels); absent when unbounded.
 	ResultLabels *[]string `json:"resultLabels,omitempty"`
 }
@@ -105,7 +109,26 @@ func analyzeExpr(req exprRequest) exprResponse {
 		slices.Sort(names)
 		out.ResultLabels = &names
 	}
+	out.EvalError = ruleEvalError(expr)
 	return out
+}
+
+// ruleEvalError: the error the rule manager's instant query (rules.EngineQueryFunc →
+// NewInstantQuery) fails with at every evaluation before reading data: PreprocessExpr evaluates
+// duration expressions with step() and range() both 0s (start == end, interval 0) and refuses
+// ranges and subquery steps that are not positive (offsets may be negative). Run last: it
+// rewrites the tree (durations filled in, step-invariant parts wrapped).
+func ruleEvalError(expr parser.Expr) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = "" // the evaluation would panic rather than refuse it: not this check's concern
+		}
+	}()
+	t := time.UnixMilli(0)
+	if _, err := promql.PreprocessExpr(expr, t, t, 0); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // rangeUse: the range a function argument hands it. Parentheses and @/offset on a subquery move
