@@ -97,7 +97,11 @@ describe('checkAlertTemplate expands as Prometheus does when the alert fires', (
     ['{{ printf "%0999999d" 1 }}', /pads to 999999 characters; widths and precisions up to 100/],
     ['{{ printf "%.200f" $value }}', /pads to 200 characters/],
     ['{{ printf "%*d" 1000000 1 }}', /takes its width or precision from an argument/],
-    [`{{ $labels.a }}{{ range $k, $v := $labels }}${'y'.repeat(70000)}{{ end }}`, /expands to more than 64 KiB/],
+    [`{{ $labels.a }}{{ range $k, $v := $labels }}${'y'.repeat(70000)}{{ end }}`, /expands to \(or builds a value of\) more than 64 KiB/],
+    // Values built in variables are never written, yet would take gigabytes.
+    [`{{ $a := "${'z'.repeat(100)}" }}${'{{ $a = printf "%s%s%s%s%s%s%s%s%s%s" $a $a $a $a $a $a $a $a $a $a }}'.repeat(8)}{{ len $a }}`, /more than 64 KiB/],
+    [`{{ $a := reReplaceAll "" "${'w'.repeat(1000)}" "${'v'.repeat(1000)}" }}{{ len $a }}`, /more than 64 KiB/],
+    ['{{ $a := "xxxxxxxxxx" }}{{ $a = html (printf "%s<%s>" $a $a) }}'.repeat(1) + '{{ $a = html (printf "%s<%s>" $a $a) }}'.repeat(30), /more than 64 KiB/],
   ])('refuses case %# as too costly to expand, before or while expanding', (text, error) => {
     const started = Date.now();
     const result = check(text);
@@ -110,6 +114,7 @@ describe('checkAlertTemplate expands as Prometheus does when the alert fires', (
     '{{ range $k, $v := $labels }}{{ $k }}={{ $v }} {{ end }}',
     '{{ printf "%-20s %8.2f" $labels.instance $value }}',
     '{{ $value | printf "%.3f" }} is 100% of {{ $labels.job }}',
+    '{{ reReplaceAll "(.*):.*" "$1" $labels.instance }} {{ $labels.job | html }} {{ print "a" 1 }} {{ println "b" }} {{ js "c" }} {{ urlquery "d e" }}',
     'x'.repeat(60000),
   ])('accepts case %# as cheap to expand', (text) => {
     const result = check(text.length > 200 ? `{{ $labels.a }}${text}` : text);

@@ -140,7 +140,7 @@ func checkTemplate(req templateRequest) templateResponse {
 		maps.Copy(lbls, req.Labels)
 		depends, err := expandProbes(tmpl, name, lbls)
 		if errors.Is(err, errTooLarge) {
-			out.CostError = fmt.Sprintf("expands to more than %d KiB: the email would carry it at every notification and Prometheus would expand it at every evaluation; keep alert templates to a few lines", maxExpansionBytes/1024)
+			out.CostError = fmt.Sprintf("expands to (or builds a value of) more than %d KiB: the email would carry it at every notification and Prometheus would expand it at every evaluation; keep alert templates to a few lines", maxExpansionBytes/1024)
 			return out
 		}
 		if err == nil {
@@ -159,8 +159,64 @@ func checkTemplate(req templateRequest) templateResponse {
 // as every Expander of a rule has them (their closures only differ in the query context, which
 // Vigil never runs); cloned per template, so the functions are set up once per process.
 var alertTemplateBase = text_template.New("").
-	Funcs(expanderFuncs(template.NewTemplateExpander(context.Background(), "", "", nil, model.Time(0), nil, nil, nil))).
+	Funcs(cappedFuncs(expanderFuncs(template.NewTemplateExpander(context.Background(), "", "", nil, model.Time(0), nil, nil, nil)))).
 	Option("missingkey=zero")
+
+// cappedFuncs: Prometheus's functions and Go's string-building builtins (which a FuncMap entry of
+// the same name overrides; parsing is unchanged, the names exist either way), each refusing a
+// string result above maxExpansionBytes. The capped writer only sees what is printed: without
+// this, {{ $a = printf "%s%s" $a $a }} repeated, or reReplaceAll with an empty pattern, would
+// build gigabytes in variables without writing a byte. The panic reaches Execute as its error.
+func cappedFuncs(funcs text_template.FuncMap) text_template.FuncMap {
+	all := text_template.FuncMap{
+		"printf": fmt.Sprintf, "print": fmt.Sprint, "println": fmt.Sprintln,
+		"html": text_template.HTMLEscaper, "js": text_template.JSEscaper, "urlquery": text_template.URLQueryEscaper,
+	}
+	maps.Copy(all, funcs)
+	if orig, ok := all["reReplaceAll"].(func(pattern, repl, text string) string); ok {
+		all["reReplaceAll"] = func(pattern, repl, text string) string {
+			// Bound the result before building it: each match becomes repl, whose $n references
+			// are each at most the text's length.
+			if re, err := regexp.Compile(pattern); err == nil {
+				matches := len(re.FindAllStringIndex(text, -1))
+				if matches*(len(repl)+strings.Count(repl, "$")*len(text)) > maxExpansionBytes {
+					panic(errTooLarge)
+				}
+			}
+			return orig(pattern, repl, text)
+		}
+	}
+	for name, fn := range all {
+		v := reflect.ValueOf(fn)
+		t := v.Type()
+		if !slices.ContainsFunc(outTypes(t), func(o reflect.Type) bool { return o.Kind() == reflect.String }) {
+			continue
+		}
+		all[name] = reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
+			var out []reflect.Value
+			if t.IsVariadic() {
+				out = v.CallSlice(args)
+			} else {
+				out = v.Call(args)
+			}
+			for _, o := range out {
+				if o.Kind() == reflect.String && o.Len() > maxExpansionBytes {
+					panic(errTooLarge)
+				}
+			}
+			return out
+		}).Interface()
+	}
+	return all
+}
+
+func outTypes(t reflect.Type) []reflect.Type {
+	out := make([]reflect.Type, t.NumOut())
+	for i := range out {
+		out[i] = t.Out(i)
+	}
+	return out
+}
 
 // parseAlertTemplate parses as Prometheus's Expander.ParseTest and Expand do (the same function map
 // and option, the template named as the rule's), once: the probes below then execute the parsed
