@@ -301,7 +301,7 @@ const maxFormatWidth = 100
 var formatVerb = regexp.MustCompile(`%[-+# 0]*(\[\d+\])?(\d+|\*)?(?:\.(\[\d+\])?(\d+|\*)?)?[a-zA-Z]?`)
 
 // costlyNode: why a template could loop or grow without bound however small its text (empty when
-// it cannot). Go's text/template ranges over an integer n (n iterations, nestable: range 100000
+// it cannot). Go's text/template ranges over an integer n (a literal, a variable holding one, len) (n iterations, nestable: range 100000
 // inside range 100000 never ends in practice), and printf pads to any width. Checked on the parse
 // tree before expanding, as expansion in WebAssembly cannot be interrupted. Variables assigned a
 // number are tracked by name (scopes aside: a name that ever holds a number counts).
@@ -309,10 +309,19 @@ func costlyNode(root parse.Node) string {
 	numeric := map[string]bool{}
 	msg := ""
 	isNumber := func(p *parse.PipeNode) bool {
-		if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+		if p == nil || len(p.Cmds) == 0 {
 			return false
 		}
-		switch a := p.Cmds[0].Args[0].(type) {
+		// The pipeline's value is its last command's: a call of len is an integer (of up to
+		// 64 KiB, enough for nested ranges to run for hours).
+		last := p.Cmds[len(p.Cmds)-1]
+		if id, ok := last.Args[0].(*parse.IdentifierNode); ok && id.Ident == "len" {
+			return true
+		}
+		if len(p.Cmds) != 1 || len(last.Args) != 1 {
+			return false
+		}
+		switch a := last.Args[0].(type) {
 		case *parse.NumberNode:
 			return true
 		case *parse.VariableNode:
