@@ -25,6 +25,8 @@ export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX } fr
 /** Static labels on every alert of a MonitoredService; Alertmanager routes on them. */
 export const LABEL_NAMESPACE = 'vigil_namespace';
 export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
+/** Routes the Watchdog to its own receiver (watchdog.ts); only the Watchdog rule sets it. */
+export const LABEL_WATCHDOG = 'vigil_watchdog';
 
 /** The external label naming the cluster (the chart's clusterName): on every alert a rule does not label itself. */
 export const EXTERNAL_CLUSTER_LABEL = 'cluster';

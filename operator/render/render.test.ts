@@ -256,9 +256,11 @@ describe('renderRuleFile', () => {
       alert: 'Slow',
       expr: 'histogram_quantile(0.9, rate(h_bucket{namespace="shop"}[5m])) > 1',
       for: '5m',
-      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop' },
+      // Empty values remove these labels from the result series: no series label can steer routing.
+      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_test_token: '', vigil_watchdog: '' },
       annotations: { summary: 'slow {{ $labels.pod }}' },
     });
+    for (const rule of [down, targetDown]) expect(rule.labels).toMatchObject({ vigil_test_token: '', vigil_watchdog: '' });
   });
 
   it('leaves the down alerts out when disabled and gives custom rules a default summary', () => {

@@ -8,7 +8,8 @@ import { resolveScrapeLimits, sampleLimitReasonTemplate } from './scrape-limits.
 import { scrapeTiming } from './scrape-timing.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
-import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
+import { LABEL_TEST_TOKEN } from './test-email.js';
+import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, LABEL_WATCHDOG, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
 import { escapeRegex, scrapeJobs, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
@@ -41,6 +42,10 @@ export function renderRuleFile(service: MonitoredService, settings: GlobalSettin
 /**
  * Labels Vigil owns on every alert of a service. They are applied last, so a custom rule cannot
  * route its alerts to another team (vigil_*) or pretend to come from another namespace.
+ * Prometheus's rule labels override the result series' labels, and an empty value removes the
+ * label (rules/alerting.go, labels.Builder.Set): so neither the expression (label_replace) nor a
+ * scraped metric can carry vigil_watchdog="true" (the Watchdog route, watchdog.ts) or a
+ * vigil_test_token (a group of its own, alertmanager.ts GROUP_BY) onto the service's alerts.
  */
 function reservedLabels(service: MonitoredService, severity: Severity): Record<string, string> {
   return {
@@ -48,6 +53,8 @@ function reservedLabels(service: MonitoredService, severity: Severity): Record<s
     namespace: service.metadata.namespace,
     [LABEL_NAMESPACE]: service.metadata.namespace,
     [LABEL_MONITORED_SERVICE]: service.metadata.name,
+    [LABEL_WATCHDOG]: '',
+    [LABEL_TEST_TOKEN]: '',
   };
 }
 
