@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
-import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
+import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sanitizedLabelName, sortServices } from './names.js';
 import { resolveScrapeLimits, scrapeLimitFields } from './scrape-limits.js';
 import { DEFAULT_SCRAPE_CREDENTIALS_DIR, scrapeAuthFields } from './scrape-auth.js';
 import { scrapeTiming } from './scrape-timing.js';
@@ -161,13 +161,6 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
 export function namespaceDiscovery(namespace: string, settings: GlobalSettings): Record<string, unknown> {
   return { ...kubernetesSdConnection(settings), role: 'endpointslice', namespaces: { names: [namespace] } };
 }
-
-/**
- * Prometheus's name for a Kubernetes label in its meta labels: every character outside
- * [a-zA-Z0-9_] becomes `_` (discovery/kubernetes uses strutil.SanitizeLabelName). Two label keys
- * that differ only there (`a.b`, `a_b`) share one meta label.
- */
-export const sanitizedLabelName = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
 
 /**
  * A MonitoredService's Service selector as relabel rules on the Service meta labels of the

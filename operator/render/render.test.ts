@@ -6,7 +6,8 @@ import { defaultSettings } from './index.js';
 import { renderConfig } from '../assemble/config.js';
 import { labelSelectorString } from './label-selector.js';
 import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
-import { hasScrapeHints, KEEP_DROPPED_TARGETS, sanitizedLabelName, scrapeJobs, selectorRelabelRules } from './prometheus.js';
+import { hasScrapeHints, KEEP_DROPPED_TARGETS, scrapeJobs, selectorRelabelRules } from './prometheus.js';
+import { sanitizedLabelName } from './names.js';
 import { discoveryGraceMs, upSelector } from './rules.js';
 import type { GlobalSettings } from './types.js';
 

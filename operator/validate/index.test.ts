@@ -128,6 +128,20 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it('refuses selector keys that are one label for Prometheus (a.b, a-b: both __meta_kubernetes_service_label_a_b), naming both', () => {
+    expect(issuesOf((o) => (o.spec.selector = { matchLabels: { 'a.b': 'x', 'a-b': 'y' } } as never))).toEqual([
+      'spec.selector.matchLabels["a-b"]: label key a-b and spec.selector.matchLabels["a.b"] (a.b) are the same label for Prometheus (a_b: it turns every character outside [a-zA-Z0-9_] into _), which holds only one Service label\'s value, so the selector would discover nothing; use keys that differ in letters, digits or _',
+    ]);
+    // Across matchLabels and matchExpressions too.
+    expect(issuesOf((o) => (o.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'checkout' }, matchExpressions: [{ key: 'app_kubernetes_io_name', operator: 'Exists' }] } as never))).toEqual([
+      expect.stringMatching(
+        /^spec\.selector\.matchExpressions\[0\]\.key: label key app_kubernetes_io_name and spec\.selector\.matchLabels\["app\.kubernetes\.io\/name"\] \(app\.kubernetes\.io\/name\) are the same label for Prometheus \(app_kubernetes_io_name:/,
+      ),
+    ]);
+    // One key in both places is one Kubernetes label: accepted.
+    expect(issuesOf((o) => (o.spec.selector = { matchLabels: { 'a.b': 'x' }, matchExpressions: [{ key: 'a.b', operator: 'In', values: ['x', 'y'] }] } as never))).toEqual([]);
+  });
+
   it("refuses a template reference to a label the expression's result cannot have (aggregated away), naming what it has", () => {
     expect(
       issuesOf((o) => {
