@@ -93,8 +93,10 @@ export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpo
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
 export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, hints?: ScrapeHints): Record<string, unknown>[] {
   const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
-  // One service's limits apply to each of its jobs alike; throws ScrapeLimitRefusal above a ceiling.
-  const limits = scrapeLimitFields(resolveScrapeLimits(service.spec.limits, settings.scrapeLimits));
+  // One service's limits apply to each of its jobs alike; throws ScrapeLimitRefusal above a ceiling
+  // or below what its own target labels need.
+  const jobNames = endpoints.map((endpoint) => jobName(refOf(service), endpoint.port));
+  const limits = scrapeLimitFields(resolveScrapeLimits(service.spec.limits, settings.scrapeLimits, jobNames));
   return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)], limits));
 }
 
