@@ -271,9 +271,14 @@ function checkProducedLabels(template: string, path: PropertyKey[], report: Repo
     const has = produced.size > 0 ? `its series carry only ${[...produced].sort().join(', ')}` : 'its series carry no label';
     report(
       path,
-      `refers to label ${name}, which the expression's result cannot have (${has}): Prometheus expands this text with the result's labels, so it would print an empty value; keep ${name} in the aggregation (e.g. by (${[...produced, name].sort().join(', ')})) or leave the reference out`,
+      `refers to label ${name}, which the expression's result cannot have (${has}): Prometheus expands this text with the result's labels, so it would print an empty value; keep ${name} in the aggregation (e.g. by (${[...produced, name].sort().map(groupingLabel).join(', ')})) or leave the reference out`,
     );
   }
+}
+
+/** A label name as PromQL's by (...) takes it: UTF-8 names outside [a-zA-Z_][a-zA-Z0-9_]* must be quoted (`"http.method"`). */
+function groupingLabel(name: string): string {
+  return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) ? name : JSON.stringify(name);
 }
 
 /**

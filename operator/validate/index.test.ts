@@ -160,6 +160,15 @@ describe('validateMonitoredService', () => {
       "spec.rules[0].summary: refers to label instance, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep instance in the aggregation (e.g. by (instance)) or leave the reference out",
       "spec.rules[0].labels.who: refers to label pod, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep pod in the aggregation (e.g. by (pod)) or leave the reference out",
     ]);
+    // UTF-8 label names (OpenTelemetry's http.method) are quoted in the advice, as by (...) needs them.
+    expect(
+      issuesOf((o) => {
+        o.spec.rules[0]!.expr = 'sum by ("http.route") (rate(http_requests_total[5m])) > 1';
+        o.spec.rules[0]!.summary = '{{ index $labels "http.method" }} on {{ index $labels "http.route" }}';
+      }),
+    ).toEqual([
+      'spec.rules[0].summary: refers to label http.method, which the expression\'s result cannot have (its series carry only http.route): Prometheus expands this text with the result\'s labels, so it would print an empty value; keep http.method in the aggregation (e.g. by ("http.method", "http.route")) or leave the reference out',
+    ]);
     // Where labels pass through, nothing is known: accepted.
     expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.anything }}'))).toEqual([]);
   });
