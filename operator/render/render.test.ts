@@ -272,6 +272,17 @@ describe('renderRuleFile', () => {
     expect(rules[0].for).toBe('0s');
   });
 
+  it("sets the install's external labels on every alert (a series label cluster cannot claim another cluster), except values Prometheus would read as templates", () => {
+    const svc = service('batch', 'jobs', { rules: [{ name: 'Failing', expr: 'failures_total > 0' }] });
+    const rules = (parse(renderRuleFile(svc, { ...settings, externalLabels: { cluster: 'prod-1', odd: 'a{{b' } })) as Doc).groups[0].rules;
+    const alerts = rules.filter((r: Doc) => r.alert);
+    expect(alerts.map((r: Doc) => r.alert)).toEqual(['ServiceDown', 'ServiceTargetDown', 'Failing']);
+    for (const rule of alerts) {
+      expect(rule.labels.cluster).toBe('prod-1');
+      expect(rule.labels).not.toHaveProperty('odd');
+    }
+  });
+
   it('keeps the down alerts of a service with no custom rules', () => {
     const rules = (parse(renderRuleFile(service('a', 'b'), settings)) as Doc).groups[0].rules;
     expect(rules.map((r: Doc) => r.alert ?? r.record)).toEqual(['vigil:scrape_config_loaded:timestamp_seconds', 'ServiceDown', 'ServiceTargetDown']);
