@@ -143,6 +143,10 @@ describe('scrape limit settings', () => {
     );
     expect(() => settingsFromObject({ scrapeLimits: { defaults: { bodySizeLimit: '0' } } }, 'settings.yaml')).toThrow(/defaults.bodySizeLimit: 0 \(unlimited\) is above ceilings.bodySizeLimit 100MB/);
     expect(() => settingsFromObject({ scrapeLimits: { ceilings: { sampleLimits: 1 } } }, 'settings.yaml')).toThrow(/sampleLimits/);
+    expect(() => settingsFromObject({ scrapeLimits: { defaults: { labelLimit: 5 } } }, 'settings.yaml')).toThrow(
+      "settings.yaml: scrapeLimits.defaults.labelLimit: 5 is below 7 labels: __name__ and job, instance, namespace, service, pod (set on every series by Vigil's scrape job) and one of the app's own: Prometheus would fail every scrape of a healthy target (up 0); set at least 7",
+    );
+    expect(() => settingsFromObject({ scrapeLimits: { ceilings: { labelValueLengthLimit: 100 } } }, 'settings.yaml')).toThrow(/scrapeLimits.ceilings.labelValueLengthLimit: 100 is below 259 bytes/);
   });
 });
 

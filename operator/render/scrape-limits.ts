@@ -80,6 +80,20 @@ export const ScrapeLimitSettingsSchema = z
         ctx.addIssue({ code: 'custom', path: ['defaults', field], message: `${unlimited(value)} is above ceilings.${field} ${ceiling}: a default must be within its ceiling` });
       }
     }
+    // A default or ceiling below what every service's own target labels need would fail every scrape
+    // of the services that take it (scrapeLimitFloors; job names longer than 259 bytes are checked per service).
+    const floors = scrapeLimitFloors([]);
+    for (const kind of ['defaults', 'ceilings'] as const) {
+      for (const field of ['labelLimit', 'labelNameLengthLimit', 'labelValueLengthLimit'] as const) {
+        const value = settings[kind][field];
+        if (value === 0 || value >= floors[field]) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [kind, field],
+          message: `${value} is below ${floorReason(field, floors[field], [])}: Prometheus would fail every scrape of a healthy target (up 0); set at least ${floors[field]}`,
+        });
+      }
+    }
   });
 
 export type ScrapeLimitSettings = z.output<typeof ScrapeLimitSettingsSchema>;
