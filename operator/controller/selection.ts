@@ -13,7 +13,7 @@
 import type { LabelSelector, MonitoredService } from '../api/schema.js';
 import { labelSelectorString } from '../render/label-selector.js';
 import { compareStrings } from '../render/names.js';
-import { sanitizedLabelName } from '../render/prometheus.js';
+import { sanitizedLabelName } from '../render/names.js';
 import { OVERLAP_PREFIX } from './conditions.js';
 
 /** What the operator keeps of a core/v1 Service (see trimService). */

@@ -25,6 +25,15 @@ export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX } fr
 /** Static labels on every alert of a MonitoredService; Alertmanager routes on them. */
 export const LABEL_NAMESPACE = 'vigil_namespace';
 export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
+/** Routes the Watchdog to its own receiver (watchdog.ts); only the Watchdog rule sets it. */
+export const LABEL_WATCHDOG = 'vigil_watchdog';
+
+/**
+ * Prometheus's name for a Kubernetes label in its meta labels: every character outside
+ * [a-zA-Z0-9_] becomes `_` (discovery/kubernetes uses strutil.SanitizeLabelName). Two label keys
+ * that differ only there (`a.b`, `a_b`) share one meta label.
+ */
+export const sanitizedLabelName = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
 
 /** The external label naming the cluster (the chart's clusterName): on every alert a rule does not label itself. */
 export const EXTERNAL_CLUSTER_LABEL = 'cluster';

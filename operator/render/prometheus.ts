@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
-import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sortServices } from './names.js';
+import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sanitizedLabelName, sortServices } from './names.js';
 import { resolveScrapeLimits, scrapeLimitFields } from './scrape-limits.js';
 import { DEFAULT_SCRAPE_CREDENTIALS_DIR, scrapeAuthFields } from './scrape-auth.js';
 import { scrapeTiming } from './scrape-timing.js';
@@ -93,8 +93,10 @@ export const ENDPOINT_TERMINATING_LABEL = '__meta_kubernetes_endpointslice_endpo
 /** One scrape job per endpoint, sorted by port name so the output does not depend on spec order. */
 export function scrapeJobs(service: MonitoredService, settings: GlobalSettings, hints?: ScrapeHints): Record<string, unknown>[] {
   const endpoints = [...service.spec.endpoints].sort((a, b) => compareStrings(a.port, b.port));
-  // One service's limits apply to each of its jobs alike; throws ScrapeLimitRefusal above a ceiling.
-  const limits = scrapeLimitFields(resolveScrapeLimits(service.spec.limits, settings.scrapeLimits));
+  // One service's limits apply to each of its jobs alike; throws ScrapeLimitRefusal above a ceiling
+  // or below what its own target labels need.
+  const jobNames = endpoints.map((endpoint) => jobName(refOf(service), endpoint.port));
+  const limits = scrapeLimitFields(resolveScrapeLimits(service.spec.limits, settings.scrapeLimits, jobNames));
   return endpoints.map((endpoint) => scrapeJob(service, endpoint, settings, hints?.[jobName(refOf(service), endpoint.port)], limits));
 }
 
@@ -161,13 +163,6 @@ function scrapeJob(service: MonitoredService, endpoint: Endpoint, settings: Glob
 export function namespaceDiscovery(namespace: string, settings: GlobalSettings): Record<string, unknown> {
   return { ...kubernetesSdConnection(settings), role: 'endpointslice', namespaces: { names: [namespace] } };
 }
-
-/**
- * Prometheus's name for a Kubernetes label in its meta labels: every character outside
- * [a-zA-Z0-9_] becomes `_` (discovery/kubernetes uses strutil.SanitizeLabelName). Two label keys
- * that differ only there (`a.b`, `a_b`) share one meta label.
- */
-export const sanitizedLabelName = (key: string) => key.replace(/[^a-zA-Z0-9_]/g, '_');
 
 /**
  * A MonitoredService's Service selector as relabel rules on the Service meta labels of the

@@ -6,7 +6,8 @@ import { defaultSettings } from './index.js';
 import { renderConfig } from '../assemble/config.js';
 import { labelSelectorString } from './label-selector.js';
 import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
-import { hasScrapeHints, KEEP_DROPPED_TARGETS, sanitizedLabelName, scrapeJobs, selectorRelabelRules } from './prometheus.js';
+import { hasScrapeHints, KEEP_DROPPED_TARGETS, scrapeJobs, selectorRelabelRules } from './prometheus.js';
+import { sanitizedLabelName } from './names.js';
 import { discoveryGraceMs, upSelector } from './rules.js';
 import type { GlobalSettings } from './types.js';
 
@@ -256,9 +257,11 @@ describe('renderRuleFile', () => {
       alert: 'Slow',
       expr: 'histogram_quantile(0.9, rate(h_bucket{namespace="shop"}[5m])) > 1',
       for: '5m',
-      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop' },
+      // Empty values remove these labels from the result series: no series label can steer routing.
+      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_test_token: '', vigil_watchdog: '' },
       annotations: { summary: 'slow {{ $labels.pod }}' },
     });
+    for (const rule of [down, targetDown]) expect(rule.labels).toMatchObject({ vigil_test_token: '', vigil_watchdog: '' });
   });
 
   it('leaves the down alerts out when disabled and gives custom rules a default summary', () => {
@@ -267,6 +270,17 @@ describe('renderRuleFile', () => {
     expect(rules.map((r: Doc) => r.alert)).toEqual(['Failing']);
     expect(rules[0].annotations).toEqual({ summary: 'Failing on batch/jobs' });
     expect(rules[0].for).toBe('0s');
+  });
+
+  it("sets the install's external labels on every alert (a series label cluster cannot claim another cluster), except values Prometheus would read as templates", () => {
+    const svc = service('batch', 'jobs', { rules: [{ name: 'Failing', expr: 'failures_total > 0' }] });
+    const rules = (parse(renderRuleFile(svc, { ...settings, externalLabels: { cluster: 'prod-1', odd: 'a{{b' } })) as Doc).groups[0].rules;
+    const alerts = rules.filter((r: Doc) => r.alert);
+    expect(alerts.map((r: Doc) => r.alert)).toEqual(['ServiceDown', 'ServiceTargetDown', 'Failing']);
+    for (const rule of alerts) {
+      expect(rule.labels.cluster).toBe('prod-1');
+      expect(rule.labels).not.toHaveProperty('odd');
+    }
   });
 
   it('keeps the down alerts of a service with no custom rules', () => {

@@ -7,8 +7,9 @@ import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
 import { resolveScrapeLimits, sampleLimitReasonTemplate } from './scrape-limits.js';
 import { scrapeTiming } from './scrape-timing.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
-import { knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
-import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
+import { isTemplateValue, knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
+import { LABEL_TEST_TOKEN } from './test-email.js';
+import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, LABEL_WATCHDOG, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
 import { escapeRegex, scrapeJobs, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
@@ -41,14 +42,31 @@ export function renderRuleFile(service: MonitoredService, settings: GlobalSettin
 /**
  * Labels Vigil owns on every alert of a service. They are applied last, so a custom rule cannot
  * route its alerts to another team (vigil_*) or pretend to come from another namespace.
+ * Prometheus's rule labels override the result series' labels, and an empty value removes the
+ * label (rules/alerting.go, labels.Builder.Set): so neither the expression (label_replace) nor a
+ * scraped metric can carry vigil_watchdog="true" (the Watchdog route, watchdog.ts) or a
+ * vigil_test_token (a group of its own, alertmanager.ts GROUP_BY) onto the service's alerts.
  */
-function reservedLabels(service: MonitoredService, severity: Severity): Record<string, string> {
+function reservedLabels(service: MonitoredService, severity: Severity, settings: GlobalSettings): Record<string, string> {
   return {
+    ...installLabels(settings),
     severity,
     namespace: service.metadata.namespace,
     [LABEL_NAMESPACE]: service.metadata.namespace,
     [LABEL_MONITORED_SERVICE]: service.metadata.name,
+    [LABEL_WATCHDOG]: '',
+    [LABEL_TEST_TOKEN]: '',
   };
+}
+
+/**
+ * The install's external labels (cluster, region, ...) as rule labels. Prometheus adds an external
+ * label only to alerts without that label (notifier relabelAlerts), so a series label `cluster`
+ * (scraped, or made by label_replace) would claim another cluster; a rule label overrides it.
+ * Rule label values are templates: a value with `{{` is left to the external label as before.
+ */
+function installLabels(settings: GlobalSettings): Record<string, string> {
+  return Object.fromEntries(Object.entries(settings.externalLabels).filter(([, value]) => !isTemplateValue(value)));
 }
 
 /** PromQL selector of the `up` series of every scrape job of this service. */
@@ -201,7 +219,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
         ` or on() ${activeServiceDownSelector(service)}` +
         `)`,
       for: down.for,
-      labels: sortedRecord({ ...reservedLabels(service, down.severity), service: name }),
+      labels: sortedRecord({ ...reservedLabels(service, down.severity, settings), service: name }),
       annotations: {
         summary: `${namespace}/${name} is down: no healthy scrape target`,
         description:
@@ -226,7 +244,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
       // that, a failing live target keeps failing (see terminationWindowMs).
       expr: `(${up} == 0) and (max_over_time(${up}[${window}]) == 0) and on() (count(${up} == 1) > 0)`,
       for: down.for,
-      labels: sortedRecord(reservedLabels(service, targetSeverity)),
+      labels: sortedRecord(reservedLabels(service, targetSeverity, settings)),
       annotations: {
         summary: `${namespace}/${name}: target {{ $labels.instance }} is down`,
         description:
@@ -272,7 +290,7 @@ function customRule(service: MonitoredService, rule: AlertRule, index: number, s
     alert: rule.name,
     expr: enforceNamespace(rule.expr, namespace),
     for: rule.for,
-    labels: sortedRecord({ ...labels, ...reservedLabels(service, rule.severity) }),
+    labels: sortedRecord({ ...labels, ...reservedLabels(service, rule.severity, settings) }),
     annotations,
   };
 }

@@ -61,6 +61,47 @@ describe('resolveScrapeLimits', () => {
     ]);
     expect(() => resolveScrapeLimits({ sampleLimit: 50_001 }, settings)).toThrow(ScrapeLimitRefusal);
   });
+  it('refuses label limits below what the labels Vigil puts on every series need (__name__, job, instance, namespace, service, pod), saying the minimum and why', () => {
+    const issues = scrapeLimitIssues({ labelLimit: 5, labelNameLengthLimit: 8, labelValueLengthLimit: 20 }, settings, ['vigil/team/web/metrics']);
+    expect(issues).toEqual([
+      {
+        field: 'spec.limits.labelLimit',
+        message:
+          "5 is below 7 labels: __name__ and job, instance, namespace, service, pod (set on every series by Vigil's scrape job) and one of the app's own: Prometheus would fail every scrape of a healthy target (up 0); ask for at least 7",
+      },
+      {
+        field: 'spec.limits.labelNameLengthLimit',
+        message:
+          '8 is below 9 bytes: the longest label name on every scraped series (job, instance, namespace, service, pod, __name__): Prometheus would fail every scrape of a healthy target (up 0); ask for at least 9',
+      },
+      {
+        field: 'spec.limits.labelValueLengthLimit',
+        message:
+          "20 is below 259 bytes: the longest value Vigil's target labels can have (pod names up to 253, instance <address>:<port> up to 253 + 6): Prometheus would fail every scrape of a healthy target (up 0); ask for at least 259",
+      },
+    ]);
+    // The minimums themselves, and 0 (unlimited, where the cluster allows it), pass.
+    expect(scrapeLimitIssues({ labelLimit: 7, labelNameLengthLimit: 9, labelValueLengthLimit: 259 }, settings, ['vigil/team/web/metrics'])).toEqual([]);
+    const open = mergeScrapeLimitSettings(settings, { ceilings: { labelLimit: 0, labelNameLengthLimit: 0, labelValueLengthLimit: 0 } });
+    expect(scrapeLimitIssues({ labelLimit: 0, labelNameLengthLimit: 0, labelValueLengthLimit: 0 }, open, ['vigil/team/web/metrics'])).toEqual([]);
+    // A job name longer than 259 bytes (vigil/<ns>/<name>/<port>) raises the value floor to its length.
+    const longJob = `vigil/team/${'a'.repeat(250)}/metrics`;
+    expect(scrapeLimitIssues({ labelValueLengthLimit: 268 }, settings, [longJob])).toEqual([
+      {
+        field: 'spec.limits.labelValueLengthLimit',
+        message: `268 is below 269 bytes: the value of the job label ${longJob} on every series of that job: Prometheus would fail every scrape of a healthy target (up 0); ask for at least 269`,
+      },
+    ]);
+    expect(() => resolveScrapeLimits({ labelLimit: 6 }, settings)).toThrow(ScrapeLimitRefusal);
+  });
+  it('floors count exactly the target labels the rendered scrape job gives every series', () => {
+    const parsed = validateMonitoredService(service());
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    const [job] = scrapeJobs(parsed.service, defaultSettings()) as { relabel_configs: { target_label?: string }[] }[];
+    const added = job!.relabel_configs.flatMap((r) => (r.target_label ? [r.target_label] : []));
+    // job and instance come from Prometheus itself (job_name, __address__).
+    expect(['job', 'instance', ...added].sort()).toEqual(['instance', 'job', 'namespace', 'pod', 'service']);
+  });
   it('refuses 0 (unlimited) under a ceiling, accepts it where there is none', () => {
     expect(scrapeLimitIssues({ sampleLimit: 0 }, settings)[0]?.message).toMatch(/^0 \(unlimited\) is above the cluster ceiling 50000/);
     expect(scrapeLimitIssues({ bodySizeLimit: '0' }, settings)[0]?.field).toBe('spec.limits.bodySizeLimit');
@@ -102,6 +143,10 @@ describe('scrape limit settings', () => {
     );
     expect(() => settingsFromObject({ scrapeLimits: { defaults: { bodySizeLimit: '0' } } }, 'settings.yaml')).toThrow(/defaults.bodySizeLimit: 0 \(unlimited\) is above ceilings.bodySizeLimit 100MB/);
     expect(() => settingsFromObject({ scrapeLimits: { ceilings: { sampleLimits: 1 } } }, 'settings.yaml')).toThrow(/sampleLimits/);
+    expect(() => settingsFromObject({ scrapeLimits: { defaults: { labelLimit: 5 } } }, 'settings.yaml')).toThrow(
+      "settings.yaml: scrapeLimits.defaults.labelLimit: 5 is below 7 labels: __name__ and job, instance, namespace, service, pod (set on every series by Vigil's scrape job) and one of the app's own: Prometheus would fail every scrape of a healthy target (up 0); set at least 7",
+    );
+    expect(() => settingsFromObject({ scrapeLimits: { ceilings: { labelValueLengthLimit: 100 } } }, 'settings.yaml')).toThrow(/scrapeLimits.ceilings.labelValueLengthLimit: 100 is below 259 bytes/);
   });
 });
 
@@ -112,6 +157,17 @@ describe('validateMonitoredService with the cluster settings', () => {
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.issues.map((i) => i.field)).toEqual(['spec.limits.sampleLimit', 'spec.limits.labelValueLengthLimit']);
     expect(validateMonitoredService(service({ sampleLimit: 40_000 }), render).ok).toBe(true);
+  });
+  it('refuses label limits no healthy scrape passes (labelLimit 5, labelNameLengthLimit 8, labelValueLengthLimit 20), one issue per field', () => {
+    const refused = validateMonitoredService(service({ labelLimit: 5, labelNameLengthLimit: 8, labelValueLengthLimit: 20 }));
+    expect(refused.ok).toBe(false);
+    if (!refused.ok)
+      expect(refused.issues.map((i) => `${i.field}: ${i.message.split(' ').slice(0, 4).join(' ')}`)).toEqual([
+        'spec.limits.labelLimit: 5 is below 7',
+        'spec.limits.labelNameLengthLimit: 8 is below 9',
+        'spec.limits.labelValueLengthLimit: 20 is below 259',
+      ]);
+    expect(validateMonitoredService(service({ labelLimit: 7, labelNameLengthLimit: 9, labelValueLengthLimit: 259 })).ok).toBe(true);
   });
   it('refuses what the schema cannot take, naming the field', () => {
     for (const [limits, field] of [

@@ -80,6 +80,20 @@ export const ScrapeLimitSettingsSchema = z
         ctx.addIssue({ code: 'custom', path: ['defaults', field], message: `${unlimited(value)} is above ceilings.${field} ${ceiling}: a default must be within its ceiling` });
       }
     }
+    // A default or ceiling below what every service's own target labels need would fail every scrape
+    // of the services that take it (scrapeLimitFloors; job names longer than 259 bytes are checked per service).
+    const floors = scrapeLimitFloors([]);
+    for (const kind of ['defaults', 'ceilings'] as const) {
+      for (const field of ['labelLimit', 'labelNameLengthLimit', 'labelValueLengthLimit'] as const) {
+        const value = settings[kind][field];
+        if (value === 0 || value >= floors[field]) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [kind, field],
+          message: `${value} is below ${floorReason(field, floors[field], [])}: Prometheus would fail every scrape of a healthy target (up 0); set at least ${floors[field]}`,
+        });
+      }
+    }
   });
 
 export type ScrapeLimitSettings = z.output<typeof ScrapeLimitSettingsSchema>;
@@ -98,9 +112,74 @@ export function mergeScrapeLimitSettings(base: ScrapeLimitSettings, overrides: S
   return parsed.data;
 }
 
-/** Problems of a service's spec.limits under `settings`: one per limit above its ceiling (0 counts as above a finite one). */
-export function scrapeLimitIssues(limits: ScrapeLimits | undefined, settings: ScrapeLimitSettings): ValidationIssue[] {
+/**
+ * Labels on every series a Vigil job scrapes besides __name__: job and instance (Prometheus sets
+ * them) and the three its relabelling adds (prometheus.ts scrapeJob). Their count, name lengths and
+ * value lengths are the floor of a service's label limits (scrapeLimitFloors).
+ * Here, not in names.ts: names.ts -> types.ts -> settings-schema.ts -> this module would be a cycle.
+ */
+export const VIGIL_TARGET_LABELS = ['job', 'instance', 'namespace', 'service', 'pod'] as const;
+
+/**
+ * Longest value a target label can have without knowing the service's pods (bytes): a pod name is a
+ * DNS subdomain (up to 253), and instance is `<address>:<port>`, whose address is an IP or, in an
+ * EndpointSlice of addressType FQDN, a DNS subdomain again (253 + `:65535`).
+ */
+export const LONGEST_TARGET_LABEL_VALUE = 253 + ':65535'.length;
+
+/** The smallest label limits every scrape of a service's jobs can pass (0 = unlimited is always fine). */
+export interface ScrapeLimitFloors {
+  labelLimit: number;
+  labelNameLengthLimit: number;
+  labelValueLengthLimit: number;
+}
+
+/**
+ * Prometheus checks label_limit, label_name_length_limit and label_value_length_limit on each
+ * scraped series with its target labels and __name__ (scrape/scrape.go verifyLabelLimits), so a
+ * limit below what Vigil's own labels need fails every scrape of a healthy app.
+ * `jobNames`: the service's job names (`vigil/<ns>/<name>/<port>`, up to 311 bytes).
+ */
+export function scrapeLimitFloors(jobNames: readonly string[]): ScrapeLimitFloors {
+  return {
+    // __name__, the target labels, and at least one label of the app's own.
+    labelLimit: 1 + VIGIL_TARGET_LABELS.length + 1,
+    labelNameLengthLimit: Math.max('__name__'.length, ...VIGIL_TARGET_LABELS.map((name) => name.length)),
+    labelValueLengthLimit: Math.max(LONGEST_TARGET_LABEL_VALUE, ...jobNames.map((job) => Buffer.byteLength(job))),
+  };
+}
+
+function floorReason(field: keyof ScrapeLimitFloors, floor: number, jobNames: readonly string[]): string {
+  const targetLabels = VIGIL_TARGET_LABELS.join(', ');
+  switch (field) {
+    case 'labelLimit':
+      return `${floor} labels: __name__ and ${targetLabels} (set on every series by Vigil's scrape job) and one of the app's own`;
+    case 'labelNameLengthLimit':
+      return `${floor} bytes: the longest label name on every scraped series (${targetLabels}, __name__)`;
+    case 'labelValueLengthLimit': {
+      const longestJob = jobNames.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
+      return floor > LONGEST_TARGET_LABEL_VALUE
+        ? `${floor} bytes: the value of the job label ${longestJob} on every series of that job`
+        : `${floor} bytes: the longest value Vigil's target labels can have (pod names up to 253, instance <address>:<port> up to 253 + 6)`;
+    }
+  }
+}
+
+/**
+ * Problems of a service's spec.limits under `settings`: one per limit above its ceiling (0 counts as
+ * above a finite one), and one per label limit below its floor (scrapeLimitFloors of `jobNames`).
+ */
+export function scrapeLimitIssues(limits: ScrapeLimits | undefined, settings: ScrapeLimitSettings, jobNames: readonly string[] = []): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  const floors = scrapeLimitFloors(jobNames);
+  for (const field of ['labelLimit', 'labelNameLengthLimit', 'labelValueLengthLimit'] as const) {
+    const value = limits?.[field];
+    if (value === undefined || value === 0 || value >= floors[field]) continue;
+    issues.push({
+      field: `spec.limits.${field}`,
+      message: `${value} is below ${floorReason(field, floors[field], jobNames)}: Prometheus would fail every scrape of a healthy target (up 0); ask for at least ${floors[field]}`,
+    });
+  }
   for (const field of SCRAPE_LIMIT_FIELDS) {
     const value = limits?.[field];
     const ceiling = settings.ceilings[field];
@@ -124,8 +203,8 @@ export class ScrapeLimitRefusal extends Error {
  * The limits every job of a service runs with: each field of spec.limits, or the cluster default.
  * Throws ScrapeLimitRefusal when a field is above its ceiling.
  */
-export function resolveScrapeLimits(limits: ScrapeLimits | undefined, settings: ScrapeLimitSettings): ResolvedScrapeLimits {
-  const issues = scrapeLimitIssues(limits, settings);
+export function resolveScrapeLimits(limits: ScrapeLimits | undefined, settings: ScrapeLimitSettings, jobNames: readonly string[] = []): ResolvedScrapeLimits {
+  const issues = scrapeLimitIssues(limits, settings, jobNames);
   if (issues.length > 0) throw new ScrapeLimitRefusal(issues);
   const resolved = { ...settings.defaults };
   for (const field of SCRAPE_COUNT_LIMIT_FIELDS) resolved[field] = limits?.[field] ?? resolved[field];

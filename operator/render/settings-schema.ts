@@ -53,7 +53,7 @@ export const SmtpSettingsSchema = z.object({
 
 export const GlobalSettingsSchema = z.object({
   profile: NotificationProfileSchema,
-  /** Default scrape interval and the rule evaluation interval (E). */
+  /** Prometheus's global scrape interval (the install's own jobs; MonitoredService endpoints have their own default) and the rule evaluation interval (E). */
   scrapeInterval: durationString,
   evaluationInterval: durationString,
   smtp: SmtpSettingsSchema,

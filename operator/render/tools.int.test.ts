@@ -162,6 +162,18 @@ describe.each([
     const receivers = 3 + loadCatalogue().filter((svc) => svc.spec.notify?.email).length;
     expect(result.output).toContain(` - ${receivers} receivers`);
   });
+
+  it('amtool routes an alert by the labels its rule leaves (routing-labels.test.yaml), never by a series label vigil_watchdog', async () => {
+    // The labels promtool shows on ReportsFailing when its series carries vigil_watchdog="true" (test/promtool/routing-labels.test.yaml).
+    const alertLabels = ['alertname=ReportsFailing', 'namespace=batch', 'severity=info', 'vigil_namespace=batch', 'vigil_monitoredservice=report-generator'];
+    const routed = await tool(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...alertLabels], alertmanagerDir);
+    expectSuccess(routed);
+    expect(routed.output.trim()).toBe('batch/report-generator');
+    // Had the series label reached the alert, the team's alert would go to the Watchdog's webhook only.
+    const spoofed = await tool(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...alertLabels, 'vigil_watchdog=true'], alertmanagerDir);
+    expectSuccess(spoofed);
+    expect(spoofed.output.trim()).toBe('vigil-watchdog');
+  });
 });
 
 describe('promtool test rules: the down alerts and namespace isolation', () => {

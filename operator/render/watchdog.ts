@@ -10,13 +10,17 @@
 // the heartbeats, for up to that long (4 minutes with the defaults); a dead Alertmanager stops
 // them at once.
 import { stringify } from 'yaml';
+import { LABEL_WATCHDOG } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
 export const WATCHDOG_ALERT = 'Watchdog';
 export const WATCHDOG_RECEIVER = 'vigil-watchdog';
-/** Only Vigil sets it: custom rules cannot set vigil_* labels (validation refuses them). */
-export const LABEL_WATCHDOG = 'vigil_watchdog';
+/**
+ * Only Vigil sets it: custom rules cannot set vigil_* labels (validation refuses them), and every
+ * other rule removes it from its result series (rules.ts reservedLabels).
+ */
+export { LABEL_WATCHDOG } from './names.js';
 /** Matches the `*.rules.yaml` glob; has no `__`, so it never collides with `<ns>__<name>.rules.yaml`. */
 export const WATCHDOG_RULE_FILE = 'vigil-watchdog.rules.yaml';
 export const DEFAULT_WATCHDOG_INTERVAL = '1m';

@@ -14,7 +14,7 @@ import {
 } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL, DEPLOYED_PROMETHEUS } from '../promql/parse.js';
-import { EXTERNAL_CLUSTER_LABEL, jobName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, jobName, sanitizedLabelName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, parseDurationMs } from './duration.js';
@@ -100,6 +100,7 @@ function checkSelector(selector: unknown, report: Report): void {
   if (matchLabels.length > MAX_LABELS) report(['spec', 'selector', 'matchLabels'], `must have at most ${MAX_LABELS} labels, got ${matchLabels.length}`);
   // The key pattern bounds the name part; the prefix bound needs a count (the API server's IsQualifiedName).
   for (const key of matchLabels) checkLabelKeyPrefix(key, ['spec', 'selector', 'matchLabels', key], report);
+  checkSanitizedKeyCollisions(matchLabels, expressions, report);
   expressions.forEach((expression, i) => {
     if (!isObject(expression)) return;
     if (typeof expression.key === 'string') checkLabelKeyPrefix(expression.key, ['spec', 'selector', 'matchExpressions', i, 'key'], report);
@@ -112,6 +113,32 @@ function checkSelector(selector: unknown, report: Report): void {
       report(path, `must be empty for operator ${expression.operator}`);
     }
   });
+}
+
+/**
+ * Selector keys Kubernetes tells apart but Prometheus cannot: its Service meta labels name a key
+ * with every character outside [a-zA-Z0-9_] turned into `_` (sanitizedLabelName), so `a.b` and
+ * `a-b` share __meta_kubernetes_service_label_a_b, which holds one Service label's value, and the
+ * two requirements on it would never both hold: nothing would be discovered. The same key used
+ * twice (matchLabels and matchExpressions) is fine: one Kubernetes label, one meta label.
+ */
+function checkSanitizedKeyCollisions(matchLabels: string[], expressions: unknown[], report: Report): void {
+  const keys: { key: string; path: PropertyKey[] }[] = matchLabels.map((key) => ({ key, path: ['spec', 'selector', 'matchLabels', key] }));
+  expressions.forEach((expression, i) => {
+    if (isObject(expression) && typeof expression.key === 'string') keys.push({ key: expression.key, path: ['spec', 'selector', 'matchExpressions', i, 'key'] });
+  });
+  const first = new Map<string, { key: string; path: PropertyKey[] }>();
+  for (const entry of keys) {
+    const name = sanitizedLabelName(entry.key);
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, entry);
+    else if (earlier.key !== entry.key) {
+      report(
+        entry.path,
+        `label key ${entry.key} and ${formatPath(earlier.path)} (${earlier.key}) are the same label for Prometheus (${name}: it turns every character outside [a-zA-Z0-9_] into _), which holds only one Service label's value, so the selector would discover nothing; use keys that differ in letters, digits or _`,
+      );
+    }
+  }
 }
 
 function checkLabelKeyPrefix(key: string, path: PropertyKey[], report: Report): void {
@@ -254,9 +281,14 @@ function checkProducedLabels(template: string, path: PropertyKey[], report: Repo
     const has = produced.size > 0 ? `its series carry only ${[...produced].sort().join(', ')}` : 'its series carry no label';
     report(
       path,
-      `refers to label ${name}, which the expression's result cannot have (${has}): Prometheus expands this text with the result's labels, so it would print an empty value; keep ${name} in the aggregation (e.g. by (${[...produced, name].sort().join(', ')})) or leave the reference out`,
+      `refers to label ${name}, which the expression's result cannot have (${has}): Prometheus expands this text with the result's labels, so it would print an empty value; keep ${name} in the aggregation (e.g. by (${[...produced, name].sort().map(groupingLabel).join(', ')})) or leave the reference out`,
     );
   }
+}
+
+/** A label name as PromQL's by (...) takes it: UTF-8 names outside [a-zA-Z_][a-zA-Z0-9_]* must be quoted (`"http.method"`). */
+function groupingLabel(name: string): string {
+  return /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) ? name : JSON.stringify(name);
 }
 
 /**

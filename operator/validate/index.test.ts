@@ -128,6 +128,20 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it('refuses selector keys that are one label for Prometheus (a.b, a-b: both __meta_kubernetes_service_label_a_b), naming both', () => {
+    expect(issuesOf((o) => (o.spec.selector = { matchLabels: { 'a.b': 'x', 'a-b': 'y' } } as never))).toEqual([
+      'spec.selector.matchLabels["a-b"]: label key a-b and spec.selector.matchLabels["a.b"] (a.b) are the same label for Prometheus (a_b: it turns every character outside [a-zA-Z0-9_] into _), which holds only one Service label\'s value, so the selector would discover nothing; use keys that differ in letters, digits or _',
+    ]);
+    // Across matchLabels and matchExpressions too.
+    expect(issuesOf((o) => (o.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'checkout' }, matchExpressions: [{ key: 'app_kubernetes_io_name', operator: 'Exists' }] } as never))).toEqual([
+      expect.stringMatching(
+        /^spec\.selector\.matchExpressions\[0\]\.key: label key app_kubernetes_io_name and spec\.selector\.matchLabels\["app\.kubernetes\.io\/name"\] \(app\.kubernetes\.io\/name\) are the same label for Prometheus \(app_kubernetes_io_name:/,
+      ),
+    ]);
+    // One key in both places is one Kubernetes label: accepted.
+    expect(issuesOf((o) => (o.spec.selector = { matchLabels: { 'a.b': 'x' }, matchExpressions: [{ key: 'a.b', operator: 'In', values: ['x', 'y'] }] } as never))).toEqual([]);
+  });
+
   it("refuses a template reference to a label the expression's result cannot have (aggregated away), naming what it has", () => {
     expect(
       issuesOf((o) => {
@@ -145,6 +159,15 @@ describe('validateMonitoredService', () => {
     ).toEqual([
       "spec.rules[0].summary: refers to label instance, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep instance in the aggregation (e.g. by (instance)) or leave the reference out",
       "spec.rules[0].labels.who: refers to label pod, which the expression's result cannot have (its series carry no label): Prometheus expands this text with the result's labels, so it would print an empty value; keep pod in the aggregation (e.g. by (pod)) or leave the reference out",
+    ]);
+    // UTF-8 label names (OpenTelemetry's http.method) are quoted in the advice, as by (...) needs them.
+    expect(
+      issuesOf((o) => {
+        o.spec.rules[0]!.expr = 'sum by ("http.route") (rate(http_requests_total[5m])) > 1';
+        o.spec.rules[0]!.summary = '{{ index $labels "http.method" }} on {{ index $labels "http.route" }}';
+      }),
+    ).toEqual([
+      'spec.rules[0].summary: refers to label http.method, which the expression\'s result cannot have (its series carry only http.route): Prometheus expands this text with the result\'s labels, so it would print an empty value; keep http.method in the aggregation (e.g. by ("http.method", "http.route")) or leave the reference out',
     ]);
     // Where labels pass through, nothing is known: accepted.
     expect(issuesOf((o) => (o.spec.rules[0]!.summary = '{{ $labels.anything }}'))).toEqual([]);
