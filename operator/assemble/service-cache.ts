@@ -68,6 +68,8 @@ export class ServiceCache {
   constructor(
     private readonly validate: (raw: unknown, render: (service: MonitoredService) => void) => ValidationResult = validateMonitoredService,
     private readonly render: (service: MonitoredService, settings: GlobalSettings) => ServicePieces = renderServicePieces,
+    /** Applied to each service's final pieces (after its scrape hints); identity but for the controller's test seam. */
+    private readonly finish: (pieces: ServicePieces, service: MonitoredService) => ServicePieces = (pieces) => pieces,
   ) {}
 
   /**
@@ -136,7 +138,7 @@ export class ServiceCache {
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
         this.lastRendered = assembleConfig(
-          services.map((service) => withScrapeHints(this.piecesOf(service, settings), service, settings, hints)),
+          services.map((service) => this.finish(withScrapeHints(this.piecesOf(service, settings), service, settings, hints), service)),
           settings,
           this.lastRendered,
         );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { defaultSettings, renderServicePieces } from '../render/index.js';
 import { validateMonitoredService } from '../validate/index.js';
-import { withTestSeam } from './test-seam.js';
+import { testSeamFinisher } from './test-seam.js';
 
 function service(ruleName: string) {
   const r = validateMonitoredService({
@@ -14,14 +14,15 @@ function service(ruleName: string) {
   return r.service;
 }
 
-describe('withTestSeam (test only)', () => {
+describe('testSeamFinisher (test only)', () => {
   const settings = defaultSettings();
-  it('is the renderer itself without the variables', () => {
-    expect(withTestSeam(renderServicePieces, {})).toBe(renderServicePieces);
+  it('is absent without the variables', () => {
+    expect(testSeamFinisher({})).toBeUndefined();
   });
 
   it('breaks only the pieces of a service with the named rule, and their digests follow', () => {
-    const render = withTestSeam(renderServicePieces, { VIGIL_TEST_UNLOADABLE_ALERT: 'Bad', VIGIL_TEST_DUPLICATE_RECEIVER_ALERT: 'Bad' });
+    const finish = testSeamFinisher({ VIGIL_TEST_UNLOADABLE_ALERT: 'Bad', VIGIL_TEST_DUPLICATE_RECEIVER_ALERT: 'Bad' })!;
+    const render = (s: ReturnType<typeof service>, x: typeof settings) => finish(renderServicePieces(s, x), s);
     const good = service('Good');
     expect(render(good, settings)).toEqual(renderServicePieces(good, settings));
     const bad = render(service('Bad'), settings);

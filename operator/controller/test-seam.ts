@@ -9,9 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import type { ServicePieces } from '../render/index.js';
-import type { GlobalSettings } from '../render/types.js';
-
-type RenderPieces = (service: MonitoredService, settings: GlobalSettings) => ServicePieces;
 
 export const UNLOADABLE_ALERT_ENV = 'VIGIL_TEST_UNLOADABLE_ALERT';
 export const DUPLICATE_RECEIVER_ALERT_ENV = 'VIGIL_TEST_DUPLICATE_RECEIVER_ALERT';
@@ -32,15 +29,19 @@ export function withDuplicateReceiver(pieces: ServicePieces, service: MonitoredS
   return { ...pieces, receiver, digests: { ...pieces.digests, routeAndReceiver: sha256(`${pieces.route.length}:${pieces.route}${receiver}`) } };
 }
 
-/** The renderer the controller uses: `render` itself unless the test variable is set. */
-export function withTestSeam(render: RenderPieces, env: NodeJS.ProcessEnv = process.env): RenderPieces {
+/**
+ * What the controller applies to each service's final pieces (assemble/service-cache.ts finish):
+ * the pieces themselves unless a test variable is set. After the scrape hints, which render the
+ * rule file anew when they carry a down reason (no matching Service, as in the test).
+ */
+export function testSeamFinisher(env: NodeJS.ProcessEnv = process.env): ((pieces: ServicePieces, service: MonitoredService) => ServicePieces) | undefined {
   const unloadable = env[UNLOADABLE_ALERT_ENV];
   const duplicate = env[DUPLICATE_RECEIVER_ALERT_ENV];
-  if (!unloadable && !duplicate) return render;
-  return (service, settings) => {
-    let pieces = render(service, settings);
-    if (unloadable) pieces = withUnloadableRule(pieces, service, unloadable);
-    if (duplicate) pieces = withDuplicateReceiver(pieces, service, duplicate);
-    return pieces;
+  if (!unloadable && !duplicate) return undefined;
+  return (pieces, service) => {
+    let result = pieces;
+    if (unloadable) result = withUnloadableRule(result, service, unloadable);
+    if (duplicate) result = withDuplicateReceiver(result, service, duplicate);
+    return result;
   };
 }
