@@ -171,7 +171,8 @@ export const VigilValuesShape = z
         logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Log level of the operator and the sync sidecars.'),
         extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of the operator, appended after the generated ones.'),
         // Requests at least what the real node measured (issue #9: operator 101 MiB at rest).
-        resources: resources('50m', '128Mi', '500m', '256Mi'),
+        // operator/wasm (Prometheus's parser, 30 MiB of WebAssembly) adds about 135 MiB of RSS outside the V8 heap.
+        resources: resources('50m', '256Mi', '500m', '512Mi'),
       })
       .prefault({}),
     sync: z

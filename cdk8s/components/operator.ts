@@ -23,8 +23,9 @@ const SETTINGS_DIR = '/etc/vigil';
  * sizes the heap from the container's memory limit (259 MiB of heap in a 256Mi container: more than
  * the limit, so the kernel kills the pod before V8 collects hard) and lets the young generation grow
  * to 3 x 64 MiB on a big node: the operator peaked at 537-566 MiB RSS in bench-load's 2,000-service
- * burst (heap in use up to 109 MiB with the bound). Half the container's memory limit for the old space (128 MiB of
- * the default 256Mi; it follows when operator.resources.limits.memory is raised) and 8 MiB
+ * burst (heap in use up to 109 MiB with the bound). Half the container's memory limit for the old space (256 MiB of
+ * the default 512Mi, which leaves room for operator/wasm's ~135 MiB outside the V8 heap; it follows
+ * when operator.resources.limits.memory is changed) and 8 MiB
  * semi-spaces (a 24 MiB young generation): 152 MiB of heap in a 256Mi container, checked in a
  * memory cgroup. Node 24.21 reads both from NODE_OPTIONS.
  */

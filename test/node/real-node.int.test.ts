@@ -769,7 +769,11 @@ test('a ClusterIP and a headless Service over the same 2 pods: each pod scraped 
     );
     expect(st).toMatchObject({ discoveredTargets: 2, healthyTargets: 2 });
     expect(st.conditions?.find((c) => c.type === 'TargetsHealthy')).toMatchObject({ status: 'True', reason: 'TargetsHealthy', message: healthy });
-    expect(st.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready', message: `valid, running in Prometheus and Alertmanager, ${healthy}` });
+    expect(st.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Ready',
+      message: `valid, running in Prometheus and Alertmanager, ${healthy}; it has no alerts (spec.downAlert.enabled is false and spec.rules is empty): it is scraped only, and nothing pages anyone when it goes down`,
+    });
     const event = await pollUntil(
       'the OverlappingServices Warning Event of the MonitoredService',
       60_000,
