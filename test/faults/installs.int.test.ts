@@ -127,7 +127,10 @@ test('two installs: each reconciles, scrapes and alerts only for its own objects
       60_000,
       async () => {
         const all = await Promise.all(names.map((n) => statusOf(s, n)));
-        return all.every((st) => st.healthyTargets === 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True');
+        // inst-a and inst-b have emailed: where the operator polls Alertmanager, their EmailDelivered
+        // leaves NoNotificationsYet at the poll after the email.
+        const settled = (st: (typeof all)[number], n: string) => n === DEMO_NAME || st.conditions?.find((c) => c.type === 'EmailDelivered')?.reason !== 'NoNotificationsYet';
+        return all.every((st, i) => st.healthyTargets === 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && settled(st, names[i] as string));
       },
       { intervalMs: 1000 },
     );

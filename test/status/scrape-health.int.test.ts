@@ -106,7 +106,7 @@ async function waitForCondition(name: string, type: string, want: Partial<Condit
 }
 
 async function warningEvents(name: string): Promise<{ reason: string; message: string }[]> {
-  const out = await s().cluster.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
+  const out = await s().cluster.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.kind=MonitoredService,involvedObject.name=${name}`, '-o', 'json']);
   return (JSON.parse(out) as { items: { reason: string; message: string; type: string }[] }).items.filter((e) => e.type === 'Warning');
 }
 
