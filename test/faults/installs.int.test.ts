@@ -71,7 +71,7 @@ async function activeAlerts(alertmanagerUrl: string): Promise<string[]> {
 interface Status {
   install?: Record<string, unknown>;
   healthyTargets?: number;
-  conditions?: { type: string; status: string }[];
+  conditions?: { type: string; status: string; reason?: string }[];
 }
 
 /** The object's status and resourceVersion (which changes with every write, status included). */
