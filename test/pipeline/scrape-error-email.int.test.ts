@@ -5,6 +5,7 @@
 // template action that must reach the email as text; steady is healthy. The operator exports what
 // its targets poll read (vigil_monitoredservice_scrape_error_info), Prometheus scrapes the operator,
 // and ServiceDown's description reads it with `query` at evaluation: no rule file change, no reload.
+// A deleted service's series goes away.
 // Needs root (Prometheus runs in a private mount namespace); every listener is a free loopback port.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -157,4 +158,16 @@ test('an x509 and a 404 scrape error are quoted in their ServiceDown emails with
   const firingSteady = (await s.mailpit.client.list()).filter((m) => m.Subject.split(' ').includes(`${NAMESPACE}/steady`));
   expect(firingSteady).toEqual([]);
   expect(await lastReload()).toEqual(reloadWithErrorsKnown);
+
+  // A deleted service's series goes; the other stays.
+  await s.kubectl(['delete', 'monitoredservice', 'wrong-path', '-n', NAMESPACE]);
+  await pollUntil(
+    "wrong-path's error series gone, tls-app's still there",
+    60_000,
+    async () => {
+      const r = await instantQuery(s, `vigil_monitoredservice_scrape_error_info{job="vigil-operator", vigil_namespace="${NAMESPACE}"}`);
+      return r.length === 1 && r[0]?.metric.vigil_monitoredservice === 'tls-app';
+    },
+    { intervalMs: 1000 },
+  );
 }, 300_000);
