@@ -6,6 +6,7 @@ import type { AlertRule, MonitoredService, Severity } from '../api/schema.js';
 import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
 import { resolveScrapeLimits, sampleLimitReasonTemplate } from './scrape-limits.js';
 import { scrapeTiming } from './scrape-timing.js';
+import { scrapeErrorTemplate } from './scrape-error.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { isTemplateValue, knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
 import { LABEL_TEST_TOKEN } from './test-email.js';
@@ -230,6 +231,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
           sampleLimitReasonTemplate(samplesSelector, sampleLimit, false) +
           ' ' +
           (downReason !== undefined ? `The operator reports: ${templateSafe(truncate(downReason, MAX_DOWN_REASON_CHARS))}. ` : '') +
+          scrapeErrorTemplate(refOf(service), { sentence: "Prometheus's scrape error", after: ' ' }) +
           `Reason in its status (with Prometheus's own scrape error): kubectl describe monitoredservice -n ${namespace} ${name}`,
       },
     },
@@ -250,7 +252,8 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
         description:
           `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` +
           `has failed every scrape for ${window} and then for ${down.for} more (a target failing for less than ${window}, such as a stopping pod not yet dropped by discovery, does not count).` +
-          sampleLimitReasonTemplate(samplesSelector, sampleLimit, true),
+          sampleLimitReasonTemplate(samplesSelector, sampleLimit, true) +
+          scrapeErrorTemplate(refOf(service), { before: ' ', sentence: "A scrape error of this service's failing targets, as Prometheus reports it" }),
       },
     },
   ];
