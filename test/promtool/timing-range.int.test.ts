@@ -65,7 +65,7 @@ const RESTART_MS = 30_000;
 function restartPages({ lastGood, newSample, E, F }: { lastGood: number; newSample: number; E: number; F: number }): boolean {
   return ceilTo(lastGood + LOOKBACK, E) + ceilTo(F, E) < newSample;
 }
-/** Generated values are multiples of this (the values string of a series has one token per step). */
+/** Generated values are multiples of this (sample times of the input series are on its grid). */
 const STEP = 500;
 /**
  * How long after its rules are first evaluated a new target's first scrape may land at the latest,
