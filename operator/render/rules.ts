@@ -167,9 +167,10 @@ export function activeServiceDownSelector(service: MonitoredService): string {
  *   been evaluated with its current scrape jobs for the discovery grace period: a recording rule
  *   records each evaluation's time, and `time() - min_over_time(record[W])` is how long that has
  *   been going on (W = grace + 2 evaluation intervals, so a continuous record always has a
- *   sample old enough; at most intervals the cap keeps W within 5m, so after a restart on a kept
- *   TSDB either the old `up` samples are still within the 5-minute lookback or the old records are
- *   outside W). A failing target
+ *   sample old enough). A restart on a kept TSDB longer than W starts the grace over; a shorter
+ *   one does not, and as Prometheus writes no staleness marker at shutdown, a service whose
+ *   2·(interval + timeout) + restart + discovery exceeds the 5m lookback by more than `for` pages
+ *   once (a documented limit, checked in test/promtool/timing-range.int.test.ts). A failing target
  *   (`up == 0`) needs no grace: it was discovered and scraped.
  *   The grace restarts whenever the scrape jobs change (an edit of the interval, an operator
  *   upgrade rendering every job anew), yet a service that is already down has nothing left to
