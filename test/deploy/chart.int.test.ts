@@ -89,10 +89,11 @@ describe('helm chart', () => {
     const pdb = byDefault.find((o) => o.kind === 'PodDisruptionBudget');
     expect(pdb).toMatchObject({ apiVersion: 'policy/v1', metadata: { name: 'vigil-alertmanager' }, spec: { maxUnavailable: 1 } });
     // The budget selects exactly the StatefulSet's pods.
-    const podLabels = (sts?.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
-    const selected = (pdb?.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
-    expect(podLabels).toMatchObject(selected);
-    expect(selected).toEqual((sts?.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels);
+    type Selecting = { selector: { matchLabels: Record<string, string> }; template?: { metadata: { labels: Record<string, string> } } };
+    const stsSpec = sts?.spec as Selecting | undefined;
+    const selected = (pdb?.spec as Selecting | undefined)?.selector.matchLabels;
+    expect(selected).toEqual(stsSpec?.selector.matchLabels);
+    expect(stsSpec?.template?.metadata.labels).toMatchObject(selected ?? { missing: 'selector' });
     const settingsData = byDefault.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string> | undefined;
     expect(settingsFromYaml(settingsData?.[SETTINGS_KEY] ?? '', 'helm').alertmanagerTargets).toEqual([0, 1].map((i) => `vigil-alertmanager-${i}.vigil-alertmanager-headless.vigil-system.svc:9093`));
 
