@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { startDemoTarget } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
-import { startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { applyObjects, startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { cond, waitForCondition, type MsStatus } from './helpers.js';
 
 const STABLE_NS = 'team-a';
 const BUSY_NS = 'team-b';
@@ -18,15 +19,9 @@ let stack: HostileStack | undefined;
 let target: ManagedProcess | undefined;
 let targetPort = 0;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Item {
   metadata: { namespace: string; name: string; generation: number };
-  status?: { conditions?: Condition[] };
+  status?: MsStatus;
 }
 
 beforeAll(async () => {
@@ -45,9 +40,7 @@ function s(): HostileStack {
   return stack;
 }
 
-async function apply(objects: object[]): Promise<void> {
-  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
-}
+const apply = (objects: object[]) => applyObjects(s().cluster, objects);
 
 /** A Service over the demo target (an EndpointSlice as the controller would publish it) and its MonitoredService. */
 function monitored(namespace: string, name: string, spec: Record<string, unknown> = {}): object[] {
@@ -76,23 +69,11 @@ async function items(namespace: string): Promise<Item[]> {
   return (JSON.parse(await s().cluster.kubectl(['get', 'monitoredservices', '-n', namespace, '-o', 'json'])) as { items: Item[] }).items;
 }
 
-const cond = (item: Item | undefined, type: string) => item?.status?.conditions?.find((c) => c.type === type);
-
 /** Waits until `name` is ConfigApplied=True at its current generation. */
-async function waitApplied(namespace: string, name: string): Promise<void> {
-  await pollUntil(
-    `${namespace}/${name} ConfigApplied at its generation`,
-    90_000,
-    async () => {
-      const item = (await items(namespace)).find((i) => i.metadata.name === name);
-      const applied = cond(item, 'ConfigApplied') as (Condition & { observedGeneration?: number }) | undefined;
-      return applied?.status === 'True' && applied.observedGeneration === item?.metadata.generation;
-    },
-    { intervalMs: 500 },
-  ).catch((e: Error) => {
-    throw new Error(`${e.message}\n${s().logs(20)}`);
-  });
-}
+const waitApplied = async (namespace: string, name: string): Promise<void> => {
+  const { metadata } = (await items(namespace)).find((i) => i.metadata.name === name)!;
+  await waitForCondition(s().cluster, { namespace, name }, 'ConfigApplied', { status: 'True', observedGeneration: metadata.generation }, { timeoutMs: 90_000, logs: () => s().logs(20) });
+};
 
 test('another team applies 6 changes: every other service stays ConfigApplied, TargetsHealthy, RulesHealthy and Ready True at every 1 s sample', async () => {
   await apply(STABLE.flatMap((name) => monitored(STABLE_NS, name)));
@@ -102,7 +83,7 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
     120_000,
     async () => {
       const now = await items(STABLE_NS);
-      return now.length === STABLE.length && now.every((i) => ['Ready', 'ConfigApplied', 'RulesHealthy'].every((t) => cond(i, t)?.status === 'True'));
+      return now.length === STABLE.length && now.every((i) => ['Ready', 'ConfigApplied', 'RulesHealthy'].every((t) => cond(i.status, t)?.status === 'True'));
     },
     { intervalMs: 1000 },
   );
@@ -115,10 +96,10 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
       const started = Date.now();
       const at = new Date(started).toISOString();
       for (const i of await items(STABLE_NS)) {
-        const applied = cond(i, 'ConfigApplied');
-        const ready = cond(i, 'Ready');
-        const targets = cond(i, 'TargetsHealthy');
-        const rules = cond(i, 'RulesHealthy');
+        const applied = cond(i.status, 'ConfigApplied');
+        const ready = cond(i.status, 'Ready');
+        const targets = cond(i.status, 'TargetsHealthy');
+        const rules = cond(i.status, 'RulesHealthy');
         samples.push({
           at,
           name: i.metadata.name,
