@@ -212,6 +212,8 @@ export class Controller {
   private credentialsHash: string | undefined;
   /** Test emails asked for with the vigil.dev/test-email annotation (test-email.ts). */
   private readonly testEmails: TestEmailSender;
+  /** Wakes a reconcile when the earliest discovery grace ends (wakeAtGraceEnd). */
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -383,6 +385,7 @@ export class Controller {
 
   /** Graceful stop: no new reconciles, wait for the in-flight one, release the Lease. */
   async stop(): Promise<void> {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
     await this.queue.shutdown();
     this.poller?.stop();
     this.promConfigPoller?.stop();
@@ -541,12 +544,7 @@ export class Controller {
         objects,
         settings,
         ...cached,
-        render: (services, s, hints) => {
-          const rendered = cached.render(services, s, hints);
-          this.isolation.rendered('prometheus', rendered.prometheusHash, services);
-          this.isolation.rendered('alertmanager', rendered.alertmanagerHash, services);
-          return rendered;
-        },
+        render: this.isolation.recording(cached.render),
         isolate: (valid) => this.isolation.choose(valid),
         rejected: this.isolation.rejected(),
         formatIssue,
@@ -554,6 +552,7 @@ export class Controller {
         alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
+        scrapeConfigLoaded: (ns, name, hash) => this.poller?.scrapeConfigLoaded(ns, name, hash),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),
@@ -581,6 +580,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
       await this.writeStatuses(plan.statusUpdates);
+      this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
     } catch (err) {
       result = 'error';
@@ -588,6 +588,19 @@ export class Controller {
     } finally {
       endTimer({ result });
     }
+  }
+
+  /**
+   * A discovery grace ends with nothing else changing (no poll answer moves): reconcile then, so that
+   * a service still without targets turns NoTargets. One timer, for the earliest end.
+   */
+  private wakeAtGraceEnd(endsAt: number | undefined): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (endsAt === undefined) return;
+    // A second past the end: the status's time is whole seconds.
+    this.graceTimer = setTimeout(() => this.queue.add(), Math.max(0, endsAt - Date.now()) + 1000);
+    this.graceTimer.unref();
   }
 
   /**
