@@ -75,7 +75,11 @@ const waitApplied = async (namespace: string, name: string): Promise<void> => {
   await waitForCondition(s().cluster, { namespace, name }, 'ConfigApplied', { status: 'True', observedGeneration: metadata.generation }, { timeoutMs: 90_000, logs: () => s().logs(20) });
 };
 
-test('another team applies 6 changes: every other service stays ConfigApplied, TargetsHealthy, RulesHealthy and Ready True at every 1 s sample', async () => {
+/** The new services of the busy team that are sampled too: one over the demo target, one whose Service has no endpoints. */
+const NEWCOMER = 'newcomer';
+const EMPTY = 'empty';
+
+test('another team applies 6 changes and 2 new services: every other service stays ConfigApplied, TargetsHealthy, RulesHealthy and Ready True at every 1 s sample; a new service is never TargetsHealthy False before its first scrape, and one without endpoints is NoTargets only after the discovery grace', async () => {
   await apply(STABLE.flatMap((name) => monitored(STABLE_NS, name)));
   await apply(monitored(BUSY_NS, 'churn'));
   await pollUntil(
@@ -95,7 +99,8 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
     while (sampling) {
       const started = Date.now();
       const at = new Date(started).toISOString();
-      for (const i of await items(STABLE_NS)) {
+      const busy = (await items(BUSY_NS)).filter((i) => [NEWCOMER, EMPTY].includes(i.metadata.name));
+      for (const i of [...(await items(STABLE_NS)), ...busy]) {
         const applied = cond(i.status, 'ConfigApplied');
         const ready = cond(i.status, 'Ready');
         const targets = cond(i.status, 'TargetsHealthy');
@@ -121,20 +126,43 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
           rules: [{ name: 'Busy', expr: `up{job="vigil/${BUSY_NS}/churn/metrics"} < ${n}`, for: '1h' }],
         }),
       );
-      if (n === 3) await apply(monitored(BUSY_NS, `newcomer`));
+      if (n === 1) await apply(monitored(BUSY_NS, EMPTY).filter((o) => (o as { kind: string }).kind !== 'EndpointSlice'));
+      if (n === 3) await apply(monitored(BUSY_NS, NEWCOMER));
       await waitApplied(BUSY_NS, 'churn');
       // A little more than one poll of each server after the reload.
       await new Promise((r) => setTimeout(r, 3000));
     }
     await new Promise((r) => setTimeout(r, 11_000));
+    const ref = (name: string) => ({ namespace: BUSY_NS, name });
+    await waitForCondition(s().cluster, ref(NEWCOMER), 'Ready', { status: 'True' }, { timeoutMs: 120_000, logs: () => s().logs(20) });
+    // The grace of 2 s scrapes with 1 s timeouts is 34 s after Prometheus first evaluates the rules.
+    await waitForCondition(s().cluster, ref(EMPTY), 'TargetsHealthy', { status: 'False', reason: 'NoTargets' }, { timeoutMs: 150_000, logs: () => s().logs(20) });
+    // One sample of the final state.
+    await new Promise((r) => setTimeout(r, 1500));
   } finally {
     sampling = false;
     await sampler;
   }
   const seconds = new Set(samples.map((x) => x.at)).size;
   expect(seconds).toBeGreaterThan(30);
-  expect(new Set(samples.map((x) => x.name))).toEqual(new Set(STABLE));
+  expect(new Set(samples.map((x) => x.name))).toEqual(new Set([...STABLE, NEWCOMER, EMPTY]));
   // Prometheus keeps an unchanged rule group's state across a reload: rule health does not move either.
-  const bad = samples.filter((x) => x.applied !== 'True/ConfigApplied' || x.ready !== 'True/Ready' || x.targets !== 'True/TargetsHealthy' || x.rules !== 'True/RulesHealthy');
+  const stable = samples.filter((x) => STABLE.includes(x.name));
+  const bad = stable.filter((x) => x.applied !== 'True/ConfigApplied' || x.ready !== 'True/Ready' || x.targets !== 'True/TargetsHealthy' || x.rules !== 'True/RulesHealthy');
   expect(bad).toEqual([]);
-}, 420_000);
+
+  // The newcomer, from its creation to Ready: waiting to be applied, discovered and scraped, never failing.
+  const newcomer = samples.filter((x) => x.name === NEWCOMER);
+  expect(newcomer.filter((x) => x.targets.startsWith('False/'))).toEqual([]);
+  expect(newcomer.filter((x) => x.ready.startsWith('False/') && x.ready !== 'False/ApplyPending')).toEqual([]);
+  expect(newcomer.at(-1)).toMatchObject({ ready: 'True/Ready', targets: 'True/TargetsHealthy' });
+
+  // The service without endpoints: not discovered yet (Unknown, not failing) during the grace, then NoTargets.
+  const empty = samples.filter((x) => x.name === EMPTY);
+  const firstNoTargets = empty.findIndex((x) => x.targets === 'False/NoTargets');
+  expect(firstNoTargets).toBeGreaterThan(0);
+  const before = empty.slice(0, firstNoTargets);
+  expect(before.filter((x) => x.targets.startsWith('False/') || (x.ready.startsWith('False/') && x.ready !== 'False/ApplyPending'))).toEqual([]);
+  expect(before.map((x) => x.targets)).toContain('Unknown/NotDiscoveredYet');
+  expect(empty.at(-1)).toMatchObject({ targets: 'False/NoTargets', ready: 'False/NoTargets' });
+}, 600_000);

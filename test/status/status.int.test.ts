@@ -123,14 +123,15 @@ test('a Service with only an unnamed port: NoNamedPort says to name it, Ready=Fa
 
 test('a selector matching no Service (or a deleted Service): NoMatchingService names the selector and the Services there, a Warning Event', async () => {
   await apply([service('gone', { app: 'gone' }, [{ name: 'metrics', port: targetPort }]), monitored('gone', { app: 'gone' }, 'metrics')]);
-  await waitForCondition('gone', 'TargetsHealthy', { reason: 'NoTargets' });
+  // NoTargets once the discovery grace of its new scrape job (34 s here) is over.
+  await waitForCondition('gone', 'TargetsHealthy', { reason: 'NoTargets' }, 120_000);
   await s().cluster.kubectl(['delete', 'service', 'gone', '-n', NS]);
   const st = await waitForCondition('gone', 'Ready', { status: 'False', reason: 'NoMatchingService' });
   expect(cond(st, 'TargetsHealthy')?.message).toMatch(
     /^spec\.selector: no Service in namespace status has labels matching "app=gone", so Prometheus discovers no target \(Services in status: .*unnamed.*\)$/,
   );
   await pollUntil('NoMatchingService event', 30_000, async () => (await warningEvents('gone')).some((e) => e.reason === 'NoMatchingService'));
-}, 90_000);
+}, 180_000);
 
 test('a ClusterIP and a headless Service over the same 3 pods: each pod scraped once (3 targets, not 6), both Services named, a Warning Event', async () => {
   const labels = { app: 'web' };
