@@ -31,7 +31,7 @@ import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
-import { testSeamFinisher } from './test-seam.js';
+import { testSeamHintRenderer } from './test-seam.js';
 import { renderServicePieces } from '../render/index.js';
 import { validateMonitoredService } from '../validate/index.js';
 
@@ -186,7 +186,7 @@ export class Controller {
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
-  private readonly serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamFinisher());
+  private readonly serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer());
   /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
   private readonly statuses = new UnchangedStatuses();
   /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
