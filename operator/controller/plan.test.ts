@@ -10,6 +10,7 @@ import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
 import { scrapeConfigHash } from '../render/rules.js';
+import { UnchangedStatuses } from './status-memo.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
   return {
@@ -681,6 +682,37 @@ describe('planReconcile', () => {
       // A discovered target needs no grace.
       const discovered = targets(service('a', 'api'), () => null, { targetsFor: () => ({ discovered: 1, healthy: 1 }) });
       expect(discovered.targets).toMatchObject({ status: 'True' });
+    });
+
+    it('the grace ends with nothing else changing: the status memo does not skip the service then', () => {
+      const raw = service('a', 'api');
+      const memo = new UnchangedStatuses();
+      const loadedAt = nowMs - 20_000;
+      const { rendered } = planReconcile(input([raw]));
+      // The controller's validation is cached per object (assemble/service-cache.ts): the memo compares results by identity.
+      const validated = new Map<RawMonitoredService, ReturnType<typeof validateMonitoredService>>();
+      const validate = (o: RawMonitoredService) => validated.get(o) ?? validated.set(o, validateMonitoredService(o)).get(o)!;
+      const at = (time: string, object: RawMonitoredService) =>
+        planReconcile(
+          input([object], {
+            validate,
+            now: time,
+            prometheus: { appliedHash: rendered.prometheusHash },
+            alertmanager: { appliedHash: rendered.alertmanagerHash },
+            targetsFor: () => ({ discovered: 0, healthy: 0 }),
+            scrapeConfigLoaded: () => loadedAt,
+            statusMemo: memo,
+          }),
+        );
+      const first = at(now, raw);
+      const stored = { ...raw, status: first.statusUpdates[0]!.patch.status as RawMonitoredService['status'] };
+      // Later, still within the grace: nothing to write, and the memo remembers it.
+      expect(at('2025-01-01T00:10:05Z', stored).statusUpdates).toEqual([]);
+      expect(at('2025-01-01T00:10:06Z', stored).statusUpdates).toEqual([]);
+      expect(memo.hits).toBe(1);
+      const after = at('2025-01-01T00:10:41Z', stored);
+      const conditions = after.statusUpdates[0]?.patch.status.conditions as { type: string; status: string; reason: string }[] | undefined;
+      expect(conditions?.find((c) => c.type === 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     });
 
     it('a misconfigured selector is not hidden by the grace', () => {
