@@ -322,10 +322,11 @@ export const MonitoredServiceStatusSchema = z
           'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +
           'False: NoMatchingService (the selector matches no Service), PortNotFound (no selected Service has a port of that name), NoNamedPort (only unnamed ports), ' +
-          'NoTargets (0 discovered), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
+          'NoTargets (0 discovered, after the discovery grace), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
           'HTTPErrorStatus (e.g. 404: wrong path), ScrapeTimeout (no answer within scrapeTimeout), ConnectionRefused (nothing listens on the port), ' +
           'LimitExceeded (a sample, label or body size limit), NoHealthyTargets (any other error). ' +
-          'Unknown: NotScrapedYet (discovered, first scrape not done: not failing), PrometheusUnreachable, TargetsUnknown (no Prometheus URL or not polled yet), NotScraped (invalid spec). ' +
+          "Unknown: NotDiscoveredYet (0 discovered within the discovery grace of new or changed scrape jobs, the grace of the ServiceDown alert: 2 scrape intervals + 30 s, at most 4m, at least interval + timeout + 30 s, counted from Prometheus's first evaluation of its rules with them; not failing; a service without downAlert has none), " +
+          'NotScrapedYet (discovered, first scrape not done: not failing), PrometheusUnreachable, TargetsUnknown (no Prometheus URL or not polled yet), NotScraped (invalid spec). ' +
           'RulesHealthy: Prometheus evaluates every rule of the service without error (False: RuleEvaluationFailed, naming each failing rule with its error: it cannot fire; ' +
           'Unknown: RulesNotLoaded, RulesNotEvaluatedYet, PrometheusUnreachable, TargetsUnknown, NotEvaluated). ' +
           "EmailDelivered: the last emails Alertmanager tried to send to the receiver of this service's route were accepted by the SMTP server (False: NotificationsFailing, " +

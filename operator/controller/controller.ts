@@ -31,7 +31,7 @@ import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
-import { testSeamFinisher } from './test-seam.js';
+import { testSeamHintRenderer } from './test-seam.js';
 import { renderServicePieces } from '../render/index.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
 import { scrapeErrorLabels } from './scrape-error-metric.js';
@@ -188,7 +188,7 @@ export class Controller {
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
-  private readonly serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamFinisher());
+  private readonly serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer());
   /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
   private readonly statuses = new UnchangedStatuses();
   /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
@@ -214,6 +214,8 @@ export class Controller {
   private credentialsHash: string | undefined;
   /** Test emails asked for with the vigil.dev/test-email annotation (test-email.ts). */
   private readonly testEmails: TestEmailSender;
+  /** Wakes a reconcile when the earliest discovery grace ends (wakeAtGraceEnd). */
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -387,6 +389,7 @@ export class Controller {
 
   /** Graceful stop: no new reconciles, wait for the in-flight one, release the Lease. */
   async stop(): Promise<void> {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
     await this.queue.shutdown();
     this.poller?.stop();
     this.promConfigPoller?.stop();
@@ -547,12 +550,7 @@ export class Controller {
         objects,
         settings,
         ...cached,
-        render: (services, s, hints) => {
-          const rendered = cached.render(services, s, hints);
-          this.isolation.rendered('prometheus', rendered.prometheusHash, services);
-          this.isolation.rendered('alertmanager', rendered.alertmanagerHash, services);
-          return rendered;
-        },
+        render: this.isolation.recording(cached.render),
         isolate: (valid) => this.isolation.choose(valid),
         rejected: this.isolation.rejected(),
         formatIssue,
@@ -560,6 +558,7 @@ export class Controller {
         alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
+        scrapeConfigLoaded: (ns, name, hash) => this.poller?.scrapeConfigLoaded(ns, name, hash),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),
@@ -587,6 +586,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
       await this.writeStatuses(plan.statusUpdates);
+      this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
     } catch (err) {
       result = 'error';
@@ -611,6 +611,19 @@ export class Controller {
       const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
       if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
+  }
+
+  /**
+   * A discovery grace ends with nothing else changing (no poll answer moves): reconcile then, so that
+   * a service still without targets turns NoTargets. One timer, for the earliest end.
+   */
+  private wakeAtGraceEnd(endsAt: number | undefined): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (endsAt === undefined) return;
+    // A second past the end: the status's time is whole seconds.
+    this.graceTimer = setTimeout(() => this.queue.add(), Math.max(0, endsAt - Date.now()) + 1000);
+    this.graceTimer.unref();
   }
 
   /**

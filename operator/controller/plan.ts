@@ -20,6 +20,7 @@ import {
   statusChanged,
   statusMergePatch,
   type AlertmanagerProblem,
+  type DiscoveryGrace,
   type PlannedEvent,
   type RuleHealth,
   type SelectionObservation,
@@ -32,7 +33,8 @@ import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape
 import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
-import { leaveOutUntilFits, renderIsolated } from '../assemble/size-fit.js';
+import { leaveOutUntilFits, renderIsolated, type RenderTarget } from '../assemble/size-fit.js';
+import { discoveryGraceMs, scrapeConfigHash } from '../render/rules.js';
 
 export type { RawMonitoredService };
 
@@ -41,12 +43,19 @@ export interface ReconcileInput {
   settings: GlobalSettings;
   validate: (raw: RawMonitoredService) => ValidationResult;
   formatIssue: (ref: ObjectRef, issue: ValidationIssue) => string;
-  render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints) => RenderedConfig;
+  /** `target`: which server's part of this render is used (assemble/size-fit.ts renderIsolated); absent: both. */
+  render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints, target?: RenderTarget) => RenderedConfig;
   prometheus: SyncReport;
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
+  /**
+   * When Prometheus first evaluated the service's rules with the scrape config of that hash
+   * (TargetsPoller.scrapeConfigLoaded): ms since the epoch (0: long ago), null: not yet; absent or
+   * undefined: not known. It starts the discovery grace of a service with no target.
+   */
+  scrapeConfigLoaded?: (namespace: string, name: string, hash: string) => number | null | undefined;
   /**
    * What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while
    * unknown. The key is absent when the operator does not poll Alertmanager at all (then email
@@ -121,6 +130,7 @@ export interface StatusInputs {
   included: boolean;
   targets: TargetCounts | undefined;
   rules: RuleHealth | { loaded: false } | undefined;
+  discoveryGrace: DiscoveryGrace | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
   credentials: string | undefined;
@@ -166,6 +176,8 @@ export interface ReconcilePlan {
   scrapeCredentialFiles: FileSet;
   /** A referenced Secret/ConfigMap has not been listed yet: the plan must not be written (it would drop the service for a moment). */
   credentialsPending: boolean;
+  /** When the first discovery grace of a service with no target ends (ms since the epoch): its status changes then, with nothing else moving. */
+  discoveryGraceEndsAt?: number;
 }
 
 function refOf(raw: RawMonitoredService): ObjectRef {
@@ -390,13 +402,45 @@ export function ownPrevious(status: MonitoredServiceStatus | undefined, me: Inst
   };
 }
 
-/** The limits a valid service's jobs carry, for its TargetsHealthy message; none when they cannot be resolved. */
-function runningScrapeLimits(service: MonitoredService, settings: GlobalSettings): { scrapeLimits?: ResolvedScrapeLimits } {
+/**
+ * The version of a service whose scrape jobs Prometheus runs: the last one it loaded while it refuses
+ * this generation (none when it never loaded one), the last valid one while this generation is
+ * invalid, else this generation.
+ */
+export function prometheusInForce(result: ValidationResult, inForce: InForce | undefined, rejected: { reason: string; inForce?: MonitoredService } | undefined): MonitoredService | undefined {
+  if (!result.ok) return inForce?.service;
+  return rejected?.reason === REASONS.rejectedByPrometheus ? rejected.inForce : result.service;
+}
+
+/** The limits the jobs of the version in force carry (prometheusInForce), for its TargetsHealthy message; none when they cannot be resolved. */
+export function runningScrapeLimits(service: MonitoredService | undefined, settings: GlobalSettings): { scrapeLimits?: ResolvedScrapeLimits } {
+  if (!service) return {};
   try {
     return { scrapeLimits: resolveScrapeLimits(service.spec.limits, settings.scrapeLimits) };
   } catch {
     return {};
   }
+}
+
+/**
+ * A service with no target within its discovery grace: the same grace, on the same clock, as its
+ * ServiceDown alert (render/rules.ts discoveryGraceMs): from Prometheus's first evaluation of its
+ * rules with its current scrape jobs, recorded in Prometheus, so a restarted operator reads the same.
+ * `endsAt` (ms since the epoch) is absent while Prometheus has not evaluated them yet.
+ * Undefined: not within it, or no grace (no down alert records the clock; the clock is not known).
+ */
+export function discoveryGraceOf(
+  service: MonitoredService | undefined,
+  settings: GlobalSettings,
+  loaded: ReconcileInput['scrapeConfigLoaded'],
+  nowMs: number,
+): (DiscoveryGrace & { endsAt?: number }) | undefined {
+  if (!service?.spec.downAlert.enabled || !loaded) return undefined;
+  const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings));
+  if (first === undefined) return undefined;
+  const graceMs = discoveryGraceMs(service);
+  if (first === null) return { graceMs };
+  return nowMs < first + graceMs ? { graceMs, endsAt: first + graceMs } : undefined;
 }
 
 /** The generation recorded as last valid: this one, or the one a server runs instead of it (isolation.ts). */
@@ -458,7 +502,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
-  const renderOne = (services: MonitoredService[]) => (Object.keys(hints).length > 0 ? input.render(services, input.settings, hints) : input.render(services, input.settings));
+  const withHints = Object.keys(hints).length > 0 ? hints : undefined;
+  const renderOne = (services: MonitoredService[], target: RenderTarget) => input.render(services, input.settings, withHints, target);
   const renderAndEncode = (services: MonitoredService[]) => {
     const rendered = renderIsolated(services, renderOne, input.isolate);
     // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
@@ -504,11 +549,18 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     input.install ?? null,
     input.targetsUnavailable ?? null,
   ]);
+  const nowMs = Date.parse(input.now);
+  let discoveryGraceEndsAt: number | undefined;
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
     const key = `${ref.namespace}/${ref.name}`;
     const observed: ReturnType<typeof targetsObservation> = result.ok || inForce ? targetsObservation(input, ref) : {};
     const routed = result.ok ? result.service : inForce?.service;
+    const rejected = result.ok ? input.rejected?.get(key) : undefined;
+    const scraping = prometheusInForce(result, inForce, rejected);
+    // Only a service without targets needs it (the scrape config hash renders its jobs).
+    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs) : undefined;
+    if (grace?.endsAt !== undefined) discoveryGraceEndsAt = Math.min(discoveryGraceEndsAt ?? grace.endsAt, grace.endsAt);
     const inputs: StatusInputs = {
       shared,
       result,
@@ -516,10 +568,11 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       included: included.has(key),
       targets: observed.targets,
       rules: observed.rules,
+      discoveryGrace: grace ? { graceMs: grace.graceMs } : undefined,
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
       credentials: credentials.problems.get(key),
-      rejected: result.ok ? input.rejected?.get(key) : undefined,
+      rejected,
       email: routed && included.has(key) ? emailObservation(input, routed) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
@@ -550,7 +603,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inputs.selection ? { selection: inputs.selection } : {}),
       ...(routed && input.settings.defaultRecipients.length === 0 && (routed.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
       ...(result.ok && !result.service.spec.downAlert.enabled && result.service.spec.rules.length === 0 ? { noAlerts: true } : {}),
-      ...(result.ok ? runningScrapeLimits(result.service, input.settings) : {}),
+      ...runningScrapeLimits(scraping, input.settings),
+      ...(inputs.discoveryGrace ? { discoveryGrace: inputs.discoveryGrace } : {}),
       ...(inputs.email ? { email: inputs.email } : {}),
       now: input.now,
     });
@@ -582,6 +636,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     claimingInstalls: [...claimingInstalls].sort(),
     scrapeCredentialFiles: credentials.files,
     credentialsPending: credentials.pending,
+    ...(discoveryGraceEndsAt !== undefined ? { discoveryGraceEndsAt } : {}),
   };
 }
 

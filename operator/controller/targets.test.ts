@@ -112,9 +112,12 @@ describe('TargetsPoller', () => {
     let status = 200;
     const requests: string[] = [];
     let rules: unknown = { status: 'success', data: { groups: [{ name: 'vigil/a/b', rules: [{ name: 'ServiceDown', health: 'ok' }] }] } };
+    const record = (first: number, at: number) => ({ metric: { vigil_namespace: 'a', vigil_monitoredservice: 'b', vigil_scrape_config: 'h1' }, value: [at, String(first)] });
+    let loaded: unknown = { status: 'success', data: { resultType: 'vector', result: [record(1000, 1030)] } };
     const server = createServer((req, res) => {
       requests.push(req.url ?? '');
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(req.url?.startsWith('/api/v1/rules') ? rules : body));
+      const answer = req.url?.startsWith('/api/v1/rules') ? rules : req.url?.startsWith('/api/v1/query') ? loaded : body;
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
@@ -128,14 +131,31 @@ describe('TargetsPoller', () => {
     try {
       expect(poller.countsFor('a', 'b')).toBeUndefined();
       await poller.pollOnce();
-      // One poll for every service: targets and rules, two requests.
-      expect(requests.sort()).toEqual(['/api/v1/rules?exclude_alerts=true', '/api/v1/targets?state=active']);
+      // One poll for every service: targets, rules and when each scrape config was first evaluated, three requests.
+      expect(requests.sort()).toEqual([
+        `/api/v1/query?query=${encodeURIComponent('min_over_time(vigil:scrape_config_loaded:timestamp_seconds[7m])')}`,
+        '/api/v1/rules?exclude_alerts=true',
+        '/api/v1/targets?state=active',
+      ]);
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1')).toBe(1_000_000);
+      // No record of that scrape config (not evaluated yet), or of that service.
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h2')).toBeNull();
+      expect(poller.scrapeConfigLoaded('a', 'other', 'h1')).toBeNull();
       expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 1 });
       expect(poller.countsFor('a', 'other')).toEqual({ discovered: 0, healthy: 0 });
       expect(poller.rulesFor('a', 'b')).toEqual({ rules: 1, evaluated: 1 });
       expect(poller.rulesFor('a', 'other')).toEqual({ loaded: false });
       await poller.pollOnce();
       expect(changes).toBe(1);
+      // The window's oldest sample moves with every poll once the first record is older than any grace: read as long ago, no change after that.
+      loaded = { status: 'success', data: { resultType: 'vector', result: [record(1000, 1000 + 6 * 60 + 1)] } };
+      await poller.pollOnce();
+      expect(changes).toBe(2);
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1')).toBe(0);
+      loaded = { status: 'success', data: { resultType: 'vector', result: [record(1005, 1000 + 6 * 60 + 6)] } };
+      await poller.pollOnce();
+      expect(changes).toBe(2);
+      changes = 1;
       rules = { status: 'success', data: { groups: [{ name: 'vigil/a/b', rules: [{ name: 'ServiceDown', health: 'err', lastError: 'boom' }] }] } };
       await poller.pollOnce();
       expect(changes).toBe(2);
@@ -152,6 +172,7 @@ describe('TargetsPoller', () => {
       status = 503;
       await expect(poller.pollOnce()).rejects.toThrow(/HTTP 503/);
       expect(poller.countsFor('a', 'b')).toEqual(down);
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1')).toBe(0);
     } finally {
       poller.stop();
       await new Promise((r) => server.close(r));

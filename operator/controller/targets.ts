@@ -1,6 +1,8 @@
 // Discovered/healthy target counts per MonitoredService, from Prometheus's /api/v1/targets.
 // Scrape jobs are named vigil/<namespace>/<name>/<port>, so the job label says whose target it is.
 import type { Logger } from '../observability/logger.js';
+import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
+import { LABEL_SCRAPE_CONFIG, SCRAPE_CONFIG_LOADED_RECORD } from '../render/rules.js';
 import { REASONS, type RuleHealth, type ScrapeFailure, type TargetCounts } from './conditions.js';
 import { ruleHealthByService, type RulesByService } from './rules-health.js';
 import { ServerPoller, serverUrl } from './server-poller.js';
@@ -123,10 +125,54 @@ export function sameCounts(a: TargetsByService | undefined, b: TargetsByService 
   return true;
 }
 
-/** What one poll of Prometheus read: targets and rule health of every service. */
+/**
+ * When Prometheus first evaluated each service's rules with a given set of scrape jobs: by
+ * service key, then by the scrape config hash its record carries (render/rules.ts
+ * scrapeConfigHash), the time in ms since the epoch, or LOADED_LONG_AGO.
+ */
+export type ScrapeConfigsLoaded = Map<string, Map<string, number>>;
+
+/** A first record older than LOADED_LONG_AGO_MS: older than any discovery grace, so no exact time is kept. */
+export const LOADED_LONG_AGO = 0;
+
+/**
+ * Beyond every discovery grace (render/rules.ts discoveryGraceMs: at most interval + timeout + 30 s,
+ * 5m30s) and one evaluation interval short of the query's window, where the oldest sample moves
+ * with every poll: a first record older than this reads as LOADED_LONG_AGO, so polls agree.
+ */
+const LOADED_LONG_AGO_MS = 6 * 60_000;
+
+/** The earliest record of each scrape config within the last 7 minutes (ServiceDown's grace clock, render/rules.ts downAlertRules). */
+export const SCRAPE_CONFIG_LOADED_QUERY = `min_over_time(${SCRAPE_CONFIG_LOADED_RECORD}[7m])`;
+
+/**
+ * ScrapeConfigsLoaded from the answer to SCRAPE_CONFIG_LOADED_QUERY (/api/v1/query, already
+ * JSON-parsed): each series' value is its first record time, its sample time is the query's time.
+ */
+export function scrapeConfigsLoaded(body: unknown): ScrapeConfigsLoaded {
+  const result = (body as { data?: { result?: { metric?: Record<string, string>; value?: [number, string] }[] } })?.data?.result;
+  if (!Array.isArray(result)) throw new Error('unexpected /api/v1/query response: no data.result');
+  const loaded: ScrapeConfigsLoaded = new Map();
+  for (const { metric, value } of result) {
+    const namespace = metric?.[LABEL_NAMESPACE];
+    const name = metric?.[LABEL_MONITORED_SERVICE];
+    const hash = metric?.[LABEL_SCRAPE_CONFIG];
+    const first = Number(value?.[1]) * 1000;
+    const at = Number(value?.[0]) * 1000;
+    if (!namespace || !name || !hash || !Number.isFinite(first) || !Number.isFinite(at)) continue;
+    const key = serviceKey(namespace, name);
+    const byHash = loaded.get(key) ?? new Map<string, number>();
+    byHash.set(hash, at - first > LOADED_LONG_AGO_MS ? LOADED_LONG_AGO : Math.round(first));
+    loaded.set(key, byHash);
+  }
+  return loaded;
+}
+
+/** What one poll of Prometheus read: targets and rule health of every service, and when their scrape configs were first evaluated. */
 export interface PrometheusHealth {
   targets: TargetsByService;
   rules: RulesByService;
+  loaded: ScrapeConfigsLoaded;
 }
 
 function sameRules(a: RulesByService, b: RulesByService): boolean {
@@ -135,9 +181,16 @@ function sameRules(a: RulesByService, b: RulesByService): boolean {
   return true;
 }
 
+function sameLoaded(a: ScrapeConfigsLoaded, b: ScrapeConfigsLoaded): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (JSON.stringify([...(b.get(k) ?? [])]) !== JSON.stringify([...v])) return false;
+  return true;
+}
+
 /**
  * Polls Prometheus every intervalMs, for every service at once: /api/v1/targets (counts and scrape
- * errors) and /api/v1/rules (rule health), two requests per poll whatever the number of services
+ * errors), /api/v1/rules (rule health) and one query (when each service's scrape jobs were first
+ * evaluated: its discovery grace), three requests per poll whatever the number of services
  * (server-poller.ts: when a failure counts); calls onChange when either changed, and when
  * Prometheus stops or starts answering.
  */
@@ -166,10 +219,24 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
     return this.latest.rules.get(serviceKey(namespace, name)) ?? { loaded: false };
   }
 
+  /**
+   * When Prometheus first evaluated the service's rules with the scrape config `hash`: ms since the
+   * epoch, LOADED_LONG_AGO, null when it has no record of it (not loaded, or not evaluated yet);
+   * undefined when unknown or Prometheus is unreachable.
+   */
+  scrapeConfigLoaded(namespace: string, name: string, hash: string): number | null | undefined {
+    if (!this.latest || this.failure) return undefined;
+    return this.latest.loaded.get(serviceKey(namespace, name))?.get(hash) ?? null;
+  }
+
   protected async fetchState(): Promise<PrometheusHealth> {
     // exclude_alerts: the active alerts of every rule would be most of the answer, and are not read.
-    const [targets, rules] = await Promise.all([this.getJson('/api/v1/targets?state=active'), this.getJson('/api/v1/rules?exclude_alerts=true')]);
-    return { targets: countTargets(targets), rules: ruleHealthByService(rules) };
+    const [targets, rules, loaded] = await Promise.all([
+      this.getJson('/api/v1/targets?state=active'),
+      this.getJson('/api/v1/rules?exclude_alerts=true'),
+      this.getJson(`/api/v1/query?query=${encodeURIComponent(SCRAPE_CONFIG_LOADED_QUERY)}`),
+    ]);
+    return { targets: countTargets(targets), rules: ruleHealthByService(rules), loaded: scrapeConfigsLoaded(loaded) };
   }
 
   private async getJson(path: string): Promise<unknown> {
@@ -180,6 +247,6 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
   }
 
   protected same(a: PrometheusHealth | undefined, b: PrometheusHealth): boolean {
-    return a !== undefined && sameCounts(a.targets, b.targets) && sameRules(a.rules, b.rules);
+    return a !== undefined && sameCounts(a.targets, b.targets) && sameRules(a.rules, b.rules) && sameLoaded(a.loaded, b.loaded);
   }
 }

@@ -170,3 +170,17 @@ export async function generatedFiles(cluster: Cluster, kind: 'configmap' | 'secr
   const obj = JSON.parse(await cluster.kubectl(['get', kind, name, '-n', INSTALL_NS, '-o', 'json'])) as Record<string, never>;
   return kind === 'configmap' ? filesFromConfigMap(obj) : filesFromSecret(obj);
 }
+
+/** `kubectl apply` of `objects` as one List. */
+export async function applyObjects(cluster: Cluster, objects: readonly object[]): Promise<void> {
+  await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+}
+
+/** Registers an afterEach that prints the tails of the stack's logs after a test with a failed assertion. */
+export function printLogsOnFailure(stack: () => HostileStack | undefined, lines = 40): void {
+  afterEach(() => {
+    const state = expect.getState();
+    const s = stack();
+    if (s && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${s.logs(lines)}\n`);
+  });
+}

@@ -8,7 +8,8 @@
 import { parse } from 'yaml';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { jobName, ruleFileName } from '../../operator/render/names.js';
-import { generatedFiles, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
+import { readConditions } from '../status/helpers.js';
+import { applyObjects, generatedFiles, printLogsOnFailure, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
 
 const NS = 'upgraded';
 let stack: HostileStack | undefined;
@@ -20,17 +21,7 @@ const ms = (name: string, rules: Record<string, unknown>[]) => ({
   spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics' }], rules, notify: { email: { to: [`${name}@example.com`] } } },
 });
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-
-async function conditions(name: string): Promise<Record<string, Condition>> {
-  const out = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', name, '-n', NS, '-o', 'json'])) as { status?: { conditions?: Condition[] } };
-  return Object.fromEntries((out.status?.conditions ?? []).map((c) => [c.type, c]));
-}
+const conditions = async (name: string) => Object.fromEntries(await readConditions(stack!.cluster, { namespace: NS, name }));
 
 beforeAll(async () => {
   stack = await startHostileStack({ namespaces: [NS] });
@@ -40,10 +31,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-afterEach(() => {
-  const state = expect.getState();
-  if (stack && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${stack.logs(40)}\n`);
-});
+printLogsOnFailure(() => stack);
 
 test('a spec this version refuses in part keeps its endpoint, ServiceDown and route running; Valid says NoLongerValid naming the rule left out', async () => {
   const s = stack!;
@@ -53,7 +41,7 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
     { name: 'Backlog', expr: 'orders_backlog > 100' },
     { name: 'Spoofed', expr: 'orders_failed > 0', labels: { namespace: 'payments' } },
   ]);
-  await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [kept, upgraded] }) });
+  await applyObjects(s.cluster, [kept, upgraded]);
   const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', 'upgraded', '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
   // What the earlier operator left: this generation valid and kept.
   const earlier = {
