@@ -74,6 +74,7 @@ export function restartPages(timings: readonly EndpointTimingMs[], evaluationMs:
 interface ValidationIssue {
   field: string;
   message: string;
+  accepted?: string;
 }
 
 /** A service whose down alert would page it healthy after a Prometheus restart (validate/index.ts reports its issue). */
@@ -115,6 +116,8 @@ export function restartProblem(endpoints: readonly EndpointTimingMs[], forText: 
   const others = endpoints.length > 1 ? ' (the fastest endpoint: any healthy target ends the gap)' : '';
   return {
     field: 'spec.downAlert.for',
+    // Fires after as many evaluations as the smallest accepted value, and reads better.
+    accepted: formatDurationMs(Math.ceil(gap / E) * E),
     message:
       `${forText} is too short for spec.endpoints[${j}]${others} (interval ${formatDurationMs(own.intervalMs)}, scrapeTimeout ${formatDurationMs(own.timeoutMs)}, evaluationInterval ${evaluation}): ` +
       `after a Prometheus restart on a kept TSDB a healthy service can go without a current up sample for up to ${formatDurationMs(gap)} (Prometheus writes no staleness marker at shutdown, so the last sample runs out of the ${LOOKBACK_DELTA} lookback while the restarted one still discovers and scrapes the target), and ServiceDown would page it; ` +

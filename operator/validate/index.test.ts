@@ -84,7 +84,7 @@ describe('validateMonitoredService', () => {
         o.spec.endpoints[0] = { port: 'metrics', ...e } as never;
         o.spec.rules = [];
         // Long enough for any restart (the next test shows what a shorter one does).
-        o.spec.downAlert = { for: '10m' };
+        (o.spec as Record<string, unknown>).downAlert = { for: '10m' };
       });
     for (const ok of [{ interval: '4m50s' }, { interval: '4m', scrapeTimeout: '1m' }, { scrapeTimeout: '2m30s' }, { interval: '2m30s', scrapeTimeout: '2m30s' }]) expect(endpoint(ok)).toEqual([]);
     expect(endpoint({ interval: '5m' })).toEqual([
@@ -104,7 +104,7 @@ describe('validateMonitoredService', () => {
       const o = valid() as Mutable;
       o.spec.endpoints[0] = { port: 'metrics', ...endpoint } as never;
       o.spec.rules = [];
-      o.spec.downAlert = { for: forText };
+      (o.spec as Record<string, unknown>).downAlert = { for: forText };
       return o;
     };
     const issues = (raw: unknown, evaluationInterval?: string) => {
