@@ -317,7 +317,7 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ' +
+        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running, a downAlert.for a Prometheus restart outlasts runs with the shortest accepted one). ' +
           'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: CredentialsNotFound (a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed), ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
           'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +

@@ -302,7 +302,12 @@ describe('planReconcile', () => {
       expect(c.ConfigApplied!.message).toBe('left out of the generated config: this operator version refuses this generation, which an earlier one ran; fix what Valid names');
     });
     it('a for that a Prometheus restart outlasts runs with the shortest accepted one (it fires no sooner) and Valid says so', () => {
-      const spec = { selector: { matchLabels: { app: 'orders' } }, endpoints: [{ port: 'metrics', interval: '4m' }], downAlert: { for: '1m' }, rules: [{ name: 'Backlog', expr: 'orders_backlog > 100' }] };
+      const spec = {
+        selector: { matchLabels: { app: 'orders' } },
+        endpoints: [{ port: 'metrics', interval: '4m' }],
+        downAlert: { for: '1m' },
+        rules: [{ name: 'Backlog', expr: 'orders_backlog > 100' }],
+      };
       const plan = planReconcile(input([upgraded(spec), service('shop', 'other')]));
       expect(plan.rendered.included).toEqual([
         { namespace: 'shop', name: 'orders' },

@@ -260,7 +260,9 @@ function salvage(raw: RawMonitoredService, spec: unknown, firstIssues: readonly 
     const result = validate({ ...lastValidObject(raw, round), spec: reduced });
     if (result.ok) {
       without.sort((a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'endpoints' ? -1 : 1));
-      const forNote = downAlertFor ? [`spec.downAlert.for ${typeof downAlertFor.written === 'string' ? downAlertFor.written : '(the default)'} (ServiceDown runs with for ${downAlertFor.accepted})`] : [];
+      const forNote = downAlertFor
+        ? [`spec.downAlert.for ${typeof downAlertFor.written === 'string' ? downAlertFor.written : '(the default)'} (ServiceDown runs with for ${downAlertFor.accepted})`]
+        : [];
       return { service: result.service, generation, without: [...without.map(describePart), ...forNote] };
     }
     issues = result.issues;

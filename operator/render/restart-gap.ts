@@ -101,7 +101,12 @@ export function restartProblem(endpoints: readonly EndpointTimingMs[], forText: 
   // Fires after ceil(F/E) evaluations: accepted once that reaches the gap.
   const smallestPassing = (Math.ceil(gap / E) - 1) * E;
   // Refused for every interval from some value up (a longer interval lengthens the gap and the grace).
-  const accepted = (intervalMs: number) => !restartPages(endpoints.map((t, k) => (k === j ? { intervalMs, timeoutMs: t.timeoutMs } : t)), E, F);
+  const accepted = (intervalMs: number) =>
+    !restartPages(
+      endpoints.map((t, k) => (k === j ? { intervalMs, timeoutMs: t.timeoutMs } : t)),
+      E,
+      F,
+    );
   let interval: string | undefined;
   if (accepted(own.timeoutMs)) {
     let lo = own.timeoutMs;

@@ -123,7 +123,9 @@ describe('validateMonitoredService', () => {
     expect(issues(withTiming('4m30s1ms', { interval: '4m' }))).toEqual([]);
     // The edge of 'up can run out while the record counts' moves with the evaluation interval: 1m20s at 15s, 1m15s at 30s.
     expect(issues(withTiming('1m', { interval: '1m20s' }))).toEqual([]);
-    expect(issues(withTiming('1m', { interval: '1m20s' }), '30s')).toEqual([expect.stringMatching(/^spec\.downAlert\.for: 1m is too short .*evaluationInterval 30s.*at most 1m15s on spec\.endpoints\[0\] with this scrapeTimeout$/)]);
+    expect(issues(withTiming('1m', { interval: '1m20s' }), '30s')).toEqual([
+      expect.stringMatching(/^spec\.downAlert\.for: 1m is too short .*evaluationInterval 30s.*at most 1m15s on spec\.endpoints\[0\] with this scrapeTimeout$/),
+    ]);
     // A service without ServiceDown has nothing to refuse.
     expect(issues({ ...withTiming('0s', { interval: '4m' }), spec: { ...withTiming('0s', { interval: '4m' }).spec, downAlert: { enabled: false, for: '0s' } } })).toEqual([]);
   });

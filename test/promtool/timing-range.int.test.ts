@@ -480,8 +480,16 @@ describe('the down alerts over the schema range of interval, scrapeTimeout and f
     expect(for1!.issues).toEqual([
       'spec.downAlert.for: 4m30s is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 30s): after a Prometheus restart on a kept TSDB a healthy service can go without a current up sample for up to 4m40s (Prometheus writes no staleness marker at shutdown, so the last sample runs out of the 5m lookback while the restarted one still discovers and scrapes the target), and ServiceDown would page it; use a for above 4m30s, or an interval of at most 3m50s on spec.endpoints[0] with this scrapeTimeout',
     ]);
-    expect(feasible2!.issues).toEqual([expect.stringMatching(/^spec\.downAlert\.for: 1m is too short for spec\.endpoints\[0\] .* up to 1m55s500ms .* use a for above 1m30s, or an interval of at most 1m15s on spec\.endpoints\[0\] with this scrapeTimeout$/)]);
-    expect(feasible4!.issues).toEqual([expect.stringMatching(/^spec\.downAlert\.for: 1m is too short .* evaluationInterval 15s\).* up to 2m500ms .* use a for above 2m, or an interval of at most 1m20s on spec\.endpoints\[0\] with this scrapeTimeout$/)]);
+    expect(feasible2!.issues).toEqual([
+      expect.stringMatching(
+        /^spec\.downAlert\.for: 1m is too short for spec\.endpoints\[0\] .* up to 1m55s500ms .* use a for above 1m30s, or an interval of at most 1m15s on spec\.endpoints\[0\] with this scrapeTimeout$/,
+      ),
+    ]);
+    expect(feasible4!.issues).toEqual([
+      expect.stringMatching(
+        /^spec\.downAlert\.for: 1m is too short .* evaluationInterval 15s\).* up to 2m500ms .* use a for above 2m, or an interval of at most 1m20s on spec\.endpoints\[0\] with this scrapeTimeout$/,
+      ),
+    ]);
     // The defaults never are, nor is any for with them.
     expect(validateAt(service('defaults', {}, '0s'), '30s').ok).toBe(true);
   });
