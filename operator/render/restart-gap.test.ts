@@ -44,6 +44,8 @@ describe('restartProblem', () => {
   it('names spec.downAlert.for, the endpoint, the reason and what is accepted', () => {
     expect(restartProblem(one(240, 10), '4m30s', '30s')).toEqual({
       field: 'spec.downAlert.for',
+      // What the salvage of an earlier generation runs with: 10 evaluations, as any accepted value.
+      accepted: '5m',
       message:
         '4m30s is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 30s): after a Prometheus restart on a kept TSDB a healthy service can go without a current up sample for up to 4m40s (Prometheus writes no staleness marker at shutdown, so the last sample runs out of the 5m lookback while the restarted one still discovers and scrapes the target), and ServiceDown would page it; use a for above 4m30s, or an interval of at most 3m50s on spec.endpoints[0] with this scrapeTimeout',
     });
