@@ -331,11 +331,14 @@ function ruleTest(c: Case, ruleFile: string): { file: Record<string, unknown>; g
  */
 const recordReachMs = (grace: number, E: number) => (Math.ceil(grace / E) + 1) * E;
 
-/** Restart durations tried for one case: from none up to the record's reach and past it. */
+/**
+ * Restart durations tried for one case: none, one between (cycling), up to the record's reach and
+ * just past it, and for every third case a long one (10m: the grace starts over).
+ */
 function restartDurations(grace: number, E: number, k: number): number[] {
   const reach = recordReachMs(grace, E);
   const middle = ceilTo((reach * ((k % 4) + 1)) / 5, E);
-  return [...new Set([0, middle, reach - E, reach, reach + E, 600_000])].filter((d) => d >= 0).sort((a, b) => a - b);
+  return [...new Set([0, middle, reach - E, reach, reach + E, ...(k % 3 === 0 ? [600_000] : [])])].filter((d) => d >= 0).sort((a, b) => a - b);
 }
 
 /**
