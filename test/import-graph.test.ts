@@ -92,6 +92,7 @@ const KNOWN_INVERSIONS = [
   'operator/validate/index.ts -> operator/assemble/config.ts',
   'operator/validate/index.ts -> operator/render/index.ts',
   'operator/validate/index.ts -> operator/render/scrape-limits.ts',
+  'operator/validate/index.ts -> operator/render/restart-gap.ts',
   'operator/validate/index.ts -> operator/render/types.ts',
   'operator/validate/job-matchers.ts -> operator/render/names.ts',
   'operator/validate/unknown-fields.ts -> operator/render/types.ts',

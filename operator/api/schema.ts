@@ -198,7 +198,7 @@ export const DownAlertSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Whether the built-in ServiceDown alert is generated.'),
     for: duration(
-      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 13 s plus one scrape and one evaluation interval; the default 1m is, up to 30 s scrape intervals): a rolling update that replaces every pod faster than that, of pods that stop serving at SIGTERM, can leave the service without a healthy target as Prometheus sees it for that long.',
+      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 13 s plus one scrape and one evaluation interval; the default 1m is, up to 30 s scrape intervals): a rolling update that replaces every pod faster than that, of pods that stop serving at SIGTERM, can leave the service without a healthy target as Prometheus sees it for that long. Refused when a Prometheus restart on a kept TSDB could outlast it (no staleness marker at shutdown: up can go missing for up to interval + scrapeTimeout + 30s of the fastest endpoint); the defaults never are, intervals above about 1m15s need a for above that.',
     ).default('1m'),
     severity: SeveritySchema.default('critical'),
   })
@@ -317,7 +317,7 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ' +
+        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running, a downAlert.for a Prometheus restart outlasts runs with the shortest accepted one). ' +
           'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: CredentialsNotFound (a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed), ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
           'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +

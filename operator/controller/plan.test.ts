@@ -303,6 +303,29 @@ describe('planReconcile', () => {
       expect(c.ConfigApplied).toMatchObject({ status: 'False', reason: 'NotIncluded' });
       expect(c.ConfigApplied!.message).toBe('left out of the generated config: this operator version refuses this generation, which an earlier one ran; fix what Valid names');
     });
+    it('a for that a Prometheus restart outlasts runs with the shortest accepted one (it fires no sooner) and Valid says so', () => {
+      const spec = {
+        selector: { matchLabels: { app: 'orders' } },
+        endpoints: [{ port: 'metrics', interval: '4m' }],
+        downAlert: { for: '1m' },
+        rules: [{ name: 'Backlog', expr: 'orders_backlog > 100' }],
+      };
+      const plan = planReconcile(input([upgraded(spec), service('shop', 'other')]));
+      expect(plan.rendered.included).toEqual([
+        { namespace: 'shop', name: 'orders' },
+        { namespace: 'shop', name: 'other' },
+      ]);
+      // 4m + 10s + 30s without up at worst: with 15s evaluations, 19 of them (4m45s) outlast it.
+      const rules = parse(plan.rendered.prometheus['shop__orders.rules.yaml']!) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+      expect(rules.groups[0]!.rules.filter((r) => r.alert === 'ServiceDown')).toEqual([expect.objectContaining({ for: '4m45s' })]);
+      expect(rules.groups[0]!.rules.map((r) => r.alert)).toContain('Backlog');
+      const c = conditionsOf(plan);
+      expect(c.Valid).toMatchObject({ status: 'False', reason: 'NoLongerValid' });
+      expect(c.Valid!.message).toContain('shop/orders: spec.downAlert.for: 1m is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 15s): after a Prometheus restart');
+      expect(c.Valid!.message).toMatch(
+        /; the config keeps running this generation \(valid for an earlier operator version\) without spec\.downAlert\.for 1m \(ServiceDown runs with for 4m45s\), which this operator version refuses$/,
+      );
+    });
   });
 
   it('records its install in the status and leaves objects another install holds alone (issue #14, two installs)', () => {

@@ -210,9 +210,11 @@ const SALVAGE_ROUNDS = 3;
  * A newer operator may refuse what an older one accepted (the stored generation, or the current one
  * when that is the last valid): then the rules and endpoints it refuses are left out and the rest
  * (ServiceDown on the other endpoints, the route) keeps running, re-validated as a whole so that
- * the renderer only ever sees valid services. Undefined when there is no stored generation, or when
- * what it refuses is elsewhere (selector, downAlert, notify) or every endpoint; `current` is the
- * result of the current generation.
+ * the renderer only ever sees valid services; a refused field with a value validation accepts in
+ * its place (ValidationIssue.accepted: a downAlert.for a Prometheus restart outlasts) runs with
+ * that value. Undefined when there is no stored generation, or when what it refuses is elsewhere
+ * (selector, the rest of downAlert, notify) or every endpoint; `current` is the result of the
+ * current generation.
  */
 export function lastValidInForce(raw: RawMonitoredService, validate: ReconcileInput['validate'], current?: ValidationResult): InForce | undefined {
   const generation = raw.status?.lastValidGeneration;
@@ -237,10 +239,16 @@ function salvage(raw: RawMonitoredService, spec: unknown, firstIssues: readonly 
   let rules = list('rules');
   let endpoints = list('endpoints');
   const without: { kind: 'rules' | 'endpoints'; index: number; item: unknown }[] = [];
+  let downAlertFor: { written: unknown; accepted: string } | undefined;
   let issues = firstIssues;
   for (let round = 1; round <= SALVAGE_ROUNDS; round++) {
     const drop = { rules: new Set<number>(), endpoints: new Set<number>() };
     for (const issue of issues) {
+      if (issue.field === 'spec.downAlert.for' && issue.accepted !== undefined) {
+        const downAlert = (spec as Record<string, unknown>).downAlert;
+        downAlertFor = { written: downAlert !== null && typeof downAlert === 'object' ? (downAlert as Record<string, unknown>).for : undefined, accepted: issue.accepted };
+        continue;
+      }
       const m = /^spec\.(rules|endpoints)\[(\d+)\]([.[]|$)/.exec(issue.field);
       if (!m) return undefined;
       drop[m[1] as 'rules' | 'endpoints'].add(Number(m[2]));
@@ -254,11 +262,20 @@ function salvage(raw: RawMonitoredService, spec: unknown, firstIssues: readonly 
     rules = keep(rules, 'rules');
     endpoints = keep(endpoints, 'endpoints');
     if (!endpoints || endpoints.length === 0) return undefined;
-    const reduced = { ...(spec as Record<string, unknown>), endpoints: endpoints.map((e) => e.item), ...(rules ? { rules: rules.map((r) => r.item) } : {}) };
+    const downAlert = (spec as Record<string, unknown>).downAlert;
+    const reduced = {
+      ...(spec as Record<string, unknown>),
+      endpoints: endpoints.map((e) => e.item),
+      ...(rules ? { rules: rules.map((r) => r.item) } : {}),
+      ...(downAlertFor ? { downAlert: { ...(downAlert !== null && typeof downAlert === 'object' ? downAlert : {}), for: downAlertFor.accepted } } : {}),
+    };
     const result = validate({ ...lastValidObject(raw, round), spec: reduced });
     if (result.ok) {
       without.sort((a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'endpoints' ? -1 : 1));
-      return { service: result.service, generation, without: without.map(describePart) };
+      const forNote = downAlertFor
+        ? [`spec.downAlert.for ${typeof downAlertFor.written === 'string' ? downAlertFor.written : '(the default)'} (ServiceDown runs with for ${downAlertFor.accepted})`]
+        : [];
+      return { service: result.service, generation, without: [...without.map(describePart), ...forNote] };
     }
     issues = result.issues;
   }

@@ -301,6 +301,17 @@ export function hostileCatalogue(): HostileCase[] {
       expect: rejected('spec.endpoints[0].interval'),
     },
     {
+      id: 'restart-outlasts-for',
+      what: 'interval 4m with downAlert for 1m (Prometheus writes no staleness marker at shutdown: after a restart on a kept TSDB up can be missing for up to 4m40s, and ServiceDown would page the healthy service)',
+      handling: "admitted; Valid=False on spec.downAlert.for naming the endpoint: a for above 4m30s, or an interval of at most 1m20s (with the install's evaluationInterval, 15s)",
+      object: hostile('restart-outlasts-for', (spec) => {
+        spec.endpoints[0] = { port: 'metrics', interval: '4m' };
+        spec.rules = [];
+        spec.downAlert = { for: '1m' };
+      }),
+      expect: invalid('spec.downAlert.for'),
+    },
+    {
       id: 'timeout-above-default-interval',
       what: 'scrapeTimeout 1m without an interval (the default interval is 15s)',
       handling: 'accepted: an unwritten interval follows the timeout (scraped every 1m); defaults never refuse an object (#11)',

@@ -4,7 +4,8 @@
 // and status.lastValidGeneration / lastValidSpec at the current generation, written through the
 // status subresource as that operator would. The new operator keeps what still validates (the
 // endpoint and ServiceDown, the route) and leaves out the refused rule, says so in Valid
-// (NoLongerValid) and ConfigApplied, and the other service is untouched.
+// (NoLongerValid) and ConfigApplied, and the other service is untouched. A downAlert.for refused
+// because a Prometheus restart could outlast it runs with the shortest accepted for instead.
 import { parse } from 'yaml';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { jobName, ruleFileName } from '../../operator/render/names.js';
@@ -87,4 +88,41 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
   expect(group?.rules.map((r) => r.name)).not.toContain('Spoofed');
   const secret = await generatedFiles(s.cluster, 'secret');
   expect(secret['alertmanager.yml']).toContain(`vigil_monitoredservice="upgraded"`);
+}, 240_000);
+
+test('a downAlert.for that a Prometheus restart outlasts keeps running with the shortest accepted for; Valid says NoLongerValid naming it', async () => {
+  const s = stack!;
+  const slow = { ...ms('slow', []), spec: { ...ms('slow', []).spec, endpoints: [{ port: 'metrics', interval: '4m' }], downAlert: { for: '1m' } } };
+  await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(slow) });
+  const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', 'slow', '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
+  const earlier = {
+    status: {
+      observedGeneration: object.metadata.generation,
+      lastValidGeneration: object.metadata.generation,
+      lastValidSpec: JSON.stringify(object.spec),
+      conditions: [
+        { type: 'Valid', status: 'True', reason: 'SpecValid', message: 'spec passed validation', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: object.metadata.generation },
+      ],
+    },
+  };
+  await s.cluster.kubectl(['patch', 'monitoredservice', 'slow', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(earlier)]);
+
+  const valid = await pollUntil(
+    'slow to say NoLongerValid and keep running',
+    90_000,
+    async () => {
+      const c = await conditions('slow');
+      return c.Valid?.reason === 'NoLongerValid' && c.ConfigApplied?.status === 'True' ? c : undefined;
+    },
+    { intervalMs: 1000 },
+  );
+  // The stack evaluates every 2s: 4m + 10s + 30s without up at worst, so 4m40s (140 evaluations).
+  expect(valid.Valid!.message).toContain(
+    `${NS}/slow: spec.downAlert.for: 1m is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 2s): after a Prometheus restart on a kept TSDB`,
+  );
+  expect(valid.Valid!.message).toMatch(/without spec\.downAlert\.for 1m \(ServiceDown runs with for 4m40s\), which this operator version refuses$/);
+  await waitForConfigApplied(s);
+  const groups = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { name: string; duration?: number }[] }[] } };
+  const group = groups.data.groups.find((g) => g.name === `vigil/${NS}/slow`);
+  expect(group?.rules.find((r) => r.name === 'ServiceDown')?.duration).toBe(280);
 }, 240_000);

@@ -122,7 +122,8 @@ test('a target that never answers: ScrapeTimeout with "context deadline exceeded
 test('a new target before its first scrape is NotScrapedYet (Unknown), not failing: Ready is never False', async () => {
   // Interval and timeout 2m: the first scrape of the never-answering listener ends at least 2 minutes
   // after discovery, whatever offset Prometheus picks for it, so the target stays unscraped for this test.
-  await apply(scraped('fresh', [PODS[1]!], hangingPort, { interval: '2m', scrapeTimeout: '2m' }));
+  // ServiceDown's for outlasts what a Prometheus restart can leave without up (4m + 30s), or it is refused.
+  await apply(scraped('fresh', [PODS[1]!], hangingPort, { interval: '2m', scrapeTimeout: '2m' }, { downAlert: { for: '5m' } }));
   const seen: string[] = [];
   const st = await pollUntil(
     'fresh TargetsHealthy NotScrapedYet',
