@@ -11,6 +11,7 @@ import { Operator } from './components/operator.js';
 import { DemoTarget } from './components/demo-target.js';
 import { HelmTest } from './components/helm-test.js';
 import { operatorSettings } from './settings.js';
+import { ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas } from './values.js';
 
 function imageRef(ctx: RenderContext, path: string): ImageRef {
   const concrete = imageReference(getPath(ctx.values, path) as { registry: string; repository: string; tag: string }, ctx.values.global.imageRegistry);
@@ -87,12 +88,12 @@ export function buildApp(ctx: RenderContext): Chart {
     logLevel: ctx.value('operator.logLevel'),
   });
 
-  const clustered: Flag = { expr: 'gt (int .Values.alertmanager.replicas) 1', value: vals.alertmanager.replicas > 1 };
+  const clustered: Flag = { expr: `gt ${ALERTMANAGER_REPLICAS_GO} 1`, value: alertmanagerReplicas(vals) > 1 };
   new Alertmanager(chart, 'alertmanager', {
     ctx,
     image: imageRef(ctx, 'alertmanager.image'),
     syncImage: operatorImage,
-    replicas: ctx.value('alertmanager.replicas'),
+    replicas: ctx.expr(ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas(vals)),
     maintenanceInterval: ctx.value('alertmanager.maintenanceInterval'),
     persistence: {
       enabled: ctx.flag('alertmanager.persistence.enabled'),

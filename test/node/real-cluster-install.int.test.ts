@@ -17,7 +17,7 @@ import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
 import { MailpitClient, isAlertEmailFor, waitForAlertEmail } from '../../hack/local-stack/mailpit.js';
 import { pollUntil, sleep } from '../../hack/local-stack/net.js';
-import { DEFAULT_VALUES, KIND_VALUES, mergeValues } from '../../cdk8s/values.js';
+import { alertmanagerReplicas, DEFAULT_VALUES, KIND_VALUES, mergeValues } from '../../cdk8s/values.js';
 import { PACKAGE_VERSION, VIGIL_IMAGE_NAMES } from '../../cdk8s/versions.js';
 import { NOTIFICATION_TIMINGS } from '../../operator/render/alertmanager.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
@@ -47,7 +47,7 @@ const VALUES = mergeValues(KIND_VALUES, {
   profile: 'production',
   global: { imageRegistry: REGISTRY },
   prometheus: { externalUrl: PROMETHEUS_EXTERNAL },
-  alertmanager: { replicas: DEFAULT_VALUES.alertmanager.replicas, externalUrl: ALERTMANAGER_EXTERNAL },
+  alertmanager: { replicas: alertmanagerReplicas(DEFAULT_VALUES), externalUrl: ALERTMANAGER_EXTERNAL },
   // As on a real cluster: pulled when missing (here never missing: imported under the registry's names).
   operator: { image: { pullPolicy: 'IfNotPresent' } },
   mailCatcher: { stunnelImage: { pullPolicy: 'IfNotPresent' } },
