@@ -10,6 +10,7 @@ import { MailCatcher, MAIL_CATCHER_CA } from './components/mail-catcher.js';
 import { Operator } from './components/operator.js';
 import { DemoTarget } from './components/demo-target.js';
 import { HelmTest } from './components/helm-test.js';
+import { UninstallHook } from './components/uninstall-hook.js';
 import { operatorSettings } from './settings.js';
 import { ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas } from './values.js';
 
@@ -129,6 +130,15 @@ export function buildApp(ctx: RenderContext): Chart {
 
   ctx.when(ctx.flag('demoTarget.enabled'), () => {
     new DemoTarget(chart, 'demo-target', { ctx, image: imageRef(ctx, 'demoTarget.image'), resources: res('demoTarget.resources'), scheduling });
+  });
+
+  new UninstallHook(chart, 'uninstall-hook', {
+    ctx,
+    image: operatorImage,
+    watchNamespaces: ctx.expr('join "," .Values.operator.watchNamespaces', vals.operator.watchNamespaces.join(',')),
+    logLevel: ctx.value('operator.logLevel'),
+    resources: res('sync.resources'),
+    scheduling,
   });
 
   new HelmTest(chart, 'helm-test', { ctx, image: operatorImage, resources: res('sync.resources'), scheduling, prometheusRoutePrefix, alertmanagerRoutePrefix });

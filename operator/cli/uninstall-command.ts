@@ -7,7 +7,7 @@ import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger } from '../observability/index.js';
 import { removeInstall } from '../controller/uninstall.js';
 import { parseDurationMs } from '../validate/duration.js';
-import { commaList, defineCommand, envFooter, type Env, kubeconfigFlag, logLevelFlag, namespaceFlag, namespaceName, valueFlag } from './flags.js';
+import { commaList, defineCommand, envFooter, type Env, type FlagValues, kubeconfigFlag, logLevelFlag, namespaceFlag, namespaceName, valueFlag } from './flags.js';
 import { EXIT } from './service.js';
 
 export const UNINSTALL_COMMAND = defineCommand({
@@ -51,7 +51,7 @@ export interface UninstallIO {
 const defaultIO: UninstallIO = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env };
 
 export async function runUninstallCommand(argv: string[], io: UninstallIO = defaultIO): Promise<number> {
-  let args;
+  let args: FlagValues<typeof UNINSTALL_COMMAND.flags> | 'help';
   try {
     args = UNINSTALL_COMMAND.parse(argv, io.env);
   } catch (err) {

@@ -55,7 +55,7 @@ async function sidecarsApplied(namespace: string): Promise<void> {
 }
 
 /** What the removal must leave on an object, as one comparable value. */
-function removalView(ms: any) {
+function removalView(ms: { status?: { install?: unknown } } | undefined) {
   return {
     install: ms?.status?.install ?? null,
     ready: condition(ms, 'Ready') && { status: condition(ms, 'Ready')!.status, reason: condition(ms, 'Ready')!.reason },
