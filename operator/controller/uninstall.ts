@@ -20,7 +20,7 @@ import type { RawMonitoredService as MsObject } from '../api/raw.js';
 import { API_GROUP, API_VERSION, PLURAL } from '../api/schema.js';
 import { INSTALL_REMOVED_ANNOTATION, OBJECT_NAMES } from '../contract.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
-import { patchMonitoredServiceStatus } from '../kube/objects.js';
+import { patchMonitoredServiceStatus, readConfigMapOrUndefined } from '../kube/objects.js';
 import type { Logger } from '../observability/logger.js';
 import { isMarkedRemoved } from './leader.js';
 import { leaseRecord } from './install-liveness.js';
@@ -105,9 +105,17 @@ async function markLease(clients: KubeClients, namespace: string, at: string): P
     }
     try {
       if (!lease) {
+        // Owned like the operator's own (the settings ConfigMap, when there is one), so it goes with the release.
+        const owner = await readConfigMapOrUndefined(clients, namespace, OBJECT_NAMES.settingsConfigMap);
+        const ownerReferences = owner?.metadata?.uid ? [{ apiVersion: 'v1', kind: 'ConfigMap', name: OBJECT_NAMES.settingsConfigMap, uid: owner.metadata.uid }] : undefined;
         return await clients.coordination.createNamespacedLease({
           namespace,
-          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace, annotations: { [INSTALL_REMOVED_ANNOTATION]: at } }, spec: { holderIdentity: '' } },
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace, annotations: { [INSTALL_REMOVED_ANNOTATION]: at }, ...(ownerReferences ? { ownerReferences } : {}) },
+            spec: { holderIdentity: '' },
+          },
         });
       }
       if (isMarkedRemoved(lease)) return lease;
