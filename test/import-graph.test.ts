@@ -133,6 +133,7 @@ describe('the import graph', () => {
       'operator/cli/render-command.ts',
       'operator/cli/sync-command.ts',
       'operator/cli/test-email-command.ts',
+      'operator/cli/uninstall-command.ts',
     ]);
     // Type-only imports count (service.ts imports only the Logger type from observability/).
     expect(graph.get('operator/cli/service.ts')?.sort()).toEqual(['operator/cli/flags.ts', 'operator/observability/index.ts']);

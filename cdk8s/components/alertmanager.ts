@@ -26,6 +26,7 @@ import {
   type ServiceExposure,
 } from './common.js';
 import { syncSidecar } from './sync.js';
+import { ALERTMANAGER_REPLICAS_GO } from '../values.js';
 import { Identity } from './rbac.js';
 import type { PersistenceProps } from './prometheus.js';
 
@@ -227,5 +228,5 @@ export class Alertmanager extends Construct {
 export function alertmanagerTargets(ctx: RenderContext, replicas: number): string[] {
   const concrete = Array.from({ length: replicas }, (_, i) => `${ALERTMANAGER_NAME}-${i}.${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_PORT}`);
   const item = `printf "${ALERTMANAGER_NAME}-%d.${ALERTMANAGER_HEADLESS}.%s.svc:${ALERTMANAGER_PORT}" $i (include "vigil.namespace" $) | quote`;
-  return ctx.block((i) => [`${' '.repeat(i)}{{- range $i := until (int .Values.alertmanager.replicas) }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`], concrete);
+  return ctx.block((i) => [`${' '.repeat(i)}{{- range $i := until ${ALERTMANAGER_REPLICAS_GO} }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`], concrete);
 }

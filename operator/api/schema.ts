@@ -319,7 +319,7 @@ export const MonitoredServiceStatusSchema = z
       .describe(
         'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running, a downAlert.for a Prometheus restart outlasts runs with the shortest accepted one). ' +
           'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: CredentialsNotFound (a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed), ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
-          'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
+          'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch, InstallRemoved (the install that reconciled it was uninstalled: nothing scrapes it or emails its alerts until another install takes it over); Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +
           'False: NoMatchingService (the selector matches no Service), PortNotFound (no selected Service has a port of that name), NoNamedPort (only unnamed ports), ' +
           'NoTargets (0 discovered, after the discovery grace), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
@@ -333,7 +333,8 @@ export const MonitoredServiceStatusSchema = z
           'every attempt since the time named failed, Alertmanager retries and its log has the error; NoRecipients, no spec.notify.email.to and no default recipients; ' +
           'Unknown: NoNotificationsYet, AlertmanagerUnreachable, DeliveryUnknown, NotEvaluated). ' +
           'Ready: Valid, ConfigApplied and TargetsHealthy are True, RulesHealthy is not False and EmailDelivered is not False (nobody would be told; a service without alerts is exempt); ' +
-          'otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
+          'otherwise False (Unknown when target health is unknown) with the reason of the first that is not. ' +
+          'After `helm uninstall` of the install that reconciled it (and before another install takes it over): ConfigApplied and Ready False, TargetsHealthy, RulesHealthy and EmailDelivered Unknown, each with reason InstallRemoved, and no status.install.',
       ),
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),

@@ -201,6 +201,8 @@ export class Controller {
   /** Last sidecar reports seen, only to count reloads for the metric. */
   private readonly lastReports: Partial<Record<'prometheus' | 'alertmanager', SyncReport>> = {};
   private started = false;
+  /** The install is being removed (its Lease is marked, leader.ts): nothing is written any more. */
+  private removed = false;
   private lastRendered: RenderedConfig | undefined;
   /** The last "too large" message logged, so a burst of reconciles logs it once. */
   private lastUndeliverable: string | undefined;
@@ -336,6 +338,12 @@ export class Controller {
         // Only the leader's scrape errors are current: a follower's would go stale.
         opts.metrics.scrapeErrors.reset();
       },
+      // The install is being removed (`vigil uninstall`): no write from now on, for good; resolves once
+      // the pass in flight has finished, so the remover's statuses are the last word.
+      onRemoved: async () => {
+        this.removed = true;
+        await this.queue.idle();
+      },
       log: this.log,
     });
     this.liveness = new InstallLiveness({
@@ -361,7 +369,13 @@ export class Controller {
   }
 
   isLeader(): boolean {
+    if (this.removed) return false;
     return this.opts.leaderElect ? this.elector.isLeader() : this.started;
+  }
+
+  /** Whether this install's Lease was read marked removed: this process writes nothing any more. */
+  isRemoved(): boolean {
+    return this.removed;
   }
 
   /** Ready once every cache was listed at least once (followers too). */

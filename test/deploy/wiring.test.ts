@@ -11,6 +11,8 @@ import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, mergeValues, parseValues, type Vi
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP } from '../../cdk8s/components/operator.js';
 import { parseOperatorArgs, settingsFromYaml, type OperatorConfig } from '../../operator/cli/operator-command.js';
 import { parseSyncArgs, type SyncConfig } from '../../operator/cli/sync-command.js';
+import { UNINSTALL_COMMAND } from '../../operator/cli/uninstall-command.js';
+import { UNINSTALL_HOOK_NAME } from '../../cdk8s/components/uninstall-hook.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { parse } from 'yaml';
@@ -21,6 +23,7 @@ import { OTHER_WAY, REAL_CLUSTER } from './value-sets.js';
 type Json = Record<string, unknown>;
 interface Container {
   name: string;
+  image?: string;
   args?: string[];
   command?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
@@ -151,6 +154,29 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     });
     expect(operator.smtpSecret).toBe(values.smtp.credentialsSecret || undefined);
     expect(operator.kubeconfig).toBeUndefined(); // in-cluster
+  });
+
+  test("the uninstall hook runs vigil uninstall before anything is deleted, as the operator's ServiceAccount, on the operator's namespace and scope, and leaves nothing", () => {
+    const job = find(objects, 'Job', UNINSTALL_HOOK_NAME);
+    expect(job.metadata.annotations).toEqual({ 'helm.sh/hook': 'pre-delete', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
+    const pod = podSpecOf(job);
+    expect({ serviceAccountName: pod.serviceAccountName, restartPolicy: (pod as { restartPolicy?: string }).restartPolicy }).toEqual({
+      serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
+      restartPolicy: 'Never',
+    });
+    const c = containerOf(pod, 'uninstall');
+    expect(c.image).toBe(operatorContainer.image);
+    const { argv, env } = commandArgv(c, 'uninstall', namespace);
+    const parsed = UNINSTALL_COMMAND.parse(argv, env);
+    if (parsed === 'help') throw new Error('the chart asks for --help');
+    expect({ namespace: parsed.namespace, watchNamespaces: parsed['watch-namespaces'], logLevel: parsed['log-level'], kubeconfig: parsed.kubeconfig }).toEqual({
+      namespace: operatorConfig().namespace,
+      watchNamespaces: operatorConfig().watchNamespaces,
+      logLevel: values.operator.logLevel,
+      kubeconfig: undefined,
+    });
+    // Helm waits for the Job: its deadline is above the command's own wait for the operator.
+    expect((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds * 1000).toBeGreaterThan(parsed.timeout);
   });
 
   test('the operator listens where its probes and its scrape job look', () => {
