@@ -14,7 +14,9 @@ export const GROUP_VERSION = 'vigil.dev/v1alpha1';
 /** Namespace of the hostile objects (a few cases pick their own). */
 export const HOSTILE_NS = 'hostile';
 export const GOOD_NAMESPACES = ['team-a', 'team-b'];
-export const ALL_NAMESPACES = [HOSTILE_NS, ...GOOD_NAMESPACES];
+/** The longest namespace name Kubernetes accepts (a DNS-1123 label), for the longest-names case. */
+export const LONGEST_NS = 'l'.repeat(63);
+export const ALL_NAMESPACES = [HOSTILE_NS, ...GOOD_NAMESPACES, LONGEST_NS];
 
 type Obj = Record<string, any>;
 
@@ -225,6 +227,13 @@ export function hostileCatalogue(): HostileCase[] {
       handling: 'rejected by the API server (maxLength 177 on metadata.name)',
       object: hostile('n'.repeat(200), () => undefined),
       expect: rejected('metadata.name'),
+    },
+    {
+      id: 'name-longest',
+      what: 'the longest names accepted: a 63-character namespace and a 177-character metadata.name (rule file name of 253 characters, the most a ConfigMap key may have)',
+      handling: 'accepted: its files are written and loaded (the sidecar temp names stay within the 255-byte file-name limit)',
+      object: hostile(`${'a'.repeat(63)}.${'a'.repeat(63)}.${'b'.repeat(49)}`, (spec) => (spec.selector = { matchLabels: { app: 'longest' } }), LONGEST_NS),
+      expect: { outcome: 'accepted-safely' },
     },
     {
       id: 'too-many-endpoints',
