@@ -577,6 +577,16 @@ describe('planReconcile', () => {
     const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')!.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
+
+    // Left out, it has no scrape job, so Prometheus never records its clock: no grace (NotDiscoveredYet would last for ever).
+    const noRecord = planReconcile(
+      input([...small, big('b', 'huge')], { limits, targetsFor: () => ({ discovered: 0, healthy: 0 }), scrapeConfigLoaded: () => null }),
+    );
+    const targetsOf = (name: string) =>
+      (noRecord.statusUpdates.find((u) => u.name === name)!.patch.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'TargetsHealthy');
+    expect(targetsOf('huge')).toMatchObject({ reason: 'NoTargets' });
+    // The included ones wait for Prometheus to load them (ApplyPending): within the grace.
+    expect(targetsOf('one')).toMatchObject({ reason: 'NotDiscoveredYet' });
   });
 
   it('run-time isolation: each server gets the versions isolate chooses, and a rejected service says so once per generation (issue 22)', () => {
@@ -677,7 +687,7 @@ describe('planReconcile', () => {
       const loadedAt = nowMs - 20_000;
       const within = targets(raw, (hash) => (hash === hashOf(raw) ? loadedAt : null));
       expect(within.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
-      expect(within.targets.message).toBe('no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m (then, without a target, NoTargets)');
+      expect(within.targets.message).toBe('no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m of first evaluating their rules (then, without a target, NoTargets)');
       expect(within.ready).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
       expect(within.plan.discoveryGraceEndsAt).toBe(loadedAt + graceMs);
     });
@@ -686,6 +696,17 @@ describe('planReconcile', () => {
       const older = targets(service('a', 'api'), () => null);
       expect(older.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
       expect(older.plan.discoveryGraceEndsAt).toBeUndefined();
+    });
+
+    it('no grace when Prometheus will not run its jobs: its reload of the config failed, or the config cannot be written', () => {
+      const raw = service('a', 'api');
+      const { rendered } = planReconcile(input([raw]));
+      const failed = targets(raw, () => null, { prometheus: { appliedHash: 'older', failedHash: rendered.prometheusHash, reloadError: 'parse error' } });
+      expect(failed.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      const unwritable = targets(raw, () => null, { limits: { maxObjectBytes: 10, plainLimitBytes: 1 } });
+      expect(unwritable.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      // The same while the sidecar has not applied it yet: within the grace.
+      expect(targets(raw, () => null, { prometheus: { appliedHash: 'older' } }).targets).toMatchObject({ reason: 'NotDiscoveredYet' });
     });
 
     it('after the grace, or loaded long ago: False NoTargets as before', () => {

@@ -17,6 +17,7 @@ import {
   configApplyState,
   eventsForTransition,
   REASONS,
+  reloadFailure,
   statusChanged,
   statusMergePatch,
   type AlertmanagerProblem,
@@ -444,6 +445,9 @@ export function runningScrapeLimits(service: MonitoredService | undefined, setti
  * ServiceDown alert (render/rules.ts discoveryGraceMs): from Prometheus's first evaluation of its
  * rules with its current scrape jobs, recorded in Prometheus, so a restarted operator reads the same.
  * `endsAt` (ms since the epoch) is absent while Prometheus has not evaluated them yet.
+ * `runs`: the service is in the config Prometheus runs or is about to (planReconcile: included, the
+ * config writable, its reload not failed, no other config running); without it there is no grace,
+ * as no record of its jobs will come and NotDiscoveredYet would last for ever.
  * Undefined: not within it, or no grace (no down alert records the clock; the clock is not known).
  */
 export function discoveryGraceOf(
@@ -451,8 +455,9 @@ export function discoveryGraceOf(
   settings: GlobalSettings,
   loaded: ReconcileInput['scrapeConfigLoaded'],
   nowMs: number,
+  runs: boolean,
 ): (DiscoveryGrace & { endsAt?: number }) | undefined {
-  if (!service?.spec.downAlert.enabled || !loaded) return undefined;
+  if (!runs || !service?.spec.downAlert.enabled || !loaded) return undefined;
   const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings));
   if (first === undefined) return undefined;
   const graceMs = discoveryGraceMs(service);
@@ -567,6 +572,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     input.targetsUnavailable ?? null,
   ]);
   const nowMs = Date.parse(input.now);
+  // Whether Prometheus runs the rendered config or is about to (ApplyPending): what discoveryGraceOf's `runs` needs besides inclusion.
+  const prometheusWillRun = undeliverable === undefined && promProblem === undefined && reloadFailure(input.prometheus, rendered.prometheusHash) === undefined;
   let discoveryGraceEndsAt: number | undefined;
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
@@ -576,7 +583,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const rejected = result.ok ? input.rejected?.get(key) : undefined;
     const scraping = prometheusInForce(result, inForce, rejected);
     // Only a service without targets needs it (the scrape config hash renders its jobs).
-    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs) : undefined;
+    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && included.has(key)) : undefined;
     if (grace?.endsAt !== undefined) discoveryGraceEndsAt = Math.min(discoveryGraceEndsAt ?? grace.endsAt, grace.endsAt);
     const inputs: StatusInputs = {
       shared,
