@@ -179,6 +179,43 @@ describe('TargetsPoller', () => {
     }
   });
 
+  it('a failing grace-clock query leaves targets and rules polled: the previous records stand, a missing one is unknown (no grace), not a failed poll', async () => {
+    const record = (hash: string, first: number, at: number) => ({ metric: { vigil_namespace: 'a', vigil_monitoredservice: 'b', vigil_scrape_config: hash }, value: [at, String(first)] });
+    let query: () => unknown = () => ({ status: 'success', data: { resultType: 'vector', result: [record('h1', 1000, 1030)] } });
+    const answers = (url: string): unknown => {
+      if (url.includes('/api/v1/targets')) return { status: 'success', data: { activeTargets: [{ scrapePool: 'vigil/a/b/metrics', health: 'up' }] } };
+      if (url.includes('/api/v1/rules')) return { status: 'success', data: { groups: [] } };
+      return query();
+    };
+    let changes = 0;
+    const poller = new TargetsPoller(
+      'http://prometheus.invalid:9090',
+      60_000,
+      () => void changes++,
+      createLogger('test', 'error', () => {}),
+      async (url) => answers(url),
+    );
+    await poller.pollOnce();
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h2')).toBeNull();
+    // The query alone times out (or hits a query limit).
+    query = () => {
+      throw new Error('GET http://prometheus.invalid:9090/api/v1/query: HTTP 503');
+    };
+    await poller.pollOnce();
+    expect(poller.failure).toBeUndefined();
+    expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 1 });
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h1')).toBe(1_000_000);
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h2')).toBeUndefined();
+    expect(changes).toBe(2);
+    // A second failure in a row changes nothing; an answer again reads as before.
+    await poller.pollOnce();
+    expect(changes).toBe(2);
+    query = () => ({ status: 'success', data: { resultType: 'vector', result: [record('h1', 1000, 1040)] } });
+    await poller.pollOnce();
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h2')).toBeNull();
+    expect(changes).toBe(3);
+  });
+
   it('reports a refused connection at once, any other failure only when the next poll fails too', () => {
     let changes = 0;
     const poller = new TargetsPoller(

@@ -5,7 +5,7 @@ import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
 import { LABEL_SCRAPE_CONFIG, SCRAPE_CONFIG_LOADED_RECORD } from '../render/rules.js';
 import { REASONS, type RuleHealth, type ScrapeFailure, type TargetCounts } from './conditions.js';
 import { ruleHealthByService, type RulesByService } from './rules-health.js';
-import { ServerPoller, serverUrl } from './server-poller.js';
+import { describePollError, ServerPoller, serverUrl } from './server-poller.js';
 
 export type { PollFailure } from './server-poller.js';
 
@@ -173,6 +173,8 @@ export interface PrometheusHealth {
   targets: TargetsByService;
   rules: RulesByService;
   loaded: ScrapeConfigsLoaded;
+  /** Set when the query of `loaded` failed while targets and rules answered: `loaded` is the previous answer, and a record missing from it is not known to be missing. */
+  loadedFailed?: string;
 }
 
 function sameRules(a: RulesByService, b: RulesByService): boolean {
@@ -195,7 +197,14 @@ function sameLoaded(a: ScrapeConfigsLoaded, b: ScrapeConfigsLoaded): boolean {
  * Prometheus stops or starts answering.
  */
 export class TargetsPoller extends ServerPoller<PrometheusHealth> {
-  constructor(prometheusUrl: string, intervalMs: number, onChange: () => void, log: Logger) {
+  /** `fetchJson`: GET of a URL's JSON body, throwing on an HTTP error (tests pass a fake). */
+  constructor(
+    prometheusUrl: string,
+    intervalMs: number,
+    onChange: () => void,
+    log: Logger,
+    private readonly fetchJson: (url: string) => Promise<unknown> = getJson,
+  ) {
     super({ server: 'Prometheus', url: prometheusUrl, intervalMs, onChange, log, consequence: 'services report TargetsHealthy=Unknown (PrometheusUnreachable)' });
   }
 
@@ -222,11 +231,11 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
   /**
    * When Prometheus first evaluated the service's rules with the scrape config `hash`: ms since the
    * epoch, LOADED_LONG_AGO, null when it has no record of it (not loaded, or not evaluated yet);
-   * undefined when unknown or Prometheus is unreachable.
+   * undefined when unknown: Prometheus is unreachable, or the query failed and no earlier answer has it.
    */
   scrapeConfigLoaded(namespace: string, name: string, hash: string): number | null | undefined {
     if (!this.latest || this.failure) return undefined;
-    return this.latest.loaded.get(serviceKey(namespace, name))?.get(hash) ?? null;
+    return this.latest.loaded.get(serviceKey(namespace, name))?.get(hash) ?? (this.latest.loadedFailed !== undefined ? undefined : null);
   }
 
   protected async fetchState(): Promise<PrometheusHealth> {
@@ -234,19 +243,31 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
     const [targets, rules, loaded] = await Promise.all([
       this.getJson('/api/v1/targets?state=active'),
       this.getJson('/api/v1/rules?exclude_alerts=true'),
-      this.getJson(`/api/v1/query?query=${encodeURIComponent(SCRAPE_CONFIG_LOADED_QUERY)}`),
+      // Only the grace clock depends on it: a query Prometheus refuses (a timeout, a query limit) must not make every service PrometheusUnreachable.
+      this.getJson(`/api/v1/query?query=${encodeURIComponent(SCRAPE_CONFIG_LOADED_QUERY)}`)
+        .then(scrapeConfigsLoaded)
+        .catch((err: unknown) => new Error(describePollError(err))),
     ]);
-    return { targets: countTargets(targets), rules: ruleHealthByService(rules), loaded: scrapeConfigsLoaded(loaded) };
+    const health = { targets: countTargets(targets), rules: ruleHealthByService(rules) };
+    if (!(loaded instanceof Error)) return { ...health, loaded };
+    if (this.latest?.loadedFailed === undefined) {
+      this.opts.log.warn('querying Prometheus for the discovery grace clock failed; services without targets get no discovery grace until it answers', { error: loaded.message, url: this.opts.url });
+    }
+    return { ...health, loaded: this.latest?.loaded ?? new Map(), loadedFailed: loaded.message };
   }
 
-  private async getJson(path: string): Promise<unknown> {
-    const url = serverUrl(this.url, path);
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
-    return res.json();
+  private getJson(path: string): Promise<unknown> {
+    return this.fetchJson(serverUrl(this.url, path));
   }
 
   protected same(a: PrometheusHealth | undefined, b: PrometheusHealth): boolean {
-    return a !== undefined && sameCounts(a.targets, b.targets) && sameRules(a.rules, b.rules) && sameLoaded(a.loaded, b.loaded);
+    return a !== undefined && sameCounts(a.targets, b.targets) && sameRules(a.rules, b.rules) && sameLoaded(a.loaded, b.loaded) && a.loadedFailed === b.loadedFailed;
   }
+}
+
+/** GET `url` (5 s timeout): its JSON body; throws on an HTTP error status. */
+async function getJson(url: string): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res.json();
 }
