@@ -50,6 +50,10 @@ export function classifyScrapeError(error: string): ScrapeFailure['reason'] {
   return REASONS.noHealthyTargets;
 }
 
+/** An IPv6 address in brackets or an IPv4 address, each with an optional port, as Go writes them in errors. */
+const IPV6_ADDRESS = /\[[0-9a-f:.]+\](?::\d+)?/;
+const IPV4_ADDRESS = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/;
+
 /**
  * An error with what differs between the targets of one service taken out (the quoted scrape URL,
  * IP addresses and ports), so that the same failure on 20 pods is one group.
@@ -57,8 +61,19 @@ export function classifyScrapeError(error: string): ScrapeFailure['reason'] {
 function errorGroupKey(error: string): string {
   return error
     .replace(/"[a-z][a-z0-9+.-]*:\/\/[^"]*"/gi, '"<url>"')
-    .replace(/\[[0-9a-f:.]+\](?::\d+)?/gi, '<address>')
-    .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, '<address>');
+    .replace(new RegExp(IPV6_ADDRESS.source, 'gi'), '<address>')
+    .replace(new RegExp(IPV4_ADDRESS.source, 'g'), '<address>');
+}
+
+const LOCAL_ADDRESS = new RegExp(`(?:${IPV6_ADDRESS.source}|${IPV4_ADDRESS.source})->`, 'gi');
+
+/**
+ * An error with the local end of its connection taken out: Go's network errors name it with an
+ * ephemeral port (`read tcp 10.0.0.1:54321->10.0.0.2:8080: connection reset by peer`) that changes
+ * with every scrape; the remote end, which says what failed, stays.
+ */
+export function maskLocalAddress(error: string): string {
+  return error.replace(LOCAL_ADDRESS, '<local>->');
 }
 
 /** The instance a target is scraped as: its instance label, else the scrape URL's host. */
