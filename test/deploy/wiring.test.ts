@@ -13,6 +13,7 @@ import { parseOperatorArgs, settingsFromYaml, type OperatorConfig } from '../../
 import { parseSyncArgs, type SyncConfig } from '../../operator/cli/sync-command.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { SCRAPE_ERROR_INFO_METRIC, SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import { parse } from 'yaml';
 import { renderConfig } from '../../operator/assemble/config.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
@@ -151,6 +152,13 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     });
     expect(operator.smtpSecret).toBe(values.smtp.credentialsSecret || undefined);
     expect(operator.kubeconfig).toBeUndefined(); // in-cluster
+  });
+
+  test("the operator's scrape job drops the namespace label of every service's scrape errors (the only guard keeping them from tenant rules in the install's namespace)", () => {
+    const job = chartSettings().selfScrapeJobs.find((j) => j.job_name === SELF_SCRAPE_JOBS.operator) as { relabel_configs?: Json[]; metric_relabel_configs?: Json[] };
+    // The target label it drops: the install's namespace, which every other metric of the operator keeps.
+    expect(job.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' });
+    expect(job.metric_relabel_configs).toEqual([{ source_labels: ['__name__'], regex: SCRAPE_ERROR_INFO_METRIC, target_label: 'namespace', replacement: '' }]);
   });
 
   test('the operator listens where its probes and its scrape job look', () => {
