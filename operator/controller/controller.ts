@@ -16,13 +16,14 @@ import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
-import { objectKey, ServiceCache } from '../assemble/service-cache.js';
+import { objectKey, ServiceCache, settingsHash } from '../assemble/service-cache.js';
 import { UnchangedStatuses } from './status-memo.js';
 import { lastValidInForce, lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
-import { TargetsPoller } from './targets.js';
+import { type RecordWindow, TargetsPoller } from './targets.js';
+import { recordWindow } from '../render/rules.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
@@ -351,7 +352,7 @@ export class Controller {
       serviceAccount: OBJECT_NAMES.operatorServiceAccount,
       readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
     });
-    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows());
     if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
@@ -414,6 +415,23 @@ export class Controller {
     if (report.reloadError && (report.failedHash !== last.failedHash || report.reloadError !== last.reloadError)) {
       this.opts.metrics.reloads.inc({ target, result: 'failure' });
     }
+  }
+
+  /**
+   * The grace-clock windows of the valid services with a down alert (render/rules.ts recordWindow),
+   * for the targets poll's query: validated through the service cache, as the next reconcile will.
+   */
+  private recordWindows(): RecordWindow[] {
+    const settings = this.settingsWithCredentials();
+    const hash = settingsHash(settings);
+    const windows = new Map<number, RecordWindow>();
+    for (const raw of this.currentServices()) {
+      const result = this.serviceCache.resolve(raw, settings, hash);
+      if (!result.ok || !result.service.spec.downAlert.enabled) continue;
+      const window = recordWindow(result.service, settings);
+      windows.set(window.windowMs, window);
+    }
+    return [...windows.values()];
   }
 
   private currentServices(): MsObject[] {
@@ -558,7 +576,7 @@ export class Controller {
         alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
-        scrapeConfigLoaded: (ns, name, hash) => this.poller?.scrapeConfigLoaded(ns, name, hash),
+        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),

@@ -9,7 +9,7 @@ import { encodeFileSet } from '../assemble/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
-import { scrapeConfigHash } from '../render/rules.js';
+import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 import { UnchangedStatuses } from './status-memo.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
@@ -707,6 +707,22 @@ describe('planReconcile', () => {
       expect(unwritable.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
       // The same while the sidecar has not applied it yet: within the grace.
       expect(targets(raw, () => null, { prometheus: { appliedHash: 'older' } }).targets).toMatchObject({ reason: 'NotDiscoveredYet' });
+    });
+
+    it("reads the record over its ServiceDown rule's window (recordWindow), not another", () => {
+      const raw = service('a', 'api');
+      const r = validateMonitoredService(raw);
+      if (!r.ok) throw new Error('invalid fixture');
+      const { windowMs } = recordWindow(r.service, settings);
+      const asked: number[] = [];
+      const within = targets(raw, () => null, {
+        scrapeConfigLoaded: (_ns, _name, hash, window) => {
+          asked.push(window);
+          return hash === hashOf(raw) && window === windowMs ? nowMs - 20_000 : null;
+        },
+      });
+      expect(asked).toEqual([windowMs]);
+      expect(within.plan.discoveryGraceEndsAt).toBe(nowMs - 20_000 + graceMs);
     });
 
     it('after the grace, or loaded long ago: False NoTargets as before', () => {

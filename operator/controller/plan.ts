@@ -35,7 +35,7 @@ import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
 import { leaveOutUntilFits, renderIsolated, type RenderTarget } from '../assemble/size-fit.js';
-import { discoveryGraceMs, scrapeConfigHash } from '../render/rules.js';
+import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 
 export type { RawMonitoredService };
 
@@ -52,11 +52,12 @@ export interface ReconcileInput {
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
   /**
-   * When Prometheus first evaluated the service's rules with the scrape config of that hash
-   * (TargetsPoller.scrapeConfigLoaded): ms since the epoch (0: long ago), null: not yet; absent or
-   * undefined: not known. It starts the discovery grace of a service with no target.
+   * When Prometheus first evaluated the service's rules with the scrape config of that hash, read
+   * over the window of its grace clock (TargetsPoller.scrapeConfigLoaded, render/rules.ts
+   * recordWindow): ms since the epoch (0: long ago), null: not yet; absent or undefined: not known.
+   * It starts the discovery grace of a service with no target.
    */
-  scrapeConfigLoaded?: (namespace: string, name: string, hash: string) => number | null | undefined;
+  scrapeConfigLoaded?: (namespace: string, name: string, hash: string, windowMs: number) => number | null | undefined;
   /**
    * What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while
    * unknown. The key is absent when the operator does not poll Alertmanager at all (then email
@@ -442,8 +443,10 @@ export function runningScrapeLimits(service: MonitoredService | undefined, setti
 
 /**
  * A service with no target within its discovery grace: the same grace, on the same clock, as its
- * ServiceDown alert (render/rules.ts discoveryGraceMs): from Prometheus's first evaluation of its
- * rules with its current scrape jobs, recorded in Prometheus, so a restarted operator reads the same.
+ * ServiceDown alert (render/rules.ts recordWindow): from Prometheus's first evaluation of its rules
+ * with its current scrape jobs, recorded in Prometheus and read over the same window W as the alert
+ * reads it (`min_over_time(record[W])`), so a restarted operator, or a Prometheus restarted on a
+ * kept TSDB, reads the same start as the alert.
  * `endsAt` (ms since the epoch) is absent while Prometheus has not evaluated them yet.
  * `runs`: the service is in the config Prometheus runs or is about to (planReconcile: included, the
  * config writable, its reload not failed, no other config running); without it there is no grace,
@@ -458,9 +461,9 @@ export function discoveryGraceOf(
   runs: boolean,
 ): (DiscoveryGrace & { endsAt?: number }) | undefined {
   if (!runs || !service?.spec.downAlert.enabled || !loaded) return undefined;
-  const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings));
+  const { windowMs, graceMs } = recordWindow(service, settings);
+  const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings), windowMs);
   if (first === undefined) return undefined;
-  const graceMs = discoveryGraceMs(service);
   if (first === null) return { graceMs };
   return nowMs < first + graceMs ? { graceMs, endsAt: first + graceMs } : undefined;
 }

@@ -1,6 +1,7 @@
 // Discovered/healthy target counts per MonitoredService, from Prometheus's /api/v1/targets.
 // Scrape jobs are named vigil/<namespace>/<name>/<port>, so the job label says whose target it is.
 import type { Logger } from '../observability/logger.js';
+import { formatDurationMs } from '../validate/duration.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
 import { LABEL_SCRAPE_CONFIG, SCRAPE_CONFIG_LOADED_RECORD } from '../render/rules.js';
 import { REASONS, type RuleHealth, type ScrapeFailure, type TargetCounts } from './conditions.js';
@@ -141,43 +142,63 @@ export function sameCounts(a: TargetsByService | undefined, b: TargetsByService 
 }
 
 /**
- * When Prometheus first evaluated each service's rules with a given set of scrape jobs: by
- * service key, then by the scrape config hash its record carries (render/rules.ts
- * scrapeConfigHash), the time in ms since the epoch, or LOADED_LONG_AGO.
+ * When Prometheus first evaluated each service's rules with a given set of scrape jobs, over a
+ * window of its grace clock: by service key, then by loadedKey(hash, window) (render/rules.ts
+ * scrapeConfigHash, recordWindow), the time in ms since the epoch, or LOADED_LONG_AGO.
  */
 export type ScrapeConfigsLoaded = Map<string, Map<string, number>>;
 
-/** A first record older than LOADED_LONG_AGO_MS: older than any discovery grace, so no exact time is kept. */
+/** A window of ServiceDown's grace clock and the grace it holds, ms (render/rules.ts recordWindow). */
+export interface RecordWindow {
+  windowMs: number;
+  graceMs: number;
+}
+
+/** A first record at least the grace old: past the grace, so no exact time is kept (the window's oldest sample moves with every poll). */
 export const LOADED_LONG_AGO = 0;
 
+/** The label scrapeConfigLoadedQuery puts on each answer: the window it was read over, ms. */
+const WINDOW_LABEL = 'vigil_record_window';
+
+function loadedKey(hash: string, windowMs: number): string {
+  return `${windowMs} ${hash}`;
+}
+
 /**
- * Beyond every discovery grace (render/rules.ts discoveryGraceMs: at most interval + timeout + 30 s,
- * 5m30s) and one evaluation interval short of the query's window, where the oldest sample moves
- * with every poll: a first record older than this reads as LOADED_LONG_AGO, so polls agree.
+ * The earliest record of each scrape config within each window (ServiceDown's grace clock,
+ * render/rules.ts downAlertRules: `min_over_time(record[W])`, W per service), one query for all:
+ * each window's answers labelled with it. Undefined without a window (no service with a down alert).
  */
-const LOADED_LONG_AGO_MS = 6 * 60_000;
-
-/** The earliest record of each scrape config within the last 7 minutes (ServiceDown's grace clock, render/rules.ts downAlertRules). */
-export const SCRAPE_CONFIG_LOADED_QUERY = `min_over_time(${SCRAPE_CONFIG_LOADED_RECORD}[7m])`;
+export function scrapeConfigLoadedQuery(windows: readonly RecordWindow[]): string | undefined {
+  const distinct = [...new Set(windows.map((w) => w.windowMs))].sort((a, b) => a - b);
+  if (distinct.length === 0) return undefined;
+  return distinct
+    .map((w) => `label_replace(min_over_time(${SCRAPE_CONFIG_LOADED_RECORD}[${formatDurationMs(w)}]), "${WINDOW_LABEL}", "${w}", "", "")`)
+    .join(' or ');
+}
 
 /**
- * ScrapeConfigsLoaded from the answer to SCRAPE_CONFIG_LOADED_QUERY (/api/v1/query, already
+ * ScrapeConfigsLoaded from the answer to scrapeConfigLoadedQuery(windows) (/api/v1/query, already
  * JSON-parsed): each series' value is its first record time, its sample time is the query's time.
  */
-export function scrapeConfigsLoaded(body: unknown): ScrapeConfigsLoaded {
+export function scrapeConfigsLoaded(body: unknown, windows: readonly RecordWindow[]): ScrapeConfigsLoaded {
   const result = (body as { data?: { result?: { metric?: Record<string, string>; value?: [number, string] }[] } })?.data?.result;
   if (!Array.isArray(result)) throw new Error('unexpected /api/v1/query response: no data.result');
+  const graceOf = new Map<number, number>();
+  for (const { windowMs, graceMs } of windows) graceOf.set(windowMs, Math.min(graceMs, graceOf.get(windowMs) ?? graceMs));
   const loaded: ScrapeConfigsLoaded = new Map();
   for (const { metric, value } of result) {
     const namespace = metric?.[LABEL_NAMESPACE];
     const name = metric?.[LABEL_MONITORED_SERVICE];
     const hash = metric?.[LABEL_SCRAPE_CONFIG];
+    const windowMs = Number(metric?.[WINDOW_LABEL]);
+    const graceMs = graceOf.get(windowMs);
     const first = Number(value?.[1]) * 1000;
     const at = Number(value?.[0]) * 1000;
-    if (!namespace || !name || !hash || !Number.isFinite(first) || !Number.isFinite(at)) continue;
+    if (!namespace || !name || !hash || graceMs === undefined || !Number.isFinite(first) || !Number.isFinite(at)) continue;
     const key = serviceKey(namespace, name);
     const byHash = loaded.get(key) ?? new Map<string, number>();
-    byHash.set(hash, at - first > LOADED_LONG_AGO_MS ? LOADED_LONG_AGO : Math.round(first));
+    byHash.set(loadedKey(hash, windowMs), at - first >= graceMs ? LOADED_LONG_AGO : Math.round(first));
     loaded.set(key, byHash);
   }
   return loaded;
@@ -218,6 +239,8 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
     intervalMs: number,
     onChange: () => void,
     log: Logger,
+    /** The grace-clock windows of the services now (render/rules.ts recordWindow), read at every poll. */
+    private readonly recordWindows: () => readonly RecordWindow[] = () => [],
     private readonly fetchJson: (url: string) => Promise<unknown> = getJson,
   ) {
     super({ server: 'Prometheus', url: prometheusUrl, intervalMs, onChange, log, consequence: 'services report TargetsHealthy=Unknown (PrometheusUnreachable)' });
@@ -244,13 +267,15 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
   }
 
   /**
-   * When Prometheus first evaluated the service's rules with the scrape config `hash`: ms since the
-   * epoch, LOADED_LONG_AGO, null when it has no record of it (not loaded, or not evaluated yet);
-   * undefined when unknown: Prometheus is unreachable, or the query failed and no earlier answer has it.
+   * When Prometheus first evaluated the service's rules with the scrape config `hash`, read over
+   * the window `windowMs` of its grace clock (render/rules.ts recordWindow): ms since the epoch,
+   * LOADED_LONG_AGO, null when it has no record of it (not loaded, or not evaluated yet, or a window
+   * the last poll did not read: a service new since); undefined when unknown: Prometheus is
+   * unreachable, or the query failed and no earlier answer has it.
    */
-  scrapeConfigLoaded(namespace: string, name: string, hash: string): number | null | undefined {
+  scrapeConfigLoaded(namespace: string, name: string, hash: string, windowMs: number): number | null | undefined {
     if (!this.latest || this.failure) return undefined;
-    return this.latest.loaded.get(serviceKey(namespace, name))?.get(hash) ?? (this.latest.loadedFailed !== undefined ? undefined : null);
+    return this.latest.loaded.get(serviceKey(namespace, name))?.get(loadedKey(hash, windowMs)) ?? (this.latest.loadedFailed !== undefined ? undefined : null);
   }
 
   protected async fetchState(): Promise<PrometheusHealth> {
@@ -259,9 +284,7 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
       this.getJson('/api/v1/targets?state=active'),
       this.getJson('/api/v1/rules?exclude_alerts=true'),
       // Only the grace clock depends on it: a query Prometheus refuses (a timeout, a query limit) must not make every service PrometheusUnreachable.
-      this.getJson(`/api/v1/query?query=${encodeURIComponent(SCRAPE_CONFIG_LOADED_QUERY)}`)
-        .then(scrapeConfigsLoaded)
-        .catch((err: unknown) => new Error(describePollError(err))),
+      this.queryLoaded().catch((err: unknown) => new Error(describePollError(err))),
     ]);
     const health = { targets: countTargets(targets), rules: ruleHealthByService(rules) };
     if (!(loaded instanceof Error)) return { ...health, loaded };
@@ -269,6 +292,13 @@ export class TargetsPoller extends ServerPoller<PrometheusHealth> {
       this.opts.log.warn('querying Prometheus for the discovery grace clock failed; services without targets get no discovery grace until it answers', { error: loaded.message, url: this.opts.url });
     }
     return { ...health, loaded: this.latest?.loaded ?? new Map(), loadedFailed: loaded.message };
+  }
+
+  private async queryLoaded(): Promise<ScrapeConfigsLoaded> {
+    const windows = this.recordWindows();
+    const query = scrapeConfigLoadedQuery(windows);
+    if (query === undefined) return new Map();
+    return scrapeConfigsLoaded(await this.getJson(`/api/v1/query?query=${encodeURIComponent(query)}`), windows);
   }
 
   private getJson(path: string): Promise<unknown> {
