@@ -390,8 +390,10 @@ export class Controller {
 
   /** Graceful stop: no new reconciles, wait for the in-flight one, release the Lease. */
   async stop(): Promise<void> {
-    if (this.graceTimer) clearTimeout(this.graceTimer);
     await this.queue.shutdown();
+    // After the in-flight reconcile, which may have set it anew.
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     this.poller?.stop();
     this.promConfigPoller?.stop();
     this.amPoller?.stop();
