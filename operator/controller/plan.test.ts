@@ -579,11 +579,8 @@ describe('planReconcile', () => {
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
 
     // Left out, it has no scrape job, so Prometheus never records its clock: no grace (NotDiscoveredYet would last for ever).
-    const noRecord = planReconcile(
-      input([...small, big('b', 'huge')], { limits, targetsFor: () => ({ discovered: 0, healthy: 0 }), scrapeConfigLoaded: () => null }),
-    );
-    const targetsOf = (name: string) =>
-      (noRecord.statusUpdates.find((u) => u.name === name)!.patch.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'TargetsHealthy');
+    const noRecord = planReconcile(input([...small, big('b', 'huge')], { limits, targetsFor: () => ({ discovered: 0, healthy: 0 }), scrapeConfigLoaded: () => null }));
+    const targetsOf = (name: string) => (noRecord.statusUpdates.find((u) => u.name === name)!.patch.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'TargetsHealthy');
     expect(targetsOf('huge')).toMatchObject({ reason: 'NoTargets' });
     // The included ones wait for Prometheus to load them (ApplyPending): within the grace.
     expect(targetsOf('one')).toMatchObject({ reason: 'NotDiscoveredYet' });
@@ -687,7 +684,9 @@ describe('planReconcile', () => {
       const loadedAt = nowMs - 20_000;
       const within = targets(raw, (hash) => (hash === hashOf(raw) ? loadedAt : null));
       expect(within.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
-      expect(within.targets.message).toBe('no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m of first evaluating their rules (then, without a target, NoTargets)');
+      expect(within.targets.message).toBe(
+        'no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m of first evaluating their rules (then, without a target, NoTargets)',
+      );
       expect(within.ready).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
       expect(within.plan.discoveryGraceEndsAt).toBe(loadedAt + graceMs);
     });

@@ -172,9 +172,7 @@ function loadedKey(hash: string, windowMs: number): string {
 export function scrapeConfigLoadedQuery(windows: readonly RecordWindow[]): string | undefined {
   const distinct = [...new Set(windows.map((w) => w.windowMs))].sort((a, b) => a - b);
   if (distinct.length === 0) return undefined;
-  return distinct
-    .map((w) => `label_replace(min_over_time(${SCRAPE_CONFIG_LOADED_RECORD}[${formatDurationMs(w)}]), "${WINDOW_LABEL}", "${w}", "", "")`)
-    .join(' or ');
+  return distinct.map((w) => `label_replace(min_over_time(${SCRAPE_CONFIG_LOADED_RECORD}[${formatDurationMs(w)}]), "${WINDOW_LABEL}", "${w}", "", "")`).join(' or ');
 }
 
 /**
