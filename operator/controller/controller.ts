@@ -424,7 +424,8 @@ export class Controller {
    * for the targets poll's query: validated through the service cache, as the next reconcile will.
    */
   private recordWindows(): RecordWindow[] {
-    const settings = this.settingsWithCredentials();
+    // The reconcile's settings exactly: the service cache keys its entries by them.
+    const settings = this.settingsWithCredentials(false);
     const hash = settingsHash(settings);
     const windows = new Map<number, RecordWindow>();
     for (const raw of this.currentServices()) {
@@ -485,14 +486,16 @@ export class Controller {
     return objects;
   }
 
-  private settingsWithCredentials(): GlobalSettings {
+  /** `warn`: log a missing SMTP Secret (once per reconcile, not at every targets poll). */
+  private settingsWithCredentials(warn = true): GlobalSettings {
     const settings = this.opts.settings;
     if (!this.smtpInformer || !this.opts.smtpSecretName) return settings;
     const secret = this.smtpInformer.get(this.opts.smtpSecretName, this.opts.installNamespace);
     if (!secret) {
-      this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
-        secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
-      });
+      if (warn)
+        this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
+          secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
+        });
       return settings;
     }
     const data = decodeSecretData(secret);
