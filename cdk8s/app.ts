@@ -103,6 +103,8 @@ export function buildApp(ctx: RenderContext): Chart {
       hasStorageClass: ctx.flag('alertmanager.persistence.storageClassName'),
     },
     clustered,
+    // The values' affinity, when set, replaces it (one affinity field per pod).
+    spreadReplicas: { expr: 'and (gt (int .Values.alertmanager.replicas) 1) (empty .Values.affinity)', value: vals.alertmanager.replicas > 1 && Object.keys(vals.affinity).length === 0 },
     externalUrl: ctx.value('alertmanager.externalUrl'),
     routePrefix: alertmanagerRoutePrefix,
     extraArgs: ctx.itemsFromValues('alertmanager.extraArgs'),

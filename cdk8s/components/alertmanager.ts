@@ -66,6 +66,8 @@ export interface AlertmanagerProps {
   persistence: PersistenceProps;
   /** Holds when replicas > 1 (in helm mode a template condition). */
   clustered: Flag;
+  /** Holds when replicas > 1 and the values set no affinity: the replicas prefer different nodes (replicaSpread). */
+  spreadReplicas: Flag;
   externalUrl: string;
   /** Path of externalUrl ('' at the root): every URL of Alertmanager starts with it. */
   routePrefix: string;
@@ -188,6 +190,7 @@ export class Alertmanager extends Construct {
               initContainers: [bootstrap],
               containers: [alertmanager, sync],
               volumes,
+              ...ctx.optionalFields(props.spreadReplicas, { affinity: replicaSpread(name) }),
             }),
           },
           ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
@@ -222,6 +225,19 @@ export class Alertmanager extends Construct {
     });
     exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
   }
+}
+
+/**
+ * A soft anti-affinity: the scheduler places the replicas on different nodes when it can, so one
+ * node going away does not take silences and the notification log with it; on a single node they
+ * still schedule (preferred, not required).
+ */
+export function replicaSpread(component: string): Json {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selectorLabels(component) }, topologyKey: 'kubernetes.io/hostname' } }],
+    },
+  };
 }
 
 /** host:port of every Alertmanager replica, which Prometheus must all notify (GlobalSettings.alertmanagerTargets). */

@@ -229,7 +229,7 @@ function isTrueFor(status: MonitoredServiceStatus | undefined, type: ConditionTy
 }
 
 /** A reload of the desired hash failed on this target: the error message, else undefined. */
-function reloadFailure(report: SyncReport, desiredHash: string): string | undefined {
+export function reloadFailure(report: SyncReport, desiredHash: string): string | undefined {
   if (report.failedHash === desiredHash && report.reloadError !== undefined && report.appliedHash !== desiredHash) {
     return report.reloadError;
   }
@@ -443,7 +443,7 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
       condition: make(
         'Unknown',
         REASONS.notDiscoveredYet,
-        `no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within ${formatDurationMs(obs.discoveryGrace.graceMs)} (then, without a target, NoTargets)${duplicates}`,
+        `no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within ${formatDurationMs(obs.discoveryGrace.graceMs)} of first evaluating their rules (then, without a target, NoTargets)${duplicates}`,
       ),
       counts,
     };

@@ -16,13 +16,14 @@ import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
-import { objectKey, ServiceCache } from '../assemble/service-cache.js';
+import { objectKey, ServiceCache, settingsHash } from '../assemble/service-cache.js';
 import { UnchangedStatuses } from './status-memo.js';
 import { lastValidInForce, lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
-import { TargetsPoller } from './targets.js';
+import { type RecordWindow, TargetsPoller } from './targets.js';
+import { recordWindow } from '../render/rules.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
@@ -359,7 +360,7 @@ export class Controller {
       serviceAccount: OBJECT_NAMES.operatorServiceAccount,
       readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
     });
-    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows());
     if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
@@ -403,8 +404,10 @@ export class Controller {
 
   /** Graceful stop: no new reconciles, wait for the in-flight one, release the Lease. */
   async stop(): Promise<void> {
-    if (this.graceTimer) clearTimeout(this.graceTimer);
     await this.queue.shutdown();
+    // After the in-flight reconcile, which may have set it anew.
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     this.poller?.stop();
     this.promConfigPoller?.stop();
     this.amPoller?.stop();
@@ -428,6 +431,24 @@ export class Controller {
     if (report.reloadError && (report.failedHash !== last.failedHash || report.reloadError !== last.reloadError)) {
       this.opts.metrics.reloads.inc({ target, result: 'failure' });
     }
+  }
+
+  /**
+   * The grace-clock windows of the valid services with a down alert (render/rules.ts recordWindow),
+   * for the targets poll's query: validated through the service cache, as the next reconcile will.
+   */
+  private recordWindows(): RecordWindow[] {
+    // The reconcile's settings exactly: the service cache keys its entries by them.
+    const settings = this.settingsWithCredentials(false);
+    const hash = settingsHash(settings);
+    const windows = new Map<number, RecordWindow>();
+    for (const raw of this.currentServices()) {
+      const result = this.serviceCache.resolve(raw, settings, hash);
+      if (!result.ok || !result.service.spec.downAlert.enabled) continue;
+      const window = recordWindow(result.service, settings);
+      windows.set(window.windowMs, window);
+    }
+    return [...windows.values()];
   }
 
   private currentServices(): MsObject[] {
@@ -479,14 +500,16 @@ export class Controller {
     return objects;
   }
 
-  private settingsWithCredentials(): GlobalSettings {
+  /** `warn`: log a missing SMTP Secret (once per reconcile, not at every targets poll). */
+  private settingsWithCredentials(warn = true): GlobalSettings {
     const settings = this.opts.settings;
     if (!this.smtpInformer || !this.opts.smtpSecretName) return settings;
     const secret = this.smtpInformer.get(this.opts.smtpSecretName, this.opts.installNamespace);
     if (!secret) {
-      this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
-        secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
-      });
+      if (warn)
+        this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
+          secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
+        });
       return settings;
     }
     const data = decodeSecretData(secret);
@@ -572,7 +595,7 @@ export class Controller {
         alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
-        scrapeConfigLoaded: (ns, name, hash) => this.poller?.scrapeConfigLoaded(ns, name, hash),
+        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),

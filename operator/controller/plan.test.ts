@@ -9,7 +9,7 @@ import { encodeFileSet } from '../assemble/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
-import { scrapeConfigHash } from '../render/rules.js';
+import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 import { UnchangedStatuses } from './status-memo.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
@@ -577,6 +577,13 @@ describe('planReconcile', () => {
     const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')!.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
+
+    // Left out, it has no scrape job, so Prometheus never records its clock: no grace (NotDiscoveredYet would last for ever).
+    const noRecord = planReconcile(input([...small, big('b', 'huge')], { limits, targetsFor: () => ({ discovered: 0, healthy: 0 }), scrapeConfigLoaded: () => null }));
+    const targetsOf = (name: string) => (noRecord.statusUpdates.find((u) => u.name === name)!.patch.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'TargetsHealthy');
+    expect(targetsOf('huge')).toMatchObject({ reason: 'NoTargets' });
+    // The included ones wait for Prometheus to load them (ApplyPending): within the grace.
+    expect(targetsOf('one')).toMatchObject({ reason: 'NotDiscoveredYet' });
   });
 
   it('run-time isolation: each server gets the versions isolate chooses, and a rejected service says so once per generation (issue 22)', () => {
@@ -677,7 +684,9 @@ describe('planReconcile', () => {
       const loadedAt = nowMs - 20_000;
       const within = targets(raw, (hash) => (hash === hashOf(raw) ? loadedAt : null));
       expect(within.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
-      expect(within.targets.message).toBe('no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m (then, without a target, NoTargets)');
+      expect(within.targets.message).toBe(
+        'no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m of first evaluating their rules (then, without a target, NoTargets)',
+      );
       expect(within.ready).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
       expect(within.plan.discoveryGraceEndsAt).toBe(loadedAt + graceMs);
     });
@@ -686,6 +695,33 @@ describe('planReconcile', () => {
       const older = targets(service('a', 'api'), () => null);
       expect(older.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
       expect(older.plan.discoveryGraceEndsAt).toBeUndefined();
+    });
+
+    it('no grace when Prometheus will not run its jobs: its reload of the config failed, or the config cannot be written', () => {
+      const raw = service('a', 'api');
+      const { rendered } = planReconcile(input([raw]));
+      const failed = targets(raw, () => null, { prometheus: { appliedHash: 'older', failedHash: rendered.prometheusHash, reloadError: 'parse error' } });
+      expect(failed.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      const unwritable = targets(raw, () => null, { limits: { maxObjectBytes: 10, plainLimitBytes: 1 } });
+      expect(unwritable.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      // The same while the sidecar has not applied it yet: within the grace.
+      expect(targets(raw, () => null, { prometheus: { appliedHash: 'older' } }).targets).toMatchObject({ reason: 'NotDiscoveredYet' });
+    });
+
+    it("reads the record over its ServiceDown rule's window (recordWindow), not another", () => {
+      const raw = service('a', 'api');
+      const r = validateMonitoredService(raw);
+      if (!r.ok) throw new Error('invalid fixture');
+      const { windowMs } = recordWindow(r.service, settings);
+      const asked: number[] = [];
+      const within = targets(raw, () => null, {
+        scrapeConfigLoaded: (_ns, _name, hash, window) => {
+          asked.push(window);
+          return hash === hashOf(raw) && window === windowMs ? nowMs - 20_000 : null;
+        },
+      });
+      expect(asked).toEqual([windowMs]);
+      expect(within.plan.discoveryGraceEndsAt).toBe(nowMs - 20_000 + graceMs);
     });
 
     it('after the grace, or loaded long ago: False NoTargets as before', () => {

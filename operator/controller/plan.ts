@@ -17,6 +17,7 @@ import {
   configApplyState,
   eventsForTransition,
   REASONS,
+  reloadFailure,
   statusChanged,
   statusMergePatch,
   type AlertmanagerProblem,
@@ -34,7 +35,7 @@ import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
 import { leaveOutUntilFits, renderIsolated, type RenderTarget } from '../assemble/size-fit.js';
-import { discoveryGraceMs, scrapeConfigHash } from '../render/rules.js';
+import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 
 export type { RawMonitoredService };
 
@@ -51,11 +52,12 @@ export interface ReconcileInput {
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
   /**
-   * When Prometheus first evaluated the service's rules with the scrape config of that hash
-   * (TargetsPoller.scrapeConfigLoaded): ms since the epoch (0: long ago), null: not yet; absent or
-   * undefined: not known. It starts the discovery grace of a service with no target.
+   * When Prometheus first evaluated the service's rules with the scrape config of that hash, read
+   * over the window of its grace clock (TargetsPoller.scrapeConfigLoaded, render/rules.ts
+   * recordWindow): ms since the epoch (0: long ago), null: not yet; absent or undefined: not known.
+   * It starts the discovery grace of a service with no target.
    */
-  scrapeConfigLoaded?: (namespace: string, name: string, hash: string) => number | null | undefined;
+  scrapeConfigLoaded?: (namespace: string, name: string, hash: string, windowMs: number) => number | null | undefined;
   /**
    * What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while
    * unknown. The key is absent when the operator does not poll Alertmanager at all (then email
@@ -441,9 +443,14 @@ export function runningScrapeLimits(service: MonitoredService | undefined, setti
 
 /**
  * A service with no target within its discovery grace: the same grace, on the same clock, as its
- * ServiceDown alert (render/rules.ts discoveryGraceMs): from Prometheus's first evaluation of its
- * rules with its current scrape jobs, recorded in Prometheus, so a restarted operator reads the same.
+ * ServiceDown alert (render/rules.ts recordWindow): from Prometheus's first evaluation of its rules
+ * with its current scrape jobs, recorded in Prometheus and read over the same window W as the alert
+ * reads it (`min_over_time(record[W])`), so a restarted operator, or a Prometheus restarted on a
+ * kept TSDB, reads the same start as the alert.
  * `endsAt` (ms since the epoch) is absent while Prometheus has not evaluated them yet.
+ * `runs`: the service is in the config Prometheus runs or is about to (planReconcile: included, the
+ * config writable, its reload not failed, no other config running); without it there is no grace,
+ * as no record of its jobs will come and NotDiscoveredYet would last for ever.
  * Undefined: not within it, or no grace (no down alert records the clock; the clock is not known).
  */
 export function discoveryGraceOf(
@@ -451,11 +458,12 @@ export function discoveryGraceOf(
   settings: GlobalSettings,
   loaded: ReconcileInput['scrapeConfigLoaded'],
   nowMs: number,
+  runs: boolean,
 ): (DiscoveryGrace & { endsAt?: number }) | undefined {
-  if (!service?.spec.downAlert.enabled || !loaded) return undefined;
-  const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings));
+  if (!runs || !service?.spec.downAlert.enabled || !loaded) return undefined;
+  const { windowMs, graceMs } = recordWindow(service, settings);
+  const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings), windowMs);
   if (first === undefined) return undefined;
-  const graceMs = discoveryGraceMs(service);
   if (first === null) return { graceMs };
   return nowMs < first + graceMs ? { graceMs, endsAt: first + graceMs } : undefined;
 }
@@ -567,6 +575,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     input.targetsUnavailable ?? null,
   ]);
   const nowMs = Date.parse(input.now);
+  // Whether Prometheus runs the rendered config or is about to (ApplyPending): what discoveryGraceOf's `runs` needs besides inclusion.
+  const prometheusWillRun = undeliverable === undefined && promProblem === undefined && reloadFailure(input.prometheus, rendered.prometheusHash) === undefined;
   let discoveryGraceEndsAt: number | undefined;
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
@@ -576,7 +586,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const rejected = result.ok ? input.rejected?.get(key) : undefined;
     const scraping = prometheusInForce(result, inForce, rejected);
     // Only a service without targets needs it (the scrape config hash renders its jobs).
-    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs) : undefined;
+    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && included.has(key)) : undefined;
     if (grace?.endsAt !== undefined) discoveryGraceEndsAt = Math.min(discoveryGraceEndsAt ?? grace.endsAt, grace.endsAt);
     const inputs: StatusInputs = {
       shared,

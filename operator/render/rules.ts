@@ -100,6 +100,16 @@ export function discoveryGraceMs(service: MonitoredService): number {
   return graceOf(endpointTimingsMs(service));
 }
 
+/**
+ * The window W of ServiceDown's grace clock, `time() - min_over_time(record[W])` (downAlertRules),
+ * and the grace it holds, ms: W = grace + 2 evaluation intervals, so a continuous record always has a
+ * sample old enough. The operator's status reads the same clock over the same window (controller/targets.ts).
+ */
+export function recordWindow(service: MonitoredService, settings: GlobalSettings): { windowMs: number; graceMs: number } {
+  const graceMs = discoveryGraceMs(service);
+  return { windowMs: graceMs + 2 * (parseDurationMs(settings.evaluationInterval) ?? 60_000), graceMs };
+}
+
 /** The effective interval and timeout of each endpoint (scrapeTiming), ms, by index. */
 export function endpointTimingsMs(service: MonitoredService): EndpointTimingMs[] {
   return service.spec.endpoints.map((e) => scrapeTiming(e)).map((t) => ({ intervalMs: parseDurationMs(t.interval) ?? 0, timeoutMs: parseDurationMs(t.scrapeTimeout) ?? 0 }));
@@ -195,8 +205,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
   // Refused, not rendered: it would page the healthy service after a Prometheus restart.
   const restart = restartProblem(timings, down.for, settings.evaluationInterval);
   if (restart !== undefined) throw new RestartRefusal([restart]);
-  const graceMs = graceOf(timings);
-  const windowMs = graceMs + 2 * (parseDurationMs(settings.evaluationInterval) ?? 60_000);
+  const { graceMs, windowMs } = recordWindow(service, settings);
   const recordLabels = sortedRecord({
     // Like every alert of the service: its series belong to its namespace (tenancy).
     namespace,

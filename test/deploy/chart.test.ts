@@ -281,6 +281,24 @@ describe('Alertmanager state (silences, notification log)', () => {
     expect(sts.spec.template.spec.volumes.find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: {} });
   });
 
+  test('several replicas prefer different nodes (a soft anti-affinity on the hostname), unless the values set an affinity; one replica has none', () => {
+    const affinityOf = (overrides: Json) => (alertmanagerOf(overrides).spec.template.spec as { affinity?: Json }).affinity;
+    const spread = {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'vigil-alertmanager' } }, topologyKey: 'kubernetes.io/hostname' } },
+        ],
+      },
+    };
+    expect(affinityOf({ alertmanager: { replicas: 2 } })).toEqual(spread);
+    expect(affinityOf({ alertmanager: { replicas: 1 } })).toBeUndefined();
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['ops'] }] }] } } };
+    expect(affinityOf({ alertmanager: { replicas: 2 }, affinity: own })).toEqual(own);
+    // The chart says the same: the anti-affinity only when several replicas and no affinity of the values.
+    const template = generateChart().get('templates/alertmanager/statefulset.yaml') ?? '';
+    expect(template).toContain('{{- if and (gt (int .Values.alertmanager.replicas) 1) (empty .Values.affinity) }}');
+  });
+
   test('the helm template guards the claim and the emptyDir by the same value', () => {
     const template = generateChart().get('templates/alertmanager/statefulset.yaml') ?? '';
     expect(template).toContain('--data.maintenance-interval={{ .Values.alertmanager.maintenanceInterval }}');

@@ -15,6 +15,7 @@ import { UNINSTALL_COMMAND } from '../../operator/cli/uninstall-command.js';
 import { UNINSTALL_HOOK_NAME } from '../../cdk8s/components/uninstall-hook.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { SCRAPE_ERROR_INFO_METRIC, SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import { parse } from 'yaml';
 import { renderConfig } from '../../operator/assemble/config.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
@@ -177,6 +178,13 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     });
     // Helm waits for the Job: its deadline is above the command's own wait for the operator.
     expect((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds * 1000).toBeGreaterThan(parsed.timeout);
+  });
+
+  test("the operator's scrape job drops the namespace label of every service's scrape errors (the only guard keeping them from tenant rules in the install's namespace)", () => {
+    const job = chartSettings().selfScrapeJobs.find((j) => j.job_name === SELF_SCRAPE_JOBS.operator) as { relabel_configs?: Json[]; metric_relabel_configs?: Json[] };
+    // The target label it drops: the install's namespace, which every other metric of the operator keeps.
+    expect(job.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' });
+    expect(job.metric_relabel_configs).toEqual([{ source_labels: ['__name__'], regex: SCRAPE_ERROR_INFO_METRIC, target_label: 'namespace', replacement: '' }]);
   });
 
   test('the operator listens where its probes and its scrape job look', () => {

@@ -24,6 +24,36 @@ const ms = (name: string, rules: Record<string, unknown>[]) => ({
 
 const conditions = async (name: string) => Object.fromEntries(await readConditions(stack!.cluster, { namespace: NS, name }));
 
+/**
+ * Stands in for an earlier operator version that accepted `name`'s current generation: writes the
+ * status it leaves (Valid=True, lastValidGeneration/lastValidSpec at this generation) through the
+ * status subresource, then waits for this operator to say NoLongerValid with ConfigApplied=True
+ * (the generation kept running without what it refuses). The conditions then, by type.
+ */
+async function acceptedByEarlierOperator(s: HostileStack, name: string): Promise<Awaited<ReturnType<typeof conditions>>> {
+  const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', name, '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
+  const earlier = {
+    status: {
+      observedGeneration: object.metadata.generation,
+      lastValidGeneration: object.metadata.generation,
+      lastValidSpec: JSON.stringify(object.spec),
+      conditions: [
+        { type: 'Valid', status: 'True', reason: 'SpecValid', message: 'spec passed validation', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: object.metadata.generation },
+      ],
+    },
+  };
+  await s.cluster.kubectl(['patch', 'monitoredservice', name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(earlier)]);
+  return pollUntil(
+    `${name} to say NoLongerValid and keep running`,
+    90_000,
+    async () => {
+      const c = await conditions(name);
+      return c.Valid?.reason === 'NoLongerValid' && c.ConfigApplied?.status === 'True' ? c : undefined;
+    },
+    { intervalMs: 1000 },
+  );
+}
+
 beforeAll(async () => {
   stack = await startHostileStack({ namespaces: [NS] });
 }, 300_000);
@@ -43,29 +73,8 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
     { name: 'Spoofed', expr: 'orders_failed > 0', labels: { namespace: 'payments' } },
   ]);
   await applyObjects(s.cluster, [kept, upgraded]);
-  const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', 'upgraded', '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
   // What the earlier operator left: this generation valid and kept.
-  const earlier = {
-    status: {
-      observedGeneration: object.metadata.generation,
-      lastValidGeneration: object.metadata.generation,
-      lastValidSpec: JSON.stringify(object.spec),
-      conditions: [
-        { type: 'Valid', status: 'True', reason: 'SpecValid', message: 'spec passed validation', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: object.metadata.generation },
-      ],
-    },
-  };
-  await s.cluster.kubectl(['patch', 'monitoredservice', 'upgraded', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(earlier)]);
-
-  const valid = await pollUntil(
-    'upgraded to say NoLongerValid and keep the rest running',
-    90_000,
-    async () => {
-      const c = await conditions('upgraded');
-      return c.Valid?.reason === 'NoLongerValid' && c.ConfigApplied?.status === 'True' ? c : undefined;
-    },
-    { intervalMs: 1000 },
-  );
+  const valid = await acceptedByEarlierOperator(s, 'upgraded');
   expect(valid.Valid).toMatchObject({ status: 'False' });
   expect(valid.Valid!.message).toContain(`${NS}/upgraded: spec.rules[1].labels.namespace: label namespace cannot be set here`);
   expect(valid.Valid!.message).toMatch(/the config keeps running this generation \(valid for an earlier operator version\) without spec\.rules\[1\] \(Spoofed\), which this operator version refuses$/);
@@ -94,28 +103,7 @@ test('a downAlert.for that a Prometheus restart outlasts keeps running with the 
   const s = stack!;
   const slow = { ...ms('slow', []), spec: { ...ms('slow', []).spec, endpoints: [{ port: 'metrics', interval: '4m' }], downAlert: { for: '1m' } } };
   await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(slow) });
-  const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', 'slow', '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
-  const earlier = {
-    status: {
-      observedGeneration: object.metadata.generation,
-      lastValidGeneration: object.metadata.generation,
-      lastValidSpec: JSON.stringify(object.spec),
-      conditions: [
-        { type: 'Valid', status: 'True', reason: 'SpecValid', message: 'spec passed validation', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: object.metadata.generation },
-      ],
-    },
-  };
-  await s.cluster.kubectl(['patch', 'monitoredservice', 'slow', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(earlier)]);
-
-  const valid = await pollUntil(
-    'slow to say NoLongerValid and keep running',
-    90_000,
-    async () => {
-      const c = await conditions('slow');
-      return c.Valid?.reason === 'NoLongerValid' && c.ConfigApplied?.status === 'True' ? c : undefined;
-    },
-    { intervalMs: 1000 },
-  );
+  const valid = await acceptedByEarlierOperator(s, 'slow');
   // The stack evaluates every 2s: 4m + 10s + 30s without up at worst, so 4m40s (140 evaluations).
   expect(valid.Valid!.message).toContain(
     `${NS}/slow: spec.downAlert.for: 1m is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 2s): after a Prometheus restart on a kept TSDB`,
