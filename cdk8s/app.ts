@@ -104,7 +104,7 @@ export function buildApp(ctx: RenderContext): Chart {
     },
     clustered,
     // The values' affinity, when set, replaces it (one affinity field per pod).
-    spreadReplicas: { expr: 'and (gt (int .Values.alertmanager.replicas) 1) (empty .Values.affinity)', value: vals.alertmanager.replicas > 1 && Object.keys(vals.affinity).length === 0 },
+    spreadReplicas: { expr: `and (gt ${ALERTMANAGER_REPLICAS_GO} 1) (empty .Values.affinity)`, value: alertmanagerReplicas(vals) > 1 && Object.keys(vals.affinity).length === 0 },
     externalUrl: ctx.value('alertmanager.externalUrl'),
     routePrefix: alertmanagerRoutePrefix,
     extraArgs: ctx.itemsFromValues('alertmanager.extraArgs'),

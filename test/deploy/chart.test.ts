@@ -5,7 +5,7 @@ import { synthesize } from '../../cdk8s/synth.js';
 import { generateChart, readChart } from '../../cdk8s/chart/generate.js';
 import { TemplateEmitter } from '../../cdk8s/chart/emit.js';
 import { RenderContext } from '../../cdk8s/context.js';
-import { alertmanagerReplicas, DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
+import { ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas, DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
 import { IMAGE_DEFAULTS, PACKAGE_VERSION, VERSIONS } from '../../cdk8s/versions.js';
 import { REAL_CLUSTER } from './value-sets.js';
 
@@ -292,11 +292,14 @@ describe('Alertmanager state (silences, notification log)', () => {
     };
     expect(affinityOf({ alertmanager: { replicas: 2 } })).toEqual(spread);
     expect(affinityOf({ alertmanager: { replicas: 1 } })).toBeUndefined();
+    // Replicas left to the profile: 2 with production (the default), 1 with demo.
+    expect(affinityOf({})).toEqual(spread);
+    expect(affinityOf({ profile: 'demo' })).toBeUndefined();
     const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['ops'] }] }] } } };
     expect(affinityOf({ alertmanager: { replicas: 2 }, affinity: own })).toEqual(own);
     // The chart says the same: the anti-affinity only when several replicas and no affinity of the values.
     const template = generateChart().get('templates/alertmanager/statefulset.yaml') ?? '';
-    expect(template).toContain('{{- if and (gt (int .Values.alertmanager.replicas) 1) (empty .Values.affinity) }}');
+    expect(template).toContain(`{{- if and (gt ${ALERTMANAGER_REPLICAS_GO} 1) (empty .Values.affinity) }}`);
   });
 
   test('the helm template guards the claim and the emptyDir by the same value', () => {
