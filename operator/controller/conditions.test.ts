@@ -110,6 +110,24 @@ describe('computeStatus', () => {
     expect(cond(none, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     expect(cond(none, 'Ready')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     expect(none).toMatchObject({ discoveredTargets: 0, healthyTargets: 0 });
+    expect(cond(none, 'TargetsHealthy')?.message).toContain('endpoints');
+  });
+
+  it('0 discovered because Prometheus runs none of its jobs (left out, credentials missing): TargetsHealthy blames ConfigApplied, not the endpoints', () => {
+    const applied = { prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a2' } };
+    for (const [extra, reason] of [
+      [{ leftOut: 'left out so that the others fit' }, 'ConfigTooLarge'],
+      [{ credentialsMissing: 'Secret ns/creds not found' }, 'CredentialsNotFound'],
+      [{ included: false }, 'NotIncluded'],
+    ] as const) {
+      const s = computeStatus(obs({ ...applied, ...extra, targets: { discovered: 0, healthy: 0 } }));
+      expect(cond(s, 'ConfigApplied')).toMatchObject({ status: 'False', reason });
+      expect(cond(s, 'TargetsHealthy')).toMatchObject({
+        status: 'False',
+        reason: 'NoTargets',
+        message: `Prometheus does not run this service's scrape jobs because of ${reason} (see ConfigApplied)`,
+      });
+    }
   });
 
   it('Prometheus unreachable: TargetsHealthy and Ready Unknown with reason PrometheusUnreachable, counts removed, not frozen', () => {

@@ -370,7 +370,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
 
   // A service whose invalid edit keeps its last valid generation in force is still scraped (issue #14).
   const scraped = valid.status === 'True' || inForce !== undefined;
-  const targets = computeTargetsHealthy(obs, scraped);
+  const targets = computeTargetsHealthy(obs, scraped, applied);
   conditions.push(targets.condition);
   const rules = computeRulesHealthy(obs, scraped);
   conditions.push(rules);
@@ -405,7 +405,8 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  *   anything there, whatever the counts say.
  * - Unknown when the counts are not known: PrometheusUnreachable (polls fail, see TargetsPoller; the
  *   counts are removed rather than frozen) or TargetsUnknown (no Prometheus URL, no poll yet).
- * - False NoTargets (0 discovered); Unknown NotDiscoveredYet instead within the discovery grace of
+ * - False NoTargets (0 discovered), blaming ConfigApplied's reason when Prometheus runs none of its jobs
+ *   (NOT_RUN: left out, credentials missing); Unknown NotDiscoveredYet instead within the discovery grace of
  *   its current scrape jobs (the grace its ServiceDown alert has: not a failure yet); Unknown
  *   NotScrapedYet when no target was scraped yet (not a failure); False when every scraped target fails, the reason being the class of the most common
  *   error (SCRAPE_ERROR_REASONS) and the message quoting Prometheus's errors; else True (with the
@@ -413,7 +414,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  * - Before the first poll after an operator restart, the stored condition of this generation stands.
  * An invalid spec is not scraped: Unknown, NotScraped, no counts.
  */
-function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { condition: Condition; counts?: TargetCounts } {
+function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean, applied: Condition): { condition: Condition; counts?: TargetCounts } {
   const { previous, generation, now } = obs;
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'TargetsHealthy', status, reason, message, generation, now);
   if (!scraped) return { condition: make('Unknown', REASONS.notScraped, 'not scraped until the spec is valid') };
@@ -448,6 +449,13 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
       counts,
     };
   }
+  // Left out of the config Prometheus runs: its endpoints are not the cause, ConfigApplied's reason is.
+  if (counts.discovered === 0 && applied.status === 'False' && NOT_RUN.includes(applied.reason)) {
+    return {
+      condition: make('False', REASONS.noTargets, `Prometheus does not run this service's scrape jobs because of ${applied.reason} (see ConfigApplied)${duplicates}`),
+      counts,
+    };
+  }
   if (counts.discovered === 0) {
     return {
       condition: make(
@@ -478,6 +486,9 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
   }
   return { condition: make('True', REASONS.targetsHealthy, `${counts.healthy} of ${counts.discovered} targets healthy${errors}${duplicates}`), counts };
 }
+
+/** ConfigApplied reasons under which Prometheus runs none of the service's scrape jobs (it is not in the config). */
+const NOT_RUN: readonly string[] = [REASONS.configTooLarge, REASONS.notIncluded, REASONS.credentialsNotFound];
 
 /** Prometheus is polled but has not answered yet since the operator started: what status says stands. */
 function notPolledYet(obs: ServiceObservation): boolean {
