@@ -75,6 +75,16 @@ describe('scrape errors', () => {
       ],
     });
   });
+
+  it("keeps the errors with the local end's ephemeral port masked, so the same failure reads the same every poll", () => {
+    const pool = 'vigil/shop/web/metrics';
+    const reset = (port: number) => `Get "http://10.0.0.2:8080/metrics": read tcp 10.0.0.1:${port}->10.0.0.2:8080: read: connection reset by peer`;
+    const poll = (port: number) => countTargets({ data: { activeTargets: [{ scrapePool: pool, labels: { instance: '10.0.0.2:8080' }, health: 'down', lastError: reset(port) }] } });
+    expect(poll(54321).get('shop/web')?.failures).toEqual([
+      { reason: 'NoHealthyTargets', error: 'Get "http://10.0.0.2:8080/metrics": read tcp <local>->10.0.0.2:8080: read: connection reset by peer', targets: 1, instance: '10.0.0.2:8080' },
+    ]);
+    expect(sameCounts(poll(54321), poll(40000))).toBe(true);
+  });
 });
 
 describe('rule health', () => {

@@ -90,7 +90,8 @@ function instanceOf(t: ActiveTarget): string {
 /**
  * Counts and scrape errors per service from a /api/v1/targets response body (already JSON-parsed).
  * health "unknown" (lastScrape zero: discovered, first scrape not done) counts as notScraped, not
- * as failing; "down" targets are grouped by error (errorGroupKey), most targets first.
+ * as failing; "down" targets are grouped by error (errorGroupKey), most targets first; the errors are
+ * kept with their local address masked (maskLocalAddress).
  */
 export function countTargets(body: unknown): TargetsByService {
   const counts: TargetsByService = new Map();
@@ -107,7 +108,8 @@ export function countTargets(body: unknown): TargetsByService {
     c.discovered += 1;
     if (t.health === 'up') c.healthy += 1;
     else if (t.health === 'down') {
-      const error = t.lastError?.trim() || 'the scrape failed (Prometheus reports no error)';
+      // The local end's ephemeral port changes every scrape: masked, the message (and status write) stays the same.
+      const error = maskLocalAddress(t.lastError?.trim() || 'the scrape failed (Prometheus reports no error)');
       const byError = groups.get(key) ?? new Map<string, ScrapeFailure>();
       const reason = classifyScrapeError(error);
       const groupKey = `${reason} ${errorGroupKey(error)}`;
