@@ -111,6 +111,11 @@ describe('computeStatus', () => {
     expect(cond(none, 'Ready')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     expect(none).toMatchObject({ discoveredTargets: 0, healthyTargets: 0 });
     expect(cond(none, 'TargetsHealthy')?.message).toContain('endpoints');
+    // A Warning Event (and so a log line) on entering NoTargets, like a scrape error; not again while it lasts.
+    expect(eventsForTransition(undefined, none)).toContainEqual({ type: 'Warning', reason: 'NoTargets', message: cond(none, 'TargetsHealthy')!.message });
+    const still = computeStatus(obs({ ...applied, previous: none, now: T1, targets: { discovered: 0, healthy: 0 } }));
+    expect(eventsForTransition(none, still).filter((e) => e.reason === 'NoTargets')).toEqual([]);
+    expect(eventsForTransition(down, none)).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'NoTargets' }));
   });
 
   it('0 discovered because Prometheus runs none of its jobs (left out, credentials missing): TargetsHealthy blames ConfigApplied, not the endpoints', () => {
@@ -127,6 +132,8 @@ describe('computeStatus', () => {
         reason: 'NoTargets',
         message: `Prometheus does not run this service's scrape jobs because of ${reason} (see ConfigApplied)`,
       });
+      // ConfigApplied's own Event says why (CredentialsNotFound, ConfigTooLarge): no NoTargets Event besides.
+      expect(eventsForTransition(undefined, s).filter((e) => e.reason === 'NoTargets')).toEqual([]);
     }
   });
 

@@ -97,7 +97,7 @@ export const SCRAPE_ERROR_REASONS: readonly string[] = [REASONS.tlsError, REASON
 export interface ScrapeFailure {
   /** One of SCRAPE_ERROR_REASONS. */
   reason: string;
-  /** Prometheus's lastError of `instance`, verbatim. */
+  /** Prometheus's lastError of `instance`, the local end of its connection masked (targets.ts maskLocalAddress). */
   error: string;
   /** How many of the service's targets fail this way. */
   targets: number;
@@ -662,7 +662,7 @@ export interface PlannedEvent {
  * Events follow transitions between the stored status and the new one, so a restarted
  * operator does not repeat them: InvalidSpec once per generation (and message), ConfigApplied
  * once per generation, ReloadFailed once per distinct error, ConfigTooLarge once on entering it,
- * a scrape-error reason of TargetsHealthy once per reason, RuleEvaluationFailed once per set of
+ * a scrape-error reason of TargetsHealthy once per reason (NoTargets too, unless ConfigApplied says why), RuleEvaluationFailed once per set of
  * failing rules, EmailDelivered False once per reason (Warning) and its recovery (Normal).
  */
 /** The rule names of a RuleEvaluationFailed message (computeRulesHealthy), for comparison. */
@@ -704,6 +704,16 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   }
   // Scrape errors: once on entering False and when the class changes, not for every new count or address.
   if (nextTargets?.status === 'False' && SCRAPE_ERROR_REASONS.includes(nextTargets.reason) && !(prevTargets?.status === 'False' && prevTargets.reason === nextTargets.reason)) {
+    events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
+  }
+  // No endpoints after the grace: like a scrape error, once on entering it. Not when Prometheus runs none of
+  // its jobs: ConfigApplied's Event says why (TargetsHealthy only refers to it).
+  if (
+    nextTargets?.status === 'False' &&
+    nextTargets.reason === REASONS.noTargets &&
+    !(nextApplied?.status === 'False' && NOT_RUN.includes(nextApplied.reason)) &&
+    !(prevTargets?.status === 'False' && prevTargets.reason === nextTargets.reason)
+  ) {
     events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
   }
   // Failing rules: once per set of failing rules (an error's text may vary between evaluations).
