@@ -237,6 +237,13 @@ describe('scrape errors and rule health (issue #21)', () => {
     expect(eventsForTransition(undefined, s)).toContainEqual({ type: 'Warning', reason: 'HTTPErrorStatus', message });
   });
 
+  it('an HTTP status error names the scrape URL, which says the path', () => {
+    const s = computeStatus(obs({ ...applied, targets: { discovered: 1, healthy: 0, failures: [{ ...notFound, targets: 1, scrapeUrl: 'http://10.0.0.2:8080/metrcs' }] } }));
+    expect(cond(s, 'TargetsHealthy')?.message).toBe(
+      '0 of 1 targets healthy: every scrape fails; Prometheus\'s scrape error: "server returned HTTP status 404 Not Found" (target 10.0.0.2:8080, scrape URL http://10.0.0.2:8080/metrcs)',
+    );
+  });
+
   it('some targets failing: True, with the errors of the failing ones', () => {
     const s = computeStatus(obs({ ...applied, targets: { discovered: 2, healthy: 1, failures: [{ ...timeout }] } }));
     expect(cond(s, 'TargetsHealthy')).toMatchObject({

@@ -103,6 +103,11 @@ export interface ScrapeFailure {
   targets: number;
   /** The instance the error is quoted from (first in sort order). */
   instance: string;
+  /**
+   * Its scrape URL (targets API `scrapeUrl`) without query or credentials, for an HTTP status error,
+   * which does not name the path itself (`server returned HTTP status 404 Not Found`).
+   */
+  scrapeUrl?: string;
 }
 
 export interface TargetCounts {
@@ -508,7 +513,8 @@ export function describeScrapeFailures(failures: readonly ScrapeFailure[], faili
   const parts = shown.map((f) => {
     // A limit error names the spec.limits field, its value and what to change (scrape-limits.ts).
     const hit = f.reason === REASONS.limitExceeded ? scrapeLimitHit(f.error, limits) : undefined;
-    return `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`})${hit ? `: ${scrapeLimitMessage(hit)}` : ''}`;
+    const url = f.scrapeUrl ? `, scrape URL ${f.scrapeUrl}` : '';
+    return `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`}${url})${hit ? `: ${scrapeLimitMessage(hit)}` : ''}`;
   });
   if (failing > listed) parts.push(`${failing - listed} more failing target${failing - listed === 1 ? '' : 's'}`);
   return `Prometheus's scrape error${shown.length === 1 && failing <= listed ? '' : 's'}: ${parts.join('; ')}`;
