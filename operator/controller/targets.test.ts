@@ -84,7 +84,13 @@ describe('scrape errors', () => {
         activeTargets: [
           { scrapePool: pool, labels: { instance: '10.0.0.9:8080' }, scrapeUrl: 'http://10.0.0.9:8080/metrcs?token=s3cret', health: 'down', lastError: notFound },
           { scrapePool: pool, labels: { instance: '10.0.0.2:8080' }, scrapeUrl: 'http://user:pw@10.0.0.2:8080/metrcs?token=s3cret&x=1', health: 'down', lastError: notFound },
-          { scrapePool: pool, labels: { instance: '10.0.0.3:8080' }, scrapeUrl: 'http://10.0.0.3:8080/metrcs', health: 'down', lastError: 'Get "http://10.0.0.3:8080/metrcs": context deadline exceeded' },
+          {
+            scrapePool: pool,
+            labels: { instance: '10.0.0.3:8080' },
+            scrapeUrl: 'http://10.0.0.3:8080/metrcs',
+            health: 'down',
+            lastError: 'Get "http://10.0.0.3:8080/metrcs": context deadline exceeded',
+          },
         ],
       },
     });
