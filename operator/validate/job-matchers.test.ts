@@ -1,4 +1,4 @@
-import { foreignJobProblems } from './job-matchers.js';
+import { foreignJobProblems, regexLiteralPrefix } from './job-matchers.js';
 
 const OWN = ['vigil/shop/checkout/metrics'];
 
@@ -28,9 +28,49 @@ describe('foreignJobProblems', () => {
     }
   });
 
-  it('leaves alone what it cannot decide or what rules label: regexes, negations, an empty job, ALERTS', () => {
-    for (const expr of ['up{job=~"checkout.*"} == 0', 'up{job!="checkout"} == 0', 'x{job=""} > 0', 'ALERTS{job="checkout"} > 0', 'ALERTS_FOR_STATE{job="x"} > 0']) {
+  it('leaves alone what it cannot decide or what rules label: regexes without a telling prefix, negations, an empty job, ALERTS', () => {
+    for (const expr of [
+      'up{job=~".*checkout.*"} == 0',
+      'up{job=~"vigil/(shop|payments)/.*"} == 0',
+      'up{job=~"(?i)checkout"} == 0',
+      'up{job=~"vigil/shop/.*"} == 0',
+      'up{job=~"vigil/.*"} == 0',
+      'up{job=~"vigil-op.*"} == 0',
+      'up{job!="checkout"} == 0',
+      'x{job=""} > 0',
+      'ALERTS{job="checkout"} > 0',
+      'ALERTS_FOR_STATE{job="x"} > 0',
+    ]) {
       expect(foreignJobProblems(expr, 'shop', OWN)).toEqual([]);
     }
+  });
+
+  it('refuses a job regex whose every match starts with what no job of the namespace does', () => {
+    expect(foreignJobProblems('up{job=~"vigil/demo/.*"} == 0', 'shop', OWN)).toEqual([
+      'selector up{job=~"vigil/demo/.*"} can match no series: job=~"vigil/demo/.*" only matches jobs starting with "vigil/demo/", and the scrape jobs of namespace shop are named vigil/shop/<MonitoredService>/<port>; match "vigil/shop/.*" or a job of this namespace',
+    ]);
+    expect(foreignJobProblems('up{job=~"checkout.*"} == 0', 'shop', OWN)).toHaveLength(1);
+    // A quantifier makes its character optional: the prefix stops before it.
+    expect(foreignJobProblems('up{job=~"vigil/shopx?/.*"} == 0', 'shop', OWN)).toEqual([]);
+  });
+
+  it("refuses a matcher on a label Prometheus's own scrape series never carry, unless it holds for an absent label", () => {
+    expect(foreignJobProblems('up{vigil_namespace="demo"} == 0', 'shop', OWN)).toEqual([
+      'selector up{vigil_namespace="demo"} can match no series: up carries only its target\'s labels (job, instance, namespace, service, pod), so vigil_namespace="demo" never holds; select by one of those, or read a metric of the app that has vigil_namespace',
+    ]);
+    expect(foreignJobProblems('scrape_samples_scraped{code=~"5.."} > 0', 'shop', OWN)).toHaveLength(1);
+    for (const expr of ['up{service="checkout", pod=~"c.*", instance!=""} == 0', 'up{code=""} == 0', 'up{code!="500"} == 0', 'up{code=~"|5.."} == 0', 'http_requests_total{code="500"} > 0']) {
+      expect(foreignJobProblems(expr, 'shop', OWN)).toEqual([]);
+    }
+  });
+
+  it('regexLiteralPrefix: the literal start of every match, conservatively', () => {
+    expect(regexLiteralPrefix('vigil/shop/.*')).toBe('vigil/shop/');
+    expect(regexLiteralPrefix('checkout-?api')).toBe('checkout');
+    expect(regexLiteralPrefix('checkout')).toBe('checkout');
+    expect(regexLiteralPrefix('ab{2}')).toBe('a');
+    expect(regexLiteralPrefix('a|b')).toBe('');
+    expect(regexLiteralPrefix('(?i)x')).toBe('');
+    expect(regexLiteralPrefix('vigil\\/x')).toBe('vigil');
   });
 });

@@ -467,6 +467,20 @@ export function hostileCatalogue(): HostileCase[] {
       expect: invalid('spec.rules[0].expr'),
     },
     {
+      id: 'job-regex-other-namespace',
+      what: 'expr up{job=~"vigil/team-a/.*"} == 0 in another namespace (every match starts with another namespace\'s job prefix, and the rule reads only its own namespace: it never fires)',
+      handling: 'admitted; Valid=False naming the selector, the prefix its matches start with and what the jobs of this namespace are called',
+      object: hostile('job-regex-other-namespace', withRule({ expr: 'up{job=~"vigil/team-a/.*"} == 0' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
+      id: 'scrape-series-app-label',
+      what: 'expr up{vigil_namespace="team-a"} == 0 (up carries only its target\'s labels, so the matcher never holds and the alert never fires)',
+      handling: 'admitted; Valid=False naming the selector and the labels up carries',
+      object: hostile('scrape-series-app-label', withRule({ expr: 'up{vigil_namespace="team-a"} == 0' })),
+      expect: invalid('spec.rules[0].expr'),
+    },
+    {
       id: 'range-below-interval',
       what: 'expr max_over_time(x[10s]) at the default 15s interval (no sample in the range at some evaluations: the result comes and goes)',
       handling: 'admitted; Valid=False: use at least one scrape interval (15s), better 4',
