@@ -128,8 +128,11 @@ test('two installs: each reconciles, scrapes and alerts only for its own objects
       async () => {
         const all = await Promise.all(names.map((n) => statusOf(s, n)));
         // inst-a and inst-b have emailed: where the operator polls Alertmanager, their EmailDelivered
-        // leaves NoNotificationsYet at the poll after the email.
-        const settled = (st: (typeof all)[number], n: string) => n === DEMO_NAME || st.conditions?.find((c) => c.type === 'EmailDelivered')?.reason !== 'NoNotificationsYet';
+        // leaves NoNotificationsYet at the poll after the email. Every rule group has been evaluated
+        // (RulesHealthy leaves RulesNotEvaluatedYet at the rules poll after it; Ready does not wait for it).
+        const reasonOf = (st: (typeof all)[number], type: string) => st.conditions?.find((c) => c.type === type)?.reason;
+        const settled = (st: (typeof all)[number], n: string) =>
+          reasonOf(st, 'RulesHealthy') !== 'RulesNotEvaluatedYet' && (n === DEMO_NAME || reasonOf(st, 'EmailDelivered') !== 'NoNotificationsYet');
         return all.every((st, i) => st.healthyTargets === 1 && st.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && settled(st, names[i] as string));
       },
       { intervalMs: 1000 },
