@@ -43,6 +43,15 @@ export const ALERTMANAGER_CONFIG_FILE = 'alertmanager.yml';
 /** Rule files: `<namespace>__<name>.rules.yaml`, one per MonitoredService, next to prometheus.yml. */
 export const RULE_FILE_SUFFIX = '.rules.yaml';
 
+/**
+ * A partitioned Prometheus config (assemble/partitioned-config.ts): each partition's scrape jobs
+ * are the file `partition-<partition id>.scrape.yaml` beside prometheus.yml, loaded by its
+ * `scrape_config_files` glob `*.scrape.yaml`; its rule files keep their names. The two globs never
+ * match each other's files, whatever the namespace and service names.
+ */
+export const SCRAPE_FILE_PREFIX = 'partition-';
+export const SCRAPE_FILE_SUFFIX = '.scrape.yaml';
+
 /** The one key of a compressed object (binaryData of a ConfigMap, data of a Secret). */
 export const BUNDLE_KEY = 'vigil-files.json.gz';
 /** Written into the bundle so a future encoding can be told apart (and refused by old sidecars). */

@@ -18,9 +18,9 @@ export const ALERTMANAGER_FEATURES = 'receiver-name-in-metrics';
 /** Receiver without integrations for alerts of MonitoredServices that are no longer configured (alertmanager.ts). */
 export const UNOWNED_RECEIVER = 'vigil-unowned';
 export const EMAIL_TEMPLATE_FILE = 'vigil-email.tmpl';
-import { RULE_FILE_SUFFIX } from '../contract.js';
+import { RULE_FILE_SUFFIX, SCRAPE_FILE_PREFIX, SCRAPE_FILE_SUFFIX } from '../contract.js';
 
-export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX } from '../contract.js';
+export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX, SCRAPE_FILE_PREFIX, SCRAPE_FILE_SUFFIX } from '../contract.js';
 
 /** Static labels on every alert of a MonitoredService; Alertmanager routes on them. */
 export const LABEL_NAMESPACE = 'vigil_namespace';
@@ -69,6 +69,11 @@ export function ruleGroupName(ref: ObjectRef): string {
 }
 
 /** ConfigMap key of one MonitoredService's rule file: `<namespace>__<name>.rules.yaml`. */
+/** The scrape file of config partition `id` (assemble/partitions.ts). */
+export function partitionScrapeFileName(id: string): string {
+  return `${SCRAPE_FILE_PREFIX}${id}${SCRAPE_FILE_SUFFIX}`;
+}
+
 export function ruleFileName(ref: ObjectRef): string {
   return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;
 }

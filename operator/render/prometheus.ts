@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
-import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sanitizedLabelName, sortServices } from './names.js';
+import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, SCRAPE_FILE_SUFFIX, sanitizedLabelName, sortServices } from './names.js';
 import { resolveScrapeLimits, scrapeLimitFields } from './scrape-limits.js';
 import { DEFAULT_SCRAPE_CREDENTIALS_DIR, scrapeAuthFields } from './scrape-auth.js';
 import { scrapeTiming } from './scrape-timing.js';
@@ -59,6 +59,22 @@ export function assemblePrometheusConfig(
 /** prometheus.yml with one placeholder item (yaml-fragments.ts) where the services' jobs go, none without jobs. */
 export function prometheusSkeleton(hasJobs: boolean, settings: GlobalSettings): string {
   return stringify(prometheusDocument(hasJobs ? [placeholder(0)] : [], settings), YAML_OPTIONS);
+}
+
+/**
+ * prometheus.yml of a partitioned config (assemble/partitioned-config.ts): the services' jobs are
+ * not in it but in the partitions' scrape files next to it, which Prometheus (2.43 and later) loads
+ * through the `scrape_config_files` glob, as it loads their rule files through `rule_files`.
+ */
+export function partitionedPrometheusConfig(settings: GlobalSettings): string {
+  return stringify({ ...prometheusDocument([], settings), scrape_config_files: [posix.join(settings.rulesDir, `*${SCRAPE_FILE_SUFFIX}`)] }, YAML_OPTIONS);
+}
+
+/** A partition's scrape file: its services' jobs (renderScrapeJobsText, in service order) under scrape_configs. */
+export function partitionScrapeFile(scrapeJobTexts: readonly string[]): string {
+  const items = scrapeJobTexts.join('');
+  // As `yaml` writes the document { scrape_configs: [...] } (stringifyItems writes the items of a top-level list).
+  return items === '' ? 'scrape_configs: []\n' : `scrape_configs:\n${items}`;
 }
 
 function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): Record<string, unknown> {

@@ -1,0 +1,104 @@
+// The Prometheus config as partitions (assemble/partitions.ts): prometheus.yml and the Watchdog's
+// rule file in the main object, each partition's scrape file and rule files in an object of its
+// own, so that one change re-assembles, re-hashes and re-encodes one partition and the sync
+// sidecar rewrites only its files. Pure and deterministic, like assembleConfig (assemble/config.ts):
+// the same pieces in any order give the same partitions, files and hashes.
+import { digest, type ServicePieces } from '../render/index.js';
+import { compareRefs, compareStrings, partitionScrapeFileName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
+import { partitionedPrometheusConfig, partitionScrapeFile } from '../render/prometheus.js';
+import type { GlobalSettings, ObjectRef } from '../render/types.js';
+import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from '../render/watchdog.js';
+import type { FileSet } from './config-bundle.js';
+import { HASH_LENGTH } from './config.js';
+import { PARTITION_BUDGET_BYTES, partitionServices } from './partitions.js';
+
+export interface ConfigPartition {
+  /** Stable id (assemble/partitions.ts Partition.id): in its object's name and its scrape file's. */
+  id: string;
+  refs: ObjectRef[];
+  /** Its scrape file and its services' rule files. */
+  files: FileSet;
+  /** sha256 (hex) over its files' names and digests. */
+  digest: string;
+}
+
+export interface PartitionedPrometheusConfig {
+  /** prometheus.yml (loading the partitions' files by glob) and the Watchdog rule file. */
+  main: FileSet;
+  /** In id order. */
+  partitions: ConfigPartition[];
+  /** sha256 over the main files and every partition's id and digest: the config hash (full length). */
+  digest: string;
+  /** Its first HASH_LENGTH characters (status fields, annotations). */
+  hash: string;
+}
+
+/** Change it whenever the way partitions are put together changes: the new output then gets a new hash. */
+const HASH_FORMAT = 'vigil-partitioned-config/1';
+
+/** Bytes a service adds to its partition's object: the rule file's key and text and its scrape jobs. */
+function unitBytes(p: ServicePieces): number {
+  return Buffer.byteLength(ruleFileName(p.ref)) + Buffer.byteLength(p.ruleFile) + Buffer.byteLength(p.scrapeJobs);
+}
+
+/**
+ * The partitioned config from every service's pieces (renderServicePieces with these settings, any
+ * order). `previous`: an earlier result; a partition whose id and digest are unchanged is taken from
+ * it instead of being joined again, so the result is the same with or without it.
+ */
+export function assemblePartitionedPrometheus(
+  pieces: readonly ServicePieces[],
+  settings: GlobalSettings,
+  previous?: PartitionedPrometheusConfig,
+  budgetBytes = PARTITION_BUDGET_BYTES,
+): PartitionedPrometheusConfig {
+  const byRef = new Map(pieces.map((p) => [`${p.ref.namespace}/${p.ref.name}`, p]));
+  const layout = partitionServices(
+    pieces.map((p) => ({ ref: p.ref, bytes: unitBytes(p) })),
+    budgetBytes,
+  );
+  const before = new Map(previous?.partitions.map((p) => [p.id, p]));
+  const partitions = layout
+    .map((partition): ConfigPartition => {
+      const members = partition.refs.map((r) => byRef.get(`${r.namespace}/${r.name}`)!);
+      const scrapeFile = partitionScrapeFileName(partition.id);
+      const partitionDigest = digest(
+        [
+          HASH_FORMAT,
+          `${scrapeFile}\u0000${members.map((m) => m.digests.scrapeJobs).join('')}`,
+          ...members.map((m) => `${ruleFileName(m.ref)}\u0000${m.digests.ruleFile}`),
+        ].join('\n'),
+      );
+      const reused = before.get(partition.id);
+      if (reused?.digest === partitionDigest) return reused;
+      const files: FileSet = { [scrapeFile]: partitionScrapeFile(members.map((m) => m.scrapeJobs)) };
+      for (const m of members) files[ruleFileName(m.ref)] = m.ruleFile;
+      return { id: partition.id, refs: partition.refs, files: sortedFiles(files), digest: partitionDigest };
+    })
+    .sort((a, b) => compareStrings(a.id, b.id));
+  const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
+  const whole = digest(
+    [
+      HASH_FORMAT,
+      ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`),
+      ...partitions.map((p) => `${p.id}\u0000${p.digest}`),
+    ].join('\n'),
+  );
+  return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH) };
+}
+
+/** Every file of a partitioned config, as the sync sidecar writes them into one directory. */
+export function allFiles(config: PartitionedPrometheusConfig): FileSet {
+  const files: FileSet = { ...config.main };
+  for (const p of config.partitions) Object.assign(files, p.files);
+  return sortedFiles(files);
+}
+
+/** The refs of a config's services, in namespace/name order. */
+export function includedRefs(config: PartitionedPrometheusConfig): ObjectRef[] {
+  return config.partitions.flatMap((p) => p.refs).sort(compareRefs);
+}
+
+function sortedFiles(files: FileSet): FileSet {
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => compareStrings(a, b)));
+}
