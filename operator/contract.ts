@@ -32,7 +32,21 @@ export const ANNOTATIONS = {
   reloadError: 'vigil.dev/reload-error',
   /** The configHash whose reload failed; removed on success. */
   failedHash: 'vigil.dev/failed-hash',
+  /**
+   * On a partitioned config's main object: JSON object of partition id -> the configHash its
+   * partition object must carry (sync/partitions.ts). The sidecar applies the main object only
+   * together with exactly these partitions.
+   */
+  partitions: 'vigil.dev/partitions',
 } as const;
+
+/** Label of a partition object (ConfigMap `<main object>-<partition id>`): the name of its main object. */
+export const PARTITION_OF_LABEL = 'vigil.dev/config-partition-of';
+
+/** The name of partition `id`'s object beside the main object `main`. */
+export function partitionObjectName(main: string, id: string): string {
+  return `${main}-${id}`;
+}
 
 /** Annotation values are small text; a reload error (a YAML dump, a stack) is cut to this length. */
 export const MAX_ERROR_ANNOTATION_LENGTH = 1024;
