@@ -150,7 +150,7 @@ describe('partitionServices', () => {
     });
 
     it('keeps the partitions outside a deleted namespace, and one holding only that namespace goes away', () => {
-      // Namespaces that are each too large to share: every one has partitions of its own.
+      // Namespaces of more than half a budget each (split in two by their size): every one has partitions of its own.
       const wide = Array.from({ length: 8 }, (_, n) =>
         Array.from({ length: 30 }, (_, s): PartitionUnit => ({ ref: { namespace: `wide-${n}`, name: `s${String(s).padStart(2, '0')}` }, bytes: 1500 })),
       ).flat();
@@ -163,8 +163,8 @@ describe('partitionServices', () => {
       );
       const ids = new Set(after.map((p) => p.id));
       for (const p of gone) expect(ids.has(p.id)).toBe(false);
-      // At most the partition that absorbs the next namespace (when wide-3 started one) changes besides.
-      expect(touched(all, after).length).toBeLessThanOrEqual(gone.length + 2);
+      // A namespace of more than half a budget has partitions of its own: no other partition changes.
+      expect(touched(all, after)).toEqual(gone.map((p) => p.id).sort());
       expect(after.flatMap((p) => p.refs)).toHaveLength(wide.length - 30);
     });
   });

@@ -12,8 +12,9 @@
 //   - before a namespace whose name hashes to 0 modulo NAMESPACES_PER_CUT (content-defined: where
 //     these cuts fall depends on the names only, not on any size, so every change is contained
 //     between two of them),
-//   - or before a namespace that does not fit whole into the partition (namespaces stay whole
-//     where they can: deleting one then deletes its partition, or leaves the others as they were),
+//   - or before a namespace that does not fit whole into the partition, and before and after a
+//     namespace of more than half a budget (such a namespace has partitions of its own: deleting
+//     it deletes them and touches no other; small namespaces stay whole where they fit),
 //   - or before a service that would take the partition over its budget,
 //   - or, in a namespace too large to stay whole, before a service whose ref hashes to 0 modulo
 //     SERVICES_PER_CUT once the partition holds half its budget (so that a large namespace
@@ -35,7 +36,7 @@ export const PARTITION_BUDGET_BYTES = 900_000;
 /** On average every this many namespaces (by name hash) start a partition. */
 export const NAMESPACES_PER_CUT = 8;
 /** Inside a large namespace, on average every this many services (by ref hash) may start one. */
-export const SERVICES_PER_CUT = 32;
+export const SERVICES_PER_CUT = 8;
 
 /** One service as the partitioner sees it: its ref and its share of the stored bytes. */
 export interface PartitionUnit {
@@ -84,11 +85,12 @@ export function partitionServices(units: readonly PartitionUnit[], budgetBytes =
   const partitions: Partition[] = [];
   let current: Partition | undefined;
   let previousNamespace: string | undefined;
+  const large = (namespace: string | undefined) => namespace !== undefined && namespaceBytes.get(namespace)! * 2 > budgetBytes;
   for (const unit of sorted) {
     const { namespace, name } = unit.ref;
     const startsNamespace = namespace !== previousNamespace;
+    const cutAtNamespace = startsNamespace && (startsPartition(namespace) || large(namespace) || large(previousNamespace));
     previousNamespace = namespace;
-    const cutAtNamespace = startsNamespace && startsPartition(namespace);
     const full = current !== undefined && current.bytes + (startsNamespace ? namespaceBytes.get(namespace)! : unit.bytes) > budgetBytes;
     const cutInside = current !== undefined && current.bytes * 2 >= budgetBytes && fnv1a(`${namespace}/${name}`) % SERVICES_PER_CUT === 0;
     if (current === undefined || cutAtNamespace || full || cutInside) {
