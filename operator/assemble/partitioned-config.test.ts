@@ -79,9 +79,7 @@ describe('assemblePartitionedPrometheus', () => {
     const pieces = services.map((s) => renderServicePieces(s, demoSettings));
     const before = assemblePartitionedPrometheus(pieces, demoSettings, undefined, 20_000);
     const target = services.findIndex((s) => s.spec.rules.length > 0);
-    const edited = services.map((s, i) =>
-      i === target ? { ...s, spec: { ...s.spec, rules: s.spec.rules.map((r, j) => (j === 0 ? { ...r, summary: 'edited summary' } : r)) } } : s,
-    );
+    const edited = services.map((s, i) => (i === target ? { ...s, spec: { ...s.spec, rules: s.spec.rules.map((r, j) => (j === 0 ? { ...r, summary: 'edited summary' } : r)) } } : s));
     const after = assemblePartitionedPrometheus(
       edited.map((s, i) => (i === target ? renderServicePieces(s, demoSettings) : pieces[i]!)),
       demoSettings,

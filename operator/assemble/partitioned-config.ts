@@ -75,11 +75,7 @@ export function assemblePartitionedPrometheus(
       const members = partition.refs.map((r) => byRef.get(`${r.namespace}/${r.name}`)!);
       const scrapeFile = partitionScrapeFileName(partition.id);
       const partitionDigest = digest(
-        [
-          HASH_FORMAT,
-          `${scrapeFile}\u0000${members.map((m) => m.digests.scrapeJobs).join('')}`,
-          ...members.map((m) => `${ruleFileName(m.ref)}\u0000${m.digests.ruleFile}`),
-        ].join('\n'),
+        [HASH_FORMAT, `${scrapeFile}\u0000${members.map((m) => m.digests.scrapeJobs).join('')}`, ...members.map((m) => `${ruleFileName(m.ref)}\u0000${m.digests.ruleFile}`)].join('\n'),
       );
       const reused = before.get(partition.id);
       if (reused?.digest === partitionDigest) return reused;
@@ -89,13 +85,7 @@ export function assemblePartitionedPrometheus(
     })
     .sort((a, b) => compareStrings(a.id, b.id));
   const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
-  const whole = digest(
-    [
-      HASH_FORMAT,
-      ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`),
-      ...partitions.map((p) => `${p.id}\u0000${p.digest}`),
-    ].join('\n'),
-  );
+  const whole = digest([HASH_FORMAT, ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`), ...partitions.map((p) => `${p.id}\u0000${p.digest}`)].join('\n'));
   return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH), unitBytes: sizes };
 }
 

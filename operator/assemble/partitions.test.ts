@@ -78,7 +78,12 @@ describe('partitionServices', () => {
     const random = lcg(99);
     const shuffled = [...units].sort(() => random() - 0.5);
     expect(partitionServices(shuffled, 60_000)).toEqual(first);
-    expect(partitionServices(units.map((u) => ({ ref: { ...u.ref }, bytes: u.bytes })), 60_000)).toEqual(first);
+    expect(
+      partitionServices(
+        units.map((u) => ({ ref: { ...u.ref }, bytes: u.bytes })),
+        60_000,
+      ),
+    ).toEqual(first);
   });
 
   it('splits a namespace only when it does not fit', () => {

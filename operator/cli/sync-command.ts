@@ -10,7 +10,22 @@ import { createSyncMetrics } from '../sync/metrics.js';
 import { createHttpReloader } from '../sync/reloader.js';
 import { Syncer, type ObservedObject } from '../sync/syncer.js';
 import { watchObjects, watchOneObject, type WatchedKind, type WatchedObject } from '../sync/watcher.js';
-import { defineCommand, type Env, envFooter, type FlagValues, httpUrl, kubeconfigFlag, listenFlag, logLevelFlag, namespaceFlag, objectName, oneOf, switchFlag, UsageError, valueFlag } from './flags.js';
+import {
+  defineCommand,
+  type Env,
+  envFooter,
+  type FlagValues,
+  httpUrl,
+  kubeconfigFlag,
+  listenFlag,
+  logLevelFlag,
+  namespaceFlag,
+  objectName,
+  oneOf,
+  switchFlag,
+  UsageError,
+  valueFlag,
+} from './flags.js';
 import { ANNOTATIONS, PARTITION_OF_LABEL } from '../contract.js';
 import { mergePartitions, type DecodedObject } from '../sync/partitions.js';
 import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';

@@ -115,7 +115,7 @@ describe('scrape limits (spec.limits) the schema accepts', () => {
 });
 
 describe('the partitioned rendering of the catalogue (assemble/partitioned-config.ts)', () => {
-  it('passes promtool check config, which loads every partition\'s scrape file through scrape_config_files and every rule file', async () => {
+  it("passes promtool check config, which loads every partition's scrape file through scrape_config_files and every rule file", async () => {
     const catalogue = loadCatalogue();
     const dir = join(workDir, 'partitioned');
     const credentialsDir = join(dir, 'scrape-credentials');

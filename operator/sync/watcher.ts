@@ -65,12 +65,7 @@ export function watchObjects(options: ObjectsWatchOptions): OneObjectWatch {
 
 type Selector = { fieldSelector: string } | { labelSelector: string };
 
-function watchSelected(
-  options: Omit<WatchOneOptions, 'name' | 'onObject'>,
-  selector: Selector,
-  name: string,
-  onObjects: (objects: ReadonlyMap<string, WatchedObject>) => void,
-): OneObjectWatch {
+function watchSelected(options: Omit<WatchOneOptions, 'name' | 'onObject'>, selector: Selector, name: string, onObjects: (objects: ReadonlyMap<string, WatchedObject>) => void): OneObjectWatch {
   const { kc, kind, namespace, log } = options;
   const core = makeClients(kc).core;
   const watch = new Watch(kc);

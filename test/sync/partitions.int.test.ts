@@ -117,7 +117,10 @@ async function reloads(listen: string): Promise<number> {
   return Number(/^vigil_sync_reloads_total\{result="success"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-const expectedRuleFiles = (config: PartitionedPrometheusConfig) => Object.keys(allFiles(config)).filter((f) => f.endsWith('.rules.yaml')).sort();
+const expectedRuleFiles = (config: PartitionedPrometheusConfig) =>
+  Object.keys(allFiles(config))
+    .filter((f) => f.endsWith('.rules.yaml'))
+    .sort();
 const expectedJobs = (list: MonitoredService[]) => list.map((s) => jobName(s.metadata, 'metrics')).sort();
 
 beforeAll(async () => {
@@ -139,7 +142,13 @@ beforeAll(async () => {
   // Prometheus discovers through the test API server (nothing to find: the scrape pools exist all the same).
   settings = { ...demoSettings, rulesDir: dir, selfScrapeJobs: [], kubernetesSd: { apiServer: 'https://127.0.0.1:1', kubeconfigFile: cluster.kubeconfigPath } };
   // Each namespace fits a partition alone, no two together: one partition per namespace.
-  const sizes = NAMESPACES.map((ns) => assemblePartitionedPrometheus(services([ns]).map((s) => renderServicePieces(s, settings)), settings).partitions[0]!);
+  const sizes = NAMESPACES.map(
+    (ns) =>
+      assemblePartitionedPrometheus(
+        services([ns]).map((s) => renderServicePieces(s, settings)),
+        settings,
+      ).partitions[0]!,
+  );
   budget = Math.max(...sizes.map((p) => Object.entries(p.files).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0))) + 500;
 }, TIMEOUT);
 
@@ -169,7 +178,25 @@ describe('vigil sync --partitions with Prometheus', () => {
       const url = `http://127.0.0.1:${port}`;
       listen = `127.0.0.1:${await freePort()}`;
       const proc = await startSyncSidecar(
-        ['--configmap', CM, '--partitions', '--reload-url', `${url}/-/reload`, '--ready-url', `${url}/-/ready`, '--namespace', NS, '--dir', dir, '--kubeconfig', kubeconfigs.prometheus, '--listen', listen, '--log-level', 'debug'],
+        [
+          '--configmap',
+          CM,
+          '--partitions',
+          '--reload-url',
+          `${url}/-/reload`,
+          '--ready-url',
+          `${url}/-/ready`,
+          '--namespace',
+          NS,
+          '--dir',
+          dir,
+          '--kubeconfig',
+          kubeconfigs.prometheus,
+          '--listen',
+          listen,
+          '--log-level',
+          'debug',
+        ],
         sidecarLog,
       );
       cleanups.push(() => proc.stop());
@@ -215,7 +242,10 @@ describe('vigil sync --partitions with Prometheus', () => {
   it(
     "removes a deleted namespace's partition from disk and from Prometheus",
     async () => {
-      const remaining = services(NAMESPACES.filter((ns) => ns !== 'team-b'), 'Edited summary');
+      const remaining = services(
+        NAMESPACES.filter((ns) => ns !== 'team-b'),
+        'Edited summary',
+      );
       const without = assemble(remaining, config);
       const gone = config.partitions.filter((p) => p.refs.every((r) => r.namespace === 'team-b'));
       expect(gone).toHaveLength(1);
