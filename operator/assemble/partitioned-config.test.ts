@@ -8,7 +8,8 @@ import { renderServicePieces } from '../render/index.js';
 import { PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX, SCRAPE_FILE_SUFFIX } from '../render/names.js';
 import { WATCHDOG_RULE_FILE } from '../render/watchdog.js';
 import { renderConfig } from './config.js';
-import { allFiles, assemblePartitionedPrometheus, includedRefs } from './partitioned-config.js';
+import { allFiles, assemblePartitionedPrometheus, includedRefs, partitionWrites } from './partitioned-config.js';
+import { parsePartitionManifest } from '../sync/partitions.js';
 
 /** The catalogue `copies` times, under other names (enough services for several partitions). */
 function manyServices(copies: number): MonitoredService[] {
@@ -92,5 +93,27 @@ describe('assemblePartitionedPrometheus', () => {
     expect(changed[0]!.refs).toContainEqual({ namespace: services[target]!.metadata.namespace, name: services[target]!.metadata.name });
     expect(after.partitions.map((p) => p.id)).toEqual(before.partitions.map((p) => p.id));
     expect(after.main).toEqual(before.main);
+  });
+
+  it('writes a missing or changed partition first, names every partition in the main object, and removes the ones gone', () => {
+    const services = manyServices(6);
+    const config = assemblePartitionedPrometheus(
+      services.map((s) => renderServicePieces(s, demoSettings)),
+      demoSettings,
+      undefined,
+      20_000,
+    );
+    const fresh = partitionWrites(config, 'cm', new Map());
+    expect(fresh.partitions.map((w) => w.name)).toEqual(config.partitions.map((p) => `cm-${p.id}`));
+    expect(fresh.remove).toEqual([]);
+    expect(fresh.mainAnnotations.configHash).toBe(config.hash);
+    // The manifest is what the sidecar reads (sync/partitions.ts): every partition at the hash its object carries.
+    expect(parsePartitionManifest(fresh.mainAnnotations.partitions)).toEqual(new Map(fresh.partitions.map((w) => [w.partition.id, w.hash])));
+    const stored = new Map<string, string | undefined>(fresh.partitions.map((w) => [w.name, w.hash]));
+    stored.set('cm-gone', 'h');
+    stored.set(`cm-${config.partitions[1]!.id}`, 'older');
+    const next = partitionWrites(config, 'cm', stored);
+    expect(next.partitions.map((w) => w.name)).toEqual([`cm-${config.partitions[1]!.id}`]);
+    expect(next.remove).toEqual(['cm-gone']);
   });
 });

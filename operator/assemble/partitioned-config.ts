@@ -10,6 +10,7 @@ import type { GlobalSettings, ObjectRef } from '../render/types.js';
 import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from '../render/watchdog.js';
 import type { FileSet } from './config-bundle.js';
 import { HASH_LENGTH } from './config.js';
+import { partitionObjectName } from '../contract.js';
 import { PARTITION_BUDGET_BYTES, partitionServices } from './partitions.js';
 
 export interface ConfigPartition {
@@ -87,6 +88,33 @@ export function assemblePartitionedPrometheus(
   const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
   const whole = digest([HASH_FORMAT, ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`), ...partitions.map((p) => `${p.id}\u0000${p.digest}`)].join('\n'));
   return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH), unitBytes: sizes };
+}
+
+/** What to write for a partitioned config, in this order (docs/contract.md). */
+export interface PartitionWrites {
+  /** Partitions whose object is missing or carries another config hash: write these first. */
+  partitions: { name: string; partition: ConfigPartition; hash: string }[];
+  /** Then the main object with these annotations: the whole config's hash and the manifest naming every partition. */
+  mainAnnotations: { configHash: string; partitions: string };
+  /** Last, delete these partition objects: the main object no longer names them. */
+  remove: string[];
+}
+
+/**
+ * The writes that store `config` beside the main object `mainName`, given the config hash of each
+ * partition object there now (by object name). One change gives one partition to write: the others'
+ * objects already carry their hash.
+ */
+export function partitionWrites(config: PartitionedPrometheusConfig, mainName: string, existing: ReadonlyMap<string, string | undefined>): PartitionWrites {
+  const hashOf = (p: ConfigPartition) => p.digest.slice(0, HASH_LENGTH);
+  const names = new Set(config.partitions.map((p) => partitionObjectName(mainName, p.id)));
+  return {
+    partitions: config.partitions
+      .map((partition) => ({ name: partitionObjectName(mainName, partition.id), partition, hash: hashOf(partition) }))
+      .filter(({ name, hash }) => existing.get(name) !== hash),
+    mainAnnotations: { configHash: config.hash, partitions: JSON.stringify(Object.fromEntries(config.partitions.map((p) => [p.id, hashOf(p)]))) },
+    remove: [...existing.keys()].filter((name) => !names.has(name)).sort(compareStrings),
+  };
 }
 
 /** Every file of a partitioned config, as the sync sidecar writes them into one directory. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { demoSettings } from '../fixtures/catalogue/index.js';
 import { MonitoredServiceSchema, type MonitoredService } from '../../operator/api/schema.js';
 import { configMapPayload, encodeFileSet } from '../../operator/assemble/config-bundle.js';
-import { allFiles, assemblePartitionedPrometheus, type PartitionedPrometheusConfig } from '../../operator/assemble/partitioned-config.js';
+import { allFiles, assemblePartitionedPrometheus, partitionWrites, type PartitionedPrometheusConfig } from '../../operator/assemble/partitioned-config.js';
 import { ANNOTATIONS, PARTITION_OF_LABEL, partitionObjectName } from '../../operator/contract.js';
 import { OBJECT_NAMES, PROMETHEUS_SYNC_PARTITION_RULES } from '../../operator/rbac.js';
 import { renderServicePieces } from '../../operator/render/index.js';
@@ -75,20 +75,20 @@ function configMap(name: string, files: Record<string, string>, annotations: Rec
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS, annotations, labels }, ...configMapPayload(encoded) };
 }
 
-/** Writes as the operator is to: changed partitions, then the main object, then removes partitions no longer named. */
-async function write(config: PartitionedPrometheusConfig, previous?: PartitionedPrometheusConfig): Promise<string[]> {
-  const before = new Map(previous?.partitions.map((p) => [p.id, p.digest]));
-  const written: string[] = [];
-  for (const p of config.partitions) {
-    if (before.get(p.id) === p.digest) continue;
-    await apply(configMap(partitionObjectName(CM, p.id), p.files, { [ANNOTATIONS.configHash]: p.digest.slice(0, 16) }, { [PARTITION_OF_LABEL]: CM }));
-    written.push(p.id);
-  }
-  const manifest = Object.fromEntries(config.partitions.map((p) => [p.id, p.digest.slice(0, 16)]));
-  await apply(configMap(CM, config.main, { [ANNOTATIONS.configHash]: config.hash, [ANNOTATIONS.partitions]: JSON.stringify(manifest) }));
-  const ids = new Set(config.partitions.map((p) => p.id));
-  for (const p of previous?.partitions ?? []) if (!ids.has(p.id)) await cluster!.kubectl(['delete', 'configmap', partitionObjectName(CM, p.id), '-n', NS]);
-  return written;
+/** Writes as the operator is to (partitionWrites): changed partitions, the main object, then removes partitions no longer named. Returns the partition ids written. */
+async function write(config: PartitionedPrometheusConfig): Promise<string[]> {
+  const writes = partitionWrites(config, CM, await partitionHashes());
+  for (const w of writes.partitions) await apply(configMap(w.name, w.partition.files, { [ANNOTATIONS.configHash]: w.hash }, { [PARTITION_OF_LABEL]: CM }));
+  await apply(configMap(CM, config.main, { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions }));
+  for (const name of writes.remove) await cluster!.kubectl(['delete', 'configmap', name, '-n', NS]);
+  return writes.partitions.map((w) => w.partition.id);
+}
+
+/** The config hash of every partition object there now, by name. */
+async function partitionHashes(): Promise<Map<string, string | undefined>> {
+  const out = await cluster!.kubectl(['get', 'configmaps', '-n', NS, '-l', PARTITION_OF_LABEL, '-o', 'json']);
+  const items = (JSON.parse(out) as { items: { metadata: { name: string; annotations?: Record<string, string> } }[] }).items;
+  return new Map(items.map((i) => [i.metadata.name, i.metadata.annotations?.[ANNOTATIONS.configHash]]));
 }
 
 async function annotation(key: string): Promise<string | undefined> {
@@ -219,7 +219,7 @@ describe('vigil sync --partitions with Prometheus', () => {
       const versions = await resourceVersions();
       const mtimes = new Map(await Promise.all(Object.keys(allFiles(config)).map(async (f) => [f, (await stat(join(dir, f))).mtimeMs] as const)));
       const reloadsBefore = await reloads(listen);
-      const written = await write(edited, config);
+      const written = await write(edited);
       expect(written).toHaveLength(1);
       await waitUntil('the edit applied', 60_000, async () => ((await annotation(ANNOTATIONS.appliedHash)) === edited.hash ? true : undefined), 100);
       // Only the edited partition's object has a new resourceVersion.
@@ -250,7 +250,7 @@ describe('vigil sync --partitions with Prometheus', () => {
       const gone = config.partitions.filter((p) => p.refs.every((r) => r.namespace === 'team-b'));
       expect(gone).toHaveLength(1);
       expect(without.partitions.map((p) => p.id)).not.toContain(gone[0]!.id);
-      await write(without, config);
+      await write(without);
       await waitUntil('the deletion applied', 60_000, async () => ((await annotation(ANNOTATIONS.appliedHash)) === without.hash ? true : undefined), 100);
       expect(await readDirFiles(dir)).toEqual(allFiles(without));
       expect(Object.keys(await readDirFiles(dir)).some((f) => f.startsWith('team-b__') || f.includes(gone[0]!.id))).toBe(false);
