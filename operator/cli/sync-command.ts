@@ -181,7 +181,10 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     name: config.name,
     log,
     onObject(object) {
-      if (object === undefined) return syncer.observe(undefined);
+      if (object === undefined) {
+        main = undefined; // a partition event must not bring back the deleted object's config
+        return syncer.observe(undefined);
+      }
       latestUid = object.metadata?.uid;
       main = toObservedObject(config.kind, object);
       deliver();
