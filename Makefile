@@ -52,7 +52,7 @@ test-integration: deps tools node-tools ## Integration tests only (real etcd, ku
 	$(JEST) --runInBand --testPathPatterns '\.int\.test\.ts$$'
 
 .PHONY: test
-test: deps tools node-tools typecheck lint fmt-check ## Run every test: unit, golden, promtool/amtool, integration, the real node and kind (two lanes: hack/test-lanes.sh)
+test: deps tools node-tools typecheck lint fmt-check ## Run every test: unit, golden, promtool/amtool, integration, the real node and kind (three lanes at once: hack/test-lanes.sh)
 	hack/test-lanes.sh
 
 BIOME := node_modules/@biomejs/biome/bin/biome

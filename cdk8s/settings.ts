@@ -1,5 +1,5 @@
 // The GlobalSettings file (operator/render/types.ts) the chart gives the operator, without SMTP credentials.
-import { EXTERNAL_CLUSTER_LABEL, SELF_SCRAPE_JOBS } from '../operator/render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, SCRAPE_ERROR_INFO_METRIC, SELF_SCRAPE_JOBS } from '../operator/render/names.js';
 import type { RenderContext } from './context.js';
 import { PROMETHEUS_GENERATED_DIR, PROMETHEUS_PORT } from './components/prometheus.js';
 import { alertmanagerTargets } from './components/alertmanager.js';
@@ -55,6 +55,9 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
           { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
           { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
         ],
+        // Every service's scrape errors (targets' URLs included) are for the down alerts' emails, not
+        // for the rules of the teams in the install's namespace: without a namespace label no tenant rule reads them.
+        metric_relabel_configs: [{ source_labels: ['__name__'], regex: SCRAPE_ERROR_INFO_METRIC, target_label: 'namespace', replacement: '' }],
       },
     ],
     watchdog: { webhookUrl: v('watchdog.webhookUrl'), interval: v('watchdog.interval') },

@@ -206,7 +206,16 @@ export const VigilValuesShape = z
     alertmanager: z
       .strictObject({
         image: image(IMAGE_DEFAULTS.alertmanager),
-        replicas: z.number().int().min(1).max(5).default(1).describe('Replicas > 1 form a gossip cluster through a headless Service.'),
+        // Two by default: the only way a `helm upgrade` keeps the notification log and silences without a StorageClass.
+        replicas: z
+          .number()
+          .int()
+          .min(1)
+          .max(5)
+          .default(2)
+          .describe(
+            'Replicas > 1 form a gossip cluster through a headless Service and Prometheus notifies each; a replaced replica copies the silences and the notification log from the others before it notifies, and they are replaced one at a time (a PodDisruptionBudget allows one eviction at a time), so a `helm upgrade` re-sends nothing. 1 (required with profile=demo): a new pod on emptyDir starts empty and emails every firing alert again; set persistence.enabled then.',
+          ),
         maintenanceInterval: duration()
           .default('10s')
           .describe(
@@ -218,7 +227,7 @@ export const VigilValuesShape = z
               .boolean()
               .default(false)
               .describe(
-                'A PersistentVolumeClaim per replica for silences and the notification log instead of emptyDir. Without it they survive a container restart but not a new pod (helm upgrade, eviction): a lone replica then forgets its silences and emails every firing alert again; replicas > 1 copy them from their peers.',
+                'A PersistentVolumeClaim per replica for silences and the notification log instead of emptyDir (needs a StorageClass). Without it they survive a container restart but not a new pod (helm upgrade, eviction): replicas > 1 (the default) copy them from their peers; a lone replica forgets its silences and emails every firing alert again.',
               ),
             size: z.string().default('1Gi'),
             storageClassName: z.string().default('').describe('Empty = the cluster default StorageClass.'),
@@ -398,7 +407,8 @@ export const KIND_VALUES: VigilValuesInput = {
   operator: { replicas: 1, image: { ...IMAGE_DEFAULTS.operator, pullPolicy: 'Never' } },
   // Right on a laptop: kind-config.yaml maps these node ports to the same localhost ports.
   prometheus: { retention: '2d', externalUrl: 'http://localhost:9090', service: { type: 'NodePort', nodePort: 30090 } },
-  alertmanager: { externalUrl: 'http://localhost:9093', service: { type: 'NodePort', nodePort: 30093 } },
+  // One replica: profile=demo refuses more (HA_DEMO_REFUSAL), and a laptop saves a pod; an upgrade then re-sends.
+  alertmanager: { replicas: 1, externalUrl: 'http://localhost:9093', service: { type: 'NodePort', nodePort: 30093 } },
   mailCatcher: {
     enabled: true,
     service: { type: 'NodePort', nodePort: 30025 },

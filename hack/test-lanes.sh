@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# make test: every jest suite, in two lanes that run at the same time.
-#   cluster lane: the suites that start a whole cluster (test/node: the real node; test/kind: kind), one at a time.
+# make test: every jest suite, in three lanes that run at the same time, each one suite at a time.
+#   cluster lane: the suites that start a whole cluster (test/node: the real node; test/kind: kind).
 #     Each cluster lives in a network namespace of its own and binds no host port, so it shares nothing with the
-#     other lane; both lanes mostly wait on real processes, so two cores carry them side by side.
-#   main lane: every other suite, one at a time, as before.
-# The cluster lane's output goes to a log that is printed when it ends; the exit code is non-zero when either lane
-# failed, and the last line sums both lanes' tests.
+#     other lanes.
+#   faults lane: the fault and pipeline suites (test/faults, test/pipeline), the longest of the rest.
+#   main lane: every other suite.
+# Every suite outside the cluster lane starts its own processes on free loopback ports in its own temporary
+# folders, so suites of different lanes share nothing; all three lanes mostly wait on real processes, so two cores
+# carry them side by side (load stays near 1). The other lanes' output goes to logs printed when they end; the exit
+# code is non-zero when any lane failed, and the last line sums every lane's tests.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 OUT="$REPO_ROOT/.local/test-lanes"
 rm -rf "$OUT"; mkdir -p "$OUT"
 CLUSTER_SUITES='/test/(node|kind)/'
+FAULT_SUITES='/test/(faults|pipeline)/'
 jest() { node node_modules/jest/bin/jest.js --runInBand --ci "$@"; }
 
 # The real node and the kind cluster are one per machine: the lane holds a machine-wide lock, which people running
@@ -22,15 +26,22 @@ jest() { node node_modules/jest/bin/jest.js --runInBand --ci "$@"; }
   exec node node_modules/jest/bin/jest.js --runInBand --ci --testPathPatterns "$CLUSTER_SUITES" --json --outputFile "$OUT/cluster.json"
 ) >"$OUT/cluster.log" 2>&1 &
 cluster_pid=$! # jest itself (exec), so the trap reaches it
-# Interrupted: stop the cluster lane and take its clusters down (a killed jest runs no afterAll).
-trap 'kill -TERM "$cluster_pid" 2>/dev/null; wait "$cluster_pid" 2>/dev/null; hack/kind/env.sh down >&2; hack/node/cluster.sh down >&2; exit 130' INT TERM
+(exec node node_modules/jest/bin/jest.js --runInBand --ci --testPathPatterns "$FAULT_SUITES" --json --outputFile "$OUT/faults.json") >"$OUT/faults.log" 2>&1 &
+faults_pid=$!
+# Interrupted: stop the other lanes and take the clusters down (a killed jest runs no afterAll).
+trap 'kill -TERM "$cluster_pid" "$faults_pid" 2>/dev/null; wait "$cluster_pid" "$faults_pid" 2>/dev/null; hack/kind/env.sh down >&2; hack/node/cluster.sh down >&2; exit 130' INT TERM
 
 main_rc=0
-jest --testPathIgnorePatterns '/node_modules/' '/dist/' "$CLUSTER_SUITES" --json --outputFile "$OUT/main.json" || main_rc=$?
+jest --testPathIgnorePatterns '/node_modules/' '/dist/' "$CLUSTER_SUITES" "$FAULT_SUITES" --json --outputFile "$OUT/main.json" || main_rc=$?
+faults_rc=0
+wait "$faults_pid" || faults_rc=$?
 cluster_rc=0
 wait "$cluster_pid" || cluster_rc=$?
 trap - INT TERM
 
+echo
+echo "==> faults lane ($FAULT_SUITES), exit $faults_rc"
+cat "$OUT/faults.log"
 echo
 echo "==> cluster lane ($CLUSTER_SUITES), exit $cluster_rc"
 cat "$OUT/cluster.log"
@@ -42,5 +53,5 @@ node --input-type=module -e '
     const r = JSON.parse(readFileSync(f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
   }
-  console.log(`\njest: ${passed} passed, ${failed} failed`);' "$OUT/main.json" "$OUT/cluster.json"
-[[ $main_rc -eq 0 && $cluster_rc -eq 0 ]]
+  console.log(`\njest: ${passed} passed, ${failed} failed`);' "$OUT/main.json" "$OUT/faults.json" "$OUT/cluster.json"
+[[ $main_rc -eq 0 && $faults_rc -eq 0 && $cluster_rc -eq 0 ]]

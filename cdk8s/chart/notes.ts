@@ -27,6 +27,13 @@ User interfaces:
   Alert emails go to {{ .Values.smtp.smarthost | default "(smtp.smarthost is not set: no email can be sent)" }} from {{ .Values.smtp.from }}.
 {{- end }}
 
+{{- if and (le (int .Values.alertmanager.replicas) 1) (not .Values.alertmanager.persistence.enabled) }}
+
+WARNING: one Alertmanager replica without persistence: an upgrade or eviction that replaces its pod
+forgets every silence and emails every firing alert again. Outside a laptop cluster set
+alertmanager.replicas=2 (profile=production) or alertmanager.persistence.enabled=true.
+{{- end }}
+
 Monitor a service by applying a MonitoredService next to it:
   kubectl explain monitoredservice.spec
 {{- if .Values.demoTarget.enabled }}

@@ -1,6 +1,10 @@
 // Alertmanager with its sync sidecar (`vigil sync --secret vigil-alertmanager-config`). Replicas > 1
 // gossip through the headless Service: Alertmanager resolves the peer name to every pod IP and
 // re-resolves it as pods come and go, so the flags do not depend on the replica count.
+// Replicas > 1 are also what keeps silences and the notification log across a `helm upgrade` without
+// a volume: a new pod joins before it serves (a full push/pull of that state with its peers) and holds
+// notifications until gossip settles, so it must never find every peer replaced at once: the rolling
+// update replaces one pod at a time, and a PodDisruptionBudget keeps evictions to one.
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { kubeObject, not, type Flag, type RenderContext } from '../context.js';
@@ -36,6 +40,13 @@ export const ALERTMANAGER_BOOTSTRAP_CONFIG = stringify({
   route: { receiver: 'bootstrap' },
   receivers: [{ name: 'bootstrap' }],
 });
+
+/**
+ * Seconds a replaced replica must stay Ready before the next one is replaced. Alertmanager's
+ * /-/ready answers as soon as it listens, after its first join attempt; a failed attempt is retried
+ * at the reconnect interval (10s), so 15 s lets one retry pull the peer's state before that peer goes.
+ */
+export const ALERTMANAGER_MIN_READY_SECONDS = 15;
 
 /** Extra volume mounted into Alertmanager, e.g. the CA of the in-cluster mail catcher. */
 export interface ExtraVolume {
@@ -164,8 +175,10 @@ export class Alertmanager extends Construct {
         spec: {
           replicas: props.replicas,
           serviceName: ALERTMANAGER_HEADLESS,
-          // Peers find each other through DNS; starting them together is fine.
+          // Peers find each other through DNS; starting them together is fine. Updates still go one pod at a time.
           podManagementPolicy: 'Parallel',
+          updateStrategy: { type: 'RollingUpdate' },
+          ...ctx.optionalFields(props.clustered, { minReadySeconds: ALERTMANAGER_MIN_READY_SECONDS }),
           selector: { matchLabels: selectorLabels(name) },
           template: {
             metadata: podMetadata(props.scheduling, name),
@@ -202,6 +215,10 @@ export class Alertmanager extends Construct {
         },
       },
     );
+    // A drain or other eviction takes one replica at a time, so the other keeps the shared state.
+    ctx.when(props.clustered, () => {
+      kubeObject(this, ctx, 'pdb', 'policy/v1', 'PodDisruptionBudget', { name, labels: labels(name) }, { spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) } } });
+    });
     exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: ALERTMANAGER_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
   }
 }

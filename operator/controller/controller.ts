@@ -33,6 +33,8 @@ import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
 import { testSeamFinisher } from './test-seam.js';
 import { renderServicePieces } from '../render/index.js';
+import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
+import { scrapeErrorLabels } from './scrape-error-metric.js';
 import { validateMonitoredService } from '../validate/index.js';
 
 export const FIELD_MANAGER = 'vigil-operator';
@@ -329,6 +331,8 @@ export class Controller {
       },
       onStoppedLeading: () => {
         if (opts.leaderElect) opts.metrics.leader.set(0);
+        // Only the leader's scrape errors are current: a follower's would go stale.
+        opts.metrics.scrapeErrors.reset();
       },
       log: this.log,
     });
@@ -390,6 +394,7 @@ export class Controller {
     await this.liveness.stop();
     await this.elector.release();
     this.opts.metrics.leader.set(0);
+    this.opts.metrics.scrapeErrors.reset();
     await this.credentialSources.stop();
     await Promise.all([...this.informers, ...this.k8sServiceInformers].map((i) => i.stop()));
     this.started = false;
@@ -527,6 +532,7 @@ export class Controller {
       const settings = this.settingsWithCredentials();
       this.credentialSources.beginPass();
       const objects = this.currentServices();
+      this.exportScrapeErrors(objects);
       const reports = { prometheus: readSyncReport(configMap?.metadata?.annotations), alertmanager: readSyncReport(secret?.metadata?.annotations) };
       const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
       // Validation is cached per generation: planReconcile below gets the same results for free.
@@ -587,6 +593,23 @@ export class Controller {
       throw err;
     } finally {
       endTimer({ result });
+    }
+  }
+
+  /**
+   * SCRAPE_ERROR_INFO_METRIC anew from the latest targets poll: one series per service with a failing
+   * target, none for the others, deleted services and while Prometheus does not answer. The down
+   * alerts' descriptions read it (render/scrape-error.ts). Rebuilt synchronously, so a scrape of
+   * /metrics never sees it half done.
+   */
+  private exportScrapeErrors(objects: readonly MsObject[]): void {
+    const gauge = this.opts.metrics.scrapeErrors;
+    gauge.reset();
+    for (const o of objects) {
+      const namespace = o.metadata?.namespace ?? '';
+      const name = o.metadata?.name ?? '';
+      const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
+      if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
   }
 

@@ -1,6 +1,7 @@
 // The operator's Prometheus metrics, on their own Registry so tests can create several operators
 // in one process and so nothing leaks in from prom-client's global default registry.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, SCRAPE_ERROR_INFO_METRIC } from '../render/names.js';
 
 export interface OperatorMetrics {
   registry: Registry;
@@ -10,6 +11,7 @@ export interface OperatorMetrics {
   reloads: Counter<'target' | 'result'>;
   monitoredServices: Gauge<'state'>;
   leader: Gauge;
+  scrapeErrors: Gauge<'vigil_namespace' | 'vigil_monitoredservice' | 'reason' | 'error'>;
 }
 
 export function createOperatorMetrics(options: { defaultMetrics?: boolean } = {}): OperatorMetrics {
@@ -50,6 +52,14 @@ export function createOperatorMetrics(options: { defaultMetrics?: boolean } = {}
     leader: new Gauge({
       name: 'vigil_leader',
       help: '1 while this replica holds the leader Lease and may write, else 0.',
+      registers: [registry],
+    }),
+    scrapeErrors: new Gauge({
+      name: SCRAPE_ERROR_INFO_METRIC,
+      help:
+        "1 per MonitoredService with a failing scrape target, on the leader: reason (TargetsHealthy's class of the error) and error (Prometheus's lastError, " +
+        'the most common first, truncated); gone when no target fails. The down alerts quote it in their email.',
+      labelNames: [LABEL_NAMESPACE, LABEL_MONITORED_SERVICE, 'reason', 'error'],
       registers: [registry],
     }),
   };

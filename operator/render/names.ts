@@ -6,7 +6,8 @@ import type { ObjectRef } from './types.js';
 export const JOB_PREFIX = 'vigil';
 /**
  * Jobs of the install's own scrape configs (settings.selfScrapeJobs); the operator's series carry
- * the install namespace's namespace label, so rules of MonitoredServices there may read them.
+ * the install namespace's namespace label, so rules of MonitoredServices there may read them
+ * (all but SCRAPE_ERROR_INFO_METRIC: the chart drops its namespace label, cdk8s/settings.ts).
  */
 export const SELF_SCRAPE_JOBS = { prometheus: 'prometheus', operator: 'vigil-operator', alertmanager: 'alertmanager' } as const;
 export const DEFAULT_RECEIVER = 'vigil-default';
@@ -37,6 +38,13 @@ export const sanitizedLabelName = (key: string) => key.replace(/[^a-zA-Z0-9_]/g,
 
 /** The external label naming the cluster (the chart's clusterName): on every alert a rule does not label itself. */
 export const EXTERNAL_CLUSTER_LABEL = 'cluster';
+
+/**
+ * The operator's gauge (value 1) carrying Prometheus's scrape error of each service with a failing
+ * target, read by the down alerts' descriptions at evaluation (render/scrape-error.ts); labels
+ * LABEL_NAMESPACE, LABEL_MONITORED_SERVICE, reason and error (controller/scrape-error-metric.ts).
+ */
+export const SCRAPE_ERROR_INFO_METRIC = 'vigil_monitoredservice_scrape_error_info';
 
 export const SERVICE_DOWN_ALERT = 'ServiceDown';
 export const TARGET_DOWN_ALERT = 'ServiceTargetDown';

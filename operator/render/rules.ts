@@ -6,6 +6,7 @@ import type { AlertRule, MonitoredService, Severity } from '../api/schema.js';
 import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
 import { resolveScrapeLimits, sampleLimitReasonTemplate } from './scrape-limits.js';
 import { scrapeTiming } from './scrape-timing.js';
+import { scrapeErrorTemplate } from './scrape-error.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { isTemplateValue, knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
 import { LABEL_TEST_TOKEN } from './test-email.js';
@@ -166,9 +167,10 @@ export function activeServiceDownSelector(service: MonitoredService): string {
  *   been evaluated with its current scrape jobs for the discovery grace period: a recording rule
  *   records each evaluation's time, and `time() - min_over_time(record[W])` is how long that has
  *   been going on (W = grace + 2 evaluation intervals, so a continuous record always has a
- *   sample old enough; at most intervals the cap keeps W within 5m, so after a restart on a kept
- *   TSDB either the old `up` samples are still within the 5-minute lookback or the old records are
- *   outside W). A failing target
+ *   sample old enough). A restart on a kept TSDB longer than W starts the grace over; a shorter
+ *   one does not, and as Prometheus writes no staleness marker at shutdown, a service whose
+ *   2·(interval + timeout) + restart + discovery exceeds the 5m lookback by more than `for` pages
+ *   once (a documented limit, checked in test/promtool/timing-range.int.test.ts). A failing target
  *   (`up == 0`) needs no grace: it was discovered and scraped.
  *   The grace restarts whenever the scrape jobs change (an edit of the interval, an operator
  *   upgrade rendering every job anew), yet a service that is already down has nothing left to
@@ -230,6 +232,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
           sampleLimitReasonTemplate(samplesSelector, sampleLimit, false) +
           ' ' +
           (downReason !== undefined ? `The operator reports: ${templateSafe(truncate(downReason, MAX_DOWN_REASON_CHARS))}. ` : '') +
+          scrapeErrorTemplate(refOf(service), { sentence: "Prometheus's scrape error", after: ' ' }) +
           `Reason in its status (with Prometheus's own scrape error): kubectl describe monitoredservice -n ${namespace} ${name}`,
       },
     },
@@ -250,7 +253,8 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
         description:
           `Target {{ $labels.instance }} (pod {{ $labels.pod }}, job {{ $labels.job }}) of MonitoredService ${namespace}/${name} ` +
           `has failed every scrape for ${window} and then for ${down.for} more (a target failing for less than ${window}, such as a stopping pod not yet dropped by discovery, does not count).` +
-          sampleLimitReasonTemplate(samplesSelector, sampleLimit, true),
+          sampleLimitReasonTemplate(samplesSelector, sampleLimit, true) +
+          scrapeErrorTemplate(refOf(service), { before: ' ', sentence: "A scrape error of this service's failing targets, as Prometheus reports it" }),
       },
     },
   ];

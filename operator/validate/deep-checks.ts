@@ -17,7 +17,7 @@ import { checkPromQL, DEPLOYED_PROMETHEUS } from '../promql/parse.js';
 import { EXTERNAL_CLUSTER_LABEL, jobName, sanitizedLabelName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
-import { formatDurationMs, parseDurationMs } from './duration.js';
+import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from './duration.js';
 import { foreignJobProblems } from './job-matchers.js';
 import { emailAddressProblem, mailParserProblem } from './email.js';
 import { formatPath } from './paths.js';
@@ -85,7 +85,7 @@ function checkDurationRange(value: unknown, path: PropertyKey[], report: Report)
   if (typeof value !== 'string' || !/^[0-9a-z]+$/.test(value) || value.length > 32) return undefined;
   const ms = parseDurationMs(value);
   if (ms === undefined && /^([0-9]+(ms|s|m|h|d|w|y))+$/.test(value)) {
-    report(path, `${value} is out of range: Prometheus durations must stay below about 292 years`);
+    report(path, `${value} is out of range: Prometheus accepts durations up to ${formatDurationMs(MAX_DURATION_MS)} (2^63-1 nanoseconds, about 292 years)`);
   }
   return ms;
 }

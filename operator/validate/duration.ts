@@ -26,8 +26,12 @@ export function isDuration(text: string): boolean {
 }
 const UNITS = ['y', 'w', 'd', 'h', 'm', 's', 'ms'] as const;
 
-/** Prometheus stores durations as int64 nanoseconds; anything longer is "out of range" there. */
-export const MAX_DURATION_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+/**
+ * Longest duration Prometheus accepts, ms: it stores durations as int64 nanoseconds and refuses
+ * more than 2^63-1 ns ("duration out of range", model.ParseDuration), so 292y24w3d23h47m16s854ms.
+ * A safe integer in ms, so the sum below is exact up to it.
+ */
+export const MAX_DURATION_MS = 9_223_372_036_854;
 
 /** Milliseconds of a Prometheus duration, or undefined when it is not one (or overflows). */
 export function parseDurationMs(text: string): number | undefined {
@@ -40,7 +44,7 @@ export function parseDurationMs(text: string): number | undefined {
     const digits = m[i + 1];
     if (digits !== undefined) total += Number(digits) * (UNIT_MS[unit] ?? 0);
   });
-  // 9.2e15 ms would already overflow Prometheus' int64 nanoseconds; keep a safe integer margin.
+  // Digits beyond 2^53 lose precision but stay far above the bound.
   if (!Number.isSafeInteger(total) || total > MAX_DURATION_MS) return undefined;
   return total;
 }

@@ -16,7 +16,7 @@ import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { renderConfig } from '../../operator/assemble/config.js';
 import { WATCHDOG_RULE_FILE } from '../../operator/render/watchdog.js';
 import { formatIssue, validateMonitoredService } from '../../operator/validate/index.js';
-import { ALERTMANAGER_BOOTSTRAP_CONFIG } from '../../cdk8s/components/alertmanager.js';
+import { ALERTMANAGER_BOOTSTRAP_CONFIG, ALERTMANAGER_MIN_READY_SECONDS } from '../../cdk8s/components/alertmanager.js';
 import { PROMETHEUS_BOOTSTRAP_CONFIG } from '../../cdk8s/components/prometheus.js';
 import { DEFAULT_VALUES, INSTALL_CHECKS, KIND_VALUES, mergeValues, parseValues } from '../../cdk8s/values.js';
 import { MAX_COUNT_LIMIT } from '../../operator/api/scrape-limits.js';
@@ -80,6 +80,27 @@ describe('helm chart', () => {
     const objects = parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { profile: 'production', alertmanager: { replicas: 3 } })));
     expect(objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager')?.spec).toMatchObject({ replicas: 3 });
     expect(parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { profile: 'demo', alertmanager: { replicas: 1 } }))).length).toBeGreaterThan(0);
+  });
+
+  test('by default two Alertmanagers, replaced one at a time and evicted one at a time, both notified by Prometheus; the kind values keep one without a budget', async () => {
+    const byDefault = parseManifests(await helmTemplate(REAL_CLUSTER));
+    const sts = byDefault.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager');
+    expect(sts?.spec).toMatchObject({ replicas: 2, updateStrategy: { type: 'RollingUpdate' }, minReadySeconds: ALERTMANAGER_MIN_READY_SECONDS });
+    const pdb = byDefault.find((o) => o.kind === 'PodDisruptionBudget');
+    expect(pdb).toMatchObject({ apiVersion: 'policy/v1', metadata: { name: 'vigil-alertmanager' }, spec: { maxUnavailable: 1 } });
+    // The budget selects exactly the StatefulSet's pods.
+    type Selecting = { selector: { matchLabels: Record<string, string> }; template?: { metadata: { labels: Record<string, string> } } };
+    const stsSpec = sts?.spec as Selecting | undefined;
+    const selected = (pdb?.spec as Selecting | undefined)?.selector.matchLabels;
+    expect(selected).toEqual(stsSpec?.selector.matchLabels);
+    expect(stsSpec?.template?.metadata.labels).toMatchObject(selected ?? { missing: 'selector' });
+    const settingsData = byDefault.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string> | undefined;
+    expect(settingsFromYaml(settingsData?.[SETTINGS_KEY] ?? '', 'helm').alertmanagerTargets).toEqual([0, 1].map((i) => `vigil-alertmanager-${i}.vigil-alertmanager-headless.vigil-system.svc:9093`));
+
+    const kind = parseManifests(await helmTemplate(KIND_VALUES));
+    expect(kind.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager')?.spec).not.toHaveProperty('minReadySeconds');
+    expect(kind.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager')?.spec).toMatchObject({ replicas: 1 });
+    expect(kind.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
   });
 
   test.each(INSTALL_CHECKS.filter((c) => c.path !== 'alertmanager.replicas').map((c) => [c.path, c] as const))(
