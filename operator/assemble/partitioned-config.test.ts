@@ -10,6 +10,7 @@ import { WATCHDOG_RULE_FILE } from '../render/watchdog.js';
 import { renderConfig } from './config.js';
 import { allFiles, assemblePartitionedPrometheus, includedRefs, partitionWrites } from './partitioned-config.js';
 import { parsePartitionManifest } from '../sync/partitions.js';
+import { scrapeConfigFiles } from '../sync/job-names.js';
 
 /** The catalogue `copies` times, under other names (enough services for several partitions). */
 function manyServices(copies: number): MonitoredService[] {
@@ -41,8 +42,10 @@ describe('assemblePartitionedPrometheus', () => {
       expect(main.global).toEqual(wholeMain.global);
       expect(main.alerting).toEqual(wholeMain.alerting);
       expect(main.rule_files).toEqual(wholeMain.rule_files);
-      // Beside the rule files, in the directory the sidecar writes.
-      expect(main.scrape_config_files).toEqual([(wholeMain.rule_files as string[])[0]!.replace(`*${RULE_FILE_SUFFIX}`, `*${SCRAPE_FILE_SUFFIX}`)]);
+      // Every partition's scrape file by name, beside the rule files, in the directory the sidecar writes.
+      const scrapeFileNames = config.partitions.map((p) => Object.keys(p.files).find((f) => f.endsWith(SCRAPE_FILE_SUFFIX))!);
+      expect(main.scrape_config_files).toEqual(scrapeFileNames.map((f) => (wholeMain.rule_files as string[])[0]!.replace(`*${RULE_FILE_SUFFIX}`, f)).sort());
+      expect(scrapeConfigFiles(files[PROMETHEUS_CONFIG_FILE]!)).toEqual([...scrapeFileNames].sort());
       const self = jobsOf(files[PROMETHEUS_CONFIG_FILE]!);
       expect(self).toEqual(settings.selfScrapeJobs);
       const partitionJobs = config.partitions.flatMap((p) => jobsOf(p.files[Object.keys(p.files).find((f) => f.endsWith(SCRAPE_FILE_SUFFIX))!]!));
@@ -52,7 +55,8 @@ describe('assemblePartitionedPrometheus', () => {
       // The same rule files with the same text; nothing else besides the scrape files.
       const ruleFiles = (set: Record<string, string>) => Object.fromEntries(Object.entries(set).filter(([f]) => f.endsWith(RULE_FILE_SUFFIX) || f === WATCHDOG_RULE_FILE));
       expect(ruleFiles(files)).toEqual(ruleFiles(whole.prometheus));
-      expect(Object.keys(files).filter((f) => !(f in whole.prometheus))).toEqual(config.partitions.map((p) => `partition-${p.id}${SCRAPE_FILE_SUFFIX}`).sort());
+      expect(Object.keys(files).filter((f) => !(f in whole.prometheus))).toEqual([...scrapeFileNames].sort());
+      for (const [i, p] of config.partitions.entries()) expect(scrapeFileNames[i]).toMatch(new RegExp(`^partition-${p.id}-[0-9a-f]{16}\\${SCRAPE_FILE_SUFFIX}$`));
       expect(includedRefs(config)).toEqual(whole.included);
       for (const p of config.partitions) expect(p.refs.length).toBe(Object.keys(p.files).length - 1);
     });
@@ -92,7 +96,30 @@ describe('assemblePartitionedPrometheus', () => {
     expect(changed).toHaveLength(1);
     expect(changed[0]!.refs).toContainEqual({ namespace: services[target]!.metadata.namespace, name: services[target]!.metadata.name });
     expect(after.partitions.map((p) => p.id)).toEqual(before.partitions.map((p) => p.id));
+    // A rule's text is not in prometheus.yml: the main file stays.
     expect(after.main).toEqual(before.main);
+  });
+
+  it('renames the scrape file of a partition whose jobs change, and only that one, in prometheus.yml', () => {
+    const services = manyServices(6);
+    const pieces = services.map((s) => renderServicePieces(s, demoSettings));
+    const before = assemblePartitionedPrometheus(pieces, demoSettings, undefined, 20_000);
+    const target = 0;
+    const edited = { ...services[target]!, spec: { ...services[target]!.spec, endpoints: services[target]!.spec.endpoints.map((e) => ({ ...e, interval: '17s' })) } };
+    const after = assemblePartitionedPrometheus(
+      pieces.map((p, i) => (i === target ? renderServicePieces(edited, demoSettings) : p)),
+      demoSettings,
+      before,
+      20_000,
+    );
+    const names = (c: typeof before) => scrapeConfigFiles(c.main[PROMETHEUS_CONFIG_FILE]!);
+    const gone = names(before).filter((f) => !names(after).includes(f));
+    const added = names(after).filter((f) => !names(before).includes(f));
+    expect(gone).toHaveLength(1);
+    expect(added).toHaveLength(1);
+    const changed = after.partitions.find((p) => added[0]! in p.files)!;
+    expect(changed.refs).toContainEqual({ namespace: services[target]!.metadata.namespace, name: services[target]!.metadata.name });
+    expect(gone[0]!.startsWith(`partition-${changed.id}-`)).toBe(true);
   });
 
   it('writes a missing or changed partition first, names every partition in the main object, and removes the ones gone', () => {

@@ -1,10 +1,10 @@
-// The Prometheus config as partitions (assemble/partitions.ts): prometheus.yml and the Watchdog's
-// rule file in the main object, each partition's scrape file and rule files in an object of its
+// The Prometheus config as partitions (assemble/partitions.ts): prometheus.yml (naming every
+// partition's scrape file) and the Watchdog's rule file in the main object, each partition's scrape file and rule files in an object of its
 // own, so that one change re-assembles, re-hashes and re-encodes one partition and the sync
 // sidecar rewrites only its files. Pure and deterministic, like assembleConfig (assemble/config.ts):
 // the same pieces in any order give the same partitions, files and hashes.
 import { digest, type ServicePieces } from '../render/index.js';
-import { compareRefs, compareStrings, partitionScrapeFileName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
+import { compareRefs, compareStrings, partitionScrapeFileName, PROMETHEUS_CONFIG_FILE, ruleFileName, SCRAPE_FILE_SUFFIX } from '../render/names.js';
 import { partitionedPrometheusConfig, partitionScrapeFile } from '../render/prometheus.js';
 import type { GlobalSettings, ObjectRef } from '../render/types.js';
 import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from '../render/watchdog.js';
@@ -24,7 +24,7 @@ export interface ConfigPartition {
 }
 
 export interface PartitionedPrometheusConfig {
-  /** prometheus.yml (loading the partitions' files by glob) and the Watchdog rule file. */
+  /** prometheus.yml (naming every partition's scrape file in scrape_config_files) and the Watchdog rule file. */
   main: FileSet;
   /** In id order. */
   partitions: ConfigPartition[];
@@ -74,7 +74,7 @@ export function assemblePartitionedPrometheus(
   const partitions = layout
     .map((partition): ConfigPartition => {
       const members = partition.refs.map((r) => byRef.get(`${r.namespace}/${r.name}`)!);
-      const scrapeFile = partitionScrapeFileName(partition.id);
+      const scrapeFile = partitionScrapeFileName(partition.id, digest([HASH_FORMAT, ...members.map((m) => m.digests.scrapeJobs)].join('\n')));
       const partitionDigest = digest(
         [HASH_FORMAT, `${scrapeFile}\u0000${members.map((m) => m.digests.scrapeJobs).join('')}`, ...members.map((m) => `${ruleFileName(m.ref)}\u0000${m.digests.ruleFile}`)].join('\n'),
       );
@@ -85,7 +85,8 @@ export function assemblePartitionedPrometheus(
       return { id: partition.id, refs: partition.refs, files: sortedFiles(files), digest: partitionDigest };
     })
     .sort((a, b) => compareStrings(a.id, b.id));
-  const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
+  const scrapeFiles = partitions.map((p) => Object.keys(p.files).find((name) => name.endsWith(SCRAPE_FILE_SUFFIX))!);
+  const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings, scrapeFiles), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
   const whole = digest([HASH_FORMAT, ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`), ...partitions.map((p) => `${p.id}\u0000${p.digest}`)].join('\n'));
   return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH), unitBytes: sizes };
 }

@@ -8,8 +8,8 @@ import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, Validation
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
-import { scrapeJobNames } from '../sync/job-names.js';
-import { describeJobDifference, type PrometheusRunning } from './prometheus-config.js';
+import { scrapeConfigFiles, scrapeJobNames } from '../sync/job-names.js';
+import { describeScrapeDifference, type PrometheusRunning } from './prometheus-config.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
 import {
@@ -367,7 +367,7 @@ export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfi
   // comparing it would report every new service's config as a mismatch until the next poll.
   if (!polledAfterApply(running.polledAt, input.prometheus.appliedAt)) return undefined;
   const expected = input.expectedJobNames ? input.expectedJobNames(rendered, scrapeJobNames) : scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '');
-  const difference = describeJobDifference(expected, running.jobNames);
+  const difference = describeScrapeDifference({ jobNames: expected, scrapeFiles: scrapeConfigFiles(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') }, running);
   if (difference === undefined) return undefined;
   return {
     status: 'False',

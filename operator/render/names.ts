@@ -76,11 +76,17 @@ export function ruleGroupName(ref: ObjectRef): string {
   return `${JOB_PREFIX}/${ref.namespace}/${ref.name}`;
 }
 
-/** ConfigMap key of one MonitoredService's rule file: `<namespace>__<name>.rules.yaml`. */
-/** The scrape file of config partition `id` (assemble/partitions.ts). */
-export function partitionScrapeFileName(id: string): string {
-  return `${SCRAPE_FILE_PREFIX}${id}${SCRAPE_FILE_SUFFIX}`;
+/**
+ * The scrape file of config partition `id` (assemble/partitions.ts) whose jobs have digest
+ * `jobsDigest` (hex, first 16 characters kept): prometheus.yml names every such file in
+ * `scrape_config_files`, and Prometheus reports those names in /api/v1/status/config, so what it
+ * runs can be compared with what Vigil wrote down to each partition's jobs (docs/contract.md).
+ */
+export function partitionScrapeFileName(id: string, jobsDigest: string): string {
+  return `${SCRAPE_FILE_PREFIX}${id}-${jobsDigest.slice(0, 16)}${SCRAPE_FILE_SUFFIX}`;
 }
+
+/** ConfigMap key of one MonitoredService's rule file: `<namespace>__<name>.rules.yaml`. */
 
 export function ruleFileName(ref: ObjectRef): string {
   return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;

@@ -63,11 +63,14 @@ export function prometheusSkeleton(hasJobs: boolean, settings: GlobalSettings): 
 
 /**
  * prometheus.yml of a partitioned config (assemble/partitioned-config.ts): the services' jobs are
- * not in it but in the partitions' scrape files next to it, which Prometheus (2.43 and later) loads
- * through the `scrape_config_files` glob, as it loads their rule files through `rule_files`.
+ * not in it but in the partitions' scrape files next to it (`scrapeFiles`, file names), which
+ * Prometheus (2.43 and later) loads through `scrape_config_files`. Each file is named, not matched
+ * by a glob: Prometheus reports these names (not the files' jobs) in /api/v1/status/config, and a
+ * scrape file's name carries the digest of its jobs (names.ts partitionScrapeFileName).
  */
-export function partitionedPrometheusConfig(settings: GlobalSettings): string {
-  return stringify({ ...prometheusDocument([], settings), scrape_config_files: [posix.join(settings.rulesDir, `*${SCRAPE_FILE_SUFFIX}`)] }, YAML_OPTIONS);
+export function partitionedPrometheusConfig(settings: GlobalSettings, scrapeFiles: readonly string[]): string {
+  const files = [...scrapeFiles].sort(compareStrings).map((name) => posix.join(settings.rulesDir, name));
+  return stringify({ ...prometheusDocument([], settings), ...(files.length > 0 ? { scrape_config_files: files } : {}) }, YAML_OPTIONS);
 }
 
 /** A partition's scrape file: its services' jobs (renderScrapeJobsText, in service order) under scrape_configs. */

@@ -137,7 +137,7 @@ describe('the partitioned rendering of the catalogue (assemble/partitioned-confi
     const ruleFiles = Object.keys(allFiles(config)).filter((f) => f.endsWith('.rules.yaml'));
     for (const f of ruleFiles) expect(result.output).toContain(f);
     // A job of each partition is known to promtool: a broken scrape file fails the check (proven below).
-    writeFileSync(join(dir, `partition-${config.partitions[0]!.id}.scrape.yaml`), 'scrape_configs:\n  - job_name: 1\n    bogus_field: true\n');
+    writeFileSync(join(dir, Object.keys(config.partitions[0]!.files).find((f) => f.endsWith('.scrape.yaml'))!), 'scrape_configs:\n  - job_name: 1\n    bogus_field: true\n');
     expect((await tool(PROMTOOL, ['check', 'config', 'prometheus.yml'], dir)).code).not.toBe(0);
   });
 });

@@ -5,9 +5,12 @@
 // the operator is to write them: the changed partitions first, then the main object naming every
 // partition and its hash. Checked: every service of at least 3 partitions is loaded; an edit
 // rewrites one partition object and only its files on disk, with one reload; a deleted
-// namespace's partition goes away from disk and from Prometheus.
+// namespace's partition goes away from disk and from Prometheus. What Prometheus reports it runs
+// (/api/v1/status/config, read by the operator's PrometheusConfigPoller) names each partition's
+// scrape file, whose name carries its jobs' digest: it equals what Vigil wrote, and a config
+// reloaded from other files does not.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoSettings } from '../fixtures/catalogue/index.js';
@@ -20,6 +23,9 @@ import { renderServicePieces } from '../../operator/render/index.js';
 import { jobName } from '../../operator/render/names.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { readDirFiles } from '../../operator/sync/file-writer.js';
+import { scrapeConfigFiles, scrapeJobNames } from '../../operator/sync/job-names.js';
+import { describeScrapeDifference, PrometheusConfigPoller } from '../../operator/controller/prometheus-config.js';
+import { createLogger } from '../../operator/observability/logger.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { logTail } from '../../hack/local-stack/process.js';
 import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
@@ -123,6 +129,16 @@ const expectedRuleFiles = (config: PartitionedPrometheusConfig) =>
     .sort();
 const expectedJobs = (list: MonitoredService[]) => list.map((s) => jobName(s.metadata, 'metrics')).sort();
 
+/** What the operator compares with what Prometheus reports (controller/plan.ts prometheusProblem). */
+const written = (config: PartitionedPrometheusConfig) => ({ jobNames: scrapeJobNames(config.main['prometheus.yml']!), scrapeFiles: scrapeConfigFiles(config.main['prometheus.yml']!) });
+
+/** What Prometheus reports it runs, as the operator polls it. */
+async function running(): Promise<{ jobNames: string[]; scrapeFiles: string[] }> {
+  const poller = new PrometheusConfigPoller(prometheus!.url, 60_000, () => {}, createLogger('test', 'error'));
+  await poller.pollOnce();
+  return poller.running!;
+}
+
 beforeAll(async () => {
   cluster = await startCluster({ crdDir: null });
   await installRbac(cluster, NS);
@@ -208,6 +224,9 @@ describe('vigil sync --partitions with Prometheus', () => {
       expect(await ruleGroups()).toEqual(expectedRuleFiles(config));
       await waitUntil('every job a scrape pool', 60_000, async () => ((await scrapePools()).length === all.length ? true : undefined), 200);
       expect(await scrapePools()).toEqual(expectedJobs(all));
+      // Prometheus reports every partition's scrape file by name, as written.
+      expect((await running()).scrapeFiles).toHaveLength(config.partitions.length);
+      expect(describeScrapeDifference(written(config), await running())).toBeUndefined();
     },
     TIMEOUT,
   );
@@ -258,6 +277,30 @@ describe('vigil sync --partitions with Prometheus', () => {
       expect(await ruleGroups()).toEqual(expectedRuleFiles(without));
       await waitUntil("team-b's scrape pools gone", 60_000, async () => ((await scrapePools()).length === remaining.length ? true : undefined), 200);
       expect(await scrapePools()).toEqual(expectedJobs(remaining));
+      expect(describeScrapeDifference(written(without), await running())).toBeUndefined();
+      config = without;
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'tells a config reloaded from other files apart: another scrape file of the same partition, or a glob',
+    async () => {
+      const main = config.main['prometheus.yml']!;
+      const [first] = scrapeConfigFiles(main);
+      // The same partition at other jobs: a name Vigil did not write (the file need not exist for Prometheus).
+      const other = first!.replace(/-[0-9a-f]{16}\.scrape\.yaml$/, '-0000000000000000.scrape.yaml');
+      for (const foreign of [main.replace(first!, other), main.replace(/scrape_config_files:\n(  - .*\n)+/, `scrape_config_files:\n  - ${dir}/*.scrape.yaml\n`)]) {
+        expect(foreign).not.toBe(main);
+        await writeFile(join(dir, 'prometheus.yml'), foreign);
+        expect((await fetch(`${prometheus!.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+        await waitUntil('the foreign config loaded', 30_000, async () => (describeScrapeDifference(written(config), await running()) !== undefined ? true : undefined), 200);
+        expect(describeScrapeDifference(written(config), await running())).toMatch(/scrape config files? Vigil did not write/);
+      }
+      // Vigil's own file again: equal.
+      await writeFile(join(dir, 'prometheus.yml'), main);
+      expect((await fetch(`${prometheus!.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+      await waitUntil("Vigil's config loaded again", 30_000, async () => (describeScrapeDifference(written(config), await running()) === undefined ? true : undefined), 200);
     },
     TIMEOUT,
   );
