@@ -85,6 +85,12 @@ export const PROMETHEUS_SYNC_NAMESPACE_RULES: PolicyRule[] = [
  */
 export const PROMETHEUS_SYNC_PARTITION_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }];
 
+/**
+ * The operator with `--config-partitions`: partition objects the main object no longer names are
+ * deleted (their names are not known in advance, so no resourceNames). Bound only with that flag.
+ */
+export const OPERATOR_PARTITION_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['delete'] }];
+
 /** Sync sidecar in the Alertmanager pod: its one Secret, read and annotate with the applied hash. */
 export const ALERTMANAGER_SYNC_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch'], resourceNames: [OBJECT_NAMES.alertmanagerSecret] },

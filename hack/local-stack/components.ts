@@ -254,6 +254,8 @@ export interface SyncOptions {
   logLevel?: 'debug' | 'info';
   /** --credentials-secret and --credentials-dir (the Prometheus sidecar). */
   credentials?: { secret: string; dir: string };
+  /** --partitions (the Prometheus sidecar of an operator with --config-partitions). */
+  partitions?: boolean;
 }
 
 /**
@@ -279,6 +281,7 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
       `--listen=127.0.0.1:${o.listenPort}`,
       `--log-level=${o.logLevel ?? 'info'}`,
       ...(o.credentials ? [`--credentials-secret=${o.credentials.secret}`, `--credentials-dir=${o.credentials.dir}`] : []),
+      ...(o.partitions ? ['--partitions'] : []),
     ],
     o.logFile,
   );
@@ -295,6 +298,8 @@ export interface ServerSyncOptions {
   namespace: string;
   listenPort: number;
   logLevel?: 'debug' | 'info';
+  /** The Prometheus sidecar applies a partitioned config (`vigil sync --partitions`). */
+  partitions?: boolean;
 }
 
 /**
@@ -315,6 +320,7 @@ export function startServerSync(kind: 'prometheus' | 'alertmanager', server: { u
     listenPort: o.listenPort,
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     ...(kind === 'prometheus' ? { credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(server) } } : {}),
+    ...(kind === 'prometheus' && o.partitions ? { partitions: true } : {}),
   });
 }
 

@@ -11,9 +11,9 @@ export function serviceAccountUser(namespace: string, name: string): string {
 }
 
 /** Creates the install namespace and applies every ServiceAccount, (Cluster)Role and binding. */
-export async function installRbac(cluster: Cluster, installNamespace = DEFAULT_INSTALL_NAMESPACE): Promise<void> {
+export async function installRbac(cluster: Cluster, installNamespace = DEFAULT_INSTALL_NAMESPACE, opts: { configPartitions?: boolean } = {}): Promise<void> {
   await cluster.ensureNamespace(installNamespace);
-  await cluster.apply(rbacObjects(installNamespace), { fieldManager: 'vigil-rbac' });
+  await cluster.apply(rbacObjects(installNamespace, opts), { fieldManager: 'vigil-rbac' });
 }
 
 /** Kubeconfigs authenticating as Vigil's ServiceAccounts (token from the TokenRequest API). */

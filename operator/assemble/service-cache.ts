@@ -12,6 +12,7 @@
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
 // ServiceCache is the one owner of operator/assemble/'s state (these entries, the last assembled
 // config, the deflated bundle members, the expected job names); the folder has no module-level state.
+import { allFiles, assemblePartitionedPrometheus, type PartitionedPrometheusConfig } from './partitioned-config.js';
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
@@ -70,6 +71,8 @@ export class ServiceCache {
     private readonly render: (service: MonitoredService, settings: GlobalSettings) => ServicePieces = renderServicePieces,
     /** Applied to each service's final pieces (after its scrape hints); identity but for the controller's test seam. */
     private readonly finish: (pieces: ServicePieces, service: MonitoredService) => ServicePieces = (pieces) => pieces,
+    /** Render the Prometheus config as partitions (RenderedConfig.prometheusPartitions; `vigil operator --config-partitions`). */
+    private readonly partitioned = false,
   ) {}
 
   /**
@@ -119,6 +122,8 @@ export class ServiceCache {
    * moves one of the two, e.g. a rule leaves alertmanager.yml as it was).
    */
   private lastRendered: RenderedConfig | undefined;
+  /** The last partitioned Prometheus config: partitions whose digest did not move are taken from it. */
+  private lastPartitioned: PartitionedPrometheusConfig | undefined;
 
   /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
   private expectedJobs: { hash: string; jobNames: string[] } | undefined;
@@ -137,12 +142,19 @@ export class ServiceCache {
       },
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
-        this.lastRendered = assembleConfig(
-          services.map((service) => this.finish(withScrapeHints(this.piecesOf(service, settings), service, settings, hints), service)),
-          settings,
-          this.lastRendered,
-        );
-        return this.lastRendered;
+        const pieces = services.map((service) => this.finish(withScrapeHints(this.piecesOf(service, settings), service, settings, hints), service));
+        this.lastRendered = assembleConfig(pieces, settings, this.lastRendered);
+        if (!this.partitioned) return this.lastRendered;
+        // alertmanager.yml and `included` as before; the Prometheus part as partitions.
+        this.lastPartitioned = assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
+        const partitioned = this.lastPartitioned;
+        return {
+          ...this.lastRendered,
+          prometheus: allFiles(partitioned),
+          prometheusHash: partitioned.hash,
+          digests: { ...this.lastRendered.digests, prometheus: partitioned.digest },
+          prometheusPartitions: partitioned,
+        };
       },
     };
   }

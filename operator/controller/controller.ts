@@ -28,6 +28,8 @@ import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
+import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
+import { PARTITION_OF_LABEL } from '../contract.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
@@ -82,6 +84,12 @@ export interface ControllerOptions {
   orphanAfterMs?: number;
   /** How often the Leases of installs holding claims are read (ms); default 5 s. */
   installLivenessIntervalMs?: number;
+  /**
+   * Write the Prometheus config as partitions (docs/contract.md): the main ConfigMap and one
+   * ConfigMap per partition. Needs the Prometheus sidecar's `--partitions`, its RBAC
+   * (PROMETHEUS_SYNC_PARTITION_RULES) and delete of ConfigMaps for the operator (OPERATOR_PARTITION_RULES).
+   */
+  configPartitions?: boolean;
 }
 
 /** The default of --orphan-after: longer than a rolling update of the operator takes, short enough that an uninstalled install's services are not left unmonitored for long. */
@@ -188,7 +196,7 @@ export class Controller {
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
-  private readonly serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamFinisher());
+  private readonly serviceCache: ServiceCache;
   /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
   private readonly statuses = new UnchangedStatuses();
   /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
@@ -217,6 +225,7 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
+    this.serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamFinisher(), opts.configPartitions ?? false);
     this.testEmails = new TestEmailSender({
       alertmanagerUrl: opts.alertmanagerUrl,
       writeStatus: async (namespace, name, testEmail) => {
@@ -656,7 +665,9 @@ export class Controller {
     // Before the config that names them (the sidecar holds a config back until the files it names
     // are there), and on its own when only a referenced Secret changed: no reload is needed then.
     if (this.isLeader()) await this.writeScrapeCredentials(plan.scrapeCredentialFiles);
-    if (plan.writeConfigMap && promFiles && this.isLeader()) {
+    if (plan.writeConfigMap && rendered.prometheusPartitions && plan.encodedPartitions && this.isLeader()) {
+      await this.writePartitionedConfig(plan, rendered.prometheusPartitions, plan.encodedPartitions);
+    } else if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
       const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
       if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash || lacksOwner(current.metadata, this.opts.ownerReferences)) {
@@ -714,6 +725,79 @@ export class Controller {
         });
       }
     }
+  }
+
+  /**
+   * A partitioned Prometheus config (docs/contract.md): the partition objects that are missing or at
+   * another hash first, then the main object naming every partition at its hash, then the partition
+   * objects it no longer names are deleted. The sidecar applies the main object only once every
+   * partition it names is there at that hash, so no order of watch events applies half a config.
+   */
+  private async writePartitionedConfig(plan: ReconcilePlan, config: PartitionedPrometheusConfig, encoded: NonNullable<ReconcilePlan['encodedPartitions']>): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const main = OBJECT_NAMES.prometheusConfigMap;
+    const current = await readConfigMapOrUndefined(this.opts.clients, ns, main);
+    if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] === config.hash && !lacksOwner(current.metadata, this.opts.ownerReferences)) return;
+    // Fresh, not from a cache: a partition written by the previous reconcile must be seen.
+    const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${main}` });
+    const existing = new Map(listed.items.map((cm) => [cm.metadata?.name ?? '', cm]));
+    const writes = partitionWrites(
+      config,
+      main,
+      new Map([...existing].map(([name, cm]) => [name, lacksOwner(cm.metadata, this.opts.ownerReferences) ? undefined : cm.metadata?.annotations?.[ANNOTATIONS.configHash]])),
+    );
+    for (const w of writes.partitions) {
+      const files = encoded.partitions.get(w.partition.id);
+      if (!files) throw new Error(`partition ${w.partition.id} of config ${config.hash} was not encoded`);
+      await this.retryOnConflict(() =>
+        writeConfigMap(
+          this.opts.clients,
+          existing.get(w.name),
+          {
+            namespace: ns,
+            name: w.name,
+            files,
+            annotations: { [ANNOTATIONS.configHash]: w.hash },
+            labels: { ...GENERATED_LABELS, [PARTITION_OF_LABEL]: main },
+            ownerReferences: this.opts.ownerReferences,
+          },
+          FIELD_MANAGER,
+        ),
+      );
+      this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    }
+    await this.retryOnConflict(() =>
+      writeConfigMap(
+        this.opts.clients,
+        current,
+        {
+          namespace: ns,
+          name: main,
+          files: encoded.main,
+          annotations: { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions },
+          labels: GENERATED_LABELS,
+          ownerReferences: this.opts.ownerReferences,
+        },
+        FIELD_MANAGER,
+      ),
+    );
+    this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    for (const name of writes.remove) {
+      try {
+        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    this.log.info('wrote Prometheus config', {
+      configMap: `${ns}/${main}`,
+      hash: config.hash,
+      services: plan.rendered.included.length,
+      invalid: plan.invalid.length,
+      partitions: config.partitions.length,
+      partitionsWritten: writes.partitions.map((w) => w.name),
+      partitionsDeleted: writes.remove,
+    });
   }
 
   /**

@@ -32,7 +32,7 @@ import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape
 import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
-import { leaveOutUntilFits, renderIsolated } from '../assemble/size-fit.js';
+import { encodePartitions, leaveOutUntilFits, renderIsolated, tooLargeAlone } from '../assemble/size-fit.js';
 
 export type { RawMonitoredService };
 
@@ -153,6 +153,12 @@ export interface ReconcilePlan {
    * objects to write; `ok: false` when even compressed it would not fit in one object.
    */
   encoded: { prometheus?: EncodedFiles; alertmanager?: EncodedFiles };
+  /**
+   * A partitioned Prometheus config to write (rendered.prometheusPartitions): how its main object
+   * and each partition object (by id) store their files. `encoded.prometheus` is then the main
+   * object's, or the first partition that does not fit.
+   */
+  encodedPartitions?: { main: Extract<EncodedFiles, { ok: true }>; partitions: ReadonlyMap<string, Extract<EncodedFiles, { ok: true }>> };
   /** Why the desired config cannot be delivered (too large): goes into ConfigApplied and the log. */
   undeliverable?: string;
   statusUpdates: StatusUpdate[];
@@ -466,17 +472,30 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
     const encoded: ReconcilePlan['encoded'] = {};
     const encode = input.encode ?? encodeFileSet;
-    if (writeConfigMap) encoded.prometheus = encode(rendered.prometheus, input.limits);
+    let encodedPartitions: ReconcilePlan['encodedPartitions'];
+    if (writeConfigMap && rendered.prometheusPartitions) {
+      const parts = encodePartitions(rendered.prometheusPartitions, (files) => encode(files, input.limits));
+      encoded.prometheus = parts.problem ?? parts.main;
+      if (!parts.problem && parts.main.ok) encodedPartitions = { main: parts.main, partitions: parts.partitions };
+    } else if (writeConfigMap) encoded.prometheus = encode(rendered.prometheus, input.limits);
     if (writeSecret) encoded.alertmanager = encode(rendered.alertmanager, input.limits);
-    return { rendered, writeConfigMap, writeSecret, encoded };
+    return { rendered, writeConfigMap, writeSecret, encoded, ...(encodedPartitions ? { encodedPartitions } : {}) };
   };
-  let { rendered, writeConfigMap, writeSecret, encoded } = renderAndEncode(validServices);
+  let { rendered, writeConfigMap, writeSecret, encoded, encodedPartitions } = renderAndEncode(validServices);
   // One team's size never holds back the others (issue #15): leave services out until it fits.
   const leftOutMessages = new Map<string, string>();
-  if (encoded.prometheus?.ok === false || encoded.alertmanager?.ok === false) {
+  // Partitioned, only a service too large for an object of its own is left out; the rest is split.
+  if (rendered.prometheusPartitions && encoded.prometheus?.ok === false) {
+    const alone = tooLargeAlone(rendered.prometheusPartitions, (files) => (input.encode ?? encodeFileSet)(files, input.limits));
+    if (alone.size > 0) {
+      ({ rendered, writeConfigMap, writeSecret, encoded, encodedPartitions } = renderAndEncode(validServices.filter((s) => !alone.has(`${s.metadata.namespace}/${s.metadata.name}`))));
+      for (const [key, message] of alone) leftOutMessages.set(key, message);
+    }
+  }
+  if ((!rendered.prometheusPartitions && encoded.prometheus?.ok === false) || encoded.alertmanager?.ok === false) {
     const fit = leaveOutUntilFits(validServices, results, rendered, encoded, input.limits, renderAndEncode);
     if (fit) {
-      ({ rendered, writeConfigMap, writeSecret, encoded } = fit.result);
+      ({ rendered, writeConfigMap, writeSecret, encoded, encodedPartitions } = fit.result);
       for (const [key, message] of fit.messages) leftOutMessages.set(key, message);
     }
   }
@@ -574,6 +593,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     writeConfigMap,
     writeSecret,
     encoded,
+    ...(encodedPartitions ? { encodedPartitions } : {}),
     ...(undeliverable !== undefined ? { undeliverable } : {}),
     statusUpdates,
     valid: validServices.length,

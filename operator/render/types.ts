@@ -1,5 +1,6 @@
 // Contracts between validation, the renderers and the I/O shell (operator, sync sidecar, CLI).
 // Everything here is plain data: renderers are pure functions of (services, settings).
+import type { PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
 import type { MonitoredService } from '../api/schema.js';
 
 // The settings types are inferred from their zod schema (settings-schema.ts), re-exported here with
@@ -58,4 +59,10 @@ export interface RenderedConfig {
   digests: { prometheus: string; alertmanager: string };
   /** The services included, sorted by namespace/name. */
   included: ObjectRef[];
+  /**
+   * Set when the Prometheus config is partitioned (`vigil operator --config-partitions`,
+   * assemble/partitioned-config.ts): then `prometheus` is every file of it as the sidecar writes
+   * them, `prometheusHash`/`digests.prometheus` its hash, and the controller writes these objects.
+   */
+  prometheusPartitions?: PartitionedPrometheusConfig;
 }

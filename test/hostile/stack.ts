@@ -50,6 +50,8 @@ export interface HostileStackOptions {
   pollAlertmanager?: boolean;
   /** Extra environment variables of the operator process (test seams, operator/controller/test-seam.ts). */
   operatorEnv?: Record<string, string>;
+  /** A partitioned Prometheus config: the operator's --config-partitions, the sidecar's --partitions and their RBAC. */
+  configPartitions?: boolean;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -66,7 +68,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
   try {
     cluster = await startCluster();
     const c = cluster;
-    await installRbac(c, INSTALL_NS);
+    await installRbac(c, INSTALL_NS, { configPartitions: opts.configPartitions ?? false });
     for (const ns of opts.namespaces) await c.ensureNamespace(ns);
     const kubeconfigs = await vigilKubeconfigs(c, INSTALL_NS);
     if (opts.smtpSecret) {
@@ -117,7 +119,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       ...(opts.pollAlertmanager ? { alertmanagerUrl: alertmanager.url } : {}),
       listenPort: operatorPort,
       logLevel,
-      ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
+      extraArgs: [...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []), ...(opts.configPartitions ? ['--config-partitions'] : [])],
       ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
       ...(opts.operatorEnv ? { env: opts.operatorEnv } : {}),
     };
@@ -125,7 +127,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
     const sidecar = { logDir: dir, namespace: INSTALL_NS, logLevel };
-    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort }));
+    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort, partitions: opts.configPartitions ?? false }));
     started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort }));
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
