@@ -13,6 +13,7 @@ import { UnchangedStatuses } from '../controller/status-memo.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 import { withStatuses } from '../../test/operator/informer-statuses.js';
 import { scrapeJobNames } from '../sync/job-names.js';
+import { allFiles } from './partitioned-config.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
   return {
@@ -31,6 +32,37 @@ function raw(namespace: string, name: string, generation: number, expr = 'rate(e
 const hashOf = settingsHash;
 
 describe('ServiceCache', () => {
+  it('renders the Prometheus config as partitions when asked: the plan encodes the main object and every partition', () => {
+    const cache = new ServiceCache(undefined, undefined, undefined, true);
+    const objects = [raw('a', 'one', 1), raw('b', 'two', 1)];
+    const plan = planReconcile({
+      objects,
+      settings: demoSettings,
+      formatIssue,
+      prometheus: {},
+      alertmanager: {},
+      targetsFor: () => undefined,
+      now: '2025-01-01T00:00:00Z',
+      ...cache.forReconcile(demoSettings),
+    });
+    const partitioned = plan.rendered.prometheusPartitions!;
+    // A small install: one partition.
+    expect(partitioned.partitions).toHaveLength(1);
+    expect(plan.rendered.prometheusHash).toBe(partitioned.hash);
+    expect(Object.keys(plan.rendered.prometheus)).toEqual(Object.keys(allFiles(partitioned)));
+    expect(plan.rendered.alertmanager).toEqual(
+      renderConfig(
+        objects.map((o) => (validateMonitoredService(o) as { service: never }).service),
+        demoSettings,
+      ).alertmanager,
+    );
+    expect(plan.writeConfigMap).toBe(true);
+    expect(plan.encodedPartitions?.main.ok).toBe(true);
+    expect([...plan.encodedPartitions!.partitions.keys()]).toEqual([partitioned.partitions[0]!.id]);
+    // The main object's prometheus.yml names the partition's scrape file, and has no service jobs.
+    expect(scrapeJobNames(plan.rendered.prometheus['prometheus.yml']!)).toEqual(scrapeJobNames(renderConfig([], demoSettings).prometheus['prometheus.yml']!));
+  });
+
   it('validates and renders an object once per generation and settings', () => {
     const cache = new ServiceCache();
     const a1 = raw('a', 'one', 1);

@@ -167,5 +167,6 @@ export function renderIsolated(
     alertmanagerHash: forAlertmanager.alertmanagerHash,
     digests: { prometheus: forPrometheus.digests.prometheus, alertmanager: forAlertmanager.digests.alertmanager },
     included: [...included.values()].sort(byRef),
+    ...(forPrometheus.prometheusPartitions ? { prometheusPartitions: forPrometheus.prometheusPartitions } : {}),
   };
 }
