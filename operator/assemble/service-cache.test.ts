@@ -52,7 +52,10 @@ describe('ServiceCache', () => {
     expect(Object.keys(plan.rendered.prometheus)).toEqual(Object.keys(allFiles(partitioned)));
     expect(plan.rendered.alertmanager).toEqual(
       renderConfig(
-        objects.map((o) => (validateMonitoredService(o) as { service: never }).service),
+        objects.flatMap((o) => {
+          const r = validateMonitoredService(o);
+          return r.ok ? [r.service] : [];
+        }),
         demoSettings,
       ).alertmanager,
     );
