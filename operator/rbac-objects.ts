@@ -20,8 +20,9 @@ export interface RbacObjectOptions {
   /** Labels put on every object (the chart adds its standard labels). */
   labels?: Record<string, string>;
   /**
-   * A partitioned Prometheus config (`vigil operator --config-partitions`, `vigil sync --partitions`):
-   * also the operator's delete of ConfigMaps and the Prometheus sidecar's list and watch of them.
+   * A partitioned Prometheus config (`vigil operator --config-partitions`, `vigil sync --partitions`,
+   * as the chart runs them): also the operator's delete of ConfigMaps and the Prometheus sidecar's
+   * list and watch of them. Default true; false for an operator that writes the config in one object.
    */
   configPartitions?: boolean;
 }
@@ -103,7 +104,7 @@ export function rbacObjects(installNamespace: string, opts: RbacObjectOptions = 
     labels: { 'app.kubernetes.io/part-of': 'vigil', 'app.kubernetes.io/component': component, ...opts.labels },
   });
   const objects: KubeObject[] = [];
-  for (const id of identities(installNamespace, opts.configPartitions ?? false)) {
+  for (const id of identities(installNamespace, opts.configPartitions ?? true)) {
     const subject = { kind: 'ServiceAccount', name: id.serviceAccount, namespace: installNamespace };
     objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(id.serviceAccount, id.component, true) });
     if (id.clusterRole) {

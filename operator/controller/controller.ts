@@ -679,7 +679,9 @@ export class Controller {
               namespace: ns,
               name: OBJECT_NAMES.prometheusConfigMap,
               files: promFiles,
-              annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash },
+              // After a partitioned config (an operator with --config-partitions before): an empty
+              // manifest, so the sidecar applies this object alone (a write keeps other annotations).
+              annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash, ...(current?.metadata?.annotations?.[ANNOTATIONS.partitions] !== undefined ? { [ANNOTATIONS.partitions]: '{}' } : {}) },
               labels: GENERATED_LABELS,
               ownerReferences: this.opts.ownerReferences,
             },

@@ -16,6 +16,12 @@ describe('mergePartitions', () => {
     expect(mergePartitions(MAIN, m, new Map([[`${MAIN}-a`, part('h', { 'x.rules.yaml': 'x' })]]))).toEqual({ ready: true, object: m });
   });
 
+  it('applies a main object with an empty manifest (the operator went back to one object) with its own files only', () => {
+    const m = main({});
+    const merged = mergePartitions(MAIN, m, new Map([[`${MAIN}-a`, part('h', { 'x.rules.yaml': 'x' })]]));
+    expect(merged).toEqual({ ready: true, object: { annotations: m.annotations, files: { 'prometheus.yml': 'main' } } });
+  });
+
   it('joins the main files with every named partition at its hash, and ignores partitions it does not name', () => {
     const partitions = new Map([
       [`${MAIN}-a`, part('ha', { 'partition-a.scrape.yaml': 'A', 'a__one.rules.yaml': '1' })],

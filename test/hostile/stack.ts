@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { ANNOTATIONS, partitionObjectName } from '../../operator/contract.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
@@ -50,7 +51,7 @@ export interface HostileStackOptions {
   pollAlertmanager?: boolean;
   /** Extra environment variables of the operator process (test seams, operator/controller/test-seam.ts). */
   operatorEnv?: Record<string, string>;
-  /** A partitioned Prometheus config: the operator's --config-partitions, the sidecar's --partitions and their RBAC. */
+  /** A partitioned Prometheus config, as the chart runs it: the operator's --config-partitions, the sidecar's --partitions and their RBAC. Default true. */
   configPartitions?: boolean;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
@@ -68,7 +69,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
   try {
     cluster = await startCluster();
     const c = cluster;
-    await installRbac(c, INSTALL_NS, { configPartitions: opts.configPartitions ?? false });
+    await installRbac(c, INSTALL_NS, { configPartitions: opts.configPartitions ?? true });
     for (const ns of opts.namespaces) await c.ensureNamespace(ns);
     const kubeconfigs = await vigilKubeconfigs(c, INSTALL_NS);
     if (opts.smtpSecret) {
@@ -119,7 +120,8 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       ...(opts.pollAlertmanager ? { alertmanagerUrl: alertmanager.url } : {}),
       listenPort: operatorPort,
       logLevel,
-      extraArgs: [...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []), ...(opts.configPartitions ? ['--config-partitions'] : [])],
+      configPartitions: opts.configPartitions ?? true,
+      ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
       ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
       ...(opts.operatorEnv ? { env: opts.operatorEnv } : {}),
     };
@@ -127,7 +129,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
     const sidecar = { logDir: dir, namespace: INSTALL_NS, logLevel };
-    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort, partitions: opts.configPartitions ?? false }));
+    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort, partitions: opts.configPartitions ?? true }));
     started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort }));
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
@@ -166,9 +168,19 @@ export function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_000): P
   return waitForConfigAppliedIn(stack.cluster, INSTALL_NS, { timeoutMs });
 }
 
-/** The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle). */
+/**
+ * The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle);
+ * for the ConfigMap, with the files of the partition objects its manifest names (docs/contract.md).
+ */
 export async function generatedFiles(cluster: Cluster, kind: 'configmap' | 'secret'): Promise<Record<string, string>> {
   const name = kind === 'configmap' ? OBJECT_NAMES.prometheusConfigMap : OBJECT_NAMES.alertmanagerSecret;
   const obj = JSON.parse(await cluster.kubectl(['get', kind, name, '-n', INSTALL_NS, '-o', 'json'])) as Record<string, never>;
-  return kind === 'configmap' ? filesFromConfigMap(obj) : filesFromSecret(obj);
+  if (kind === 'secret') return filesFromSecret(obj);
+  const files = filesFromConfigMap(obj);
+  const manifest = (obj as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[ANNOTATIONS.partitions];
+  for (const id of Object.keys(manifest ? (JSON.parse(manifest) as Record<string, string>) : {})) {
+    const part = JSON.parse(await cluster.kubectl(['get', 'configmap', partitionObjectName(name, id), '-n', INSTALL_NS, '-o', 'json'])) as Record<string, never>;
+    Object.assign(files, filesFromConfigMap(part));
+  }
+  return files;
 }

@@ -26,7 +26,7 @@ interface Condition {
 }
 
 beforeAll(async () => {
-  stack = await startHostileStack({ namespaces: [BIG_NS, SMALL_NS], configPartitions: true });
+  stack = await startHostileStack({ namespaces: [BIG_NS, SMALL_NS] });
 }, 240_000);
 
 afterAll(async () => {
