@@ -6,39 +6,14 @@
 import { digest, type ServicePieces } from '../render/index.js';
 import { compareRefs, compareStrings, partitionScrapeFileName, PROMETHEUS_CONFIG_FILE, ruleFileName, SCRAPE_FILE_SUFFIX } from '../render/names.js';
 import { partitionedPrometheusConfig, partitionScrapeFile } from '../render/prometheus.js';
-import type { GlobalSettings, ObjectRef } from '../render/types.js';
+import type { ConfigPartition, GlobalSettings, ObjectRef, PartitionedPrometheusConfig } from '../render/types.js';
 import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from '../render/watchdog.js';
 import type { FileSet } from './config-bundle.js';
 import { HASH_LENGTH } from './config.js';
 import { partitionObjectName } from '../contract.js';
 import { PARTITION_BUDGET_BYTES, partitionServices } from './partitions.js';
 
-export interface ConfigPartition {
-  /** Stable id (assemble/partitions.ts Partition.id): in its object's name and its scrape file's. */
-  id: string;
-  refs: ObjectRef[];
-  /** Its scrape file and its services' rule files. */
-  files: FileSet;
-  /** sha256 (hex) over its files' names and digests. */
-  digest: string;
-}
-
-export interface PartitionedPrometheusConfig {
-  /** prometheus.yml (naming every partition's scrape file in scrape_config_files) and the Watchdog rule file. */
-  main: FileSet;
-  /** In id order. */
-  partitions: ConfigPartition[];
-  /** sha256 over the main files and every partition's id and digest: the config hash (full length). */
-  digest: string;
-  /** Its first HASH_LENGTH characters (status fields, annotations). */
-  hash: string;
-  /**
-   * Each service's bytes (unitBytes) with the digests they were counted from: a later call with
-   * this result as `previous` counts only the changed services again (counting the UTF-8 bytes of
-   * 10,000 services' text took most of one change's time).
-   */
-  unitBytes: ReadonlyMap<string, { digests: string; bytes: number }>;
-}
+export type { ConfigPartition, PartitionedPrometheusConfig } from '../render/types.js';
 
 /** Change it whenever the way partitions are put together changes: the new output then gets a new hash. */
 const HASH_FORMAT = 'vigil-partitioned-config/1';
