@@ -143,7 +143,7 @@ export class ServiceCache {
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
         const pieces = services.map((service) => this.finish(withScrapeHints(this.piecesOf(service, settings), service, settings, hints), service));
-        this.lastRendered = assembleConfig(pieces, settings, this.lastRendered);
+        this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
         if (!this.partitioned) return this.lastRendered;
         // alertmanager.yml and `included` as before; the Prometheus part as partitions.
         this.lastPartitioned = assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
