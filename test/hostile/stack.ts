@@ -2,12 +2,13 @@
 // etcd + kube-apiserver (harness, RBAC on, CRD installed), `vigil operator` with its own
 // ServiceAccount, Prometheus 3.15 and Alertmanager 0.35, each fed by its `vigil sync` sidecar.
 // No mail path: these tests look at configs, statuses and alerts, not at emails.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { ANNOTATIONS, partitionObjectName } from '../../operator/contract.js';
+import { scrapeConfigFiles, scrapeJobNames } from '../../operator/sync/job-names.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
@@ -183,4 +184,23 @@ export async function generatedFiles(cluster: Cluster, kind: 'configmap' | 'secr
     Object.assign(files, filesFromConfigMap(part));
   }
   return files;
+}
+
+/** The scrape job names of a generated Prometheus file set: prometheus.yml's and those of the partitions' scrape files. */
+export function generatedJobNames(files: Record<string, string>): string[] {
+  return Object.entries(files)
+    .filter(([name]) => name === 'prometheus.yml' || name.endsWith('.scrape.yaml'))
+    .flatMap(([, text]) => scrapeJobNames(text))
+    .sort();
+}
+
+/**
+ * The scrape job names Prometheus runs: those of /api/v1/status/config and of the scrape config files
+ * it names there (it reports their names, not their jobs: docs/contract.md), read from its config dir.
+ */
+export async function loadedJobNames(stack: HostileStack): Promise<string[]> {
+  const body = (await (await fetch(`${stack.prometheus.url}/api/v1/status/config`)).json()) as { data: { yaml: string } };
+  const files = scrapeConfigFiles(body.data.yaml);
+  const texts = await Promise.all(files.map((f) => readFile(join(stack.prometheus.configDir, f), 'utf8').catch(() => '')));
+  return [...scrapeJobNames(body.data.yaml), ...texts.flatMap((t) => scrapeJobNames(t))].sort();
 }

@@ -5,10 +5,9 @@
 // status subresource as that operator would. The new operator keeps what still validates (the
 // endpoint and ServiceDown, the route) and leaves out the refused rule, says so in Valid
 // (NoLongerValid) and ConfigApplied, and the other service is untouched.
-import { parse } from 'yaml';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { jobName, ruleFileName } from '../../operator/render/names.js';
-import { generatedFiles, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
+import { generatedFiles, generatedJobNames, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
 
 const NS = 'upgraded';
 let stack: HostileStack | undefined;
@@ -86,7 +85,7 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
 
   await waitForConfigApplied(s);
   const files = await generatedFiles(s.cluster, 'configmap');
-  const jobs = ((parse(files['prometheus.yml'] ?? '') as { scrape_configs: { job_name: string }[] }).scrape_configs ?? []).map((j) => j.job_name);
+  const jobs = generatedJobNames(files);
   expect(jobs).toEqual(expect.arrayContaining([jobName({ namespace: NS, name: 'upgraded' }, 'metrics'), jobName({ namespace: NS, name: 'kept' }, 'metrics')]));
   const rules = files[ruleFileName({ namespace: NS, name: 'upgraded' })] ?? '';
   expect(rules).toContain('alert: ServiceDown');
