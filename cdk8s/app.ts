@@ -10,7 +10,9 @@ import { MailCatcher, MAIL_CATCHER_CA } from './components/mail-catcher.js';
 import { Operator } from './components/operator.js';
 import { DemoTarget } from './components/demo-target.js';
 import { HelmTest } from './components/helm-test.js';
+import { UninstallHook } from './components/uninstall-hook.js';
 import { operatorSettings } from './settings.js';
+import { ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas } from './values.js';
 
 function imageRef(ctx: RenderContext, path: string): ImageRef {
   const concrete = imageReference(getPath(ctx.values, path) as { registry: string; repository: string; tag: string }, ctx.values.global.imageRegistry);
@@ -87,12 +89,12 @@ export function buildApp(ctx: RenderContext): Chart {
     logLevel: ctx.value('operator.logLevel'),
   });
 
-  const clustered: Flag = { expr: 'gt (int .Values.alertmanager.replicas) 1', value: vals.alertmanager.replicas > 1 };
+  const clustered: Flag = { expr: `gt ${ALERTMANAGER_REPLICAS_GO} 1`, value: alertmanagerReplicas(vals) > 1 };
   new Alertmanager(chart, 'alertmanager', {
     ctx,
     image: imageRef(ctx, 'alertmanager.image'),
     syncImage: operatorImage,
-    replicas: ctx.value('alertmanager.replicas'),
+    replicas: ctx.expr(ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas(vals)),
     maintenanceInterval: ctx.value('alertmanager.maintenanceInterval'),
     persistence: {
       enabled: ctx.flag('alertmanager.persistence.enabled'),
@@ -101,6 +103,8 @@ export function buildApp(ctx: RenderContext): Chart {
       hasStorageClass: ctx.flag('alertmanager.persistence.storageClassName'),
     },
     clustered,
+    // The values' affinity, when set, replaces it (one affinity field per pod).
+    spreadReplicas: { expr: `and (gt ${ALERTMANAGER_REPLICAS_GO} 1) (empty .Values.affinity)`, value: alertmanagerReplicas(vals) > 1 && Object.keys(vals.affinity).length === 0 },
     externalUrl: ctx.value('alertmanager.externalUrl'),
     routePrefix: alertmanagerRoutePrefix,
     extraArgs: ctx.itemsFromValues('alertmanager.extraArgs'),
@@ -128,6 +132,15 @@ export function buildApp(ctx: RenderContext): Chart {
 
   ctx.when(ctx.flag('demoTarget.enabled'), () => {
     new DemoTarget(chart, 'demo-target', { ctx, image: imageRef(ctx, 'demoTarget.image'), resources: res('demoTarget.resources'), scheduling });
+  });
+
+  new UninstallHook(chart, 'uninstall-hook', {
+    ctx,
+    image: operatorImage,
+    watchNamespaces: ctx.expr('join "," .Values.operator.watchNamespaces', vals.operator.watchNamespaces.join(',')),
+    logLevel: ctx.value('operator.logLevel'),
+    resources: res('sync.resources'),
+    scheduling,
   });
 
   new HelmTest(chart, 'helm-test', { ctx, image: operatorImage, resources: res('sync.resources'), scheduling, prometheusRoutePrefix, alertmanagerRoutePrefix });

@@ -5,6 +5,7 @@ import { PROMETHEUS_GENERATED_DIR, PROMETHEUS_PORT } from './components/promethe
 import { alertmanagerTargets } from './components/alertmanager.js';
 import { MAIL_CATCHER_CA } from './components/mail-catcher.js';
 import { OPERATOR_NAME, OPERATOR_PORT } from './components/operator.js';
+import { alertmanagerReplicas } from './values.js';
 
 /** GlobalSettings (operator/render/types.ts) the operator reads, without SMTP credentials. */
 export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus: string; alertmanager: string }): Record<string, unknown> {
@@ -38,7 +39,7 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
       },
     ),
     defaultRecipients: v('smtp.defaultRecipients'),
-    alertmanagerTargets: alertmanagerTargets(ctx, v0.alertmanager.replicas),
+    alertmanagerTargets: alertmanagerTargets(ctx, alertmanagerReplicas(v0)),
     alertmanagerPathPrefix: routePrefixes.alertmanager,
     prometheusUrl: v('prometheus.externalUrl'),
     alertmanagerUrl: v('alertmanager.externalUrl'),
@@ -46,7 +47,7 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
     selfScrapeJobs: [
       { job_name: SELF_SCRAPE_JOBS.prometheus, metrics_path: `${routePrefixes.prometheus}/metrics`, static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       // Every replica: alertmanager_notifications_failed_total{integration="email",receiver_name=...} is per pod.
-      { job_name: SELF_SCRAPE_JOBS.alertmanager, metrics_path: `${routePrefixes.alertmanager}/metrics`, static_configs: [{ targets: alertmanagerTargets(ctx, v0.alertmanager.replicas) }] },
+      { job_name: SELF_SCRAPE_JOBS.alertmanager, metrics_path: `${routePrefixes.alertmanager}/metrics`, static_configs: [{ targets: alertmanagerTargets(ctx, alertmanagerReplicas(v0)) }] },
       {
         job_name: SELF_SCRAPE_JOBS.operator,
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.namespace] }, selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${OPERATOR_NAME}` }] }],

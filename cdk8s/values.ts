@@ -206,15 +206,17 @@ export const VigilValuesShape = z
     alertmanager: z
       .strictObject({
         image: image(IMAGE_DEFAULTS.alertmanager),
-        // Two by default: the only way a `helm upgrade` keeps the notification log and silences without a StorageClass.
+        // Two with production: the only way a `helm upgrade` keeps the notification log and silences without a StorageClass.
+        // Empty by default so that the profile decides (alertmanagerReplicas): profile=demo alone installs one.
         replicas: z
           .number()
           .int()
           .min(1)
           .max(5)
-          .default(2)
+          .nullable()
+          .default(null)
           .describe(
-            'Replicas > 1 form a gossip cluster through a headless Service and Prometheus notifies each; a replaced replica copies the silences and the notification log from the others before it notifies, and they are replaced one at a time (a PodDisruptionBudget allows one eviction at a time), so a `helm upgrade` re-sends nothing. 1 (required with profile=demo): a new pod on emptyDir starts empty and emails every firing alert again; set persistence.enabled then.',
+            'Replicas; empty (null, the default) = 2 with profile=production, 1 with profile=demo. Replicas > 1 form a gossip cluster through a headless Service and Prometheus notifies each; a replaced replica copies the silences and the notification log from the others before it notifies, and they are replaced one at a time (a PodDisruptionBudget allows one eviction at a time), so a `helm upgrade` re-sends nothing. 1 (the only number profile=demo accepts): a new pod on emptyDir starts empty and emails every firing alert again; set persistence.enabled then.',
           ),
         maintenanceInterval: duration()
           .default('10s')
@@ -227,7 +229,7 @@ export const VigilValuesShape = z
               .boolean()
               .default(false)
               .describe(
-                'A PersistentVolumeClaim per replica for silences and the notification log instead of emptyDir (needs a StorageClass). Without it they survive a container restart but not a new pod (helm upgrade, eviction): replicas > 1 (the default) copy them from their peers; a lone replica forgets its silences and emails every firing alert again.',
+                'A PersistentVolumeClaim per replica for silences and the notification log instead of emptyDir (needs a StorageClass). Without it they survive a container restart but not a new pod (helm upgrade, eviction): replicas > 1 (the production default) copy them from their peers; a lone replica forgets its silences and emails every firing alert again.',
               ),
             size: z.string().default('1Gi'),
             storageClassName: z.string().default('').describe('Empty = the cluster default StorageClass.'),
@@ -311,6 +313,18 @@ export const HA_DEMO_REFUSAL =
   'Use profile=production with several replicas, or alertmanager.replicas=1 with profile=demo.';
 
 /**
+ * The number of Alertmanager replicas: alertmanager.replicas, or when it is empty (null, the
+ * default) the profile's: 2 with production (an upgrade re-sends nothing), 1 with demo (more are
+ * refused, HA_DEMO_REFUSAL).
+ */
+export function alertmanagerReplicas(v: { profile: 'production' | 'demo'; alertmanager: { replicas: number | null } }): number {
+  return v.alertmanager.replicas ?? (v.profile === 'demo' ? 1 : 2);
+}
+
+/** alertmanagerReplicas as a Go template expression (an int); `default` is safe as 0 is not a valid value. */
+export const ALERTMANAGER_REPLICAS_GO = '(int (.Values.alertmanager.replicas | default (ternary 1 2 (eq .Values.profile "demo"))))';
+
+/**
  * A Go template expression for the milliseconds of a duration value in h, m, s and ms
  * (SCRAPE_DURATION_PATTERN, which values.schema.json has already checked): each unit's number
  * through regexReplaceAll, times its length.
@@ -337,8 +351,9 @@ export const INSTALL_CHECKS: readonly InstallCheck[] = [
   ...TIMING_CHECKS,
   {
     path: 'alertmanager.replicas',
-    refuses: (v) => v.profile === 'demo' && v.alertmanager.replicas > 1,
-    goCondition: 'and (eq .Values.profile "demo") (gt (int .Values.alertmanager.replicas) 1)',
+    // Only an explicit number: left empty, demo gets one replica (alertmanagerReplicas).
+    refuses: (v) => v.profile === 'demo' && alertmanagerReplicas(v) > 1,
+    goCondition: `and (eq .Values.profile "demo") (gt ${ALERTMANAGER_REPLICAS_GO} 1)`,
     message: HA_DEMO_REFUSAL,
   },
   {
@@ -407,7 +422,7 @@ export const KIND_VALUES: VigilValuesInput = {
   operator: { replicas: 1, image: { ...IMAGE_DEFAULTS.operator, pullPolicy: 'Never' } },
   // Right on a laptop: kind-config.yaml maps these node ports to the same localhost ports.
   prometheus: { retention: '2d', externalUrl: 'http://localhost:9090', service: { type: 'NodePort', nodePort: 30090 } },
-  // One replica: profile=demo refuses more (HA_DEMO_REFUSAL), and a laptop saves a pod; an upgrade then re-sends.
+  // One replica (demo's own default, stated for the reader): profile=demo refuses more (HA_DEMO_REFUSAL); an upgrade then re-sends.
   alertmanager: { replicas: 1, externalUrl: 'http://localhost:9093', service: { type: 'NodePort', nodePort: 30093 } },
   mailCatcher: {
     enabled: true,

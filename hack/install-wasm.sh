@@ -8,7 +8,7 @@
 # with the toolchain's own wasm_exec.js as the glue (copied next to the module: they must match), so
 # validation stays a plain function call; wasip1 would need hand-made memory passing for every string.
 source "$(dirname "$0")/lib.sh"
-command -v go >/dev/null || { log "Go is required to build operator/wasm (Go 1.26 or newer)"; exit 1; }
+command -v go >/dev/null || { log "Go is required to build operator/wasm (Go 1.26 or newer, or any Go from 1.21 on: it fetches the toolchain the module asks for)"; exit 1; }
 
 src="$REPO_ROOT/operator/wasm"
 dist="$src/dist"

@@ -48,6 +48,13 @@ export function partitionObjectName(main: string, id: string): string {
   return `${main}-${id}`;
 }
 
+/**
+ * On the install's Lease (OBJECT_NAMES.leaderLease): the install is being removed (`vigil uninstall`, the chart's
+ * pre-delete hook); the value is when (RFC 3339). Every operator replica that reads it stops writing for good and
+ * the leader releases the Lease; no replica takes a marked Lease, and other installs take its claims over at once.
+ */
+export const INSTALL_REMOVED_ANNOTATION = 'vigil.dev/install-removed';
+
 /** Annotation values are small text; a reload error (a YAML dump, a stack) is cut to this length. */
 export const MAX_ERROR_ANNOTATION_LENGTH = 1024;
 

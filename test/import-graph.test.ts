@@ -92,6 +92,7 @@ const KNOWN_INVERSIONS = [
   'operator/validate/index.ts -> operator/assemble/config.ts',
   'operator/validate/index.ts -> operator/render/index.ts',
   'operator/validate/index.ts -> operator/render/scrape-limits.ts',
+  'operator/validate/index.ts -> operator/render/restart-gap.ts',
   'operator/validate/index.ts -> operator/render/types.ts',
   'operator/validate/job-matchers.ts -> operator/render/names.ts',
   'operator/validate/unknown-fields.ts -> operator/render/types.ts',
@@ -132,6 +133,7 @@ describe('the import graph', () => {
       'operator/cli/render-command.ts',
       'operator/cli/sync-command.ts',
       'operator/cli/test-email-command.ts',
+      'operator/cli/uninstall-command.ts',
     ]);
     // Type-only imports count (service.ts imports only the Logger type from observability/).
     expect(graph.get('operator/cli/service.ts')?.sort()).toEqual(['operator/cli/flags.ts', 'operator/observability/index.ts']);

@@ -1,4 +1,6 @@
 // templates/NOTES.txt: printed by `helm install`; says how to reach the UIs for the chosen exposure.
+import { ALERTMANAGER_REPLICAS_GO } from '../values.js';
+
 export const NOTES_TXT = `Vigil {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.
 
 Watch it come up:
@@ -27,11 +29,11 @@ User interfaces:
   Alert emails go to {{ .Values.smtp.smarthost | default "(smtp.smarthost is not set: no email can be sent)" }} from {{ .Values.smtp.from }}.
 {{- end }}
 
-{{- if and (le (int .Values.alertmanager.replicas) 1) (not .Values.alertmanager.persistence.enabled) }}
+{{- if and (le ${ALERTMANAGER_REPLICAS_GO} 1) (not .Values.alertmanager.persistence.enabled) }}
 
 WARNING: one Alertmanager replica without persistence: an upgrade or eviction that replaces its pod
 forgets every silence and emails every firing alert again. Outside a laptop cluster set
-alertmanager.replicas=2 (profile=production) or alertmanager.persistence.enabled=true.
+alertmanager.replicas=2 (profile=production, where 2 is the default) or alertmanager.persistence.enabled=true.
 {{- end }}
 
 Monitor a service by applying a MonitoredService next to it:

@@ -26,6 +26,7 @@ import {
   type ServiceExposure,
 } from './common.js';
 import { syncSidecar } from './sync.js';
+import { ALERTMANAGER_REPLICAS_GO } from '../values.js';
 import { Identity } from './rbac.js';
 import type { PersistenceProps } from './prometheus.js';
 
@@ -65,6 +66,8 @@ export interface AlertmanagerProps {
   persistence: PersistenceProps;
   /** Holds when replicas > 1 (in helm mode a template condition). */
   clustered: Flag;
+  /** Holds when replicas > 1 and the values set no affinity: the replicas prefer different nodes (replicaSpread). */
+  spreadReplicas: Flag;
   externalUrl: string;
   /** Path of externalUrl ('' at the root): every URL of Alertmanager starts with it. */
   routePrefix: string;
@@ -187,6 +190,7 @@ export class Alertmanager extends Construct {
               initContainers: [bootstrap],
               containers: [alertmanager, sync],
               volumes,
+              ...ctx.optionalFields(props.spreadReplicas, { affinity: replicaSpread(name) }),
             }),
           },
           ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
@@ -223,9 +227,22 @@ export class Alertmanager extends Construct {
   }
 }
 
+/**
+ * A soft anti-affinity: the scheduler places the replicas on different nodes when it can, so one
+ * node going away does not take silences and the notification log with it; on a single node they
+ * still schedule (preferred, not required).
+ */
+export function replicaSpread(component: string): Json {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selectorLabels(component) }, topologyKey: 'kubernetes.io/hostname' } }],
+    },
+  };
+}
+
 /** host:port of every Alertmanager replica, which Prometheus must all notify (GlobalSettings.alertmanagerTargets). */
 export function alertmanagerTargets(ctx: RenderContext, replicas: number): string[] {
   const concrete = Array.from({ length: replicas }, (_, i) => `${ALERTMANAGER_NAME}-${i}.${ALERTMANAGER_HEADLESS}.${ctx.namespace}.svc:${ALERTMANAGER_PORT}`);
   const item = `printf "${ALERTMANAGER_NAME}-%d.${ALERTMANAGER_HEADLESS}.%s.svc:${ALERTMANAGER_PORT}" $i (include "vigil.namespace" $) | quote`;
-  return ctx.block((i) => [`${' '.repeat(i)}{{- range $i := until (int .Values.alertmanager.replicas) }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`], concrete);
+  return ctx.block((i) => [`${' '.repeat(i)}{{- range $i := until ${ALERTMANAGER_REPLICAS_GO} }}`, `${' '.repeat(i)}- {{ ${item} }}`, `${' '.repeat(i)}{{- end }}`], concrete);
 }

@@ -144,11 +144,12 @@ test.each([
   ['timeout-only-20s', { endpoints: [{ port: 'metrics', scrapeTimeout: '20s' }] }],
   ['label-key-name-63', { selector: { matchLabels: { ['example.com/' + 'k'.repeat(63)]: 'x' } } }],
   ['label-key-prefix-253', { selector: { matchLabels: { ['a'.repeat(253) + '/k']: 'x' } } }],
-  ['interval-4m50s', { endpoints: [{ port: 'metrics', interval: '4m50s' }] }],
+  // The longest intervals with a ServiceDown for no Prometheus restart outlasts (render/restart-gap.ts; the CRD cannot know the install's evaluationInterval).
+  ['interval-4m50s', { endpoints: [{ port: 'metrics', interval: '4m50s' }], downAlert: { for: '10m' } }],
   ['interval-1s', { endpoints: [{ port: 'metrics', interval: '1s' }] }],
   ['timeout-1s', { endpoints: [{ port: 'metrics', interval: '15s', scrapeTimeout: '1s' }] }],
-  ['interval-4m-timeout-1m', { endpoints: [{ port: 'metrics', interval: '4m', scrapeTimeout: '1m' }] }],
-  ['timeout-only-2m30s', { endpoints: [{ port: 'metrics', scrapeTimeout: '2m30s' }] }],
+  ['interval-4m-timeout-1m', { endpoints: [{ port: 'metrics', interval: '4m', scrapeTimeout: '1m' }], downAlert: { for: '10m' } }],
+  ['timeout-only-2m30s', { endpoints: [{ port: 'metrics', scrapeTimeout: '2m30s' }], downAlert: { for: '10m' } }],
   ['params', { endpoints: [{ port: 'metrics', path: '/a+b;c=d', params: { format: ['prometheus'], 'collect[]': ['a', 'b'] } }] }],
   [
     'scrape-auth',

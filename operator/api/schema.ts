@@ -198,7 +198,7 @@ export const DownAlertSchema = z
   .object({
     enabled: z.boolean().default(true).describe('Whether the built-in ServiceDown alert is generated.'),
     for: duration(
-      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 13 s plus one scrape and one evaluation interval; the default 1m is, up to 30 s scrape intervals): a rolling update that replaces every pod faster than that, of pods that stop serving at SIGTERM, can leave the service without a healthy target as Prometheus sees it for that long.',
+      'How long the service must be down before the alert fires. Keep it longer than discovery takes to see replaced pods (about 13 s plus one scrape and one evaluation interval; the default 1m is, up to 30 s scrape intervals): a rolling update that replaces every pod faster than that, of pods that stop serving at SIGTERM, can leave the service without a healthy target as Prometheus sees it for that long. Refused when a Prometheus restart on a kept TSDB could outlast it (no staleness marker at shutdown: up can go missing for up to interval + scrapeTimeout + 30s of the fastest endpoint); the defaults never are, intervals above about 1m15s need a for above that.',
     ).default('1m'),
     severity: SeveritySchema.default('critical'),
   })
@@ -317,22 +317,24 @@ export const MonitoredServiceStatusSchema = z
       .array(ConditionSchema)
       .optional()
       .describe(
-        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running). ' +
+        'Valid: the spec passed validation (False: InvalidSpec, naming the field, or NoLongerValid when a generation an earlier operator version accepted is refused; the refused rules and endpoints are left out and the rest keeps running, a downAlert.for a Prometheus restart outlasts runs with the shortest accepted one). ' +
           'ConfigApplied: Prometheus and Alertmanager run a config that includes this generation (False: CredentialsNotFound (a Secret, ConfigMap or key that tlsConfig, authorization or basicAuth names is missing, unreadable or not PEM; the service is left out until it is fixed), ApplyPending, ReloadFailed, ConfigTooLarge, NotIncluded, ' +
-          'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch; Unknown: AlertmanagerUnreachable). ' +
+          'RejectedByPrometheus, RejectedByAlertmanager (the server refused the config because of this generation: the others are applied without it, and the generation that ran before keeps running), PrometheusConfigMismatch, AlertmanagerConfigMismatch, InstallRemoved (the install that reconciled it was uninstalled: nothing scrapes it or emails its alerts until another install takes it over); Unknown: AlertmanagerUnreachable). ' +
           'TargetsHealthy: at least one target scrapes successfully; the message quotes the scrape errors Prometheus reports for failing targets. ' +
           'False: NoMatchingService (the selector matches no Service), PortNotFound (no selected Service has a port of that name), NoNamedPort (only unnamed ports), ' +
-          'NoTargets (0 discovered), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
+          'NoTargets (0 discovered, after the discovery grace), or every scraped target fails, the reason naming the class of the most common error: TLSError (x509/TLS: CA, server name, certificate), ' +
           'HTTPErrorStatus (e.g. 404: wrong path), ScrapeTimeout (no answer within scrapeTimeout), ConnectionRefused (nothing listens on the port), ' +
           'LimitExceeded (a sample, label or body size limit), NoHealthyTargets (any other error). ' +
-          'Unknown: NotScrapedYet (discovered, first scrape not done: not failing), PrometheusUnreachable, TargetsUnknown (no Prometheus URL or not polled yet), NotScraped (invalid spec). ' +
+          "Unknown: NotDiscoveredYet (0 discovered within the discovery grace of new or changed scrape jobs, the grace of the ServiceDown alert: 2 scrape intervals + 30 s (this part at most 4m), or interval + timeout + 30 s when that is longer, counted from Prometheus's first evaluation of its rules with them; not failing; a service without downAlert, or one Prometheus will not run (left out of the config, or the config not written or not loaded), has none), " +
+          'NotScrapedYet (discovered, first scrape not done: not failing), PrometheusUnreachable, TargetsUnknown (no Prometheus URL or not polled yet), NotScraped (invalid spec). ' +
           'RulesHealthy: Prometheus evaluates every rule of the service without error (False: RuleEvaluationFailed, naming each failing rule with its error: it cannot fire; ' +
           'Unknown: RulesNotLoaded, RulesNotEvaluatedYet, PrometheusUnreachable, TargetsUnknown, NotEvaluated). ' +
           "EmailDelivered: the last emails Alertmanager tried to send to the receiver of this service's route were accepted by the SMTP server (False: NotificationsFailing, " +
           'every attempt since the time named failed, Alertmanager retries and its log has the error; NoRecipients, no spec.notify.email.to and no default recipients; ' +
           'Unknown: NoNotificationsYet, AlertmanagerUnreachable, DeliveryUnknown, NotEvaluated). ' +
           'Ready: Valid, ConfigApplied and TargetsHealthy are True, RulesHealthy is not False and EmailDelivered is not False (nobody would be told; a service without alerts is exempt); ' +
-          'otherwise False (Unknown when target health is unknown) with the reason of the first that is not.',
+          'otherwise False (Unknown when target health is unknown) with the reason of the first that is not. ' +
+          'After `helm uninstall` of the install that reconciled it (and before another install takes it over): ConfigApplied and Ready False, TargetsHealthy, RulesHealthy and EmailDelivered Unknown, each with reason InstallRemoved, and no status.install.',
       ),
     discoveredTargets: z.number().int().optional().describe('Targets Prometheus discovered for this service (absent while Prometheus does not answer).'),
     healthyTargets: z.number().int().optional().describe('Discovered targets whose last scrape succeeded (absent while Prometheus does not answer).'),

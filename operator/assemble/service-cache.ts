@@ -59,6 +59,9 @@ export interface ReconcileStages {
   expectedJobNames: (rendered: RenderedConfig, parse: (prometheusYml: string) => string[]) => string[];
 }
 
+/** How a service's pieces take the reconcile's scrape hints (render/index.ts withScrapeHints). */
+export type HintRenderer = (pieces: ServicePieces, service: MonitoredService, settings: GlobalSettings, hints: ScrapeHints | undefined) => ServicePieces;
+
 export class ServiceCache {
   private readonly entries = new Map<string, Entry>();
   /** Pieces of each valid service object held by an entry (dropped with the entry). */
@@ -69,8 +72,8 @@ export class ServiceCache {
   constructor(
     private readonly validate: (raw: unknown, render: (service: MonitoredService) => void) => ValidationResult = validateMonitoredService,
     private readonly render: (service: MonitoredService, settings: GlobalSettings) => ServicePieces = renderServicePieces,
-    /** Applied to each service's final pieces (after its scrape hints); identity but for the controller's test seam. */
-    private readonly finish: (pieces: ServicePieces, service: MonitoredService) => ServicePieces = (pieces) => pieces,
+    /** Gives each service's cached pieces the reconcile's scrape hints: the last step of its pieces. */
+    private readonly withHints: HintRenderer = withScrapeHints,
     /** Render the Prometheus config as partitions (RenderedConfig.prometheusPartitions; `vigil operator --config-partitions`). */
     private readonly partitioned = false,
   ) {}
@@ -142,7 +145,7 @@ export class ServiceCache {
       },
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
-        const pieces = services.map((service) => this.finish(withScrapeHints(this.piecesOf(service, settings), service, settings, hints), service));
+        const pieces = services.map((service) => this.withHints(this.piecesOf(service, settings), service, settings, hints));
         this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
         if (!this.partitioned) return this.lastRendered;
         // alertmanager.yml and `included` as before; the Prometheus part as partitions.

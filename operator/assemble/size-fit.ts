@@ -144,21 +144,25 @@ export function leaveOutUntilFits(
   return { result: attempt, messages };
 }
 
+/** Which server's part of a render is used: both, or only one (renderIsolated with different versions per server). */
+export type RenderTarget = 'both' | 'prometheus' | 'alertmanager';
+
 /**
  * The config of `services`, each server's part from the versions `isolate` chooses for it (one
- * render when both choose the same). `included`: the services in either part.
+ * render when both choose the same). `included`: the services in either part. `render` is told
+ * which server's part of each render is used, so that only that part is taken as rendered.
  */
 export function renderIsolated(
   services: MonitoredService[],
-  render: (services: MonitoredService[]) => RenderedConfig,
+  render: (services: MonitoredService[], target: RenderTarget) => RenderedConfig,
   isolate: ((valid: MonitoredService[]) => { prometheus: MonitoredService[]; alertmanager: MonitoredService[] }) | undefined,
 ): RenderedConfig {
-  if (!isolate) return render(services);
+  if (!isolate) return render(services, 'both');
   const chosen = isolate(services);
   const same = chosen.prometheus.length === chosen.alertmanager.length && chosen.prometheus.every((s, i) => s === chosen.alertmanager[i]);
-  const forPrometheus = render(chosen.prometheus);
-  if (same) return forPrometheus;
-  const forAlertmanager = render(chosen.alertmanager);
+  if (same) return render(chosen.prometheus, 'both');
+  const forPrometheus = render(chosen.prometheus, 'prometheus');
+  const forAlertmanager = render(chosen.alertmanager, 'alertmanager');
   const included = new Map([...forPrometheus.included, ...forAlertmanager.included].map((r) => [`${r.namespace}/${r.name}`, r]));
   return {
     prometheus: forPrometheus.prometheus,

@@ -21,6 +21,10 @@ export const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "send a test email through a MonitoredService's own route and print what status.testEmail says",
     load: async () => (await import('./test-email-command.js')).runTestEmailCommand,
   },
+  uninstall: {
+    summary: 'end an install before helm uninstall deletes it: its MonitoredServices say InstallRemoved and are free for another install',
+    load: async () => (await import('./uninstall-command.js')).runUninstallCommand,
+  },
   sync: {
     summary: 'run the sidecar that writes the generated config next to Prometheus/Alertmanager and reloads them',
     load: async () => (await import('./sync-command.js')).runSyncCommand,

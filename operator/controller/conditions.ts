@@ -5,6 +5,7 @@ import type { Condition, InstallStatus, MonitoredServiceStatus } from '../api/sc
 import type { SyncReport } from './annotations.js';
 import type { ResolvedScrapeLimits } from '../render/scrape-limits.js';
 import { scrapeLimitHit, scrapeLimitMessage } from './scrape-limits.js';
+import { formatDurationMs } from '../validate/duration.js';
 import type { ReceiverDelivery } from './email-delivery.js';
 
 export const CONDITION_TYPES = ['Valid', 'ConfigApplied', 'TargetsHealthy', 'RulesHealthy', 'EmailDelivered', 'Ready'] as const;
@@ -29,6 +30,7 @@ export const REASONS = {
   connectionRefused: 'ConnectionRefused',
   limitExceeded: 'LimitExceeded',
   notScrapedYet: 'NotScrapedYet',
+  notDiscoveredYet: 'NotDiscoveredYet',
   rulesHealthy: 'RulesHealthy',
   ruleEvaluationFailed: 'RuleEvaluationFailed',
   rulesNotLoaded: 'RulesNotLoaded',
@@ -113,6 +115,15 @@ export interface TargetCounts {
   failures?: ScrapeFailure[];
 }
 
+/**
+ * A service without targets whose scrape jobs Prometheus loaded less than its discovery grace ago
+ * (plan.ts discoveryGraceOf): discovery and the first scrape may still be under way.
+ */
+export interface DiscoveryGrace {
+  /** The grace (render/rules.ts discoveryGraceMs), ms. */
+  graceMs: number;
+}
+
 /** A service's rule group as Prometheus evaluates it (rules-health.ts). */
 export interface RuleHealth {
   /** Rules in the group. */
@@ -158,6 +169,8 @@ export interface ServiceObservation {
   prometheusProblem?: AlertmanagerProblem;
   /** Counts from the last successful poll of Prometheus; undefined when not known (see targetsUnavailable). */
   targets?: TargetCounts;
+  /** Set while it has no target within its discovery grace: NotDiscoveredYet instead of NoTargets. */
+  discoveryGrace?: DiscoveryGrace;
   /** Rule health from the same poll; `loaded: false` when Prometheus has no group of the service; undefined when not known. */
   rules?: RuleHealth | { loaded: false };
   /** Set when this generation is valid: it becomes the one kept in force through later invalid edits. */
@@ -216,7 +229,7 @@ function isTrueFor(status: MonitoredServiceStatus | undefined, type: ConditionTy
 }
 
 /** A reload of the desired hash failed on this target: the error message, else undefined. */
-function reloadFailure(report: SyncReport, desiredHash: string): string | undefined {
+export function reloadFailure(report: SyncReport, desiredHash: string): string | undefined {
   if (report.failedHash === desiredHash && report.reloadError !== undefined && report.appliedHash !== desiredHash) {
     return report.reloadError;
   }
@@ -392,8 +405,9 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  *   anything there, whatever the counts say.
  * - Unknown when the counts are not known: PrometheusUnreachable (polls fail, see TargetsPoller; the
  *   counts are removed rather than frozen) or TargetsUnknown (no Prometheus URL, no poll yet).
- * - False NoTargets (0 discovered); Unknown NotScrapedYet when no target was scraped yet (not a
- *   failure); False when every scraped target fails, the reason being the class of the most common
+ * - False NoTargets (0 discovered); Unknown NotDiscoveredYet instead within the discovery grace of
+ *   its current scrape jobs (the grace its ServiceDown alert has: not a failure yet); Unknown
+ *   NotScrapedYet when no target was scraped yet (not a failure); False when every scraped target fails, the reason being the class of the most common
  *   error (SCRAPE_ERROR_REASONS) and the message quoting Prometheus's errors; else True (with the
  *   errors of the failing targets, if any).
  * - Before the first poll after an operator restart, the stored condition of this generation stands.
@@ -423,6 +437,16 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
   if (!counts) {
     const why = obs.targetsUnavailable ?? { reason: REASONS.targetsUnknown, message: 'target health is not known yet: Prometheus has not been polled' };
     return { condition: make('Unknown', why.reason, why.message + duplicates) };
+  }
+  if (counts.discovered === 0 && obs.discoveryGrace) {
+    return {
+      condition: make(
+        'Unknown',
+        REASONS.notDiscoveredYet,
+        `no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within ${formatDurationMs(obs.discoveryGrace.graceMs)} of first evaluating their rules (then, without a target, NoTargets)${duplicates}`,
+      ),
+      counts,
+    };
   }
   if (counts.discovered === 0) {
     return {

@@ -16,13 +16,14 @@ import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
-import { objectKey, ServiceCache } from '../assemble/service-cache.js';
+import { objectKey, ServiceCache, settingsHash } from '../assemble/service-cache.js';
 import { UnchangedStatuses } from './status-memo.js';
 import { lastValidInForce, lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
 import { PrometheusConfigPoller } from './prometheus-config.js';
-import { TargetsPoller } from './targets.js';
+import { type RecordWindow, TargetsPoller } from './targets.js';
+import { recordWindow } from '../render/rules.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
@@ -33,7 +34,7 @@ import { PARTITION_OF_LABEL } from '../contract.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
-import { testSeamFinisher } from './test-seam.js';
+import { testSeamHintRenderer } from './test-seam.js';
 import { renderServicePieces } from '../render/index.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
 import { scrapeErrorLabels } from './scrape-error-metric.js';
@@ -209,6 +210,8 @@ export class Controller {
   /** Last sidecar reports seen, only to count reloads for the metric. */
   private readonly lastReports: Partial<Record<'prometheus' | 'alertmanager', SyncReport>> = {};
   private started = false;
+  /** The install is being removed (its Lease is marked, leader.ts): nothing is written any more. */
+  private removed = false;
   private lastRendered: RenderedConfig | undefined;
   /** The last "too large" message logged, so a burst of reconciles logs it once. */
   private lastUndeliverable: string | undefined;
@@ -222,10 +225,12 @@ export class Controller {
   private credentialsHash: string | undefined;
   /** Test emails asked for with the vigil.dev/test-email annotation (test-email.ts). */
   private readonly testEmails: TestEmailSender;
+  /** Wakes a reconcile when the earliest discovery grace ends (wakeAtGraceEnd). */
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
-    this.serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamFinisher(), opts.configPartitions ?? false);
+    this.serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer(), opts.configPartitions ?? false);
     this.testEmails = new TestEmailSender({
       alertmanagerUrl: opts.alertmanagerUrl,
       writeStatus: async (namespace, name, testEmail) => {
@@ -343,6 +348,12 @@ export class Controller {
         // Only the leader's scrape errors are current: a follower's would go stale.
         opts.metrics.scrapeErrors.reset();
       },
+      // The install is being removed (`vigil uninstall`): no write from now on, for good; resolves once
+      // the pass in flight has finished, so the remover's statuses are the last word.
+      onRemoved: async () => {
+        this.removed = true;
+        await this.queue.idle();
+      },
       log: this.log,
     });
     this.liveness = new InstallLiveness({
@@ -358,7 +369,7 @@ export class Controller {
       serviceAccount: OBJECT_NAMES.operatorServiceAccount,
       readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
     });
-    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows());
     if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
@@ -368,7 +379,13 @@ export class Controller {
   }
 
   isLeader(): boolean {
+    if (this.removed) return false;
     return this.opts.leaderElect ? this.elector.isLeader() : this.started;
+  }
+
+  /** Whether this install's Lease was read marked removed: this process writes nothing any more. */
+  isRemoved(): boolean {
+    return this.removed;
   }
 
   /** Ready once every cache was listed at least once (followers too). */
@@ -397,6 +414,9 @@ export class Controller {
   /** Graceful stop: no new reconciles, wait for the in-flight one, release the Lease. */
   async stop(): Promise<void> {
     await this.queue.shutdown();
+    // After the in-flight reconcile, which may have set it anew.
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     this.poller?.stop();
     this.promConfigPoller?.stop();
     this.amPoller?.stop();
@@ -420,6 +440,24 @@ export class Controller {
     if (report.reloadError && (report.failedHash !== last.failedHash || report.reloadError !== last.reloadError)) {
       this.opts.metrics.reloads.inc({ target, result: 'failure' });
     }
+  }
+
+  /**
+   * The grace-clock windows of the valid services with a down alert (render/rules.ts recordWindow),
+   * for the targets poll's query: validated through the service cache, as the next reconcile will.
+   */
+  private recordWindows(): RecordWindow[] {
+    // The reconcile's settings exactly: the service cache keys its entries by them.
+    const settings = this.settingsWithCredentials(false);
+    const hash = settingsHash(settings);
+    const windows = new Map<number, RecordWindow>();
+    for (const raw of this.currentServices()) {
+      const result = this.serviceCache.resolve(raw, settings, hash);
+      if (!result.ok || !result.service.spec.downAlert.enabled) continue;
+      const window = recordWindow(result.service, settings);
+      windows.set(window.windowMs, window);
+    }
+    return [...windows.values()];
   }
 
   private currentServices(): MsObject[] {
@@ -471,14 +509,16 @@ export class Controller {
     return objects;
   }
 
-  private settingsWithCredentials(): GlobalSettings {
+  /** `warn`: log a missing SMTP Secret (once per reconcile, not at every targets poll). */
+  private settingsWithCredentials(warn = true): GlobalSettings {
     const settings = this.opts.settings;
     if (!this.smtpInformer || !this.opts.smtpSecretName) return settings;
     const secret = this.smtpInformer.get(this.opts.smtpSecretName, this.opts.installNamespace);
     if (!secret) {
-      this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
-        secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
-      });
+      if (warn)
+        this.log.warn('SMTP credentials Secret not found; rendering without SMTP authentication', {
+          secret: `${this.opts.installNamespace}/${this.opts.smtpSecretName}`,
+        });
       return settings;
     }
     const data = decodeSecretData(secret);
@@ -556,12 +596,7 @@ export class Controller {
         objects,
         settings,
         ...cached,
-        render: (services, s, hints) => {
-          const rendered = cached.render(services, s, hints);
-          this.isolation.rendered('prometheus', rendered.prometheusHash, services);
-          this.isolation.rendered('alertmanager', rendered.alertmanagerHash, services);
-          return rendered;
-        },
+        render: this.isolation.recording(cached.render),
         isolate: (valid) => this.isolation.choose(valid),
         rejected: this.isolation.rejected(),
         formatIssue,
@@ -569,6 +604,7 @@ export class Controller {
         alertmanager: reports.alertmanager,
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
+        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),
@@ -596,6 +632,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
       await this.writeStatuses(plan.statusUpdates);
+      this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
     } catch (err) {
       result = 'error';
@@ -620,6 +657,19 @@ export class Controller {
       const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
       if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
+  }
+
+  /**
+   * A discovery grace ends with nothing else changing (no poll answer moves): reconcile then, so that
+   * a service still without targets turns NoTargets. One timer, for the earliest end.
+   */
+  private wakeAtGraceEnd(endsAt: number | undefined): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (endsAt === undefined) return;
+    // A second past the end: the status's time is whole seconds.
+    this.graceTimer = setTimeout(() => this.queue.add(), Math.max(0, endsAt - Date.now()) + 1000);
+    this.graceTimer.unref();
   }
 
   /**

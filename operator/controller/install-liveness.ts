@@ -1,19 +1,22 @@
 // Whether the install that claims a MonitoredService (status.install) is still there. Every install
 // renews its Lease (OBJECT_NAMES.leaderLease in its namespace) while its operator runs; `helm
-// uninstall` and a deleted namespace delete that Lease, a stopped operator stops renewing it. A claim
-// whose Lease is missing, or has not changed for `orphanAfterMs`, is orphaned: another install whose
-// scope selects the object takes it over (install-scope.ts). Changes are judged on this process's
-// clock from when it saw them (as leader.ts does), never by comparing another node's renewTime with it.
+// uninstall` marks it removed (INSTALL_REMOVED_ANNOTATION, the chart's pre-delete hook) and then
+// deletes it with the release, a deleted namespace deletes it, a stopped operator stops renewing it.
+// A claim whose Lease is missing or marked removed, or has not changed for `orphanAfterMs`, is
+// orphaned: another install whose scope selects the object takes it over (install-scope.ts). Changes
+// are judged on this process's clock from when it saw them (as leader.ts does), never by comparing
+// another node's renewTime with it.
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { describeApiError, isNotFound, type KubeClients } from '../kube/client.js';
+import { INSTALL_REMOVED_ANNOTATION } from '../contract.js';
 
 /** What one look at an install's Lease found: 'missing', or the record (holder, renewTime, resourceVersion). */
 export type LeaseRecord = 'missing' | string;
 
-/** The record of a Lease as read: any renewal or release changes it. */
+/** The record of a Lease as read: any renewal or release changes it. A Lease marked removed counts as missing. */
 export function leaseRecord(lease: V1Lease | undefined): LeaseRecord {
-  if (!lease) return 'missing';
+  if (!lease || lease.metadata?.annotations?.[INSTALL_REMOVED_ANNOTATION] !== undefined) return 'missing';
   return `${lease.spec?.holderIdentity ?? ''}|${String(lease.spec?.renewTime ?? '')}|${lease.metadata?.resourceVersion ?? ''}`;
 }
 

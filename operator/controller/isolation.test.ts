@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MonitoredService } from '../api/schema.js';
+import type { RawMonitoredService } from '../api/raw.js';
+import { renderConfig } from '../assemble/config.js';
+import { defaultSettings } from '../render/index.js';
+import { formatIssue, validateMonitoredService } from '../validate/index.js';
+import { planReconcile } from './plan.js';
 import { emptyIsolation, isRefusal, namedInError, rejectionMessage, RunTimeIsolation, servicesToRender, step, suspectsOf, type ObjectFacts, type Outcome } from './isolation.js';
 
 /** A service version: only metadata matters to the isolation. */
@@ -231,5 +236,50 @@ describe('RunTimeIsolation with an error that names the service', () => {
       message: `Alertmanager refused config new because of generation 2 of this service (its error names this service): ${error}; generation 1, the last one it loaded, keeps running, the other services' changes are applied; change the spec to try again`,
       inForce: before[0],
     });
+  });
+});
+
+describe('RunTimeIsolation.recording: what each server is known to have been rendered', () => {
+  const raw = (generation: number, to: string): RawMonitoredService => ({
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { namespace: 'a', name: 'api', generation, uid: 'a-api' },
+    spec: { selector: { matchLabels: { app: 'api' } }, endpoints: [{ port: 'metrics' }], rules: [{ name: `Gen${generation}`, expr: 'up == 0' }], notify: { email: { to: [to] } } },
+  });
+  const refused = (hash: string): Outcome => ({ configHash: hash, failedHash: hash, reloadError: `alertmanager rejected the new config (HTTP 400): ${hash}` });
+
+  it("remembers a render only for the server whose part of it is used, so trial renders do not push the other server's configs out", () => {
+    const isolation = new RunTimeIsolation();
+    const settings = defaultSettings();
+    const valid = (r: RawMonitoredService) => {
+      const v = validateMonitoredService(r);
+      if (!v.ok) throw new Error('invalid fixture');
+      return v.service;
+    };
+    const old = valid(raw(1, 'old@example.com'));
+    // Prometheus keeps generation 1, Alertmanager gets generation 2: two renders, one per server.
+    const plan = planReconcile({
+      objects: [raw(2, 'new@example.com')],
+      settings,
+      validate: validateMonitoredService,
+      formatIssue,
+      render: isolation.recording(renderConfig),
+      isolate: (services) => ({ prometheus: [old], alertmanager: services }),
+      prometheus: {},
+      alertmanager: {},
+      targetsFor: () => undefined,
+      now: '2025-01-01T00:00:00Z',
+    });
+    const forPrometheus = renderConfig([old], settings);
+    const forAlertmanager = renderConfig([valid(raw(2, 'new@example.com'))], settings);
+    expect(plan.rendered.prometheusHash).toBe(forPrometheus.prometheusHash);
+    expect(plan.rendered.alertmanagerHash).toBe(forAlertmanager.alertmanagerHash);
+    // Each server knows the config it was given (a refusal of it is acted on) ...
+    expect(isolation.unhandledFailure('prometheus', { ...refused(forPrometheus.prometheusHash), reloadError: `prometheus rejected the new config (HTTP 400): x` })).toBe(true);
+    expect(isolation.unhandledFailure('alertmanager', refused(forAlertmanager.alertmanagerHash))).toBe(true);
+    // ... and not the other server's part of the same render, which is never written.
+    expect(forPrometheus.alertmanagerHash).not.toBe(forAlertmanager.alertmanagerHash);
+    expect(isolation.unhandledFailure('alertmanager', refused(forPrometheus.alertmanagerHash))).toBe(false);
+    expect(isolation.unhandledFailure('prometheus', { ...refused(forAlertmanager.prometheusHash), reloadError: `prometheus rejected the new config (HTTP 400): x` })).toBe(false);
   });
 });

@@ -16,7 +16,8 @@
 // only when a config without it (its last applied version instead) loads: one suspect left is tried
 // out that way. About log2(suspects) + 1 reloads per culprit.
 import type { MonitoredService } from '../api/schema.js';
-import type { ObjectRef } from '../render/types.js';
+import type { ObjectRef, RenderedConfig, ScrapeHints } from '../render/types.js';
+import type { RenderTarget } from '../assemble/size-fit.js';
 import { JOB_PREFIX, RULE_FILE_SUFFIX } from '../render/names.js';
 
 import type { ServerKind } from '../sync/confirm.js';
@@ -277,6 +278,19 @@ export class RunTimeIsolation {
     // Unchanged lists share one render (assemble/size-fit.ts renderIsolated).
     const same = prometheus.length === alertmanager.length && prometheus.every((s, i) => s === alertmanager[i]);
     return { prometheus, alertmanager: same ? prometheus : alertmanager };
+  }
+
+  /**
+   * planReconcile's `render` through this memory: each render's hash is remembered for the server
+   * whose part of it is used (`target`), not for the other, whose part of it is never written.
+   */
+  recording<S>(render: (services: MonitoredService[], settings: S, hints?: ScrapeHints, target?: RenderTarget) => RenderedConfig) {
+    return (services: MonitoredService[], settings: S, hints?: ScrapeHints, target: RenderTarget = 'both'): RenderedConfig => {
+      const result = render(services, settings, hints, target);
+      if (target !== 'alertmanager') this.rendered('prometheus', result.prometheusHash, services);
+      if (target !== 'prometheus') this.rendered('alertmanager', result.alertmanagerHash, services);
+      return result;
+    };
   }
 
   /** After a render of `services` for `kind` gave `hash`: remembered, and a bisection trial waiting for its hash gets it. */

@@ -2,9 +2,13 @@
 // Expiry is judged by when THIS replica last saw the Lease change (as client-go does), not by
 // comparing the holder's renewTime with our clock: clocks of two nodes may disagree.
 // A released Lease (holderIdentity empty) is taken at once.
+// A Lease marked removed (INSTALL_REMOVED_ANNOTATION, `vigil uninstall`) is never taken: a replica that
+// reads the mark stops for good, fences its writer (onRemoved) and, when it leads, releases the Lease
+// after that, so the remover knows no replica writes any more.
 import { V1MicroTime, type V1Lease, type V1OwnerReference } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
+import { INSTALL_REMOVED_ANNOTATION } from '../contract.js';
 
 export interface LeaderElectorOptions {
   namespace: string;
@@ -21,7 +25,29 @@ export interface LeaderElectorOptions {
   renewDeadlineMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
+  /**
+   * Called once when the Lease is first read marked removed, leader or not: resolves when this process
+   * writes nothing any more (the leader releases the Lease only after it).
+   */
+  onRemoved?: () => Promise<void>;
   log: Logger;
+}
+
+/** Whether a Lease carries the removal mark. */
+export function isMarkedRemoved(lease: V1Lease | undefined): boolean {
+  return lease?.metadata?.annotations?.[INSTALL_REMOVED_ANNOTATION] !== undefined;
+}
+
+/**
+ * A mark left by a removed earlier install in the same namespace (the Lease outlived its release, as it
+ * is deleted with the old settings ConfigMap by the garbage collector): the Lease is owned by another
+ * ConfigMap than this install's. Without an owner of our own, every mark counts.
+ */
+export function isStaleMark(lease: V1Lease, ownerReferences: readonly V1OwnerReference[] | undefined): boolean {
+  if (!ownerReferences || ownerReferences.length === 0) return false;
+  const ours = new Set(ownerReferences.map((r) => r.uid));
+  const theirs = lease.metadata?.ownerReferences ?? [];
+  return theirs.length > 0 && !theirs.some((r) => ours.has(r.uid));
 }
 
 /**
@@ -70,6 +96,8 @@ export class LeaderElector {
   private readonly renewIntervalMs: number;
   private readonly retryIntervalMs: number;
   private readonly renewDeadlineMs: number;
+  /** The Lease was read marked removed: this process never leads again. */
+  private removed = false;
 
   constructor(
     private readonly clients: KubeClients,
@@ -83,6 +111,11 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.leading;
+  }
+
+  /** Whether this process read the removal mark (and so stopped for good). */
+  isRemoved(): boolean {
+    return this.removed;
   }
 
   start(): void {
@@ -142,8 +175,16 @@ export class LeaderElector {
         this.becomeLeader();
         return;
       }
+      let stale = false;
+      if (isMarkedRemoved(lease)) {
+        if (!isStaleMark(lease, this.opts.ownerReferences)) {
+          await this.fence(lease);
+          return;
+        }
+        stale = true;
+      }
       this.observe(lease);
-      const holder = lease.spec?.holderIdentity;
+      const holder = stale ? '' : lease.spec?.holderIdentity;
       if (holder !== identity) {
         if (this.leading) this.loseLeadership(`lease now held by ${holder || 'nobody'}`);
         const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseDurationSeconds) * 1000;
@@ -157,8 +198,11 @@ export class LeaderElector {
         renewTime: now(),
         ...(takingOver ? { acquireTime: now(), leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + (holder ? 1 : 0) } : {}),
       };
+      // A stale mark goes, and the Lease becomes this install's (owned by its ConfigMap).
+      const metadata = stale ? { ...lease.metadata, annotations: withoutMark(lease.metadata?.annotations), ownerReferences: this.opts.ownerReferences } : lease.metadata;
+      if (stale) this.opts.log.info('took over a Lease marked removed by an earlier install in this namespace', { lease: `${namespace}/${name}` });
       // replace carries resourceVersion: if another replica got there first we get 409 and stay a follower.
-      const updated = await this.clients.coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } });
+      const updated = await this.clients.coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, metadata, spec } });
       this.observe(updated);
       if (takingOver) this.opts.log.info('acquired lease', { previousHolder: holder || null });
       this.becomeLeader();
@@ -170,6 +214,39 @@ export class LeaderElector {
       }
       if (this.leading && Date.now() - this.lastRenewOkAt > this.renewDeadlineMs) {
         this.loseLeadership('could not renew the lease before the renew deadline');
+      }
+    }
+  }
+
+  /**
+   * The Lease is marked removed: stop for good, stop leading, let the writer finish (onRemoved), then
+   * clear holderIdentity when it is ours, which tells `vigil uninstall` that nothing writes any more.
+   */
+  private async fence(lease: V1Lease): Promise<void> {
+    const { namespace, name, identity } = this.opts;
+    if (!this.removed) {
+      this.removed = true;
+      this.stopped = true;
+      this.opts.log.warn('the install is being removed (its Lease is marked); this replica stops writing', { lease: `${namespace}/${name}`, identity });
+      if (this.leading) {
+        this.leading = false;
+        this.opts.onStoppedLeading();
+      }
+      await this.opts.onRemoved?.();
+    }
+    let current: V1Lease | undefined = lease;
+    // A few tries: the remover or another replica may change the Lease meanwhile (409).
+    for (let attempt = 0; attempt < 5 && current?.spec?.holderIdentity === identity; attempt++) {
+      try {
+        await this.clients.coordination.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...microSpec(current.spec), holderIdentity: '', renewTime: now() } } });
+        this.opts.log.info('released the Lease of the install being removed', { identity });
+        return;
+      } catch (err) {
+        if (!isConflict(err)) {
+          this.opts.log.warn('could not release the Lease of the install being removed; the remover waits for it to expire', { error: describeApiError(err) });
+          return;
+        }
+        current = await this.clients.coordination.readNamespacedLease({ name, namespace }).catch(() => undefined);
       }
     }
   }
@@ -196,4 +273,10 @@ export class LeaderElector {
       this.opts.log.warn('could not release the lease; a successor takes over when it expires', { error: describeApiError(err) });
     }
   }
+}
+
+function withoutMark(annotations: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!annotations) return annotations;
+  const { [INSTALL_REMOVED_ANNOTATION]: _mark, ...rest } = annotations;
+  return rest;
 }

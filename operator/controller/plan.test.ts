@@ -9,6 +9,8 @@ import { encodeFileSet } from '../assemble/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
+import { recordWindow, scrapeConfigHash } from '../render/rules.js';
+import { UnchangedStatuses } from './status-memo.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
   return {
@@ -301,6 +303,29 @@ describe('planReconcile', () => {
       expect(c.ConfigApplied).toMatchObject({ status: 'False', reason: 'NotIncluded' });
       expect(c.ConfigApplied!.message).toBe('left out of the generated config: this operator version refuses this generation, which an earlier one ran; fix what Valid names');
     });
+    it('a for that a Prometheus restart outlasts runs with the shortest accepted one (it fires no sooner) and Valid says so', () => {
+      const spec = {
+        selector: { matchLabels: { app: 'orders' } },
+        endpoints: [{ port: 'metrics', interval: '4m' }],
+        downAlert: { for: '1m' },
+        rules: [{ name: 'Backlog', expr: 'orders_backlog > 100' }],
+      };
+      const plan = planReconcile(input([upgraded(spec), service('shop', 'other')]));
+      expect(plan.rendered.included).toEqual([
+        { namespace: 'shop', name: 'orders' },
+        { namespace: 'shop', name: 'other' },
+      ]);
+      // 4m + 10s + 30s without up at worst: with 15s evaluations, 19 of them (4m45s) outlast it.
+      const rules = parse(plan.rendered.prometheus['shop__orders.rules.yaml']!) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+      expect(rules.groups[0]!.rules.filter((r) => r.alert === 'ServiceDown')).toEqual([expect.objectContaining({ for: '4m45s' })]);
+      expect(rules.groups[0]!.rules.map((r) => r.alert)).toContain('Backlog');
+      const c = conditionsOf(plan);
+      expect(c.Valid).toMatchObject({ status: 'False', reason: 'NoLongerValid' });
+      expect(c.Valid!.message).toContain('shop/orders: spec.downAlert.for: 1m is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 15s): after a Prometheus restart');
+      expect(c.Valid!.message).toMatch(
+        /; the config keeps running this generation \(valid for an earlier operator version\) without spec\.downAlert\.for 1m \(ServiceDown runs with for 4m45s\), which this operator version refuses$/,
+      );
+    });
   });
 
   it('records its install in the status and leaves objects another install holds alone (issue #14, two installs)', () => {
@@ -552,6 +577,13 @@ describe('planReconcile', () => {
     const newcomer = (next.statusUpdates.find((u) => u.name === 'newcomer')!.patch.status.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'ConfigApplied');
     expect(newcomer).toMatchObject({ reason: 'ConfigTooLarge' });
     expect(newcomer?.message).toContain('c/newcomer (1 of 3)');
+
+    // Left out, it has no scrape job, so Prometheus never records its clock: no grace (NotDiscoveredYet would last for ever).
+    const noRecord = planReconcile(input([...small, big('b', 'huge')], { limits, targetsFor: () => ({ discovered: 0, healthy: 0 }), scrapeConfigLoaded: () => null }));
+    const targetsOf = (name: string) => (noRecord.statusUpdates.find((u) => u.name === name)!.patch.status.conditions as { type: string; reason: string }[]).find((c) => c.type === 'TargetsHealthy');
+    expect(targetsOf('huge')).toMatchObject({ reason: 'NoTargets' });
+    // The included ones wait for Prometheus to load them (ApplyPending): within the grace.
+    expect(targetsOf('one')).toMatchObject({ reason: 'NotDiscoveredYet' });
   });
 
   it('run-time isolation: each server gets the versions isolate chooses, and a rejected service says so once per generation (issue 22)', () => {
@@ -597,6 +629,155 @@ describe('planReconcile', () => {
     expect(restored?.metadata.generation).toBe(1);
     expect(renderConfig([restored!], settings).prometheusHash).toBe(renderConfig([lastApplied], settings).prometheusHash);
     expect(renderConfig([restored!], settings).alertmanagerHash).toBe(renderConfig([lastApplied], settings).alertmanagerHash);
+  });
+
+  it('a TargetsHealthy limit message names the limit of the generation Prometheus runs, not of the newer one it refused', () => {
+    const withLimit = (generation: number, sampleLimit: number) => {
+      const raw = service('a', 'api', `up == ${generation}`, generation);
+      (raw.spec as Record<string, unknown>).limits = { sampleLimit };
+      return raw;
+    };
+    const running = validateMonitoredService(withLimit(1, 300));
+    if (!running.ok) throw new Error('invalid fixture');
+    const rejected = new Map([['a/api', { reason: 'RejectedByPrometheus', message: 'Prometheus refused config h because of generation 2 of this service', inForce: running.service }]]);
+    const failing = { discovered: 1, healthy: 0, failures: [{ reason: 'LimitExceeded', error: 'sample limit exceeded', targets: 1, instance: '10.0.0.3:8080' }] };
+    const plan = planReconcile(input([withLimit(2, 500)], { rejected, targetsFor: () => failing }));
+    const conditions = plan.statusUpdates[0]!.patch.status.conditions as { type: string; reason: string; message: string }[];
+    const targets = conditions.find((c) => c.type === 'TargetsHealthy')!;
+    expect(targets.reason).toBe('LimitExceeded');
+    expect(targets.message).toContain('spec.limits.sampleLimit 300');
+    expect(targets.message).not.toContain('500');
+    // Without a refusal the current generation runs, with its own limit.
+    const current = planReconcile(input([withLimit(2, 500)], { targetsFor: () => failing })).statusUpdates[0]!.patch.status.conditions as { type: string; message: string }[];
+    expect(current.find((c) => c.type === 'TargetsHealthy')!.message).toContain('spec.limits.sampleLimit 500');
+  });
+
+  describe('discovery grace of a service without targets (the clock of its ServiceDown alert, kept by Prometheus)', () => {
+    const now = '2025-01-01T00:10:00Z';
+    const nowMs = Date.parse(now);
+    const hashOf = (raw: RawMonitoredService) => {
+      const r = validateMonitoredService(raw);
+      if (!r.ok) throw new Error('invalid fixture');
+      return scrapeConfigHash(r.service, settings);
+    };
+    // Default scrape timing (15s interval, 10s timeout): 2 x 15 s + 30 s.
+    const graceMs = 60_000;
+    const targets = (raw: RawMonitoredService, loaded: (hash: string) => number | null | undefined, over: Partial<ReconcileInput> = {}) => {
+      // Both servers run it: Ready then follows TargetsHealthy.
+      const { rendered } = planReconcile(input([raw], over));
+      const applied = { prometheus: { appliedHash: rendered.prometheusHash }, alertmanager: { appliedHash: rendered.alertmanagerHash } };
+      const plan = planReconcile(
+        input([raw], {
+          now,
+          ...applied,
+          targetsFor: () => ({ discovered: 0, healthy: 0 }),
+          scrapeConfigLoaded: (ns, name, hash) => (ns === 'a' && name === 'api' ? loaded(hash) : undefined),
+          ...over,
+        }),
+      );
+      const conditions = plan.statusUpdates[0]!.patch.status.conditions as { type: string; status: string; reason: string; message: string }[];
+      return { plan, targets: conditions.find((c) => c.type === 'TargetsHealthy')!, ready: conditions.find((c) => c.type === 'Ready')! };
+    };
+
+    it('within the grace: Unknown NotDiscoveredYet, Ready not False for it, and the plan says when the grace ends', () => {
+      const raw = service('a', 'api');
+      const loadedAt = nowMs - 20_000;
+      const within = targets(raw, (hash) => (hash === hashOf(raw) ? loadedAt : null));
+      expect(within.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
+      expect(within.targets.message).toBe(
+        'no target discovered yet: Prometheus discovers and first scrapes the targets of new or changed scrape jobs within 1m of first evaluating their rules (then, without a target, NoTargets)',
+      );
+      expect(within.ready).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
+      expect(within.plan.discoveryGraceEndsAt).toBe(loadedAt + graceMs);
+    });
+
+    it('rules not evaluated yet with the current scrape jobs (no record of their hash): within the grace, its end not known yet', () => {
+      const older = targets(service('a', 'api'), () => null);
+      expect(older.targets).toMatchObject({ status: 'Unknown', reason: 'NotDiscoveredYet' });
+      expect(older.plan.discoveryGraceEndsAt).toBeUndefined();
+    });
+
+    it('no grace when Prometheus will not run its jobs: its reload of the config failed, or the config cannot be written', () => {
+      const raw = service('a', 'api');
+      const { rendered } = planReconcile(input([raw]));
+      const failed = targets(raw, () => null, { prometheus: { appliedHash: 'older', failedHash: rendered.prometheusHash, reloadError: 'parse error' } });
+      expect(failed.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      const unwritable = targets(raw, () => null, { limits: { maxObjectBytes: 10, plainLimitBytes: 1 } });
+      expect(unwritable.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      // The same while the sidecar has not applied it yet: within the grace.
+      expect(targets(raw, () => null, { prometheus: { appliedHash: 'older' } }).targets).toMatchObject({ reason: 'NotDiscoveredYet' });
+    });
+
+    it("reads the record over its ServiceDown rule's window (recordWindow), not another", () => {
+      const raw = service('a', 'api');
+      const r = validateMonitoredService(raw);
+      if (!r.ok) throw new Error('invalid fixture');
+      const { windowMs } = recordWindow(r.service, settings);
+      const asked: number[] = [];
+      const within = targets(raw, () => null, {
+        scrapeConfigLoaded: (_ns, _name, hash, window) => {
+          asked.push(window);
+          return hash === hashOf(raw) && window === windowMs ? nowMs - 20_000 : null;
+        },
+      });
+      expect(asked).toEqual([windowMs]);
+      expect(within.plan.discoveryGraceEndsAt).toBe(nowMs - 20_000 + graceMs);
+    });
+
+    it('after the grace, or loaded long ago: False NoTargets as before', () => {
+      const raw = service('a', 'api');
+      const after = targets(raw, () => nowMs - graceMs);
+      expect(after.targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      expect(after.ready).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      expect(targets(raw, () => 0).targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      expect(targets(raw, () => 0).plan.discoveryGraceEndsAt).toBeUndefined();
+    });
+
+    it('no grace without the down alert (nothing records the clock), nor while the clock is unknown', () => {
+      const quiet = service('a', 'api');
+      (quiet.spec as Record<string, unknown>).downAlert = { enabled: false };
+      expect(targets(quiet, () => null).targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      expect(targets(service('a', 'api'), () => undefined).targets).toMatchObject({ status: 'False', reason: 'NoTargets' });
+      // A discovered target needs no grace.
+      const discovered = targets(service('a', 'api'), () => null, { targetsFor: () => ({ discovered: 1, healthy: 1 }) });
+      expect(discovered.targets).toMatchObject({ status: 'True' });
+    });
+
+    it('the grace ends with nothing else changing: the status memo does not skip the service then', () => {
+      const raw = service('a', 'api');
+      const memo = new UnchangedStatuses();
+      const loadedAt = nowMs - 20_000;
+      const { rendered } = planReconcile(input([raw]));
+      // The controller's validation is cached per object (assemble/service-cache.ts): the memo compares results by identity.
+      const validated = new Map<RawMonitoredService, ReturnType<typeof validateMonitoredService>>();
+      const validate = (o: RawMonitoredService) => validated.get(o) ?? validated.set(o, validateMonitoredService(o)).get(o)!;
+      const at = (time: string, object: RawMonitoredService) =>
+        planReconcile(
+          input([object], {
+            validate,
+            now: time,
+            prometheus: { appliedHash: rendered.prometheusHash },
+            alertmanager: { appliedHash: rendered.alertmanagerHash },
+            targetsFor: () => ({ discovered: 0, healthy: 0 }),
+            scrapeConfigLoaded: () => loadedAt,
+            statusMemo: memo,
+          }),
+        );
+      const first = at(now, raw);
+      const stored = { ...raw, status: first.statusUpdates[0]!.patch.status as RawMonitoredService['status'] };
+      // Later, still within the grace: nothing to write, and the memo remembers it.
+      expect(at('2025-01-01T00:10:05Z', stored).statusUpdates).toEqual([]);
+      expect(at('2025-01-01T00:10:06Z', stored).statusUpdates).toEqual([]);
+      expect(memo.hits).toBe(1);
+      const after = at('2025-01-01T00:10:41Z', stored);
+      const conditions = after.statusUpdates[0]?.patch.status.conditions as { type: string; status: string; reason: string }[] | undefined;
+      expect(conditions?.find((c) => c.type === 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoTargets' });
+    });
+
+    it('a misconfigured selector is not hidden by the grace', () => {
+      const misconfigured = targets(service('a', 'api'), () => null, { servicesIn: () => [] });
+      expect(misconfigured.targets).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
+    });
   });
 });
 

@@ -17,9 +17,11 @@ import {
   configApplyState,
   eventsForTransition,
   REASONS,
+  reloadFailure,
   statusChanged,
   statusMergePatch,
   type AlertmanagerProblem,
+  type DiscoveryGrace,
   type PlannedEvent,
   type RuleHealth,
   type SelectionObservation,
@@ -32,7 +34,8 @@ import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape
 import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
-import { encodePartitions, leaveOutUntilFits, renderIsolated, tooLargeAlone } from '../assemble/size-fit.js';
+import { encodePartitions, leaveOutUntilFits, renderIsolated, tooLargeAlone, type RenderTarget } from '../assemble/size-fit.js';
+import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 
 export type { RawMonitoredService };
 
@@ -41,12 +44,20 @@ export interface ReconcileInput {
   settings: GlobalSettings;
   validate: (raw: RawMonitoredService) => ValidationResult;
   formatIssue: (ref: ObjectRef, issue: ValidationIssue) => string;
-  render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints) => RenderedConfig;
+  /** `target`: which server's part of this render is used (assemble/size-fit.ts renderIsolated); absent: both. */
+  render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints, target?: RenderTarget) => RenderedConfig;
   prometheus: SyncReport;
   alertmanager: SyncReport;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
+  /**
+   * When Prometheus first evaluated the service's rules with the scrape config of that hash, read
+   * over the window of its grace clock (TargetsPoller.scrapeConfigLoaded, render/rules.ts
+   * recordWindow): ms since the epoch (0: long ago), null: not yet; absent or undefined: not known.
+   * It starts the discovery grace of a service with no target.
+   */
+  scrapeConfigLoaded?: (namespace: string, name: string, hash: string, windowMs: number) => number | null | undefined;
   /**
    * What Alertmanager reports it runs (its /metrics), when the operator polls it; undefined while
    * unknown. The key is absent when the operator does not poll Alertmanager at all (then email
@@ -121,6 +132,7 @@ export interface StatusInputs {
   included: boolean;
   targets: TargetCounts | undefined;
   rules: RuleHealth | { loaded: false } | undefined;
+  discoveryGrace: DiscoveryGrace | undefined;
   selection: SelectionObservation | undefined;
   leftOut: string | undefined;
   credentials: string | undefined;
@@ -172,6 +184,8 @@ export interface ReconcilePlan {
   scrapeCredentialFiles: FileSet;
   /** A referenced Secret/ConfigMap has not been listed yet: the plan must not be written (it would drop the service for a moment). */
   credentialsPending: boolean;
+  /** When the first discovery grace of a service with no target ends (ms since the epoch): its status changes then, with nothing else moving. */
+  discoveryGraceEndsAt?: number;
 }
 
 function refOf(raw: RawMonitoredService): ObjectRef {
@@ -204,9 +218,11 @@ const SALVAGE_ROUNDS = 3;
  * A newer operator may refuse what an older one accepted (the stored generation, or the current one
  * when that is the last valid): then the rules and endpoints it refuses are left out and the rest
  * (ServiceDown on the other endpoints, the route) keeps running, re-validated as a whole so that
- * the renderer only ever sees valid services. Undefined when there is no stored generation, or when
- * what it refuses is elsewhere (selector, downAlert, notify) or every endpoint; `current` is the
- * result of the current generation.
+ * the renderer only ever sees valid services; a refused field with a value validation accepts in
+ * its place (ValidationIssue.accepted: a downAlert.for a Prometheus restart outlasts) runs with
+ * that value. Undefined when there is no stored generation, or when what it refuses is elsewhere
+ * (selector, the rest of downAlert, notify) or every endpoint; `current` is the result of the
+ * current generation.
  */
 export function lastValidInForce(raw: RawMonitoredService, validate: ReconcileInput['validate'], current?: ValidationResult): InForce | undefined {
   const generation = raw.status?.lastValidGeneration;
@@ -231,10 +247,16 @@ function salvage(raw: RawMonitoredService, spec: unknown, firstIssues: readonly 
   let rules = list('rules');
   let endpoints = list('endpoints');
   const without: { kind: 'rules' | 'endpoints'; index: number; item: unknown }[] = [];
+  let downAlertFor: { written: unknown; accepted: string } | undefined;
   let issues = firstIssues;
   for (let round = 1; round <= SALVAGE_ROUNDS; round++) {
     const drop = { rules: new Set<number>(), endpoints: new Set<number>() };
     for (const issue of issues) {
+      if (issue.field === 'spec.downAlert.for' && issue.accepted !== undefined) {
+        const downAlert = (spec as Record<string, unknown>).downAlert;
+        downAlertFor = { written: downAlert !== null && typeof downAlert === 'object' ? (downAlert as Record<string, unknown>).for : undefined, accepted: issue.accepted };
+        continue;
+      }
       const m = /^spec\.(rules|endpoints)\[(\d+)\]([.[]|$)/.exec(issue.field);
       if (!m) return undefined;
       drop[m[1] as 'rules' | 'endpoints'].add(Number(m[2]));
@@ -248,11 +270,20 @@ function salvage(raw: RawMonitoredService, spec: unknown, firstIssues: readonly 
     rules = keep(rules, 'rules');
     endpoints = keep(endpoints, 'endpoints');
     if (!endpoints || endpoints.length === 0) return undefined;
-    const reduced = { ...(spec as Record<string, unknown>), endpoints: endpoints.map((e) => e.item), ...(rules ? { rules: rules.map((r) => r.item) } : {}) };
+    const downAlert = (spec as Record<string, unknown>).downAlert;
+    const reduced = {
+      ...(spec as Record<string, unknown>),
+      endpoints: endpoints.map((e) => e.item),
+      ...(rules ? { rules: rules.map((r) => r.item) } : {}),
+      ...(downAlertFor ? { downAlert: { ...(downAlert !== null && typeof downAlert === 'object' ? downAlert : {}), for: downAlertFor.accepted } } : {}),
+    };
     const result = validate({ ...lastValidObject(raw, round), spec: reduced });
     if (result.ok) {
       without.sort((a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'endpoints' ? -1 : 1));
-      return { service: result.service, generation, without: without.map(describePart) };
+      const forNote = downAlertFor
+        ? [`spec.downAlert.for ${typeof downAlertFor.written === 'string' ? downAlertFor.written : '(the default)'} (ServiceDown runs with for ${downAlertFor.accepted})`]
+        : [];
+      return { service: result.service, generation, without: [...without.map(describePart), ...forNote] };
     }
     issues = result.issues;
   }
@@ -396,13 +427,51 @@ export function ownPrevious(status: MonitoredServiceStatus | undefined, me: Inst
   };
 }
 
-/** The limits a valid service's jobs carry, for its TargetsHealthy message; none when they cannot be resolved. */
-function runningScrapeLimits(service: MonitoredService, settings: GlobalSettings): { scrapeLimits?: ResolvedScrapeLimits } {
+/**
+ * The version of a service whose scrape jobs Prometheus runs: the last one it loaded while it refuses
+ * this generation (none when it never loaded one), the last valid one while this generation is
+ * invalid, else this generation.
+ */
+export function prometheusInForce(result: ValidationResult, inForce: InForce | undefined, rejected: { reason: string; inForce?: MonitoredService } | undefined): MonitoredService | undefined {
+  if (!result.ok) return inForce?.service;
+  return rejected?.reason === REASONS.rejectedByPrometheus ? rejected.inForce : result.service;
+}
+
+/** The limits the jobs of the version in force carry (prometheusInForce), for its TargetsHealthy message; none when they cannot be resolved. */
+export function runningScrapeLimits(service: MonitoredService | undefined, settings: GlobalSettings): { scrapeLimits?: ResolvedScrapeLimits } {
+  if (!service) return {};
   try {
     return { scrapeLimits: resolveScrapeLimits(service.spec.limits, settings.scrapeLimits) };
   } catch {
     return {};
   }
+}
+
+/**
+ * A service with no target within its discovery grace: the same grace, on the same clock, as its
+ * ServiceDown alert (render/rules.ts recordWindow): from Prometheus's first evaluation of its rules
+ * with its current scrape jobs, recorded in Prometheus and read over the same window W as the alert
+ * reads it (`min_over_time(record[W])`), so a restarted operator, or a Prometheus restarted on a
+ * kept TSDB, reads the same start as the alert.
+ * `endsAt` (ms since the epoch) is absent while Prometheus has not evaluated them yet.
+ * `runs`: the service is in the config Prometheus runs or is about to (planReconcile: included, the
+ * config writable, its reload not failed, no other config running); without it there is no grace,
+ * as no record of its jobs will come and NotDiscoveredYet would last for ever.
+ * Undefined: not within it, or no grace (no down alert records the clock; the clock is not known).
+ */
+export function discoveryGraceOf(
+  service: MonitoredService | undefined,
+  settings: GlobalSettings,
+  loaded: ReconcileInput['scrapeConfigLoaded'],
+  nowMs: number,
+  runs: boolean,
+): (DiscoveryGrace & { endsAt?: number }) | undefined {
+  if (!runs || !service?.spec.downAlert.enabled || !loaded) return undefined;
+  const { windowMs, graceMs } = recordWindow(service, settings);
+  const first = loaded(service.metadata.namespace, service.metadata.name, scrapeConfigHash(service, settings), windowMs);
+  if (first === undefined) return undefined;
+  if (first === null) return { graceMs };
+  return nowMs < first + graceMs ? { graceMs, endsAt: first + graceMs } : undefined;
 }
 
 /** The generation recorded as last valid: this one, or the one a server runs instead of it (isolation.ts). */
@@ -464,7 +533,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     }
     selections.set(`${service.metadata.namespace}/${service.metadata.name}`, { problems: report.problems, duplicates: describeDuplicates(report.duplicates) });
   }
-  const renderOne = (services: MonitoredService[]) => (Object.keys(hints).length > 0 ? input.render(services, input.settings, hints) : input.render(services, input.settings));
+  const withHints = Object.keys(hints).length > 0 ? hints : undefined;
+  const renderOne = (services: MonitoredService[], target: RenderTarget) => input.render(services, input.settings, withHints, target);
   const renderAndEncode = (services: MonitoredService[]) => {
     const rendered = renderIsolated(services, renderOne, input.isolate);
     // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
@@ -523,11 +593,20 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     input.install ?? null,
     input.targetsUnavailable ?? null,
   ]);
+  const nowMs = Date.parse(input.now);
+  // Whether Prometheus runs the rendered config or is about to (ApplyPending): what discoveryGraceOf's `runs` needs besides inclusion.
+  const prometheusWillRun = undeliverable === undefined && promProblem === undefined && reloadFailure(input.prometheus, rendered.prometheusHash) === undefined;
+  let discoveryGraceEndsAt: number | undefined;
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
     const key = `${ref.namespace}/${ref.name}`;
     const observed: ReturnType<typeof targetsObservation> = result.ok || inForce ? targetsObservation(input, ref) : {};
     const routed = result.ok ? result.service : inForce?.service;
+    const rejected = result.ok ? input.rejected?.get(key) : undefined;
+    const scraping = prometheusInForce(result, inForce, rejected);
+    // Only a service without targets needs it (the scrape config hash renders its jobs).
+    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && included.has(key)) : undefined;
+    if (grace?.endsAt !== undefined) discoveryGraceEndsAt = Math.min(discoveryGraceEndsAt ?? grace.endsAt, grace.endsAt);
     const inputs: StatusInputs = {
       shared,
       result,
@@ -535,10 +614,11 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       included: included.has(key),
       targets: observed.targets,
       rules: observed.rules,
+      discoveryGrace: grace ? { graceMs: grace.graceMs } : undefined,
       selection: selections.get(key),
       leftOut: leftOutMessages.get(key),
       credentials: credentials.problems.get(key),
-      rejected: result.ok ? input.rejected?.get(key) : undefined,
+      rejected,
       email: routed && included.has(key) ? emailObservation(input, routed) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
@@ -569,7 +649,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       ...(inputs.selection ? { selection: inputs.selection } : {}),
       ...(routed && input.settings.defaultRecipients.length === 0 && (routed.spec.notify?.email?.to.length ?? 0) === 0 ? { unrouted: true } : {}),
       ...(result.ok && !result.service.spec.downAlert.enabled && result.service.spec.rules.length === 0 ? { noAlerts: true } : {}),
-      ...(result.ok ? runningScrapeLimits(result.service, input.settings) : {}),
+      ...runningScrapeLimits(scraping, input.settings),
+      ...(inputs.discoveryGrace ? { discoveryGrace: inputs.discoveryGrace } : {}),
       ...(inputs.email ? { email: inputs.email } : {}),
       now: input.now,
     });
@@ -602,6 +683,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     claimingInstalls: [...claimingInstalls].sort(),
     scrapeCredentialFiles: credentials.files,
     credentialsPending: credentials.pending,
+    ...(discoveryGraceEndsAt !== undefined ? { discoveryGraceEndsAt } : {}),
   };
 }
 

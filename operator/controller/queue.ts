@@ -60,6 +60,11 @@ export class CoalescingQueue {
     await this.running;
   }
 
+  /** Resolves when the run in flight, if any, has finished (a fence waits for it before saying it stopped writing). */
+  async idle(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   /** Resolves when nothing is pending or running (tests). */
   async drained(): Promise<void> {
     while (this.running || this.timer) {

@@ -26,6 +26,25 @@ describe('scrapeErrorLabels', () => {
     expect(labels).toEqual({ reason: 'TLSError', error: `${x509}; server returned HTTP status 404 Not Found; context deadline exceeded` });
   });
 
+  it("the same label every poll: the local end's ephemeral port of a Go network error is masked, the remote end stays", () => {
+    const poll = (localPort: number) =>
+      scrapeErrorLabels({
+        discovered: 2,
+        healthy: 0,
+        failures: [
+          failure(`Get "http://10.0.0.2:8080/metrics": read tcp 10.0.0.1:${localPort}->10.0.0.2:8080: read: connection reset by peer`, 'NoHealthyTargets'),
+          failure(`Get "http://api.shop:8080/metrics": dial tcp: lookup api.shop on 10.96.0.10:53: read udp 10.244.1.3:${localPort}->10.96.0.10:53: i/o timeout`, 'ScrapeTimeout'),
+          failure(`read tcp [fd00::1]:${localPort}->[fd00::2]:8080: i/o timeout`, 'ScrapeTimeout'),
+        ],
+      })?.error;
+    expect(poll(54321)).toBe(
+      'Get "http://10.0.0.2:8080/metrics": read tcp <local>->10.0.0.2:8080: read: connection reset by peer; ' +
+        'Get "http://api.shop:8080/metrics": dial tcp: lookup api.shop on 10.96.0.10:53: read udp <local>->10.96.0.10:53: i/o timeout; ' +
+        'read tcp <local>->[fd00::2]:8080: i/o timeout',
+    );
+    expect(poll(39614)).toBe(poll(54321));
+  });
+
   it('one line: newlines and runs of spaces become one space', () => {
     expect(scrapeErrorLabels({ discovered: 1, healthy: 0, failures: [failure('line one\n\tline  two ')] })?.error).toBe('line one line two');
   });

@@ -120,7 +120,7 @@ export function serverUrl(base: string, path: string): string {
 }
 
 // Duck-typed, not instanceof: fetch's errors may come from another realm (jest's VM context).
-function describePollError(err: unknown): string {
+export function describePollError(err: unknown): string {
   const e = err as { message?: unknown; cause?: { message?: unknown } } | undefined;
   if (typeof e?.message !== 'string') return String(err);
   return typeof e.cause?.message === 'string' ? `${e.message}: ${e.cause.message}` : e.message;

@@ -28,6 +28,8 @@ export class UnchangedStatuses implements StatusMemo {
       last.credentials === inputs.credentials &&
       last.rejected?.reason === inputs.rejected?.reason &&
       last.rejected?.message === inputs.rejected?.message &&
+      last.rejected?.inForce === inputs.rejected?.inForce &&
+      last.discoveryGrace?.graceMs === inputs.discoveryGrace?.graceMs &&
       (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
       (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
       JSON.stringify(last.email) === JSON.stringify(inputs.email) &&

@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import { createLogger } from '../observability/logger.js';
-import { TargetsPoller, classifyScrapeError, countTargets, parseJobName, sameCounts } from './targets.js';
+import { parse } from 'yaml';
+import { TargetsPoller, classifyScrapeError, countTargets, parseJobName, sameCounts, scrapeConfigLoadedQuery } from './targets.js';
+import { defaultSettings, renderRuleFile } from '../render/index.js';
+import { recordWindow } from '../render/rules.js';
+import { validateMonitoredService } from '../validate/index.js';
 import { parseRuleGroupName, ruleHealthByService } from './rules-health.js';
 
 describe('targets', () => {
@@ -106,15 +110,49 @@ describe('rule health', () => {
   });
 });
 
+describe("the status's grace clock", () => {
+  it("reads each service's record over the window its ServiceDown rule reads it over, all windows in one query", () => {
+    const settings = defaultSettings();
+    const services = ['15s', '1m'].map((interval) => {
+      const r = validateMonitoredService({
+        apiVersion: 'vigil.dev/v1alpha1',
+        kind: 'MonitoredService',
+        metadata: { name: `every-${interval}`, namespace: 'a', generation: 1, uid: interval },
+        spec: { selector: { matchLabels: { app: 'x' } }, endpoints: [{ port: 'metrics', interval }] },
+      });
+      if (!r.ok) throw new Error(`invalid fixture: ${JSON.stringify(r.issues)}`);
+      return r.service;
+    });
+    const query = scrapeConfigLoadedQuery(services.map((s) => recordWindow(s, settings)))!;
+    const windows = services.map((service) => {
+      const rules = (parse(renderRuleFile(service, settings)) as { groups: { rules: { alert?: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+      const down = rules.find((r) => r.alert === 'ServiceDown')!.expr;
+      return /min_over_time\(vigil:scrape_config_loaded:timestamp_seconds\{[^}]*\}\[([^\]]+)\]\)/.exec(down)![1]!;
+    });
+    expect(new Set(windows).size).toBe(2);
+    for (const w of windows) expect(query).toContain(`min_over_time(vigil:scrape_config_loaded:timestamp_seconds[${w}])`);
+    expect(query.split(' or ')).toHaveLength(2);
+    expect(scrapeConfigLoadedQuery([])).toBeUndefined();
+  });
+});
+
 describe('TargetsPoller', () => {
   it('polls /api/v1/targets, reports changes only, and keeps the last counts when Prometheus fails', async () => {
     let body: unknown = { status: 'success', data: { activeTargets: [{ scrapePool: 'vigil/a/b/metrics', health: 'up' }] } };
     let status = 200;
     const requests: string[] = [];
     let rules: unknown = { status: 'success', data: { groups: [{ name: 'vigil/a/b', rules: [{ name: 'ServiceDown', health: 'ok' }] }] } };
+    // One window (W = 1m grace + 2 x 30 s evaluation interval): what ServiceDown reads for this service.
+    const windows = [{ windowMs: 120_000, graceMs: 60_000 }];
+    const record = (first: number, at: number) => ({
+      metric: { vigil_namespace: 'a', vigil_monitoredservice: 'b', vigil_scrape_config: 'h1', vigil_record_window: '120000' },
+      value: [at, String(first)],
+    });
+    let loaded: unknown = { status: 'success', data: { resultType: 'vector', result: [record(1000, 1030)] } };
     const server = createServer((req, res) => {
       requests.push(req.url ?? '');
-      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(req.url?.startsWith('/api/v1/rules') ? rules : body));
+      const answer = req.url?.startsWith('/api/v1/rules') ? rules : req.url?.startsWith('/api/v1/query') ? loaded : body;
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
@@ -124,18 +162,37 @@ describe('TargetsPoller', () => {
       60_000,
       () => void changes++,
       createLogger('test', 'error', () => {}),
+      () => windows,
     );
     try {
       expect(poller.countsFor('a', 'b')).toBeUndefined();
       await poller.pollOnce();
-      // One poll for every service: targets and rules, two requests.
-      expect(requests.sort()).toEqual(['/api/v1/rules?exclude_alerts=true', '/api/v1/targets?state=active']);
+      // One poll for every service: targets, rules and when each scrape config was first evaluated, three requests.
+      expect(requests.sort()).toEqual([
+        `/api/v1/query?query=${encodeURIComponent('label_replace(min_over_time(vigil:scrape_config_loaded:timestamp_seconds[2m]), "vigil_record_window", "120000", "", "")')}`,
+        '/api/v1/rules?exclude_alerts=true',
+        '/api/v1/targets?state=active',
+      ]);
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1', 120_000)).toBe(1_000_000);
+      // No record of that scrape config (not evaluated yet), or of that service, or over that window.
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h2', 120_000)).toBeNull();
+      expect(poller.scrapeConfigLoaded('a', 'other', 'h1', 120_000)).toBeNull();
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1', 180_000)).toBeNull();
       expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 1 });
       expect(poller.countsFor('a', 'other')).toEqual({ discovered: 0, healthy: 0 });
       expect(poller.rulesFor('a', 'b')).toEqual({ rules: 1, evaluated: 1 });
       expect(poller.rulesFor('a', 'other')).toEqual({ loaded: false });
       await poller.pollOnce();
       expect(changes).toBe(1);
+      // The window's oldest sample moves with every poll once the first record is older than the grace: read as long ago, no change after that.
+      loaded = { status: 'success', data: { resultType: 'vector', result: [record(1000, 1000 + 60)] } };
+      await poller.pollOnce();
+      expect(changes).toBe(2);
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1', 120_000)).toBe(0);
+      loaded = { status: 'success', data: { resultType: 'vector', result: [record(1005, 1000 + 100)] } };
+      await poller.pollOnce();
+      expect(changes).toBe(2);
+      changes = 1;
       rules = { status: 'success', data: { groups: [{ name: 'vigil/a/b', rules: [{ name: 'ServiceDown', health: 'err', lastError: 'boom' }] }] } };
       await poller.pollOnce();
       expect(changes).toBe(2);
@@ -152,10 +209,52 @@ describe('TargetsPoller', () => {
       status = 503;
       await expect(poller.pollOnce()).rejects.toThrow(/HTTP 503/);
       expect(poller.countsFor('a', 'b')).toEqual(down);
+      expect(poller.scrapeConfigLoaded('a', 'b', 'h1', 120_000)).toBe(0);
     } finally {
       poller.stop();
       await new Promise((r) => server.close(r));
     }
+  });
+
+  it('a failing grace-clock query leaves targets and rules polled: the previous records stand, a missing one is unknown (no grace), not a failed poll', async () => {
+    const record = (hash: string, first: number, at: number) => ({
+      metric: { vigil_namespace: 'a', vigil_monitoredservice: 'b', vigil_scrape_config: hash, vigil_record_window: '120000' },
+      value: [at, String(first)],
+    });
+    let query: () => unknown = () => ({ status: 'success', data: { resultType: 'vector', result: [record('h1', 1000, 1030)] } });
+    const answers = (url: string): unknown => {
+      if (url.includes('/api/v1/targets')) return { status: 'success', data: { activeTargets: [{ scrapePool: 'vigil/a/b/metrics', health: 'up' }] } };
+      if (url.includes('/api/v1/rules')) return { status: 'success', data: { groups: [] } };
+      return query();
+    };
+    let changes = 0;
+    const poller = new TargetsPoller(
+      'http://prometheus.invalid:9090',
+      60_000,
+      () => void changes++,
+      createLogger('test', 'error', () => {}),
+      () => [{ windowMs: 120_000, graceMs: 60_000 }],
+      async (url) => answers(url),
+    );
+    await poller.pollOnce();
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h2', 120_000)).toBeNull();
+    // The query alone times out (or hits a query limit).
+    query = () => {
+      throw new Error('GET http://prometheus.invalid:9090/api/v1/query: HTTP 503');
+    };
+    await poller.pollOnce();
+    expect(poller.failure).toBeUndefined();
+    expect(poller.countsFor('a', 'b')).toEqual({ discovered: 1, healthy: 1 });
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h1', 120_000)).toBe(1_000_000);
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h2', 120_000)).toBeUndefined();
+    expect(changes).toBe(2);
+    // A second failure in a row changes nothing; an answer again reads as before.
+    await poller.pollOnce();
+    expect(changes).toBe(2);
+    query = () => ({ status: 'success', data: { resultType: 'vector', result: [record('h1', 1000, 1040)] } });
+    await poller.pollOnce();
+    expect(poller.scrapeConfigLoaded('a', 'b', 'h2', 120_000)).toBeNull();
+    expect(changes).toBe(3);
   });
 
   it('reports a refused connection at once, any other failure only when the next poll fails too', () => {

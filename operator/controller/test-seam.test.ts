@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { defaultSettings, renderServicePieces } from '../render/index.js';
+import { defaultSettings, renderServicePieces, withScrapeHints } from '../render/index.js';
 import { validateMonitoredService } from '../validate/index.js';
-import { testSeamFinisher } from './test-seam.js';
+import { testSeamHintRenderer } from './test-seam.js';
 
 function service(ruleName: string) {
   const r = validateMonitoredService({
@@ -14,15 +14,15 @@ function service(ruleName: string) {
   return r.service;
 }
 
-describe('testSeamFinisher (test only)', () => {
+describe('testSeamHintRenderer (test only)', () => {
   const settings = defaultSettings();
-  it('is absent without the variables', () => {
-    expect(testSeamFinisher({})).toBeUndefined();
+  it('is withScrapeHints itself without the variables', () => {
+    expect(testSeamHintRenderer({})).toBe(withScrapeHints);
   });
 
-  it('breaks only the pieces of a service with the named rule, and their digests follow', () => {
-    const finish = testSeamFinisher({ VIGIL_TEST_UNLOADABLE_ALERT: 'Bad', VIGIL_TEST_DUPLICATE_RECEIVER_ALERT: 'Bad' })!;
-    const render = (s: ReturnType<typeof service>, x: typeof settings) => finish(renderServicePieces(s, x), s);
+  it('breaks only the pieces of a service with the named rule, after its scrape hints, and their digests follow', () => {
+    const withHints = testSeamHintRenderer({ VIGIL_TEST_UNLOADABLE_ALERT: 'Bad', VIGIL_TEST_DUPLICATE_RECEIVER_ALERT: 'Bad' });
+    const render = (s: ReturnType<typeof service>, x: typeof settings) => withHints(renderServicePieces(s, x), s, x, undefined);
     const good = service('Good');
     expect(render(good, settings)).toEqual(renderServicePieces(good, settings));
     const bad = render(service('Bad'), settings);
@@ -31,5 +31,9 @@ describe('testSeamFinisher (test only)', () => {
     expect(bad.receiver).toBe(`${plain.receiver}  - name: a/api\n`);
     expect(bad.digests.ruleFile).not.toBe(plain.digests.ruleFile);
     expect(bad.digests.routeAndReceiver).not.toBe(plain.digests.routeAndReceiver);
+    // A down reason renders the rule file anew: the breakage comes after it, so it is kept.
+    const hinted = withHints(renderServicePieces(service('Bad'), settings), service('Bad'), settings, { 'vigil/a/api/metrics': { skipServices: [], downReason: 'NoMatchingService: none' } });
+    expect(hinted.ruleFile).toContain('The operator reports: NoMatchingService: none');
+    expect(hinted.ruleFile).toContain('  - name: vigil-test-unloadable\n');
   });
 });

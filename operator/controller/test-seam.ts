@@ -8,7 +8,8 @@
 // No chart or manifest sets them; the integration test test/status/isolation.int.test.ts does.
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
-import type { ServicePieces } from '../render/index.js';
+import type { HintRenderer } from '../assemble/service-cache.js';
+import { withScrapeHints, type ServicePieces } from '../render/index.js';
 
 export const UNLOADABLE_ALERT_ENV = 'VIGIL_TEST_UNLOADABLE_ALERT';
 export const DUPLICATE_RECEIVER_ALERT_ENV = 'VIGIL_TEST_DUPLICATE_RECEIVER_ALERT';
@@ -30,16 +31,16 @@ export function withDuplicateReceiver(pieces: ServicePieces, service: MonitoredS
 }
 
 /**
- * What the controller applies to each service's final pieces (assemble/service-cache.ts finish):
- * the pieces themselves unless a test variable is set. After the scrape hints, which render the
- * rule file anew when they carry a down reason (no matching Service, as in the test).
+ * The controller's HintRenderer (assemble/service-cache.ts): `base` (withScrapeHints) itself unless
+ * a test variable is set, else `base` followed by the test's breakage. After the scrape hints,
+ * which render the rule file anew when they carry a down reason (no matching Service, as in the test).
  */
-export function testSeamFinisher(env: NodeJS.ProcessEnv = process.env): ((pieces: ServicePieces, service: MonitoredService) => ServicePieces) | undefined {
+export function testSeamHintRenderer(env: NodeJS.ProcessEnv = process.env, base: HintRenderer = withScrapeHints): HintRenderer {
   const unloadable = env[UNLOADABLE_ALERT_ENV];
   const duplicate = env[DUPLICATE_RECEIVER_ALERT_ENV];
-  if (!unloadable && !duplicate) return undefined;
-  return (pieces, service) => {
-    let result = pieces;
+  if (!unloadable && !duplicate) return base;
+  return (pieces, service, settings, hints) => {
+    let result = base(pieces, service, settings, hints);
     if (unloadable) result = withUnloadableRule(result, service, unloadable);
     if (duplicate) result = withDuplicateReceiver(result, service, duplicate);
     return result;

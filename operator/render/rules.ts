@@ -6,6 +6,7 @@ import type { AlertRule, MonitoredService, Severity } from '../api/schema.js';
 import { formatDurationMs, parseDurationMs } from '../validate/duration.js';
 import { resolveScrapeLimits, sampleLimitReasonTemplate } from './scrape-limits.js';
 import { scrapeTiming } from './scrape-timing.js';
+import { type EndpointTimingMs, graceOf, MAX_DISCOVERY_GRACE_MS, RestartRefusal, restartProblem } from './restart-gap.js';
 import { scrapeErrorTemplate } from './scrape-error.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { isTemplateValue, knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
@@ -96,17 +97,25 @@ export const LABEL_SCRAPE_CONFIG = 'vigil_scrape_config';
  * before its first scrape (issue 21, test/promtool/timing-range.int.test.ts). Milliseconds.
  */
 export function discoveryGraceMs(service: MonitoredService): number {
-  const timings = service.spec.endpoints.map((e) => scrapeTiming(e)).map((t) => ({ interval: parseDurationMs(t.interval) ?? 0, timeout: parseDurationMs(t.scrapeTimeout) ?? 0 }));
-  const longest = Math.max(...timings.map((t) => t.interval));
-  const firstSample = Math.max(...timings.map((t) => t.interval + t.timeout));
-  return Math.max(Math.min(2 * longest + 30_000, MAX_DISCOVERY_GRACE_MS), firstSample + 30_000);
+  return graceOf(endpointTimingsMs(service));
 }
 
 /**
- * Cap of discoveryGraceMs's two-interval term (ms): the grace plus two evaluation intervals fits in the
- * 5-minute lookback. Only the floor (interval + timeout + 30 s, for interval + timeout above 3m30s) exceeds it.
+ * The window W of ServiceDown's grace clock, `time() - min_over_time(record[W])` (downAlertRules),
+ * and the grace it holds, ms: W = grace + 2 evaluation intervals, so a continuous record always has a
+ * sample old enough. The operator's status reads the same clock over the same window (controller/targets.ts).
  */
-export const MAX_DISCOVERY_GRACE_MS = 240_000;
+export function recordWindow(service: MonitoredService, settings: GlobalSettings): { windowMs: number; graceMs: number } {
+  const graceMs = discoveryGraceMs(service);
+  return { windowMs: graceMs + 2 * (parseDurationMs(settings.evaluationInterval) ?? 60_000), graceMs };
+}
+
+/** The effective interval and timeout of each endpoint (scrapeTiming), ms, by index. */
+export function endpointTimingsMs(service: MonitoredService): EndpointTimingMs[] {
+  return service.spec.endpoints.map((e) => scrapeTiming(e)).map((t) => ({ intervalMs: parseDurationMs(t.interval) ?? 0, timeoutMs: parseDurationMs(t.scrapeTimeout) ?? 0 }));
+}
+
+export { MAX_DISCOVERY_GRACE_MS };
 
 /**
  * ServiceTargetDown's termination window (ms): a target counts as down only when every one of its
@@ -168,9 +177,9 @@ export function activeServiceDownSelector(service: MonitoredService): string {
  *   records each evaluation's time, and `time() - min_over_time(record[W])` is how long that has
  *   been going on (W = grace + 2 evaluation intervals, so a continuous record always has a
  *   sample old enough). A restart on a kept TSDB longer than W starts the grace over; a shorter
- *   one does not, and as Prometheus writes no staleness marker at shutdown, a service whose
- *   2·(interval + timeout) + restart + discovery exceeds the 5m lookback by more than `for` pages
- *   once (a documented limit, checked in test/promtool/timing-range.int.test.ts). A failing target
+ *   one does not, and as Prometheus writes no staleness marker at shutdown, `up` can run out of the
+ *   lookback before the first new scrape: a `for` that gap outlasts is refused (restart-gap.ts,
+ *   checked in test/promtool/timing-range.int.test.ts). A failing target
  *   (`up == 0`) needs no grace: it was discovered and scraped.
  *   The grace restarts whenever the scrape jobs change (an edit of the interval, an operator
  *   upgrade rendering every job anew), yet a service that is already down has nothing left to
@@ -192,8 +201,11 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
   const up = upSelector(service);
   const jobs = [...service.spec.endpoints].map((e) => jobName(refOf(service), e.port)).sort(compareStrings);
   const targetSeverity: Severity = down.severity === 'critical' ? 'warning' : down.severity;
-  const graceMs = discoveryGraceMs(service);
-  const windowMs = graceMs + 2 * (parseDurationMs(settings.evaluationInterval) ?? 60_000);
+  const timings = endpointTimingsMs(service);
+  // Refused, not rendered: it would page the healthy service after a Prometheus restart.
+  const restart = restartProblem(timings, down.for, settings.evaluationInterval);
+  if (restart !== undefined) throw new RestartRefusal([restart]);
+  const { graceMs, windowMs } = recordWindow(service, settings);
   const recordLabels = sortedRecord({
     // Like every alert of the service: its series belong to its namespace (tenancy).
     namespace,

@@ -36,6 +36,12 @@ export interface ValidationIssue {
   field: string;
   /** What is wrong and what would be accepted. */
   message: string;
+  /**
+   * A value of this field validation accepts in its place, where one stands out (the restart
+   * refusal of spec.downAlert.for: the shortest `for` that fires no sooner): what the salvage of a
+   * generation an earlier operator version ran takes instead (controller/plan.ts).
+   */
+  accepted?: string;
 }
 
 export interface ObjectRef {

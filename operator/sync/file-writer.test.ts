@@ -23,6 +23,17 @@ describe('file writer (real filesystem)', () => {
     expect((await readdir(dir)).sort()).toEqual(['prometheus.yml', 'y.rules.yaml']);
   });
 
+  it('writes and replaces a file whose name is the longest ConfigMap key (253 characters)', async () => {
+    // The longest rule file name Vigil renders: a 63-character namespace, "__", a 177-character name, ".rules.yaml".
+    const key = `${'n'.repeat(63)}__${'a'.repeat(177)}.rules.yaml`;
+    expect(key).toHaveLength(253);
+    await syncDirectory(dir, { [key]: 'v1' });
+    await syncDirectory(dir, { [key]: 'v2' });
+    await saveLastGood(dir, { [key]: 'v2' });
+    expect(await readDirFiles(dir)).toEqual({ [key]: 'v2' });
+    expect(await loadLastGood(dir)).toEqual({ [key]: 'v2' });
+  });
+
   it('replaces a changed file by rename (new inode), never truncating in place', async () => {
     await syncDirectory(dir, { 'prometheus.yml': 'old' });
     const before = await stat(join(dir, 'prometheus.yml'));

@@ -27,8 +27,12 @@ export async function readDirFiles(dir: string): Promise<FileSet> {
   return files;
 }
 
+/**
+ * A hidden temp name beside `key`. A file name may have 255 bytes and a ConfigMap key 253 (ASCII):
+ * the key is cut to its first 200 characters so that the suffix always fits.
+ */
 function tempName(key: string): string {
-  return `.${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `.${key.slice(0, 200)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 async function writeFileDurably(path: string, content: string, mode: number): Promise<void> {

@@ -83,6 +83,8 @@ describe('validateMonitoredService', () => {
       issuesOf((o) => {
         o.spec.endpoints[0] = { port: 'metrics', ...e } as never;
         o.spec.rules = [];
+        // Long enough for any restart (the next test shows what a shorter one does).
+        (o.spec as Record<string, unknown>).downAlert = { for: '10m' };
       });
     for (const ok of [{ interval: '4m50s' }, { interval: '4m', scrapeTimeout: '1m' }, { scrapeTimeout: '2m30s' }, { interval: '2m30s', scrapeTimeout: '2m30s' }]) expect(endpoint(ok)).toEqual([]);
     expect(endpoint({ interval: '5m' })).toEqual([
@@ -95,6 +97,37 @@ describe('validateMonitoredService', () => {
     expect(endpoint({ scrapeTimeout: '2m31s' })).toEqual([
       expect.stringMatching(/^spec\.endpoints\[0\]\.scrapeTimeout: interval 2m31s plus scrapeTimeout 2m31s exceeds 5m.*use a scrapeTimeout of at most 2m30s$/),
     ]);
+  });
+
+  it("refuses a downAlert for that a Prometheus restart on a kept TSDB can outlast, with the install's evaluationInterval", () => {
+    const withTiming = (forText: string, endpoint: Record<string, string>) => {
+      const o = valid() as Mutable;
+      o.spec.endpoints[0] = { port: 'metrics', ...endpoint } as never;
+      o.spec.rules = [];
+      (o.spec as Record<string, unknown>).downAlert = { for: forText };
+      return o;
+    };
+    const issues = (raw: unknown, evaluationInterval?: string) => {
+      const result =
+        evaluationInterval === undefined
+          ? validateMonitoredService(raw)
+          : validateMonitoredService(raw, (s) => {
+              renderConfig([s], defaultSettings({ evaluationInterval }));
+            });
+      return result.ok ? [] : result.issues.map((i) => `${i.field}: ${i.message}`);
+    };
+    // Default settings (15s evaluations): interval 4m + 10s leaves up to 4m40s without up; for above 4m30s passes.
+    expect(issues(withTiming('4m30s', { interval: '4m' }))).toEqual([
+      'spec.downAlert.for: 4m30s is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 15s): after a Prometheus restart on a kept TSDB a healthy service can go without a current up sample for up to 4m40s (Prometheus writes no staleness marker at shutdown, so the last sample runs out of the 5m lookback while the restarted one still discovers and scrapes the target), and ServiceDown would page it; use a for above 4m30s, or an interval of at most 3m50s on spec.endpoints[0] with this scrapeTimeout',
+    ]);
+    expect(issues(withTiming('4m30s1ms', { interval: '4m' }))).toEqual([]);
+    // The edge of 'up can run out while the record counts' moves with the evaluation interval: 1m20s at 15s, 1m15s at 30s.
+    expect(issues(withTiming('1m', { interval: '1m20s' }))).toEqual([]);
+    expect(issues(withTiming('1m', { interval: '1m20s' }), '30s')).toEqual([
+      expect.stringMatching(/^spec\.downAlert\.for: 1m is too short .*evaluationInterval 30s.*at most 1m15s on spec\.endpoints\[0\] with this scrapeTimeout$/),
+    ]);
+    // A service without ServiceDown has nothing to refuse.
+    expect(issues({ ...withTiming('0s', { interval: '4m' }), spec: { ...withTiming('0s', { interval: '4m' }).spec, downAlert: { enabled: false, for: '0s' } } })).toEqual([]);
   });
 
   it('refuses scrape timeouts below 1s, and intervals that would give one (a healthy target would fail its scrapes)', () => {

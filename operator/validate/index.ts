@@ -4,6 +4,7 @@ import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js'
 import { defaultSettings } from '../render/index.js';
 import { renderConfig } from '../assemble/config.js';
 import { ScrapeLimitRefusal } from '../render/scrape-limits.js';
+import { RestartRefusal } from '../render/restart-gap.js';
 import type { ObjectRef, ValidationIssue, ValidationResult } from '../render/types.js';
 import { deepChecks } from './deep-checks.js';
 import { formatPath } from './paths.js';
@@ -53,14 +54,15 @@ export function renderabilityProblem(service: MonitoredService, render: (service
 
 /**
  * renderabilityProblem, except that a service the cluster's settings refuse (a scrape limit above its
- * ceiling: render/scrape-limits.ts) gets one issue per field, each naming it.
+ * ceiling: render/scrape-limits.ts; a down alert `for` that a Prometheus restart outlasts with the
+ * install's evaluationInterval: render/restart-gap.ts) gets one issue per field, each naming it.
  */
 export function renderabilityProblems(service: MonitoredService, render: (service: MonitoredService) => void = renderAlone): ValidationIssue[] {
   try {
     render(service);
     return [];
   } catch (err) {
-    if (err instanceof ScrapeLimitRefusal) return err.issues;
+    if (err instanceof ScrapeLimitRefusal || err instanceof RestartRefusal) return err.issues;
     return [{ field: 'spec', message: `cannot be turned into Prometheus/Alertmanager configuration: ${err instanceof Error ? err.message : String(err)}` }];
   }
 }

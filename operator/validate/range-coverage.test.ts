@@ -8,7 +8,8 @@ const service = (endpoints: Record<string, unknown>[], expr: string) => ({
   apiVersion: 'vigil.dev/v1alpha1',
   kind: 'MonitoredService',
   metadata: { name: 'checkout', namespace: 'shop' },
-  spec: { selector: { matchLabels: { app: 'checkout' } }, endpoints, rules: [{ name: 'Errors', expr }] },
+  // A ServiceDown `for` no Prometheus restart outlasts, whatever the intervals here (render/restart-gap.ts).
+  spec: { selector: { matchLabels: { app: 'checkout' } }, endpoints, downAlert: { for: '10m' }, rules: [{ name: 'Errors', expr }] },
 });
 
 /** The expr issue, or 'ok'. */

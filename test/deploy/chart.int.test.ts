@@ -82,6 +82,26 @@ describe('helm chart', () => {
     expect(parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { profile: 'demo', alertmanager: { replicas: 1 } }))).length).toBeGreaterThan(0);
   });
 
+  test('profile=demo alone installs one Alertmanager (the replicas follow the profile), unclustered, Prometheus notifying it alone; an explicit 2 with demo is refused', async () => {
+    const demo = parseManifests(await helmTemplate(mergeValues(REAL_CLUSTER, { profile: 'demo' })));
+    const sts = demo.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager');
+    expect(sts?.spec).toMatchObject({ replicas: 1 });
+    expect(JSON.stringify(sts)).toContain('"--cluster.listen-address="');
+    expect(demo.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    const settingsData = demo.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string> | undefined;
+    expect(settingsFromYaml(settingsData?.[SETTINGS_KEY] ?? '', 'helm').alertmanagerTargets).toEqual(['vigil-alertmanager-0.vigil-alertmanager-headless.vigil-system.svc:9093']);
+    // The same through the cdk8s synthesis (the drift reference).
+    const fromHelm = normalise(demo);
+    const fromCdk8s = normalise(synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, mergeValues(REAL_CLUSTER, { profile: 'demo' })))).objects);
+    expect(fromHelm).toEqual(fromCdk8s);
+    // The same from the command line, as a user types it.
+    const fromCli = parseManifests(await helmTemplate(REAL_CLUSTER, 'vigil-system', ['--set', 'profile=demo']));
+    expect(fromCli.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager')?.spec).toMatchObject({ replicas: 1 });
+    await expect(helmTemplate(REAL_CLUSTER, 'vigil-system', ['--set', 'profile=demo', '--set', 'alertmanager.replicas=2'])).rejects.toThrow(
+      /alertmanager\.replicas > 1 cannot be combined with profile=demo/,
+    );
+  });
+
   test('by default two Alertmanagers, replaced one at a time and evicted one at a time, both notified by Prometheus; the kind values keep one without a budget', async () => {
     const byDefault = parseManifests(await helmTemplate(REAL_CLUSTER));
     const sts = byDefault.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager');

@@ -5,7 +5,7 @@ import { synthesize } from '../../cdk8s/synth.js';
 import { generateChart, readChart } from '../../cdk8s/chart/generate.js';
 import { TemplateEmitter } from '../../cdk8s/chart/emit.js';
 import { RenderContext } from '../../cdk8s/context.js';
-import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
+import { ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas, DEFAULT_VALUES, KIND_RESOLVED_VALUES, KIND_VALUES, mergeValues, parseValues, VigilValuesSchema } from '../../cdk8s/values.js';
 import { IMAGE_DEFAULTS, PACKAGE_VERSION, VERSIONS } from '../../cdk8s/versions.js';
 import { REAL_CLUSTER } from './value-sets.js';
 
@@ -104,6 +104,18 @@ describe('values', () => {
       /alertmanager\.replicas: alertmanager\.replicas > 1 cannot be combined with profile=demo/,
     );
     expect(parseValues(mergeValues(REAL_CLUSTER, { profile: 'production', alertmanager: { replicas: 3 } })).alertmanager.replicas).toBe(3);
+  });
+
+  test('left empty, the Alertmanager replicas follow the profile: 2 with production, 1 with demo (profile=demo alone installs); a number set is kept', () => {
+    expect(DEFAULT_VALUES.alertmanager.replicas).toBeNull();
+    const resolved = (overrides: Record<string, unknown>) => alertmanagerReplicas(parseValues(mergeValues(REAL_CLUSTER, overrides)));
+    expect(resolved({})).toBe(2);
+    expect(resolved({ profile: 'production' })).toBe(2);
+    expect(resolved({ profile: 'demo' })).toBe(1);
+    expect(resolved({ profile: 'demo', alertmanager: { replicas: 1 } })).toBe(1);
+    expect(resolved({ profile: 'production', alertmanager: { replicas: 1 } })).toBe(1);
+    expect(resolved({ alertmanager: { replicas: 4 } })).toBe(4);
+    expect(() => parseValues(mergeValues(REAL_CLUSTER, { profile: 'demo', alertmanager: { replicas: 2 } }))).toThrow(/alertmanager\.replicas > 1 cannot be combined with profile=demo/);
   });
 
   test('the chart defaults are not an install: external URLs, the smarthost and the default recipients must be set, each refusal says what to set', () => {
@@ -234,7 +246,7 @@ describe.each([
   test('Alertmanager clusters exactly when it has several replicas', () => {
     const am = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'vigil-alertmanager') as KubeObject;
     const args = JSON.stringify(am);
-    if (values.alertmanager.replicas > 1) expect(args).toContain('--cluster.peer=vigil-alertmanager-headless.vigil-system.svc:9094');
+    if (alertmanagerReplicas(values) > 1) expect(args).toContain('--cluster.peer=vigil-alertmanager-headless.vigil-system.svc:9094');
     else expect(args).toContain('"--cluster.listen-address="');
   });
 });
@@ -269,6 +281,27 @@ describe('Alertmanager state (silences, notification log)', () => {
     expect(sts.spec.template.spec.volumes.find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: {} });
   });
 
+  test('several replicas prefer different nodes (a soft anti-affinity on the hostname), unless the values set an affinity; one replica has none', () => {
+    const affinityOf = (overrides: Json) => (alertmanagerOf(overrides).spec.template.spec as { affinity?: Json }).affinity;
+    const spread = {
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'vigil-alertmanager' } }, topologyKey: 'kubernetes.io/hostname' } },
+        ],
+      },
+    };
+    expect(affinityOf({ alertmanager: { replicas: 2 } })).toEqual(spread);
+    expect(affinityOf({ alertmanager: { replicas: 1 } })).toBeUndefined();
+    // Replicas left to the profile: 2 with production (the default), 1 with demo.
+    expect(affinityOf({})).toEqual(spread);
+    expect(affinityOf({ profile: 'demo' })).toBeUndefined();
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['ops'] }] }] } } };
+    expect(affinityOf({ alertmanager: { replicas: 2 }, affinity: own })).toEqual(own);
+    // The chart says the same: the anti-affinity only when several replicas and no affinity of the values.
+    const template = generateChart().get('templates/alertmanager/statefulset.yaml') ?? '';
+    expect(template).toContain(`{{- if and (gt ${ALERTMANAGER_REPLICAS_GO} 1) (empty .Values.affinity) }}`);
+  });
+
   test('the helm template guards the claim and the emptyDir by the same value', () => {
     const template = generateChart().get('templates/alertmanager/statefulset.yaml') ?? '';
     expect(template).toContain('--data.maintenance-interval={{ .Values.alertmanager.maintenanceInterval }}');
@@ -282,7 +315,7 @@ describe('helm tokens', () => {
     const ctx = new RenderContext('helm', DEFAULT_VALUES, 'ignored');
     const obj = {
       retention: ctx.value<string>('prometheus.retention'),
-      replicas: ctx.value<number>('alertmanager.replicas'),
+      replicas: ctx.value<number>('operator.replicas'),
       arg: `--r=${ctx.value<string>('prometheus.retention')}`,
       resources: ctx.value('prometheus.resources'),
       list: ['a', ...ctx.optionalItems(ctx.flag('mailCatcher.enabled'), ['b'])],
@@ -291,7 +324,7 @@ describe('helm tokens', () => {
     expect(new TemplateEmitter(ctx.tokens).mapping(obj, 0).join('\n')).toBe(
       [
         'retention: {{ .Values.prometheus.retention | quote }}',
-        'replicas: {{ .Values.alertmanager.replicas }}',
+        'replicas: {{ .Values.operator.replicas }}',
         'arg: "--r={{ .Values.prometheus.retention }}"',
         'resources:',
         '  {{- toYaml .Values.prometheus.resources | nindent 2 }}',

@@ -117,7 +117,9 @@ describe('CRD upgrade: helm upgrade leaves the CRD alone, kubectl apply --server
   test(
     'helm uninstall keeps the CRD and the MonitoredServices',
     async () => {
-      await helm(['uninstall', 'vigil', '-n', NS]);
+      // --no-hooks: no kubelet runs here, so the pre-delete Job (vigil uninstall) would never finish;
+      // test/node/real-cluster-install.int.test.ts runs it on a real node.
+      await helm(['uninstall', 'vigil', '-n', NS, '--no-hooks']);
       expect(await notifyInSchema()).toBe('object');
       expect(await storedNotify()).toBe('team@example.com');
       expect((await cluster.kubectl(['get', 'deployment,statefulset,configmap', '-n', NS, '-l', 'app.kubernetes.io/part-of=vigil', '-o', 'name'])).trim()).toBe('');

@@ -11,8 +11,11 @@ import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, mergeValues, parseValues, type Vi
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP } from '../../cdk8s/components/operator.js';
 import { parseOperatorArgs, settingsFromYaml, type OperatorConfig } from '../../operator/cli/operator-command.js';
 import { parseSyncArgs, type SyncConfig } from '../../operator/cli/sync-command.js';
+import { UNINSTALL_COMMAND } from '../../operator/cli/uninstall-command.js';
+import { UNINSTALL_HOOK_NAME } from '../../cdk8s/components/uninstall-hook.js';
 import { rbacObjects } from '../../operator/rbac-objects.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { SCRAPE_ERROR_INFO_METRIC, SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 import { parse } from 'yaml';
 import { renderConfig } from '../../operator/assemble/config.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
@@ -21,6 +24,7 @@ import { OTHER_WAY, REAL_CLUSTER } from './value-sets.js';
 type Json = Record<string, unknown>;
 interface Container {
   name: string;
+  image?: string;
   args?: string[];
   command?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
@@ -151,6 +155,36 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     });
     expect(operator.smtpSecret).toBe(values.smtp.credentialsSecret || undefined);
     expect(operator.kubeconfig).toBeUndefined(); // in-cluster
+  });
+
+  test("the uninstall hook runs vigil uninstall before anything is deleted, as the operator's ServiceAccount, on the operator's namespace and scope, and leaves nothing", () => {
+    const job = find(objects, 'Job', UNINSTALL_HOOK_NAME);
+    expect(job.metadata.annotations).toEqual({ 'helm.sh/hook': 'pre-delete', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
+    const pod = podSpecOf(job);
+    expect({ serviceAccountName: pod.serviceAccountName, restartPolicy: (pod as { restartPolicy?: string }).restartPolicy }).toEqual({
+      serviceAccountName: OBJECT_NAMES.operatorServiceAccount,
+      restartPolicy: 'Never',
+    });
+    const c = containerOf(pod, 'uninstall');
+    expect(c.image).toBe(operatorContainer.image);
+    const { argv, env } = commandArgv(c, 'uninstall', namespace);
+    const parsed = UNINSTALL_COMMAND.parse(argv, env);
+    if (parsed === 'help') throw new Error('the chart asks for --help');
+    expect({ namespace: parsed.namespace, watchNamespaces: parsed['watch-namespaces'], logLevel: parsed['log-level'], kubeconfig: parsed.kubeconfig }).toEqual({
+      namespace: operatorConfig().namespace,
+      watchNamespaces: operatorConfig().watchNamespaces,
+      logLevel: values.operator.logLevel,
+      kubeconfig: undefined,
+    });
+    // Helm waits for the Job: its deadline is above the command's own wait for the operator.
+    expect((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds * 1000).toBeGreaterThan(parsed.timeout);
+  });
+
+  test("the operator's scrape job drops the namespace label of every service's scrape errors (the only guard keeping them from tenant rules in the install's namespace)", () => {
+    const job = chartSettings().selfScrapeJobs.find((j) => j.job_name === SELF_SCRAPE_JOBS.operator) as { relabel_configs?: Json[]; metric_relabel_configs?: Json[] };
+    // The target label it drops: the install's namespace, which every other metric of the operator keeps.
+    expect(job.relabel_configs).toContainEqual({ source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' });
+    expect(job.metric_relabel_configs).toEqual([{ source_labels: ['__name__'], regex: SCRAPE_ERROR_INFO_METRIC, target_label: 'namespace', replacement: '' }]);
   });
 
   test('the operator listens where its probes and its scrape job look', () => {

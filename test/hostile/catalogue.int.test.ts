@@ -11,7 +11,8 @@ import { parse } from 'yaml';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { ruleFileName } from '../../operator/render/names.js';
 import { ALL_NAMESPACES, caseName, caseNamespace, goodServices, hostileCatalogue, type HostileCase } from './catalogue.js';
-import { generatedFiles, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
+import { cond as condOf, type Condition } from '../status/helpers.js';
+import { applyObjects, generatedFiles, printLogsOnFailure, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
 
 const TIMEOUT = 300_000;
 const catalogue = hostileCatalogue();
@@ -29,13 +30,6 @@ function theStack(): HostileStack {
   return stack;
 }
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
 interface MsView {
   metadata: { namespace: string; name: string; generation: number };
   status?: { conditions?: Condition[] };
@@ -46,7 +40,7 @@ async function listMonitoredServices(): Promise<MsView[]> {
   return (JSON.parse(out) as { items: MsView[] }).items;
 }
 
-const cond = (o: MsView | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+const cond = (o: MsView | undefined, type: string) => condOf(o?.status, type);
 const key = (ns: string, name: string) => `${ns}/${name}`;
 
 /** The scrape jobs of a prometheus.yml, by name. */
@@ -85,7 +79,7 @@ beforeAll(async () => {
   stack = await startHostileStack({ namespaces: ALL_NAMESPACES });
   const s = stack;
   try {
-    await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: good }) });
+    await applyObjects(s.cluster, good);
     await pollUntil(
       'the good services to be Valid and ConfigApplied',
       120_000,
@@ -116,10 +110,7 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-afterEach(() => {
-  const state = expect.getState();
-  if (stack && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${stack.logs(40)}\n`);
-});
+printLogsOnFailure(() => stack);
 
 const rejectedCases = catalogue.filter((c) => c.expect.outcome === 'rejected-by-apiserver');
 const admittedCases = catalogue.filter((c) => c.expect.outcome !== 'rejected-by-apiserver');

@@ -14,7 +14,9 @@ export const GROUP_VERSION = 'vigil.dev/v1alpha1';
 /** Namespace of the hostile objects (a few cases pick their own). */
 export const HOSTILE_NS = 'hostile';
 export const GOOD_NAMESPACES = ['team-a', 'team-b'];
-export const ALL_NAMESPACES = [HOSTILE_NS, ...GOOD_NAMESPACES];
+/** The longest namespace name Kubernetes accepts (a DNS-1123 label), for the longest-names case. */
+export const LONGEST_NS = 'l'.repeat(63);
+export const ALL_NAMESPACES = [HOSTILE_NS, ...GOOD_NAMESPACES, LONGEST_NS];
 
 type Obj = Record<string, any>;
 
@@ -227,6 +229,13 @@ export function hostileCatalogue(): HostileCase[] {
       expect: rejected('metadata.name'),
     },
     {
+      id: 'name-longest',
+      what: 'the longest names accepted: a 63-character namespace and a 177-character metadata.name (rule file name of 253 characters, the most a ConfigMap key may have)',
+      handling: 'accepted: its files are written and loaded (the sidecar temp names stay within the 255-byte file-name limit)',
+      object: hostile(`${'a'.repeat(63)}.${'a'.repeat(63)}.${'b'.repeat(49)}`, (spec) => (spec.selector = { matchLabels: { app: 'longest' } }), LONGEST_NS),
+      expect: { outcome: 'accepted-safely' },
+    },
+    {
       id: 'too-many-endpoints',
       what: '17 endpoints',
       handling: 'rejected by the API server (maxItems 16)',
@@ -299,6 +308,17 @@ export function hostileCatalogue(): HostileCase[] {
         spec.rules = [];
       }),
       expect: rejected('spec.endpoints[0].interval'),
+    },
+    {
+      id: 'restart-outlasts-for',
+      what: 'interval 4m with downAlert for 1m (Prometheus writes no staleness marker at shutdown: after a restart on a kept TSDB up can be missing for up to 4m40s, and ServiceDown would page the healthy service)',
+      handling: "admitted; Valid=False on spec.downAlert.for naming the endpoint: a for above 4m30s, or an interval of at most 1m20s (with the install's evaluationInterval, 15s)",
+      object: hostile('restart-outlasts-for', (spec) => {
+        spec.endpoints[0] = { port: 'metrics', interval: '4m' };
+        spec.rules = [];
+        spec.downAlert = { for: '1m' };
+      }),
+      expect: invalid('spec.downAlert.for'),
     },
     {
       id: 'timeout-above-default-interval',

@@ -204,3 +204,17 @@ export async function loadedJobNames(stack: HostileStack): Promise<string[]> {
   const texts = await Promise.all(files.map((f) => readFile(join(stack.prometheus.configDir, f), 'utf8').catch(() => '')));
   return [...scrapeJobNames(body.data.yaml), ...texts.flatMap((t) => scrapeJobNames(t))].sort();
 }
+
+/** `kubectl apply` of `objects` as one List. */
+export async function applyObjects(cluster: Cluster, objects: readonly object[]): Promise<void> {
+  await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+}
+
+/** Registers an afterEach that prints the tails of the stack's logs after a test with a failed assertion. */
+export function printLogsOnFailure(stack: () => HostileStack | undefined, lines = 40): void {
+  afterEach(() => {
+    const state = expect.getState();
+    const s = stack();
+    if (s && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${s.logs(lines)}\n`);
+  });
+}

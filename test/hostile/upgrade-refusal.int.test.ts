@@ -4,10 +4,12 @@
 // and status.lastValidGeneration / lastValidSpec at the current generation, written through the
 // status subresource as that operator would. The new operator keeps what still validates (the
 // endpoint and ServiceDown, the route) and leaves out the refused rule, says so in Valid
-// (NoLongerValid) and ConfigApplied, and the other service is untouched.
+// (NoLongerValid) and ConfigApplied, and the other service is untouched. A downAlert.for refused
+// because a Prometheus restart could outlast it runs with the shortest accepted for instead.
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { jobName, ruleFileName } from '../../operator/render/names.js';
-import { generatedFiles, generatedJobNames, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
+import { readConditions } from '../status/helpers.js';
+import { applyObjects, generatedFiles, generatedJobNames, printLogsOnFailure, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
 
 const NS = 'upgraded';
 let stack: HostileStack | undefined;
@@ -19,42 +21,16 @@ const ms = (name: string, rules: Record<string, unknown>[]) => ({
   spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics' }], rules, notify: { email: { to: [`${name}@example.com`] } } },
 });
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
+const conditions = async (name: string) => Object.fromEntries(await readConditions(stack!.cluster, { namespace: NS, name }));
 
-async function conditions(name: string): Promise<Record<string, Condition>> {
-  const out = JSON.parse(await stack!.cluster.kubectl(['get', 'monitoredservice', name, '-n', NS, '-o', 'json'])) as { status?: { conditions?: Condition[] } };
-  return Object.fromEntries((out.status?.conditions ?? []).map((c) => [c.type, c]));
-}
-
-beforeAll(async () => {
-  stack = await startHostileStack({ namespaces: [NS] });
-}, 300_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
-
-afterEach(() => {
-  const state = expect.getState();
-  if (stack && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${stack.logs(40)}\n`);
-});
-
-test('a spec this version refuses in part keeps its endpoint, ServiceDown and route running; Valid says NoLongerValid naming the rule left out', async () => {
-  const s = stack!;
-  const kept = ms('kept', [{ name: 'Backlog', expr: 'orders_backlog > 100' }]);
-  // Accepted by earlier versions; this one refuses a rule label namespace.
-  const upgraded = ms('upgraded', [
-    { name: 'Backlog', expr: 'orders_backlog > 100' },
-    { name: 'Spoofed', expr: 'orders_failed > 0', labels: { namespace: 'payments' } },
-  ]);
-  await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [kept, upgraded] }) });
-  const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', 'upgraded', '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
-  // What the earlier operator left: this generation valid and kept.
+/**
+ * Stands in for an earlier operator version that accepted `name`'s current generation: writes the
+ * status it leaves (Valid=True, lastValidGeneration/lastValidSpec at this generation) through the
+ * status subresource, then waits for this operator to say NoLongerValid with ConfigApplied=True
+ * (the generation kept running without what it refuses). The conditions then, by type.
+ */
+async function acceptedByEarlierOperator(s: HostileStack, name: string): Promise<Awaited<ReturnType<typeof conditions>>> {
+  const object = JSON.parse(await s.cluster.kubectl(['get', 'monitoredservice', name, '-n', NS, '-o', 'json'])) as { metadata: { generation: number }; spec: unknown };
   const earlier = {
     status: {
       observedGeneration: object.metadata.generation,
@@ -65,17 +41,39 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
       ],
     },
   };
-  await s.cluster.kubectl(['patch', 'monitoredservice', 'upgraded', '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(earlier)]);
-
-  const valid = await pollUntil(
-    'upgraded to say NoLongerValid and keep the rest running',
+  await s.cluster.kubectl(['patch', 'monitoredservice', name, '-n', NS, '--subresource=status', '--type=merge', '-p', JSON.stringify(earlier)]);
+  return pollUntil(
+    `${name} to say NoLongerValid and keep running`,
     90_000,
     async () => {
-      const c = await conditions('upgraded');
+      const c = await conditions(name);
       return c.Valid?.reason === 'NoLongerValid' && c.ConfigApplied?.status === 'True' ? c : undefined;
     },
     { intervalMs: 1000 },
   );
+}
+
+beforeAll(async () => {
+  stack = await startHostileStack({ namespaces: [NS] });
+}, 300_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 60_000);
+
+printLogsOnFailure(() => stack);
+
+test('a spec this version refuses in part keeps its endpoint, ServiceDown and route running; Valid says NoLongerValid naming the rule left out', async () => {
+  const s = stack!;
+  const kept = ms('kept', [{ name: 'Backlog', expr: 'orders_backlog > 100' }]);
+  // Accepted by earlier versions; this one refuses a rule label namespace.
+  const upgraded = ms('upgraded', [
+    { name: 'Backlog', expr: 'orders_backlog > 100' },
+    { name: 'Spoofed', expr: 'orders_failed > 0', labels: { namespace: 'payments' } },
+  ]);
+  await applyObjects(s.cluster, [kept, upgraded]);
+  // What the earlier operator left: this generation valid and kept.
+  const valid = await acceptedByEarlierOperator(s, 'upgraded');
   expect(valid.Valid).toMatchObject({ status: 'False' });
   expect(valid.Valid!.message).toContain(`${NS}/upgraded: spec.rules[1].labels.namespace: label namespace cannot be set here`);
   expect(valid.Valid!.message).toMatch(/the config keeps running this generation \(valid for an earlier operator version\) without spec\.rules\[1\] \(Spoofed\), which this operator version refuses$/);
@@ -98,4 +96,20 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
   expect(group?.rules.map((r) => r.name)).not.toContain('Spoofed');
   const secret = await generatedFiles(s.cluster, 'secret');
   expect(secret['alertmanager.yml']).toContain(`vigil_monitoredservice="upgraded"`);
+}, 240_000);
+
+test('a downAlert.for that a Prometheus restart outlasts keeps running with the shortest accepted for; Valid says NoLongerValid naming it', async () => {
+  const s = stack!;
+  const slow = { ...ms('slow', []), spec: { ...ms('slow', []).spec, endpoints: [{ port: 'metrics', interval: '4m' }], downAlert: { for: '1m' } } };
+  await s.cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(slow) });
+  const valid = await acceptedByEarlierOperator(s, 'slow');
+  // The stack evaluates every 2s: 4m + 10s + 30s without up at worst, so 4m40s (140 evaluations).
+  expect(valid.Valid!.message).toContain(
+    `${NS}/slow: spec.downAlert.for: 1m is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 2s): after a Prometheus restart on a kept TSDB`,
+  );
+  expect(valid.Valid!.message).toMatch(/without spec\.downAlert\.for 1m \(ServiceDown runs with for 4m40s\), which this operator version refuses$/);
+  await waitForConfigApplied(s);
+  const groups = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { name: string; duration?: number }[] }[] } };
+  const group = groups.data.groups.find((g) => g.name === `vigil/${NS}/slow`);
+  expect(group?.rules.find((r) => r.name === 'ServiceDown')?.duration).toBe(280);
 }, 240_000);

@@ -17,10 +17,10 @@ import { parse, stringify } from 'yaml';
 import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
 import { MailpitClient, isAlertEmailFor, waitForAlertEmail } from '../../hack/local-stack/mailpit.js';
 import { pollUntil, sleep } from '../../hack/local-stack/net.js';
-import { DEFAULT_VALUES, KIND_VALUES, mergeValues } from '../../cdk8s/values.js';
+import { alertmanagerReplicas, DEFAULT_VALUES, KIND_VALUES, mergeValues } from '../../cdk8s/values.js';
 import { PACKAGE_VERSION, VIGIL_IMAGE_NAMES } from '../../cdk8s/versions.js';
 import { NOTIFICATION_TIMINGS } from '../../operator/render/alertmanager.js';
-import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { INSTALL_REMOVED_REASON } from '../../operator/controller/uninstall.js';
 import { durationSeconds } from '../../hack/local-stack/demo.js';
 import { MAIL_URL, NODE_DIR, NODE_IP, clusterDown, clusterUp, helm, kubectl } from './node.js';
 import { targetObjects } from './target.js';
@@ -47,7 +47,7 @@ const VALUES = mergeValues(KIND_VALUES, {
   profile: 'production',
   global: { imageRegistry: REGISTRY },
   prometheus: { externalUrl: PROMETHEUS_EXTERNAL },
-  alertmanager: { replicas: DEFAULT_VALUES.alertmanager.replicas, externalUrl: ALERTMANAGER_EXTERNAL },
+  alertmanager: { replicas: alertmanagerReplicas(DEFAULT_VALUES), externalUrl: ALERTMANAGER_EXTERNAL },
   // As on a real cluster: pulled when missing (here never missing: imported under the registry's names).
   operator: { image: { pullPolicy: 'IfNotPresent' } },
   mailCatcher: { stunnelImage: { pullPolicy: 'IfNotPresent' } },
@@ -225,7 +225,7 @@ function teamObjects(): object[] {
 interface TeamStatus {
   install?: { namespace?: string };
   healthyTargets?: number;
-  conditions?: { type: string; status: string; reason: string }[];
+  conditions?: { type: string; status: string; reason: string; message?: string }[];
 }
 async function teamStatus(): Promise<TeamStatus> {
   const out = await kubectl(['get', 'monitoredservice', TEAM_APP, '-n', TEAM_NS, '-o', 'jsonpath={.status}']);
@@ -305,21 +305,32 @@ test("helm upgrade during a team's outage replaces every Alertmanager pod and se
   expect(await teamStatus()).toMatchObject({ install: { namespace: NS } });
 }, 900_000);
 
-test('helm uninstall: the CRD stays, the release objects go, the team service names a gone install', async () => {
+test('helm uninstall: its pre-delete hook leaves the team service InstallRemoved (not the last green status) and unclaimed; the CRD stays, the release objects go', async () => {
+  const uninstallAt = Date.now();
   const r = await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s']);
-  expect(r.code).toBe(0);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
   installedNs = undefined;
+  console.log(`real cluster install: helm uninstall (with its pre-delete hook) took ${((Date.now() - uninstallAt) / 1000).toFixed(1)} s`);
   await pollUntil(
-    'the release objects to be gone',
+    'the release objects, the hook Job and the Lease to be gone',
     120_000,
     async () =>
-      (await kubectl(['get', 'deployments,statefulsets,services,configmaps,secrets,pods', '-n', NS, '-o', 'name'])).split('\n').filter((n) => n && n !== 'configmap/kube-root-ca.crt').length === 0,
+      (await kubectl(['get', 'deployments,statefulsets,services,configmaps,secrets,pods,jobs,leases', '-n', NS, '-o', 'name'])).split('\n').filter((n) => n && n !== 'configmap/kube-root-ca.crt')
+        .length === 0,
     { intervalMs: 1000 },
   );
   expect(await kubectl(['get', 'crd', 'monitoredservices.vigil.dev', '-o', 'name'])).toContain('monitoredservices.vigil.dev');
-  // Nobody writes its status now: it still names the removed install, whose Lease (what another install checks) is gone.
-  expect(await teamStatus()).toMatchObject({ install: { namespace: NS } });
-  expect(await kubectl(['get', 'lease', '-n', NS, '-o', 'name'])).not.toContain(OBJECT_NAMES.leaderLease);
+  // The hook wrote it before the operator went, and nothing overwrote it: sampled for 20 s.
+  const removed = { install: undefined, ready: { status: 'False', reason: INSTALL_REMOVED_REASON }, configApplied: { status: 'False', reason: INSTALL_REMOVED_REASON } };
+  const view = (st: TeamStatus) => {
+    const c = (type: string) => st.conditions?.find((x) => x.type === type);
+    return { install: st.install, ready: { status: c('Ready')?.status, reason: c('Ready')?.reason }, configApplied: { status: c('ConfigApplied')?.status, reason: c('ConfigApplied')?.reason } };
+  };
+  for (let i = 0; i < 20; i++) {
+    expect(view(await teamStatus())).toEqual(removed);
+    await sleep(1000);
+  }
+  expect((await teamStatus()).conditions?.find((c) => c.type === 'Ready')?.message).toContain(`install in namespace ${NS} was removed`);
   await kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=120s'], { timeoutMs: 150_000 });
 }, 400_000);
 
@@ -332,7 +343,7 @@ test("helm install into another namespace takes the team's service over, scrapes
   installedNs = NS2;
   expect({ code: install.code, stderr: install.stderr }).toEqual({ code: 0, stderr: '' });
   const installedAt = Date.now();
-  // The removed install's Lease is missing: the new operator takes the claim at its first reconcile.
+  // The removed install released its claim (its hook): the new operator takes it at its first reconcile.
   await pollUntil(`${TEAM_NS}/${TEAM_APP} claimed by ${NS2}`, 60_000, async () => (await teamStatus()).install?.namespace === NS2, { intervalMs: 500 });
   console.log(`real cluster install: helm install took ${((installedAt - installAt) / 1000).toFixed(1)} s; the takeover came ${((Date.now() - installedAt) / 1000).toFixed(1)} s after it returned`);
   expect(teamReady(await teamStatus())).not.toBe('True');

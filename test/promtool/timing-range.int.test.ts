@@ -4,11 +4,12 @@
 // intervals up to the chart's), promtool's rule unit tests (the pinned ./bin/promtool) show that a
 // healthy target never pages and a failing, vanished or never-seen one pages within the documented
 // bound, at exactly activeAt + ceil(F/E)·E (docs/monitoredservice.md "How fast ServiceDown
-// pages"), and that recovery resolves it within one evaluation; and which settings page a healthy
-// service after a Prometheus restart on a kept TSDB (a documented limit). Values just outside the
-// bounds are refused by validation, naming the field.
+// pages"), and that recovery resolves it within one evaluation; and that no admitted case pages
+// a healthy service after a Prometheus restart on a kept TSDB, whatever the restart took, while the
+// `for` values validation refuses for it (render/restart-gap.ts) do page at the worst restart. Values
+// just outside the bounds are refused by validation, naming the field.
 //
-// One test file per case with six groups (promtool loads every rule file of a test file into each
+// One test file per case with five groups (promtool loads every rule file of a test file into each
 // of its groups: one file for all would evaluate every case's rules in every group), all run by one
 // promtool call. Series are written in promtool's expanding notation, so a case spanning a day
 // costs its evaluations only.
@@ -18,8 +19,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { DEFAULT_SCRAPE_TIMEOUT, DownAlertSchema, LOOKBACK_DELTA, MIN_SCRAPE_TIMEOUT, MonitoredServiceSchema } from '../../operator/api/schema.js';
+import { renderConfig } from '../../operator/assemble/config.js';
 import { defaultSettings } from '../../operator/render/index.js';
 import { discoveryGraceMs, renderRuleFile } from '../../operator/render/rules.js';
 import { jobName, refOf } from '../../operator/render/names.js';
@@ -54,17 +56,11 @@ const MAX_PROVEN_FOR = 86_400_000;
  * whatever `for` is.
  */
 const HEALTHY_HORIZON = 3_600_000;
-/** How long the restarted Prometheus is down: a container restart with a short WAL replay. */
-const RESTART_MS = 30_000;
-
 /**
- * Whether a healthy service pages after a Prometheus restart on a kept TSDB: its last sample
- * (lastGood) leaves the lookback at lastGood + 5m, ServiceDown is active from the next evaluation
- * and fires ceil(F/E)·E later unless the first new sample (newSample) came by then. Times in ms.
+ * How long after a restarted Prometheus starts a target's first scrape may begin at the latest,
+ * besides its offset within the interval: the discovery allowance the grace leaves.
  */
-function restartPages({ lastGood, newSample, E, F }: { lastGood: number; newSample: number; E: number; F: number }): boolean {
-  return ceilTo(lastGood + LOOKBACK, E) + ceilTo(F, E) < newSample;
-}
+const RESTART_DISCOVERY_MS = 30_000;
 /** Generated values are multiples of this (sample times of the input series are on its grid). */
 const STEP = 500;
 /**
@@ -80,6 +76,14 @@ function spread(lo: number, hi: number, n: number): number[] {
   for (let k = 0; k < n; k++) out.add(Math.round((lo * (hi / lo) ** (k / (n - 1))) / STEP) * STEP);
   return [...out].filter((v) => v >= lo && v <= hi).sort((a, b) => a - b);
 }
+
+/** Validation as an install with this evaluationInterval runs it (the operator renders with its settings). */
+function validateAt(raw: unknown, evaluation: string) {
+  return validateMonitoredService(raw, (svc) => {
+    renderConfig([svc], defaultSettings({ evaluationInterval: evaluation }));
+  });
+}
+const admitted = (c: Case) => validateAt(service(c.name, c.endpoint, c.for), c.evaluation).ok;
 
 function service(name: string, endpoint: { interval?: string; scrapeTimeout?: string }, forText: string): Record<string, unknown> {
   return {
@@ -102,8 +106,19 @@ interface Case {
  * longest interval the lookback leaves, values between, and for each interval the shortest timeout,
  * the default composition (no timeout written), the timeout equal to the interval and the longest
  * the lookback leaves. Only what validation admits is kept; `for` and the evaluation interval are
- * cycled through their own generated values.
+ * cycled through their own generated values, and where the `for` is refused because a Prometheus
+ * restart could outlast it, the case takes the first multiple of E at least that gap long
+ * (i + t + 30s) instead (restartTest), so that the long intervals stay covered.
  */
+/** The case with `for` raised to outlast any restart's gap; undefined when it was refused for another reason. */
+function outlastingRestart(c: Case): Case | undefined {
+  const result = validateAt(service(c.name, c.endpoint, c.for), c.evaluation);
+  if (result.ok || !result.issues.every((issue) => issue.field === 'spec.downAlert.for')) return undefined;
+  const timing = scrapeTiming(c.endpoint);
+  const forMs = ceilTo(ms(timing.interval) + ms(timing.scrapeTimeout) + RESTART_DISCOVERY_MS, ms(c.evaluation));
+  return { ...c, for: formatDurationMs(forMs) };
+}
+
 function admittedCases(): Case[] {
   const intervals = [...new Set([MIN, ...spread(MIN, LOOKBACK - MIN, 9), LOOKBACK - MIN, STEP * 3])].sort((a, b) => a - b);
   const fors = [0, STEP, ...spread(STEP, 3_600_000, 5), DEFAULT_FOR];
@@ -116,13 +131,15 @@ function admittedCases(): Case[] {
       const endpoint = { interval: formatDurationMs(interval), ...(timeout === undefined ? {} : { scrapeTimeout: formatDurationMs(timeout) }) };
       const k = cases.length;
       const c: Case = { name: `t${k}`, endpoint, for: formatDurationMs(fors[k % fors.length]!), evaluation: evaluations[k % evaluations.length]! };
-      if (validateMonitoredService(service(c.name, c.endpoint, c.for)).ok) cases.push(c);
+      const admittedCase = admitted(c) ? c : outlastingRestart(c);
+      if (admittedCase && admitted(admittedCase)) cases.push(admittedCase);
     }
   }
   // Only the timeout written: the interval then follows it (max(15s, timeout)).
   for (const timeout of [MIN, ...spread(MIN, LOOKBACK / 2, 4)]) {
     const c: Case = { name: `t${cases.length}`, endpoint: { scrapeTimeout: formatDurationMs(timeout) }, for: formatDurationMs(DEFAULT_FOR), evaluation: '15s' };
-    if (validateMonitoredService(service(c.name, c.endpoint, c.for)).ok) cases.push(c);
+    const admittedCase = admitted(c) ? c : outlastingRestart(c);
+    if (admittedCase && admitted(admittedCase)) cases.push(admittedCase);
   }
   return cases;
 }
@@ -145,7 +162,7 @@ function longForCases(): Case[] {
   const evaluation = formatDurationMs(EVALUATION_MAX);
   const cases = fors.map((f, k) => ({ name: `long${k}`, endpoint: endpoints[k % endpoints.length]!, for: formatDurationMs(f), evaluation }));
   cases.push({ name: 'top', endpoint: {}, for: formatDurationMs(MAX_DURATION_MS), evaluation });
-  return cases.filter((c) => validateMonitoredService(service(c.name, c.endpoint, c.for)).ok);
+  return cases.filter(admitted);
 }
 
 /**
@@ -278,27 +295,6 @@ function ruleTest(c: Case, ruleFile: string): { file: Record<string, unknown>; g
     promql_expr_test: byTime(proven ? [...firesExactly(staleAt), firing(vanishBy), quiet(ceilTo(returns, E))] : held(staleAt)),
   });
 
-  // Prometheus restarted on its kept TSDB, down for RESTART_MS: it writes no staleness marker at
-  // shutdown (scrape.go endOfRunStaleness), so the last sample before it, up to i + t old then,
-  // stays current for the lookback; the first one after it comes after discovery, offset and
-  // timeout. The rules were evaluated all along here, which is the worst case (a restart shorter
-  // than the record window leaves records older than the grace in it) and what the rules see when
-  // the restart is quicker than an evaluation interval. If the lookback ends before the new sample,
-  // the service has no current `up` for that long and ServiceDown is pending; it fires when that
-  // outlasts `for` (restartPages, documented as a limit in docs/monitoredservice.md).
-  const newSample = ceilTo(lastGood + 2 * (i + t) + DISCOVERY_MS + RESTART_MS, step);
-  const restartEnd = ceilTo(newSample + 2 * E, E);
-  const restarted = healthyFrom(first, lastGood);
-  healthyFrom(newSample, restartEnd, restarted);
-  const pages = restartPages({ lastGood, newSample, E, F });
-  const firedIn = `group(count_over_time(ALERTS{vigil_monitoredservice="${c.name}", alertstate="firing"}[${formatDurationMs(restartEnd + E)}]))`;
-  groups.push({
-    name: `${c.name} healthy, Prometheus restarted after ${formatDurationMs(lastGood)}, first new sample at ${formatDurationMs(newSample)}: ${pages ? 'pages (known limit)' : 'never fires'}`,
-    interval: formatDurationMs(step),
-    input_series: [{ series, values: values(restarted, step, restartEnd) }],
-    promql_expr_test: [{ expr: firedIn, eval_time: formatDurationMs(restartEnd), exp_samples: pages ? [{ labels: '{}', value: 1 }] : [] }],
-  });
-
   // A new service whose selector matches nothing: only another service's target exists.
   const neverBy = ceilTo(grace, E) + (proven ? ceilTo(F, E) : HEALTHY_HORIZON);
   groups.push({
@@ -326,6 +322,112 @@ function ruleTest(c: Case, ruleFile: string): { file: Record<string, unknown>; g
   });
 
   return { file: { rule_files: [ruleFile], evaluation_interval: c.evaluation, tests: groups }, groups: groups.length };
+}
+
+/**
+ * The last evaluation after a shutdown at S (itself an evaluation, the latest the previous one can
+ * be) at which the rules' record of earlier evaluations still counts a total absence of `up`:
+ * min_over_time looks back grace + 2E, left-open, so (ceil(grace/E) + 1)·E after it.
+ */
+const recordReachMs = (grace: number, E: number) => (Math.ceil(grace / E) + 1) * E;
+
+/**
+ * Restart durations tried for one case: none, one between (cycling), up to the record's reach and
+ * just past it, and for every third case a long one (10m: the grace starts over).
+ */
+function restartDurations(grace: number, E: number, k: number): number[] {
+  const reach = recordReachMs(grace, E);
+  const middle = ceilTo((reach * ((k % 4) + 1)) / 5, E);
+  return [...new Set([0, middle, reach - E, reach, reach + E, ...(k % 3 === 0 ? [600_000] : [])])].filter((d) => d >= 0).sort((a, b) => a - b);
+}
+
+/**
+ * A rule file as a Prometheus that was down from S to S + D ran it: each rule is evaluated only
+ * while the input series vigil_test_running is present, so a rule writes nothing (no record, no
+ * ALERTS) and an alert starts afresh after the restart, as in a new process. The rules are the
+ * rendered ones otherwise; `forText` replaces ServiceDown's `for` (a value validation refuses,
+ * which the renderer does not write).
+ */
+function asRestarted(ruleText: string, forText?: string): string {
+  const doc = parse(ruleText) as { groups: { rules: { expr: string; alert?: string; for?: string }[] }[] };
+  for (const rule of doc.groups.flatMap((g) => g.rules)) {
+    rule.expr = `(${rule.expr}) and on() vigil_test_running`;
+    if (forText !== undefined && rule.alert !== undefined) rule.for = forText;
+  }
+  return stringify(doc, { lineWidth: 0 });
+}
+
+/**
+ * One group per restart duration D for case c: Prometheus on a kept TSDB shuts down at S (an
+ * evaluation), the service's last sample before it as old as it can be (i + t less one STEP:
+ * Prometheus writes no staleness marker at shutdown, so it stays current for the lookback), the
+ * rules stop until S + D, and the first new sample comes as late as discovery, offset and timeout
+ * allow (S + D + 30s + i + t, less one STEP). An admitted case never fires, whatever D; a refused
+ * one fires at the worst D (the restart ends at the record's reach, just as `up` ran out) and not
+ * past it.
+ */
+function restartTest(c: Case, ruleFile: string, refused: boolean, k: number): { file: Record<string, unknown>; groups: number } {
+  const svc = MonitoredServiceSchema.parse(service(c.name, c.endpoint, '1d'));
+  const timing = scrapeTiming(c.endpoint);
+  const i = ms(timing.interval);
+  const t = ms(timing.scrapeTimeout);
+  const E = ms(c.evaluation);
+  const grace = discoveryGraceMs(svc);
+  const step = [i, t, E, RESTART_DISCOVERY_MS, STEP].reduce(gcd);
+  const series = `up{job="${jobName(refOf(svc), 'metrics')}", namespace="timing", service="${c.name}", pod="${c.name}-0", instance="10.0.0.1:8080"}`;
+  // The record window is full and the grace long over at S.
+  const S = ceilTo(grace + 2 * E + 2 * (i + t), E);
+  const lastSample = S - (i + t) + step;
+  const worst = recordReachMs(grace, E);
+  const durations = refused ? [worst, worst + E] : restartDurations(grace, E, k);
+  const groups = durations.map((D) => {
+    const newSample = S + D + RESTART_DISCOVERY_MS + i + t - step;
+    const end = ceilTo(newSample + 2 * E, E) + E;
+    const up = new Map<number, string>();
+    for (let at = lastSample; at >= 0; at -= i + t) up.set(at, '1');
+    for (let at = newSample; at <= end; at += i + t) up.set(at, '1');
+    const running = new Map<number, string>();
+    for (let at = 0; at <= end; at += step) running.set(at, at <= S || at >= S + D ? '1' : at === S + step ? 'stale' : '_');
+    const pages = refused && D === worst;
+    const firedIn = `group(count_over_time(ALERTS{vigil_monitoredservice="${c.name}", alertstate="firing"}[${formatDurationMs(end + E)}]))`;
+    return {
+      name: `${c.name} healthy, Prometheus down ${formatDurationMs(S)} to ${formatDurationMs(S + D)} (last sample ${formatDurationMs(lastSample)}, first new ${formatDurationMs(newSample)}): ${pages ? 'fires (for refused)' : 'never fires'}`,
+      interval: formatDurationMs(step),
+      input_series: [
+        { series, values: values(up, step, end) },
+        { series: 'vigil_test_running', values: values(running, step, end) },
+      ],
+      promql_expr_test: [{ expr: firedIn, eval_time: formatDurationMs(end), exp_samples: pages ? [{ labels: '{}', value: 1 }] : [] }],
+    };
+  });
+  return { file: { rule_files: [ruleFile], evaluation_interval: c.evaluation, tests: groups }, groups: groups.length };
+}
+
+interface BoundaryCase {
+  case: Case;
+  /** Refused by validation, and fires at the worst restart. */
+  refused: boolean;
+}
+
+/**
+ * Both sides of the refusal's two edges, each from the model in restartTest (times in ms):
+ * - the `for`: with i + t = 4m10s the worst gap is 4m40s, so at 30s evaluations `for` 4m30s (fires
+ *   after 9 evaluations) is refused and 4m30s1ms (10) accepted;
+ * - whether `up` can run out while the record still counts: with a 10s timeout and `for` 1m, at 30s
+ *   evaluations interval 1m15s (grace 3m, reach 3m30s, up out at 5m - 1m25s = 3m35s) is accepted and
+ *   1m15s500ms (grace 3m1s, reach 4m) refused; at 15s evaluations 1m20s (reach 3m30s = 5m - 1m30s)
+ *   and 1m20s500ms.
+ */
+function boundaryCases(): BoundaryCase[] {
+  const rows: [string, string, string, string, boolean][] = [
+    ['4m', '10s', '4m30s', '30s', true],
+    ['4m', '10s', '4m30s1ms', '30s', false],
+    ['1m15s', '10s', '1m', '30s', false],
+    ['1m15s500ms', '10s', '1m', '30s', true],
+    ['1m20s', '10s', '1m', '15s', false],
+    ['1m20s500ms', '10s', '1m', '15s', true],
+  ];
+  return rows.map(([interval, scrapeTimeout, forText, evaluation, refused], k) => ({ case: { name: `edge${k}`, endpoint: { interval, scrapeTimeout }, for: forText, evaluation }, refused }));
 }
 
 describe('the down alerts over the schema range of interval, scrapeTimeout and for', () => {
@@ -371,18 +473,57 @@ describe('the down alerts over the schema range of interval, scrapeTimeout and f
     ]);
   });
 
-  it('promtool: healthy never pages; failing, vanished and missing targets page within the bound; recovery resolves; a rule reload keeps an outage active', async () => {
+  it('refuses exactly the for a Prometheus restart outlasts, naming spec.downAlert.for and saying what is accepted', () => {
+    const restartIssues = (c: Case) => {
+      const result = validateAt(service(c.name, c.endpoint, c.for), c.evaluation);
+      return result.ok ? [] : result.issues.map((issue) => `${issue.field}: ${issue.message}`);
+    };
+    const [for1, for2, feasible1, feasible2, feasible3, feasible4] = boundaryCases().map((b) => ({ ...b, issues: restartIssues(b.case) }));
+    for (const b of [for2!, feasible1!, feasible3!]) expect(b.issues).toEqual([]);
+    expect(for1!.issues).toEqual([
+      'spec.downAlert.for: 4m30s is too short for spec.endpoints[0] (interval 4m, scrapeTimeout 10s, evaluationInterval 30s): after a Prometheus restart on a kept TSDB a healthy service can go without a current up sample for up to 4m40s (Prometheus writes no staleness marker at shutdown, so the last sample runs out of the 5m lookback while the restarted one still discovers and scrapes the target), and ServiceDown would page it; use a for above 4m30s, or an interval of at most 3m50s on spec.endpoints[0] with this scrapeTimeout',
+    ]);
+    expect(feasible2!.issues).toEqual([
+      expect.stringMatching(
+        /^spec\.downAlert\.for: 1m is too short for spec\.endpoints\[0\] .* up to 1m55s500ms .* use a for above 1m30s, or an interval of at most 1m15s on spec\.endpoints\[0\] with this scrapeTimeout$/,
+      ),
+    ]);
+    expect(feasible4!.issues).toEqual([
+      expect.stringMatching(
+        /^spec\.downAlert\.for: 1m is too short .* evaluationInterval 15s\).* up to 2m500ms .* use a for above 2m, or an interval of at most 1m20s on spec\.endpoints\[0\] with this scrapeTimeout$/,
+      ),
+    ]);
+    // The defaults never are, nor is any for with them.
+    expect(validateAt(service('defaults', {}, '0s'), '30s').ok).toBe(true);
+  });
+
+  it('promtool: healthy never pages, also after a Prometheus restart; failing, vanished and missing targets page within the bound; recovery resolves; a rule reload keeps an outage active; a refused for pages after the worst restart', async () => {
     const files: string[] = [];
     let groups = 0;
-    for (const c of cases) {
+    let restartGroups = 0;
+    const writeTest = (name: string, note: unknown, file: Record<string, unknown>) => {
+      writeFileSync(join(dir, name), `# ${JSON.stringify(note)}\n${stringify(file, { lineWidth: 0 })}`);
+      files.push(name);
+    };
+    const restarted = (c: Case, k: number, refused: boolean) => {
+      // Rendered with a for any restart allows (1d), then given the case's own.
+      const settings = defaultSettings({ evaluationInterval: c.evaluation });
+      const rendered = renderRuleFile(MonitoredServiceSchema.parse(service(c.name, c.endpoint, refused ? '1d' : c.for)), settings);
+      const ruleFile = `${c.name}.restarted.rules.yaml`;
+      writeFileSync(join(dir, ruleFile), asRestarted(rendered, refused ? c.for : undefined));
+      const test = restartTest(c, ruleFile, refused, k);
+      restartGroups += test.groups;
+      writeTest(`${c.name}.restarted.test.yaml`, c, test.file);
+    };
+    for (const [k, c] of cases.entries()) {
       const ruleFile = `${c.name}.rules.yaml`;
       writeFileSync(join(dir, ruleFile), renderRuleFile(MonitoredServiceSchema.parse(service(c.name, c.endpoint, c.for)), defaultSettings({ evaluationInterval: c.evaluation })));
       const test = ruleTest(c, ruleFile);
       groups += test.groups;
-      const testFile = `${c.name}.test.yaml`;
-      writeFileSync(join(dir, testFile), `# ${JSON.stringify(c)}\n${stringify(test.file, { lineWidth: 0 })}`);
-      files.push(testFile);
+      writeTest(`${c.name}.test.yaml`, c, test.file);
+      restarted(c, k, false);
     }
+    for (const [k, b] of boundaryCases().entries()) restarted(b.case, k, b.refused);
     let output: string;
     try {
       const r = await run(PROMTOOL, ['test', 'rules', ...files], { cwd: dir, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
@@ -392,6 +533,8 @@ describe('the down alerts over the schema range of interval, scrapeTimeout and f
       throw new Error(`promtool test rules failed (cases in ${dir}):\n${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`);
     }
     expect(output.match(/SUCCESS/g)?.length).toBe(files.length);
-    expect(groups).toBe(6 * cases.length);
+    expect(groups).toBe(5 * cases.length);
+    // At least four restart durations per case: none, up to the record's reach, past it.
+    expect(restartGroups).toBeGreaterThanOrEqual(4 * cases.length);
   }, 600_000);
 });

@@ -7,7 +7,7 @@ import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
-import { pollUntil } from '../../hack/local-stack/net.js';
+import { waitForConditions, type Condition } from './helpers.js';
 import { ANY_FREE_PORTS, startStack, type Stack } from '../../hack/local-stack/stack.js';
 
 const TIMEOUT_MS = 300_000;
@@ -28,33 +28,8 @@ afterAll(async () => {
   }
 }, 60_000);
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-
-async function conditions(s: Stack): Promise<Map<string, Condition>> {
-  const out = await s.kubectl(['get', 'monitoredservice', DEMO_NAME, '-n', DEMO_NAMESPACE, '-o', 'jsonpath={.status.conditions}']);
-  return new Map(((out.trim() ? JSON.parse(out) : []) as Condition[]).map((c) => [c.type, c]));
-}
-
-async function waitFor(s: Stack, what: string, check: (c: Map<string, Condition>) => boolean): Promise<Map<string, Condition>> {
-  let last = new Map<string, Condition>();
-  await pollUntil(
-    what,
-    60_000,
-    async () => {
-      last = await conditions(s);
-      return check(last);
-    },
-    { intervalMs: 500 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last conditions: ${JSON.stringify([...last.values()])}`);
-  });
-  return last;
-}
+const DEMO = { namespace: DEMO_NAMESPACE, name: DEMO_NAME };
+const waitFor = (s: Stack, what: string, check: (c: Map<string, Condition>) => boolean) => waitForConditions(s.cluster, DEMO, what, check, { timeoutMs: 60_000, intervalMs: 500 });
 
 test(
   'Alertmanager SIGKILLed: ConfigApplied and Ready Unknown (AlertmanagerUnreachable) within a poll; True again when it is back',

@@ -8,6 +8,7 @@ import { expect, test } from '@jest/globals';
 import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
 import { waitForAlertEmail } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
+import { waitForConditions, type Condition } from './helpers.js';
 import { useStack } from '../../hack/local-stack/fixture.js';
 import type { Stack } from '../../hack/local-stack/stack.js';
 import { receiverName, SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
@@ -19,33 +20,8 @@ const RECEIVER = receiverName({ namespace: DEMO_NAMESPACE, name: DEMO_NAME });
 
 const theStack = useStack({ name: 'email-delivery' });
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-
-async function conditions(s: Stack): Promise<Map<string, Condition>> {
-  const out = await s.kubectl(['get', 'monitoredservice', DEMO_NAME, '-n', DEMO_NAMESPACE, '-o', 'jsonpath={.status.conditions}']);
-  return new Map(((out.trim() ? JSON.parse(out) : []) as Condition[]).map((c) => [c.type, c]));
-}
-
-async function waitFor(s: Stack, what: string, check: (c: Map<string, Condition>) => boolean): Promise<Map<string, Condition>> {
-  let last = new Map<string, Condition>();
-  await pollUntil(
-    what,
-    STATUS_WAIT_MS,
-    async () => {
-      last = await conditions(s);
-      return check(last);
-    },
-    { intervalMs: 1000 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last conditions: ${JSON.stringify([...last.values()])}`);
-  });
-  return last;
-}
+const DEMO = { namespace: DEMO_NAMESPACE, name: DEMO_NAME };
+const waitFor = (s: Stack, what: string, check: (c: Map<string, Condition>) => boolean) => waitForConditions(s.cluster, DEMO, what, check, { timeoutMs: STATUS_WAIT_MS, intervalMs: 1000 });
 
 async function eventReasons(s: Stack): Promise<{ type: string; reason: string; message: string }[]> {
   const out = await s.kubectl(['get', 'events', '-n', DEMO_NAMESPACE, '--field-selector', `involvedObject.kind=MonitoredService,involvedObject.name=${DEMO_NAME}`, '-o', 'json']);

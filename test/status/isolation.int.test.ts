@@ -5,21 +5,14 @@
 // name gets a rule file Prometheus cannot load. Prometheus answers such a reload with only "one or
 // more errors occurred", naming no file, so the operator finds the culprit by bisection.
 import { pollUntil } from '../../hack/local-stack/net.js';
-import { startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { applyObjects, startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { cond, readStatus, waitForCondition } from './helpers.js';
 
 const TEAM_A = 'team-a';
 const TEAM_B = 'team-b';
 const UNLOADABLE = 'UnloadableByPrometheus';
 const DUPLICATE_RECEIVER = 'RefusedByAlertmanager';
 let stack: HostileStack | undefined;
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
 
 beforeAll(async () => {
   stack = await startHostileStack({ namespaces: [TEAM_A, TEAM_B], operatorEnv: { VIGIL_TEST_UNLOADABLE_ALERT: UNLOADABLE, VIGIL_TEST_DUPLICATE_RECEIVER_ALERT: DUPLICATE_RECEIVER } });
@@ -48,25 +41,13 @@ function monitored(namespace: string, name: string, ruleNames: string[], to?: st
   };
 }
 
-async function apply(...objects: object[]): Promise<void> {
-  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
-}
+const apply = (...objects: object[]) => applyObjects(s().cluster, objects);
 
-async function configApplied(namespace: string, name: string): Promise<Condition | undefined> {
-  const out = await s().cluster.kubectl(['get', 'monitoredservice', name, '-n', namespace, '-o', 'jsonpath={.status.conditions}']);
-  return ((out.trim() ? JSON.parse(out) : []) as Condition[]).find((c) => c.type === 'ConfigApplied');
-}
+const configApplied = async (namespace: string, name: string) => cond(await readStatus(s().cluster, { namespace, name }), 'ConfigApplied');
 
+/** Waits until `name` is ConfigApplied=True at `generation`. */
 async function waitApplied(namespace: string, name: string, generation: number, timeoutMs = 90_000): Promise<void> {
-  await pollUntil(
-    `${namespace}/${name} ConfigApplied=True at generation ${generation}`,
-    timeoutMs,
-    async () => {
-      const c = await configApplied(namespace, name);
-      return c?.status === 'True' && c.observedGeneration === generation;
-    },
-    { intervalMs: 500 },
-  );
+  await waitForCondition(s().cluster, { namespace, name }, 'ConfigApplied', { status: 'True', observedGeneration: generation }, { timeoutMs });
 }
 
 /** Rule names (alerts and the recording rule Vigil adds) of each rule group Prometheus runs, by group name. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { startDemoTarget } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
-import { startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { applyObjects, startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { cond, waitForCondition, type MsStatus } from './helpers.js';
 
 const STABLE_NS = 'team-a';
 const BUSY_NS = 'team-b';
@@ -18,15 +19,9 @@ let stack: HostileStack | undefined;
 let target: ManagedProcess | undefined;
 let targetPort = 0;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface Item {
   metadata: { namespace: string; name: string; generation: number };
-  status?: { conditions?: Condition[] };
+  status?: MsStatus;
 }
 
 beforeAll(async () => {
@@ -45,9 +40,7 @@ function s(): HostileStack {
   return stack;
 }
 
-async function apply(objects: object[]): Promise<void> {
-  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
-}
+const apply = (objects: object[]) => applyObjects(s().cluster, objects);
 
 /** A Service over the demo target (an EndpointSlice as the controller would publish it) and its MonitoredService. */
 function monitored(namespace: string, name: string, spec: Record<string, unknown> = {}): object[] {
@@ -76,25 +69,17 @@ async function items(namespace: string): Promise<Item[]> {
   return (JSON.parse(await s().cluster.kubectl(['get', 'monitoredservices', '-n', namespace, '-o', 'json'])) as { items: Item[] }).items;
 }
 
-const cond = (item: Item | undefined, type: string) => item?.status?.conditions?.find((c) => c.type === type);
-
 /** Waits until `name` is ConfigApplied=True at its current generation. */
-async function waitApplied(namespace: string, name: string): Promise<void> {
-  await pollUntil(
-    `${namespace}/${name} ConfigApplied at its generation`,
-    90_000,
-    async () => {
-      const item = (await items(namespace)).find((i) => i.metadata.name === name);
-      const applied = cond(item, 'ConfigApplied') as (Condition & { observedGeneration?: number }) | undefined;
-      return applied?.status === 'True' && applied.observedGeneration === item?.metadata.generation;
-    },
-    { intervalMs: 500 },
-  ).catch((e: Error) => {
-    throw new Error(`${e.message}\n${s().logs(20)}`);
-  });
-}
+const waitApplied = async (namespace: string, name: string): Promise<void> => {
+  const { metadata } = (await items(namespace)).find((i) => i.metadata.name === name)!;
+  await waitForCondition(s().cluster, { namespace, name }, 'ConfigApplied', { status: 'True', observedGeneration: metadata.generation }, { timeoutMs: 90_000, logs: () => s().logs(20) });
+};
 
-test('another team applies 6 changes: every other service stays ConfigApplied, TargetsHealthy, RulesHealthy and Ready True at every 1 s sample', async () => {
+/** The new services of the busy team that are sampled too: one over the demo target, one whose Service has no endpoints. */
+const NEWCOMER = 'newcomer';
+const EMPTY = 'empty';
+
+test('another team applies 6 changes and 2 new services: every other service stays ConfigApplied, TargetsHealthy, RulesHealthy and Ready True at every 1 s sample; a new service is never TargetsHealthy False before its first scrape, and one without endpoints is NoTargets only after the discovery grace', async () => {
   await apply(STABLE.flatMap((name) => monitored(STABLE_NS, name)));
   await apply(monitored(BUSY_NS, 'churn'));
   await pollUntil(
@@ -102,7 +87,7 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
     120_000,
     async () => {
       const now = await items(STABLE_NS);
-      return now.length === STABLE.length && now.every((i) => ['Ready', 'ConfigApplied', 'RulesHealthy'].every((t) => cond(i, t)?.status === 'True'));
+      return now.length === STABLE.length && now.every((i) => ['Ready', 'ConfigApplied', 'RulesHealthy'].every((t) => cond(i.status, t)?.status === 'True'));
     },
     { intervalMs: 1000 },
   );
@@ -114,11 +99,12 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
     while (sampling) {
       const started = Date.now();
       const at = new Date(started).toISOString();
-      for (const i of await items(STABLE_NS)) {
-        const applied = cond(i, 'ConfigApplied');
-        const ready = cond(i, 'Ready');
-        const targets = cond(i, 'TargetsHealthy');
-        const rules = cond(i, 'RulesHealthy');
+      const busy = (await items(BUSY_NS)).filter((i) => [NEWCOMER, EMPTY].includes(i.metadata.name));
+      for (const i of [...(await items(STABLE_NS)), ...busy]) {
+        const applied = cond(i.status, 'ConfigApplied');
+        const ready = cond(i.status, 'Ready');
+        const targets = cond(i.status, 'TargetsHealthy');
+        const rules = cond(i.status, 'RulesHealthy');
         samples.push({
           at,
           name: i.metadata.name,
@@ -140,20 +126,45 @@ test('another team applies 6 changes: every other service stays ConfigApplied, T
           rules: [{ name: 'Busy', expr: `up{job="vigil/${BUSY_NS}/churn/metrics"} < ${n}`, for: '1h' }],
         }),
       );
-      if (n === 3) await apply(monitored(BUSY_NS, `newcomer`));
+      // Its ServiceDown must not fire within the test: an email to the default receiver (which has no
+      // SMTP server here) would turn the stable services' EmailDelivered False.
+      if (n === 1) await apply(monitored(BUSY_NS, EMPTY, { downAlert: { for: '1h' } }).filter((o) => (o as { kind: string }).kind !== 'EndpointSlice'));
+      if (n === 3) await apply(monitored(BUSY_NS, NEWCOMER));
       await waitApplied(BUSY_NS, 'churn');
       // A little more than one poll of each server after the reload.
       await new Promise((r) => setTimeout(r, 3000));
     }
     await new Promise((r) => setTimeout(r, 11_000));
+    const ref = (name: string) => ({ namespace: BUSY_NS, name });
+    await waitForCondition(s().cluster, ref(NEWCOMER), 'Ready', { status: 'True' }, { timeoutMs: 120_000, logs: () => s().logs(20) });
+    // The grace of 2 s scrapes with 1 s timeouts is 34 s after Prometheus first evaluates the rules.
+    await waitForCondition(s().cluster, ref(EMPTY), 'TargetsHealthy', { status: 'False', reason: 'NoTargets' }, { timeoutMs: 150_000, logs: () => s().logs(20) });
+    // One sample of the final state.
+    await new Promise((r) => setTimeout(r, 1500));
   } finally {
     sampling = false;
     await sampler;
   }
   const seconds = new Set(samples.map((x) => x.at)).size;
   expect(seconds).toBeGreaterThan(30);
-  expect(new Set(samples.map((x) => x.name))).toEqual(new Set(STABLE));
+  expect(new Set(samples.map((x) => x.name))).toEqual(new Set([...STABLE, NEWCOMER, EMPTY]));
   // Prometheus keeps an unchanged rule group's state across a reload: rule health does not move either.
-  const bad = samples.filter((x) => x.applied !== 'True/ConfigApplied' || x.ready !== 'True/Ready' || x.targets !== 'True/TargetsHealthy' || x.rules !== 'True/RulesHealthy');
+  const stable = samples.filter((x) => STABLE.includes(x.name));
+  const bad = stable.filter((x) => x.applied !== 'True/ConfigApplied' || x.ready !== 'True/Ready' || x.targets !== 'True/TargetsHealthy' || x.rules !== 'True/RulesHealthy');
   expect(bad).toEqual([]);
-}, 420_000);
+
+  // The newcomer, from its creation to Ready: waiting to be applied, discovered and scraped, never failing.
+  const newcomer = samples.filter((x) => x.name === NEWCOMER);
+  expect(newcomer.filter((x) => x.targets.startsWith('False/'))).toEqual([]);
+  expect(newcomer.filter((x) => x.ready.startsWith('False/') && x.ready !== 'False/ApplyPending')).toEqual([]);
+  expect(newcomer.at(-1)).toMatchObject({ ready: 'True/Ready', targets: 'True/TargetsHealthy' });
+
+  // The service without endpoints: not discovered yet (Unknown, not failing) during the grace, then NoTargets.
+  const empty = samples.filter((x) => x.name === EMPTY);
+  const firstNoTargets = empty.findIndex((x) => x.targets === 'False/NoTargets');
+  expect(firstNoTargets).toBeGreaterThan(0);
+  const before = empty.slice(0, firstNoTargets);
+  expect(before.filter((x) => x.targets.startsWith('False/') || (x.ready.startsWith('False/') && x.ready !== 'False/ApplyPending'))).toEqual([]);
+  expect(before.map((x) => x.targets)).toContain('Unknown/NotDiscoveredYet');
+  expect(empty.at(-1)).toMatchObject({ targets: 'False/NoTargets', ready: 'False/NoTargets' });
+}, 600_000);

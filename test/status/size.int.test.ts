@@ -6,20 +6,13 @@
 // rest, so another team's change is applied meanwhile. Sizes are printed, not asserted.
 import { randomBytes } from 'node:crypto';
 import { pollUntil } from '../../hack/local-stack/net.js';
-import { startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
+import { applyObjects, startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
+import { cond, readStatus, type Condition } from './helpers.js';
 
 const BIG_NS = 'team-big';
 const SMALL_NS = 'team-small';
 const BIG = Array.from({ length: 8 }, (_, i) => `report-${i}`);
 let stack: HostileStack | undefined;
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
 
 beforeAll(async () => {
   // The config in one object (the operator without --config-partitions): what it leaves out when that is too large.
@@ -49,10 +42,7 @@ function bigRules(): object[] {
   return Array.from({ length: 50 }, (_, i) => ({ name: `Report${i}`, expr: 'up == 0', description: randomBytes(3000).toString('base64').slice(0, 4000) }));
 }
 
-async function applied(namespace: string, name: string): Promise<Condition | undefined> {
-  const out = await s().cluster.kubectl(['get', 'monitoredservice', name, '-n', namespace, '-o', 'jsonpath={.status.conditions}']);
-  return ((out.trim() ? JSON.parse(out) : []) as Condition[]).find((c) => c.type === 'ConfigApplied');
-}
+const applied = async (namespace: string, name: string) => cond(await readStatus(s().cluster, { namespace, name }), 'ConfigApplied');
 
 async function loadedRuleGroups(): Promise<string[]> {
   const r = (await (await fetch(`${s().prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { name: string }[] } };
@@ -60,7 +50,7 @@ async function loadedRuleGroups(): Promise<string[]> {
 }
 
 test("an unrelated team's change is applied while another team is over the size limit; the left-out services are named and the others say they run", async () => {
-  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(monitored(SMALL_NS, 'web', [])) });
+  await applyObjects(s().cluster, [monitored(SMALL_NS, 'web', [])]);
   await pollUntil('team-small/web ConfigApplied', 90_000, async () => (await applied(SMALL_NS, 'web'))?.status === 'True', { intervalMs: 500 });
 
   // create, not apply: kubectl apply would copy each 200 KB spec into an annotation (256 KB limit).
@@ -92,7 +82,7 @@ test("an unrelated team's change is applied while another team is over the size 
   for (const n of leftOut) expect(groups).not.toContain(`vigil/${BIG_NS}/${n}`);
 
   // The other team changes its service: applied, not held back.
-  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(monitored(SMALL_NS, 'web', [{ name: 'SmallTeamRule', expr: 'up == 0' }])) });
+  await applyObjects(s().cluster, [monitored(SMALL_NS, 'web', [{ name: 'SmallTeamRule', expr: 'up == 0' }])]);
   await pollUntil(
     'team-small/web generation 2 ConfigApplied=True',
     120_000,

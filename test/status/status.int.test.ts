@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { startDemoTarget } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
-import { startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { applyObjects, startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { cond, readStatus, waitForCondition as waitForConditionOf, type Condition } from './helpers.js';
 
 const NS = 'status';
 /** Three "pods": three host names of one target process. */
@@ -16,18 +17,6 @@ let stack: HostileStack | undefined;
 let target: ManagedProcess | undefined;
 let targetPort = 0;
 let deadPort = 0;
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
-interface Status {
-  discoveredTargets?: number;
-  healthyTargets?: number;
-  conditions?: Condition[];
-}
 
 beforeAll(async () => {
   [targetPort, deadPort] = (await freePorts(2)) as [number, number];
@@ -43,10 +32,6 @@ afterAll(async () => {
 function s(): HostileStack {
   if (!stack) throw new Error('the stack did not start (see beforeAll)');
   return stack;
-}
-
-async function apply(objects: object[]): Promise<void> {
-  await s().cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
 }
 
 function monitored(name: string, selector: Record<string, string>, port: string): object {
@@ -90,27 +75,12 @@ function slice(svc: string, labels: Record<string, string>, hosts: string[], por
   };
 }
 
-async function status(name: string): Promise<Status> {
-  const r = await s().cluster.kubectlResult(['get', 'monitoredservice', name, '-n', NS, '-o', 'jsonpath={.status}']);
-  return (r.code === 0 && r.stdout.trim() ? JSON.parse(r.stdout) : {}) as Status;
-}
+const status = (name: string) => readStatus(s().cluster, { namespace: NS, name });
 
-const cond = (st: Status, type: string) => st.conditions?.find((c) => c.type === type);
-
-async function waitForCondition(name: string, type: string, want: Partial<Condition>, timeoutMs = 60_000): Promise<Status> {
-  return pollUntil(
-    `${name} ${type} ${JSON.stringify(want)}`,
-    timeoutMs,
-    async () => {
-      const st = await status(name);
-      const c = cond(st, type);
-      return c && Object.entries(want).every(([k, v]) => (c as unknown as Record<string, string>)[k] === v) ? st : false;
-    },
-    { intervalMs: 500 },
-  ).catch((e: Error) => {
-    throw new Error(`${e.message}\n${s().logs(15)}`);
-  });
-}
+/** Waits until `name`'s condition `type` has the fields of `want` (test/status/helpers.ts). */
+const waitForCondition = (name: string, type: string, want: Partial<Condition>, timeoutMs = 60_000) =>
+  waitForConditionOf(s().cluster, { namespace: NS, name }, type, want, { timeoutMs, logs: () => s().logs(15) });
+const apply = (objects: object[]) => applyObjects(s().cluster, objects);
 
 async function warningEvents(name: string): Promise<{ reason: string; message: string; type: string }[]> {
   const out = await s().cluster.kubectl(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
@@ -153,14 +123,15 @@ test('a Service with only an unnamed port: NoNamedPort says to name it, Ready=Fa
 
 test('a selector matching no Service (or a deleted Service): NoMatchingService names the selector and the Services there, a Warning Event', async () => {
   await apply([service('gone', { app: 'gone' }, [{ name: 'metrics', port: targetPort }]), monitored('gone', { app: 'gone' }, 'metrics')]);
-  await waitForCondition('gone', 'TargetsHealthy', { reason: 'NoTargets' });
+  // NoTargets once the discovery grace of its new scrape job (34 s here) is over.
+  await waitForCondition('gone', 'TargetsHealthy', { reason: 'NoTargets' }, 120_000);
   await s().cluster.kubectl(['delete', 'service', 'gone', '-n', NS]);
   const st = await waitForCondition('gone', 'Ready', { status: 'False', reason: 'NoMatchingService' });
   expect(cond(st, 'TargetsHealthy')?.message).toMatch(
     /^spec\.selector: no Service in namespace status has labels matching "app=gone", so Prometheus discovers no target \(Services in status: .*unnamed.*\)$/,
   );
   await pollUntil('NoMatchingService event', 30_000, async () => (await warningEvents('gone')).some((e) => e.reason === 'NoMatchingService'));
-}, 90_000);
+}, 180_000);
 
 test('a ClusterIP and a headless Service over the same 3 pods: each pod scraped once (3 targets, not 6), both Services named, a Warning Event', async () => {
   const labels = { app: 'web' };

@@ -8,6 +8,7 @@ import { demoAction } from '../../hack/local-stack/demo-action.js';
 import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
 import { useStack } from '../../hack/local-stack/fixture.js';
 import { pollUntil, sleep } from '../../hack/local-stack/net.js';
+import { readConditions, type Condition } from './helpers.js';
 import type { Stack } from '../../hack/local-stack/stack.js';
 
 const TIMEOUT_MS = 180_000;
@@ -20,16 +21,7 @@ const stack = useStack({
   supervise: { limit: LIMIT, backoffMs: BACKOFF_MS, onEvent: (m) => events.push(m), onGiveUp: (m) => gaveUp.push(m) },
 });
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-}
-
-async function conditions(s: Stack): Promise<Map<string, Condition>> {
-  const out = await s.kubectl(['get', 'monitoredservice', DEMO_NAME, '-n', DEMO_NAMESPACE, '-o', 'jsonpath={.status.conditions}']);
-  return new Map(((out.trim() ? JSON.parse(out) : []) as Condition[]).map((c) => [c.type, c]));
-}
+const conditions = (s: Stack) => readConditions(s.cluster, { namespace: DEMO_NAMESPACE, name: DEMO_NAME });
 
 const pid = (s: Stack, name: string) => s.processes().find((p) => p.name === name)?.pid;
 const kill9 = (s: Stack, name: string) => process.kill(pid(s, name)!, 'SIGKILL');

@@ -13,6 +13,7 @@ import type { TestEmailStatus } from '../../operator/api/schema.js';
 import { useStack } from '../../hack/local-stack/fixture.js';
 import type { MailSummary } from '../../hack/local-stack/mailpit.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
+import { waitForCondition } from './helpers.js';
 import { runTestEmailCommand } from '../../operator/cli/test-email-command.js';
 
 const TEAM_A = { namespace: 'team-a', name: 'orders', to: ['orders-oncall@team-a.example.com'] };
@@ -40,9 +41,7 @@ async function statusOf(t: typeof TEAM_A): Promise<{ testEmail?: TestEmailStatus
 }
 
 function configApplied(t: typeof TEAM_A): Promise<unknown> {
-  return pollUntil(`${t.namespace}/${t.name} ConfigApplied=True`, 120_000, async () => (await statusOf(t)).conditions?.some((c) => c.type === 'ConfigApplied' && c.status === 'True'), {
-    intervalMs: 1000,
-  });
+  return waitForCondition(theStack().cluster, t, 'ConfigApplied', { status: 'True' }, { timeoutMs: 120_000, intervalMs: 1000 });
 }
 
 function annotate(t: typeof TEAM_A, token: string): Promise<string> {
