@@ -38,7 +38,27 @@ export const ANNOTATIONS = {
    * together with exactly these partitions.
    */
   partitions: 'vigil.dev/partitions',
+  /**
+   * Written by an operator with --config-partitions on the Prometheus main object, whichever layout it
+   * writes: a sidecar that reads partitions (`vigil sync --partitions`) then reports under the reader
+   * annotations below instead of applied-hash/applied-at/reload-error/failed-hash, so those four can
+   * only come from a sidecar without partitions (docs/contract.md, "The layout handshake").
+   */
+  partitionsOffered: 'vigil.dev/partitions-offered',
+  /** READER_ANNOTATIONS[appliedHash] etc.: the four reports of a sidecar that reads partitions. */
+  readerAppliedHash: 'vigil.dev/reader-applied-hash',
+  readerAppliedAt: 'vigil.dev/reader-applied-at',
+  readerReloadError: 'vigil.dev/reader-reload-error',
+  readerFailedHash: 'vigil.dev/reader-failed-hash',
 } as const;
+
+/** A sidecar's report annotation -> the one a partition reader writes instead (ANNOTATIONS.partitionsOffered). */
+export const READER_ANNOTATIONS: Readonly<Record<string, string>> = {
+  [ANNOTATIONS.appliedHash]: ANNOTATIONS.readerAppliedHash,
+  [ANNOTATIONS.appliedAt]: ANNOTATIONS.readerAppliedAt,
+  [ANNOTATIONS.reloadError]: ANNOTATIONS.readerReloadError,
+  [ANNOTATIONS.failedHash]: ANNOTATIONS.readerFailedHash,
+};
 
 /** Label of a partition object (ConfigMap `<main object>-<partition id>`): the name of its main object. */
 export const PARTITION_OF_LABEL = 'vigil.dev/config-partition-of';

@@ -74,8 +74,11 @@ export class ServiceCache {
     private readonly render: (service: MonitoredService, settings: GlobalSettings) => ServicePieces = renderServicePieces,
     /** Gives each service's cached pieces the reconcile's scrape hints: the last step of its pieces. */
     private readonly withHints: HintRenderer = withScrapeHints,
-    /** Render the Prometheus config as partitions (RenderedConfig.prometheusPartitions; `vigil operator --config-partitions`). */
-    private readonly partitioned = false,
+    /**
+     * Render the Prometheus config as partitions (RenderedConfig.prometheusPartitions; `vigil operator
+     * --config-partitions`), until setPartitioned says otherwise.
+     */
+    private partitioned = false,
   ) {}
 
   /**
@@ -125,6 +128,17 @@ export class ServiceCache {
    * moves one of the two, e.g. a rule leaves alertmanager.yml as it was).
    */
   private lastRendered: RenderedConfig | undefined;
+  /**
+   * Switches the Prometheus layout for the next renders (the controller's layout handshake,
+   * controller/layout-gate.ts). The last one-object render is dropped: rendered with the other
+   * layout, it holds no Prometheus files to reuse.
+   */
+  setPartitioned(on: boolean): void {
+    if (on === this.partitioned) return;
+    this.partitioned = on;
+    this.lastRendered = undefined;
+  }
+
   /** The last partitioned Prometheus config: partitions whose digest did not move are taken from it. */
   private lastPartitioned: PartitionedPrometheusConfig | undefined;
 

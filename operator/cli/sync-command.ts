@@ -153,6 +153,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     metrics,
     log,
     ...(config.credentials ? { credentialsDir: config.credentials.dir } : {}),
+    ...(config.partitions ? { partitionsReader: true } : {}),
   });
   await syncer.init();
   const health = await startHealthServer({ listen: config.listen, registry: metrics.registry, ready: () => syncer.hasGoodConfig() });

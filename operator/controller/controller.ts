@@ -31,6 +31,8 @@ import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
 import { PARTITION_OF_LABEL } from '../contract.js';
+import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
+import { MERGE_PATCH } from '../kube/client.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
@@ -91,6 +93,8 @@ export interface ControllerOptions {
    * (PROMETHEUS_SYNC_PARTITION_RULES) and delete of ConfigMaps for the operator (OPERATOR_PARTITION_RULES).
    */
   configPartitions?: boolean;
+  /** With configPartitions: the quiet period of the layout handshake (ms, layout-gate.ts); default LAYOUT_QUIET_MS. */
+  layoutQuietMs?: number;
 }
 
 /** The default of --orphan-after: longer than a rolling update of the operator takes, short enough that an uninstalled install's services are not left unmonitored for long. */
@@ -227,6 +231,12 @@ export class Controller {
   private readonly testEmails: TestEmailSender;
   /** Wakes a reconcile when the earliest discovery grace ends (wakeAtGraceEnd). */
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The layout handshake (layout-gate.ts): when the plain reports were last removed, the last reason logged, the recheck timer. */
+  private layoutCleared: number | undefined;
+  private layoutReason: string | undefined;
+  private layoutTimer: NodeJS.Timeout | undefined;
+  /** No partition object is left since this operator last wrote the one-object layout (deletePartitionObjects). */
+  private partitionObjectsDeleted = false;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
@@ -416,6 +426,7 @@ export class Controller {
     await this.queue.shutdown();
     // After the in-flight reconcile, which may have set it anew.
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.layoutTimer) clearTimeout(this.layoutTimer);
     this.graceTimer = undefined;
     this.poller?.stop();
     this.promConfigPoller?.stop();
@@ -578,6 +589,7 @@ export class Controller {
     try {
       const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
+      const layout = this.opts.configPartitions ? this.decideLayout(configMap?.metadata?.annotations) : undefined;
       const settings = this.settingsWithCredentials();
       this.credentialSources.beginPass();
       const objects = this.currentServices();
@@ -631,6 +643,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'invalid' }, plan.invalid.length);
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
+      if (layout) await this.followLayout(layout);
       await this.writeStatuses(plan.statusUpdates);
       this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
@@ -657,6 +670,35 @@ export class Controller {
       const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
       if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
+  }
+
+  /** With --config-partitions: which Prometheus layout this reconcile renders (layout-gate.ts); logs each change of reason. */
+  private decideLayout(annotations: Record<string, string> | undefined): LayoutDecision {
+    const decision = chooseLayout({ annotations, now: Date.now(), lastCleared: this.layoutCleared, quietMs: this.opts.layoutQuietMs ?? LAYOUT_QUIET_MS });
+    this.serviceCache.setPartitioned(decision.partitioned);
+    if (decision.reason !== this.layoutReason) {
+      this.layoutReason = decision.reason;
+      this.log.info(decision.partitioned ? 'Prometheus config written as partitions' : 'Prometheus config written as one object', { reason: decision.reason });
+    }
+    return decision;
+  }
+
+  /** The handshake's writes: removes the plain reports of a sidecar without --partitions, and wakes a reconcile when the quiet period ends. */
+  private async followLayout(decision: LayoutDecision): Promise<void> {
+    if (decision.clear && this.isLeader()) {
+      const body = { metadata: { annotations: Object.fromEntries(PLAIN_REPORT_ANNOTATIONS.map((key) => [key, null])) } };
+      try {
+        await this.opts.clients.core.patchNamespacedConfigMap({ name: OBJECT_NAMES.prometheusConfigMap, namespace: this.opts.installNamespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
+        this.layoutCleared = Date.now();
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (this.layoutTimer) clearTimeout(this.layoutTimer);
+    this.layoutTimer = undefined;
+    if (decision.recheckInMs === undefined) return;
+    this.layoutTimer = setTimeout(() => this.queue.add(), decision.recheckInMs + 100);
+    this.layoutTimer.unref();
   }
 
   /**
@@ -720,7 +762,9 @@ export class Controller {
     } else if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
       const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
-      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash || lacksOwner(current.metadata, this.opts.ownerReferences)) {
+      const offer: Record<string, string> = this.opts.configPartitions ? { [ANNOTATIONS.partitionsOffered]: 'true' } : {};
+      const offerMissing = this.opts.configPartitions === true && current?.metadata?.annotations?.[ANNOTATIONS.partitionsOffered] === undefined;
+      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash || offerMissing || lacksOwner(current.metadata, this.opts.ownerReferences)) {
         await this.retryOnConflict(() =>
           writeConfigMap(
             this.opts.clients,
@@ -731,7 +775,11 @@ export class Controller {
               files: promFiles,
               // After a partitioned config (an operator with --config-partitions before): an empty
               // manifest, so the sidecar applies this object alone (a write keeps other annotations).
-              annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash, ...(current?.metadata?.annotations?.[ANNOTATIONS.partitions] !== undefined ? { [ANNOTATIONS.partitions]: '{}' } : {}) },
+              annotations: {
+                [ANNOTATIONS.configHash]: rendered.prometheusHash,
+                ...offer,
+                ...(current?.metadata?.annotations?.[ANNOTATIONS.partitions] !== undefined ? { [ANNOTATIONS.partitions]: '{}' } : {}),
+              },
               labels: GENERATED_LABELS,
               ownerReferences: this.opts.ownerReferences,
             },
@@ -748,6 +796,8 @@ export class Controller {
           bytes: promFiles.bytes,
         });
       }
+      // Back on one object (the handshake, or a partitioned config before): the partition objects go.
+      if (this.opts.configPartitions && !this.partitionObjectsDeleted) await this.deletePartitionObjects();
     }
     const amFiles = encoded.alertmanager?.ok ? encoded.alertmanager : undefined;
     if (plan.writeSecret && amFiles && this.isLeader()) {
@@ -826,7 +876,7 @@ export class Controller {
           namespace: ns,
           name: main,
           files: encoded.main,
-          annotations: { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions },
+          annotations: { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions, [ANNOTATIONS.partitionsOffered]: 'true' },
           labels: GENERATED_LABELS,
           ownerReferences: this.opts.ownerReferences,
         },
@@ -834,6 +884,7 @@ export class Controller {
       ),
     );
     this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    this.partitionObjectsDeleted = false;
     for (const name of writes.remove) {
       try {
         await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
@@ -850,6 +901,26 @@ export class Controller {
       partitionsWritten: writes.partitions.map((w) => w.name),
       partitionsDeleted: writes.remove,
     });
+  }
+
+  /**
+   * Deletes the main object's partition objects once it holds the whole config (written after them,
+   * so a sidecar never misses one it still reads). Listed fresh: a partition written by an earlier
+   * reconcile may not be in any cache yet.
+   */
+  private async deletePartitionObjects(): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}` });
+    const names = listed.items.map((cm) => cm.metadata?.name ?? '').filter((name) => name !== '');
+    for (const name of names) {
+      try {
+        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    this.partitionObjectsDeleted = true;
+    if (names.length > 0) this.log.info('deleted the partition objects of the Prometheus config, now written as one object', { deleted: names });
   }
 
   /**

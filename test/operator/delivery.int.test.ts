@@ -1,6 +1,7 @@
 // Issue 3's core flow against real programs: kubectl apply → the operator renders → the sync
 // sidecar delivers → Prometheus and Alertmanager run it → ConfigApplied=True with the hash they run;
 // kubectl delete → the job and the route are gone from the running servers.
+import { readSyncReport } from '../../operator/controller/annotations.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { generatedAnnotations, generatedFiles, generatedJobNames, loadedJobNames, startHostileStack, type HostileStack } from '../hostile/stack.js';
 
@@ -60,7 +61,7 @@ test('apply: Prometheus and Alertmanager run the service, and ConfigApplied=True
   const annotations = await generatedAnnotations(s.cluster, 'configmap');
   expect(applied.observedGeneration).toBe(1);
   expect(applied.appliedConfigHash).toBe(annotations['vigil.dev/config-hash']);
-  expect(annotations['vigil.dev/applied-hash']).toBe(annotations['vigil.dev/config-hash']);
+  expect(readSyncReport(annotations).appliedHash).toBe(annotations['vigil.dev/config-hash']);
   // No Service carries app=checkout here: running, but nothing to scrape, so not Ready (issue #15).
   expect(applied.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
   expect(applied.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
