@@ -27,6 +27,8 @@ export interface HostileStack {
   prometheus: Prometheus;
   alertmanager: Alertmanager;
   operator: ManagedProcess;
+  /** The Prometheus sync sidecar (the layout handshake test stops it). */
+  prometheusSync: ManagedProcess;
   /** Log files of the Vigil processes (operator, both sidecars). */
   vigilLogs: { operator: string; prometheusSync: string; alertmanagerSync: string };
   /** /metrics of the operator and both sidecars. */
@@ -54,6 +56,10 @@ export interface HostileStackOptions {
   operatorEnv?: Record<string, string>;
   /** A partitioned Prometheus config, as the chart runs it: the operator's --config-partitions, the sidecar's --partitions and their RBAC. Default true. */
   configPartitions?: boolean;
+  /** The Prometheus sidecar's --partitions; default configPartitions (false: a sidecar from before partitions). */
+  prometheusSyncPartitions?: boolean;
+  /** The operator's --prometheus-url (what it polls) instead of the stack's Prometheus (a proxy standing for a Service). */
+  operatorPrometheusUrl?: string;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -117,7 +123,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       kubeconfig: kubeconfigs.operator,
       namespace: INSTALL_NS,
       settingsFile,
-      prometheusUrl: prometheus.url,
+      prometheusUrl: opts.operatorPrometheusUrl ?? prometheus.url,
       ...(opts.pollAlertmanager ? { alertmanagerUrl: alertmanager.url } : {}),
       listenPort: operatorPort,
       logLevel,
@@ -130,7 +136,13 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
     const sidecar = { logDir: dir, namespace: INSTALL_NS, logLevel };
-    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort, partitions: opts.configPartitions ?? true }));
+    const prometheusSync = await startServerSync('prometheus', prometheus, {
+      ...sidecar,
+      kubeconfig: kubeconfigs.prometheus,
+      listenPort: promSyncPort,
+      partitions: opts.prometheusSyncPartitions ?? opts.configPartitions ?? true,
+    });
+    started.push(prometheusSync);
     started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort }));
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
@@ -140,6 +152,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       prometheus,
       alertmanager,
       operator,
+      prometheusSync,
       vigilLogs,
       metricsUrls,
       settings,
