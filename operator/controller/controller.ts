@@ -190,6 +190,10 @@ export class Controller {
    */
   private readonly k8sServiceInformers: ResilientInformer<V1Service>[];
   private readonly configMapInformer: ResilientInformer<V1ConfigMap>;
+  /** With configPartitions: the partition ConfigMaps, metadata only (a deleted or edited one is written again). */
+  private readonly partitionInformer: ResilientInformer<V1ConfigMap> | undefined;
+  /** The resourceVersion of each partition object as this operator last wrote it: another means someone else changed it. */
+  private readonly partitionVersions = new Map<string, string>();
   private readonly secretInformer: ResilientInformer<V1Secret>;
   private readonly smtpInformer: ResilientInformer<V1Secret> | undefined;
   private readonly queue: CoalescingQueue;
@@ -304,6 +308,24 @@ export class Controller {
       trim: trimCachedObject,
       log: this.log,
     });
+    if (opts.configPartitions) {
+      const labelSelector = `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}`;
+      this.partitionInformer = new ResilientInformer<V1ConfigMap>({
+        kc,
+        name: 'config-partitions',
+        path: `/api/v1/namespaces/${namespace}/configmaps`,
+        labelSelector,
+        list: () => core.listNamespacedConfigMap({ namespace, labelSelector }),
+        onChange: () => onChange(),
+        // Only the metadata is read (config-hash, owners, resourceVersion): the files stay out of memory.
+        trim: (cm) => {
+          trimCachedObject(cm);
+          delete cm.data;
+          delete cm.binaryData;
+        },
+        log: this.log,
+      });
+    }
     this.secretInformer = new ResilientInformer<V1Secret>({
       kc,
       name: 'secret',
@@ -385,7 +407,13 @@ export class Controller {
   }
 
   private get informers(): ResilientInformer<KubernetesObject>[] {
-    return [...this.serviceInformers, this.configMapInformer, this.secretInformer, ...(this.smtpInformer ? [this.smtpInformer] : [])] as ResilientInformer<KubernetesObject>[];
+    return [
+      ...this.serviceInformers,
+      this.configMapInformer,
+      this.secretInformer,
+      ...(this.smtpInformer ? [this.smtpInformer] : []),
+      ...(this.partitionInformer ? [this.partitionInformer] : []),
+    ] as ResilientInformer<KubernetesObject>[];
   }
 
   isLeader(): boolean {
@@ -838,20 +866,37 @@ export class Controller {
   private async writePartitionedConfig(plan: ReconcilePlan, config: PartitionedPrometheusConfig, encoded: NonNullable<ReconcilePlan['encodedPartitions']>): Promise<void> {
     const ns = this.opts.installNamespace;
     const main = OBJECT_NAMES.prometheusConfigMap;
+    // A partition object counts at its config-hash unless it lacks an owner or someone else changed it since we wrote it.
+    const hashes = (objects: readonly V1ConfigMap[]) =>
+      new Map(
+        objects.map((cm): [string, string | undefined] => {
+          const name = cm.metadata?.name ?? '';
+          const written = this.partitionVersions.get(name);
+          const changed = written !== undefined && cm.metadata?.resourceVersion !== written;
+          return [name, lacksOwner(cm.metadata, this.opts.ownerReferences) || changed ? undefined : cm.metadata?.annotations?.[ANNOTATIONS.configHash]];
+        }),
+      );
+    const mainInPlace = (cm: V1ConfigMap | undefined) => cm?.metadata?.annotations?.[ANNOTATIONS.configHash] === config.hash && !lacksOwner(cm.metadata, this.opts.ownerReferences);
+    // From the caches first: a reconcile that changes nothing makes no request.
+    if (mainInPlace(this.configMapInformer.get(main, ns)) && this.partitionInformer) {
+      const cached = partitionWrites(config, main, hashes(this.partitionInformer.list()));
+      if (cached.partitions.length === 0 && cached.remove.length === 0) return;
+    }
     const current = await readConfigMapOrUndefined(this.opts.clients, ns, main);
-    if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] === config.hash && !lacksOwner(current.metadata, this.opts.ownerReferences)) return;
     // Fresh, not from a cache: a partition written by the previous reconcile must be seen.
     const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${main}` });
     const existing = new Map(listed.items.map((cm) => [cm.metadata?.name ?? '', cm]));
-    const writes = partitionWrites(
-      config,
-      main,
-      new Map([...existing].map(([name, cm]) => [name, lacksOwner(cm.metadata, this.opts.ownerReferences) ? undefined : cm.metadata?.annotations?.[ANNOTATIONS.configHash]])),
-    );
+    const writes = partitionWrites(config, main, hashes(listed.items));
+    if (mainInPlace(current) && writes.partitions.length === 0 && writes.remove.length === 0) return;
+    if (mainInPlace(current))
+      this.log.warn('partition objects of the Prometheus config were deleted or changed by someone else; writing them again', {
+        partitions: writes.partitions.map((w) => w.name),
+        deleting: writes.remove,
+      });
     for (const w of writes.partitions) {
       const files = encoded.partitions.get(w.partition.id);
       if (!files) throw new Error(`partition ${w.partition.id} of config ${config.hash} was not encoded`);
-      await this.retryOnConflict(() =>
+      const written = await this.retryOnConflict(() =>
         writeConfigMap(
           this.opts.clients,
           existing.get(w.name),
@@ -866,24 +911,27 @@ export class Controller {
           FIELD_MANAGER,
         ),
       );
+      if (written.metadata?.resourceVersion) this.partitionVersions.set(w.name, written.metadata.resourceVersion);
       this.opts.metrics.configWrites.inc({ object: 'configmap' });
     }
-    await this.retryOnConflict(() =>
-      writeConfigMap(
-        this.opts.clients,
-        current,
-        {
-          namespace: ns,
-          name: main,
-          files: encoded.main,
-          annotations: { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions, [ANNOTATIONS.partitionsOffered]: 'true' },
-          labels: GENERATED_LABELS,
-          ownerReferences: this.opts.ownerReferences,
-        },
-        FIELD_MANAGER,
-      ),
-    );
-    this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    if (!mainInPlace(current)) {
+      await this.retryOnConflict(() =>
+        writeConfigMap(
+          this.opts.clients,
+          current,
+          {
+            namespace: ns,
+            name: main,
+            files: encoded.main,
+            annotations: { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions, [ANNOTATIONS.partitionsOffered]: 'true' },
+            labels: GENERATED_LABELS,
+            ownerReferences: this.opts.ownerReferences,
+          },
+          FIELD_MANAGER,
+        ),
+      );
+      this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    }
     this.partitionObjectsDeleted = false;
     for (const name of writes.remove) {
       try {
@@ -891,6 +939,7 @@ export class Controller {
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
+      this.partitionVersions.delete(name);
     }
     this.log.info('wrote Prometheus config', {
       configMap: `${ns}/${main}`,
@@ -918,6 +967,7 @@ export class Controller {
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
+      this.partitionVersions.delete(name);
     }
     this.partitionObjectsDeleted = true;
     if (names.length > 0) this.log.info('deleted the partition objects of the Prometheus config, now written as one object', { deleted: names });

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { OBJECT_NAMES, PARTITION_OF_LABEL } from '../../operator/contract.js';
-import { startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
+import { generatedAnnotations, startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
 
 const BIG_NS = 'team-big';
 const SMALL_NS = 'team-small';
@@ -121,4 +121,61 @@ test('Prometheus reloaded into a config naming another scrape file: PrometheusCo
     await reload();
   }
   await pollUntil('team-small/web ConfigApplied=True again', 60_000, async () => (await conditions(SMALL_NS, 'web')).get('ConfigApplied')?.status === 'True', { intervalMs: 500 });
+}, 300_000);
+
+async function partitionObject(name: string): Promise<{ resourceVersion: string; hash: string | undefined; data: Record<string, string> } | undefined> {
+  const r = await s().cluster.kubectlResult(['get', 'configmap', name, '-n', 'vigil-system', '-o', 'json']);
+  if (r.code !== 0) return undefined;
+  const cm = JSON.parse(r.stdout) as { metadata: { resourceVersion: string; annotations?: Record<string, string> }; data?: Record<string, string>; binaryData?: Record<string, string> };
+  return { resourceVersion: cm.metadata.resourceVersion, hash: cm.metadata.annotations?.['vigil.dev/config-hash'], data: { ...cm.data, ...cm.binaryData } };
+}
+
+test('a partition object deleted or edited by hand is written again while the config stays the same', async () => {
+  const [deleted, edited] = await partitionObjects();
+  const before = await partitionObject(edited!);
+  const mainHash = (await generatedAnnotations(s().cluster, 'configmap'))['vigil.dev/config-hash'];
+  await s().cluster.kubectl(['delete', 'configmap', deleted!, '-n', 'vigil-system']);
+  // An edit that keeps the config-hash annotation: only the object's version tells.
+  const key = Object.keys(before!.data)[0]!;
+  await s().cluster.kubectl([
+    'patch',
+    'configmap',
+    edited!,
+    '-n',
+    'vigil-system',
+    '--type=json',
+    '-p',
+    JSON.stringify([
+      { op: 'remove', path: `/${key in (JSON.parse(await s().cluster.kubectl(['get', 'configmap', edited!, '-n', 'vigil-system', '-o', 'json'])).data ?? {}) ? 'data' : 'binaryData'}/${key}` },
+    ]),
+  ]);
+  await pollUntil(
+    'both partition objects written again',
+    60_000,
+    async () => {
+      const [d, e] = await Promise.all([partitionObject(deleted!), partitionObject(edited!)]);
+      return d !== undefined && e !== undefined && JSON.stringify(e.data) === JSON.stringify(before!.data) && e.hash === before!.hash;
+    },
+    { intervalMs: 500 },
+  );
+  expect((await generatedAnnotations(s().cluster, 'configmap'))['vigil.dev/config-hash']).toBe(mainHash);
+  await waitForConfigApplied(s(), 120_000);
+  const groups = await loadedRuleGroups();
+  for (const n of BIG.slice(1)) expect(groups).toContain(`vigil/${BIG_NS}/${n}`);
+}, 300_000);
+
+test('a report of a sidecar without --partitions returns the config to one object and deletes the partition objects; partitions again once it stays away', async () => {
+  // As a sidecar from before partitions reports (the layout handshake, docs/contract.md).
+  const main = await generatedAnnotations(s().cluster, 'configmap');
+  const patch = { metadata: { annotations: { 'vigil.dev/applied-hash': main['vigil.dev/config-hash'], 'vigil.dev/applied-at': new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } } };
+  await s().cluster.kubectl(['patch', 'configmap', OBJECT_NAMES.prometheusConfigMap, '-n', 'vigil-system', '--type=merge', '-p', JSON.stringify(patch)]);
+  await pollUntil('the partition objects deleted', 60_000, async () => (await partitionObjects()).length === 0, { intervalMs: 500 });
+  const oneObject = await generatedAnnotations(s().cluster, 'configmap');
+  expect(oneObject['vigil.dev/partitions']).toBe('{}');
+  // The operator removed the plain report; with none back for 30 s, partitions again.
+  await pollUntil('partitions again', 120_000, async () => (await partitionObjects()).length >= 3, { intervalMs: 1000 });
+  await waitForConfigApplied(s(), 120_000);
+  for (const [ns, n] of all().filter(([, n]) => n !== BIG[0])) {
+    await pollUntil(`${ns}/${n} ConfigApplied=True`, 60_000, async () => (await conditions(ns, n)).get('ConfigApplied')?.status === 'True', { intervalMs: 500 });
+  }
 }, 300_000);
