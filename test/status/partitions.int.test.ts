@@ -123,11 +123,16 @@ test('Prometheus reloaded into a config naming another scrape file: PrometheusCo
   await pollUntil('team-small/web ConfigApplied=True again', 60_000, async () => (await conditions(SMALL_NS, 'web')).get('ConfigApplied')?.status === 'True', { intervalMs: 500 });
 }, 300_000);
 
-async function partitionObject(name: string): Promise<{ resourceVersion: string; hash: string | undefined; data: Record<string, string> } | undefined> {
+async function partitionObject(name: string): Promise<{ resourceVersion: string; hash: string | undefined; field: 'data' | 'binaryData'; data: Record<string, string> } | undefined> {
   const r = await s().cluster.kubectlResult(['get', 'configmap', name, '-n', 'vigil-system', '-o', 'json']);
   if (r.code !== 0) return undefined;
   const cm = JSON.parse(r.stdout) as { metadata: { resourceVersion: string; annotations?: Record<string, string> }; data?: Record<string, string>; binaryData?: Record<string, string> };
-  return { resourceVersion: cm.metadata.resourceVersion, hash: cm.metadata.annotations?.['vigil.dev/config-hash'], data: { ...cm.data, ...cm.binaryData } };
+  return {
+    resourceVersion: cm.metadata.resourceVersion,
+    hash: cm.metadata.annotations?.['vigil.dev/config-hash'],
+    field: cm.binaryData ? 'binaryData' : 'data',
+    data: { ...cm.data, ...cm.binaryData },
+  };
 }
 
 test('a partition object deleted or edited by hand is written again while the config stays the same', async () => {
@@ -137,18 +142,7 @@ test('a partition object deleted or edited by hand is written again while the co
   await s().cluster.kubectl(['delete', 'configmap', deleted!, '-n', 'vigil-system']);
   // An edit that keeps the config-hash annotation: only the object's version tells.
   const key = Object.keys(before!.data)[0]!;
-  await s().cluster.kubectl([
-    'patch',
-    'configmap',
-    edited!,
-    '-n',
-    'vigil-system',
-    '--type=json',
-    '-p',
-    JSON.stringify([
-      { op: 'remove', path: `/${key in (JSON.parse(await s().cluster.kubectl(['get', 'configmap', edited!, '-n', 'vigil-system', '-o', 'json'])).data ?? {}) ? 'data' : 'binaryData'}/${key}` },
-    ]),
-  ]);
+  await s().cluster.kubectl(['patch', 'configmap', edited!, '-n', 'vigil-system', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: `/${before!.field}/${key}` }])]);
   await pollUntil(
     'both partition objects written again',
     60_000,
