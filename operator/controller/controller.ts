@@ -642,6 +642,7 @@ export class Controller {
         formatIssue,
         prometheus: reports.prometheus,
         alertmanager: reports.alertmanager,
+        partitionsStale: (config) => this.partitionsStale(config),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
         scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
@@ -863,19 +864,29 @@ export class Controller {
    * objects it no longer names are deleted. The sidecar applies the main object only once every
    * partition it names is there at that hash, so no order of watch events applies half a config.
    */
+  /** Partition object name -> its config-hash; undefined where it lacks an owner or someone else changed it since this operator wrote it. */
+  private partitionHashes(objects: readonly V1ConfigMap[]): Map<string, string | undefined> {
+    return new Map(
+      objects.map((cm): [string, string | undefined] => {
+        const name = cm.metadata?.name ?? '';
+        const written = this.partitionVersions.get(name);
+        const changed = written !== undefined && cm.metadata?.resourceVersion !== written;
+        return [name, lacksOwner(cm.metadata, this.opts.ownerReferences) || changed ? undefined : cm.metadata?.annotations?.[ANNOTATIONS.configHash]];
+      }),
+    );
+  }
+
+  /** ReconcileInput.partitionsStale, from the partition cache: a partition object missing, at another hash or changed by someone else. */
+  private partitionsStale(config: PartitionedPrometheusConfig): boolean {
+    if (!this.partitionInformer) return false;
+    const writes = partitionWrites(config, OBJECT_NAMES.prometheusConfigMap, this.partitionHashes(this.partitionInformer.list()));
+    return writes.partitions.length > 0 || writes.remove.length > 0;
+  }
+
   private async writePartitionedConfig(plan: ReconcilePlan, config: PartitionedPrometheusConfig, encoded: NonNullable<ReconcilePlan['encodedPartitions']>): Promise<void> {
     const ns = this.opts.installNamespace;
     const main = OBJECT_NAMES.prometheusConfigMap;
-    // A partition object counts at its config-hash unless it lacks an owner or someone else changed it since we wrote it.
-    const hashes = (objects: readonly V1ConfigMap[]) =>
-      new Map(
-        objects.map((cm): [string, string | undefined] => {
-          const name = cm.metadata?.name ?? '';
-          const written = this.partitionVersions.get(name);
-          const changed = written !== undefined && cm.metadata?.resourceVersion !== written;
-          return [name, lacksOwner(cm.metadata, this.opts.ownerReferences) || changed ? undefined : cm.metadata?.annotations?.[ANNOTATIONS.configHash]];
-        }),
-      );
+    const hashes = (objects: readonly V1ConfigMap[]) => this.partitionHashes(objects);
     const mainInPlace = (cm: V1ConfigMap | undefined) => cm?.metadata?.annotations?.[ANNOTATIONS.configHash] === config.hash && !lacksOwner(cm.metadata, this.opts.ownerReferences);
     // From the caches first: a reconcile that changes nothing makes no request.
     if (mainInPlace(this.configMapInformer.get(main, ns)) && this.partitionInformer) {

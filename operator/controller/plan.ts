@@ -4,7 +4,7 @@
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
 import { encodeFileSet, type EncodeLimits, type EncodedFiles, type FileSet } from '../assemble/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
-import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
+import type { GlobalSettings, ObjectRef, PartitionedPrometheusConfig, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
@@ -48,6 +48,11 @@ export interface ReconcileInput {
   render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints, target?: RenderTarget) => RenderedConfig;
   prometheus: SyncReport;
   alertmanager: SyncReport;
+  /**
+   * A partitioned config only: true when a partition object it needs is missing or was changed by
+   * someone else (the controller's partition cache), so the objects are written though the hash is the same.
+   */
+  partitionsStale?: (config: PartitionedPrometheusConfig) => boolean;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
@@ -538,7 +543,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const renderAndEncode = (services: MonitoredService[]) => {
     const rendered = renderIsolated(services, renderOne, input.isolate);
     // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
-    const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
+    const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash || (rendered.prometheusPartitions !== undefined && input.partitionsStale?.(rendered.prometheusPartitions) === true);
     const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
     const encoded: ReconcilePlan['encoded'] = {};
     const encode = input.encode ?? encodeFileSet;
