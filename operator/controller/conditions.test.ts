@@ -110,6 +110,31 @@ describe('computeStatus', () => {
     expect(cond(none, 'TargetsHealthy')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     expect(cond(none, 'Ready')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     expect(none).toMatchObject({ discoveredTargets: 0, healthyTargets: 0 });
+    expect(cond(none, 'TargetsHealthy')?.message).toContain('endpoints');
+    // A Warning Event (and so a log line) on entering NoTargets, like a scrape error; not again while it lasts.
+    expect(eventsForTransition(undefined, none)).toContainEqual({ type: 'Warning', reason: 'NoTargets', message: cond(none, 'TargetsHealthy')!.message });
+    const still = computeStatus(obs({ ...applied, previous: none, now: T1, targets: { discovered: 0, healthy: 0 } }));
+    expect(eventsForTransition(none, still).filter((e) => e.reason === 'NoTargets')).toEqual([]);
+    expect(eventsForTransition(down, none)).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'NoTargets' }));
+  });
+
+  it('0 discovered because Prometheus runs none of its jobs (left out, credentials missing): TargetsHealthy blames ConfigApplied, not the endpoints', () => {
+    const applied = { prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a2' } };
+    for (const [extra, reason] of [
+      [{ leftOut: 'left out so that the others fit' }, 'ConfigTooLarge'],
+      [{ credentialsMissing: 'Secret ns/creds not found' }, 'CredentialsNotFound'],
+      [{ included: false }, 'NotIncluded'],
+    ] as const) {
+      const s = computeStatus(obs({ ...applied, ...extra, targets: { discovered: 0, healthy: 0 } }));
+      expect(cond(s, 'ConfigApplied')).toMatchObject({ status: 'False', reason });
+      expect(cond(s, 'TargetsHealthy')).toMatchObject({
+        status: 'False',
+        reason: 'NoTargets',
+        message: `Prometheus does not run this service's scrape jobs because of ${reason} (see ConfigApplied)`,
+      });
+      // ConfigApplied's own Event says why (CredentialsNotFound, ConfigTooLarge): no NoTargets Event besides.
+      expect(eventsForTransition(undefined, s).filter((e) => e.reason === 'NoTargets')).toEqual([]);
+    }
   });
 
   it('Prometheus unreachable: TargetsHealthy and Ready Unknown with reason PrometheusUnreachable, counts removed, not frozen', () => {
@@ -210,6 +235,13 @@ describe('scrape errors and rule health (issue #21)', () => {
     expect(cond(s, 'TargetsHealthy')).toEqual(expect.objectContaining({ status: 'False', reason: 'HTTPErrorStatus', message }));
     expect(cond(s, 'Ready')).toMatchObject({ status: 'False', reason: 'HTTPErrorStatus', message });
     expect(eventsForTransition(undefined, s)).toContainEqual({ type: 'Warning', reason: 'HTTPErrorStatus', message });
+  });
+
+  it('an HTTP status error names the scrape URL, which says the path', () => {
+    const s = computeStatus(obs({ ...applied, targets: { discovered: 1, healthy: 0, failures: [{ ...notFound, targets: 1, scrapeUrl: 'http://10.0.0.2:8080/metrcs' }] } }));
+    expect(cond(s, 'TargetsHealthy')?.message).toBe(
+      '0 of 1 targets healthy: every scrape fails; Prometheus\'s scrape error: "server returned HTTP status 404 Not Found" (target 10.0.0.2:8080, scrape URL http://10.0.0.2:8080/metrcs)',
+    );
   });
 
   it('some targets failing: True, with the errors of the failing ones', () => {

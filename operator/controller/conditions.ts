@@ -97,12 +97,17 @@ export const SCRAPE_ERROR_REASONS: readonly string[] = [REASONS.tlsError, REASON
 export interface ScrapeFailure {
   /** One of SCRAPE_ERROR_REASONS. */
   reason: string;
-  /** Prometheus's lastError of `instance`, verbatim. */
+  /** Prometheus's lastError of `instance`, the local end of its connection masked (targets.ts maskLocalAddress). */
   error: string;
   /** How many of the service's targets fail this way. */
   targets: number;
   /** The instance the error is quoted from (first in sort order). */
   instance: string;
+  /**
+   * Its scrape URL (targets API `scrapeUrl`) without query or credentials, for an HTTP status error,
+   * which does not name the path itself (`server returned HTTP status 404 Not Found`).
+   */
+  scrapeUrl?: string;
 }
 
 export interface TargetCounts {
@@ -370,7 +375,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
 
   // A service whose invalid edit keeps its last valid generation in force is still scraped (issue #14).
   const scraped = valid.status === 'True' || inForce !== undefined;
-  const targets = computeTargetsHealthy(obs, scraped);
+  const targets = computeTargetsHealthy(obs, scraped, applied);
   conditions.push(targets.condition);
   const rules = computeRulesHealthy(obs, scraped);
   conditions.push(rules);
@@ -405,7 +410,8 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  *   anything there, whatever the counts say.
  * - Unknown when the counts are not known: PrometheusUnreachable (polls fail, see TargetsPoller; the
  *   counts are removed rather than frozen) or TargetsUnknown (no Prometheus URL, no poll yet).
- * - False NoTargets (0 discovered); Unknown NotDiscoveredYet instead within the discovery grace of
+ * - False NoTargets (0 discovered), blaming ConfigApplied's reason when Prometheus runs none of its jobs
+ *   (NOT_RUN: left out, credentials missing); Unknown NotDiscoveredYet instead within the discovery grace of
  *   its current scrape jobs (the grace its ServiceDown alert has: not a failure yet); Unknown
  *   NotScrapedYet when no target was scraped yet (not a failure); False when every scraped target fails, the reason being the class of the most common
  *   error (SCRAPE_ERROR_REASONS) and the message quoting Prometheus's errors; else True (with the
@@ -413,7 +419,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
  * - Before the first poll after an operator restart, the stored condition of this generation stands.
  * An invalid spec is not scraped: Unknown, NotScraped, no counts.
  */
-function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { condition: Condition; counts?: TargetCounts } {
+function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean, applied: Condition): { condition: Condition; counts?: TargetCounts } {
   const { previous, generation, now } = obs;
   const make = (status: Condition['status'], reason: string, message: string) => condition(previous, 'TargetsHealthy', status, reason, message, generation, now);
   if (!scraped) return { condition: make('Unknown', REASONS.notScraped, 'not scraped until the spec is valid') };
@@ -448,6 +454,13 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
       counts,
     };
   }
+  // Left out of the config Prometheus runs: its endpoints are not the cause, ConfigApplied's reason is.
+  if (counts.discovered === 0 && applied.status === 'False' && NOT_RUN.includes(applied.reason)) {
+    return {
+      condition: make('False', REASONS.noTargets, `Prometheus does not run this service's scrape jobs because of ${applied.reason} (see ConfigApplied)${duplicates}`),
+      counts,
+    };
+  }
   if (counts.discovered === 0) {
     return {
       condition: make(
@@ -479,6 +492,9 @@ function computeTargetsHealthy(obs: ServiceObservation, scraped: boolean): { con
   return { condition: make('True', REASONS.targetsHealthy, `${counts.healthy} of ${counts.discovered} targets healthy${errors}${duplicates}`), counts };
 }
 
+/** ConfigApplied reasons under which Prometheus runs none of the service's scrape jobs (it is not in the config). */
+const NOT_RUN: readonly string[] = [REASONS.configTooLarge, REASONS.notIncluded, REASONS.credentialsNotFound];
+
 /** Prometheus is polled but has not answered yet since the operator started: what status says stands. */
 function notPolledYet(obs: ServiceObservation): boolean {
   return obs.targets === undefined && obs.targetsUnavailable === undefined;
@@ -497,7 +513,8 @@ export function describeScrapeFailures(failures: readonly ScrapeFailure[], faili
   const parts = shown.map((f) => {
     // A limit error names the spec.limits field, its value and what to change (scrape-limits.ts).
     const hit = f.reason === REASONS.limitExceeded ? scrapeLimitHit(f.error, limits) : undefined;
-    return `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`})${hit ? `: ${scrapeLimitMessage(hit)}` : ''}`;
+    const url = f.scrapeUrl ? `, scrape URL ${f.scrapeUrl}` : '';
+    return `${JSON.stringify(f.error)} (${f.targets === 1 ? `target ${f.instance}` : `${f.targets} targets, e.g. ${f.instance}`}${url})${hit ? `: ${scrapeLimitMessage(hit)}` : ''}`;
   });
   if (failing > listed) parts.push(`${failing - listed} more failing target${failing - listed === 1 ? '' : 's'}`);
   return `Prometheus's scrape error${shown.length === 1 && failing <= listed ? '' : 's'}: ${parts.join('; ')}`;
@@ -651,7 +668,7 @@ export interface PlannedEvent {
  * Events follow transitions between the stored status and the new one, so a restarted
  * operator does not repeat them: InvalidSpec once per generation (and message), ConfigApplied
  * once per generation, ReloadFailed once per distinct error, ConfigTooLarge once on entering it,
- * a scrape-error reason of TargetsHealthy once per reason, RuleEvaluationFailed once per set of
+ * a scrape-error reason of TargetsHealthy once per reason (NoTargets too, unless ConfigApplied says why), RuleEvaluationFailed once per set of
  * failing rules, EmailDelivered False once per reason (Warning) and its recovery (Normal).
  */
 /** The rule names of a RuleEvaluationFailed message (computeRulesHealthy), for comparison. */
@@ -693,6 +710,16 @@ export function eventsForTransition(previous: MonitoredServiceStatus | undefined
   }
   // Scrape errors: once on entering False and when the class changes, not for every new count or address.
   if (nextTargets?.status === 'False' && SCRAPE_ERROR_REASONS.includes(nextTargets.reason) && !(prevTargets?.status === 'False' && prevTargets.reason === nextTargets.reason)) {
+    events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
+  }
+  // No endpoints after the grace: like a scrape error, once on entering it. Not when Prometheus runs none of
+  // its jobs: ConfigApplied's Event says why (TargetsHealthy only refers to it).
+  if (
+    nextTargets?.status === 'False' &&
+    nextTargets.reason === REASONS.noTargets &&
+    !(nextApplied?.status === 'False' && NOT_RUN.includes(nextApplied.reason)) &&
+    !(prevTargets?.status === 'False' && prevTargets.reason === nextTargets.reason)
+  ) {
     events.push({ type: 'Warning', reason: nextTargets.reason, message: nextTargets.message });
   }
   // Failing rules: once per set of failing rules (an error's text may vary between evaluations).

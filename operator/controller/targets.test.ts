@@ -75,6 +75,40 @@ describe('scrape errors', () => {
       ],
     });
   });
+
+  it('an HTTP status error keeps the scrape URL of its example, without query or credentials (they may carry tokens)', () => {
+    const pool = 'vigil/shop/web/metrics';
+    const notFound = 'server returned HTTP status 404 Not Found';
+    const counts = countTargets({
+      data: {
+        activeTargets: [
+          { scrapePool: pool, labels: { instance: '10.0.0.9:8080' }, scrapeUrl: 'http://10.0.0.9:8080/metrcs?token=s3cret', health: 'down', lastError: notFound },
+          { scrapePool: pool, labels: { instance: '10.0.0.2:8080' }, scrapeUrl: 'http://user:pw@10.0.0.2:8080/metrcs?token=s3cret&x=1', health: 'down', lastError: notFound },
+          {
+            scrapePool: pool,
+            labels: { instance: '10.0.0.3:8080' },
+            scrapeUrl: 'http://10.0.0.3:8080/metrcs',
+            health: 'down',
+            lastError: 'Get "http://10.0.0.3:8080/metrcs": context deadline exceeded',
+          },
+        ],
+      },
+    });
+    expect(counts.get('shop/web')?.failures).toEqual([
+      { reason: 'HTTPErrorStatus', error: notFound, targets: 2, instance: '10.0.0.2:8080', scrapeUrl: 'http://10.0.0.2:8080/metrcs' },
+      { reason: 'ScrapeTimeout', error: 'Get "http://10.0.0.3:8080/metrcs": context deadline exceeded', targets: 1, instance: '10.0.0.3:8080' },
+    ]);
+  });
+
+  it("keeps the errors with the local end's ephemeral port masked, so the same failure reads the same every poll", () => {
+    const pool = 'vigil/shop/web/metrics';
+    const reset = (port: number) => `Get "http://10.0.0.2:8080/metrics": read tcp 10.0.0.1:${port}->10.0.0.2:8080: read: connection reset by peer`;
+    const poll = (port: number) => countTargets({ data: { activeTargets: [{ scrapePool: pool, labels: { instance: '10.0.0.2:8080' }, health: 'down', lastError: reset(port) }] } });
+    expect(poll(54321).get('shop/web')?.failures).toEqual([
+      { reason: 'NoHealthyTargets', error: 'Get "http://10.0.0.2:8080/metrics": read tcp <local>->10.0.0.2:8080: read: connection reset by peer', targets: 1, instance: '10.0.0.2:8080' },
+    ]);
+    expect(sameCounts(poll(54321), poll(40000))).toBe(true);
+  });
 });
 
 describe('rule health', () => {

@@ -88,9 +88,28 @@ function instanceOf(t: ActiveTarget): string {
 }
 
 /**
+ * A scrape URL as shown in a status message: without its query (`params` may carry tokens) and
+ * userinfo; undefined when it does not parse.
+ */
+export function shownScrapeUrl(scrapeUrl: string | undefined): string | undefined {
+  if (!scrapeUrl) return undefined;
+  try {
+    const url = new URL(scrapeUrl);
+    url.search = '';
+    url.hash = '';
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Counts and scrape errors per service from a /api/v1/targets response body (already JSON-parsed).
  * health "unknown" (lastScrape zero: discovered, first scrape not done) counts as notScraped, not
- * as failing; "down" targets are grouped by error (errorGroupKey), most targets first.
+ * as failing; "down" targets are grouped by error (errorGroupKey), most targets first; the errors are
+ * kept with their local address masked (maskLocalAddress).
  */
 export function countTargets(body: unknown): TargetsByService {
   const counts: TargetsByService = new Map();
@@ -107,17 +126,24 @@ export function countTargets(body: unknown): TargetsByService {
     c.discovered += 1;
     if (t.health === 'up') c.healthy += 1;
     else if (t.health === 'down') {
-      const error = t.lastError?.trim() || 'the scrape failed (Prometheus reports no error)';
+      // The local end's ephemeral port changes every scrape: masked, the message (and status write) stays the same.
+      const error = maskLocalAddress(t.lastError?.trim() || 'the scrape failed (Prometheus reports no error)');
       const byError = groups.get(key) ?? new Map<string, ScrapeFailure>();
       const reason = classifyScrapeError(error);
       const groupKey = `${reason} ${errorGroupKey(error)}`;
       const group = byError.get(groupKey);
       const instance = instanceOf(t);
+      // An HTTP status error does not name the path: its URL does (the README says to fix `path`).
+      const scrapeUrl = reason === REASONS.httpStatus ? shownScrapeUrl(t.scrapeUrl) : undefined;
+      const example = { error, instance, ...(scrapeUrl ? { scrapeUrl } : {}) };
       // The example shown is the first instance in sort order: the same failure reads the same every poll.
-      if (!group) byError.set(groupKey, { reason, error, targets: 1, instance });
+      if (!group) byError.set(groupKey, { reason, error, targets: 1, instance, ...(scrapeUrl ? { scrapeUrl } : {}) });
       else {
         group.targets += 1;
-        if (instance < group.instance) Object.assign(group, { error, instance });
+        if (instance < group.instance) {
+          delete group.scrapeUrl;
+          Object.assign(group, example);
+        }
       }
       groups.set(key, byError);
     } else c.notScraped = (c.notScraped ?? 0) + 1;

@@ -48,6 +48,10 @@ export const SCRAPE_ERROR_INFO_METRIC = 'vigil_monitoredservice_scrape_error_inf
 
 export const SERVICE_DOWN_ALERT = 'ServiceDown';
 export const TARGET_DOWN_ALERT = 'ServiceTargetDown';
+/** The heartbeat alert (watchdog.ts): always firing, routed to the watchdog receiver. */
+export const WATCHDOG_ALERT = 'Watchdog';
+/** alertname of the test alert (test-email.ts): no inhibit rule names it, so it never inhibits nor is inhibited. */
+export const TEST_EMAIL_ALERT = 'VigilTestEmail';
 
 export function refOf(service: MonitoredService): ObjectRef {
   return { namespace: service.metadata.namespace, name: service.metadata.name };

@@ -237,7 +237,7 @@ function downAlertRules(service: MonitoredService, settings: GlobalSettings, dow
       annotations: {
         summary: `${namespace}/${name} is down: no healthy scrape target`,
         description:
-          `No scrape target of MonitoredService ${namespace}/${name} has answered for ${down.for}: ` +
+          `MonitoredService ${namespace}/${name} has had no healthy scrape target for ${down.for}: ` +
           `either every target fails to scrape, or none exists (pods deleted, or the selector matches no ready Service endpoints; ` +
           `counted only after ${grace} of discovery with the current scrape jobs). ` +
           `Scrape jobs: ${jobs.join(', ')}.` +

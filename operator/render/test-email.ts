@@ -1,13 +1,13 @@
 // The test alert a team asks for with the vigil.dev/test-email annotation: one alert posted to
 // Alertmanager that carries exactly the routing labels of the service's own alerts, so it takes
 // the same route, reaches the same recipients and is held back by the same silences.
-import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from './names.js';
+import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, TEST_EMAIL_ALERT } from './names.js';
 import type { GlobalSettings } from './types.js';
+
+export { TEST_EMAIL_ALERT };
 
 /** Annotation on a MonitoredService: a token not handled yet (status.testEmail.token) sends one test alert. */
 export const TEST_EMAIL_ANNOTATION = 'vigil.dev/test-email';
-/** alertname of the test alert: no inhibit rule names it, so it never inhibits nor is inhibited. */
-export const TEST_EMAIL_ALERT = 'VigilTestEmail';
 /**
  * Label carrying the token. It is in the route's group_by (alertmanager.ts GROUP_BY), so each token is
  * its own group and sends its own email at once, even while an earlier test alert still fires;

@@ -10,11 +10,11 @@
 // the heartbeats, for up to that long (4 minutes with the defaults); a dead Alertmanager stops
 // them at once.
 import { stringify } from 'yaml';
-import { LABEL_WATCHDOG } from './names.js';
+import { LABEL_WATCHDOG, WATCHDOG_ALERT } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
-export const WATCHDOG_ALERT = 'Watchdog';
+export { WATCHDOG_ALERT };
 export const WATCHDOG_RECEIVER = 'vigil-watchdog';
 /**
  * Only Vigil sets it: custom rules cannot set vigil_* labels (validation refuses them), and every

@@ -14,7 +14,7 @@ import {
 } from '../api/schema.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { checkPromQL, DEPLOYED_PROMETHEUS } from '../promql/parse.js';
-import { EXTERNAL_CLUSTER_LABEL, jobName, sanitizedLabelName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from '../render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, jobName, sanitizedLabelName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT, TEST_EMAIL_ALERT, WATCHDOG_ALERT } from '../render/names.js';
 import { scrapeTiming } from '../render/scrape-timing.js';
 import type { ValidationIssue } from '../render/types.js';
 import { formatDurationMs, MAX_DURATION_MS, parseDurationMs } from './duration.js';
@@ -29,6 +29,8 @@ import { scrapeAuthProblems } from './scrape-auth.js';
 
 /** Alert names of the built-in down alert (see the renderer); custom rules must not take them. */
 const BUILT_IN_ALERTS = [SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT];
+/** Alert names Vigil itself sends (heartbeat, test email): refused whatever the spec, or a rule's mail would pass for them. */
+const RESERVED_ALERTS = [WATCHDOG_ALERT, TEST_EMAIL_ALERT];
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -327,6 +329,9 @@ function checkRules(rules: unknown, downAlert: unknown, namespace: string, servi
       else firstByName.set(rule.name, i);
       if (BUILT_IN_ALERTS.includes(rule.name) && downAlertEnabled) {
         report([...base, 'name'], `${rule.name} is an alert of the built-in down alert; choose another name or set spec.downAlert.enabled: false`);
+      }
+      if (RESERVED_ALERTS.includes(rule.name)) {
+        report([...base, 'name'], `${rule.name} is reserved for Vigil's built-in alerts (${RESERVED_ALERTS.join(', ')}); choose another name`);
       }
     }
     let exprOk = false;

@@ -228,6 +228,19 @@ describe('validateMonitoredService', () => {
     ]);
   });
 
+  it("refuses the names of Vigil's own alerts (heartbeat, test email) for a rule, whatever downAlert says", () => {
+    for (const name of ['Watchdog', 'VigilTestEmail']) {
+      const message = `spec.rules[0].name: ${name} is reserved for Vigil's built-in alerts (Watchdog, VigilTestEmail); choose another name`;
+      expect(issuesOf((o) => (o.spec.rules[0]!.name = name))).toEqual([message]);
+      expect(
+        issuesOf((o) => {
+          o.spec.rules[0]!.name = name;
+          (o.spec as { downAlert?: unknown }).downAlert = { enabled: false };
+        }),
+      ).toEqual([message]);
+    }
+  });
+
   it('rejects an invalid PromQL expression', () => {
     expect(issuesOf((o) => (o.spec.rules[0]!.expr = 'rate(http_requests_total[5m] > 1'))).toEqual([
       'spec.rules[0].expr: Prometheus 3.15.1 cannot parse it: 1:33: parse error: unclosed left parenthesis',

@@ -720,6 +720,16 @@ export function hostileCatalogue(): HostileCase[] {
       expect: invalid('spec.rules[0].name'),
     },
     {
+      id: 'rule-named-watchdog',
+      what: "custom rule named Watchdog or VigilTestEmail (the names of Vigil's heartbeat and test email: its mail would pass for them)",
+      handling: "admitted; Valid=False: the name is reserved for Vigil's built-in alerts, even with the down alert disabled",
+      object: hostile('rule-named-watchdog', (spec) => {
+        withRule({ name: 'Watchdog' })(spec);
+        spec.downAlert = { enabled: false };
+      }),
+      expect: invalid('spec.rules[0].name'),
+    },
+    {
       id: 'same-name-other-namespace',
       what: 'team-b/checkout next to the good team-a/checkout',
       handling: 'accepted; jobs, rule files and receivers carry the namespace, nothing collides',

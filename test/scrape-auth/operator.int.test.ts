@@ -157,6 +157,11 @@ test('a Secret that does not exist: that service is left out with CredentialsNot
   // The rest of the config moved on without it: orders is still scraped and applied.
   await pollUntil('the orders target up', 90_000, async () => ((await target(JOB))?.health === 'up' ? true : undefined), { intervalMs: 500 }).catch(failWith);
   expect(await target('vigil/shop/broken/https')).toBeUndefined();
+  // Its TargetsHealthy blames what ConfigApplied says, not the Service's endpoints.
+  await pollUntil('TargetsHealthy of broken', 60_000, async () => {
+    const c = await conditionOf('broken', 'TargetsHealthy');
+    return c?.message === "Prometheus does not run this service's scrape jobs because of CredentialsNotFound (see ConfigApplied)" ? true : undefined;
+  }).catch(failWith);
   await pollUntil('orders ConfigApplied', 60_000, async () => ((await conditionOf('orders', 'ConfigApplied'))?.status === 'True' ? true : undefined)).catch(failWith);
   // A Secret that is not a certificate would make Prometheus refuse the whole reload: still left out, saying why.
   await apply([secret('shop', 'missing-ca', { 'ca.crt': 'not a certificate' })]);

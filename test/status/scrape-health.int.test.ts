@@ -88,11 +88,13 @@ async function prometheusTargets(name: string): Promise<{ health: string; lastEr
   return body.data.activeTargets.filter((t) => t.scrapePool === `vigil/${NS}/${name}/metrics`);
 }
 
-test('a path that answers 404: TargetsHealthy and Ready False (HTTPErrorStatus) quoting Prometheus, and a Warning Event', async () => {
+test('a path that answers 404: TargetsHealthy and Ready False (HTTPErrorStatus) quoting Prometheus and naming the scrape URL, and a Warning Event', async () => {
   await apply(scraped('notfound', [PODS[0]!], targetPort, { path: '/no-such-path' }));
   const st = await waitForCondition('notfound', 'TargetsHealthy', { status: 'False', reason: 'HTTPErrorStatus' });
   const message = cond(st, 'TargetsHealthy')!.message;
-  expect(message).toBe(`0 of 1 targets healthy: every scrape fails; Prometheus's scrape error: "server returned HTTP status 404 Not Found" (target ${PODS[0]}:${targetPort})`);
+  expect(message).toBe(
+    `0 of 1 targets healthy: every scrape fails; Prometheus's scrape error: "server returned HTTP status 404 Not Found" (target ${PODS[0]}:${targetPort}, scrape URL http://${PODS[0]}:${targetPort}/no-such-path)`,
+  );
   expect((await prometheusTargets('notfound')).map((t) => t.lastError)).toEqual(['server returned HTTP status 404 Not Found']);
   expect(cond(st, 'Ready')).toMatchObject({ status: 'False', reason: 'HTTPErrorStatus', message });
   const events = await pollUntil('HTTPErrorStatus event', 30_000, async () => {

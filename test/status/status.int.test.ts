@@ -164,7 +164,7 @@ test('a ClusterIP and a headless Service over the same 3 pods: each pod scraped 
   await pollUntil('OverlappingServices event', 30_000, async () => (await warningEvents('web')).some((e) => e.reason === 'OverlappingServices'));
 }, 120_000);
 
-test('Ready follows the targets: False (ConnectionRefused, quoting Prometheus) with 0 healthy, False (NoTargets) when scaled to zero, True again when back', async () => {
+test('Ready follows the targets: False (ConnectionRefused, quoting Prometheus) with 0 healthy, False (NoTargets, a Warning Event) when scaled to zero, True again when back', async () => {
   const port = { name: 'metrics', port: deadPort };
   await apply([service('flaky', { app: 'flaky' }, [port]), slice('flaky', { app: 'flaky' }, [PODS[0]!], port), monitored('flaky', { app: 'flaky' }, 'metrics')]);
   // Nothing listens on deadPort: discovered, never healthy.
@@ -175,6 +175,8 @@ test('Ready follows the targets: False (ConnectionRefused, quoting Prometheus) w
   await s().cluster.kubectl(['delete', 'endpointslice', 'flaky-local', '-n', NS]);
   const zero = await waitForCondition('flaky', 'Ready', { status: 'False', reason: 'NoTargets' }, 60_000);
   expect(zero).toMatchObject({ discoveredTargets: 0, healthyTargets: 0 });
+  const noTargets = await pollUntil('NoTargets event', 30_000, async () => (await warningEvents('flaky')).find((e) => e.reason === 'NoTargets') ?? false);
+  expect(noTargets.message).toBe(cond(zero, 'TargetsHealthy')?.message);
   const live = { name: 'metrics', port: targetPort };
   await apply([service('flaky', { app: 'flaky' }, [live]), slice('flaky', { app: 'flaky' }, [PODS[0]!], live)]);
   const up = await waitForCondition('flaky', 'Ready', { status: 'True', reason: 'Ready' }, 60_000);
