@@ -27,6 +27,7 @@
 //   BENCH_COMPARE_STEADY_S=30         steady window after all targets are up (Prometheus CPU per second)
 //   BENCH_COMPARE_OUT=docs/benchmarks where compare.json and the SVGs go
 //   BENCH_COMPARE_TOOLS=vigil,prometheus-operator   (development: one of them alone)
+import { readSyncReport } from '../operator/controller/annotations.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -341,7 +342,7 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
       120_000,
       async () => {
         const a = JSON.parse((await cluster.kubectl(['get', 'configmap', OBJECT_NAMES.prometheusConfigMap, '-n', ns, '-o', 'jsonpath={.metadata.annotations}'])) || '{}') as Record<string, string>;
-        return a[ANNOTATIONS.configHash] !== undefined && a[ANNOTATIONS.appliedHash] === a[ANNOTATIONS.configHash];
+        return a[ANNOTATIONS.configHash] !== undefined && readSyncReport(a).appliedHash === a[ANNOTATIONS.configHash];
       },
       { intervalMs: 500, check },
     );

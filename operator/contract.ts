@@ -32,7 +32,41 @@ export const ANNOTATIONS = {
   reloadError: 'vigil.dev/reload-error',
   /** The configHash whose reload failed; removed on success. */
   failedHash: 'vigil.dev/failed-hash',
+  /**
+   * On a partitioned config's main object: JSON object of partition id -> the configHash its
+   * partition object must carry (sync/partitions.ts). The sidecar applies the main object only
+   * together with exactly these partitions.
+   */
+  partitions: 'vigil.dev/partitions',
+  /**
+   * Written by an operator with --config-partitions on the Prometheus main object, whichever layout it
+   * writes: a sidecar that reads partitions (`vigil sync --partitions`) then reports under the reader
+   * annotations below instead of applied-hash/applied-at/reload-error/failed-hash, so those four can
+   * only come from a sidecar without partitions (docs/contract.md, "The layout handshake").
+   */
+  partitionsOffered: 'vigil.dev/partitions-offered',
+  /** READER_ANNOTATIONS[appliedHash] etc.: the four reports of a sidecar that reads partitions. */
+  readerAppliedHash: 'vigil.dev/reader-applied-hash',
+  readerAppliedAt: 'vigil.dev/reader-applied-at',
+  readerReloadError: 'vigil.dev/reader-reload-error',
+  readerFailedHash: 'vigil.dev/reader-failed-hash',
 } as const;
+
+/** A sidecar's report annotation -> the one a partition reader writes instead (ANNOTATIONS.partitionsOffered). */
+export const READER_ANNOTATIONS: Readonly<Record<string, string>> = {
+  [ANNOTATIONS.appliedHash]: ANNOTATIONS.readerAppliedHash,
+  [ANNOTATIONS.appliedAt]: ANNOTATIONS.readerAppliedAt,
+  [ANNOTATIONS.reloadError]: ANNOTATIONS.readerReloadError,
+  [ANNOTATIONS.failedHash]: ANNOTATIONS.readerFailedHash,
+};
+
+/** Label of a partition object (ConfigMap `<main object>-<partition id>`): the name of its main object. */
+export const PARTITION_OF_LABEL = 'vigil.dev/config-partition-of';
+
+/** The name of partition `id`'s object beside the main object `main`. */
+export function partitionObjectName(main: string, id: string): string {
+  return `${main}-${id}`;
+}
 
 /**
  * On the install's Lease (OBJECT_NAMES.leaderLease): the install is being removed (`vigil uninstall`, the chart's
@@ -49,6 +83,15 @@ export const PROMETHEUS_CONFIG_FILE = 'prometheus.yml';
 export const ALERTMANAGER_CONFIG_FILE = 'alertmanager.yml';
 /** Rule files: `<namespace>__<name>.rules.yaml`, one per MonitoredService, next to prometheus.yml. */
 export const RULE_FILE_SUFFIX = '.rules.yaml';
+
+/**
+ * A partitioned Prometheus config (assemble/partitioned-config.ts): each partition's scrape jobs
+ * are the file `partition-<partition id>.scrape.yaml` beside prometheus.yml, loaded by its
+ * `scrape_config_files` glob `*.scrape.yaml`; its rule files keep their names. The two globs never
+ * match each other's files, whatever the namespace and service names.
+ */
+export const SCRAPE_FILE_PREFIX = 'partition-';
+export const SCRAPE_FILE_SUFFIX = '.scrape.yaml';
 
 /** The one key of a compressed object (binaryData of a ConfigMap, data of a Secret). */
 export const BUNDLE_KEY = 'vigil-files.json.gz';

@@ -7,8 +7,10 @@ import {
   OBJECT_NAMES,
   OPERATOR_CLUSTER_RULES,
   OPERATOR_NAMESPACE_RULES,
+  OPERATOR_PARTITION_RULES,
   PROMETHEUS_CLUSTER_RULES,
   PROMETHEUS_SYNC_NAMESPACE_RULES,
+  PROMETHEUS_SYNC_PARTITION_RULES,
   SCRAPE_CREDENTIALS_READER,
   SCRAPE_CREDENTIALS_READER_RULES,
   type PolicyRule,
@@ -17,6 +19,12 @@ import {
 export interface RbacObjectOptions {
   /** Labels put on every object (the chart adds its standard labels). */
   labels?: Record<string, string>;
+  /**
+   * A partitioned Prometheus config (`vigil operator --config-partitions`, `vigil sync --partitions`,
+   * as the chart runs them): also the operator's delete of ConfigMaps and the Prometheus sidecar's
+   * list and watch of them. Default true; false for an operator that writes the config in one object.
+   */
+  configPartitions?: boolean;
 }
 
 export interface KubeObject {
@@ -41,13 +49,14 @@ export function clusterRoleName(base: string, installNamespace: string): string 
   return `${base}-${installNamespace}`;
 }
 
-function identities(installNamespace: string): Identity[] {
+function identities(installNamespace: string, configPartitions: boolean): Identity[] {
+  const partitionRole = (name: string, rules: PolicyRule[]) => (configPartitions ? [{ name: `${name}-partitions`, rules }] : []);
   return [
     {
       serviceAccount: OBJECT_NAMES.operatorServiceAccount,
       component: 'operator',
       clusterRole: { name: clusterRoleName(OBJECT_NAMES.operatorServiceAccount, installNamespace), rules: OPERATOR_CLUSTER_RULES },
-      namespaceRoles: [{ name: OBJECT_NAMES.operatorServiceAccount, rules: OPERATOR_NAMESPACE_RULES }],
+      namespaceRoles: [{ name: OBJECT_NAMES.operatorServiceAccount, rules: OPERATOR_NAMESPACE_RULES }, ...partitionRole(OBJECT_NAMES.operatorServiceAccount, OPERATOR_PARTITION_RULES)],
       unboundClusterRoles: [{ name: clusterRoleName(SCRAPE_CREDENTIALS_READER, installNamespace), rules: SCRAPE_CREDENTIALS_READER_RULES }],
     },
     {
@@ -55,7 +64,10 @@ function identities(installNamespace: string): Identity[] {
       serviceAccount: OBJECT_NAMES.prometheusServiceAccount,
       component: 'prometheus',
       clusterRole: { name: clusterRoleName(OBJECT_NAMES.prometheusServiceAccount, installNamespace), rules: PROMETHEUS_CLUSTER_RULES },
-      namespaceRoles: [{ name: `${OBJECT_NAMES.prometheusServiceAccount}-sync`, rules: PROMETHEUS_SYNC_NAMESPACE_RULES }],
+      namespaceRoles: [
+        { name: `${OBJECT_NAMES.prometheusServiceAccount}-sync`, rules: PROMETHEUS_SYNC_NAMESPACE_RULES },
+        ...partitionRole(`${OBJECT_NAMES.prometheusServiceAccount}-sync`, PROMETHEUS_SYNC_PARTITION_RULES),
+      ],
     },
     {
       serviceAccount: OBJECT_NAMES.alertmanagerServiceAccount,
@@ -92,7 +104,7 @@ export function rbacObjects(installNamespace: string, opts: RbacObjectOptions = 
     labels: { 'app.kubernetes.io/part-of': 'vigil', 'app.kubernetes.io/component': component, ...opts.labels },
   });
   const objects: KubeObject[] = [];
-  for (const id of identities(installNamespace)) {
+  for (const id of identities(installNamespace, opts.configPartitions ?? true)) {
     const subject = { kind: 'ServiceAccount', name: id.serviceAccount, namespace: installNamespace };
     objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(id.serviceAccount, id.component, true) });
     if (id.clusterRole) {

@@ -76,6 +76,21 @@ export const PROMETHEUS_SYNC_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
+/**
+ * The Prometheus sync sidecar with `--partitions` (sync/partitions.ts): the partition objects are
+ * found by label, and RBAC cannot limit list or watch to a label, so this is read access to the
+ * install namespace's ConfigMaps (no Secrets: those hold the SMTP and scrape credentials; no
+ * write: the sidecar patches only its main object, by name). Bound together with the operator's
+ * writing of partitioned configs (not yet in the chart).
+ */
+export const PROMETHEUS_SYNC_PARTITION_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }];
+
+/**
+ * The operator with `--config-partitions`: partition objects the main object no longer names are
+ * deleted (their names are not known in advance, so no resourceNames). Bound only with that flag.
+ */
+export const OPERATOR_PARTITION_RULES: PolicyRule[] = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['delete'] }];
+
 /** Sync sidecar in the Alertmanager pod: its one Secret, read and annotate with the applied hash. */
 export const ALERTMANAGER_SYNC_NAMESPACE_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'patch'], resourceNames: [OBJECT_NAMES.alertmanagerSecret] },

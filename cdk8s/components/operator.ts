@@ -84,6 +84,8 @@ export class Operator extends Construct {
       `--alertmanager-url=http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}${props.alertmanagerRoutePrefix}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',
+      // The Prometheus config as partition ConfigMaps (docs/contract.md): no install outgrows one object.
+      '--config-partitions',
       `--log-level=${props.logLevel}`,
       ...ctx.optionalItems(props.hasSmtpSecret, [`--smtp-secret=${props.smtpSecret}`]),
       ...props.extraArgs,

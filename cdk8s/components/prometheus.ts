@@ -124,6 +124,7 @@ export class Prometheus extends Construct {
       routePrefix: props.routePrefix,
       logLevel: props.logLevel,
       credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
+      partitions: true,
     });
     const baseVolumes: Json[] = [
       { name: 'generated-config', emptyDir: {} },

@@ -24,7 +24,7 @@ export class Identity extends Construct {
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     const { ctx } = props;
-    const objects = rbacObjects(ctx.namespace, { labels: labels(props.name) }).filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === props.component);
+    const objects = rbacObjects(ctx.namespace, { labels: labels(props.name), configPartitions: true }).filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === props.component);
     if (objects.length === 0) throw new Error(`operator/rbac-objects.ts has no objects for component ${props.component}`);
     for (const { apiVersion, kind, metadata, ...body } of objects) {
       kubeObject(this, ctx, `${kind}-${metadata.name}`, apiVersion, kind, { name: metadata.name, namespaced: metadata.namespace !== undefined, labels: metadata.labels }, body);

@@ -27,6 +27,8 @@ export function syncSidecar(p: {
   logLevel: string;
   /** The scrape-credentials Secret and the directory (own volume `scrape-credentials`) its files go to. */
   credentials?: { secret: string; dir: string };
+  /** `--partitions`: the ConfigMap is the main object of a partitioned config (the operator's --config-partitions). */
+  partitions?: boolean;
 }): Json {
   return container({
     name: 'config-sync',
@@ -42,6 +44,7 @@ export function syncSidecar(p: {
       `--listen=0.0.0.0:${SYNC_PORT}`,
       `--log-level=${p.logLevel}`,
       ...(p.credentials ? [`--credentials-secret=${p.credentials.secret}`, `--credentials-dir=${p.credentials.dir}`] : []),
+      ...(p.partitions ? ['--partitions'] : []),
     ],
     env: POD_IDENTITY_ENV,
     ports: [{ name: 'http-sync', containerPort: SYNC_PORT }],

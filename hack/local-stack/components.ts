@@ -217,6 +217,8 @@ export interface OperatorOptions {
   nodeOptions?: string;
   /** Extra environment variables of the operator process alone (tests: operator/controller/test-seam.ts). */
   env?: Record<string, string>;
+  /** --config-partitions, as the chart passes it; default true. */
+  configPartitions?: boolean;
 }
 
 export async function startOperator(o: OperatorOptions): Promise<ManagedProcess> {
@@ -231,6 +233,7 @@ export async function startOperator(o: OperatorOptions): Promise<ManagedProcess>
       ...(o.alertmanagerUrl ? [`--alertmanager-url=${o.alertmanagerUrl}`] : []),
       `--listen=127.0.0.1:${o.listenPort}`,
       `--log-level=${o.logLevel ?? 'info'}`,
+      ...((o.configPartitions ?? true) ? ['--config-partitions'] : []),
       ...(o.extraArgs ?? []),
     ],
     o.logFile,
@@ -254,6 +257,8 @@ export interface SyncOptions {
   logLevel?: 'debug' | 'info';
   /** --credentials-secret and --credentials-dir (the Prometheus sidecar). */
   credentials?: { secret: string; dir: string };
+  /** --partitions (the Prometheus sidecar of an operator with --config-partitions). */
+  partitions?: boolean;
 }
 
 /**
@@ -279,6 +284,7 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
       `--listen=127.0.0.1:${o.listenPort}`,
       `--log-level=${o.logLevel ?? 'info'}`,
       ...(o.credentials ? [`--credentials-secret=${o.credentials.secret}`, `--credentials-dir=${o.credentials.dir}`] : []),
+      ...(o.partitions ? ['--partitions'] : []),
     ],
     o.logFile,
   );
@@ -295,6 +301,8 @@ export interface ServerSyncOptions {
   namespace: string;
   listenPort: number;
   logLevel?: 'debug' | 'info';
+  /** The Prometheus sidecar applies a partitioned config (`vigil sync --partitions`), as in the chart; default true. */
+  partitions?: boolean;
 }
 
 /**
@@ -315,6 +323,7 @@ export function startServerSync(kind: 'prometheus' | 'alertmanager', server: { u
     listenPort: o.listenPort,
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     ...(kind === 'prometheus' ? { credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(server) } } : {}),
+    ...(kind === 'prometheus' && (o.partitions ?? true) ? { partitions: true } : {}),
   });
 }
 

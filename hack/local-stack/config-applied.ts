@@ -1,8 +1,10 @@
 // "ConfigApplied" as every stack waits for it: the operator has written its config (vigil.dev/config-hash
 // on the generated ConfigMap and Secret) and both sync sidecars report that their server runs exactly
-// that config (vigil.dev/applied-hash equal to it). The annotations are the operator-sidecar contract
+// that config (vigil.dev/applied-hash equal to it, or vigil.dev/reader-applied-hash for a sidecar
+// that reads partitions: readSyncReport). The annotations are the operator-sidecar contract
 // (operator/contract.ts, docs/contract.md).
 import { ANNOTATIONS, OBJECT_NAMES } from '../../operator/contract.js';
+import { readSyncReport } from '../../operator/controller/annotations.js';
 import type { Cluster } from './cluster.js';
 import { pollUntil } from './net.js';
 
@@ -35,7 +37,7 @@ export async function waitForConfigApplied(cluster: Cluster, namespace: string, 
       for (const kind of ['configmap', 'secret'] as const) {
         const a = await generatedAnnotations(cluster, namespace, kind);
         const desired = a[ANNOTATIONS.configHash];
-        if (!desired || a[ANNOTATIONS.appliedHash] !== desired) return false;
+        if (!desired || readSyncReport(a).appliedHash !== desired) return false;
         hashes.push(desired);
       }
       return { prometheus: hashes[0] as string, alertmanager: hashes[1] as string };

@@ -11,7 +11,7 @@ const names = (objs: KubeObject[], kind: string) =>
 test('one ServiceAccount per identity, namespaced objects in the install namespace', () => {
   const objs = rbacObjects('monitoring');
   expect(names(objs, 'ServiceAccount')).toEqual(['vigil-alertmanager', 'vigil-operator', 'vigil-prometheus', 'vigil-test']);
-  expect(names(objs, 'Role')).toEqual(['vigil-alertmanager-sync', 'vigil-operator', 'vigil-prometheus-sync', 'vigil-test']);
+  expect(names(objs, 'Role')).toEqual(['vigil-alertmanager-sync', 'vigil-operator', 'vigil-operator-partitions', 'vigil-prometheus-sync', 'vigil-prometheus-sync-partitions', 'vigil-test']);
   expect(names(objs, 'ClusterRole')).toEqual(['vigil-operator-monitoring', 'vigil-prometheus-monitoring', 'vigil-scrape-credentials-reader-monitoring']);
   // The scrape-credentials reader is shipped unbound: namespace owners bind it in their namespace.
   expect(names(objs, 'ClusterRoleBinding')).toEqual(['vigil-operator-monitoring', 'vigil-prometheus-monitoring']);
@@ -20,6 +20,10 @@ test('one ServiceAccount per identity, namespaced objects in the install namespa
     expect(o.metadata.namespace).toBe(clusterScoped ? undefined : 'monitoring');
     expect(o.metadata.labels?.['app.kubernetes.io/part-of']).toBe('vigil');
   }
+});
+
+test('without a partitioned config: no partition roles', () => {
+  expect(names(rbacObjects('monitoring', { configPartitions: false }), 'Role')).toEqual(['vigil-alertmanager-sync', 'vigil-operator', 'vigil-prometheus-sync', 'vigil-test']);
 });
 
 test('every binding names an existing role and a ServiceAccount of this install', () => {

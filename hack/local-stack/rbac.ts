@@ -11,9 +11,10 @@ export function serviceAccountUser(namespace: string, name: string): string {
 }
 
 /** Creates the install namespace and applies every ServiceAccount, (Cluster)Role and binding. */
-export async function installRbac(cluster: Cluster, installNamespace = DEFAULT_INSTALL_NAMESPACE): Promise<void> {
+export async function installRbac(cluster: Cluster, installNamespace = DEFAULT_INSTALL_NAMESPACE, opts: { configPartitions?: boolean } = {}): Promise<void> {
   await cluster.ensureNamespace(installNamespace);
-  await cluster.apply(rbacObjects(installNamespace), { fieldManager: 'vigil-rbac' });
+  // As the chart: with the roles of a partitioned Prometheus config unless told otherwise.
+  await cluster.apply(rbacObjects(installNamespace, { configPartitions: opts.configPartitions ?? true }), { fieldManager: 'vigil-rbac' });
 }
 
 /** Kubeconfigs authenticating as Vigil's ServiceAccounts (token from the TokenRequest API). */

@@ -23,11 +23,14 @@ export function renderConfig(services: readonly MonitoredService[], settings: Gl
 /**
  * The whole configuration from every service's pieces (any order; `pieces` must come from
  * renderServicePieces with these same settings): byte-identical to rendering the services.
+ * `opts.prometheus` false: the Prometheus files are left empty (their hash is still computed), for
+ * a caller that assembles them as partitions (service-cache.ts).
  * `previous`: an earlier result of this function; a file set whose digest is unchanged is taken
  * from it instead of being assembled again (the digest covers everything the files are made of),
  * so the result is the same with or without it.
  */
-export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings, previous?: RenderedConfig): RenderedConfig {
+export function assembleConfig(pieces: readonly ServicePieces[], settings: GlobalSettings, previous?: RenderedConfig, opts: { prometheus?: boolean } = {}): RenderedConfig {
+  const withPrometheus = opts.prometheus ?? true;
   // The informer cache has no stable order: the output must not depend on it.
   const sorted = [...pieces].sort((a, b) => compareRefs(a.ref, b.ref));
   const prometheusBase = prometheusSkeleton(
@@ -65,8 +68,10 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
     [EMAIL_TEMPLATE_FILE, digest(EMAIL_TEMPLATE)],
   ]);
   // One change moves one of the two file sets, often only its rule file: the other is not assembled again.
-  const prometheus =
-    previous?.digests.prometheus === prometheusDigest
+  // Without the Prometheus part (a partitioned config is assembled by assemblePartitionedPrometheus): empty.
+  const prometheus = !withPrometheus
+    ? {}
+    : previous?.digests.prometheus === prometheusDigest
       ? previous.prometheus
       : sortedFiles([
           [

@@ -13,6 +13,7 @@ import { UnchangedStatuses } from '../controller/status-memo.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 import { withStatuses } from '../../test/operator/informer-statuses.js';
 import { scrapeJobNames } from '../sync/job-names.js';
+import { allFiles } from './partitioned-config.js';
 
 function raw(namespace: string, name: string, generation: number, expr = 'rate(errors_total[5m]) > 1'): RawMonitoredService {
   return {
@@ -31,6 +32,72 @@ function raw(namespace: string, name: string, generation: number, expr = 'rate(e
 const hashOf = settingsHash;
 
 describe('ServiceCache', () => {
+  it('setPartitioned switches the layout both ways, each render equal to a fresh cache of that layout; partitionsStale makes a write at the same hash', () => {
+    const objects = [raw('a', 'one', 1), raw('b', 'two', 1)];
+    const plan = (cache: ServiceCache, over: { prometheus?: { configHash?: string }; partitionsStale?: () => boolean } = {}) =>
+      planReconcile({
+        objects,
+        settings: demoSettings,
+        formatIssue,
+        prometheus: over.prometheus ?? {},
+        alertmanager: {},
+        targetsFor: () => undefined,
+        now: '2025-01-01T00:00:00Z',
+        ...cache.forReconcile(demoSettings),
+        ...(over.partitionsStale ? { partitionsStale: over.partitionsStale } : {}),
+      });
+    const one = plan(new ServiceCache()).rendered;
+    const parts = plan(new ServiceCache(undefined, undefined, undefined, true)).rendered;
+    expect(one.prometheusHash).not.toBe(parts.prometheusHash);
+    const cache = new ServiceCache(undefined, undefined, undefined, true);
+    expect(plan(cache).rendered.prometheus).toEqual(parts.prometheus);
+    cache.setPartitioned(false);
+    const back = plan(cache).rendered;
+    expect(back.prometheus).toEqual(one.prometheus);
+    expect(back.prometheusPartitions).toBeUndefined();
+    cache.setPartitioned(true);
+    expect(plan(cache).rendered.prometheusHash).toBe(parts.prometheusHash);
+    // The same hash as the object: no write, unless a partition object needs repair.
+    expect(plan(cache, { prometheus: { configHash: parts.prometheusHash } }).writeConfigMap).toBe(false);
+    const repair = plan(cache, { prometheus: { configHash: parts.prometheusHash }, partitionsStale: () => true });
+    expect(repair.writeConfigMap).toBe(true);
+    expect(repair.encodedPartitions?.partitions.size).toBe(1);
+  });
+
+  it('renders the Prometheus config as partitions when asked: the plan encodes the main object and every partition', () => {
+    const cache = new ServiceCache(undefined, undefined, undefined, true);
+    const objects = [raw('a', 'one', 1), raw('b', 'two', 1)];
+    const plan = planReconcile({
+      objects,
+      settings: demoSettings,
+      formatIssue,
+      prometheus: {},
+      alertmanager: {},
+      targetsFor: () => undefined,
+      now: '2025-01-01T00:00:00Z',
+      ...cache.forReconcile(demoSettings),
+    });
+    const partitioned = plan.rendered.prometheusPartitions!;
+    // A small install: one partition.
+    expect(partitioned.partitions).toHaveLength(1);
+    expect(plan.rendered.prometheusHash).toBe(partitioned.hash);
+    expect(Object.keys(plan.rendered.prometheus)).toEqual(Object.keys(allFiles(partitioned)));
+    expect(plan.rendered.alertmanager).toEqual(
+      renderConfig(
+        objects.flatMap((o) => {
+          const r = validateMonitoredService(o);
+          return r.ok ? [r.service] : [];
+        }),
+        demoSettings,
+      ).alertmanager,
+    );
+    expect(plan.writeConfigMap).toBe(true);
+    expect(plan.encodedPartitions?.main.ok).toBe(true);
+    expect([...plan.encodedPartitions!.partitions.keys()]).toEqual([partitioned.partitions[0]!.id]);
+    // The main object's prometheus.yml names the partition's scrape file, and has no service jobs.
+    expect(scrapeJobNames(plan.rendered.prometheus['prometheus.yml']!)).toEqual(scrapeJobNames(renderConfig([], demoSettings).prometheus['prometheus.yml']!));
+  });
+
   it('validates and renders an object once per generation and settings', () => {
     const cache = new ServiceCache();
     const a1 = raw('a', 'one', 1);

@@ -12,6 +12,7 @@
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
 // ServiceCache is the one owner of operator/assemble/'s state (these entries, the last assembled
 // config, the deflated bundle members, the expected job names); the folder has no module-level state.
+import { allFiles, assemblePartitionedPrometheus, type PartitionedPrometheusConfig } from './partitioned-config.js';
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
@@ -73,6 +74,11 @@ export class ServiceCache {
     private readonly render: (service: MonitoredService, settings: GlobalSettings) => ServicePieces = renderServicePieces,
     /** Gives each service's cached pieces the reconcile's scrape hints: the last step of its pieces. */
     private readonly withHints: HintRenderer = withScrapeHints,
+    /**
+     * Render the Prometheus config as partitions (RenderedConfig.prometheusPartitions; `vigil operator
+     * --config-partitions`), until setPartitioned says otherwise.
+     */
+    private partitioned = false,
   ) {}
 
   /**
@@ -122,6 +128,19 @@ export class ServiceCache {
    * moves one of the two, e.g. a rule leaves alertmanager.yml as it was).
    */
   private lastRendered: RenderedConfig | undefined;
+  /**
+   * Switches the Prometheus layout for the next renders (the controller's layout handshake,
+   * controller/layout-gate.ts). The last one-object render is dropped: rendered with the other
+   * layout, it holds no Prometheus files to reuse.
+   */
+  setPartitioned(on: boolean): void {
+    if (on === this.partitioned) return;
+    this.partitioned = on;
+    this.lastRendered = undefined;
+  }
+
+  /** The last partitioned Prometheus config: partitions whose digest did not move are taken from it. */
+  private lastPartitioned: PartitionedPrometheusConfig | undefined;
 
   /** Job names of the last rendered prometheus.yml, by its hash: a reconcile must not rescan megabytes of YAML when nothing changed. */
   private expectedJobs: { hash: string; jobNames: string[] } | undefined;
@@ -140,12 +159,19 @@ export class ServiceCache {
       },
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
-        this.lastRendered = assembleConfig(
-          services.map((service) => this.withHints(this.piecesOf(service, settings), service, settings, hints)),
-          settings,
-          this.lastRendered,
-        );
-        return this.lastRendered;
+        const pieces = services.map((service) => this.withHints(this.piecesOf(service, settings), service, settings, hints));
+        this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
+        if (!this.partitioned) return this.lastRendered;
+        // alertmanager.yml and `included` as before; the Prometheus part as partitions.
+        this.lastPartitioned = assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
+        const partitioned = this.lastPartitioned;
+        return {
+          ...this.lastRendered,
+          prometheus: allFiles(partitioned),
+          prometheusHash: partitioned.hash,
+          digests: { ...this.lastRendered.digests, prometheus: partitioned.digest },
+          prometheusPartitions: partitioned,
+        };
       },
     };
   }

@@ -5,7 +5,8 @@ import type { MonitoredService } from '../api/schema.js';
 import type { RawMonitoredService } from '../api/raw.js';
 import { compareRefs, ruleFileName } from '../render/names.js';
 import type { ObjectRef, RenderedConfig } from '../render/types.js';
-import { MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles } from './config-bundle.js';
+import { MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from './config-bundle.js';
+import type { PartitionedPrometheusConfig } from './partitioned-config.js';
 
 function refOf(raw: RawMonitoredService): ObjectRef {
   return { namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name ?? '' };
@@ -17,8 +18,57 @@ const byRef = compareRefs;
 /** How each object to write stores its files (controller/plan.ts ReconcilePlan.encoded). */
 export type EncodedObjects = { prometheus?: EncodedFiles; alertmanager?: EncodedFiles };
 
+type Stored = Extract<EncodedFiles, { ok: true }>;
+
 /** Renders and encodes a set of services (the controller's one pass: controller/plan.ts planReconcile). */
-export type RenderAndEncode = (services: MonitoredService[]) => { rendered: RenderedConfig; writeConfigMap: boolean; writeSecret: boolean; encoded: EncodedObjects };
+export type RenderAndEncode = (services: MonitoredService[]) => {
+  rendered: RenderedConfig;
+  writeConfigMap: boolean;
+  writeSecret: boolean;
+  encoded: EncodedObjects;
+  encodedPartitions?: { main: Stored; partitions: ReadonlyMap<string, Stored> };
+};
+
+/**
+ * The objects of a partitioned Prometheus config encoded with `encode`: the main object's files, each
+ * partition's by id, and `problem`, the first that does not fit one object (main first, then by id).
+ */
+export function encodePartitions(
+  config: PartitionedPrometheusConfig,
+  encode: (files: FileSet) => EncodedFiles,
+): { main: EncodedFiles; partitions: Map<string, Stored>; problem?: Extract<EncodedFiles, { ok: false }> } {
+  const main = encode(config.main);
+  if (!main.ok) return { main, partitions: new Map(), problem: main };
+  const partitions = new Map<string, Stored>();
+  for (const p of config.partitions) {
+    const e = encode(p.files);
+    if (!e.ok) return { main, partitions, problem: { ...e, message: `${e.message} (partition ${p.id}, ${p.refs.map((r) => `${r.namespace}/${r.name}`).join(', ')})` } };
+    partitions.set(p.id, e);
+  }
+  return { main, partitions };
+}
+
+/**
+ * The services of a partitioned config that do not fit in an object even alone (a partition holds
+ * one service when that service is over the partition budget: assemble/partitions.ts), with the
+ * ConfigApplied message for each (ConfigTooLarge). Every other service fits in some partition, so
+ * only these are left out (unlike leaveOutUntilFits, which serves a config stored in one object).
+ */
+export function tooLargeAlone(config: PartitionedPrometheusConfig, encode: (files: FileSet) => EncodedFiles): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of config.partitions) {
+    if (p.refs.length !== 1) continue;
+    const e = encode(p.files);
+    if (e.ok) continue;
+    const ref = p.refs[0]!;
+    out.set(
+      `${ref.namespace}/${ref.name}`,
+      `left out of the generated config: this service's rule file and scrape jobs alone do not fit in one Kubernetes object (${e.message}); ` +
+        'every other service runs. Make the rules smaller (fewer or shorter rules, annotations)',
+    );
+  }
+  return out;
+}
 
 /** A service's own share of the uncompressed config: its rule file, plus its spec as a stand-in for its jobs, route and receiver. */
 function ownBytes(service: MonitoredService, rendered: RenderedConfig): number {
@@ -121,5 +171,6 @@ export function renderIsolated(
     alertmanagerHash: forAlertmanager.alertmanagerHash,
     digests: { prometheus: forPrometheus.digests.prometheus, alertmanager: forAlertmanager.digests.alertmanager },
     included: [...included.values()].sort(byRef),
+    ...(forPrometheus.prometheusPartitions ? { prometheusPartitions: forPrometheus.prometheusPartitions } : {}),
   };
 }

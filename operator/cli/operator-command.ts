@@ -81,6 +81,9 @@ Alertmanager config Secret in the install namespace, and reports status and Even
       default: ORPHAN_AFTER_MS,
       defaultHelp: '2m',
     }),
+    'config-partitions': switchFlag({
+      help: 'write the Prometheus config as a main ConfigMap and one ConfigMap per partition of services (docs/contract.md), so no install outgrows one object and a change rewrites one partition; the Prometheus sync sidecar needs --partitions',
+    }),
     'log-level': logLevelFlag,
   },
   footer: [envFooter('VIGIL_WATCH_NAMESPACES=team-a,team-b'), SERVICE_EXIT_STATUS],
@@ -103,6 +106,8 @@ export interface OperatorConfig {
   leaderElect: boolean;
   /** --orphan-after, ms; absent: ORPHAN_AFTER_MS. */
   orphanAfterMs?: number;
+  /** --config-partitions: the Prometheus config as partitions. */
+  configPartitions?: boolean;
   logLevel: string;
   identity: string;
 }
@@ -121,6 +126,7 @@ function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env):
     listen: v.listen,
     leaderElect: v['leader-elect'],
     orphanAfterMs: v['orphan-after'],
+    ...(v['config-partitions'] ? { configPartitions: true } : {}),
     logLevel: v['log-level'],
     identity: podIdentity(env),
   };
@@ -166,6 +172,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     identity: config.identity,
     leaderElect: config.leaderElect,
     ...(config.orphanAfterMs !== undefined ? { orphanAfterMs: config.orphanAfterMs } : {}),
+    ...(config.configPartitions ? { configPartitions: true } : {}),
     log,
     metrics,
     ...tuning,

@@ -9,8 +9,25 @@ import { createKubeReporter } from '../sync/kube-reporter.js';
 import { createSyncMetrics } from '../sync/metrics.js';
 import { createHttpReloader } from '../sync/reloader.js';
 import { Syncer, type ObservedObject } from '../sync/syncer.js';
-import { watchOneObject, type WatchedKind, type WatchedObject } from '../sync/watcher.js';
-import { defineCommand, type Env, envFooter, type FlagValues, httpUrl, kubeconfigFlag, listenFlag, logLevelFlag, namespaceFlag, objectName, oneOf, UsageError, valueFlag } from './flags.js';
+import { watchObjects, watchOneObject, type WatchedKind, type WatchedObject } from '../sync/watcher.js';
+import {
+  defineCommand,
+  type Env,
+  envFooter,
+  type FlagValues,
+  httpUrl,
+  kubeconfigFlag,
+  listenFlag,
+  logLevelFlag,
+  namespaceFlag,
+  objectName,
+  oneOf,
+  switchFlag,
+  UsageError,
+  valueFlag,
+} from './flags.js';
+import { ANNOTATIONS, PARTITION_OF_LABEL } from '../contract.js';
+import { mergePartitions, type DecodedObject } from '../sync/partitions.js';
 import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';
 
 /** prometheus, alertmanager: the servers the syncer knows the config file of. */
@@ -38,6 +55,9 @@ the object's annotations (vigil.dev/applied-hash, vigil.dev/reload-error) and Ev
       parse: objectName('Secret'),
     }),
     'credentials-dir': valueFlag({ placeholder: '<dir>', help: 'directory of the scrape credential files (with --credentials-secret)' }),
+    partitions: switchFlag({
+      help: `also watch the ConfigMaps labelled ${PARTITION_OF_LABEL}=<the --configmap name> and apply the main object together with the partitions its ${ANNOTATIONS.partitions} annotation names (needs list and watch of ConfigMaps in the namespace)`,
+    }),
     kubeconfig: kubeconfigFlag,
     listen: listenFlag('/healthz, /readyz, /metrics', '127.0.0.1:8081'),
     'log-level': logLevelFlag,
@@ -60,6 +80,8 @@ export interface SyncConfig {
   logLevel: string;
   /** The scrape-credentials Secret and where its files go (both or neither). */
   credentials?: { secret: string; dir: string };
+  /** Also watch the main ConfigMap's partition objects (sync/partitions.ts). */
+  partitions?: boolean;
 }
 
 function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
@@ -68,6 +90,7 @@ function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
   if ((v['credentials-secret'] === undefined) !== (v['credentials-dir'] === undefined)) {
     throw new UsageError('--credentials-secret <name> and --credentials-dir <dir> go together: the Secret to watch and where its files go');
   }
+  if (v.partitions && configmap === undefined) throw new UsageError('--partitions goes with --configmap <name>: partitions are ConfigMaps of a partitioned Prometheus config');
   return {
     namespace: v.namespace,
     kind: configmap !== undefined ? 'ConfigMap' : 'Secret',
@@ -80,6 +103,7 @@ function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
     listen: v.listen,
     logLevel: v['log-level'],
     ...(v['credentials-secret'] !== undefined && v['credentials-dir'] !== undefined ? { credentials: { secret: v['credentials-secret'], dir: v['credentials-dir'] } } : {}),
+    ...(v.partitions ? { partitions: true } : {}),
   };
 }
 
@@ -129,9 +153,28 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     metrics,
     log,
     ...(config.credentials ? { credentialsDir: config.credentials.dir } : {}),
+    ...(config.partitions ? { partitionsReader: true } : {}),
   });
   await syncer.init();
   const health = await startHealthServer({ listen: config.listen, registry: metrics.registry, ready: () => syncer.hasGoodConfig() });
+  // The main object, and with --partitions its partition objects: the syncer gets them joined,
+  // only once every partition the main object names is there at its hash (sync/partitions.ts).
+  let main: DecodedObject | undefined;
+  let partitions = new Map<string, DecodedObject>();
+  /** Decoded partitions by name and resourceVersion: a change of one does not decode all again. */
+  let decoded = new Map<string, { resourceVersion: string | undefined; object: DecodedObject }>();
+  let waitingFor: string | undefined;
+  const deliver = () => {
+    if (main === undefined) return;
+    const merged = mergePartitions(config.name, main, partitions);
+    if (!merged.ready) {
+      if (merged.waitingFor !== waitingFor) log.info('waiting for a partition the config names', { partition: merged.waitingFor });
+      waitingFor = merged.waitingFor;
+      return;
+    }
+    waitingFor = undefined;
+    syncer.observe({ annotations: { ...merged.object.annotations }, files: merged.object.files });
+  };
   const watch = watchOneObject({
     kc,
     kind: config.kind,
@@ -139,11 +182,35 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     name: config.name,
     log,
     onObject(object) {
-      if (object === undefined) return syncer.observe(undefined);
+      if (object === undefined) {
+        main = undefined; // a partition event must not bring back the deleted object's config
+        return syncer.observe(undefined);
+      }
       latestUid = object.metadata?.uid;
-      syncer.observe(toObservedObject(config.kind, object));
+      main = toObservedObject(config.kind, object);
+      deliver();
     },
   });
+  const partitionsWatch =
+    config.partitions &&
+    watchObjects({
+      kc,
+      kind: 'ConfigMap',
+      namespace: config.namespace,
+      labelSelector: `${PARTITION_OF_LABEL}=${config.name}`,
+      log,
+      onObjects(objects) {
+        const next = new Map<string, { resourceVersion: string | undefined; object: DecodedObject }>();
+        for (const [name, object] of objects) {
+          const resourceVersion = object.metadata?.resourceVersion;
+          const known = decoded.get(name);
+          next.set(name, known && known.resourceVersion === resourceVersion ? known : { resourceVersion, object: toObservedObject('ConfigMap', object) });
+        }
+        decoded = next;
+        partitions = new Map([...next].map(([name, entry]) => [name, entry.object]));
+        deliver();
+      },
+    });
   const credentialsWatch =
     config.credentials &&
     watchOneObject({
@@ -168,6 +235,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     listen: { host: health.host, port: health.port },
     async stop() {
       await watch.stop();
+      if (partitionsWatch) await partitionsWatch.stop();
       await credentialsWatch?.stop();
       await syncer.stop(); // lets an in-flight write + reload finish
       await health.close();

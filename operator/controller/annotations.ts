@@ -14,13 +14,27 @@ export interface SyncReport {
   failedHash?: string;
 }
 
+/**
+ * The report on an object. Where the operator offers partitions (ANNOTATIONS.partitionsOffered), a
+ * sidecar with --partitions reports under the reader annotations and one without under the plain
+ * ones (controller/layout-gate.ts); while both report, the config counts as applied only when both
+ * run it (of two different applied hashes the one that is not the object's config-hash is reported),
+ * and a reader's failure comes before a plain one.
+ */
 export function readSyncReport(annotations: Record<string, string> | undefined): SyncReport {
   const a = annotations ?? {};
   const report: SyncReport = {};
   if (a[ANNOTATIONS.configHash] !== undefined) report.configHash = a[ANNOTATIONS.configHash];
-  if (a[ANNOTATIONS.appliedHash] !== undefined) report.appliedHash = a[ANNOTATIONS.appliedHash];
-  if (a[ANNOTATIONS.appliedAt] !== undefined) report.appliedAt = a[ANNOTATIONS.appliedAt];
-  if (a[ANNOTATIONS.reloadError] !== undefined) report.reloadError = a[ANNOTATIONS.reloadError];
-  if (a[ANNOTATIONS.failedHash] !== undefined) report.failedHash = a[ANNOTATIONS.failedHash];
+  const reader = a[ANNOTATIONS.partitionsOffered] !== undefined && (a[ANNOTATIONS.readerAppliedHash] !== undefined || a[ANNOTATIONS.readerFailedHash] !== undefined);
+  const plainApplied = a[ANNOTATIONS.appliedHash];
+  const readerApplied = reader ? a[ANNOTATIONS.readerAppliedHash] : undefined;
+  const fromReader = readerApplied !== undefined && (plainApplied === undefined || plainApplied === readerApplied || plainApplied === report.configHash);
+  const [appliedHash, appliedAt] = fromReader ? [readerApplied, a[ANNOTATIONS.readerAppliedAt]] : [plainApplied, a[ANNOTATIONS.appliedAt]];
+  if (appliedHash !== undefined) report.appliedHash = appliedHash;
+  if (appliedAt !== undefined) report.appliedAt = appliedAt;
+  const failedFromReader = reader && a[ANNOTATIONS.readerFailedHash] !== undefined;
+  const [failedHash, reloadError] = failedFromReader ? [a[ANNOTATIONS.readerFailedHash], a[ANNOTATIONS.readerReloadError]] : [a[ANNOTATIONS.failedHash], a[ANNOTATIONS.reloadError]];
+  if (reloadError !== undefined) report.reloadError = reloadError;
+  if (failedHash !== undefined) report.failedHash = failedHash;
   return report;
 }

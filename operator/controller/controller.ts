@@ -29,6 +29,10 @@ import { serviceInfo, type ServiceInfo } from './selection.js';
 import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
+import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
+import { PARTITION_OF_LABEL } from '../contract.js';
+import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
+import { MERGE_PATCH } from '../kube/client.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
@@ -83,6 +87,14 @@ export interface ControllerOptions {
   orphanAfterMs?: number;
   /** How often the Leases of installs holding claims are read (ms); default 5 s. */
   installLivenessIntervalMs?: number;
+  /**
+   * Write the Prometheus config as partitions (docs/contract.md): the main ConfigMap and one
+   * ConfigMap per partition. Needs the Prometheus sidecar's `--partitions`, its RBAC
+   * (PROMETHEUS_SYNC_PARTITION_RULES) and delete of ConfigMaps for the operator (OPERATOR_PARTITION_RULES).
+   */
+  configPartitions?: boolean;
+  /** With configPartitions: the quiet period of the layout handshake (ms, layout-gate.ts); default LAYOUT_QUIET_MS. */
+  layoutQuietMs?: number;
 }
 
 /** The default of --orphan-after: longer than a rolling update of the operator takes, short enough that an uninstalled install's services are not left unmonitored for long. */
@@ -178,6 +190,10 @@ export class Controller {
    */
   private readonly k8sServiceInformers: ResilientInformer<V1Service>[];
   private readonly configMapInformer: ResilientInformer<V1ConfigMap>;
+  /** With configPartitions: the partition ConfigMaps, metadata only (a deleted or edited one is written again). */
+  private readonly partitionInformer: ResilientInformer<V1ConfigMap> | undefined;
+  /** The resourceVersion of each partition object as this operator last wrote it: another means someone else changed it. */
+  private readonly partitionVersions = new Map<string, string>();
   private readonly secretInformer: ResilientInformer<V1Secret>;
   private readonly smtpInformer: ResilientInformer<V1Secret> | undefined;
   private readonly queue: CoalescingQueue;
@@ -189,7 +205,7 @@ export class Controller {
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
   /** Validation and rendered pieces per (uid, generation, settings): a reconcile redoes only what changed. */
-  private readonly serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer());
+  private readonly serviceCache: ServiceCache;
   /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
   private readonly statuses = new UnchangedStatuses();
   /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
@@ -219,9 +235,16 @@ export class Controller {
   private readonly testEmails: TestEmailSender;
   /** Wakes a reconcile when the earliest discovery grace ends (wakeAtGraceEnd). */
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The layout handshake (layout-gate.ts): when the plain reports were last removed, the last reason logged, the recheck timer. */
+  private layoutCleared: number | undefined;
+  private layoutReason: string | undefined;
+  private layoutTimer: NodeJS.Timeout | undefined;
+  /** No partition object is left since this operator last wrote the one-object layout (deletePartitionObjects). */
+  private partitionObjectsDeleted = false;
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
+    this.serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer(), opts.configPartitions ?? false);
     this.testEmails = new TestEmailSender({
       alertmanagerUrl: opts.alertmanagerUrl,
       writeStatus: async (namespace, name, testEmail) => {
@@ -285,6 +308,24 @@ export class Controller {
       trim: trimCachedObject,
       log: this.log,
     });
+    if (opts.configPartitions) {
+      const labelSelector = `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}`;
+      this.partitionInformer = new ResilientInformer<V1ConfigMap>({
+        kc,
+        name: 'config-partitions',
+        path: `/api/v1/namespaces/${namespace}/configmaps`,
+        labelSelector,
+        list: () => core.listNamespacedConfigMap({ namespace, labelSelector }),
+        onChange: () => onChange(),
+        // Only the metadata is read (config-hash, owners, resourceVersion): the files stay out of memory.
+        trim: (cm) => {
+          trimCachedObject(cm);
+          delete cm.data;
+          delete cm.binaryData;
+        },
+        log: this.log,
+      });
+    }
     this.secretInformer = new ResilientInformer<V1Secret>({
       kc,
       name: 'secret',
@@ -366,7 +407,13 @@ export class Controller {
   }
 
   private get informers(): ResilientInformer<KubernetesObject>[] {
-    return [...this.serviceInformers, this.configMapInformer, this.secretInformer, ...(this.smtpInformer ? [this.smtpInformer] : [])] as ResilientInformer<KubernetesObject>[];
+    return [
+      ...this.serviceInformers,
+      this.configMapInformer,
+      this.secretInformer,
+      ...(this.smtpInformer ? [this.smtpInformer] : []),
+      ...(this.partitionInformer ? [this.partitionInformer] : []),
+    ] as ResilientInformer<KubernetesObject>[];
   }
 
   isLeader(): boolean {
@@ -407,6 +454,7 @@ export class Controller {
     await this.queue.shutdown();
     // After the in-flight reconcile, which may have set it anew.
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.layoutTimer) clearTimeout(this.layoutTimer);
     this.graceTimer = undefined;
     this.poller?.stop();
     this.promConfigPoller?.stop();
@@ -569,6 +617,7 @@ export class Controller {
     try {
       const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
+      const layout = this.opts.configPartitions ? this.decideLayout(configMap?.metadata?.annotations) : undefined;
       const settings = this.settingsWithCredentials();
       this.credentialSources.beginPass();
       const objects = this.currentServices();
@@ -593,6 +642,7 @@ export class Controller {
         formatIssue,
         prometheus: reports.prometheus,
         alertmanager: reports.alertmanager,
+        partitionsStale: (config) => this.partitionsStale(config),
         targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
         rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
         scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
@@ -622,6 +672,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'invalid' }, plan.invalid.length);
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
+      if (layout) await this.followLayout(layout);
       await this.writeStatuses(plan.statusUpdates);
       this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
@@ -648,6 +699,35 @@ export class Controller {
       const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
       if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
+  }
+
+  /** With --config-partitions: which Prometheus layout this reconcile renders (layout-gate.ts); logs each change of reason. */
+  private decideLayout(annotations: Record<string, string> | undefined): LayoutDecision {
+    const decision = chooseLayout({ annotations, now: Date.now(), lastCleared: this.layoutCleared, quietMs: this.opts.layoutQuietMs ?? LAYOUT_QUIET_MS });
+    this.serviceCache.setPartitioned(decision.partitioned);
+    if (decision.reason !== this.layoutReason) {
+      this.layoutReason = decision.reason;
+      this.log.info(decision.partitioned ? 'Prometheus config written as partitions' : 'Prometheus config written as one object', { reason: decision.reason });
+    }
+    return decision;
+  }
+
+  /** The handshake's writes: removes the plain reports of a sidecar without --partitions, and wakes a reconcile when the quiet period ends. */
+  private async followLayout(decision: LayoutDecision): Promise<void> {
+    if (decision.clear && this.isLeader()) {
+      const body = { metadata: { annotations: Object.fromEntries(PLAIN_REPORT_ANNOTATIONS.map((key) => [key, null])) } };
+      try {
+        await this.opts.clients.core.patchNamespacedConfigMap({ name: OBJECT_NAMES.prometheusConfigMap, namespace: this.opts.installNamespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
+        this.layoutCleared = Date.now();
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (this.layoutTimer) clearTimeout(this.layoutTimer);
+    this.layoutTimer = undefined;
+    if (decision.recheckInMs === undefined) return;
+    this.layoutTimer = setTimeout(() => this.queue.add(), decision.recheckInMs + 100);
+    this.layoutTimer.unref();
   }
 
   /**
@@ -706,10 +786,14 @@ export class Controller {
     // Before the config that names them (the sidecar holds a config back until the files it names
     // are there), and on its own when only a referenced Secret changed: no reload is needed then.
     if (this.isLeader()) await this.writeScrapeCredentials(plan.scrapeCredentialFiles);
-    if (plan.writeConfigMap && promFiles && this.isLeader()) {
+    if (plan.writeConfigMap && rendered.prometheusPartitions && plan.encodedPartitions && this.isLeader()) {
+      await this.writePartitionedConfig(plan, rendered.prometheusPartitions, plan.encodedPartitions);
+    } else if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
       const current = await readConfigMapOrUndefined(this.opts.clients, ns, OBJECT_NAMES.prometheusConfigMap);
-      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash || lacksOwner(current.metadata, this.opts.ownerReferences)) {
+      const offer: Record<string, string> = this.opts.configPartitions ? { [ANNOTATIONS.partitionsOffered]: 'true' } : {};
+      const offerMissing = this.opts.configPartitions === true && current?.metadata?.annotations?.[ANNOTATIONS.partitionsOffered] === undefined;
+      if (current?.metadata?.annotations?.[ANNOTATIONS.configHash] !== rendered.prometheusHash || offerMissing || lacksOwner(current.metadata, this.opts.ownerReferences)) {
         await this.retryOnConflict(() =>
           writeConfigMap(
             this.opts.clients,
@@ -718,7 +802,13 @@ export class Controller {
               namespace: ns,
               name: OBJECT_NAMES.prometheusConfigMap,
               files: promFiles,
-              annotations: { [ANNOTATIONS.configHash]: rendered.prometheusHash },
+              // After a partitioned config (an operator with --config-partitions before): an empty
+              // manifest, so the sidecar applies this object alone (a write keeps other annotations).
+              annotations: {
+                [ANNOTATIONS.configHash]: rendered.prometheusHash,
+                ...offer,
+                ...(current?.metadata?.annotations?.[ANNOTATIONS.partitions] !== undefined ? { [ANNOTATIONS.partitions]: '{}' } : {}),
+              },
               labels: GENERATED_LABELS,
               ownerReferences: this.opts.ownerReferences,
             },
@@ -735,6 +825,8 @@ export class Controller {
           bytes: promFiles.bytes,
         });
       }
+      // Back on one object (the handshake, or a partitioned config before): the partition objects go.
+      if (this.opts.configPartitions && !this.partitionObjectsDeleted) await this.deletePartitionObjects();
     }
     const amFiles = encoded.alertmanager?.ok ? encoded.alertmanager : undefined;
     if (plan.writeSecret && amFiles && this.isLeader()) {
@@ -764,6 +856,132 @@ export class Controller {
         });
       }
     }
+  }
+
+  /**
+   * A partitioned Prometheus config (docs/contract.md): the partition objects that are missing or at
+   * another hash first, then the main object naming every partition at its hash, then the partition
+   * objects it no longer names are deleted. The sidecar applies the main object only once every
+   * partition it names is there at that hash, so no order of watch events applies half a config.
+   */
+  /** Partition object name -> its config-hash; undefined where it lacks an owner or someone else changed it since this operator wrote it. */
+  private partitionHashes(objects: readonly V1ConfigMap[]): Map<string, string | undefined> {
+    return new Map(
+      objects.map((cm): [string, string | undefined] => {
+        const name = cm.metadata?.name ?? '';
+        const written = this.partitionVersions.get(name);
+        const changed = written !== undefined && cm.metadata?.resourceVersion !== written;
+        return [name, lacksOwner(cm.metadata, this.opts.ownerReferences) || changed ? undefined : cm.metadata?.annotations?.[ANNOTATIONS.configHash]];
+      }),
+    );
+  }
+
+  /** ReconcileInput.partitionsStale, from the partition cache: a partition object missing, at another hash or changed by someone else. */
+  private partitionsStale(config: PartitionedPrometheusConfig): boolean {
+    if (!this.partitionInformer) return false;
+    const writes = partitionWrites(config, OBJECT_NAMES.prometheusConfigMap, this.partitionHashes(this.partitionInformer.list()));
+    return writes.partitions.length > 0 || writes.remove.length > 0;
+  }
+
+  private async writePartitionedConfig(plan: ReconcilePlan, config: PartitionedPrometheusConfig, encoded: NonNullable<ReconcilePlan['encodedPartitions']>): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const main = OBJECT_NAMES.prometheusConfigMap;
+    const hashes = (objects: readonly V1ConfigMap[]) => this.partitionHashes(objects);
+    const mainInPlace = (cm: V1ConfigMap | undefined) => cm?.metadata?.annotations?.[ANNOTATIONS.configHash] === config.hash && !lacksOwner(cm.metadata, this.opts.ownerReferences);
+    // From the caches first: a reconcile that changes nothing makes no request.
+    if (mainInPlace(this.configMapInformer.get(main, ns)) && this.partitionInformer) {
+      const cached = partitionWrites(config, main, hashes(this.partitionInformer.list()));
+      if (cached.partitions.length === 0 && cached.remove.length === 0) return;
+    }
+    const current = await readConfigMapOrUndefined(this.opts.clients, ns, main);
+    // Fresh, not from a cache: a partition written by the previous reconcile must be seen.
+    const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${main}` });
+    const existing = new Map(listed.items.map((cm) => [cm.metadata?.name ?? '', cm]));
+    const writes = partitionWrites(config, main, hashes(listed.items));
+    if (mainInPlace(current) && writes.partitions.length === 0 && writes.remove.length === 0) return;
+    if (mainInPlace(current))
+      this.log.warn('partition objects of the Prometheus config were deleted or changed by someone else; writing them again', {
+        partitions: writes.partitions.map((w) => w.name),
+        deleting: writes.remove,
+      });
+    for (const w of writes.partitions) {
+      const files = encoded.partitions.get(w.partition.id);
+      if (!files) throw new Error(`partition ${w.partition.id} of config ${config.hash} was not encoded`);
+      const written = await this.retryOnConflict(() =>
+        writeConfigMap(
+          this.opts.clients,
+          existing.get(w.name),
+          {
+            namespace: ns,
+            name: w.name,
+            files,
+            annotations: { [ANNOTATIONS.configHash]: w.hash },
+            labels: { ...GENERATED_LABELS, [PARTITION_OF_LABEL]: main },
+            ownerReferences: this.opts.ownerReferences,
+          },
+          FIELD_MANAGER,
+        ),
+      );
+      if (written.metadata?.resourceVersion) this.partitionVersions.set(w.name, written.metadata.resourceVersion);
+      this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    }
+    if (!mainInPlace(current)) {
+      await this.retryOnConflict(() =>
+        writeConfigMap(
+          this.opts.clients,
+          current,
+          {
+            namespace: ns,
+            name: main,
+            files: encoded.main,
+            annotations: { [ANNOTATIONS.configHash]: writes.mainAnnotations.configHash, [ANNOTATIONS.partitions]: writes.mainAnnotations.partitions, [ANNOTATIONS.partitionsOffered]: 'true' },
+            labels: GENERATED_LABELS,
+            ownerReferences: this.opts.ownerReferences,
+          },
+          FIELD_MANAGER,
+        ),
+      );
+      this.opts.metrics.configWrites.inc({ object: 'configmap' });
+    }
+    this.partitionObjectsDeleted = false;
+    for (const name of writes.remove) {
+      try {
+        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.partitionVersions.delete(name);
+    }
+    this.log.info('wrote Prometheus config', {
+      configMap: `${ns}/${main}`,
+      hash: config.hash,
+      services: plan.rendered.included.length,
+      invalid: plan.invalid.length,
+      partitions: config.partitions.length,
+      partitionsWritten: writes.partitions.map((w) => w.name),
+      partitionsDeleted: writes.remove,
+    });
+  }
+
+  /**
+   * Deletes the main object's partition objects once it holds the whole config (written after them,
+   * so a sidecar never misses one it still reads). Listed fresh: a partition written by an earlier
+   * reconcile may not be in any cache yet.
+   */
+  private async deletePartitionObjects(): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}` });
+    const names = listed.items.map((cm) => cm.metadata?.name ?? '').filter((name) => name !== '');
+    for (const name of names) {
+      try {
+        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.partitionVersions.delete(name);
+    }
+    this.partitionObjectsDeleted = true;
+    if (names.length > 0) this.log.info('deleted the partition objects of the Prometheus config, now written as one object', { deleted: names });
   }
 
   /**

@@ -513,10 +513,10 @@ describe('planReconcile', () => {
     const cond = (plan: ReturnType<typeof planReconcile>, type: string) =>
       (plan.statusUpdates[0]?.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions.find((c) => c.type === type);
 
-    const ok = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: jobs, polledAt: after } }));
+    const ok = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: jobs, scrapeFiles: [], polledAt: after } }));
     expect(cond(ok, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
 
-    const foreign = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: ['node', 'somebody-else'], polledAt: after } }));
+    const foreign = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: ['node', 'somebody-else'], scrapeFiles: [], polledAt: after } }));
     expect(cond(foreign, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'PrometheusConfigMismatch' });
     expect(cond(foreign, 'ConfigApplied')?.message).toBe(
       `Prometheus runs a config Vigil did not write (its scrape jobs are not those of config ${first.rendered.prometheusHash}, which its sidecar applied: ` +
@@ -526,12 +526,12 @@ describe('planReconcile', () => {
     expect(cond(foreign, 'Ready')).toMatchObject({ status: 'False', reason: 'PrometheusConfigMismatch' });
 
     // The same answer, but sent before the sidecar's reload (+ 2 s): the previous config, not a mismatch.
-    const stale = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: ['node'], polledAt: Date.parse(appliedAt) + 1000 } }));
+    const stale = planReconcile(input([service('a', 'one')], { ...hashes, prometheusRunning: { jobNames: ['node'], scrapeFiles: [], polledAt: Date.parse(appliedAt) + 1000 } }));
     expect(cond(stale, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
 
     // A newer config not applied yet: ApplyPending, whatever Prometheus runs.
     const pending = planReconcile(
-      input([service('a', 'one')], { prometheus: { appliedHash: 'older', appliedAt }, alertmanager: hashes.alertmanager, prometheusRunning: { jobNames: ['node'], polledAt: after } }),
+      input([service('a', 'one')], { prometheus: { appliedHash: 'older', appliedAt }, alertmanager: hashes.alertmanager, prometheusRunning: { jobNames: ['node'], scrapeFiles: [], polledAt: after } }),
     );
     expect(cond(pending, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
   });

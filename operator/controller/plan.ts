@@ -4,12 +4,12 @@
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
 import { encodeFileSet, type EncodeLimits, type EncodedFiles, type FileSet } from '../assemble/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
-import type { GlobalSettings, ObjectRef, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
+import type { GlobalSettings, ObjectRef, PartitionedPrometheusConfig, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
-import { scrapeJobNames } from '../sync/job-names.js';
-import { describeJobDifference, type PrometheusRunning } from './prometheus-config.js';
+import { scrapeConfigFiles, scrapeJobNames } from '../sync/job-names.js';
+import { describeScrapeDifference, type PrometheusRunning } from './prometheus-config.js';
 import type { SyncReport } from './annotations.js';
 import { claimedByOtherInstall } from './install-scope.js';
 import {
@@ -34,7 +34,7 @@ import { resolveScrapeLimits, type ResolvedScrapeLimits } from '../render/scrape
 import { routeReceiver } from '../render/alertmanager.js';
 import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
-import { leaveOutUntilFits, renderIsolated, type RenderTarget } from '../assemble/size-fit.js';
+import { encodePartitions, leaveOutUntilFits, renderIsolated, tooLargeAlone, type RenderTarget } from '../assemble/size-fit.js';
 import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 
 export type { RawMonitoredService };
@@ -48,6 +48,11 @@ export interface ReconcileInput {
   render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints, target?: RenderTarget) => RenderedConfig;
   prometheus: SyncReport;
   alertmanager: SyncReport;
+  /**
+   * A partitioned config only: true when a partition object it needs is missing or was changed by
+   * someone else (the controller's partition cache), so the objects are written though the hash is the same.
+   */
+  partitionsStale?: (config: PartitionedPrometheusConfig) => boolean;
   targetsFor: (namespace: string, name: string) => TargetCounts | undefined;
   /** Rule health of a service's group from the same poll (TargetsPoller.rulesFor); absent or undefined: not known. */
   rulesFor?: (namespace: string, name: string) => RuleHealth | { loaded: false } | undefined;
@@ -165,6 +170,12 @@ export interface ReconcilePlan {
    * objects to write; `ok: false` when even compressed it would not fit in one object.
    */
   encoded: { prometheus?: EncodedFiles; alertmanager?: EncodedFiles };
+  /**
+   * A partitioned Prometheus config to write (rendered.prometheusPartitions): how its main object
+   * and each partition object (by id) store their files. `encoded.prometheus` is then the main
+   * object's, or the first partition that does not fit.
+   */
+  encodedPartitions?: { main: Extract<EncodedFiles, { ok: true }>; partitions: ReadonlyMap<string, Extract<EncodedFiles, { ok: true }>> };
   /** Why the desired config cannot be delivered (too large): goes into ConfigApplied and the log. */
   undeliverable?: string;
   statusUpdates: StatusUpdate[];
@@ -398,7 +409,7 @@ export function prometheusProblem(input: ReconcileInput, rendered: RenderedConfi
   // comparing it would report every new service's config as a mismatch until the next poll.
   if (!polledAfterApply(running.polledAt, input.prometheus.appliedAt)) return undefined;
   const expected = input.expectedJobNames ? input.expectedJobNames(rendered, scrapeJobNames) : scrapeJobNames(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '');
-  const difference = describeJobDifference(expected, running.jobNames);
+  const difference = describeScrapeDifference({ jobNames: expected, scrapeFiles: scrapeConfigFiles(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') }, running);
   if (difference === undefined) return undefined;
   return {
     status: 'False',
@@ -532,21 +543,34 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const renderAndEncode = (services: MonitoredService[]) => {
     const rendered = renderIsolated(services, renderOne, input.isolate);
     // Compressing 5 MB costs tens of milliseconds: only for an object whose content must change.
-    const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash;
+    const writeConfigMap = input.prometheus.configHash !== rendered.prometheusHash || (rendered.prometheusPartitions !== undefined && input.partitionsStale?.(rendered.prometheusPartitions) === true);
     const writeSecret = input.alertmanager.configHash !== rendered.alertmanagerHash;
     const encoded: ReconcilePlan['encoded'] = {};
     const encode = input.encode ?? encodeFileSet;
-    if (writeConfigMap) encoded.prometheus = encode(rendered.prometheus, input.limits);
+    let encodedPartitions: ReconcilePlan['encodedPartitions'];
+    if (writeConfigMap && rendered.prometheusPartitions) {
+      const parts = encodePartitions(rendered.prometheusPartitions, (files) => encode(files, input.limits));
+      encoded.prometheus = parts.problem ?? parts.main;
+      if (!parts.problem && parts.main.ok) encodedPartitions = { main: parts.main, partitions: parts.partitions };
+    } else if (writeConfigMap) encoded.prometheus = encode(rendered.prometheus, input.limits);
     if (writeSecret) encoded.alertmanager = encode(rendered.alertmanager, input.limits);
-    return { rendered, writeConfigMap, writeSecret, encoded };
+    return { rendered, writeConfigMap, writeSecret, encoded, ...(encodedPartitions ? { encodedPartitions } : {}) };
   };
-  let { rendered, writeConfigMap, writeSecret, encoded } = renderAndEncode(validServices);
+  let { rendered, writeConfigMap, writeSecret, encoded, encodedPartitions } = renderAndEncode(validServices);
   // One team's size never holds back the others (issue #15): leave services out until it fits.
   const leftOutMessages = new Map<string, string>();
-  if (encoded.prometheus?.ok === false || encoded.alertmanager?.ok === false) {
+  // Partitioned, only a service too large for an object of its own is left out; the rest is split.
+  if (rendered.prometheusPartitions && encoded.prometheus?.ok === false) {
+    const alone = tooLargeAlone(rendered.prometheusPartitions, (files) => (input.encode ?? encodeFileSet)(files, input.limits));
+    if (alone.size > 0) {
+      ({ rendered, writeConfigMap, writeSecret, encoded, encodedPartitions } = renderAndEncode(validServices.filter((s) => !alone.has(`${s.metadata.namespace}/${s.metadata.name}`))));
+      for (const [key, message] of alone) leftOutMessages.set(key, message);
+    }
+  }
+  if ((!rendered.prometheusPartitions && encoded.prometheus?.ok === false) || encoded.alertmanager?.ok === false) {
     const fit = leaveOutUntilFits(validServices, results, rendered, encoded, input.limits, renderAndEncode);
     if (fit) {
-      ({ rendered, writeConfigMap, writeSecret, encoded } = fit.result);
+      ({ rendered, writeConfigMap, writeSecret, encoded, encodedPartitions } = fit.result);
       for (const [key, message] of fit.messages) leftOutMessages.set(key, message);
     }
   }
@@ -655,6 +679,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     writeConfigMap,
     writeSecret,
     encoded,
+    ...(encodedPartitions ? { encodedPartitions } : {}),
     ...(undeliverable !== undefined ? { undeliverable } : {}),
     statusUpdates,
     valid: validServices.length,

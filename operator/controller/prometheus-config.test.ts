@@ -6,7 +6,7 @@ import { defaultSettings } from '../render/index.js';
 import { renderConfig } from '../assemble/config.js';
 import { validateMonitoredService } from '../validate/index.js';
 import { scrapeJobNames } from '../sync/job-names.js';
-import { describeJobDifference, needsConfigDownload, runtimeTimes } from './prometheus-config.js';
+import { describeJobDifference, describeScrapeDifference, needsConfigDownload, runtimeTimes } from './prometheus-config.js';
 
 const STATUS_CONFIG_YAML = [
   'global:',
@@ -62,7 +62,7 @@ describe('describeJobDifference', () => {
 
 describe('needsConfigDownload', () => {
   const t = Date.parse('2026-11-30T19:00:09Z');
-  const loaded = (settled: boolean) => ({ loadedAt: t, jobNames: ['a'], settled });
+  const loaded = (settled: boolean) => ({ loadedAt: t, jobNames: ['a'], scrapeFiles: [], settled });
 
   it('downloads when nothing was read yet, or the answer has no lastConfigTime', () => {
     expect(needsConfigDownload(undefined, t)).toBe(true);
@@ -91,5 +91,20 @@ describe('runtimeTimes', () => {
   it('gives undefined for absent or unreadable fields', () => {
     expect(runtimeTimes(undefined)).toEqual({ loadedAt: undefined, serverAt: undefined });
     expect(runtimeTimes({ lastConfigTime: 7, serverTime: 'soon' })).toEqual({ loadedAt: undefined, serverAt: undefined });
+  });
+});
+
+describe('describeScrapeDifference', () => {
+  const vigil = { jobNames: ['prometheus'], scrapeFiles: ['partition-a-1111111111111111.scrape.yaml', 'partition-b-1111111111111111.scrape.yaml'] };
+  it('is undefined for the same jobs and scrape config files', () => {
+    expect(describeScrapeDifference(vigil, { ...vigil })).toBeUndefined();
+  });
+  it('names a scrape file of other jobs and a foreign job', () => {
+    expect(describeScrapeDifference(vigil, { jobNames: ['prometheus', 'other'], scrapeFiles: ['partition-a-1111111111111111.scrape.yaml', 'partition-b-2222222222222222.scrape.yaml'] })).toBe(
+      "1 scrape job Vigil did not write (other); missing 1 of Vigil's 2 scrape config files (partition-b-1111111111111111.scrape.yaml); 1 scrape config file Vigil did not write (partition-b-2222222222222222.scrape.yaml)",
+    );
+  });
+  it('says that every scrape config file is missing when Prometheus runs a config without them', () => {
+    expect(describeScrapeDifference(vigil, { jobNames: ['prometheus'], scrapeFiles: [] })).toMatch(/^missing 2 of Vigil's 2 scrape config files/);
   });
 });

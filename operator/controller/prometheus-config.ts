@@ -9,14 +9,23 @@
 // What it does keep verbatim is each scrape job's job_name (a string, quoted only when YAML needs it):
 // Vigil names every job after its service (vigil/<namespace>/<name>/<port>), so the set of job names is
 // what Vigil can compare robustly, and it is what decides which services Prometheus scrapes and alerts
-// for. Not detected: a foreign config with exactly Vigil's job names.
+// for. A partitioned config (assemble/partitioned-config.ts) has its services' jobs in files named by
+// `scrape_config_files`, whose jobs Prometheus does not report, only the names: those names carry
+// the digest of their jobs, so the names and the main file's jobs together are compared instead.
+// Not detected: a foreign config with exactly Vigil's job names and scrape file names.
 import type { Logger } from '../observability/logger.js';
-import { scrapeJobNames } from '../sync/job-names.js';
+import { scrapeConfigFiles, scrapeJobNames } from '../sync/job-names.js';
 import { ServerPoller, serverUrl } from './server-poller.js';
 
 export interface PrometheusRunning {
-  /** job_name of every scrape config Prometheus runs, sorted. */
+  /** job_name of every scrape config of Prometheus's main config file, sorted. */
   jobNames: string[];
+  /**
+   * Base names of its `scrape_config_files`, sorted: Prometheus reports these, not their jobs
+   * (checked on 3.15.1); a partitioned config names each partition's scrape file after its jobs'
+   * digest (render/names.ts partitionScrapeFileName), so the names stand for the jobs.
+   */
+  scrapeFiles: string[];
   /** When the last successful poll was sent (ms since the epoch): an answer older than the sidecar's apply says nothing about it. */
   polledAt: number;
 }
@@ -25,7 +34,7 @@ export interface PrometheusRunning {
  * undefined when both sets of job names are equal; otherwise what differs, e.g. "missing 2 of Vigil's
  * 5 scrape jobs (vigil/shop/web/http, …); 1 job Vigil did not write (other)". At most `show` names of each kind.
  */
-export function describeJobDifference(expected: readonly string[], running: readonly string[], show = 3): string | undefined {
+export function describeJobDifference(expected: readonly string[], running: readonly string[], show = 3, noun = 'scrape job'): string | undefined {
   const want = new Set(expected);
   const have = new Set(running);
   const missing = expected.filter((j) => !have.has(j));
@@ -33,9 +42,20 @@ export function describeJobDifference(expected: readonly string[], running: read
   if (missing.length === 0 && foreign.length === 0) return undefined;
   const list = (names: string[]) => `${names.slice(0, show).join(', ')}${names.length > show ? `, and ${names.length - show} more` : ''}`;
   const parts: string[] = [];
-  if (missing.length > 0) parts.push(`missing ${missing.length} of Vigil's ${want.size} scrape jobs (${list(missing)})`);
-  if (foreign.length > 0) parts.push(`${foreign.length} scrape job${foreign.length === 1 ? '' : 's'} Vigil did not write (${list(foreign)})`);
+  if (missing.length > 0) parts.push(`missing ${missing.length} of Vigil's ${want.size} ${noun}s (${list(missing)})`);
+  if (foreign.length > 0) parts.push(`${foreign.length} ${noun}${foreign.length === 1 ? '' : 's'} Vigil did not write (${list(foreign)})`);
   return parts.join('; ');
+}
+
+/**
+ * describeJobDifference of the job names and of the scrape_config_files (base names) together;
+ * undefined when both are equal.
+ */
+export function describeScrapeDifference(expected: Pick<PrometheusRunning, 'jobNames' | 'scrapeFiles'>, running: Pick<PrometheusRunning, 'jobNames' | 'scrapeFiles'>): string | undefined {
+  const parts = [describeJobDifference(expected.jobNames, running.jobNames), describeJobDifference(expected.scrapeFiles, running.scrapeFiles, 3, 'scrape config file')].filter(
+    (p): p is string => p !== undefined,
+  );
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 /** The job names of the config Prometheus had loaded at `loadedAt`, as one full download read them. */
@@ -43,6 +63,7 @@ export interface LoadedConfig {
   /** lastConfigTime of /api/v1/status/runtimeinfo (ms since the epoch, whole seconds). */
   loadedAt: number;
   jobNames: string[];
+  scrapeFiles: string[];
   /**
    * True when the download followed a runtimeinfo answer given at least one second after loadedAt
    * (Prometheus's own clock): lastConfigTime has whole seconds only, so a second reload in the same
@@ -90,7 +111,7 @@ export class PrometheusConfigPoller extends ServerPoller<PrometheusRunning> {
 
   /** The latest report, undefined until a poll succeeded or while Prometheus does not answer. */
   get running(): PrometheusRunning | undefined {
-    return this.failure || !this.latest ? undefined : { jobNames: this.latest.jobNames, polledAt: this.lastPolledAt };
+    return this.failure || !this.latest ? undefined : { jobNames: this.latest.jobNames, scrapeFiles: this.latest.scrapeFiles, polledAt: this.lastPolledAt };
   }
 
   /** Whole-config downloads so far (tests read it to see the poll stays cheap). */
@@ -105,11 +126,16 @@ export class PrometheusConfigPoller extends ServerPoller<PrometheusRunning> {
       if (typeof data?.yaml !== 'string') throw new Error(`GET ${serverUrl(this.url, '/api/v1/status/config')}: no data.yaml (is it Prometheus?)`);
       this.configDownloads++;
       // Without lastConfigTime nothing tells a later poll whether the config changed: settled stays false.
-      loaded = { loadedAt: loadedAt ?? Number.NaN, jobNames: scrapeJobNames(data.yaml), settled: loadedAt !== undefined && serverAt !== undefined && serverAt >= loadedAt + 1000 };
+      loaded = {
+        loadedAt: loadedAt ?? Number.NaN,
+        jobNames: scrapeJobNames(data.yaml),
+        scrapeFiles: scrapeConfigFiles(data.yaml),
+        settled: loadedAt !== undefined && serverAt !== undefined && serverAt >= loadedAt + 1000,
+      };
       this.loaded = loaded;
     }
     this.lastPolledAt = polledAt;
-    return { jobNames: loaded.jobNames, polledAt };
+    return { jobNames: loaded.jobNames, scrapeFiles: loaded.scrapeFiles, polledAt };
   }
 
   /** The `data` of a Prometheus API answer; throws on a transport error or an HTTP error status. */
@@ -121,6 +147,10 @@ export class PrometheusConfigPoller extends ServerPoller<PrometheusRunning> {
   }
 
   protected same(a: PrometheusRunning | undefined, b: PrometheusRunning): boolean {
-    return a !== undefined && a.jobNames.length === b.jobNames.length && a.jobNames.every((j, i) => j === b.jobNames[i]);
+    return a !== undefined && sameList(a.jobNames, b.jobNames) && sameList(a.scrapeFiles, b.scrapeFiles);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -19,9 +19,9 @@ export const ALERTMANAGER_FEATURES = 'receiver-name-in-metrics';
 /** Receiver without integrations for alerts of MonitoredServices that are no longer configured (alertmanager.ts). */
 export const UNOWNED_RECEIVER = 'vigil-unowned';
 export const EMAIL_TEMPLATE_FILE = 'vigil-email.tmpl';
-import { RULE_FILE_SUFFIX } from '../contract.js';
+import { RULE_FILE_SUFFIX, SCRAPE_FILE_PREFIX, SCRAPE_FILE_SUFFIX } from '../contract.js';
 
-export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX } from '../contract.js';
+export { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE, RULE_FILE_SUFFIX, SCRAPE_FILE_PREFIX, SCRAPE_FILE_SUFFIX } from '../contract.js';
 
 /** Static labels on every alert of a MonitoredService; Alertmanager routes on them. */
 export const LABEL_NAMESPACE = 'vigil_namespace';
@@ -80,7 +80,18 @@ export function ruleGroupName(ref: ObjectRef): string {
   return `${JOB_PREFIX}/${ref.namespace}/${ref.name}`;
 }
 
+/**
+ * The scrape file of config partition `id` (assemble/partitions.ts) whose jobs have digest
+ * `jobsDigest` (hex, first 16 characters kept): prometheus.yml names every such file in
+ * `scrape_config_files`, and Prometheus reports those names in /api/v1/status/config, so what it
+ * runs can be compared with what Vigil wrote down to each partition's jobs (docs/contract.md).
+ */
+export function partitionScrapeFileName(id: string, jobsDigest: string): string {
+  return `${SCRAPE_FILE_PREFIX}${id}-${jobsDigest.slice(0, 16)}${SCRAPE_FILE_SUFFIX}`;
+}
+
 /** ConfigMap key of one MonitoredService's rule file: `<namespace>__<name>.rules.yaml`. */
+
 export function ruleFileName(ref: ObjectRef): string {
   return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;
 }

@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { Endpoint, LabelSelector, MonitoredService } from '../api/schema.js';
-import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, sanitizedLabelName, sortServices } from './names.js';
+import { compareStrings, jobName, refOf, RULE_FILE_SUFFIX, SCRAPE_FILE_SUFFIX, sanitizedLabelName, sortServices } from './names.js';
 import { resolveScrapeLimits, scrapeLimitFields } from './scrape-limits.js';
 import { DEFAULT_SCRAPE_CREDENTIALS_DIR, scrapeAuthFields } from './scrape-auth.js';
 import { scrapeTiming } from './scrape-timing.js';
@@ -59,6 +59,25 @@ export function assemblePrometheusConfig(
 /** prometheus.yml with one placeholder item (yaml-fragments.ts) where the services' jobs go, none without jobs. */
 export function prometheusSkeleton(hasJobs: boolean, settings: GlobalSettings): string {
   return stringify(prometheusDocument(hasJobs ? [placeholder(0)] : [], settings), YAML_OPTIONS);
+}
+
+/**
+ * prometheus.yml of a partitioned config (assemble/partitioned-config.ts): the services' jobs are
+ * not in it but in the partitions' scrape files next to it (`scrapeFiles`, file names), which
+ * Prometheus (2.43 and later) loads through `scrape_config_files`. Each file is named, not matched
+ * by a glob: Prometheus reports these names (not the files' jobs) in /api/v1/status/config, and a
+ * scrape file's name carries the digest of its jobs (names.ts partitionScrapeFileName).
+ */
+export function partitionedPrometheusConfig(settings: GlobalSettings, scrapeFiles: readonly string[]): string {
+  const files = [...scrapeFiles].sort(compareStrings).map((name) => posix.join(settings.rulesDir, name));
+  return stringify({ ...prometheusDocument([], settings), ...(files.length > 0 ? { scrape_config_files: files } : {}) }, YAML_OPTIONS);
+}
+
+/** A partition's scrape file: its services' jobs (renderScrapeJobsText, in service order) under scrape_configs. */
+export function partitionScrapeFile(scrapeJobTexts: readonly string[]): string {
+  const items = scrapeJobTexts.join('');
+  // As `yaml` writes the document { scrape_configs: [...] } (stringifyItems writes the items of a top-level list).
+  return items === '' ? 'scrape_configs: []\n' : `scrape_configs:\n${items}`;
 }
 
 function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): Record<string, unknown> {

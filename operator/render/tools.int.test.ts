@@ -15,6 +15,8 @@ import { parse } from 'yaml';
 import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js';
 import { BYTE_UNITS, MAX_COUNT_LIMIT } from '../api/scrape-limits.js';
 import { renderConfig } from '../assemble/config.js';
+import { allFiles, assemblePartitionedPrometheus } from '../assemble/partitioned-config.js';
+import { renderServicePieces } from './index.js';
 import type { GlobalSettings, RenderedConfig } from './types.js';
 
 const run = promisify(execFile);
@@ -109,6 +111,34 @@ describe('scrape limits (spec.limits) the schema accepts', () => {
     const { prometheusDir } = writeRendered('limits', renderConfig(services, settings));
     expect(readFileSync(join(prometheusDir, 'prometheus.yml'), 'utf8')).toContain('body_size_limit: 999999999GiB');
     expectSuccess(await tool(PROMTOOL, ['check', 'config', 'prometheus.yml'], prometheusDir));
+  });
+});
+
+describe('the partitioned rendering of the catalogue (assemble/partitioned-config.ts)', () => {
+  it("passes promtool check config, which loads every partition's scrape file through scrape_config_files and every rule file", async () => {
+    const catalogue = loadCatalogue();
+    const dir = join(workDir, 'partitioned');
+    const credentialsDir = join(dir, 'scrape-credentials');
+    const settings: GlobalSettings = { ...demoSettings, scrapeCredentialsDir: credentialsDir };
+    // A small budget: the catalogue alone then needs several partitions.
+    const config = assemblePartitionedPrometheus(
+      catalogue.map((s) => renderServicePieces(s, settings)),
+      settings,
+      undefined,
+      20_000,
+    );
+    expect(config.partitions.length).toBeGreaterThanOrEqual(3);
+    mkdirSync(credentialsDir, { recursive: true });
+    for (const ref of catalogue.flatMap(serviceCredentialRefs)) writeFileSync(join(credentialsDir, credentialFileName(ref)), 'placeholder\n');
+    for (const [name, content] of Object.entries(allFiles(config))) writeFileSync(join(dir, name), content);
+    const result = await tool(PROMTOOL, ['check', 'config', 'prometheus.yml'], dir);
+    expectSuccess(result);
+    // promtool names each rule file it checked: all of them, from every partition.
+    const ruleFiles = Object.keys(allFiles(config)).filter((f) => f.endsWith('.rules.yaml'));
+    for (const f of ruleFiles) expect(result.output).toContain(f);
+    // A job of each partition is known to promtool: a broken scrape file fails the check (proven below).
+    writeFileSync(join(dir, Object.keys(config.partitions[0]!.files).find((f) => f.endsWith('.scrape.yaml'))!), 'scrape_configs:\n  - job_name: 1\n    bogus_field: true\n');
+    expect((await tool(PROMTOOL, ['check', 'config', 'prometheus.yml'], dir)).code).not.toBe(0);
   });
 });
 

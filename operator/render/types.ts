@@ -64,4 +64,38 @@ export interface RenderedConfig {
   digests: { prometheus: string; alertmanager: string };
   /** The services included, sorted by namespace/name. */
   included: ObjectRef[];
+  /**
+   * Set when the Prometheus config is partitioned (`vigil operator --config-partitions`,
+   * assemble/partitioned-config.ts): then `prometheus` is every file of it as the sidecar writes
+   * them, `prometheusHash`/`digests.prometheus` its hash, and the controller writes these objects.
+   */
+  prometheusPartitions?: PartitionedPrometheusConfig;
+}
+
+/** One partition of a partitioned Prometheus config (assemble/partitioned-config.ts). */
+export interface ConfigPartition {
+  /** Stable id (assemble/partitions.ts Partition.id): in its object's name and its scrape file's. */
+  id: string;
+  refs: ObjectRef[];
+  /** Its scrape file and its services' rule files. */
+  files: Record<string, string>;
+  /** sha256 (hex) over its files' names and digests. */
+  digest: string;
+}
+
+export interface PartitionedPrometheusConfig {
+  /** prometheus.yml (naming every partition's scrape file in scrape_config_files) and the Watchdog rule file. */
+  main: Record<string, string>;
+  /** In id order. */
+  partitions: ConfigPartition[];
+  /** sha256 over the main files and every partition's id and digest: the config hash (full length). */
+  digest: string;
+  /** Its first HASH_LENGTH characters (status fields, annotations). */
+  hash: string;
+  /**
+   * Each service's bytes (unitBytes) with the digests they were counted from: a later call with
+   * this result as `previous` counts only the changed services again (counting the UTF-8 bytes of
+   * 10,000 services' text took most of one change's time).
+   */
+  unitBytes: ReadonlyMap<string, { digests: string; bytes: number }>;
 }

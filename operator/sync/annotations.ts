@@ -3,10 +3,19 @@
 // The operator compares applied-hash with the hash it desires now, so this is the only channel
 // between a running Prometheus/Alertmanager and the MonitoredService's ConfigApplied condition.
 
-import { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH } from '../contract.js';
+import { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH, READER_ANNOTATIONS } from '../contract.js';
 
 /** Defined in operator/contract.ts (docs/contract.md). */
 export { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH };
+
+/**
+ * The same changes under the partition reader's annotations (READER_ANNOTATIONS): what a sidecar
+ * with --partitions writes once the operator offers partitions, so that the plain four annotations
+ * can only come from a sidecar that does not read them.
+ */
+export function asReaderAnnotations(changes: AnnotationChanges): AnnotationChanges {
+  return Object.fromEntries(Object.entries(changes).map(([key, value]) => [READER_ANNOTATIONS[key] ?? key, value]));
+}
 
 /** Value null removes the annotation in a JSON merge patch. */
 export type AnnotationChanges = Record<string, string | null>;
@@ -49,8 +58,9 @@ export function pendingAnnotationChanges(current: Record<string, string> | undef
   for (const [key, value] of Object.entries(wanted)) {
     if (value === null) {
       if (key in have) pending[key] = null;
-    } else if (key === ANNOTATIONS.appliedAt) {
-      if (!(key in have) || have[ANNOTATIONS.appliedHash] !== wanted[ANNOTATIONS.appliedHash]) pending[key] = value;
+    } else if (key === ANNOTATIONS.appliedAt || key === ANNOTATIONS.readerAppliedAt) {
+      const hashKey = key === ANNOTATIONS.appliedAt ? ANNOTATIONS.appliedHash : ANNOTATIONS.readerAppliedHash;
+      if (!(key in have) || have[hashKey] !== wanted[hashKey]) pending[key] = value;
     } else if (have[key] !== value) {
       pending[key] = value;
     }

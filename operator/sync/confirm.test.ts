@@ -60,6 +60,16 @@ describe('confirmPrometheusJobs', () => {
   it('handles a config without scrape jobs', () => {
     expect(confirmPrometheusJobs('global: {}\n', 'global: {}\n')).toEqual({ ok: true });
   });
+  it('compares the scrape_config_files by base name: a partition written at other jobs is not confirmed', () => {
+    const main = 'scrape_config_files:\n  - ./partition-a-1111111111111111.scrape.yaml\nscrape_configs:\n  - job_name: prometheus\n';
+    const loaded = (file: string) => `scrape_config_files:\n- /etc/prometheus/${file}\nscrape_configs:\n- job_name: prometheus\n`;
+    expect(confirmPrometheusJobs(main, loaded('partition-a-1111111111111111.scrape.yaml'))).toEqual({ ok: true });
+    expect(confirmPrometheusJobs(main, loaded('partition-a-2222222222222222.scrape.yaml'))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/missing scrape_config_files partition-a-1111111111111111\.scrape\.yaml; unexpected scrape_config_files partition-a-2222222222222222\.scrape\.yaml/),
+    });
+    expect(confirmPrometheusJobs(main, 'scrape_configs:\n- job_name: prometheus\n').ok).toBe(false);
+  });
 });
 
 describe('Alertmanager confirmation', () => {

@@ -4,7 +4,7 @@
 // scrape jobs of our file; Alertmanager must report the hash of exactly the bytes we wrote.
 import { createHash } from 'node:crypto';
 import type { FileSet } from './files.js';
-import { scrapeJobNames } from './job-names.js';
+import { scrapeConfigFiles, scrapeJobNames } from './job-names.js';
 import { ALERTMANAGER_CONFIG_FILE, PROMETHEUS_CONFIG_FILE } from '../contract.js';
 
 export { scrapeJobNames } from './job-names.js';
@@ -50,18 +50,24 @@ export function confirmPrometheusMetrics(samples: Map<string, number>, triggered
   return { ok: true };
 }
 
-/** The loaded config must have exactly the scrape jobs of the file we wrote. */
+/**
+ * The loaded config must have exactly the scrape jobs of the file we wrote, and name exactly its
+ * `scrape_config_files` (by base name): Prometheus reports a scrape file's name, not its jobs, and
+ * a partition's scrape file is named after its jobs' digest (render/names.ts partitionScrapeFileName).
+ */
 export function confirmPrometheusJobs(writtenYaml: string, loadedYaml: string): Confirmation {
-  const written = scrapeJobNames(writtenYaml);
-  const loaded = scrapeJobNames(loadedYaml);
-  const writtenSet = new Set(written);
-  const loadedSet = new Set(loaded);
-  const missing = written.filter((job) => !loadedSet.has(job));
-  const extra = loaded.filter((job) => !writtenSet.has(job));
-  if (missing.length === 0 && extra.length === 0) return { ok: true };
   const parts: string[] = [];
-  if (missing.length > 0) parts.push(`missing jobs ${missing.join(', ')}`);
-  if (extra.length > 0) parts.push(`unexpected jobs ${extra.join(', ')}`);
+  const compare = (written: string[], loaded: string[], what: string) => {
+    const writtenSet = new Set(written);
+    const loadedSet = new Set(loaded);
+    const missing = written.filter((x) => !loadedSet.has(x));
+    const extra = loaded.filter((x) => !writtenSet.has(x));
+    if (missing.length > 0) parts.push(`missing ${what} ${missing.join(', ')}`);
+    if (extra.length > 0) parts.push(`unexpected ${what} ${extra.join(', ')}`);
+  };
+  compare(scrapeJobNames(writtenYaml), scrapeJobNames(loadedYaml), 'jobs');
+  compare(scrapeConfigFiles(writtenYaml), scrapeConfigFiles(loadedYaml), 'scrape_config_files');
+  if (parts.length === 0) return { ok: true };
   return { ok: false, reason: `Prometheus's loaded config does not match the written one: ${parts.join('; ')}` };
 }
 

@@ -1,7 +1,7 @@
 // The scanner must always agree with a full parse, and take its fast path on the two real writers.
 import { defaultSettings, renderPrometheusConfig } from '../render/index.js';
 import { demoSettings, loadCatalogue } from '../../test/fixtures/catalogue/index.js';
-import { jobNamesByFullParse, scanJobNames, scrapeJobNames } from './job-names.js';
+import { jobNamesByFullParse, scanJobNames, scrapeConfigFiles, scrapeJobNames } from './job-names.js';
 
 /** Prometheus 2.42's /api/v1/status/config style (Go yaml.v2: list items not indented, flow lists). */
 const GO_STYLE = `global:
@@ -93,5 +93,30 @@ describe('scrapeJobNames', () => {
     expect([...scanned!].sort()).toEqual(jobNamesByFullParse(text).sort());
     expect(scanned).toContain('vigil-operator');
     expect(scanned!.length).toBeGreaterThan(5);
+  });
+});
+
+describe('scrapeConfigFiles', () => {
+  const written =
+    'global:\n  scrape_interval: 30s\nrule_files:\n  - ./*.rules.yaml\nscrape_config_files:\n  - ./partition-b-0123456789abcdef.scrape.yaml\n  - ./partition-a-0123456789abcdef.scrape.yaml\n';
+  // As Prometheus reports it: each entry joined to the config file's directory, yaml.v2's list style.
+  const reported =
+    'global:\n  scrape_interval: 30s\nscrape_config_files:\n- /etc/prometheus/partition-a-0123456789abcdef.scrape.yaml\n- /etc/prometheus/partition-b-0123456789abcdef.scrape.yaml\nscrape_configs:\n- job_name: prometheus\n';
+  const names = ['partition-a-0123456789abcdef.scrape.yaml', 'partition-b-0123456789abcdef.scrape.yaml'];
+
+  it('gives the base names of the written and of the reported list, sorted', () => {
+    expect(scrapeConfigFiles(written)).toEqual(names);
+    expect(scrapeConfigFiles(reported)).toEqual(names);
+  });
+
+  it('is empty for a config without the key, also one whose scrape jobs mention it', () => {
+    expect(scrapeConfigFiles('global: {}\nscrape_configs:\n- job_name: prometheus\n')).toEqual([]);
+    expect(scrapeConfigFiles('scrape_configs:\n- job_name: scrape_config_files\n')).toEqual([]);
+  });
+
+  it('gives what a full parse gives for other shapes', () => {
+    expect(scrapeConfigFiles('{scrape_config_files: [/a/x.scrape.yaml, y.scrape.yaml]}\n')).toEqual(['x.scrape.yaml', 'y.scrape.yaml']);
+    expect(scrapeConfigFiles('---\nscrape_config_files:\n  - "/a/quoted name.scrape.yaml"\n')).toEqual(['quoted name.scrape.yaml']);
+    expect(scrapeConfigFiles('scrape_config_files:\n  - /a/x.scrape.yaml\n  # a comment\n  - /b/y.scrape.yaml\n')).toEqual(['x.scrape.yaml', 'y.scrape.yaml']);
   });
 });

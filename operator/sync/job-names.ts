@@ -117,3 +117,49 @@ export function scrapeJobNames(prometheusYaml: string): string[] {
   }
   return (names ?? jobNamesByFullParse(prometheusYaml)).sort();
 }
+
+/** What a full parse gives: the base name of every `scrape_config_files` entry. */
+function scrapeConfigFilesByFullParse(prometheusYaml: string): string[] {
+  const doc = parseYaml(prometheusYaml) as { scrape_config_files?: unknown[] } | null;
+  return (doc?.scrape_config_files ?? []).map((f) => baseName(String(f ?? '')));
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** An entry Vigil writes (a path of plain file-name characters), which YAML reads only as this string. */
+const SIMPLE_PATH = /^[A-Za-z0-9_/.][A-Za-z0-9_/.-]*$/;
+
+/**
+ * The base names of a Prometheus config's `scrape_config_files` (the file we wrote, or
+ * /api/v1/status/config's YAML, where Prometheus shows each entry joined to the config file's
+ * directory), sorted; [] when it has none. The header is looked for as a top-level line, which
+ * in block YAML cannot be inside a scrape job; anything but a block list of simple paths under
+ * it is read by a full parse, as scrapeJobNames does.
+ */
+export function scrapeConfigFiles(prometheusYaml: string): string[] {
+  const firstContent = /^(?! *(#.*)?$).*$/m.exec(prometheusYaml)?.[0];
+  const blockShape = !prometheusYaml.includes('\r') && !/^(\t|---|\.\.\.|%)/m.test(prometheusYaml) && firstContent !== undefined && TOP_LEVEL_KEY.test(firstContent);
+  // The usual case, every config without partitions (megabytes at 10,000 services): not split into lines.
+  if (blockShape && !prometheusYaml.includes('scrape_config_files')) return [];
+  const lines = prometheusYaml.split('\n');
+  const headers = lines.flatMap((l, i) => (l.startsWith('scrape_config_files:') ? [i] : []));
+  if (blockShape && headers.length === 1 && lines[headers[0]!] === 'scrape_config_files:') {
+    const names: string[] = [];
+    let simple = true;
+    for (let i = headers[0]! + 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const item = /^ *- (.*)$/.exec(line);
+      if (item && SIMPLE_PATH.test(item[1]!) && !NON_STRING_WORDS.has(item[1]!)) {
+        names.push(baseName(item[1]!));
+        continue;
+      }
+      // The list ends at the next top-level key or the end of the text; anything else: parse it whole.
+      simple = (line === '' && i === lines.length - 1) || TOP_LEVEL_KEY.test(line);
+      break;
+    }
+    if (simple && names.length > 0) return names.sort();
+  }
+  return scrapeConfigFilesByFullParse(prometheusYaml).sort();
+}

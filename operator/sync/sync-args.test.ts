@@ -27,6 +27,12 @@ describe('vigil sync flags', () => {
     expect(parseSyncArgs(['--secret', 's', ...base], { POD_NAMESPACE: 'pod-ns' })).toMatchObject({ namespace: 'pod-ns' });
   });
 
+  it('takes --partitions with a ConfigMap only (partitions are ConfigMaps)', () => {
+    expect(parseSyncArgs(['--configmap', 'vigil-prometheus-config', '--partitions', ...base], {})).toMatchObject({ kind: 'ConfigMap', partitions: true });
+    expect(parseSyncArgs(['--configmap', 'c', ...base], { VIGIL_PARTITIONS: 'true' })).toMatchObject({ partitions: true });
+    expect(() => parseSyncArgs(['--secret', 's', '--partitions', ...base], {})).toThrow('--partitions goes with --configmap <name>');
+  });
+
   it('names the flag on bad input', () => {
     expect(() => parseSyncArgs(base, {})).toThrow('exactly one of --configmap <name> or --secret <name> is required');
     expect(() => parseSyncArgs(['--configmap', 'a', '--secret', 'b', ...base], {})).toThrow('exactly one of');

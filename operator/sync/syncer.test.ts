@@ -107,6 +107,31 @@ describe('Syncer', () => {
     expect(reporter.patches.at(-1)).toMatchObject({ 'vigil.dev/applied-hash': contentHash(GOOD) });
   });
 
+  it('with partitionsReader, reports under the reader annotations on an object that offers partitions, and only there', async () => {
+    await syncer.stop();
+    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000, partitionsReader: true });
+    await syncer.init();
+    await observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1' }));
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h1');
+    expect(reporter.annotations['vigil.dev/reader-applied-hash']).toBeUndefined();
+    // The operator offers partitions (and removes the plain reports): the same config, reported as a reader, no reload.
+    await observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1', 'vigil.dev/partitions-offered': 'true' }));
+    expect(server.reloads).toHaveLength(1);
+    expect(reporter.patches.at(-1)).toEqual({ 'vigil.dev/reader-applied-hash': 'h1', 'vigil.dev/reader-applied-at': expect.stringMatching(/Z$/) });
+    const offer = { 'vigil.dev/partitions-offered': 'true' };
+    await observe(obj(BAD, { ...reporter.annotations, ...offer, 'vigil.dev/config-hash': 'h2' }));
+    expect(reporter.patches.at(-1)).toEqual({ 'vigil.dev/reader-reload-error': expect.stringContaining('bad rule'), 'vigil.dev/reader-failed-hash': 'h2' });
+    await observe(obj(GOOD2, { ...reporter.annotations, ...offer, 'vigil.dev/config-hash': 'h3' }));
+    expect(reporter.annotations).toMatchObject({ 'vigil.dev/reader-applied-hash': 'h3', 'vigil.dev/applied-hash': 'h1' });
+    expect(reporter.annotations['vigil.dev/reader-failed-hash']).toBeUndefined();
+  });
+
+  it('without partitionsReader, reports under the plain annotations also where partitions are offered (a sidecar from before partitions)', async () => {
+    await observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1', 'vigil.dev/partitions-offered': 'true' }));
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h1');
+    expect(reporter.annotations['vigil.dev/reader-applied-hash']).toBeUndefined();
+  });
+
   it('on a rejected reload restores the last good files, reports the error once and schedules a retry', async () => {
     await observe(obj(GOOD));
     await observe(obj(BAD, { ...reporter.annotations, 'vigil.dev/config-hash': 'bad-hash' }));

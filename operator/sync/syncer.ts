@@ -3,7 +3,7 @@
 // object with what the server is known to run, so a missed event or a restart changes nothing.
 // Passes never overlap; a change seen during a pass triggers another pass right after it.
 import type { Logger } from '../observability/index.js';
-import { failureAnnotations, pendingAnnotationChanges, successAnnotations, ANNOTATIONS, type AnnotationChanges } from './annotations.js';
+import { asReaderAnnotations, failureAnnotations, pendingAnnotationChanges, successAnnotations, ANNOTATIONS, type AnnotationChanges } from './annotations.js';
 import { retryDelayMs } from './backoff.js';
 import { inferServerKind, type ServerKind } from './confirm.js';
 import { contentHash, type FileSet } from './files.js';
@@ -41,6 +41,12 @@ export interface SyncerOptions {
    * there, and a config naming a file not yet there waits for it. Absent: no credentials.
    */
   credentialsDir?: string;
+  /**
+   * `vigil sync --partitions`: this sidecar reads partitioned configs, and says so by reporting under
+   * the reader annotations (annotations.ts asReaderAnnotations) on an object that offers partitions
+   * (ANNOTATIONS.partitionsOffered); elsewhere it reports as every sidecar does.
+   */
+  partitionsReader?: boolean;
 }
 
 /** File names for a log line: all of a few, the first ones and a count of thousands (one rule file per service). */
@@ -263,7 +269,9 @@ export class Syncer {
     this.options.log.info('scrape credential files written', { dir, written: fileList(diff.write), removed: fileList(diff.remove) });
   }
 
-  private async ensureAnnotations(object: ObservedObject, wanted: AnnotationChanges): Promise<void> {
+  private async ensureAnnotations(object: ObservedObject, changes: AnnotationChanges): Promise<void> {
+    const asReader = this.options.partitionsReader === true && object.annotations[ANNOTATIONS.partitionsOffered] !== undefined;
+    const wanted = asReader ? asReaderAnnotations(changes) : changes;
     const pending = pendingAnnotationChanges(object.annotations, wanted);
     if (Object.keys(pending).length === 0) return;
     try {

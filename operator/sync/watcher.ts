@@ -1,5 +1,6 @@
 // Watches exactly one ConfigMap or Secret through the API (list + watch with the field selector
-// metadata.name=<name>, which RBAC with resourceNames permits). A watch ends on server timeouts,
+// metadata.name=<name>, which RBAC with resourceNames permits), or the ConfigMaps/Secrets of a
+// label selector (a partitioned config's partition objects). A watch ends on server timeouts,
 // API server restarts and network errors; this loop then re-lists (level-triggered: the list
 // result alone says what the object is now) with capped exponential backoff, forever, until stopped.
 import { Watch, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
@@ -24,6 +25,13 @@ export interface WatchOneOptions {
   watchTimeoutSeconds?: number;
 }
 
+export interface ObjectsWatchOptions extends Omit<WatchOneOptions, 'name' | 'onObject'> {
+  /** Kubernetes label selector, e.g. vigil.dev/config-partition-of=vigil-prometheus-config. */
+  labelSelector: string;
+  /** Called with every object of the selector (by name) after each list and each change. */
+  onObjects(objects: ReadonlyMap<string, WatchedObject>): void;
+}
+
 export interface OneObjectWatch {
   /** True while a watch connection is open (for /healthz detail and tests). */
   connected(): boolean;
@@ -46,20 +54,34 @@ const sleep = (ms: number, signal: AbortSignal) =>
 type WatchEnd = { relist: boolean; error?: string };
 
 export function watchOneObject(options: WatchOneOptions): OneObjectWatch {
-  const { kc, kind, namespace, name, log } = options;
+  const { name } = options;
+  return watchSelected(options, { fieldSelector: `metadata.name=${name}` }, name, (objects) => options.onObject(objects.get(name)));
+}
+
+/** Watches every object of `labelSelector` (list + watch), keeping the set by name. */
+export function watchObjects(options: ObjectsWatchOptions): OneObjectWatch {
+  return watchSelected(options, { labelSelector: options.labelSelector }, options.labelSelector, options.onObjects);
+}
+
+type Selector = { fieldSelector: string } | { labelSelector: string };
+
+function watchSelected(options: Omit<WatchOneOptions, 'name' | 'onObject'>, selector: Selector, name: string, onObjects: (objects: ReadonlyMap<string, WatchedObject>) => void): OneObjectWatch {
+  const { kc, kind, namespace, log } = options;
   const core = makeClients(kc).core;
   const watch = new Watch(kc);
   const stopSignal = new AbortController();
-  const fieldSelector = `metadata.name=${name}`;
+  /** The selected objects by name, as of the last list and the events since. */
+  let objects = new Map<string, WatchedObject>();
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}`;
   const minBackoff = options.minBackoffMs ?? 250;
   const maxBackoff = options.maxBackoffMs ?? 5000;
   let isConnected = false;
   let currentRequest: AbortController | undefined;
 
-  async function list(): Promise<{ object: WatchedObject | undefined; resourceVersion: string }> {
-    const result = kind === 'ConfigMap' ? await core.listNamespacedConfigMap({ namespace, fieldSelector }) : await core.listNamespacedSecret({ namespace, fieldSelector });
-    return { object: result.items[0], resourceVersion: result.metadata?.resourceVersion ?? '' };
+  async function list(): Promise<{ objects: Map<string, WatchedObject>; resourceVersion: string }> {
+    const result = kind === 'ConfigMap' ? await core.listNamespacedConfigMap({ namespace, ...selector }) : await core.listNamespacedSecret({ namespace, ...selector });
+    const items: WatchedObject[] = result.items;
+    return { objects: new Map(items.map((o) => [o.metadata?.name ?? '', o])), resourceVersion: result.metadata?.resourceVersion ?? '' };
   }
 
   /** One watch request from `resourceVersion`; resolves when it ends, with the last version seen. */
@@ -73,14 +95,16 @@ export function watchOneObject(options: WatchOneOptions): OneObjectWatch {
       watch
         .watch(
           path,
-          { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: options.watchTimeoutSeconds ?? 25 },
+          { ...selector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: options.watchTimeoutSeconds ?? 25 },
           (type: string, object: WatchedObject & { code?: number; message?: string }) => {
             if (type === 'ADDED' || type === 'MODIFIED') {
               seen(object.metadata?.resourceVersion ?? resourceVersion);
-              options.onObject(object);
+              objects.set(object.metadata?.name ?? '', object);
+              onObjects(objects);
             } else if (type === 'DELETED') {
               seen(object.metadata?.resourceVersion ?? resourceVersion);
-              options.onObject(undefined);
+              objects.delete(object.metadata?.name ?? '');
+              onObjects(objects);
             } else if (type === 'BOOKMARK') {
               seen(object.metadata?.resourceVersion ?? resourceVersion);
             } else if (type === 'ERROR') {
@@ -112,7 +136,8 @@ export function watchOneObject(options: WatchOneOptions): OneObjectWatch {
         continue;
       }
       if (stopSignal.signal.aborted) break;
-      options.onObject(listed.object);
+      objects = listed.objects;
+      onObjects(objects);
       let resourceVersion = listed.resourceVersion;
       // Watch until a watch ends with an error (or 410), re-watching from the last version after
       // clean server-side timeouts.

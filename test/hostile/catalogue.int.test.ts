@@ -5,6 +5,8 @@
 // object says Valid=False naming the field; the good services' generated config is byte-identical;
 // Prometheus and Alertmanager run a valid config that still has the good services, and their
 // alerts still reach Alertmanager.
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { ruleFileName } from '../../operator/render/names.js';
@@ -45,6 +47,16 @@ const key = (ns: string, name: string) => `${ns}/${name}`;
 function jobsOf(yml: string | undefined): Record<string, unknown> {
   const parsed = parse(yml ?? '') as { scrape_configs?: { job_name: string }[] } | null;
   return Object.fromEntries((parsed?.scrape_configs ?? []).map((j) => [j.job_name, j]));
+}
+
+/** The scrape jobs of a generated file set: prometheus.yml's and those of the partitions' scrape files (docs/contract.md). */
+function allJobsOf(files: Record<string, string> | undefined): Record<string, unknown> {
+  return Object.assign(
+    {},
+    ...Object.entries(files ?? {})
+      .filter(([name]) => name === 'prometheus.yml' || name.endsWith('.scrape.yaml'))
+      .map(([, text]) => jobsOf(text)),
+  );
 }
 
 /** Routes and receivers of one service in an alertmanager.yml. */
@@ -200,8 +212,8 @@ describe('after the whole catalogue', () => {
       const receiver = key(r.namespace, r.name);
       expect(amPartsOf(secret['alertmanager.yml'], receiver)).toEqual(amPartsOf(before?.secret['alertmanager.yml'], receiver));
     }
-    const jobsBefore = jobsOf(before?.configMap['prometheus.yml']);
-    const jobsAfter = jobsOf(configMap['prometheus.yml']);
+    const jobsBefore = allJobsOf(before?.configMap);
+    const jobsAfter = allJobsOf(configMap);
     for (const r of goodRefs) {
       const job = `vigil/${r.namespace}/${r.name}/metrics`;
       expect(jobsBefore[job]).toBeDefined();
@@ -220,7 +232,10 @@ describe('after the whole catalogue', () => {
   test('Prometheus runs a valid config with the good services, their rules and nothing invalid', async () => {
     const s = theStack();
     const config = await getJson<{ data: { yaml: string } }>(`${s.prometheus.url}/api/v1/status/config`);
-    const loadedJobs = jobsOf(config.data.yaml);
+    // Prometheus reports the scrape config files it loaded by name, not their jobs: those are read from its config dir.
+    const scrapeFiles = (parse(config.data.yaml) as { scrape_config_files?: string[] }).scrape_config_files ?? [];
+    expect(scrapeFiles.length).toBeGreaterThan(0);
+    const loadedJobs = Object.assign(jobsOf(config.data.yaml), ...(await Promise.all(scrapeFiles.map(async (f) => jobsOf(await readFile(join(s.prometheus.configDir, basename(f)), 'utf8'))))));
     for (const r of goodRefs) expect(loadedJobs[`vigil/${r.namespace}/${r.name}/metrics`]).toBeDefined();
     const metrics = await (await fetch(`${s.prometheus.url}/metrics`)).text();
     expect(metrics).toMatch(/^prometheus_config_last_reload_successful 1$/m);

@@ -2,11 +2,13 @@
 // etcd + kube-apiserver (harness, RBAC on, CRD installed), `vigil operator` with its own
 // ServiceAccount, Prometheus 3.15 and Alertmanager 0.35, each fed by its `vigil sync` sidecar.
 // No mail path: these tests look at configs, statuses and alerts, not at emails.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
+import { ANNOTATIONS, partitionObjectName } from '../../operator/contract.js';
+import { scrapeConfigFiles, scrapeJobNames } from '../../operator/sync/job-names.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
@@ -25,6 +27,8 @@ export interface HostileStack {
   prometheus: Prometheus;
   alertmanager: Alertmanager;
   operator: ManagedProcess;
+  /** The Prometheus sync sidecar (the layout handshake test stops it). */
+  prometheusSync: ManagedProcess;
   /** Log files of the Vigil processes (operator, both sidecars). */
   vigilLogs: { operator: string; prometheusSync: string; alertmanagerSync: string };
   /** /metrics of the operator and both sidecars. */
@@ -50,6 +54,12 @@ export interface HostileStackOptions {
   pollAlertmanager?: boolean;
   /** Extra environment variables of the operator process (test seams, operator/controller/test-seam.ts). */
   operatorEnv?: Record<string, string>;
+  /** A partitioned Prometheus config, as the chart runs it: the operator's --config-partitions, the sidecar's --partitions and their RBAC. Default true. */
+  configPartitions?: boolean;
+  /** The Prometheus sidecar's --partitions; default configPartitions (false: a sidecar from before partitions). */
+  prometheusSyncPartitions?: boolean;
+  /** The operator's --prometheus-url (what it polls) instead of the stack's Prometheus (a proxy standing for a Service). */
+  operatorPrometheusUrl?: string;
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -66,7 +76,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
   try {
     cluster = await startCluster();
     const c = cluster;
-    await installRbac(c, INSTALL_NS);
+    await installRbac(c, INSTALL_NS, { configPartitions: opts.configPartitions ?? true });
     for (const ns of opts.namespaces) await c.ensureNamespace(ns);
     const kubeconfigs = await vigilKubeconfigs(c, INSTALL_NS);
     if (opts.smtpSecret) {
@@ -113,10 +123,11 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       kubeconfig: kubeconfigs.operator,
       namespace: INSTALL_NS,
       settingsFile,
-      prometheusUrl: prometheus.url,
+      prometheusUrl: opts.operatorPrometheusUrl ?? prometheus.url,
       ...(opts.pollAlertmanager ? { alertmanagerUrl: alertmanager.url } : {}),
       listenPort: operatorPort,
       logLevel,
+      configPartitions: opts.configPartitions ?? true,
       ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
       ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
       ...(opts.operatorEnv ? { env: opts.operatorEnv } : {}),
@@ -125,7 +136,13 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     started.push(operator);
     // The sidecars as in the pod, each with its own ServiceAccount, at the same log level.
     const sidecar = { logDir: dir, namespace: INSTALL_NS, logLevel };
-    started.push(await startServerSync('prometheus', prometheus, { ...sidecar, kubeconfig: kubeconfigs.prometheus, listenPort: promSyncPort }));
+    const prometheusSync = await startServerSync('prometheus', prometheus, {
+      ...sidecar,
+      kubeconfig: kubeconfigs.prometheus,
+      listenPort: promSyncPort,
+      partitions: opts.prometheusSyncPartitions ?? opts.configPartitions ?? true,
+    });
+    started.push(prometheusSync);
     started.push(await startServerSync('alertmanager', alertmanager, { ...sidecar, kubeconfig: kubeconfigs.alertmanager, listenPort: amSyncPort }));
     const metricsUrls = [operatorPort, promSyncPort, amSyncPort].map((p) => `http://127.0.0.1:${p}/metrics`);
 
@@ -135,6 +152,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       prometheus,
       alertmanager,
       operator,
+      prometheusSync,
       vigilLogs,
       metricsUrls,
       settings,
@@ -164,11 +182,40 @@ export function waitForConfigApplied(stack: HostileStack, timeoutMs = 90_000): P
   return waitForConfigAppliedIn(stack.cluster, INSTALL_NS, { timeoutMs });
 }
 
-/** The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle). */
+/**
+ * The generated files, decoded the way the sync sidecar decodes them (plain keys or the gzip bundle);
+ * for the ConfigMap, with the files of the partition objects its manifest names (docs/contract.md).
+ */
 export async function generatedFiles(cluster: Cluster, kind: 'configmap' | 'secret'): Promise<Record<string, string>> {
   const name = kind === 'configmap' ? OBJECT_NAMES.prometheusConfigMap : OBJECT_NAMES.alertmanagerSecret;
   const obj = JSON.parse(await cluster.kubectl(['get', kind, name, '-n', INSTALL_NS, '-o', 'json'])) as Record<string, never>;
-  return kind === 'configmap' ? filesFromConfigMap(obj) : filesFromSecret(obj);
+  if (kind === 'secret') return filesFromSecret(obj);
+  const files = filesFromConfigMap(obj);
+  const manifest = (obj as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[ANNOTATIONS.partitions];
+  for (const id of Object.keys(manifest ? (JSON.parse(manifest) as Record<string, string>) : {})) {
+    const part = JSON.parse(await cluster.kubectl(['get', 'configmap', partitionObjectName(name, id), '-n', INSTALL_NS, '-o', 'json'])) as Record<string, never>;
+    Object.assign(files, filesFromConfigMap(part));
+  }
+  return files;
+}
+
+/** The scrape job names of a generated Prometheus file set: prometheus.yml's and those of the partitions' scrape files. */
+export function generatedJobNames(files: Record<string, string>): string[] {
+  return Object.entries(files)
+    .filter(([name]) => name === 'prometheus.yml' || name.endsWith('.scrape.yaml'))
+    .flatMap(([, text]) => scrapeJobNames(text))
+    .sort();
+}
+
+/**
+ * The scrape job names Prometheus runs: those of /api/v1/status/config and of the scrape config files
+ * it names there (it reports their names, not their jobs: docs/contract.md), read from its config dir.
+ */
+export async function loadedJobNames(stack: HostileStack): Promise<string[]> {
+  const body = (await (await fetch(`${stack.prometheus.url}/api/v1/status/config`)).json()) as { data: { yaml: string } };
+  const files = scrapeConfigFiles(body.data.yaml);
+  const texts = await Promise.all(files.map((f) => readFile(join(stack.prometheus.configDir, f), 'utf8').catch(() => '')));
+  return [...scrapeJobNames(body.data.yaml), ...texts.flatMap((t) => scrapeJobNames(t))].sort();
 }
 
 /** `kubectl apply` of `objects` as one List. */

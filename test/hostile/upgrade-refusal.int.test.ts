@@ -6,11 +6,10 @@
 // endpoint and ServiceDown, the route) and leaves out the refused rule, says so in Valid
 // (NoLongerValid) and ConfigApplied, and the other service is untouched. A downAlert.for refused
 // because a Prometheus restart could outlast it runs with the shortest accepted for instead.
-import { parse } from 'yaml';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { jobName, ruleFileName } from '../../operator/render/names.js';
 import { readConditions } from '../status/helpers.js';
-import { applyObjects, generatedFiles, printLogsOnFailure, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
+import { applyObjects, generatedFiles, generatedJobNames, printLogsOnFailure, startHostileStack, waitForConfigApplied, type HostileStack } from './stack.js';
 
 const NS = 'upgraded';
 let stack: HostileStack | undefined;
@@ -84,7 +83,7 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
 
   await waitForConfigApplied(s);
   const files = await generatedFiles(s.cluster, 'configmap');
-  const jobs = ((parse(files['prometheus.yml'] ?? '') as { scrape_configs: { job_name: string }[] }).scrape_configs ?? []).map((j) => j.job_name);
+  const jobs = generatedJobNames(files);
   expect(jobs).toEqual(expect.arrayContaining([jobName({ namespace: NS, name: 'upgraded' }, 'metrics'), jobName({ namespace: NS, name: 'kept' }, 'metrics')]));
   const rules = files[ruleFileName({ namespace: NS, name: 'upgraded' })] ?? '';
   expect(rules).toContain('alert: ServiceDown');

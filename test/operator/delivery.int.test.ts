@@ -1,8 +1,9 @@
 // Issue 3's core flow against real programs: kubectl apply → the operator renders → the sync
 // sidecar delivers → Prometheus and Alertmanager run it → ConfigApplied=True with the hash they run;
 // kubectl delete → the job and the route are gone from the running servers.
+import { readSyncReport } from '../../operator/controller/annotations.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
-import { generatedAnnotations, generatedFiles, startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { generatedAnnotations, generatedFiles, generatedJobNames, loadedJobNames, startHostileStack, type HostileStack } from '../hostile/stack.js';
 
 const NS = 'shop';
 const JOB = `vigil/${NS}/checkout/metrics`;
@@ -28,11 +29,6 @@ interface Status {
 async function status(s: HostileStack): Promise<Status | undefined> {
   const r = await s.cluster.kubectlResult(['get', 'monitoredservice', 'checkout', '-n', NS, '-o', 'jsonpath={.status}']);
   return r.code === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as Status) : undefined;
-}
-
-async function loadedPrometheusConfig(s: HostileStack): Promise<string> {
-  const body = (await (await fetch(`${s.prometheus.url}/api/v1/status/config`)).json()) as { data: { yaml: string } };
-  return body.data.yaml;
 }
 
 async function loadedAlertmanagerConfig(s: HostileStack): Promise<string> {
@@ -65,13 +61,13 @@ test('apply: Prometheus and Alertmanager run the service, and ConfigApplied=True
   const annotations = await generatedAnnotations(s.cluster, 'configmap');
   expect(applied.observedGeneration).toBe(1);
   expect(applied.appliedConfigHash).toBe(annotations['vigil.dev/config-hash']);
-  expect(annotations['vigil.dev/applied-hash']).toBe(annotations['vigil.dev/config-hash']);
+  expect(readSyncReport(annotations).appliedHash).toBe(annotations['vigil.dev/config-hash']);
   // No Service carries app=checkout here: running, but nothing to scrape, so not Ready (issue #15).
   expect(applied.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'NoMatchingService' });
   expect(applied.conditions?.find((c) => c.type === 'Valid')?.status).toBe('True');
 
   // ConfigApplied is only set once the servers really run it.
-  expect(await loadedPrometheusConfig(s)).toContain(`job_name: ${JOB}`);
+  expect(await loadedJobNames(s)).toContain(JOB);
   expect(await loadedAlertmanagerConfig(s)).toContain('shop-oncall@example.com');
   const rules = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { name: string }[] } };
   expect(rules.data.groups.map((g) => g.name)).toContain(`vigil/${NS}/checkout`);
@@ -80,11 +76,11 @@ test('apply: Prometheus and Alertmanager run the service, and ConfigApplied=True
 test('delete: the job, the rules and the route disappear from the running servers', async () => {
   const s = stack!;
   await s.cluster.kubectl(['delete', 'monitoredservice', 'checkout', '-n', NS]);
-  await pollUntil('Prometheus to drop the job', 60_000, async () => !(await loadedPrometheusConfig(s)).includes(JOB), { intervalMs: 300 });
+  await pollUntil('Prometheus to drop the job', 60_000, async () => !(await loadedJobNames(s)).includes(JOB), { intervalMs: 300 });
   await pollUntil('Alertmanager to drop the route', 60_000, async () => !(await loadedAlertmanagerConfig(s)).includes('shop-oncall@example.com'), { intervalMs: 300 });
   const files = await generatedFiles(s.cluster, 'configmap');
   expect(Object.keys(files)).not.toContain(`${NS}__checkout.rules.yaml`);
-  expect(files['prometheus.yml']).not.toContain(JOB);
+  expect(generatedJobNames(files)).not.toContain(JOB);
   const rules = (await (await fetch(`${s.prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { name: string }[] } };
   expect(rules.data.groups.map((g) => g.name)).not.toContain(`vigil/${NS}/checkout`);
 }, 90_000);

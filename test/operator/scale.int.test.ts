@@ -2,6 +2,7 @@
 // sidecars, Prometheus 3.15 and Alertmanager 0.35 (test/hostile/stack.ts). Plain, the rendered
 // config (~5 MB) is far over the 1 MiB object limit; the operator stores it as one gzip bundle,
 // the sidecar unpacks it, and Prometheus loads every job. Timings are printed, never asserted.
+import { readSyncReport } from '../../operator/controller/annotations.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUNDLE_KEY } from '../../operator/assemble/config-bundle.js';
@@ -51,7 +52,7 @@ it(
         const loaded = await loadedPrometheusJobs(s.prometheus.url);
         if (!loaded.includes(lastJob)) return undefined;
         const a = await generatedAnnotations(s.cluster, 'configmap');
-        return a['vigil.dev/config-hash'] && a['vigil.dev/applied-hash'] === a['vigil.dev/config-hash'] ? loaded : undefined;
+        return a['vigil.dev/config-hash'] && readSyncReport(a).appliedHash === a['vigil.dev/config-hash'] ? loaded : undefined;
       },
       { intervalMs: 2000 },
     );
