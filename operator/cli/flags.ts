@@ -5,6 +5,7 @@
 // depend on the environment, value parsers whose errors name the flag, and the usage text.
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, parseLogLevel } from '../observability/index.js';
+import { parseDurationMs } from '../validate/duration.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -262,6 +263,13 @@ export function httpUrl(example: string): (raw: string) => string {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${raw}" must be an http(s) URL, e.g. ${example}`);
     return raw;
   };
+}
+
+/** A Prometheus duration above 0 (`30s`, `2m`), in ms. */
+export function positiveDurationMs(raw: string): number {
+  const ms = parseDurationMs(raw);
+  if (ms === undefined || ms <= 0) throw new Error(`"${raw}" is not a duration above 0 such as 30s or 2m`);
+  return ms;
 }
 
 export function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {

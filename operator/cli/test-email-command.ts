@@ -5,8 +5,7 @@
 import { API_GROUP, API_VERSION, PLURAL, type TestEmailStatus } from '../api/schema.js';
 import { describeApiError, loadKubeConfig, MERGE_PATCH, makeClients, type KubeClients } from '../kube/client.js';
 import { TEST_EMAIL_ANNOTATION } from '../render/test-email.js';
-import { parseDurationMs } from '../validate/duration.js';
-import { defineCommand, type FlagValues, kubeconfigFlag, UsageError, valueFlag } from './flags.js';
+import { defineCommand, type FlagValues, kubeconfigFlag, positiveDurationMs, UsageError, valueFlag } from './flags.js';
 import { EXIT } from './service.js';
 
 export const TEST_EMAIL_COMMAND = defineCommand({
@@ -20,11 +19,7 @@ does), waits until the operator records the result in status.testEmail and print
     timeout: valueFlag({
       placeholder: '<time>',
       help: 'how long to wait for the result (a Prometheus duration); the test alert may still be sent later',
-      parse: (raw: string) => {
-        const ms = parseDurationMs(raw);
-        if (ms === undefined || ms <= 0) throw new Error(`"${raw}" is not a duration above 0 such as 30s or 2m`);
-        return ms;
-      },
+      parse: positiveDurationMs,
       default: 60_000,
       defaultHelp: '1m',
       env: false,

@@ -6,8 +6,7 @@
 import { loadKubeConfig, makeClients } from '../kube/client.js';
 import { createLogger } from '../observability/index.js';
 import { removeInstall } from '../controller/uninstall.js';
-import { parseDurationMs } from '../validate/duration.js';
-import { commaList, defineCommand, envFooter, type Env, type FlagValues, kubeconfigFlag, logLevelFlag, namespaceFlag, namespaceName, valueFlag } from './flags.js';
+import { commaList, defineCommand, envFooter, type Env, type FlagValues, kubeconfigFlag, logLevelFlag, namespaceFlag, namespaceName, positiveDurationMs, valueFlag } from './flags.js';
 import { EXIT } from './service.js';
 
 export const UNINSTALL_COMMAND = defineCommand({
@@ -29,11 +28,7 @@ reason InstallRemoved, and removes the claim, so that another install whose scop
     timeout: valueFlag({
       placeholder: '<time>',
       help: 'how long to wait for the operator to stop writing (a Prometheus duration)',
-      parse: (raw: string) => {
-        const ms = parseDurationMs(raw);
-        if (ms === undefined || ms <= 0) throw new Error(`"${raw}" is not a duration above 0 such as 30s or 2m`);
-        return ms;
-      },
+      parse: positiveDurationMs,
       default: 120_000,
       defaultHelp: '2m',
     }),

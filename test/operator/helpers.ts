@@ -7,6 +7,7 @@ import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { ANNOTATIONS } from '../../operator/controller/annotations.js';
 import { filesFromConfigMap } from '../../operator/sync/files.js';
+import { pollUntil } from '../../hack/local-stack/net.js';
 
 export const INSTALL_NS = 'vigil-system';
 
@@ -88,14 +89,28 @@ export function condition(obj: any, type: string): { status: string; reason: str
 }
 
 /** Writes the annotations a sync sidecar writes after a confirmed reload (the documented contract). */
-export async function simulateSidecarApplied(cluster: Cluster, kind: 'configmap' | 'secret', name: string, hash: string): Promise<void> {
+export async function simulateSidecarApplied(cluster: Cluster, kind: 'configmap' | 'secret', name: string, hash: string, namespace = INSTALL_NS): Promise<void> {
   const patch = {
     metadata: {
       annotations: { [ANNOTATIONS.appliedHash]: hash, [ANNOTATIONS.appliedAt]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), [ANNOTATIONS.reloadError]: null, [ANNOTATIONS.failedHash]: null },
     },
   };
-  await cluster.kubectl(['patch', kind, name, '-n', INSTALL_NS, '--type=merge', '-p', JSON.stringify(patch)]);
+  await cluster.kubectl(['patch', kind, name, '-n', namespace, '--type=merge', '-p', JSON.stringify(patch)]);
 }
+
+/** Marks an install's generated Prometheus and Alertmanager objects applied at their current hash, as both sync sidecars would (waits up to 30 s for each object). */
+export async function simulateSidecarsApplied(cluster: Cluster, namespace: string): Promise<void> {
+  for (const [kind, name] of [
+    ['configmap', OBJECT_NAMES.prometheusConfigMap],
+    ['secret', OBJECT_NAMES.alertmanagerSecret],
+  ] as const) {
+    const obj = await pollUntil<{ metadata: { annotations: Record<string, string> } }>(`${kind} ${namespace}/${name}`, 30_000, () => getJson(cluster, [kind, name, '-n', namespace]));
+    await simulateSidecarApplied(cluster, kind, name, obj.metadata.annotations[ANNOTATIONS.configHash] as string, namespace);
+  }
+}
+
+/** The install's leader Lease (undefined until one is taken). */
+export const leaderLease = (cluster: Cluster, namespace: string) => getJson(cluster, ['lease', OBJECT_NAMES.leaderLease, '-n', namespace]);
 
 export async function simulateSidecarFailed(cluster: Cluster, kind: 'configmap' | 'secret', name: string, hash: string, message: string): Promise<void> {
   const patch = { metadata: { annotations: { [ANNOTATIONS.reloadError]: message, [ANNOTATIONS.failedHash]: hash } } };

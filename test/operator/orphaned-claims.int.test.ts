@@ -11,10 +11,9 @@ import { pollUntil, sleep } from '../../hack/local-stack/net.js';
 import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { startOperator, type RunningOperator } from '../../operator/cli/operator-command.js';
-import { ANNOTATIONS } from '../../operator/controller/annotations.js';
 import { createLogger } from '../../operator/observability/logger.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { applyObjects, condition, getJson, monitoredService, vigilJobs, type ConfigMapView } from './helpers.js';
+import { applyObjects, condition, getJson, leaderLease, monitoredService, simulateSidecarsApplied, vigilJobs, type ConfigMapView } from './helpers.js';
 
 const TEAM = 'shop';
 const ORPHAN_AFTER_MS = 30_000;
@@ -43,20 +42,9 @@ async function stopInstall(namespace: string): Promise<void> {
 
 const getMs = (name: string) => getJson(cluster!, ['monitoredservice', name, '-n', TEAM]);
 const claimOf = async (name: string): Promise<string | undefined> => (await getMs(name))?.status?.install?.namespace;
-const leaseOf = (namespace: string) => getJson(cluster!, ['lease', OBJECT_NAMES.leaderLease, '-n', namespace]);
+const leaseOf = (namespace: string) => leaderLease(cluster!, namespace);
 
-/** Marks the install's generated config as applied, as its sync sidecars would. */
-async function sidecarsApplied(namespace: string): Promise<void> {
-  for (const [kind, name] of [
-    ['configmap', OBJECT_NAMES.prometheusConfigMap],
-    ['secret', OBJECT_NAMES.alertmanagerSecret],
-  ] as const) {
-    const obj = await pollUntil<{ metadata: { annotations: Record<string, string> } }>(`${kind} ${namespace}/${name}`, 30_000, () => getJson(cluster!, [kind, name, '-n', namespace]));
-    const hash = obj.metadata.annotations[ANNOTATIONS.configHash];
-    const patch = { metadata: { annotations: { [ANNOTATIONS.appliedHash]: hash, [ANNOTATIONS.appliedAt]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } } };
-    await cluster!.kubectl(['patch', kind, name, '-n', namespace, '--type=merge', '-p', JSON.stringify(patch)]);
-  }
-}
+const sidecarsApplied = (namespace: string) => simulateSidecarsApplied(cluster!, namespace);
 
 /** The scrape jobs in an install's generated Prometheus config. */
 async function jobsOf(namespace: string): Promise<string[]> {

@@ -10,12 +10,10 @@ import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { startOperator, type RunningOperator } from '../../operator/cli/operator-command.js';
 import { runUninstallCommand } from '../../operator/cli/uninstall-command.js';
-import { ANNOTATIONS } from '../../operator/controller/annotations.js';
 import { INSTALL_REMOVED_REASON } from '../../operator/controller/uninstall.js';
 import { INSTALL_REMOVED_ANNOTATION } from '../../operator/contract.js';
 import { createLogger } from '../../operator/observability/logger.js';
-import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { applyObjects, condition, getJson, monitoredService } from './helpers.js';
+import { applyObjects, condition, getJson, leaderLease, monitoredService, simulateSidecarsApplied } from './helpers.js';
 
 const TEAM = 'shop';
 const SERVICES = ['checkout', 'cart'];
@@ -39,20 +37,9 @@ async function startReplica(namespace: string, identity: string, kubeconfig: str
 }
 
 const getMs = (name: string) => getJson(cluster!, ['monitoredservice', name, '-n', TEAM]);
-const leaseOf = (namespace: string) => getJson(cluster!, ['lease', OBJECT_NAMES.leaderLease, '-n', namespace]);
+const leaseOf = (namespace: string) => leaderLease(cluster!, namespace);
 
-/** Marks the install's generated config as applied, as its sync sidecars would. */
-async function sidecarsApplied(namespace: string): Promise<void> {
-  for (const [kind, name] of [
-    ['configmap', OBJECT_NAMES.prometheusConfigMap],
-    ['secret', OBJECT_NAMES.alertmanagerSecret],
-  ] as const) {
-    const obj = await pollUntil<{ metadata: { annotations: Record<string, string> } }>(`${kind} ${namespace}/${name}`, 30_000, () => getJson(cluster!, [kind, name, '-n', namespace]));
-    const hash = obj.metadata.annotations[ANNOTATIONS.configHash];
-    const patch = { metadata: { annotations: { [ANNOTATIONS.appliedHash]: hash, [ANNOTATIONS.appliedAt]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } } };
-    await cluster!.kubectl(['patch', kind, name, '-n', namespace, '--type=merge', '-p', JSON.stringify(patch)]);
-  }
-}
+const sidecarsApplied = (namespace: string) => simulateSidecarsApplied(cluster!, namespace);
 
 /** What the removal must leave on an object, as one comparable value. */
 function removalView(ms: { status?: { install?: unknown } } | undefined) {
