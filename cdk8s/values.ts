@@ -524,6 +524,7 @@ export function parseValues(input: unknown): VigilValues {
 
 interface ValuesJsonSchema {
   properties?: Record<string, ValuesJsonSchema>;
+  items?: ValuesJsonSchema;
 }
 
 /**
@@ -534,7 +535,8 @@ function describeValuesIssue(issue: z.core.$ZodIssue): string[] {
   const path = issue.path.map(String);
   if (issue.code !== 'unrecognized_keys') return [`${path.join('.')}: ${issue.message}`];
   let node = z.toJSONSchema(VigilValuesShape, { io: 'input', unrepresentable: 'any' }) as ValuesJsonSchema;
-  for (const key of path) node = node.properties?.[key] ?? {};
+  // A list's entries (prometheus.remoteWrite.0) are described by its items schema.
+  for (const key of path) node = (/^\d+$/.test(key) ? node.items : node.properties?.[key]) ?? {};
   const accepted = Object.keys(node.properties ?? {});
   return issue.keys.map((key) => {
     const close = closestName(key, accepted);

@@ -158,6 +158,7 @@ describe('helm chart', () => {
       ['scrapeIntervall=1m', '', 'scrapeIntervall'],
       ['operator.resources.claims[0].name=gpu', '/operator/resources', 'claims'],
       ['smtp.defaultRecipient=a@example.com', '/smtp', 'defaultRecipient'],
+      ['prometheus.remoteWrite[0].url=https://metrics.example.com/write,prometheus.remoteWrite[0].queue_confg.max_shards=1', '/prometheus/remoteWrite/0', 'queue_confg'],
     ] as const) {
       const r = await tool('helm', ['template', 'vigil', CHART, '--set', set]);
       expect({ set, code: r.code, err: r.stderr }).toEqual({ set, code: 1, err: expect.stringContaining(`at '${where}': additional properties '${key}' not allowed`) });
@@ -166,7 +167,10 @@ describe('helm chart', () => {
       expect(lint.stdout + lint.stderr).toContain(`additional properties '${key}' not allowed`);
     }
     expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { retension: '30d' } }))).toThrow(
-      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs',
+      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs, replicas, remoteWrite',
+    );
+    expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { remoteWrite: [{ url: 'https://metrics.example.com/write', queue_confg: {} }] } }))).toThrow(
+      'prometheus.remoteWrite.0.queue_confg: unknown value (did you mean queue_config?)',
     );
     // Maps of the user's own keys stay open, and so does global (Helm gives a subchart its parent's globals).
     const open = mergeValues(REAL_CLUSTER, { nodeSelector: { zone: 'a' }, podAnnotations: { team: 'x' }, global: { storageClass: 'fast' }, affinity: { nodeAffinity: {} } });
