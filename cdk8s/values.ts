@@ -52,39 +52,38 @@ const image = (d: { registry: string; repository: string; tag: string }) => Imag
  * One Prometheus remote_write entry: the keys of Prometheus 3's remote_write configuration, each passed through as
  * given (Prometheus checks their values when it loads the config); any other key is refused by name here.
  */
+const REMOTE_WRITE_KEYS = [
+  'name',
+  'remote_timeout',
+  'headers',
+  'write_relabel_configs',
+  'protobuf_message',
+  'send_exemplars',
+  'send_native_histograms',
+  'round_robin_dns',
+  'basic_auth',
+  'authorization',
+  'oauth2',
+  'sigv4',
+  'azuread',
+  'google_iam',
+  'tls_config',
+  'proxy_url',
+  'no_proxy',
+  'proxy_from_environment',
+  'proxy_connect_header',
+  'follow_redirects',
+  'enable_http2',
+  'http_headers',
+  'queue_config',
+  'metadata_config',
+] as const;
 const RemoteWriteSchema = z.strictObject({
   url: z
     .string()
     .regex(/^https?:\/\/\S+$/)
     .describe('Where samples are sent, e.g. https://metrics.example.com/api/v1/write.'),
-  ...Object.fromEntries(
-    [
-      'name',
-      'remote_timeout',
-      'headers',
-      'write_relabel_configs',
-      'protobuf_message',
-      'send_exemplars',
-      'send_native_histograms',
-      'round_robin_dns',
-      'basic_auth',
-      'authorization',
-      'oauth2',
-      'sigv4',
-      'azuread',
-      'google_iam',
-      'tls_config',
-      'proxy_url',
-      'no_proxy',
-      'proxy_from_environment',
-      'proxy_connect_header',
-      'follow_redirects',
-      'enable_http2',
-      'http_headers',
-      'queue_config',
-      'metadata_config',
-    ].map((key) => [key, z.unknown().optional()]),
-  ),
+  ...(Object.fromEntries(REMOTE_WRITE_KEYS.map((key) => [key, z.unknown().optional()])) as { [K in (typeof REMOTE_WRITE_KEYS)[number]]: z.ZodOptional<z.ZodUnknown> }),
 });
 
 const ServiceExposureSchema = z.strictObject({

@@ -349,6 +349,24 @@ describe('embedded configs', () => {
     }
   });
 
+  test('with every switch the other way (2 replicas, remoteWrite), the operator renders a prometheus.yml promtool accepts', async () => {
+    const objects = synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, OTHER_WAY))).objects;
+    const settings = settingsFromYaml(
+      (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string>)[SETTINGS_KEY] ?? '',
+      'other-way settings',
+    );
+    const prometheusYml = renderConfig([], settings).prometheus['prometheus.yml'] ?? '';
+    const doc = parseAllDocuments(prometheusYml)[0]!.toJS() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(doc.global.external_labels.prometheus_replica).toBe('${POD_NAME}');
+    expect(doc.alerting.alert_relabel_configs).toEqual([{ action: 'labeldrop', regex: 'prometheus_replica' }]);
+    expect(doc.remote_write).toEqual(OTHER_WAY.prometheus?.remoteWrite);
+    const out = join(dir, 'other-way');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'prometheus.yml'), prometheusYml);
+    const r = await tool('promtool', ['check', 'config', '--syntax-only', join(out, 'prometheus.yml')]);
+    expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining('SUCCESS') });
+  });
+
   test('the configs inside the rendered chart are the ones checked here', async () => {
     const objs = parseManifests(await helmTemplate(KIND_VALUES));
     const data = (name: string) => objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)?.data as Record<string, string>;
