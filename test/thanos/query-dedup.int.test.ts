@@ -239,11 +239,13 @@ describe('Thanos Query over two replicas of one shard and a second shard', () =>
     const { mail } = await waitForAlertEmail(stack.mailpit!.client, { state: 'firing', namespace: NAMESPACE, name: NAME, since, timeoutMs: 120_000 });
     expect((mail.To ?? []).map((a) => a.Address)).toEqual([OWNER]);
 
-    // Both replicas fire it (each Prometheus's own view) ...
-    for (const replica of ['a', 'b']) {
+    // Both replicas fire it (each Prometheus's own view; the email may come from the first one to fire) ...
+    const firingOn = async (replica: string) => {
       const alerts = await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(`http://${stack.prometheus[replica]}/api/v1/alerts`);
-      expect(alerts.data.alerts.filter((a) => a.labels.alertname === 'ServiceDown' && a.state === 'firing')).toHaveLength(1);
-    }
+      return alerts.data.alerts.filter((a) => a.labels.alertname === 'ServiceDown' && a.state === 'firing');
+    };
+    await pollUntil('ServiceDown firing on both replicas', 60_000, async () => (await firingOn('a')).length > 0 && (await firingOn('b')).length > 0);
+    for (const replica of ['a', 'b']) expect(await firingOn(replica)).toHaveLength(1);
     // ... and Alertmanager holds one alert for them, without the replica label.
     const held = await pollUntil('ServiceDown from both replicas at Alertmanager', 30_000, async () => {
       const alerts = await getJson<{ labels: Record<string, string> }[]>(`${stack.alertmanager!.url}/api/v2/alerts?filter=alertname%3D%22ServiceDown%22`);
