@@ -52,9 +52,11 @@ interface Stack {
   prometheus: Record<string, string>;
   /** host:port of the failing target (shard 0) and of the healthy extra targets of each shard. */
   failingTarget?: string;
+  /** When beforeAll began (ms since the epoch): no email of this run is older. */
+  startedAt: number;
 }
 
-const stack: Stack = { work: '', processes: [], prometheus: {} };
+const stack: Stack = { work: '', processes: [], prometheus: {}, startedAt: 0 };
 
 function started(proc: ManagedProcess): ManagedProcess {
   stack.processes.push(proc);
@@ -94,6 +96,7 @@ async function queryUp(dedup: boolean): Promise<Sample[]> {
 const targetKey = (s: Sample) => `${s.metric.job} ${s.metric.instance}`;
 
 beforeAll(async () => {
+  stack.startedAt = Date.now();
   stack.work = await mkdtemp(join(tmpdir(), 'vigil-thanos-'));
   const [promA, promB, promC, sideHttpA, sideGrpcA, sideHttpB, sideGrpcB, sideHttpC, sideGrpcC, queryHttp, queryGrpc, amPort, smtpPort, uiPort] = await freePorts(14);
 
@@ -235,8 +238,7 @@ describe('Thanos Query over two replicas of one shard and a second shard', () =>
   }, 120_000);
 
   it('emails the owner once when both replicas fire the same alert, which reaches Alertmanager without the replica label', async () => {
-    const since = Date.now() - 120_000;
-    const { mail } = await waitForAlertEmail(stack.mailpit!.client, { state: 'firing', namespace: NAMESPACE, name: NAME, since, timeoutMs: 120_000 });
+    const { mail } = await waitForAlertEmail(stack.mailpit!.client, { state: 'firing', namespace: NAMESPACE, name: NAME, since: stack.startedAt, timeoutMs: Date.now() - stack.startedAt + 120_000 });
     expect((mail.To ?? []).map((a) => a.Address)).toEqual([OWNER]);
 
     // Both replicas fire it (each Prometheus's own view; the email may come from the first one to fire) ...
