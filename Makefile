@@ -30,7 +30,7 @@ wasm: ## Build Prometheus's PromQL parser and templates (the pinned version) to 
 	hack/install-wasm.sh
 
 .PHONY: tools
-tools: ## Install/build the pinned tools into ./bin (Prometheus, Alertmanager, stunnel, etcd, kube-apiserver, kubectl, ...)
+tools: ## Install/build the pinned tools into ./bin (Prometheus, Alertmanager, Thanos, stunnel, etcd, kube-apiserver, kubectl, ...)
 	hack/install-tools.sh
 
 .PHONY: typecheck

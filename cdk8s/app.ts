@@ -5,6 +5,7 @@ import { App, Chart } from 'cdk8s';
 import { getPath, type Flag, type RenderContext } from './context.js';
 import { imageReference, routePrefix, type ImageRef, type Resources, type Scheduling, type ServiceExposure } from './components/common.js';
 import { Prometheus } from './components/prometheus.js';
+import { ThanosQuery } from './components/thanos.js';
 import { Alertmanager } from './components/alertmanager.js';
 import { MailCatcher, MAIL_CATCHER_CA } from './components/mail-catcher.js';
 import { Operator } from './components/operator.js';
@@ -87,6 +88,21 @@ export function buildApp(ctx: RenderContext): Chart {
     syncResources: res('sync.resources'),
     scheduling,
     logLevel: ctx.value('operator.logLevel'),
+    replicas: ctx.value('prometheus.replicas'),
+    thanos: { enabled: ctx.flag('thanos.enabled'), image: imageRef(ctx, 'thanos.image'), resources: res('thanos.sidecarResources') },
+  });
+
+  ctx.when(ctx.flag('thanos.enabled'), () => {
+    new ThanosQuery(chart, 'thanos-query', {
+      ctx,
+      image: imageRef(ctx, 'thanos.image'),
+      replicas: ctx.value('thanos.query.replicas'),
+      service: exposure(ctx, 'thanos.query'),
+      resources: res('thanos.query.resources'),
+      extraArgs: ctx.itemsFromValues('thanos.query.extraArgs'),
+      scheduling,
+      logLevel: ctx.value('operator.logLevel'),
+    });
   });
 
   const clustered: Flag = { expr: `gt ${ALERTMANAGER_REPLICAS_GO} 1`, value: alertmanagerReplicas(vals) > 1 };

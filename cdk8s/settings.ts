@@ -1,5 +1,5 @@
 // The GlobalSettings file (operator/render/types.ts) the chart gives the operator, without SMTP credentials.
-import { EXTERNAL_CLUSTER_LABEL, SCRAPE_ERROR_INFO_METRIC, SELF_SCRAPE_JOBS } from '../operator/render/names.js';
+import { EXTERNAL_CLUSTER_LABEL, REPLICA_EXTERNAL_LABEL, SCRAPE_ERROR_INFO_METRIC, SELF_SCRAPE_JOBS } from '../operator/render/names.js';
 import type { RenderContext } from './context.js';
 import { PROMETHEUS_GENERATED_DIR, PROMETHEUS_PORT } from './components/prometheus.js';
 import { alertmanagerTargets } from './components/alertmanager.js';
@@ -63,6 +63,10 @@ export function operatorSettings(ctx: RenderContext, routePrefixes: { prometheus
     ],
     watchdog: { webhookUrl: v('watchdog.webhookUrl'), interval: v('watchdog.interval') },
     externalLabels: { [EXTERNAL_CLUSTER_LABEL]: v('clusterName') },
+    // Every install, one replica too: scaling prometheus.replicas up or down never renames the series, and
+    // Prometheus takes the value from the pod's POD_NAME (components/prometheus.ts) when it loads the config.
+    replicaExternalLabel: { name: REPLICA_EXTERNAL_LABEL, value: '${POD_NAME}' },
+    remoteWrite: v('prometheus.remoteWrite'),
     scrapeLimits: v('scrapeLimits'),
   };
 }

@@ -48,6 +48,44 @@ const ImageSchema = z.strictObject({
 });
 const image = (d: { registry: string; repository: string; tag: string }) => ImageSchema.default({ ...d, pullPolicy: 'IfNotPresent' });
 
+/**
+ * One Prometheus remote_write entry: the keys of Prometheus 3's remote_write configuration, each passed through as
+ * given (Prometheus checks their values when it loads the config); any other key is refused by name here.
+ */
+const REMOTE_WRITE_KEYS = [
+  'name',
+  'remote_timeout',
+  'headers',
+  'write_relabel_configs',
+  'protobuf_message',
+  'send_exemplars',
+  'send_native_histograms',
+  'round_robin_dns',
+  'basic_auth',
+  'authorization',
+  'oauth2',
+  'sigv4',
+  'azuread',
+  'google_iam',
+  'tls_config',
+  'proxy_url',
+  'no_proxy',
+  'proxy_from_environment',
+  'proxy_connect_header',
+  'follow_redirects',
+  'enable_http2',
+  'http_headers',
+  'queue_config',
+  'metadata_config',
+] as const;
+const RemoteWriteSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^https?:\/\/\S+$/)
+    .describe('Where samples are sent, e.g. https://metrics.example.com/api/v1/write.'),
+  ...(Object.fromEntries(REMOTE_WRITE_KEYS.map((key) => [key, z.unknown().optional()])) as { [K in (typeof REMOTE_WRITE_KEYS)[number]]: z.ZodOptional<z.ZodUnknown> }),
+});
+
 const ServiceExposureSchema = z.strictObject({
   type: z.enum(['ClusterIP', 'NodePort']).default('ClusterIP').describe('Service type; NodePort is what kind uses.'),
   nodePort: z.number().int().min(30000).max(32767).nullable().default(null).describe('Fixed node port when type is NodePort.'),
@@ -201,6 +239,36 @@ export const VigilValuesShape = z
         service: exposure(),
         resources: resources('100m', '256Mi', '1', '1Gi'),
         extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of Prometheus, appended after the generated ones.'),
+        replicas: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(1)
+          .describe(
+            'Prometheus replicas (HA): each scrapes and evaluates everything on its own, tells itself apart by the external label prometheus_replica (its pod name), and sends its alerts without that label, so Alertmanager deduplicates them into one email. thanos.enabled gives one deduplicated query view over them.',
+          ),
+        remoteWrite: z.array(RemoteWriteSchema).default([]).describe('Prometheus remote_write entries (Prometheus configuration keys), for a metrics store of your own; unknown keys are refused.'),
+      })
+      .prefault({}),
+    thanos: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'A Thanos sidecar in every Prometheus pod and a Thanos Query Deployment (with its UI) answering PromQL over all of them, deduplicated on prometheus_replica. Rules and alerts stay in Prometheus.',
+          ),
+        image: image(IMAGE_DEFAULTS.thanos),
+        sidecarResources: resources('10m', '64Mi', '200m', '256Mi'),
+        query: z
+          .strictObject({
+            replicas: z.number().int().min(1).max(5).default(1).describe('Thanos Query replicas (stateless).'),
+            service: exposure(),
+            resources: resources('20m', '64Mi', '500m', '512Mi'),
+            extraArgs: z.array(z.string()).default([]).describe('Extra command-line flags of thanos query, appended after the generated ones.'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     alertmanager: z
@@ -455,6 +523,7 @@ export function parseValues(input: unknown): VigilValues {
 
 interface ValuesJsonSchema {
   properties?: Record<string, ValuesJsonSchema>;
+  items?: ValuesJsonSchema;
 }
 
 /**
@@ -465,7 +534,8 @@ function describeValuesIssue(issue: z.core.$ZodIssue): string[] {
   const path = issue.path.map(String);
   if (issue.code !== 'unrecognized_keys') return [`${path.join('.')}: ${issue.message}`];
   let node = z.toJSONSchema(VigilValuesShape, { io: 'input', unrepresentable: 'any' }) as ValuesJsonSchema;
-  for (const key of path) node = node.properties?.[key] ?? {};
+  // A list's entries (prometheus.remoteWrite.0) are described by its items schema.
+  for (const key of path) node = (/^\d+$/.test(key) ? node.items : node.properties?.[key]) ?? {};
   const accepted = Object.keys(node.properties ?? {});
   return issue.keys.map((key) => {
     const close = closestName(key, accepted);

@@ -39,6 +39,7 @@ export const IMAGE_DEFAULTS = {
   stunnel: { registry: '', repository: 'vigil/stunnel', tag: PACKAGE_VERSION },
   prometheus: { registry: 'quay.io', repository: 'prometheus/prometheus', tag: withV(pinned('PROMETHEUS_VERSION')) },
   alertmanager: { registry: 'quay.io', repository: 'prometheus/alertmanager', tag: withV(pinned('ALERTMANAGER_VERSION')) },
+  thanos: { registry: 'quay.io', repository: 'thanos/thanos', tag: withV(pinned('THANOS_VERSION')) },
   mailpit: { registry: 'docker.io', repository: 'axllent/mailpit', tag: withV(pinned('MAILPIT_VERSION')) },
   mailhog: { registry: 'docker.io', repository: 'mailhog/mailhog', tag: withV(pinned('MAILHOG_VERSION')) },
 } as const;

@@ -21,6 +21,13 @@ install_debian_packages() {
 }
 
 install_debian_packages
+# Thanos (the chart's optional query view over replicas and shards) builds no UI and shares nothing with
+# the builds below but the Go module cache, so it runs beside them: its module download and compile overlap
+# their npm UI builds. Its output goes to its own log; a failure fails `make tools` at the end.
+mkdir -p "$VIGIL_CACHE/logs"
+thanos_log="$VIGIL_CACHE/logs/install-thanos.log"
+"$REPO_ROOT/hack/install-thanos.sh" >"$thanos_log" 2>&1 &
+thanos_pid=$!
 # Prometheus 3 + promtool and Alertmanager + amtool: upstream modules with their web UIs
 # (Debian ships Prometheus 2.42 without Kubernetes SD and Alertmanager 0.25).
 "$REPO_ROOT/hack/install-prometheus.sh"
@@ -29,5 +36,12 @@ install_debian_packages
 "$REPO_ROOT/hack/install-helm.sh"
 "$REPO_ROOT/hack/install-kubeconform.sh"
 "$REPO_ROOT/hack/install-mailpit.sh"
+
+if ! wait "$thanos_pid"; then
+  tail -n 30 "$thanos_log" >&2
+  log "hack/install-thanos.sh failed (log: $thanos_log)"
+  exit 1
+fi
+tail -n 1 "$thanos_log" >&2
 
 log "tools ready in $BIN_DIR"

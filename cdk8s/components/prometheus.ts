@@ -44,6 +44,19 @@ export interface PersistenceProps {
   hasStorageClass: Flag;
 }
 
+/** Ports of the Thanos sidecar in each Prometheus pod and of Thanos Query (upstream's defaults). */
+export const THANOS_GRPC_PORT = 10901;
+export const THANOS_HTTP_PORT = 10902;
+/** The headless Service through which Thanos Query finds every Prometheus pod's sidecar (its StoreAPI). */
+export const THANOS_SIDECARS_NAME = 'vigil-prometheus-thanos';
+export const THANOS_QUERY_NAME = 'vigil-thanos-query';
+
+export interface ThanosSidecarProps {
+  enabled: Flag;
+  image: ImageRef;
+  resources: Resources;
+}
+
 export interface PrometheusProps {
   ctx: RenderContext;
   image: ImageRef;
@@ -61,6 +74,9 @@ export interface PrometheusProps {
   syncResources: Resources;
   scheduling: Scheduling;
   logLevel: string;
+  /** prometheus.replicas: pods of the StatefulSet, told apart by the replica external label (settings.ts). */
+  replicas: number;
+  thanos: ThanosSidecarProps;
 }
 
 export class Prometheus extends Construct {
@@ -102,6 +118,8 @@ export class Prometheus extends Construct {
         `--web.external-url=${externalUrl}`,
         ...props.extraArgs,
       ],
+      // The replica external label's value: Prometheus expands ${POD_NAME} in external_labels (settings.ts).
+      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
       ports: [{ name: 'http-web', containerPort: PROMETHEUS_PORT }],
       volumeMounts: [
         { name: 'generated-config', mountPath: PROMETHEUS_GENERATED_DIR, readOnly: true },
@@ -126,6 +144,28 @@ export class Prometheus extends Construct {
       credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
       partitions: true,
     });
+    // Thanos's sidecar serves this Prometheus's data to Thanos Query (StoreAPI, gRPC), reading it through
+    // Prometheus's HTTP API and its TSDB directory; it uploads nothing (no object storage is configured).
+    const thanosSidecar = container({
+      name: 'thanos-sidecar',
+      image: props.thanos.image,
+      args: [
+        'sidecar',
+        `--prometheus.url=http://localhost:${PROMETHEUS_PORT}${props.routePrefix}`,
+        '--tsdb.path=/prometheus',
+        `--grpc-address=0.0.0.0:${THANOS_GRPC_PORT}`,
+        `--http-address=0.0.0.0:${THANOS_HTTP_PORT}`,
+        `--log.level=${props.logLevel}`,
+      ],
+      ports: [
+        { name: 'grpc', containerPort: THANOS_GRPC_PORT },
+        { name: 'http-sidecar', containerPort: THANOS_HTTP_PORT },
+      ],
+      volumeMounts: [{ name: 'data', mountPath: '/prometheus' }],
+      resources: props.thanos.resources,
+      readinessProbe: httpProbe('/-/ready', 'http-sidecar', 5),
+      livenessProbe: httpProbe('/-/healthy', 'http-sidecar', 15, 4),
+    });
     const baseVolumes: Json[] = [
       { name: 'generated-config', emptyDir: {} },
       // The files scrape jobs read (ca_file, credentials_file, ...): in memory, never on the node's disk.
@@ -142,7 +182,7 @@ export class Prometheus extends Construct {
       { name, labels: labels(name) },
       {
         spec: {
-          replicas: 1,
+          replicas: props.replicas,
           serviceName: name,
           selector: { matchLabels: selectorLabels(name) },
           template: {
@@ -151,7 +191,7 @@ export class Prometheus extends Construct {
               serviceAccountName: OBJECT_NAMES.prometheusServiceAccount,
               terminationGracePeriodSeconds: 60,
               initContainers: [bootstrap],
-              containers: [prometheus, sync],
+              containers: [prometheus, sync, ...ctx.optionalItems(props.thanos.enabled, [thanosSidecar])],
               volumes: [...baseVolumes, ...ctx.optionalItems(not(props.persistence.enabled), [{ name: 'data', emptyDir: {} }])],
             }),
           },
@@ -161,5 +201,18 @@ export class Prometheus extends Construct {
     );
 
     exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: PROMETHEUS_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
+
+    ctx.when(props.thanos.enabled, () => {
+      // Headless: one A record per Prometheus pod, so Thanos Query (`dns+`) reaches every replica's sidecar.
+      kubeObject(
+        this,
+        ctx,
+        'thanos-sidecars',
+        'v1',
+        'Service',
+        { name: THANOS_SIDECARS_NAME, labels: labels(name) },
+        { spec: { clusterIP: 'None', selector: selectorLabels(name), ports: [{ name: 'grpc', port: THANOS_GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' }] } },
+      );
+    });
   }
 }

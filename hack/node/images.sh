@@ -215,6 +215,17 @@ ENTRYPOINT [\"/bin/alertmanager\"]
 CMD [\"--config.file=/etc/alertmanager/alertmanager.yml\", \"--storage.path=/alertmanager\"]" \
     "${am_files[@]}" "$REPO_ROOT/hack/node/alertmanager.yml"
 
+  # Thanos (the chart's thanos.enabled): upstream's layout, /bin/thanos as entrypoint, user 1001 (upstream's
+  # `thanos` user; the chart's pods run as 65534 anyway). The tag must be what ./bin runs, as above.
+  local thanos
+  thanos="$(values thanos.image.registry thanos.image.repository thanos.image.tag | paste -d'/:' - - -)"
+  have="v$("$BIN_DIR/thanos" --version 2>&1 | awk 'NR==1 {print $3}')"
+  [[ "$have" == "${thanos##*:}" ]] || { log "chart image $thanos but bin/thanos is $have (make tools?)"; exit 1; }
+  binary_image "$thanos" "$DEBIAN_KEY" "FROM debian:bookworm-slim
+COPY thanos /bin/thanos
+USER 1001
+ENTRYPOINT [\"/bin/thanos\"]" "$BIN_DIR/thanos"
+
   # Mailpit's image: /mailpit as entrypoint, SMTP 1025, UI 8025 (runs as root unless the pod says otherwise).
   binary_image "$mailpit" "$DEBIAN_KEY" "FROM debian:bookworm-slim
 COPY mailpit /mailpit

@@ -40,6 +40,12 @@ export const sanitizedLabelName = (key: string) => key.replace(/[^a-zA-Z0-9_]/g,
 export const EXTERNAL_CLUSTER_LABEL = 'cluster';
 
 /**
+ * The external label naming the Prometheus replica (GlobalSettings.replicaExternalLabel), as prometheus-operator
+ * names it; Thanos Query deduplicates on it (--query.replica-label). Never on an alert (alert_relabel_configs).
+ */
+export const REPLICA_EXTERNAL_LABEL = 'prometheus_replica';
+
+/**
  * The operator's gauge (value 1) carrying Prometheus's scrape error of each service with a failing
  * target, read by the down alerts' descriptions at evaluation (render/scrape-error.ts); labels
  * LABEL_NAMESPACE, LABEL_MONITORED_SERVICE, reason and error (controller/scrape-error-metric.ts).

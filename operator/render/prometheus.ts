@@ -81,17 +81,24 @@ export function partitionScrapeFile(scrapeJobTexts: readonly string[]): string {
 }
 
 function prometheusDocument(serviceJobs: unknown[], settings: GlobalSettings): Record<string, unknown> {
+  const replica = settings.replicaExternalLabel;
+  const externalLabels = replica ? { ...settings.externalLabels, [replica.name]: replica.value } : settings.externalLabels;
+  const remoteWrite = settings.remoteWrite ?? [];
   return {
     global: {
       scrape_interval: settings.scrapeInterval,
       evaluation_interval: settings.evaluationInterval,
-      ...(Object.keys(settings.externalLabels).length > 0 ? { external_labels: sortedRecord(settings.externalLabels) } : {}),
+      ...(Object.keys(externalLabels).length > 0 ? { external_labels: sortedRecord(externalLabels) } : {}),
     },
     alerting: {
+      // Prometheus adds the external labels to every alert it sends: without the replica's, the
+      // replicas of one Prometheus send the same alert and Alertmanager groups them into one email.
+      ...(replica ? { alert_relabel_configs: [{ action: 'labeldrop', regex: escapeRegex(replica.name) }] } : {}),
       alertmanagers: [{ ...(settings.alertmanagerPathPrefix ? { path_prefix: settings.alertmanagerPathPrefix } : {}), static_configs: [{ targets: [...settings.alertmanagerTargets] }] }],
     },
     rule_files: [posix.join(settings.rulesDir, `*${RULE_FILE_SUFFIX}`)],
     scrape_configs: [...settings.selfScrapeJobs, ...serviceJobs],
+    ...(remoteWrite.length > 0 ? { remote_write: remoteWrite } : {}),
   };
 }
 

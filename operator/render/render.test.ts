@@ -105,6 +105,27 @@ describe('renderPrometheusConfig', () => {
     expect((parse(renderPrometheusConfig([], defaultSettings({ alertmanagerPathPrefix: '' }))) as Doc).alerting.alertmanagers[0]).not.toHaveProperty('path_prefix');
   });
 
+  it('names the replica in an external label and drops it from every alert (replicaExternalLabel), and leaves rules without it', () => {
+    const replicated = defaultSettings({ externalLabels: { cluster: 'c1' }, replicaExternalLabel: { name: 'prometheus_replica', value: '${POD_NAME}' } });
+    const doc = parse(renderPrometheusConfig([checkout], replicated)) as Doc;
+    expect(doc.global.external_labels).toEqual({ cluster: 'c1', prometheus_replica: '${POD_NAME}' });
+    expect(doc.alerting.alert_relabel_configs).toEqual([{ action: 'labeldrop', regex: 'prometheus_replica' }]);
+    const rules = parse(renderRuleFile(checkout, replicated)) as Doc;
+    for (const rule of rules.groups.flatMap((g: Doc) => g.rules)) {
+      expect(rule.labels).not.toHaveProperty('prometheus_replica');
+    }
+    const withRuleLabel = service('shop', 'checkout', { rules: [{ name: 'Slow', expr: 'vector(1)', labels: { prometheus_replica: 'x' } }] });
+    expect(() => renderRuleFile(withRuleLabel, replicated)).toThrow('spec.rules[0].labels.prometheus_replica: label prometheus_replica names the Prometheus replica');
+    expect(parse(renderPrometheusConfig([], defaultSettings())).alerting).not.toHaveProperty('alert_relabel_configs');
+  });
+
+  it('passes remoteWrite through as remote_write, and writes none without it', () => {
+    const remoteWrite = [{ url: 'https://metrics.example.com/api/v1/write', queue_config: { max_shards: 10 } }];
+    expect((parse(renderPrometheusConfig([], defaultSettings({ remoteWrite }))) as Doc).remote_write).toEqual(remoteWrite);
+    expect(parse(renderPrometheusConfig([], defaultSettings({ remoteWrite: [] })))).not.toHaveProperty('remote_write');
+    expect(parse(renderPrometheusConfig([], defaultSettings()))).not.toHaveProperty('remote_write');
+  });
+
   it('puts rule files next to prometheus.yml by default (relative paths resolve against the config file)', () => {
     const doc = parse(renderPrometheusConfig([], defaultSettings())) as Doc;
     expect(doc.rule_files).toEqual(['*.rules.yaml']);

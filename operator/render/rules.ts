@@ -293,6 +293,9 @@ function customRule(service: MonitoredService, rule: AlertRule, index: number, s
     if (Object.hasOwn(settings.externalLabels, label)) {
       throw new Error(`spec.rules[${index}].labels.${label}: label ${label} is an external label of this install; Prometheus would keep the rule's value instead of the install's, so remove it`);
     }
+    if (label === settings.replicaExternalLabel?.name) {
+      throw new Error(`spec.rules[${index}].labels.${label}: label ${label} names the Prometheus replica and is dropped from every alert (alert_relabel_configs), so remove it`);
+    }
   }
   // Prometheus expands these with the result series' labels only: write in what Vigil knows (alert-labels.ts).
   const known = knownAlertLabels(refOf(service), rule);

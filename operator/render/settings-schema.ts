@@ -101,6 +101,25 @@ export const GlobalSettingsSchema = z.object({
     .optional(),
   /** Cluster-wide external labels, e.g. {cluster: "kind"}. */
   externalLabels: z.record(z.string(), z.string()),
+  /**
+   * The external label that tells replicas of one Prometheus apart (prometheus.replicas in the chart; Thanos Query
+   * deduplicates on it, --query.replica-label): `value` may name an environment variable as `${POD_NAME}`, which
+   * Prometheus 3 expands in external labels. Every alert leaves without it (alert_relabel_configs labeldrop), so
+   * the replicas send identical alerts and Alertmanager deduplicates them. Kept apart from externalLabels, which
+   * also become rule labels (rules.ts installLabels). Unset = no replica label.
+   */
+  replicaExternalLabel: z
+    .object({
+      name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name such as prometheus_replica'),
+      value: z.string().min(1),
+    })
+    .strict()
+    .optional(),
+  /**
+   * Prometheus remote_write entries, passed through as they are (the chart's prometheus.remoteWrite has checked
+   * their keys): for users who send the samples on to a metrics store of their own. Unset or [] = none.
+   */
+  remoteWrite: z.array(z.record(z.string(), z.unknown())).optional(),
   /** Scrape limits of every MonitoredService's jobs: the default of each limit a service leaves out, and its ceiling (render/scrape-limits.ts). */
   scrapeLimits: ScrapeLimitSettingsSchema,
 });

@@ -158,6 +158,7 @@ describe('helm chart', () => {
       ['scrapeIntervall=1m', '', 'scrapeIntervall'],
       ['operator.resources.claims[0].name=gpu', '/operator/resources', 'claims'],
       ['smtp.defaultRecipient=a@example.com', '/smtp', 'defaultRecipient'],
+      ['prometheus.remoteWrite[0].url=https://metrics.example.com/write,prometheus.remoteWrite[0].queue_confg.max_shards=1', '/prometheus/remoteWrite/0', 'queue_confg'],
     ] as const) {
       const r = await tool('helm', ['template', 'vigil', CHART, '--set', set]);
       expect({ set, code: r.code, err: r.stderr }).toEqual({ set, code: 1, err: expect.stringContaining(`at '${where}': additional properties '${key}' not allowed`) });
@@ -166,7 +167,10 @@ describe('helm chart', () => {
       expect(lint.stdout + lint.stderr).toContain(`additional properties '${key}' not allowed`);
     }
     expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { retension: '30d' } }))).toThrow(
-      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs',
+      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs, replicas, remoteWrite',
+    );
+    expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { remoteWrite: [{ url: 'https://metrics.example.com/write', queue_confg: {} }] } }))).toThrow(
+      'prometheus.remoteWrite.0.queue_confg: unknown value (did you mean queue_config?)',
     );
     // Maps of the user's own keys stay open, and so does global (Helm gives a subchart its parent's globals).
     const open = mergeValues(REAL_CLUSTER, { nodeSelector: { zone: 'a' }, podAnnotations: { team: 'x' }, global: { storageClass: 'fast' }, affinity: { nodeAffinity: {} } });
@@ -343,6 +347,24 @@ describe('embedded configs', () => {
       const r = await tool(args[0] as string, args.slice(1));
       expect({ args, code: r.code, out: r.stdout + r.stderr }).toEqual({ args, code: 0, out: expect.stringContaining('SUCCESS') });
     }
+  });
+
+  test('with every switch the other way (2 replicas, remoteWrite), the operator renders a prometheus.yml promtool accepts', async () => {
+    const objects = synthesize('concrete', parseValues(mergeValues(DEFAULT_VALUES, OTHER_WAY))).objects;
+    const settings = settingsFromYaml(
+      (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === SETTINGS_CONFIGMAP)?.data as Record<string, string>)[SETTINGS_KEY] ?? '',
+      'other-way settings',
+    );
+    const prometheusYml = renderConfig([], settings).prometheus['prometheus.yml'] ?? '';
+    const doc = parseAllDocuments(prometheusYml)[0]!.toJS() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(doc.global.external_labels.prometheus_replica).toBe('${POD_NAME}');
+    expect(doc.alerting.alert_relabel_configs).toEqual([{ action: 'labeldrop', regex: 'prometheus_replica' }]);
+    expect(doc.remote_write).toEqual(OTHER_WAY.prometheus?.remoteWrite);
+    const out = join(dir, 'other-way');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'prometheus.yml'), prometheusYml);
+    const r = await tool('promtool', ['check', 'config', '--syntax-only', join(out, 'prometheus.yml')]);
+    expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining('SUCCESS') });
   });
 
   test('the configs inside the rendered chart are the ones checked here', async () => {
