@@ -14,7 +14,7 @@ import type { OperatorMetrics } from '../observability/metrics.js';
 import { ANNOTATIONS, combineShardReports, readSyncReport, type SyncReport } from './annotations.js';
 import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
-import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
+import { planReconcile, type RawMonitoredService, type ReconcileInput, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache, settingsHash } from '../assemble/service-cache.js';
 import { UnchangedStatuses } from './status-memo.js';
@@ -30,7 +30,8 @@ import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
-import { PARTITION_OF_LABEL, shardObjectName } from '../contract.js';
+import { PARTITION_OF_LABEL, shardObjectName, shardUrl } from '../contract.js';
+import { ShardAssignment } from '../assemble/shards.js';
 import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
 import { MERGE_PATCH } from '../kube/client.js';
 import { createHash } from 'node:crypto';
@@ -212,6 +213,10 @@ export class Controller {
   /** Which installs holding claims on this install's objects are gone. */
   private readonly liveness: InstallLiveness;
   private readonly poller: TargetsPoller | undefined;
+  /** Each shard's pollers, by shard index (one entry without shards); empty without --prometheus-url. */
+  private readonly shardPollers: { targets: TargetsPoller; config: PrometheusConfigPoller }[] = [];
+  /** Which shard each namespace's services are on (one shard: all on 0). */
+  private readonly assignment: ShardAssignment;
   private readonly amPoller: AlertmanagerPoller | undefined;
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
@@ -259,6 +264,7 @@ export class Controller {
     if (this.shards > 1 && !opts.configPartitions) throw new Error('Prometheus shards need the partitioned config (--config-partitions)');
     this.serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer(), opts.configPartitions ?? false);
     this.serviceCache.setShards(this.shards);
+    this.assignment = new ShardAssignment(this.shards);
     this.testEmails = new TestEmailSender({
       alertmanagerUrl: opts.alertmanagerUrl,
       writeStatus: async (namespace, name, testEmail) => {
@@ -433,8 +439,16 @@ export class Controller {
       serviceAccount: OBJECT_NAMES.operatorServiceAccount,
       readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
     });
-    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows());
-    if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    // With shards, one pair of pollers per shard's Prometheus (--prometheus-url is a template with {shard}); shard 0's are `poller` and `promConfigPoller`.
+    for (let shard = 0; opts.prometheusUrl && shard < this.shards; shard++) {
+      const url = shardUrl(opts.prometheusUrl, shard);
+      this.shardPollers.push({
+        targets: new TargetsPoller(url, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows()),
+        config: new PrometheusConfigPoller(url, opts.targetsIntervalMs ?? 10_000, onChange, this.log),
+      });
+    }
+    this.poller = this.shardPollers[0]?.targets;
+    this.promConfigPoller = this.shardPollers[0]?.config;
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
 
@@ -476,8 +490,10 @@ export class Controller {
     this.elector.start();
     if (!this.opts.leaderElect) this.opts.metrics.leader.set(1);
     this.liveness.start();
-    this.poller?.start();
-    this.promConfigPoller?.start();
+    for (const pollers of this.shardPollers) {
+      pollers.targets.start();
+      pollers.config.start();
+    }
     this.amPoller?.start();
     this.queue.add();
   }
@@ -489,8 +505,10 @@ export class Controller {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.layoutTimer) clearTimeout(this.layoutTimer);
     this.graceTimer = undefined;
-    this.poller?.stop();
-    this.promConfigPoller?.stop();
+    for (const pollers of this.shardPollers) {
+      pollers.targets.stop();
+      pollers.config.stop();
+    }
     this.amPoller?.stop();
     await this.liveness.stop();
     await this.elector.release();
@@ -610,15 +628,38 @@ export class Controller {
     return `Alertmanager at ${this.amPoller!.url} does not answer since ${failure.since} (${failure.error}): alerts may not be delivered, and what it runs is unknown`;
   }
 
-  private targetsUnavailable(): TargetsUnavailable | undefined {
-    if (!this.poller) {
+  /** Why target health is not known from shard `shard`'s Prometheus (0 without shards); undefined when it is. */
+  private targetsUnavailable(shard = 0): TargetsUnavailable | undefined {
+    const poller = this.shardPollers[shard]?.targets;
+    if (!poller) {
       return { reason: REASONS.targetsUnknown, message: 'target health is not known: the operator runs without --prometheus-url' };
     }
-    const failure = this.poller.failure;
+    const failure = poller.failure;
     if (!failure) return undefined;
+    const which = this.shards > 1 ? `Prometheus shard ${shard}` : 'Prometheus';
     return {
       reason: REASONS.prometheusUnreachable,
-      message: `Prometheus at ${this.poller!.url} does not answer since ${failure.since} (${failure.error}): target health unknown, and nothing may be scraped or alerting`,
+      message: `${which} at ${poller.url} does not answer since ${failure.since} (${failure.error}): target health unknown, and nothing may be scraped or alerting`,
+    };
+  }
+
+  /** The targets poller of a namespace's shard (the one poller without shards). */
+  private pollerOf(namespace: string): TargetsPoller | undefined {
+    return this.shards > 1 ? this.shardPollers[this.assignment.shardOf(namespace)]?.targets : this.poller;
+  }
+
+  /** ReconcileInput.shards: each shard's report and polls, as its services' status reads them. */
+  private shardObservations(): ReconcileInput['shards'] {
+    if (this.shards === 1) return undefined;
+    const mains = this.shardMains();
+    return {
+      shardOf: (namespace) => this.assignment.shardOf(namespace),
+      of: mains.map((cm, shard) => ({
+        name: `Prometheus shard ${shard} (ConfigMap ${shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard)})`,
+        prometheus: readSyncReport(cm?.metadata?.annotations),
+        prometheusRunning: this.shardPollers[shard]?.config.running,
+        targetsUnavailable: this.targetsUnavailable(shard),
+      })),
     };
   }
 
@@ -677,9 +718,10 @@ export class Controller {
         prometheus: reports.prometheus,
         alertmanager: reports.alertmanager,
         partitionsStale: (config) => this.partitionsStale(config),
-        targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
-        rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
-        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
+        targetsFor: (ns, name) => this.pollerOf(ns)?.countsFor(ns, name),
+        rulesFor: (ns, name) => this.pollerOf(ns)?.rulesFor(ns, name),
+        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.pollerOf(ns)?.scrapeConfigLoaded(ns, name, hash, windowMs),
+        ...(this.shards > 1 ? { shards: this.shardObservations() } : {}),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),
@@ -730,7 +772,7 @@ export class Controller {
     for (const o of objects) {
       const namespace = o.metadata?.namespace ?? '';
       const name = o.metadata?.name ?? '';
-      const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
+      const labels = scrapeErrorLabels(this.pollerOf(namespace)?.countsFor(namespace, name));
       if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
   }
