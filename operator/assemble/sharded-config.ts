@@ -5,13 +5,12 @@
 // assemblePartitionedPrometheus once per shard; the whole is described as one
 // PartitionedPrometheusConfig (every shard's partitions, `shards` the per-shard configs) so that
 // size checks and encoding see every partition object as before.
-import type { ServicePieces } from '../render/index.js';
-import { digest } from '../render/index.js';
+import { digest, type ServicePieces } from '../render/index.js';
 import type { GlobalSettings, PartitionedPrometheusConfig } from '../render/types.js';
 import { HASH_LENGTH } from './config.js';
 import { assemblePartitionedPrometheus } from './partitioned-config.js';
 import { PARTITION_BUDGET_BYTES } from './partitions.js';
-import { ShardAssignment } from './shards.js';
+import type { ShardAssignment } from './shards.js';
 
 /** Change it whenever the way shards are put together changes: the new output then gets a new hash. */
 const HASH_FORMAT = 'vigil-sharded-config/1';

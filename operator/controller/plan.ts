@@ -607,7 +607,6 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
 
   const amProblem = alertmanagerProblem(input, rendered);
   const views = prometheusViews(input, rendered);
-  const promProblem = views[0]!.promProblem;
   const statusUpdates: StatusUpdate[] = [];
   // What every object's status shares in this reconcile; computeStatus reads the desired hashes and
   // the sidecars' reports only through configApplyState, so a new desired hash alone moves no status.
