@@ -97,3 +97,22 @@ export const SCRAPE_FILE_SUFFIX = '.scrape.yaml';
 export const BUNDLE_KEY = 'vigil-files.json.gz';
 /** Written into the bundle so a future encoding can be told apart (and refused by old sidecars). */
 export const BUNDLE_FORMAT = 'vigil.dev/files.v1';
+
+/**
+ * The main object of Prometheus shard `shard` (`vigil operator --prometheus-shards N`): shard 0 keeps
+ * `main` itself (one shard is exactly the install without shards, and going from 1 to N shards keeps
+ * the running Prometheus as shard 0), shard i > 0 is `<main>-shard-<i>`. Its partitions are named and
+ * labelled after it (partitionObjectName, PARTITION_OF_LABEL), so a shard's sidecar runs with
+ * `--configmap <that name> --partitions` and reads only its shard's objects.
+ */
+export function shardObjectName(main: string, shard: number): string {
+  return shard === 0 ? main : `${main}-shard-${shard}`;
+}
+
+/** In `vigil operator --prometheus-url` with shards: stands for the shard index (each shard's Prometheus has its own URL). */
+export const SHARD_PLACEHOLDER = '{shard}';
+
+/** Shard `shard`'s Prometheus URL from the `--prometheus-url` template. */
+export function shardUrl(template: string, shard: number): string {
+  return template.replaceAll(SHARD_PLACEHOLDER, String(shard));
+}

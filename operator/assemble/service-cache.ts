@@ -13,6 +13,8 @@
 // ServiceCache is the one owner of operator/assemble/'s state (these entries, the last assembled
 // config, the deflated bundle members, the expected job names); the folder has no module-level state.
 import { allFiles, assemblePartitionedPrometheus, type PartitionedPrometheusConfig } from './partitioned-config.js';
+import { assembleShardedPrometheus } from './sharded-config.js';
+import { ShardAssignment } from './shards.js';
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import { compressMember, encodeFileSet, type BundleMember, type DeflatedMember, type EncodedFiles, type EncodeLimits, type FileSet, type MemberCompressor } from './config-bundle.js';
@@ -139,6 +141,17 @@ export class ServiceCache {
     this.lastRendered = undefined;
   }
 
+  /** With more than one Prometheus shard (setShards): which shard each namespace goes to. */
+  private shardAssignment: ShardAssignment | undefined;
+  /**
+   * Renders the partitioned Prometheus config as `shards` shards (assemble/sharded-config.ts); 1: one
+   * Prometheus, as without. Only takes effect while partitioned.
+   */
+  setShards(shards: number): void {
+    if (shards === (this.shardAssignment?.shards ?? 1)) return;
+    this.shardAssignment = shards > 1 ? new ShardAssignment(shards) : undefined;
+  }
+
   /** The last partitioned Prometheus config: partitions whose digest did not move are taken from it. */
   private lastPartitioned: PartitionedPrometheusConfig | undefined;
 
@@ -163,7 +176,9 @@ export class ServiceCache {
         this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
         if (!this.partitioned) return this.lastRendered;
         // alertmanager.yml and `included` as before; the Prometheus part as partitions.
-        this.lastPartitioned = assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
+        this.lastPartitioned = this.shardAssignment
+          ? assembleShardedPrometheus(pieces, settings, this.shardAssignment, this.lastPartitioned)
+          : assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
         const partitioned = this.lastPartitioned;
         return {
           ...this.lastRendered,

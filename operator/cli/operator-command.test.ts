@@ -19,6 +19,23 @@ describe('parseOperatorArgs', () => {
     expect(parseOperatorArgs([], { VIGIL_SELECTOR: 'team=a' })).toMatchObject({ selector: 'team=a' });
   });
 
+  it('reads --prometheus-shards with --config-partitions and a --prometheus-url template, and refuses what cannot work', () => {
+    expect(parseOperatorArgs([], {})).not.toHaveProperty('prometheusShards');
+    expect(parseOperatorArgs(['--prometheus-shards', '1'], {})).not.toHaveProperty('prometheusShards');
+    expect(parseOperatorArgs(['--prometheus-shards', '3', '--config-partitions', '--prometheus-url', 'http://vigil-prometheus-{shard}.vigil-prometheus:9090'], {})).toMatchObject({
+      prometheusShards: 3,
+      configPartitions: true,
+      prometheusUrl: 'http://vigil-prometheus-{shard}.vigil-prometheus:9090',
+    });
+    expect(() => parseOperatorArgs(['--prometheus-shards', '2'], {})).toThrow('--prometheus-shards 2 needs --config-partitions');
+    expect(() => parseOperatorArgs(['--prometheus-shards', '2', '--config-partitions', '--prometheus-url', 'http://prom:9090'], {})).toThrow(
+      '--prometheus-url http://prom:9090 names one Prometheus, but --prometheus-shards is 2: give a template with {shard}',
+    );
+    expect(() => parseOperatorArgs(['--prometheus-url', 'http://prom-{shard}:9090'], {})).toThrow('has {shard}, which goes with --prometheus-shards above 1');
+    for (const bad of ['0', '65', '1.5', 'two'])
+      expect(() => parseOperatorArgs(['--prometheus-shards', bad], {})).toThrow(`--prometheus-shards: "${bad}" is not a shard count: expected an integer from 1 to 64`);
+  });
+
   it('names the flag on bad input', () => {
     expect(() => parseOperatorArgs(['--namespace', 'Bad_NS'], {})).toThrow(/--namespace/);
     expect(() => parseOperatorArgs(['--watch-namespaces', 'ok,NOT OK'], {})).toThrow(/--watch-namespaces/);

@@ -6,7 +6,8 @@ import { parseDurationMs } from '../validate/duration.js';
 import { parseLabelSelector } from '../controller/install-scope.js';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { describeApiError, loadKubeConfig, makeClients, type KubeClients } from '../kube/client.js';
-import { OBJECT_NAMES } from '../contract.js';
+import { OBJECT_NAMES, SHARD_PLACEHOLDER } from '../contract.js';
+import { MAX_SHARDS } from '../assemble/shards.js';
 import { createLogger, startHealthServer, type Logger } from '../observability/index.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../observability/metrics.js';
 import { initPrometheusWasm } from '../promql/wasm.js';
@@ -25,6 +26,7 @@ import {
   namespaceName,
   objectName,
   switchFlag,
+  UsageError,
   valueFlag,
 } from './flags.js';
 import { podIdentity, runService, SERVICE_EXIT_STATUS, type ServiceIO } from './service.js';
@@ -66,7 +68,11 @@ Alertmanager config Secret in the install namespace, and reports status and Even
       help: 'ConfigMap in the install namespace that owns the generated ConfigMap, Secret and Lease: deleting it deletes them (the chart passes its settings ConfigMap, so helm uninstall leaves none of them behind)',
       parse: objectName('ConfigMap'),
     }),
-    'prometheus-url': valueFlag({ placeholder: '<url>', help: 'Prometheus base URL, for discovered/healthy target counts', parse: httpUrl('http://prometheus:9090') }),
+    'prometheus-url': valueFlag({
+      placeholder: '<url>',
+      help: `Prometheus base URL, for discovered/healthy target counts; with --prometheus-shards above 1 a template in which ${SHARD_PLACEHOLDER} stands for the shard index, e.g. http://vigil-prometheus-${SHARD_PLACEHOLDER}.vigil-prometheus:9090`,
+      parse: shardUrlTemplate,
+    }),
     'alertmanager-url': valueFlag({
       placeholder: '<url>',
       help: 'Alertmanager base URL, polled (/metrics) so that ConfigApplied says when it does not answer or runs a config Vigil did not write',
@@ -84,12 +90,31 @@ Alertmanager config Secret in the install namespace, and reports status and Even
     'config-partitions': switchFlag({
       help: 'write the Prometheus config as a main ConfigMap and one ConfigMap per partition of services (docs/contract.md), so no install outgrows one object and a change rewrites one partition; the Prometheus sync sidecar needs --partitions',
     }),
+    'prometheus-shards': valueFlag({
+      placeholder: '<n>',
+      help: `spread the MonitoredServices over n Prometheus shards by whole namespaces (1 to ${MAX_SHARDS}; docs/contract.md, "Shards"): shard 0 reads ConfigMap ${OBJECT_NAMES.prometheusConfigMap}, shard i ${OBJECT_NAMES.prometheusConfigMap}-shard-<i>, each with its partitions; needs --config-partitions above 1`,
+      parse: shardCount,
+      default: 1,
+    }),
     'log-level': logLevelFlag,
   },
   footer: [envFooter('VIGIL_WATCH_NAMESPACES=team-a,team-b'), SERVICE_EXIT_STATUS],
 });
 
 export const OPERATOR_USAGE = OPERATOR_COMMAND.usage;
+
+/** --prometheus-shards: an integer from 1 to MAX_SHARDS. */
+function shardCount(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_SHARDS) throw new Error(`"${raw}" is not a shard count: expected an integer from 1 to ${MAX_SHARDS}`);
+  return n;
+}
+
+/** --prometheus-url: an http(s) URL, where SHARD_PLACEHOLDER may stand for a shard index (checked with 0 in its place). */
+function shardUrlTemplate(raw: string): string {
+  httpUrl('http://prometheus:9090')(raw.replaceAll(SHARD_PLACEHOLDER, '0'));
+  return raw;
+}
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -108,11 +133,21 @@ export interface OperatorConfig {
   orphanAfterMs?: number;
   /** --config-partitions: the Prometheus config as partitions. */
   configPartitions?: boolean;
+  /** --prometheus-shards; absent: 1. */
+  prometheusShards?: number;
   logLevel: string;
   identity: string;
 }
 
 function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env): OperatorConfig {
+  const shards = v['prometheus-shards'];
+  if (shards > 1 && !v['config-partitions']) throw new UsageError(`--prometheus-shards ${shards} needs --config-partitions: each shard's config is a partitioned config of its own`);
+  const url = v['prometheus-url'];
+  if (url !== undefined && shards > 1 && !url.includes(SHARD_PLACEHOLDER))
+    throw new UsageError(
+      `--prometheus-url ${url} names one Prometheus, but --prometheus-shards is ${shards}: give a template with ${SHARD_PLACEHOLDER} for the shard index, e.g. http://vigil-prometheus-${SHARD_PLACEHOLDER}.vigil-prometheus:9090`,
+    );
+  if (url !== undefined && shards === 1 && url.includes(SHARD_PLACEHOLDER)) throw new UsageError(`--prometheus-url ${url} has ${SHARD_PLACEHOLDER}, which goes with --prometheus-shards above 1`);
   return {
     ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
     namespace: v.namespace,
@@ -127,6 +162,7 @@ function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env):
     leaderElect: v['leader-elect'],
     orphanAfterMs: v['orphan-after'],
     ...(v['config-partitions'] ? { configPartitions: true } : {}),
+    ...(shards > 1 ? { prometheusShards: shards } : {}),
     logLevel: v['log-level'],
     identity: podIdentity(env),
   };
@@ -173,6 +209,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     leaderElect: config.leaderElect,
     ...(config.orphanAfterMs !== undefined ? { orphanAfterMs: config.orphanAfterMs } : {}),
     ...(config.configPartitions ? { configPartitions: true } : {}),
+    ...(config.prometheusShards !== undefined ? { prometheusShards: config.prometheusShards } : {}),
     log,
     metrics,
     ...tuning,

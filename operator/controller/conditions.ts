@@ -156,6 +156,11 @@ export interface ServiceObservation {
   /** In the config the operator renders now. */
   included: boolean;
   desired: { prometheusHash: string; alertmanagerHash: string };
+  /**
+   * With Prometheus shards: the service's shard, as ConfigApplied names it (`Prometheus shard 1`);
+   * `desired.prometheusHash` and `prometheus` are then that shard's. Absent: one Prometheus.
+   */
+  prometheusName?: string;
   /** The scrape limits the service runs with (render/scrape-limits.ts): a limit error names its field and value. */
   scrapeLimits?: ResolvedScrapeLimits;
   prometheus: SyncReport;
@@ -256,13 +261,13 @@ export interface ConfigApplyState {
   failures: string[];
 }
 
-export function configApplyState(desired: ServiceObservation['desired'], prometheus: SyncReport, alertmanager: SyncReport): ConfigApplyState {
+export function configApplyState(desired: ServiceObservation['desired'], prometheus: SyncReport, alertmanager: SyncReport, prometheusName = 'Prometheus'): ConfigApplyState {
   const prometheusApplied = prometheus.appliedHash === desired.prometheusHash;
   const alertmanagerApplied = alertmanager.appliedHash === desired.alertmanagerHash;
   const failures: string[] = [];
   const promErr = reloadFailure(prometheus, desired.prometheusHash);
   const amErr = reloadFailure(alertmanager, desired.alertmanagerHash);
-  if (promErr !== undefined) failures.push(`Prometheus could not load config ${desired.prometheusHash}: ${promErr}`);
+  if (promErr !== undefined) failures.push(`${prometheusName} could not load config ${desired.prometheusHash}: ${promErr}`);
   if (amErr !== undefined) failures.push(`Alertmanager could not load config ${desired.alertmanagerHash}: ${amErr}`);
   return {
     prometheusApplied,
@@ -271,7 +276,7 @@ export function configApplyState(desired: ServiceObservation['desired'], prometh
       ? {
           running: {
             prometheusHash: desired.prometheusHash,
-            message: `Prometheus runs config ${desired.prometheusHash} and Alertmanager runs config ${desired.alertmanagerHash}`,
+            message: `${prometheusName} runs config ${desired.prometheusHash} and Alertmanager runs config ${desired.alertmanagerHash}`,
           },
         }
       : {}),
@@ -341,7 +346,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
     appliedConfigHash = undefined;
   } else {
     // desired, prometheus and alertmanager are read through configApplyState only (StatusMemo relies on it).
-    const { prometheusApplied: promOk, alertmanagerApplied: amOk, running, failures } = configApplyState(obs.desired, obs.prometheus, obs.alertmanager);
+    const { prometheusApplied: promOk, alertmanagerApplied: amOk, running, failures } = configApplyState(obs.desired, obs.prometheus, obs.alertmanager, obs.prometheusName);
     if (running !== undefined) {
       applied = condition(
         previous,
@@ -361,7 +366,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
       if (failures.length > 0) {
         applied = condition(previous, 'ConfigApplied', 'False', REASONS.reloadFailed, `${failures.join('; ')} (the last good config keeps running)`, generation, now);
       } else {
-        const waiting = [!promOk ? 'Prometheus' : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
+        const waiting = [!promOk ? (obs.prometheusName ?? 'Prometheus') : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
         applied = condition(previous, 'ConfigApplied', 'False', REASONS.pending, `waiting for ${waiting} to load the config that includes generation ${generation}`, generation, now);
       }
     }

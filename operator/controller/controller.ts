@@ -11,10 +11,10 @@ import { describeApiError, isConflict, isNotFound, type KubeClients } from '../k
 import { MONITORED_SERVICE_REF, createEvent, decodeSecretData, patchMonitoredServiceStatus, readConfigMapOrUndefined, readSecretOrUndefined, writeConfigMap, writeSecret } from '../kube/objects.js';
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
-import { ANNOTATIONS, readSyncReport, type SyncReport } from './annotations.js';
+import { ANNOTATIONS, combineShardReports, readSyncReport, type SyncReport } from './annotations.js';
 import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
-import { planReconcile, type RawMonitoredService, type ReconcilePlan, type StatusUpdate } from './plan.js';
+import { planReconcile, type RawMonitoredService, type ReconcileInput, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache, settingsHash } from '../assemble/service-cache.js';
 import { UnchangedStatuses } from './status-memo.js';
@@ -30,7 +30,8 @@ import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
-import { PARTITION_OF_LABEL } from '../contract.js';
+import { PARTITION_OF_LABEL, shardObjectName, shardUrl } from '../contract.js';
+import { ShardAssignment } from '../assemble/shards.js';
 import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
 import { MERGE_PATCH } from '../kube/client.js';
 import { createHash } from 'node:crypto';
@@ -95,6 +96,13 @@ export interface ControllerOptions {
   configPartitions?: boolean;
   /** With configPartitions: the quiet period of the layout handshake (ms, layout-gate.ts); default LAYOUT_QUIET_MS. */
   layoutQuietMs?: number;
+  /**
+   * Prometheus shards (`--prometheus-shards`, docs/contract.md "Shards"): each namespace's services
+   * go to one shard (assemble/shards.ts), each shard's config is a partitioned config of its own in
+   * the objects named by shardObjectName. 1 (the default): one Prometheus, nothing changes. More
+   * needs configPartitions; every shard's sidecar runs with `--partitions` (no layout handshake).
+   */
+  prometheusShards?: number;
 }
 
 /** The default of --orphan-after: longer than a rolling update of the operator takes, short enough that an uninstalled install's services are not left unmonitored for long. */
@@ -190,6 +198,10 @@ export class Controller {
    */
   private readonly k8sServiceInformers: ResilientInformer<V1Service>[];
   private readonly configMapInformer: ResilientInformer<V1ConfigMap>;
+  /** The main objects of Prometheus shards 1 .. N-1 (shard 0's is configMapInformer's), by shard index - 1. */
+  private readonly shardMainInformers: ResilientInformer<V1ConfigMap>[] = [];
+  /** The number of Prometheus shards (ControllerOptions.prometheusShards). */
+  private readonly shards: number;
   /** With configPartitions: the partition ConfigMaps, metadata only (a deleted or edited one is written again). */
   private readonly partitionInformer: ResilientInformer<V1ConfigMap> | undefined;
   /** The resourceVersion of each partition object as this operator last wrote it: another means someone else changed it. */
@@ -201,6 +213,10 @@ export class Controller {
   /** Which installs holding claims on this install's objects are gone. */
   private readonly liveness: InstallLiveness;
   private readonly poller: TargetsPoller | undefined;
+  /** Each shard's pollers, by shard index (one entry without shards); empty without --prometheus-url. */
+  private readonly shardPollers: { targets: TargetsPoller; config: PrometheusConfigPoller }[] = [];
+  /** Which shard each namespace's services are on (one shard: all on 0). */
+  private readonly assignment: ShardAssignment;
   private readonly amPoller: AlertmanagerPoller | undefined;
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
@@ -244,7 +260,11 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     this.log = opts.log;
+    this.shards = opts.prometheusShards ?? 1;
+    if (this.shards > 1 && !opts.configPartitions) throw new Error('Prometheus shards need the partitioned config (--config-partitions)');
     this.serviceCache = new ServiceCache(validateMonitoredService, renderServicePieces, testSeamHintRenderer(), opts.configPartitions ?? false);
+    this.serviceCache.setShards(this.shards);
+    this.assignment = new ShardAssignment(this.shards);
     this.testEmails = new TestEmailSender({
       alertmanagerUrl: opts.alertmanagerUrl,
       writeStatus: async (namespace, name, testEmail) => {
@@ -308,8 +328,26 @@ export class Controller {
       trim: trimCachedObject,
       log: this.log,
     });
+    for (let shard = 1; shard < this.shards; shard++) {
+      const name = shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard);
+      this.shardMainInformers.push(
+        new ResilientInformer<V1ConfigMap>({
+          kc,
+          name: `configmap-shard-${shard}`,
+          path: `/api/v1/namespaces/${namespace}/configmaps`,
+          fieldSelector: byName(name),
+          list: () => core.listNamespacedConfigMap({ namespace, fieldSelector: byName(name) }),
+          onChange: () => onChange(),
+          trim: trimCachedObject,
+          log: this.log,
+        }),
+      );
+    }
     if (opts.configPartitions) {
-      const labelSelector = `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}`;
+      const labelSelector =
+        this.shards > 1
+          ? `${PARTITION_OF_LABEL} in (${Array.from({ length: this.shards }, (_, shard) => shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard)).join(',')})`
+          : `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}`;
       this.partitionInformer = new ResilientInformer<V1ConfigMap>({
         kc,
         name: 'config-partitions',
@@ -401,8 +439,16 @@ export class Controller {
       serviceAccount: OBJECT_NAMES.operatorServiceAccount,
       readerClusterRole: clusterRoleName(SCRAPE_CREDENTIALS_READER, opts.installNamespace),
     });
-    if (opts.prometheusUrl) this.poller = new TargetsPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows());
-    if (opts.prometheusUrl) this.promConfigPoller = new PrometheusConfigPoller(opts.prometheusUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
+    // With shards, one pair of pollers per shard's Prometheus (--prometheus-url is a template with {shard}); shard 0's are `poller` and `promConfigPoller`.
+    for (let shard = 0; opts.prometheusUrl && shard < this.shards; shard++) {
+      const url = shardUrl(opts.prometheusUrl, shard);
+      this.shardPollers.push({
+        targets: new TargetsPoller(url, opts.targetsIntervalMs ?? 10_000, onChange, this.log, () => this.recordWindows()),
+        config: new PrometheusConfigPoller(url, opts.targetsIntervalMs ?? 10_000, onChange, this.log),
+      });
+    }
+    this.poller = this.shardPollers[0]?.targets;
+    this.promConfigPoller = this.shardPollers[0]?.config;
     if (opts.alertmanagerUrl) this.amPoller = new AlertmanagerPoller(opts.alertmanagerUrl, opts.targetsIntervalMs ?? 10_000, onChange, this.log);
   }
 
@@ -410,6 +456,7 @@ export class Controller {
     return [
       ...this.serviceInformers,
       this.configMapInformer,
+      ...this.shardMainInformers,
       this.secretInformer,
       ...(this.smtpInformer ? [this.smtpInformer] : []),
       ...(this.partitionInformer ? [this.partitionInformer] : []),
@@ -443,8 +490,10 @@ export class Controller {
     this.elector.start();
     if (!this.opts.leaderElect) this.opts.metrics.leader.set(1);
     this.liveness.start();
-    this.poller?.start();
-    this.promConfigPoller?.start();
+    for (const pollers of this.shardPollers) {
+      pollers.targets.start();
+      pollers.config.start();
+    }
     this.amPoller?.start();
     this.queue.add();
   }
@@ -456,8 +505,10 @@ export class Controller {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.layoutTimer) clearTimeout(this.layoutTimer);
     this.graceTimer = undefined;
-    this.poller?.stop();
-    this.promConfigPoller?.stop();
+    for (const pollers of this.shardPollers) {
+      pollers.targets.stop();
+      pollers.config.stop();
+    }
     this.amPoller?.stop();
     await this.liveness.stop();
     await this.elector.release();
@@ -577,15 +628,38 @@ export class Controller {
     return `Alertmanager at ${this.amPoller!.url} does not answer since ${failure.since} (${failure.error}): alerts may not be delivered, and what it runs is unknown`;
   }
 
-  private targetsUnavailable(): TargetsUnavailable | undefined {
-    if (!this.poller) {
+  /** Why target health is not known from shard `shard`'s Prometheus (0 without shards); undefined when it is. */
+  private targetsUnavailable(shard = 0): TargetsUnavailable | undefined {
+    const poller = this.shardPollers[shard]?.targets;
+    if (!poller) {
       return { reason: REASONS.targetsUnknown, message: 'target health is not known: the operator runs without --prometheus-url' };
     }
-    const failure = this.poller.failure;
+    const failure = poller.failure;
     if (!failure) return undefined;
+    const which = this.shards > 1 ? `Prometheus shard ${shard}` : 'Prometheus';
     return {
       reason: REASONS.prometheusUnreachable,
-      message: `Prometheus at ${this.poller!.url} does not answer since ${failure.since} (${failure.error}): target health unknown, and nothing may be scraped or alerting`,
+      message: `${which} at ${poller.url} does not answer since ${failure.since} (${failure.error}): target health unknown, and nothing may be scraped or alerting`,
+    };
+  }
+
+  /** The targets poller of a namespace's shard (the one poller without shards). */
+  private pollerOf(namespace: string): TargetsPoller | undefined {
+    return this.shards > 1 ? this.shardPollers[this.assignment.shardOf(namespace)]?.targets : this.poller;
+  }
+
+  /** ReconcileInput.shards: each shard's report and polls, as its services' status reads them. */
+  private shardObservations(): ReconcileInput['shards'] {
+    if (this.shards === 1) return undefined;
+    const mains = this.shardMains();
+    return {
+      shardOf: (namespace) => this.assignment.shardOf(namespace),
+      of: mains.map((cm, shard) => ({
+        name: `Prometheus shard ${shard} (ConfigMap ${shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard)})`,
+        prometheus: readSyncReport(cm?.metadata?.annotations),
+        prometheusRunning: this.shardPollers[shard]?.config.running,
+        targetsUnavailable: this.targetsUnavailable(shard),
+      })),
     };
   }
 
@@ -617,12 +691,13 @@ export class Controller {
     try {
       const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
-      const layout = this.opts.configPartitions ? this.decideLayout(configMap?.metadata?.annotations) : undefined;
+      // Shards are new objects read by sidecars with --partitions only: no layout handshake.
+      const layout = this.opts.configPartitions && this.shards === 1 ? this.decideLayout(configMap?.metadata?.annotations) : undefined;
       const settings = this.settingsWithCredentials();
       this.credentialSources.beginPass();
       const objects = this.currentServices();
       this.exportScrapeErrors(objects);
-      const reports = { prometheus: readSyncReport(configMap?.metadata?.annotations), alertmanager: readSyncReport(secret?.metadata?.annotations) };
+      const reports = { prometheus: this.prometheusReport(configMap), alertmanager: readSyncReport(secret?.metadata?.annotations) };
       const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
@@ -643,9 +718,10 @@ export class Controller {
         prometheus: reports.prometheus,
         alertmanager: reports.alertmanager,
         partitionsStale: (config) => this.partitionsStale(config),
-        targetsFor: (ns, name) => this.poller?.countsFor(ns, name),
-        rulesFor: (ns, name) => this.poller?.rulesFor(ns, name),
-        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.poller?.scrapeConfigLoaded(ns, name, hash, windowMs),
+        targetsFor: (ns, name) => this.pollerOf(ns)?.countsFor(ns, name),
+        rulesFor: (ns, name) => this.pollerOf(ns)?.rulesFor(ns, name),
+        scrapeConfigLoaded: (ns, name, hash, windowMs) => this.pollerOf(ns)?.scrapeConfigLoaded(ns, name, hash, windowMs),
+        ...(this.shards > 1 ? { shards: this.shardObservations() } : {}),
         targetsUnavailable: this.targetsUnavailable(),
         ...(this.amPoller ? { alertmanagerRunning: this.amPoller.running, alertmanagerUnreachable: this.alertmanagerUnreachable() } : {}),
         ...(this.promConfigPoller ? { prometheusRunning: this.promConfigPoller.running } : {}),
@@ -696,7 +772,7 @@ export class Controller {
     for (const o of objects) {
       const namespace = o.metadata?.namespace ?? '';
       const name = o.metadata?.name ?? '';
-      const labels = scrapeErrorLabels(this.poller?.countsFor(namespace, name));
+      const labels = scrapeErrorLabels(this.pollerOf(namespace)?.countsFor(namespace, name));
       if (labels) gauge.set({ [LABEL_NAMESPACE]: namespace, [LABEL_MONITORED_SERVICE]: name, ...labels }, 1);
     }
   }
@@ -786,7 +862,14 @@ export class Controller {
     // Before the config that names them (the sidecar holds a config back until the files it names
     // are there), and on its own when only a referenced Secret changed: no reload is needed then.
     if (this.isLeader()) await this.writeScrapeCredentials(plan.scrapeCredentialFiles);
-    if (plan.writeConfigMap && rendered.prometheusPartitions && plan.encodedPartitions && this.isLeader()) {
+    if (plan.writeConfigMap && rendered.prometheusPartitions?.shards && plan.encodedPartitions && this.isLeader()) {
+      // Each shard's partitions and main object as one partitioned config (its main object's files are small: encoded here).
+      for (const [shard, config] of rendered.prometheusPartitions.shards.entries()) {
+        const main = encodeFileSet(config.main);
+        if (!main.ok) throw new Error(`the main object of Prometheus shard ${shard} is ${main.message}`);
+        await this.writePartitionedConfig(plan, config, { main, partitions: plan.encodedPartitions.partitions }, shard);
+      }
+    } else if (plan.writeConfigMap && rendered.prometheusPartitions && plan.encodedPartitions && this.isLeader()) {
       await this.writePartitionedConfig(plan, rendered.prometheusPartitions, plan.encodedPartitions);
     } else if (plan.writeConfigMap && promFiles && this.isLeader()) {
       // The cache may lag behind our own last write: decide on a fresh read.
@@ -879,17 +962,44 @@ export class Controller {
   /** ReconcileInput.partitionsStale, from the partition cache: a partition object missing, at another hash or changed by someone else. */
   private partitionsStale(config: PartitionedPrometheusConfig): boolean {
     if (!this.partitionInformer) return false;
-    const writes = partitionWrites(config, OBJECT_NAMES.prometheusConfigMap, this.partitionHashes(this.partitionInformer.list()));
-    return writes.partitions.length > 0 || writes.remove.length > 0;
+    return (config.shards ?? [config]).some((shardConfig, shard) => {
+      const main = shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard);
+      const writes = partitionWrites(shardConfig, main, this.partitionHashes(this.partitionsOf(main, this.partitionInformer!.list())));
+      return writes.partitions.length > 0 || writes.remove.length > 0;
+    });
   }
 
-  private async writePartitionedConfig(plan: ReconcilePlan, config: PartitionedPrometheusConfig, encoded: NonNullable<ReconcilePlan['encodedPartitions']>): Promise<void> {
+  /** The partition objects among `objects` that belong to the main object `main` (by PARTITION_OF_LABEL). */
+  private partitionsOf(main: string, objects: readonly V1ConfigMap[]): V1ConfigMap[] {
+    return objects.filter((cm) => cm.metadata?.labels?.[PARTITION_OF_LABEL] === main);
+  }
+
+  /** The Prometheus sidecars' report: of the one main object, or of every shard's together (annotations.ts combineShardReports). */
+  private prometheusReport(configMap: V1ConfigMap | undefined): SyncReport {
+    if (this.shards === 1) return readSyncReport(configMap?.metadata?.annotations);
+    return combineShardReports(
+      this.shardMains().map((cm) => readSyncReport(cm?.metadata?.annotations)),
+      Array.from({ length: this.shards }, (_, shard) => shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard)),
+    );
+  }
+
+  /** Each shard's main object from the caches, by shard index (undefined: not there). */
+  private shardMains(): (V1ConfigMap | undefined)[] {
     const ns = this.opts.installNamespace;
-    const main = OBJECT_NAMES.prometheusConfigMap;
-    const hashes = (objects: readonly V1ConfigMap[]) => this.partitionHashes(objects);
+    return [
+      this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, ns),
+      ...this.shardMainInformers.map((informer, i) => informer.get(shardObjectName(OBJECT_NAMES.prometheusConfigMap, i + 1), ns)),
+    ];
+  }
+
+  private async writePartitionedConfig(plan: ReconcilePlan, config: PartitionedPrometheusConfig, encoded: NonNullable<ReconcilePlan['encodedPartitions']>, shard = 0): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const main = shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard);
+    const mainInformer = shard === 0 ? this.configMapInformer : this.shardMainInformers[shard - 1]!;
+    const hashes = (objects: readonly V1ConfigMap[]) => this.partitionHashes(this.partitionsOf(main, objects));
     const mainInPlace = (cm: V1ConfigMap | undefined) => cm?.metadata?.annotations?.[ANNOTATIONS.configHash] === config.hash && !lacksOwner(cm.metadata, this.opts.ownerReferences);
     // From the caches first: a reconcile that changes nothing makes no request.
-    if (mainInPlace(this.configMapInformer.get(main, ns)) && this.partitionInformer) {
+    if (mainInPlace(mainInformer.get(main, ns)) && this.partitionInformer) {
       const cached = partitionWrites(config, main, hashes(this.partitionInformer.list()));
       if (cached.partitions.length === 0 && cached.remove.length === 0) return;
     }
@@ -955,8 +1065,9 @@ export class Controller {
     this.log.info('wrote Prometheus config', {
       configMap: `${ns}/${main}`,
       hash: config.hash,
-      services: plan.rendered.included.length,
+      services: this.shards > 1 ? config.partitions.reduce((n, p) => n + p.refs.length, 0) : plan.rendered.included.length,
       invalid: plan.invalid.length,
+      ...(this.shards > 1 ? { shard } : {}),
       partitions: config.partitions.length,
       partitionsWritten: writes.partitions.map((w) => w.name),
       partitionsDeleted: writes.remove,

@@ -11,6 +11,8 @@ import { lastValidInForce, planReconcile, type RawMonitoredService, type Reconci
 import { scrapeJobNames } from '../sync/job-names.js';
 import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 import { UnchangedStatuses } from './status-memo.js';
+import { ServiceCache } from '../assemble/service-cache.js';
+import { shardOfNamespace } from '../assemble/shards.js';
 
 function service(namespace: string, name: string, expr = 'up == 0', generation = 1): RawMonitoredService {
   return {
@@ -791,4 +793,60 @@ function planReconcileBytes(objects: RawMonitoredService[]): number {
       return e.bytes;
     }),
   );
+}
+
+describe('planReconcile with Prometheus shards', () => {
+  const shardNamespaces = (() => {
+    const names = Array.from({ length: 20 }, (_, i) => `team-${i}`);
+    return [names.find((ns) => shardOfNamespace(ns, 2) === 0)!, names.find((ns) => shardOfNamespace(ns, 2) === 1)!];
+  })();
+  const conditionOf = (p: ReturnType<typeof planReconcile>, namespace: string, type: string) =>
+    (p.statusUpdates.find((u) => u.namespace === namespace)!.patch.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions.find(
+      (c) => c.type === type,
+    )!;
+
+  it("reads each service's ConfigApplied and target health from its own shard", () => {
+    const cache = new ServiceCache(validateMonitoredService, undefined, undefined, true);
+    cache.setShards(2);
+    const stages = cache.forReconcile(settings);
+    const objects = shardNamespaces.map((ns) => service(ns, 'api'));
+    const shardInput = (over: Partial<ReconcileInput>) => input(objects, { validate: stages.validate, render: stages.render, ...over });
+    const first = planReconcile(shardInput({}));
+    const shards = first.rendered.prometheusPartitions!.shards!;
+    expect(shards).toHaveLength(2);
+    expect(shards.map((s) => includedRefsOf(s))).toEqual([[`${shardNamespaces[0]}/api`], [`${shardNamespaces[1]}/api`]]);
+    const names = ['Prometheus shard 0 (ConfigMap vigil-prometheus-config)', 'Prometheus shard 1 (ConfigMap vigil-prometheus-config-shard-1)'];
+    const plan = planReconcile(
+      shardInput({
+        alertmanager: { appliedHash: first.rendered.alertmanagerHash },
+        // Shard 1's poller fails: it knows no counts (TargetsPoller drops them rather than freeze them).
+        targetsFor: (ns) => (ns === shardNamespaces[0] ? { discovered: 1, healthy: 1 } : undefined),
+        shards: {
+          shardOf: (ns) => shardOfNamespace(ns, 2),
+          of: [
+            { name: names[0]!, prometheus: { configHash: shards[0]!.hash, appliedHash: shards[0]!.hash, appliedAt: '2025-01-01T00:00:00Z' } },
+            {
+              name: names[1]!,
+              prometheus: { configHash: shards[1]!.hash },
+              targetsUnavailable: { reason: 'PrometheusUnreachable', message: 'Prometheus shard 1 at http://p-1:9090 does not answer' },
+            },
+          ],
+        },
+      }),
+    );
+    expect(conditionOf(plan, shardNamespaces[0]!, 'ConfigApplied')).toMatchObject({ status: 'True', reason: 'ConfigApplied' });
+    expect(conditionOf(plan, shardNamespaces[0]!, 'ConfigApplied').message).toContain(`${names[0]} runs config ${shards[0]!.hash}`);
+    expect(conditionOf(plan, shardNamespaces[1]!, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ApplyPending' });
+    expect(conditionOf(plan, shardNamespaces[1]!, 'ConfigApplied').message).toContain(`waiting for ${names[1]} to load`);
+    expect(conditionOf(plan, shardNamespaces[0]!, 'TargetsHealthy')).toMatchObject({ status: 'True' });
+    expect(conditionOf(plan, shardNamespaces[1]!, 'TargetsHealthy')).toMatchObject({
+      status: 'Unknown',
+      reason: 'PrometheusUnreachable',
+      message: 'Prometheus shard 1 at http://p-1:9090 does not answer',
+    });
+  });
+});
+
+function includedRefsOf(config: { partitions: { refs: { namespace: string; name: string }[] }[] }): string[] {
+  return config.partitions.flatMap((p) => p.refs.map((r) => `${r.namespace}/${r.name}`));
 }

@@ -121,6 +121,26 @@ export interface ReconcileInput {
    * (the one in force: an invalid edit keeps it, a restarted operator renders it).
    */
   rejected?: ReadonlyMap<string, { reason: string; message: string; inForce?: MonitoredService }>;
+  /**
+   * With Prometheus shards (rendered.prometheusPartitions.shards): the shard of a namespace's
+   * services, and per shard (by index) what `prometheus`, `prometheusRunning` and
+   * `targetsUnavailable` say for one Prometheus. A service's ConfigApplied, PrometheusConfigMismatch
+   * and PrometheusUnreachable then come from its shard alone; `prometheus` stays the shards'
+   * combined report (annotations.ts combineShardReports), which decides the writes.
+   */
+  shards?: {
+    shardOf: (namespace: string) => number;
+    of: readonly ShardObservation[];
+  };
+}
+
+/** What one Prometheus shard's sidecar and polls say (ReconcileInput.shards). */
+export interface ShardObservation {
+  /** Its name in status messages, e.g. `Prometheus shard 1 (ConfigMap vigil-prometheus-config-shard-1)`. */
+  name: string;
+  prometheus: SyncReport;
+  prometheusRunning?: PrometheusRunning | undefined;
+  targetsUnavailable?: TargetsUnavailable | undefined;
 }
 
 /**
@@ -586,26 +606,33 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     problems.length > 0 ? `the config for ${rendered.included.length} MonitoredServices cannot be written: ${problems.join('; ')}; the last written config keeps running` : undefined;
 
   const amProblem = alertmanagerProblem(input, rendered);
-  const promProblem = prometheusProblem(input, rendered);
+  const views = prometheusViews(input, rendered);
   const statusUpdates: StatusUpdate[] = [];
   // What every object's status shares in this reconcile; computeStatus reads the desired hashes and
   // the sidecars' reports only through configApplyState, so a new desired hash alone moves no status.
-  const shared = JSON.stringify([
-    configApplyState({ prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash }, input.prometheus, input.alertmanager),
-    amProblem ?? null,
-    promProblem ?? null,
-    undeliverable ?? null,
-    input.install ?? null,
-    input.targetsUnavailable ?? null,
-  ]);
+  const sharedOf = views.map((view) =>
+    JSON.stringify([
+      configApplyState({ prometheusHash: view.rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash }, view.input.prometheus, input.alertmanager, view.name),
+      amProblem ?? null,
+      view.promProblem ?? null,
+      undeliverable ?? null,
+      input.install ?? null,
+      view.input.targetsUnavailable ?? null,
+    ]),
+  );
   const nowMs = Date.parse(input.now);
   // Whether Prometheus runs the rendered config or is about to (ApplyPending): what discoveryGraceOf's `runs` needs besides inclusion.
-  const prometheusWillRun = undeliverable === undefined && promProblem === undefined && reloadFailure(input.prometheus, rendered.prometheusHash) === undefined;
+  const willRunOf = views.map((view) => undeliverable === undefined && view.promProblem === undefined && reloadFailure(view.input.prometheus, view.rendered.prometheusHash) === undefined);
   let discoveryGraceEndsAt: number | undefined;
   for (const { raw, result, inForce } of results) {
     const ref = refOf(raw);
+    // One Prometheus, or the shard of the object's namespace.
+    const shard = input.shards && views.length > 1 ? input.shards.shardOf(ref.namespace) : 0;
+    const view = views[shard]!;
+    const shared = sharedOf[shard]!;
+    const prometheusWillRun = willRunOf[shard]!;
     const key = `${ref.namespace}/${ref.name}`;
-    const observed: ReturnType<typeof targetsObservation> = result.ok || inForce ? targetsObservation(input, ref) : {};
+    const observed: ReturnType<typeof targetsObservation> = result.ok || inForce ? targetsObservation(view.input, ref) : {};
     const routed = result.ok ? result.service : inForce?.service;
     const rejected = result.ok ? input.rejected?.get(key) : undefined;
     const scraping = prometheusInForce(result, inForce, rejected);
@@ -634,11 +661,12 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       previous: input.install ? ownPrevious(raw.status, input.install) : raw.status,
       ...(invalidMessage !== undefined ? { invalidMessage } : {}),
       included: inputs.included,
-      desired: { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash },
-      prometheus: input.prometheus,
+      desired: { prometheusHash: view.rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash },
+      ...(view.name !== 'Prometheus' ? { prometheusName: view.name } : {}),
+      prometheus: view.input.prometheus,
       alertmanager: input.alertmanager,
       ...(amProblem ? { alertmanagerProblem: amProblem } : {}),
-      ...(promProblem ? { prometheusProblem: promProblem } : {}),
+      ...(view.promProblem ? { prometheusProblem: view.promProblem } : {}),
       ...(undeliverable !== undefined ? { undeliverable } : {}),
       ...(inputs.leftOut !== undefined ? { leftOut: inputs.leftOut } : {}),
       ...(inputs.credentials !== undefined ? { credentialsMissing: inputs.credentials } : {}),
@@ -690,6 +718,22 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     credentialsPending: credentials.pending,
     ...(discoveryGraceEndsAt !== undefined ? { discoveryGraceEndsAt } : {}),
   };
+}
+
+/**
+ * How each Prometheus is seen by the status of its services: one view of the input and the rendered
+ * config, or with shards one per shard, holding that shard's report, polls and rendered main files
+ * and hash (so prometheusProblem and configApplyState compare a shard with its own config).
+ */
+function prometheusViews(input: ReconcileInput, rendered: RenderedConfig): { name: string; input: ReconcileInput; rendered: RenderedConfig; promProblem: AlertmanagerProblem | undefined }[] {
+  const shards = rendered.prometheusPartitions?.shards;
+  if (!shards || !input.shards) return [{ name: 'Prometheus', input, rendered, promProblem: prometheusProblem(input, rendered) }];
+  return shards.map((config, shard) => {
+    const seen = input.shards!.of[shard] ?? { name: `Prometheus shard ${shard}`, prometheus: {} };
+    const shardInput: ReconcileInput = { ...input, prometheus: seen.prometheus, prometheusRunning: seen.prometheusRunning, targetsUnavailable: seen.targetsUnavailable };
+    const shardRendered: RenderedConfig = { ...rendered, prometheus: config.main, prometheusHash: config.hash, digests: { ...rendered.digests, prometheus: config.digest } };
+    return { name: seen.name, input: shardInput, rendered: shardRendered, promProblem: prometheusProblem(shardInput, shardRendered) };
+  });
 }
 
 /** Splits valid services into those whose credential files are at hand and those left out (with why). */

@@ -98,4 +98,10 @@ export interface PartitionedPrometheusConfig {
    * 10,000 services' text took most of one change's time).
    */
   unitBytes: ReadonlyMap<string, { digests: string; bytes: number }>;
+  /**
+   * With Prometheus shards (assemble/sharded-config.ts): each shard's own config, by shard index;
+   * this object then describes all of them together (every shard's partitions, shard 0's main
+   * files, and a hash over the shards' hashes). Absent: one Prometheus.
+   */
+  shards?: PartitionedPrometheusConfig[];
 }

@@ -60,6 +60,10 @@ export interface HostileStackOptions {
   prometheusSyncPartitions?: boolean;
   /** The operator's --prometheus-url (what it polls) instead of the stack's Prometheus (a proxy standing for a Service). */
   operatorPrometheusUrl?: string;
+  /** The stack's Prometheus port instead of a free one (shards.int: shard URLs from one template). */
+  prometheusPort?: number;
+  /** Extra operator flags (shards.int: --prometheus-shards). */
+  operatorArgs?: string[];
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
 }
@@ -85,7 +89,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     }
     const [promPort, amPort, operatorPort, promSyncPort, amSyncPort, noSmtpPort] = (await freePorts(6)) as [number, number, number, number, number, number];
 
-    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: promPort, extraHosts: opts.extraHosts ?? [] });
+    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: opts.prometheusPort ?? promPort, extraHosts: opts.extraHosts ?? [] });
     started.push(prometheus.process);
     const alertmanager = await startAlertmanager({ dir: join(dir, 'alertmanager'), port: amPort });
     started.push(alertmanager.process);
@@ -128,7 +132,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       listenPort: operatorPort,
       logLevel,
       configPartitions: opts.configPartitions ?? true,
-      ...(opts.smtpSecret ? { extraArgs: [`--smtp-secret=${opts.smtpSecret.name}`] } : {}),
+      extraArgs: [...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []), ...(opts.operatorArgs ?? [])],
       ...(opts.operatorNodeOptions ? { nodeOptions: opts.operatorNodeOptions } : {}),
       ...(opts.operatorEnv ? { env: opts.operatorEnv } : {}),
     };

@@ -1,0 +1,77 @@
+// Shards wrap the partitioned config: each shard's config is exactly the partitioned config of its
+// namespaces' services, every service is on the shard of its namespace, and the whole's hash follows
+// from the shard hashes alone.
+import { describe, expect, it } from '@jest/globals';
+import { demoSettings, loadCatalogue } from '../../test/fixtures/catalogue/index.js';
+import type { MonitoredService } from '../api/schema.js';
+import { renderServicePieces } from '../render/index.js';
+import { assemblePartitionedPrometheus, includedRefs } from './partitioned-config.js';
+import { assembleShardedPrometheus, shardedConfigHash } from './sharded-config.js';
+import { ShardAssignment, shardOfNamespace } from './shards.js';
+
+/** The catalogue's services whose rules name no namespace, in `namespaces` namespaces (team-0 ...). */
+function servicesIn(namespaces: number): MonitoredService[] {
+  // Renamed after their namespace: two catalogue namespaces have services of the same name.
+  const movable = loadCatalogue().filter((s) => !JSON.stringify(s.spec).includes('namespace='));
+  return Array.from({ length: namespaces }, (_, i) => movable.map((s) => ({ ...s, metadata: { ...s.metadata, namespace: `team-${i}`, name: `${s.metadata.namespace}-${s.metadata.name}` } }))).flat();
+}
+
+const settings = demoSettings;
+const pieces = servicesIn(9).map((s) => renderServicePieces(s, settings));
+
+describe('assembleShardedPrometheus', () => {
+  it('gives each shard the partitioned config of its namespaces’ services, and every service one shard', () => {
+    const config = assembleShardedPrometheus(pieces, settings, new ShardAssignment(3), undefined, 20_000);
+    expect(config.shards).toHaveLength(3);
+    for (const [shard, own] of config.shards!.entries()) {
+      const members = pieces.filter((p) => shardOfNamespace(p.ref.namespace, 3) === shard);
+      expect(members.length).toBeGreaterThan(0);
+      expect(own).toEqual(assemblePartitionedPrometheus(members, settings, undefined, 20_000));
+      for (const ref of includedRefs(own)) expect(shardOfNamespace(ref.namespace, 3)).toBe(shard);
+    }
+    expect(includedRefs(config)).toHaveLength(pieces.length);
+    expect(config.partitions.map((p) => p.id)).toEqual(config.shards!.flatMap((s) => s.partitions.map((p) => p.id)).sort());
+    expect(new Set(config.partitions.map((p) => p.id)).size).toBe(config.partitions.length);
+    expect(config.main).toEqual(config.shards![0]!.main);
+    expect(config.hash).toBe(shardedConfigHash(config.shards!.map((s) => s.hash)));
+    expect(config.hash).toBe(config.digest.slice(0, 16));
+  });
+
+  it('does not depend on the order of the services or on the previous result', () => {
+    const assignment = new ShardAssignment(2);
+    const first = assembleShardedPrometheus(pieces, settings, assignment);
+    const reversed = assembleShardedPrometheus([...pieces].reverse(), settings, assignment, first);
+    expect(reversed).toEqual(first);
+    // A previous result of another shard count is not reused, and changes nothing either.
+    expect(assembleShardedPrometheus(pieces, settings, assignment, assembleShardedPrometheus(pieces, settings, new ShardAssignment(3)))).toEqual(first);
+  });
+
+  it('changes only the hash of the shard whose service changed', () => {
+    const assignment = new ShardAssignment(3);
+    const before = assembleShardedPrometheus(pieces, settings, assignment);
+    const changed = servicesIn(9).find((s) => s.metadata.namespace === 'team-4')!;
+    const edited = renderServicePieces({ ...changed, spec: { ...changed.spec, rules: [] } }, settings);
+    const after = assembleShardedPrometheus(
+      pieces.map((p) => (p.ref.namespace === changed.metadata.namespace && p.ref.name === changed.metadata.name ? edited : p)),
+      settings,
+      assignment,
+      before,
+    );
+    const shard = shardOfNamespace('team-4', 3);
+    expect(after.hash).not.toBe(before.hash);
+    for (let i = 0; i < 3; i++) {
+      if (i === shard) expect(after.shards![i]!.hash).not.toBe(before.shards![i]!.hash);
+      else expect(after.shards![i]).toEqual(before.shards![i]);
+    }
+  });
+
+  it('gives an empty shard a main object naming no scrape file', () => {
+    const config = assembleShardedPrometheus(
+      pieces.filter((p) => p.ref.namespace === 'team-0'),
+      settings,
+      new ShardAssignment(2),
+    );
+    const empty = config.shards!.find((s) => s.partitions.length === 0)!;
+    expect(empty.main['prometheus.yml']).not.toContain('scrape_config_files');
+  });
+});

@@ -1,0 +1,58 @@
+// The Prometheus config of N shards (`vigil operator --prometheus-shards N`, docs/contract.md): each
+// shard is a partitioned config of its own (assemble/partitioned-config.ts) over the services of the
+// namespaces assigned to it (assemble/shards.ts), stored in its own main object and partition
+// objects (contract.ts shardObjectName). This module only groups the services and calls
+// assemblePartitionedPrometheus once per shard; the whole is described as one
+// PartitionedPrometheusConfig (every shard's partitions, `shards` the per-shard configs) so that
+// size checks and encoding see every partition object as before.
+import { digest, type ServicePieces } from '../render/index.js';
+import type { GlobalSettings, PartitionedPrometheusConfig } from '../render/types.js';
+import { HASH_LENGTH } from './config.js';
+import { assemblePartitionedPrometheus } from './partitioned-config.js';
+import { PARTITION_BUDGET_BYTES } from './partitions.js';
+import type { ShardAssignment } from './shards.js';
+
+/** Change it whenever the way shards are put together changes: the new output then gets a new hash. */
+const HASH_FORMAT = 'vigil-sharded-config/1';
+
+/**
+ * The config hash of N shards whose configs have these hashes (in shard order): a pure function of
+ * them, so the operator can tell from the shards' main objects' annotations alone whether all of
+ * them carry (or run) the config it rendered (controller/annotations.ts readShardReports).
+ */
+export function shardedConfigHash(shardHashes: readonly string[]): string {
+  return digest([HASH_FORMAT, ...shardHashes].join('\n')).slice(0, HASH_LENGTH);
+}
+
+/**
+ * The sharded config from every service's pieces (any order). `assignment` gives each namespace's
+ * shard. `previous`: an earlier result for the same shard count; each shard reuses its previous
+ * partitions as assemblePartitionedPrometheus does, so the result is the same with or without it.
+ * Returns a config whose `partitions` are every shard's (ids never collide: a partition's id names
+ * its first namespace or service, and a namespace is on one shard), `main` shard 0's main files,
+ * `hash` shardedConfigHash of the shard hashes, and `shards` each shard's own config.
+ */
+export function assembleShardedPrometheus(
+  pieces: readonly ServicePieces[],
+  settings: GlobalSettings,
+  assignment: ShardAssignment,
+  previous?: PartitionedPrometheusConfig,
+  budgetBytes = PARTITION_BUDGET_BYTES,
+): PartitionedPrometheusConfig {
+  const byShard: ServicePieces[][] = Array.from({ length: assignment.shards }, () => []);
+  for (const p of pieces) byShard[assignment.shardOf(p.ref.namespace)]!.push(p);
+  const reusable = previous?.shards?.length === assignment.shards ? previous.shards : undefined;
+  const shards = byShard.map((members, shard) => assemblePartitionedPrometheus(members, settings, reusable?.[shard], budgetBytes));
+  const unitBytes = new Map<string, { digests: string; bytes: number }>();
+  for (const s of shards) for (const [key, value] of s.unitBytes) unitBytes.set(key, value);
+  // Over the shard hashes (each covers its shard's files): the controller recomputes it from annotations.
+  const whole = digest([HASH_FORMAT, ...shards.map((s) => s.hash)].join('\n'));
+  return {
+    main: shards[0]!.main,
+    partitions: shards.flatMap((s) => s.partitions).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    digest: whole,
+    hash: whole.slice(0, HASH_LENGTH),
+    unitBytes,
+    shards,
+  };
+}
