@@ -14,7 +14,9 @@
 //   BENCH_MEMORY_NAMESPACES=2
 //   BENCH_MEMORY_SETTLE_S=10          wait after each phase before reading /proc (GC, timers)
 //   BENCH_MEMORY_SYNC_NODE_OPTIONS=   Node/V8 flags of the two sidecars (e.g. --max-semi-space-size=1)
-//   BENCH_MEMORY_OPERATOR_NODE_OPTIONS=  the same for the operator
+//   BENCH_MEMORY_OPERATOR_NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"  the operator's:
+//                                     the chart's heap bounds in its default 256Mi container (cdk8s/components/operator.ts)
+//   BENCH_MEMORY_TIMEOUT_S=900        stops a stuck run (nothing here asserts time)
 //   BENCH_MEMORY_LABEL=               names the run in the JSON (e.g. before, after)
 //   BENCH_MEMORY_OUT=docs/benchmarks
 import { existsSync } from 'node:fs';
@@ -37,7 +39,8 @@ const SERVICES = Number(process.env.BENCH_MEMORY_SERVICES ?? '10');
 const NAMESPACES = Number(process.env.BENCH_MEMORY_NAMESPACES ?? '2');
 const SETTLE_S = Number(process.env.BENCH_MEMORY_SETTLE_S ?? '10');
 const SYNC_NODE_OPTIONS = process.env.BENCH_MEMORY_SYNC_NODE_OPTIONS ?? '';
-const OPERATOR_NODE_OPTIONS = process.env.BENCH_MEMORY_OPERATOR_NODE_OPTIONS ?? '';
+const OPERATOR_NODE_OPTIONS = process.env.BENCH_MEMORY_OPERATOR_NODE_OPTIONS ?? '--max-old-space-size=128 --max-semi-space-size=8';
+const TIMEOUT_MS = Number(process.env.BENCH_MEMORY_TIMEOUT_S ?? '900') * 1000;
 const LABEL = process.env.BENCH_MEMORY_LABEL ?? 'run';
 const OUT_DIR = process.env.BENCH_MEMORY_OUT ?? 'docs/benchmarks';
 const BUILT_CLI = join(REPO_ROOT, 'dist', 'operator', 'cli', 'main.js');
@@ -158,8 +161,8 @@ async function main(): Promise<void> {
       { fieldManager: 'bench' },
     );
     const wait = { intervalMs: 500 };
-    await pollUntil(`the Prometheus config of ${SERVICES} services applied`, 300_000, () => applied(cluster!, 'configmap', OBJECT_NAMES.prometheusConfigMap, emptyProm), wait);
-    await pollUntil(`the Alertmanager config of ${SERVICES} services applied`, 300_000, () => applied(cluster!, 'secret', OBJECT_NAMES.alertmanagerSecret, emptyAm), wait);
+    await pollUntil(`the Prometheus config of ${SERVICES} services applied`, TIMEOUT_MS, () => applied(cluster!, 'configmap', OBJECT_NAMES.prometheusConfigMap, emptyProm), wait);
+    await pollUntil(`the Alertmanager config of ${SERVICES} services applied`, TIMEOUT_MS, () => applied(cluster!, 'secret', OBJECT_NAMES.alertmanagerSecret, emptyAm), wait);
     await snapshot('applied');
   } finally {
     for (const proc of started.reverse()) await proc.stop().catch(() => undefined);
