@@ -2,7 +2,7 @@
 // each as its own process against a real etcd + kube-apiserver, a real Prometheus and Alertmanager, run
 // from the compiled dist/ as in the image (not through tsx). Measured from /proc/<pid>/status at idle
 // (the empty config applied) and after N MonitoredServices are applied and both sidecars have applied
-// the config that holds them:
+// the config that holds all of them (counted in the files the servers read):
 //
 //   RSS (VmRSS), its anonymous part (RssAnon: heap, code space, malloc; what a container's working set
 //   mostly counts, since the node binary's file pages are shared page cache) and file part (RssFile),
@@ -19,8 +19,9 @@
 //   BENCH_MEMORY_TIMEOUT_S=900        stops a stuck run (nothing here asserts time)
 //   BENCH_MEMORY_LABEL=               names the run in the JSON (e.g. before, after)
 //   BENCH_MEMORY_OUT=docs/benchmarks
+//   VIGIL_CLI_ENTRY=<dir>/dist/operator/cli/main.js   another build (default: this checkout's dist/)
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -43,7 +44,8 @@ const OPERATOR_NODE_OPTIONS = process.env.BENCH_MEMORY_OPERATOR_NODE_OPTIONS ?? 
 const TIMEOUT_MS = Number(process.env.BENCH_MEMORY_TIMEOUT_S ?? '900') * 1000;
 const LABEL = process.env.BENCH_MEMORY_LABEL ?? 'run';
 const OUT_DIR = process.env.BENCH_MEMORY_OUT ?? 'docs/benchmarks';
-const BUILT_CLI = join(REPO_ROOT, 'dist', 'operator', 'cli', 'main.js');
+/** VIGIL_CLI_ENTRY: another build's entry, e.g. an older commit compiled elsewhere (before/after figures). */
+const BUILT_CLI = process.env.VIGIL_CLI_ENTRY || join(REPO_ROOT, 'dist', 'operator', 'cli', 'main.js');
 const NS = 'vigil-mem';
 
 export interface ProcessMemory {
@@ -85,6 +87,13 @@ async function applied(cluster: Cluster, kind: 'configmap' | 'secret', name: str
   const a = JSON.parse((await cluster.kubectl(['get', kind, name, '-n', NS, '-o', 'jsonpath={.metadata.annotations}'])) || '{}') as Record<string, string>;
   const hash = a[ANNOTATIONS.configHash];
   return hash !== undefined && hash !== notHash && readSyncReport(a).appliedHash === hash ? hash : undefined;
+}
+
+/** Distinct matches of `re` (global) over the config files a server reads (top level of its config dir). */
+async function countInFiles(dir: string, re: RegExp): Promise<number> {
+  const seen = new Set<string>();
+  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isFile()) for (const m of (await readFile(join(dir, entry.name), 'utf8')).match(re) ?? []) seen.add(m);
+  return seen.size;
 }
 
 async function main(): Promise<void> {
@@ -160,9 +169,21 @@ async function main(): Promise<void> {
       set.targets.map((t) => vigilObjects(t, SERVICES)),
       { fieldManager: 'bench' },
     );
-    const wait = { intervalMs: 500 };
-    await pollUntil(`the Prometheus config of ${SERVICES} services applied`, TIMEOUT_MS, () => applied(cluster!, 'configmap', OBJECT_NAMES.prometheusConfigMap, emptyProm), wait);
-    await pollUntil(`the Alertmanager config of ${SERVICES} services applied`, TIMEOUT_MS, () => applied(cluster!, 'secret', OBJECT_NAMES.alertmanagerSecret, emptyAm), wait);
+    // The operator may write intermediate configs while the services arrive: wait for the files on
+    // disk to hold all N, and for the sidecar to report that very config applied.
+    const wait = { intervalMs: 1000 };
+    await pollUntil(
+      `the Prometheus config of ${SERVICES} services applied`,
+      TIMEOUT_MS,
+      async () => (await countInFiles(prom.configDir, /^ {2}- job_name: vigil\//gm)) >= SERVICES && applied(cluster!, 'configmap', OBJECT_NAMES.prometheusConfigMap, emptyProm),
+      wait,
+    );
+    await pollUntil(
+      `the Alertmanager config of ${SERVICES} services applied`,
+      TIMEOUT_MS,
+      async () => (await countInFiles(am.configDir, /vigil_monitoredservice="svc-\d+"/g)) >= SERVICES && applied(cluster!, 'secret', OBJECT_NAMES.alertmanagerSecret, emptyAm),
+      wait,
+    );
     await snapshot('applied');
   } finally {
     for (const proc of started.reverse()) await proc.stop().catch(() => undefined);

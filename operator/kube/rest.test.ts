@@ -1,9 +1,11 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer, globalAgent, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ApiError, inClusterRestConfig, restConfigFromKubeconfig } from './rest.js';
+import { ApiError, inClusterRestConfig, RestClient, restConfigFromKubeconfig } from './rest.js';
 
 const kubeconfig = (cluster: Record<string, unknown>, user: Record<string, unknown>) =>
   stringify({
@@ -77,5 +79,60 @@ describe('ApiError', () => {
   it("says the status and the Status object's message", () => {
     expect(new ApiError(403, JSON.stringify({ kind: 'Status', message: 'configmaps "x" is forbidden' })).message).toBe('HTTP 403: configmaps "x" is forbidden');
     expect(new ApiError(502, 'bad gateway').message).toBe('HTTP 502: bad gateway');
+  });
+});
+
+describe('RestClient against a loopback HTTP server', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/forbidden') {
+        res.writeHead(403, { 'Content-Type': 'application/json' });
+        return res.end(JSON.stringify({ kind: 'Status', message: 'secrets "s" is forbidden' }));
+      }
+      if (url.pathname === '/silent') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return res.flushHeaders(); // headers, then nothing: a server that went away without closing
+      }
+      expect(url.searchParams.get('watch')).toBe('true');
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // One event split across writes, a second in the same write as the end of the first.
+      res.write('{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"1"}}}\n{"type":"MOD');
+      res.end('IFIED","object":{"metadata":{"name":"a","resourceVersion":"2"}}}\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('delivers every event line, and leaves nothing on a reused keep-alive socket over many watches', async () => {
+    const client = new RestClient({ server: base });
+    const events: string[] = [];
+    for (let i = 0; i < 15; i++)
+      await client.watch<{ metadata: { resourceVersion: string } }>('/w', { resourceVersion: '0' }, (e) => events.push(`${e.type}:${e.object.metadata.resourceVersion}`), new AbortController().signal);
+    await new Promise((resolve) => setImmediate(resolve)); // the socket goes back to the pool
+    expect(events).toHaveLength(30);
+    expect(events.slice(0, 2)).toEqual(['ADDED:1', 'MODIFIED:2']);
+    // Plain http here uses Node's global keep-alive agent: one socket served all 15 watches. Its own
+    // 'timeout' listener is the agent's; a watch's idle timer must not stay behind.
+    const pooled = Object.values(globalAgent.freeSockets).flat();
+    expect(pooled.length).toBeGreaterThan(0);
+    for (const socket of pooled) expect(socket?.listenerCount('timeout')).toBeLessThanOrEqual(1);
+    client.close();
+  });
+
+  it('rejects a watch with the Status message of a refusal, and one that stays silent past its idle timeout', async () => {
+    const client = new RestClient({ server: base });
+    try {
+      await expect(client.watch('/forbidden', {}, () => undefined, new AbortController().signal)).rejects.toThrow('HTTP 403: secrets "s" is forbidden');
+      await expect(client.watch('/silent', {}, () => undefined, new AbortController().signal, 300)).rejects.toThrow('watch /silent: no data for 0.3 s');
+    } finally {
+      client.close();
+    }
   });
 });

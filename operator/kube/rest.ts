@@ -10,6 +10,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** A request whose answer does not start within this is abandoned (the callers retry with backoff). */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Where and how to reach the API server. Credentials are read when the client is built, tokens from files on each request. */
 export interface RestConfig {
@@ -193,10 +195,13 @@ export class RestClient {
   async watch<T>(path: string, query: RestRequest['query'], onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal, idleTimeoutMs = 30_000): Promise<void> {
     const res = await this.send({ method: 'GET', path, query: { ...query, watch: true } }, signal);
     if (res.statusCode !== 200) throw new ApiError(res.statusCode ?? 0, await readBody(res));
+    const socket = res.socket;
+    const onIdle = () => res.destroy(new Error(`watch ${path}: no data for ${idleTimeoutMs / 1000} s`));
     await new Promise<void>((resolveDone, reject) => {
       let buffered = '';
       res.setEncoding('utf8');
-      res.socket.setTimeout(idleTimeoutMs, () => res.destroy(new Error(`watch ${path}: no data for ${idleTimeoutMs / 1000} s`)));
+      socket.setTimeout(idleTimeoutMs);
+      socket.on('timeout', onIdle);
       res.on('data', (chunk: string) => {
         buffered += chunk;
         let newline = buffered.indexOf('\n');
@@ -217,7 +222,11 @@ export class RestClient {
       res.on('end', () => resolveDone());
       res.on('error', (err) => (signal.aborted ? resolveDone() : reject(err)));
       res.on('close', () => resolveDone());
-    }).finally(() => res.socket?.setTimeout(0));
+    }).finally(() => {
+      // The socket goes back to the keep-alive pool: no timer or listener of this watch may stay on it.
+      socket.setTimeout(0);
+      socket.off('timeout', onIdle);
+    });
   }
 
   private send(req: RestRequest, signal?: AbortSignal): Promise<IncomingMessage> {
@@ -236,6 +245,9 @@ export class RestClient {
     return new Promise<IncomingMessage>((resolveRes, reject) => {
       const r = send(url, { method: req.method, headers, ...(this.agent ? { agent: this.agent } : {}), ...(signal ? { signal } : {}) }, resolveRes);
       r.on('error', reject);
+      // Until the answer's headers; a watch's own idle timeout covers its stream.
+      r.setTimeout(REQUEST_TIMEOUT_MS, () => r.destroy(new Error(`${req.method} ${req.path}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      r.once('response', () => r.setTimeout(0));
       r.end(body);
     });
   }
