@@ -91,7 +91,10 @@ async function applied(cluster: Cluster, kind: 'configmap' | 'secret', name: str
 
 /** One server-side apply of `objects`, with the run's timeout (cluster.apply allows 60 s: too little for 2,000 objects on a loaded machine). */
 async function applyAll(cluster: Cluster, objects: object[]): Promise<void> {
-  await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }), timeoutMs: TIMEOUT_MS });
+  await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+    timeoutMs: TIMEOUT_MS,
+  });
 }
 
 /** Distinct matches of `re` (global) over the config files a server reads (top level of its config dir). */
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
     await pollUntil(
       `the Prometheus config of ${SERVICES} services applied`,
       TIMEOUT_MS,
-      async () => (await countInFiles(prom.configDir, /^ {2}- job_name: vigil\//gm)) >= SERVICES && applied(cluster!, 'configmap', OBJECT_NAMES.prometheusConfigMap, emptyProm),
+      async () => (await countInFiles(prom.configDir, /^ {2}- job_name: vigil\/\S+/gm)) >= SERVICES && applied(cluster!, 'configmap', OBJECT_NAMES.prometheusConfigMap, emptyProm),
       wait,
     );
     await pollUntil(
