@@ -37,9 +37,13 @@ export function startTsProgram(name: string, entry: string, args: string[], logF
   return startProcess(name, NODE, ['--import', TSX_LOADER, join(REPO_ROOT, entry), ...args], logFile, { ...process.env, ...env });
 }
 
-/** The `vigil` CLI (operator/bin/vigil.js: compiled dist/ if built, else the TypeScript sources). */
+/**
+ * The `vigil` CLI (operator/bin/vigil.js: the TypeScript sources through tsx when installed, else the
+ * compiled dist/). VIGIL_CLI_ENTRY names another entry, e.g. dist/operator/cli/main.js (bench-memory
+ * measures the compiled program as the image runs it, without tsx in the process).
+ */
 export function startVigil(name: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ManagedProcess {
-  return startProcess(name, NODE, [join(REPO_ROOT, 'operator', 'bin', 'vigil.js'), ...args], logFile, env);
+  return startProcess(name, NODE, [process.env.VIGIL_CLI_ENTRY || join(REPO_ROOT, 'operator', 'bin', 'vigil.js'), ...args], logFile, env);
 }
 
 // --- Prometheus ---------------------------------------------------------------------------------
@@ -259,6 +263,8 @@ export interface SyncOptions {
   credentials?: { secret: string; dir: string };
   /** --partitions (the Prometheus sidecar of an operator with --config-partitions). */
   partitions?: boolean;
+  /** Extra Node flags of the sidecar process alone (bench-memory: V8 heap flags), appended to NODE_OPTIONS. */
+  nodeOptions?: string;
 }
 
 /**
@@ -287,6 +293,7 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
       ...(o.partitions ? ['--partitions'] : []),
     ],
     o.logFile,
+    o.nodeOptions ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : undefined,
   );
   await waitHttpOk(`${o.name} /healthz`, `http://127.0.0.1:${o.listenPort}/healthz`, proc, 90_000);
   return proc;
@@ -303,6 +310,8 @@ export interface ServerSyncOptions {
   logLevel?: 'debug' | 'info';
   /** The Prometheus sidecar applies a partitioned config (`vigil sync --partitions`), as in the chart; default true. */
   partitions?: boolean;
+  /** Extra Node flags of the sidecar (SyncOptions.nodeOptions). */
+  nodeOptions?: string;
 }
 
 /**
@@ -324,6 +333,7 @@ export function startServerSync(kind: 'prometheus' | 'alertmanager', server: { u
     ...(o.logLevel ? { logLevel: o.logLevel } : {}),
     ...(kind === 'prometheus' ? { credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(server) } } : {}),
     ...(kind === 'prometheus' && (o.partitions ?? true) ? { partitions: true } : {}),
+    ...(o.nodeOptions ? { nodeOptions: o.nodeOptions } : {}),
   });
 }
 

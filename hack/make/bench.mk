@@ -37,3 +37,9 @@ prometheus-operator-tool:
 .PHONY: bench-compare
 bench-compare: deps tools prometheus-operator-tool ## Vigil vs prometheus-operator v0.85.0 in one run at 10/100/1,000 services (BENCH_COMPARE_SIZES): apply → config written, operator CPU/RSS, config size, the same Prometheus loading each config; docs/benchmarks/compare.{json,*.svg}
 	$(TSX) bench/compare.ts
+
+.PHONY: bench-memory
+bench-memory: deps tools ## Memory of the operator and both sync sidecars (compiled, as in the image) at idle and after BENCH_MEMORY_SERVICES=10 MonitoredServices: RSS, anon/file RSS, V8 heap; docs/benchmarks/control-plane-memory.json
+	npm run build
+	mkdir -p dist/operator/wasm && rm -rf dist/operator/wasm/dist && cp -r operator/wasm/dist dist/operator/wasm/dist
+	$(TSX) bench/control-plane-memory.ts

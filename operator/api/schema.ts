@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { DURATION_PATTERN, SCRAPE_DURATION_PATTERN } from '../validate/duration.js';
 import { ScrapeLimitsSchema } from './scrape-limits.js';
 import { ALWAYS_SCRAPE_CLASSIC_HISTOGRAMS_DESCRIPTION, NATIVE_HISTOGRAMS_DESCRIPTION, ScrapeAuthorizationSchema, ScrapeBasicAuthSchema, ScrapeTLSConfigSchema } from './scrape-auth.js';
+import { API_GROUP } from './group.js';
 
-export const API_GROUP = 'vigil.dev';
+export { API_GROUP };
 export const API_VERSION = 'v1alpha1';
 export const KIND = 'MonitoredService';
 export const PLURAL = 'monitoredservices';

@@ -1,7 +1,7 @@
 // `vigil sync`: the sidecar that delivers one ConfigMap (Prometheus) or Secret (Alertmanager) into
 // the server's config directory through the API, without the kubelet's 60-120 s volume lag.
 // Flags per the operator contract; each also reads VIGIL_<FLAG> from the environment.
-import { loadKubeConfig } from '../kube/client.js';
+import { loadRestConfig, RestClient } from '../kube/rest.js';
 import { createLogger, startHealthServer, type Logger } from '../observability/index.js';
 import { CONFIG_FILE, type ServerKind } from '../sync/confirm.js';
 import { filesFromConfigMap, filesFromSecret } from '../sync/files.js';
@@ -132,11 +132,12 @@ export interface RunningSync {
 
 /** Starts the sidecar; resolves once it is watching and serving /healthz. */
 export async function startSync(config: SyncConfig, log: Logger): Promise<RunningSync> {
-  const kc = loadKubeConfig(config.kubeconfig);
+  // node:https, not @kubernetes/client-node: the sidecar's memory (kube/rest.ts says why).
+  const client = new RestClient(loadRestConfig(config.kubeconfig));
   const metrics = createSyncMetrics();
   let latestUid: string | undefined;
   const reporter = createKubeReporter({
-    kc,
+    client,
     kind: config.kind,
     namespace: config.namespace,
     name: config.name,
@@ -176,7 +177,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     syncer.observe({ annotations: { ...merged.object.annotations }, files: merged.object.files });
   };
   const watch = watchOneObject({
-    kc,
+    client,
     kind: config.kind,
     namespace: config.namespace,
     name: config.name,
@@ -194,7 +195,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
   const partitionsWatch =
     config.partitions &&
     watchObjects({
-      kc,
+      client,
       kind: 'ConfigMap',
       namespace: config.namespace,
       labelSelector: `${PARTITION_OF_LABEL}=${config.name}`,
@@ -214,7 +215,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
   const credentialsWatch =
     config.credentials &&
     watchOneObject({
-      kc,
+      client,
       kind: 'Secret',
       namespace: config.namespace,
       name: config.credentials.secret,
@@ -239,6 +240,7 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
       await credentialsWatch?.stop();
       await syncer.stop(); // lets an in-flight write + reload finish
       await health.close();
+      client.close();
     },
   };
 }

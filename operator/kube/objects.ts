@@ -3,6 +3,7 @@ import type { CoreV1Event, V1ConfigMap, V1ObjectMeta, V1OwnerReference, V1Secret
 import { API_GROUP, API_VERSION, KIND, PLURAL } from '../api/schema.js';
 import { MERGE_PATCH, isNotFound, type KubeClients } from './client.js';
 import { configMapPayload, secretPayload, type EncodedFiles } from '../assemble/config-bundle.js';
+import { eventObject, type EventSource, type InvolvedObject } from './events.js';
 
 export async function readConfigMapOrUndefined(clients: KubeClients, namespace: string, name: string): Promise<V1ConfigMap | undefined> {
   try {
@@ -121,56 +122,15 @@ export async function patchMonitoredServiceStatus(clients: KubeClients, namespac
   return clients.custom.patchNamespacedCustomObjectStatus({ group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace, name, body, fieldManager }, MERGE_PATCH);
 }
 
-export interface EventSource {
-  /** e.g. vigil-operator */
-  component: string;
-  /** Identity of this replica (pod name). */
-  instance: string;
-}
-
-/** Kubernetes limits an Event message to 1 KiB in the events.k8s.io API; stay within it everywhere. */
-const MAX_EVENT_MESSAGE = 1024;
-
-export function truncateEventMessage(message: string): string {
-  return message.length <= MAX_EVENT_MESSAGE ? message : `${message.slice(0, MAX_EVENT_MESSAGE - 14)}… (truncated)`;
-}
-
 /** Records a core/v1 Event on an object so `kubectl describe` shows it. */
 export async function createEvent(
   clients: KubeClients,
   source: EventSource,
-  involved: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string | undefined },
+  involved: InvolvedObject,
   event: { type: 'Normal' | 'Warning'; reason: string; message: string },
   now: Date = new Date(),
 ): Promise<CoreV1Event> {
-  const suffix = `${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff)
-    .toString(16)
-    .padStart(4, '0')}`;
-  const timestamp = now;
-  return clients.core.createNamespacedEvent({
-    namespace: involved.namespace,
-    body: {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${involved.name}.${suffix}`, namespace: involved.namespace },
-      involvedObject: {
-        apiVersion: involved.apiVersion,
-        kind: involved.kind,
-        namespace: involved.namespace,
-        name: involved.name,
-        ...(involved.uid ? { uid: involved.uid } : {}),
-      },
-      type: event.type,
-      reason: event.reason,
-      message: truncateEventMessage(event.message),
-      count: 1,
-      firstTimestamp: timestamp,
-      lastTimestamp: timestamp,
-      source: { component: source.component },
-      reportingComponent: `${API_GROUP}/${source.component}`,
-      reportingInstance: source.instance,
-    },
-  });
+  return clients.core.createNamespacedEvent({ namespace: involved.namespace, body: eventObject(source, involved, event, now) });
 }
 
 export const MONITORED_SERVICE_REF = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND } as const;

@@ -1,8 +1,7 @@
 // The Reporter of the syncer, backed by the API: merge-patches annotations on the watched object
 // and records Events on it (RBAC: patch on that one name, create events in the namespace).
-import type { KubeConfig } from '@kubernetes/client-node';
-import { MERGE_PATCH, makeClients } from '../kube/client.js';
-import { createEvent } from '../kube/objects.js';
+import { eventObject } from '../kube/events.js';
+import type { RestClient } from '../kube/rest.js';
 import { annotationMergePatch } from './annotations.js';
 import type { Reporter } from './syncer.js';
 import type { WatchedKind } from './watcher.js';
@@ -10,7 +9,7 @@ import type { WatchedKind } from './watcher.js';
 export const FIELD_MANAGER = 'vigil-sync';
 
 export function createKubeReporter(options: {
-  kc: KubeConfig;
+  client: RestClient;
   kind: WatchedKind;
   namespace: string;
   name: string;
@@ -18,19 +17,16 @@ export function createKubeReporter(options: {
   uid: () => string | undefined;
   instance: string;
 }): Reporter {
-  const clients = makeClients(options.kc);
-  const { namespace, name, kind } = options;
+  const { client, namespace, name, kind } = options;
+  const ns = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
   return {
     async patchAnnotations(changes) {
-      const body = annotationMergePatch(changes);
-      if (kind === 'ConfigMap') {
-        await clients.core.patchNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
-      } else {
-        await clients.core.patchNamespacedSecret({ name, namespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
-      }
+      const path = `${ns}/${kind === 'ConfigMap' ? 'configmaps' : 'secrets'}/${encodeURIComponent(name)}`;
+      await client.request({ method: 'PATCH', path, query: { fieldManager: FIELD_MANAGER }, body: annotationMergePatch(changes), contentType: 'application/merge-patch+json' });
     },
     async event(type, reason, message) {
-      await createEvent(clients, { component: FIELD_MANAGER, instance: options.instance }, { apiVersion: 'v1', kind, namespace, name, uid: options.uid() }, { type, reason, message });
+      const body = eventObject({ component: FIELD_MANAGER, instance: options.instance }, { apiVersion: 'v1', kind, namespace, name, uid: options.uid() }, { type, reason, message });
+      await client.request({ method: 'POST', path: `${ns}/events`, body });
     },
   };
 }

@@ -3,15 +3,16 @@
 // label selector (a partitioned config's partition objects). A watch ends on server timeouts,
 // API server restarts and network errors; this loop then re-lists (level-triggered: the list
 // result alone says what the object is now) with capped exponential backoff, forever, until stopped.
-import { Watch, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '../observability/index.js';
-import { describeApiError, makeClients } from '../kube/client.js';
+import { describeRestError as describeApiError, type RestClient, type WatchEvent } from '../kube/rest.js';
 
 export type WatchedKind = 'ConfigMap' | 'Secret';
 export type WatchedObject = V1ConfigMap | V1Secret;
 
 export interface WatchOneOptions {
-  kc: KubeConfig;
+  /** The sidecar's API client (kube/rest.ts: no @kubernetes/client-node in the sidecar). */
+  client: RestClient;
   kind: WatchedKind;
   namespace: string;
   name: string;
@@ -21,7 +22,7 @@ export interface WatchOneOptions {
   /** Reconnect backoff bounds (ms). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Server-side watch timeout; must stay below client-node's 30 s inactivity abort. */
+  /** Server-side watch timeout; must stay below the client's 30 s inactivity abort. */
   watchTimeoutSeconds?: number;
 }
 
@@ -66,9 +67,7 @@ export function watchObjects(options: ObjectsWatchOptions): OneObjectWatch {
 type Selector = { fieldSelector: string } | { labelSelector: string };
 
 function watchSelected(options: Omit<WatchOneOptions, 'name' | 'onObject'>, selector: Selector, name: string, onObjects: (objects: ReadonlyMap<string, WatchedObject>) => void): OneObjectWatch {
-  const { kc, kind, namespace, log } = options;
-  const core = makeClients(kc).core;
-  const watch = new Watch(kc);
+  const { client, kind, namespace, log } = options;
   const stopSignal = new AbortController();
   /** The selected objects by name, as of the last list and the events since. */
   let objects = new Map<string, WatchedObject>();
@@ -79,8 +78,8 @@ function watchSelected(options: Omit<WatchOneOptions, 'name' | 'onObject'>, sele
   let currentRequest: AbortController | undefined;
 
   async function list(): Promise<{ objects: Map<string, WatchedObject>; resourceVersion: string }> {
-    const result = kind === 'ConfigMap' ? await core.listNamespacedConfigMap({ namespace, ...selector }) : await core.listNamespacedSecret({ namespace, ...selector });
-    const items: WatchedObject[] = result.items;
+    const result = await client.request<{ items: WatchedObject[]; metadata?: { resourceVersion?: string } }>({ method: 'GET', path, query: selector });
+    const items = result.items;
     return { objects: new Map(items.map((o) => [o.metadata?.name ?? '', o])), resourceVersion: result.metadata?.resourceVersion ?? '' };
   }
 
@@ -92,11 +91,14 @@ function watchSelected(options: Omit<WatchOneOptions, 'name' | 'onObject'>, sele
         if (!end) end = result;
         resolve(end);
       };
-      watch
-        .watch(
+      const request = new AbortController();
+      currentRequest = request;
+      if (stopSignal.signal.aborted) request.abort();
+      client
+        .watch<WatchedObject & { code?: number; message?: string }>(
           path,
           { ...selector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: options.watchTimeoutSeconds ?? 25 },
-          (type: string, object: WatchedObject & { code?: number; message?: string }) => {
+          ({ type, object }: WatchEvent<WatchedObject & { code?: number; message?: string }>) => {
             if (type === 'ADDED' || type === 'MODIFIED') {
               seen(object.metadata?.resourceVersion ?? resourceVersion);
               objects.set(object.metadata?.name ?? '', object);
@@ -110,16 +112,15 @@ function watchSelected(options: Omit<WatchOneOptions, 'name' | 'onObject'>, sele
             } else if (type === 'ERROR') {
               // 410 Gone: our resourceVersion is too old; anything else: start over from a list too.
               finish({ relist: true, error: `watch error ${object.code ?? ''}: ${object.message ?? 'unknown'}` });
-              currentRequest?.abort();
+              request.abort();
             }
           },
-          (err: unknown) => finish(err ? { relist: true, error: describeApiError(err) } : { relist: false }),
+          request.signal,
         )
-        .then((controller) => {
-          currentRequest = controller;
-          if (stopSignal.signal.aborted) controller.abort();
-        })
-        .catch((err: unknown) => finish({ relist: true, error: describeApiError(err) }));
+        .then(
+          () => finish({ relist: false }),
+          (err: unknown) => finish({ relist: true, error: describeApiError(err) }),
+        );
     });
   }
 
