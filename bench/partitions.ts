@@ -9,7 +9,7 @@
 //   one change  one object's generation moves (new rule): its validation, rendering, the assembly
 //               and the encoding of what changed. BENCH_PARTITIONS_CHANGES (default 20) changes,
 //               each to another object: p50 and p95 of the operator CPU, the objects and bytes rewritten.
-// Writes docs/benchmarks/partitions.json for bench/plot.ts (plotPartitions).
+// Writes docs/benchmarks/partitions.json and draws docs/benchmarks/partitions-time.svg (bench/plot.ts plotPartitions).
 //   BENCH_PARTITIONS_SIZES=1000,10000,100000 (default)
 //   BENCH_PARTITIONS_PROFILE=<dir>  also write V8 CPU profiles of the full step and of the changes
 //                                   there (read them with bench/profile-top.ts)
@@ -24,6 +24,7 @@ import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { scaleSet } from '../test/operator/scale.js';
 import { withStatuses } from '../test/operator/informer-statuses.js';
+import { plotPartitions } from './plot.js';
 import { percentile } from './stats.js';
 
 const sizes = (process.env.BENCH_PARTITIONS_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -186,3 +187,4 @@ for (const r of rows) {
 mkdirSync('docs/benchmarks', { recursive: true });
 writeFileSync(OUT, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, changes, rows }, null, 2) + '\n');
 console.log(`wrote ${OUT}`);
+await plotPartitions();
