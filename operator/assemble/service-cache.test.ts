@@ -396,7 +396,8 @@ describe('ServiceCache', () => {
         expect([label, i, e.form === 'bundle' && f.form === 'bundle' && e.bundle.equals(f.bundle)]).toEqual([label, i, true]);
       });
       // Only the partitions whose digest moved were encoded.
-      const moved = a.partitions.filter((p) => !previous?.rendered.prometheusPartitions!.partitions.some((q) => q.id === p.id && q.digest === p.digest)).length;
+      const before = previous?.rendered.prometheusPartitions?.partitions ?? [];
+      const moved = a.partitions.filter((p) => !before.some((q) => q.id === p.id && q.digest === p.digest)).length;
       expect([label, cache.encodedPartitions.misses - misses]).toEqual([label, moved]);
       if (step > 0) expect([label, moved <= 2]).toEqual([label, true]);
       partitionsSeen = Math.max(partitionsSeen, a.partitions.length);

@@ -143,6 +143,9 @@ export class ServiceCache {
     this.lastRendered = undefined;
   }
 
+  /** The pieces and settings the last config was assembled from (partitioned: whether alertmanager.yml can stay). */
+  private lastAlertmanager: { settingsHash: string; pieces: readonly ServicePieces[] } | undefined;
+
   /** The last partitioned Prometheus config: partitions whose digest did not move are taken from it. */
   private lastPartitioned: PartitionedPrometheusConfig | undefined;
 
@@ -166,8 +169,13 @@ export class ServiceCache {
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
         const pieces = services.map((service) => this.withHints(this.piecesOf(service, settings), service, settings, hints));
-        this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
-        if (!this.partitioned) return this.lastRendered;
+        // Partitioned, the rest of the config is alertmanager.yml and `included`: unchanged when the
+        // services and their routes are (a rule change), so not assembled or hashed again.
+        const alertmanagerKept = this.partitioned && this.lastRendered !== undefined && this.lastAlertmanager?.settingsHash === hash && sameRoutes(this.lastAlertmanager.pieces, pieces);
+        if (!alertmanagerKept) this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
+        this.lastAlertmanager = { settingsHash: hash, pieces };
+        if (!this.partitioned) return this.lastRendered!;
+        if (!this.lastRendered) throw new Error('unreachable: assembled above');
         // alertmanager.yml and `included` as before; the Prometheus part as partitions.
         this.lastPartitioned = assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
         const partitioned = this.lastPartitioned;
@@ -282,6 +290,22 @@ export class MemberCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/**
+ * Whether two piece lists (in the same order) are the same services with the same route and
+ * receiver: then assembleConfig without its Prometheus part gives the same result (alertmanager.yml
+ * from the route/receiver digests and the settings, `included` from the refs).
+ */
+function sameRoutes(a: readonly ServicePieces[], b: readonly ServicePieces[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.ref.namespace !== y.ref.namespace || x.ref.name !== y.ref.name || x.digests.routeAndReceiver !== y.digests.routeAndReceiver) return false;
+  }
+  return true;
 }
 
 /** A flat copy of a string (a slice would keep its whole parent string alive in V8). */
