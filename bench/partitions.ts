@@ -1,28 +1,56 @@
-// `node --import tsx bench/partitions.ts` (about a minute): one change at N MonitoredServices (default 10,000; 20 namespaces, one
-// endpoint and one rule each: test/operator/scale.ts), the one-object Prometheus config against the
-// partitioned one (assemble/partitioned-config.ts), from rendered pieces (validation and the
-// service's own rendering are the same in both and left out):
-//   whole        assembleConfig + encodeFileSet of the whole file set with the operator's member
-//                cache: the CPU of one change and the bytes of the one object rewritten;
-//   partitioned  assemblePartitionedPrometheus with the previous result + encodeFileSet of the
-//                changed partitions and the main object, with a member cache as well: the CPU and
-//                the bytes of the objects rewritten.
-// Also alertmanager.yml's size at N/10 and N with the same recipient sets (does it grow with services?).
-// BENCH_PARTITIONS_SERVICES=10000, BENCH_PARTITIONS_CHANGES=20.
-import { performance } from 'node:perf_hooks';
-import { MonitoredServiceSchema, type MonitoredService } from '../operator/api/schema.js';
-import { assembleConfig } from '../operator/assemble/config.js';
-import { encodeFileSet } from '../operator/assemble/config-bundle.js';
-import { assemblePartitionedPrometheus, type PartitionedPrometheusConfig } from '../operator/assemble/partitioned-config.js';
-import { MemberCache } from '../operator/assemble/service-cache.js';
-import { defaultSettings, renderServicePieces, type ServicePieces } from '../operator/render/index.js';
-import { ALERTMANAGER_CONFIG_FILE } from '../operator/render/names.js';
+// `node --max-old-space-size=8192 --import tsx bench/partitions.ts` (minutes; 100,000 services need
+// several GB of heap): the operator's reconcile computation with the Prometheus config in
+// partitions (`--config-partitions`), through the code the controller runs (planReconcile +
+// ServiceCache), without I/O, at 1,000 / 10,000 / 100,000 MonitoredServices (20 namespaces, one
+// endpoint and one rule each: test/operator/scale.ts):
+//   full        a start: every object validated and rendered, the config assembled, partitioned and
+//               every object encoded; asserts that every service is in a partition and every
+//               object fits (nothing left out), and reports the partition count and largest object;
+//   one change  one object's generation moves (new rule): its validation, rendering, the assembly
+//               and the encoding of what changed. BENCH_PARTITIONS_CHANGES (default 20) changes,
+//               each to another object: p50 and p95 of the operator CPU, the objects and bytes rewritten.
+// Writes docs/benchmarks/partitions.json and draws docs/benchmarks/partitions-time.svg (bench/plot.ts plotPartitions).
+//   BENCH_PARTITIONS_SIZES=1000,10000,100000 (default)
+//   BENCH_PARTITIONS_PROFILE=<dir>  also write V8 CPU profiles of the full step and of the changes
+//                                   there (read them with bench/profile-top.ts)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
+import { ServiceCache } from '../operator/assemble/service-cache.js';
+import { UnchangedStatuses } from '../operator/controller/status-memo.js';
+import { defaultSettings } from '../operator/render/index.js';
+import { formatIssue } from '../operator/validate/index.js';
 import { scaleSet } from '../test/operator/scale.js';
+import { withStatuses } from '../test/operator/informer-statuses.js';
+import { plotPartitions } from './plot.js';
 import { percentile } from './stats.js';
 
-const count = Number(process.env.BENCH_PARTITIONS_SERVICES ?? '10000');
+const sizes = (process.env.BENCH_PARTITIONS_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const changes = Number(process.env.BENCH_PARTITIONS_CHANGES ?? '20');
-const settings = defaultSettings({ defaultRecipients: ['oncall@example.com'] });
+const profileDir = process.env.BENCH_PARTITIONS_PROFILE;
+const OUT = 'docs/benchmarks/partitions.json';
+const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
+
+function objectsOf(count: number): RawMonitoredService[] {
+  return scaleSet(count).objects.map((o, i) => {
+    const raw = o as RawMonitoredService;
+    return { ...raw, metadata: { ...raw.metadata, uid: `uid-${i}`, generation: 1, resourceVersion: String(i + 1) } };
+  });
+}
+
+/** `objects` with object `index` at its next generation, with a rule of its own (change number `c`). */
+function withNewGeneration(objects: RawMonitoredService[], index: number, c: number): RawMonitoredService[] {
+  const changed = objects.slice();
+  const o = changed[index]!;
+  changed[index] = {
+    ...o,
+    metadata: { ...o.metadata, generation: (o.metadata?.generation ?? 1) + 1 },
+    spec: { ...(o.spec as object), rules: [{ name: 'Changed', expr: `rate(http_requests_total[1m]) > ${c + 2}`, for: '2m' }] },
+  };
+  return changed;
+}
 
 function cpuMs<T>(fn: () => T): { value: T; ms: number } {
   const start = process.cpuUsage();
@@ -31,72 +59,132 @@ function cpuMs<T>(fn: () => T): { value: T; ms: number } {
   return { value, ms: (used.user + used.system) / 1000 };
 }
 
-const services: MonitoredService[] = scaleSet(count).objects.map((o) => MonitoredServiceSchema.parse(o));
-const started = performance.now();
-const pieces: ServicePieces[] = services.map((s) => renderServicePieces(s, settings));
-process.stdout.write(`rendered ${count} services' pieces in ${Math.round(performance.now() - started)} ms\n`);
-
-/** The pieces after service `index` got a changed rule (change number c); changes accumulate. */
-function changed(index: number, c: number): ServicePieces[] {
-  const s = services[index]!;
-  const edited = { ...s, spec: { ...s.spec, rules: [{ ...s.spec.rules[0]!, name: 'Changed', expr: `rate(http_requests_total[5m]) > ${c + 2}` }] } } as MonitoredService;
-  pieces[index] = renderServicePieces(edited, settings);
-  return pieces.slice();
+/** One reconcile as the controller runs it, partitioned, through its caches. */
+function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMonitoredService[], previous?: ReconcilePlan): ReconcilePlan {
+  return planReconcile({
+    objects,
+    settings,
+    ...cache.forReconcile(settings),
+    statusMemo: statuses,
+    formatIssue,
+    prometheus: { configHash: previous?.rendered.prometheusHash },
+    alertmanager: { configHash: previous?.rendered.alertmanagerHash },
+    targetsFor: () => undefined,
+    now: '2026-01-01T00:00:00Z',
+  });
 }
 
-// Whole: as the operator does today, with its member cache warm.
-const members = new MemberCache();
-members.nextReconcile();
-let whole = assembleConfig(pieces, settings);
-encodeFileSet(whole.prometheus, {}, members.compress);
-const wholeCpu: number[] = [];
-const wholeBytes: number[] = [];
-// Partitioned: objects whose partition digest changed, plus the main object, are re-encoded and written.
-let partitioned: PartitionedPrometheusConfig = assemblePartitionedPrometheus(pieces, settings);
-// The same member cache as the operator's, for the partitions (a partition's bundle is deflated per member too).
-const partitionMembers = new MemberCache();
-partitionMembers.nextReconcile();
-for (const p of partitioned.partitions) encodeFileSet(p.files, {}, partitionMembers.compress);
-const partitionCpu: number[] = [];
-const partitionBytes: number[] = [];
-const objectsWritten: number[] = [];
-for (let c = 0; c < changes; c++) {
-  const next = changed((c * 7919) % count, c);
-  const w = cpuMs(() => {
-    members.nextReconcile();
-    whole = assembleConfig(next, settings, whole);
-    return encodeFileSet(whole.prometheus, {}, members.compress);
-  });
-  wholeCpu.push(w.ms);
-  wholeBytes.push(w.value.ok ? w.value.bytes : (w.value.compressedBytes ?? w.value.plainBytes));
-  if (c === 0 && !w.value.ok) process.stdout.write(`the whole config does not fit one object: ${w.value.message}\n`);
-  const p = cpuMs(() => {
-    const previous = partitioned;
-    const config = assemblePartitionedPrometheus(next, settings, previous);
-    const before = new Map(previous.partitions.map((q) => [q.id, q.digest]));
-    partitionMembers.nextReconcile();
-    const encoded = [config.main, ...config.partitions.filter((q) => before.get(q.id) !== q.digest).map((q) => q.files)].map((files) => encodeFileSet(files, {}, partitionMembers.compress));
-    if (process.env.BENCH_PARTITIONS_DEBUG) {
-      const touched = config.partitions.filter((q) => before.get(q.id) !== q.digest);
-      process.stdout.write(`change ${c}: ${touched.map((q) => `${q.id} ${q.refs[0]!.namespace}/${q.refs[0]!.name}..${q.refs.at(-1)!.name} ${before.has(q.id) ? 'changed' : 'new'}`).join('; ')}\n`);
+async function profiled<T>(name: string, fn: () => T): Promise<T> {
+  if (!profileDir) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const value = fn();
+  const { profile } = await session.post('Profiler.stop');
+  mkdirSync(profileDir, { recursive: true });
+  writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
+  session.disconnect();
+  return value;
+}
+
+/** Stored bytes of an encoded object (what counts against the object limit). */
+const storedBytes = (e: { bytes: number }) => e.bytes;
+
+export interface PartitionsRow {
+  services: number;
+  fullCpuMs: number;
+  partitions: number;
+  /** Largest stored object (main or partition), bytes counted against the 1 MiB limit. */
+  largestObjectBytes: number;
+  /** Sum of the stored objects' bytes. */
+  storedBytes: number;
+  oneChangeCpuP50Ms: number;
+  oneChangeCpuP95Ms: number;
+  changes: number;
+  /** Per change (p50): objects rewritten (the main one included) and their bytes. */
+  objectsWritten: number;
+  bytesWritten: number;
+  /** 1-minute load average of the machine when the size was measured. */
+  loadAverage: number;
+}
+
+const rows: PartitionsRow[] = [];
+for (const n of sizes) {
+  const objects = objectsOf(n);
+  const cache = new ServiceCache(undefined, undefined, undefined, true);
+  const statuses = new UnchangedStatuses();
+  const full = await profiled(`full-${n}`, () => cpuMs(() => plan(cache, statuses, objects)));
+  const first = full.value;
+  // Nothing left out: every service valid, in exactly one partition, and every object encoded.
+  const config = first.rendered.prometheusPartitions;
+  const inPartitions = config?.partitions.flatMap((p) => p.refs.map((r) => `${r.namespace}/${r.name}`)) ?? [];
+  if (first.valid !== n || inPartitions.length !== n || new Set(inPartitions).size !== n || !first.encodedPartitions || first.encodedPartitions.partitions.size !== config!.partitions.length) {
+    throw new Error(`${n} services: not every service is stored (valid ${first.valid}, in partitions ${inPartitions.length}, encoded ${first.encodedPartitions?.partitions.size ?? 0})`);
+  }
+  const encoded = [first.encodedPartitions.main, ...first.encodedPartitions.partitions.values()];
+  const perChange: { ms: number; objects: number; bytes: number }[] = [];
+  let current = withStatuses(objects, first);
+  let last = first;
+  await profiled(`one-change-${n}`, () => {
+    for (let c = 0; c < changes; c++) {
+      current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
+      const before = new Map(last.rendered.prometheusPartitions!.partitions.map((p) => [p.id, p.digest]));
+      const step = cpuMs(() => plan(cache, statuses, current, last));
+      const p = step.value;
+      if (!p.writeConfigMap || p.valid !== n || !p.encodedPartitions) throw new Error('the change did not reach the config');
+      // What the controller writes (partitionWrites): partitions whose hash moved, and the main object.
+      const written = p.rendered.prometheusPartitions!.partitions.filter((q) => before.get(q.id) !== q.digest);
+      perChange.push({
+        ms: step.ms,
+        objects: written.length + 1,
+        bytes: storedBytes(p.encodedPartitions.main) + written.reduce((s, q) => s + storedBytes(p.encodedPartitions!.partitions.get(q.id)!), 0),
+      });
+      last = p;
+      current = withStatuses(current, last);
     }
-    partitioned = config;
-    return encoded;
   });
-  partitionCpu.push(p.ms);
-  partitionBytes.push(p.value.reduce((n, e) => n + (e.ok ? e.bytes : Number.NaN), 0));
-  objectsWritten.push(p.value.length);
+  rows.push({
+    services: n,
+    fullCpuMs: full.ms,
+    partitions: config!.partitions.length,
+    largestObjectBytes: Math.max(...encoded.map(storedBytes)),
+    storedBytes: encoded.reduce((s, e) => s + storedBytes(e), 0),
+    oneChangeCpuP50Ms: percentile(
+      perChange.map((x) => x.ms),
+      50,
+    ),
+    oneChangeCpuP95Ms: percentile(
+      perChange.map((x) => x.ms),
+      95,
+    ),
+    changes,
+    objectsWritten: percentile(
+      perChange.map((x) => x.objects),
+      50,
+    ),
+    bytesWritten: percentile(
+      perChange.map((x) => x.bytes),
+      50,
+    ),
+    loadAverage: loadavg()[0]!,
+  });
+  const r = rows.at(-1)!;
+  console.log(
+    `${n} services: full ${(r.fullCpuMs / 1000).toFixed(1)} s CPU, ${r.partitions} partitions, largest object ${(r.largestObjectBytes / 1024).toFixed(0)} KiB; ` +
+      `one change ${r.oneChangeCpuP50Ms.toFixed(1)} / ${r.oneChangeCpuP95Ms.toFixed(1)} ms CPU p50 / p95, ${r.objectsWritten} objects, ${(r.bytesWritten / 1024).toFixed(0)} KiB written (load ${r.loadAverage.toFixed(1)})`,
+  );
 }
-const fmt = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)}, p95 ${percentile(xs, 95).toFixed(1)}`;
-process.stdout.write(
-  [
-    `services ${count}, partitions ${partitioned.partitions.length} (sizes ${Math.min(...partitioned.partitions.map((p) => p.refs.length))}-${Math.max(...partitioned.partitions.map((p) => p.refs.length))} services)`,
-    `one change, whole config:       CPU ms ${fmt(wholeCpu)}; bytes rewritten ${fmt(wholeBytes)} (1 object)`,
-    `one change, partitioned config: CPU ms ${fmt(partitionCpu)}; bytes rewritten ${fmt(partitionBytes)} (${fmt(objectsWritten)} objects, the main one included)`,
-  ].join('\n') + '\n',
-);
-// Alertmanager: the same recipient sets at a tenth of the services and at all of them.
-const tenth = assembleConfig(pieces.slice(0, Math.floor(count / 10)), settings);
-process.stdout.write(
-  `alertmanager.yml: ${Buffer.byteLength(tenth.alertmanager[ALERTMANAGER_CONFIG_FILE]!)} bytes at ${Math.floor(count / 10)} services, ${Buffer.byteLength(whole.alertmanager[ALERTMANAGER_CONFIG_FILE]!)} at ${count} (same recipient sets)\n`,
-);
+
+console.log(`\noperator reconcile computation, partitioned: one change p50/p95 of ${changes}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}`);
+console.log('| services | full: CPU s | partitions | largest object KiB | stored KiB | one change: CPU ms p50 / p95 | objects written per change | KiB written per change | load average |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(
+    `| ${r.services} | ${(r.fullCpuMs / 1000).toFixed(1)} | ${r.partitions} | ${(r.largestObjectBytes / 1024).toFixed(0)} | ${(r.storedBytes / 1024).toFixed(0)} | ${r.oneChangeCpuP50Ms.toFixed(1)} / ${r.oneChangeCpuP95Ms.toFixed(1)} | ${r.objectsWritten} | ${(r.bytesWritten / 1024).toFixed(0)} | ${r.loadAverage.toFixed(1)} |`,
+  );
+}
+mkdirSync('docs/benchmarks', { recursive: true });
+writeFileSync(OUT, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, changes, rows }, null, 2) + '\n');
+console.log(`wrote ${OUT}`);
+await plotPartitions();

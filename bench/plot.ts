@@ -103,6 +103,59 @@ export async function plotScale(): Promise<void> {
   );
 }
 
+interface PartitionsRow {
+  services: number;
+  fullCpuMs: number;
+  oneChangeCpuP50Ms: number;
+  oneChangeCpuP95Ms: number;
+}
+
+/** docs/benchmarks/partitions.json (bench/partitions.ts) → partitions-time.svg: one change and a full start, operator CPU, with the issue's targets. */
+export async function plotPartitions(): Promise<void> {
+  const file = join(DIR, 'partitions.json');
+  if (!existsSync(file)) return;
+  const { rows } = JSON.parse(readFileSync(file, 'utf8')) as { rows: PartitionsRow[] };
+  const values = rows.flatMap((r) => [
+    { services: r.services, step: 'full validate + render + encode: CPU', ms: r.fullCpuMs },
+    { services: r.services, step: 'one change: CPU p50', ms: r.oneChangeCpuP50Ms },
+    { services: r.services, step: 'one change: CPU p95', ms: r.oneChangeCpuP95Ms },
+  ]);
+  const targets = [
+    { target: 'target full at 10,000 ≤ 2 s', ms: 2000 },
+    { target: 'target one change p95 ≤ 20 ms', ms: 20 },
+  ];
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Vigil operator, partitioned Prometheus config: one reconcile without I/O (bench/partitions.ts)',
+      width: 520,
+      height: 320,
+      layer: [
+        {
+          data: { values },
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'services', type: 'quantitative', title: 'MonitoredServices (log)', scale: { type: 'log' } },
+            y: { field: 'ms', type: 'quantitative', title: 'milliseconds of CPU (log)', scale: { type: 'log' } },
+            color: { field: 'step', type: 'nominal', title: null },
+          },
+        },
+        {
+          data: { values: targets },
+          mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+          encoding: { y: { field: 'ms', type: 'quantitative' } },
+        },
+        {
+          data: { values: targets },
+          mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: 'gray' },
+          encoding: { y: { field: 'ms', type: 'quantitative' }, x: { datum: rows[0]?.services ?? 0, type: 'quantitative' }, text: { field: 'target' } },
+        },
+      ],
+    },
+    join(DIR, 'partitions-time.svg'),
+  );
+}
+
 interface RealNodeResult {
   settings: { kubeletSyncFrequency: string; scrapeInterval: string };
   applyToTargetUp: { runs: { sidecarS: number; volumeS: number }[] };
@@ -285,6 +338,7 @@ export async function plotCompare(dir = DIR): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await plotScale();
+  await plotPartitions();
   await plotRealNode();
   await plotDiscoveryLayout();
   await plotCompare();

@@ -23,7 +23,7 @@ export function renderConfig(services: readonly MonitoredService[], settings: Gl
 /**
  * The whole configuration from every service's pieces (any order; `pieces` must come from
  * renderServicePieces with these same settings): byte-identical to rendering the services.
- * `opts.prometheus` false: the Prometheus files are left empty (their hash is still computed), for
+ * `opts.prometheus` false: the Prometheus files are left empty and their hash and digest too, for
  * a caller that assembles them as partitions (service-cache.ts).
  * `previous`: an earlier result of this function; a file set whose digest is unchanged is taken
  * from it instead of being assembled again (the digest covers everything the files are made of),
@@ -42,21 +42,24 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
     sorted.some((p) => p.receiver !== ''),
     settings,
   );
-  const ruleFiles = sorted.map((p) => ruleFileName(p.ref));
+  // Without the Prometheus part nothing of it is computed: its files, names and hash are O(services).
+  const ruleFiles = withPrometheus ? sorted.map((p) => ruleFileName(p.ref)) : [];
   const watchdog = renderWatchdogRuleFile(settings);
   // The hashes from the pieces' digests: hashing the 38 MB of 10,000 services' files again on every
   // reconcile took ~70 ms (issue #13); a piece's digest is taken once, when it is rendered.
-  const prometheusDigest = hashConfig([
-    [
-      PROMETHEUS_CONFIG_FILE,
-      documentDigest(
-        prometheusBase,
-        sorted.map((p) => p.digests.scrapeJobs),
-      ),
-    ],
-    ...sorted.map((p, i): FileDigest => [ruleFiles[i]!, p.digests.ruleFile]),
-    [WATCHDOG_RULE_FILE, digest(watchdog)],
-  ]);
+  const prometheusDigest = !withPrometheus
+    ? ''
+    : hashConfig([
+        [
+          PROMETHEUS_CONFIG_FILE,
+          documentDigest(
+            prometheusBase,
+            sorted.map((p) => p.digests.scrapeJobs),
+          ),
+        ],
+        ...sorted.map((p, i): FileDigest => [ruleFiles[i]!, p.digests.ruleFile]),
+        [WATCHDOG_RULE_FILE, digest(watchdog)],
+      ]);
   const alertmanagerDigest = hashConfig([
     [
       ALERTMANAGER_CONFIG_FILE,

@@ -4,7 +4,7 @@
 // sidecar rewrites only its files. Pure and deterministic, like assembleConfig (assemble/config.ts):
 // the same pieces in any order give the same partitions, files and hashes.
 import { digest, type ServicePieces } from '../render/index.js';
-import { compareRefs, compareStrings, partitionScrapeFileName, PROMETHEUS_CONFIG_FILE, ruleFileName, SCRAPE_FILE_SUFFIX } from '../render/names.js';
+import { compareRefs, compareStrings, partitionScrapeFileName, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
 import { partitionedPrometheusConfig, partitionScrapeFile } from '../render/prometheus.js';
 import type { ConfigPartition, GlobalSettings, ObjectRef, PartitionedPrometheusConfig } from '../render/types.js';
 import { renderWatchdogRuleFile, WATCHDOG_RULE_FILE } from '../render/watchdog.js';
@@ -23,10 +23,25 @@ function unitBytes(p: ServicePieces): number {
   return Buffer.byteLength(ruleFileName(p.ref)) + Buffer.byteLength(p.ruleFile) + Buffer.byteLength(p.scrapeJobs);
 }
 
+/** Whether two member lists are the same services with the same digests (the same pieces objects, as a rule). */
+function sameMembers(a: readonly ServicePieces[], b: readonly ServicePieces[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    // Pieces with scrape hints are new objects every reconcile (render/index.ts withScrapeHints).
+    if (x.ref.namespace !== y.ref.namespace || x.ref.name !== y.ref.name || x.digests.scrapeJobs !== y.digests.scrapeJobs || x.digests.ruleFile !== y.digests.ruleFile) return false;
+  }
+  return true;
+}
+
 /**
  * The partitioned config from every service's pieces (renderServicePieces with these settings, any
- * order). `previous`: an earlier result; a partition whose id and digest are unchanged is taken from
- * it instead of being joined again, so the result is the same with or without it.
+ * order; in namespace/name order it is linear in the services). `previous`: an earlier result with
+ * the same settings; a partition whose id and members are unchanged is taken from it without being
+ * hashed, one whose digest is unchanged without being joined, so the result is the same with or
+ * without it (service-cache.test.ts compares both byte for byte).
  */
 export function assemblePartitionedPrometheus(
   pieces: readonly ServicePieces[],
@@ -34,36 +49,39 @@ export function assemblePartitionedPrometheus(
   previous?: PartitionedPrometheusConfig,
   budgetBytes = PARTITION_BUDGET_BYTES,
 ): PartitionedPrometheusConfig {
-  const byRef = new Map(pieces.map((p) => [`${p.ref.namespace}/${p.ref.name}`, p]));
-  const sizes = new Map<string, { digests: string; bytes: number }>();
-  for (const [key, p] of byRef) {
-    const digests = `${p.digests.scrapeJobs}${p.digests.ruleFile}`;
-    const known = previous?.unitBytes.get(key);
-    sizes.set(key, known?.digests === digests ? known : { digests, bytes: unitBytes(p) });
-  }
-  const layout = partitionServices(
-    pieces.map((p) => ({ ref: p.ref, bytes: sizes.get(`${p.ref.namespace}/${p.ref.name}`)!.bytes })),
-    budgetBytes,
-  );
+  const sizes: WeakMap<object, number> = previous?.unitBytes ?? new WeakMap();
+  const units = pieces.map((p) => {
+    let bytes = sizes.get(p);
+    if (bytes === undefined) sizes.set(p, (bytes = unitBytes(p)));
+    return { ref: p.ref, bytes, pieces: p };
+  });
+  const layout = partitionServices(units, budgetBytes);
   const before = new Map(previous?.partitions.map((p) => [p.id, p]));
+  const members = new Map<string, { pieces: readonly ServicePieces[]; scrapeFile: string }>();
   const partitions = layout
     .map((partition): ConfigPartition => {
-      const members = partition.refs.map((r) => byRef.get(`${r.namespace}/${r.name}`)!);
-      const scrapeFile = partitionScrapeFileName(partition.id, digest([HASH_FORMAT, ...members.map((m) => m.digests.scrapeJobs)].join('\n')));
-      const partitionDigest = digest(
-        [HASH_FORMAT, `${scrapeFile}\u0000${members.map((m) => m.digests.scrapeJobs).join('')}`, ...members.map((m) => `${ruleFileName(m.ref)}\u0000${m.digests.ruleFile}`)].join('\n'),
-      );
+      const list = partition.units.map((u) => u.pieces);
       const reused = before.get(partition.id);
+      const known = reused && (previous!.members.get(partition.id) as { pieces: readonly ServicePieces[]; scrapeFile: string } | undefined);
+      if (reused && known && sameMembers(known.pieces, list)) {
+        members.set(partition.id, { pieces: list, scrapeFile: known.scrapeFile });
+        return reused;
+      }
+      const scrapeFile = partitionScrapeFileName(partition.id, digest([HASH_FORMAT, ...list.map((m) => m.digests.scrapeJobs)].join('\n')));
+      members.set(partition.id, { pieces: list, scrapeFile });
+      const partitionDigest = digest(
+        [HASH_FORMAT, `${scrapeFile}\u0000${list.map((m) => m.digests.scrapeJobs).join('')}`, ...list.map((m) => `${ruleFileName(m.ref)}\u0000${m.digests.ruleFile}`)].join('\n'),
+      );
       if (reused?.digest === partitionDigest) return reused;
-      const files: FileSet = { [scrapeFile]: partitionScrapeFile(members.map((m) => m.scrapeJobs)) };
-      for (const m of members) files[ruleFileName(m.ref)] = m.ruleFile;
+      const files: FileSet = { [scrapeFile]: partitionScrapeFile(list.map((m) => m.scrapeJobs)) };
+      for (const m of list) files[ruleFileName(m.ref)] = m.ruleFile;
       return { id: partition.id, refs: partition.refs, files: sortedFiles(files), digest: partitionDigest };
     })
     .sort((a, b) => compareStrings(a.id, b.id));
-  const scrapeFiles = partitions.map((p) => Object.keys(p.files).find((name) => name.endsWith(SCRAPE_FILE_SUFFIX))!);
+  const scrapeFiles = partitions.map((p) => members.get(p.id)!.scrapeFile);
   const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings, scrapeFiles), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
   const whole = digest([HASH_FORMAT, ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`), ...partitions.map((p) => `${p.id}\u0000${p.digest}`)].join('\n'));
-  return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH), unitBytes: sizes };
+  return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH), unitBytes: sizes, members };
 }
 
 /** What to write for a partitioned config, in this order (docs/contract.md). */

@@ -39,7 +39,7 @@ describe('partitionServices', () => {
     // Several partitions only when a namespace name is a cut point; the first is one anyway.
     expect(partitions.reduce((n, p) => n + p.refs.length, 0)).toBe(units.length);
     expect(partitionServices([{ ref: { namespace: 'shop', name: 'checkout' }, bytes: 3000 }])).toEqual([
-      { id: expect.stringMatching(/^[0-9a-f]{12}$/), refs: [{ namespace: 'shop', name: 'checkout' }], bytes: 3000 },
+      { id: expect.stringMatching(/^[0-9a-f]{12}$/), refs: [{ namespace: 'shop', name: 'checkout' }], units: [{ ref: { namespace: 'shop', name: 'checkout' }, bytes: 3000 }], bytes: 3000 },
     ]);
     expect(partitionServices([])).toEqual([]);
   });

@@ -45,7 +45,7 @@ export interface PartitionUnit {
   bytes: number;
 }
 
-export interface Partition {
+export interface Partition<U extends PartitionUnit = PartitionUnit> {
   /**
    * Stable name: 12 hex characters of sha256 of the partition's first service's namespace (when the
    * partition starts at a namespace) or ref (when it starts inside one). Usable in object and file names.
@@ -53,6 +53,8 @@ export interface Partition {
   id: string;
   /** Its services, in namespace/name order. */
   refs: ObjectRef[];
+  /** The units themselves, in the same order (a caller's own fields carried along). */
+  units: U[];
   /** Sum of their bytes. */
   bytes: number;
 }
@@ -78,12 +80,13 @@ function shortHash(text: string): string {
  * one partition; a partition is over budget only when it is a single unit larger than the budget.
  * Ids are unique: two partitions never start at the same namespace or service.
  */
-export function partitionServices(units: readonly PartitionUnit[], budgetBytes = PARTITION_BUDGET_BYTES): Partition[] {
+export function partitionServices<U extends PartitionUnit>(units: readonly U[], budgetBytes = PARTITION_BUDGET_BYTES): Partition<U>[] {
+  // Linear for units already in order (V8 sorts with TimSort): the controller passes them so.
   const sorted = [...units].sort((a, b) => compareRefs(a.ref, b.ref));
   const namespaceBytes = new Map<string, number>();
   for (const unit of sorted) namespaceBytes.set(unit.ref.namespace, (namespaceBytes.get(unit.ref.namespace) ?? 0) + unit.bytes);
-  const partitions: Partition[] = [];
-  let current: Partition | undefined;
+  const partitions: Partition<U>[] = [];
+  let current: Partition<U> | undefined;
   let previousNamespace: string | undefined;
   const large = (namespace: string | undefined) => namespace !== undefined && namespaceBytes.get(namespace)! * 2 > budgetBytes;
   for (const unit of sorted) {
@@ -95,10 +98,11 @@ export function partitionServices(units: readonly PartitionUnit[], budgetBytes =
     const cutInside = current !== undefined && current.bytes * 2 >= budgetBytes && fnv1a(`${namespace}/${name}`) % SERVICES_PER_CUT === 0;
     if (current === undefined || cutAtNamespace || full || cutInside) {
       // A partition starting at a namespace is named after it, one starting inside one after the service.
-      current = { id: shortHash(startsNamespace ? `namespace\u0000${namespace}` : `service\u0000${namespace}\u0000${name}`), refs: [], bytes: 0 };
+      current = { id: shortHash(startsNamespace ? `namespace\u0000${namespace}` : `service\u0000${namespace}\u0000${name}`), refs: [], units: [], bytes: 0 };
       partitions.push(current);
     }
     current.refs.push(unit.ref);
+    current.units.push(unit);
     current.bytes += unit.bytes;
   }
   return partitions;

@@ -319,4 +319,91 @@ describe('ServiceCache', () => {
     }
     expect(cache.members.size).toBeGreaterThan(8);
   });
+  it('partitioned: a random sequence of changes through the cache stores byte for byte what a restarted operator (a fresh cache) stores, encoding only the partitions that changed', () => {
+    const limits = { plainLimitBytes: 0 };
+    const plan = (objects: RawMonitoredService[], cache: ServiceCache, statuses?: UnchangedStatuses): ReconcilePlan =>
+      planReconcile({
+        objects,
+        settings: demoSettings,
+        ...cache.forReconcile(demoSettings),
+        ...(statuses ? { statusMemo: statuses } : {}),
+        formatIssue,
+        prometheus: {},
+        alertmanager: {},
+        targetsFor: () => undefined,
+        now: '2026-01-01T00:00:00Z',
+        limits,
+      });
+    // A seeded generator (mulberry32): the same sequence on every run.
+    let seed = 0x5eed;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const pick = (n: number) => Math.floor(random() * n);
+    // 40 namespaces: several of them are partition cut points (assemble/partitions.ts), so there are several partitions.
+    let objects = Array.from({ length: 100 }, (_, i) => raw(`ns-${i % 40}`, `svc-${String(i).padStart(3, '0')}`, 1));
+    let added = 0;
+    const changes: Array<[string, () => void]> = [
+      [
+        'edit a rule',
+        () => {
+          const i = pick(objects.length);
+          const o = objects[i]!;
+          objects[i] = raw(o.metadata!.namespace!, o.metadata!.name!, (o.metadata!.generation ?? 1) + 1, `rate(errors_total[1m]) > ${pick(1000)}`);
+        },
+      ],
+      ['add', () => objects.push(raw(`ns-${pick(45)}`, `new-${added++}`, 1))],
+      ['delete', () => objects.splice(pick(objects.length), 1)],
+      [
+        'an invalid edit',
+        () => {
+          const i = pick(objects.length);
+          const o = objects[i]!;
+          objects[i] = raw(o.metadata!.namespace!, o.metadata!.name!, (o.metadata!.generation ?? 1) + 1, 'rate(errors_total[5m] > 1');
+        },
+      ],
+    ];
+    const cache = new ServiceCache(undefined, undefined, undefined, true);
+    const statuses = new UnchangedStatuses();
+    let previous: ReconcilePlan | undefined;
+    let partitionsSeen = 0;
+    for (let step = 0; step < 20; step++) {
+      const [what, change] = step === 0 ? ['start', () => {}] : changes[pick(changes.length)]!;
+      change();
+      const misses = cache.encodedPartitions.misses;
+      const cached = plan(objects, cache, statuses);
+      const scratch = plan(objects, new ServiceCache(undefined, undefined, undefined, true));
+      const [a, b] = [cached.rendered.prometheusPartitions!, scratch.rendered.prometheusPartitions!];
+      const label = `step ${step} (${what})`;
+      expect([label, a.hash, a.digest, a.main]).toEqual([label, b.hash, b.digest, b.main]);
+      expect([label, a.partitions]).toEqual([label, b.partitions]);
+      expect([label, cached.rendered.prometheusHash, cached.rendered.alertmanagerHash, cached.rendered.included]).toEqual([
+        label,
+        scratch.rendered.prometheusHash,
+        scratch.rendered.alertmanagerHash,
+        scratch.rendered.included,
+      ]);
+      expect([label, cached.statusUpdates]).toEqual([label, scratch.statusUpdates]);
+      // The stored bytes: the main object and every partition object.
+      const stored = (p: ReconcilePlan) => [p.encodedPartitions!.main, ...[...p.encodedPartitions!.partitions].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, e]) => e)];
+      const [x, y] = [stored(cached), stored(scratch)];
+      expect([label, x.length]).toEqual([label, y.length]);
+      x.forEach((e, i) => {
+        const f = y[i]!;
+        expect([label, i, e.form === 'bundle' && f.form === 'bundle' && e.bundle.equals(f.bundle)]).toEqual([label, i, true]);
+      });
+      // Only the partitions whose digest moved were encoded.
+      const before = previous?.rendered.prometheusPartitions?.partitions ?? [];
+      const moved = a.partitions.filter((p) => !before.some((q) => q.id === p.id && q.digest === p.digest)).length;
+      expect([label, cache.encodedPartitions.misses - misses]).toEqual([label, moved]);
+      if (step > 0) expect([label, moved <= 2]).toEqual([label, true]);
+      partitionsSeen = Math.max(partitionsSeen, a.partitions.length);
+      previous = cached;
+      objects = withStatuses(objects, cached);
+    }
+    expect(partitionsSeen).toBeGreaterThan(2);
+  });
 });

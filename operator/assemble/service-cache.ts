@@ -12,7 +12,7 @@
 // so memory follows the cluster, not its history. The renderers stay pure: the cache lives here.
 // ServiceCache is the one owner of operator/assemble/'s state (these entries, the last assembled
 // config, the deflated bundle members, the expected job names); the folder has no module-level state.
-import { allFiles, assemblePartitionedPrometheus, type PartitionedPrometheusConfig } from './partitioned-config.js';
+import { allFiles, assemblePartitionedPrometheus, type ConfigPartition, type PartitionedPrometheusConfig } from './partitioned-config.js';
 import { assembleShardedPrometheus } from './sharded-config.js';
 import { ShardAssignment } from './shards.js';
 import { createHash } from 'node:crypto';
@@ -57,6 +57,8 @@ export interface ReconcileStages {
   validate: (raw: RawMonitoredService) => ValidationResult;
   render: (services: MonitoredService[], settings: GlobalSettings, hints?: ScrapeHints) => RenderedConfig;
   encode: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
+  /** encode of a partition's files, taken from the last reconciles when its digest is unchanged. */
+  encodePartition: (partition: ConfigPartition, limits?: EncodeLimits) => EncodedFiles;
   /** The scrape job names of a rendered prometheus.yml, read with `parse` (sync/job-names.ts scrapeJobNames). */
   expectedJobNames: (rendered: RenderedConfig, parse: (prometheusYml: string) => string[]) => string[];
 }
@@ -124,6 +126,8 @@ export class ServiceCache {
 
   /** Compressed bundle members of the last reconciles (the written objects' bytes). */
   readonly members = new MemberCache();
+  /** Each partition's encoded object of the last reconciles, by partition digest. */
+  readonly encodedPartitions = new PartitionEncodings();
 
   /**
    * The last assembled config: a file set whose digest did not move is taken from it (one change
@@ -152,6 +156,9 @@ export class ServiceCache {
     this.shardAssignment = shards > 1 ? new ShardAssignment(shards) : undefined;
   }
 
+  /** The pieces and settings the last config was assembled from (partitioned: whether alertmanager.yml can stay). */
+  private lastAlertmanager: { settingsHash: string; pieces: readonly ServicePieces[] } | undefined;
+
   /** The last partitioned Prometheus config: partitions whose digest did not move are taken from it. */
   private lastPartitioned: PartitionedPrometheusConfig | undefined;
 
@@ -162,8 +169,10 @@ export class ServiceCache {
   forReconcile(settings: GlobalSettings): ReconcileStages {
     const hash = settingsHash(settings);
     this.members.nextReconcile();
+    this.encodedPartitions.nextReconcile();
     return {
       encode: (files, limits) => encodeFileSet(files, limits, this.members.compress),
+      encodePartition: (partition, limits) => this.encodedPartitions.encode(partition, limits, (files) => encodeFileSet(files, limits, this.members.compress)),
       expectedJobNames: (rendered, parse) => {
         if (this.expectedJobs?.hash !== rendered.prometheusHash) {
           this.expectedJobs = { hash: rendered.prometheusHash, jobNames: parse(rendered.prometheus[PROMETHEUS_CONFIG_FILE] ?? '') };
@@ -173,20 +182,28 @@ export class ServiceCache {
       validate: (raw) => this.resolve(raw, settings, hash),
       render: (services, _settings, hints) => {
         const pieces = services.map((service) => this.withHints(this.piecesOf(service, settings), service, settings, hints));
-        this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
-        if (!this.partitioned) return this.lastRendered;
+        // Partitioned, the rest of the config is alertmanager.yml and `included`: unchanged when the
+        // services and their routes are (a rule change), so not assembled or hashed again.
+        const alertmanagerKept = this.partitioned && this.lastRendered !== undefined && this.lastAlertmanager?.settingsHash === hash && sameRoutes(this.lastAlertmanager.pieces, pieces);
+        if (!alertmanagerKept) this.lastRendered = assembleConfig(pieces, settings, this.lastRendered, { prometheus: !this.partitioned });
+        this.lastAlertmanager = { settingsHash: hash, pieces };
+        if (!this.partitioned) return this.lastRendered!;
+        if (!this.lastRendered) throw new Error('unreachable: assembled above');
         // alertmanager.yml and `included` as before; the Prometheus part as partitions.
         this.lastPartitioned = this.shardAssignment
           ? assembleShardedPrometheus(pieces, settings, this.shardAssignment, this.lastPartitioned)
           : assemblePartitionedPrometheus(pieces, settings, this.lastPartitioned);
         const partitioned = this.lastPartitioned;
-        return {
+        const rendered: RenderedConfig = {
           ...this.lastRendered,
-          prometheus: allFiles(partitioned),
           prometheusHash: partitioned.hash,
           digests: { ...this.lastRendered.digests, prometheus: partitioned.digest },
           prometheusPartitions: partitioned,
         };
+        // Every file in one set only when read (the CLI, a size-fit message): joining and sorting
+        // every service's file names on each change is O(services), and the writes use the partitions.
+        let files: FileSet | undefined;
+        return Object.defineProperty(rendered, 'prometheus', { enumerable: true, get: () => (files ??= allFiles(partitioned)) });
       },
     };
   }
@@ -194,6 +211,43 @@ export class ServiceCache {
   /** Drops the entries of objects not in `liveKeys` (objectKey of every object in the caches). */
   prune(liveKeys: ReadonlySet<string>): void {
     for (const key of this.entries.keys()) if (!liveKeys.has(key)) this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * The encoded object of each partition of the last reconciles, by the partition's digest (which
+ * covers its files' names and contents) and the limits it was encoded under: one change encodes one
+ * partition, not every one (at 10,000 services encoding all 120 again, from deflated members, was
+ * a fifth of a change's CPU). Encoding is a pure function of the files and limits, so a reused
+ * result is the one encoding would give. Entries the previous reconcile did not use are dropped.
+ */
+export class PartitionEncodings {
+  private readonly entries = new Map<string, { limits: string; encoded: EncodedFiles; usedIn: number }>();
+  private reconcile = 0;
+  /** Partitions encoded (not served from the cache), for tests and the benchmark. */
+  misses = 0;
+
+  /** Called once per reconcile: drops entries the previous reconcile did not use. */
+  nextReconcile(): void {
+    this.reconcile++;
+    for (const [key, entry] of this.entries) if (entry.usedIn < this.reconcile - 1) this.entries.delete(key);
+  }
+
+  encode(partition: ConfigPartition, limits: EncodeLimits | undefined, encode: (files: FileSet) => EncodedFiles): EncodedFiles {
+    const limitsKey = JSON.stringify(limits ?? {});
+    const cached = this.entries.get(partition.digest);
+    if (cached?.limits === limitsKey) {
+      cached.usedIn = this.reconcile;
+      return cached.encoded;
+    }
+    this.misses++;
+    const encoded = encode(partition.files);
+    this.entries.set(partition.digest, { limits: limitsKey, encoded, usedIn: this.reconcile });
+    return encoded;
   }
 
   get size(): number {
@@ -251,6 +305,22 @@ export class MemberCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/**
+ * Whether two piece lists (in the same order) are the same services with the same route and
+ * receiver: then assembleConfig without its Prometheus part gives the same result (alertmanager.yml
+ * from the route/receiver digests and the settings, `included` from the refs).
+ */
+function sameRoutes(a: readonly ServicePieces[], b: readonly ServicePieces[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.ref.namespace !== y.ref.namespace || x.ref.name !== y.ref.name || x.digests.routeAndReceiver !== y.digests.routeAndReceiver) return false;
+  }
+  return true;
 }
 
 /** A flat copy of a string (a slice would keep its whole parent string alive in V8). */

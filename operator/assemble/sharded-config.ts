@@ -43,8 +43,10 @@ export function assembleShardedPrometheus(
   for (const p of pieces) byShard[assignment.shardOf(p.ref.namespace)]!.push(p);
   const reusable = previous?.shards?.length === assignment.shards ? previous.shards : undefined;
   const shards = byShard.map((members, shard) => assemblePartitionedPrometheus(members, settings, reusable?.[shard], budgetBytes));
-  const unitBytes = new Map<string, { digests: string; bytes: number }>();
-  for (const s of shards) for (const [key, value] of s.unitBytes) unitBytes.set(key, value);
+  // Each shard reuses its own sizes and members (through `shards` of the next call); the whole only
+  // lists the members, for a later call without shards.
+  const members = new Map<string, { pieces: readonly object[]; scrapeFile: string }>();
+  for (const s of shards) for (const [id, value] of s.members) members.set(id, value);
   // Over the shard hashes (each covers its shard's files): the controller recomputes it from annotations.
   const whole = digest([HASH_FORMAT, ...shards.map((s) => s.hash)].join('\n'));
   return {
@@ -52,7 +54,8 @@ export function assembleShardedPrometheus(
     partitions: shards.flatMap((s) => s.partitions).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     digest: whole,
     hash: whole.slice(0, HASH_LENGTH),
-    unitBytes,
+    unitBytes: new WeakMap(),
+    members,
     shards,
   };
 }

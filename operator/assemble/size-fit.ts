@@ -6,7 +6,7 @@ import type { RawMonitoredService } from '../api/raw.js';
 import { compareRefs, ruleFileName } from '../render/names.js';
 import type { ObjectRef, RenderedConfig } from '../render/types.js';
 import { MAX_BUNDLE_PLAIN_BYTES, MAX_OBJECT_DATA_BYTES, type EncodeLimits, type EncodedFiles, type FileSet } from './config-bundle.js';
-import type { PartitionedPrometheusConfig } from './partitioned-config.js';
+import type { ConfigPartition, PartitionedPrometheusConfig } from './partitioned-config.js';
 
 function refOf(raw: RawMonitoredService): ObjectRef {
   return { namespace: raw.metadata?.namespace ?? '', name: raw.metadata?.name ?? '' };
@@ -32,16 +32,18 @@ export type RenderAndEncode = (services: MonitoredService[]) => {
 /**
  * The objects of a partitioned Prometheus config encoded with `encode`: the main object's files, each
  * partition's by id, and `problem`, the first that does not fit one object (main first, then by id).
+ * `encodePartition` encodes a partition's files (the controller's reuses unchanged ones: ServiceCache).
  */
 export function encodePartitions(
   config: PartitionedPrometheusConfig,
   encode: (files: FileSet) => EncodedFiles,
+  encodePartition: (partition: ConfigPartition) => EncodedFiles = (p) => encode(p.files),
 ): { main: EncodedFiles; partitions: Map<string, Stored>; problem?: Extract<EncodedFiles, { ok: false }> } {
   const main = encode(config.main);
   if (!main.ok) return { main, partitions: new Map(), problem: main };
   const partitions = new Map<string, Stored>();
   for (const p of config.partitions) {
-    const e = encode(p.files);
+    const e = encodePartition(p);
     if (!e.ok) return { main, partitions, problem: { ...e, message: `${e.message} (partition ${p.id}, ${p.refs.map((r) => `${r.namespace}/${r.name}`).join(', ')})` } };
     partitions.set(p.id, e);
   }

@@ -4,7 +4,7 @@
 import type { InstallStatus, MonitoredService, MonitoredServiceStatus } from '../api/schema.js';
 import { encodeFileSet, type EncodeLimits, type EncodedFiles, type FileSet } from '../assemble/config-bundle.js';
 import { OBJECT_NAMES } from '../rbac.js';
-import type { GlobalSettings, ObjectRef, PartitionedPrometheusConfig, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
+import type { ConfigPartition, GlobalSettings, ObjectRef, PartitionedPrometheusConfig, RenderedConfig, ScrapeHints, ValidationIssue, ValidationResult } from '../render/types.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, jobName, PROMETHEUS_CONFIG_FILE } from '../render/names.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import type { AlertmanagerRunning } from './alertmanager-poller.js';
@@ -85,6 +85,8 @@ export interface ReconcileInput {
    * controller's cache of compressed bundle members (assemble/service-cache.ts), byte-identical.
    */
   encode?: (files: FileSet, limits?: EncodeLimits) => EncodedFiles;
+  /** How a partition's files are encoded (ServiceCache: unchanged partitions from the last reconciles). Absent: with encode. */
+  encodePartition?: (partition: ConfigPartition, limits?: EncodeLimits) => EncodedFiles;
   /**
    * The scrape job names of the rendered prometheus.yml read with `parse`, through the cache of the
    * last one (assemble/service-cache.ts). Absent: read every time.
@@ -569,7 +571,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const encode = input.encode ?? encodeFileSet;
     let encodedPartitions: ReconcilePlan['encodedPartitions'];
     if (writeConfigMap && rendered.prometheusPartitions) {
-      const parts = encodePartitions(rendered.prometheusPartitions, (files) => encode(files, input.limits));
+      const encodePartition = input.encodePartition;
+      const parts = encodePartitions(rendered.prometheusPartitions, (files) => encode(files, input.limits), encodePartition && ((partition) => encodePartition(partition, input.limits)));
       encoded.prometheus = parts.problem ?? parts.main;
       if (!parts.problem && parts.main.ok) encodedPartitions = { main: parts.main, partitions: parts.partitions };
     } else if (writeConfigMap) encoded.prometheus = encode(rendered.prometheus, input.limits);

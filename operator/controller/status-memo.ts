@@ -32,7 +32,7 @@ export class UnchangedStatuses implements StatusMemo {
       last.discoveryGrace?.graceMs === inputs.discoveryGrace?.graceMs &&
       (last.targets === inputs.targets || JSON.stringify(last.targets) === JSON.stringify(inputs.targets)) &&
       (last.rules === inputs.rules || JSON.stringify(last.rules) === JSON.stringify(inputs.rules)) &&
-      JSON.stringify(last.email) === JSON.stringify(inputs.email) &&
+      sameEmail(last.email, inputs.email) &&
       sameSelection(last.selection, inputs.selection);
     if (same) this.hits++;
     return same;
@@ -47,4 +47,11 @@ function sameSelection(a: StatusInputs['selection'], b: StatusInputs['selection'
   if (a === b) return true;
   if (!a || !b || a.duplicates !== b.duplicates || a.problems.length !== b.problems.length) return false;
   return a.problems.every((p, i) => p.reason === b.problems[i]!.reason && p.message === b.problems[i]!.message);
+}
+
+/** Whether two email observations are equal; without a delivery (the common case) without serialising either (two JSON.stringify per object per reconcile showed in the profile at 10,000 services). */
+function sameEmail(a: StatusInputs['email'], b: StatusInputs['email']): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.receiver !== b.receiver || a.unknown?.reason !== b.unknown?.reason || a.unknown?.message !== b.unknown?.message) return false;
+  return a.delivery === b.delivery || JSON.stringify(a.delivery) === JSON.stringify(b.delivery);
 }
