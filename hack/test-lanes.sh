@@ -3,7 +3,8 @@
 #   cluster lane: the suites that start a whole cluster (test/node: the real node; test/kind: kind).
 #     Each cluster lives in a network namespace of its own and binds no host port, so it shares nothing with the
 #     other lanes.
-#   faults lane: the fault and pipeline suites (test/faults, test/pipeline), the longest of the rest.
+#   faults lane: the fault and pipeline suites (test/faults, test/pipeline) and the 2,000-service burst
+#     (test/operator/scale.int), the longest of the rest.
 #   main lane: every other suite.
 # Every suite outside the cluster lane starts its own processes on free loopback ports in its own temporary
 # folders, so suites of different lanes share nothing; all three lanes mostly wait on real processes, so two cores
@@ -14,7 +15,7 @@ cd "$REPO_ROOT"
 OUT="$REPO_ROOT/.local/test-lanes"
 rm -rf "$OUT"; mkdir -p "$OUT"
 CLUSTER_SUITES='/test/(node|kind)/'
-FAULT_SUITES='/test/(faults|pipeline)/'
+FAULT_SUITES='/test/(faults/|pipeline/|operator/scale[.]int)'
 jest() { node node_modules/jest/bin/jest.js --runInBand --ci "$@"; }
 
 # The real node and the kind cluster are one per machine: the lane holds a machine-wide lock, which people running

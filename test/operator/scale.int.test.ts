@@ -22,7 +22,8 @@ const set = scaleSet(COUNT);
 let stack: HostileStack | undefined;
 
 beforeAll(async () => {
-  stack = await startHostileStack({ namespaces: set.namespaces });
+  // The one-object layout (the operator without --config-partitions): the bundle this test is about.
+  stack = await startHostileStack({ namespaces: set.namespaces, configPartitions: false });
 }, TIMEOUT);
 
 afterAll(async () => {
