@@ -34,7 +34,7 @@ import { startAlertmanager, startOperator, startPrometheus, startServerSync } fr
 import { freePorts, pollUntil, sleep } from '../hack/local-stack/net.js';
 import type { ManagedProcess } from '../hack/local-stack/process.js';
 import { installRbac, vigilKubeconfigs } from '../hack/local-stack/rbac.js';
-import { compareSet, EVALUATION_INTERVAL, SCRAPE_INTERVAL, SIZE_LABEL, targetObjects, vigilObjects } from './compare-objects.js';
+import { compareSet, EVALUATION_INTERVAL, SCRAPE_INTERVAL, targetObjects, vigilObjects } from './compare-objects.js';
 
 const SERVICES = Number(process.env.BENCH_MEMORY_SERVICES ?? '10');
 const NAMESPACES = Number(process.env.BENCH_MEMORY_NAMESPACES ?? '2');

@@ -22,7 +22,7 @@ import { ServiceCache } from '../operator/assemble/service-cache.js';
 import { UnchangedStatuses } from '../operator/controller/status-memo.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
-import { scaleSet } from '../test/operator/scale.js';
+import { objectsOf, withNewGeneration } from './scale-objects.js';
 import { withStatuses } from '../test/operator/informer-statuses.js';
 import { plotPartitions } from './plot.js';
 import { percentile } from './stats.js';
@@ -32,25 +32,6 @@ const changes = Number(process.env.BENCH_PARTITIONS_CHANGES ?? '20');
 const profileDir = process.env.BENCH_PARTITIONS_PROFILE;
 const OUT = 'docs/benchmarks/partitions.json';
 const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
-
-function objectsOf(count: number): RawMonitoredService[] {
-  return scaleSet(count).objects.map((o, i) => {
-    const raw = o as RawMonitoredService;
-    return { ...raw, metadata: { ...raw.metadata, uid: `uid-${i}`, generation: 1, resourceVersion: String(i + 1) } };
-  });
-}
-
-/** `objects` with object `index` at its next generation, with a rule of its own (change number `c`). */
-function withNewGeneration(objects: RawMonitoredService[], index: number, c: number): RawMonitoredService[] {
-  const changed = objects.slice();
-  const o = changed[index]!;
-  changed[index] = {
-    ...o,
-    metadata: { ...o.metadata, generation: (o.metadata?.generation ?? 1) + 1 },
-    spec: { ...(o.spec as object), rules: [{ name: 'Changed', expr: `rate(http_requests_total[1m]) > ${c + 2}`, for: '2m' }] },
-  };
-  return changed;
-}
 
 function cpuMs<T>(fn: () => T): { value: T; ms: number } {
   const start = process.cpuUsage();

@@ -27,33 +27,14 @@ import { ServiceCache } from '../operator/assemble/service-cache.js';
 import { UnchangedStatuses } from '../operator/controller/status-memo.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
+import { objectsOf, withNewGeneration } from './scale-objects.js';
 import { percentile } from './stats.js';
-import { scaleSet } from '../test/operator/scale.js';
 import { withStatuses } from '../test/operator/informer-statuses.js';
 
 const sizes = (process.env.BENCH_SCALE_SIZES ?? '1000,5000,10000').split(',').map(Number);
 const repeat = Number(process.env.BENCH_SCALE_REPEAT ?? '1');
 const changes = Number(process.env.BENCH_SCALE_CHANGES ?? '50');
 const OUT = 'docs/benchmarks/scale.json';
-
-function objectsOf(count: number): RawMonitoredService[] {
-  return scaleSet(count).objects.map((o, i) => {
-    const raw = o as RawMonitoredService;
-    return { ...raw, metadata: { ...raw.metadata, uid: `uid-${i}`, generation: 1, resourceVersion: String(i + 1) } };
-  });
-}
-
-/** `objects` with object `index` at its next generation, with a rule of its own (change number `c`). */
-function withNewGeneration(objects: RawMonitoredService[], index: number, c: number): RawMonitoredService[] {
-  const changed = objects.slice();
-  const o = changed[index]!;
-  changed[index] = {
-    ...o,
-    metadata: { ...o.metadata, generation: (o.metadata?.generation ?? 1) + 1 },
-    spec: { ...(o.spec as object), rules: [{ name: 'Changed', expr: `rate(http_requests_total[1m]) > ${c + 2}`, for: '2m' }] },
-  };
-  return changed;
-}
 
 /** Wall and CPU milliseconds of fn. */
 function timed<T>(fn: () => T): { value: T; wallMs: number; cpuMs: number } {
