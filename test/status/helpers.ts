@@ -1,6 +1,7 @@
 // Reading a MonitoredService's status in the integration suites, the same way for every stack
 // (test/hostile/stack.ts and hack/local-stack/stack.ts both carry the API server as `cluster`):
 // one kubectl read, one condition lookup, one wait.
+import { randomBytes } from 'node:crypto';
 import type { Cluster } from '../../hack/local-stack/cluster.js';
 import { pollUntil } from '../../hack/local-stack/net.js';
 
@@ -79,4 +80,19 @@ export async function waitForConditions(cluster: Cluster, ref: MsRef, what: stri
     throw new Error(`${err.message}; last conditions: ${JSON.stringify([...last.values()])}${opts.logs ? `\n${opts.logs()}` : ''}`);
   });
   return last;
+}
+
+/** A MonitoredService of `name` in `namespace` (pods labelled app=<name>, port "metrics") with these rules. */
+export function monitoredWithRules(namespace: string, name: string, rules: object[]): object {
+  return {
+    apiVersion: 'vigil.dev/v1alpha1',
+    kind: 'MonitoredService',
+    metadata: { namespace, name },
+    spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics' }], rules },
+  };
+}
+
+/** 50 rules whose descriptions are 4,000 characters of random base64: about 200 KB that gzip cannot shrink much. */
+export function bigRules(): object[] {
+  return Array.from({ length: 50 }, (_, i) => ({ name: `Report${i}`, expr: 'up == 0', description: randomBytes(3000).toString('base64').slice(0, 4000) }));
 }

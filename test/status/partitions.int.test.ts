@@ -6,11 +6,11 @@
 // every one of them, and a small team's service, gets ConfigApplied=True and none is left out.
 // A deleted service's partition is rewritten; Prometheus reloaded into a config that names another
 // scrape file gives PrometheusConfigMismatch.
-import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { OBJECT_NAMES, PARTITION_OF_LABEL } from '../../operator/contract.js';
 import { generatedAnnotations, startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
+import { bigRules, monitoredWithRules as monitored } from './helpers.js';
 
 const BIG_NS = 'team-big';
 const SMALL_NS = 'team-small';
@@ -36,20 +36,6 @@ afterAll(async () => {
 function s(): HostileStack {
   if (!stack) throw new Error('the stack did not start (see beforeAll)');
   return stack;
-}
-
-function monitored(namespace: string, name: string, rules: object[]): object {
-  return {
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'MonitoredService',
-    metadata: { namespace, name },
-    spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics' }], rules },
-  };
-}
-
-/** 50 rules whose descriptions are 4,000 characters of random base64: about 200 KB that gzip cannot shrink much. */
-function bigRules(): object[] {
-  return Array.from({ length: 50 }, (_, i) => ({ name: `Report${i}`, expr: 'up == 0', description: randomBytes(3000).toString('base64').slice(0, 4000) }));
 }
 
 async function conditions(namespace: string, name: string): Promise<Map<string, Condition>> {

@@ -4,10 +4,9 @@
 // gzip'd Prometheus config larger than one Kubernetes object (1 MB): the operator leaves out as
 // many as needed (newest, then largest first), says so in their ConfigApplied, and writes the
 // rest, so another team's change is applied meanwhile. Sizes are printed, not asserted.
-import { randomBytes } from 'node:crypto';
 import { pollUntil } from '../../hack/local-stack/net.js';
 import { applyObjects, startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
-import { cond, readStatus, type Condition } from './helpers.js';
+import { bigRules, cond, monitoredWithRules as monitored, readStatus, type Condition } from './helpers.js';
 
 const BIG_NS = 'team-big';
 const SMALL_NS = 'team-small';
@@ -26,20 +25,6 @@ afterAll(async () => {
 function s(): HostileStack {
   if (!stack) throw new Error('the stack did not start (see beforeAll)');
   return stack;
-}
-
-function monitored(namespace: string, name: string, rules: object[]): object {
-  return {
-    apiVersion: 'vigil.dev/v1alpha1',
-    kind: 'MonitoredService',
-    metadata: { namespace, name },
-    spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: 'metrics' }], rules },
-  };
-}
-
-/** 50 rules whose descriptions are 4,000 characters of random base64: about 200 KB that gzip cannot shrink much. */
-function bigRules(): object[] {
-  return Array.from({ length: 50 }, (_, i) => ({ name: `Report${i}`, expr: 'up == 0', description: randomBytes(3000).toString('base64').slice(0, 4000) }));
 }
 
 const applied = async (namespace: string, name: string) => cond(await readStatus(s().cluster, { namespace, name }), 'ConfigApplied');
