@@ -74,7 +74,8 @@ export interface Prometheus {
  * Starts Prometheus 3 on 127.0.0.1 with lifecycle (reload) enabled and its config dir shared
  * with the sync sidecar. It sees the extra host names through a private mount namespace whose
  * /etc/hosts has them (util-linux `unshare`, root): the local stack's targets are published as
- * EndpointSlice FQDNs because the API server refuses loopback IPs in endpoints.
+ * EndpointSlice FQDNs because the API server refuses loopback IPs in endpoints. Its
+ * /etc/resolv.conf there names only 127.0.0.1, so no lookup leaves the machine.
  */
 export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus> {
   const configDir = o.configDir ?? join(o.dir, 'config');
@@ -102,16 +103,36 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
     // A restart keeps what `make local-target` appended since: those targets would fail to resolve.
     const existing = existsSync(hostsFile) ? readFileSync(hostsFile, 'utf8') : undefined;
     await writeFile(hostsFile, prometheusHostsFile(existing, readFileSync('/etc/hosts', 'utf8'), o.extraHosts));
+    // Go re-reads /etc/hosts at most every 5 s, so a host appended a moment ago falls through to DNS:
+    // the private resolv.conf keeps that lookup on loopback instead of the machine's resolver.
+    const resolvFile = join(o.dir, 'resolv.conf');
+    await writeFile(resolvFile, PROMETHEUS_RESOLV_CONF);
     proc = startProcess(
       'prometheus',
       'unshare',
-      ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/hosts && shift && exec "$@"', 'sh', hostsFile, join(BIN_DIR, 'prometheus'), ...prometheusArgs],
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"',
+        'sh',
+        hostsFile,
+        resolvFile,
+        join(BIN_DIR, 'prometheus'),
+        ...prometheusArgs,
+      ],
       logFile,
     );
   }
   await waitHttpOk('Prometheus /-/ready', `${url}/-/ready`, proc);
   return { process: proc, url, configDir, configFile };
 }
+
+/** Prometheus's private resolv.conf: a name missing from its hosts file is asked of loopback only, once. */
+export const PROMETHEUS_RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
 
 /**
  * The text of Prometheus's private hosts file: the machine's /etc/hosts and the stack's own lines at the

@@ -122,12 +122,15 @@ test('an x509 and a 404 scrape error are quoted in their ServiceDown emails with
   expect(notFound?.message).toContain(`server returned HTTP status 404 ${NOT_FOUND_PHRASE}`);
 
   // What the operator exports, as Prometheus scraped it: one series per failing service, none for steady.
+  // Waits for the reasons the status shows: a scrape of the operator taken before a target's first
+  // error turned into its lasting one still holds the earlier error (e.g. a lookup before the host was known).
   const series = await pollUntil(
-    'both errors scraped from the operator',
+    'both errors scraped from the operator, with the reasons the status shows',
     60_000,
     async () => {
       const r = await instantQuery(s, `vigil_monitoredservice_scrape_error_info{job="vigil-operator", vigil_namespace="${NAMESPACE}"}`);
-      return r.length === 2 ? r : undefined;
+      const reasons = Object.fromEntries(r.map((x) => [x.metric.vigil_monitoredservice, x.metric.reason]));
+      return r.length === 2 && reasons['tls-app'] === 'TLSError' && reasons['wrong-path'] === 'HTTPErrorStatus' ? r : undefined;
     },
     { intervalMs: 1000 },
   );
