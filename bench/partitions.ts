@@ -14,9 +14,7 @@
 //   BENCH_PARTITIONS_PROFILE=<dir>  also write V8 CPU profiles of the full step and of the changes
 //                                   there (read them with bench/profile-top.ts)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
 import { ServiceCache } from '../operator/assemble/service-cache.js';
 import { UnchangedStatuses } from '../operator/controller/status-memo.js';
@@ -25,6 +23,7 @@ import { formatIssue } from '../operator/validate/index.js';
 import { objectsOf, withNewGeneration } from './scale-objects.js';
 import { withStatuses } from '../test/operator/informer-statuses.js';
 import { plotPartitions } from './plot.js';
+import { cpuProfiled } from './profile-top.js';
 import { percentile } from './stats.js';
 
 const sizes = (process.env.BENCH_PARTITIONS_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -55,20 +54,6 @@ function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMoni
   });
 }
 
-async function profiled<T>(name: string, fn: () => T): Promise<T> {
-  if (!profileDir) return fn();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  const value = fn();
-  const { profile } = await session.post('Profiler.stop');
-  mkdirSync(profileDir, { recursive: true });
-  writeFileSync(join(profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
-  session.disconnect();
-  return value;
-}
-
 /** Stored bytes of an encoded object (what counts against the object limit). */
 const storedBytes = (e: { bytes: number }) => e.bytes;
 
@@ -95,7 +80,7 @@ for (const n of sizes) {
   const objects = objectsOf(n);
   const cache = new ServiceCache(undefined, undefined, undefined, true);
   const statuses = new UnchangedStatuses();
-  const full = await profiled(`full-${n}`, () => cpuMs(() => plan(cache, statuses, objects)));
+  const full = await cpuProfiled(profileDir, `full-${n}`, () => cpuMs(() => plan(cache, statuses, objects)));
   const first = full.value;
   // Nothing left out: every service valid, in exactly one partition, and every object encoded.
   const config = first.rendered.prometheusPartitions;
@@ -107,7 +92,7 @@ for (const n of sizes) {
   const perChange: { ms: number; objects: number; bytes: number }[] = [];
   let current = withStatuses(objects, first);
   let last = first;
-  await profiled(`one-change-${n}`, () => {
+  await cpuProfiled(profileDir, `one-change-${n}`, () => {
     for (let c = 0; c < changes; c++) {
       current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
       const before = new Map(last.rendered.prometheusPartitions!.partitions.map((p) => [p.id, p.digest]));

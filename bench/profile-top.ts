@@ -2,7 +2,9 @@
 // function, with its file and line, largest first. What docs/benchmarks.md quotes as "the profile".
 //   node --import tsx bench/profile-top.ts <file.cpuprofile> [count, default 25] [--by-file]
 // --by-file sums self time per source file instead (which stage dominates).
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -23,6 +25,27 @@ export function topFrames(profile: { nodes: ProfileNode[]; samples: number[]; ti
     self.set(frame, (self.get(frame) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
   });
   return [...self].map(([frame, ms]) => ({ frame, ms })).sort((a, b) => b.ms - a.ms);
+}
+
+/**
+ * Runs `fn` (synchronous work) and returns its value; with a `dir`, under the V8 CPU profiler, the
+ * profile written to <dir>/<name>.cpuprofile (read it with topFrames). Without one, no profiler runs.
+ */
+export async function cpuProfiled<T>(dir: string | undefined, name: string, fn: () => T): Promise<T> {
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const value = fn();
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    return value;
+  } finally {
+    session.disconnect();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -16,8 +16,6 @@
 //   BENCH_SCALE_SIZES=1000,5000,10000 (default)
 //   BENCH_SCALE_PROFILE=<dir>         also write a V8 CPU profile of the one-change steps there
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -28,6 +26,7 @@ import { UnchangedStatuses } from '../operator/controller/status-memo.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { objectsOf, withNewGeneration } from './scale-objects.js';
+import { cpuProfiled } from './profile-top.js';
 import { percentile } from './stats.js';
 import { withStatuses } from '../test/operator/informer-statuses.js';
 
@@ -105,31 +104,21 @@ for (const n of sizes) {
     full.push({ wallMs: step.wallMs, cpuMs: step.cpuMs }); // numbers only: a plan holds the whole config
     first = step.value;
   }
-  const session = process.env.BENCH_SCALE_PROFILE ? new Session() : undefined;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
   const one: Array<{ wallMs: number; cpuMs: number; deflated: number; statusWrites: number }> = [];
   let current = withStatuses(objects, first!);
   let last = first!;
-  for (let c = 0; c < changes; c++) {
-    // Spread over the set (a prime stride): each change hits another object and another member.
-    current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
-    const before = cache.members.misses;
-    const step = timed(() => plan(cache, statuses, current, last));
-    if (!step.value.writeConfigMap || step.value.valid !== n) throw new Error('the change did not reach the config');
-    one.push({ wallMs: step.wallMs, cpuMs: step.cpuMs, deflated: cache.members.misses - before, statusWrites: step.value.statusUpdates.length });
-    last = step.value;
-    current = withStatuses(current, last);
-  }
-  if (session) {
-    const { profile } = await session.post('Profiler.stop');
-    mkdirSync(process.env.BENCH_SCALE_PROFILE!, { recursive: true });
-    writeFileSync(join(process.env.BENCH_SCALE_PROFILE!, `one-change-${n}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
+  await cpuProfiled(process.env.BENCH_SCALE_PROFILE, `one-change-${n}`, () => {
+    for (let c = 0; c < changes; c++) {
+      // Spread over the set (a prime stride): each change hits another object and another member.
+      current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
+      const before = cache.members.misses;
+      const step = timed(() => plan(cache, statuses, current, last));
+      if (!step.value.writeConfigMap || step.value.valid !== n) throw new Error('the change did not reach the config');
+      one.push({ wallMs: step.wallMs, cpuMs: step.cpuMs, deflated: cache.members.misses - before, statusWrites: step.value.statusUpdates.length });
+      last = step.value;
+      current = withStatuses(current, last);
+    }
+  });
   const enc = last.encoded.prometheus;
   gc();
   const liveHeapMiB = process.memoryUsage().heapUsed / 2 ** 20;
