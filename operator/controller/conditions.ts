@@ -374,7 +374,15 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
         applied = condition(previous, 'ConfigApplied', 'False', REASONS.reloadFailed, `${failures.join('; ')} (the last good config keeps running)`, generation, now);
       } else {
         const waiting = [!promOk ? (obs.prometheusName ?? 'Prometheus') : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
-        applied = condition(previous, 'ConfigApplied', 'False', REASONS.pending, `waiting for ${waiting} to load the config that includes generation ${generation}${behind.length > 0 ? ` (${behind.join('; ')})` : ''}`, generation, now);
+        applied = condition(
+          previous,
+          'ConfigApplied',
+          'False',
+          REASONS.pending,
+          `waiting for ${waiting} to load the config that includes generation ${generation}${behind.length > 0 ? ` (${behind.join('; ')})` : ''}`,
+          generation,
+          now,
+        );
       }
     }
   }

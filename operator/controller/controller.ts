@@ -802,7 +802,12 @@ export class Controller {
     if (!this.isLeader()) return;
     const ns = this.opts.installNamespace;
     const objects = [
-      ...this.shardMains().map((cm, shard) => ({ kind: 'ConfigMap' as const, name: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard), annotations: cm?.metadata?.annotations, replicas: this.opts.prometheusReplicas ?? 1 })),
+      ...this.shardMains().map((cm, shard) => ({
+        kind: 'ConfigMap' as const,
+        name: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard),
+        annotations: cm?.metadata?.annotations,
+        replicas: this.opts.prometheusReplicas ?? 1,
+      })),
       { kind: 'Secret' as const, name: OBJECT_NAMES.alertmanagerSecret, annotations: secret?.metadata?.annotations, replicas: this.opts.alertmanagerReplicas ?? 1 },
     ];
     for (const { kind, name, annotations, replicas } of objects) {
