@@ -65,6 +65,8 @@ export function buildApp(ctx: RenderContext): Chart {
     settings: operatorSettings(ctx, { prometheus: prometheusRoutePrefix, alertmanager: alertmanagerRoutePrefix }),
     prometheusRoutePrefix,
     alertmanagerRoutePrefix,
+    prometheusReplicas: ctx.value('prometheus.replicas'),
+    alertmanagerReplicas: ctx.expr(ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas(vals)),
     resources: res('operator.resources'),
     scheduling,
   });

@@ -52,6 +52,50 @@ export const ANNOTATIONS = {
   readerFailedHash: 'vigil.dev/reader-failed-hash',
 } as const;
 
+/**
+ * The report annotations a sync sidecar writes (plain and reader): each replica of a server writes
+ * its own copy (replicaAnnotation), so two Prometheus or Alertmanager pods never overwrite each other.
+ */
+export const REPORT_ANNOTATIONS = [
+  ANNOTATIONS.appliedHash,
+  ANNOTATIONS.appliedAt,
+  ANNOTATIONS.reloadError,
+  ANNOTATIONS.failedHash,
+  ANNOTATIONS.readerAppliedHash,
+  ANNOTATIONS.readerAppliedAt,
+  ANNOTATIONS.readerReloadError,
+  ANNOTATIONS.readerFailedHash,
+] as const;
+
+/** Written by a sidecar that knows its pod name (POD_NAME), beside its report: which pod reports (per replica like the others). */
+export const REPORTER_POD_ANNOTATION = 'vigil.dev/reporter-pod';
+
+/** replicaAnnotation's separator; `vigil.dev/<report>.replica-<i>`. */
+export const REPLICA_SUFFIX = '.replica-';
+
+/**
+ * The key under which replica `replica` (the StatefulSet ordinal of its pod) writes report
+ * annotation `key`: replica 0 writes the plain key (one replica, the local stack and a sidecar from
+ * before per-replica reports are exactly as before), replica i > 0 writes `<key>.replica-<i>`
+ * (e.g. `vigil.dev/applied-hash.replica-1`; the name part stays under the 63 characters allowed).
+ */
+export function replicaAnnotation(key: string, replica: number): string {
+  return replica === 0 ? key : `${key}${REPLICA_SUFFIX}${replica}`;
+}
+
+/**
+ * The replica whose report annotation `key` is, with the report's base key: undefined when `key`
+ * is no report annotation (REPORT_ANNOTATIONS, REPORTER_POD_ANNOTATION) of any replica.
+ */
+export function parseReplicaAnnotation(key: string): { base: string; replica: number } | undefined {
+  const at = key.lastIndexOf(REPLICA_SUFFIX);
+  const base = at < 0 ? key : key.slice(0, at);
+  if (!(REPORT_ANNOTATIONS as readonly string[]).includes(base) && base !== REPORTER_POD_ANNOTATION) return undefined;
+  if (at < 0) return { base, replica: 0 };
+  const ordinal = key.slice(at + REPLICA_SUFFIX.length);
+  return /^[1-9]\d{0,5}$/.test(ordinal) ? { base, replica: Number(ordinal) } : undefined;
+}
+
 /** A sidecar's report annotation -> the one a partition reader writes instead (ANNOTATIONS.partitionsOffered). */
 export const READER_ANNOTATIONS: Readonly<Record<string, string>> = {
   [ANNOTATIONS.appliedHash]: ANNOTATIONS.readerAppliedHash,

@@ -50,6 +50,9 @@ export interface OperatorProps {
   /** Route prefixes of Prometheus and Alertmanager ('' at the root): the operator polls under them. */
   prometheusRoutePrefix: string;
   alertmanagerRoutePrefix: string;
+  /** Pods of the Prometheus and Alertmanager StatefulSets: ConfigApplied waits for every one's sidecar report (--prometheus-replicas, --alertmanager-replicas). */
+  prometheusReplicas: number;
+  alertmanagerReplicas: number;
   resources: Resources;
   scheduling: Scheduling;
 }
@@ -86,6 +89,9 @@ export class Operator extends Construct {
       '--leader-elect',
       // The Prometheus config as partition ConfigMaps (docs/contract.md): no install outgrows one object.
       '--config-partitions',
+      // Each pod's sync sidecar reports as its StatefulSet ordinal (POD_NAME): the operator waits for all of them.
+      `--prometheus-replicas=${props.prometheusReplicas}`,
+      `--alertmanager-replicas=${props.alertmanagerReplicas}`,
       `--log-level=${props.logLevel}`,
       ...ctx.optionalItems(props.hasSmtpSecret, [`--smtp-secret=${props.smtpSecret}`]),
       ...props.extraArgs,

@@ -286,6 +286,8 @@ export interface SyncOptions {
   partitions?: boolean;
   /** Extra Node flags of the sidecar process alone (bench-memory: V8 heap flags), appended to NODE_OPTIONS. */
   nodeOptions?: string;
+  /** Extra environment of the sidecar process, e.g. POD_NAME (the replica it reports as, as in a StatefulSet pod). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -314,7 +316,7 @@ export async function startSync(o: SyncOptions): Promise<ManagedProcess> {
       ...(o.partitions ? ['--partitions'] : []),
     ],
     o.logFile,
-    o.nodeOptions ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : undefined,
+    o.nodeOptions || o.env ? { ...process.env, ...o.env, ...(o.nodeOptions ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : {}) } : undefined,
   );
   await waitHttpOk(`${o.name} /healthz`, `http://127.0.0.1:${o.listenPort}/healthz`, proc, 90_000);
   return proc;
@@ -333,6 +335,8 @@ export interface ServerSyncOptions {
   partitions?: boolean;
   /** Extra Node flags of the sidecar (SyncOptions.nodeOptions). */
   nodeOptions?: string;
+  /** Extra environment of the sidecar (SyncOptions.env). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -355,6 +359,7 @@ export function startServerSync(kind: 'prometheus' | 'alertmanager', server: { u
     ...(kind === 'prometheus' ? { credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(server) } } : {}),
     ...(kind === 'prometheus' && (o.partitions ?? true) ? { partitions: true } : {}),
     ...(o.nodeOptions ? { nodeOptions: o.nodeOptions } : {}),
+    ...(o.env ? { env: o.env } : {}),
   });
 }
 

@@ -112,8 +112,8 @@ describe('the usage text from the table', () => {
     }
     expect(OPERATOR_COMMAND.usage).toContain(
       [
-        '  --owner-configmap <name>  ConfigMap in the install namespace that owns the generated ConfigMap,',
-        '                            Secret and Lease: deleting it deletes them (the chart passes its',
+        '  --owner-configmap <name>     ConfigMap in the install namespace that owns the generated ConfigMap,',
+        '                               Secret and Lease: deleting it deletes them (the chart passes its',
       ].join('\n'),
     );
     expect(wrap('aaa bbb ccc', 7)).toEqual(['aaa bbb', 'ccc']);

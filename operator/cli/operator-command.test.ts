@@ -36,6 +36,15 @@ describe('parseOperatorArgs', () => {
       expect(() => parseOperatorArgs(['--prometheus-shards', bad], {})).toThrow(`--prometheus-shards: "${bad}" is not a shard count: expected an integer from 1 to 64`);
   });
 
+  it('reads --prometheus-replicas and --alertmanager-replicas (default 1: one report per server, as before)', () => {
+    expect(parseOperatorArgs([], {})).not.toHaveProperty('prometheusReplicas');
+    expect(parseOperatorArgs(['--alertmanager-replicas', '1'], {})).not.toHaveProperty('alertmanagerReplicas');
+    expect(parseOperatorArgs(['--prometheus-replicas', '2', '--alertmanager-replicas', '3'], {})).toMatchObject({ prometheusReplicas: 2, alertmanagerReplicas: 3 });
+    expect(parseOperatorArgs([], { VIGIL_ALERTMANAGER_REPLICAS: '2' })).toMatchObject({ alertmanagerReplicas: 2 });
+    for (const bad of ['0', '33', '1.5', 'two'])
+      expect(() => parseOperatorArgs(['--prometheus-replicas', bad], {})).toThrow(`--prometheus-replicas: "${bad}" is not a replica count: expected an integer from 1 to 32`);
+  });
+
   it('names the flag on bad input', () => {
     expect(() => parseOperatorArgs(['--namespace', 'Bad_NS'], {})).toThrow(/--namespace/);
     expect(() => parseOperatorArgs(['--watch-namespaces', 'ok,NOT OK'], {})).toThrow(/--watch-namespaces/);

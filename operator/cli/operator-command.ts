@@ -44,6 +44,16 @@ function labelSelectorText(raw: string): string {
   return raw.trim();
 }
 
+/** The largest --prometheus-replicas / --alertmanager-replicas: each replica adds its report's annotations to one object. */
+const MAX_REPLICAS = 32;
+
+/** --prometheus-replicas, --alertmanager-replicas: an integer from 1 to MAX_REPLICAS. */
+function replicaCount(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_REPLICAS) throw new Error(`"${raw}" is not a replica count: expected an integer from 1 to ${MAX_REPLICAS}`);
+  return n;
+}
+
 /** The flags of `vigil operator`: parser and usage text (flags.ts). */
 export const OPERATOR_COMMAND = defineCommand({
   name: 'operator',
@@ -96,6 +106,18 @@ Alertmanager config Secret in the install namespace, and reports status and Even
       parse: shardCount,
       default: 1,
     }),
+    'prometheus-replicas': valueFlag({
+      placeholder: '<n>',
+      help: `pods of the Prometheus StatefulSet (of each shard), 1 to ${MAX_REPLICAS}: ConfigApplied is True only once the sync sidecar of each of them (vigil sync --replica 0 … n-1) reports the config; reports of replicas beyond n are ignored and removed (docs/contract.md, "One report per replica")`,
+      parse: replicaCount,
+      default: 1,
+    }),
+    'alertmanager-replicas': valueFlag({
+      placeholder: '<n>',
+      help: `pods of the Alertmanager StatefulSet, 1 to ${MAX_REPLICAS}, as --prometheus-replicas`,
+      parse: replicaCount,
+      default: 1,
+    }),
     'log-level': logLevelFlag,
   },
   footer: [envFooter('VIGIL_WATCH_NAMESPACES=team-a,team-b'), SERVICE_EXIT_STATUS],
@@ -135,6 +157,9 @@ export interface OperatorConfig {
   configPartitions?: boolean;
   /** --prometheus-shards; absent: 1. */
   prometheusShards?: number;
+  /** --prometheus-replicas, --alertmanager-replicas; absent: 1. */
+  prometheusReplicas?: number;
+  alertmanagerReplicas?: number;
   logLevel: string;
   identity: string;
 }
@@ -163,6 +188,8 @@ function operatorConfig(v: FlagValues<typeof OPERATOR_COMMAND.flags>, env: Env):
     orphanAfterMs: v['orphan-after'],
     ...(v['config-partitions'] ? { configPartitions: true } : {}),
     ...(shards > 1 ? { prometheusShards: shards } : {}),
+    ...(v['prometheus-replicas'] > 1 ? { prometheusReplicas: v['prometheus-replicas'] } : {}),
+    ...(v['alertmanager-replicas'] > 1 ? { alertmanagerReplicas: v['alertmanager-replicas'] } : {}),
     logLevel: v['log-level'],
     identity: podIdentity(env),
   };
@@ -210,6 +237,8 @@ export async function startOperator(config: OperatorConfig, log: Logger, tuning:
     ...(config.orphanAfterMs !== undefined ? { orphanAfterMs: config.orphanAfterMs } : {}),
     ...(config.configPartitions ? { configPartitions: true } : {}),
     ...(config.prometheusShards !== undefined ? { prometheusShards: config.prometheusShards } : {}),
+    ...(config.prometheusReplicas !== undefined ? { prometheusReplicas: config.prometheusReplicas } : {}),
+    ...(config.alertmanagerReplicas !== undefined ? { alertmanagerReplicas: config.alertmanagerReplicas } : {}),
     log,
     metrics,
     ...tuning,

@@ -5,6 +5,7 @@ import { loadRestConfig, RestClient } from '../kube/rest.js';
 import { createLogger, startHealthServer, type Logger } from '../observability/index.js';
 import { CONFIG_FILE, type ServerKind } from '../sync/confirm.js';
 import { filesFromConfigMap, filesFromSecret } from '../sync/files.js';
+import { replicaOrdinal } from '../sync/annotations.js';
 import { createKubeReporter } from '../sync/kube-reporter.js';
 import { createSyncMetrics } from '../sync/metrics.js';
 import { createHttpReloader } from '../sync/reloader.js';
@@ -58,6 +59,13 @@ the object's annotations (vigil.dev/applied-hash, vigil.dev/reload-error) and Ev
     partitions: switchFlag({
       help: `also watch the ConfigMaps labelled ${PARTITION_OF_LABEL}=<the --configmap name> and apply the main object together with the partitions its ${ANNOTATIONS.partitions} annotation names (needs list and watch of ConfigMaps in the namespace)`,
     }),
+    replica: valueFlag({
+      placeholder: '<ordinal>',
+      help: 'the replica this sidecar reports as: 0 writes the plain report annotations, i > 0 writes them with the suffix .replica-<i> (one report per Prometheus/Alertmanager pod)',
+      parse: replicaNumber,
+      default: (env) => replicaOrdinal(env.POD_NAME),
+      defaultHelp: 'the StatefulSet ordinal at the end of $POD_NAME, else 0',
+    }),
     kubeconfig: kubeconfigFlag,
     listen: listenFlag('/healthz, /readyz, /metrics', '127.0.0.1:8081'),
     'log-level': logLevelFlag,
@@ -82,9 +90,19 @@ export interface SyncConfig {
   credentials?: { secret: string; dir: string };
   /** Also watch the main ConfigMap's partition objects (sync/partitions.ts). */
   partitions?: boolean;
+  /** The replica whose report this sidecar writes (contract.ts replicaAnnotation). */
+  replica: number;
+  /** POD_NAME, when set: written beside the report. */
+  podName?: string;
 }
 
-function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
+/** --replica: a StatefulSet ordinal. */
+function replicaNumber(value: string): number {
+  if (!/^\d{1,6}$/.test(value)) throw new Error(`"${value}" is not a replica ordinal: expected an integer from 0 to 999999 (the StatefulSet ordinal of the pod)`);
+  return Number(value);
+}
+
+function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>, env: Env): SyncConfig {
   const { configmap, secret } = v;
   if ((configmap === undefined) === (secret === undefined)) throw new UsageError('exactly one of --configmap <name> or --secret <name> is required');
   if ((v['credentials-secret'] === undefined) !== (v['credentials-dir'] === undefined)) {
@@ -104,13 +122,15 @@ function syncConfig(v: FlagValues<typeof SYNC_COMMAND.flags>): SyncConfig {
     logLevel: v['log-level'],
     ...(v['credentials-secret'] !== undefined && v['credentials-dir'] !== undefined ? { credentials: { secret: v['credentials-secret'], dir: v['credentials-dir'] } } : {}),
     ...(v.partitions ? { partitions: true } : {}),
+    replica: v.replica,
+    ...(env.POD_NAME ? { podName: env.POD_NAME } : {}),
   };
 }
 
 /** Flags, then environment, then defaults. Throws a UsageError naming the flag on bad input. */
 export function parseSyncArgs(argv: string[], env: Env = process.env): SyncConfig | 'help' {
   const values = SYNC_COMMAND.parse(argv, env);
-  return values === 'help' ? 'help' : syncConfig(values);
+  return values === 'help' ? 'help' : syncConfig(values, env);
 }
 
 /** The syncer's view of a watched object: decoded files (or why they cannot be) and annotations. */
@@ -155,6 +175,8 @@ export async function startSync(config: SyncConfig, log: Logger): Promise<Runnin
     log,
     ...(config.credentials ? { credentialsDir: config.credentials.dir } : {}),
     ...(config.partitions ? { partitionsReader: true } : {}),
+    replica: config.replica,
+    ...(config.podName ? { podName: config.podName } : {}),
   });
   await syncer.init();
   const health = await startHealthServer({ listen: config.listen, registry: metrics.registry, ready: () => syncer.hasGoodConfig() });

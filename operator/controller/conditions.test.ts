@@ -90,6 +90,29 @@ describe('computeStatus', () => {
     expect(s.appliedConfigHash).toBeUndefined();
   });
 
+  it('with replicas: names the replica that is behind or failed, and is True only once every replica runs the config', () => {
+    const behind = computeStatus(obs({ prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a1', behind: 'replica 1 (pod vigil-alertmanager-1) runs config a1' } }));
+    expect(cond(behind, 'ConfigApplied')).toMatchObject({
+      status: 'False',
+      reason: 'ApplyPending',
+      message: 'waiting for Alertmanager to load the config that includes generation 1 (Alertmanager replica 1 (pod vigil-alertmanager-1) runs config a1)',
+    });
+    const failed = computeStatus(
+      obs({
+        prometheus: {
+          appliedHash: 'p1',
+          failedHash: 'p2',
+          reloadError: 'connection refused',
+          failedBy: 'replica 1 (pod vigil-prometheus-1)',
+          behind: 'replica 1 (pod vigil-prometheus-1) runs config p1',
+        },
+        alertmanager: { appliedHash: 'a2' },
+      }),
+    );
+    expect(cond(failed, 'ConfigApplied')).toMatchObject({ status: 'False', reason: 'ReloadFailed' });
+    expect(cond(failed, 'ConfigApplied')?.message).toBe('Prometheus replica 1 (pod vigil-prometheus-1) could not load config p2: connection refused (the last good config keeps running)');
+  });
+
   it('is ConfigApplied once both applied hashes match, and Ready only with a healthy target', () => {
     const applied = { prometheus: { appliedHash: 'p2' }, alertmanager: { appliedHash: 'a2' } };
     const s = computeStatus(obs({ ...applied, targets: { discovered: 2, healthy: 1 } }));

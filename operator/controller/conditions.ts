@@ -259,6 +259,8 @@ export interface ConfigApplyState {
   running?: { prometheusHash: string; message: string };
   /** Reload failures of the desired configs, in words. */
   failures: string[];
+  /** With several replicas: the replica of a server not applied yet and what it runs (SyncReport.behind), in words. */
+  behind: string[];
 }
 
 export function configApplyState(desired: ServiceObservation['desired'], prometheus: SyncReport, alertmanager: SyncReport, prometheusName = 'Prometheus'): ConfigApplyState {
@@ -267,8 +269,12 @@ export function configApplyState(desired: ServiceObservation['desired'], prometh
   const failures: string[] = [];
   const promErr = reloadFailure(prometheus, desired.prometheusHash);
   const amErr = reloadFailure(alertmanager, desired.alertmanagerHash);
-  if (promErr !== undefined) failures.push(`${prometheusName} could not load config ${desired.prometheusHash}: ${promErr}`);
-  if (amErr !== undefined) failures.push(`Alertmanager could not load config ${desired.alertmanagerHash}: ${amErr}`);
+  const by = (report: SyncReport) => (report.failedBy !== undefined ? ` ${report.failedBy}` : '');
+  if (promErr !== undefined) failures.push(`${prometheusName}${by(prometheus)} could not load config ${desired.prometheusHash}: ${promErr}`);
+  if (amErr !== undefined) failures.push(`Alertmanager${by(alertmanager)} could not load config ${desired.alertmanagerHash}: ${amErr}`);
+  const behind: string[] = [];
+  if (!prometheusApplied && prometheus.behind !== undefined) behind.push(`${prometheusName} ${prometheus.behind}`);
+  if (!alertmanagerApplied && alertmanager.behind !== undefined) behind.push(`Alertmanager ${alertmanager.behind}`);
   return {
     prometheusApplied,
     alertmanagerApplied,
@@ -281,6 +287,7 @@ export function configApplyState(desired: ServiceObservation['desired'], prometh
         }
       : {}),
     failures,
+    behind,
   };
 }
 
@@ -346,7 +353,7 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
     appliedConfigHash = undefined;
   } else {
     // desired, prometheus and alertmanager are read through configApplyState only (StatusMemo relies on it).
-    const { prometheusApplied: promOk, alertmanagerApplied: amOk, running, failures } = configApplyState(obs.desired, obs.prometheus, obs.alertmanager, obs.prometheusName);
+    const { prometheusApplied: promOk, alertmanagerApplied: amOk, running, failures, behind } = configApplyState(obs.desired, obs.prometheus, obs.alertmanager, obs.prometheusName);
     if (running !== undefined) {
       applied = condition(
         previous,
@@ -367,7 +374,15 @@ export function computeStatus(obs: ServiceObservation): MonitoredServiceStatus {
         applied = condition(previous, 'ConfigApplied', 'False', REASONS.reloadFailed, `${failures.join('; ')} (the last good config keeps running)`, generation, now);
       } else {
         const waiting = [!promOk ? (obs.prometheusName ?? 'Prometheus') : undefined, !amOk ? 'Alertmanager' : undefined].filter(Boolean).join(' and ');
-        applied = condition(previous, 'ConfigApplied', 'False', REASONS.pending, `waiting for ${waiting} to load the config that includes generation ${generation}`, generation, now);
+        applied = condition(
+          previous,
+          'ConfigApplied',
+          'False',
+          REASONS.pending,
+          `waiting for ${waiting} to load the config that includes generation ${generation}${behind.length > 0 ? ` (${behind.join('; ')})` : ''}`,
+          generation,
+          now,
+        );
       }
     }
   }

@@ -11,7 +11,7 @@ import { describeApiError, isConflict, isNotFound, type KubeClients } from '../k
 import { MONITORED_SERVICE_REF, createEvent, decodeSecretData, patchMonitoredServiceStatus, readConfigMapOrUndefined, readSecretOrUndefined, writeConfigMap, writeSecret } from '../kube/objects.js';
 import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
-import { ANNOTATIONS, combineShardReports, readSyncReport, type SyncReport } from './annotations.js';
+import { ANNOTATIONS, combineShardReports, readReplicaReports, readSyncReport, staleReplicaReportKeys, type SyncReport } from './annotations.js';
 import { ResilientInformer } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput, type ReconcilePlan, type StatusUpdate } from './plan.js';
@@ -30,7 +30,7 @@ import { REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
-import { PARTITION_OF_LABEL, shardObjectName, shardUrl } from '../contract.js';
+import { PARTITION_OF_LABEL, replicaAnnotation, shardObjectName, shardUrl } from '../contract.js';
 import { ShardAssignment } from '../assemble/shards.js';
 import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
 import { MERGE_PATCH } from '../kube/client.js';
@@ -94,6 +94,13 @@ export interface ControllerOptions {
    * (PROMETHEUS_SYNC_PARTITION_RULES) and delete of ConfigMaps for the operator (OPERATOR_PARTITION_RULES).
    */
   configPartitions?: boolean;
+  /**
+   * Pods of the Prometheus StatefulSet (per shard) and of the Alertmanager StatefulSet, each with a
+   * sidecar reporting under its own keys (annotations.ts readReplicaReports): a config counts as
+   * applied only when every one of them reports it. Default 1.
+   */
+  prometheusReplicas?: number;
+  alertmanagerReplicas?: number;
   /** With configPartitions: the quiet period of the layout handshake (ms, layout-gate.ts); default LAYOUT_QUIET_MS. */
   layoutQuietMs?: number;
   /**
@@ -231,8 +238,10 @@ export class Controller {
    * without this a quick second reconcile would see the old status and repeat the Events.
    */
   private readonly writtenStatus = new Map<string, { fromResourceVersion: string; object: MsObject }>();
-  /** Last sidecar reports seen, only to count reloads for the metric. */
-  private readonly lastReports: Partial<Record<'prometheus' | 'alertmanager', SyncReport>> = {};
+  /** Last sidecar reports seen per server and replica (`prometheus/1`), only to count reloads for the metric. */
+  private readonly lastReports = new Map<string, SyncReport>();
+  /** When this operator last removed the reports of replicas beyond the count from an object (by object name, ms since the epoch). */
+  private readonly staleCleared = new Map<string, number>();
   private started = false;
   /** The install is being removed (its Lease is marked, leader.ts): nothing is written any more. */
   private removed = false;
@@ -520,9 +529,14 @@ export class Controller {
   }
 
   private countReloads(target: 'prometheus' | 'alertmanager', annotations: Record<string, string> | undefined): void {
-    const report = readSyncReport(annotations);
-    const last = this.lastReports[target];
-    this.lastReports[target] = report;
+    const replicas = (target === 'prometheus' ? this.opts.prometheusReplicas : this.opts.alertmanagerReplicas) ?? 1;
+    for (let replica = 0; replica < replicas; replica++) this.countReplicaReloads(target, replica, readSyncReport(annotations, replica));
+  }
+
+  private countReplicaReloads(target: 'prometheus' | 'alertmanager', replica: number, report: SyncReport): void {
+    const key = `${target}/${replica}`;
+    const last = this.lastReports.get(key);
+    this.lastReports.set(key, report);
     if (!last) return; // first sight after start: not a reload we witnessed
     if (report.appliedHash && (report.appliedHash !== last.appliedHash || report.appliedAt !== last.appliedAt)) {
       this.opts.metrics.reloads.inc({ target, result: 'success' });
@@ -656,7 +670,7 @@ export class Controller {
       shardOf: (namespace) => this.assignment.shardOf(namespace),
       of: mains.map((cm, shard) => ({
         name: `Prometheus shard ${shard} (ConfigMap ${shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard)})`,
-        prometheus: readSyncReport(cm?.metadata?.annotations),
+        prometheus: readReplicaReports(cm?.metadata?.annotations, this.opts.prometheusReplicas ?? 1),
         prometheusRunning: this.shardPollers[shard]?.config.running,
         targetsUnavailable: this.targetsUnavailable(shard),
       })),
@@ -697,7 +711,7 @@ export class Controller {
       this.credentialSources.beginPass();
       const objects = this.currentServices();
       this.exportScrapeErrors(objects);
-      const reports = { prometheus: this.prometheusReport(configMap), alertmanager: readSyncReport(secret?.metadata?.annotations) };
+      const reports = { prometheus: this.prometheusReport(configMap), alertmanager: readReplicaReports(secret?.metadata?.annotations, this.opts.alertmanagerReplicas ?? 1) };
       const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
@@ -749,6 +763,7 @@ export class Controller {
       this.opts.metrics.monitoredServices.set({ state: 'other-install' }, plan.otherInstall.length);
       await this.writeGeneratedObjects(plan);
       if (layout) await this.followLayout(layout);
+      await this.clearStaleReports(secret);
       await this.writeStatuses(plan.statusUpdates);
       this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
@@ -777,6 +792,40 @@ export class Controller {
     }
   }
 
+  /**
+   * Removes the reports of replicas beyond --prometheus-replicas / --alertmanager-replicas (annotations.ts
+   * staleReplicaReportKeys: a scaled-away pod's report would otherwise stay forever), at most once per
+   * LAYOUT_QUIET_MS per object: a pod beyond the count that still runs writes its report back at its next
+   * pass, and is not fought over (its report does not count either way).
+   */
+  private async clearStaleReports(secret: V1Secret | undefined): Promise<void> {
+    if (!this.isLeader()) return;
+    const ns = this.opts.installNamespace;
+    const objects = [
+      ...this.shardMains().map((cm, shard) => ({
+        kind: 'ConfigMap' as const,
+        name: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard),
+        annotations: cm?.metadata?.annotations,
+        replicas: this.opts.prometheusReplicas ?? 1,
+      })),
+      { kind: 'Secret' as const, name: OBJECT_NAMES.alertmanagerSecret, annotations: secret?.metadata?.annotations, replicas: this.opts.alertmanagerReplicas ?? 1 },
+    ];
+    for (const { kind, name, annotations, replicas } of objects) {
+      const stale = staleReplicaReportKeys(annotations, replicas);
+      const last = this.staleCleared.get(name);
+      if (stale.length === 0 || (last !== undefined && Date.now() - last < (this.opts.layoutQuietMs ?? LAYOUT_QUIET_MS))) continue;
+      const body = { metadata: { annotations: Object.fromEntries(stale.map((key) => [key, null])) } };
+      this.log.info(`removing the reports of ${kind === 'Secret' ? 'Alertmanager' : 'Prometheus'} replicas beyond the ${replicas} expected`, { object: name, annotations: stale });
+      try {
+        if (kind === 'Secret') await this.opts.clients.core.patchNamespacedSecret({ name, namespace: ns, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
+        else await this.opts.clients.core.patchNamespacedConfigMap({ name, namespace: ns, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
+        this.staleCleared.set(name, Date.now());
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
   /** With --config-partitions: which Prometheus layout this reconcile renders (layout-gate.ts); logs each change of reason. */
   private decideLayout(annotations: Record<string, string> | undefined): LayoutDecision {
     const decision = chooseLayout({ annotations, now: Date.now(), lastCleared: this.layoutCleared, quietMs: this.opts.layoutQuietMs ?? LAYOUT_QUIET_MS });
@@ -791,7 +840,8 @@ export class Controller {
   /** The handshake's writes: removes the plain reports of a sidecar without --partitions, and wakes a reconcile when the quiet period ends. */
   private async followLayout(decision: LayoutDecision): Promise<void> {
     if (decision.clear && this.isLeader()) {
-      const body = { metadata: { annotations: Object.fromEntries(PLAIN_REPORT_ANNOTATIONS.map((key) => [key, null])) } };
+      const replicas = Array.from({ length: this.opts.prometheusReplicas ?? 1 }, (_, replica) => replica);
+      const body = { metadata: { annotations: Object.fromEntries(PLAIN_REPORT_ANNOTATIONS.flatMap((key) => replicas.map((replica) => [replicaAnnotation(key, replica), null]))) } };
       try {
         await this.opts.clients.core.patchNamespacedConfigMap({ name: OBJECT_NAMES.prometheusConfigMap, namespace: this.opts.installNamespace, body, fieldManager: FIELD_MANAGER }, MERGE_PATCH);
         this.layoutCleared = Date.now();
@@ -976,9 +1026,10 @@ export class Controller {
 
   /** The Prometheus sidecars' report: of the one main object, or of every shard's together (annotations.ts combineShardReports). */
   private prometheusReport(configMap: V1ConfigMap | undefined): SyncReport {
-    if (this.shards === 1) return readSyncReport(configMap?.metadata?.annotations);
+    const replicas = this.opts.prometheusReplicas ?? 1;
+    if (this.shards === 1) return readReplicaReports(configMap?.metadata?.annotations, replicas);
     return combineShardReports(
-      this.shardMains().map((cm) => readSyncReport(cm?.metadata?.annotations)),
+      this.shardMains().map((cm) => readReplicaReports(cm?.metadata?.annotations, replicas)),
       Array.from({ length: this.shards }, (_, shard) => shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard)),
     );
   }

@@ -30,6 +30,16 @@ describe('chooseLayout (the layout handshake)', () => {
     }
   });
 
+  it("another replica's plain report holds one object too, and another replica's reader report counts as a reader", () => {
+    const annotations = { ...offered, [`${ANNOTATIONS.readerAppliedHash}.replica-1`]: 'h1' };
+    expect(chooseLayout(at(annotations))).toMatchObject({ partitioned: true });
+    expect(chooseLayout(at({ ...annotations, [`${ANNOTATIONS.appliedHash}.replica-2`]: 'h1' }))).toMatchObject({
+      partitioned: false,
+      clear: true,
+      reason: expect.stringContaining('vigil.dev/applied-hash.replica-2'),
+    });
+  });
+
   it('after a removal, partitions only once the plain reports stayed away for the quiet period', () => {
     const annotations = { ...offered, [ANNOTATIONS.readerAppliedHash]: 'h1' };
     expect(chooseLayout(at(annotations, NOW - QUIET + 1))).toEqual({ partitioned: false, clear: false, recheckInMs: 1, reason: expect.stringContaining('waiting') });

@@ -10,7 +10,7 @@
 //   a sidecar writes them back at its next pass (the removal is a watch event that starts one), and
 //   the operator switches only once they stayed away for a quiet period.
 // Pure: the controller passes the main object's annotations and the time, and does the writes.
-import { ANNOTATIONS } from '../contract.js';
+import { ANNOTATIONS, parseReplicaAnnotation } from '../contract.js';
 
 /** The plain report annotations: on an object that offers partitions, only a sidecar without --partitions writes them. */
 export const PLAIN_REPORT_ANNOTATIONS = [ANNOTATIONS.appliedHash, ANNOTATIONS.appliedAt, ANNOTATIONS.reloadError, ANNOTATIONS.failedHash] as const;
@@ -47,7 +47,9 @@ export interface LayoutDecision {
 export function chooseLayout(o: LayoutObservation): LayoutDecision {
   const a = o.annotations ?? {};
   if (a[ANNOTATIONS.partitionsOffered] === undefined) return { partitioned: false, clear: false, reason: 'the main object does not offer partitions to the sidecar yet' };
-  const plain = PLAIN_REPORT_ANNOTATIONS.filter((key) => a[key] !== undefined);
+  // Of any replica (contract.ts replicaAnnotation): every Prometheus pod's sidecar reports under its own keys.
+  const reportOf = (bases: readonly string[]) => Object.keys(a).filter((key) => bases.includes(parseReplicaAnnotation(key)?.base ?? ''));
+  const plain = reportOf(PLAIN_REPORT_ANNOTATIONS);
   const sinceClear = o.lastCleared === undefined ? Infinity : o.now - o.lastCleared;
   if (plain.length > 0) {
     // Once per quiet period: each removal is a watch event for that sidecar, which writes them back.
@@ -59,7 +61,7 @@ export function chooseLayout(o: LayoutObservation): LayoutDecision {
       reason: `a Prometheus sidecar without --partitions reported (${plain.join(', ')})`,
     };
   }
-  if (a[ANNOTATIONS.readerAppliedHash] === undefined && a[ANNOTATIONS.readerFailedHash] === undefined) {
+  if (reportOf([ANNOTATIONS.readerAppliedHash, ANNOTATIONS.readerFailedHash]).length === 0) {
     return { partitioned: false, clear: false, reason: 'no Prometheus sidecar has reported that it reads partitions yet' };
   }
   if (sinceClear < o.quietMs) {

@@ -1,4 +1,14 @@
-import { ANNOTATIONS, annotationMergePatch, failureAnnotations, pendingAnnotationChanges, successAnnotations, toRfc3339, truncateMessage } from './annotations.js';
+import {
+  ANNOTATIONS,
+  annotationMergePatch,
+  asReplicaAnnotations,
+  failureAnnotations,
+  pendingAnnotationChanges,
+  replicaOrdinal,
+  successAnnotations,
+  toRfc3339,
+  truncateMessage,
+} from './annotations.js';
 
 describe('sync annotations', () => {
   const at = new Date('2026-01-02T03:04:05.678Z');
@@ -46,6 +56,33 @@ describe('sync annotations', () => {
       'vigil.dev/applied-hash': 'new',
       'vigil.dev/applied-at': '2026-01-02T03:04:05Z',
     });
+  });
+
+  it('a replica above 0 writes its own keys (and its pod), whose applied-at is kept like the plain one', () => {
+    const wanted = asReplicaAnnotations(successAnnotations('abc', at), 2, 'vigil-alertmanager-2');
+    expect(wanted).toEqual({
+      'vigil.dev/applied-hash.replica-2': 'abc',
+      'vigil.dev/applied-at.replica-2': '2026-01-02T03:04:05Z',
+      'vigil.dev/reload-error.replica-2': null,
+      'vigil.dev/failed-hash.replica-2': null,
+      'vigil.dev/reporter-pod.replica-2': 'vigil-alertmanager-2',
+    });
+    expect(asReplicaAnnotations(successAnnotations('abc', at), 0)).toEqual(successAnnotations('abc', at));
+    const done = { 'vigil.dev/applied-hash.replica-2': 'abc', 'vigil.dev/applied-at.replica-2': '2020-01-01T00:00:00Z', 'vigil.dev/reporter-pod.replica-2': 'vigil-alertmanager-2' };
+    // Replica 0's report at another hash is not this replica's business.
+    expect(pendingAnnotationChanges({ ...done, 'vigil.dev/applied-hash': 'old' }, wanted)).toEqual({});
+    expect(pendingAnnotationChanges(done, asReplicaAnnotations(successAnnotations('new', at), 2, 'vigil-alertmanager-2'))).toEqual({
+      'vigil.dev/applied-hash.replica-2': 'new',
+      'vigil.dev/applied-at.replica-2': '2026-01-02T03:04:05Z',
+    });
+  });
+
+  it('takes the replica from the StatefulSet ordinal of the pod name, 0 without one', () => {
+    expect(replicaOrdinal('vigil-prometheus-0')).toBe(0);
+    expect(replicaOrdinal('vigil-prometheus-12')).toBe(12);
+    expect(replicaOrdinal('vigil-prometheus-shard-1-1')).toBe(1);
+    expect(replicaOrdinal(undefined)).toBe(0);
+    expect(replicaOrdinal('laptop')).toBe(0);
   });
 
   it('builds a merge patch touching only metadata.annotations', () => {

@@ -3,7 +3,7 @@
 // The operator compares applied-hash with the hash it desires now, so this is the only channel
 // between a running Prometheus/Alertmanager and the MonitoredService's ConfigApplied condition.
 
-import { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH, READER_ANNOTATIONS } from '../contract.js';
+import { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH, parseReplicaAnnotation, READER_ANNOTATIONS, replicaAnnotation, REPORTER_POD_ANNOTATION } from '../contract.js';
 
 /** Defined in operator/contract.ts (docs/contract.md). */
 export { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH };
@@ -15,6 +15,25 @@ export { ANNOTATIONS, MAX_ERROR_ANNOTATION_LENGTH };
  */
 export function asReaderAnnotations(changes: AnnotationChanges): AnnotationChanges {
   return Object.fromEntries(Object.entries(changes).map(([key, value]) => [READER_ANNOTATIONS[key] ?? key, value]));
+}
+
+/**
+ * The same changes as replica `replica`'s report (contract.ts replicaAnnotation), with the pod that
+ * reports when it is known: replica 0 keeps the plain keys, replica i > 0 writes `<key>.replica-<i>`.
+ */
+export function asReplicaAnnotations(changes: AnnotationChanges, replica: number, podName?: string): AnnotationChanges {
+  const keyed: AnnotationChanges = Object.fromEntries(Object.entries(changes).map(([key, value]) => [replicaAnnotation(key, replica), value]));
+  if (podName) keyed[replicaAnnotation(REPORTER_POD_ANNOTATION, replica)] = podName;
+  return keyed;
+}
+
+/**
+ * The StatefulSet ordinal of a pod from its name (`vigil-prometheus-1` -> 1): the replica whose report
+ * a sidecar writes. 0 without a pod name (the local stack, a test) or without a trailing ordinal.
+ */
+export function replicaOrdinal(podName: string | undefined): number {
+  const match = /-(\d{1,6})$/.exec(podName ?? '');
+  return match ? Number(match[1]) : 0;
 }
 
 /** Value null removes the annotation in a JSON merge patch. */
@@ -58,14 +77,26 @@ export function pendingAnnotationChanges(current: Record<string, string> | undef
   for (const [key, value] of Object.entries(wanted)) {
     if (value === null) {
       if (key in have) pending[key] = null;
-    } else if (key === ANNOTATIONS.appliedAt || key === ANNOTATIONS.readerAppliedAt) {
-      const hashKey = key === ANNOTATIONS.appliedAt ? ANNOTATIONS.appliedHash : ANNOTATIONS.readerAppliedHash;
+    } else if (isAppliedAt(key)) {
+      const hashKey = appliedHashKeyOf(key);
       if (!(key in have) || have[hashKey] !== wanted[hashKey]) pending[key] = value;
     } else if (have[key] !== value) {
       pending[key] = value;
     }
   }
   return pending;
+}
+
+/** Whether `key` is an applied-at annotation (plain or reader) of some replica. */
+function isAppliedAt(key: string): boolean {
+  const base = parseReplicaAnnotation(key)?.base;
+  return base === ANNOTATIONS.appliedAt || base === ANNOTATIONS.readerAppliedAt;
+}
+
+/** The applied-hash annotation that goes with the applied-at annotation `key` (same kind, same replica). */
+function appliedHashKeyOf(key: string): string {
+  const parsed = parseReplicaAnnotation(key)!;
+  return replicaAnnotation(parsed.base === ANNOTATIONS.appliedAt ? ANNOTATIONS.appliedHash : ANNOTATIONS.readerAppliedHash, parsed.replica);
 }
 
 /** A JSON merge patch (application/merge-patch+json) that touches only these annotations. */

@@ -12,7 +12,20 @@ describe('vigil sync flags', () => {
       reloadUrl: 'http://127.0.0.1:9090/-/reload',
       listen: '127.0.0.1:8081',
       logLevel: 'info',
+      replica: 0,
     });
+  });
+
+  it('reports as the StatefulSet ordinal of POD_NAME (replica 0 without one), or as --replica', () => {
+    const prom = ['--configmap', 'vigil-prometheus-config', ...base];
+    expect(parseSyncArgs(prom, { POD_NAME: 'vigil-prometheus-1' })).toMatchObject({ replica: 1, podName: 'vigil-prometheus-1' });
+    expect(parseSyncArgs(prom, { POD_NAME: 'vigil-alertmanager-0' })).toMatchObject({ replica: 0, podName: 'vigil-alertmanager-0' });
+    expect(parseSyncArgs(prom, { POD_NAME: 'vigil-prometheus-7d9fc-abcde' })).toMatchObject({ replica: 0 });
+    expect(parseSyncArgs(prom, {})).not.toHaveProperty('podName');
+    expect(parseSyncArgs([...prom, '--replica', '2'], { POD_NAME: 'vigil-prometheus-1' })).toMatchObject({ replica: 2 });
+    expect(parseSyncArgs(prom, { VIGIL_REPLICA: '3' })).toMatchObject({ replica: 3 });
+    for (const bad of ['-1', '1.5', 'one', '1234567'])
+      expect(() => parseSyncArgs([...prom, `--replica=${bad}`], {})).toThrow(`--replica: "${bad}" is not a replica ordinal: expected an integer from 0 to 999999`);
   });
 
   it('reads VIGIL_* and POD_NAMESPACE from the environment, flags win', () => {

@@ -126,6 +126,36 @@ describe('Syncer', () => {
     expect(reporter.annotations['vigil.dev/reader-failed-hash']).toBeUndefined();
   });
 
+  it("as replica 1, reports under its own keys with its pod, beside replica 0's report, and a reader as replica 1 too", async () => {
+    await syncer.stop();
+    syncer = new Syncer({
+      dir,
+      reloader: server,
+      reporter,
+      metrics,
+      log: createLogger('sync-test', 'error'),
+      retryDelay: () => 60_000,
+      partitionsReader: true,
+      replica: 1,
+      podName: 'vigil-prometheus-1',
+    });
+    await syncer.init();
+    const replica0 = { 'vigil.dev/applied-hash': 'h0', 'vigil.dev/applied-at': '2026-01-01T00:00:00Z' };
+    await observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1', ...replica0 }));
+    expect(reporter.patches.at(-1)).toEqual({
+      'vigil.dev/applied-hash.replica-1': 'h1',
+      'vigil.dev/applied-at.replica-1': expect.stringMatching(/Z$/),
+      'vigil.dev/reporter-pod.replica-1': 'vigil-prometheus-1',
+    });
+    // Its echo (with replica 0's report, which it never touches) patches nothing.
+    const patches = reporter.patches.length;
+    await observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1', ...replica0, ...reporter.annotations }));
+    expect(reporter.patches).toHaveLength(patches);
+    await observe(obj(BAD, { ...replica0, ...reporter.annotations, 'vigil.dev/config-hash': 'h2', 'vigil.dev/partitions-offered': 'true' }));
+    expect(reporter.patches.at(-1)).toEqual({ 'vigil.dev/reader-reload-error.replica-1': expect.stringContaining('bad rule'), 'vigil.dev/reader-failed-hash.replica-1': 'h2' });
+    expect(Object.keys(reporter.annotations).filter((key) => !key.endsWith('.replica-1'))).toEqual([]);
+  });
+
   it('without partitionsReader, reports under the plain annotations also where partitions are offered (a sidecar from before partitions)', async () => {
     await observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1', 'vigil.dev/partitions-offered': 'true' }));
     expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h1');

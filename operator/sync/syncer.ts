@@ -3,7 +3,7 @@
 // object with what the server is known to run, so a missed event or a restart changes nothing.
 // Passes never overlap; a change seen during a pass triggers another pass right after it.
 import type { Logger } from '../observability/index.js';
-import { asReaderAnnotations, failureAnnotations, pendingAnnotationChanges, successAnnotations, ANNOTATIONS, type AnnotationChanges } from './annotations.js';
+import { asReaderAnnotations, asReplicaAnnotations, failureAnnotations, pendingAnnotationChanges, successAnnotations, ANNOTATIONS, type AnnotationChanges } from './annotations.js';
 import { retryDelayMs } from './backoff.js';
 import { inferServerKind, type ServerKind } from './confirm.js';
 import { contentHash, type FileSet } from './files.js';
@@ -47,6 +47,13 @@ export interface SyncerOptions {
    * (ANNOTATIONS.partitionsOffered); elsewhere it reports as every sidecar does.
    */
   partitionsReader?: boolean;
+  /**
+   * The replica this sidecar reports as (its pod's StatefulSet ordinal, annotations.ts replicaOrdinal):
+   * each replica's report has keys of its own (contract.ts replicaAnnotation). Absent: 0, the plain keys.
+   */
+  replica?: number;
+  /** The pod's name (POD_NAME), written beside the report so the operator's messages name the pod. */
+  podName?: string;
 }
 
 /** File names for a log line: all of a few, the first ones and a count of thousands (one rule file per service). */
@@ -271,7 +278,7 @@ export class Syncer {
 
   private async ensureAnnotations(object: ObservedObject, changes: AnnotationChanges): Promise<void> {
     const asReader = this.options.partitionsReader === true && object.annotations[ANNOTATIONS.partitionsOffered] !== undefined;
-    const wanted = asReader ? asReaderAnnotations(changes) : changes;
+    const wanted = asReplicaAnnotations(asReader ? asReaderAnnotations(changes) : changes, this.options.replica ?? 0, this.options.podName);
     const pending = pendingAnnotationChanges(object.annotations, wanted);
     if (Object.keys(pending).length === 0) return;
     try {

@@ -157,6 +157,15 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     expect(operator.kubeconfig).toBeUndefined(); // in-cluster
   });
 
+  test("the operator waits for as many sync sidecar reports as the servers' StatefulSets have pods", () => {
+    const replicasOf = (name: string) => (find(objects, 'StatefulSet', name).spec as { replicas: number }).replicas;
+    const operator = operatorConfig();
+    expect({ prometheus: operator.prometheusReplicas ?? 1, alertmanager: operator.alertmanagerReplicas ?? 1 }).toEqual({
+      prometheus: replicasOf('vigil-prometheus'),
+      alertmanager: replicasOf('vigil-alertmanager'),
+    });
+  });
+
   test("the uninstall hook runs vigil uninstall before anything is deleted, as the operator's ServiceAccount, on the operator's namespace and scope, and leaves nothing", () => {
     const job = find(objects, 'Job', UNINSTALL_HOOK_NAME);
     expect(job.metadata.annotations).toEqual({ 'helm.sh/hook': 'pre-delete', 'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded' });
@@ -283,6 +292,13 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
       const config = syncConfig();
       expect(config).toMatchObject({ namespace, kind, name: objectName, server });
       expect(config.kubeconfig).toBeUndefined();
+    });
+
+    test("each pod's sidecar reports as its StatefulSet ordinal, from its pod name", () => {
+      const { argv, env } = commandArgv(sync, 'sync', namespace);
+      expect(env.POD_NAME).toBe(POD_NAME); // the downward API's metadata.name
+      expect(parseSyncArgs(argv, { ...env, POD_NAME: `${workload}-1` })).toMatchObject({ replica: 1, podName: `${workload}-1` });
+      expect(parseSyncArgs(argv, { ...env, POD_NAME: `${workload}-0` })).toMatchObject({ replica: 0 });
     });
 
     test('it writes into the volume the server reads its config from, and a bootstrap config is there first', () => {
