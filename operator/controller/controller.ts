@@ -1015,7 +1015,7 @@ export class Controller {
         deleting: writes.remove,
       });
     for (const w of writes.partitions) {
-      const files = encoded.partitions.get(w.partition.id);
+      const files = encoded.partitions.get(w.partition.digest);
       if (!files) throw new Error(`partition ${w.partition.id} of config ${config.hash} was not encoded`);
       const written = await this.retryOnConflict(() =>
         writeConfigMap(
