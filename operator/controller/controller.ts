@@ -39,7 +39,7 @@ import { MERGE_PATCH } from '../kube/client.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
-import { testSeamHintRenderer } from './test-seam.js';
+import { handoverSkipped, testSeamHintRenderer } from './test-seam.js';
 import { renderServicePieces } from '../render/index.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
 import { scrapeErrorLabels } from './scrape-error-metric.js';
@@ -801,7 +801,8 @@ export class Controller {
    * new and its old shard (assemble/handover.ts).
    */
   private followHandoverState(configMap: V1ConfigMap | undefined): void {
-    this.handoverState ??= readHandoverState(configMap?.metadata?.annotations, this.shards);
+    // The test seam: settled at once, as if nothing had to be handed over.
+    this.handoverState ??= handoverSkipped() ? { settled: this.shards } : readHandoverState(configMap?.metadata?.annotations, this.shards);
     const settled = this.handoverState.settled;
     if (this.assignment.settled === settled) return;
     this.assignment = new ShardAssignment(this.shards, settled);

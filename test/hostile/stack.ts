@@ -36,8 +36,11 @@ export interface HostileStack {
   settings: GlobalSettings;
   /** Tails of every log, for failure messages. */
   logs(lines?: number): string;
-  /** Stops the operator (SIGTERM) and starts it again with the same flags and log file; `operator` is the new process. */
-  restartOperator(): Promise<void>;
+  /**
+   * Stops the operator (SIGTERM) and starts it again with the same flags and log file, or with
+   * `operatorArgs`/`operatorEnv` instead of the stack's (reshard.int: another --prometheus-shards); `operator` is the new process.
+   */
+  restartOperator(changes?: { operatorArgs?: string[]; operatorEnv?: Record<string, string> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,10 @@ export interface HostileStackOptions {
   operatorArgs?: string[];
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
+  /** Where Alertmanager sends mail (host:port, plain SMTP) instead of a port nothing listens on (reshard.int: a Mailpit). */
+  smtpSmarthost?: string;
+  /** Extra flags of the stack's Prometheus (reshard.int: a short --rules.alert.resend-delay). */
+  prometheusArgs?: string[];
 }
 
 export async function startHostileStack(opts: HostileStackOptions): Promise<HostileStack> {
@@ -89,7 +96,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     }
     const [promPort, amPort, operatorPort, promSyncPort, amSyncPort, noSmtpPort] = (await freePorts(6)) as [number, number, number, number, number, number];
 
-    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: opts.prometheusPort ?? promPort, extraHosts: opts.extraHosts ?? [] });
+    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: opts.prometheusPort ?? promPort, extraHosts: opts.extraHosts ?? [], ...(opts.prometheusArgs ? { extraArgs: opts.prometheusArgs } : {}) });
     started.push(prometheus.process);
     const alertmanager = await startAlertmanager({ dir: join(dir, 'alertmanager'), port: amPort });
     started.push(alertmanager.process);
@@ -101,7 +108,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       // A free port nothing listens on: these tests never send mail, Alertmanager only has to load
       // the config. Not 465: a pipeline test or `make local-up` running at the same time listens
       // there, and this stack's alerts would flood its mail catcher.
-      smtp: { smarthost: `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
+      smtp: { smarthost: opts.smtpSmarthost ?? `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
       defaultRecipients: ['oncall@vigil.localhost'],
       alertmanagerTargets: [`127.0.0.1:${amPort}`],
       prometheusUrl: prometheus.url,
@@ -162,8 +169,10 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       settings,
       logs: (lines = 30) => [...started.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, lines)}`), c.logs(10)].join('\n'),
       stop,
-      restartOperator: async () => {
+      restartOperator: async (changes) => {
         await stack.operator.stop(5000);
+        if (changes?.operatorArgs) operatorOptions.extraArgs = [...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []), ...changes.operatorArgs];
+        if (changes?.operatorEnv) operatorOptions.env = changes.operatorEnv;
         const next = await startOperator(operatorOptions);
         started.splice(started.indexOf(stack.operator), 1, next);
         stack.operator = next;
