@@ -837,9 +837,11 @@ export class Controller {
       return Number.isFinite(at) ? at : Date.now();
     };
     const step = nextHandover(state, this.shards, moving, applied, Date.now());
-    if (step.state.handover && !state.handover) this.log.info('Prometheus shards: handing namespaces over to their new shard', { from: state.settled, to: this.shards, moving: moving.map((m) => `${m.namespace}->${m.to}`) });
+    if (step.state.handover && !state.handover)
+      this.log.info('Prometheus shards: handing namespaces over to their new shard', { from: state.settled, to: this.shards, moving: moving.map((m) => `${m.namespace}->${m.to}`) });
     for (const [shard, at] of Object.entries(step.state.handover?.appliedAt ?? {})) {
-      if (state.handover?.appliedAt[Number(shard)] === undefined) this.log.info('Prometheus shards: a new shard runs its incoming namespaces', { shard: Number(shard), appliedAt: new Date(at).toISOString() });
+      if (state.handover?.appliedAt[Number(shard)] === undefined)
+        this.log.info('Prometheus shards: a new shard runs its incoming namespaces', { shard: Number(shard), appliedAt: new Date(at).toISOString() });
     }
     this.handoverState = step.state;
     await this.storeHandoverState(step.state, mains[0]);

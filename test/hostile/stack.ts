@@ -96,7 +96,12 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     }
     const [promPort, amPort, operatorPort, promSyncPort, amSyncPort, noSmtpPort] = (await freePorts(6)) as [number, number, number, number, number, number];
 
-    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: opts.prometheusPort ?? promPort, extraHosts: opts.extraHosts ?? [], ...(opts.prometheusArgs ? { extraArgs: opts.prometheusArgs } : {}) });
+    const prometheus = await startPrometheus({
+      dir: join(dir, 'prometheus'),
+      port: opts.prometheusPort ?? promPort,
+      extraHosts: opts.extraHosts ?? [],
+      ...(opts.prometheusArgs ? { extraArgs: opts.prometheusArgs } : {}),
+    });
     started.push(prometheus.process);
     const alertmanager = await startAlertmanager({ dir: join(dir, 'alertmanager'), port: amPort });
     started.push(alertmanager.process);

@@ -196,10 +196,7 @@ async function configMaps(selector?: string): Promise<string[]> {
 test('2 -> 3 shards under an outage: the moving namespace is handed over, and its owner gets one FIRING and, after recovery, one RESOLVED', async () => {
   const started = Date.now();
   process.stderr.write(`[reshard.int] namespaces: ${MOVING} (down service; shard ${OLD_SHARD} of 2 -> 2 of 3), ${STAYING.join(', ')} (stay)${SKIP_HANDOVER ? '; HANDOVER SKIPPED (test seam)' : ''}\n`);
-  await applyObjects(s().cluster, [
-    ...NAMESPACES.flatMap((ns) => monitored(ns, HEALTHY, healthyPort)),
-    ...monitored(MOVING, DOWN, flakyPort, { downAlert: { enabled: true, for: '30s' } }),
-  ]);
+  await applyObjects(s().cluster, [...NAMESPACES.flatMap((ns) => monitored(ns, HEALTHY, healthyPort)), ...monitored(MOVING, DOWN, flakyPort, { downAlert: { enabled: true, for: '30s' } })]);
   await waitForAlertEmail(mailpit!.client, { state: 'firing', namespace: MOVING, name: DOWN, since, timeoutMs: Date.now() - since + 240_000 });
   expect(await hasGroup(OLD_SHARD, MOVING, DOWN)).toBe(true);
   expect(await emails()).toEqual({ firing: 1, resolved: 0 });
