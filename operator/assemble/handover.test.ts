@@ -3,7 +3,7 @@ import type { MonitoredService } from '../api/schema.js';
 import { defaultSettings } from '../render/index.js';
 import { validateMonitoredService } from '../validate/index.js';
 import { ANNOTATIONS } from '../contract.js';
-import { handoverAnnotations, handoverBoundMs, handoverEndsAt, movingNamespaces, nextHandover, readHandoverState, renderingShards } from './handover.js';
+import { handoverAnnotations, handoverBoundMs, handoverEndsAt, movingNamespaces, nextHandover, readHandoverState, removedShardObjects, renderingShards } from './handover.js';
 import { ShardAssignment, shardOfNamespace } from './shards.js';
 
 const settings = { ...defaultSettings(), evaluationInterval: '15s' };
@@ -136,5 +136,26 @@ describe('nextHandover', () => {
     expect(nextHandover({ settled: 2 }, 3, [], () => undefined, t0)).toEqual({ state: { settled: 3 }, ended: true });
     const toFour = nextHandover({ settled: 2, handover: { to: 3, appliedAt: { 2: t0 } } }, 4, [{ namespace: 'a', to: 3, boundMs: 1000 }], () => undefined, t0 + 10_000);
     expect(toFour).toEqual({ state: { settled: 2, handover: { to: 4, appliedAt: {} } }, ended: false });
+  });
+});
+
+describe('removedShardObjects', () => {
+  it('lists the main objects of shards at or beyond the count and their partitions, partitions first, and nothing else', () => {
+    const main = 'vigil-prometheus-config';
+    const objects = [
+      { name: main },
+      { name: `${main}-abc`, partitionOf: main },
+      { name: `${main}-shard-1` },
+      { name: `${main}-shard-1-def`, partitionOf: `${main}-shard-1` },
+      { name: `${main}-shard-2` },
+      { name: `${main}-shard-2-123`, partitionOf: `${main}-shard-2` },
+      { name: `${main}-shard-10` },
+      { name: `${main}-shard-02` },
+      { name: `${main}-shard-3-x` },
+      { name: 'vigil-prometheus-scrape-credentials' },
+    ];
+    expect(removedShardObjects(objects, main, 2)).toEqual([`${main}-shard-2-123`, `${main}-shard-10`, `${main}-shard-2`]);
+    expect(removedShardObjects(objects, main, 11)).toEqual([]);
+    expect(removedShardObjects(objects, main, 1)).toEqual([`${main}-shard-1-def`, `${main}-shard-2-123`, `${main}-shard-1`, `${main}-shard-10`, `${main}-shard-2`]);
   });
 });

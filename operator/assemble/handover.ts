@@ -9,7 +9,7 @@ import { rangeUses } from '../promql/ranges.js';
 import { endpointTimingsMs, recordWindow } from '../render/rules.js';
 import type { GlobalSettings } from '../render/types.js';
 import { parseDurationMs } from '../validate/duration.js';
-import { ANNOTATIONS } from '../contract.js';
+import { ANNOTATIONS, shardObjectName } from '../contract.js';
 import { MAX_SHARDS, renderingShards, shardOfNamespace } from './shards.js';
 
 /**
@@ -165,4 +165,24 @@ export function nextHandover(state: HandoverState, shards: number, moving: reado
   const endsAt = handoverEndsAt(moving, (shard) => appliedAt[shard]);
   if (endsAt !== undefined && endsAt <= now) return { state: { settled: shards }, ended: true };
   return { state: { settled: state.settled, handover: { to: shards, appliedAt } }, ended: false, ...(endsAt !== undefined ? { endsAt } : {}) };
+}
+
+/**
+ * What to delete after a shrink to `shards` shards, among the install's ConfigMaps (`objects`: each
+ * name with the main object its PARTITION_OF_LABEL names, if any): the main objects of shards at or
+ * beyond `shards` (named shardObjectName(`main`, i)) and their partitions, partitions first (a
+ * sidecar of a removed shard still running keeps its last complete config). Nothing else.
+ */
+export function removedShardObjects(objects: readonly { name: string; partitionOf?: string | undefined }[], main: string, shards: number): string[] {
+  const prefix = shardObjectName(main, 1).slice(0, -1);
+  const removed = new Set(
+    objects
+      .map((o) => o.name)
+      .filter((name) => {
+        const index = name.slice(prefix.length);
+        return name.startsWith(prefix) && /^[1-9]\d*$/.test(index) && Number(index) >= shards && shardObjectName(main, Number(index)) === name;
+      }),
+  );
+  const partitions = objects.filter((o) => o.partitionOf !== undefined && removed.has(o.partitionOf)).map((o) => o.name);
+  return [...partitions.sort(), ...[...removed].sort()];
 }

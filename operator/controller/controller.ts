@@ -32,7 +32,7 @@ import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
 import { PARTITION_OF_LABEL, shardObjectName, shardUrl } from '../contract.js';
 import { ShardAssignment } from '../assemble/shards.js';
-import { handoverAnnotations, movingNamespaces, nextHandover, readHandoverState, type HandoverState } from '../assemble/handover.js';
+import { handoverAnnotations, movingNamespaces, nextHandover, readHandoverState, removedShardObjects, type HandoverState } from '../assemble/handover.js';
 import type { MonitoredService } from '../api/schema.js';
 import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
 import { MERGE_PATCH } from '../kube/client.js';
@@ -885,20 +885,12 @@ export class Controller {
   private async deleteRemovedShards(): Promise<void> {
     const ns = this.opts.installNamespace;
     const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `app.kubernetes.io/managed-by=${FIELD_MANAGER}` });
-    const prefix = shardObjectName(OBJECT_NAMES.prometheusConfigMap, 1).replace(/1$/, '');
-    const removed = listed.items
-      .map((cm) => cm.metadata?.name ?? '')
-      .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)) && Number(name.slice(prefix.length)) >= this.shards);
-    // Partitions first: a sidecar of a removed shard still running keeps its last complete config.
-    const names = [...removed.flatMap((main) => listed.items.filter((cm) => cm.metadata?.labels?.[PARTITION_OF_LABEL] === main).map((cm) => cm.metadata?.name ?? '')), ...removed];
-    for (const name of names) {
-      try {
-        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      this.partitionVersions.delete(name);
-    }
+    const names = removedShardObjects(
+      listed.items.map((cm) => ({ name: cm.metadata?.name ?? '', partitionOf: cm.metadata?.labels?.[PARTITION_OF_LABEL] })),
+      OBJECT_NAMES.prometheusConfigMap,
+      this.shards,
+    );
+    await this.deleteConfigMaps(names);
     this.removedShardsDeleted = true;
     if (names.length > 0) this.log.info('deleted the Prometheus config objects of removed shards', { deleted: names });
   }
@@ -1200,6 +1192,18 @@ export class Controller {
     });
   }
 
+  /** Deletes these ConfigMaps of the install namespace in order (one already gone is fine) and forgets their written versions. */
+  private async deleteConfigMaps(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: this.opts.installNamespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.partitionVersions.delete(name);
+    }
+  }
+
   /**
    * Deletes the main object's partition objects once it holds the whole config (written after them,
    * so a sidecar never misses one it still reads). Listed fresh: a partition written by an earlier
@@ -1209,14 +1213,7 @@ export class Controller {
     const ns = this.opts.installNamespace;
     const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}` });
     const names = listed.items.map((cm) => cm.metadata?.name ?? '').filter((name) => name !== '');
-    for (const name of names) {
-      try {
-        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      this.partitionVersions.delete(name);
-    }
+    await this.deleteConfigMaps(names);
     this.partitionObjectsDeleted = true;
     if (names.length > 0) this.log.info('deleted the partition objects of the Prometheus config, now written as one object', { deleted: names });
   }

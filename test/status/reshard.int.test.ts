@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { shardOfNamespace } from '../../operator/assemble/shards.js';
 import { ANNOTATIONS, OBJECT_NAMES, PARTITION_OF_LABEL, shardObjectName } from '../../operator/contract.js';
 import { SKIP_HANDOVER_ENV } from '../../operator/controller/test-seam.js';
-import { BIN_DIR, scrapeCredentialsDirOf, startPrometheus, startSync, type Prometheus } from '../../hack/local-stack/components.js';
+import { BIN_DIR, type Prometheus } from '../../hack/local-stack/components.js';
 import { isAlertEmailFor, startMailpit, waitForAlertEmail, type Mailpit } from '../../hack/local-stack/mailpit.js';
-import { freePorts, pollUntil, probePort, sleep } from '../../hack/local-stack/net.js';
+import { freePorts, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
-import { applyObjects, INSTALL_NS, printLogsOnFailure, startHostileStack, type HostileStack } from '../hostile/stack.js';
+import { applyObjects, freeShardPorts, INSTALL_NS, printLogsOnFailure, startHostileStack, startShard, type HostileStack } from '../hostile/stack.js';
 import { readConditions } from './helpers.js';
 
 /** Host name of the targets' EndpointSlices; each Prometheus resolves it to 127.0.0.1 (its private hosts file). */
@@ -61,15 +61,6 @@ let base = 0;
 /** When the stack was up (ms since the epoch): no email of this run is older. */
 let since = 0;
 
-/** A base port B (a multiple of 10) with B .. B+2 free: shard i's Prometheus listens on B+i, so the URL template is http://127.0.0.1:<B/10>{shard}. */
-async function freeDecade(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const b = 20_000 + 10 * Math.floor(Math.random() * 3000);
-    if ((await probePort(b)) === null && (await probePort(b + 1)) === null && (await probePort(b + 2)) === null) return b;
-  }
-  throw new Error('no three free ports B .. B+2 with B a multiple of 10 between 20000 and 50000');
-}
-
 async function listen(handler: (res: import('node:http').ServerResponse) => void): Promise<number> {
   const server = createServer((_req, res) => handler(res));
   servers.push(server);
@@ -84,25 +75,6 @@ const metrics = (res: import('node:http').ServerResponse) => {
   res.end('reshard_test_up 1\n');
 };
 
-async function startShard(shard: number): Promise<void> {
-  const prometheus = await startPrometheus({ dir: join(s().dir, `prometheus-shard-${shard}`), port: base + shard, extraHosts: [`127.0.0.1 ${HOST}`], extraArgs: PROMETHEUS_ARGS });
-  // Admin credentials: the Prometheus sidecar's Role names only shard 0's object (the chart adds the others' names).
-  const sync = await startSync({
-    name: `prometheus-sync-shard-${shard}`,
-    logFile: join(s().dir, `prometheus-sync-shard-${shard}.log`),
-    kubeconfig: s().cluster.kubeconfigPath,
-    namespace: INSTALL_NS,
-    object: { configmap: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard) },
-    dir: prometheus.configDir,
-    reloadUrl: `${prometheus.url}/-/reload`,
-    readyUrl: `${prometheus.url}/-/ready`,
-    listenPort: (await freePorts(1))[0]!,
-    credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(prometheus) },
-    partitions: true,
-  });
-  extraShards.push({ prometheus, sync });
-}
-
 beforeAll(async () => {
   healthyPort = await listen(metrics);
   flakyPort = await listen((res) => {
@@ -111,7 +83,7 @@ beforeAll(async () => {
     res.end('down on purpose\n');
   });
   const [smtpPort, uiPort] = (await freePorts(2)) as [number, number];
-  base = await freeDecade();
+  base = await freeShardPorts(3);
   stack = await startHostileStack({
     namespaces: NAMESPACES,
     extraHosts: [`127.0.0.1 ${HOST}`],
@@ -122,7 +94,7 @@ beforeAll(async () => {
     smtpSmarthost: `127.0.0.1:${smtpPort}`,
   });
   mailpit = await startMailpit({ bin: join(BIN_DIR, 'mailpit'), dir: stack.dir, smtpPort, uiPort });
-  await startShard(1);
+  extraShards.push(await startShard(stack, 1, base + 1, { extraHosts: [`127.0.0.1 ${HOST}`], extraArgs: PROMETHEUS_ARGS }));
   since = Date.now();
 }, 300_000);
 
@@ -202,7 +174,7 @@ test('2 -> 3 shards under an outage: the moving namespace is handed over, and it
   expect(await emails()).toEqual({ firing: 1, resolved: 0 });
 
   // The reshard: the third Prometheus with its sidecar, then the operator with another shard count.
-  await startShard(2);
+  extraShards.push(await startShard(s(), 2, base + 2, { extraHosts: [`127.0.0.1 ${HOST}`], extraArgs: PROMETHEUS_ARGS }));
   const reshardAt = Date.now();
   await s().restartOperator({ operatorArgs: ['--prometheus-shards=3'], ...(SKIP_HANDOVER ? { operatorEnv: { [SKIP_HANDOVER_ENV]: '1' } } : {}) });
   // From the restart until the old shard drops it, the healthy service of the moving namespace is
