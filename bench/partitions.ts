@@ -104,7 +104,7 @@ for (const n of sizes) {
       perChange.push({
         ms: step.ms,
         objects: written.length + 1,
-        bytes: storedBytes(p.encodedPartitions.main) + written.reduce((s, q) => s + storedBytes(p.encodedPartitions!.partitions.get(q.id)!), 0),
+        bytes: storedBytes(p.encodedPartitions.main) + written.reduce((s, q) => s + storedBytes(p.encodedPartitions!.partitions.get(q.digest)!), 0),
       });
       last = p;
       current = withStatuses(current, last);

@@ -50,6 +50,18 @@ export const ANNOTATIONS = {
   readerAppliedAt: 'vigil.dev/reader-applied-at',
   readerReloadError: 'vigil.dev/reader-reload-error',
   readerFailedHash: 'vigil.dev/reader-failed-hash',
+  /**
+   * Written by the operator with Prometheus shards on shard 0's main object (docs/contract.md,
+   * "Shards"): the shard count whose handover finished, a decimal integer. Absent on an existing
+   * object: it was written with one Prometheus.
+   */
+  shardsSettled: 'vigil.dev/shards-settled',
+  /**
+   * Beside shardsSettled while namespaces move to another shard count: JSON
+   * `{"to": <shard count>, "appliedAt": {"<shard>": "<RFC 3339>"}}`, when each new shard's sidecar
+   * first reported a config holding its incoming namespaces (assemble/handover.ts).
+   */
+  shardsHandover: 'vigil.dev/shards-handover',
 } as const;
 
 /**

@@ -93,7 +93,7 @@ describe('ServiceCache', () => {
     );
     expect(plan.writeConfigMap).toBe(true);
     expect(plan.encodedPartitions?.main.ok).toBe(true);
-    expect([...plan.encodedPartitions!.partitions.keys()]).toEqual([partitioned.partitions[0]!.id]);
+    expect([...plan.encodedPartitions!.partitions.keys()]).toEqual([partitioned.partitions[0]!.digest]);
     // The main object's prometheus.yml names the partition's scrape file, and has no service jobs.
     expect(scrapeJobNames(plan.rendered.prometheus['prometheus.yml']!)).toEqual(scrapeJobNames(renderConfig([], demoSettings).prometheus['prometheus.yml']!));
   });

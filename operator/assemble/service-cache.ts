@@ -149,11 +149,13 @@ export class ServiceCache {
   private shardAssignment: ShardAssignment | undefined;
   /**
    * Renders the partitioned Prometheus config as `shards` shards (assemble/sharded-config.ts); 1: one
-   * Prometheus, as without. Only takes effect while partitioned.
+   * Prometheus, as without. `settled`: the shard count whose handover finished (assemble/handover.ts;
+   * default `shards`): a namespace moving from it is rendered on its new and its old shard. Only
+   * takes effect while partitioned.
    */
-  setShards(shards: number): void {
-    if (shards === (this.shardAssignment?.shards ?? 1)) return;
-    this.shardAssignment = shards > 1 ? new ShardAssignment(shards) : undefined;
+  setShards(shards: number, settled = shards): void {
+    if (shards === (this.shardAssignment?.shards ?? 1) && settled === (this.shardAssignment?.settled ?? 1)) return;
+    this.shardAssignment = shards > 1 ? new ShardAssignment(shards, settled) : undefined;
   }
 
   /** The pieces and settings the last config was assembled from (partitioned: whether alertmanager.yml can stay). */

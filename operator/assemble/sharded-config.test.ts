@@ -7,7 +7,9 @@ import type { MonitoredService } from '../api/schema.js';
 import { renderServicePieces } from '../render/index.js';
 import { assemblePartitionedPrometheus, includedRefs } from './partitioned-config.js';
 import { assembleShardedPrometheus, shardedConfigHash } from './sharded-config.js';
-import { ShardAssignment, shardOfNamespace } from './shards.js';
+import { encodePartitions } from './size-fit.js';
+import { encodeFileSet } from './config-bundle.js';
+import { renderingShards, ShardAssignment, shardOfNamespace } from './shards.js';
 
 /** The catalogue's services whose rules name no namespace, in `namespaces` namespaces (team-0 ...). */
 function servicesIn(namespaces: number): MonitoredService[] {
@@ -73,5 +75,23 @@ describe('assembleShardedPrometheus', () => {
     );
     const empty = config.shards!.find((s) => s.partitions.length === 0)!;
     expect(empty.main['prometheus.yml']).not.toContain('scrape_config_files');
+  });
+
+  it('during a handover gives a moving namespace to its new and its old shard, and encodes each shard’s partitions by digest', () => {
+    const config = assembleShardedPrometheus(pieces, settings, new ShardAssignment(3, 2), undefined, 20_000);
+    const moving = [...new Set(pieces.map((p) => p.ref.namespace))].filter((ns) => shardOfNamespace(ns, 3) !== shardOfNamespace(ns, 2));
+    expect(moving.length).toBeGreaterThan(0);
+    for (const [shard, own] of config.shards!.entries()) {
+      const members = pieces.filter((p) => renderingShards(p.ref.namespace, 3, 2).includes(shard));
+      expect(own).toEqual(assemblePartitionedPrometheus(members, settings, undefined, 20_000));
+    }
+    for (const ns of moving) {
+      const holding = config.shards!.map((own, shard) => (includedRefs(own).some((r) => r.namespace === ns) ? shard : -1)).filter((shard) => shard >= 0);
+      expect(holding.sort()).toEqual([2, shardOfNamespace(ns, 2)].sort());
+    }
+    // Every shard's partition is found by its digest among the encodings, with its own files.
+    const encoded = encodePartitions(config, (files) => encodeFileSet(files));
+    expect(encoded.problem).toBeUndefined();
+    for (const own of config.shards!) for (const p of own.partitions) expect(encoded.partitions.get(p.digest)).toEqual(encodeFileSet(p.files));
   });
 });

@@ -28,8 +28,9 @@ export function shardedConfigHash(shardHashes: readonly string[]): string {
  * The sharded config from every service's pieces (any order). `assignment` gives each namespace's
  * shard. `previous`: an earlier result for the same shard count; each shard reuses its previous
  * partitions as assemblePartitionedPrometheus does, so the result is the same with or without it.
- * Returns a config whose `partitions` are every shard's (ids never collide: a partition's id names
- * its first namespace or service, and a namespace is on one shard), `main` shard 0's main files,
+ * Returns a config whose `partitions` are every shard's (during a handover a moving namespace's
+ * services are on two shards, so two shards may hold a partition of the same id: the encodings are
+ * keyed by digest, size-fit.ts encodePartitions), `main` shard 0's main files,
  * `hash` shardedConfigHash of the shard hashes, and `shards` each shard's own config.
  */
 export function assembleShardedPrometheus(
@@ -40,7 +41,8 @@ export function assembleShardedPrometheus(
   budgetBytes = PARTITION_BUDGET_BYTES,
 ): PartitionedPrometheusConfig {
   const byShard: ServicePieces[][] = Array.from({ length: assignment.shards }, () => []);
-  for (const p of pieces) byShard[assignment.shardOf(p.ref.namespace)]!.push(p);
+  // A moving namespace (assignment.settled) is on its new and its old shard (assemble/handover.ts).
+  for (const p of pieces) for (const shard of assignment.shardsOf(p.ref.namespace)) byShard[shard]!.push(p);
   const reusable = previous?.shards?.length === assignment.shards ? previous.shards : undefined;
   const shards = byShard.map((members, shard) => assemblePartitionedPrometheus(members, settings, reusable?.[shard], budgetBytes));
   // Each shard reuses its own sizes and members (through `shards` of the next call); the whole only

@@ -38,22 +38,46 @@ export function shardOfNamespace(namespace: string, shards: number): number {
 }
 
 /**
- * A memo of shardOfNamespace for one shard count: a reconcile asks once per service, and
- * namespaces repeat. The memo holds one entry per namespace seen; make a new one when N changes.
+ * The shards that render `namespace`'s services while the install goes from `settled` shards (the
+ * count whose handover finished) to `shards`: its shard among `shards`, and while it moves its shard
+ * among `settled` too (in that order, without repeats). A shard beyond `shards` (a shrink) is not
+ * rendered: its objects keep their last config until they are deleted after the handover.
+ */
+export function renderingShards(namespace: string, shards: number, settled: number): number[] {
+  const to = shardOfNamespace(namespace, shards);
+  const from = shardOfNamespace(namespace, settled);
+  return from === to || from >= shards ? [to] : [to, from];
+}
+
+/**
+ * A memo of shardOfNamespace and renderingShards for one shard count and one settled count (assemble/handover.ts):
+ * a reconcile asks once per service, and namespaces repeat. The memo holds one entry per namespace
+ * seen; make a new one when either count changes.
  */
 export class ShardAssignment {
-  private readonly memo = new Map<string, number>();
+  private readonly memo = new Map<string, number[]>();
 
-  constructor(readonly shards: number) {
+  /** `settled`: the shard count whose handover finished (default `shards`: nothing moves). */
+  constructor(
+    readonly shards: number,
+    readonly settled = shards,
+  ) {
     shardOfNamespace('', shards); // refuse a bad count at construction
+    shardOfNamespace('', settled);
   }
 
+  /** The namespace's shard among `shards`: the one its services' status reads. */
   shardOf(namespace: string): number {
-    let shard = this.memo.get(namespace);
-    if (shard === undefined) {
-      shard = shardOfNamespace(namespace, this.shards);
-      this.memo.set(namespace, shard);
+    return this.shardsOf(namespace)[0]!;
+  }
+
+  /** renderingShards(namespace, shards, settled): its shard, then while it moves its old shard. */
+  shardsOf(namespace: string): readonly number[] {
+    let shards = this.memo.get(namespace);
+    if (shards === undefined) {
+      shards = renderingShards(namespace, this.shards, this.settled);
+      this.memo.set(namespace, shards);
     }
-    return shard;
+    return shards;
   }
 }

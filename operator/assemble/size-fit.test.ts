@@ -51,7 +51,7 @@ describe('a partitioned config and the object limit', () => {
     const fits = encodePartitions(without, encode);
     expect(fits.problem).toBeUndefined();
     expect(fits.main.ok).toBe(true);
-    expect([...fits.partitions.keys()]).toEqual(without.partitions.map((p) => p.id));
+    expect([...fits.partitions.keys()]).toEqual(without.partitions.map((p) => p.digest));
     expect(tooLargeAlone(without, encode).size).toBe(0);
   });
 });

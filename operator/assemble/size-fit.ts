@@ -31,7 +31,8 @@ export type RenderAndEncode = (services: MonitoredService[]) => {
 
 /**
  * The objects of a partitioned Prometheus config encoded with `encode`: the main object's files, each
- * partition's by id, and `problem`, the first that does not fit one object (main first, then by id).
+ * partition's by its digest (during a shard handover two shards may hold different partitions under
+ * one id; one digest is one set of files, so one encoding), and `problem`, the first that does not fit one object (main first, then by id).
  * `encodePartition` encodes a partition's files (the controller's reuses unchanged ones: ServiceCache).
  */
 export function encodePartitions(
@@ -45,7 +46,7 @@ export function encodePartitions(
   for (const p of config.partitions) {
     const e = encodePartition(p);
     if (!e.ok) return { main, partitions, problem: { ...e, message: `${e.message} (partition ${p.id}, ${p.refs.map((r) => `${r.namespace}/${r.name}`).join(', ')})` } };
-    partitions.set(p.id, e);
+    partitions.set(p.digest, e);
   }
   return { main, partitions };
 }

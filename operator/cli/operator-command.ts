@@ -102,7 +102,7 @@ Alertmanager config Secret in the install namespace, and reports status and Even
     }),
     'prometheus-shards': valueFlag({
       placeholder: '<n>',
-      help: `spread the MonitoredServices over n Prometheus shards by whole namespaces (1 to ${MAX_SHARDS}; docs/contract.md, "Shards"): shard 0 reads ConfigMap ${OBJECT_NAMES.prometheusConfigMap}, shard i ${OBJECT_NAMES.prometheusConfigMap}-shard-<i>, each with its partitions; needs --config-partitions above 1. Changing n on a running install moves namespaces at once, without a handover yet: their firing alerts start pending again on the new shard`,
+      help: `spread the MonitoredServices over n Prometheus shards by whole namespaces (1 to ${MAX_SHARDS}; docs/contract.md, "Shards"): shard 0 reads ConfigMap ${OBJECT_NAMES.prometheusConfigMap}, shard i ${OBJECT_NAMES.prometheusConfigMap}-shard-<i>, each with its partitions; needs --config-partitions above 1. Changing n on a running install hands each moving namespace over: it runs on its old and its new shard until the new one has applied it and run it for as long as its alerts need to fire there, then leaves the old one; after a shrink the objects of the removed shards are then deleted`,
       parse: shardCount,
       default: 1,
     }),

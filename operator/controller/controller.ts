@@ -32,12 +32,14 @@ import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
 import { PARTITION_OF_LABEL, replicaAnnotation, shardObjectName, shardUrl } from '../contract.js';
 import { ShardAssignment } from '../assemble/shards.js';
+import { handoverAnnotations, movingNamespaces, nextHandover, readHandoverState, removedShardObjects, type HandoverState } from '../assemble/handover.js';
+import type { MonitoredService } from '../api/schema.js';
 import { chooseLayout, LAYOUT_QUIET_MS, PLAIN_REPORT_ANNOTATIONS, type LayoutDecision } from './layout-gate.js';
 import { MERGE_PATCH } from '../kube/client.js';
 import { createHash } from 'node:crypto';
 import { TEST_EMAIL_ANNOTATION, TestEmailSender, type TestEmailObject } from './test-email.js';
 import { RunTimeIsolation, type ObjectFacts } from './isolation.js';
-import { testSeamHintRenderer } from './test-seam.js';
+import { handoverSkipped, testSeamHintRenderer } from './test-seam.js';
 import { renderServicePieces } from '../render/index.js';
 import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE } from '../render/names.js';
 import { scrapeErrorLabels } from './scrape-error-metric.js';
@@ -222,8 +224,17 @@ export class Controller {
   private readonly poller: TargetsPoller | undefined;
   /** Each shard's pollers, by shard index (one entry without shards); empty without --prometheus-url. */
   private readonly shardPollers: { targets: TargetsPoller; config: PrometheusConfigPoller }[] = [];
-  /** Which shard each namespace's services are on (one shard: all on 0). */
-  private readonly assignment: ShardAssignment;
+  /** Which shard each namespace's services are on (one shard: all on 0), and during a handover which shards render them. */
+  private assignment: ShardAssignment;
+  /**
+   * With shards: the handover state as this leader last read or wrote it on shard 0's main object
+   * (assemble/handover.ts); read again after a change of leader.
+   */
+  private handoverState: HandoverState | undefined;
+  /** Wakes a reconcile when the handover's bound has passed. */
+  private handoverTimer: NodeJS.Timeout | undefined;
+  /** The objects of shards beyond the count were looked for since the last handover ended (deleteRemovedShards). */
+  private removedShardsDeleted = false;
   private readonly amPoller: AlertmanagerPoller | undefined;
   private readonly promConfigPoller: PrometheusConfigPoller | undefined;
   private readonly log: Logger;
@@ -424,6 +435,9 @@ export class Controller {
       },
       onStoppedLeading: () => {
         if (opts.leaderElect) opts.metrics.leader.set(0);
+        // Another leader may move the handover on: read it again from the object when leading again.
+        this.handoverState = undefined;
+        this.removedShardsDeleted = false;
         // Only the leader's scrape errors are current: a follower's would go stale.
         opts.metrics.scrapeErrors.reset();
       },
@@ -513,7 +527,9 @@ export class Controller {
     // After the in-flight reconcile, which may have set it anew.
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.layoutTimer) clearTimeout(this.layoutTimer);
+    if (this.handoverTimer) clearTimeout(this.handoverTimer);
     this.graceTimer = undefined;
+    this.handoverTimer = undefined;
     for (const pollers of this.shardPollers) {
       pollers.targets.stop();
       pollers.config.stop();
@@ -707,6 +723,7 @@ export class Controller {
       const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
       // Shards are new objects read by sidecars with --partitions only: no layout handshake.
       const layout = this.opts.configPartitions && this.shards === 1 ? this.decideLayout(configMap?.metadata?.annotations) : undefined;
+      if (this.shards > 1) this.followHandoverState(configMap);
       const settings = this.settingsWithCredentials();
       this.credentialSources.beginPass();
       const objects = this.currentServices();
@@ -764,6 +781,7 @@ export class Controller {
       await this.writeGeneratedObjects(plan);
       if (layout) await this.followLayout(layout);
       await this.clearStaleReports(secret);
+      if (this.shards > 1) await this.advanceHandover(plan, objects, settings, cached.validate);
       await this.writeStatuses(plan.statusUpdates);
       this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
@@ -824,6 +842,107 @@ export class Controller {
         if (!isNotFound(err)) throw err;
       }
     }
+  }
+
+  /**
+   * With shards: the handover state (from shard 0's main object the first time this leader reconciles)
+   * decides which shards render each namespace: a namespace moving from the settled count is on its
+   * new and its old shard (assemble/handover.ts).
+   */
+  private followHandoverState(configMap: V1ConfigMap | undefined): void {
+    // The test seam: settled at once, as if nothing had to be handed over.
+    this.handoverState ??= handoverSkipped() ? { settled: this.shards } : readHandoverState(configMap?.metadata?.annotations, this.shards);
+    const settled = this.handoverState.settled;
+    if (this.assignment.settled === settled) return;
+    this.assignment = new ShardAssignment(this.shards, settled);
+    this.serviceCache.setShards(this.shards, settled);
+  }
+
+  /**
+   * One step of the handover after the writes: records when each new shard's sidecar first reported
+   * the config rendered for it (which holds its incoming namespaces), ends the handover once the
+   * longest bound of the moving namespaces has passed since (then reconciles again: the old shards
+   * drop them), stores the state on shard 0's main object, and deletes the objects of shards beyond
+   * the count once no handover runs.
+   */
+  private async advanceHandover(plan: ReconcilePlan, objects: readonly MsObject[], settings: GlobalSettings, validate: ReconcileInput['validate']): Promise<void> {
+    const state = this.handoverState;
+    if (!state || !this.isLeader()) return;
+    const rendered = plan.rendered.prometheusPartitions?.shards;
+    const mains = this.shardMains();
+    const services: MonitoredService[] = [];
+    if (state.settled !== this.shards) {
+      for (const o of objects) {
+        const result = validate(o);
+        if (result.ok) services.push(result.service);
+      }
+    }
+    const moving = state.settled === this.shards ? [] : movingNamespaces(services, settings, this.shards, state.settled);
+    const applied = (shard: number): number | undefined => {
+      // Every replica of the new shard: a replica still on the old config would not fire the moved alerts.
+      const report = readReplicaReports(mains[shard]?.metadata?.annotations, this.opts.prometheusReplicas ?? 1);
+      const hash = rendered?.[shard]?.hash;
+      if (hash === undefined || report.appliedHash !== hash) return undefined;
+      const at = Date.parse(report.appliedAt ?? '');
+      return Number.isFinite(at) ? at : Date.now();
+    };
+    const step = nextHandover(state, this.shards, moving, applied, Date.now());
+    if (step.state.handover && !state.handover)
+      this.log.info('Prometheus shards: handing namespaces over to their new shard', { from: state.settled, to: this.shards, moving: moving.map((m) => `${m.namespace}->${m.to}`) });
+    for (const [shard, at] of Object.entries(step.state.handover?.appliedAt ?? {})) {
+      if (state.handover?.appliedAt[Number(shard)] === undefined)
+        this.log.info('Prometheus shards: a new shard runs its incoming namespaces', { shard: Number(shard), appliedAt: new Date(at).toISOString() });
+    }
+    this.handoverState = step.state;
+    await this.storeHandoverState(step.state, mains[0]);
+    if (step.ended) {
+      this.log.info('Prometheus shards: handover ended; the old shards drop the moved namespaces', { from: state.settled, to: this.shards });
+      this.assignment = new ShardAssignment(this.shards);
+      this.serviceCache.setShards(this.shards);
+      this.removedShardsDeleted = false;
+      this.queue.add();
+      return;
+    }
+    if (this.handoverTimer) clearTimeout(this.handoverTimer);
+    this.handoverTimer = undefined;
+    if (step.endsAt !== undefined) {
+      this.handoverTimer = setTimeout(() => this.queue.add(), Math.max(0, step.endsAt - Date.now()) + 1000);
+      this.handoverTimer.unref();
+    }
+    if (step.state.settled === this.shards && !this.removedShardsDeleted) await this.deleteRemovedShards();
+  }
+
+  /** The handover state as annotations on shard 0's main object, when they differ (a merge patch; written with the config next time if the object is not there yet). */
+  private async storeHandoverState(state: HandoverState, main: V1ConfigMap | undefined): Promise<void> {
+    const wanted = handoverAnnotations(state);
+    const current = main?.metadata?.annotations ?? {};
+    if (Object.entries(wanted).every(([key, value]) => (current[key] ?? null) === value)) return;
+    try {
+      await this.opts.clients.core.patchNamespacedConfigMap(
+        { name: OBJECT_NAMES.prometheusConfigMap, namespace: this.opts.installNamespace, body: { metadata: { annotations: wanted } }, fieldManager: FIELD_MANAGER },
+        MERGE_PATCH,
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /**
+   * After a shrink, once no handover runs: the main objects of shards at or beyond the count and
+   * their partitions (this operator's, by its managed-by label and the names contract.ts gives them).
+   * Listed fresh, once per leader and handover.
+   */
+  private async deleteRemovedShards(): Promise<void> {
+    const ns = this.opts.installNamespace;
+    const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `app.kubernetes.io/managed-by=${FIELD_MANAGER}` });
+    const names = removedShardObjects(
+      listed.items.map((cm) => ({ name: cm.metadata?.name ?? '', partitionOf: cm.metadata?.labels?.[PARTITION_OF_LABEL] })),
+      OBJECT_NAMES.prometheusConfigMap,
+      this.shards,
+    );
+    await this.deleteConfigMaps(names);
+    this.removedShardsDeleted = true;
+    if (names.length > 0) this.log.info('deleted the Prometheus config objects of removed shards', { deleted: names });
   }
 
   /** With --config-partitions: which Prometheus layout this reconcile renders (layout-gate.ts); logs each change of reason. */
@@ -1066,7 +1185,7 @@ export class Controller {
         deleting: writes.remove,
       });
     for (const w of writes.partitions) {
-      const files = encoded.partitions.get(w.partition.id);
+      const files = encoded.partitions.get(w.partition.digest);
       if (!files) throw new Error(`partition ${w.partition.id} of config ${config.hash} was not encoded`);
       const written = await this.retryOnConflict(() =>
         writeConfigMap(
@@ -1125,6 +1244,18 @@ export class Controller {
     });
   }
 
+  /** Deletes these ConfigMaps of the install namespace in order (one already gone is fine) and forgets their written versions. */
+  private async deleteConfigMaps(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      try {
+        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: this.opts.installNamespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      this.partitionVersions.delete(name);
+    }
+  }
+
   /**
    * Deletes the main object's partition objects once it holds the whole config (written after them,
    * so a sidecar never misses one it still reads). Listed fresh: a partition written by an earlier
@@ -1134,14 +1265,7 @@ export class Controller {
     const ns = this.opts.installNamespace;
     const listed = await this.opts.clients.core.listNamespacedConfigMap({ namespace: ns, labelSelector: `${PARTITION_OF_LABEL}=${OBJECT_NAMES.prometheusConfigMap}` });
     const names = listed.items.map((cm) => cm.metadata?.name ?? '').filter((name) => name !== '');
-    for (const name of names) {
-      try {
-        await this.opts.clients.core.deleteNamespacedConfigMap({ name, namespace: ns });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      this.partitionVersions.delete(name);
-    }
+    await this.deleteConfigMaps(names);
     this.partitionObjectsDeleted = true;
     if (names.length > 0) this.log.info('deleted the partition objects of the Prometheus config, now written as one object', { deleted: names });
   }

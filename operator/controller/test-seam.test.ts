@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { defaultSettings, renderServicePieces, withScrapeHints } from '../render/index.js';
 import { validateMonitoredService } from '../validate/index.js';
-import { testSeamHintRenderer } from './test-seam.js';
+import { handoverSkipped, SKIP_HANDOVER_ENV, testSeamHintRenderer } from './test-seam.js';
 
 function service(ruleName: string) {
   const r = validateMonitoredService({
@@ -35,5 +35,13 @@ describe('testSeamHintRenderer (test only)', () => {
     const hinted = withHints(renderServicePieces(service('Bad'), settings), service('Bad'), settings, { 'vigil/a/api/metrics': { skipServices: [], downReason: 'NoMatchingService: none' } });
     expect(hinted.ruleFile).toContain('The operator reports: NoMatchingService: none');
     expect(hinted.ruleFile).toContain('  - name: vigil-test-unloadable\n');
+  });
+});
+
+describe('handoverSkipped (test only)', () => {
+  it('skips the shard handover only when the variable is 1', () => {
+    expect(handoverSkipped({})).toBe(false);
+    expect(handoverSkipped({ [SKIP_HANDOVER_ENV]: '0' })).toBe(false);
+    expect(handoverSkipped({ [SKIP_HANDOVER_ENV]: '1' })).toBe(true);
   });
 });

@@ -4,8 +4,11 @@
 // - VIGIL_TEST_UNLOADABLE_ALERT=<alert name>: a service with a rule of that name gets one more rule
 //   group in its rule file, whose expression Prometheus cannot parse;
 // - VIGIL_TEST_DUPLICATE_RECEIVER_ALERT=<alert name>: a service with a rule of that name (and
-//   recipients) gets its Alertmanager receiver twice, which Alertmanager refuses.
-// No chart or manifest sets them; the integration test test/status/isolation.int.test.ts does.
+//   recipients) gets its Alertmanager receiver twice, which Alertmanager refuses;
+// - VIGIL_TEST_SKIP_HANDOVER=1: with Prometheus shards, a changed shard count moves namespaces at
+//   once, without the handover (assemble/handover.ts), to show what the handover prevents.
+// No chart or manifest sets them; the integration tests test/status/isolation.int.test.ts and
+// test/status/reshard.int.test.ts do.
 import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import type { HintRenderer } from '../assemble/service-cache.js';
@@ -13,6 +16,12 @@ import { withScrapeHints, type ServicePieces } from '../render/index.js';
 
 export const UNLOADABLE_ALERT_ENV = 'VIGIL_TEST_UNLOADABLE_ALERT';
 export const DUPLICATE_RECEIVER_ALERT_ENV = 'VIGIL_TEST_DUPLICATE_RECEIVER_ALERT';
+export const SKIP_HANDOVER_ENV = 'VIGIL_TEST_SKIP_HANDOVER';
+
+/** Whether the test seam skips the shard handover (SKIP_HANDOVER_ENV is `1`). */
+export function handoverSkipped(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[SKIP_HANDOVER_ENV] === '1';
+}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

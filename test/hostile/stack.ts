@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
-import { ANNOTATIONS, partitionObjectName } from '../../operator/contract.js';
+import { ANNOTATIONS, partitionObjectName, shardObjectName } from '../../operator/contract.js';
 import { scrapeConfigFiles, scrapeJobNames } from '../../operator/sync/job-names.js';
 import { filesFromConfigMap, filesFromSecret } from '../../operator/sync/files.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../../operator/render/scrape-limits.js';
-import { scrapeCredentialsDirOf, startAlertmanager, startOperator, startPrometheus, startServerSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
+import { scrapeCredentialsDirOf, startAlertmanager, startOperator, startPrometheus, startServerSync, startSync, type Alertmanager, type Prometheus } from '../../hack/local-stack/components.js';
 import { type GeneratedKind, generatedAnnotations as annotationsOf, waitForConfigApplied as waitForConfigAppliedIn } from '../../hack/local-stack/config-applied.js';
-import { freePorts } from '../../hack/local-stack/net.js';
+import { freePorts, probePort } from '../../hack/local-stack/net.js';
 import { startCluster, type Cluster } from '../../hack/local-stack/cluster.js';
 import { logTail, type ManagedProcess } from '../../hack/local-stack/process.js';
 import { installRbac, vigilKubeconfigs } from '../../hack/local-stack/rbac.js';
@@ -36,8 +36,11 @@ export interface HostileStack {
   settings: GlobalSettings;
   /** Tails of every log, for failure messages. */
   logs(lines?: number): string;
-  /** Stops the operator (SIGTERM) and starts it again with the same flags and log file; `operator` is the new process. */
-  restartOperator(): Promise<void>;
+  /**
+   * Stops the operator (SIGTERM) and starts it again with the same flags and log file, or with
+   * `operatorArgs`/`operatorEnv` instead of the stack's (reshard.int: another --prometheus-shards); `operator` is the new process.
+   */
+  restartOperator(changes?: { operatorArgs?: string[]; operatorEnv?: Record<string, string> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,10 @@ export interface HostileStackOptions {
   operatorArgs?: string[];
   /** Intervals instead of the tests' short 5 s scrape / 2 s evaluation (bench-load runs the chart's defaults). */
   intervals?: { scrapeInterval: string; evaluationInterval: string };
+  /** Where Alertmanager sends mail (host:port, plain SMTP) instead of a port nothing listens on (reshard.int: a Mailpit). */
+  smtpSmarthost?: string;
+  /** Extra flags of the stack's Prometheus (reshard.int: a short --rules.alert.resend-delay). */
+  prometheusArgs?: string[];
 }
 
 export async function startHostileStack(opts: HostileStackOptions): Promise<HostileStack> {
@@ -89,7 +96,12 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
     }
     const [promPort, amPort, operatorPort, promSyncPort, amSyncPort, noSmtpPort] = (await freePorts(6)) as [number, number, number, number, number, number];
 
-    const prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), port: opts.prometheusPort ?? promPort, extraHosts: opts.extraHosts ?? [] });
+    const prometheus = await startPrometheus({
+      dir: join(dir, 'prometheus'),
+      port: opts.prometheusPort ?? promPort,
+      extraHosts: opts.extraHosts ?? [],
+      ...(opts.prometheusArgs ? { extraArgs: opts.prometheusArgs } : {}),
+    });
     started.push(prometheus.process);
     const alertmanager = await startAlertmanager({ dir: join(dir, 'alertmanager'), port: amPort });
     started.push(alertmanager.process);
@@ -101,7 +113,7 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       // A free port nothing listens on: these tests never send mail, Alertmanager only has to load
       // the config. Not 465: a pipeline test or `make local-up` running at the same time listens
       // there, and this stack's alerts would flood its mail catcher.
-      smtp: { smarthost: `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
+      smtp: { smarthost: opts.smtpSmarthost ?? `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
       defaultRecipients: ['oncall@vigil.localhost'],
       alertmanagerTargets: [`127.0.0.1:${amPort}`],
       prometheusUrl: prometheus.url,
@@ -162,8 +174,10 @@ export async function startHostileStack(opts: HostileStackOptions): Promise<Host
       settings,
       logs: (lines = 30) => [...started.map((p) => `--- ${p.name} (${p.logFile}) ---\n${logTail(p.logFile, lines)}`), c.logs(10)].join('\n'),
       stop,
-      restartOperator: async () => {
+      restartOperator: async (changes) => {
         await stack.operator.stop(5000);
+        if (changes?.operatorArgs) operatorOptions.extraArgs = [...(opts.smtpSecret ? [`--smtp-secret=${opts.smtpSecret.name}`] : []), ...changes.operatorArgs];
+        if (changes?.operatorEnv) operatorOptions.env = changes.operatorEnv;
         const next = await startOperator(operatorOptions);
         started.splice(started.indexOf(stack.operator), 1, next);
         stack.operator = next;
@@ -234,4 +248,46 @@ export function printLogsOnFailure(stack: () => HostileStack | undefined, lines 
     const s = stack();
     if (s && state.assertionCalls !== state.numPassingAsserts) process.stderr.write(`${s.logs(lines)}\n`);
   });
+}
+
+/**
+ * A base port B (a multiple of 10) with B .. B+count-1 free, for `count` Prometheus shards: shard i
+ * listens on B+i, so the operator's URL template is http://127.0.0.1:<B/10>{shard} (shards.int, reshard.int).
+ */
+export async function freeShardPorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + 10 * Math.floor(Math.random() * 3000);
+    let free = true;
+    for (let i = 0; i < count && free; i++) free = (await probePort(base + i)) === null;
+    if (free) return base;
+  }
+  throw new Error(`no ${count} free ports B .. B+${count - 1} with B a multiple of 10 between 20000 and 50000`);
+}
+
+/**
+ * Prometheus shard `shard` beside the stack (its own Prometheus on `port` and its sidecar on the
+ * shard's main object, with --partitions). Admin credentials: the stack's Prometheus sidecar Role
+ * names only shard 0's object (the chart adds the others' names). The caller stops both.
+ */
+export async function startShard(stack: HostileStack, shard: number, port: number, o: { extraHosts?: string[]; extraArgs?: string[] } = {}): Promise<{ prometheus: Prometheus; sync: ManagedProcess }> {
+  const prometheus = await startPrometheus({ dir: join(stack.dir, `prometheus-shard-${shard}`), port, extraHosts: o.extraHosts ?? [], ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}) });
+  try {
+    const sync = await startSync({
+      name: `prometheus-sync-shard-${shard}`,
+      logFile: join(stack.dir, `prometheus-sync-shard-${shard}.log`),
+      kubeconfig: stack.cluster.kubeconfigPath,
+      namespace: INSTALL_NS,
+      object: { configmap: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard) },
+      dir: prometheus.configDir,
+      reloadUrl: `${prometheus.url}/-/reload`,
+      readyUrl: `${prometheus.url}/-/ready`,
+      listenPort: (await freePorts(1))[0]!,
+      credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(prometheus) },
+      partitions: true,
+    });
+    return { prometheus, sync };
+  } catch (err) {
+    await prometheus.process.stop(5000);
+    throw err;
+  }
 }

@@ -5,12 +5,11 @@
 // Prometheus, a namespace never split, both shards used; each service's ConfigApplied names the
 // shard whose sidecar applied it; a stopped shard's Prometheus makes only its own services' rule
 // health PrometheusUnreachable (their target health says first that no Service matches: none exists here).
-import { join } from 'node:path';
 import { OBJECT_NAMES, shardObjectName } from '../../operator/contract.js';
-import { scrapeCredentialsDirOf, startPrometheus, startSync, type Prometheus } from '../../hack/local-stack/components.js';
-import { freePorts, pollUntil, probePort } from '../../hack/local-stack/net.js';
+import type { Prometheus } from '../../hack/local-stack/components.js';
+import { pollUntil } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
-import { INSTALL_NS, printLogsOnFailure, startHostileStack, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
+import { freeShardPorts, INSTALL_NS, printLogsOnFailure, startHostileStack, startShard, waitForConfigApplied, type HostileStack } from '../hostile/stack.js';
 
 /** Namespaces team-0 ... of which the test takes 3 that land on both shards (checked below, not assumed). */
 const NAMESPACES = ['team-0', 'team-1', 'team-2', 'team-3', 'team-4', 'team-5'];
@@ -26,39 +25,15 @@ interface Condition {
   message: string;
 }
 
-/** A base port B (a multiple of 10) with B and B+1 free: shard i's Prometheus listens on B+i, so the URL template is http://127.0.0.1:<B/10>{shard}. */
-async function freeDecade(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * 3000);
-    if ((await probePort(base)) === null && (await probePort(base + 1)) === null) return base;
-  }
-  throw new Error('no two free ports B, B+1 with B a multiple of 10 between 20000 and 50000');
-}
-
 beforeAll(async () => {
-  const base = await freeDecade();
+  const base = await freeShardPorts(2);
   stack = await startHostileStack({
     namespaces: NAMESPACES,
     prometheusPort: base,
     operatorPrometheusUrl: `http://127.0.0.1:${base / 10}{shard}`,
     operatorArgs: ['--prometheus-shards=2'],
   });
-  const prometheus = await startPrometheus({ dir: join(stack.dir, 'prometheus-shard-1'), port: base + 1, extraHosts: [] });
-  // Admin credentials: the Prometheus sidecar's Role names only shard 0's object (the chart adds the others' names).
-  const sync = await startSync({
-    name: 'prometheus-sync-shard-1',
-    logFile: join(stack.dir, 'prometheus-sync-shard-1.log'),
-    kubeconfig: stack.cluster.kubeconfigPath,
-    namespace: INSTALL_NS,
-    object: { configmap: shardObjectName(OBJECT_NAMES.prometheusConfigMap, 1) },
-    dir: prometheus.configDir,
-    reloadUrl: `${prometheus.url}/-/reload`,
-    readyUrl: `${prometheus.url}/-/ready`,
-    listenPort: (await freePorts(1))[0]!,
-    credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: scrapeCredentialsDirOf(prometheus) },
-    partitions: true,
-  });
-  shard1 = { prometheus, sync };
+  shard1 = await startShard(stack, 1, base + 1);
 }, 300_000);
 
 afterAll(async () => {
