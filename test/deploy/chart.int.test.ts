@@ -40,6 +40,12 @@ describe('helm chart', () => {
     expect(r.stderr).toMatch(/alertmanager.*replicas/);
   });
 
+  test.each(['0', '65'])('prometheus.shards=%s is refused by helm, naming the value and the bound (1 to 64, what the operator accepts)', async (shards) => {
+    const r = await tool('helm', ['template', 'vigil', CHART, '--set', `prometheus.shards=${shards}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/prometheus.*shards.*(1|64)/);
+  });
+
   test.each([
     ['kind (charts/vigil/values-kind.yaml)', KIND_VALUES],
     ['a real cluster', REAL_CLUSTER],
@@ -167,7 +173,7 @@ describe('helm chart', () => {
       expect(lint.stdout + lint.stderr).toContain(`additional properties '${key}' not allowed`);
     }
     expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { retension: '30d' } }))).toThrow(
-      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs, replicas, remoteWrite',
+      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs, replicas, shards, remoteWrite',
     );
     expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { remoteWrite: [{ url: 'https://metrics.example.com/write', queue_confg: {} }] } }))).toThrow(
       'prometheus.remoteWrite.0.queue_confg: unknown value (did you mean queue_config?)',

@@ -106,6 +106,20 @@ describe('values', () => {
     expect(parseValues(mergeValues(REAL_CLUSTER, { profile: 'production', alertmanager: { replicas: 3 } })).alertmanager.replicas).toBe(3);
   });
 
+  test('prometheus.shards: 1 to 64 as the operator takes them (--prometheus-shards), each refusal naming the value and what is accepted; 1 (the default) renders no shard objects', () => {
+    expect(DEFAULT_VALUES.prometheus.shards).toBe(1);
+    for (const bad of [0, 65, 1.5]) expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { shards: bad } }))).toThrow(/prometheus\.shards: .*(>=1|<=64|int)/);
+    expect(parseValues(mergeValues(REAL_CLUSTER, { prometheus: { shards: 64 } })).prometheus.shards).toBe(64);
+    const names = (shards: number) =>
+      synthesize('concrete', parseValues(mergeValues(REAL_CLUSTER, { prometheus: { shards }, thanos: { enabled: true } })))
+        .objects.filter((o) => /shard/.test(o.metadata.name))
+        .map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names(1)).toEqual([]);
+    expect(names(3).sort()).toEqual(
+      ['Service/vigil-prometheus-shard-0', 'Service/vigil-prometheus-shard-1', 'Service/vigil-prometheus-shard-2', 'StatefulSet/vigil-prometheus-shard-1', 'StatefulSet/vigil-prometheus-shard-2'].sort(),
+    );
+  });
+
   test('left empty, the Alertmanager replicas follow the profile: 2 with production, 1 with demo (profile=demo alone installs); a number set is kept', () => {
     expect(DEFAULT_VALUES.alertmanager.replicas).toBeNull();
     const resolved = (overrides: Record<string, unknown>) => alertmanagerReplicas(parseValues(mergeValues(REAL_CLUSTER, overrides)));
