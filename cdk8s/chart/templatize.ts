@@ -50,7 +50,8 @@ class LabelHelpers {
     const component = asStrings['app.kubernetes.io/name'];
     if (typeof component === 'string') {
       // Extra labels (a shard's index) stay literal next to the helper's.
-      if ((key === 'matchLabels' || key === 'selector') && holds(asStrings, selectorLabels(component))) return { [this.include('vigil.selectorLabels', component)]: true, ...without(asStrings, selectorLabels(component)) };
+      if ((key === 'matchLabels' || key === 'selector') && holds(asStrings, selectorLabels(component)))
+        return { [this.include('vigil.selectorLabels', component)]: true, ...without(asStrings, selectorLabels(component)) };
       if (key === 'labels' && holds(asStrings, labels(component))) return { [this.include('vigil.podLabels', component)]: true, ...without(asStrings, labels(component)) };
     }
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.walk(x, k)]));

@@ -170,17 +170,17 @@ export class Prometheus extends Construct {
     });
     const sync = (configMapName: string) =>
       syncSidecar({
-      image: props.syncImage,
-      resources: props.syncResources,
-      source: ['--configmap', configMapName],
-      server: 'prometheus',
-      dir: PROMETHEUS_GENERATED_DIR,
-      serverPort: PROMETHEUS_PORT,
-      routePrefix: props.routePrefix,
-      logLevel: props.logLevel,
-      credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
-      partitions: true,
-    });
+        image: props.syncImage,
+        resources: props.syncResources,
+        source: ['--configmap', configMapName],
+        server: 'prometheus',
+        dir: PROMETHEUS_GENERATED_DIR,
+        serverPort: PROMETHEUS_PORT,
+        routePrefix: props.routePrefix,
+        logLevel: props.logLevel,
+        credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
+        partitions: true,
+      });
     // Thanos's sidecar serves this Prometheus's data to Thanos Query (StoreAPI, gRPC), reading it through
     // Prometheus's HTTP API and its TSDB directory; it uploads nothing (no object storage is configured).
     const thanosSidecar = container({

@@ -31,7 +31,12 @@ function shardedResourceNames(ctx: RenderContext, rules: PolicyRule[], shards: C
   if (!ctx.isHelm || shards === undefined) return rules;
   const main = OBJECT_NAMES.prometheusConfigMap;
   const pad = (indent: number) => ' '.repeat(indent);
-  const names = (indent: number) => [`${pad(indent)}- ${main}`, `${pad(indent)}{{- range $shard := untilStep 1 (int ${shards.expr}) 1 }}`, `${pad(indent)}- ${main}-shard-{{ $shard }}`, `${pad(indent)}{{- end }}`];
+  const names = (indent: number) => [
+    `${pad(indent)}- ${main}`,
+    `${pad(indent)}{{- range $shard := untilStep 1 (int ${shards.expr}) 1 }}`,
+    `${pad(indent)}- ${main}-shard-{{ $shard }}`,
+    `${pad(indent)}{{- end }}`,
+  ];
   return rules.map((r) => (r.resourceNames?.includes(main) ? { ...r, resourceNames: ctx.block(names, r.resourceNames) } : r));
 }
 
@@ -39,7 +44,9 @@ export class Identity extends Construct {
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     const { ctx } = props;
-    const objects = rbacObjects(ctx.namespace, { labels: labels(props.name), configPartitions: true, prometheusShards: props.prometheusShards?.value }).filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === props.component);
+    const objects = rbacObjects(ctx.namespace, { labels: labels(props.name), configPartitions: true, prometheusShards: props.prometheusShards?.value }).filter(
+      (o) => o.metadata.labels?.['app.kubernetes.io/component'] === props.component,
+    );
     if (objects.length === 0) throw new Error(`operator/rbac-objects.ts has no objects for component ${props.component}`);
     for (const { apiVersion, kind, metadata, ...rest } of objects) {
       const body = kind === 'Role' ? { ...rest, rules: shardedResourceNames(ctx, rest.rules as PolicyRule[], props.prometheusShards) } : rest;

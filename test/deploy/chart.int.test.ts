@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KubeObject } from '../../cdk8s/kube.js';
+import type { KubeObject } from '../../cdk8s/kube.js';
 import { synthesize } from '../../cdk8s/synth.js';
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP, SETTINGS_KEY } from '../../cdk8s/components/operator.js';
 import { KIND } from '../../operator/api/schema.js';

@@ -1,6 +1,6 @@
 // The chart is generated from the cdk8s app and never edited by hand; every workload follows the
 // restricted Pod Security profile. No external processes here (see *.int.test.ts for helm & co).
-import { type KubeObject } from '../../cdk8s/kube.js';
+import type { KubeObject } from '../../cdk8s/kube.js';
 import { synthesize } from '../../cdk8s/synth.js';
 import { generateChart, readChart } from '../../cdk8s/chart/generate.js';
 import { TemplateEmitter } from '../../cdk8s/chart/emit.js';
@@ -116,7 +116,13 @@ describe('values', () => {
         .map((o) => `${o.kind}/${o.metadata.name}`);
     expect(names(1)).toEqual([]);
     expect(names(3).sort()).toEqual(
-      ['Service/vigil-prometheus-shard-0', 'Service/vigil-prometheus-shard-1', 'Service/vigil-prometheus-shard-2', 'StatefulSet/vigil-prometheus-shard-1', 'StatefulSet/vigil-prometheus-shard-2'].sort(),
+      [
+        'Service/vigil-prometheus-shard-0',
+        'Service/vigil-prometheus-shard-1',
+        'Service/vigil-prometheus-shard-2',
+        'StatefulSet/vigil-prometheus-shard-1',
+        'StatefulSet/vigil-prometheus-shard-2',
+      ].sort(),
     );
   });
 

@@ -5,7 +5,7 @@
 // refuses unknown keys: a wrong key would crash-loop the operator), and the ports, paths, volumes,
 // users and RBAC the flags refer to must exist in the same rendering.
 import { dirname, basename, posix } from 'node:path';
-import { type KubeObject } from '../../cdk8s/kube.js';
+import type { KubeObject } from '../../cdk8s/kube.js';
 import { synthesize } from '../../cdk8s/synth.js';
 import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, mergeValues, parseValues, type VigilValues } from '../../cdk8s/values.js';
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP } from '../../cdk8s/components/operator.js';
@@ -217,11 +217,15 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
       const prometheus = containerOf(podSpecOf(workload), 'prometheus');
       expect(portNumber(prometheus, servicePort?.targetPort ?? -1)).toBe(Number(url.port));
       // It selects the pods of that shard and of no other.
-      expect(prometheusStatefulSets().filter((w) => selects(service.selector, w)).map((w) => w.metadata.name)).toEqual([shardStatefulSet(shard)]);
+      expect(
+        prometheusStatefulSets()
+          .filter((w) => selects(service.selector, w))
+          .map((w) => w.metadata.name),
+      ).toEqual([shardStatefulSet(shard)]);
     }
   });
 
-  test('prometheus.shards: one StatefulSet per shard of prometheus.replicas pods, each sidecar on its shard\'s main object with its partitions, readable by its ServiceAccount; the operator shards as many', () => {
+  test("prometheus.shards: one StatefulSet per shard of prometheus.replicas pods, each sidecar on its shard's main object with its partitions, readable by its ServiceAccount; the operator shards as many", () => {
     const shards = values.prometheus.shards;
     expect(operatorConfig().prometheusShards ?? 1).toBe(shards);
     expect(prometheusStatefulSets().map((w) => w.metadata.name)).toEqual(Array.from({ length: shards }, (_, i) => shardStatefulSet(i)));
@@ -240,9 +244,11 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
       expect(sync).toMatchObject({ kind: 'ConfigMap', name: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard), partitions: true });
       expect(roleNames(pod.serviceAccountName ?? '')).toContain(shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard));
       // Its pods are its own: no other shard's StatefulSet selects them.
-      expect(prometheusStatefulSets().filter((w) => selects((w.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, workload)).map((w) => w.metadata.name)).toEqual([
-        shardStatefulSet(shard),
-      ]);
+      expect(
+        prometheusStatefulSets()
+          .filter((w) => selects((w.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, workload))
+          .map((w) => w.metadata.name),
+      ).toEqual([shardStatefulSet(shard)]);
     }
     expect(roleNames(OBJECT_NAMES.prometheusServiceAccount).filter((n) => n.startsWith(OBJECT_NAMES.prometheusConfigMap))).toEqual(
       Array.from({ length: shards }, (_, i) => shardObjectName(OBJECT_NAMES.prometheusConfigMap, i)),
