@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { REPO_ROOT } from '../../hack/local-stack/cluster.js';
 import { MailpitClient, isAlertEmailFor, waitForAlertEmail, type AlertState } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
+import { durationSeconds } from '../../hack/local-stack/demo.js';
 import { KIND_VALUES, mergeValues } from '../../cdk8s/values.js';
 import { shardOfNamespace } from '../../operator/assemble/shards.js';
 import { MAIL_URL, NODE_DIR, NODE_IP, clusterDown, clusterUp, helm, kubectl } from './node.js';
@@ -29,17 +30,23 @@ const APP = 'api';
 /** downAlert.for of every service: short, so that each step's emails come within a minute. */
 const DOWN_FOR = '10s';
 /**
- * How long an alert Prometheus stopped sending stays firing in Alertmanager: Prometheus sends each firing alert with
- * endsAt = 4 x max(evaluation interval, --rules.alert.resend-delay 1m). A shard that drops a namespace and whose alert
- * nobody refreshes would show as a RESOLVED email this long after its last send; the reshard watches beyond it.
+ * Prometheus's --rules.alert.resend-delay here. A firing alert is sent with endsAt = 4 x max(evaluation interval,
+ * resend delay): that long after a shard stops sending it (its namespace moved away), Alertmanager resolves it unless
+ * another shard sends it meanwhile. At the default 1m that grace (4 min) hides any gap shorter than it: the moved
+ * alert, pending again on the new shard, fires there within it whenever its `for` is short, handover or not. At 5s
+ * the grace (20 s) is shorter than the new shard needs to fire the alert from scratch (about 40 s on the node: its
+ * first evaluations plus `for: 10s`), as a `for` of minutes would be at the default: only a handover (the old shard
+ * keeps the namespace until the new one fires it) avoids the fake RESOLVED.
  */
-const ALERT_VALID_S = 4 * 60;
+const RESEND_DELAY_S = 5;
+const EVALUATION_INTERVAL_S = durationSeconds(KIND_VALUES.evaluationInterval ?? '');
+const ALERT_VALID_S = 4 * Math.max(EVALUATION_INTERVAL_S, RESEND_DELAY_S);
 
 const small = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { cpu: '500m', memory: memoryLimit } });
 const VALUES = mergeValues(KIND_VALUES, {
   // The release's own demo target would be one more service on some shard; the three teams are the test.
   demoTarget: { enabled: false },
-  prometheus: { shards: 2, replicas: 2, resources: small('20m', '64Mi', '512Mi') },
+  prometheus: { shards: 2, replicas: 2, resources: small('20m', '64Mi', '512Mi'), extraArgs: [`--rules.alert.resend-delay=${RESEND_DELAY_S}s`] },
   sync: { resources: small('5m', '48Mi', '128Mi') },
   thanos: { enabled: true, sidecarResources: small('5m', '32Mi', '128Mi'), query: { service: { type: 'NodePort', nodePort: THANOS_NODE_PORT }, resources: small('10m', '32Mi', '256Mi') } },
 });
@@ -273,8 +280,9 @@ test('reshard 2 -> 3 under a running outage of a service whose namespace moves t
   const movedAt = Date.now();
   console.log(`shards: helm upgrade to 3 shards and ${ns} on shard 2 took ${((movedAt - reshardAt) / 1000).toFixed(1)} s`);
 
-  // Still down, watched beyond the time an alert the old shard no longer sends stays valid in Alertmanager.
-  const watchS = ALERT_VALID_S + 60;
+  // Still down, watched beyond the time an alert the old shard no longer sends stays valid in Alertmanager, and beyond
+  // the new shard's first firing.
+  const watchS = ALERT_VALID_S + 90;
   const watchUntil = Date.now() + watchS * 1000;
   let lastStates = '';
   const oldPod = shardOfNamespace(ns, 2) === 0 ? 'vigil-prometheus-0' : 'vigil-prometheus-shard-1-0';
