@@ -2,7 +2,7 @@
 // default lives). Synthesized (synth.ts) with concrete values it gives the manifests of one profile;
 // in helm mode it gives the chart's templates.
 import { App, Chart } from 'cdk8s';
-import { getPath, type Flag, type RenderContext } from './context.js';
+import { getPath, type Count, type Flag, type RenderContext } from './context.js';
 import { imageReference, routePrefix, type ImageRef, type Resources, type Scheduling, type ServiceExposure } from './components/common.js';
 import { Prometheus } from './components/prometheus.js';
 import { ThanosQuery } from './components/thanos.js';
@@ -51,6 +51,7 @@ export function buildApp(ctx: RenderContext): Chart {
   const mailCatcherOn = ctx.flag('mailCatcher.enabled');
   const prometheusRoutePrefix = routePrefix(ctx, 'prometheus.externalUrl');
   const alertmanagerRoutePrefix = routePrefix(ctx, 'alertmanager.externalUrl');
+  const prometheusShards: Count = { expr: '.Values.prometheus.shards', value: vals.prometheus.shards };
 
   new Operator(chart, 'operator', {
     ctx,
@@ -67,6 +68,7 @@ export function buildApp(ctx: RenderContext): Chart {
     alertmanagerRoutePrefix,
     prometheusReplicas: ctx.value('prometheus.replicas'),
     alertmanagerReplicas: ctx.expr(ALERTMANAGER_REPLICAS_GO, alertmanagerReplicas(vals)),
+    prometheusShards,
     resources: res('operator.resources'),
     scheduling,
   });
@@ -91,6 +93,7 @@ export function buildApp(ctx: RenderContext): Chart {
     scheduling,
     logLevel: ctx.value('operator.logLevel'),
     replicas: ctx.value('prometheus.replicas'),
+    shards: prometheusShards,
     thanos: { enabled: ctx.flag('thanos.enabled'), image: imageRef(ctx, 'thanos.image'), resources: res('thanos.sidecarResources') },
   });
 
@@ -104,6 +107,7 @@ export function buildApp(ctx: RenderContext): Chart {
       extraArgs: ctx.itemsFromValues('thanos.query.extraArgs'),
       scheduling,
       logLevel: ctx.value('operator.logLevel'),
+      shards: prometheusShards,
     });
   });
 

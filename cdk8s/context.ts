@@ -63,6 +63,14 @@ export type TokenDef =
 
 /** Annotation carrying the Helm condition of a whole object; removed by the chart generator. */
 export const CONDITION_ANNOTATION = 'vigil.dev/helm-condition';
+/** Annotation carrying the `range` clause an object is repeated in (RenderContext.repeat); removed by the chart generator. */
+export const RANGE_ANNOTATION = 'vigil.dev/helm-range';
+
+/** A count known in TypeScript (concrete) and as a Helm expression giving an int (helm mode). */
+export interface Count {
+  readonly expr: string;
+  readonly value: number;
+}
 
 const TOKEN_PREFIX = 'VIGILHELMTOKEN';
 export const TOKEN_PATTERN = /VIGILHELMTOKEN[0-9]+X/g;
@@ -84,6 +92,7 @@ function isEmpty(v: unknown): boolean {
 export class RenderContext {
   readonly tokens = new Map<string, TokenDef>();
   private readonly conditions: string[] = [];
+  private range: string | undefined;
 
   constructor(
     readonly mode: RenderMode,
@@ -197,6 +206,32 @@ export class RenderContext {
     }
   }
 
+  /**
+   * Objects created by `build` exist once per index from `from` to count - 1 (none when the count is
+   * at most `from`). In concrete mode build runs once per index; in helm mode it runs once with the
+   * index as a token (`$<variable>`, a string, e.g. inside names: `vigil-prometheus-shard-{{ $shard }}`),
+   * and every object it creates is repeated by a `range` around its template (templatize.ts).
+   * Not nestable.
+   */
+  repeat(variable: string, count: Count, from: number, build: (index: string) => void): void {
+    if (!this.isHelm) {
+      for (let i = from; i < count.value; i++) build(String(i));
+      return;
+    }
+    if (this.range !== undefined) throw new Error('repeat inside repeat is not supported');
+    this.range = `$${variable} := untilStep ${from} (int ${count.expr}) 1`;
+    try {
+      build(this.expr(`$${variable}`, String(from)));
+    } finally {
+      this.range = undefined;
+    }
+  }
+
+  /** The `range` clause objects created right now are repeated in (undefined: not repeated). */
+  currentRange(): string | undefined {
+    return this.range;
+  }
+
   /** The Helm condition objects created right now get (undefined: unconditional). */
   currentCondition(): string | undefined {
     if (this.conditions.length === 0) return undefined;
@@ -235,6 +270,8 @@ export function objectMetadata(ctx: RenderContext, meta: ObjectMeta): ApiObjectM
   const annotations: Record<string, string> = { ...(meta.annotations ?? {}) };
   const condition = ctx.currentCondition();
   if (condition !== undefined) annotations[CONDITION_ANNOTATION] = condition;
+  const range = ctx.currentRange();
+  if (range !== undefined) annotations[RANGE_ANNOTATION] = range;
   return {
     name: meta.name,
     ...(meta.namespaced === false ? {} : { namespace: ctx.namespace }),

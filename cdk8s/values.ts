@@ -11,6 +11,7 @@ import { closestName } from '../operator/validate/unknown-fields.js';
 import { HOST_PORT_PATTERN } from '../operator/render/settings-schema.js';
 import { BODY_SIZE_PATTERN, MAX_COUNT_LIMIT, SCRAPE_COUNT_LIMIT_FIELDS } from '../operator/api/scrape-limits.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS, type ScrapeLimitSettings } from '../operator/render/scrape-limits.js';
+import { MAX_SHARDS } from '../operator/assemble/shards.js';
 
 /** A Prometheus duration (operator/validate/duration.ts), not empty. */
 const duration = () => z.string().min(1).regex(new RegExp(DURATION_PATTERN));
@@ -247,6 +248,15 @@ export const VigilValuesShape = z
           .default(1)
           .describe(
             'Prometheus replicas (HA): each scrapes and evaluates everything on its own, tells itself apart by the external label prometheus_replica (its pod name), and sends its alerts without that label, so Alertmanager deduplicates them into one email. thanos.enabled gives one deduplicated query view over them.',
+          ),
+        shards: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_SHARDS)
+          .default(1)
+          .describe(
+            `Prometheus shards, 1 to ${MAX_SHARDS} (vigil operator --prometheus-shards): the MonitoredServices are spread over them by whole namespaces, each shard a StatefulSet of prometheus.replicas pods loading only its namespaces' config (docs/deployment.md, "Shards"). Shard 0 is vigil-prometheus (the install without shards), shard i vigil-prometheus-shard-<i>. thanos.enabled gives one query view over all of them. Changing it on a running install moves namespaces between shards.`,
           ),
         remoteWrite: z.array(RemoteWriteSchema).default([]).describe('Prometheus remote_write entries (Prometheus configuration keys), for a metrics store of your own; unknown keys are refused.'),
       })

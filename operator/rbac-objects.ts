@@ -15,6 +15,7 @@ import {
   SCRAPE_CREDENTIALS_READER_RULES,
   type PolicyRule,
 } from './rbac.js';
+import { shardObjectName } from './contract.js';
 
 export interface RbacObjectOptions {
   /** Labels put on every object (the chart adds its standard labels). */
@@ -25,6 +26,11 @@ export interface RbacObjectOptions {
    * list and watch of them. Default true; false for an operator that writes the config in one object.
    */
   configPartitions?: boolean;
+  /**
+   * Prometheus shards (`vigil operator --prometheus-shards`, docs/contract.md "Shards"): the
+   * Prometheus sidecars' ServiceAccount may read and annotate the main object of every shard. Default 1.
+   */
+  prometheusShards?: number;
 }
 
 export interface KubeObject {
@@ -49,7 +55,13 @@ export function clusterRoleName(base: string, installNamespace: string): string 
   return `${base}-${installNamespace}`;
 }
 
-function identities(installNamespace: string, configPartitions: boolean): Identity[] {
+/** PROMETHEUS_SYNC_NAMESPACE_RULES naming the main object of each of `shards` shards where they name shard 0's. */
+function prometheusSyncRules(shards: number): PolicyRule[] {
+  const names = Array.from({ length: shards }, (_, i) => shardObjectName(OBJECT_NAMES.prometheusConfigMap, i));
+  return PROMETHEUS_SYNC_NAMESPACE_RULES.map((r) => (r.resourceNames?.includes(OBJECT_NAMES.prometheusConfigMap) ? { ...r, resourceNames: names } : r));
+}
+
+function identities(installNamespace: string, configPartitions: boolean, prometheusShards: number): Identity[] {
   const partitionRole = (name: string, rules: PolicyRule[]) => (configPartitions ? [{ name: `${name}-partitions`, rules }] : []);
   return [
     {
@@ -65,7 +77,7 @@ function identities(installNamespace: string, configPartitions: boolean): Identi
       component: 'prometheus',
       clusterRole: { name: clusterRoleName(OBJECT_NAMES.prometheusServiceAccount, installNamespace), rules: PROMETHEUS_CLUSTER_RULES },
       namespaceRoles: [
-        { name: `${OBJECT_NAMES.prometheusServiceAccount}-sync`, rules: PROMETHEUS_SYNC_NAMESPACE_RULES },
+        { name: `${OBJECT_NAMES.prometheusServiceAccount}-sync`, rules: prometheusSyncRules(prometheusShards) },
         ...partitionRole(`${OBJECT_NAMES.prometheusServiceAccount}-sync`, PROMETHEUS_SYNC_PARTITION_RULES),
       ],
     },
@@ -104,7 +116,7 @@ export function rbacObjects(installNamespace: string, opts: RbacObjectOptions = 
     labels: { 'app.kubernetes.io/part-of': 'vigil', 'app.kubernetes.io/component': component, ...opts.labels },
   });
   const objects: KubeObject[] = [];
-  for (const id of identities(installNamespace, opts.configPartitions ?? true)) {
+  for (const id of identities(installNamespace, opts.configPartitions ?? true, opts.prometheusShards ?? 1)) {
     const subject = { kind: 'ServiceAccount', name: id.serviceAccount, namespace: installNamespace };
     objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(id.serviceAccount, id.component, true) });
     if (id.clusterRole) {

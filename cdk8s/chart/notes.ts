@@ -13,6 +13,17 @@ User interfaces:
 {{- else }}
   Prometheus:    kubectl -n {{ .Release.Namespace }} port-forward svc/vigil-prometheus 9090:9090    then http://localhost:9090
 {{- end }}
+{{- if gt (int .Values.prometheus.shards) 1 }}
+  Prometheus runs {{ .Values.prometheus.shards }} shards (vigil-prometheus, vigil-prometheus-shard-1, ...), each with
+  only its namespaces: the Prometheus above is shard 0.{{ if .Values.thanos.enabled }} Query all of them through Thanos Query.{{ else }} Set thanos.enabled=true for one view over all of them.{{ end }}
+{{- end }}
+{{- if .Values.thanos.enabled }}
+{{- if eq .Values.thanos.query.service.type "NodePort" }}
+  Thanos Query:  node port {{ .Values.thanos.query.service.nodePort | default "(assigned)" }}
+{{- else }}
+  Thanos Query:  kubectl -n {{ .Release.Namespace }} port-forward svc/vigil-thanos-query 10902:10902  then http://localhost:10902
+{{- end }}
+{{- end }}
 {{- if eq .Values.alertmanager.service.type "NodePort" }}
   Alertmanager:  node port {{ .Values.alertmanager.service.nodePort | default "(assigned)" }}  ({{ .Values.alertmanager.externalUrl }})
 {{- else }}

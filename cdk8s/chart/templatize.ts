@@ -1,7 +1,7 @@
 // Turns the helm-mode synthesis (objects holding tokens, see ../context.ts) into Helm templates:
 // one file per object under templates/<component>/, block YAML printed by emit.ts, names and labels
 // through the named templates of _helpers.tpl (helpers.ts).
-import { CONDITION_ANNOTATION, type TokenDef } from '../context.js';
+import { CONDITION_ANNOTATION, RANGE_ANNOTATION, type TokenDef } from '../context.js';
 import type { KubeObject } from '../kube.js';
 import { labels, selectorLabels } from '../components/common.js';
 import { TemplateEmitter } from './emit.js';
@@ -13,7 +13,10 @@ export const HELM_ONLY_LABELS = ['helm.sh/chart', 'app.kubernetes.io/managed-by'
 type Json = Record<string, unknown>;
 const isMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const sameEntries = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+/** Whether `a` has every entry of `b`. */
+const holds = (a: Record<string, string>, b: Record<string, string>) => Object.entries(b).every(([k, v]) => a[k] === v);
+/** The entries of `a` that are not in `b`. */
+const without = (a: Record<string, string>, b: Record<string, string>) => Object.fromEntries(Object.entries(a).filter(([k]) => !(k in b)));
 
 /**
  * Label maps built by components/common.ts become `include` of the matching helper, in place
@@ -46,8 +49,10 @@ class LabelHelpers {
     const asStrings = v as Record<string, string>;
     const component = asStrings['app.kubernetes.io/name'];
     if (typeof component === 'string') {
-      if ((key === 'matchLabels' || key === 'selector') && sameEntries(asStrings, selectorLabels(component))) return { [this.include('vigil.selectorLabels', component)]: true };
-      if (key === 'labels' && sameEntries(asStrings, labels(component))) return { [this.include('vigil.podLabels', component)]: true };
+      // Extra labels (a shard's index) stay literal next to the helper's.
+      if ((key === 'matchLabels' || key === 'selector') && holds(asStrings, selectorLabels(component)))
+        return { [this.include('vigil.selectorLabels', component)]: true, ...without(asStrings, selectorLabels(component)) };
+      if (key === 'labels' && holds(asStrings, labels(component))) return { [this.include('vigil.podLabels', component)]: true, ...without(asStrings, labels(component)) };
     }
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.walk(x, k)]));
   }
@@ -69,7 +74,9 @@ export function templatize(objects: readonly KubeObject[], tokens: ReadonlyMap<s
     const { apiVersion, kind, metadata, ...body } = structuredClone(original);
     const annotations = { ...(metadata.annotations ?? {}) };
     const condition = annotations[CONDITION_ANNOTATION];
+    const range = annotations[RANGE_ANNOTATION];
     delete annotations[CONDITION_ANNOTATION];
+    delete annotations[RANGE_ANNOTATION];
     const helpers = new LabelHelpers();
     const meta: Json = {
       name: metadata.name,
@@ -79,7 +86,9 @@ export function templatize(objects: readonly KubeObject[], tokens: ReadonlyMap<s
     };
     const obj = { apiVersion, kind, metadata: meta, ...(helpers.walk(body) as Json) };
     const emitter = new TemplateEmitter(new Map([...tokens, ...helpers.defs]));
-    const body_ = `${emitter.mapping(obj, 0).join('\n')}\n`;
+    const text = `${emitter.mapping(obj, 0).join('\n')}\n`;
+    // Inside range, `.` is the index: `with $` gives the body the root context back (.Values ...).
+    const body_ = range === undefined ? text : `{{- range ${range} }}\n{{- with $ }}\n---\n${text}{{- end }}\n{{- end }}\n`;
     const content = condition === undefined ? body_ : `{{- if ${condition} }}\n${body_}{{- end }}\n`;
     return { file, content };
   });

@@ -3,12 +3,12 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { kubeObject, type Flag, type RenderContext } from '../context.js';
+import { kubeObject, type Count, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { configMap, container, httpProbe, labels, podMetadata, podSpec, POD_IDENTITY_ENV, selectorLabels, type ImageRef, type Resources, type Scheduling } from './common.js';
 import { Identity } from './rbac.js';
 import { templateFileName } from '../chart/paths.js';
-import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './prometheus.js';
+import { moreThanOneShard, PROMETHEUS_NAME, PROMETHEUS_PORT, prometheusShardName, prometheusShardUrl } from './prometheus.js';
 import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './alertmanager.js';
 
 export const OPERATOR_NAME = OBJECT_NAMES.operatorServiceAccount;
@@ -53,6 +53,8 @@ export interface OperatorProps {
   /** Pods of the Prometheus and Alertmanager StatefulSets: ConfigApplied waits for every one's sidecar report (--prometheus-replicas, --alertmanager-replicas). */
   prometheusReplicas: number;
   alertmanagerReplicas: number;
+  /** prometheus.shards: above 1, --prometheus-shards and a --prometheus-url template naming each shard's Service. */
+  prometheusShards: Count;
   resources: Resources;
   scheduling: Scheduling;
 }
@@ -75,6 +77,15 @@ export class Operator extends Construct {
       createHash('sha256').update(stringify(props.settings)).digest('hex'),
     );
 
+    const sharded = moreThanOneShard(props.prometheusShards);
+    const unshardedUrl = `http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}${props.prometheusRoutePrefix}`;
+    const shardedUrl = prometheusShardUrl(props.prometheusRoutePrefix);
+    // One URL, or a template naming each shard's Service; a ternary, since the route prefix is a token inside both.
+    const prometheusUrl = ctx.isHelm
+      ? shardedUrl.replace(prometheusShardName('{shard}'), ctx.expr(`ternary ${JSON.stringify(prometheusShardName('{shard}'))} ${JSON.stringify(PROMETHEUS_NAME)} (${sharded.expr})`, ''))
+      : sharded.value
+        ? shardedUrl
+        : unshardedUrl;
     const args = [
       'operator',
       '--namespace=$(POD_NAMESPACE)',
@@ -83,7 +94,8 @@ export class Operator extends Construct {
       `--settings=${SETTINGS_DIR}/${SETTINGS_KEY}`,
       // The generated ConfigMap, Secret and Lease are owned by the settings ConfigMap: helm uninstall removes them.
       `--owner-configmap=${SETTINGS_CONFIGMAP}`,
-      `--prometheus-url=http://${PROMETHEUS_NAME}:${PROMETHEUS_PORT}${props.prometheusRoutePrefix}`,
+      `--prometheus-url=${prometheusUrl}`,
+      ...ctx.optionalItems(sharded, [`--prometheus-shards=${ctx.expr(props.prometheusShards.expr, props.prometheusShards.value)}`]),
       `--alertmanager-url=http://${ALERTMANAGER_NAME}:${ALERTMANAGER_PORT}${props.alertmanagerRoutePrefix}`,
       `--listen=0.0.0.0:${OPERATOR_PORT}`,
       '--leader-elect',

@@ -2,9 +2,12 @@
 // watches the operator's ConfigMap through the API and writes it into an emptyDir Prometheus reads,
 // then reloads Prometheus: no kubelet volume lag. Until its first sync, Prometheus runs on a bootstrap
 // config that an init container copies into that emptyDir (Prometheus refuses to start without one).
+// With prometheus.shards N > 1 there is one StatefulSet per shard (docs/contract.md, "Shards"): shard 0
+// is the StatefulSet of the install without shards, shard i (1 .. N-1) vigil-prometheus-shard-<i>, a
+// `range` in the chart; each pod's sidecar reads its shard's main object.
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { kubeObject, not, type Flag, type RenderContext } from '../context.js';
+import { kubeObject, not, type Count, type Flag, type RenderContext } from '../context.js';
 import { OBJECT_NAMES } from '../../operator/rbac.js';
 import { DEFAULT_SCRAPE_CREDENTIALS_DIR } from '../../operator/render/scrape-auth.js';
 import {
@@ -27,6 +30,29 @@ import { syncSidecar } from './sync.js';
 
 export const PROMETHEUS_NAME = 'vigil-prometheus';
 export const PROMETHEUS_PORT = 9090;
+/** `app.kubernetes.io/name` of the pods of shards 1 .. N-1 (shard 0's are PROMETHEUS_NAME's): shard 0's selectors never match them. */
+export const PROMETHEUS_SHARD_NAME = 'vigil-prometheus-shard';
+/** The label telling the shards 1 .. N-1 apart (their selectors; a value such as "1"). */
+export const PROMETHEUS_SHARD_LABEL = 'vigil.dev/prometheus-shard';
+
+/**
+ * Shard `shard`'s headless Service (and, from shard 1 on, its StatefulSet): vigil-prometheus-shard-<i>.
+ * Shard 0's StatefulSet keeps PROMETHEUS_NAME; with N > 1 it gets this Service too, so that one
+ * `--prometheus-url` template (PROMETHEUS_SHARD_URL) names every shard.
+ */
+export function prometheusShardName(shard: string | number): string {
+  return `${PROMETHEUS_SHARD_NAME}-${shard}`;
+}
+
+/** Whether prometheus.shards is above 1: the operator shards, shard 0 gets its prometheusShardName Service. */
+export function moreThanOneShard(shards: Count): Flag {
+  return { expr: `gt (int ${shards.expr}) 1`, value: shards.value > 1 };
+}
+
+/** The operator's `--prometheus-url` with shards: `{shard}` (operator/contract.ts SHARD_PLACEHOLDER) stands for the index. */
+export function prometheusShardUrl(routePrefix: string): string {
+  return `http://${prometheusShardName('{shard}')}:${PROMETHEUS_PORT}${routePrefix}`;
+}
 /** Where the sync sidecar writes prometheus.yml and the rule files (GlobalSettings.rulesDir). */
 export const PROMETHEUS_GENERATED_DIR = '/etc/prometheus/generated';
 
@@ -74,9 +100,19 @@ export interface PrometheusProps {
   syncResources: Resources;
   scheduling: Scheduling;
   logLevel: string;
-  /** prometheus.replicas: pods of the StatefulSet, told apart by the replica external label (settings.ts). */
+  /** prometheus.replicas: pods of each shard's StatefulSet, told apart by the replica external label (settings.ts). */
   replicas: number;
+  /** prometheus.shards: StatefulSets, each with its own config (operator --prometheus-shards). */
+  shards: Count;
   thanos: ThanosSidecarProps;
+}
+
+/** One shard's StatefulSet: its name, pod labels and selector, and the main object its sidecars read. */
+interface ShardWorkload {
+  name: string;
+  podLabels: Record<string, string>;
+  selector: Record<string, string>;
+  configMap: string;
 }
 
 export class Prometheus extends Construct {
@@ -86,7 +122,7 @@ export class Prometheus extends Construct {
     const { retention, externalUrl } = props;
     const name = PROMETHEUS_NAME;
 
-    new Identity(this, 'identity', { ctx, component: 'prometheus', name });
+    new Identity(this, 'identity', { ctx, component: 'prometheus', name, prometheusShards: props.shards });
 
     configMap(this, ctx, 'bootstrap', { name: `${name}-bootstrap`, labels: labels(name) }, { 'prometheus.yml': PROMETHEUS_BOOTSTRAP_CONFIG });
 
@@ -132,18 +168,19 @@ export class Prometheus extends Construct {
       // WAL replay after a restart with persistent storage can take minutes.
       startupProbe: httpProbe(`${props.routePrefix}/-/ready`, 'http-web', 5, 120),
     });
-    const sync = syncSidecar({
-      image: props.syncImage,
-      resources: props.syncResources,
-      source: ['--configmap', OBJECT_NAMES.prometheusConfigMap],
-      server: 'prometheus',
-      dir: PROMETHEUS_GENERATED_DIR,
-      serverPort: PROMETHEUS_PORT,
-      routePrefix: props.routePrefix,
-      logLevel: props.logLevel,
-      credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
-      partitions: true,
-    });
+    const sync = (configMapName: string) =>
+      syncSidecar({
+        image: props.syncImage,
+        resources: props.syncResources,
+        source: ['--configmap', configMapName],
+        server: 'prometheus',
+        dir: PROMETHEUS_GENERATED_DIR,
+        serverPort: PROMETHEUS_PORT,
+        routePrefix: props.routePrefix,
+        logLevel: props.logLevel,
+        credentials: { secret: OBJECT_NAMES.scrapeCredentialsSecret, dir: DEFAULT_SCRAPE_CREDENTIALS_DIR },
+        partitions: true,
+      });
     // Thanos's sidecar serves this Prometheus's data to Thanos Query (StoreAPI, gRPC), reading it through
     // Prometheus's HTTP API and its TSDB directory; it uploads nothing (no object storage is configured).
     const thanosSidecar = container({
@@ -173,32 +210,34 @@ export class Prometheus extends Construct {
       { name: 'bootstrap-config', configMap: { name: `${name}-bootstrap` } },
     ];
 
-    kubeObject(
-      this,
-      ctx,
-      'statefulset',
-      'apps/v1',
-      'StatefulSet',
-      { name, labels: labels(name) },
-      {
-        spec: {
-          replicas: props.replicas,
-          serviceName: name,
-          selector: { matchLabels: selectorLabels(name) },
-          template: {
-            metadata: podMetadata(props.scheduling, name),
-            spec: podSpec(props.scheduling, {
-              serviceAccountName: OBJECT_NAMES.prometheusServiceAccount,
-              terminationGracePeriodSeconds: 60,
-              initContainers: [bootstrap],
-              containers: [prometheus, sync, ...ctx.optionalItems(props.thanos.enabled, [thanosSidecar])],
-              volumes: [...baseVolumes, ...ctx.optionalItems(not(props.persistence.enabled), [{ name: 'data', emptyDir: {} }])],
-            }),
+    const statefulSet = (id: string, shard: ShardWorkload) =>
+      kubeObject(
+        this,
+        ctx,
+        id,
+        'apps/v1',
+        'StatefulSet',
+        { name: shard.name, labels: shard.podLabels },
+        {
+          spec: {
+            replicas: props.replicas,
+            serviceName: shard.name,
+            selector: { matchLabels: shard.selector },
+            template: {
+              metadata: { ...podMetadata(props.scheduling, name), labels: shard.podLabels },
+              spec: podSpec(props.scheduling, {
+                serviceAccountName: OBJECT_NAMES.prometheusServiceAccount,
+                terminationGracePeriodSeconds: 60,
+                initContainers: [bootstrap],
+                containers: [prometheus, sync(shard.configMap), ...ctx.optionalItems(props.thanos.enabled, [thanosSidecar])],
+                volumes: [...baseVolumes, ...ctx.optionalItems(not(props.persistence.enabled), [{ name: 'data', emptyDir: {} }])],
+              }),
+            },
+            ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
           },
-          ...ctx.optionalFields(props.persistence.enabled, { volumeClaimTemplates: [dataVolumeClaim] }),
         },
-      },
-    );
+      );
+    statefulSet('statefulset', { name, podLabels: labels(name), selector: selectorLabels(name), configMap: OBJECT_NAMES.prometheusConfigMap });
 
     exposedService(this, ctx, 'service', name, name, props.service, [{ name: 'http-web', port: PROMETHEUS_PORT, targetPort: 'http-web', protocol: 'TCP' }], 'http-web');
 
@@ -213,6 +252,44 @@ export class Prometheus extends Construct {
         { name: THANOS_SIDECARS_NAME, labels: labels(name) },
         { spec: { clusterIP: 'None', selector: selectorLabels(name), ports: [{ name: 'grpc', port: THANOS_GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' }] } },
       );
+    });
+
+    // Headless, one per shard: the operator's --prometheus-url template (prometheusShardUrl) resolves
+    // to a pod of that shard, and Thanos Query (`dns+`) finds every pod of shards 1 .. N-1 by it.
+    const shardService = (id: string, serviceName: string, component: string, selector: Record<string, string>) =>
+      kubeObject(
+        this,
+        ctx,
+        id,
+        'v1',
+        'Service',
+        { name: serviceName, labels: labels(component) },
+        {
+          spec: {
+            clusterIP: 'None',
+            selector,
+            ports: [
+              { name: 'http-web', port: PROMETHEUS_PORT, targetPort: 'http-web', protocol: 'TCP' },
+              { name: 'grpc', port: THANOS_GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
+            ],
+          },
+        },
+      );
+    ctx.when(moreThanOneShard(props.shards), () => {
+      shardService('shard-0-service', prometheusShardName(0), name, selectorLabels(name));
+    });
+    ctx.repeat('shard', props.shards, 1, (shard) => {
+      const shardName = prometheusShardName(shard);
+      const shardLabel = { [PROMETHEUS_SHARD_LABEL]: shard };
+      const selector = { ...selectorLabels(PROMETHEUS_SHARD_NAME), ...shardLabel };
+      statefulSet(`shard-${shard}-statefulset`, {
+        name: shardName,
+        podLabels: { ...labels(PROMETHEUS_SHARD_NAME), ...shardLabel },
+        selector,
+        // shardObjectName's name for a shard above 0, written out: in the chart `shard` is `{{ $shard }}`.
+        configMap: `${OBJECT_NAMES.prometheusConfigMap}-shard-${shard}`,
+      });
+      shardService(`shard-${shard}-service`, shardName, PROMETHEUS_SHARD_NAME, selector);
     });
   }
 }

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KubeObject } from '../../cdk8s/kube.js';
+import type { KubeObject } from '../../cdk8s/kube.js';
 import { synthesize } from '../../cdk8s/synth.js';
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP, SETTINGS_KEY } from '../../cdk8s/components/operator.js';
 import { KIND } from '../../operator/api/schema.js';
@@ -38,6 +38,12 @@ describe('helm chart', () => {
     const r = await tool('helm', ['template', 'vigil', CHART, '--set', 'alertmanager.replicas=0']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/alertmanager.*replicas/);
+  });
+
+  test.each(['0', '65'])('prometheus.shards=%s is refused by helm, naming the value and the bound (1 to 64, what the operator accepts)', async (shards) => {
+    const r = await tool('helm', ['template', 'vigil', CHART, '--set', `prometheus.shards=${shards}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/prometheus.*shards.*(1|64)/);
   });
 
   test.each([
@@ -167,7 +173,7 @@ describe('helm chart', () => {
       expect(lint.stdout + lint.stderr).toContain(`additional properties '${key}' not allowed`);
     }
     expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { retension: '30d' } }))).toThrow(
-      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs, replicas, remoteWrite',
+      'invalid Vigil values: prometheus.retension: unknown value (did you mean retention?); accepted here: image, retention, externalUrl, persistence, service, resources, extraArgs, replicas, shards, remoteWrite',
     );
     expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { remoteWrite: [{ url: 'https://metrics.example.com/write', queue_confg: {} }] } }))).toThrow(
       'prometheus.remoteWrite.0.queue_confg: unknown value (did you mean queue_config?)',

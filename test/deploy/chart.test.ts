@@ -1,6 +1,6 @@
 // The chart is generated from the cdk8s app and never edited by hand; every workload follows the
 // restricted Pod Security profile. No external processes here (see *.int.test.ts for helm & co).
-import { type KubeObject } from '../../cdk8s/kube.js';
+import type { KubeObject } from '../../cdk8s/kube.js';
 import { synthesize } from '../../cdk8s/synth.js';
 import { generateChart, readChart } from '../../cdk8s/chart/generate.js';
 import { TemplateEmitter } from '../../cdk8s/chart/emit.js';
@@ -104,6 +104,26 @@ describe('values', () => {
       /alertmanager\.replicas: alertmanager\.replicas > 1 cannot be combined with profile=demo/,
     );
     expect(parseValues(mergeValues(REAL_CLUSTER, { profile: 'production', alertmanager: { replicas: 3 } })).alertmanager.replicas).toBe(3);
+  });
+
+  test('prometheus.shards: 1 to 64 as the operator takes them (--prometheus-shards), each refusal naming the value and what is accepted; 1 (the default) renders no shard objects', () => {
+    expect(DEFAULT_VALUES.prometheus.shards).toBe(1);
+    for (const bad of [0, 65, 1.5]) expect(() => parseValues(mergeValues(REAL_CLUSTER, { prometheus: { shards: bad } }))).toThrow(/prometheus\.shards: .*(>=1|<=64|int)/);
+    expect(parseValues(mergeValues(REAL_CLUSTER, { prometheus: { shards: 64 } })).prometheus.shards).toBe(64);
+    const names = (shards: number) =>
+      synthesize('concrete', parseValues(mergeValues(REAL_CLUSTER, { prometheus: { shards }, thanos: { enabled: true } })))
+        .objects.filter((o) => /shard/.test(o.metadata.name))
+        .map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names(1)).toEqual([]);
+    expect(names(3).sort()).toEqual(
+      [
+        'Service/vigil-prometheus-shard-0',
+        'Service/vigil-prometheus-shard-1',
+        'Service/vigil-prometheus-shard-2',
+        'StatefulSet/vigil-prometheus-shard-1',
+        'StatefulSet/vigil-prometheus-shard-2',
+      ].sort(),
+    );
   });
 
   test('left empty, the Alertmanager replicas follow the profile: 2 with production, 1 with demo (profile=demo alone installs); a number set is kept', () => {

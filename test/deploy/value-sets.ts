@@ -27,6 +27,7 @@ export const OTHER_WAY: VigilValuesInput = {
     persistence: { enabled: true, size: '50Gi', storageClassName: 'fast-ssd' },
     service: { type: 'NodePort', nodePort: null },
     replicas: 2,
+    shards: 3,
     remoteWrite: [{ url: 'https://metrics.example.com/api/v1/write', queue_config: { max_shards: 10 }, write_relabel_configs: [{ source_labels: ['__name__'], regex: 'up', action: 'keep' }] }],
   },
   thanos: { enabled: true, query: { replicas: 2, service: { type: 'NodePort', nodePort: 30902 }, extraArgs: ['--query.timeout=1m'] } },

@@ -5,7 +5,7 @@
 // refuses unknown keys: a wrong key would crash-loop the operator), and the ports, paths, volumes,
 // users and RBAC the flags refer to must exist in the same rendering.
 import { dirname, basename, posix } from 'node:path';
-import { type KubeObject } from '../../cdk8s/kube.js';
+import type { KubeObject } from '../../cdk8s/kube.js';
 import { synthesize } from '../../cdk8s/synth.js';
 import { DEFAULT_VALUES, KIND_RESOLVED_VALUES, mergeValues, parseValues, type VigilValues } from '../../cdk8s/values.js';
 import { SETTINGS_CHECKSUM_ANNOTATION, SETTINGS_CONFIGMAP } from '../../cdk8s/components/operator.js';
@@ -20,6 +20,12 @@ import { parse } from 'yaml';
 import { renderConfig } from '../../operator/assemble/config.js';
 import type { GlobalSettings } from '../../operator/render/types.js';
 import { OTHER_WAY, REAL_CLUSTER } from './value-sets.js';
+import { shardObjectName, shardUrl } from '../../operator/contract.js';
+import { REPLICA_EXTERNAL_LABEL } from '../../operator/render/names.js';
+import { PROMETHEUS_NAME, PROMETHEUS_SHARD_NAME, prometheusShardName, THANOS_QUERY_NAME } from '../../cdk8s/components/prometheus.js';
+
+/** The StatefulSet of Prometheus shard `shard`: shard 0 keeps the name of the install without shards. */
+const shardStatefulSet = (shard: number) => (shard === 0 ? PROMETHEUS_NAME : prometheusShardName(shard));
 
 type Json = Record<string, unknown>;
 interface Container {
@@ -123,6 +129,13 @@ function routePrefixOf(server: Container): string {
 
 describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, namespace) => {
   const { objects } = synthesize('concrete', values, namespace);
+  /** Every Prometheus StatefulSet: one per shard. */
+  const prometheusStatefulSets = () => objects.filter((o) => o.kind === 'StatefulSet' && (o.metadata.name === PROMETHEUS_NAME || o.metadata.name.startsWith(`${PROMETHEUS_SHARD_NAME}-`)));
+  /** Whether a selector matches the pod template labels of a workload. */
+  const selects = (selector: Record<string, string>, workload: KubeObject) => {
+    const podLabels = (workload.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+    return Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+  };
   const operatorPod = podSpecOf(find(objects, 'Deployment', OBJECT_NAMES.operatorServiceAccount));
   const operatorContainer = containerOf(operatorPod, 'operator');
   // Parsed per test (cheap), so that one failure does not cascade into confusing ones.
@@ -204,12 +217,73 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
     expect(operatorContainer.livenessProbe?.httpGet?.path).toBe('/healthz');
     expect(portNumber(operatorContainer, operatorContainer.readinessProbe?.httpGet?.port ?? -1)).toBe(port);
     expect(portNumber(operatorContainer, operatorContainer.livenessProbe?.httpGet?.port ?? -1)).toBe(port);
-    // --prometheus-url names the Prometheus Service, on a port that reaches Prometheus's web port.
-    const url = new URL(operator.prometheusUrl ?? '');
-    const service = find(objects, 'Service', url.hostname).spec as { ports: { port: number; targetPort: string }[] };
-    const servicePort = service.ports.find((p) => p.port === Number(url.port));
-    const prometheus = containerOf(podSpecOf(find(objects, 'StatefulSet', url.hostname)), 'prometheus');
-    expect(portNumber(prometheus, servicePort?.targetPort ?? -1)).toBe(Number(url.port));
+    // --prometheus-url names each shard's Service, on a port that reaches that shard's Prometheus's web port.
+    for (let shard = 0; shard < values.prometheus.shards; shard++) {
+      const url = new URL(shardUrl(operator.prometheusUrl ?? '', shard));
+      const service = find(objects, 'Service', url.hostname).spec as { selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+      const servicePort = service.ports.find((p) => p.port === Number(url.port));
+      const workload = find(objects, 'StatefulSet', shardStatefulSet(shard));
+      const prometheus = containerOf(podSpecOf(workload), 'prometheus');
+      expect(portNumber(prometheus, servicePort?.targetPort ?? -1)).toBe(Number(url.port));
+      // It selects the pods of that shard and of no other.
+      expect(
+        prometheusStatefulSets()
+          .filter((w) => selects(service.selector, w))
+          .map((w) => w.metadata.name),
+      ).toEqual([shardStatefulSet(shard)]);
+    }
+  });
+
+  test("prometheus.shards: one StatefulSet per shard of prometheus.replicas pods, each sidecar on its shard's main object with its partitions, readable by its ServiceAccount; the operator shards as many", () => {
+    const shards = values.prometheus.shards;
+    expect(operatorConfig().prometheusShards ?? 1).toBe(shards);
+    expect(prometheusStatefulSets().map((w) => w.metadata.name)).toEqual(Array.from({ length: shards }, (_, i) => shardStatefulSet(i)));
+    const roleNames = (sa: string) =>
+      objects
+        .filter((o) => o.kind === 'RoleBinding' && (o.subjects as { name: string }[]).some((x) => x.name === sa))
+        .flatMap((b) => find(objects, 'Role', (b.roleRef as { name: string }).name).rules as { resources: string[]; resourceNames?: string[] }[])
+        .filter((r) => r.resources.includes('configmaps'))
+        .flatMap((r) => r.resourceNames ?? []);
+    for (let shard = 0; shard < shards; shard++) {
+      const workload = find(objects, 'StatefulSet', shardStatefulSet(shard));
+      expect((workload.spec as { replicas: number }).replicas).toBe(values.prometheus.replicas);
+      const pod = podSpecOf(workload);
+      const { argv, env } = commandArgv(containerOf(pod, 'config-sync'), 'sync', namespace);
+      const sync = parseSyncArgs(argv, env);
+      expect(sync).toMatchObject({ kind: 'ConfigMap', name: shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard), partitions: true });
+      expect(roleNames(pod.serviceAccountName ?? '')).toContain(shardObjectName(OBJECT_NAMES.prometheusConfigMap, shard));
+      // Its pods are its own: no other shard's StatefulSet selects them.
+      expect(
+        prometheusStatefulSets()
+          .filter((w) => selects((w.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels, workload))
+          .map((w) => w.metadata.name),
+      ).toEqual([shardStatefulSet(shard)]);
+    }
+    expect(roleNames(OBJECT_NAMES.prometheusServiceAccount).filter((n) => n.startsWith(OBJECT_NAMES.prometheusConfigMap))).toEqual(
+      Array.from({ length: shards }, (_, i) => shardObjectName(OBJECT_NAMES.prometheusConfigMap, i)),
+    );
+  });
+
+  test('thanos.enabled: Thanos Query reads every Prometheus pod of every shard (a dns+ endpoint per headless Service selecting them), deduplicating on the replica label', () => {
+    const query = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === THANOS_QUERY_NAME);
+    if (!values.thanos.enabled) {
+      expect(query).toBeUndefined();
+      return;
+    }
+    const args = containerOf(podSpecOf(query as KubeObject), 'thanos-query').args ?? [];
+    expect(args).toContain(`--query.replica-label=${REPLICA_EXTERNAL_LABEL}`);
+    const endpoints = args.filter((a) => a.startsWith('--endpoint=')).map((a) => /^--endpoint=dns\+([^.]+)\.([^.]+)\.svc:(\d+)$/.exec(a));
+    const reached = endpoints.map((m) => {
+      expect(m?.[2]).toBe(namespace);
+      const service = find(objects, 'Service', m?.[1] ?? '').spec as { clusterIP?: string; selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+      expect(service.clusterIP).toBe('None');
+      expect(service.ports.find((p) => p.port === Number(m?.[3]))?.targetPort).toBe('grpc');
+      return prometheusStatefulSets()
+        .filter((w) => selects(service.selector, w))
+        .map((w) => w.metadata.name);
+    });
+    expect(reached.flat().sort()).toEqual(Array.from({ length: values.prometheus.shards }, (_, i) => shardStatefulSet(i)).sort());
+    for (const w of prometheusStatefulSets()) expect(containerOf(podSpecOf(w), 'thanos-sidecar').ports?.find((p) => p.name === 'grpc')).toBeDefined();
   });
 
   test('the settings ConfigMap is what --settings points at, and the operator accepts it', () => {
@@ -358,7 +432,8 @@ describe.each(CASES)('the chart and the programs agree (%s)', (_name, values, na
       const rules = bindings.flatMap((b) => find(objects, 'Role', (b.roleRef as { name: string }).name).rules as { resources: string[]; verbs: string[]; resourceNames?: string[] }[]);
       const resource = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
       const rule = rules.find((r) => r.resources.includes(resource));
-      expect(rule).toMatchObject({ resourceNames: [objectName], verbs: expect.arrayContaining(['get', 'list', 'watch', 'patch']) });
+      // Prometheus's: also the other shards' main objects (the test above).
+      expect(rule).toMatchObject({ resourceNames: kind === 'ConfigMap' ? expect.arrayContaining([objectName]) : [objectName], verbs: expect.arrayContaining(['get', 'list', 'watch', 'patch']) });
       expect(rules.some((r) => r.resources.includes('events'))).toBe(true);
     });
   });
