@@ -280,21 +280,27 @@ test('reshard 2 -> 3 under a running outage of a service whose namespace moves t
   const movedAt = Date.now();
   console.log(`shards: helm upgrade to 3 shards and ${ns} on shard 2 took ${((movedAt - reshardAt) / 1000).toFixed(1)} s`);
 
-  // Still down, watched beyond the time an alert the old shard no longer sends stays valid in Alertmanager, and beyond
-  // the new shard's first firing.
-  const watchS = ALERT_VALID_S + 90;
-  const watchUntil = Date.now() + watchS * 1000;
+  // Still down, watched until the old shard has dropped the namespace (the handover ended) and then beyond the time
+  // the alert it no longer sends stays valid in Alertmanager, and at least 90 s past the new shard's first firing.
+  const minimumUntil = Date.now() + (ALERT_VALID_S + 90) * 1000;
+  const giveUpAt = Date.now() + 600_000;
+  let droppedAt: number | undefined;
   let lastStates = '';
   const oldPod = shardOfNamespace(ns, 2) === 0 ? 'vigil-prometheus-0' : 'vigil-prometheus-shard-1-0';
-  while (Date.now() < watchUntil) {
-    // What each shard says of the alert, for the log (the handover shows as firing on both for a while).
-    const states = await Promise.all([oldPod, 'vigil-prometheus-shard-2-0'].map(async (pod) => `${pod}: ${await serviceDownState(pod, ns).catch((e: Error) => e.message)}`));
-    if (states.join() !== lastStates) console.log(`shards: ${((Date.now() - movedAt) / 1000).toFixed(0)} s after the move, ServiceDown ${states.join(', ')}`);
-    lastStates = states.join();
+  while (Date.now() < Math.max(minimumUntil, (droppedAt ?? giveUpAt) + (ALERT_VALID_S + 30) * 1000) && Date.now() < giveUpAt) {
+    // What each shard says of the alert (the handover shows as firing on both for a while).
+    const [oldState, newState] = await Promise.all([oldPod, 'vigil-prometheus-shard-2-0'].map((pod) => serviceDownState(pod, ns).catch((e: Error) => e.message)));
+    const states = `${oldPod}: ${oldState}, vigil-prometheus-shard-2-0: ${newState}`;
+    if (states !== lastStates) console.log(`shards: ${((Date.now() - movedAt) / 1000).toFixed(0)} s after the move, ServiceDown ${states}`);
+    lastStates = states;
+    if (oldState === 'none' && droppedAt === undefined) droppedAt = Date.now();
     expect({ ns, fakeResolved: await emails('resolved', ns, downAt) }).toEqual({ ns, fakeResolved: [] });
     expect({ ns, firing: await emails('firing', ns, downAt) }).toEqual({ ns, firing: [{ created: firing.mail.Created, to: [owner(ns)] }] });
     await sleep(10_000);
   }
+  // The old shard let the namespace go, and the watch outlasted its last alert's validity.
+  expect({ ns, oldShardDropped: droppedAt !== undefined }).toEqual({ ns, oldShardDropped: true });
+  expect(Date.now() - droppedAt!).toBeGreaterThanOrEqual(ALERT_VALID_S * 1000);
   // The services that did not move were not disturbed.
   for (const other of [TEAMS.stays0, TEAMS.stays1])
     expect({ other, mails: [...(await emails('firing', other, reshardAt)), ...(await emails('resolved', other, reshardAt))] }).toEqual({ other, mails: [] });
