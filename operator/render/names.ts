@@ -1,5 +1,6 @@
 // Stable names of everything Vigil generates. Kubernetes namespaces and object names cannot
 // contain `/` or `_`, so `<ns>/<name>` and `<ns>__<name>` never collide across namespaces.
+import { hash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import type { ObjectRef } from './types.js';
 
@@ -28,6 +29,12 @@ export const LABEL_NAMESPACE = 'vigil_namespace';
 export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
 /** Routes the Watchdog to its own receiver (watchdog.ts); only the Watchdog rule sets it. */
 export const LABEL_WATCHDOG = 'vigil_watchdog';
+/**
+ * Names the receiver of the service's recipient set (recipientSetReceiver) on every alert of the
+ * service: alertmanager.yml has one route per receiver that matches on it, so routes grow with
+ * distinct recipient sets, not with services (alertmanager.ts).
+ */
+export const LABEL_RECEIVER = 'vigil_receiver';
 
 /**
  * Prometheus's name for a Kubernetes label in its meta labels: every character outside
@@ -102,7 +109,17 @@ export function ruleFileName(ref: ObjectRef): string {
   return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;
 }
 
-/** Alertmanager receiver of one MonitoredService: `<namespace>/<name>`. */
-export function receiverName(ref: ObjectRef): string {
-  return `${ref.namespace}/${ref.name}`;
+/** Prefix of the receivers of recipient sets (recipientSetReceiver); the receivers Vigil names itself start with `vigil-` too, never with this. */
+export const RECIPIENT_SET_RECEIVER_PREFIX = 'vigil-to-';
+
+/**
+ * The Alertmanager receiver of an email recipient set: `vigil-to-<16 hex>`, the first 64 bits of
+ * sha256 over the recipients (in order: they make the To header) and sendResolved, the two things
+ * a receiver holds besides the install's settings. Services with the same set share it; a
+ * restarted operator computes the same name. DEFAULT_RECEIVER without recipients. Also a valid
+ * label value (LABEL_RECEIVER) and receiver_name in Alertmanager's metrics.
+ */
+export function recipientSetReceiver(email: { to: readonly string[]; sendResolved: boolean } | undefined): string {
+  if (!email || email.to.length === 0) return DEFAULT_RECEIVER;
+  return RECIPIENT_SET_RECEIVER_PREFIX + hash('sha256', JSON.stringify([email.to, email.sendResolved]), 'hex').slice(0, 16);
 }
