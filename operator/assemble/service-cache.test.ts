@@ -317,7 +317,8 @@ describe('ServiceCache', () => {
       last = cached;
       objects = withStatuses(objects, cached);
     }
-    expect(cache.members.size).toBeGreaterThan(8);
+    // Several members were cached (prometheus.yml's: alertmanager.yml holds one route per recipient set, here few).
+    expect(cache.members.size).toBeGreaterThan(2);
   });
   it('partitioned: a random sequence of changes through the cache stores byte for byte what a restarted operator (a fresh cache) stores, encoding only the partitions that changed', () => {
     const limits = { plainLimitBytes: 0 };
