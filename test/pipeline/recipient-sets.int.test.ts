@@ -6,7 +6,8 @@
 //    without vigil_receiver, a route and receiver per service) and email their owners; then the new
 //    rules and alertmanager.yml are loaded. Measured: what the owners get at that moment;
 // 2. A and B share one receiver, yet each email names its own service and goes to the owners;
-// 3. adding C with the same owners sends C's email only: A's and B's are not sent again.
+// 3. adding C with the same owners sends C's email only: A's and B's are not sent again;
+// 4. upgrade again (D and E, other owners), Prometheus reloaded well before Alertmanager: measured.
 // Every listener is a free loopback port; every process is stopped by PID in afterAll, also after a failure.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ const RECEIVER = recipientSetReceiver({ to: OWNERS, sendResolved: true });
 /** Long enough for a second email to follow the first: the demo profile's group_interval is 1s, Prometheus evaluates every 1s. */
 const QUIET_MS = 15_000;
 
-const service = (name: string): MonitoredService =>
+const service = (name: string, owners = OWNERS): MonitoredService =>
   MonitoredServiceSchema.parse({
     apiVersion: 'vigil.dev/v1alpha1',
     kind: 'MonitoredService',
@@ -39,7 +40,7 @@ const service = (name: string): MonitoredService =>
       endpoints: [{ port: 'metrics' }],
       downAlert: { enabled: false },
       rules: [{ name: 'Outage', expr: 'vector(1) > 0', severity: 'critical' }],
-      notify: { email: { to: OWNERS } },
+      notify: { email: { to: owners } },
     },
   });
 
@@ -61,11 +62,15 @@ function prometheusFiles(rendered: RenderedConfig): Record<string, string> {
   return { ...rendered.prometheus, 'prometheus.yml': stringify(doc) };
 }
 
-/** What the previous release rendered: rules without vigil_receiver, a route and an email receiver per service. */
-function previousRelease(rendered: RenderedConfig, services: MonitoredService[]): { prometheus: Record<string, string>; alertmanager: Record<string, string> } {
+/**
+ * What the previous release rendered for `services` (sharing `receiver`; the rest as rendered now):
+ * their rules without vigil_receiver, a route and an email receiver per service.
+ */
+function previousRelease(rendered: RenderedConfig, services: MonitoredService[], receiver = RECEIVER): { prometheus: Record<string, string>; alertmanager: Record<string, string> } {
   const prometheus = prometheusFiles(rendered);
+  const ruleFiles = new Set(services.map((s) => `${s.metadata.namespace}__${s.metadata.name}.rules.yaml`));
   for (const [file, text] of Object.entries(prometheus)) {
-    if (!file.endsWith('.rules.yaml')) continue;
+    if (!ruleFiles.has(file)) continue;
     const doc = parse(text) as { groups: { rules: { labels?: Record<string, string> }[] }[] };
     for (const rule of doc.groups.flatMap((g) => g.rules)) delete rule.labels?.vigil_receiver;
     prometheus[file] = stringify(doc);
@@ -74,10 +79,10 @@ function previousRelease(rendered: RenderedConfig, services: MonitoredService[])
     route: { routes: { receiver: string; matchers?: string[] }[] };
     receivers: { name: string; email_configs?: unknown[] }[];
   };
-  const shared = am.receivers.find((r) => r.name === RECEIVER)!;
+  const shared = am.receivers.find((r) => r.name === receiver)!;
   const perService = services.map((s) => ({ name: `${s.metadata.namespace}/${s.metadata.name}`, email_configs: shared.email_configs }));
   am.route.routes = am.route.routes.flatMap((r) =>
-    r.receiver === RECEIVER
+    r.receiver === receiver
       ? services.map((s) => ({
           receiver: `${s.metadata.namespace}/${s.metadata.name}`,
           matchers: [`vigil_namespace="${s.metadata.namespace}"`, `vigil_monitoredservice="${s.metadata.name}"`],
@@ -85,15 +90,25 @@ function previousRelease(rendered: RenderedConfig, services: MonitoredService[])
         }))
       : [r],
   );
-  am.receivers = am.receivers.flatMap((r) => (r.name === RECEIVER ? perService : [r]));
+  am.receivers = am.receivers.flatMap((r) => (r.name === receiver ? perService : [r]));
   return { prometheus, alertmanager: { ...rendered.alertmanager, 'alertmanager.yml': stringify(am) } };
 }
 
-/** Writes both file sets and reloads Alertmanager, then Prometheus (as their sync sidecars would, each on its own). */
-async function load(files: { prometheus: Record<string, string>; alertmanager: Record<string, string> }): Promise<void> {
+/**
+ * Writes both file sets and reloads Alertmanager, then Prometheus, or the other way round: their sync
+ * sidecars apply each on its own, in no set order.
+ */
+async function load(
+  files: { prometheus: Record<string, string>; alertmanager: Record<string, string> },
+  first: 'alertmanager' | 'prometheus' = 'alertmanager',
+  between: () => Promise<void> = async () => {},
+): Promise<void> {
   for (const [file, text] of Object.entries(files.alertmanager)) await writeFile(join(run.alertmanager!.configDir, file), text);
   for (const [file, text] of Object.entries(files.prometheus)) await writeFile(join(run.promConfigDir, file), text);
-  for (const url of [`${run.alertmanager!.url}/-/reload`, `${run.prometheusUrl}/-/reload`]) {
+  const urls = [`${run.alertmanager!.url}/-/reload`, `${run.prometheusUrl}/-/reload`];
+  if (first === 'prometheus') urls.reverse();
+  for (const [i, url] of urls.entries()) {
+    if (i === 1) await between();
     const r = await fetch(url, { method: 'POST' });
     expect([url, r.status]).toEqual([url, 200]);
   }
@@ -102,7 +117,7 @@ async function load(files: { prometheus: Record<string, string>; alertmanager: R
 const outageEmails = async (since: number): Promise<MailSummary[]> =>
   (await run.mailpit!.client.list()).filter((m) => Date.parse(m.Created) >= since && m.Subject.includes(' Outage ')).sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created));
 const summaryOf = (m: MailSummary) => `${m.Subject} -> ${(m.To ?? []).map((a) => a.Address).join(',')}`;
-const firing = (name: string) => `[FIRING:1] Outage ${NAMESPACE}/${name} (critical) -> ${OWNERS.join(',')}`;
+const firing = (name: string, owners = OWNERS, count = 1) => `[FIRING:${count}] Outage ${NAMESPACE}/${name} (critical) -> ${owners.join(',')}`;
 
 beforeAll(async () => {
   run.work = await mkdtemp(join(tmpdir(), 'vigil-recipient-sets-'));
@@ -226,4 +241,34 @@ describe('one Alertmanager receiver per recipient set', () => {
     await sleep(QUIET_MS);
     expect((await outageEmails(addedAt)).map(summaryOf)).toEqual([firing('c')]);
   }, 120_000);
+
+  it('upgrade with Prometheus reloaded well before Alertmanager: the old route takes the new alert into the old group, then the new route sends it again', async () => {
+    const owners = ['other-team@example.com'];
+    const de = [service('d', owners), service('e', owners)];
+    const all = [...ab, service('c'), ...de];
+    const rendered = renderConfig(all, run.settings);
+    const before = Date.now();
+    await load(previousRelease(rendered, de, recipientSetReceiver({ to: owners, sendResolved: true })));
+    await pollUntil('the previous release to email D and E', 90_000, async () => (await outageEmails(before)).filter((m) => /shop\/[de] /.test(m.Subject)).length >= 2);
+    const upgradedAt = Date.now();
+    // Alertmanager reloads only once it holds the new alerts: the longest window a sidecar's delay can make.
+    await load({ prometheus: prometheusFiles(rendered), alertmanager: rendered.alertmanager }, 'prometheus', async () => {
+      await pollUntil('the new alerts of D and E at the old Alertmanager config', 60_000, async () => {
+        const active = await getJson<{ labels: Record<string, string> }[]>(`${run.alertmanager!.url}/api/v2/alerts?active=true`);
+        return active.filter((a) => a.labels.alertname === 'Outage' && a.labels.vigil_receiver !== undefined && /^[de]$/.test(a.labels.vigil_monitoredservice ?? '')).length === 2;
+      });
+      await sleep(5000);
+    });
+    await pollUntil('the old alerts to end at Alertmanager', 120_000, async () => {
+      const active = await getJson<{ labels: Record<string, string> }[]>(`${run.alertmanager!.url}/api/v2/alerts?active=true`);
+      return active.every((a) => a.labels.alertname !== 'Outage' || a.labels.vigil_receiver !== undefined);
+    });
+    await sleep(QUIET_MS);
+    const after = await outageEmails(upgradedAt);
+    process.stderr.write(`[recipient-sets] upgrade, Prometheus first: ${after.map(summaryOf).join('; ')}\n`);
+    // No RESOLVED. Per service: the old group (old route, same group labels) gains the new alert and
+    // notifies [FIRING:2]; after the reload the new route's group notifies [FIRING:1].
+    expect(after.filter((m) => m.Subject.startsWith('[RESOLVED]'))).toEqual([]);
+    expect(after.filter((m) => /shop\/[de] /.test(m.Subject)).map(summaryOf).sort()).toEqual([firing('d', owners, 2), firing('d', owners), firing('e', owners, 2), firing('e', owners)].sort());
+  }, 300_000);
 });
