@@ -7,7 +7,8 @@
 //    rules and alertmanager.yml are loaded. Measured: what the owners get at that moment;
 // 2. A and B share one receiver, yet each email names its own service and goes to the owners;
 // 3. adding C with the same owners sends C's email only: A's and B's are not sent again;
-// 4. upgrade again (D and E, other owners), Prometheus reloaded well before Alertmanager: measured.
+// 4. deleting C (its owners still own A and B): measured;
+// 5. upgrade again (D and E, other owners), Prometheus reloaded well before Alertmanager: measured.
 // Every listener is a free loopback port; every process is stopped by PID in afterAll, also after a failure.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -242,10 +243,21 @@ describe('one Alertmanager receiver per recipient set', () => {
     expect((await outageEmails(addedAt)).map(summaryOf)).toEqual([firing('c')]);
   }, 120_000);
 
+  it("deleting C, whose owners still own A and B: C's alert keeps its route until it ends, so the owners get C's RESOLVED; A and B send nothing", async () => {
+    const rendered = renderConfig(ab, run.settings);
+    const deletedAt = Date.now();
+    // As the sidecar does: files no longer in the set are removed.
+    await rm(join(run.promConfigDir, `${NAMESPACE}__c.rules.yaml`));
+    await load({ prometheus: prometheusFiles(rendered), alertmanager: rendered.alertmanager });
+    await pollUntil("C's RESOLVED email", 120_000, async () => (await outageEmails(deletedAt)).length >= 1);
+    await sleep(QUIET_MS);
+    expect((await outageEmails(deletedAt)).map(summaryOf)).toEqual([`[RESOLVED] Outage ${NAMESPACE}/c (critical) -> ${OWNERS.join(',')}`]);
+  }, 180_000);
+
   it('upgrade with Prometheus reloaded well before Alertmanager: the old route takes the new alert into the old group, then the new route sends it again', async () => {
     const owners = ['other-team@example.com'];
     const de = [service('d', owners), service('e', owners)];
-    const all = [...ab, service('c'), ...de];
+    const all = [...ab, ...de];
     const rendered = renderConfig(all, run.settings);
     const before = Date.now();
     await load(previousRelease(rendered, de, recipientSetReceiver({ to: owners, sendResolved: true })));
