@@ -183,7 +183,9 @@ for (const n of sizes) {
 }
 
 console.log(`\noperator reconcile computation, partitioned: one change p50/p95 of ${changes}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}`);
-console.log('| services | recipient sets | full: CPU s | partitions | largest object KiB | stored KiB | Alertmanager Secret KiB | one change: CPU ms p50 / p95 | objects written per change | KiB written per change | load average |');
+console.log(
+  '| services | recipient sets | full: CPU s | partitions | largest object KiB | stored KiB | Alertmanager Secret KiB | one change: CPU ms p50 / p95 | objects written per change | KiB written per change | load average |',
+);
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(

@@ -6,8 +6,7 @@
 // group key, and the group key starts with the matchers of the route path (dispatch/route.go
 // Route.Key, nflog stateKey). A route that matches only `vigil_receiver="<name>"` keeps its key
 // while services join or leave the set, so no other alert is notified again; and the config grows
-// with recipient sets, not with services (100,000 services with one owner each still fit, with
-// shared owners far less).
+// with recipient sets, not with services. Each service's alerts still form their own groups (GROUP_BY).
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { MonitoredService } from '../api/schema.js';
@@ -100,11 +99,7 @@ export function assembleAlertmanagerConfig(
   ),
 ): string {
   const kept = distinctReceiverIndices(routeTexts);
-  return splicedOrThrow(
-    skeleton,
-    [kept.map((i) => routeTexts[i]!), kept.map((i) => receiverTexts[i]!)],
-    'alertmanager.yml',
-  );
+  return splicedOrThrow(skeleton, [kept.map((i) => routeTexts[i]!), kept.map((i) => receiverTexts[i]!)], 'alertmanager.yml');
 }
 
 /** alertmanager.yml with a placeholder item (yaml-fragments.ts) where the services' routes go and one where their receivers go. */

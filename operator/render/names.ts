@@ -109,7 +109,7 @@ export function ruleFileName(ref: ObjectRef): string {
   return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;
 }
 
-/** Prefix of the receivers of recipient sets (recipientSetReceiver); the receivers Vigil names itself start with `vigil-` too, never with this. */
+/** Prefix of the receivers of recipient sets (recipientSetReceiver); Vigil's fixed receivers (vigil-default, vigil-watchdog, vigil-unowned) do not start with it. */
 export const RECIPIENT_SET_RECEIVER_PREFIX = 'vigil-to-';
 
 /**

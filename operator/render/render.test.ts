@@ -280,7 +280,16 @@ describe('renderRuleFile', () => {
       for: '5m',
       // Empty values remove these labels from the result series: no series label can steer routing.
       // vigil_receiver: the receiver of the service's recipient set (none here: the default one).
-      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_receiver: 'vigil-default', vigil_test_token: '', vigil_watchdog: '' },
+      labels: {
+        namespace: 'shop',
+        severity: 'info',
+        team: 'web',
+        vigil_monitoredservice: 'checkout',
+        vigil_namespace: 'shop',
+        vigil_receiver: 'vigil-default',
+        vigil_test_token: '',
+        vigil_watchdog: '',
+      },
       annotations: { summary: 'slow {{ $labels.pod }}' },
     });
     for (const rule of [down, targetDown]) expect(rule.labels).toMatchObject({ vigil_test_token: '', vigil_watchdog: '' });
@@ -364,7 +373,7 @@ describe('renderAlertmanagerConfig', () => {
 
   const own = recipientSetReceiver({ to: ['a@example.com', 'b@example.com'], sendResolved: false });
 
-  it("routes by the receiver the alerts name (vigil_receiver): one route and receiver per recipient set, the default one for services without", () => {
+  it('routes by the receiver the alerts name (vigil_receiver): one route and receiver per recipient set, the default one for services without', () => {
     const doc = parse(renderAlertmanagerConfig([withRecipients, withoutRecipients], settings)) as Doc;
     expect(doc.route.receiver).toBe('vigil-default');
     expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice', 'vigil_test_token']);

@@ -11,7 +11,19 @@ import { scrapeErrorTemplate } from './scrape-error.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { isTemplateValue, knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
 import { LABEL_TEST_TOKEN } from './test-email.js';
-import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, LABEL_RECEIVER, LABEL_WATCHDOG, recipientSetReceiver, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
+import {
+  compareStrings,
+  jobName,
+  LABEL_MONITORED_SERVICE,
+  LABEL_NAMESPACE,
+  LABEL_RECEIVER,
+  LABEL_WATCHDOG,
+  recipientSetReceiver,
+  refOf,
+  ruleGroupName,
+  SERVICE_DOWN_ALERT,
+  TARGET_DOWN_ALERT,
+} from './names.js';
 import { escapeRegex, scrapeJobs, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 

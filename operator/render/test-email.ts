@@ -47,9 +47,7 @@ export function testTokenProblem(token: string): string | undefined {
  * Labels: the install's external labels (Prometheus adds them to every alert it sends), then the
  * labels Vigil puts on every alert of the service (rules.ts reservedLabels) and the token.
  */
-export function testEmailAlert(
-  ref: { namespace: string; name: string; spec: unknown },
-  token: string, settings: Pick<GlobalSettings, 'externalLabels' | 'alertmanagerUrl'>, now: Date): PostableAlert {
+export function testEmailAlert(ref: { namespace: string; name: string; spec: unknown }, token: string, settings: Pick<GlobalSettings, 'externalLabels' | 'alertmanagerUrl'>, now: Date): PostableAlert {
   const labels: Record<string, string> = {
     ...settings.externalLabels,
     alertname: TEST_EMAIL_ALERT,

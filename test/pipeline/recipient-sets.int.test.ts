@@ -215,7 +215,9 @@ describe('one Alertmanager receiver per recipient set', () => {
     expect(doc.route.routes.filter((r) => r.receiver === RECEIVER)).toHaveLength(1);
     expect(doc.receivers.filter((r) => r.name === RECEIVER)).toHaveLength(1);
     const alerts = await pollUntil('A and B firing at Alertmanager with the new label', 30_000, async () => {
-      const all = await getJson<{ labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }[]>(`${run.alertmanager!.url}/api/v2/alerts?filter=vigil_receiver%3D%22${RECEIVER}%22`);
+      const all = await getJson<{ labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }[]>(
+        `${run.alertmanager!.url}/api/v2/alerts?filter=vigil_receiver%3D%22${RECEIVER}%22`,
+      );
       return all.length === 2 ? all : undefined;
     });
     expect(alerts.map((a) => `${a.labels.vigil_monitoredservice} -> ${a.receivers.map((r) => r.name).join()}`).sort()).toEqual([`a -> ${RECEIVER}`, `b -> ${RECEIVER}`]);
@@ -281,6 +283,11 @@ describe('one Alertmanager receiver per recipient set', () => {
     // No RESOLVED. Per service: the old group (old route, same group labels) gains the new alert and
     // notifies [FIRING:2]; after the reload the new route's group notifies [FIRING:1].
     expect(after.filter((m) => m.Subject.startsWith('[RESOLVED]'))).toEqual([]);
-    expect(after.filter((m) => /shop\/[de] /.test(m.Subject)).map(summaryOf).sort()).toEqual([firing('d', owners, 2), firing('d', owners), firing('e', owners, 2), firing('e', owners)].sort());
+    expect(
+      after
+        .filter((m) => /shop\/[de] /.test(m.Subject))
+        .map(summaryOf)
+        .sort(),
+    ).toEqual([firing('d', owners, 2), firing('d', owners), firing('e', owners, 2), firing('e', owners)].sort());
   }, 300_000);
 });
