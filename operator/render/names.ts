@@ -110,16 +110,26 @@ export function ruleFileName(ref: ObjectRef): string {
 }
 
 /** Prefix of the receivers of recipient sets (recipientSetReceiver); Vigil's fixed receivers (vigil-default, vigil-watchdog, vigil-unowned) do not start with it. */
-export const RECIPIENT_SET_RECEIVER_PREFIX = 'vigil-to-';
+export const RECIPIENT_SET_RECEIVER_PREFIX = 'vigil-to:';
+/** Longest receiver name that lists its recipients; a longer list is named by its first address, count and digest. */
+export const MAX_LISTED_RECEIVER_LENGTH = 200;
 
 /**
- * The Alertmanager receiver of an email recipient set: `vigil-to-<16 hex>`, the first 64 bits of
- * sha256 over the recipients (in order: they make the To header) and sendResolved, the two things
- * a receiver holds besides the install's settings. Services with the same set share it; a
- * restarted operator computes the same name. DEFAULT_RECEIVER without recipients. Also a valid
- * label value (LABEL_RECEIVER) and receiver_name in Alertmanager's metrics.
+ * The Alertmanager receiver of an email recipient set, also the value of LABEL_RECEIVER on the
+ * alerts of every service with that set, so the same on every operator start:
+ * - `vigil-to:a@example.com,b@example.com` (the recipients in order: they make the To header),
+ *   `;noresolved` appended when sendResolved is false, while that fits in MAX_LISTED_RECEIVER_LENGTH;
+ * - else `vigil-to:<first address> and <n-1> more;<16 hex>`, the first 64 bits of sha256 over
+ *   `[to, sendResolved]` as JSON.
+ * Addresses hold no `,`, `;` or space (EMAIL_PATTERN), so distinct sets get distinct names. Names
+ * rather than digests throughout: sorted by address, alertmanager.yml compresses several times
+ * better (the Secret's limit), and the email footer and EmailDelivered name the recipients.
+ * DEFAULT_RECEIVER without recipients.
  */
 export function recipientSetReceiver(email: { to: readonly string[]; sendResolved: boolean } | undefined): string {
   if (!email || email.to.length === 0) return DEFAULT_RECEIVER;
-  return RECIPIENT_SET_RECEIVER_PREFIX + hash('sha256', JSON.stringify([email.to, email.sendResolved]), 'hex').slice(0, 16);
+  const listed = `${RECIPIENT_SET_RECEIVER_PREFIX}${email.to.join(',')}${email.sendResolved ? '' : ';noresolved'}`;
+  if (listed.length <= MAX_LISTED_RECEIVER_LENGTH) return listed;
+  const digest = hash('sha256', JSON.stringify([email.to, email.sendResolved]), 'hex').slice(0, 16);
+  return `${RECIPIENT_SET_RECEIVER_PREFIX}${email.to[0]} and ${email.to.length - 1} more;${digest}`;
 }

@@ -381,7 +381,7 @@ describe('renderAlertmanagerConfig', () => {
     // an alert whose receiver is not in the config (its service deleted with its recipient set) is
     // dropped, never sent to the default recipients.
     // The Watchdog (render/watchdog.ts) comes first, so no service route can take it.
-    expect(own).toMatch(/^vigil-to-[0-9a-f]{16}$/);
+    expect(own).toBe('vigil-to:a@example.com,b@example.com;noresolved');
     expect(doc.route.routes).toEqual([
       { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
       { receiver: 'vigil-default', matchers: ['vigil_receiver="vigil-default"'], continue: false },
@@ -436,9 +436,15 @@ describe('renderAlertmanagerConfig', () => {
   });
 
   it('names the same receiver from the same recipients whatever the service, namespace or process (a restarted operator routes alike)', () => {
-    // printf '%s' '[["team@example.com"],true]' | sha256sum: the first 16 hex digits.
     // Pinned: the name is in the labels of alerts Prometheus and Alertmanager already hold.
-    expect(recipientSetReceiver({ to: ['team@example.com'], sendResolved: true })).toBe('vigil-to-2a1aef8b7f818629');
+    expect(recipientSetReceiver({ to: ['team@example.com'], sendResolved: true })).toBe('vigil-to:team@example.com');
+    expect(recipientSetReceiver({ to: ['b@example.com', 'a@example.com'], sendResolved: false })).toBe('vigil-to:b@example.com,a@example.com;noresolved');
+    // Past 200 characters: the first address, the count and a digest. The digest:
+    // printf '%s' '[["oncall-000-xxxxxxxxxxxxxxxxxxxx@example.com",...,"oncall-004-..."],true]' | sha256sum, first 16 hex digits.
+    const five = Array.from({ length: 5 }, (_, i) => `oncall-00${i}-xxxxxxxxxxxxxxxxxxxx@example.com`);
+    expect(recipientSetReceiver({ to: five.slice(0, 4), sendResolved: true })).toBe(`vigil-to:${five.slice(0, 4).join(',')}`);
+    expect(recipientSetReceiver({ to: five, sendResolved: true })).toBe('vigil-to:oncall-000-xxxxxxxxxxxxxxxxxxxx@example.com and 4 more;a3126575fbf38af2');
+    expect(recipientSetReceiver({ to: five, sendResolved: false })).not.toBe(recipientSetReceiver({ to: five, sendResolved: true }));
     expect(recipientSetReceiver({ to: [], sendResolved: true })).toBe('vigil-default');
     expect(recipientSetReceiver(undefined)).toBe('vigil-default');
   });

@@ -197,7 +197,14 @@ describe.each([
   it('amtool routes an alert by the labels its rule leaves (routing-labels.test.yaml), never by a series label vigil_watchdog', async () => {
     // The labels promtool shows on ReportsFailing when its series carries vigil_watchdog="true" (test/promtool/routing-labels.test.yaml).
     const receiver = routeReceiver(loadCatalogue().find((svc) => svc.metadata.name === 'report-generator')!);
-    const alertLabels = ['alertname=ReportsFailing', 'namespace=batch', 'severity=info', 'vigil_namespace=batch', 'vigil_monitoredservice=report-generator', `vigil_receiver=${receiver}`];
+    const alertLabels = [
+      'alertname=ReportsFailing',
+      'namespace=batch',
+      'severity=info',
+      'vigil_namespace=batch',
+      'vigil_monitoredservice=report-generator',
+      `vigil_receiver=${JSON.stringify(receiver)}`,
+    ];
     const routed = await tool(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...alertLabels], alertmanagerDir);
     expectSuccess(routed);
     expect(routed.output.trim()).toBe(receiver);
