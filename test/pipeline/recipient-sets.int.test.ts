@@ -216,7 +216,7 @@ describe('one Alertmanager receiver per recipient set', () => {
     expect(doc.receivers.filter((r) => r.name === RECEIVER)).toHaveLength(1);
     const alerts = await pollUntil('A and B firing at Alertmanager with the new label', 30_000, async () => {
       const all = await getJson<{ labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }[]>(
-        `${run.alertmanager!.url}/api/v2/alerts?filter=vigil_receiver%3D%22${RECEIVER}%22`,
+        `${run.alertmanager!.url}/api/v2/alerts?filter=${encodeURIComponent(`vigil_receiver=${JSON.stringify(RECEIVER)}`)}`,
       );
       return all.length === 2 ? all : undefined;
     });
