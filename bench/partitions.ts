@@ -11,6 +11,9 @@
 //               each to another object: p50 and p95 of the operator CPU, the objects and bytes rewritten.
 // Writes docs/benchmarks/partitions.json and draws docs/benchmarks/partitions-time.svg (bench/plot.ts plotPartitions).
 //   BENCH_PARTITIONS_SIZES=1000,10000,100000 (default)
+//   BENCH_PARTITIONS_TEAM_SIZE=10 (default)  services per recipient set (spec.notify.email.to shared by
+//                                   that many services): alertmanager.yml has one route and receiver per
+//                                   set; 1 gives every service owners of its own (the worst case)
 //   BENCH_PARTITIONS_PROFILE=<dir>  also write V8 CPU profiles of the full step and of the changes
 //                                   there (read them with bench/profile-top.ts)
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,12 @@ import { percentile } from './stats.js';
 const sizes = (process.env.BENCH_PARTITIONS_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const changes = Number(process.env.BENCH_PARTITIONS_CHANGES ?? '20');
 const profileDir = process.env.BENCH_PARTITIONS_PROFILE;
+const teamSize = Number(process.env.BENCH_PARTITIONS_TEAM_SIZE ?? '10');
+
+/** `objects` with their owners shared by teams of `teamSize` consecutive services (`team-<k>@example.com`). */
+function withTeams(objects: RawMonitoredService[]): RawMonitoredService[] {
+  return objects.map((o, i) => ({ ...o, spec: { ...(o.spec as object), notify: { email: { to: [`team-${Math.floor(i / teamSize)}@example.com`] } } } }));
+}
 const OUT = 'docs/benchmarks/partitions.json';
 const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
 
@@ -65,6 +74,9 @@ export interface PartitionsRow {
   largestObjectBytes: number;
   /** Sum of the stored objects' bytes. */
   storedBytes: number;
+  /** Distinct recipient sets (BENCH_PARTITIONS_TEAM_SIZE services each) and the stored bytes of the Alertmanager Secret. */
+  recipientSets: number;
+  alertmanagerSecretBytes: number;
   oneChangeCpuP50Ms: number;
   oneChangeCpuP95Ms: number;
   changes: number;
@@ -77,7 +89,7 @@ export interface PartitionsRow {
 
 const rows: PartitionsRow[] = [];
 for (const n of sizes) {
-  const objects = objectsOf(n);
+  const objects = withTeams(objectsOf(n));
   const cache = new ServiceCache(undefined, undefined, undefined, true);
   const statuses = new UnchangedStatuses();
   const full = await cpuProfiled(profileDir, `full-${n}`, () => cpuMs(() => plan(cache, statuses, objects)));
@@ -85,8 +97,19 @@ for (const n of sizes) {
   // Nothing left out: every service valid, in exactly one partition, and every object encoded.
   const config = first.rendered.prometheusPartitions;
   const inPartitions = config?.partitions.flatMap((p) => p.refs.map((r) => `${r.namespace}/${r.name}`)) ?? [];
-  if (first.valid !== n || inPartitions.length !== n || new Set(inPartitions).size !== n || !first.encodedPartitions || first.encodedPartitions.partitions.size !== config!.partitions.length) {
-    throw new Error(`${n} services: not every service is stored (valid ${first.valid}, in partitions ${inPartitions.length}, encoded ${first.encodedPartitions?.partitions.size ?? 0})`);
+  const alertmanagerSecret = first.encoded.alertmanager;
+  if (
+    first.valid !== n ||
+    inPartitions.length !== n ||
+    new Set(inPartitions).size !== n ||
+    first.rendered.included.length !== n ||
+    !first.encodedPartitions ||
+    first.encodedPartitions.partitions.size !== config!.partitions.length ||
+    !alertmanagerSecret?.ok
+  ) {
+    throw new Error(
+      `${n} services: not every service is stored (valid ${first.valid}, in partitions ${inPartitions.length}, in alertmanager.yml ${first.rendered.included.length}, encoded ${first.encodedPartitions?.partitions.size ?? 0}, Alertmanager Secret ${alertmanagerSecret?.ok ? 'fits' : 'too large'})`,
+    );
   }
   const encoded = [first.encodedPartitions.main, ...first.encodedPartitions.partitions.values()];
   const perChange: { ms: number; objects: number; bytes: number }[] = [];
@@ -116,6 +139,8 @@ for (const n of sizes) {
     partitions: config!.partitions.length,
     largestObjectBytes: Math.max(...encoded.map(storedBytes)),
     storedBytes: encoded.reduce((s, e) => s + storedBytes(e), 0),
+    recipientSets: Math.ceil(n / teamSize),
+    alertmanagerSecretBytes: storedBytes(alertmanagerSecret),
     oneChangeCpuP50Ms: percentile(
       perChange.map((x) => x.ms),
       50,
@@ -137,20 +162,22 @@ for (const n of sizes) {
   });
   const r = rows.at(-1)!;
   console.log(
-    `${n} services: full ${(r.fullCpuMs / 1000).toFixed(1)} s CPU, ${r.partitions} partitions, largest object ${(r.largestObjectBytes / 1024).toFixed(0)} KiB; ` +
+    `${n} services: full ${(r.fullCpuMs / 1000).toFixed(1)} s CPU, ${r.partitions} partitions, largest object ${(r.largestObjectBytes / 1024).toFixed(0)} KiB, Alertmanager Secret ${(r.alertmanagerSecretBytes / 1024).toFixed(0)} KiB (${r.recipientSets} recipient sets); ` +
       `one change ${r.oneChangeCpuP50Ms.toFixed(1)} / ${r.oneChangeCpuP95Ms.toFixed(1)} ms CPU p50 / p95, ${r.objectsWritten} objects, ${(r.bytesWritten / 1024).toFixed(0)} KiB written (load ${r.loadAverage.toFixed(1)})`,
   );
 }
 
 console.log(`\noperator reconcile computation, partitioned: one change p50/p95 of ${changes}; ${cpus().length} CPUs (${cpus()[0]?.model}), Node ${process.version}`);
-console.log('| services | full: CPU s | partitions | largest object KiB | stored KiB | one change: CPU ms p50 / p95 | objects written per change | KiB written per change | load average |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  '| services | recipient sets | full: CPU s | partitions | largest object KiB | stored KiB | Alertmanager Secret KiB | one change: CPU ms p50 / p95 | objects written per change | KiB written per change | load average |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${r.services} | ${(r.fullCpuMs / 1000).toFixed(1)} | ${r.partitions} | ${(r.largestObjectBytes / 1024).toFixed(0)} | ${(r.storedBytes / 1024).toFixed(0)} | ${r.oneChangeCpuP50Ms.toFixed(1)} / ${r.oneChangeCpuP95Ms.toFixed(1)} | ${r.objectsWritten} | ${(r.bytesWritten / 1024).toFixed(0)} | ${r.loadAverage.toFixed(1)} |`,
+    `| ${r.services} | ${r.recipientSets} | ${(r.fullCpuMs / 1000).toFixed(1)} | ${r.partitions} | ${(r.largestObjectBytes / 1024).toFixed(0)} | ${(r.storedBytes / 1024).toFixed(0)} | ${(r.alertmanagerSecretBytes / 1024).toFixed(0)} | ${r.oneChangeCpuP50Ms.toFixed(1)} / ${r.oneChangeCpuP95Ms.toFixed(1)} | ${r.objectsWritten} | ${(r.bytesWritten / 1024).toFixed(0)} | ${r.loadAverage.toFixed(1)} |`,
   );
 }
 mkdirSync('docs/benchmarks', { recursive: true });
-writeFileSync(OUT, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, changes, rows }, null, 2) + '\n');
+writeFileSync(OUT, JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, changes, teamSize, rows }, null, 2) + '\n');
 console.log(`wrote ${OUT}`);
 await plotPartitions();

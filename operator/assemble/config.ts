@@ -2,7 +2,7 @@
 // from each service's pieces (render/index.ts renderServicePieces), with its hashes.
 // Pure and deterministic: the same set, in any order, gives byte-identical files and hashes.
 import type { MonitoredService } from '../api/schema.js';
-import { alertmanagerSkeleton, assembleAlertmanagerConfig } from '../render/alertmanager.js';
+import { alertmanagerSkeleton, assembleAlertmanagerConfig, distinctReceiverIndices } from '../render/alertmanager.js';
 import { EMAIL_TEMPLATE } from '../render/email-template.js';
 import { digest, renderServicePieces, withScrapeHints, type ServicePieces } from '../render/index.js';
 import { ALERTMANAGER_CONFIG_FILE, compareRefs, compareStrings, EMAIL_TEMPLATE_FILE, PROMETHEUS_CONFIG_FILE, ruleFileName } from '../render/names.js';
@@ -60,12 +60,14 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
         ...sorted.map((p, i): FileDigest => [ruleFiles[i]!, p.digests.ruleFile]),
         [WATCHDOG_RULE_FILE, digest(watchdog)],
       ]);
+  // alertmanager.yml holds each recipient set's route and receiver once (alertmanager.ts).
+  const receiverPieces = distinctReceiverIndices(sorted.map((p) => p.route)).map((i) => sorted[i]!);
   const alertmanagerDigest = hashConfig([
     [
       ALERTMANAGER_CONFIG_FILE,
       documentDigest(
         alertmanagerBase,
-        sorted.map((p) => p.digests.routeAndReceiver),
+        receiverPieces.map((p) => p.digests.routeAndReceiver),
       ),
     ],
     [EMAIL_TEMPLATE_FILE, digest(EMAIL_TEMPLATE)],
@@ -95,8 +97,8 @@ export function assembleConfig(pieces: readonly ServicePieces[], settings: Globa
           [
             ALERTMANAGER_CONFIG_FILE,
             assembleAlertmanagerConfig(
-              sorted.map((p) => p.route),
-              sorted.map((p) => p.receiver),
+              receiverPieces.map((p) => p.route),
+              receiverPieces.map((p) => p.receiver),
               settings,
               alertmanagerBase,
             ),
@@ -121,7 +123,7 @@ type FileDigest = [name: string, digest: string];
  * its skeleton and pieces changes (yaml-fragments.ts splice), so that a new operator's output gets
  * a new hash and is written although skeleton and pieces stayed the same.
  */
-const HASH_FORMAT = 'vigil-config/2';
+const HASH_FORMAT = 'vigil-config/3';
 
 /**
  * The digest of a document assembled from a skeleton and per-service pieces (in order): the

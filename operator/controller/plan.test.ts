@@ -9,6 +9,7 @@ import { encodeFileSet } from '../assemble/config-bundle.js';
 import { alertmanagerConfigHashValue } from '../sync/confirm.js';
 import { lastValidInForce, planReconcile, type RawMonitoredService, type ReconcileInput } from './plan.js';
 import { scrapeJobNames } from '../sync/job-names.js';
+import { recipientSetReceiver } from '../render/names.js';
 import { recordWindow, scrapeConfigHash } from '../render/rules.js';
 import { UnchangedStatuses } from './status-memo.js';
 import { ServiceCache } from '../assemble/service-cache.js';
@@ -56,13 +57,15 @@ describe('planReconcile', () => {
     const withDefault = { ...settings, defaultRecipients: ['oncall@example.com'] };
     // No --alertmanager-url: nothing known.
     expect(email(planReconcile(input(objects, { settings: withDefault })), 'mailed')).toMatchObject({ status: 'Unknown', reason: 'DeliveryUnknown' });
+    // The receiver of mailed's recipient set (render/names.ts recipientSetReceiver).
+    const team = recipientSetReceiver({ to: ['team@example.com'], sendResolved: true });
     const delivery = new Map([
-      ['a/mailed', { state: 'failing' as const, since: '2025-01-01T00:00:00Z' }],
+      [team, { state: 'failing' as const, since: '2025-01-01T00:00:00Z' }],
       ['vigil-default', { state: 'delivered' as const, since: '2025-01-01T00:00:00Z' }],
     ]);
     const polled = planReconcile(input(objects, { settings: withDefault, alertmanagerRunning: { configHash: 1, lastReloadSuccessful: true, polledAt: 0, delivery } }));
     expect(email(polled, 'mailed')).toMatchObject({ status: 'False', reason: 'NotificationsFailing' });
-    expect(email(polled, 'mailed')?.message).toContain('receiver a/mailed');
+    expect(email(polled, 'mailed')?.message).toContain(`receiver ${team}`);
     expect(email(polled, 'orphan')).toMatchObject({ status: 'True', reason: 'EmailDelivered' });
     expect(email(polled, 'orphan')?.message).toContain('receiver vigil-default');
     // Polled, but Alertmanager names no receivers in its metrics.

@@ -1,15 +1,23 @@
-// alertmanager.yml: SMTP settings, one route + email receiver per MonitoredService that names
-// recipients, and the cluster-wide default receiver for everything else.
+// alertmanager.yml: SMTP settings, one route + email receiver per distinct recipient set (the
+// services' alerts carry the receiver's name in LABEL_RECEIVER), and the cluster-wide default
+// receiver for services without recipients.
+//
+// Why a label and not a route per service: Alertmanager keys its notification log by receiver and
+// group key, and the group key starts with the matchers of the route path (dispatch/route.go
+// Route.Key, nflog stateKey). A route that matches only `vigil_receiver="<name>"` keeps its key
+// while services join or leave the set, so no other alert is notified again; and the config grows
+// with recipient sets, not with services. Each service's alerts still form their own groups (GROUP_BY).
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { MonitoredService } from '../api/schema.js';
 import {
+  compareStrings,
   DEFAULT_RECEIVER,
   EMAIL_TEMPLATE_FILE,
   LABEL_MONITORED_SERVICE,
   LABEL_NAMESPACE,
-  receiverName,
-  refOf,
+  LABEL_RECEIVER,
+  recipientSetReceiver,
   SERVICE_DOWN_ALERT,
   sortServices,
   TARGET_DOWN_ALERT,
@@ -49,20 +57,36 @@ function hasRecipients(service: MonitoredService): boolean {
   return (service.spec.notify?.email?.to.length ?? 0) > 0;
 }
 
-/** The route of one service as the text of one block-sequence item (yaml-fragments.ts); every service has one. */
+/**
+ * The route of the service's receiver as the text of one block-sequence item (yaml-fragments.ts);
+ * every service has one, the same text for every service of the same recipient set.
+ */
 export function renderRouteText(service: MonitoredService): string {
-  return stringifyItems([serviceRoute(service)], YAML_OPTIONS);
+  return stringifyItems([receiverRoute(routeReceiver(service))], YAML_OPTIONS);
 }
 
-/** The email receiver of one service as the text of one block-sequence item; '' without recipients. */
+/** The email receiver of the service's recipient set as the text of one block-sequence item; '' without recipients. */
 export function renderReceiverText(service: MonitoredService, settings: GlobalSettings): string {
-  return hasRecipients(service) ? stringifyItems([serviceReceiver(service, settings)], YAML_OPTIONS) : '';
+  return hasRecipients(service) ? stringifyItems([recipientSetReceiverConfig(service, settings)], YAML_OPTIONS) : '';
 }
 
 /**
- * alertmanager.yml from every service's renderRouteText and renderReceiverText, in service order:
- * byte-identical to stringifying the whole document (yaml-fragments.ts). `skeleton`: alertmanagerSkeleton
- * of the same, when at hand.
+ * Each distinct (route, receiver) pair of the services' texts once, ordered by the route text
+ * (which starts with the receiver's name): services that share a recipient set share both texts.
+ * Shape: the indices into the given arrays of the pairs kept.
+ */
+export function distinctReceiverIndices(routeTexts: readonly string[]): number[] {
+  const first = new Map<string, number>();
+  routeTexts.forEach((text, i) => {
+    if (!first.has(text)) first.set(text, i);
+  });
+  return [...first.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, i]) => i);
+}
+
+/**
+ * alertmanager.yml from every service's renderRouteText and renderReceiverText (any order), each
+ * distinct pair once (distinctReceiverIndices): byte-identical to stringifying the whole document
+ * (yaml-fragments.ts). `skeleton`: alertmanagerSkeleton of the same, when at hand.
  */
 export function assembleAlertmanagerConfig(
   routeTexts: readonly string[],
@@ -74,7 +98,8 @@ export function assembleAlertmanagerConfig(
     settings,
   ),
 ): string {
-  return splicedOrThrow(skeleton, [routeTexts, receiverTexts], 'alertmanager.yml');
+  const kept = distinctReceiverIndices(routeTexts);
+  return splicedOrThrow(skeleton, [kept.map((i) => routeTexts[i]!), kept.map((i) => receiverTexts[i]!)], 'alertmanager.yml');
 }
 
 /** alertmanager.yml with a placeholder item (yaml-fragments.ts) where the services' routes go and one where their receivers go. */
@@ -115,38 +140,38 @@ function alertmanagerDocument(routes: unknown[], receivers: unknown[], settings:
 }
 
 /**
- * Alerts that carry a MonitoredService's labels but match no service route: the service was
- * deleted, renamed, or left out of the config. Alertmanager keeps an alert active until the
- * endsAt Prometheus last sent (up to 4 evaluation intervals, or minutes with the 1m resend
- * delay), and on every reload routes all alerts it holds through the new tree: without this
- * route a deleted service's firing alert fell through to the root route and emailed the default
- * recipients, its RESOLVED too (issue #14). An inhibit rule cannot do this (it needs a firing
- * source alert); a route to a receiver without integrations drops them. Services without their
- * own recipients get an explicit route to the default receiver (serviceRoute), so only orphans
- * land here.
+ * Alerts that carry a MonitoredService's labels but match no receiver route: their receiver is
+ * not in the config (the service's recipient set left with it when it was deleted, renamed or
+ * left out, or its new set is not applied yet), or they come from an older operator without
+ * LABEL_RECEIVER. Alertmanager keeps an alert active until the endsAt Prometheus last sent (up
+ * to 4 evaluation intervals, or minutes with the 1m resend delay), and on every reload routes all
+ * alerts it holds through the new tree: without this route such an alert fell through to the root
+ * route and emailed the default recipients, its RESOLVED too (issue #14). An inhibit rule cannot
+ * do this (it needs a firing source alert); a route to a receiver without integrations drops them.
  */
 function unownedRoute(): Record<string, unknown> {
   return { receiver: UNOWNED_RECEIVER, matchers: [`${LABEL_MONITORED_SERVICE}=~".+"`], continue: false };
 }
 
-/** The receiver a service's route ends in: its own, or the default one when it names no recipients. */
-export function routeReceiver(service: MonitoredService): string {
-  return hasRecipients(service) ? receiverName(refOf(service)) : DEFAULT_RECEIVER;
+/** The receiver a service's alerts go to (LABEL_RECEIVER): its recipient set's, or the default one when it names no recipients. */
+export function routeReceiver(service: { spec: Pick<MonitoredService['spec'], 'notify'> }): string {
+  return recipientSetReceiver(service.spec.notify?.email);
 }
 
-/** The service's own receiver, or the default one (by name, explicitly) when it names no recipients. */
-function serviceRoute(service: MonitoredService): Record<string, unknown> {
+/** The route of one receiver: the alerts that name it, whatever their service. */
+function receiverRoute(receiver: string): Record<string, unknown> {
   return {
-    receiver: routeReceiver(service),
-    matchers: [`${LABEL_NAMESPACE}=${JSON.stringify(service.metadata.namespace)}`, `${LABEL_MONITORED_SERVICE}=${JSON.stringify(service.metadata.name)}`],
+    receiver,
+    matchers: [`${LABEL_RECEIVER}=${JSON.stringify(receiver)}`],
     continue: false,
   };
 }
 
-function serviceReceiver(service: MonitoredService, settings: GlobalSettings): Record<string, unknown> {
+function recipientSetReceiverConfig(service: MonitoredService, settings: GlobalSettings): Record<string, unknown> {
+  const email = service.spec.notify!.email!;
   return {
-    name: receiverName(refOf(service)),
-    email_configs: emailConfigs(service.spec.notify!.email!.to, service.spec.notify!.email!.sendResolved, settings),
+    name: recipientSetReceiver(email),
+    email_configs: emailConfigs(email.to, email.sendResolved, settings),
   };
 }
 

@@ -1,5 +1,6 @@
 // Stable names of everything Vigil generates. Kubernetes namespaces and object names cannot
 // contain `/` or `_`, so `<ns>/<name>` and `<ns>__<name>` never collide across namespaces.
+import { hash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import type { ObjectRef } from './types.js';
 
@@ -28,6 +29,12 @@ export const LABEL_NAMESPACE = 'vigil_namespace';
 export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
 /** Routes the Watchdog to its own receiver (watchdog.ts); only the Watchdog rule sets it. */
 export const LABEL_WATCHDOG = 'vigil_watchdog';
+/**
+ * Names the receiver of the service's recipient set (recipientSetReceiver) on every alert of the
+ * service: alertmanager.yml has one route per receiver that matches on it, so routes grow with
+ * distinct recipient sets, not with services (alertmanager.ts).
+ */
+export const LABEL_RECEIVER = 'vigil_receiver';
 
 /**
  * Prometheus's name for a Kubernetes label in its meta labels: every character outside
@@ -102,7 +109,27 @@ export function ruleFileName(ref: ObjectRef): string {
   return `${ref.namespace}__${ref.name}${RULE_FILE_SUFFIX}`;
 }
 
-/** Alertmanager receiver of one MonitoredService: `<namespace>/<name>`. */
-export function receiverName(ref: ObjectRef): string {
-  return `${ref.namespace}/${ref.name}`;
+/** Prefix of the receivers of recipient sets (recipientSetReceiver); Vigil's fixed receivers (vigil-default, vigil-watchdog, vigil-unowned) do not start with it. */
+export const RECIPIENT_SET_RECEIVER_PREFIX = 'vigil-to:';
+/** Longest receiver name that lists its recipients; a longer list is named by its first address, count and digest. */
+export const MAX_LISTED_RECEIVER_LENGTH = 200;
+
+/**
+ * The Alertmanager receiver of an email recipient set, also the value of LABEL_RECEIVER on the
+ * alerts of every service with that set, so the same on every operator start:
+ * - `vigil-to:a@example.com,b@example.com` (the recipients in order: they make the To header),
+ *   `;noresolved` appended when sendResolved is false, while that fits in MAX_LISTED_RECEIVER_LENGTH;
+ * - else `vigil-to:<first address> and <n-1> more;<16 hex>`, the first 64 bits of sha256 over
+ *   `[to, sendResolved]` as JSON.
+ * Addresses hold no `,`, `;` or space (EMAIL_PATTERN), so distinct sets get distinct names. Names
+ * rather than digests throughout: sorted by address, alertmanager.yml compresses several times
+ * better (the Secret's limit), and the email footer and EmailDelivered name the recipients.
+ * DEFAULT_RECEIVER without recipients.
+ */
+export function recipientSetReceiver(email: { to: readonly string[]; sendResolved: boolean } | undefined): string {
+  if (!email || email.to.length === 0) return DEFAULT_RECEIVER;
+  const listed = `${RECIPIENT_SET_RECEIVER_PREFIX}${email.to.join(',')}${email.sendResolved ? '' : ';noresolved'}`;
+  if (listed.length <= MAX_LISTED_RECEIVER_LENGTH) return listed;
+  const digest = hash('sha256', JSON.stringify([email.to, email.sendResolved]), 'hex').slice(0, 16);
+  return `${RECIPIENT_SET_RECEIVER_PREFIX}${email.to[0]} and ${email.to.length - 1} more;${digest}`;
 }

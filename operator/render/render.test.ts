@@ -7,7 +7,7 @@ import { renderConfig } from '../assemble/config.js';
 import { labelSelectorString } from './label-selector.js';
 import { renderPrometheusConfig, renderAlertmanagerConfig, renderRuleFile } from './index.js';
 import { hasScrapeHints, KEEP_DROPPED_TARGETS, scrapeJobs, selectorRelabelRules } from './prometheus.js';
-import { sanitizedLabelName } from './names.js';
+import { recipientSetReceiver, sanitizedLabelName } from './names.js';
 import { discoveryGraceMs, upSelector } from './rules.js';
 import type { GlobalSettings } from './types.js';
 
@@ -279,7 +279,17 @@ describe('renderRuleFile', () => {
       expr: 'histogram_quantile(0.9, rate(h_bucket{namespace="shop"}[5m])) > 1',
       for: '5m',
       // Empty values remove these labels from the result series: no series label can steer routing.
-      labels: { namespace: 'shop', severity: 'info', team: 'web', vigil_monitoredservice: 'checkout', vigil_namespace: 'shop', vigil_test_token: '', vigil_watchdog: '' },
+      // vigil_receiver: the receiver of the service's recipient set (none here: the default one).
+      labels: {
+        namespace: 'shop',
+        severity: 'info',
+        team: 'web',
+        vigil_monitoredservice: 'checkout',
+        vigil_namespace: 'shop',
+        vigil_receiver: 'vigil-default',
+        vigil_test_token: '',
+        vigil_watchdog: '',
+      },
       annotations: { summary: 'slow {{ $labels.pod }}' },
     });
     for (const rule of [down, targetDown]) expect(rule.labels).toMatchObject({ vigil_test_token: '', vigil_watchdog: '' });
@@ -361,25 +371,27 @@ describe('renderAlertmanagerConfig', () => {
   const withRecipients = service('shop', 'checkout', { notify: { email: { to: ['a@example.com', 'b@example.com'], sendResolved: false } } });
   const withoutRecipients = service('billing', 'invoices');
 
-  it('routes services with recipients to their own receiver and the rest to the default one', () => {
+  const own = recipientSetReceiver({ to: ['a@example.com', 'b@example.com'], sendResolved: false });
+
+  it('routes by the receiver the alerts name (vigil_receiver): one route and receiver per recipient set, the default one for services without', () => {
     const doc = parse(renderAlertmanagerConfig([withRecipients, withoutRecipients], settings)) as Doc;
     expect(doc.route.receiver).toBe('vigil-default');
     expect(doc.route.group_by).toEqual(['alertname', 'vigil_namespace', 'vigil_monitoredservice', 'vigil_test_token']);
-    // Every configured service has its own route (by name to the default receiver when it names
-    // nobody); an alert of any other service (deleted, renamed, left out) is dropped, never sent
-    // to the default recipients.
+    // Every receiver in use has its route (the default one by name when a service names nobody);
+    // an alert whose receiver is not in the config (its service deleted with its recipient set) is
+    // dropped, never sent to the default recipients.
     // The Watchdog (render/watchdog.ts) comes first, so no service route can take it.
+    expect(own).toBe('vigil-to:a@example.com,b@example.com;noresolved');
     expect(doc.route.routes).toEqual([
       { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
-      { receiver: 'vigil-default', matchers: ['vigil_namespace="billing"', 'vigil_monitoredservice="invoices"'], continue: false },
-      { receiver: 'shop/checkout', matchers: ['vigil_namespace="shop"', 'vigil_monitoredservice="checkout"'], continue: false },
+      { receiver: 'vigil-default', matchers: ['vigil_receiver="vigil-default"'], continue: false },
+      { receiver: own, matchers: [`vigil_receiver="${own}"`], continue: false },
       { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
     ]);
-    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'vigil-watchdog', 'shop/checkout', 'vigil-unowned']);
+    expect(doc.receivers.map((r: Doc) => r.name)).toEqual(['vigil-default', 'vigil-watchdog', own, 'vigil-unowned']);
     expect(doc.receivers[1]).toEqual({ name: 'vigil-watchdog' }); // no webhook configured: no integration
     expect(doc.receivers[3]).toEqual({ name: 'vigil-unowned' });
-    const own = doc.receivers[2].email_configs[0];
-    expect(own).toMatchObject({
+    expect(doc.receivers[2].email_configs[0]).toMatchObject({
       to: 'a@example.com, b@example.com',
       send_resolved: false,
       headers: { Subject: '{{ template "vigil.email.subject" . }}' },
@@ -402,9 +414,39 @@ describe('renderAlertmanagerConfig', () => {
     expect(doc.receivers).toEqual([{ name: 'vigil-default' }, { name: 'vigil-watchdog' }, { name: 'vigil-unowned' }]);
     expect(doc.route.routes).toEqual([
       { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
-      { receiver: 'vigil-default', matchers: ['vigil_namespace="billing"', 'vigil_monitoredservice="invoices"'], continue: false },
+      { receiver: 'vigil-default', matchers: ['vigil_receiver="vigil-default"'], continue: false },
       { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
     ]);
+  });
+
+  it('grows with distinct recipient sets, not with services: services with the same recipients share one route and receiver', () => {
+    const team = { notify: { email: { to: ['team@example.com'] } } };
+    const one = parse(renderAlertmanagerConfig([service('shop', 'a', team)], settings)) as Doc;
+    const many = parse(renderAlertmanagerConfig([service('shop', 'a', team), service('shop', 'b', team), service('billing', 'c', team)], settings)) as Doc;
+    expect(many).toEqual(one);
+    // Another order of the same recipients, or sendResolved, makes another To header or behaviour: another set.
+    const other = [
+      service('x', 'a', { notify: { email: { to: ['b@example.com', 'a@example.com'], sendResolved: false } } }),
+      service('x', 'b', { notify: { email: { to: ['a@example.com', 'b@example.com'], sendResolved: true } } }),
+    ];
+    const doc = parse(renderAlertmanagerConfig([withRecipients, ...other], settings)) as Doc;
+    expect(new Set(doc.receivers.map((r: Doc) => r.name)).size).toBe(doc.receivers.length);
+    expect(doc.receivers).toHaveLength(3 + 3);
+    expect(doc.route.routes).toHaveLength(2 + 3);
+  });
+
+  it('names the same receiver from the same recipients whatever the service, namespace or process (a restarted operator routes alike)', () => {
+    // Pinned: the name is in the labels of alerts Prometheus and Alertmanager already hold.
+    expect(recipientSetReceiver({ to: ['team@example.com'], sendResolved: true })).toBe('vigil-to:team@example.com');
+    expect(recipientSetReceiver({ to: ['b@example.com', 'a@example.com'], sendResolved: false })).toBe('vigil-to:b@example.com,a@example.com;noresolved');
+    // Past 200 characters: the first address, the count and a digest. The digest:
+    // printf '%s' '[["oncall-000-xxxxxxxxxxxxxxxxxxxx@example.com",...,"oncall-004-..."],true]' | sha256sum, first 16 hex digits.
+    const five = Array.from({ length: 5 }, (_, i) => `oncall-00${i}-xxxxxxxxxxxxxxxxxxxx@example.com`);
+    expect(recipientSetReceiver({ to: five.slice(0, 4), sendResolved: true })).toBe(`vigil-to:${five.slice(0, 4).join(',')}`);
+    expect(recipientSetReceiver({ to: five, sendResolved: true })).toBe('vigil-to:oncall-000-xxxxxxxxxxxxxxxxxxxx@example.com and 4 more;a3126575fbf38af2');
+    expect(recipientSetReceiver({ to: five, sendResolved: false })).not.toBe(recipientSetReceiver({ to: five, sendResolved: true }));
+    expect(recipientSetReceiver({ to: [], sendResolved: true })).toBe('vigil-default');
+    expect(recipientSetReceiver(undefined)).toBe('vigil-default');
   });
 
   it.each(['demo', 'production'] as const)('uses the %s notification timings', (profile) => {
@@ -424,8 +466,8 @@ describe('renderAlertmanagerConfig', () => {
     const fromFile = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, hello: 'h', authUsername: 'u', authPassword: 'p', authPasswordFile: '/pw' } }))) as Doc;
     expect(fromFile.global).toEqual({ smtp_smarthost: 'mail:465', smtp_from: 'v@x', smtp_hello: 'h', smtp_auth_username: 'u', smtp_auth_password_file: '/pw', smtp_require_tls: false });
     const tls = parse(renderAlertmanagerConfig([withRecipients], defaultSettings({ smtp: { ...base, tlsCaFile: '/ca', tlsServerName: 'mail', tlsInsecureSkipVerify: true } }))) as Doc;
-    expect(tls.receivers.find((r: Doc) => r.name === 'shop/checkout').email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
-    expect(inline.receivers.find((r: Doc) => r.name === 'shop/checkout').email_configs[0].tls_config).toBeUndefined();
+    expect(tls.receivers.find((r: Doc) => r.name === own).email_configs[0].tls_config).toEqual({ ca_file: '/ca', server_name: 'mail', insecure_skip_verify: true });
+    expect(inline.receivers.find((r: Doc) => r.name === own).email_configs[0].tls_config).toBeUndefined();
   });
 
   it('forces implicit TLS when told to (any port), and leaves the port-based default to Alertmanager otherwise', () => {
@@ -529,8 +571,15 @@ describe('config hashes', () => {
       expect(v.prometheusHash).not.toBe(reference.prometheusHash);
     }
     expect(new Set(variants.map((v) => v.prometheusHash)).size).toBe(variants.length);
-    // alertmanager.yml: a route and receiver name move with the rename, the skeleton with the SMTP settings.
-    expect(renderConfig(renamed(2), settings).alertmanagerHash).not.toBe(reference.alertmanagerHash);
+    // alertmanager.yml: routes and receivers are the recipient sets', not the services': a rename
+    // leaves it as it was, a new recipient set moves it, the skeleton moves with the SMTP settings.
+    expect(renderConfig(renamed(2), settings).alertmanagerHash).toBe(reference.alertmanagerHash);
+    expect(
+      renderConfig(
+        services.map((s, i) => (i === 2 ? { ...s, spec: { ...s.spec, notify: { email: { to: ['c@example.com'], sendResolved: true } } } } : s)),
+        settings,
+      ).alertmanagerHash,
+    ).not.toBe(reference.alertmanagerHash);
     expect(renderConfig(services, { ...settings, smtp: { ...settings.smtp, from: 'other@example.com' } }).alertmanagerHash).not.toBe(reference.alertmanagerHash);
   });
 

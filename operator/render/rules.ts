@@ -11,7 +11,19 @@ import { scrapeErrorTemplate } from './scrape-error.js';
 import { enforceNamespace } from '../promql/enforce-namespace.js';
 import { isTemplateValue, knownAlertLabels, substituteKnownLabels } from './alert-labels.js';
 import { LABEL_TEST_TOKEN } from './test-email.js';
-import { compareStrings, jobName, LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, LABEL_WATCHDOG, refOf, ruleGroupName, SERVICE_DOWN_ALERT, TARGET_DOWN_ALERT } from './names.js';
+import {
+  compareStrings,
+  jobName,
+  LABEL_MONITORED_SERVICE,
+  LABEL_NAMESPACE,
+  LABEL_RECEIVER,
+  LABEL_WATCHDOG,
+  recipientSetReceiver,
+  refOf,
+  ruleGroupName,
+  SERVICE_DOWN_ALERT,
+  TARGET_DOWN_ALERT,
+} from './names.js';
 import { escapeRegex, scrapeJobs, sortedRecord, YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
@@ -43,7 +55,8 @@ export function renderRuleFile(service: MonitoredService, settings: GlobalSettin
 
 /**
  * Labels Vigil owns on every alert of a service. They are applied last, so a custom rule cannot
- * route its alerts to another team (vigil_*) or pretend to come from another namespace.
+ * route its alerts to another team (vigil_*, LABEL_RECEIVER names the receiver Alertmanager routes
+ * on) or pretend to come from another namespace.
  * Prometheus's rule labels override the result series' labels, and an empty value removes the
  * label (rules/alerting.go, labels.Builder.Set): so neither the expression (label_replace) nor a
  * scraped metric can carry vigil_watchdog="true" (the Watchdog route, watchdog.ts) or a
@@ -56,6 +69,7 @@ function reservedLabels(service: MonitoredService, severity: Severity, settings:
     namespace: service.metadata.namespace,
     [LABEL_NAMESPACE]: service.metadata.namespace,
     [LABEL_MONITORED_SERVICE]: service.metadata.name,
+    [LABEL_RECEIVER]: recipientSetReceiver(service.spec.notify?.email),
     [LABEL_WATCHDOG]: '',
     [LABEL_TEST_TOKEN]: '',
   };

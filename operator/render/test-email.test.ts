@@ -4,12 +4,13 @@ import { renderAlertmanagerConfig } from './alertmanager.js';
 import { testEmailAlert, testTokenProblem } from './test-email.js';
 import { MonitoredServiceSchema } from '../api/schema.js';
 import { defaultSettings } from './index.js';
+import { recipientSetReceiver } from './names.js';
 
 const settings = { externalLabels: { cluster: 'kind' }, alertmanagerUrl: 'https://am.example.com/alertmanager/' };
 const now = new Date('2026-12-07T12:00:00.000Z');
 
 describe('testEmailAlert', () => {
-  const alert = testEmailAlert({ namespace: 'shop', name: 'checkout' }, '1765108800', settings, now);
+  const alert = testEmailAlert({ namespace: 'shop', name: 'checkout', spec: { notify: { email: { to: ['checkout-team@example.com'] } } } }, '1765108800', settings, now);
 
   it("carries the service's routing labels, the external labels and the token, with alertname VigilTestEmail", () => {
     expect(alert.labels).toEqual({
@@ -19,8 +20,17 @@ describe('testEmailAlert', () => {
       severity: 'info',
       vigil_monitoredservice: 'checkout',
       vigil_namespace: 'shop',
+      vigil_receiver: recipientSetReceiver({ to: ['checkout-team@example.com'], sendResolved: true }),
       vigil_test_token: '1765108800',
     });
+  });
+
+  it('names the receiver the rules name: sendResolved defaults to true, no recipients is the default receiver', () => {
+    const receiverOf = (spec: unknown) => testEmailAlert({ namespace: 'shop', name: 'checkout', spec }, 't', settings, now).labels.vigil_receiver;
+    expect(receiverOf({ notify: { email: { to: ['a@example.com'] } } })).toBe(receiverOf({ notify: { email: { to: ['a@example.com'], sendResolved: true } } }));
+    expect(receiverOf({ notify: { email: { to: ['a@example.com'], sendResolved: false } } })).not.toBe(receiverOf({ notify: { email: { to: ['a@example.com'] } } }));
+    expect(receiverOf({})).toBe('vigil-default');
+    expect(receiverOf(undefined)).toBe('vigil-default');
   });
 
   it('fires from now for 5 minutes, so it resolves by itself', () => {
@@ -36,7 +46,7 @@ describe('testEmailAlert', () => {
   });
 
   it('keeps the routing labels over an external label of the same name', () => {
-    const a = testEmailAlert({ namespace: 'shop', name: 'checkout' }, 't', { ...settings, externalLabels: { namespace: 'other', vigil_monitoredservice: 'x' } }, now);
+    const a = testEmailAlert({ namespace: 'shop', name: 'checkout', spec: {} }, 't', { ...settings, externalLabels: { namespace: 'other', vigil_monitoredservice: 'x' } }, now);
     expect(a.labels.namespace).toBe('shop');
     expect(a.labels.vigil_monitoredservice).toBe('checkout');
   });

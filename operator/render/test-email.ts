@@ -1,7 +1,8 @@
 // The test alert a team asks for with the vigil.dev/test-email annotation: one alert posted to
 // Alertmanager that carries exactly the routing labels of the service's own alerts, so it takes
 // the same route, reaches the same recipients and is held back by the same silences.
-import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, TEST_EMAIL_ALERT } from './names.js';
+import { NotifySchema } from '../api/schema.js';
+import { LABEL_MONITORED_SERVICE, LABEL_NAMESPACE, LABEL_RECEIVER, recipientSetReceiver, TEST_EMAIL_ALERT } from './names.js';
 import type { GlobalSettings } from './types.js';
 
 export { TEST_EMAIL_ALERT };
@@ -42,11 +43,11 @@ export function testTokenProblem(token: string): string | undefined {
 }
 
 /**
- * The test alert of MonitoredService `ref` for `token`, firing from `now` for TEST_EMAIL_DURATION_MS.
+ * The test alert of MonitoredService `ref` (its namespace, name and spec as stored) for `token`, firing from `now` for TEST_EMAIL_DURATION_MS.
  * Labels: the install's external labels (Prometheus adds them to every alert it sends), then the
  * labels Vigil puts on every alert of the service (rules.ts reservedLabels) and the token.
  */
-export function testEmailAlert(ref: { namespace: string; name: string }, token: string, settings: Pick<GlobalSettings, 'externalLabels' | 'alertmanagerUrl'>, now: Date): PostableAlert {
+export function testEmailAlert(ref: { namespace: string; name: string; spec: unknown }, token: string, settings: Pick<GlobalSettings, 'externalLabels' | 'alertmanagerUrl'>, now: Date): PostableAlert {
   const labels: Record<string, string> = {
     ...settings.externalLabels,
     alertname: TEST_EMAIL_ALERT,
@@ -54,6 +55,7 @@ export function testEmailAlert(ref: { namespace: string; name: string }, token: 
     namespace: ref.namespace,
     [LABEL_NAMESPACE]: ref.namespace,
     [LABEL_MONITORED_SERVICE]: ref.name,
+    [LABEL_RECEIVER]: specReceiver(ref.spec),
     [LABEL_TEST_TOKEN]: token,
   };
   const object = `MonitoredService ${ref.namespace}/${ref.name}`;
@@ -71,4 +73,14 @@ export function testEmailAlert(ref: { namespace: string; name: string }, token: 
     endsAt: new Date(now.getTime() + TEST_EMAIL_DURATION_MS).toISOString(),
     generatorURL: `${settings.alertmanagerUrl.replace(/\/+$/, '')}/#/alerts?filter=${encodeURIComponent(filter)}`,
   };
+}
+
+/**
+ * The receiver a stored spec's alerts are routed to (LABEL_RECEIVER), with the schema's defaults
+ * (sendResolved) applied as the rules get them; the default receiver when spec.notify does not
+ * parse (such a spec is not the one in force, and ConfigApplied holds the test email back).
+ */
+function specReceiver(spec: unknown): string {
+  const notify = NotifySchema.safeParse((spec as { notify?: unknown } | undefined)?.notify ?? {});
+  return recipientSetReceiver(notify.success ? notify.data.email : undefined);
 }

@@ -16,6 +16,7 @@ import { MonitoredServiceSchema, type MonitoredService } from '../api/schema.js'
 import { BYTE_UNITS, MAX_COUNT_LIMIT } from '../api/scrape-limits.js';
 import { renderConfig } from '../assemble/config.js';
 import { allFiles, assemblePartitionedPrometheus } from '../assemble/partitioned-config.js';
+import { routeReceiver } from './alertmanager.js';
 import { renderServicePieces } from './index.js';
 import type { GlobalSettings, RenderedConfig } from './types.js';
 
@@ -188,17 +189,29 @@ describe.each([
     const result = await tool(AMTOOL, ['check-config', 'alertmanager.yml'], alertmanagerDir);
     expectSuccess(result);
     expect(result.output).toContain(' - 1 templates');
-    // The default receiver, the Watchdog's, one per service with recipients, and the one without integrations for unowned alerts.
-    const receivers = 3 + loadCatalogue().filter((svc) => svc.spec.notify?.email).length;
+    // The default receiver, the Watchdog's, one per distinct recipient set, and the one without integrations for unowned alerts.
+    const receivers = 3 + new Set(loadCatalogue().flatMap((svc) => (svc.spec.notify?.email ? [JSON.stringify(svc.spec.notify.email)] : []))).size;
     expect(result.output).toContain(` - ${receivers} receivers`);
   });
 
   it('amtool routes an alert by the labels its rule leaves (routing-labels.test.yaml), never by a series label vigil_watchdog', async () => {
     // The labels promtool shows on ReportsFailing when its series carries vigil_watchdog="true" (test/promtool/routing-labels.test.yaml).
-    const alertLabels = ['alertname=ReportsFailing', 'namespace=batch', 'severity=info', 'vigil_namespace=batch', 'vigil_monitoredservice=report-generator'];
+    const receiver = routeReceiver(loadCatalogue().find((svc) => svc.metadata.name === 'report-generator')!);
+    const alertLabels = [
+      'alertname=ReportsFailing',
+      'namespace=batch',
+      'severity=info',
+      'vigil_namespace=batch',
+      'vigil_monitoredservice=report-generator',
+      `vigil_receiver=${JSON.stringify(receiver)}`,
+    ];
     const routed = await tool(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...alertLabels], alertmanagerDir);
     expectSuccess(routed);
-    expect(routed.output.trim()).toBe('batch/report-generator');
+    expect(routed.output.trim()).toBe(receiver);
+    // The alert of a service whose recipient set is not in the config (an older operator's alert without vigil_receiver, a deleted service's) goes to nobody.
+    const orphan = await tool(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...alertLabels.slice(0, -1)], alertmanagerDir);
+    expectSuccess(orphan);
+    expect(orphan.output.trim()).toBe('vigil-unowned');
     // Had the series label reached the alert, the team's alert would go to the Watchdog's webhook only.
     const spoofed = await tool(AMTOOL, ['config', 'routes', 'test', '--config.file=alertmanager.yml', ...alertLabels, 'vigil_watchdog=true'], alertmanagerDir);
     expectSuccess(spoofed);

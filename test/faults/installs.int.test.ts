@@ -16,6 +16,7 @@ import { waitForAlertEmail, type MailSummary } from '../../hack/local-stack/mail
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import { startSecondInstall, type SecondInstall } from '../../hack/local-stack/second-install.js';
 import type { Stack } from '../../hack/local-stack/stack.js';
+import { recipientSetReceiver } from '../../operator/render/names.js';
 import { addresses } from './helpers.js';
 import { alwaysFiring, apply, deleteMs, deleteTargets, monitoredService, targetObjects } from './objects.js';
 
@@ -116,8 +117,10 @@ test('two installs: each reconciles, scrapes and alerts only for its own objects
     expect((await statusOf(s, DEMO_NAME)).install).toEqual({ namespace: s.installNamespace, selector: SELECTOR_A });
     expect(await scrapedServices(s.prometheus.url)).toEqual([DEMO_NAME, 'inst-a']);
     expect(await scrapedServices(b.prometheus.url)).toEqual(['inst-b']);
-    expect(await activeAlerts(s.alertmanager.url)).toEqual([`inst-a -> ${DEMO_NAMESPACE}/inst-a`]);
-    expect(await activeAlerts(b.alertmanager.url)).toEqual([`inst-b -> ${DEMO_NAMESPACE}/inst-b`]);
+    // Each to the receiver of its owners (objects.ts monitoredService: `<name>-owners@demo.example`).
+    const ownersReceiver = (name: string) => recipientSetReceiver({ to: [`${name}-owners@demo.example`], sendResolved: true });
+    expect(await activeAlerts(s.alertmanager.url)).toEqual([`inst-a -> ${ownersReceiver('inst-a')}`]);
+    expect(await activeAlerts(b.alertmanager.url)).toEqual([`inst-b -> ${ownersReceiver('inst-b')}`]);
 
     // No status fight: once the statuses have settled (Ready, the target counted healthy), neither
     // object is written for 30 s with both operators running (the issue saw 42 writes in 30 s).

@@ -25,6 +25,7 @@ import { takeTurns, useStacks } from '../../hack/local-stack/fixture.js';
 import { waitForAlertEmail, type MailSummary } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import { EVALUATION_INTERVAL, type Stack } from '../../hack/local-stack/stack.js';
+import { recipientSetReceiver } from '../../operator/render/names.js';
 import { addresses, condition, restartStopped, settle, DEMO } from './helpers.js';
 import { alwaysFiring, apply, deleteMs, deleteTargets, monitoredService, targetObjects } from './objects.js';
 
@@ -210,7 +211,7 @@ test.concurrent(
       expect(invalidAlerts.length).toBeGreaterThan(0);
       for (const a of invalidAlerts) {
         expect(a.status.state).toBe('active');
-        expect(a.receivers.map((r) => r.name)).toEqual([`${DEMO_NAMESPACE}/${names.invalid}`]);
+        expect(a.receivers.map((r) => r.name)).toEqual([recipientSetReceiver({ to: [`${names.invalid}-owners@demo.example`], sendResolved: true })]);
       }
       const { mail: renamedMail } = await waitForAlertEmail(s.mailpit.client, { state: 'firing', namespace: DEMO_NAMESPACE, name: names.renamedTo, since: changedAt, timeoutMs: 120_000 });
       expect(addresses(renamedMail)).toEqual([`${names.renamedTo}-owners@demo.example`]);

@@ -9,6 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
+import { MonitoredServiceSchema } from '../../operator/api/schema.js';
+import { routeReceiver } from '../../operator/render/alertmanager.js';
 import { ruleFileName } from '../../operator/render/names.js';
 import { ALL_NAMESPACES, caseName, caseNamespace, goodServices, hostileCatalogue, type HostileCase } from './catalogue.js';
 import { cond as condOf, type Condition } from '../status/helpers.js';
@@ -250,9 +252,10 @@ describe('after the whole catalogue', () => {
     const s = theStack();
     const status = await getJson<{ config: { original: string } }>(`${s.alertmanager.url}/api/v2/status`);
     const loaded = parse(status.config.original) as { route: { routes?: { receiver: string }[] }; receivers: { name: string }[] };
-    for (const r of goodRefs) {
-      expect(loaded.receivers.map((x) => x.name)).toContain(key(r.namespace, r.name));
-      expect((loaded.route.routes ?? []).map((x) => x.receiver)).toContain(key(r.namespace, r.name));
+    // One route and receiver per recipient set: the one each good service's alerts name.
+    for (const receiver of good.map((o) => routeReceiver(MonitoredServiceSchema.parse(o)))) {
+      expect(loaded.receivers.map((x) => x.name)).toContain(receiver);
+      expect((loaded.route.routes ?? []).map((x) => x.receiver)).toContain(receiver);
     }
     const metrics = await (await fetch(`${s.alertmanager.url}/metrics`)).text();
     expect(metrics).toMatch(/^alertmanager_config_last_reload_successful 1$/m);

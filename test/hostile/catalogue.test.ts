@@ -6,6 +6,7 @@
 // - the generated config of the good services is byte-identical with or without the catalogue.
 import { parse } from 'yaml';
 import type { MonitoredService } from '../../operator/api/schema.js';
+import { routeReceiver } from '../../operator/render/alertmanager.js';
 import { defaultSettings, ruleFileName } from '../../operator/render/index.js';
 import { renderConfig } from '../../operator/assemble/config.js';
 import type { ValidationResult } from '../../operator/render/types.js';
@@ -132,7 +133,7 @@ describe('the good services are not affected by the catalogue', () => {
     const before = am(alone.alertmanager['alertmanager.yml']);
     const after = am(together.alertmanager['alertmanager.yml']);
     for (const s of good) {
-      const receiver = `${s.metadata.namespace}/${s.metadata.name}`;
+      const receiver = routeReceiver(s);
       const pick = (a: Am) => ({
         routes: (a.route.routes ?? []).filter((r) => r.receiver === receiver),
         receivers: a.receivers.filter((r) => r.name === receiver),

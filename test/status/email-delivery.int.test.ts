@@ -5,18 +5,21 @@
 // mail catcher is back, Alertmanager's retry delivers the firing email and the condition turns True.
 // Root is needed for Prometheus's private mount namespace (hack/local-stack).
 import { expect, test } from '@jest/globals';
-import { DEMO_NAME, DEMO_NAMESPACE } from '../../hack/local-stack/demo.js';
+import { MonitoredServiceSchema } from '../../operator/api/schema.js';
+import { DEMO_NAME, DEMO_NAMESPACE, demoMonitoredService } from '../../hack/local-stack/demo.js';
 import { waitForAlertEmail } from '../../hack/local-stack/mailpit.js';
 import { getJson, pollUntil } from '../../hack/local-stack/net.js';
 import { waitForConditions, type Condition } from './helpers.js';
 import { useStack } from '../../hack/local-stack/fixture.js';
 import type { Stack } from '../../hack/local-stack/stack.js';
-import { receiverName, SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
+import { routeReceiver } from '../../operator/render/alertmanager.js';
+import { SELF_SCRAPE_JOBS } from '../../operator/render/names.js';
 
 const TEST_TIMEOUT_MS = 480_000;
 /** Generous on a loaded machine: a poll every 10 s, an attempt within seconds of the alert. */
 const STATUS_WAIT_MS = 120_000;
-const RECEIVER = receiverName({ namespace: DEMO_NAMESPACE, name: DEMO_NAME });
+/** The receiver of the demo service's recipient set (every service with the same recipients shares it). */
+const RECEIVER = routeReceiver(MonitoredServiceSchema.parse(demoMonitoredService()));
 
 const theStack = useStack({ name: 'email-delivery' });
 
