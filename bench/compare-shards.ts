@@ -44,7 +44,7 @@ import { installRbac, vigilKubeconfigs } from '../hack/local-stack/rbac.js';
 import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../operator/render/scrape-limits.js';
 import type { GlobalSettings } from '../operator/render/types.js';
 import { freeShardPorts, INSTALL_NS, startShard } from '../test/hostile/stack.js';
-import { applyServerSide, kb, loadAverage, queryNumber, startTarget, table, versions } from './compare.js';
+import { applyServerSide, kb, loadAverage, startTarget, table, versions } from './compare.js';
 import {
   compareSet,
   EVALUATION_INTERVAL,
@@ -88,7 +88,7 @@ export interface ShardFigures {
   /** Bytes of the files this Prometheus loads: main config + scrape partitions, and rule files. */
   configBytes: number;
   ruleBytes: number;
-  /** Scrape jobs in the files it loads, targets it scrapes (count(up)) and of them up. */
+  /** Scrape jobs in the files it loads, its active targets and of them up. */
   jobs: number;
   targets: number;
   targetsUp: number;
@@ -145,12 +145,19 @@ async function serviceDownRules(url: string): Promise<number> {
 }
 
 
+/** Active targets of a Prometheus (after relabelling) and of them up: its scrape pools now, not `up` series still in the lookback. */
+async function activeTargets(url: string): Promise<{ targets: number; up: number }> {
+  const res = await fetch(`${url}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { data: { activeTargets: Array<{ health: string }> } };
+  return { targets: body.data.activeTargets.length, up: body.data.activeTargets.filter((t) => t.health === 'up').length };
+}
+
 /** Waits until the shards together scrape all S targets up; returns ms after t0. */
 async function waitAllUp(proms: Prometheus[], s: number, t0: number, check: () => void): Promise<number> {
   await pollUntil(
     `all ${s} targets up over ${proms.length} shards`,
     STEP_TIMEOUT_MS,
-    async () => (await Promise.all(proms.map(async (p) => (await queryNumber(p.url, 'count(up == 1)')) || 0))).reduce((a, b) => a + b, 0) === s,
+    async () => (await Promise.all(proms.map(async (p) => (await activeTargets(p.url)).up))).reduce((a, b) => a + b, 0) === s,
     { intervalMs: 1000, check },
   );
   return Date.now() - t0;
@@ -174,8 +181,8 @@ async function shardFigures(proms: Prometheus[], sidecars: ManagedProcess[] | un
         ruleBytes: files.filter(([f]) => isRuleFile(f)).reduce((n, [, b]) => n + b, 0),
         // Main file and scrape_config_files partitions alike (the status API shows the main file only).
         jobs: configFiles.reduce((n, [f]) => n + (readFileSync(join(p.configDir, f), 'utf8').match(/^\s*- job_name: /gm)?.length ?? 0), 0),
-        targets: (await queryNumber(p.url, 'count(up)')) || 0,
-        targetsUp: (await queryNumber(p.url, 'count(up == 1)')) || 0,
+        targets: (await activeTargets(p.url)).targets,
+        targetsUp: (await activeTargets(p.url)).up,
         serviceDownRules: await serviceDownRules(p.url),
         falseServiceDown: await alertsOf(p.url, 'ServiceDown'),
       };
@@ -194,6 +201,9 @@ function alive(...procs: ManagedProcess[]): () => void {
 async function runVigil(cluster: Cluster, set: CompareSet, shards: number, dir: string, hosts: string[]): Promise<ShardRow> {
   const runDir = join(dir, `vigil-${shards}`);
   await mkdir(runDir, { recursive: true });
+  // A fresh install at N shards: the main objects of an earlier run carry its settled shard count,
+  // and a new operator would first hand its namespaces over (docs/contract.md "Shards").
+  await cluster.kubectlResult(['delete', 'configmap', '--all', '-n', INSTALL_NS]);
   await installRbac(cluster, INSTALL_NS);
   const kubeconfigs = await vigilKubeconfigs(cluster, INSTALL_NS);
   const base = await freeShardPorts(shards);
