@@ -120,8 +120,7 @@ function filesUnder(dir: string): Map<string, number> {
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (!e.name.startsWith('.')) walk(p);
-      }
-      else if (e.isFile()) out.set(relative(dir, p), statSync(p).size);
+      } else if (e.isFile()) out.set(relative(dir, p), statSync(p).size);
     }
   };
   if (existsSync(dir)) walk(dir);
@@ -143,7 +142,6 @@ async function serviceDownRules(url: string): Promise<number> {
   const body = (await res.json()) as { data: { groups: Array<{ rules: Array<{ name: string }> }> } };
   return body.data.groups.reduce((n, g) => n + g.rules.filter((r) => r.name === 'ServiceDown').length, 0);
 }
-
 
 /** Active targets of a Prometheus (after relabelling) and of them up: its scrape pools now, not `up` series still in the lookback. */
 async function activeTargets(url: string): Promise<{ targets: number; up: number }> {
@@ -296,7 +294,13 @@ async function poGenerated(cluster: Cluster, ns: string, s: number, check: () =>
   );
 }
 
-async function runPrometheusOperator(cluster: Cluster, set: CompareSet, shards: number, dir: string, hosts: string[]): Promise<ShardRow & { generated: { configBytes: number; shardRelabel: string } }> {
+async function runPrometheusOperator(
+  cluster: Cluster,
+  set: CompareSet,
+  shards: number,
+  dir: string,
+  hosts: string[],
+): Promise<ShardRow & { generated: { configBytes: number; shardRelabel: string } }> {
   const ns = `po-shards-${shards}`;
   const runDir = join(dir, `po-${shards}`);
   await mkdir(runDir, { recursive: true });
