@@ -172,13 +172,15 @@ export function prometheusOperatorInstances(namespace: string, prometheusVersion
 /**
  * prometheus-operator's generated Prometheus config, made runnable outside a pod: `$(SHARD)` and
  * `$(POD_NAME)` expanded as its prometheus-config-reloader expands them from the pod's environment
- * (shard 0 of 1, pod prometheus-<name>-0); every scrape job's kubernetes_sd_configs block pointed at the
+ * (shard `shard`, default 0, and that shard's first pod); every scrape job's kubernetes_sd_configs block pointed at the
  * benchmark's API server with one kubeconfig (bench/discovery/workload.ts pointKubernetesSdAt, as the
  * discovery harness does), the Alertmanager discovery blocks too; the rule files' mount path
  * (/etc/prometheus/rules/) becomes `rulesDir`. Nothing else changes.
  */
-export function runnablePrometheusOperatorConfig(yamlText: string, kubeconfigFile: string, rulesDir: string): string {
-  const expanded = yamlText.replaceAll('$(SHARD)', '0').replaceAll('$(POD_NAME)', `prometheus-${PO_NAME}-0`);
+export function runnablePrometheusOperatorConfig(yamlText: string, kubeconfigFile: string, rulesDir: string, shard = 0): string {
+  // Its StatefulSet of shard i > 0 is prometheus-<name>-shard-<i>, whose first pod is ...-0.
+  const pod = shard === 0 ? `prometheus-${PO_NAME}-0` : `prometheus-${PO_NAME}-shard-${shard}-0`;
+  const expanded = yamlText.replaceAll('$(SHARD)', String(shard)).replaceAll('$(POD_NAME)', pod);
   const config = parse(pointKubernetesSdAt(expanded, { kubeconfigFile })) as { rule_files?: string[]; alerting?: { alertmanagers?: Array<{ kubernetes_sd_configs?: object[] }> } };
   for (const am of config.alerting?.alertmanagers ?? []) if (am.kubernetes_sd_configs) am.kubernetes_sd_configs = am.kubernetes_sd_configs.map((b) => ({ ...b, kubeconfig_file: kubeconfigFile }));
   if (config.rule_files) config.rule_files = config.rule_files.map((f) => f.replace(/^\/etc\/prometheus\/rules\//, `${rulesDir}/`));

@@ -127,7 +127,7 @@ async function metrics(url: string): Promise<string> {
 }
 
 /** The instant vector of a PromQL query as one number (NaN when empty). */
-async function queryNumber(url: string, promql: string): Promise<number> {
+export async function queryNumber(url: string, promql: string): Promise<number> {
   const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
   const v = body.data?.result?.[0]?.value[1];
@@ -140,7 +140,7 @@ async function apiServerWatches(cluster: Cluster): Promise<number> {
 }
 
 /** One small metrics target on 127.0.0.1 serving every host name (each service scrapes its own host). */
-async function startTarget(port: number): Promise<Server> {
+export async function startTarget(port: number): Promise<Server> {
   let requests = 0;
   const server = createServer((_req, res) => {
     requests++;
@@ -219,7 +219,7 @@ class Milestones {
   }
 }
 
-function loadAverage(): string {
+export function loadAverage(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
@@ -282,7 +282,7 @@ async function prometheusFigures(prom: Prometheus, cluster: Cluster, base: Prome
   };
 }
 
-async function applyServerSide(cluster: Cluster, dir: string, name: string, objects: object[]): Promise<number> {
+export async function applyServerSide(cluster: Cluster, dir: string, name: string, objects: object[]): Promise<number> {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, objects.map((o) => stringify(o)).join('---\n'));
   const started = Date.now();
@@ -581,7 +581,7 @@ const PROMETHEUS_VERSION = (() => {
   return env[0] as string;
 })();
 
-function versions(): Record<string, string> {
+export function versions(): Record<string, string> {
   const [prometheus, po, kube, etcd] = execFileSync('bash', ['-c', 'source hack/versions.env && echo "$PROMETHEUS_VERSION $PROMETHEUS_OPERATOR_VERSION $KUBERNETES_VERSION $ETCD_VERSION"'], {
     encoding: 'utf8',
   })
@@ -591,13 +591,13 @@ function versions(): Record<string, string> {
   return { vigil: commit, 'prometheus-operator': po ?? '', prometheus: prometheus ?? '', kubernetes: kube ?? '', etcd: etcd ?? '', node: process.version };
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10_240 ? 1 : 0)} KiB`;
+export const kb = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10_240 ? 1 : 0)} KiB`;
 
 export function printTables(rows: CompareRow[]): void {
   const name = (r: CompareRow) => `${r.tool === 'vigil' ? 'Vigil' : 'prometheus-operator'} ${r.services}`;

@@ -336,10 +336,57 @@ export async function plotCompare(dir = DIR): Promise<void> {
   );
 }
 
+interface CompareShardsRow {
+  tool: string;
+  shards: number;
+  perShard: Array<{ shard: number; prometheusPeakRssMiB: number; configBytes: number; ruleBytes: number; falseServiceDown: { pending: number; firing: number } }>;
+}
+
+/** <dir>/compare-shards.json (bench/compare-shards.ts) → compare-shards.svg: a bar per shard, a panel per measure. */
+export async function plotCompareShards(dir = DIR): Promise<void> {
+  const file = join(dir, 'compare-shards.json');
+  if (!existsSync(file)) return;
+  const { rows } = JSON.parse(readFileSync(file, 'utf8')) as { rows: CompareShardsRow[] };
+  const values = rows.flatMap((r) =>
+    r.perShard.flatMap((s) => {
+      const bar = { tool: r.tool, shard: `N=${r.shards} shard ${s.shard}` };
+      return [
+        { ...bar, measure: 'Prometheus peak RSS (MiB)', value: s.prometheusPeakRssMiB },
+        { ...bar, measure: 'config loaded (KiB)', value: s.configBytes / 1024 },
+        { ...bar, measure: 'rule files loaded (KiB)', value: s.ruleBytes / 1024 },
+        { ...bar, measure: 'false ServiceDown (pending + firing), all healthy', value: s.falseServiceDown.pending + s.falseServiceDown.firing },
+      ];
+    }),
+  );
+  await writeSvg(
+    {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Shards side by side: per shard, every service healthy (bench/compare-shards.ts)',
+      data: { values },
+      facet: { field: 'measure', type: 'nominal', title: null, sort: null },
+      columns: 2,
+      spec: {
+        width: 260,
+        height: 170,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'shard', type: 'nominal', title: null },
+          xOffset: { field: 'tool' },
+          y: { field: 'value', type: 'quantitative', title: null },
+          color: { field: 'tool', type: 'nominal', title: null },
+        },
+      },
+      resolve: { scale: { y: 'independent' } },
+    },
+    join(dir, 'compare-shards.svg'),
+  );
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   await plotScale();
   await plotPartitions();
   await plotRealNode();
   await plotDiscoveryLayout();
   await plotCompare();
+  await plotCompareShards();
 }

@@ -38,6 +38,11 @@ prometheus-operator-tool:
 bench-compare: deps tools prometheus-operator-tool ## Vigil vs prometheus-operator v0.85.0 in one run at 10/100/1,000 services (BENCH_COMPARE_SIZES): apply → config written, operator CPU/RSS, config size, the same Prometheus loading each config; docs/benchmarks/compare.{json,*.svg}
 	$(TSX) bench/compare.ts
 
+# Publishing figures on a shared machine: `flock /tmp/vigil-bench.lock make bench-compare-shards`.
+.PHONY: bench-compare-shards
+bench-compare-shards: deps tools prometheus-operator-tool ## Vigil's shards vs prometheus-operator's `shards` at N=2 (BENCH_SHARDS_N) for 200 services (BENCH_SHARDS_SERVICES), N real Prometheus each: per shard peak RSS, config and rule bytes, targets, false ServiceDown alerts while all are healthy; docs/benchmarks/compare-shards.{json,svg}
+	$(TSX) bench/compare-shards.ts
+
 .PHONY: bench-memory
 bench-memory: deps tools ## Memory of the operator and both sync sidecars (compiled, as in the image) at idle and after BENCH_MEMORY_SERVICES=10 MonitoredServices: RSS, anon/file RSS, V8 heap; docs/benchmarks/control-plane-memory.json
 	npm run build

@@ -269,7 +269,12 @@ export async function freeShardPorts(count: number): Promise<number> {
  * shard's main object, with --partitions). Admin credentials: the stack's Prometheus sidecar Role
  * names only shard 0's object (the chart adds the others' names). The caller stops both.
  */
-export async function startShard(stack: HostileStack, shard: number, port: number, o: { extraHosts?: string[]; extraArgs?: string[] } = {}): Promise<{ prometheus: Prometheus; sync: ManagedProcess }> {
+export async function startShard(
+  stack: Pick<HostileStack, 'dir' | 'cluster'>,
+  shard: number,
+  port: number,
+  o: { extraHosts?: string[]; extraArgs?: string[] } = {},
+): Promise<{ prometheus: Prometheus; sync: ManagedProcess }> {
   const prometheus = await startPrometheus({ dir: join(stack.dir, `prometheus-shard-${shard}`), port, extraHosts: o.extraHosts ?? [], ...(o.extraArgs ? { extraArgs: o.extraArgs } : {}) });
   try {
     const sync = await startSync({
