@@ -41,10 +41,8 @@ import { BIN_DIR, startOperator, startPrometheus, type Prometheus } from '../hac
 import { freePorts, pollUntil, sleep } from '../hack/local-stack/net.js';
 import { startProcess, type ManagedProcess } from '../hack/local-stack/process.js';
 import { installRbac, vigilKubeconfigs } from '../hack/local-stack/rbac.js';
-import { DEFAULT_SCRAPE_LIMIT_SETTINGS } from '../operator/render/scrape-limits.js';
-import type { GlobalSettings } from '../operator/render/types.js';
 import { freeShardPorts, INSTALL_NS, startShard } from '../test/hostile/stack.js';
-import { applyServerSide, kb, loadAverage, startTarget, table, versions } from './compare.js';
+import { applyServerSide, benchOperatorSettings, kb, loadAverage, startTarget, table, versions } from './compare.js';
 import {
   compareSet,
   EVALUATION_INTERVAL,
@@ -216,22 +214,7 @@ async function runVigil(cluster: Cluster, set: CompareSet, shards: number, dir: 
       proms.push(sh.prometheus);
       sidecars.push(sh.sync);
     }
-    const settings: GlobalSettings = {
-      profile: 'demo',
-      scrapeInterval: SCRAPE_INTERVAL,
-      evaluationInterval: EVALUATION_INTERVAL,
-      smtp: { smarthost: `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
-      defaultRecipients: ['oncall@vigil.localhost'],
-      alertmanagerTargets: [`127.0.0.1:${noSmtpPort}`],
-      prometheusUrl: proms[0]!.url,
-      // No Alertmanager runs in this benchmark: a free port nothing listens on (like the SMTP host).
-      alertmanagerUrl: `http://127.0.0.1:${noSmtpPort}`,
-      rulesDir: '.',
-      selfScrapeJobs: [],
-      kubernetesSd: { apiServer: cluster.server, kubeconfigFile: kubeconfigs.prometheus },
-      externalLabels: { cluster: 'bench-compare-shards' },
-      scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
-    };
+    const settings = benchOperatorSettings({ cluster, prometheusKubeconfig: kubeconfigs.prometheus, prometheusUrl: proms[0]!.url, noSmtpPort, clusterLabel: 'bench-compare-shards' });
     const settingsFile = join(runDir, 'operator-settings.yaml');
     await writeFile(settingsFile, stringify(settings));
     const operator = await startOperator({

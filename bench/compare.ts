@@ -203,6 +203,29 @@ export function storedBytes(obj: KubeObject, kind: 'configmap' | 'secret'): numb
   return data + Object.entries(obj.binaryData ?? {}).reduce((n, [k, v]) => n + k.length + decoded(v), 0);
 }
 
+/**
+ * The operator settings of the comparison benchmarks: demo profile, the benchmark's intervals, SMTP
+ * and Alertmanager on `noSmtpPort` (a free port nothing listens on: no Alertmanager runs and no email
+ * is sent), discovery through `cluster` with Prometheus's kubeconfig, no self-scrape jobs.
+ */
+export function benchOperatorSettings(o: { cluster: Cluster; prometheusKubeconfig: string; prometheusUrl: string; noSmtpPort: number; clusterLabel: string }): GlobalSettings {
+  return {
+    profile: 'demo',
+    scrapeInterval: SCRAPE_INTERVAL,
+    evaluationInterval: EVALUATION_INTERVAL,
+    smtp: { smarthost: `127.0.0.1:${o.noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
+    defaultRecipients: ['oncall@vigil.localhost'],
+    alertmanagerTargets: [`127.0.0.1:${o.noSmtpPort}`],
+    prometheusUrl: o.prometheusUrl,
+    alertmanagerUrl: `http://127.0.0.1:${o.noSmtpPort}`,
+    rulesDir: '.',
+    selfScrapeJobs: [],
+    kubernetesSd: { apiServer: o.cluster.server, kubeconfigFile: o.prometheusKubeconfig },
+    externalLabels: { cluster: o.clusterLabel },
+    scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
+  };
+}
+
 /** Records the first time (ms after `t0`) each named condition holds. */
 class Milestones {
   readonly at: Record<string, number> = {};
@@ -305,22 +328,7 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
   try {
     const prom = await startPrometheus({ dir: join(runDir, 'prometheus'), port: promPort, extraHosts: hosts });
     started.push(prom.process);
-    const settings: GlobalSettings = {
-      profile: 'demo',
-      scrapeInterval: SCRAPE_INTERVAL,
-      evaluationInterval: EVALUATION_INTERVAL,
-      smtp: { smarthost: `127.0.0.1:${noSmtpPort}`, from: 'vigil@vigil.localhost', hello: 'vigil.localhost', requireTls: false, tlsInsecureSkipVerify: true },
-      defaultRecipients: ['oncall@vigil.localhost'],
-      alertmanagerTargets: [`127.0.0.1:${noSmtpPort}`],
-      prometheusUrl: prom.url,
-      // No Alertmanager runs in this benchmark: a free port nothing listens on (like the SMTP host).
-      alertmanagerUrl: `http://127.0.0.1:${noSmtpPort}`,
-      rulesDir: '.',
-      selfScrapeJobs: [],
-      kubernetesSd: { apiServer: cluster.server, kubeconfigFile: kubeconfigs.prometheus },
-      externalLabels: { cluster: 'bench-compare' },
-      scrapeLimits: DEFAULT_SCRAPE_LIMIT_SETTINGS,
-    };
+    const settings = benchOperatorSettings({ cluster, prometheusKubeconfig: kubeconfigs.prometheus, prometheusUrl: prom.url, noSmtpPort, clusterLabel: 'bench-compare' });
     const settingsFile = join(runDir, 'operator-settings.yaml');
     await writeFile(settingsFile, stringify(settings));
     const operator = await startOperator({
@@ -330,10 +338,12 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
       settingsFile,
       prometheusUrl: prom.url,
       listenPort: operatorPort,
+      // The one-object layout: what the figures below were measured with, and what the watches read (prometheus.yml's jobs).
+      configPartitions: false,
       extraArgs: [`--selector=${SIZE_LABEL}=${n}`],
     });
     started.push(operator);
-    const sync = await startServerSync('prometheus', prom, { logDir: runDir, kubeconfig: kubeconfigs.prometheus, namespace: ns, listenPort: syncPort });
+    const sync = await startServerSync('prometheus', prom, { logDir: runDir, kubeconfig: kubeconfigs.prometheus, namespace: ns, listenPort: syncPort, partitions: false });
     started.push(sync);
     const check = alive(prom.process, operator, sync);
     // The empty config first, written and applied: the apply is all that is measured.
@@ -370,7 +380,8 @@ async function runVigil(cluster: Cluster, kc: KubeConfig, set: CompareSet, dir: 
         const s = objs.get(OBJECT_NAMES.alertmanagerSecret);
         if (!s || t0 === 0 || ms.at.alertmanager !== undefined) return;
         const files = filesFromSecret(s);
-        const routes = count(files['alertmanager.yml'] ?? '', /vigil_monitoredservice="svc-\d+"/g);
+        // One route per recipient set (render/alertmanager.ts); every service here has its own owners.
+        const routes = count(files['alertmanager.yml'] ?? '', /vigil_receiver="vigil-to:svc-\d+-team@example\.com"/g);
         if (routes === n) {
           sizes.alertmanagerUncompressed = Object.values(files).reduce((x, f) => x + Buffer.byteLength(f), 0);
           sizes.alertmanagerStored = storedBytes(s, 'secret');

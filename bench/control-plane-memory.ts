@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     await pollUntil(
       `the Alertmanager config of ${SERVICES} services applied`,
       TIMEOUT_MS,
-      async () => (await countInFiles(am.configDir, /vigil_monitoredservice="svc-\d+"/g)) >= SERVICES && applied(cluster!, 'secret', OBJECT_NAMES.alertmanagerSecret, emptyAm),
+      async () => (await countInFiles(am.configDir, /vigil_receiver="vigil-to:svc-\d+-team@example\.com"/g)) >= SERVICES && applied(cluster!, 'secret', OBJECT_NAMES.alertmanagerSecret, emptyAm),
       wait,
     );
     await snapshot('applied');
