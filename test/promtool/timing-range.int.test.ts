@@ -222,7 +222,7 @@ function ruleTest(c: Case, ruleFile: string): { file: Record<string, unknown>; g
     eval_time: formatDurationMs(at),
     exp_samples: [
       {
-        labels: `ALERTS{alertname="ServiceDown", alertstate="${state}", namespace="timing", service="${c.name}", severity="critical", vigil_namespace="timing", vigil_monitoredservice="${c.name}"}`,
+        labels: `ALERTS{alertname="ServiceDown", alertstate="${state}", namespace="timing", service="${c.name}", severity="critical", vigil_namespace="timing", vigil_monitoredservice="${c.name}", vigil_receiver="vigil-default"}`,
         value: 1,
       },
     ],
@@ -310,7 +310,7 @@ function ruleTest(c: Case, ruleFile: string): { file: Record<string, unknown>; g
   // extra label, so the checks see only what this group writes) keeps the outage counting: active
   // at every evaluation through the grace, firing after `for` alone.
   const activeEnd = ceilTo(grace, E) + E;
-  const seeded = `ALERTS{alertname="ServiceDown", alertstate="firing", namespace="timing", service="${c.name}", severity="critical", vigil_namespace="timing", vigil_monitoredservice="${c.name}", seed="previous-rule-group"}`;
+  const seeded = `ALERTS{alertname="ServiceDown", alertstate="firing", namespace="timing", service="${c.name}", severity="critical", vigil_namespace="timing", vigil_monitoredservice="${c.name}", vigil_receiver="vigil-default", seed="previous-rule-group"}`;
   const ownActive = `group(ALERTS{alertname="ServiceDown", vigil_monitoredservice="${c.name}", seed=""})`;
   const everyEvaluation = [];
   for (let at = 0; at <= activeEnd; at += E) everyEvaluation.push({ expr: ownActive, eval_time: formatDurationMs(at), exp_samples: [{ labels: '{}', value: 1 }] });
