@@ -95,7 +95,9 @@ test('a spec this version refuses in part keeps its endpoint, ServiceDown and ro
   expect(group?.rules.map((r) => r.name)).toEqual(expect.arrayContaining(['ServiceDown', 'Backlog']));
   expect(group?.rules.map((r) => r.name)).not.toContain('Spoofed');
   const secret = await generatedFiles(s.cluster, 'secret');
-  expect(secret['alertmanager.yml']).toContain(`vigil_monitoredservice="upgraded"`);
+  // Its route: the one of its owners' recipient set, named on its alerts (vigil_receiver).
+  expect(secret['alertmanager.yml']).toContain(`vigil_receiver="vigil-to:upgraded@example.com"`);
+  expect(rules).toContain('vigil_receiver: vigil-to:upgraded@example.com');
 }, 240_000);
 
 test('a downAlert.for that a Prometheus restart outlasts keeps running with the shortest accepted for; Valid says NoLongerValid naming it', async () => {
