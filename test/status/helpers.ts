@@ -82,6 +82,34 @@ export async function waitForConditions(cluster: Cluster, ref: MsRef, what: stri
   return last;
 }
 
+/**
+ * A Service `name` in `namespace` over a target at `host`:`port` (the EndpointSlice the controller would
+ * publish, none running here; `managedBy` names the test), and its MonitoredService scraping port
+ * "metrics" every 2 s, `spec` merged over that.
+ */
+export function monitoredHostTarget(o: { namespace: string; name: string; host: string; port: number; managedBy: string; spec?: Record<string, unknown> }): object[] {
+  const { namespace, name, port } = o;
+  const labels = { app: name };
+  const ports = [{ name: 'metrics', port, protocol: 'TCP' }];
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name, labels }, spec: { ports: ports.map((p) => ({ ...p, targetPort: port })) } },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { namespace, name: `${name}-local`, labels: { ...labels, 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': o.managedBy } },
+      addressType: 'FQDN',
+      endpoints: [{ addresses: [o.host], conditions: { ready: true } }],
+      ports,
+    },
+    {
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'MonitoredService',
+      metadata: { namespace, name },
+      spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', interval: '2s', scrapeTimeout: '1s' }], ...o.spec },
+    },
+  ];
+}
+
 /** A MonitoredService of `name` in `namespace` (pods labelled app=<name>, port "metrics") with these rules. */
 export function monitoredWithRules(namespace: string, name: string, rules: object[]): object {
   return {

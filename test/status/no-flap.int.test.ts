@@ -9,7 +9,7 @@ import { startDemoTarget } from '../../hack/local-stack/components.js';
 import { freePorts, pollUntil } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
 import { applyObjects, startHostileStack, type HostileStack } from '../hostile/stack.js';
-import { cond, waitForCondition, type MsStatus } from './helpers.js';
+import { cond, monitoredHostTarget, waitForCondition, type MsStatus } from './helpers.js';
 
 const STABLE_NS = 'team-a';
 const BUSY_NS = 'team-b';
@@ -42,27 +42,9 @@ function s(): HostileStack {
 
 const apply = (objects: object[]) => applyObjects(s().cluster, objects);
 
-/** A Service over the demo target (an EndpointSlice as the controller would publish it) and its MonitoredService. */
+/** A Service over the demo target and its MonitoredService. */
 function monitored(namespace: string, name: string, spec: Record<string, unknown> = {}): object[] {
-  const labels = { app: name };
-  const ports = [{ name: 'metrics', port: targetPort, protocol: 'TCP' }];
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name, labels }, spec: { ports: ports.map((p) => ({ ...p, targetPort })) } },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { namespace, name: `${name}-local`, labels: { ...labels, 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'vigil-status-test' } },
-      addressType: 'FQDN',
-      endpoints: [{ addresses: [HOST], conditions: { ready: true } }],
-      ports,
-    },
-    {
-      apiVersion: 'vigil.dev/v1alpha1',
-      kind: 'MonitoredService',
-      metadata: { namespace, name },
-      spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', interval: '2s', scrapeTimeout: '1s' }], ...spec },
-    },
-  ];
+  return monitoredHostTarget({ namespace, name, host: HOST, port: targetPort, managedBy: 'vigil-status-test', spec });
 }
 
 async function items(namespace: string): Promise<Item[]> {

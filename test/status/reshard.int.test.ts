@@ -24,7 +24,7 @@ import { isAlertEmailFor, startMailpit, waitForAlertEmail, type Mailpit } from '
 import { freePorts, pollUntil, sleep } from '../../hack/local-stack/net.js';
 import type { ManagedProcess } from '../../hack/local-stack/process.js';
 import { applyObjects, freeShardPorts, INSTALL_NS, printLogsOnFailure, startHostileStack, startShard, type HostileStack } from '../hostile/stack.js';
-import { readConditions } from './helpers.js';
+import { monitoredHostTarget, readConditions } from './helpers.js';
 
 /** Host name of the targets' EndpointSlices; each Prometheus resolves it to 127.0.0.1 (its private hosts file). */
 const HOST = 'reshard-target.vigil.test';
@@ -115,27 +115,9 @@ function s(): HostileStack {
   return stack;
 }
 
-/** A Service over a local target (an EndpointSlice as the controller would publish it) and its MonitoredService. */
+/** A Service over the local target at `port` and its MonitoredService, emailing OWNER. */
 function monitored(namespace: string, name: string, port: number, spec: Record<string, unknown> = {}): object[] {
-  const labels = { app: name };
-  const ports = [{ name: 'metrics', port, protocol: 'TCP' }];
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name, labels }, spec: { ports: ports.map((p) => ({ ...p, targetPort: port })) } },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { namespace, name: `${name}-local`, labels: { ...labels, 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'vigil-reshard-test' } },
-      addressType: 'FQDN',
-      endpoints: [{ addresses: [HOST], conditions: { ready: true } }],
-      ports,
-    },
-    {
-      apiVersion: 'vigil.dev/v1alpha1',
-      kind: 'MonitoredService',
-      metadata: { namespace, name },
-      spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', interval: '2s', scrapeTimeout: '1s' }], notify: { email: { to: [OWNER] } }, ...spec },
-    },
-  ];
+  return monitoredHostTarget({ namespace, name, host: HOST, port, managedBy: 'vigil-reshard-test', spec: { notify: { email: { to: [OWNER] } }, ...spec } });
 }
 
 const prometheusUrl = (shard: number) => `http://127.0.0.1:${base + shard}`;
