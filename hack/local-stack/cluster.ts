@@ -315,7 +315,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const { files, crds } = await crdManifests(crdDir);
       for (const file of files) await kubectl(['apply', '--server-side', '--field-manager=vigil-test-harness', '-f', file]);
       for (const crd of crds) {
-        await kubectl(['wait', '--for=condition=Established', `crd/${crd.name}`, '--timeout=60s']);
+        // Polled rather than `kubectl wait --for=condition=Established`: that exits 1 (".status.conditions
+        // accessor error: <nil>") instead of waiting when it reads a CRD created a moment ago, before any condition.
+        const establishedBy = Date.now() + 60_000;
+        for (;;) {
+          const r = await kubectlResult(['get', `crd/${crd.name}`, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+          if (r.code === 0 && r.stdout.trim() === 'True') break;
+          if (Date.now() > establishedBy) throw new Error(`CRD ${crd.name} is not Established after 60 s: ${r.stderr || r.stdout || 'no Established condition'}`);
+          await sleep(200);
+        }
         // Established can precede the resource appearing in discovery by a moment; clients need both.
         const deadline = Date.now() + 20_000;
         for (;;) {
