@@ -5,7 +5,8 @@ import type { KubernetesListObject, KubernetesObject, V1ConfigMap, V1ObjectMeta,
 import { API_GROUP, API_VERSION, PLURAL, type InstallStatus } from '../api/schema.js';
 import { OBJECT_NAMES, SCRAPE_CREDENTIALS_READER } from '../rbac.js';
 import { clusterRoleName } from '../rbac-objects.js';
-import type { GlobalSettings, RenderedConfig } from '../render/types.js';
+import type { GlobalSettings, RenderedConfig, ValidationResult } from '../render/types.js';
+import { routeReceiver } from '../render/alertmanager.js';
 import { formatIssue } from '../validate/index.js';
 import { describeApiError, isConflict, isNotFound, type KubeClients } from '../kube/client.js';
 import { MONITORED_SERVICE_REF, createEvent, decodeSecretData, patchMonitoredServiceStatus, readConfigMapOrUndefined, readSecretOrUndefined, writeConfigMap, writeSecret } from '../kube/objects.js';
@@ -120,7 +121,9 @@ export const ORPHAN_AFTER_MS = 2 * 60_000;
 type MsObject = KubernetesObject & RawMonitoredService;
 
 /** What run-time isolation reads of an object: its generation and its ConfigApplied (isolation.ts ObjectFacts). */
-function objectFacts(o: RawMonitoredService, valid: boolean, validate: Parameters<typeof lastValidInForce>[1]): ObjectFacts {
+function objectFacts(o: RawMonitoredService, result: ValidationResult, validate: Parameters<typeof lastValidInForce>[1]): ObjectFacts {
+  const valid = result.ok;
+  const receiver = result.ok && (result.service.spec.notify?.email?.to.length ?? 0) > 0 ? routeReceiver(result.service) : undefined;
   const generation = o.metadata?.generation ?? 0;
   const applied = o.status?.conditions?.find((c) => c.type === 'ConfigApplied');
   const atGeneration = applied?.observedGeneration === generation;
@@ -130,6 +133,7 @@ function objectFacts(o: RawMonitoredService, valid: boolean, validate: Parameter
     generation,
     confirmed: atGeneration && applied.status === 'True',
     valid,
+    ...(receiver !== undefined ? { receiver } : {}),
     ...(rejected ? { rejected: { reason: applied.reason, message: applied.message } } : {}),
   };
   // The generation that ran before it was refused, recorded as the last valid one (plan.ts lastValidOf).
@@ -732,7 +736,7 @@ export class Controller {
       const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
-        objects.map((o) => objectFacts(o, cached.validate(o).ok, cached.validate)),
+        objects.map((o) => objectFacts(o, cached.validate(o), cached.validate)),
         reports,
       );
       for (const kind of ['prometheus', 'alertmanager'] as const) {

@@ -69,6 +69,23 @@ describe('namedInError', () => {
     expect(namedInError('undefined receiver "shop/cart" used in route', candidates)).toEqual(['shop/cart']);
     expect(namedInError(RULES_ERROR, candidates)).toEqual([]);
   });
+
+  it("finds by a recipient-set receiver every candidate that has it, and no other", () => {
+    const candidates = ['shop/checkout', 'shop/cart', 'team-b/web', 'team-b/quiet'];
+    const receivers = new Map([
+      ['shop/checkout', 'vigil-to:shop@example.com'],
+      ['shop/cart', 'vigil-to:shop@example.com'],
+      ['team-b/web', 'vigil-to:b@example.com,c@example.com'],
+    ]);
+    // Alertmanager v0.35 config.go: `notification config name %q is not unique`.
+    const duplicate = 'alertmanager rejected the new config (HTTP 400): notification config name "vigil-to:b@example.com,c@example.com" is not unique';
+    expect(namedInError(duplicate, candidates, receivers)).toEqual(['team-b/web']);
+    expect(namedInError('notification config name "vigil-to:shop@example.com" is not unique', candidates, receivers)).toEqual(['shop/checkout', 'shop/cart']);
+    // A receiver that is a prefix of another is not named by it.
+    expect(namedInError('notification config name "vigil-to:b@example.com" is not unique', candidates, receivers)).toEqual([]);
+    // Only candidates count, whatever the map holds.
+    expect(namedInError(duplicate, ['shop/checkout'], receivers)).toEqual([]);
+  });
 });
 
 describe('isRefusal', () => {

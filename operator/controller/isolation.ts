@@ -86,15 +86,21 @@ export function isRefusal(error: string): boolean {
 
 /**
  * Services the error text names: a rule file `<ns>__<name>.rules.yaml`, a job `vigil/<ns>/<name>/<port>`
- * (Prometheus), a receiver or route `<ns>/<name>` in quotes (Alertmanager). Only keys among `candidates`.
+ * (Prometheus), `<ns>/<name>` in quotes, or the service's recipient-set receiver in quotes
+ * (Alertmanager quotes names with Go's %q: `notification config name "vigil-to:a@x" is not unique`).
+ * `receivers`: each candidate's receiver name, for those with recipients; a receiver is shared by
+ * every service with the same recipients, so it names each candidate that has it. Only keys among
+ * `candidates`.
  */
-export function namedInError(error: string, candidates: readonly ServiceKey[]): ServiceKey[] {
+export function namedInError(error: string, candidates: readonly ServiceKey[], receivers: ReadonlyMap<ServiceKey, string> = new Map()): ServiceKey[] {
+  const quoted = (name: string) => error.includes(`"${name}"`) || error.includes(`'${name}'`) || error.includes(JSON.stringify(name));
   const found = new Set<ServiceKey>();
   for (const key of candidates) {
     const [namespace, name] = key.split('/') as [string, string];
     const ruleFile = `${namespace}__${name}${RULE_FILE_SUFFIX}`;
     const job = `${JOB_PREFIX}/${namespace}/${name}/`;
-    if (error.includes(ruleFile) || error.includes(job) || error.includes(`"${key}"`) || error.includes(`'${key}'`)) found.add(key);
+    const receiver = receivers.get(key);
+    if (error.includes(ruleFile) || error.includes(job) || quoted(key) || (receiver !== undefined && quoted(receiver))) found.add(key);
   }
   return [...found];
 }
@@ -126,10 +132,18 @@ function startProbe(state: IsolationState, suspects: ServiceKey[], held: Service
 /**
  * The next state after the sidecar's report. `generations`: each current valid service's
  * generation; `suspects`: suspectsOf() now; `rendered`: the config hashes this operator rendered
- * (a report about a hash it did not render, e.g. before a restart, starts nothing).
+ * (a report about a hash it did not render, e.g. before a restart, starts nothing); `receivers`: the
+ * receiver name of each service with recipients (namedInError).
  * Returns the services newly quarantined (for the log).
  */
-export function step(state: IsolationState, outcome: Outcome, generations: ReadonlyMap<ServiceKey, number>, suspects: readonly ServiceKey[], rendered: ReadonlySet<string>): ServiceKey[] {
+export function step(
+  state: IsolationState,
+  outcome: Outcome,
+  generations: ReadonlyMap<ServiceKey, number>,
+  suspects: readonly ServiceKey[],
+  rendered: ReadonlySet<string>,
+  receivers: ReadonlyMap<ServiceKey, string> = new Map(),
+): ServiceKey[] {
   // A suspect whose spec moved on, or that was deleted, is tried afresh; so is a quarantined one.
   for (const [key, q] of state.quarantined) if (generations.get(key) !== q.generation) state.quarantined.delete(key);
   const before = new Set(state.quarantined.keys());
@@ -149,7 +163,7 @@ export function step(state: IsolationState, outcome: Outcome, generations: Reado
     } else {
       const trial = probe.trial.filter((k) => generations.has(k));
       delete state.probe;
-      const named = namedInError(outcome.reloadError ?? '', trial);
+      const named = namedInError(outcome.reloadError ?? '', trial, receivers);
       if (named.length > 0) quarantine(state, named, generations, { error: outcome.reloadError ?? probe.error, hash: outcome.failedHash ?? probe.failedHash, foundBy: 'error' });
       else if (trial.length === 0) state.unattributed = probe.failedHash;
       // The refused full config stays the reference: its hash is the one not to bisect again.
@@ -159,7 +173,7 @@ export function step(state: IsolationState, outcome: Outcome, generations: Reado
     state.handled = event;
     delete state.probe;
     const error = outcome.reloadError!;
-    const named = namedInError(error, suspects);
+    const named = namedInError(error, suspects, receivers);
     if (named.length > 0) quarantine(state, named, generations, { error, hash: outcome.failedHash!, foundBy: 'error' });
     // Already shown to fail without any suspect: the plain ReloadFailed stands.
     else if (outcome.failedHash !== state.unattributed && suspects.length > 0) startProbe(state, [...suspects], [], error, outcome.failedHash!);
@@ -214,6 +228,8 @@ export interface ObjectFacts {
   confirmed: boolean;
   /** This generation passes validation (only such can be in the config, and be suspected). */
   valid: boolean;
+  /** Its Alertmanager receiver's name (render/alertmanager.ts routeReceiver), when valid and it names recipients. */
+  receiver?: string;
   /** ConfigApplied's reason and message when they are a RejectedBy* of this generation (kept in status across operator restarts). */
   rejected?: { reason: string; message: string };
   /** With `rejected`: the generation that runs instead, from status.lastValidSpec (see Rejection.inForce). */
@@ -248,6 +264,7 @@ export class RunTimeIsolation {
   /** Acts on both sidecars' reports; returns the services newly quarantined, per server. */
   observe(objects: readonly ObjectFacts[], reports: Record<ServerKind, Outcome>): Record<ServerKind, ServiceKey[]> {
     const generations = new Map(objects.map((o) => [o.key, o.generation]));
+    const receivers = new Map(objects.flatMap((o) => (o.receiver !== undefined ? [[o.key, o.receiver] as const] : [])));
     this.restored = new Map(objects.filter((o) => o.rejected).map((o) => [o.key, { generation: o.generation, ...o.rejected!, ...(o.inForce ? { inForce: o.inForce } : {}) }]));
     const result = { prometheus: [] as ServiceKey[], alertmanager: [] as ServiceKey[] };
     for (const kind of ['prometheus', 'alertmanager'] as const) {
@@ -266,7 +283,7 @@ export class RunTimeIsolation {
         }
       }
       const suspects = suspectsOf(objects, this.state[kind]);
-      result[kind] = step(this.state[kind], report, generations, suspects, new Set(this.renders[kind].keys()));
+      result[kind] = step(this.state[kind], report, generations, suspects, new Set(this.renders[kind].keys()), receivers);
     }
     return result;
   }

@@ -28,7 +28,9 @@ describe('testSeamHintRenderer (test only)', () => {
     const bad = render(service('Bad'), settings);
     const plain = renderServicePieces(service('Bad'), settings);
     expect(bad.ruleFile).toBe(`${plain.ruleFile}  - name: vigil-test-unloadable\n    rules:\n      - alert: Bad\n        expr: "up =="\n`);
-    expect(bad.receiver).toBe(`${plain.receiver}  - name: a/api\n`);
+    // The recipient set's receiver a second time, which Alertmanager refuses as not unique.
+    expect(plain.receiver).toMatch(/^  - name: vigil-to:a@example\.com\n/);
+    expect(bad.receiver).toBe(`${plain.receiver}  - name: "vigil-to:a@example.com"\n`);
     expect(bad.digests.ruleFile).not.toBe(plain.digests.ruleFile);
     expect(bad.digests.routeAndReceiver).not.toBe(plain.digests.routeAndReceiver);
     // A down reason renders the rule file anew: the breakage comes after it, so it is kept.

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { MonitoredService } from '../api/schema.js';
 import type { HintRenderer } from '../assemble/service-cache.js';
 import { withScrapeHints, type ServicePieces } from '../render/index.js';
+import { routeReceiver } from '../render/alertmanager.js';
 
 export const UNLOADABLE_ALERT_ENV = 'VIGIL_TEST_UNLOADABLE_ALERT';
 export const DUPLICATE_RECEIVER_ALERT_ENV = 'VIGIL_TEST_DUPLICATE_RECEIVER_ALERT';
@@ -32,10 +33,10 @@ export function withUnloadableRule(pieces: ServicePieces, service: MonitoredServ
   return { ...pieces, ruleFile, digests: { ...pieces.digests, ruleFile: sha256(ruleFile) } };
 }
 
-/** The pieces with the service's receiver listed twice when it has a rule named `alert` and a receiver. */
+/** The pieces with the service's receiver (its recipient set's) listed twice when it has a rule named `alert` and a receiver. */
 export function withDuplicateReceiver(pieces: ServicePieces, service: MonitoredService, alert: string): ServicePieces {
   if (!(service.spec.rules ?? []).some((r) => r.name === alert) || pieces.receiver === '') return pieces;
-  const receiver = `${pieces.receiver}  - name: ${service.metadata.namespace}/${service.metadata.name}\n`;
+  const receiver = `${pieces.receiver}  - name: ${JSON.stringify(routeReceiver(service))}\n`;
   return { ...pieces, receiver, digests: { ...pieces.digests, routeAndReceiver: sha256(`${pieces.route.length}:${pieces.route}${receiver}`) } };
 }
 

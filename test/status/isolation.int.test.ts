@@ -155,7 +155,7 @@ test("a service whose receiver Alertmanager refuses is quarantined by the servic
     { intervalMs: 500 },
   );
   // Alertmanager's own words name the receiver, so no bisection was needed.
-  expect(rejected.message).toContain('notification config name "team-a/mail" is not unique');
+  expect(rejected.message).toContain('notification config name "vigil-to:a-team@vigil.localhost" is not unique');
   expect(rejected.message).toContain('its error names this service');
   expect(rejected.message).toContain('generation 1, the last one it loaded, keeps running');
   expect(await runningReceivers()).toContain('b-new@vigil.localhost');
