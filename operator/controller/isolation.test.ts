@@ -70,7 +70,7 @@ describe('namedInError', () => {
     expect(namedInError(RULES_ERROR, candidates)).toEqual([]);
   });
 
-  it("finds by a recipient-set receiver every candidate that has it, and no other", () => {
+  it('finds by a recipient-set receiver every candidate that has it, and no other', () => {
     const candidates = ['shop/checkout', 'shop/cart', 'team-b/web', 'team-b/quiet'];
     const receivers = new Map([
       ['shop/checkout', 'vigil-to:shop@example.com'],
