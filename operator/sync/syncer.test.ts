@@ -213,4 +213,37 @@ describe('Syncer', () => {
     expect(server.reloads).toHaveLength(2); // level-triggered: one reload at start
     await second.stop();
   });
+
+  it('during a burst of versions faster than the server reloads, reloads only the newest once they settle', async () => {
+    await syncer.stop();
+    /** A server whose first reload lasts until the test opens it (2 s, like a big rule set). */
+    let open!: () => void;
+    const firstReload = new Promise<void>((resolve) => (open = resolve));
+    class SlowServer extends FakeServer {
+      override async reload(kind: string, files: FileSet): Promise<ReloadOutcome> {
+        if (this.reloads.length === 0) await firstReload;
+        return super.reload(kind, files);
+      }
+    }
+    server = new SlowServer();
+    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000, coalesce: { minQuietMs: 500, maxQuietMs: 5000, maxDeferMs: 30_000 } });
+    await syncer.init();
+    const version = (n: number) => obj({ 'prometheus.yml': `scrape_configs: [] # ${n}\n` }, { 'vigil.dev/config-hash': `h${n}` });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    syncer.observe(version(1)); // comes alone: reloaded at once
+    await sleep(1000);
+    syncer.observe(version(2)); // comes while h1 reloads: a burst
+    await sleep(1000);
+    open(); // h1's reload took ~2 s; h2 came ~1 s ago, so it waits ~1 s more
+    // The end of h1's pass (its Event is the last thing it does): the next pass has h2 as the newest.
+    while (!reporter.events.some((e) => e.reason === 'ConfigReloaded')) await sleep(5);
+    syncer.observe(version(3));
+    syncer.observe(version(4));
+    const deadline = Date.now() + 20_000;
+    while (reporter.annotations['vigil.dev/applied-hash'] !== 'h4' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h4');
+    // Without holding back, h2 would have been reloaded as soon as h1's reload ended.
+    expect(server.reloads.map((f) => f['prometheus.yml'])).toEqual(['scrape_configs: [] # 1\n', 'scrape_configs: [] # 4\n']);
+  });
 });
