@@ -5,25 +5,27 @@
 // waited for the reload of an earlier one already under way before its own could start.
 
 export interface CoalesceOptions {
-  /** Reloads quicker than this (ms) are never held back for: coalescing them saves nothing worth a wait. */
+  /** Quiet times shorter than this (ms) are not waited for: reloads that quick cost nothing worth a wait. */
   minQuietMs: number;
-  /** Upper bound of the quiet time asked for (ms); the quiet time is the last reload's duration up to this. */
+  /** Upper bound of the quiet time (ms); the quiet time is half the last reload's duration up to this. */
   maxQuietMs: number;
   /** A config is never held back longer than this after the first version not yet reloaded arrived (ms). */
   maxDeferMs: number;
 }
 
-export const COALESCE_DEFAULTS: CoalesceOptions = { minQuietMs: 500, maxQuietMs: 5000, maxDeferMs: 30_000 };
+export const COALESCE_DEFAULTS: CoalesceOptions = { minQuietMs: 250, maxQuietMs: 10_000, maxDeferMs: 30_000 };
 
 /**
  * Follows the versions of the watched config (the operator's config-hash) and the reloads' durations
- * to say how long to hold back the next reload. A version that comes alone (the one before it is
- * older than the quiet time) is reloaded at once. A version that came within the quiet time of the
- * one before it is part of a burst: the reload waits until no newer version has come for the quiet
- * time, then reloads only the newest; never longer than maxDeferMs in all, so a steady stream of
- * changes is still applied. The quiet time is the last reload's duration (capped): waiting costs
- * what a reload already under way would have cost; configs that reload in less than minQuietMs
- * are never held back. Times are milliseconds from one clock (Date.now()).
+ * to say how long to hold back the next reload. A version that came less than the last reload's
+ * duration after the one before it is part of a burst (versions come faster than the server
+ * reloads): its reload waits until no newer version has come for the quiet time, then loads only
+ * the newest; never longer than maxDeferMs in all, so a steady stream of changes is still applied.
+ * Any other version is reloaded at once. The quiet time is half the last reload's duration (at
+ * most maxQuietMs): what the config with every service would on average have waited for a reload
+ * of an earlier one already under way, had the sidecar gone on reloading each version as it came.
+ * Configs that reload in under 2 × minQuietMs are never held back. Times are milliseconds from one
+ * clock (Date.now()).
  */
 export class ReloadCoalescer {
   private version: string | undefined;
@@ -57,9 +59,9 @@ export class ReloadCoalescer {
 
   /** How long to hold back the reload of the newest version from `now` (0: reload now). */
   deferMs(now: number): number {
-    const quiet = Math.min(this.lastReloadMs, this.options.maxQuietMs);
+    const quiet = Math.min(this.lastReloadMs / 2, this.options.maxQuietMs);
     if (quiet < this.options.minQuietMs) return 0;
-    if (this.changedAt === undefined || this.gapBefore === undefined || this.gapBefore >= quiet) return 0;
+    if (this.changedAt === undefined || this.gapBefore === undefined || this.gapBefore >= this.lastReloadMs) return 0;
     const sinceChange = now - this.changedAt;
     const sincePending = now - (this.pendingSince ?? this.changedAt);
     if (sinceChange >= quiet || sincePending >= this.options.maxDeferMs) return 0;

@@ -216,7 +216,7 @@ describe('Syncer', () => {
 
   it('during a burst of versions faster than the server reloads, reloads only the newest once they settle', async () => {
     await syncer.stop();
-    /** A server whose first reload lasts until the test opens it (2 s, like a big rule set). */
+    /** A server whose first reload lasts until the test opens it (3 s, like a big rule set). */
     let open!: () => void;
     const firstReload = new Promise<void>((resolve) => (open = resolve));
     class SlowServer extends FakeServer {
@@ -226,15 +226,15 @@ describe('Syncer', () => {
       }
     }
     server = new SlowServer();
-    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000, coalesce: { minQuietMs: 500, maxQuietMs: 5000, maxDeferMs: 30_000 } });
+    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000, coalesce: { minQuietMs: 250, maxQuietMs: 10_000, maxDeferMs: 30_000 } });
     await syncer.init();
     const version = (n: number) => obj({ 'prometheus.yml': `scrape_configs: [] # ${n}\n` }, { 'vigil.dev/config-hash': `h${n}` });
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     syncer.observe(version(1)); // comes alone: reloaded at once
-    await sleep(1000);
+    await sleep(2500);
     syncer.observe(version(2)); // comes while h1 reloads: a burst
-    await sleep(1000);
-    open(); // h1's reload took ~2 s; h2 came ~1 s ago, so it waits ~1 s more
+    await sleep(500);
+    open(); // h1's reload took ~3 s: h2 waits until it is ~1.5 s old, ~1 s more
     // The end of h1's pass (its Event is the last thing it does): the next pass has h2 as the newest.
     while (!reporter.events.some((e) => e.reason === 'ConfigReloaded')) await sleep(5);
     syncer.observe(version(3));
