@@ -27,7 +27,7 @@ import { type RecordWindow, TargetsPoller } from './targets.js';
 import { recordWindow } from '../render/rules.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
-import { REASONS, type TargetsUnavailable } from './conditions.js';
+import { configApplyState, REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
@@ -712,8 +712,6 @@ export class Controller {
       const objects = this.currentServices();
       this.exportScrapeErrors(objects);
       const reports = { prometheus: this.prometheusReport(configMap), alertmanager: readReplicaReports(secret?.metadata?.annotations, this.opts.alertmanagerReplicas ?? 1) };
-      // What the sidecars had reported when the statuses were planned (writeStatuses).
-      const plannedReports = this.sidecarReportsKey();
       const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
@@ -723,6 +721,8 @@ export class Controller {
       for (const kind of ['prometheus', 'alertmanager'] as const) {
         if (quarantined[kind].length > 0) this.log.warn(`${kind} refused these services' pieces; the others are applied without them`, { services: quarantined[kind] });
       }
+      // The sidecars' report annotations the statuses are planned from (statusesSuperseded).
+      const plannedAnnotations = this.reportAnnotationsKey();
       const plan = planReconcile({
         objects,
         settings,
@@ -767,7 +767,7 @@ export class Controller {
       if (layout) await this.followLayout(layout);
       await this.clearStaleReports(secret);
       if (this.shards > 1) await this.advanceHandover(plan, objects, settings, cached.validate);
-      await this.writeStatuses(plan.statusUpdates, () => this.sidecarReportsKey() !== plannedReports);
+      await this.writeStatuses(plan.statusUpdates, this.statusesSuperseded(plan.rendered, reports, plannedAnnotations));
       this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
     } catch (err) {
@@ -1294,12 +1294,8 @@ export class Controller {
     }
   }
 
-  /**
-   * What the sidecars have reported (their report annotations, contract.ts parseReplicaAnnotation,
-   * on the Alertmanager Secret and each Prometheus shard's main ConfigMap, from the caches),
-   * serialised for comparison. The operator's own writes (config-hash, partitions) do not change it.
-   */
-  private sidecarReportsKey(): string {
+  /** The sidecars' report annotations (contract.ts parseReplicaAnnotation) on the Secret and each shard's main ConfigMap, from the caches, serialised. */
+  private reportAnnotationsKey(): string {
     const objects = [this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace), ...this.shardMains()];
     return JSON.stringify(
       objects.map((o) =>
@@ -1308,6 +1304,27 @@ export class Controller {
           .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
       ),
     );
+  }
+
+  /**
+   * For writeStatuses: whether the sidecars have since reported something that changes the planned
+   * statuses. With one shard, computeStatus reads the reports only through configApplyState, so
+   * that of the rendered hashes is compared: a report that moves no status (Alertmanager confirming
+   * an earlier config during a burst) supersedes nothing. With shards each shard's services read
+   * their shard's report: any change of the report annotations counts.
+   */
+  private statusesSuperseded(rendered: RenderedConfig, planned: { prometheus: SyncReport; alertmanager: SyncReport }, plannedAnnotations: string): () => boolean {
+    if (this.shards > 1) return () => this.reportAnnotationsKey() !== plannedAnnotations;
+    const desired = { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash };
+    const state = (reports: { prometheus: SyncReport; alertmanager: SyncReport }) => JSON.stringify(configApplyState(desired, reports.prometheus, reports.alertmanager));
+    const before = state(planned);
+    return () => {
+      // Cheap first: while the report annotations are as planned, nothing changed.
+      if (this.reportAnnotationsKey() === plannedAnnotations) return false;
+      const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
+      const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
+      return state({ prometheus: this.prometheusReport(configMap), alertmanager: readReplicaReports(secret?.metadata?.annotations, this.opts.alertmanagerReplicas ?? 1) }) !== before;
+    };
   }
 
   /**
