@@ -246,4 +246,34 @@ describe('Syncer', () => {
     // Without holding back, h2 would have been reloaded as soon as h1's reload ended.
     expect(server.reloads.map((f) => f['prometheus.yml'])).toEqual(['scrape_configs: [] # 1\n', 'scrape_configs: [] # 4\n']);
   });
+
+  it('leaves the last good copy to the next apply when a newer config is already waiting, and saves it then', async () => {
+    await syncer.stop();
+    const gates: Array<() => void> = [];
+    const opened = [0, 1].map((i) => new Promise<void>((resolve) => (gates[i] = resolve)));
+    class GatedServer extends FakeServer {
+      override async reload(kind: string, files: FileSet): Promise<ReloadOutcome> {
+        const gate = opened[this.reloads.length];
+        this.reloads.push({ ...files });
+        if (gate) await gate;
+        this.reloads.pop();
+        return super.reload(kind, files);
+      }
+    }
+    server = new GatedServer();
+    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000 });
+    await syncer.init();
+    syncer.observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1' }));
+    while (server.reloads.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    syncer.observe(obj(GOOD2, { 'vigil.dev/config-hash': 'h2' })); // waiting while h1 reloads
+    gates[0]!();
+    // h1 is confirmed and reported; h2's reload is under way (held at its gate).
+    while (server.reloads.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h1');
+    expect(await loadLastGood(dir)).toBeUndefined();
+    gates[1]!();
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h2');
+    expect(await loadLastGood(dir)).toEqual(GOOD2);
+  });
 });

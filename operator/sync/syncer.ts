@@ -233,12 +233,25 @@ export class Syncer {
     // Report first: the operator waits for this to mark thousands of services applied, while the
     // copy below (one fsync per file) only matters for a later restart and cannot fail the apply.
     await this.ensureAnnotations(object, successAnnotations(reportedHash, new Date()));
-    try {
-      await saveLastGood(this.options.dir, files, { mode: this.options.fileMode });
-    } catch (err) {
-      log.error('could not save the last good copy', { err });
+    if (this.newerVersionPending(object)) {
+      // The copy writes every file again (2,000 fsyncs at 2,000 services) and the newer config
+      // waits behind it; that config's own apply saves the copy. Until then a restart starts from
+      // the copy before, which the server also ran, and then applies the newest config anyway.
+      log.info('a newer config is already waiting; the last good copy is saved after it', { hash: reportedHash });
+    } else {
+      try {
+        await saveLastGood(this.options.dir, files, { mode: this.options.fileMode });
+      } catch (err) {
+        log.error('could not save the last good copy', { err });
+      }
     }
     await this.report('Normal', 'ConfigReloaded', `${kind} reloaded config ${reportedHash} (${diff.write.length} files written, ${diff.remove.length} removed)`);
+  }
+
+  /** True when the watch has delivered a config (config-hash) other than `applied`'s since. */
+  private newerVersionPending(applied: ObservedObject): boolean {
+    const newest = this.latest?.annotations[ANNOTATIONS.configHash];
+    return newest !== undefined && newest !== applied.annotations[ANNOTATIONS.configHash];
   }
 
   /**
