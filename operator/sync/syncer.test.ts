@@ -226,7 +226,15 @@ describe('Syncer', () => {
       }
     }
     server = new SlowServer();
-    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000, coalesce: { minQuietMs: 250, maxQuietMs: 10_000, maxDeferMs: 30_000 } });
+    syncer = new Syncer({
+      dir,
+      reloader: server,
+      reporter,
+      metrics,
+      log: createLogger('sync-test', 'error'),
+      retryDelay: () => 60_000,
+      coalesce: { minQuietMs: 250, maxQuietMs: 10_000, maxDeferMs: 30_000 },
+    });
     await syncer.init();
     const version = (n: number) => obj({ 'prometheus.yml': `scrape_configs: [] # ${n}\n` }, { 'vigil.dev/config-hash': `h${n}` });
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
