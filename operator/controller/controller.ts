@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
 import { ANNOTATIONS, combineShardReports, readReplicaReports, readSyncReport, staleReplicaReportKeys, type SyncReport } from './annotations.js';
 import { ResilientInformer } from './informers.js';
+import { forEachLimited } from './limited.js';
 import { LeaderElector } from './leader.js';
 import { planReconcile, type RawMonitoredService, type ReconcileInput, type ReconcilePlan, type StatusUpdate } from './plan.js';
 import { CoalescingQueue } from './queue.js';
@@ -27,11 +28,11 @@ import { type RecordWindow, TargetsPoller } from './targets.js';
 import { recordWindow } from '../render/rules.js';
 import { AlertmanagerPoller } from './alertmanager-poller.js';
 import { serviceInfo, type ServiceInfo } from './selection.js';
-import { REASONS, type TargetsUnavailable } from './conditions.js';
+import { configApplyState, REASONS, type TargetsUnavailable } from './conditions.js';
 import { ScrapeCredentialSources } from './scrape-credentials.js';
 import { encodeFileSet, type FileSet } from '../assemble/config-bundle.js';
 import { partitionWrites, type PartitionedPrometheusConfig } from '../assemble/partitioned-config.js';
-import { PARTITION_OF_LABEL, replicaAnnotation, shardObjectName, shardUrl } from '../contract.js';
+import { PARTITION_OF_LABEL, parseReplicaAnnotation, replicaAnnotation, shardObjectName, shardUrl } from '../contract.js';
 import { ShardAssignment } from '../assemble/shards.js';
 import { handoverAnnotations, movingNamespaces, nextHandover, readHandoverState, removedShardObjects, type HandoverState } from '../assemble/handover.js';
 import type { MonitoredService } from '../api/schema.js';
@@ -171,24 +172,6 @@ const DEFAULT_STATUS_CONCURRENCY = 16;
 
 /** Re-exported for callers that knew it here; config-bundle.ts owns the storage limits. */
 export { MAX_OBJECT_DATA_BYTES } from '../assemble/config-bundle.js';
-
-/** Runs `fn` over items with at most `limit` in flight; collects failures instead of stopping. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return errors;
-}
 
 /** What the Service cache keeps: the fields selection.ts reads (labels, selector, clusterIP, ports). */
 export function trimService(obj: V1Service): void {
@@ -742,6 +725,8 @@ export class Controller {
       for (const kind of ['prometheus', 'alertmanager'] as const) {
         if (quarantined[kind].length > 0) this.log.warn(`${kind} refused these services' pieces; the others are applied without them`, { services: quarantined[kind] });
       }
+      // The sidecars' report annotations the statuses are planned from (statusesSuperseded).
+      const plannedAnnotations = this.reportAnnotationsKey();
       const plan = planReconcile({
         objects,
         settings,
@@ -786,7 +771,7 @@ export class Controller {
       if (layout) await this.followLayout(layout);
       await this.clearStaleReports(secret);
       if (this.shards > 1) await this.advanceHandover(plan, objects, settings, cached.validate);
-      await this.writeStatuses(plan.statusUpdates);
+      await this.writeStatuses(plan.statusUpdates, this.statusesSuperseded(plan.rendered, reports, plannedAnnotations));
       this.wakeAtGraceEnd(plan.discoveryGraceEndsAt);
       if (this.isLeader()) await this.testEmails.handle(this.testEmailObjects(plan), settings);
     } catch (err) {
@@ -1313,32 +1298,82 @@ export class Controller {
     }
   }
 
-  private async writeStatuses(updates: StatusUpdate[]): Promise<void> {
+  /** The sidecars' report annotations (contract.ts parseReplicaAnnotation) on the Secret and each shard's main ConfigMap, from the caches, serialised. */
+  private reportAnnotationsKey(): string {
+    const objects = [this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace), ...this.shardMains()];
+    return JSON.stringify(
+      objects.map((o) =>
+        Object.entries(o?.metadata?.annotations ?? {})
+          .filter(([key]) => parseReplicaAnnotation(key) !== undefined)
+          .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+      ),
+    );
+  }
+
+  /**
+   * For writeStatuses: whether the sidecars have since reported something that changes the planned
+   * statuses. With one shard, computeStatus reads the reports only through configApplyState, so
+   * that of the rendered hashes is compared: a report that moves no status (Alertmanager confirming
+   * an earlier config during a burst) supersedes nothing. With shards each shard's services read
+   * their shard's report: any change of the report annotations counts.
+   */
+  private statusesSuperseded(rendered: RenderedConfig, planned: { prometheus: SyncReport; alertmanager: SyncReport }, plannedAnnotations: string): () => boolean {
+    if (this.shards > 1) return () => this.reportAnnotationsKey() !== plannedAnnotations;
+    const desired = { prometheusHash: rendered.prometheusHash, alertmanagerHash: rendered.alertmanagerHash };
+    const state = (reports: { prometheus: SyncReport; alertmanager: SyncReport }) => JSON.stringify(configApplyState(desired, reports.prometheus, reports.alertmanager));
+    const before = state(planned);
+    return () => {
+      // Cheap first: while the report annotations are as planned, nothing changed.
+      if (this.reportAnnotationsKey() === plannedAnnotations) return false;
+      const configMap = this.configMapInformer.get(OBJECT_NAMES.prometheusConfigMap, this.opts.installNamespace);
+      const secret = this.secretInformer.get(OBJECT_NAMES.alertmanagerSecret, this.opts.installNamespace);
+      return state({ prometheus: this.prometheusReport(configMap), alertmanager: readReplicaReports(secret?.metadata?.annotations, this.opts.alertmanagerReplicas ?? 1) }) !== before;
+    };
+  }
+
+  /**
+   * Patches the planned statuses, then records their Events. `superseded` is asked before each
+   * patch: once a sidecar has reported another config since the plan (a reload confirmed or failed),
+   * the statuses not written yet are stale, so they are left to the reconcile that report has
+   * queued, which writes each of them once with the newer state. After a burst of 2,000 services
+   * the confirmation of the full config used to wait until all 2,000 statuses of the earlier state
+   * ("waiting for Prometheus") were written, and only then were the 2,000 True ones.
+   */
+  private async writeStatuses(updates: StatusUpdate[], superseded?: () => boolean): Promise<void> {
     if (updates.length === 0) return;
     const limit = this.opts.statusConcurrency ?? DEFAULT_STATUS_CONCURRENCY;
     const written: StatusUpdate[] = [];
-    const errors = await forEachLimited(updates, limit, async (u) => {
-      if (!this.isLeader()) return;
-      const cached = this.serviceInformers.map((i) => i.get(u.name, u.namespace)).find(Boolean);
-      let updated: unknown;
-      try {
-        updated = await patchMonitoredServiceStatus(this.opts.clients, u.namespace, u.name, u.patch, FIELD_MANAGER);
-      } catch (err) {
-        if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
-        throw err;
-      }
-      if (u.uid && cached?.metadata?.resourceVersion) {
-        trimCachedObject(updated as MsObject);
-        this.writtenStatus.set(u.uid, { fromResourceVersion: cached.metadata.resourceVersion, object: updated as MsObject });
-      }
-      if (u.events.length > 0) written.push(u);
-    });
+    const { errors, skipped } = await forEachLimited(
+      updates,
+      limit,
+      async (u) => {
+        if (!this.isLeader()) return;
+        const cached = this.serviceInformers.map((i) => i.get(u.name, u.namespace)).find(Boolean);
+        let updated: unknown;
+        try {
+          updated = await patchMonitoredServiceStatus(this.opts.clients, u.namespace, u.name, u.patch, FIELD_MANAGER);
+        } catch (err) {
+          if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
+          throw err;
+        }
+        if (u.uid && cached?.metadata?.resourceVersion) {
+          trimCachedObject(updated as MsObject);
+          this.writtenStatus.set(u.uid, { fromResourceVersion: cached.metadata.resourceVersion, object: updated as MsObject });
+        }
+        if (u.events.length > 0) written.push(u);
+      },
+      superseded,
+    );
+    if (skipped > 0) {
+      // The report's own watch event queued the next reconcile; it computes these statuses anew.
+      this.log.info('status writes superseded by a newer sidecar report; the next reconcile writes the rest', { written: updates.length - skipped, skipped });
+    }
     // Events only after every status of this pass: the status is the state users and tools wait
     // for, an Event is a notification. After a burst of 2,000 services going ConfigApplied, the
     // last status would otherwise wait behind up to 2,000 Event creations on the same API server.
     await forEachLimited(written, limit, (u) => this.recordEvents(u));
     if (errors.length > 0) {
-      throw new Error(`${errors.length} of ${updates.length} status updates failed, first: ${describeApiError(errors[0])}`);
+      throw new Error(`${errors.length} of ${updates.length - skipped} status updates failed, first: ${describeApiError(errors[0])}`);
     }
   }
 

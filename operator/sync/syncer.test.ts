@@ -213,4 +213,75 @@ describe('Syncer', () => {
     expect(server.reloads).toHaveLength(2); // level-triggered: one reload at start
     await second.stop();
   });
+
+  it('during a burst of versions faster than the server reloads, reloads only the newest once they settle', async () => {
+    await syncer.stop();
+    /** A server whose first reload lasts until the test opens it (3 s, like a big rule set). */
+    let open!: () => void;
+    const firstReload = new Promise<void>((resolve) => (open = resolve));
+    class SlowServer extends FakeServer {
+      override async reload(kind: string, files: FileSet): Promise<ReloadOutcome> {
+        if (this.reloads.length === 0) await firstReload;
+        return super.reload(kind, files);
+      }
+    }
+    server = new SlowServer();
+    syncer = new Syncer({
+      dir,
+      reloader: server,
+      reporter,
+      metrics,
+      log: createLogger('sync-test', 'error'),
+      retryDelay: () => 60_000,
+      coalesce: { minQuietMs: 250, maxQuietMs: 10_000, maxDeferMs: 30_000 },
+    });
+    await syncer.init();
+    const version = (n: number) => obj({ 'prometheus.yml': `scrape_configs: [] # ${n}\n` }, { 'vigil.dev/config-hash': `h${n}` });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    syncer.observe(version(1)); // comes alone: reloaded at once
+    await sleep(2500);
+    syncer.observe(version(2)); // comes while h1 reloads: a burst
+    await sleep(500);
+    open(); // h1's reload took ~3 s: h2 waits until it is ~1.5 s old, ~1 s more
+    // The end of h1's pass (its Event is the last thing it does): the next pass has h2 as the newest.
+    while (!reporter.events.some((e) => e.reason === 'ConfigReloaded')) await sleep(5);
+    syncer.observe(version(3));
+    syncer.observe(version(4));
+    const deadline = Date.now() + 20_000;
+    while (reporter.annotations['vigil.dev/applied-hash'] !== 'h4' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h4');
+    // Without holding back, h2 would have been reloaded as soon as h1's reload ended.
+    expect(server.reloads.map((f) => f['prometheus.yml'])).toEqual(['scrape_configs: [] # 1\n', 'scrape_configs: [] # 4\n']);
+  });
+
+  it('leaves the last good copy to the next apply when a newer config is already waiting, and saves it then', async () => {
+    await syncer.stop();
+    const gates: Array<() => void> = [];
+    const opened = [0, 1].map((i) => new Promise<void>((resolve) => (gates[i] = resolve)));
+    class GatedServer extends FakeServer {
+      override async reload(kind: string, files: FileSet): Promise<ReloadOutcome> {
+        const gate = opened[this.reloads.length];
+        this.reloads.push({ ...files });
+        if (gate) await gate;
+        this.reloads.pop();
+        return super.reload(kind, files);
+      }
+    }
+    server = new GatedServer();
+    syncer = new Syncer({ dir, reloader: server, reporter, metrics, log: createLogger('sync-test', 'error'), retryDelay: () => 60_000 });
+    await syncer.init();
+    syncer.observe(obj(GOOD, { 'vigil.dev/config-hash': 'h1' }));
+    while (server.reloads.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    syncer.observe(obj(GOOD2, { 'vigil.dev/config-hash': 'h2' })); // waiting while h1 reloads
+    gates[0]!();
+    // h1 is confirmed and reported; h2's reload is under way (held at its gate).
+    while (server.reloads.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h1');
+    expect(await loadLastGood(dir)).toBeUndefined();
+    gates[1]!();
+    await syncer.idle();
+    expect(reporter.annotations['vigil.dev/applied-hash']).toBe('h2');
+    expect(await loadLastGood(dir)).toEqual(GOOD2);
+  });
 });

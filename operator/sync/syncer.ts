@@ -11,6 +11,7 @@ import { loadLastGood, readDirFiles, removeStaleTempFiles, saveLastGood, syncDir
 import type { SyncMetrics } from './metrics.js';
 import type { Reloader } from './reloader.js';
 import { credentialFilesToKeep, missingCredentialFiles } from './credentials.js';
+import { ReloadCoalescer, type CoalesceOptions } from './coalesce.js';
 
 /** The watched ConfigMap/Secret, already decoded. */
 export interface ObservedObject {
@@ -54,6 +55,8 @@ export interface SyncerOptions {
   replica?: number;
   /** The pod's name (POD_NAME), written beside the report so the operator's messages name the pod. */
   podName?: string;
+  /** Holding back reloads during a burst of config versions (coalesce.ts); default COALESCE_DEFAULTS. */
+  coalesce?: CoalesceOptions;
 }
 
 /** File names for a log line: all of a few, the first ones and a count of thousands (one rule file per service). */
@@ -82,8 +85,12 @@ export class Syncer {
   /** The latest scrape-credentials files (undefined until the first list), and their hash on disk. */
   private credentials: FileSet | undefined;
   private writtenCredentialsHash: string | undefined;
+  private readonly coalescer: ReloadCoalescer;
+  private settleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: SyncerOptions) {}
+  constructor(private readonly options: SyncerOptions) {
+    this.coalescer = new ReloadCoalescer(options.coalesce);
+  }
 
   /** The credentials watch reports every version here (undefined: no such Secret, i.e. none yet). */
   observeCredentials(files: FileSet | { error: string } | undefined): void {
@@ -116,6 +123,7 @@ export class Syncer {
       return;
     }
     this.latest = object;
+    this.coalescer.observed(object.annotations[ANNOTATIONS.configHash], Date.now());
     this.kick();
   }
 
@@ -127,6 +135,7 @@ export class Syncer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     await this.idle();
   }
 
@@ -171,6 +180,19 @@ export class Syncer {
       await this.ensureAnnotations(object, failureAnnotations(reportedHash, this.failing.message));
       return;
     }
+    const deferMs = this.coalescer.deferMs(Date.now());
+    if (deferMs > 0) {
+      // New versions keep coming faster than the server reloads: reload only the newest, once they settle.
+      if (!this.settleTimer) {
+        this.options.log.info('config changing faster than the server reloads; waiting for it to settle', { hash: reportedHash, waitMs: deferMs });
+        this.settleTimer = setTimeout(() => {
+          this.settleTimer = undefined;
+          this.kick();
+        }, deferMs);
+        this.settleTimer.unref();
+      }
+      return;
+    }
     await this.apply(object, files, hash, reportedHash);
   }
 
@@ -190,7 +212,10 @@ export class Syncer {
     const started = Date.now();
     const diff = await syncDirectory(this.options.dir, files, { mode: this.options.fileMode });
     log.info('files written', { hash: reportedHash, written: fileList(diff.write), removed: fileList(diff.remove) });
+    this.coalescer.reloadStarted();
+    const reloadStarted = Date.now();
     const outcome = await this.options.reloader.reload(kind, files);
+    this.coalescer.reloadFinished(Date.now() - reloadStarted);
     if (!outcome.ok) {
       await this.handleFailure(hash, object, outcome.message, kind, outcome.answered);
       return;
@@ -208,12 +233,25 @@ export class Syncer {
     // Report first: the operator waits for this to mark thousands of services applied, while the
     // copy below (one fsync per file) only matters for a later restart and cannot fail the apply.
     await this.ensureAnnotations(object, successAnnotations(reportedHash, new Date()));
-    try {
-      await saveLastGood(this.options.dir, files, { mode: this.options.fileMode });
-    } catch (err) {
-      log.error('could not save the last good copy', { err });
+    if (this.newerVersionPending(object)) {
+      // The copy writes every file again (2,000 fsyncs at 2,000 services) and the newer config
+      // waits behind it; that config's own apply saves the copy. Until then a restart starts from
+      // the copy before, which the server also ran, and then applies the newest config anyway.
+      log.info('a newer config is already waiting; the last good copy is saved after it', { hash: reportedHash });
+    } else {
+      try {
+        await saveLastGood(this.options.dir, files, { mode: this.options.fileMode });
+      } catch (err) {
+        log.error('could not save the last good copy', { err });
+      }
     }
     await this.report('Normal', 'ConfigReloaded', `${kind} reloaded config ${reportedHash} (${diff.write.length} files written, ${diff.remove.length} removed)`);
+  }
+
+  /** True when the watch has delivered a config (config-hash) other than `applied`'s since. */
+  private newerVersionPending(applied: ObservedObject): boolean {
+    const newest = this.latest?.annotations[ANNOTATIONS.configHash];
+    return newest !== undefined && newest !== applied.annotations[ANNOTATIONS.configHash];
   }
 
   /**
