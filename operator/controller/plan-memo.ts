@@ -26,8 +26,8 @@ export class ReconcileMemo {
   private readonly receivers = new WeakMap<MonitoredService, string>();
   /** The keys of an included list (RenderedConfig.included: the same array while no route or service moved). */
   private readonly includedSets = new WeakMap<readonly ObjectRef[], ReadonlySet<string>>();
-  /** The last sort: the keys in input order and the permutation that sorts them. */
-  private lastSort: { keys: string[]; order: number[] } | undefined;
+  /** The last sort: the services and their keys in input order, and the permutation that sorts them. */
+  private lastSort: { services: readonly MonitoredService[]; keys: string[]; order: number[] } | undefined;
   /** Sorts done (not reused), for tests. */
   sorts = 0;
 
@@ -76,20 +76,28 @@ export class ReconcileMemo {
    * keys in input order are those of the last call (the informer lists its objects in a stable
    * order, and a change keeps an object's place), the last permutation is applied: the same result
    * as sorting, as the permutation is a function of the keys' sequence alone (a stable sort).
+   * `services` is kept until the next call: the caller does not change it afterwards.
    */
   sortedByRef(services: readonly MonitoredService[]): MonitoredService[] {
-    const keys = services.map((s) => this.keyOf(s));
     const last = this.lastSort;
-    if (last && sameKeys(last.keys, keys)) return last.order.map((i) => services[i]!);
+    if (last && last.services.length === services.length) {
+      // The same service object has the same key: only the changed ones are looked up.
+      let same = true;
+      const keys = last.keys.slice();
+      for (let i = 0; i < services.length && same; i++) {
+        if (services[i] === last.services[i]) continue;
+        keys[i] = this.keyOf(services[i]!);
+        same = keys[i] === last.keys[i];
+      }
+      if (same) {
+        this.lastSort = { services, keys, order: last.order };
+        return last.order.map((i) => services[i]!);
+      }
+    }
     this.sorts++;
+    const keys = services.map((s) => this.keyOf(s));
     const order = services.map((_, i) => i).sort((a, b) => compareRefs(services[a]!.metadata, services[b]!.metadata));
-    this.lastSort = { keys, order };
+    this.lastSort = { services, keys, order };
     return order.map((i) => services[i]!);
   }
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
