@@ -650,13 +650,14 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const rejected = result.ok ? input.rejected?.get(key) : undefined;
     const scraping = prometheusInForce(result, inForce, rejected);
     // Only a service without targets needs it (the scrape config hash renders its jobs).
-    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && included.has(key)) : undefined;
+    const isIncluded = included.has(key);
+    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && isIncluded) : undefined;
     if (grace?.endsAt !== undefined) discoveryGraceEndsAt = Math.min(discoveryGraceEndsAt ?? grace.endsAt, grace.endsAt);
     const inputs: StatusInputs = {
       shared,
       result,
       inForce,
-      included: included.has(key),
+      included: isIncluded,
       targets: observed.targets,
       rules: observed.rules,
       discoveryGrace: grace ? { graceMs: grace.graceMs } : undefined,
@@ -664,7 +665,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       leftOut: leftOutMessages.get(key),
       credentials: credentials.problems.get(key),
       rejected,
-      email: routed && included.has(key) ? emailObservation(input, routed, memo ? memo.receiverOf(routed) : routeReceiver(routed)) : undefined,
+      email: routed && isIncluded ? emailObservation(input, routed, memo ? memo.receiverOf(routed) : routeReceiver(routed)) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
     const generation = raw.metadata?.generation ?? 0;
