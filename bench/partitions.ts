@@ -21,6 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
 import { ServiceCache } from '../operator/assemble/service-cache.js';
 import { UnchangedStatuses } from '../operator/controller/status-memo.js';
+import { ReconcileMemo } from '../operator/controller/plan-memo.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { objectsOf, withNewGeneration } from './scale-objects.js';
@@ -49,12 +50,13 @@ function cpuMs<T>(fn: () => T): { value: T; ms: number } {
 }
 
 /** One reconcile as the controller runs it, partitioned, through its caches. */
-function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMonitoredService[], previous?: ReconcilePlan): ReconcilePlan {
+function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMonitoredService[], memo: ReconcileMemo, previous?: ReconcilePlan): ReconcilePlan {
   return planReconcile({
     objects,
     settings,
     ...cache.forReconcile(settings),
     statusMemo: statuses,
+    memo,
     formatIssue,
     prometheus: { configHash: previous?.rendered.prometheusHash },
     alertmanager: { configHash: previous?.rendered.alertmanagerHash },
@@ -92,7 +94,8 @@ for (const n of sizes) {
   const objects = withTeams(objectsOf(n));
   const cache = new ServiceCache(undefined, undefined, undefined, true);
   const statuses = new UnchangedStatuses();
-  const full = await cpuProfiled(profileDir, `full-${n}`, () => cpuMs(() => plan(cache, statuses, objects)));
+  const memo = new ReconcileMemo();
+  const full = await cpuProfiled(profileDir, `full-${n}`, () => cpuMs(() => plan(cache, statuses, objects, memo)));
   const first = full.value;
   // Nothing left out: every service valid, in exactly one partition, and every object encoded.
   const config = first.rendered.prometheusPartitions;
@@ -119,7 +122,7 @@ for (const n of sizes) {
     for (let c = 0; c < changes; c++) {
       current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
       const before = new Map(last.rendered.prometheusPartitions!.partitions.map((p) => [p.id, p.digest]));
-      const step = cpuMs(() => plan(cache, statuses, current, last));
+      const step = cpuMs(() => plan(cache, statuses, current, memo, last));
       const p = step.value;
       if (!p.writeConfigMap || p.valid !== n || !p.encodedPartitions) throw new Error('the change did not reach the config');
       // What the controller writes (partitionWrites): partitions whose hash moved, and the main object.

@@ -23,6 +23,7 @@ import { runInNewContext } from 'node:vm';
 import { planReconcile, type RawMonitoredService, type ReconcilePlan } from '../operator/controller/plan.js';
 import { ServiceCache } from '../operator/assemble/service-cache.js';
 import { UnchangedStatuses } from '../operator/controller/status-memo.js';
+import { ReconcileMemo } from '../operator/controller/plan-memo.js';
 import { defaultSettings } from '../operator/render/index.js';
 import { formatIssue } from '../operator/validate/index.js';
 import { objectsOf, withNewGeneration } from './scale-objects.js';
@@ -54,12 +55,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const settings = defaultSettings({ defaultRecipients: ['ops@example.com'] });
 
 /** One reconcile as the controller runs it: through its caches (ServiceCache) and its status memo. */
-function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMonitoredService[], previous?: ReconcilePlan): ReconcilePlan {
+function plan(cache: ServiceCache, statuses: UnchangedStatuses, objects: RawMonitoredService[], memo: ReconcileMemo, previous?: ReconcilePlan): ReconcilePlan {
   return planReconcile({
     objects,
     settings,
     ...cache.forReconcile(settings),
     statusMemo: statuses,
+    memo,
     formatIssue,
     prometheus: { configHash: previous?.rendered.prometheusHash },
     alertmanager: { configHash: previous?.rendered.alertmanagerHash },
@@ -96,11 +98,13 @@ for (const n of sizes) {
   const full: Array<{ wallMs: number; cpuMs: number }> = [];
   let cache = new ServiceCache();
   let statuses = new UnchangedStatuses();
+  let memo = new ReconcileMemo();
   let first: ReconcilePlan | undefined;
   for (let r = 0; r < repeat; r++) {
     cache = new ServiceCache();
     statuses = new UnchangedStatuses();
-    const step = timed(() => plan(cache, statuses, objects));
+    memo = new ReconcileMemo();
+    const step = timed(() => plan(cache, statuses, objects, memo));
     full.push({ wallMs: step.wallMs, cpuMs: step.cpuMs }); // numbers only: a plan holds the whole config
     first = step.value;
   }
@@ -112,7 +116,7 @@ for (const n of sizes) {
       // Spread over the set (a prime stride): each change hits another object and another member.
       current = withNewGeneration(current, (Math.floor(n / 2) + c * 7919) % n, c);
       const before = cache.members.misses;
-      const step = timed(() => plan(cache, statuses, current, last));
+      const step = timed(() => plan(cache, statuses, current, memo, last));
       if (!step.value.writeConfigMap || step.value.valid !== n) throw new Error('the change did not reach the config');
       one.push({ wallMs: step.wallMs, cpuMs: step.cpuMs, deflated: cache.members.misses - before, statusWrites: step.value.statusUpdates.length });
       last = step.value;

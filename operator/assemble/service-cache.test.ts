@@ -10,6 +10,7 @@ import { lastValidObjects, planReconcile, type RawMonitoredService, type Reconci
 import type { GlobalSettings } from '../render/types.js';
 import type { SyncReport } from '../controller/annotations.js';
 import { UnchangedStatuses } from '../controller/status-memo.js';
+import { ReconcileMemo } from '../controller/plan-memo.js';
 import { ServiceCache, objectKey, settingsHash } from './service-cache.js';
 import { withStatuses } from '../../test/operator/informer-statuses.js';
 import { scrapeJobNames } from '../sync/job-names.js';
@@ -255,7 +256,7 @@ describe('ServiceCache', () => {
       planReconcile({
         objects,
         settings,
-        ...(cache ? { ...cache.forReconcile(settings), statusMemo: statuses } : { validate: validateMonitoredService, render: renderConfig }),
+        ...(cache ? { ...cache.forReconcile(settings), statusMemo: statuses, memo } : { validate: validateMonitoredService, render: renderConfig }),
         formatIssue,
         ...reports,
         targetsFor: (ns, name) => targets.get(`${ns}/${name}`),
@@ -270,6 +271,7 @@ describe('ServiceCache', () => {
     let last: ReconcilePlan | undefined;
     const cache = new ServiceCache();
     const statuses = new UnchangedStatuses();
+    const memo = new ReconcileMemo();
     const steps: Array<[string, () => void, GlobalSettings]> = [
       ['start', () => {}, demoSettings],
       ['statuses written', () => {}, demoSettings],
@@ -324,12 +326,13 @@ describe('ServiceCache', () => {
   });
   it('partitioned: a random sequence of changes through the cache stores byte for byte what a restarted operator (a fresh cache) stores, encoding only the partitions that changed', () => {
     const limits = { plainLimitBytes: 0 };
-    const plan = (objects: RawMonitoredService[], cache: ServiceCache, statuses?: UnchangedStatuses): ReconcilePlan =>
+    const plan = (objects: RawMonitoredService[], cache: ServiceCache, statuses?: UnchangedStatuses, memo?: ReconcileMemo): ReconcilePlan =>
       planReconcile({
         objects,
         settings: demoSettings,
         ...cache.forReconcile(demoSettings),
         ...(statuses ? { statusMemo: statuses } : {}),
+        ...(memo ? { memo } : {}),
         formatIssue,
         prometheus: {},
         alertmanager: {},
@@ -360,6 +363,14 @@ describe('ServiceCache', () => {
       ],
       ['add', () => objects.push(raw(`ns-${pick(45)}`, `new-${added++}`, 1))],
       ['delete', () => objects.splice(pick(objects.length), 1)],
+      // The informer lists its objects in another order (a re-list): the plan must not depend on it.
+      [
+        'another informer order',
+        () => {
+          const [moved] = objects.splice(pick(objects.length), 1);
+          objects.splice(pick(objects.length + 1), 0, moved!);
+        },
+      ],
       [
         'an invalid edit',
         () => {
@@ -371,13 +382,14 @@ describe('ServiceCache', () => {
     ];
     const cache = new ServiceCache(undefined, undefined, undefined, true);
     const statuses = new UnchangedStatuses();
+    const memo = new ReconcileMemo();
     let previous: ReconcilePlan | undefined;
     let partitionsSeen = 0;
-    for (let step = 0; step < 20; step++) {
+    for (let step = 0; step < 40; step++) {
       const [what, change] = step === 0 ? ['start', () => {}] : changes[pick(changes.length)]!;
       change();
       const misses = cache.encodedPartitions.misses;
-      const cached = plan(objects, cache, statuses);
+      const cached = plan(objects, cache, statuses, memo);
       const scratch = plan(objects, new ServiceCache(undefined, undefined, undefined, true));
       const [a, b] = [cached.rendered.prometheusPartitions!, scratch.rendered.prometheusPartitions!];
       const label = `step ${step} (${what})`;
@@ -390,6 +402,7 @@ describe('ServiceCache', () => {
         scratch.rendered.included,
       ]);
       expect([label, cached.statusUpdates]).toEqual([label, scratch.statusUpdates]);
+      expect([label, cached.valid, cached.invalid, cached.otherInstall]).toEqual([label, scratch.valid, scratch.invalid, scratch.otherInstall]);
       // The stored bytes: the main object and every partition object.
       const stored = (p: ReconcilePlan) => [p.encodedPartitions!.main, ...[...p.encodedPartitions!.partitions].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, e]) => e)];
       const [x, y] = [stored(cached), stored(scratch)];

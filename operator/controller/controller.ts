@@ -20,6 +20,7 @@ import { planReconcile, type RawMonitoredService, type ReconcileInput, type Reco
 import { CoalescingQueue } from './queue.js';
 import { objectKey, ServiceCache, settingsHash } from '../assemble/service-cache.js';
 import { UnchangedStatuses } from './status-memo.js';
+import { ReconcileMemo } from './plan-memo.js';
 import { lastValidInForce, lastValidObjects } from './plan.js';
 import { describeInstall, installRecord } from './install-scope.js';
 import { InstallLiveness } from './install-liveness.js';
@@ -229,6 +230,7 @@ export class Controller {
   private readonly serviceCache: ServiceCache;
   /** Objects whose status came out unchanged, and from what (plan.ts StatusInputs). */
   private readonly statuses = new UnchangedStatuses();
+  private readonly planMemo = new ReconcileMemo();
   /** Services whose pieces a server refused, and the bisection finding them (isolation.ts, issue 22). */
   private readonly isolation = new RunTimeIsolation();
   /**
@@ -716,7 +718,7 @@ export class Controller {
       const objects = this.currentServices();
       this.exportScrapeErrors(objects);
       const reports = { prometheus: this.prometheusReport(configMap), alertmanager: readReplicaReports(secret?.metadata?.annotations, this.opts.alertmanagerReplicas ?? 1) };
-      const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses };
+      const cached = { ...this.serviceCache.forReconcile(settings), statusMemo: this.statuses, memo: this.planMemo };
       // Validation is cached per generation: planReconcile below gets the same results for free.
       const quarantined = this.isolation.observe(
         objects.map((o) => objectFacts(o, cached.validate(o), cached.validate)),

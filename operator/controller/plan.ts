@@ -36,6 +36,7 @@ import type { EmailObservation } from './conditions.js';
 import type { RawMonitoredService } from '../api/raw.js';
 import { encodePartitions, leaveOutUntilFits, renderIsolated, tooLargeAlone, type RenderTarget } from '../assemble/size-fit.js';
 import { recordWindow, scrapeConfigHash } from '../render/rules.js';
+import type { ObjectIdentity, ReconcileMemo } from './plan-memo.js';
 
 export type { RawMonitoredService };
 
@@ -105,6 +106,11 @@ export interface ReconcileInput {
    * every status is computed.
    */
   statusMemo?: StatusMemo;
+  /**
+   * The controller's memo of per-object facts and the last order (plan-memo.ts ReconcileMemo): the
+   * same plan with or without it, fewer passes over every object. Absent: all computed anew.
+   */
+  memo?: ReconcileMemo;
   /**
    * The scrape credential files of a valid service (controller/scrape-credentials.ts), or why it
    * cannot have them: such a service is left out of the config (a job naming a missing file would
@@ -364,8 +370,7 @@ function targetsObservation(input: ReconcileInput, ref: ObjectRef): { targets?: 
  * The receiver of a service's route and what the Alertmanager poll says of its email attempts
  * (email-delivery.ts); `unknown` says why nothing can be said.
  */
-export function emailObservation(input: ReconcileInput, service: MonitoredService): EmailObservation {
-  const receiver = routeReceiver(service);
+export function emailObservation(input: ReconcileInput, service: MonitoredService, receiver = routeReceiver(service)): EmailObservation {
   if (!Object.hasOwn(input, 'alertmanagerRunning')) {
     return { receiver, unknown: { reason: REASONS.deliveryUnknown, message: 'email delivery is not known: the operator runs without --alertmanager-url' } };
   }
@@ -507,6 +512,12 @@ function lastValidOf(generation: number, raw: RawMonitoredService, inForce: Moni
 }
 
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
+  const memo = input.memo;
+  const identityOf = (raw: RawMonitoredService): ObjectIdentity => {
+    if (memo) return memo.identityOf(raw);
+    const ref = refOf(raw);
+    return { ref, key: `${ref.namespace}/${ref.name}` };
+  };
   const otherInstall: ReconcilePlan['otherInstall'] = [];
   const claimingInstalls = new Set<string>();
   const objects = input.objects.filter((o) => {
@@ -521,19 +532,19 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const result = input.validate(raw);
     return { raw, result, inForce: result.ok ? undefined : lastValidInForce(raw, input.validate, result) };
   });
-  const validServices: MonitoredService[] = [];
+  const candidates: MonitoredService[] = [];
   const invalid: ObjectRef[] = [];
   for (const { raw, result, inForce } of results) {
-    if (result.ok) validServices.push(result.service);
+    if (result.ok) candidates.push(result.service);
     else {
       invalid.push(refOf(raw));
-      if (inForce) validServices.push(inForce.service);
+      if (inForce) candidates.push(inForce.service);
     }
   }
   // The informer cache has no stable order; the renderer output must not depend on it.
-  validServices.sort((a, b) => byRef(a.metadata, b.metadata));
-  const credentials = collectScrapeCredentials(validServices, input.scrapeCredentials);
-  validServices.splice(0, validServices.length, ...credentials.deliverable);
+  const credentials = collectScrapeCredentials(memo ? memo.sortedByRef(candidates) : candidates.sort((a, b) => byRef(a.metadata, b.metadata)), input.scrapeCredentials);
+  // Valid (or in force) and with their credential files at hand, in namespace/name order.
+  const validServices = credentials.deliverable;
   // What the selectors and ports find among the Services (selection.ts): problems for the status,
   // Services over the same pods for the scrape jobs.
   const selections = new Map<string, SelectionObservation>();
@@ -597,7 +608,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       for (const [key, message] of fit.messages) leftOutMessages.set(key, message);
     }
   }
-  const included = new Set(rendered.included.map((r) => `${r.namespace}/${r.name}`));
+  const included = memo ? memo.includedKeys(rendered.included) : new Set(rendered.included.map((r) => `${r.namespace}/${r.name}`));
   const problems: string[] = [];
   if (encoded.prometheus?.ok === false) {
     problems.push(`the Prometheus config (ConfigMap ${OBJECT_NAMES.prometheusConfigMap}) is ${encoded.prometheus.message}`);
@@ -628,25 +639,25 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const willRunOf = views.map((view) => undeliverable === undefined && view.promProblem === undefined && reloadFailure(view.input.prometheus, view.rendered.prometheusHash) === undefined);
   let discoveryGraceEndsAt: number | undefined;
   for (const { raw, result, inForce } of results) {
-    const ref = refOf(raw);
+    const { ref, key } = identityOf(raw);
     // One Prometheus, or the shard of the object's namespace.
     const shard = input.shards && views.length > 1 ? input.shards.shardOf(ref.namespace) : 0;
     const view = views[shard]!;
     const shared = sharedOf[shard]!;
     const prometheusWillRun = willRunOf[shard]!;
-    const key = `${ref.namespace}/${ref.name}`;
     const observed: ReturnType<typeof targetsObservation> = result.ok || inForce ? targetsObservation(view.input, ref) : {};
     const routed = result.ok ? result.service : inForce?.service;
     const rejected = result.ok ? input.rejected?.get(key) : undefined;
     const scraping = prometheusInForce(result, inForce, rejected);
     // Only a service without targets needs it (the scrape config hash renders its jobs).
-    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && included.has(key)) : undefined;
+    const isIncluded = included.has(key);
+    const grace = observed.targets?.discovered === 0 ? discoveryGraceOf(scraping, input.settings, input.scrapeConfigLoaded, nowMs, prometheusWillRun && isIncluded) : undefined;
     if (grace?.endsAt !== undefined) discoveryGraceEndsAt = Math.min(discoveryGraceEndsAt ?? grace.endsAt, grace.endsAt);
     const inputs: StatusInputs = {
       shared,
       result,
       inForce,
-      included: included.has(key),
+      included: isIncluded,
       targets: observed.targets,
       rules: observed.rules,
       discoveryGrace: grace ? { graceMs: grace.graceMs } : undefined,
@@ -654,7 +665,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       leftOut: leftOutMessages.get(key),
       credentials: credentials.problems.get(key),
       rejected,
-      email: routed && included.has(key) ? emailObservation(input, routed) : undefined,
+      email: routed && isIncluded ? emailObservation(input, routed, memo ? memo.receiverOf(routed) : routeReceiver(routed)) : undefined,
     };
     if (input.statusMemo?.unchanged(raw, inputs)) continue;
     const generation = raw.metadata?.generation ?? 0;
@@ -741,13 +752,13 @@ function prometheusViews(input: ReconcileInput, rendered: RenderedConfig): { nam
 
 /** Splits valid services into those whose credential files are at hand and those left out (with why). */
 function collectScrapeCredentials(
-  services: readonly MonitoredService[],
+  services: MonitoredService[],
   resolve: ReconcileInput['scrapeCredentials'],
 ): { deliverable: MonitoredService[]; problems: Map<string, string>; files: FileSet; pending: boolean } {
   const problems = new Map<string, string>();
   const files: FileSet = {};
   let pending = false;
-  if (!resolve) return { deliverable: [...services], problems, files, pending };
+  if (!resolve) return { deliverable: services, problems, files, pending };
   const deliverable = services.filter((service) => {
     const resolution = resolve(service);
     if ('problem' in resolution) {
