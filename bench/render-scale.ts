@@ -14,7 +14,7 @@
 //   node --cpu-prof --import tsx bench/render-scale.ts
 //
 //   BENCH_SCALE_SIZES=1000,5000,10000 (default)
-//   BENCH_SCALE_PROFILE=<dir>         also write a V8 CPU profile of the one-change steps there
+//   BENCH_SCALE_PROFILE=<dir>         also write V8 CPU profiles of the first full step and of the one-change steps there
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -104,7 +104,7 @@ for (const n of sizes) {
     cache = new ServiceCache();
     statuses = new UnchangedStatuses();
     memo = new ReconcileMemo();
-    const step = timed(() => plan(cache, statuses, objects, memo));
+    const step = await cpuProfiled(r === 0 ? process.env.BENCH_SCALE_PROFILE : undefined, `full-${n}`, () => timed(() => plan(cache, statuses, objects, memo)));
     full.push({ wallMs: step.wallMs, cpuMs: step.cpuMs }); // numbers only: a plan holds the whole config
     first = step.value;
   }

@@ -13,8 +13,12 @@ import { placeholder, splicedOrThrow, stringifyItems } from './yaml-fragments.js
 /** Prometheus 3's name for the classic text exposition format (config `scrape_protocols` values). */
 export const FALLBACK_SCRAPE_PROTOCOL = 'PrometheusText0.0.4';
 
-/** Options for `yaml.stringify` shared by every renderer: no line folding, no anchors. */
-export const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
+/**
+ * Options for `yaml.stringify` shared by every renderer: no line folding, no anchors, and no
+ * directives. Vigil writes no tags, so `yaml` would print no `%TAG` lines anyway; `directives: false`
+ * only spares it a walk over the whole node tree per document looking for tags (the same text).
+ */
+export const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, directives: false } as const;
 
 export function renderPrometheusConfig(services: readonly MonitoredService[], settings: GlobalSettings): string {
   return assemblePrometheusConfig(

@@ -46,11 +46,13 @@ interface AlertingRule {
  * downReason), said in the ServiceDown description; undefined when it knows of nothing.
  */
 export function renderRuleFile(service: MonitoredService, settings: GlobalSettings, downReason?: string): string {
+  return stringify(ruleFileDocument(service, settings, downReason), YAML_OPTIONS);
+}
+
+/** The rule file of renderRuleFile as a plain object ({ groups: [one group] }), before YAML. */
+export function ruleFileDocument(service: MonitoredService, settings: GlobalSettings, downReason?: string): { groups: unknown[] } {
   const rules: (RecordingRule | AlertingRule)[] = [...downAlertRules(service, settings, downReason), ...service.spec.rules.map((rule, i) => customRule(service, rule, i, settings))];
-  const file = {
-    groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }],
-  };
-  return stringify(file, YAML_OPTIONS);
+  return { groups: [{ name: ruleGroupName(refOf(service)), interval: settings.evaluationInterval, rules }] };
 }
 
 /**
