@@ -41,13 +41,15 @@ function sameMembers(a: readonly ServicePieces[], b: readonly ServicePieces[]): 
  * order; in namespace/name order it is linear in the services). `previous`: an earlier result with
  * the same settings; a partition whose id and members are unchanged is taken from it without being
  * hashed, one whose digest is unchanged without being joined, so the result is the same with or
- * without it (service-cache.test.ts compares both byte for byte).
+ * without it (service-cache.test.ts compares both byte for byte). `shard`: the shard this config
+ * is for, only with several shards (its Watchdog carries it, render/watchdog.ts).
  */
 export function assemblePartitionedPrometheus(
   pieces: readonly ServicePieces[],
   settings: GlobalSettings,
   previous?: PartitionedPrometheusConfig,
   budgetBytes = PARTITION_BUDGET_BYTES,
+  shard?: number,
 ): PartitionedPrometheusConfig {
   const sizes: WeakMap<object, number> = previous?.unitBytes ?? new WeakMap();
   const units = pieces.map((p) => {
@@ -79,7 +81,7 @@ export function assemblePartitionedPrometheus(
     })
     .sort((a, b) => compareStrings(a.id, b.id));
   const scrapeFiles = partitions.map((p) => members.get(p.id)!.scrapeFile);
-  const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings, scrapeFiles), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings) });
+  const main = sortedFiles({ [PROMETHEUS_CONFIG_FILE]: partitionedPrometheusConfig(settings, scrapeFiles), [WATCHDOG_RULE_FILE]: renderWatchdogRuleFile(settings, shard) });
   const whole = digest([HASH_FORMAT, ...Object.entries(main).map(([name, text]) => `${name}\u0000${digest(text)}`), ...partitions.map((p) => `${p.id}\u0000${p.digest}`)].join('\n'));
   return { main, partitions, digest: whole, hash: whole.slice(0, HASH_LENGTH), unitBytes: sizes, members };
 }

@@ -1,6 +1,7 @@
 // Shards wrap the partitioned config: each shard's config is exactly the partitioned config of its
 // namespaces' services, every service is on the shard of its namespace, and the whole's hash follows
 // from the shard hashes alone.
+import { parse } from 'yaml';
 import { describe, expect, it } from '@jest/globals';
 import { demoSettings, loadCatalogue } from '../../test/fixtures/catalogue/index.js';
 import type { MonitoredService } from '../api/schema.js';
@@ -28,7 +29,7 @@ describe('assembleShardedPrometheus', () => {
     for (const [shard, own] of config.shards!.entries()) {
       const members = pieces.filter((p) => shardOfNamespace(p.ref.namespace, 3) === shard);
       expect(members.length).toBeGreaterThan(0);
-      expect(own).toEqual(assemblePartitionedPrometheus(members, settings, undefined, 20_000));
+      expect(own).toEqual(assemblePartitionedPrometheus(members, settings, undefined, 20_000, shard));
       for (const ref of includedRefs(own)) expect(shardOfNamespace(ref.namespace, 3)).toBe(shard);
     }
     expect(includedRefs(config)).toHaveLength(pieces.length);
@@ -67,6 +68,18 @@ describe('assembleShardedPrometheus', () => {
     }
   });
 
+  it("labels each shard's Watchdog with its shard, so that each is its own heartbeat", () => {
+    const config = assembleShardedPrometheus(pieces, settings, new ShardAssignment(3));
+    for (const [shard, own] of config.shards!.entries()) {
+      const rule = (parse(own.main['vigil-watchdog.rules.yaml']!) as { groups: { rules: { alert: string; labels: Record<string, string> }[] }[] }).groups[0]!.rules[0]!;
+      expect(rule.alert).toBe('Watchdog');
+      expect(rule.labels).toEqual({ severity: 'none', vigil_watchdog: 'true', vigil_shard: String(shard) });
+    }
+    // One Prometheus: no shard label, the file as before.
+    const single = assemblePartitionedPrometheus(pieces, settings, undefined, 20_000);
+    expect(single.main['vigil-watchdog.rules.yaml']).not.toContain('vigil_shard');
+  });
+
   it('gives an empty shard a main object naming no scrape file', () => {
     const config = assembleShardedPrometheus(
       pieces.filter((p) => p.ref.namespace === 'team-0'),
@@ -83,7 +96,7 @@ describe('assembleShardedPrometheus', () => {
     expect(moving.length).toBeGreaterThan(0);
     for (const [shard, own] of config.shards!.entries()) {
       const members = pieces.filter((p) => renderingShards(p.ref.namespace, 3, 2).includes(shard));
-      expect(own).toEqual(assemblePartitionedPrometheus(members, settings, undefined, 20_000));
+      expect(own).toEqual(assemblePartitionedPrometheus(members, settings, undefined, 20_000, shard));
     }
     for (const ns of moving) {
       const holding = config.shards!.map((own, shard) => (includedRefs(own).some((r) => r.namespace === ns) ? shard : -1)).filter((shard) => shard >= 0);

@@ -44,7 +44,8 @@ export function assembleShardedPrometheus(
   // A moving namespace (assignment.settled) is on its new and its old shard (assemble/handover.ts).
   for (const p of pieces) for (const shard of assignment.shardsOf(p.ref.namespace)) byShard[shard]!.push(p);
   const reusable = previous?.shards?.length === assignment.shards ? previous.shards : undefined;
-  const shards = byShard.map((members, shard) => assemblePartitionedPrometheus(members, settings, reusable?.[shard], budgetBytes));
+  // Each shard's Watchdog names its shard (render/watchdog.ts), so a shard that stops is seen.
+  const shards = byShard.map((members, shard) => assemblePartitionedPrometheus(members, settings, reusable?.[shard], budgetBytes, assignment.shards > 1 ? shard : undefined));
   // Each shard reuses its own sizes and members (through `shards` of the next call); the whole only
   // lists the members, for a later call without shards.
   const members = new Map<string, { pieces: readonly object[]; scrapeFile: string }>();

@@ -30,6 +30,12 @@ export const LABEL_MONITORED_SERVICE = 'vigil_monitoredservice';
 /** Routes the Watchdog to its own receiver (watchdog.ts); only the Watchdog rule sets it. */
 export const LABEL_WATCHDOG = 'vigil_watchdog';
 /**
+ * The Prometheus shard a Watchdog comes from (watchdog.ts), set only with more than one shard: each
+ * shard's heartbeat is its own alert and notification group, so a silent shard shows. The replicas
+ * of one shard share it (Alertmanager deduplicates them); no service alert carries it.
+ */
+export const LABEL_SHARD = 'vigil_shard';
+/**
  * Names the receiver of the service's recipient set (recipientSetReceiver) on every alert of the
  * service: alertmanager.yml has one route per receiver that matches on it, so routes grow with
  * distinct recipient sets, not with services (alertmanager.ts).

@@ -383,7 +383,7 @@ describe('renderAlertmanagerConfig', () => {
     // The Watchdog (render/watchdog.ts) comes first, so no service route can take it.
     expect(own).toBe('vigil-to:a@example.com,b@example.com;noresolved');
     expect(doc.route.routes).toEqual([
-      { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
+      { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname', 'vigil_shard'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
       { receiver: 'vigil-default', matchers: ['vigil_receiver="vigil-default"'], continue: false },
       { receiver: own, matchers: [`vigil_receiver="${own}"`], continue: false },
       { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
@@ -413,7 +413,7 @@ describe('renderAlertmanagerConfig', () => {
     const doc = parse(renderAlertmanagerConfig([withoutRecipients], defaultSettings())) as Doc;
     expect(doc.receivers).toEqual([{ name: 'vigil-default' }, { name: 'vigil-watchdog' }, { name: 'vigil-unowned' }]);
     expect(doc.route.routes).toEqual([
-      { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
+      { receiver: 'vigil-watchdog', matchers: ['vigil_watchdog="true"'], group_by: ['alertname', 'vigil_shard'], group_wait: '0s', group_interval: '1m', repeat_interval: '1m', continue: false },
       { receiver: 'vigil-default', matchers: ['vigil_receiver="vigil-default"'], continue: false },
       { receiver: 'vigil-unowned', matchers: ['vigil_monitoredservice=~".+"'], continue: false },
     ]);
@@ -612,7 +612,8 @@ describe("Watchdog (dead man's switch)", () => {
     expect(am.route.routes[0]).toEqual({
       receiver: 'vigil-watchdog',
       matchers: ['vigil_watchdog="true"'],
-      group_by: ['alertname'],
+      // With shards, one group (one heartbeat) per shard; one Prometheus's Watchdog has no vigil_shard.
+      group_by: ['alertname', 'vigil_shard'],
       group_wait: '0s',
       group_interval: '2m',
       repeat_interval: '2m',

@@ -10,7 +10,7 @@
 // the heartbeats, for up to that long (4 minutes with the defaults); a dead Alertmanager stops
 // them at once.
 import { stringify } from 'yaml';
-import { LABEL_WATCHDOG, WATCHDOG_ALERT } from './names.js';
+import { LABEL_SHARD, LABEL_WATCHDOG, WATCHDOG_ALERT } from './names.js';
 import { YAML_OPTIONS } from './prometheus.js';
 import type { GlobalSettings } from './types.js';
 
@@ -25,7 +25,11 @@ export { LABEL_WATCHDOG } from './names.js';
 export const WATCHDOG_RULE_FILE = 'vigil-watchdog.rules.yaml';
 export const DEFAULT_WATCHDOG_INTERVAL = '1m';
 
-export function renderWatchdogRuleFile(settings: GlobalSettings): string {
+/**
+ * The Watchdog's rule file. `shard`: the Prometheus shard whose config it goes into, only when
+ * there are several (LABEL_SHARD); one Prometheus (or its replicas) gets none.
+ */
+export function renderWatchdogRuleFile(settings: GlobalSettings, shard?: number): string {
   return stringify(
     {
       groups: [
@@ -36,7 +40,7 @@ export function renderWatchdogRuleFile(settings: GlobalSettings): string {
             {
               alert: WATCHDOG_ALERT,
               expr: 'vector(1)',
-              labels: { severity: 'none', [LABEL_WATCHDOG]: 'true' },
+              labels: { severity: 'none', [LABEL_WATCHDOG]: 'true', ...(shard !== undefined ? { [LABEL_SHARD]: String(shard) } : {}) },
               annotations: {
                 summary: 'The alerting pipeline works (always firing)',
                 description: 'This alert always fires while Prometheus evaluates rules and delivers alerts to Alertmanager. Its notifications are a heartbeat: when they stop, the pipeline is broken.',
@@ -56,7 +60,8 @@ export function watchdogRoute(settings: GlobalSettings): Record<string, unknown>
   return {
     receiver: WATCHDOG_RECEIVER,
     matchers: [`${LABEL_WATCHDOG}="true"`],
-    group_by: ['alertname'],
+    // A group per shard (a label absent from every alert adds nothing: one group as before).
+    group_by: ['alertname', LABEL_SHARD],
     group_wait: '0s',
     // A heartbeat every `interval`: Alertmanager re-notifies a still-firing group after
     // repeat_interval, checked every group_interval.

@@ -200,6 +200,17 @@ test('2 -> 3 shards under an outage: the moving namespace is handed over, and it
   expect(after[ANNOTATIONS.shardsSettled]).toBe('3');
   expect(after[ANNOTATIONS.shardsHandover]).toBeUndefined();
   expect(await hasGroup(2, MOVING, DOWN)).toBe(true);
+  // Each shard's Watchdog is its own alert in Alertmanager (vigil_shard), so a silent shard shows.
+  await pollUntil(
+    'a Watchdog from each of the 3 shards in Alertmanager',
+    60_000,
+    async () => {
+      const alerts = (await (await fetch(`${s().alertmanager.url}/api/v2/alerts?active=true`)).json()) as { labels: Record<string, string> }[];
+      const shards = alerts.filter((a) => a.labels.alertname === 'Watchdog').map((a) => a.labels.vigil_shard);
+      return shards.sort().join() === '0,1,2' ? shards : undefined;
+    },
+    { intervalMs: 1000 },
+  );
   // Status comes from the new shard.
   const applied = (await readConditions(s().cluster, { namespace: MOVING, name: DOWN })).get('ConfigApplied');
   expect(applied?.message).toContain(`Prometheus shard 2 (ConfigMap ${shardObjectName(OBJECT_NAMES.prometheusConfigMap, 2)}) runs config`);
